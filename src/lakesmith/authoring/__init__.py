@@ -1,0 +1,1 @@
+"""Loading pipeline sources (pyspark.pipelines, Databricks dlt, SQL) into graph definitions."""

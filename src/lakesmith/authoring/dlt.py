@@ -1,0 +1,246 @@
+"""Databricks `dlt` compatibility: `import dlt` inside pipeline sources maps here.
+
+lakesmith maps this module to the name `dlt` only while it imports pipeline sources; it never
+installs a top-level `dlt` package (that name belongs to another project on the package index).
+`@dlt.table` is a materialized view when its query is a batch query and a streaming table when it
+reads a stream, as on Databricks; `LIVE.x` and `dlt.read("x")` read dataset `x` of this pipeline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from lakesmith.authoring.context import caller_location, current_registry, current_spark
+from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `dlt.expect...`)
+    expect,
+    expect_all,
+    expect_all_or_drop,
+    expect_all_or_fail,
+    expect_or_drop,
+    expect_or_fail,
+    expectations_of,
+)
+from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.graph.model import (
+    AutoCdcFlow,
+    Dataset,
+    DatasetKind,
+    Expectation,
+    ExpectationAction,
+    Flow,
+    PythonQuery,
+)
+from lakesmith.source_location import SourceLocation
+
+QueryFunction = Callable[[], Any]
+
+
+def read(name: str) -> Any:
+    """A batch read of dataset `name` of this pipeline (or of a catalog table)."""
+    return current_spark().read.table(name)
+
+
+def read_stream(name: str) -> Any:
+    """A streaming read of dataset `name` of this pipeline (or of a catalog table)."""
+    return current_spark().readStream.table(name)
+
+
+def table(query_function: QueryFunction | None = None, *, name: str | None = None,
+          comment: str | None = None, spark_conf: Mapping[str, str] | None = None,
+          table_properties: Mapping[str, str] | None = None, path: str | None = None,
+          partition_cols: Sequence[str] | None = None, cluster_by: Sequence[str] | None = None,
+          schema: Any = None, temporary: bool = False, row_filter: str | None = None,
+          private: bool | None = None, format: str | None = None) -> Any:
+    """A table whose kind follows its query: streaming table for a stream, else materialized view."""
+    location = caller_location()
+    _unsupported(location, path=path, row_filter=row_filter)
+    return _dataset_decorator(
+        query_function, DatasetKind.TABLE, location, name=name, comment=comment,
+        spark_conf=spark_conf, table_properties=table_properties, partition_cols=partition_cols,
+        cluster_by=cluster_by, schema=schema, format=format,
+    )
+
+
+def materialized_view(query_function: QueryFunction | None = None, *, name: str | None = None,
+                      comment: str | None = None, spark_conf: Mapping[str, str] | None = None,
+                      table_properties: Mapping[str, str] | None = None, path: str | None = None,
+                      partition_cols: Sequence[str] | None = None,
+                      cluster_by: Sequence[str] | None = None, schema: Any = None,
+                      row_filter: str | None = None, private: bool | None = None,
+                      format: str | None = None) -> Any:
+    location = caller_location()
+    _unsupported(location, path=path, row_filter=row_filter)
+    return _dataset_decorator(
+        query_function, DatasetKind.MATERIALIZED_VIEW, location, name=name, comment=comment,
+        spark_conf=spark_conf, table_properties=table_properties, partition_cols=partition_cols,
+        cluster_by=cluster_by, schema=schema, format=format,
+    )
+
+
+def view(query_function: QueryFunction | None = None, *, name: str | None = None,
+         comment: str | None = None, spark_conf: Mapping[str, str] | None = None) -> Any:
+    """A temporary view: a named query other datasets read, not stored."""
+    return _dataset_decorator(query_function, DatasetKind.TEMPORARY_VIEW, caller_location(),
+                              name=name, comment=comment, spark_conf=spark_conf)
+
+
+temporary_view = view
+
+
+def create_streaming_table(name: str, *, comment: str | None = None,
+                           spark_conf: Mapping[str, str] | None = None,
+                           table_properties: Mapping[str, str] | None = None,
+                           partition_cols: Sequence[str] | None = None,
+                           cluster_by: Sequence[str] | None = None, path: str | None = None,
+                           schema: Any = None, expect_all: Mapping[str, str] | None = None,
+                           expect_all_or_drop: Mapping[str, str] | None = None,
+                           expect_all_or_fail: Mapping[str, str] | None = None,
+                           row_filter: str | None = None, format: str | None = None) -> None:
+    """A streaming table that append flows and AUTO CDC flows write into."""
+    location = caller_location()
+    _unsupported(location, path=path, row_filter=row_filter)
+    _check_name(name, location, "create_streaming_table")
+    expectations = (
+        _rules(expect_all, ExpectationAction.WARN, location)
+        + _rules(expect_all_or_drop, ExpectationAction.DROP, location)
+        + _rules(expect_all_or_fail, ExpectationAction.FAIL, location)
+    )
+    current_registry().add_dataset(Dataset(
+        name=name, kind=DatasetKind.STREAMING_TABLE, location=location, comment=comment,
+        table_properties=dict(table_properties or {}), partition_cols=tuple(partition_cols or ()),
+        cluster_by=tuple(cluster_by or ()), schema=schema, format=format,
+        expectations=expectations,
+    ))
+
+
+# Legacy names still found in Databricks pipelines.
+create_streaming_live_table = create_streaming_table
+create_target_table = create_streaming_table
+
+
+def append_flow(*, target: str, name: str | None = None, comment: str | None = None,
+                spark_conf: Mapping[str, str] | None = None, once: bool = False) -> Callable[
+                    [QueryFunction], None]:
+    location = caller_location()
+
+    def register(func: QueryFunction) -> None:
+        _check_callable(func, "append_flow", location)
+        current_registry().add_flow(Flow(
+            name=name or func.__name__, target=target, query=PythonQuery(func), location=location,
+            spark_conf=dict(spark_conf or {}), is_default=False, once=once, comment=comment,
+            expectations=expectations_of(func),
+        ))
+
+    return register
+
+
+def create_auto_cdc_flow(target: str, source: str, keys: Sequence[Any], sequence_by: Any,
+                         ignore_null_updates: bool = False, apply_as_deletes: Any = None,
+                         apply_as_truncates: Any = None, column_list: Sequence[Any] | None = None,
+                         except_column_list: Sequence[Any] | None = None,
+                         stored_as_scd_type: int | str = 1,
+                         track_history_column_list: Sequence[Any] | None = None,
+                         track_history_except_column_list: Sequence[Any] | None = None,
+                         name: str | None = None, once: bool = False) -> None:
+    """AUTO CDC (formerly APPLY CHANGES) from a change feed into a streaming table."""
+    location = caller_location()
+    current_registry().add_flow(AutoCdcFlow(
+        name=name or target, target=target, source=source, keys=tuple(keys),
+        sequence_by=sequence_by, location=location, apply_as_deletes=apply_as_deletes,
+        apply_as_truncates=apply_as_truncates,
+        column_list=tuple(column_list) if column_list is not None else None,
+        except_column_list=tuple(except_column_list) if except_column_list is not None else None,
+        stored_as_scd_type=_scd_type(stored_as_scd_type, location),
+        track_history_column_list=_optional(track_history_column_list),
+        track_history_except_column_list=_optional(track_history_except_column_list),
+        ignore_null_updates=ignore_null_updates, once=once,
+    ))
+
+
+apply_changes = create_auto_cdc_flow
+
+
+def create_auto_cdc_from_snapshot_flow(*args: Any, **kwargs: Any) -> None:
+    raise NotSupportedYet(
+        f"{caller_location()}: AUTO CDC from snapshots (apply_changes_from_snapshot) is not "
+        "supported by lakesmith yet."
+    )
+
+
+apply_changes_from_snapshot = create_auto_cdc_from_snapshot_flow
+
+
+def create_sink(name: str, format: str, options: Mapping[str, str] | None = None) -> None:
+    location = caller_location()
+    _check_name(name, location, "create_sink")
+    current_registry().add_dataset(Dataset(
+        name=name, kind=DatasetKind.SINK, location=location, format=format,
+        options=dict(options or {}),
+    ))
+
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def _dataset_decorator(query_function: QueryFunction | None, kind: DatasetKind,
+                       location: SourceLocation, *, name: str | None, comment: str | None,
+                       spark_conf: Mapping[str, str] | None, **table: Any) -> Any:
+    decorator_name = kind.value if kind != DatasetKind.TEMPORARY_VIEW else "view"
+
+    def register(func: QueryFunction) -> QueryFunction:
+        _check_callable(func, decorator_name, location)
+        dataset_name = name or func.__name__
+        _check_name(dataset_name, location, decorator_name)
+        fields: dict[str, Any] = {}
+        if kind != DatasetKind.TEMPORARY_VIEW:
+            fields = dict(
+                table_properties=dict(table.get("table_properties") or {}),
+                partition_cols=tuple(table.get("partition_cols") or ()),
+                cluster_by=tuple(table.get("cluster_by") or ()),
+                schema=table.get("schema"), format=table.get("format"),
+            )
+        registry = current_registry()
+        registry.add_dataset(Dataset(name=dataset_name, kind=kind, location=location,
+                                     comment=comment, expectations=expectations_of(func), **fields))
+        registry.add_flow(Flow(name=dataset_name, target=dataset_name, query=PythonQuery(func),
+                               location=location, spark_conf=dict(spark_conf or {})))
+        # Databricks returns the function, so decorated names stay usable in the module.
+        return func
+
+    if query_function is not None:
+        return register(query_function)
+    return register
+
+
+def _check_callable(func: Any, decorator: str, location: SourceLocation) -> None:
+    if not callable(func):
+        raise LakesmithError(
+            f"{location}: @dlt.{decorator} must decorate a query function that returns a "
+            f"DataFrame, e.g. @dlt.{decorator}(name='x') above `def x(): ...`."
+        )
+
+
+def _check_name(name: Any, location: SourceLocation, what: str) -> None:
+    if not isinstance(name, str) or not name.strip():
+        raise LakesmithError(f"{location}: dlt.{what} needs a non-empty string name, got {name!r}.")
+
+
+def _rules(rules: Mapping[str, str] | None, action: ExpectationAction,
+           location: SourceLocation) -> tuple[Expectation, ...]:
+    return tuple(Expectation(k, v, action, location) for k, v in (rules or {}).items())
+
+
+def _scd_type(value: int | str, location: SourceLocation) -> int:
+    if str(value) not in ("1", "2"):
+        raise LakesmithError(f"{location}: stored_as_scd_type must be 1 or 2, got {value!r}.")
+    return int(value)
+
+
+def _optional(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
+    return tuple(values) if values is not None else None
+
+
+def _unsupported(location: SourceLocation, **options: Any) -> None:
+    for option, value in options.items():
+        if value is not None:
+            raise NotSupportedYet(f"{location}: the '{option}' option is not supported by lakesmith yet.")

@@ -1,0 +1,112 @@
+"""Loading a project's sources: import each Python file with lakesmith's registry active and the
+global `spark` injected (as `spark-pipelines` does), and parse each SQL file."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, chdir, contextmanager
+from pathlib import Path
+from typing import Any
+
+from pyspark.pipelines.block_session_mutations import block_session_mutations
+from pyspark.pipelines.graph_element_registry import graph_element_registration_context
+
+from lakesmith.authoring import dlt as dlt_module
+from lakesmith.authoring.context import active_spark
+from lakesmith.authoring.registry import DefinitionRegistry
+from lakesmith.authoring.sdp_api import spark_43_api
+from lakesmith.authoring.tracebacks import describe, user_location
+from lakesmith.errors import LakesmithError, SourceLoadError
+from lakesmith.graph.model import Definitions
+from lakesmith.project import SOURCE_SUFFIXES, PipelineSpec
+from lakesmith.source_location import SourceLocation
+
+
+def load_definitions(spec: PipelineSpec, spark: Any) -> tuple[Definitions, list[Path]]:
+    """Every definition the spec's sources register, and the source files, in load order."""
+    files = spec.library_files()
+    for file in files:
+        if file.suffix not in SOURCE_SUFFIXES:
+            raise SourceLoadError(
+                f"unsupported source file type '{file.suffix or file.name}'.",
+                SourceLocation(str(file)),
+                hint="pipeline libraries are .py and .sql files; narrow the glob in "
+                f"{spec.path.name} to match only those.",
+            )
+    registry = DefinitionRegistry(dict(spec.configuration))
+    with _loading(spec.root, spark, registry):
+        for file in files:
+            if file.suffix == ".py":
+                _import_python(file, spark, files)
+            else:
+                _register_sql(file, registry)
+    return registry.definitions, files
+
+
+@contextmanager
+def _loading(root: Path, spark: Any, registry: DefinitionRegistry) -> Iterator[None]:
+    with ExitStack() as stack:
+        stack.enter_context(graph_element_registration_context(registry))
+        stack.enter_context(spark_43_api())
+        stack.enter_context(_module_alias("dlt", dlt_module))
+        stack.enter_context(_on_sys_path(root))
+        stack.enter_context(chdir(root))
+        token = active_spark.set(spark)
+        stack.callback(active_spark.reset, token)
+        yield
+
+
+def _import_python(file: Path, spark: Any, files: list[Path]) -> None:
+    spec = importlib.util.spec_from_file_location(file.stem, str(file))
+    if spec is None or spec.loader is None:
+        raise SourceLoadError("cannot be imported as a Python module.", SourceLocation(str(file)))
+    module = importlib.util.module_from_spec(spec)
+    module.__dict__["spark"] = spark
+    try:
+        with block_session_mutations():
+            spec.loader.exec_module(module)
+    except SyntaxError as e:
+        raise SourceLoadError(f"syntax error: {e.msg}", SourceLocation(str(file), e.lineno)) from e
+    except LakesmithError:
+        raise
+    except Exception as e:  # user code: point at the line that raised
+        where = user_location(e, {str(f) for f in files}, SourceLocation(str(file)))
+        raise SourceLoadError(f"error while loading pipeline source: {describe(e)}",
+                              where or SourceLocation(str(file))) from e
+
+
+def _register_sql(file: Path, registry: DefinitionRegistry) -> None:
+    try:
+        text = file.read_text()
+    except UnicodeDecodeError as e:
+        raise SourceLoadError("is not UTF-8 text.", SourceLocation(str(file))) from e
+    registry.register_sql(text, file)
+
+
+@contextmanager
+def _module_alias(name: str, module: Any) -> Iterator[None]:
+    """Make `import name` give `module` while sources load; restore whatever was there."""
+    missing = object()
+    saved = sys.modules.get(name, missing)
+    sys.modules[name] = module
+    try:
+        yield
+    finally:
+        if saved is missing:
+            sys.modules.pop(name, None)
+        else:
+            sys.modules[name] = saved  # type: ignore[assignment]
+
+
+@contextmanager
+def _on_sys_path(path: Path) -> Iterator[None]:
+    entry = str(path)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        if entry in sys.path:
+            sys.path.remove(entry)
+

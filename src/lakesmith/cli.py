@@ -1,0 +1,168 @@
+"""The `lakesmith` command line."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from lakesmith import __version__
+from lakesmith.errors import LakesmithError
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+    help="Run Spark Declarative Pipelines and Databricks DLT pipelines locally on Delta Lake.",
+)
+def _console(stderr: bool = False) -> Console:
+    # Pipes and CI logs get wide lines rather than rich's default of 80 columns.
+    probe = Console(stderr=stderr)
+    return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 160)
+
+
+console = _console()
+err_console = _console(stderr=True)
+
+SpecOption = Annotated[Optional[Path], typer.Option(
+    "--spec", help="Path to spark-pipeline.yml (default: found in the current directory or above).")]
+RemoteOption = Annotated[Optional[str], typer.Option(
+    "--remote", help="Spark Connect endpoint sc://host:port (default: $SPARK_REMOTE, else an "
+    "embedded Sail engine).")]
+VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")]
+
+
+def _names(value: Optional[str]) -> list[str]:
+    return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+@contextmanager
+def _user_errors(verbose: bool, project_root: Path | None = None) -> Iterator[None]:
+    """Print lakesmith errors as messages (paths relative to the project), not tracebacks."""
+    try:
+        yield
+    except LakesmithError as e:
+        if verbose:
+            err_console.print_exception()
+        err_console.print(f"[bold red]Error:[/bold red] {_relative(str(e))}")
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("[yellow]Interrupted.[/yellow]")
+        raise typer.Exit(130) from None
+
+
+def _relative(text: str) -> str:
+    cwd = os.getcwd().rstrip("/") + "/"
+    return text.replace(cwd, "")
+
+
+@app.command()
+def init(name: Annotated[str, typer.Argument(help="Name of the new project directory.")]) -> None:
+    """Create a runnable medallion example project."""
+    from lakesmith.templates import create_project
+
+    with _user_errors(False):
+        path = create_project(Path.cwd(), name)
+    console.print(f"Pipeline project '{name}' created in {path}. To run it:")
+    console.print(f"  cd {name}\n  lakesmith run")
+
+
+@app.command()
+def run(
+    spec: SpecOption = None,
+    remote: RemoteOption = None,
+    verbose: VerboseOption = False,
+    refresh: Annotated[Optional[str], typer.Option(
+        help="Comma-separated datasets to update (default: all).")] = None,
+    full_refresh: Annotated[Optional[str], typer.Option(
+        help="Comma-separated datasets to reset and recompute.")] = None,
+    full_refresh_all: Annotated[bool, typer.Option(
+        help="Reset and recompute every dataset.")] = False,
+) -> None:
+    """Run an update of the pipeline: refresh its tables."""
+    from lakesmith.pipeline import open_pipeline
+    from lakesmith.runtime.events import UpdateState
+    from lakesmith.runtime.progress import ConsoleProgress, print_summary
+
+    with _user_errors(verbose):
+        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
+            plan = pipeline.plan(refresh=_names(refresh), full_refresh=_names(full_refresh),
+                                 full_refresh_all=full_refresh_all)
+            console.print(f"Running pipeline '{pipeline.spec.name}' on "
+                          f"{pipeline.engine.description}.", highlight=False)
+            result = pipeline.run(plan, ConsoleProgress(console, pipeline.graph))
+            print_summary(console, result, pipeline.graph)
+    if result.state == UpdateState.CANCELED:
+        raise typer.Exit(130)
+    if result.state != UpdateState.COMPLETED:
+        raise typer.Exit(1)
+
+
+@app.command("dry-run")
+def dry_run(spec: SpecOption = None, remote: RemoteOption = None,
+            verbose: VerboseOption = False) -> None:
+    """Validate the pipeline and print its graph, without writing anything."""
+    from lakesmith.pipeline import open_pipeline
+    from lakesmith.runtime.display import print_graph
+
+    with _user_errors(verbose):
+        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
+            schemas = pipeline.analyze()
+            print_graph(console, pipeline, schemas)
+            console.print("[green]The pipeline graph is valid.[/green]")
+
+
+@app.command()
+def tables(spec: SpecOption = None, remote: RemoteOption = None,
+           verbose: VerboseOption = False) -> None:
+    """List the pipeline's datasets with kind, location, Delta version and row count."""
+    from lakesmith.pipeline import open_pipeline
+    from lakesmith.runtime.display import print_tables
+
+    with _user_errors(verbose):
+        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
+            print_tables(console, pipeline)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="A SQL query; pipeline tables are known by name.")],
+    spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
+    max_rows: Annotated[int, typer.Option(help="Print at most this many rows.")] = 1000,
+) -> None:
+    """Run a SQL query over the pipeline's tables and print the result."""
+    from lakesmith.pipeline import open_pipeline
+    from lakesmith.runtime.display import print_query
+
+    with _user_errors(verbose):
+        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
+            pipeline.register_tables()
+            try:
+                df = pipeline.spark.sql(query)
+                print_query(console, df, max_rows)
+            except LakesmithError:
+                raise
+            except Exception as e:  # the engine's error for the user's query
+                from lakesmith.authoring.tracebacks import describe
+
+                raise LakesmithError(f"query failed: {describe(e)}") from e
+
+
+@app.command()
+def version() -> None:
+    """Print lakesmith's version."""
+    console.print(f"lakesmith {__version__}")
+
+
+def main() -> None:
+    app(prog_name="lakesmith")
+
+
+if __name__ == "__main__":
+    main()
+    sys.exit(0)

@@ -1,0 +1,215 @@
+"""Reading and rewriting Spark Connect plans.
+
+A query function returns a DataFrame whose plan is a protobuf relation. Walking it finds every table
+and data source the query reads, and whether it reads it as a stream, without running anything; that
+gives the graph its edges. At run time the same walk rewrites each read to point at what this flow
+must actually read (an engine table, a view's query, the slice of a micro-batch), and the engine
+executes the rewritten relation.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from google.protobuf.message import Message
+from pyspark.sql.connect import proto
+from pyspark.sql.connect.dataframe import DataFrame
+from pyspark.sql.connect.plan import LogicalPlan
+
+from lakesmith.engine.sql_refs import (
+    SqlTableRef,
+    find_table_refs,
+    replace_spans,
+    strip_stream_keywords,
+)
+
+_RELATION = proto.Relation.DESCRIPTOR.full_name
+
+
+@dataclass(frozen=True)
+class PlanRead:
+    """One read found in a plan: a table by name, or a data source (format, paths, options)."""
+
+    name: str | None
+    streaming: bool
+    format: str | None = None
+    paths: tuple[str, ...] = ()
+    options: Mapping[str, str] = field(default_factory=dict)
+    schema: str | None = None
+    in_sql: bool = False
+
+    @property
+    def is_table(self) -> bool:
+        return self.name is not None
+
+    def describe(self) -> str:
+        mode = "streaming read" if self.streaming else "read"
+        if self.name is not None:
+            return f"{mode} of table '{self.name}'"
+        where = ", ".join(self.paths) or "(no path)"
+        return f"{mode} of {self.format} source {where}"
+
+
+@dataclass(frozen=True)
+class TableBinding:
+    """Point a read at an engine table (or temp view) by name; reads it as a batch."""
+
+    engine_name: str
+
+
+@dataclass(frozen=True)
+class RelationBinding:
+    """Replace a read by a whole relation (a view's query, a micro-batch slice)."""
+
+    relation: proto.Relation
+
+
+Binding = Union[TableBinding, RelationBinding]
+Binder = Callable[[PlanRead], Union[Binding, None]]
+
+
+def relation_of(df: Any) -> proto.Relation:
+    """The root relation of a DataFrame's plan (uncompressed)."""
+    if not isinstance(df, DataFrame):
+        raise TypeError(f"expected a Spark Connect DataFrame, got {type(df).__name__}")
+    return df._plan.plan(df.sparkSession.client)
+
+
+def dataframe_of(spark: Any, relation: proto.Relation) -> DataFrame:
+    """A DataFrame that executes exactly `relation`."""
+    return DataFrame(_RelationPlan(relation), spark)
+
+
+class _RelationPlan(LogicalPlan):
+    def __init__(self, relation: proto.Relation) -> None:
+        super().__init__(None)
+        self._relation = relation
+
+    def plan(self, session: Any) -> proto.Relation:
+        return self._relation
+
+
+def find_reads(relation: proto.Relation) -> list[PlanRead]:
+    """Every read in the plan, in plan order, including reads inside SQL text."""
+    reads: list[PlanRead] = []
+    for rel in _relations(relation):
+        kind = rel.WhichOneof("rel_type")
+        if kind == "read":
+            reads.append(_plan_read(rel.read))
+        elif kind == "sql":
+            reads.extend(_sql_read(ref) for ref in find_table_refs(rel.sql.query))
+    return reads
+
+
+def _plan_read(read: proto.Read) -> PlanRead:
+    if read.WhichOneof("read_type") == "named_table":
+        return PlanRead(
+            name=read.named_table.unparsed_identifier,
+            streaming=read.is_streaming,
+            options=dict(read.named_table.options),
+        )
+    source = read.data_source
+    return PlanRead(
+        name=None,
+        streaming=read.is_streaming,
+        format=source.format or None,
+        paths=tuple(source.paths),
+        options=dict(source.options),
+        schema=source.schema or None,
+    )
+
+
+def _sql_read(ref: SqlTableRef) -> PlanRead:
+    if ref.path_format:
+        return PlanRead(name=None, streaming=ref.streaming, format=ref.path_format,
+                        paths=(ref.parts[1],), in_sql=True)
+    return PlanRead(name=ref.name, streaming=ref.streaming, in_sql=True)
+
+
+def _relations(message: Message) -> Iterator[proto.Relation]:
+    """Every Relation message nested in `message` (itself included), depth first."""
+    if message.DESCRIPTOR.full_name == _RELATION:
+        yield message  # type: ignore[misc]
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        if descriptor.message_type.GetOptions().map_entry:
+            items = value.values() if descriptor.message_type.fields_by_name["value"].message_type else []
+        else:
+            items = value if descriptor.is_repeated else [value]
+        for item in items:
+            yield from _relations(item)
+
+
+class PlanRewriter:
+    """Rewrites the reads of plans according to a binder, creating temp views for SQL text.
+
+    A read inside SQL text cannot hold a relation, so a `RelationBinding` there becomes a temp view
+    with a unique name; `drop_temp_views()` removes them when the flow is done.
+    """
+
+    _counter = itertools.count()
+
+    def __init__(self, spark: Any, binder: Binder, *, view_prefix: str = "__lakesmith") -> None:
+        self.spark = spark
+        self.binder = binder
+        self.view_prefix = view_prefix
+        self.temp_views: list[str] = []
+
+    def rewrite(self, relation: proto.Relation) -> proto.Relation:
+        rewritten = proto.Relation()
+        rewritten.CopyFrom(relation)
+        # Collect first: rewriting replaces messages we would otherwise still be walking.
+        for rel in list(_relations(rewritten)):
+            kind = rel.WhichOneof("rel_type")
+            if kind == "read":
+                binding = self.binder(_plan_read(rel.read))
+                if binding is not None:
+                    _bind_read(rel, binding)
+            elif kind == "sql":
+                rel.sql.query = self._rewrite_sql(rel.sql.query)
+        return rewritten
+
+    def dataframe(self, relation: proto.Relation) -> DataFrame:
+        return dataframe_of(self.spark, self.rewrite(relation))
+
+    def _rewrite_sql(self, text: str) -> str:
+        refs = find_table_refs(text)
+        replacements: list[tuple[int, int, str]] = []
+        for ref in refs:
+            binding = self.binder(_sql_read(ref))
+            if binding is not None:
+                replacements.append((ref.start, ref.end, self._sql_name(binding)))
+        if not replacements and not any(ref.streaming for ref in refs):
+            return text
+        # The engine does not know STREAM(x): the binding decides what x means.
+        return replace_spans(strip_stream_keywords(text), replacements)
+
+    def _sql_name(self, binding: Binding) -> str:
+        if isinstance(binding, TableBinding):
+            return binding.engine_name
+        name = f"{self.view_prefix}_{next(self._counter)}"
+        dataframe_of(self.spark, binding.relation).createOrReplaceTempView(name)
+        self.temp_views.append(name)
+        return f"`{name}`"
+
+    def drop_temp_views(self) -> None:
+        for name in self.temp_views:
+            self.spark.catalog.dropTempView(name)
+        self.temp_views.clear()
+
+
+def _bind_read(rel: proto.Relation, binding: Binding) -> None:
+    if isinstance(binding, TableBinding):
+        rel.read.Clear()
+        rel.read.named_table.unparsed_identifier = binding.engine_name
+        rel.read.is_streaming = False
+        return
+    plan_id = rel.common.plan_id if rel.HasField("common") else None
+    rel.CopyFrom(binding.relation)
+    # Columns referenced as df["c"] point at the original read's plan id: keep it.
+    if plan_id is not None:
+        rel.common.plan_id = plan_id

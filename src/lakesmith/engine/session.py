@@ -1,0 +1,106 @@
+"""Starting and stopping the engine behind a pipeline run.
+
+By default lakesmith starts Sail in-process on a free loopback port and connects a Spark Connect
+session to it; with `--remote sc://host:port` (or `SPARK_REMOTE`) it connects to a running endpoint
+instead. `SAIL_MODE=local-cluster` is read by Sail itself and runs a driver with workers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lakesmith.errors import EngineError
+
+REMOTE_ENV = "SPARK_REMOTE"
+
+
+@dataclass
+class Engine:
+    """A connected Spark Connect session, and the embedded server when lakesmith started one."""
+
+    spark: Any  # pyspark.sql.connect.session.SparkSession
+    url: str
+    server: Any = None
+    embedded: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.embedded = self.server is not None
+
+    @property
+    def description(self) -> str:
+        if not self.embedded:
+            return f"Spark Connect at {self.url}"
+        mode = os.environ.get("SAIL_MODE", "local")
+        return f"embedded Sail ({mode}) at {self.url}"
+
+    def stop(self) -> None:
+        """Stop the session, then the embedded server (in that order, or the client retries)."""
+        spark, self.spark = self.spark, None
+        server, self.server = self.server, None
+        try:
+            if spark is not None:
+                spark.stop()
+        finally:
+            if server is not None:
+                server.stop()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def quiet_engine_logs(verbose: bool) -> None:
+    """Keep Sail's and the Spark Connect client's logs out of the user's terminal unless -v."""
+    os.environ.setdefault("RUST_LOG", "info" if verbose else "error")
+    if not verbose:
+        warnings.filterwarnings("ignore", module=r"pyspark\..*")
+        logging.getLogger("pyspark").setLevel(logging.ERROR)
+
+
+def start_engine(remote: str | None = None, *, verbose: bool = False,
+                 conf: Mapping[str, str] | None = None) -> Engine:
+    """Connect a session to `remote` (or $SPARK_REMOTE), or start an embedded Sail server."""
+    quiet_engine_logs(verbose)
+    remote = remote or os.environ.get(REMOTE_ENV)
+    server = None
+    if remote:
+        url = remote if remote.startswith("sc://") else f"sc://{remote}"
+    else:
+        from pysail.spark import SparkConnectServer
+
+        try:
+            server = SparkConnectServer(ip="127.0.0.1", port=0)
+            server.start(background=True)
+        except Exception as e:  # the native server reports startup failures as plain exceptions
+            raise EngineError(f"Could not start the embedded Sail engine: {e}") from e
+        host, port = server.listening_address
+        url = f"sc://{host}:{port}"
+    try:
+        spark = _connect(url, conf or {})
+    except Exception as e:
+        if server is not None:
+            server.stop()
+        raise EngineError(
+            f"Could not connect to the Spark Connect endpoint {url}: {e}",
+            hint="check that the server is running and reachable" if remote else None,
+        ) from e
+    return Engine(spark=spark, url=url, server=server)
+
+
+def _connect(url: str, conf: Mapping[str, str]) -> Any:
+    from pyspark.sql.connect.session import SparkSession
+
+    builder = SparkSession.builder.remote(url)
+    for key, value in conf.items():
+        builder = builder.config(key, value)
+    spark = builder.create()
+    # A cheap round trip so an unreachable endpoint fails here with a clear message.
+    spark.version
+    return spark

@@ -1,0 +1,1 @@
+"""The dataflow graph: immutable definitions in, a validated graph out; execution lives elsewhere."""

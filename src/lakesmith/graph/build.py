@@ -1,0 +1,204 @@
+"""Building the dataflow graph from definitions: qualify names, call each query function once,
+read its plan to find what it reads, and validate the result before anything runs."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import replace
+from typing import Any
+
+from pyspark.pipelines.block_session_mutations import block_session_mutations
+from pyspark.sql.connect import proto
+
+from lakesmith.authoring.tracebacks import describe, user_location
+from lakesmith.engine.plans import PlanRead, find_reads, relation_of
+from lakesmith.engine.sql_refs import SqlRefError
+from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
+from lakesmith.graph.graph import DataflowGraph, FlowInput, ResolvedFlow
+from lakesmith.graph.identifiers import NameResolver, TableName
+from lakesmith.graph.model import (
+    AutoCdcFlow,
+    Dataset,
+    DatasetKind,
+    Definitions,
+    Flow,
+    PythonQuery,
+    SqlQuery,
+)
+from lakesmith.graph.validate import validate_graph
+
+_sql_plan_ids = itertools.count(1 << 40)  # far from the client's own plan ids
+
+
+def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
+                *, user_files: frozenset[str] = frozenset()) -> DataflowGraph:
+    """The validated graph, or a GraphValidationError listing every problem found."""
+    problems: list[GraphProblem] = []
+    datasets = _qualify_datasets(definitions.datasets, names, problems)
+    flows: list[ResolvedFlow] = []
+    seen_flows: dict[str, Any] = {}
+    for flow in definitions.flows:
+        key = flow.name.lower()
+        if key in seen_flows:
+            problems.append(GraphProblem(
+                f"flow '{flow.name}' is defined twice (first at {seen_flows[key].location}).",
+                flow.location))
+            continue
+        seen_flows[key] = flow
+        resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems)
+        if resolved is not None:
+            flows.append(resolved)
+    if problems:
+        raise GraphValidationError(problems)
+    flows = _propagate_streaming(datasets, flows)
+    graph = DataflowGraph(datasets=_resolve_table_kinds(datasets, flows), flows=flows, names=names)
+    validate_graph(graph)
+    return graph
+
+
+def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
+                      problems: list[GraphProblem]) -> dict[TableName, Dataset]:
+    datasets: dict[TableName, Dataset] = {}
+    for dataset in definitions:
+        try:
+            name = names.qualify(dataset.name)
+        except LakesmithError as e:
+            problems.append(GraphProblem(e.message, dataset.location))
+            continue
+        if dataset.kind == DatasetKind.TEMPORARY_VIEW and "." in dataset.name.strip("`"):
+            problems.append(GraphProblem(
+                f"temporary view '{dataset.name}' must have a single-part name.", dataset.location))
+        if name in datasets:
+            first = datasets[name]
+            problems.append(GraphProblem(
+                f"dataset '{dataset.name}' is defined more than once: as a {first.kind.label} at "
+                f"{first.location} and as a {dataset.kind.label} here.", dataset.location))
+            continue
+        datasets[name] = dataset
+    return datasets
+
+
+def _resolve_flow(flow: Flow | AutoCdcFlow, datasets: dict[TableName, Dataset], spark: Any,
+                  names: NameResolver, user_files: frozenset[str],
+                  problems: list[GraphProblem]) -> ResolvedFlow | None:
+    try:
+        target = names.qualify(flow.target)
+    except LakesmithError as e:
+        problems.append(GraphProblem(e.message, flow.location))
+        return None
+    if target not in datasets:
+        hint = (f"define it first, e.g. create_streaming_table('{flow.target}')"
+                if not isinstance(flow, Flow) or not flow.is_default else "")
+        problems.append(GraphProblem(
+            f"flow '{flow.name}' writes to '{flow.target}', which is not defined in this pipeline"
+            + (f"; {hint}." if hint else "."), flow.location))
+        return None
+    if isinstance(flow, AutoCdcFlow):
+        read = PlanRead(name=flow.source, streaming=True)
+        inputs = _inputs(flow, [read], datasets, spark, names, problems)
+        return ResolvedFlow(flow, target, None, inputs, streaming=True)
+    relation = _plan_of(flow, spark, user_files, problems)
+    if relation is None:
+        return None
+    try:
+        reads = find_reads(relation)
+    except SqlRefError as e:
+        problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.location))
+        return None
+    inputs = _inputs(flow, reads, datasets, spark, names, problems)
+    return ResolvedFlow(flow, target, relation, inputs,
+                        streaming=any(i.read.streaming for i in inputs))
+
+
+def _plan_of(flow: Flow, spark: Any, user_files: frozenset[str],
+             problems: list[GraphProblem]) -> proto.Relation | None:
+    """Call the query function once (Python) or wrap the SQL text as a SQL relation."""
+    query = flow.query
+    if isinstance(query, SqlQuery):
+        relation = proto.Relation()
+        relation.common.plan_id = next(_sql_plan_ids)
+        relation.sql.query = query.text
+        return relation
+    assert isinstance(query, PythonQuery)
+    try:
+        with block_session_mutations():
+            df = query.func()
+    except Exception as e:  # user code: report it against the line that raised
+        where = user_location(e, user_files, flow.location)
+        problems.append(GraphProblem(
+            f"the query function of flow '{flow.name}' raised an error: {describe(e)}", where))
+        return None
+    try:
+        return relation_of(df)
+    except TypeError:
+        problems.append(GraphProblem(
+            f"the query function of flow '{flow.name}' must return a DataFrame, "
+            f"but returned {type(df).__name__}.", flow.location))
+        return None
+
+
+def _inputs(flow: Flow | AutoCdcFlow, reads: list[PlanRead], datasets: dict[TableName, Dataset],
+            spark: Any, names: NameResolver, problems: list[GraphProblem]) -> tuple[FlowInput, ...]:
+    inputs: list[FlowInput] = []
+    for read in reads:
+        if read.name is None:
+            inputs.append(FlowInput(read, None))
+            continue
+        try:
+            name = names.qualify(read.name)
+        except LakesmithError as e:
+            problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.location))
+            continue
+        if name in datasets:
+            inputs.append(FlowInput(read, name))
+        elif _external_table_exists(spark, read.name):
+            inputs.append(FlowInput(read, None))
+        else:
+            problems.append(GraphProblem(
+                f"flow '{flow.name}' reads '{read.name}', which is neither a dataset of this "
+                "pipeline nor an existing table.", flow.location))
+    return tuple(inputs)
+
+
+def _external_table_exists(spark: Any, name: str) -> bool:
+    if name.lower().startswith("live."):
+        return False
+    return bool(spark.catalog.tableExists(name))
+
+
+def _propagate_streaming(datasets: dict[TableName, Dataset],
+                         flows: list[ResolvedFlow]) -> list[ResolvedFlow]:
+    """A flow that reads a temporary view over a stream is itself streaming."""
+    streaming_views = _streaming_views(datasets, flows)
+    return [replace(f, streaming=_reads_stream(f, streaming_views)) for f in flows]
+
+
+def _resolve_table_kinds(datasets: dict[TableName, Dataset],
+                         flows: list[ResolvedFlow]) -> dict[TableName, Dataset]:
+    """Decide what each Databricks `@dlt.table` is: a streaming table when its query streams."""
+    resolved: dict[TableName, Dataset] = {}
+    for name, dataset in datasets.items():
+        if dataset.kind == DatasetKind.TABLE:
+            streaming = any(f.streaming for f in flows if f.target == name)
+            kind = DatasetKind.STREAMING_TABLE if streaming else DatasetKind.MATERIALIZED_VIEW
+            dataset = replace(dataset, kind=kind)
+        resolved[name] = dataset
+    return resolved
+
+
+def _reads_stream(flow: ResolvedFlow, streaming_views: set[TableName]) -> bool:
+    return flow.streaming or any(i.dataset in streaming_views for i in flow.inputs)
+
+
+def _streaming_views(datasets: dict[TableName, Dataset], flows: list[ResolvedFlow]) -> set[TableName]:
+    """Temporary views whose query reads a stream, directly or through other views."""
+    views = {f.target: f for f in flows if datasets[f.target].kind == DatasetKind.TEMPORARY_VIEW}
+    streaming: set[TableName] = set()
+    changed = True
+    while changed:
+        changed = False
+        for name, flow in views.items():
+            if name not in streaming and _reads_stream(flow, streaming):
+                streaming.add(name)
+                changed = True
+    return streaming

@@ -1,0 +1,127 @@
+"""Graph rules checked before anything runs; every problem names the dataset and where it was
+defined, and all problems are reported together."""
+
+from __future__ import annotations
+
+from lakesmith.errors import GraphProblem, GraphValidationError
+from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
+from lakesmith.graph.identifiers import TableName
+from lakesmith.graph.model import DatasetKind
+
+
+def validate_graph(graph: DataflowGraph) -> None:
+    problems: list[GraphProblem] = []
+    problems += _check_flows_per_dataset(graph)
+    problems += _check_flow_kinds(graph)
+    problems += _check_reads(graph)
+    if not problems:
+        problems += _check_cycles(graph)
+    if problems:
+        raise GraphValidationError(problems)
+
+
+def _check_flows_per_dataset(graph: DataflowGraph) -> list[GraphProblem]:
+    problems: list[GraphProblem] = []
+    for name, dataset in graph.datasets.items():
+        flows = graph.flows_into(name)
+        if dataset.kind in (DatasetKind.MATERIALIZED_VIEW, DatasetKind.TEMPORARY_VIEW):
+            if not flows:
+                problems.append(GraphProblem(
+                    f"{dataset.kind.label} '{dataset.name}' has no query.", dataset.location))
+            extra = [f for f in flows if not f.flow.is_default] if flows else []
+            for flow in extra:
+                problems.append(GraphProblem(
+                    f"flow '{flow.name}' appends to {dataset.kind.label} '{dataset.name}'; only "
+                    "streaming tables and sinks accept append flows.", flow.flow.location))
+        if dataset.kind == DatasetKind.STREAMING_TABLE and not flows:
+            problems.append(GraphProblem(
+                f"streaming table '{dataset.name}' has no flow writing to it; add a query or an "
+                "append flow.", dataset.location))
+    return problems
+
+
+def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
+    """Batch and streaming flows only where Spark allows them."""
+    problems: list[GraphProblem] = []
+    for flow in graph.flows:
+        dataset = graph.dataset(flow.target)
+        where = flow.flow.location
+        if flow.is_auto_cdc and dataset.kind != DatasetKind.STREAMING_TABLE:
+            problems.append(GraphProblem(
+                f"AUTO CDC flow '{flow.name}' must write to a streaming table, but "
+                f"'{dataset.name}' is a {dataset.kind.label}.", where))
+        elif dataset.kind == DatasetKind.MATERIALIZED_VIEW and flow.streaming:
+            problems.append(GraphProblem(
+                f"materialized view '{dataset.name}' reads a stream ({_streaming_reads(flow)}); a "
+                "materialized view must be defined by a batch query. Use a streaming table, or read "
+                "the source with spark.read instead of spark.readStream.", where))
+        elif dataset.kind == DatasetKind.STREAMING_TABLE and not flow.streaming and not _is_once(flow):
+            problems.append(GraphProblem(
+                f"streaming table '{dataset.name}' is written by flow '{flow.name}', whose query is "
+                "a batch query; a streaming table's flows must read a stream (spark.readStream..., "
+                "STREAM(...)). Use a materialized view for a batch query.", where))
+        elif dataset.kind == DatasetKind.SINK and not flow.streaming:
+            problems.append(GraphProblem(
+                f"sink '{dataset.name}' is written by flow '{flow.name}', whose query is a batch "
+                "query; flows into a sink must read a stream.", where))
+    return problems
+
+
+def _is_once(flow: ResolvedFlow) -> bool:
+    return bool(getattr(flow.flow, "once", False))
+
+
+def _streaming_reads(flow: ResolvedFlow) -> str:
+    names = [i.read.describe() for i in flow.inputs if i.read.streaming]
+    return ", ".join(names) or "through a temporary view over a stream"
+
+
+def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
+    problems: list[GraphProblem] = []
+    for flow in graph.flows:
+        for flow_input in flow.inputs:
+            if flow_input.dataset is None:
+                continue
+            source = graph.dataset(flow_input.dataset)
+            if source.kind == DatasetKind.SINK:
+                problems.append(GraphProblem(
+                    f"flow '{flow.name}' reads sink '{source.name}'; sinks can only be written.",
+                    flow.flow.location))
+            elif flow_input.read.streaming and source.kind == DatasetKind.MATERIALIZED_VIEW:
+                problems.append(GraphProblem(
+                    f"flow '{flow.name}' reads materialized view '{source.name}' as a stream; a "
+                    "materialized view is recomputed in full and cannot be a streaming source. "
+                    "Read it with spark.read (a batch read), or make it a streaming table.",
+                    flow.flow.location))
+    return problems
+
+
+def _check_cycles(graph: DataflowGraph) -> list[GraphProblem]:
+    """Report each cycle once, as `a -> b -> a`, at the first dataset's definition."""
+    edges: dict[TableName, set[TableName]] = {name: set() for name in graph.datasets}
+    for flow in graph.flows:
+        for upstream in flow.upstream:
+            edges[upstream].add(flow.target)
+    state: dict[TableName, int] = {}  # 1 = on the current path, 2 = finished
+    path: list[TableName] = []
+    problems: list[GraphProblem] = []
+
+    def visit(node: TableName) -> None:
+        state[node] = 1
+        path.append(node)
+        for nxt in sorted(edges[node], key=str):
+            if state.get(nxt) == 1:
+                cycle = path[path.index(nxt):] + [nxt]
+                text = " -> ".join(graph.dataset(n).name for n in cycle)
+                problems.append(GraphProblem(
+                    f"the pipeline has a cycle: {text}. A dataset cannot read itself, directly or "
+                    "through other datasets.", graph.dataset(nxt).location))
+            elif nxt not in state:
+                visit(nxt)
+        path.pop()
+        state[node] = 2
+
+    for node in graph.datasets:
+        if node not in state:
+            visit(node)
+    return problems

@@ -1,0 +1,1 @@
+"""Running updates: planning what to refresh, executing flows, reporting progress."""

@@ -1,0 +1,44 @@
+"""Analysing a graph before it runs: every flow's query is resolved by the engine against the
+queries upstream of it, so a missing column or a bad expression is reported by `dry-run` (and before
+`run` writes anything) with the flow's file and line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql.types import StructType
+
+from lakesmith.authoring.tracebacks import describe
+from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
+from lakesmith.graph.graph import DataflowGraph
+from lakesmith.runtime.binding import AnalysisBinder
+
+
+def analyze_graph(graph: DataflowGraph, spark: Any) -> dict[str, StructType]:
+    """The output schema of every query flow, by flow name; raises with every problem found."""
+    binder = AnalysisBinder(graph, spark)
+    schemas: dict[str, StructType] = {}
+    problems: list[GraphProblem] = []
+    failed = set()
+    try:
+        for flow in graph.topological_flows():
+            if flow.relation is None:
+                continue
+            if flow.upstream & failed:
+                failed.add(flow.target)  # its own error would only repeat the upstream one
+                continue
+            try:
+                schemas[flow.name] = binder.output_dataframe(flow).schema
+            except LakesmithError as e:
+                problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.flow.location))
+                failed.add(flow.target)
+            except Exception as e:  # the engine's analysis error, reported against the flow
+                problems.append(GraphProblem(
+                    f"flow '{flow.name}' cannot be analysed: {describe(e)}", flow.flow.location))
+                failed.add(flow.target)
+    finally:
+        binder.close()
+    if problems:
+        raise GraphValidationError(problems)
+    return schemas
+

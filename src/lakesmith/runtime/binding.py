@@ -1,0 +1,123 @@
+"""What each read of a flow means in an update.
+
+Reads of pipeline datasets are rewritten before the engine sees a flow's plan: a temporary view's
+read becomes the view's own (rewritten) query; a table's read becomes a read of the engine table
+once the table exists (`TableBinder`), or of the query that would produce it when analysing a graph
+that has not run yet (`AnalysisBinder`). Reads of anything else are left as written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+from pyspark.sql.connect import proto
+
+from lakesmith.engine.plans import (
+    Binding,
+    PlanRead,
+    PlanRewriter,
+    RelationBinding,
+    TableBinding,
+    relation_of,
+)
+from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
+from lakesmith.graph.identifiers import TableName
+from lakesmith.graph.model import DatasetKind
+from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.tables.catalog import TableCatalog
+
+
+class DatasetBinder(ABC):
+    """Binds reads of pipeline datasets; subclasses decide what reading a stored table means."""
+
+    def __init__(self, graph: DataflowGraph, spark: Any) -> None:
+        self.graph = graph
+        self.spark = spark
+        self.rewriter = PlanRewriter(spark, self)
+        self._views: dict[TableName, proto.Relation] = {}
+
+    def __call__(self, read: PlanRead) -> Binding | None:
+        name = self.dataset_of(read)
+        if name is None:
+            return None
+        if self.graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+            return RelationBinding(self.view_relation(name))
+        return self.bind_table(name, read)
+
+    def dataset_of(self, read: PlanRead) -> TableName | None:
+        if read.name is None:
+            return None
+        name = self.graph.names.qualify(read.name)
+        return name if name in self.graph.datasets else None
+
+    @abstractmethod
+    def bind_table(self, name: TableName, read: PlanRead) -> Binding:
+        """What a read of the stored dataset `name` means for this binder."""
+
+    def flow_dataframe(self, flow: ResolvedFlow) -> Any:
+        """The flow's query with every read bound, as a DataFrame ready to execute."""
+        return self.rewriter.dataframe(flow.relation)
+
+    def view_relation(self, name: TableName) -> proto.Relation:
+        if name not in self._views:
+            (flow,) = self.graph.flows_into(name)
+            self._views[name] = self.rewriter.rewrite(flow.relation)
+        return self._views[name]
+
+    def close(self) -> None:
+        self.rewriter.drop_temp_views()
+
+
+class TableBinder(DatasetBinder):
+    """Run time: batch reads of tables read the Delta tables the pipeline maintains."""
+
+    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog) -> None:
+        super().__init__(graph, spark)
+        self.catalog = catalog
+
+    def bind_table(self, name: TableName, read: PlanRead) -> Binding:
+        if read.streaming:
+            raise NotSupportedYet(
+                f"streaming read of '{self.graph.dataset(name).name}': streaming tables are not "
+                "supported by lakesmith yet.")
+        if not self.catalog.exists(name):
+            raise LakesmithError(
+                f"'{self.graph.dataset(name).name}' has no data yet: it was not refreshed in this "
+                "update and has never been refreshed.",
+                hint="run the pipeline without --refresh/--full-refresh first, or include it.")
+        return TableBinding(self.catalog.engine_name(name))
+
+
+class AnalysisBinder(DatasetBinder):
+    """Dry run: reads of tables stand for the queries that produce them, so a graph can be
+    analysed (schemas, columns, expressions) before any table exists."""
+
+    def __init__(self, graph: DataflowGraph, spark: Any) -> None:
+        super().__init__(graph, spark)
+        self._tables: dict[TableName, proto.Relation] = {}
+
+    def bind_table(self, name: TableName, read: PlanRead) -> Binding:
+        return RelationBinding(self.table_relation(name))
+
+    def table_relation(self, name: TableName) -> proto.Relation:
+        if name not in self._tables:
+            flows = [f for f in self.graph.flows_into(name) if f.relation is not None]
+            if not flows:
+                raise NotSupportedYet(
+                    f"'{self.graph.dataset(name).name}' is written only by AUTO CDC flows, which "
+                    "lakesmith cannot run yet.")
+            frames = [self.output_dataframe(f) for f in flows]
+            combined = frames[0]
+            for frame in frames[1:]:
+                combined = combined.unionByName(frame, allowMissingColumns=True)
+            self._tables[name] = relation_of(combined)
+        return self._tables[name]
+
+    def output_dataframe(self, flow: ResolvedFlow) -> Any:
+        """The flow's result as it would be written: conformed to a declared schema."""
+        df = self.flow_dataframe(flow)
+        dataset = self.graph.dataset(flow.target)
+        schema = declared_schema(self.spark, dataset) if dataset.kind.is_stored else None
+        return conform(df, dataset, schema) if schema is not None else df

@@ -1,0 +1,81 @@
+"""Printing a pipeline's graph, tables and query results for the CLI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from lakesmith.graph.model import DatasetKind
+from lakesmith.tables.delta import table_info
+
+
+def _location(pipeline: Any, location: Any) -> str:
+    return str(location.relative_to(pipeline.spec.root))
+
+
+def print_graph(console: Console, pipeline: Any, schemas: dict[str, Any]) -> None:
+    graph = pipeline.graph
+    console.print(f"Pipeline '{pipeline.spec.name}': {len(graph.datasets)} datasets, "
+                  f"{len(graph.flows)} flows.")
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("flow", "target", "kind", "reads", "columns", "defined at"):
+        table.add_column(column)
+    for flow in graph.topological_flows():
+        dataset = graph.dataset(flow.target)
+        reads = []
+        for flow_input in flow.inputs:
+            prefix = "stream " if flow_input.read.streaming else ""
+            if flow_input.dataset is not None:
+                reads.append(prefix + graph.dataset(flow_input.dataset).name)
+            else:
+                reads.append(prefix + (flow_input.read.name or
+                                       f"{flow_input.read.format}:{','.join(flow_input.read.paths)}")
+                             + " (external)")
+        schema = schemas.get(flow.name)
+        columns = ", ".join(f.name for f in schema.fields) if schema is not None else "-"
+        table.add_row(flow.name, dataset.name, dataset.kind.label, ", ".join(reads) or "-",
+                      columns, _location(pipeline, flow.flow.location))
+    console.print(table)
+
+
+def print_tables(console: Console, pipeline: Any) -> None:
+    graph = pipeline.graph
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("dataset", "kind", "location", "version", "rows"):
+        table.add_column(column, justify="right" if column in ("version", "rows") else "left")
+    for name, dataset in graph.datasets.items():
+        if dataset.kind == DatasetKind.TEMPORARY_VIEW or dataset.kind == DatasetKind.SINK:
+            table.add_row(dataset.name, dataset.kind.label, "-", "-", "-")
+            continue
+        location = pipeline.catalog.location(name)
+        info = table_info(location)
+        shown = _relative_path(location, pipeline.spec.root)
+        if info is None:
+            table.add_row(dataset.name, dataset.kind.label, shown, "-", "not created yet")
+        else:
+            rows = f"{info.row_count:,}" if info.row_count is not None else "?"
+            table.add_row(dataset.name, dataset.kind.label, shown, str(info.version), rows)
+    console.print(table)
+
+
+def _relative_path(path: Any, root: Any) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def print_query(console: Console, df: Any, max_rows: int) -> None:
+    """Fetch at most `max_rows` rows of a user's query (this is output, not pipeline work)."""
+    result = df.limit(max_rows + 1).toArrow()
+    table = Table(show_edge=False, pad_edge=False)
+    for name in result.column_names:
+        table.add_column(name)
+    rows = result.to_pylist()
+    for row in rows[:max_rows]:
+        table.add_row(*("NULL" if v is None else str(v) for v in row.values()))
+    console.print(table)
+    more = " (more rows not shown)" if len(rows) > max_rows else ""
+    console.print(f"[dim]{min(len(rows), max_rows)} row(s){more}[/dim]")

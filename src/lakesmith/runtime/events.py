@@ -1,0 +1,69 @@
+"""What an update reports while it runs, in the vocabulary of the Databricks pipeline event log.
+
+The update runner tells an `UpdateListener` about each state change; the console progress display
+and the event log are listeners.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any, Protocol
+
+
+class UpdateState(str, Enum):
+    INITIALIZING = "INITIALIZING"
+    SETTING_UP_TABLES = "SETTING_UP_TABLES"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+
+
+class FlowStatus(str, Enum):
+    QUEUED = "QUEUED"
+    STARTING = "STARTING"
+    RUNNING = "RUNNING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    SKIPPED = "SKIPPED"
+    EXCLUDED = "EXCLUDED"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (FlowStatus.COMPLETED, FlowStatus.FAILED, FlowStatus.SKIPPED,
+                        FlowStatus.EXCLUDED)
+
+
+@dataclass
+class FlowMetrics:
+    """What a flow did in one update."""
+
+    num_output_rows: int | None = None
+    duration_seconds: float = 0.0
+    batches: int = 0
+    source_versions: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+class UpdateListener(Protocol):
+    def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None: ...
+
+    def flow_progress(self, flow: Any, status: FlowStatus, metrics: FlowMetrics | None = None,
+                      error: BaseException | None = None) -> None: ...
+
+
+class Listeners:
+    """Fans each report out to several listeners."""
+
+    def __init__(self, *listeners: UpdateListener) -> None:
+        self.listeners = [listener for listener in listeners if listener is not None]
+
+    def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None:
+        for listener in self.listeners:
+            listener.update_progress(state, error)
+
+    def flow_progress(self, flow: Any, status: FlowStatus, metrics: FlowMetrics | None = None,
+                      error: BaseException | None = None) -> None:
+        for listener in self.listeners:
+            listener.flow_progress(flow, status, metrics, error)

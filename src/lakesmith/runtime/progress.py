@@ -1,0 +1,122 @@
+"""Live progress of an update in the terminal: a table of flows that updates in place on a
+terminal, one line per change otherwise (CI logs, pipes), then a summary."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.live import Live
+from rich.table import Table
+
+from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
+
+_STYLE = {
+    FlowStatus.QUEUED: "dim", FlowStatus.STARTING: "cyan", FlowStatus.RUNNING: "bold cyan",
+    FlowStatus.COMPLETED: "green", FlowStatus.FAILED: "bold red", FlowStatus.SKIPPED: "yellow",
+    FlowStatus.EXCLUDED: "dim",
+}
+
+
+class _FlowRow:
+    def __init__(self, flow: Any) -> None:
+        self.flow = flow
+        self.status = FlowStatus.QUEUED
+        self.metrics: FlowMetrics | None = None
+        self.started: float | None = None
+        self.error: BaseException | None = None
+
+
+class ConsoleProgress:
+    """An UpdateListener that shows progress on a rich Console."""
+
+    def __init__(self, console: Console, graph: Any) -> None:
+        self.console = console
+        self.graph = graph
+        self.rows: dict[str, _FlowRow] = {}
+        self.lock = threading.Lock()
+        self.live: Live | None = None
+        self.interactive = console.is_terminal
+
+    def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None:
+        if state == UpdateState.RUNNING and self.interactive:
+            self.live = Live(self._table(), console=self.console, refresh_per_second=8,
+                             transient=True)
+            self.live.start()
+        elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
+            if self.live is not None:
+                self.live.stop()
+                self.live = None
+        if not self.interactive:
+            self._line(f"Update is {state.value}.")
+
+    def flow_progress(self, flow: Any, status: FlowStatus, metrics: FlowMetrics | None = None,
+                      error: BaseException | None = None) -> None:
+        with self.lock:
+            row = self.rows.setdefault(flow.name, _FlowRow(flow))
+            row.status = status
+            if status == FlowStatus.RUNNING:
+                row.started = time.perf_counter()
+            if metrics is not None:
+                row.metrics = metrics
+            row.error = error
+            if self.live is not None:
+                self.live.update(self._table())
+        if not self.interactive and status != FlowStatus.QUEUED:
+            suffix = ""
+            if status == FlowStatus.COMPLETED and metrics is not None:
+                suffix = f" ({_rows(metrics)} rows, {metrics.duration_seconds:.2f}s)"
+            self._line(f"Flow '{flow.name}' is {status.value}.{suffix}")
+
+    def _line(self, text: str) -> None:
+        stamp = datetime.now().strftime("%H:%M:%S")
+        self.console.print(f"[dim]{stamp}[/dim] {text}", highlight=False)
+
+    def _table(self) -> Table:
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("flow", "dataset", "status", "rows", "time"):
+            table.add_column(column, justify="right" if column in ("rows", "time") else "left")
+        for row in self.rows.values():
+            if row.status == FlowStatus.EXCLUDED:
+                continue
+            elapsed = ""
+            if row.metrics is not None and row.status.is_final:
+                elapsed = f"{row.metrics.duration_seconds:.2f}s"
+            elif row.started is not None:
+                elapsed = f"{time.perf_counter() - row.started:.1f}s"
+            table.add_row(row.flow.name, self.graph.dataset(row.flow.target).name,
+                          f"[{_STYLE[row.status]}]{row.status.value}[/]",
+                          _rows(row.metrics), elapsed)
+        return table
+
+
+def _rows(metrics: FlowMetrics | None) -> str:
+    if metrics is None or metrics.num_output_rows is None:
+        return "-"
+    return f"{metrics.num_output_rows:,}"
+
+
+def print_summary(console: Console, result: Any, graph: Any) -> None:
+    """After an update: each flow's outcome, rows written and time, then the update's state."""
+    table = Table(title=None, show_edge=False, box=None, pad_edge=False)
+    for column in ("dataset", "kind", "flow", "status", "rows written", "time"):
+        table.add_column(column, justify="right" if column in ("rows written", "time") else "left")
+    for flow_result in result.flows:
+        flow = flow_result.planned.flow
+        dataset = graph.dataset(flow.target)
+        metrics = flow_result.metrics
+        table.add_row(
+            dataset.name, dataset.kind.label, flow.name,
+            f"[{_STYLE[flow_result.status]}]{flow_result.status.value}[/]",
+            _rows(metrics) if flow_result.status == FlowStatus.COMPLETED else "-",
+            f"{metrics.duration_seconds:.2f}s" if metrics is not None else "-",
+        )
+    console.print(table)
+    style = {"COMPLETED": "green", "FAILED": "bold red", "CANCELED": "yellow"}[result.state.value]
+    console.print(f"Update {result.update_id} [{style}]{result.state.value}[/] in "
+                  f"{result.duration_seconds:.2f}s.", highlight=False)
+    for failed in result.failed_flows:
+        console.print(f"[red]✗[/red] {failed.error}", highlight=False)

@@ -1,0 +1,187 @@
+"""One update: run the flows of an update plan and report every state change to the listeners."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+from lakesmith.authoring.tracebacks import describe
+from lakesmith.errors import FlowFailed, LakesmithError
+from lakesmith.runtime.binding import TableBinder
+from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateListener, UpdateState
+from lakesmith.runtime.executor import run_dag
+from lakesmith.runtime.flows import FlowContext, runner_for
+from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
+from lakesmith.tables.catalog import TableCatalog
+
+DEFAULT_MAX_CONCURRENT_FLOWS = 4
+MAX_CONCURRENT_FLOWS_KEY = "lakesmith.maxConcurrentFlows"
+
+
+@dataclass
+class FlowResult:
+    planned: PlannedFlow
+    status: FlowStatus
+    metrics: FlowMetrics | None = None
+    error: BaseException | None = None
+
+
+@dataclass
+class UpdateResult:
+    update_id: str
+    state: UpdateState
+    started_at: datetime
+    duration_seconds: float
+    flows: list[FlowResult] = field(default_factory=list)
+
+    @property
+    def failed_flows(self) -> list[FlowResult]:
+        return [r for r in self.flows if r.status == FlowStatus.FAILED]
+
+
+class UpdateRunner:
+    def __init__(self, *, pipeline_name: str, spark: Any, catalog: TableCatalog, plan: UpdatePlan,
+                 listener: UpdateListener, max_concurrent_flows: int = DEFAULT_MAX_CONCURRENT_FLOWS,
+                 update_id: str | None = None) -> None:
+        self.pipeline_name = pipeline_name
+        self.spark = spark
+        self.catalog = catalog
+        self.plan = plan
+        self.listener = listener
+        self.max_concurrent_flows = max_concurrent_flows
+        self.update_id = update_id or str(uuid.uuid4())
+        self.stop = threading.Event()
+        self._results: dict[int, FlowResult] = {}
+
+    def run(self) -> UpdateResult:
+        started_at = datetime.now(timezone.utc)
+        start = time.perf_counter()
+        graph = self.plan.graph
+        binder = TableBinder(graph, self.spark, self.catalog)
+        state = UpdateState.FAILED
+        error: BaseException | None = None
+        try:
+            self.listener.update_progress(UpdateState.SETTING_UP_TABLES)
+            self._register_existing_tables()
+            self.listener.update_progress(UpdateState.RUNNING)
+            for planned in self.plan.flows:
+                self._report(planned, FlowStatus.QUEUED)
+            for excluded in self.plan.excluded:
+                self.listener.flow_progress(excluded, FlowStatus.EXCLUDED)
+            with self._stop_on_interrupt():
+                outcome = run_dag(
+                    list(self.plan.flows),
+                    {p: [d for d in self._planned_dependencies(p)] for p in self.plan.flows},
+                    lambda p: self._run_flow(p, binder),
+                    max_workers=self.max_concurrent_flows,
+                    on_skip=lambda task, failed: self._report(task, FlowStatus.SKIPPED),
+                    exclusive=lambda p: bool(p.flow.flow.spark_conf),
+                    stop=self.stop,
+                )
+            for planned in outcome.canceled:
+                self._report(planned, FlowStatus.SKIPPED)
+            if outcome.canceled or self.stop.is_set():
+                state = UpdateState.CANCELED
+            elif outcome.failed:
+                state = UpdateState.FAILED
+                error = LakesmithError(
+                    f"{len(outcome.failed)} flow(s) failed: "
+                    + ", ".join(p.name for p in outcome.failed))
+            else:
+                state = UpdateState.COMPLETED
+        except BaseException as e:
+            error = e
+            state = UpdateState.CANCELED if isinstance(e, KeyboardInterrupt) else UpdateState.FAILED
+            raise
+        finally:
+            binder.close()
+            self.listener.update_progress(state, error)
+        return UpdateResult(
+            update_id=self.update_id, state=state, started_at=started_at,
+            duration_seconds=time.perf_counter() - start,
+            flows=[self._results[id(p)] for p in self.plan.flows if id(p) in self._results],
+        )
+
+    def _planned_dependencies(self, planned: PlannedFlow) -> list[PlannedFlow]:
+        deps = []
+        for dependency in self.plan.graph.dependencies(planned.flow):
+            dep = self.plan.planned(dependency)
+            if dep is not None:
+                deps.append(dep)
+        return deps
+
+    def _register_existing_tables(self) -> None:
+        """Tables from earlier updates are readable by name before any flow runs."""
+        for name in self.plan.graph.stored_datasets():
+            if self.catalog.exists(name):
+                self.catalog.register(name)
+
+    def _run_flow(self, planned: PlannedFlow, binder: TableBinder) -> None:
+        flow = planned.flow
+        self._report(planned, FlowStatus.STARTING)
+        ctx = FlowContext(spark=self.spark, graph=self.plan.graph, catalog=self.catalog,
+                          binder=binder, pipeline_name=self.pipeline_name,
+                          update_id=self.update_id, planned=planned)
+        start = time.perf_counter()
+        self._report(planned, FlowStatus.RUNNING)
+        try:
+            with _session_conf(self.spark, flow.flow.spark_conf):
+                metrics = runner_for(flow, self.plan.graph).run(ctx)
+        except BaseException as e:
+            failure = e if isinstance(e, FlowFailed) else FlowFailed(
+                flow.name, e.message if isinstance(e, LakesmithError) else describe(e),
+                flow.flow.location, hint=getattr(e, "hint", None))
+            failure.__cause__ = e
+            self._report(planned, FlowStatus.FAILED, FlowMetrics(
+                duration_seconds=time.perf_counter() - start), failure)
+            raise failure from e
+        metrics.duration_seconds = time.perf_counter() - start
+        self._report(planned, FlowStatus.COMPLETED, metrics)
+
+    def _report(self, planned: PlannedFlow, status: FlowStatus, metrics: FlowMetrics | None = None,
+                error: BaseException | None = None) -> None:
+        self._results[id(planned)] = FlowResult(planned, status, metrics, error)
+        self.listener.flow_progress(planned.flow, status, metrics, error)
+
+    @contextmanager
+    def _stop_on_interrupt(self) -> Iterator[None]:
+        """Ctrl-C: start no new flow, interrupt the engine's running work, report CANCELED."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+
+        def handle(signum: int, frame: Any) -> None:
+            self.stop.set()
+            threading.Thread(target=self.spark.interruptAll, daemon=True).start()
+
+        previous = signal.signal(signal.SIGINT, handle)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _session_conf(spark: Any, conf: dict[str, str] | Any) -> Iterator[None]:
+    """Set a flow's spark_conf for its run (such flows run alone), then restore the session."""
+    if not conf:
+        yield
+        return
+    saved = {key: spark.conf.get(key, None) for key in conf}
+    for key, value in conf.items():
+        spark.conf.set(key, value)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)

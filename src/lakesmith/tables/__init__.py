@@ -1,0 +1,1 @@
+"""Delta tables: where pipeline tables live, their metadata through delta-rs, engine registration."""
