@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
 from lakesmith.graph.build import build_graph
@@ -88,9 +89,10 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
     with chdir(spec.root), start_engine(
             remote, verbose=verbose, conf=spec.configuration) as engine:
         prepare_session(engine.spark, spec)
-        definitions, files = load_definitions(spec, engine.spark)
-        graph = build_graph(definitions, engine.spark, NameResolver(spec.catalog, spec.schema),
-                            user_files=frozenset(str(f) for f in files))
+        with session_active(engine.spark):
+            definitions, files = load_definitions(spec, engine.spark)
+            graph = build_graph(definitions, engine.spark, NameResolver(spec.catalog, spec.schema),
+                                user_files=frozenset(str(f) for f in files))
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
 
 
@@ -98,6 +100,6 @@ def prepare_session(spark: Any, spec: PipelineSpec) -> None:
     """Unqualified names of tables outside the pipeline resolve in the spec's schema."""
     from lakesmith.tables.catalog import quote_always
 
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}").collect()
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
     spark.catalog.setCurrentDatabase(spec.schema)
 

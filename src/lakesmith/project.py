@@ -44,7 +44,9 @@ class PipelineSpec:
     @property
     def warehouse(self) -> Path:
         configured = self.configuration.get(WAREHOUSE_KEY)
-        return _to_path(configured, self.root) if configured else self.root / "warehouse"
+        if not configured:
+            return self.root / "warehouse"
+        return _to_path(configured, self.root, f"{self.path}: configuration '{WAREHOUSE_KEY}'")
 
     def library_files(self) -> list[Path]:
         """Source files matched by the `libraries` globs, in a stable order, each file once."""
@@ -109,7 +111,7 @@ def parse_spec(data: Mapping[str, Any], path: Path) -> PipelineSpec:
     if "database" in data and "schema" in data:
         raise SpecError(f"{path}: set only one of 'database' and 'schema' (they mean the same).")
     name = _string(data, "name", path)
-    storage = _to_path(_string(data, "storage", path), path.parent)
+    storage = _to_path(_string(data, "storage", path), path.parent, f"{path}: field 'storage'")
     catalog = _optional_string(data, "catalog", path) or DEFAULT_CATALOG
     schema = (
         _optional_string(data, "schema", path) or _optional_string(data, "database", path)
@@ -181,13 +183,13 @@ def _normalize_glob(pattern: str) -> str:
     return pattern
 
 
-def _to_path(location: str, base: Path) -> Path:
+def _to_path(location: str, base: Path, where: str) -> Path:
     if "://" in location:
         parsed = urlparse(location)
         if parsed.scheme != "file":
             raise SpecError(
-                f"Storage location {location!r} uses the scheme '{parsed.scheme}'; lakesmith "
-                "supports local paths and file:// URIs."
+                f"{where}: {location!r} uses the scheme '{parsed.scheme}'; lakesmith supports "
+                "local paths and file:// URIs."
             )
         return Path(unquote(parsed.path))
     path = Path(location).expanduser()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
@@ -13,6 +15,16 @@ from lakesmith.errors import LakesmithError
 from lakesmith.source_location import SourceLocation
 
 active_spark: ContextVar[Any] = ContextVar("lakesmith_active_spark", default=None)
+
+
+@contextmanager
+def session_active(spark: Any) -> Iterator[None]:
+    """Pipeline code (dlt.read, ...) uses `spark` while sources load and query functions run."""
+    token = active_spark.set(spark)
+    try:
+        yield
+    finally:
+        active_spark.reset(token)
 
 
 def current_spark() -> Any:

@@ -14,7 +14,7 @@ from pyspark.pipelines.block_session_mutations import block_session_mutations
 from pyspark.pipelines.graph_element_registry import graph_element_registration_context
 
 from lakesmith.authoring import dlt as dlt_module
-from lakesmith.authoring.context import active_spark
+from lakesmith.authoring.context import session_active
 from lakesmith.authoring.registry import DefinitionRegistry
 from lakesmith.authoring.sdp_api import spark_43_api
 from lakesmith.authoring.tracebacks import describe, user_location
@@ -53,8 +53,7 @@ def _loading(root: Path, spark: Any, registry: DefinitionRegistry) -> Iterator[N
         stack.enter_context(_module_alias("dlt", dlt_module))
         stack.enter_context(_on_sys_path(root))
         stack.enter_context(chdir(root))
-        token = active_spark.set(spark)
-        stack.callback(active_spark.reset, token)
+        stack.enter_context(session_active(spark))
         yield
 
 

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlparse
 
 from lakesmith.errors import EngineError
 
 REMOTE_ENV = "SPARK_REMOTE"
+DEFAULT_PORT = 15002  # Spark Connect's default
 
 
 @dataclass
@@ -72,6 +75,7 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
     server = None
     if remote:
         url = remote if remote.startswith("sc://") else f"sc://{remote}"
+        _check_reachable(url)
     else:
         from pysail.spark import SparkConnectServer
 
@@ -92,6 +96,20 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
             hint="check that the server is running and reachable" if remote else None,
         ) from e
     return Engine(spark=spark, url=url, server=server)
+
+
+def _check_reachable(url: str, timeout: float = 5.0) -> None:
+    """Fail fast with a clear message: the Spark Connect client would retry for minutes."""
+    parsed = urlparse(url.split(";", 1)[0])
+    host, port = parsed.hostname or "localhost", parsed.port or DEFAULT_PORT
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as e:
+        raise EngineError(
+            f"Could not connect to the Spark Connect endpoint {url}: {e.strerror or e}",
+            hint="check that the server is running and reachable, or omit --remote (and unset "
+            f"{REMOTE_ENV}) to use the embedded engine.",
+        ) from e
 
 
 def _connect(url: str, conf: Mapping[str, str]) -> Any:

@@ -36,6 +36,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     problems: list[GraphProblem] = []
     datasets = _qualify_datasets(definitions.datasets, names, problems)
     flows: list[ResolvedFlow] = []
+    unresolved: set[TableName] = set()
     seen_flows: dict[str, Any] = {}
     for flow in definitions.flows:
         key = flow.name.lower()
@@ -48,12 +49,21 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
         resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems)
         if resolved is not None:
             flows.append(resolved)
-    if problems:
-        raise GraphValidationError(problems)
+        else:
+            unresolved.add(_target_or_none(flow.target, names))
     flows = _propagate_streaming(datasets, flows)
     graph = DataflowGraph(datasets=_resolve_table_kinds(datasets, flows), flows=flows, names=names)
-    validate_graph(graph)
+    problems += validate_graph(graph, frozenset(unresolved))
+    if problems:
+        raise GraphValidationError(problems)
     return graph
+
+
+def _target_or_none(target: str, names: NameResolver) -> Any:
+    try:
+        return names.qualify(target)
+    except LakesmithError:
+        return None
 
 
 def _qualify_datasets(definitions: list[Dataset], names: NameResolver,

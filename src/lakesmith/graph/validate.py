@@ -9,20 +9,31 @@ from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
 
 
-def validate_graph(graph: DataflowGraph) -> None:
+def validate_graph(graph: DataflowGraph,
+                   unresolved_targets: frozenset[TableName] = frozenset()) -> list[GraphProblem]:
+    """Every rule violation; `unresolved_targets` are datasets with a flow that could not be
+    resolved (already reported), whose missing flows are not reported again."""
     problems: list[GraphProblem] = []
-    problems += _check_flows_per_dataset(graph)
+    problems += _check_flows_per_dataset(graph, unresolved_targets)
     problems += _check_flow_kinds(graph)
     problems += _check_reads(graph)
     if not problems:
         problems += _check_cycles(graph)
+    return problems
+
+
+def check_graph(graph: DataflowGraph) -> None:
+    problems = validate_graph(graph)
     if problems:
         raise GraphValidationError(problems)
 
 
-def _check_flows_per_dataset(graph: DataflowGraph) -> list[GraphProblem]:
+def _check_flows_per_dataset(graph: DataflowGraph,
+                             unresolved_targets: frozenset[TableName]) -> list[GraphProblem]:
     problems: list[GraphProblem] = []
     for name, dataset in graph.datasets.items():
+        if name in unresolved_targets:
+            continue
         flows = graph.flows_into(name)
         if dataset.kind in (DatasetKind.MATERIALIZED_VIEW, DatasetKind.TEMPORARY_VIEW):
             if not flows:

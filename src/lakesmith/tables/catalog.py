@@ -19,6 +19,7 @@ class TableCatalog:
         self.warehouse = warehouse
         self.spark = spark
         self._schemas: set[str] = set()
+        self._registered: set[TableName] = set()
 
     def location(self, name: TableName) -> Path:
         return self.warehouse.joinpath(*(p.lower() for p in name.parts))
@@ -31,19 +32,24 @@ class TableCatalog:
         return is_delta_table(self.location(name))
 
     def register(self, name: TableName) -> None:
-        """Make `schema.table` resolve in the engine to the Delta table's current folder."""
+        """Make `schema.table` resolve in the engine to the Delta table's folder (once a session;
+        the engine reads the Delta log on each query, so later commits need no re-registration)."""
+        if name in self._registered:
+            return
         self._ensure_schema(name.schema)
         location = str(self.location(name)).replace("'", "\\'")
         self.spark.sql(
             f"CREATE TABLE IF NOT EXISTS {self.engine_name(name)} USING delta LOCATION '{location}'"
-        ).collect()
+        )
+        self._registered.add(name)
 
     def unregister(self, name: TableName) -> None:
-        self.spark.sql(f"DROP TABLE IF EXISTS {self.engine_name(name)}").collect()
+        self.spark.sql(f"DROP TABLE IF EXISTS {self.engine_name(name)}")
+        self._registered.discard(name)
 
     def _ensure_schema(self, schema: str) -> None:
         if schema.lower() not in self._schemas:
-            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(schema)}").collect()
+            self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(schema)}")
             self._schemas.add(schema.lower())
 
 

@@ -1,0 +1,79 @@
+"""What `CREATE … MATERIALIZED VIEW | STREAMING TABLE | TEMPORARY VIEW` statements share:
+
+    name [( column list )] [clauses] [AS query]
+
+and the definitions they make: a dataset and, when it has a query, its default flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from lakesmith.authoring.sql.columns import ColumnList, parse_column_list
+from lakesmith.authoring.sql.context import FileContext
+from lakesmith.authoring.sql.grammar import Name, parse_name
+from lakesmith.authoring.sql.lexer import TokenType
+from lakesmith.authoring.sql.stream import TokenStream
+from lakesmith.authoring.sql.table_clauses import TableClauses, parse_table_clauses
+from lakesmith.graph.identifiers import quote_part
+from lakesmith.graph.model import Dataset, DatasetKind, Flow, SqlQuery
+
+# The alias of the subquery that renames a view's columns.
+RENAMED_ALIAS = "__lakesmith_renamed"
+
+
+@dataclass(frozen=True)
+class DatasetHeader:
+    name: Name
+    columns: ColumnList
+    clauses: TableClauses
+    after: str  # what was read last, for "expected … after …" messages
+
+
+def parse_dataset_header(stream: TokenStream, kind: DatasetKind, allowed_clauses: Collection[str],
+                         after: str) -> DatasetHeader:
+    name = parse_name(stream, f"a {kind.label} name", after)
+    after = f"the {kind.label} name"
+    columns = ColumnList()
+    if stream.at_punct(TokenType.L_PAREN):
+        columns = parse_column_list(stream)
+        after = "the column list"
+    clauses, after = parse_table_clauses(stream, allowed_clauses, kind.label, after)
+    return DatasetHeader(name, columns, clauses, after)
+
+
+def dataset_of(stream: TokenStream, header: DatasetHeader, kind: DatasetKind) -> Dataset:
+    return Dataset(
+        name=header.name.text,
+        kind=kind,
+        location=stream.location(),
+        comment=header.clauses.comment,
+        table_properties=header.clauses.table_properties,
+        partition_cols=header.clauses.partition_cols,
+        cluster_by=header.clauses.cluster_by,
+        schema=header.columns.schema,
+        format=header.clauses.format,
+        expectations=header.columns.expectations,
+    )
+
+
+def default_flow(stream: TokenStream, context: FileContext, header: DatasetHeader,
+                 query: SqlQuery) -> Flow:
+    """The flow a dataset's own query defines: same name as the dataset."""
+    return Flow(
+        name=header.name.text,
+        target=header.name.text,
+        query=query,
+        location=stream.location(),
+        spark_conf=context.flow_conf(),
+        is_default=True,
+    )
+
+
+def with_column_names(query: SqlQuery, names: tuple[str, ...]) -> SqlQuery:
+    """`query` with its columns renamed to `names` (a view's untyped column list)."""
+    if not names:
+        return query
+    columns = ", ".join(quote_part(n) for n in names)
+    return SqlQuery(f"SELECT * FROM ({query.text}) AS {RENAMED_ALIAS}({columns})", query.location)

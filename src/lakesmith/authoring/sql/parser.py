@@ -1,0 +1,62 @@
+"""Parsing a pipeline SQL file into graph definitions.
+
+For each statement, in file order: substitute `${key}` variables, tokenize, find the statement's
+kind by its first words, and let that kind parse it. `SET` statements change the variables of the
+statements after them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from lakesmith.authoring.sql.context import FileContext
+from lakesmith.authoring.sql.kinds import Definition, kind_of
+from lakesmith.authoring.sql.lexer import LexError, tokenize
+from lakesmith.authoring.sql.splitter import Statement, line_at, split_statements
+from lakesmith.authoring.sql.stream import TokenStream
+from lakesmith.authoring.sql.substitution import CircularReference, substitute
+from lakesmith.errors import SqlDefinitionError
+from lakesmith.source_location import SourceLocation
+
+
+def parse_sql_definitions(text: str, path: str, configuration: Mapping[str, str]
+                          ) -> list[Definition]:
+    """The datasets and flows a pipeline `.sql` file defines, in file order.
+
+    `configuration` (the pipeline's) gives the values of `${key}`; `SET key = value` statements
+    add to it for the statements after them. Raises SqlDefinitionError, naming the file and line,
+    for a statement that is malformed or not supported.
+    """
+    context = FileContext.for_file(path, configuration)
+    try:
+        # A Databricks notebook export will pass its cells here as regions (see splitter).
+        statements = split_statements(text)
+    except LexError as e:
+        raise SqlDefinitionError(e.message, SourceLocation(path, line_at(text, e.offset))) from e
+    definitions: list[Definition] = []
+    for statement in statements:
+        definitions.extend(parse_statement(statement, context))
+    return definitions
+
+
+def parse_statement(statement: Statement, context: FileContext) -> list[Definition]:
+    stream = _stream_of(statement, context)
+    definitions = kind_of(stream).parse(stream, context)
+    if not stream.at_end:
+        raise stream.unexpected("the end of the statement")
+    return definitions
+
+
+def _stream_of(statement: Statement, context: FileContext) -> TokenStream:
+    try:
+        text = substitute(statement.text, context.variables)
+    except CircularReference as e:
+        raise SqlDefinitionError(str(e), SourceLocation(context.path, statement.line)) from e
+    try:
+        tokens = tokenize(text)
+    except LexError as e:
+        # A substituted value opened a quote or comment it did not close.
+        line = statement.line + text.count("\n", 0, e.offset)
+        raise SqlDefinitionError(f"{e.message} (after ${{…}} substitution)",
+                                 SourceLocation(context.path, line)) from e
+    return TokenStream(text, tokens, context.path, statement.line)

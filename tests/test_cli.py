@@ -1,0 +1,84 @@
+"""The command line, run as a user would: a fresh process per command."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import read_rows
+
+
+def lakesmith(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lakesmith", *args], cwd=cwd, text=True,
+                          capture_output=True, env={**os.environ, **(env or {})}, timeout=120)
+
+
+def test_init_run_tables_sql_and_dry_run(tmp_path: Path) -> None:
+    created = lakesmith("init", "shop", cwd=tmp_path)
+    assert created.returncode == 0, created.stderr
+    project = tmp_path / "shop"
+    assert (project / "spark-pipeline.yml").is_file()
+
+    dry = lakesmith("dry-run", cwd=project)
+    assert dry.returncode == 0, dry.stderr
+    assert "The pipeline graph is valid." in dry.stdout
+    assert "gold_revenue_by_country" in dry.stdout and "silver_orders" in dry.stdout
+    assert not (project / "warehouse").exists()  # a dry run writes nothing
+
+    run = lakesmith("run", cwd=project)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "COMPLETED" in run.stdout
+    assert "Flow 'silver_orders' is COMPLETED." in run.stdout
+    warehouse = project / "warehouse" / "spark_catalog" / "default"
+    gold = read_rows(warehouse / "gold_revenue_by_country", order_by="country")
+    assert [row["country"] for row in gold] == ["NL", "UK", "US"]
+    assert sum(row["orders"] for row in gold) == 980  # 1000 orders, 20 without a status
+
+    tables = lakesmith("tables", cwd=project)
+    assert tables.returncode == 0, tables.stderr
+    line = next(line for line in tables.stdout.splitlines() if line.startswith("silver_orders"))
+    assert "materialized view" in line and line.split()[-1] == "980"
+
+    sql = lakesmith("sql", "SELECT country, orders FROM gold_revenue_by_country ORDER BY country",
+                    cwd=project / "transformations")  # the spec is found in a parent directory
+    assert sql.returncode == 0, sql.stderr
+    assert "NL" in sql.stdout and "3 row(s)" in sql.stdout
+
+
+def test_failed_update_exits_non_zero_and_names_the_flow(tmp_path: Path) -> None:
+    (tmp_path / "transformations").mkdir()
+    (tmp_path / "spark-pipeline.yml").write_text(
+        "name: p\nstorage: st\nlibraries:\n  - glob:\n      include: transformations/**\n")
+    (tmp_path / "transformations" / "t.py").write_text(
+        "from pyspark import pipelines as dp\n\n"
+        "@dp.materialized_view\n"
+        "def bad():\n"
+        "    return spark.range(3).selectExpr(\"CAST(assert_true(id < 0) AS STRING) AS x\")\n")
+    result = lakesmith("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "Flow 'bad' is FAILED." in result.stdout
+    assert "transformations/t.py:3" in result.stdout
+
+
+def test_invalid_graph_exits_non_zero_with_the_problem(tmp_path: Path) -> None:
+    (tmp_path / "transformations").mkdir()
+    (tmp_path / "spark-pipeline.yml").write_text(
+        "name: p\nstorage: st\nlibraries:\n  - glob:\n      include: transformations/**\n")
+    (tmp_path / "transformations" / "t.py").write_text(
+        "from pyspark import pipelines as dp\n\n"
+        "@dp.materialized_view\n"
+        "def a():\n"
+        "    return spark.read.table('missing_table')\n")
+    result = lakesmith("dry-run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "transformations/t.py:3: flow 'a' reads 'missing_table'" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_spec_is_a_clear_error(tmp_path: Path) -> None:
+    result = lakesmith("run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "No spark-pipeline.yml found" in result.stderr
+    assert "lakesmith init" in result.stderr

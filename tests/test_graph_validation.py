@@ -1,0 +1,226 @@
+"""Validation before anything runs: every error names the dataset and the file and line."""
+
+from __future__ import annotations
+
+import pytest
+
+from lakesmith.errors import GraphValidationError, SourceLoadError
+
+
+def problems(project) -> str:
+    with pytest.raises(GraphValidationError) as info:
+        with project.open():
+            pass
+    return str(info.value)
+
+
+def test_unknown_dataset_names_the_flow_and_line(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def a():
+            return spark.read.table("does_not_exist")
+    """)
+    text = problems(project)
+    assert "flow 'a' reads 'does_not_exist'" in text
+    assert "neither a dataset of this pipeline nor an existing table" in text
+    assert "t.py:3" in text
+
+
+def test_duplicate_definitions_show_both_places(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def same():
+            return spark.range(1)
+    """)
+    project.write("transformations/b.py", """
+        from pyspark import pipelines as dp
+
+        @dp.temporary_view(name="same")
+        def other():
+            return spark.range(2)
+    """)
+    text = problems(project)
+    assert "dataset 'same' is defined more than once" in text
+    assert "a.py:3" in text and "b.py:3" in text
+
+
+def test_cycle_is_printed(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def a():
+            return spark.read.table("c")
+
+        @dp.materialized_view
+        def b():
+            return spark.read.table("a")
+
+        @dp.materialized_view
+        def c():
+            return spark.read.table("b")
+
+        @dp.materialized_view
+        def unrelated():
+            return spark.range(1)
+    """)
+    text = problems(project)
+    assert "the pipeline has a cycle: a -> b -> c -> a" in text
+    assert text.count("has a cycle") == 1
+
+
+def test_materialized_view_cannot_read_a_stream(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def source():
+            return spark.range(3)
+
+        @dp.materialized_view
+        def mv():
+            return spark.readStream.format("delta").load("/tmp/somewhere")
+    """)
+    text = problems(project)
+    assert "materialized view 'mv' reads a stream (streaming read of delta source /tmp/somewhere)" in text
+    assert "t.py:7" in text
+
+
+def test_streaming_read_of_a_materialized_view_is_rejected(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def mv():
+            return spark.range(3)
+
+        @dp.table
+        def st():
+            return spark.readStream.table("mv")
+    """)
+    text = problems(project)
+    assert "flow 'st' reads materialized view 'mv' as a stream" in text
+
+
+def test_streaming_table_with_a_batch_query_is_rejected(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def st():
+            return spark.range(3)
+    """)
+    text = problems(project)
+    assert "streaming table 'st' is written by flow 'st', whose query is a batch query" in text
+
+
+def test_append_flow_into_unknown_or_materialized_target(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def mv():
+            return spark.range(3)
+
+        @dp.append_flow(target="mv")
+        def extra():
+            return spark.range(3)
+
+        @dp.append_flow(target="nowhere")
+        def lost():
+            return spark.range(3)
+    """)
+    text = problems(project)
+    assert "flow 'extra' appends to materialized view 'mv'" in text
+    assert "flow 'lost' writes to 'nowhere', which is not defined in this pipeline" in text
+    assert "create_streaming_table('nowhere')" in text
+
+
+def test_query_function_errors_point_at_the_line(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def a():
+            value = {}["missing"]
+            return spark.range(1)
+
+        @dp.materialized_view
+        def b():
+            return 42
+    """)
+    text = problems(project)
+    assert "the query function of flow 'a' raised an error: KeyError: 'missing'" in text
+    assert "t.py:5" in text
+    assert "the query function of flow 'b' must return a DataFrame, but returned int" in text
+
+
+def test_errors_while_importing_a_source_name_the_line(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        x = 1 / 0
+    """)
+    with pytest.raises(SourceLoadError) as info:
+        with project.open():
+            pass
+    assert "t.py:3" in str(info.value) and "ZeroDivisionError" in str(info.value)
+
+
+def test_session_mutations_are_blocked_in_sources(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        spark.conf.set("a", "b")
+    """)
+    with pytest.raises(SourceLoadError) as info:
+        with project.open():
+            pass
+    assert "SESSION_MUTATION_IN_DECLARATIVE_PIPELINE" in str(info.value)
+    assert "t.py:1" in str(info.value)
+
+
+def test_unsupported_file_types_are_reported(project) -> None:
+    project.write_spec()
+    project.write("transformations/notes.txt", "hello")
+    with pytest.raises(SourceLoadError, match="unsupported source file type '.txt'"):
+        with project.open():
+            pass
+
+
+def test_analysis_errors_are_reported_at_dry_run(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def a():
+            return spark.range(3)
+
+        @dp.materialized_view
+        def b():
+            return spark.read.table("a").select("no_such_column")
+
+        @dp.materialized_view
+        def c():
+            return spark.read.table("b")
+    """)
+    with project.open() as pipeline:
+        with pytest.raises(GraphValidationError) as info:
+            pipeline.analyze()
+    text = str(info.value)
+    assert "flow 'b' cannot be analysed" in text and "no_such_column" in text
+    assert "t.py:7" in text
+    assert "flow 'c'" not in text  # downstream of a failure: not reported twice
