@@ -52,8 +52,12 @@ def _user_errors(verbose: bool, project_root: Path | None = None) -> Iterator[No
         err_console.print(f"[bold red]Error:[/bold red] {_relative(str(e))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        err_console.print("[yellow]Interrupted.[/yellow]")
-        raise typer.Exit(130) from None
+        # The engine was stopped on the way out; flows that were running committed nothing.
+        # Exit now rather than wait for their threads to notice.
+        err_console.print("[yellow]Aborted: running flows were stopped before committing.[/yellow]")
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
 
 
 def _relative(text: str) -> str:

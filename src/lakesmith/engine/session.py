@@ -41,10 +41,16 @@ class Engine:
         mode = os.environ.get("SAIL_MODE", "local")
         return f"embedded Sail ({mode}) at {self.url}"
 
-    def stop(self) -> None:
-        """Stop the session, then the embedded server (in that order, or the client retries)."""
+    def stop(self, *, abort: bool = False) -> None:
+        """Stop the session, then the embedded server (in that order, or the client retries).
+
+        `abort` (Ctrl-C twice) stops nothing: releasing the session and stopping Sail both wait
+        for running operations. The caller then exits the process, which ends the embedded
+        server; a remote server expires the session."""
         spark, self.spark = self.spark, None
         server, self.server = self.server, None
+        if abort:
+            return
         try:
             if spark is not None:
                 spark.stop()
@@ -55,8 +61,8 @@ class Engine:
     def __enter__(self) -> Engine:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        self.stop(abort=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
 
 
 def quiet_engine_logs(verbose: bool) -> None:

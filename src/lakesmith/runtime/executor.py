@@ -48,7 +48,9 @@ def run_dag(tasks: Sequence[T], dependencies: Mapping[T, Sequence[T]], run: Call
                     on_skip(task, failed)
                 stack.extend(dependents[task])
 
-    with ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="flow") as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, max_workers), thread_name_prefix="flow")
+    finished = False
+    try:
         while waiting or running:
             if stop is not None and stop.is_set():
                 outcome.canceled.extend(waiting)
@@ -70,7 +72,9 @@ def run_dag(tasks: Sequence[T], dependencies: Mapping[T, Sequence[T]], run: Call
                 if waiting:  # nothing can start: only possible with a dependency outside `tasks`
                     raise RuntimeError(f"tasks cannot start: {waiting}")
                 break
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            # A timeout, so the main thread wakes to run signal handlers (Ctrl-C): the engine's
+            # threads may receive the signal instead of it.
+            done, _ = wait(list(running), timeout=0.2, return_when=FIRST_COMPLETED)
             for future in done:
                 task = running.pop(future)
                 error = future.exception()
@@ -81,4 +85,9 @@ def run_dag(tasks: Sequence[T], dependencies: Mapping[T, Sequence[T]], run: Call
                 else:
                     outcome.failed[task] = error
                     skip_downstream(task)
+        finished = True
+    finally:
+        # On an abort (KeyboardInterrupt) do not wait for running tasks: the caller stops the
+        # engine, which ends them.
+        pool.shutdown(wait=finished, cancel_futures=not finished)
     return outcome

@@ -50,7 +50,10 @@ class ConsoleProgress:
             if self.live is not None:
                 self.live.stop()
                 self.live = None
-        if not self.interactive:
+        if state == UpdateState.STOPPING:
+            self.console.print("[yellow]Stopping: no new flow starts; running flows finish. "
+                               "Press Ctrl-C again to abort them.[/yellow]")
+        elif not self.interactive:
             self._line(f"Update is {state.value}.")
 
     def flow_progress(self, flow: Any, status: FlowStatus, metrics: FlowMetrics | None = None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 import threading
 import time
@@ -20,6 +21,8 @@ from lakesmith.runtime.executor import run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
 from lakesmith.tables.catalog import TableCatalog
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT_FLOWS = 4
 MAX_CONCURRENT_FLOWS_KEY = "lakesmith.maxConcurrentFlows"
@@ -152,20 +155,31 @@ class UpdateRunner:
 
     @contextmanager
     def _stop_on_interrupt(self) -> Iterator[None]:
-        """Ctrl-C: start no new flow, interrupt the engine's running work, report CANCELED."""
+        """First Ctrl-C: start no new flow, ask the engine to interrupt running work, and end the
+        update as CANCELED once running flows stop. Second Ctrl-C: abort at once
+        (KeyboardInterrupt); flows still running commit nothing."""
         if threading.current_thread() is not threading.main_thread():
             yield
             return
 
         def handle(signum: int, frame: Any) -> None:
+            if self.stop.is_set():
+                raise KeyboardInterrupt
             self.stop.set()
-            threading.Thread(target=self.spark.interruptAll, daemon=True).start()
+            self.listener.update_progress(UpdateState.STOPPING)
+            threading.Thread(target=self._interrupt_engine, daemon=True).start()
 
         previous = signal.signal(signal.SIGINT, handle)
         try:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+    def _interrupt_engine(self) -> None:
+        try:
+            self.spark.interruptAll()
+        except Exception as e:  # best effort: running flows then finish on their own
+            logger.debug("interrupting the engine failed: %s", e)
 
 
 @contextmanager

@@ -1,0 +1,108 @@
+"""How an update runs: independent flows concurrently; Ctrl-C stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from lakesmith.runtime.events import FlowStatus, UpdateState
+
+SLOW_FLOWS = """
+import time
+from pyspark import pipelines as dp
+from pyspark.sql import functions as F
+from pyspark.sql.types import LongType
+
+@F.udf(LongType())
+def slow_identity(x):
+    time.sleep({sleep})
+    return x
+
+@dp.materialized_view
+def left():
+    return spark.range(1, 3, 1, 1).select(slow_identity("id").alias("id"))
+
+@dp.materialized_view
+def right():
+    return spark.range(3, 5, 1, 1).select(slow_identity("id").alias("id"))
+
+@dp.materialized_view
+def both():
+    return spark.read.table("left").union(spark.read.table("right"))
+"""
+
+
+class RunningFlows:
+    """Records how many flows were RUNNING at the same time."""
+
+    def __init__(self) -> None:
+        self.running: set[str] = set()
+        self.max_running = 0
+        self.lock = threading.Lock()
+
+    def update_progress(self, state, error=None) -> None:
+        pass
+
+    def flow_progress(self, flow, status, metrics=None, error=None) -> None:
+        with self.lock:
+            if status == FlowStatus.RUNNING:
+                self.running.add(flow.name)
+                self.max_running = max(self.max_running, len(self.running))
+            elif status.is_final:
+                self.running.discard(flow.name)
+
+
+def test_independent_flows_run_concurrently_dependents_wait(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", SLOW_FLOWS.format(sleep=0.4))
+    recorder = RunningFlows()
+    with project.open() as pipeline:
+        result = pipeline.run(pipeline.plan(), recorder)
+    assert result.state == UpdateState.COMPLETED
+    assert recorder.max_running == 2  # left and right together; both only after them
+    assert project.rows("both", order_by="id") == [{"id": 1}, {"id": 2}, {"id": 3}, {"id": 4}]
+
+
+def start_slow_run(root: Path, sleep: float) -> subprocess.Popen:
+    (root / "transformations").mkdir()
+    (root / "spark-pipeline.yml").write_text(
+        "name: p\nstorage: st\nlibraries:\n  - glob:\n      include: transformations/**\n")
+    (root / "transformations" / "t.py").write_text(SLOW_FLOWS.format(sleep=sleep))
+    process = subprocess.Popen([sys.executable, "-m", "lakesmith", "run"], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    deadline = time.monotonic() + 60
+    assert process.stdout is not None
+    for line in process.stdout:  # wait until a slow flow is running
+        if "Flow 'left' is RUNNING" in line or "Flow 'right' is RUNNING" in line:
+            return process
+        assert time.monotonic() < deadline
+    raise AssertionError("no flow started")
+
+
+def test_ctrl_c_lets_running_flows_finish_and_starts_no_new_one(tmp_path: Path) -> None:
+    process = start_slow_run(tmp_path, sleep=1.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    assert "Update is CANCELED." in out and "Press Ctrl-C again" in out
+    assert "Flow 'both' is SKIPPED." in out
+    warehouse = tmp_path / "warehouse/spark_catalog/default"
+    assert (warehouse / "left").exists() and (warehouse / "right").exists()
+    assert not (warehouse / "both").exists()
+
+
+def test_second_ctrl_c_aborts_at_once(tmp_path: Path) -> None:
+    process = start_slow_run(tmp_path, sleep=60)
+    process.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Aborted" in err
+    assert not (tmp_path / "warehouse/spark_catalog/default/left").exists()
