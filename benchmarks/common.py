@@ -1,0 +1,49 @@
+"""Shared helpers for lakesmith's benchmarks: timing commands in fresh processes and printing a
+table of results with ratios against a baseline."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+
+
+@dataclass
+class Measurement:
+    name: str
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def time_command(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None,
+                 setup: object = None) -> float:
+    """Wall time of one run of `argv` in a fresh process; raises if it fails."""
+    start = time.perf_counter()
+    result = subprocess.run(list(argv), cwd=cwd, capture_output=True, text=True,
+                            env={**os.environ, **(env or {})})
+    elapsed = time.perf_counter() - start
+    if result.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}):\n"
+                           f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    return elapsed
+
+
+def print_table(title: str, rows: list[Measurement], baseline: str) -> None:
+    base = next(m for m in rows if m.name == baseline).median
+    print(f"\n{title}")
+    print(f"{'':<34}{'median s':>10}{'min s':>9}{'max s':>9}{'runs':>6}  {'vs ' + baseline}")
+    for m in rows:
+        ratio = m.median / base if base else float("nan")
+        print(f"{m.name:<34}{m.median:>10.2f}{min(m.seconds):>9.2f}{max(m.seconds):>9.2f}"
+              f"{len(m.seconds):>6}  {ratio:.2f}x")
