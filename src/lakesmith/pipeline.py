@@ -16,11 +16,13 @@ from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.project import PipelineSpec, find_spec, load_spec
-from lakesmith.runtime.analysis import analyze_graph
+from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
 from lakesmith.runtime.plan import UpdatePlan, plan_update
+from lakesmith.runtime.lock import PipelineLock
 from lakesmith.runtime.update import (
     DEFAULT_MAX_CONCURRENT_FLOWS,
+    DEFAULT_TRIGGER_INTERVAL,
     MAX_CONCURRENT_FLOWS_KEY,
     UpdateResult,
     UpdateRunner,
@@ -52,19 +54,24 @@ class Pipeline:
         """Resolve every flow's query against the engine; raises with every problem found."""
         return analyze_graph(self.graph, self.spark)
 
-    def run(self, plan: UpdatePlan, *listeners: UpdateListener) -> UpdateResult:
+    def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
+            trigger_interval: float = DEFAULT_TRIGGER_INTERVAL) -> UpdateResult:
         listener = Listeners(*listeners)
-        runner = UpdateRunner(
-            pipeline_name=self.spec.name, spark=self.spark, catalog=self.catalog, plan=plan,
-            listener=listener, max_concurrent_flows=self.max_concurrent_flows,
-        )
-        listener.update_progress(UpdateState.INITIALIZING)
-        try:
-            self.analyze()
-        except BaseException as e:
-            listener.update_progress(UpdateState.FAILED, e)
-            raise
-        return runner.run()
+        with PipelineLock(self.spec.storage, self.spec.name):
+            listener.update_progress(UpdateState.INITIALIZING)
+            try:
+                flow_schemas = self.analyze()
+            except BaseException as e:
+                listener.update_progress(UpdateState.FAILED, e)
+                raise
+            runner = UpdateRunner(
+                pipeline_name=self.spec.name, spark=self.spark, catalog=self.catalog, plan=plan,
+                listener=listener, storage=self.spec.storage,
+                schemas=dataset_schemas(self.graph, flow_schemas),
+                max_concurrent_flows=self.max_concurrent_flows, continuous=continuous,
+                trigger_interval=trigger_interval,
+            )
+            return runner.run()
 
     @property
     def max_concurrent_flows(self) -> int:

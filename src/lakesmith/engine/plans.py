@@ -86,25 +86,37 @@ def dataframe_of(spark: Any, relation: proto.Relation) -> DataFrame:
 class _RelationPlan(LogicalPlan):
     def __init__(self, relation: proto.Relation) -> None:
         super().__init__(None)
+        if relation.HasField("common") and relation.common.HasField("plan_id"):
+            # df["col"] on this DataFrame must name the relation's own plan id.
+            self._root_plan_id = relation.common.plan_id
+        else:
+            relation = _copy(relation)
+            relation.common.plan_id = self._root_plan_id
         self._relation = relation
 
     def plan(self, session: Any) -> proto.Relation:
         return self._relation
 
 
+def _copy(relation: proto.Relation) -> proto.Relation:
+    copied = proto.Relation()
+    copied.CopyFrom(relation)
+    return copied
+
+
 def find_reads(relation: proto.Relation) -> list[PlanRead]:
     """Every read in the plan, in plan order, including reads inside SQL text."""
     reads: list[PlanRead] = []
-    for rel in _relations(relation):
+    for rel in all_relations(relation):
         kind = rel.WhichOneof("rel_type")
         if kind == "read":
-            reads.append(_plan_read(rel.read))
+            reads.append(plan_read(rel.read))
         elif kind == "sql":
-            reads.extend(_sql_read(ref) for ref in find_table_refs(rel.sql.query))
+            reads.extend(sql_read(ref) for ref in find_table_refs(rel.sql.query))
     return reads
 
 
-def _plan_read(read: proto.Read) -> PlanRead:
+def plan_read(read: proto.Read) -> PlanRead:
     if read.WhichOneof("read_type") == "named_table":
         return PlanRead(
             name=read.named_table.unparsed_identifier,
@@ -122,14 +134,14 @@ def _plan_read(read: proto.Read) -> PlanRead:
     )
 
 
-def _sql_read(ref: SqlTableRef) -> PlanRead:
+def sql_read(ref: SqlTableRef) -> PlanRead:
     if ref.path_format:
         return PlanRead(name=None, streaming=ref.streaming, format=ref.path_format,
                         paths=(ref.parts[1],), in_sql=True)
     return PlanRead(name=ref.name, streaming=ref.streaming, in_sql=True)
 
 
-def _relations(message: Message) -> Iterator[proto.Relation]:
+def all_relations(message: Message) -> Iterator[proto.Relation]:
     """Every Relation message nested in `message` (itself included), depth first."""
     if message.DESCRIPTOR.full_name == _RELATION:
         yield message  # type: ignore[misc]
@@ -141,7 +153,7 @@ def _relations(message: Message) -> Iterator[proto.Relation]:
         else:
             items = value if descriptor.is_repeated else [value]
         for item in items:
-            yield from _relations(item)
+            yield from all_relations(item)
 
 
 class PlanRewriter:
@@ -160,13 +172,12 @@ class PlanRewriter:
         self.temp_views: list[str] = []
 
     def rewrite(self, relation: proto.Relation) -> proto.Relation:
-        rewritten = proto.Relation()
-        rewritten.CopyFrom(relation)
+        rewritten = _copy(relation)
         # Collect first: rewriting replaces messages we would otherwise still be walking.
-        for rel in list(_relations(rewritten)):
+        for rel in list(all_relations(rewritten)):
             kind = rel.WhichOneof("rel_type")
             if kind == "read":
-                binding = self.binder(_plan_read(rel.read))
+                binding = self.binder(plan_read(rel.read))
                 if binding is not None:
                     _bind_read(rel, binding)
             elif kind == "sql":
@@ -180,7 +191,7 @@ class PlanRewriter:
         refs = find_table_refs(text)
         replacements: list[tuple[int, int, str]] = []
         for ref in refs:
-            binding = self.binder(_sql_read(ref))
+            binding = self.binder(sql_read(ref))
             if binding is not None:
                 replacements.append((ref.start, ref.end, self._sql_name(binding)))
         if not replacements and not any(ref.streaming for ref in refs):

@@ -3,6 +3,8 @@ defined, and all problems are reported together."""
 
 from __future__ import annotations
 
+from lakesmith.engine.plans import PlanRead
+from lakesmith.engine.stateful import stateful_operators
 from lakesmith.errors import GraphProblem, GraphValidationError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
@@ -17,6 +19,7 @@ def validate_graph(graph: DataflowGraph,
     problems += _check_flows_per_dataset(graph, unresolved_targets)
     problems += _check_flow_kinds(graph)
     problems += _check_reads(graph)
+    problems += _check_streaming_queries(graph)
     if not problems:
         problems += _check_cycles(graph)
     return problems
@@ -104,6 +107,46 @@ def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
                     "materialized view is recomputed in full and cannot be a streaming source. "
                     "Read it with spark.read (a batch read), or make it a streaming table.",
                     flow.flow.location))
+    return problems
+
+
+def _check_streaming_queries(graph: DataflowGraph) -> list[GraphProblem]:
+    """Streaming sources and stateful operators lakesmith cannot run yet, refused by name."""
+    problems: list[GraphProblem] = []
+    streaming_views = {f.target for f in graph.flows
+                       if f.streaming and graph.kind(f.target) == DatasetKind.TEMPORARY_VIEW}
+
+    def reads_stream(read: PlanRead) -> bool:
+        if read.streaming:
+            return True
+        if read.name is None:
+            return False
+        return graph.names.qualify(read.name) in streaming_views
+
+    for flow in graph.flows:
+        if flow.relation is None or not flow.streaming:
+            continue
+        dataset = graph.dataset(flow.target)
+        for flow_input in flow.inputs:
+            read = flow_input.read
+            if read.streaming and flow_input.dataset is None and read.name is None \
+                    and (read.format or "").lower() != "delta":
+                problems.append(GraphProblem(
+                    f"flow '{flow.name}' reads a stream of format '{read.format}'; lakesmith "
+                    "streams from pipeline datasets and Delta tables only, so far.",
+                    flow.flow.location))
+            elif read.streaming and flow_input.dataset is None and read.name is not None:
+                problems.append(GraphProblem(
+                    f"flow '{flow.name}' streams from table '{read.name}', which is not a dataset "
+                    "of this pipeline; stream from a Delta path instead "
+                    "(spark.readStream.format('delta').load(path)), not supported yet by name.",
+                    flow.flow.location))
+        for operator in stateful_operators(flow.relation, reads_stream):
+            if not operator.supported:
+                problems.append(GraphProblem(
+                    f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
+                    f"{operator.description} to a stream; stateful streaming operators other than "
+                    "dropDuplicates are not supported by lakesmith yet.", flow.flow.location))
     return problems
 
 

@@ -11,11 +11,13 @@ from pyspark.sql.types import StructType
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
 from lakesmith.graph.graph import DataflowGraph
+from lakesmith.graph.identifiers import TableName
 from lakesmith.runtime.binding import AnalysisBinder
 
 
 def analyze_graph(graph: DataflowGraph, spark: Any) -> dict[str, StructType]:
-    """The output schema of every query flow, by flow name; raises with every problem found."""
+    """The output schema of every query flow (as written to its target), by flow name; raises
+    with every problem found."""
     binder = AnalysisBinder(graph, spark)
     schemas: dict[str, StructType] = {}
     problems: list[GraphProblem] = []
@@ -42,3 +44,19 @@ def analyze_graph(graph: DataflowGraph, spark: Any) -> dict[str, StructType]:
         raise GraphValidationError(problems)
     return schemas
 
+
+
+def dataset_schemas(graph: DataflowGraph, flow_schemas: dict[str, StructType]
+                    ) -> dict[TableName, StructType]:
+    """Each stored dataset's schema: its flows' output columns, by name, in first-seen order."""
+    schemas: dict[TableName, StructType] = {}
+    for flow in graph.flows:
+        schema = flow_schemas.get(flow.name)
+        if schema is None or not graph.kind(flow.target).is_stored:
+            continue
+        merged = schemas.setdefault(flow.target, StructType())
+        known = {f.name.lower() for f in merged.fields}
+        for field in schema.fields:
+            if field.name.lower() not in known:
+                merged.add(field)
+    return schemas

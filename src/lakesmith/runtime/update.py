@@ -11,20 +11,26 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
+
+from pyspark.sql.types import StructType
 
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.errors import FlowFailed, LakesmithError
+from lakesmith.graph.identifiers import TableName
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateListener, UpdateState
-from lakesmith.runtime.executor import run_dag
+from lakesmith.runtime.executor import Outcome, run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
+from lakesmith.runtime.tables_setup import TableSetup
 from lakesmith.tables.catalog import TableCatalog
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT_FLOWS = 4
+DEFAULT_TRIGGER_INTERVAL = 10.0
 MAX_CONCURRENT_FLOWS_KEY = "lakesmith.maxConcurrentFlows"
 
 
@@ -51,17 +57,26 @@ class UpdateResult:
 
 class UpdateRunner:
     def __init__(self, *, pipeline_name: str, spark: Any, catalog: TableCatalog, plan: UpdatePlan,
-                 listener: UpdateListener, max_concurrent_flows: int = DEFAULT_MAX_CONCURRENT_FLOWS,
-                 update_id: str | None = None) -> None:
+                 listener: UpdateListener, storage: Path,
+                 schemas: dict[TableName, StructType] | None = None,
+                 max_concurrent_flows: int = DEFAULT_MAX_CONCURRENT_FLOWS,
+                 update_id: str | None = None, continuous: bool = False,
+                 trigger_interval: float = DEFAULT_TRIGGER_INTERVAL) -> None:
         self.pipeline_name = pipeline_name
         self.spark = spark
         self.catalog = catalog
         self.plan = plan
         self.listener = listener
+        self.storage = storage
+        self.schemas = schemas or {}
         self.max_concurrent_flows = max_concurrent_flows
         self.update_id = update_id or str(uuid.uuid4())
+        self.continuous = continuous
+        self.trigger_interval = trigger_interval
         self.stop = threading.Event()
         self._results: dict[int, FlowResult] = {}
+        self._target_locks: dict[TableName, threading.Lock] = {
+            name: threading.Lock() for name in plan.graph.datasets}
 
     def run(self) -> UpdateResult:
         started_at = datetime.now(timezone.utc)
@@ -72,22 +87,12 @@ class UpdateRunner:
         error: BaseException | None = None
         try:
             self.listener.update_progress(UpdateState.SETTING_UP_TABLES)
+            TableSetup(graph, self.spark, self.catalog, self.storage, self.schemas,
+                       self.update_id).run(self.plan.full_refresh)
             self._register_existing_tables()
             self.listener.update_progress(UpdateState.RUNNING)
-            for planned in self.plan.flows:
-                self._report(planned, FlowStatus.QUEUED)
-            for excluded in self.plan.excluded:
-                self.listener.flow_progress(excluded, FlowStatus.EXCLUDED)
             with self._stop_on_interrupt():
-                outcome = run_dag(
-                    list(self.plan.flows),
-                    {p: [d for d in self._planned_dependencies(p)] for p in self.plan.flows},
-                    lambda p: self._run_flow(p, binder),
-                    max_workers=self.max_concurrent_flows,
-                    on_skip=lambda task, failed: self._report(task, FlowStatus.SKIPPED),
-                    exclusive=lambda p: bool(p.flow.flow.spark_conf),
-                    stop=self.stop,
-                )
+                outcome = self._run_cycles(binder)
             for planned in outcome.canceled:
                 self._report(planned, FlowStatus.SKIPPED)
             if outcome.canceled or self.stop.is_set():
@@ -112,6 +117,29 @@ class UpdateRunner:
             flows=[self._results[id(p)] for p in self.plan.flows if id(p) in self._results],
         )
 
+    def _run_cycles(self, binder: TableBinder) -> Outcome[PlannedFlow]:
+        """A triggered update runs every flow once; a continuous one repeats until stopped
+        (Ctrl-C), waiting `trigger_interval` seconds between cycles."""
+        while True:
+            for planned in self.plan.flows:
+                self._report(planned, FlowStatus.QUEUED)
+            for excluded in self.plan.excluded:
+                self.listener.flow_progress(excluded, FlowStatus.EXCLUDED)
+            outcome = run_dag(
+                list(self.plan.flows),
+                {p: self._planned_dependencies(p) for p in self.plan.flows},
+                lambda p: self._run_flow(p, binder),
+                max_workers=self.max_concurrent_flows,
+                on_skip=lambda task, failed: self._report(task, FlowStatus.SKIPPED),
+                exclusive=lambda p: bool(p.flow.flow.spark_conf),
+                stop=self.stop,
+            )
+            if not self.continuous or outcome.failed or self.stop.is_set():
+                return outcome
+            self.stop.wait(self.trigger_interval)
+            if self.stop.is_set():
+                return outcome
+
     def _planned_dependencies(self, planned: PlannedFlow) -> list[PlannedFlow]:
         deps = []
         for dependency in self.plan.graph.dependencies(planned.flow):
@@ -131,11 +159,14 @@ class UpdateRunner:
         self._report(planned, FlowStatus.STARTING)
         ctx = FlowContext(spark=self.spark, graph=self.plan.graph, catalog=self.catalog,
                           binder=binder, pipeline_name=self.pipeline_name,
-                          update_id=self.update_id, planned=planned)
+                          update_id=self.update_id, planned=planned, storage=self.storage,
+                          stop=self.stop,
+                          on_progress=lambda m: self._report(planned, FlowStatus.RUNNING, m))
         start = time.perf_counter()
         self._report(planned, FlowStatus.RUNNING)
         try:
-            with _session_conf(self.spark, flow.flow.spark_conf):
+            # Flows into one table take turns: Delta appends from one writer at a time.
+            with self._target_locks[flow.target], _session_conf(self.spark, flow.flow.spark_conf):
                 metrics = runner_for(flow, self.plan.graph).run(ctx)
         except BaseException as e:
             failure = e if isinstance(e, FlowFailed) else FlowFailed(

@@ -6,6 +6,8 @@ from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.materialized_view import MaterializedViewRunner
+from lakesmith.runtime.flows.once import OnceFlowRunner
+from lakesmith.runtime.flows.streaming_table import StreamingTableRunner
 from lakesmith.runtime.flows.temporary_view import TemporaryViewRunner
 from lakesmith.runtime.flows.unsupported import UnsupportedRunner
 
@@ -20,7 +22,9 @@ def runner_for(flow: ResolvedFlow, graph: DataflowGraph) -> FlowRunner:
         return TemporaryViewRunner()
     if kind == DatasetKind.SINK:
         return UnsupportedRunner("sinks")
-    return UnsupportedRunner("streaming tables")
+    if flow.query_flow.once:
+        return OnceFlowRunner()
+    return StreamingTableRunner()
 
 
 __all__ = ["FlowContext", "FlowRunner", "runner_for"]

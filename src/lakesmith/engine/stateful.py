@@ -1,0 +1,125 @@
+"""Finding the operators of a streaming query that need state across micro-batches.
+
+A stream-static join or a filter works batch by batch; an aggregation, a deduplication or a
+stream-stream join needs to remember earlier batches. lakesmith keeps that state itself, and
+supports only some operators so far: this module names them all, so the rest are refused at
+dry-run instead of silently computing per-batch results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import sqlglot
+from google.protobuf.message import Message
+from pyspark.sql.connect import proto
+from sqlglot import exp
+
+from lakesmith.engine.plans import PlanRead, plan_read, sql_read
+from lakesmith.engine.sql_refs import DIALECT, find_table_refs, strip_stream_keywords
+
+_RELATION = proto.Relation.DESCRIPTOR.full_name
+
+# Relation kinds that are per-batch correct only on a static input.
+_UNSUPPORTED_ON_STREAM = {
+    "aggregate": "aggregation (groupBy/agg)",
+    "sort": "sorting (orderBy)",
+    "limit": "limit",
+    "offset": "offset",
+    "tail": "tail",
+    "group_map": "applyInPandas on grouped data",
+    "co_group_map": "cogroup",
+    "apply_in_pandas_with_state": "applyInPandasWithState",
+    "transform_with_state_in_pandas": "transformWithStateInPandas",
+}
+
+
+@dataclass(frozen=True)
+class StatefulOperator:
+    description: str
+    supported: bool
+
+
+def stateful_operators(relation: proto.Relation,
+                       reads_stream: Callable[[PlanRead], bool]) -> list[StatefulOperator]:
+    """The stateful operators applied to streaming data in `relation`."""
+    found: list[StatefulOperator] = []
+    _visit(relation, reads_stream, found)
+    if any(op.description == "watermark" for op in found):
+        within = any(op.description == "dropDuplicatesWithinWatermark" for op in found)
+        found = [StatefulOperator(op.description, within) if op.description == "watermark" else op
+                 for op in found]
+    return found
+
+
+def is_streaming_relation(relation: proto.Relation,
+                          reads_stream: Callable[[PlanRead], bool]) -> bool:
+    """Whether `relation` produces streaming data (reads a stream somewhere below it)."""
+    return _visit(relation, reads_stream, [])
+
+
+def _visit(rel: proto.Relation, reads_stream: Callable[[PlanRead], bool],
+           found: list[StatefulOperator]) -> bool:
+    kind = rel.WhichOneof("rel_type")
+    if kind == "read":
+        return reads_stream(plan_read(rel.read))
+    if kind == "sql":
+        return _visit_sql(rel.sql.query, reads_stream, found)
+    children = list(child_relations(rel))
+    streaming_children = [_visit(child, reads_stream, found) for child in children]
+    streaming = any(streaming_children)
+    if not streaming:
+        return False
+    if kind == "join" and len(children) == 2 and all(streaming_children):
+        found.append(StatefulOperator("stream-stream join", False))
+    elif kind == "deduplicate":
+        within = rel.deduplicate.within_watermark
+        found.append(StatefulOperator(
+            "dropDuplicatesWithinWatermark" if within else "dropDuplicates", True))
+    elif kind == "with_watermark":
+        found.append(StatefulOperator("watermark", False))
+    elif kind in _UNSUPPORTED_ON_STREAM:
+        found.append(StatefulOperator(_UNSUPPORTED_ON_STREAM[kind], False))
+    return True
+
+
+def child_relations(rel: proto.Relation) -> Iterator[proto.Relation]:
+    """The relations directly below `rel` (not their descendants)."""
+    kind = rel.WhichOneof("rel_type")
+    if kind is None:
+        return
+    yield from _relations_below(getattr(rel, kind))
+
+
+def _relations_below(message: Message) -> Iterator[proto.Relation]:
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        if descriptor.message_type.GetOptions().map_entry:
+            continue
+        items = value if descriptor.is_repeated else [value]
+        for item in items:
+            if item.DESCRIPTOR.full_name == _RELATION:
+                yield item
+            else:
+                yield from _relations_below(item)
+
+
+def _visit_sql(text: str, reads_stream: Callable[[PlanRead], bool],
+               found: list[StatefulOperator]) -> bool:
+    streaming_refs = [ref for ref in find_table_refs(text) if reads_stream(sql_read(ref))]
+    if not streaming_refs:
+        return False
+    tree = sqlglot.parse_one(strip_stream_keywords(text), dialect=DIALECT)
+    checks: list[tuple[type[exp.Expression], str]] = [
+        (exp.Group, "aggregation (GROUP BY)"), (exp.AggFunc, "aggregation"),
+        (exp.Distinct, "SELECT DISTINCT"), (exp.Window, "window function (OVER)"),
+        (exp.Order, "sorting (ORDER BY)"), (exp.Limit, "limit"),
+    ]
+    for expression_type, description in checks:
+        if tree.find(expression_type) is not None:
+            found.append(StatefulOperator(description + " in SQL", False))
+    if len(streaming_refs) > 1 and tree.find(exp.Join) is not None:
+        found.append(StatefulOperator("stream-stream join in SQL", False))
+    return True

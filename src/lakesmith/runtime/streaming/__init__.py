@@ -1,0 +1,1 @@
+"""Streaming flows: micro-batches over incremental sources, checkpoints, state."""

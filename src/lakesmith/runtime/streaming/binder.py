@@ -1,0 +1,48 @@
+"""Binding the plan of one micro-batch: each streaming read becomes exactly the files the batch
+owns; stateful deduplication is rewritten against its state; everything else as at run time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pyspark.sql.connect import proto
+
+from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
+from lakesmith.graph.graph import DataflowGraph
+from lakesmith.graph.identifiers import TableName
+from lakesmith.runtime.binding import TableBinder
+from lakesmith.runtime.streaming.sources import source_key
+from lakesmith.tables.catalog import TableCatalog
+
+RelationTransform = Callable[[proto.Relation, str], proto.Relation]
+
+
+class StreamBatchBinder(TableBinder):
+    """A binder for one batch: `slices` maps each source key to the batch's slice DataFrame."""
+
+    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
+                 slices: Mapping[str, Any], transform: RelationTransform | None = None) -> None:
+        super().__init__(graph, spark, catalog)
+        self.slices = {key: relation_of(df) for key, df in slices.items()}
+        self.transform = transform
+
+    def __call__(self, read: PlanRead) -> Binding | None:
+        key = source_key(read, self.graph)
+        if key is not None:
+            return RelationBinding(self.slices[key])
+        return super().__call__(read)
+
+    def view_relation(self, name: TableName) -> proto.Relation:
+        if name not in self._views:
+            (flow,) = self.graph.flows_into(name)
+            relation = flow.relation
+            if self.transform is not None:
+                relation = self.transform(relation, f"view:{name}")
+            self._views[name] = self.rewriter.rewrite(relation)
+        return self._views[name]
+
+    def batch_dataframe(self, relation: proto.Relation) -> Any:
+        if self.transform is not None:
+            relation = self.transform(relation, "flow")
+        return self.rewriter.dataframe(relation)

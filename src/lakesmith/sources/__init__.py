@@ -1,0 +1,1 @@
+"""Incremental sources: what a streaming read owns in each micro-batch (Delta versions, files)."""

@@ -1,0 +1,306 @@
+"""Streaming tables over Delta sources: incremental runs with exact contents after each run."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from lakesmith.errors import GraphValidationError
+from lakesmith.runtime.events import FlowStatus, UpdateState
+
+
+def append(spark, path, rows: list[tuple], schema: str = "id BIGINT, kind STRING") -> None:
+    spark.createDataFrame(rows, schema).write.format("delta").mode("append").save(str(path))
+
+
+MEDALLION = """
+from pyspark import pipelines as dp
+
+@dp.table
+def bronze():
+    return spark.readStream.format("delta").load(spark.conf.get("source"))
+
+@dp.table
+def silver():
+    return spark.readStream.table("bronze").where("kind != 'bad'").selectExpr("id", "upper(kind) AS kind")
+
+@dp.materialized_view
+def gold():
+    return spark.read.table("silver").groupBy("kind").count()
+"""
+
+
+@pytest.fixture
+def medallion(project, tmp_path, spark):
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (2, "bad"), (3, "b")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/m.py", MEDALLION)
+    return project, source
+
+
+def flow_metrics(result):
+    return {r.planned.flow.name: r.metrics for r in result.flows}
+
+
+def test_runs_process_only_new_data(medallion, spark) -> None:
+    project, source = medallion
+    first = project.run()
+    assert first.state == UpdateState.COMPLETED, [str(r.error) for r in first.failed_flows]
+    assert project.rows("bronze", order_by="id") == [
+        {"id": 1, "kind": "a"}, {"id": 2, "kind": "bad"}, {"id": 3, "kind": "b"}]
+    assert project.rows("silver", order_by="id") == [{"id": 1, "kind": "A"}, {"id": 3, "kind": "B"}]
+    assert project.rows("gold", order_by="kind") == [{"kind": "A", "count": 1}, {"kind": "B", "count": 1}]
+
+    append(spark, source, [(4, "a"), (5, "bad")])
+    append(spark, source, [(6, "c")])
+    second = project.run()
+    metrics = flow_metrics(second)
+    assert metrics["bronze"].num_output_rows == 3 and metrics["bronze"].batches == 1
+    assert metrics["bronze"].details["num_input_rows"] == 3
+    assert metrics["silver"].num_output_rows == 2
+    assert metrics["bronze"].source_versions == {str(source): [1, 2]}
+    assert [r["id"] for r in project.rows("bronze", order_by="id")] == [1, 2, 3, 4, 5, 6]
+    assert project.rows("silver", order_by="id") == [
+        {"id": 1, "kind": "A"}, {"id": 3, "kind": "B"}, {"id": 4, "kind": "A"}, {"id": 6, "kind": "C"}]
+    assert project.rows("gold", order_by="kind") == [
+        {"kind": "A", "count": 2}, {"kind": "B", "count": 1}, {"kind": "C", "count": 1}]
+
+    third = project.run()  # nothing new: no batch, nothing written
+    metrics = flow_metrics(third)
+    assert metrics["bronze"].batches == 0 and metrics["silver"].batches == 0
+    assert len(project.rows("silver")) == 4
+
+    checkpoint = project.root / "storage/checkpoints/spark_catalog.default.bronze/bronze"
+    offsets = json.loads((checkpoint / "offsets/1").read_text())
+    assert offsets["sources"][f"delta:{source}"] == {
+        "start": {"version": 0, "index": 0, "snapshot": False},
+        "end": {"version": 2, "index": 0, "snapshot": False}}
+    assert sorted(p.name for p in (checkpoint / "commits").iterdir()) == ["0", "1"]
+
+
+def test_max_files_per_trigger_splits_batches(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    for i in range(5):
+        append(spark, source, [(i, "x")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return (spark.readStream.format("delta").option("maxFilesPerTrigger", "2")
+                    .load(spark.conf.get("source")))
+    """)
+    result = project.run()
+    (metrics,) = [r.metrics for r in result.flows]
+    assert metrics.batches == 3  # 5 files (one per commit): 2 + 2 + 1
+    assert sorted(r["id"] for r in project.rows("copy")) == [0, 1, 2, 3, 4]
+
+
+def test_several_flows_into_one_streaming_table(project, tmp_path, spark) -> None:
+    eu, us = tmp_path / "eu", tmp_path / "us"
+    append(spark, eu, [(1, "eu")])
+    append(spark, us, [(2, "us")])
+    project.write_spec(configuration={"eu": str(eu), "us": str(us)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        dp.create_streaming_table("orders", comment="all regions")
+
+        @dp.append_flow(target="orders")
+        def orders_eu():
+            return spark.readStream.format("delta").load(spark.conf.get("eu"))
+
+        @dp.append_flow(target="orders")
+        def orders_us():
+            return spark.readStream.format("delta").load(spark.conf.get("us"))
+    """)
+    project.run()
+    append(spark, us, [(3, "us")])
+    result = project.run()
+    assert {r.planned.flow.name: r.metrics.num_output_rows for r in result.flows} == {
+        "orders_eu": 0, "orders_us": 1}
+    assert project.rows("orders", order_by="id") == [
+        {"id": 1, "kind": "eu"}, {"id": 2, "kind": "us"}, {"id": 3, "kind": "us"}]
+
+
+def test_drop_duplicates_across_batches_and_runs(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (1, "a-again"), (2, "b")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def unique_ids():
+            return (spark.readStream.format("delta").option("maxFilesPerTrigger", "1")
+                    .load(spark.conf.get("source")).dropDuplicates(["id"]))
+    """)
+    project.run()
+    assert sorted(r["id"] for r in project.rows("unique_ids")) == [1, 2]
+    append(spark, source, [(2, "b-dup"), (3, "c")])
+    append(spark, source, [(3, "c-dup"), (None, "null-key")])
+    append(spark, source, [(None, "null-again"), (4, "d")])
+    result = project.run()
+    (metrics,) = [r.metrics for r in result.flows]
+    assert metrics.batches == 3
+    rows = project.rows("unique_ids", order_by="id")
+    assert [r["id"] for r in rows] == [1, 2, 3, 4, None]
+    assert rows[2]["kind"] == "c" and rows[4]["kind"] == "null-key"
+
+
+def test_update_commit_in_source_fails_unless_skip_change_commits(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (2, "b")])
+    project.write_spec(configuration={"source": str(source), "skip": "false"})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return (spark.readStream.format("delta")
+                    .option("skipChangeCommits", spark.conf.get("skip"))
+                    .load(spark.conf.get("source")))
+    """)
+    project.run()
+    spark.sql(f"UPDATE delta.`{source}` SET kind = 'changed' WHERE id = 1")
+    append(spark, source, [(3, "c")])
+    failed = project.run()
+    assert failed.state == UpdateState.FAILED
+    message = str(failed.failed_flows[0].error)
+    assert "DELTA_SOURCE_TABLE_IGNORE_CHANGES" in message
+    assert "at version 1" in message and "skipChangeCommits" in message
+    assert project.rows("copy", order_by="id") == [{"id": 1, "kind": "a"}, {"id": 2, "kind": "b"}]
+
+    project.write_spec(configuration={"source": str(source), "skip": "true"})
+    assert project.run().state == UpdateState.COMPLETED
+    assert project.rows("copy", order_by="id") == [
+        {"id": 1, "kind": "a"}, {"id": 2, "kind": "b"}, {"id": 3, "kind": "c"}]
+
+
+def test_starting_version(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "old")])
+    append(spark, source, [(2, "new")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def from_v1():
+            return (spark.readStream.format("delta").option("startingVersion", "1")
+                    .load(spark.conf.get("source")))
+    """)
+    project.run()
+    assert project.rows("from_v1") == [{"id": 2, "kind": "new"}]
+
+
+def test_full_refresh_truncates_and_reprocesses(medallion, spark) -> None:
+    project, source = medallion
+    project.run()
+    append(spark, source, [(7, "d")])
+    # Only the selected table is reset and recomputed, from bronze as it stands (without 7).
+    result = project.run(full_refresh=["silver"])
+    metrics = flow_metrics(result)
+    assert set(metrics) == {"silver"}
+    assert metrics["silver"].num_output_rows == 2 and metrics["silver"].batches == 1
+    assert project.rows("silver", order_by="id") == [{"id": 1, "kind": "A"}, {"id": 3, "kind": "B"}]
+    # The next update continues from the new checkpoint: bronze gets 7, silver only 7.
+    result = project.run()
+    metrics = flow_metrics(result)
+    assert metrics["bronze"].num_output_rows == 1 and metrics["silver"].num_output_rows == 1
+    assert project.rows("silver", order_by="id") == [
+        {"id": 1, "kind": "A"}, {"id": 3, "kind": "B"}, {"id": 7, "kind": "D"}]
+    assert project.rows("gold", order_by="kind") == [
+        {"kind": "A", "count": 1}, {"kind": "B", "count": 1}, {"kind": "D", "count": 1}]
+    project.run(full_refresh_all=True)
+    assert [r["id"] for r in project.rows("bronze", order_by="id")] == [1, 2, 3, 7]
+    assert len(project.rows("silver")) == 3
+    assert not list((project.root / "storage/checkpoints").glob("*/_reset_pending"))
+
+
+def test_sql_streaming_tables_and_flows(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (2, "b")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.sql", """
+        CREATE STREAMING TABLE raw AS SELECT * FROM STREAM(delta.`${source}`);
+
+        CREATE OR REFRESH STREAMING TABLE clean
+        COMMENT 'cleaned'
+        AS SELECT id, kind FROM STREAM raw WHERE id > 1;
+
+        CREATE STREAMING TABLE everything;
+        CREATE FLOW from_raw AS INSERT INTO everything BY NAME SELECT id, kind FROM STREAM(raw);
+        CREATE FLOW from_clean AS INSERT INTO everything BY NAME
+          SELECT id * 100 AS id, kind FROM STREAM(LIVE.clean);
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    append(spark, source, [(3, "c")])
+    project.run()
+    assert project.rows("clean", order_by="id") == [{"id": 2, "kind": "b"}, {"id": 3, "kind": "c"}]
+    assert [r["id"] for r in project.rows("everything", order_by="id")] == [1, 2, 3, 200, 300]
+
+
+def test_stream_static_join_reads_the_current_dimension(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def kinds():
+            return spark.createDataFrame([("a", "Alpha"), ("b", "Beta")], "kind STRING, label STRING")
+
+        @dp.table
+        def labelled():
+            events = spark.readStream.format("delta").load(spark.conf.get("source"))
+            return events.join(spark.read.table("kinds"), "kind")
+    """)
+    project.run()
+    append(spark, source, [(2, "b")])
+    project.run()
+    assert project.rows("labelled", order_by="id") == [
+        {"kind": "a", "id": 1, "label": "Alpha"}, {"kind": "b", "id": 2, "label": "Beta"}]
+
+
+def test_stateful_operators_are_refused_at_dry_run(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def counts():
+            return spark.readStream.format("delta").load(spark.conf.get("source")).groupBy("kind").count()
+
+        @dp.table
+        def joined():
+            a = spark.readStream.format("delta").load(spark.conf.get("source"))
+            b = spark.readStream.format("delta").load(spark.conf.get("source"))
+            return a.join(b, "id")
+    """)
+    project.write("transformations/t.sql", """
+        CREATE STREAMING TABLE sql_counts AS SELECT kind, count(*) AS n FROM STREAM(delta.`${source}`) GROUP BY kind
+    """)
+    with pytest.raises(GraphValidationError) as info:
+        with project.open():
+            pass
+    text = str(info.value)
+    assert "streaming table 'counts' (flow 'counts') applies aggregation (groupBy/agg) to a stream" in text
+    assert "'joined' (flow 'joined') applies stream-stream join" in text
+    assert "'sql_counts' (flow 'sql_counts') applies aggregation (GROUP BY) in SQL" in text
+
+
+def test_second_run_while_one_runs_is_refused(medallion) -> None:
+    from lakesmith.runtime.lock import PipelineLock, PipelineRunning
+
+    project, _ = medallion
+    with PipelineLock(project.root / "storage", "test_pipeline"):
+        with pytest.raises(PipelineRunning, match="is already running"):
+            project.run()
+    assert project.run().state == UpdateState.COMPLETED
