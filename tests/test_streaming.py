@@ -304,3 +304,48 @@ def test_second_run_while_one_runs_is_refused(medallion) -> None:
         with pytest.raises(PipelineRunning, match="is already running"):
             project.run()
     assert project.run().state == UpdateState.COMPLETED
+
+
+def test_continuous_mode_keeps_processing_until_ctrl_c(medallion, spark) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import read_rows
+
+    project, source = medallion
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lakesmith", "run", "--continuous", "--trigger-interval", "200ms"],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    silver = project.table_path("silver")
+
+    def wait_for(ids: list[int]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if silver.exists() and sorted(r["id"] for r in read_rows(silver)) == ids:
+                return
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.2)
+        raise AssertionError(f"silver never reached {ids}")
+
+    try:
+        wait_for([1, 3])
+        append(spark, source, [(8, "e")])
+        wait_for([1, 3, 8])
+        append(spark, source, [(9, "f")])
+        wait_for([1, 3, 8, 9])
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "Update" in out and "CANCELED" in out
+    assert sorted(r["id"] for r in project.rows("silver")) == [1, 3, 8, 9]
+    assert project.rows("gold", order_by="kind") == [
+        {"kind": "A", "count": 1}, {"kind": "B", "count": 1}, {"kind": "E", "count": 1},
+        {"kind": "F", "count": 1}]
+    checkpoint = project.root / "storage/checkpoints/spark_catalog.default.silver/silver"
+    offsets = sorted(p.name for p in (checkpoint / "offsets").iterdir())
+    assert offsets == sorted(p.name for p in (checkpoint / "commits").iterdir())

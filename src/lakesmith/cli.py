@@ -37,6 +37,25 @@ RemoteOption = Annotated[Optional[str], typer.Option(
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")]
 
 
+_UNIT_SECONDS = {
+    "ms": 0.001, "millisecond": 0.001, "milliseconds": 0.001,
+    "s": 1.0, "sec": 1.0, "secs": 1.0, "second": 1.0, "seconds": 1.0,
+    "m": 60.0, "min": 60.0, "mins": 60.0, "minute": 60.0, "minutes": 60.0,
+    "h": 3600.0, "hour": 3600.0, "hours": 3600.0,
+}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in '10s', '500ms', '1m', '2h', '10 seconds' or a plain number of seconds."""
+    import re
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", text.lower())
+    unit = match.group(2) or "s" if match else ""
+    if not match or unit not in _UNIT_SECONDS:
+        raise typer.BadParameter(f"'{text}' is not a duration such as 10s, 500ms or 1m.")
+    return float(match.group(1)) * _UNIT_SECONDS[unit]
+
+
 def _names(value: Optional[str]) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
@@ -87,6 +106,10 @@ def run(
         help="Comma-separated datasets to reset and recompute.")] = None,
     full_refresh_all: Annotated[bool, typer.Option(
         help="Reset and recompute every dataset.")] = False,
+    continuous: Annotated[bool, typer.Option(
+        help="Keep running micro-batches until Ctrl-C, instead of stopping when caught up.")] = False,
+    trigger_interval: Annotated[str, typer.Option(
+        help="With --continuous: time between cycles, e.g. 10s, 500ms, 1m.")] = "10s",
 ) -> None:
     """Run an update of the pipeline: refresh its tables."""
     from lakesmith.pipeline import open_pipeline
@@ -99,10 +122,13 @@ def run(
                                  full_refresh_all=full_refresh_all)
             console.print(f"Running pipeline '{pipeline.spec.name}' on "
                           f"{pipeline.engine.description}.", highlight=False)
-            result = pipeline.run(plan, ConsoleProgress(console, pipeline.graph))
+            result = pipeline.run(plan, ConsoleProgress(console, pipeline.graph),
+                                  continuous=continuous,
+                                  trigger_interval=parse_duration(trigger_interval))
             print_summary(console, result, pipeline.graph)
     if result.state == UpdateState.CANCELED:
-        raise typer.Exit(130)
+        # Ctrl-C is how a continuous update ends; a triggered one was cut short.
+        raise typer.Exit(0 if continuous else 130)
     if result.state != UpdateState.COMPLETED:
         raise typer.Exit(1)
 

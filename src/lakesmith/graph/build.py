@@ -34,6 +34,13 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
                 *, user_files: frozenset[str] = frozenset()) -> DataflowGraph:
     """The validated graph, or a GraphValidationError listing every problem found."""
     problems: list[GraphProblem] = []
+    if not any(d.kind != DatasetKind.TEMPORARY_VIEW for d in definitions.datasets):
+        raise GraphValidationError([GraphProblem(
+            "[RUN_EMPTY_PIPELINE] Pipelines are expected to have at least one non-temporary "
+            "dataset defined (tables, persisted views) but no non-temporary datasets were found "
+            "in your pipeline. Check that the spec's `libraries` globs match your source files "
+            "and that they define tables (@dp.table, @dp.materialized_view, CREATE MATERIALIZED "
+            "VIEW, ...).")])
     datasets = _qualify_datasets(definitions.datasets, names, problems)
     flows: list[ResolvedFlow] = []
     unresolved: set[TableName] = set()

@@ -71,7 +71,9 @@ class ConsoleProgress:
         if not self.interactive and status != FlowStatus.QUEUED:
             suffix = ""
             if status == FlowStatus.COMPLETED and metrics is not None:
-                suffix = f" ({_rows(metrics)} rows, {metrics.duration_seconds:.2f}s)"
+                suffix = f" ({_describe(metrics)}, {metrics.duration_seconds:.2f}s)"
+            elif status == FlowStatus.RUNNING and metrics is not None and metrics.batches:
+                suffix = f" ({_describe(metrics)})"
             self._line(f"Flow '{flow.name}' is {status.value}.{suffix}")
 
     def _line(self, text: str) -> None:
@@ -80,8 +82,10 @@ class ConsoleProgress:
 
     def _table(self) -> Table:
         table = Table(show_edge=False, box=None, pad_edge=False)
-        for column in ("flow", "dataset", "status", "rows", "time"):
-            table.add_column(column, justify="right" if column in ("rows", "time") else "left")
+        for column in ("flow", "dataset", "status", "batches", "rows in", "rows", "sources",
+                       "time"):
+            table.add_column(column, justify="left" if column in (
+                "flow", "dataset", "status", "sources") else "right")
         for row in self.rows.values():
             if row.status == FlowStatus.EXCLUDED:
                 continue
@@ -90,9 +94,11 @@ class ConsoleProgress:
                 elapsed = f"{row.metrics.duration_seconds:.2f}s"
             elif row.started is not None:
                 elapsed = f"{time.perf_counter() - row.started:.1f}s"
+            metrics = row.metrics
             table.add_row(row.flow.name, self.graph.dataset(row.flow.target).name,
                           f"[{_STYLE[row.status]}]{row.status.value}[/]",
-                          _rows(row.metrics), elapsed)
+                          str(metrics.batches) if metrics and metrics.batches else "",
+                          _input_rows(metrics), _rows(metrics), _versions(metrics), elapsed)
         return table
 
 
@@ -102,19 +108,56 @@ def _rows(metrics: FlowMetrics | None) -> str:
     return f"{metrics.num_output_rows:,}"
 
 
+def _input_rows(metrics: FlowMetrics | None) -> str:
+    if metrics is None or "num_input_rows" not in metrics.details:
+        return ""
+    return f"{metrics.details['num_input_rows']:,}"
+
+
+def _versions(metrics: FlowMetrics | None) -> str:
+    """Source versions read, e.g. `bronze@3-5`."""
+    if metrics is None:
+        return ""
+    parts = []
+    for source, (first, last) in metrics.source_versions.items():
+        name = source.rsplit("/", 1)[-1]
+        parts.append(f"{name}@{first}" if first == last else f"{name}@{first}-{last}")
+    return ", ".join(parts)
+
+
+def _describe(metrics: FlowMetrics) -> str:
+    """What a flow did, in a few words."""
+    if metrics.details.get("up_to_date"):
+        return "up to date"
+    if "num_input_rows" not in metrics.details:
+        return f"{_rows(metrics)} rows"
+    if not metrics.batches:
+        return "no new data"
+    text = (f"{metrics.batches} batch{'es' * (metrics.batches != 1)}, "
+            f"{_input_rows(metrics)} rows in, {_rows(metrics)} rows out")
+    versions = _versions(metrics)
+    return f"{text}, read {versions}" if versions else text
+
+
 def print_summary(console: Console, result: Any, graph: Any) -> None:
     """After an update: each flow's outcome, rows written and time, then the update's state."""
     table = Table(title=None, show_edge=False, box=None, pad_edge=False)
-    for column in ("dataset", "kind", "flow", "status", "rows written", "time"):
-        table.add_column(column, justify="right" if column in ("rows written", "time") else "left")
+    for column in ("dataset", "kind", "flow", "status", "batches", "rows in", "rows written",
+                   "time"):
+        table.add_column(column, justify="left" if column in (
+            "dataset", "kind", "flow", "status") else "right")
     for flow_result in result.flows:
         flow = flow_result.planned.flow
         dataset = graph.dataset(flow.target)
         metrics = flow_result.metrics
+        completed = flow_result.status == FlowStatus.COMPLETED
         table.add_row(
             dataset.name, dataset.kind.label, flow.name,
             f"[{_STYLE[flow_result.status]}]{flow_result.status.value}[/]",
-            _rows(metrics) if flow_result.status == FlowStatus.COMPLETED else "-",
+            str(metrics.batches) if completed and metrics and "num_input_rows" in metrics.details
+            else "",
+            _input_rows(metrics) if completed else "",
+            _rows(metrics) if completed else "-",
             f"{metrics.duration_seconds:.2f}s" if metrics is not None else "-",
         )
     console.print(table)

@@ -48,28 +48,35 @@ class TableSetup:
         self.update_id = update_id
 
     def run(self, full_refresh: frozenset[TableName]) -> None:
-        for name in self.graph.stored_datasets():
-            if self.graph.kind(name) != DatasetKind.STREAMING_TABLE:
-                continue
-            marker = checkpoints_of(self.storage, name) / RESET_MARKER
-            if name in full_refresh or marker.exists():
-                self.reset(name)
+        streaming = [name for name in self.graph.stored_datasets()
+                     if self.graph.kind(name) == DatasetKind.STREAMING_TABLE]
+        # Every table to reset is marked before any is touched, so an interrupted full refresh
+        # of several tables is finished for all of them.
+        for name in streaming:
+            if name in full_refresh:
+                write_json_atomically(self._marker(name), {"table": str(name),
+                                                           "update_id": self.update_id})
+        crash_point("after_reset_marker")
+        for name in streaming:
+            if self._marker(name).exists():
+                self._reset(name)
             elif not is_delta_table(self.catalog.location(name)):
                 self._write_empty(name, mode="append")
 
-    def reset(self, name: TableName) -> None:
-        directory = checkpoints_of(self.storage, name)
-        marker = directory / RESET_MARKER
-        write_json_atomically(marker, {"table": str(name), "update_id": self.update_id})
-        crash_point("after_reset_marker", str(name))
+    def _marker(self, name: TableName) -> Path:
+        return checkpoints_of(self.storage, name) / RESET_MARKER
+
+    def _reset(self, name: TableName) -> None:
+        """Truncate the table, then delete its flows' checkpoints and state; the marker goes
+        last. Each step can be repeated, so finishing an interrupted reset is the same code."""
         self._write_empty(name, mode="overwrite")
         crash_point("after_truncate", str(name))
-        for child in sorted(directory.iterdir()):
+        for child in sorted(self._marker(name).parent.iterdir()):
             if child.is_dir():
                 trash = child.with_name(f".{child.name}.deleted-{uuid.uuid4().hex}")
                 os.replace(child, trash)
                 shutil.rmtree(trash)
-        marker.unlink()
+        self._marker(name).unlink()
 
     def _write_empty(self, name: TableName, *, mode: str) -> None:
         schema = self.schemas.get(name)

@@ -114,7 +114,9 @@ class StreamingTableRunner(FlowRunner):
             for key, data_slice in prepared.slices.items():
                 if data_slice is not None and data_slice.versions is not None:
                     name = prepared.sources[key].display_name
-                    metrics.source_versions[name] = list(data_slice.versions)
+                    first, last = data_slice.versions
+                    earlier = metrics.source_versions.get(name, [first, last])
+                    metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
             ctx.report(metrics)
         finally:
             prepared.binder.close()
