@@ -63,8 +63,7 @@ if mode == "new":  # only the last commit's rows, as a hand-written incremental 
     source = spark.read.parquet(*[f"{landing}/{f}" for f in files])
 write_mode = "overwrite" if mode == "full" else "append"
 source.write.format("delta").mode(write_mode).save(f"{out}/bronze")
-bronze = spark.read.parquet(*[]) if False else source
-(bronze.where("status = 'PAID' AND amount > 0")
+(source.where("status = 'PAID' AND amount > 0")
  .selectExpr("order_id", "customer_id", "amount", "country", "ts",
              "amount * 1.2 AS amount_with_tax", "date(ts) AS order_date")
  .write.format("delta").mode(write_mode).save(f"{out}/silver"))
