@@ -165,22 +165,129 @@ def sql(
     spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
     max_rows: Annotated[int, typer.Option(help="Print at most this many rows.")] = 1000,
 ) -> None:
-    """Run a SQL query over the pipeline's tables and print the result."""
-    from lakesmith.pipeline import open_pipeline
+    """Run a SQL query over the pipeline's tables and its event log (`event_log`)."""
+    from contextlib import chdir
+
+    from lakesmith.authoring.tracebacks import describe
+    from lakesmith.engine.databricks_sql import EVENT_LOG_TABLE, to_engine_sql
+    from lakesmith.engine.session import start_engine
+    from lakesmith.pipeline import prepare_session
     from lakesmith.runtime.display import print_query
+    from lakesmith.runtime.eventlog import event_log_location
+    from lakesmith.tables.catalog import TableCatalog
+    from lakesmith.tables.delta import is_delta_table
 
     with _user_errors(verbose):
-        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
-            pipeline.register_tables()
+        pipeline_spec = _spec(spec)
+        with chdir(pipeline_spec.root), start_engine(
+                remote, verbose=verbose, conf=pipeline_spec.configuration) as engine:
+            prepare_session(engine.spark, pipeline_spec)
+            catalog = TableCatalog(pipeline_spec.warehouse, engine.spark)
+            catalog.register_warehouse()
+            events = event_log_location(pipeline_spec.storage)
+            if is_delta_table(events):
+                catalog.register_path(EVENT_LOG_TABLE, events)
             try:
-                df = pipeline.spark.sql(query)
-                print_query(console, df, max_rows)
-            except LakesmithError:
-                raise
+                print_query(console, engine.spark.sql(to_engine_sql(query)), max_rows)
             except Exception as e:  # the engine's error for the user's query
-                from lakesmith.authoring.tracebacks import describe
-
                 raise LakesmithError(f"query failed: {describe(e)}") from e
+
+
+def _spec(spec: Optional[Path]) -> "PipelineSpec":  # noqa: F821
+    from lakesmith.project import find_spec, load_spec
+
+    return load_spec(spec) if spec else load_spec(find_spec(Path.cwd()))
+
+
+def _time(value: object) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"  # type: ignore[attr-defined]
+
+
+@app.command()
+def runs(spec: SpecOption = None,
+         limit: Annotated[int, typer.Option(help="Show the newest N updates.")] = 20) -> None:
+    """List the pipeline's updates: state, start, duration, rows written."""
+    from lakesmith.runtime.eventlog_queries import read_events, updates
+
+    with _user_errors(False):
+        summaries = updates(read_events(_spec(spec).storage))[-limit:]
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("update", "state", "started", "duration", "rows written", "failed flows"):
+            table.add_column(column, justify="right" if column in ("duration", "rows written")
+                             else "left")
+        for s in summaries:
+            style = {"COMPLETED": "green", "FAILED": "red", "CANCELED": "yellow"}.get(s.state, "")
+            duration = f"{s.duration_seconds:.2f}s" if s.duration_seconds is not None else "-"
+            table.add_row(s.update_id, f"[{style}]{s.state}[/]" if style else s.state,
+                          _time(s.started), duration, f"{s.rows_written:,}",
+                          ", ".join(s.failed_flows))
+        console.print(table if summaries else "No updates yet.")
+
+
+@app.command()
+def events(
+    spec: SpecOption = None,
+    update: Annotated[Optional[str], typer.Option(help="An update id (or prefix); default all.")] = None,
+    type: Annotated[Optional[str], typer.Option("--type", help="Only this event_type.")] = None,
+    level: Annotated[Optional[str], typer.Option(help="Only this level (INFO, WARN, ERROR).")] = None,
+    limit: Annotated[int, typer.Option(help="Show the newest N events.")] = 200,
+) -> None:
+    """Show events from the pipeline's event log."""
+    from lakesmith.runtime.eventlog_queries import read_events, resolve_update
+
+    with _user_errors(False):
+        all_events = read_events(_spec(spec).storage)
+        selected = all_events
+        if update is not None:
+            update_id = resolve_update(all_events, update)
+            selected = [e for e in selected if e["origin"]["update_id"] == update_id]
+        if type is not None:
+            selected = [e for e in selected if e["event_type"] == type]
+        if level is not None:
+            selected = [e for e in selected if e["level"] == level.upper()]
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("timestamp", "update", "level", "event_type", "flow", "message"):
+            table.add_column(column)
+        for event in selected[-limit:]:
+            table.add_row(_time(event["timestamp"]), event["origin"]["update_id"][:8],
+                          event["level"], event["event_type"], event["origin"]["flow_name"] or "",
+                          event["message"])
+        console.print(table if selected else "No matching events.")
+
+
+@app.command()
+def quality(
+    spec: SpecOption = None,
+    update: Annotated[Optional[str], typer.Option(help="An update id (or prefix); default the latest.")] = None,
+    min_pass_rate: Annotated[Optional[float], typer.Option(
+        help="Exit with status 1 if any expectation's pass rate is below this (0..1).")] = None,
+) -> None:
+    """Data quality per dataset and expectation: passed, failed, pass rate."""
+    from lakesmith.runtime.eventlog_queries import quality as quality_of, read_events, resolve_update
+
+    with _user_errors(False):
+        all_events = read_events(_spec(spec).storage)
+        update_id = resolve_update(all_events, update)
+        results = quality_of(all_events, update_id)
+        table = Table(show_edge=False, box=None, pad_edge=False)
+        for column in ("dataset", "expectation", "passed", "failed", "pass rate"):
+            table.add_column(column, justify="left" if column in ("dataset", "expectation")
+                             else "right")
+        missed = []
+        for r in results:
+            below = min_pass_rate is not None and r.pass_rate < min_pass_rate
+            if below:
+                missed.append(r)
+            rate = f"{r.pass_rate:.2%}"
+            table.add_row(r.dataset, r.expectation, f"{r.passed:,}", f"{r.failed:,}",
+                          f"[red]{rate}[/red]" if below else rate)
+        console.print(f"Update {update_id}")
+        console.print(table if results else "No expectations were evaluated in this update.")
+    if missed:
+        err_console.print(f"[red]{len(missed)} expectation(s) below the pass rate "
+                          f"{min_pass_rate:.2%}: " + ", ".join(
+                              f"{r.dataset}.{r.expectation} ({r.pass_rate:.2%})" for r in missed))
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -3,6 +3,7 @@ validated graph. The CLI commands are thin wrappers around this."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import chdir, contextmanager
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
+from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
 from lakesmith.runtime.plan import UpdatePlan, plan_update
 from lakesmith.runtime.lock import PipelineLock
@@ -56,20 +58,24 @@ class Pipeline:
 
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
             trigger_interval: float = DEFAULT_TRIGGER_INTERVAL) -> UpdateResult:
-        listener = Listeners(*listeners)
+        update_id = str(uuid.uuid4())
         with PipelineLock(self.spec.storage, self.spec.name):
+            event_log = EventLog(self.spec.storage, self.spec.name, update_id, self.graph, plan,
+                                 continuous=continuous)
+            listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
             try:
                 flow_schemas = self.analyze()
             except BaseException as e:
                 listener.update_progress(UpdateState.FAILED, e)
                 raise
+            event_log.definitions(flow_schemas)
             runner = UpdateRunner(
                 pipeline_name=self.spec.name, spark=self.spark, catalog=self.catalog, plan=plan,
                 listener=listener, storage=self.spec.storage,
                 schemas=dataset_schemas(self.graph, flow_schemas),
-                max_concurrent_flows=self.max_concurrent_flows, continuous=continuous,
-                trigger_interval=trigger_interval,
+                max_concurrent_flows=self.max_concurrent_flows, update_id=update_id,
+                continuous=continuous, trigger_interval=trigger_interval,
             )
             return runner.run()
 

@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyspark.sql.types import StructType
+from pyspark.sql.connect import functions as F
+from pyspark.sql.types import BooleanType, NullType, StructType
 
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
-from lakesmith.graph.graph import DataflowGraph
+from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
+from lakesmith.graph.model import DatasetKind
+from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.binding import AnalysisBinder
 
 
@@ -30,7 +33,9 @@ def analyze_graph(graph: DataflowGraph, spark: Any) -> dict[str, StructType]:
                 failed.add(flow.target)  # its own error would only repeat the upstream one
                 continue
             try:
-                schemas[flow.name] = binder.output_dataframe(flow).schema
+                df = binder.output_dataframe(flow)
+                schemas[flow.name] = df.schema
+                problems += _check_expectations(graph, flow, df)
             except LakesmithError as e:
                 problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.flow.location))
                 failed.add(flow.target)
@@ -60,3 +65,30 @@ def dataset_schemas(graph: DataflowGraph, flow_schemas: dict[str, StructType]
             if field.name.lower() not in known:
                 merged.add(field)
     return schemas
+
+
+def _check_expectations(graph: DataflowGraph, flow: ResolvedFlow, df: Any) -> list[GraphProblem]:
+    """Each rule must be a valid boolean SQL expression over the flow's columns."""
+    problems: list[GraphProblem] = []
+    rules = ExpectationSet.for_flow(graph, flow)
+    if rules and flow.streaming and graph.kind(flow.target) == DatasetKind.TEMPORARY_VIEW:
+        return [GraphProblem(
+            f"expectations on temporary view '{graph.dataset(flow.target).name}', which reads a "
+            "stream, are not supported yet; declare them on the streaming table that reads it.",
+            flow.flow.location)]
+    for rule in rules.rules:
+        expectation = rule.expectation
+        where = expectation.location or flow.flow.location
+        try:
+            field = df.select(F.expr(expectation.condition).alias("rule")).schema.fields[0]
+        except Exception as e:  # the engine's parse or analysis error for the condition
+            problems.append(GraphProblem(
+                f"expectation '{expectation.name}' of dataset '{rule.dataset}' is not valid: "
+                f"`{expectation.condition}`: {describe(e)}", where))
+            continue
+        if not isinstance(field.dataType, (BooleanType, NullType)):
+            problems.append(GraphProblem(
+                f"expectation '{expectation.name}' of dataset '{rule.dataset}' must be a boolean "
+                f"condition, but `{expectation.condition}` is {field.dataType.simpleString()}.",
+                where))
+    return problems

@@ -15,6 +15,7 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import (
     Binding,
+    dataframe_of,
     PlanRead,
     PlanRewriter,
     RelationBinding,
@@ -25,6 +26,7 @@ from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
+from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.tables.catalog import TableCatalog
 
@@ -63,8 +65,16 @@ class DatasetBinder(ABC):
     def view_relation(self, name: TableName) -> proto.Relation:
         if name not in self._views:
             (flow,) = self.graph.flows_into(name)
-            self._views[name] = self.rewriter.rewrite(flow.relation)
+            self._views[name] = self.with_view_expectations(flow,
+                                                            self.rewriter.rewrite(flow.relation))
         return self._views[name]
+
+    def with_view_expectations(self, flow: ResolvedFlow, relation: proto.Relation) -> proto.Relation:
+        """A view's `drop` rules apply wherever the view is read."""
+        rules = ExpectationSet.for_flow(self.graph, flow)
+        if not rules.drops:
+            return relation
+        return relation_of(rules.kept(dataframe_of(self.spark, relation)))
 
     def close(self) -> None:
         self.rewriter.drop_temp_views()

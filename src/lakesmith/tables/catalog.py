@@ -43,6 +43,23 @@ class TableCatalog:
         )
         self._registered.add(name)
 
+    def register_warehouse(self) -> list[TableName]:
+        """Register every Delta table under the warehouse (catalog/schema/table folders), without
+        the pipeline's sources: what `lakesmith sql` can query."""
+        found: list[TableName] = []
+        for table_dir in sorted(self.warehouse.glob("*/*/*")):
+            if is_delta_table(table_dir):
+                catalog, schema, table = table_dir.relative_to(self.warehouse).parts
+                name = TableName(catalog, schema, table)
+                self.register(name)
+                found.append(name)
+        return found
+
+    def register_path(self, engine_name: str, location: Path) -> None:
+        """Make a Delta folder outside the warehouse (the event log) queryable by name."""
+        path = str(location).replace("'", "\\'")
+        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {engine_name} USING delta LOCATION '{path}'")
+
     def unregister(self, name: TableName) -> None:
         self.spark.sql(f"DROP TABLE IF EXISTS {self.engine_name(name)}")
         self._registered.discard(name)

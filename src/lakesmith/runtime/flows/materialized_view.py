@@ -6,6 +6,7 @@ from __future__ import annotations
 from lakesmith.errors import NotSupportedYet
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.tables import delta
 
@@ -23,9 +24,11 @@ class MaterializedViewRunner(FlowRunner):
         schema = declared_schema(ctx.spark, dataset)
         if schema is not None:
             df = conform(df, dataset, schema)
+        quality = FlowQuality(ctx)
+        result, report = quality.check(df)
         location = ctx.catalog.location(ctx.flow.target)
         writer = (
-            df.write.format("delta").mode("overwrite")
+            result.write.format("delta").mode("overwrite")
             .option("overwriteSchema", "true")
             .option("userMetadata", ctx.commit_marker())
         )
@@ -36,8 +39,14 @@ class MaterializedViewRunner(FlowRunner):
         delta.apply_metadata(location, description=dataset.comment,
                              properties=table_properties(dataset))
         ctx.catalog.register(ctx.flow.target)
-        return FlowMetrics(num_output_rows=delta.output_rows(commit),
-                           details={"version": commit.get("version")})
+        # A materialized view's quarantine holds the rows dropped by its latest refresh.
+        quality.write_quarantine(df, report, batch=None, mode="overwrite",
+                                 marker=ctx.commit_marker())
+        metrics = FlowMetrics(num_output_rows=delta.output_rows(commit),
+                              details={"version": commit.get("version")})
+        if report is not None:
+            metrics.details["data_quality"] = report
+        return metrics
 
 
 def table_properties(dataset: object) -> dict[str, str]:

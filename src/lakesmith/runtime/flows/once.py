@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.streaming.checkpoint import Checkpoint, crash_point
 from lakesmith.sources.delta_log import commits_after, latest_version
@@ -28,19 +29,26 @@ class OnceFlowRunner(FlowRunner):
             record = pending.data
         landed = any(checkpoint.matches(c.user_metadata, BATCH)
                      for c in commits_after(target, record["target_version"]))
+        df = ctx.binder.flow_dataframe(ctx.flow)
+        schema = declared_schema(ctx.spark, ctx.dataset)
+        if schema is not None:
+            df = conform(df, ctx.dataset, schema)
+        quality = FlowQuality(ctx)
+        result, report = quality.check(df)
+        marker = checkpoint.marker_json(BATCH, pipeline=ctx.pipeline_name, update_id=ctx.update_id)
         if not landed:
-            df = ctx.binder.flow_dataframe(ctx.flow)
-            schema = declared_schema(ctx.spark, ctx.dataset)
-            if schema is not None:
-                df = conform(df, ctx.dataset, schema)
-            writer = (df.write.format("delta").mode("append").option("mergeSchema", "true")
-                      .option("userMetadata", checkpoint.marker_json(
-                          BATCH, pipeline=ctx.pipeline_name, update_id=ctx.update_id)))
+            writer = (result.write.format("delta").mode("append").option("mergeSchema", "true")
+                      .option("userMetadata", marker))
             if ctx.dataset.partition_cols:
                 writer = writer.partitionBy(*ctx.dataset.partition_cols)
             writer.save(str(target))
         crash_point("after_output", checkpoint.flow, BATCH)
+        quality.write_quarantine(df, report, batch=BATCH, mode="append", marker=marker,
+                                 checkpoint=checkpoint)
         rows = next((delta.output_rows(c.info) or 0 for c in commits_after(
             target, record["target_version"]) if checkpoint.matches(c.user_metadata, BATCH)), 0)
         checkpoint.write_commit(BATCH, {"num_output_rows": rows})
-        return FlowMetrics(num_output_rows=rows, batches=1)
+        metrics = FlowMetrics(num_output_rows=rows, batches=1)
+        if report is not None:
+            metrics.details["data_quality"] = report
+        return metrics

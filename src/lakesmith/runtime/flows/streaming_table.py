@@ -17,7 +17,9 @@ from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.events import FlowMetrics
+from lakesmith.quality.expectations import QualityReport
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.streaming.binder import StreamBatchBinder
 from lakesmith.runtime.streaming.checkpoint import BatchRecord, Checkpoint, crash_point
@@ -31,10 +33,17 @@ from lakesmith.tables import delta
 @dataclass
 class _PreparedBatch:
     binder: StreamBatchBinder
-    df: Any
+    df: Any  # the batch's result, before expectations
     dedup: Deduplication
     slices: dict[str, DeltaSlice | None]
     sources: dict[str, DeltaStreamSource]
+    quality: FlowQuality
+    result: Any = None  # the rows to write: `df` less the rows `drop` rules remove
+    report: QualityReport | None = None
+
+    def __post_init__(self) -> None:
+        if self.result is None:
+            self.result = self.df
 
 
 class StreamingTableRunner(FlowRunner):
@@ -58,10 +67,14 @@ class StreamingTableRunner(FlowRunner):
             if all(s is None for s in slices.values()):
                 break
             prepared = self._prepare(ctx, checkpoint, sources, batch, slices)
+            # Expectations are checked before the batch is recorded: a violated `fail` rule
+            # leaves the checkpoint and the tables exactly as they were.
+            self._check(ctx, prepared)
             record = {
                 "sources": {key: _range(starts.get(key), slices[key]) for key in sources},
                 "target_version": latest_version(ctx.catalog.location(ctx.flow.target)),
                 "state_versions": prepared.dedup.versions(),
+                "quarantine_version": prepared.quality.quarantine_version(),
             }
             checkpoint.write_offsets(batch, record)
             self._execute(ctx, checkpoint, batch, record, prepared, metrics)
@@ -80,7 +93,18 @@ class StreamingTableRunner(FlowRunner):
             {key: sources[key].slice_dataframe(ctx.spark, files[key]) for key in sources},
             transform=dedup.transform)
         df = binder.batch_dataframe(ctx.flow.relation)
-        return _PreparedBatch(binder, df, dedup, slices, sources)
+        schema = declared_schema(ctx.spark, ctx.dataset)
+        if schema is not None:
+            df = conform(df, ctx.dataset, schema)
+        return _PreparedBatch(binder, df, dedup, slices, sources, FlowQuality(ctx))
+
+    def _check(self, ctx: FlowContext, prepared: _PreparedBatch) -> None:
+        if any(s is not None and s.files for s in prepared.slices.values()):
+            try:
+                prepared.result, prepared.report = prepared.quality.check(prepared.df)
+            except BaseException:
+                prepared.binder.close()
+                raise
 
     def _execute(self, ctx: FlowContext, checkpoint: Checkpoint, batch: int,
                  record: dict[str, Any], prepared: _PreparedBatch, metrics: FlowMetrics,
@@ -90,19 +114,18 @@ class StreamingTableRunner(FlowRunner):
                 checkpoint.write_commit(batch, {"num_output_rows": 0, "num_input_rows": 0})
                 return
             target = ctx.catalog.location(ctx.flow.target)
+            marker = checkpoint.marker_json(batch, pipeline=ctx.pipeline_name,
+                                            update_id=ctx.update_id)
             if not output_landed:
-                df = prepared.df
-                schema = declared_schema(ctx.spark, ctx.dataset)
-                if schema is not None:
-                    df = conform(df, ctx.dataset, schema)
-                marker = checkpoint.marker_json(batch, pipeline=ctx.pipeline_name,
-                                                update_id=ctx.update_id)
-                writer = (df.write.format("delta").mode("append").option("mergeSchema", "true")
-                          .option("userMetadata", marker))
+                writer = (prepared.result.write.format("delta").mode("append")
+                          .option("mergeSchema", "true").option("userMetadata", marker))
                 if ctx.dataset.partition_cols:
                     writer = writer.partitionBy(*ctx.dataset.partition_cols)
                 writer.save(str(target))
             crash_point("after_output", checkpoint.flow, batch)
+            prepared.quality.write_quarantine(
+                prepared.df, prepared.report, batch=batch, mode="append", marker=marker,
+                checkpoint=checkpoint, version_before=record.get("quarantine_version"))
             prepared.dedup.save(prepared.binder.rewriter.dataframe, record["state_versions"])
             rows = _rows_written(checkpoint, target, record["target_version"], batch)
             input_rows = sum((s.num_records or 0) for s in prepared.slices.values()
@@ -110,6 +133,8 @@ class StreamingTableRunner(FlowRunner):
             checkpoint.write_commit(batch, {"num_output_rows": rows, "num_input_rows": input_rows})
             metrics.batches += 1
             metrics.num_output_rows = (metrics.num_output_rows or 0) + rows
+            if prepared.report is not None:
+                metrics.details.setdefault("data_quality", QualityReport()).add(prepared.report)
             metrics.details["num_input_rows"] += input_rows
             for key, data_slice in prepared.slices.items():
                 if data_slice is not None and data_slice.versions is not None:
@@ -139,6 +164,7 @@ class StreamingTableRunner(FlowRunner):
         landed = any(checkpoint.matches(c.user_metadata, pending.batch)
                      for c in commits_after(target, record.get("target_version")))
         prepared = self._prepare(ctx, checkpoint, sources, pending.batch, slices)
+        self._check(ctx, prepared)
         self._execute(ctx, checkpoint, pending.batch, record, prepared, metrics,
                       output_landed=landed)
 

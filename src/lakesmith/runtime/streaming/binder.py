@@ -39,7 +39,7 @@ class StreamBatchBinder(TableBinder):
             relation = flow.relation
             if self.transform is not None:
                 relation = self.transform(relation, f"view:{name}")
-            self._views[name] = self.rewriter.rewrite(relation)
+            self._views[name] = self.with_view_expectations(flow, self.rewriter.rewrite(relation))
         return self._views[name]
 
     def batch_dataframe(self, relation: proto.Relation) -> Any:

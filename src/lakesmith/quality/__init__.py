@@ -1,0 +1,1 @@
+"""Data quality: expectations evaluated on every batch a flow writes."""

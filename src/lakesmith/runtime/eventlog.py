@@ -1,0 +1,244 @@
+"""The pipeline event log: a Delta table at `<storage>/system/events` with the columns and event
+types Databricks documents, so the queries people run against a Databricks pipeline's event log
+run here too (through `lakesmith sql`, where the table is `event_log`).
+
+The log is lakesmith's own metadata, written by delta-rs from the control plane (no engine round
+trip), buffered and flushed at every update state change and when a flow finishes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
+from lakesmith.graph.model import DatasetKind, ExpectationAction
+from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
+from lakesmith.runtime.plan import UpdatePlan
+
+EVENT_LOG_PATH = Path("system") / "events"
+PIPELINE_FILE = "pipeline.json"
+
+ORIGIN = pa.struct([
+    ("pipeline_id", pa.string()), ("pipeline_name", pa.string()), ("update_id", pa.string()),
+    ("flow_id", pa.string()), ("flow_name", pa.string()), ("dataset_name", pa.string()),
+    ("table_name", pa.string()), ("batch_id", pa.int64()), ("host", pa.string()),
+])
+ERROR = pa.struct([
+    ("fatal", pa.bool_()),
+    ("exceptions", pa.list_(pa.struct([("class_name", pa.string()), ("message", pa.string())]))),
+])
+SCHEMA = pa.schema([
+    ("id", pa.string()),
+    ("sequence", pa.struct([("control_plane_seq_no", pa.int64())])),
+    ("origin", ORIGIN),
+    ("timestamp", pa.timestamp("us", tz="UTC")),
+    ("message", pa.string()),
+    ("level", pa.string()),
+    ("maturity_level", pa.string()),
+    ("error", ERROR),
+    ("details", pa.string()),
+    ("event_type", pa.string()),
+])
+
+_FLOW_TYPES = {DatasetKind.MATERIALIZED_VIEW: "COMPLETE", DatasetKind.STREAMING_TABLE: "APPEND",
+               DatasetKind.TEMPORARY_VIEW: "VIEW", DatasetKind.SINK: "APPEND"}
+
+
+def event_log_location(storage: Path) -> Path:
+    return storage / EVENT_LOG_PATH
+
+
+def pipeline_id(storage: Path, name: str) -> str:
+    """A stable id for the pipeline, created with its storage."""
+    path = storage / PIPELINE_FILE
+    if path.exists():
+        return json.loads(path.read_text())["id"]
+    from lakesmith.runtime.streaming.checkpoint import write_json_atomically
+
+    identifier = str(uuid.uuid4())
+    write_json_atomically(path, {"id": identifier, "name": name, "created": time.time()})
+    return identifier
+
+
+class EventLog:
+    """An UpdateListener that records one update's events."""
+
+    _sequence = itertools.count()
+
+    def __init__(self, storage: Path, pipeline_name: str, update_id: str, graph: DataflowGraph,
+                 plan: UpdatePlan, *, continuous: bool = False) -> None:
+        self.location = event_log_location(storage)
+        self.pipeline_name = pipeline_name
+        self.pipeline_id = pipeline_id(storage, pipeline_name)
+        self.update_id = update_id
+        self.graph = graph
+        self.plan = plan
+        self.continuous = continuous
+        self._events: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._running_reported: set[str] = set()
+        self._base_sequence = time.time_ns() // 1000
+
+    # -- UpdateListener --------------------------------------------------------------------------
+
+    def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None:
+        if state == UpdateState.INITIALIZING:
+            self._create_update()
+        level = "ERROR" if state == UpdateState.FAILED else "INFO"
+        message = f"Update {self.update_id[:8]} is {state.value}."
+        if error is not None and state == UpdateState.FAILED:
+            message = f"Update {self.update_id[:8]} is FAILED: {_first_line(error)}"
+        self._emit("update_progress", {"update_progress": {"state": state.value}}, message,
+                   level=level, error=error, fatal=state == UpdateState.FAILED)
+        self.flush()
+
+    def flow_progress(self, flow: ResolvedFlow, status: FlowStatus,
+                      metrics: FlowMetrics | None = None,
+                      error: BaseException | None = None) -> None:
+        if status == FlowStatus.RUNNING:
+            if flow.name in self._running_reported:
+                return  # per-batch progress is summed into the final event
+            self._running_reported.add(flow.name)
+        if status.is_final:
+            self._running_reported.discard(flow.name)
+        progress: dict[str, Any] = {"status": status.value}
+        if status == FlowStatus.COMPLETED and metrics is not None:
+            progress["metrics"] = _metrics(metrics)
+            quality = metrics.details.get("data_quality")
+            if quality is not None:
+                progress["data_quality"] = quality.to_event()
+        level = "ERROR" if status == FlowStatus.FAILED else "INFO"
+        if status == FlowStatus.COMPLETED and "data_quality" in progress and any(
+                e["failed_records"] for e in progress["data_quality"]["expectations"]):
+            level = "WARN"
+        message = f"Flow '{flow.name}' is {status.value}."
+        if error is not None:
+            message = f"Flow '{flow.name}' has FAILED: {_first_line(error)}"
+        self._emit("flow_progress", {"flow_progress": progress}, message, level=level,
+                   error=error, flow=flow)
+        if status.is_final:
+            self.flush()
+
+    # -- definitions -------------------------------------------------------------------------
+
+    def definitions(self, schemas: dict[str, Any]) -> None:
+        """dataset_definition and flow_definition events, once per update, after analysis."""
+        for name, dataset in self.graph.datasets.items():
+            expectations = [
+                {"name": e.name, "condition": e.condition, "action": _action(e.action)}
+                for e in dataset.expectations]
+            self._emit("dataset_definition", {"dataset_definition": {
+                "dataset_type": "VIEW" if dataset.kind == DatasetKind.TEMPORARY_VIEW else "TABLE",
+                "dataset_kind": dataset.kind.value.upper(),
+                "num_flows": len(self.graph.flows_into(name)),
+                "expectations": expectations,
+                "comment": dataset.comment,
+                "partition_columns": list(dataset.partition_cols),
+                "table_properties": dict(dataset.table_properties),
+            }}, f"Dataset '{dataset.name}' defined as a {dataset.kind.label}.",
+                dataset=dataset.name, table=str(name))
+        for flow in self.graph.flows:
+            schema = schemas.get(flow.name)
+            self._emit("flow_definition", {"flow_definition": {
+                "output_dataset": self.graph.dataset(flow.target).name,
+                "input_datasets": sorted({self.graph.dataset(i.dataset).name
+                                          for i in flow.inputs if i.dataset is not None}),
+                "flow_type": "CHANGE" if flow.is_auto_cdc else _FLOW_TYPES.get(
+                    self.graph.kind(flow.target), "COMPLETE"),
+                "streaming": flow.streaming,
+                "schema": [{"name": f.name, "data_type": f.dataType.simpleString(),
+                            "nullable": f.nullable} for f in schema.fields] if schema else [],
+                "source_code_location": str(flow.flow.location),
+            }}, f"Flow '{flow.name}' defined, writing to '{self.graph.dataset(flow.target).name}'.",
+                flow=flow)
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def _create_update(self) -> None:
+        plan = self.plan
+        names = self.graph.dataset
+        self._emit("create_update", {"create_update": {
+            "cause": "USER_ACTION",
+            "full_refresh": plan.full_refresh_all,
+            "full_refresh_selection": sorted(names(n).name for n in plan.full_refresh)
+            if not plan.full_refresh_all else [],
+            "refresh_selection": sorted({names(p.flow.target).name for p in plan.flows}
+                                        - {names(n).name for n in plan.full_refresh})
+            if plan.excluded else [],
+            "continuous": self.continuous,
+            "engine": "lakesmith",
+        }}, f"Update {self.update_id[:8]} started by USER_ACTION.")
+
+    def _emit(self, event_type: str, details: dict[str, Any], message: str, *,
+              level: str = "INFO", error: BaseException | None = None, fatal: bool = False,
+              flow: ResolvedFlow | None = None, dataset: str | None = None,
+              table: str | None = None) -> None:
+        if flow is not None:
+            dataset = self.graph.dataset(flow.target).name
+            table = str(flow.target)
+        event = {
+            "id": str(uuid.uuid4()),
+            "sequence": {"control_plane_seq_no": self._base_sequence + next(self._sequence)},
+            "origin": {"pipeline_id": self.pipeline_id, "pipeline_name": self.pipeline_name,
+                       "update_id": self.update_id,
+                       "flow_id": None if flow is None else str(uuid.uuid5(
+                           uuid.NAMESPACE_URL, f"{self.pipeline_id}/{flow.name}")),
+                       "flow_name": None if flow is None else flow.name,
+                       "dataset_name": dataset, "table_name": table, "batch_id": None,
+                       "host": None},
+            "timestamp": datetime.now(timezone.utc),
+            "message": message,
+            "level": level,
+            "maturity_level": "STABLE",
+            "error": None if error is None else {
+                "fatal": fatal or isinstance(error, KeyboardInterrupt),
+                "exceptions": [{"class_name": type(error).__name__, "message": str(error)}]},
+            "details": json.dumps(details, default=str),
+            "event_type": event_type,
+        }
+        with self._lock:
+            self._events.append(event)
+
+    def flush(self) -> None:
+        from deltalake import write_deltalake
+
+        with self._write_lock:
+            with self._lock:
+                events, self._events = self._events, []
+            if not events:
+                return
+            self.location.mkdir(parents=True, exist_ok=True)
+            write_deltalake(str(self.location), pa.Table.from_pylist(events, schema=SCHEMA),
+                            mode="append")
+
+
+def _metrics(metrics: FlowMetrics) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    if metrics.num_output_rows is not None:
+        result["num_output_rows"] = metrics.num_output_rows
+    if "num_input_rows" in metrics.details:
+        result["num_input_rows"] = metrics.details["num_input_rows"]
+        result["num_batches"] = metrics.batches
+    if metrics.source_versions:
+        result["source_versions"] = metrics.source_versions
+    result["duration_ms"] = int(metrics.duration_seconds * 1000)
+    return result
+
+
+def _action(action: ExpectationAction) -> str:
+    return {"warn": "ALLOW", "drop": "DROP", "fail": "FAIL"}[action.value]
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

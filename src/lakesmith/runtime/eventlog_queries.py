@@ -1,0 +1,115 @@
+"""Reading the event log back for `lakesmith runs`, `events` and `quality`.
+
+The log is lakesmith's own metadata (a few rows per flow and update), read with delta-rs; the
+pipeline's table data is never involved.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from deltalake import DeltaTable
+
+from lakesmith.errors import LakesmithError
+from lakesmith.runtime.eventlog import event_log_location
+from lakesmith.tables.delta import is_delta_table
+
+
+def read_events(storage: Path) -> list[dict[str, Any]]:
+    """Every event, oldest first."""
+    location = event_log_location(storage)
+    if not is_delta_table(location):
+        return []
+    rows = pa.table(DeltaTable(str(location)).to_pyarrow_table()).to_pylist()
+    rows.sort(key=lambda r: (r["sequence"]["control_plane_seq_no"], r["timestamp"]))
+    for row in rows:
+        row["details_json"] = json.loads(row["details"]) if row["details"] else {}
+    return rows
+
+
+@dataclass
+class UpdateSummary:
+    update_id: str
+    state: str = "UNKNOWN"
+    started: datetime | None = None
+    ended: datetime | None = None
+    rows_written: int = 0
+    failed_flows: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started is None or self.ended is None:
+            return None
+        return (self.ended - self.started).total_seconds()
+
+
+def updates(events: list[dict[str, Any]]) -> list[UpdateSummary]:
+    """One summary per update, oldest first."""
+    summaries: dict[str, UpdateSummary] = {}
+    for event in events:
+        update_id = event["origin"]["update_id"]
+        summary = summaries.setdefault(update_id, UpdateSummary(update_id))
+        details = event["details_json"]
+        if event["event_type"] == "create_update" or summary.started is None:
+            summary.started = summary.started or event["timestamp"]
+        if event["event_type"] == "update_progress":
+            summary.state = details["update_progress"]["state"]
+            summary.ended = event["timestamp"]
+            if event["error"]:
+                summary.error = event["message"]
+        elif event["event_type"] == "flow_progress":
+            progress = details["flow_progress"]
+            if progress["status"] == "COMPLETED":
+                summary.rows_written += progress.get("metrics", {}).get("num_output_rows") or 0
+            elif progress["status"] == "FAILED":
+                summary.failed_flows.append(event["origin"]["flow_name"])
+    return list(summaries.values())
+
+
+def resolve_update(events: list[dict[str, Any]], update_id: str | None) -> str:
+    """An update id from a prefix, or the latest update when None."""
+    ids = [u.update_id for u in updates(events)]
+    if not ids:
+        raise LakesmithError("The event log is empty: the pipeline has not run yet.")
+    if update_id is None:
+        return ids[-1]
+    matches = [i for i in ids if i.startswith(update_id)]
+    if len(matches) != 1:
+        raise LakesmithError(
+            f"Update '{update_id}' " + ("matches several updates." if matches else "not found."),
+            hint="`lakesmith runs` lists the updates.")
+    return matches[0]
+
+
+@dataclass(frozen=True)
+class ExpectationQuality:
+    dataset: str
+    expectation: str
+    passed: int
+    failed: int
+
+    @property
+    def pass_rate(self) -> float:
+        total = self.passed + self.failed
+        return self.passed / total if total else 1.0
+
+
+def quality(events: list[dict[str, Any]], update_id: str) -> list[ExpectationQuality]:
+    """Passed and failed records of each expectation in one update, summed over its flows."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for event in events:
+        if event["event_type"] != "flow_progress" or event["origin"]["update_id"] != update_id:
+            continue
+        data_quality = event["details_json"]["flow_progress"].get("data_quality") or {}
+        for entry in data_quality.get("expectations", []):
+            counts = totals.setdefault((entry["dataset"], entry["name"]), [0, 0])
+            counts[0] += entry["passed_records"]
+            counts[1] += entry["failed_records"]
+    return [ExpectationQuality(dataset, name, passed, failed)
+            for (dataset, name), (passed, failed) in totals.items()]
