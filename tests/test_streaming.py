@@ -74,7 +74,11 @@ def test_runs_process_only_new_data(medallion, spark) -> None:
 
     checkpoint = project.root / "storage/checkpoints/spark_catalog.default.bronze/bronze"
     offsets = json.loads((checkpoint / "offsets/1").read_text())
-    assert offsets["sources"][f"delta:{source}"] == {
+    from deltalake import DeltaTable
+
+    span = offsets["sources"][f"delta:{source}"]
+    assert span.pop("table_id") == DeltaTable(str(source)).metadata().id
+    assert span == {
         "start": {"version": 0, "index": 0, "snapshot": False},
         "end": {"version": 2, "index": 0, "snapshot": False}}
     assert sorted(p.name for p in (checkpoint / "commits").iterdir()) == ["0", "1"]
@@ -349,3 +353,27 @@ def test_continuous_mode_keeps_processing_until_ctrl_c(medallion, spark) -> None
     checkpoint = project.root / "storage/checkpoints/spark_catalog.default.silver/silver"
     offsets = sorted(p.name for p in (checkpoint / "offsets").iterdir())
     assert offsets == sorted(p.name for p in (checkpoint / "commits").iterdir())
+
+
+def test_replaced_source_table_is_refused(project, tmp_path, spark) -> None:
+    import shutil
+
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    project.run()
+    shutil.rmtree(source)
+    append(spark, source, [(2, "b")])
+    result = project.run()
+    assert result.state == UpdateState.FAILED
+    assert "was replaced by another table" in str(result.failed_flows[0].error)
+    assert project.rows("copy") == [{"id": 1, "kind": "a"}]
+    project.run(full_refresh=["copy"])
+    assert project.rows("copy") == [{"id": 2, "kind": "b"}]

@@ -77,7 +77,3 @@ class FlowFailed(LakesmithError):
         self.location = location
         where = f" (defined at {location})" if location else ""
         super().__init__(f"Flow '{flow}'{where} failed: {message}", hint=hint)
-
-
-class UpdateFailed(LakesmithError):
-    """A pipeline update finished with failed flows; the CLI exits non-zero."""

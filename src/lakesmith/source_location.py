@@ -25,5 +25,3 @@ class SourceLocation:
             return self
         return SourceLocation(rel, self.line)
 
-
-UNKNOWN_LOCATION = SourceLocation("<unknown>")

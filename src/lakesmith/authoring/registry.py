@@ -3,6 +3,7 @@ module and SQL files register while sources load, collected as plain definitions
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -140,8 +141,6 @@ class DefinitionRegistry(GraphElementRegistry):
         datasets = self.definitions.datasets
         for i in range(len(datasets) - 1, -1, -1):
             if datasets[i].name == name:
-                from dataclasses import replace
-
                 datasets[i] = replace(datasets[i], expectations=datasets[i].expectations + expectations)
                 return
 

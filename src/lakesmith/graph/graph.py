@@ -96,17 +96,5 @@ class DataflowGraph:
             visit(flow)
         return ordered
 
-    def downstream_datasets(self, names: Iterable[TableName]) -> set[TableName]:
-        """`names` and every dataset that reads them, directly or not."""
-        result = set(names)
-        changed = True
-        while changed:
-            changed = False
-            for flow in self.flows:
-                if flow.target not in result and flow.upstream & result:
-                    result.add(flow.target)
-                    changed = True
-        return result
-
     def stored_datasets(self) -> list[TableName]:
         return [name for name, ds in self.datasets.items() if ds.kind.is_stored]

@@ -78,6 +78,10 @@ class ExpectationSet:
         return bool(self.rules)
 
     @property
+    def fails(self) -> list[int]:
+        return [i for i, r in enumerate(self.rules) if r.expectation.action == ExpectationAction.FAIL]
+
+    @property
     def drops(self) -> list[int]:
         return [i for i, r in enumerate(self.rules) if r.expectation.action == ExpectationAction.DROP]
 

@@ -27,8 +27,10 @@ from lakesmith.runtime.streaming.checkpoint import (
     directory_name,
     write_json_atomically,
 )
+from lakesmith.runtime.flows.materialized_view import table_properties
+from lakesmith.runtime.flows.writing import write_delta
 from lakesmith.tables.catalog import TableCatalog
-from lakesmith.tables.delta import is_delta_table
+from lakesmith.tables.delta import apply_metadata, is_delta_table
 
 RESET_MARKER = "_reset_pending"
 
@@ -83,16 +85,8 @@ class TableSetup:
         if schema is None:
             return  # only AUTO CDC flows write it: they create it themselves
         dataset = self.graph.dataset(name)
-        writer = (self.spark.createDataFrame([], schema).write.format("delta").mode(mode)
-                  .option("userMetadata", json.dumps(
-                      {"lakesmith": {"update_id": self.update_id, "setup": mode}})))
-        if mode == "overwrite":
-            writer = writer.option("overwriteSchema", "true")
-        if dataset.partition_cols:
-            writer = writer.partitionBy(*dataset.partition_cols)
-        writer.save(str(self.catalog.location(name)))
-        from lakesmith.runtime.flows.materialized_view import table_properties
-        from lakesmith.tables.delta import apply_metadata
-
+        marker = json.dumps({"lakesmith": {"update_id": self.update_id, "setup": mode}})
+        write_delta(self.spark.createDataFrame([], schema), self.catalog.location(name),
+                    mode=mode, marker=marker, partition_cols=dataset.partition_cols)
         apply_metadata(self.catalog.location(name), description=dataset.comment,
                        properties=table_properties(dataset))

@@ -181,7 +181,6 @@ class UpdateRunner:
             failure = e if isinstance(e, FlowFailed) else FlowFailed(
                 flow.name, e.message if isinstance(e, LakesmithError) else describe(e),
                 flow.flow.location, hint=getattr(e, "hint", None))
-            failure.__cause__ = e
             self._report(planned, FlowStatus.FAILED, FlowMetrics(
                 duration_seconds=time.perf_counter() - start), failure)
             raise failure from e

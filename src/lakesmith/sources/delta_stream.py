@@ -194,8 +194,8 @@ class DeltaStreamSource:
             return []
         raise self._change_commit_error(commit.version, commit.removes[0].path)
 
-    def table_id(self) -> str:
-        return table_id(self.root)
+    def table_id(self) -> str | None:
+        return table_id(self.root) if latest_version(self.root) is not None else None
 
     def _change_commit_error(self, version: int, example_file: str) -> LakesmithError:
         return LakesmithError(

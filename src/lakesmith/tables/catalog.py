@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lakesmith.graph.identifiers import TableName, quote_part
+from lakesmith.graph.identifiers import TableName
 from lakesmith.tables.delta import is_delta_table
 
 
@@ -60,10 +60,6 @@ class TableCatalog:
         path = str(location).replace("'", "\\'")
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {engine_name} USING delta LOCATION '{path}'")
 
-    def unregister(self, name: TableName) -> None:
-        self.spark.sql(f"DROP TABLE IF EXISTS {self.engine_name(name)}")
-        self._registered.discard(name)
-
     def _ensure_schema(self, schema: str) -> None:
         if schema.lower() not in self._schemas:
             self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(schema)}")
@@ -73,5 +69,3 @@ class TableCatalog:
 def quote_always(part: str) -> str:
     return "`" + part.replace("`", "``") + "`"
 
-
-__all__ = ["TableCatalog", "quote_always", "quote_part"]

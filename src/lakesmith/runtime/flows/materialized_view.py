@@ -3,10 +3,11 @@ so readers see the old or the new result, never a mix."""
 
 from __future__ import annotations
 
-from lakesmith.errors import NotSupportedYet
+from lakesmith.graph.model import Dataset
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.quality import FlowQuality
+from lakesmith.runtime.flows.writing import require_delta, write_delta
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.tables import delta
 
@@ -16,10 +17,7 @@ CLUSTER_BY_PROPERTY = "lakesmith.clusterByColumns"
 class MaterializedViewRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.dataset
-        if dataset.format not in (None, "delta"):
-            raise NotSupportedYet(
-                f"'{dataset.name}' asks for format '{dataset.format}'; lakesmith writes Delta tables "
-                "only.")
+        require_delta(dataset)
         df = ctx.binder.flow_dataframe(ctx.flow)
         schema = declared_schema(ctx.spark, dataset)
         if schema is not None:
@@ -27,14 +25,8 @@ class MaterializedViewRunner(FlowRunner):
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         location = ctx.catalog.location(ctx.flow.target)
-        writer = (
-            result.write.format("delta").mode("overwrite")
-            .option("overwriteSchema", "true")
-            .option("userMetadata", ctx.commit_marker())
-        )
-        if dataset.partition_cols:
-            writer = writer.partitionBy(*dataset.partition_cols)
-        writer.save(str(location))
+        write_delta(result, location, mode="overwrite", marker=ctx.commit_marker(),
+                    partition_cols=dataset.partition_cols)
         commit = delta.last_commit(location)
         delta.apply_metadata(location, description=dataset.comment,
                              properties=table_properties(dataset))
@@ -45,14 +37,13 @@ class MaterializedViewRunner(FlowRunner):
         metrics = FlowMetrics(num_output_rows=delta.output_rows(commit),
                               details={"version": commit.get("version")})
         if report is not None:
-            metrics.details["data_quality"] = report
+            metrics.details["data_quality"] = report.result()
         return metrics
 
 
-def table_properties(dataset: object) -> dict[str, str]:
+def table_properties(dataset: Dataset) -> dict[str, str]:
     """The definition's table properties, plus its clustering columns (kept for OPTIMIZE)."""
-    properties = dict(getattr(dataset, "table_properties", {}) or {})
-    cluster_by = getattr(dataset, "cluster_by", ())
-    if cluster_by:
-        properties[CLUSTER_BY_PROPERTY] = ",".join(cluster_by)
+    properties = dict(dataset.table_properties)
+    if dataset.cluster_by:
+        properties[CLUSTER_BY_PROPERTY] = ",".join(dataset.cluster_by)
     return properties

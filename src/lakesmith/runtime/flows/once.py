@@ -7,6 +7,7 @@ from __future__ import annotations
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.quality import FlowQuality
+from lakesmith.runtime.flows.writing import require_delta, write_delta
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.streaming.checkpoint import Checkpoint, crash_point
 from lakesmith.sources.delta_log import commits_after, latest_version
@@ -17,6 +18,7 @@ BATCH = 0
 
 class OnceFlowRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
+        require_delta(ctx.dataset)
         checkpoint = Checkpoint(ctx.checkpoint_root(), ctx.flow.name)
         if checkpoint.latest_commit() is not None:
             return FlowMetrics(num_output_rows=0, details={"skipped": "already ran once"})
@@ -37,11 +39,8 @@ class OnceFlowRunner(FlowRunner):
         result, report = quality.check(df)
         marker = checkpoint.marker_json(BATCH, pipeline=ctx.pipeline_name, update_id=ctx.update_id)
         if not landed:
-            writer = (result.write.format("delta").mode("append").option("mergeSchema", "true")
-                      .option("userMetadata", marker))
-            if ctx.dataset.partition_cols:
-                writer = writer.partitionBy(*ctx.dataset.partition_cols)
-            writer.save(str(target))
+            write_delta(result, target, mode="append", marker=marker,
+                        partition_cols=ctx.dataset.partition_cols)
         crash_point("after_output", checkpoint.flow, BATCH)
         quality.write_quarantine(df, report, batch=BATCH, mode="append", marker=marker,
                                  checkpoint=checkpoint)
@@ -50,5 +49,5 @@ class OnceFlowRunner(FlowRunner):
         checkpoint.write_commit(BATCH, {"num_output_rows": rows})
         metrics = FlowMetrics(num_output_rows=rows, batches=1)
         if report is not None:
-            metrics.details["data_quality"] = report
+            metrics.details["data_quality"] = report.result()
         return metrics

@@ -14,12 +14,13 @@ from typing import Any
 from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import PlanRead
-from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.events import FlowMetrics
+from lakesmith.errors import LakesmithError
 from lakesmith.quality.expectations import QualityReport
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
-from lakesmith.runtime.flows.quality import FlowQuality
+from lakesmith.runtime.flows.quality import FlowQuality, PendingReport
+from lakesmith.runtime.flows.writing import require_delta, write_delta
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.streaming.binder import StreamBatchBinder
 from lakesmith.runtime.streaming.checkpoint import BatchRecord, Checkpoint, crash_point
@@ -39,7 +40,7 @@ class _PreparedBatch:
     sources: dict[str, DeltaStreamSource]
     quality: FlowQuality
     result: Any = None  # the rows to write: `df` less the rows `drop` rules remove
-    report: QualityReport | None = None
+    report: PendingReport | None = None
 
     def __post_init__(self) -> None:
         if self.result is None:
@@ -48,11 +49,7 @@ class _PreparedBatch:
 
 class StreamingTableRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
-        dataset = ctx.dataset
-        if dataset.format not in (None, "delta"):
-            raise NotSupportedYet(
-                f"'{dataset.name}' asks for format '{dataset.format}'; lakesmith writes Delta tables "
-                "only.")
+        require_delta(ctx.dataset)
         checkpoint = Checkpoint(ctx.checkpoint_root(), ctx.flow.name)
         sources = flow_sources(ctx.flow, ctx.graph, ctx.catalog)
         metrics = FlowMetrics(num_output_rows=0, details={"num_input_rows": 0})
@@ -63,6 +60,7 @@ class StreamingTableRunner(FlowRunner):
             last = checkpoint.latest_offsets()
             batch = 0 if last is None else last.batch + 1
             starts = _ends(last)
+            _check_same_tables(last, sources)
             slices = {key: source.next_slice(starts.get(key)) for key, source in sources.items()}
             if all(s is None for s in slices.values()):
                 break
@@ -71,7 +69,8 @@ class StreamingTableRunner(FlowRunner):
             # leaves the checkpoint and the tables exactly as they were.
             self._check(ctx, prepared)
             record = {
-                "sources": {key: _range(starts.get(key), slices[key]) for key in sources},
+                "sources": {key: {**_range(starts.get(key), slices[key]),
+                                  "table_id": sources[key].table_id()} for key in sources},
                 "target_version": latest_version(ctx.catalog.location(ctx.flow.target)),
                 "state_versions": prepared.dedup.versions(),
                 "quarantine_version": prepared.quality.quarantine_version(),
@@ -117,11 +116,8 @@ class StreamingTableRunner(FlowRunner):
             marker = checkpoint.marker_json(batch, pipeline=ctx.pipeline_name,
                                             update_id=ctx.update_id)
             if not output_landed:
-                writer = (prepared.result.write.format("delta").mode("append")
-                          .option("mergeSchema", "true").option("userMetadata", marker))
-                if ctx.dataset.partition_cols:
-                    writer = writer.partitionBy(*ctx.dataset.partition_cols)
-                writer.save(str(target))
+                write_delta(prepared.result, target, mode="append", marker=marker,
+                            partition_cols=ctx.dataset.partition_cols)
             crash_point("after_output", checkpoint.flow, batch)
             prepared.quality.write_quarantine(
                 prepared.df, prepared.report, batch=batch, mode="append", marker=marker,
@@ -134,7 +130,8 @@ class StreamingTableRunner(FlowRunner):
             metrics.batches += 1
             metrics.num_output_rows = (metrics.num_output_rows or 0) + rows
             if prepared.report is not None:
-                metrics.details.setdefault("data_quality", QualityReport()).add(prepared.report)
+                metrics.details.setdefault("data_quality", QualityReport()).add(
+                    prepared.report.result())
             metrics.details["num_input_rows"] += input_rows
             for key, data_slice in prepared.slices.items():
                 if data_slice is not None and data_slice.versions is not None:
@@ -189,6 +186,24 @@ def _ends(last: BatchRecord | None) -> dict[str, DeltaOffset | None]:
         return {}
     return {key: DeltaOffset.from_json(span["end"]) if span["end"] else None
             for key, span in last.data["sources"].items()}
+
+
+def _check_same_tables(last: BatchRecord | None, sources: dict[str, DeltaStreamSource]) -> None:
+    """A source table deleted and created again restarts its versions: the recorded offsets
+    would then name other data. Spark refuses that too."""
+    if last is None:
+        return
+    for key, span in last.data["sources"].items():
+        recorded = span.get("table_id")
+        source = sources.get(key)
+        if recorded is None or source is None:
+            continue
+        current = source.table_id()
+        if current is not None and current != recorded:
+            raise LakesmithError(
+                f"The source table '{source.display_name}' at {source.root} was replaced by another "
+                f"table (id {current}, the checkpoint read {recorded}); the stream cannot continue "
+                "from its offsets.", hint="run a full refresh of this streaming table.")
 
 
 def _range(start: DeltaOffset | None, data_slice: DeltaSlice | None) -> dict[str, Any]:

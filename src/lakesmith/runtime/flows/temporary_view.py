@@ -17,4 +17,5 @@ class TemporaryViewRunner(FlowRunner):
             return FlowMetrics()
         df = ctx.binder.rewriter.dataframe(ctx.flow.relation)
         _, report = quality.check(df)
-        return FlowMetrics(details={"data_quality": report})
+        assert report is not None
+        return FlowMetrics(details={"data_quality": report.result()})

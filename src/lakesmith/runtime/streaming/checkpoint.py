@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sys
 import time
 import uuid
@@ -154,16 +153,6 @@ class Checkpoint:
             return False
         return (marker.get("checkpoint") == self.id and marker.get("flow") == self.flow
                 and marker.get("batch") == batch)
-
-    def delete(self) -> None:
-        """Remove the whole checkpoint (full refresh): move aside first, so a crash midway never
-        leaves a half-deleted checkpoint in place."""
-        if not self.root.exists():
-            return
-        trash = self.root.with_name(f".{self.root.name}.deleted-{uuid.uuid4().hex}")
-        os.replace(self.root, trash)
-        shutil.rmtree(trash)
-        self._id = None
 
     @staticmethod
     def _latest(directory: Path) -> BatchRecord | None:
