@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from lakesmith.graph.model import DatasetKind
+from lakesmith.runtime.flows.quality import QUARANTINE_SUFFIX, quarantine_table
 from lakesmith.tables.delta import table_info
 
 
@@ -57,6 +58,13 @@ def print_tables(console: Console, pipeline: Any) -> None:
         else:
             rows = f"{info.row_count:,}" if info.row_count is not None else "?"
             table.add_row(dataset.name, dataset.kind.label, shown, str(info.version), rows)
+        quarantine = pipeline.catalog.location(quarantine_table(name))
+        quarantine_info = table_info(quarantine)
+        if quarantine_info is not None:
+            rows = f"{quarantine_info.row_count:,}" if quarantine_info.row_count is not None else "?"
+            table.add_row(dataset.name + QUARANTINE_SUFFIX, "quarantine",
+                          _relative_path(quarantine, pipeline.spec.root),
+                          str(quarantine_info.version), rows)
     console.print(table)
 
 

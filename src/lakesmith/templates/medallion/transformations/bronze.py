@@ -1,17 +1,16 @@
-"""Bronze: raw data as it arrives. Orders are generated here; customers come from a CSV file."""
+"""Bronze: raw data as it arrives.
+
+Orders stream in from the Delta table data/orders (append to it and run again: only the new rows
+are processed). Customers come from a CSV file, recomputed on each run.
+"""
 
 from pyspark import pipelines as dp
 from pyspark.sql import DataFrame
 
 
-@dp.materialized_view(comment="Raw orders, as received.")
+@dp.table(comment="Raw orders, as received.")
 def bronze_orders() -> DataFrame:
-    return spark.range(0, 1000).selectExpr(
-        "id AS order_id",
-        "id % 5 AS customer_id",
-        "CAST(id % 97 AS DOUBLE) + 0.5 AS amount",
-        "CASE WHEN id % 50 = 0 THEN NULL ELSE 'PAID' END AS status",
-    )
+    return spark.readStream.format("delta").load("data/orders")
 
 
 @dp.materialized_view(comment="Customers, loaded from data/customers.csv.")
