@@ -39,7 +39,10 @@ def test_init_run_tables_sql_and_dry_run(tmp_path: Path) -> None:
     tables = lakesmith("tables", cwd=project)
     assert tables.returncode == 0, tables.stderr
     line = next(line for line in tables.stdout.splitlines() if line.startswith("silver_orders"))
-    assert "materialized view" in line and line.split()[-1] == "980"
+    assert "streaming table" in line and line.split()[-1] == "980"
+    quarantine = next(line for line in tables.stdout.splitlines()
+                      if line.startswith("silver_orders_quarantine"))
+    assert quarantine.split()[-1] == "20"
 
     sql = lakesmith("sql", "SELECT country, orders FROM gold_revenue_by_country ORDER BY country",
                     cwd=project / "transformations")  # the spec is found in a parent directory
