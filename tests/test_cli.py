@@ -76,7 +76,7 @@ def test_invalid_graph_exits_non_zero_with_the_problem(tmp_path: Path) -> None:
         "    return spark.read.table('missing_table')\n")
     result = lakesmith("dry-run", cwd=tmp_path)
     assert result.returncode == 1
-    assert "transformations/t.py:3: flow 'a' reads 'missing_table'" in result.stderr
+    assert "transformations/t.py:3: [TABLE_OR_VIEW_NOT_FOUND] flow 'a' reads 'missing_table'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

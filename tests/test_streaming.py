@@ -377,3 +377,45 @@ def test_replaced_source_table_is_refused(project, tmp_path, spark) -> None:
     assert project.rows("copy") == [{"id": 1, "kind": "a"}]
     project.run(full_refresh=["copy"])
     assert project.rows("copy") == [{"id": 2, "kind": "b"}]
+
+
+def test_once_flow_backfills_once_until_full_refresh(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(10, "live")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        import dlt
+
+        dlt.create_streaming_table("events")
+
+        @dlt.append_flow(target="events", once=True)
+        def backfill():
+            return spark.createDataFrame([(1, "history"), (2, "history")], "id BIGINT, kind STRING")
+
+        @dlt.append_flow(target="events")
+        def live():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    project.run()
+    project.run()
+    assert [r["id"] for r in project.rows("events", order_by="id")] == [1, 2, 10]
+    project.run(full_refresh=["events"])
+    assert [r["id"] for r in project.rows("events", order_by="id")] == [1, 2, 10]
+
+
+def test_once_flow_must_be_a_batch_query(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        import dlt
+
+        dlt.create_streaming_table("events")
+
+        @dlt.append_flow(target="events", once=True)
+        def backfill():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    with pytest.raises(GraphValidationError, match="STREAMING_RELATION_FOR_ONCE_FLOW"):
+        with project.open():
+            pass

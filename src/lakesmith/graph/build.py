@@ -49,7 +49,8 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
         key = flow.name.lower()
         if key in seen_flows:
             problems.append(GraphProblem(
-                f"flow '{flow.name}' is defined twice (first at {seen_flows[key].location}).",
+                f"[PIPELINE_DUPLICATE_IDENTIFIERS.FLOW] flow '{flow.name}' is defined twice (first "
+                f"at {seen_flows[key].location}).",
                 flow.location))
             continue
         seen_flows[key] = flow
@@ -88,7 +89,8 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
         if name in datasets:
             first = datasets[name]
             problems.append(GraphProblem(
-                f"dataset '{dataset.name}' is defined more than once: as a {first.kind.label} at "
+                f"[PIPELINE_DUPLICATE_IDENTIFIERS.OUTPUT] dataset '{dataset.name}' is defined more "
+                f"than once: as a {first.kind.label} at "
                 f"{first.location} and as a {dataset.kind.label} here.", dataset.location))
             continue
         datasets[name] = dataset
@@ -172,7 +174,8 @@ def _inputs(flow: Flow | AutoCdcFlow, reads: list[PlanRead], datasets: dict[Tabl
             inputs.append(FlowInput(read, None))
         else:
             problems.append(GraphProblem(
-                f"flow '{flow.name}' reads '{read.name}', which is neither a dataset of this "
+                f"[TABLE_OR_VIEW_NOT_FOUND] flow '{flow.name}' reads '{read.name}', which is "
+                "neither a dataset of this "
                 "pipeline nor an existing table.", flow.location))
     return tuple(inputs)
 

@@ -41,16 +41,24 @@ def _check_flows_per_dataset(graph: DataflowGraph,
         if dataset.kind in (DatasetKind.MATERIALIZED_VIEW, DatasetKind.TEMPORARY_VIEW):
             if not flows:
                 problems.append(GraphProblem(
-                    f"{dataset.kind.label} '{dataset.name}' has no query.", dataset.location))
+                    f"[PIPELINE_DATASET_WITHOUT_FLOW] {dataset.kind.label} '{dataset.name}' has no "
+                    "query.", dataset.location))
             extra = [f for f in flows if not f.flow.is_default] if flows else []
             for flow in extra:
                 problems.append(GraphProblem(
-                    f"flow '{flow.name}' appends to {dataset.kind.label} '{dataset.name}'; only "
-                    "streaming tables and sinks accept append flows.", flow.flow.location))
+                    f"[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] flow '{flow.name}' appends to "
+                    f"{dataset.kind.label} '{dataset.name}'; only streaming tables and sinks accept "
+                    "append flows.", flow.flow.location))
         if dataset.kind == DatasetKind.STREAMING_TABLE and not flows:
             problems.append(GraphProblem(
-                f"streaming table '{dataset.name}' has no flow writing to it; add a query or an "
-                "append flow.", dataset.location))
+                f"[PIPELINE_DATASET_WITHOUT_FLOW] streaming table '{dataset.name}' has no flow "
+                "writing to it; add a query or an append flow.", dataset.location))
+        cdc = [f for f in flows if f.is_auto_cdc]
+        if cdc and len(flows) > 1:
+            problems.append(GraphProblem(
+                f"[AUTOCDC_MULTIPLE_FLOWS_TO_TARGET] streaming table '{dataset.name}' is the target "
+                f"of an AUTO CDC flow and of other flows ({', '.join(f.name for f in flows)}); an "
+                "AUTO CDC target must have exactly one flow writing to it.", cdc[0].flow.location))
     return problems
 
 
@@ -66,11 +74,18 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
                 f"'{dataset.name}' is a {dataset.kind.label}.", where))
         elif dataset.kind == DatasetKind.MATERIALIZED_VIEW and flow.streaming:
             problems.append(GraphProblem(
+                "[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
                 f"materialized view '{dataset.name}' reads a stream ({_streaming_reads(flow)}); a "
                 "materialized view must be defined by a batch query. Use a streaming table, or read "
                 "the source with spark.read instead of spark.readStream.", where))
+        elif _is_once(flow) and flow.streaming:
+            problems.append(GraphProblem(
+                f"[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_ONCE_FLOW] flow '{flow.name}' is "
+                "an append once-flow defined by a streaming query; once flows must be batch "
+                "queries.", where))
         elif dataset.kind == DatasetKind.STREAMING_TABLE and not flow.streaming and not _is_once(flow):
             problems.append(GraphProblem(
+                "[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] "
                 f"streaming table '{dataset.name}' is written by flow '{flow.name}', whose query is "
                 "a batch query; a streaming table's flows must read a stream (spark.readStream..., "
                 "STREAM(...)). Use a materialized view for a batch query.", where))
@@ -168,7 +183,8 @@ def _check_cycles(graph: DataflowGraph) -> list[GraphProblem]:
                 cycle = path[path.index(nxt):] + [nxt]
                 text = " -> ".join(graph.dataset(n).name for n in cycle)
                 problems.append(GraphProblem(
-                    f"the pipeline has a cycle: {text}. A dataset cannot read itself, directly or "
+                    f"[PIPELINE_GRAPH_NOT_TOPOLOGICALLY_SORTED] the pipeline has a cycle: {text}. "
+                    "A dataset cannot read itself, directly or "
                     "through other datasets.", graph.dataset(nxt).location))
             elif nxt not in state:
                 visit(nxt)
