@@ -419,3 +419,52 @@ def test_once_flow_must_be_a_batch_query(project, tmp_path, spark) -> None:
     with pytest.raises(GraphValidationError, match="STREAMING_RELATION_FOR_ONCE_FLOW"):
         with project.open():
             pass
+
+
+def test_partitioned_source_and_target_keep_partition_values(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    (spark.createDataFrame([(1, "a", "2024-01-01"), (2, "b", None)], "id BIGINT, kind STRING, day STRING")
+     .selectExpr("id", "kind", "CAST(day AS DATE) AS day")
+     .write.format("delta").partitionBy("kind", "day").save(str(source)))
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table(partition_cols=["kind"])
+        def copy():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    project.run()
+    (spark.createDataFrame([(3, "a", "2024-01-02")], "id BIGINT, kind STRING, day STRING")
+     .selectExpr("id", "kind", "CAST(day AS DATE) AS day")
+     .write.format("delta").mode("append").partitionBy("kind", "day").save(str(source)))
+    project.run()
+    import datetime
+
+    assert project.rows("copy", order_by="id") == [
+        {"id": 1, "kind": "a", "day": datetime.date(2024, 1, 1)},
+        {"id": 2, "kind": "b", "day": None},
+        {"id": 3, "kind": "a", "day": datetime.date(2024, 1, 2)}]
+    from deltalake import DeltaTable
+
+    assert DeltaTable(str(project.table_path("copy"))).metadata().partition_columns == ["kind"]
+
+
+def test_new_source_column_evolves_the_streaming_table(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    project.run()
+    (spark.createDataFrame([(2, "b", 9.5)], "id BIGINT, kind STRING, score DOUBLE")
+     .write.format("delta").mode("append").option("mergeSchema", "true").save(str(source)))
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
+    assert project.rows("copy", order_by="id") == [
+        {"id": 1, "kind": "a", "score": None}, {"id": 2, "kind": "b", "score": 9.5}]
