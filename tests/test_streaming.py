@@ -468,3 +468,46 @@ def test_new_source_column_evolves_the_streaming_table(project, tmp_path, spark)
     assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
     assert project.rows("copy", order_by="id") == [
         {"id": 1, "kind": "a", "score": None}, {"id": 2, "kind": "b", "score": 9.5}]
+
+
+def test_max_bytes_per_trigger_admits_at_least_one_file_per_batch(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    for i in range(3):
+        append(spark, source, [(i, "x" * 50)])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return (spark.readStream.format("delta").option("maxBytesPerTrigger", "1b")
+                    .load(spark.conf.get("source")))
+    """)
+    result = project.run()
+    (metrics,) = [r.metrics for r in result.flows]
+    assert metrics.batches == 3  # each file is larger than the limit: one file per batch
+    assert sorted(r["id"] for r in project.rows("copy")) == [0, 1, 2]
+
+
+def test_lock_left_by_a_killed_process_is_taken_over(medallion) -> None:
+    import subprocess
+    import sys
+
+    project, _ = medallion
+    holder = subprocess.run([sys.executable, "-c", (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from lakesmith.runtime.lock import PipelineLock\n"
+        f"lock = PipelineLock(Path({str(project.root / 'storage')!r}), 'p').__enter__()\n"
+        "os._exit(9)\n")], capture_output=True, text=True, timeout=60)
+    assert holder.returncode == 9, holder.stderr
+    lock_file = project.root / "storage" / "lakesmith.lock"
+    assert json.loads(lock_file.read_text())["pid"] > 0  # the dead holder's record is still there
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    assert lock_file.read_text() == ""  # released cleanly by the run that took it over
+    from lakesmith.runtime.eventlog_queries import read_events
+
+    warnings = [e for e in read_events(project.root / "storage")
+                if e["level"] == "WARN" and e["origin"]["update_id"] == result.update_id]
+    assert "did not release the pipeline lock" in warnings[0]["message"]

@@ -59,11 +59,17 @@ class Pipeline:
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
             trigger_interval: float = DEFAULT_TRIGGER_INTERVAL) -> UpdateResult:
         update_id = str(uuid.uuid4())
-        with PipelineLock(self.spec.storage, self.spec.name):
+        with PipelineLock(self.spec.storage, self.spec.name) as lock:
             event_log = EventLog(self.spec.storage, self.spec.name, update_id, self.graph, plan,
                                  continuous=continuous)
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
+            if lock.previous_holder:
+                event_log.warn(
+                    "The previous update did not release the pipeline lock (process "
+                    f"{lock.previous_holder.get('pid')} on {lock.previous_holder.get('host')} "
+                    "ended without finishing); this update took it over and recovers any "
+                    "interrupted batch.")
             try:
                 flow_schemas = self.analyze()
             except BaseException as e:

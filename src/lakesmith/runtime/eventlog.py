@@ -129,6 +129,10 @@ class EventLog:
         if status.is_final:
             self.flush()
 
+    def warn(self, message: str) -> None:
+        self._emit("update_progress", {"update_progress": {"state": "INITIALIZING"},
+                                       "warning": message}, message, level="WARN")
+
     # -- definitions -------------------------------------------------------------------------
 
     def definitions(self, schemas: dict[str, Any]) -> None:
