@@ -65,7 +65,7 @@ class Pipeline:
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
             if lock.previous_holder:
-                event_log.warn(
+                event_log.lock_taken_over(
                     "The previous update did not release the pipeline lock (process "
                     f"{lock.previous_holder.get('pid')} on {lock.previous_holder.get('host')} "
                     "ended without finishing); this update took it over and recovers any "

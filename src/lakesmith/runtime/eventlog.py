@@ -129,9 +129,9 @@ class EventLog:
         if status.is_final:
             self.flush()
 
-    def warn(self, message: str) -> None:
-        self._emit("update_progress", {"update_progress": {"state": "INITIALIZING"},
-                                       "warning": message}, message, level="WARN")
+    def lock_taken_over(self, message: str) -> None:
+        self._emit("lock_takeover", {"lock_takeover": {"message": message}}, message,
+                   level="WARN")
 
     # -- definitions -------------------------------------------------------------------------
 
