@@ -4,7 +4,7 @@
 set -euo pipefail
 VENV="${SPARK_REF_VENV:-/work/spark-ref/venv}"
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet "pyspark==4.3.0" pyyaml
+"$VENV/bin/pip" install --quiet "pyspark[connect]==4.3.0" pyyaml "pandas<3"
 SPARK_HOME="$("$VENV/bin/python" -c 'import os, pyspark; print(os.path.dirname(pyspark.__file__))')"
 mkdir -p "$SPARK_HOME/conf"
 # With the default in-memory catalog a second run fails (LOCATION_ALREADY_EXISTS).

@@ -3,7 +3,8 @@ types Databricks documents, so the queries people run against a Databricks pipel
 run here too (through `lakesmith sql`, where the table is `event_log`).
 
 The log is lakesmith's own metadata, written by delta-rs from the control plane (no engine round
-trip), buffered and flushed at every update state change and when a flow finishes.
+trip). Events are buffered: they are written when the update starts running and when it ends, and
+in between at most once a second (when a flow finishes), so a short update costs two commits.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
 
 EVENT_LOG_PATH = Path("system") / "events"
+FLUSH_INTERVAL_SECONDS = 1.0
 PIPELINE_FILE = "pipeline.json"
 
 ORIGIN = pa.struct([
@@ -87,6 +89,7 @@ class EventLog:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._running_reported: set[str] = set()
+        self._last_flush = 0.0
         self._base_sequence = time.time_ns() // 1000
 
     # -- UpdateListener --------------------------------------------------------------------------
@@ -100,7 +103,9 @@ class EventLog:
             message = f"Update {self.update_id[:8]} is FAILED: {_first_line(error)}"
         self._emit("update_progress", {"update_progress": {"state": state.value}}, message,
                    level=level, error=error, fatal=state == UpdateState.FAILED)
-        self.flush()
+        if state in (UpdateState.RUNNING, UpdateState.COMPLETED, UpdateState.FAILED,
+                     UpdateState.CANCELED):
+            self.flush()
 
     def flow_progress(self, flow: ResolvedFlow, status: FlowStatus,
                       metrics: FlowMetrics | None = None,
@@ -126,7 +131,7 @@ class EventLog:
             message = f"Flow '{flow.name}' has FAILED: {_first_line(error)}"
         self._emit("flow_progress", {"flow_progress": progress}, message, level=level,
                    error=error, flow=flow)
-        if status.is_final:
+        if status.is_final and time.monotonic() - self._last_flush >= FLUSH_INTERVAL_SECONDS:
             self.flush()
 
     def lock_taken_over(self, message: str) -> None:
@@ -219,6 +224,7 @@ class EventLog:
         with self._write_lock:
             with self._lock:
                 events, self._events = self._events, []
+            self._last_flush = time.monotonic()
             if not events:
                 return
             self.location.mkdir(parents=True, exist_ok=True)
