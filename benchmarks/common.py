@@ -8,12 +8,33 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
+
+
+@contextmanager
+def embedded_spark() -> Iterator[tuple[str, Any]]:
+    """An embedded Sail server and a session on it: (its sc:// url, the session)."""
+    os.environ.setdefault("RUST_LOG", "error")
+    from pysail.spark import SparkConnectServer
+    from pyspark.sql.connect.session import SparkSession
+
+    server = SparkConnectServer()
+    server.start(background=True)
+    host, port = server.listening_address
+    url = f"sc://{host}:{port}"
+    spark = SparkSession.builder.remote(url).create()
+    try:
+        yield url, spark
+    finally:
+        spark.stop()
+        server.stop()
 
 
 @dataclass

@@ -8,13 +8,12 @@ whole bronze table (--full-refresh) in the same update, one flow at a time.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import tempfile
 from pathlib import Path
 
-os.environ.setdefault("RUST_LOG", "error")
+from common import embedded_spark
 
 PIPELINE = """
 from pyspark import pipelines as dp
@@ -48,47 +47,38 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from pysail.spark import SparkConnectServer
-    from pyspark.sql.connect.session import SparkSession
-
     from datagen import write_orders
     from lakesmith.pipeline import open_pipeline
 
     work = Path(tempfile.mkdtemp(prefix="lakesmith-bench-expect-"))
-    server = SparkConnectServer()
-    server.start(background=True)
-    host, port = server.listening_address
-    url = f"sc://{host}:{port}"
-    spark = SparkSession.builder.remote(url).create()
     try:
-        landing = work / "landing"
-        write_orders(spark, str(landing), 0, args.rows, seed=args.seed)
-        project = work / "project"
-        (project / "transformations").mkdir(parents=True)
-        (project / "spark-pipeline.yml").write_text(
-            f"name: bench\nstorage: storage\nconfiguration:\n  landing: {landing}\n"
-            "  lakesmith.maxConcurrentFlows: '1'\n"
-            "libraries:\n  - glob:\n      include: transformations/**\n")
-        (project / "transformations" / "orders.py").write_text(PIPELINE)
-        plain: list[float] = []
-        checked: list[float] = []
-        with open_pipeline(project / "spark-pipeline.yml", remote=url) as pipeline:
-            pipeline.run(pipeline.plan())  # bronze
-            for _ in range(args.runs):
-                result = pipeline.run(pipeline.plan(
-                    full_refresh=["silver_plain", "silver_checked"]))
-                durations = {r.planned.name: r.metrics.duration_seconds for r in result.flows}
-                plain.append(durations["silver_plain"])
-                checked.append(durations["silver_checked"])
-        p, c = statistics.median(plain), statistics.median(checked)
-        print(f"\nsilver over {args.rows:,} bronze rows, median of {args.runs} full recomputes")
-        print(f"{'without expectations':<32}{p:>8.2f}s   runs: {', '.join(f'{x:.2f}' for x in plain)}")
-        print(f"{'with 3 expectations':<32}{c:>8.2f}s   runs: {', '.join(f'{x:.2f}' for x in checked)}")
-        print(f"overhead: {c / p - 1:+.1%}  (target <= +15%)")
+        with embedded_spark() as (url, spark):
+            landing = work / "landing"
+            write_orders(spark, str(landing), 0, args.rows, seed=args.seed)
+            project = work / "project"
+            (project / "transformations").mkdir(parents=True)
+            (project / "spark-pipeline.yml").write_text(
+                f"name: bench\nstorage: storage\nconfiguration:\n  landing: {landing}\n"
+                "  lakesmith.maxConcurrentFlows: '1'\n"
+                "libraries:\n  - glob:\n      include: transformations/**\n")
+            (project / "transformations" / "orders.py").write_text(PIPELINE)
+            plain: list[float] = []
+            checked: list[float] = []
+            with open_pipeline(project / "spark-pipeline.yml", remote=url) as pipeline:
+                pipeline.run(pipeline.plan())  # bronze
+                for _ in range(args.runs):
+                    result = pipeline.run(pipeline.plan(
+                        full_refresh=["silver_plain", "silver_checked"]))
+                    durations = {r.planned.name: r.metrics.duration_seconds for r in result.flows}
+                    plain.append(durations["silver_plain"])
+                    checked.append(durations["silver_checked"])
     finally:
-        spark.stop()
-        server.stop()
         shutil.rmtree(work, ignore_errors=True)
+    p, c = statistics.median(plain), statistics.median(checked)
+    print(f"\nsilver over {args.rows:,} bronze rows, median of {args.runs} full recomputes")
+    print(f"{'without expectations':<32}{p:>8.2f}s   runs: {', '.join(f'{x:.2f}' for x in plain)}")
+    print(f"{'with 3 expectations':<32}{c:>8.2f}s   runs: {', '.join(f'{x:.2f}' for x in checked)}")
+    print(f"overhead: {c / p - 1:+.1%}  (target <= +15%)")
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import PYTHON, REPO, Measurement, time_command
+from common import PYTHON, Measurement, embedded_spark, time_command
 
 os.environ.setdefault("RUST_LOG", "error")
 
@@ -97,18 +97,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from pysail.spark import SparkConnectServer
-    from pyspark.sql.connect.session import SparkSession
-
     from datagen import write_orders
 
     work = Path(tempfile.mkdtemp(prefix="lakesmith-bench-stream-"))
     landing = work / "landing"
-    server = SparkConnectServer()
-    server.start(background=True)
-    host, port = server.listening_address
-    spark = SparkSession.builder.remote(f"sc://{host}:{port}").create()
-    try:
+    with embedded_spark() as (_, spark):
         print(f"generating {args.rows:,} orders (seed {args.seed}) in {landing} ...")
         write_orders(spark, str(landing), 0, args.rows, seed=args.seed)
         project = work / "project"
@@ -159,10 +152,7 @@ def main() -> None:
         print(f"nothing new, wall:              {none_wall.median:6.2f}s (target <= 1.5s)")
         print(f"full vs engine floor:           {full_wall.median / floor_full.median:6.2f}x")
         print(f"100k new vs engine floor:       {new_wall.median / floor_new.median:6.2f}x")
-    finally:
-        spark.stop()
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

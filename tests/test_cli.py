@@ -50,11 +50,15 @@ def test_init_run_tables_sql_and_dry_run(tmp_path: Path) -> None:
     assert "NL" in sql.stdout and "3 row(s)" in sql.stdout
 
 
-def test_failed_update_exits_non_zero_and_names_the_flow(tmp_path: Path) -> None:
-    (tmp_path / "transformations").mkdir()
-    (tmp_path / "spark-pipeline.yml").write_text(
+def write_project(root: Path, source: str) -> None:
+    (root / "transformations").mkdir()
+    (root / "spark-pipeline.yml").write_text(
         "name: p\nstorage: st\nlibraries:\n  - glob:\n      include: transformations/**\n")
-    (tmp_path / "transformations" / "t.py").write_text(
+    (root / "transformations" / "t.py").write_text(source)
+
+
+def test_failed_update_exits_non_zero_and_names_the_flow(tmp_path: Path) -> None:
+    write_project(tmp_path, 
         "from pyspark import pipelines as dp\n\n"
         "@dp.materialized_view\n"
         "def bad():\n"
@@ -66,10 +70,7 @@ def test_failed_update_exits_non_zero_and_names_the_flow(tmp_path: Path) -> None
 
 
 def test_invalid_graph_exits_non_zero_with_the_problem(tmp_path: Path) -> None:
-    (tmp_path / "transformations").mkdir()
-    (tmp_path / "spark-pipeline.yml").write_text(
-        "name: p\nstorage: st\nlibraries:\n  - glob:\n      include: transformations/**\n")
-    (tmp_path / "transformations" / "t.py").write_text(
+    write_project(tmp_path, 
         "from pyspark import pipelines as dp\n\n"
         "@dp.materialized_view\n"
         "def a():\n"
