@@ -224,3 +224,20 @@ def test_analysis_errors_are_reported_at_dry_run(project) -> None:
     assert "flow 'b' cannot be analysed" in text and "no_such_column" in text
     assert "t.py:7" in text
     assert "flow 'c'" not in text  # downstream of a failure: not reported twice
+
+
+def test_datasets_differing_only_by_catalog_are_refused(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view(name="main.sales.orders")
+        def a():
+            return spark.range(1)
+
+        @dp.materialized_view(name="dev.sales.orders")
+        def b():
+            return spark.range(2)
+    """)
+    text = problems(project)
+    assert "differ only by catalog" in text and "t.py:7" in text

@@ -86,6 +86,15 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
         if dataset.kind == DatasetKind.TEMPORARY_VIEW and "." in dataset.name.strip("`"):
             problems.append(GraphProblem(
                 f"temporary view '{dataset.name}' must have a single-part name.", dataset.location))
+        clash = next((other for other in datasets if other != name
+                      and (other.schema.lower(), other.table.lower())
+                      == (name.schema.lower(), name.table.lower())), None)
+        if clash is not None:
+            problems.append(GraphProblem(
+                f"datasets '{datasets[clash].name}' ({clash}) and '{dataset.name}' ({name}) differ "
+                "only by catalog; the engine knows tables as schema.table, so give them different "
+                "schema or table names.", dataset.location))
+            continue
         if name in datasets:
             first = datasets[name]
             problems.append(GraphProblem(
