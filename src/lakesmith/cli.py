@@ -6,6 +6,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from lakesmith import __version__
 from lakesmith.errors import LakesmithError
+from lakesmith.project import PipelineSpec, find_spec, load_spec
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -193,14 +195,12 @@ def sql(
                 raise LakesmithError(f"query failed: {describe(e)}") from e
 
 
-def _spec(spec: Optional[Path]) -> "PipelineSpec":  # noqa: F821
-    from lakesmith.project import find_spec, load_spec
-
+def _spec(spec: Optional[Path]) -> PipelineSpec:
     return load_spec(spec) if spec else load_spec(find_spec(Path.cwd()))
 
 
-def _time(value: object) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"  # type: ignore[attr-defined]
+def _time(value: datetime | None) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S") if value else "-"
 
 
 @app.command()

@@ -63,8 +63,12 @@ class DeltaSlice:
 
     @property
     def num_records(self) -> int | None:
-        counts = [f.num_records for f in self.files]
-        return None if any(c is None for c in counts) else sum(counts)  # type: ignore[misc]
+        total = 0
+        for data_file in self.files:
+            if data_file.num_records is None:
+                return None
+            total += data_file.num_records
+        return total
 
 
 @dataclass(frozen=True)
