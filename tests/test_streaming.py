@@ -14,6 +14,20 @@ def append(spark, path, rows: list[tuple], schema: str = "id BIGINT, kind STRING
     spark.createDataFrame(rows, schema).write.format("delta").mode("append").save(str(path))
 
 
+def write_copy_pipeline(project, source, *, options: dict[str, str] | None = None,
+                        table_args: str = "") -> None:
+    """A streaming table `copy` reading the Delta table at `source` with reader `options`."""
+    project.write_spec(configuration={"source": str(source)})
+    reader = "".join(f'.option("{k}", "{v}")' for k, v in (options or {}).items())
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table{table_args}
+        def copy():
+            return spark.readStream.format("delta"){reader}.load(spark.conf.get("source"))
+    """)
+
+
 MEDALLION = """
 from pyspark import pipelines as dp
 
@@ -88,15 +102,7 @@ def test_max_files_per_trigger_splits_batches(project, tmp_path, spark) -> None:
     source = tmp_path / "source"
     for i in range(5):
         append(spark, source, [(i, "x")])
-    project.write_spec(configuration={"source": str(source)})
-    project.write("transformations/t.py", """
-        from pyspark import pipelines as dp
-
-        @dp.table
-        def copy():
-            return (spark.readStream.format("delta").option("maxFilesPerTrigger", "2")
-                    .load(spark.conf.get("source")))
-    """)
+    write_copy_pipeline(project, source, options={"maxFilesPerTrigger": "2"})
     result = project.run()
     (metrics,) = [r.metrics for r in result.flows]
     assert metrics.batches == 3  # 5 files (one per commit): 2 + 2 + 1
@@ -360,14 +366,7 @@ def test_replaced_source_table_is_refused(project, tmp_path, spark) -> None:
 
     source = tmp_path / "source"
     append(spark, source, [(1, "a")])
-    project.write_spec(configuration={"source": str(source)})
-    project.write("transformations/t.py", """
-        from pyspark import pipelines as dp
-
-        @dp.table
-        def copy():
-            return spark.readStream.format("delta").load(spark.conf.get("source"))
-    """)
+    write_copy_pipeline(project, source)
     project.run()
     shutil.rmtree(source)
     append(spark, source, [(2, "b")])
@@ -426,14 +425,7 @@ def test_partitioned_source_and_target_keep_partition_values(project, tmp_path, 
     (spark.createDataFrame([(1, "a", "2024-01-01"), (2, "b", None)], "id BIGINT, kind STRING, day STRING")
      .selectExpr("id", "kind", "CAST(day AS DATE) AS day")
      .write.format("delta").partitionBy("kind", "day").save(str(source)))
-    project.write_spec(configuration={"source": str(source)})
-    project.write("transformations/t.py", """
-        from pyspark import pipelines as dp
-
-        @dp.table(partition_cols=["kind"])
-        def copy():
-            return spark.readStream.format("delta").load(spark.conf.get("source"))
-    """)
+    write_copy_pipeline(project, source, table_args='(partition_cols=["kind"])')
     project.run()
     (spark.createDataFrame([(3, "a", "2024-01-02")], "id BIGINT, kind STRING, day STRING")
      .selectExpr("id", "kind", "CAST(day AS DATE) AS day")
@@ -453,14 +445,7 @@ def test_partitioned_source_and_target_keep_partition_values(project, tmp_path, 
 def test_new_source_column_evolves_the_streaming_table(project, tmp_path, spark) -> None:
     source = tmp_path / "source"
     append(spark, source, [(1, "a")])
-    project.write_spec(configuration={"source": str(source)})
-    project.write("transformations/t.py", """
-        from pyspark import pipelines as dp
-
-        @dp.table
-        def copy():
-            return spark.readStream.format("delta").load(spark.conf.get("source"))
-    """)
+    write_copy_pipeline(project, source)
     project.run()
     (spark.createDataFrame([(2, "b", 9.5)], "id BIGINT, kind STRING, score DOUBLE")
      .write.format("delta").mode("append").option("mergeSchema", "true").save(str(source)))
@@ -474,15 +459,7 @@ def test_max_bytes_per_trigger_admits_at_least_one_file_per_batch(project, tmp_p
     source = tmp_path / "source"
     for i in range(3):
         append(spark, source, [(i, "x" * 50)])
-    project.write_spec(configuration={"source": str(source)})
-    project.write("transformations/t.py", """
-        from pyspark import pipelines as dp
-
-        @dp.table
-        def copy():
-            return (spark.readStream.format("delta").option("maxBytesPerTrigger", "1b")
-                    .load(spark.conf.get("source")))
-    """)
+    write_copy_pipeline(project, source, options={"maxBytesPerTrigger": "1b"})
     result = project.run()
     (metrics,) = [r.metrics for r in result.flows]
     assert metrics.batches == 3  # each file is larger than the limit: one file per batch
