@@ -11,6 +11,7 @@ import sys
 import pytest
 
 from lakesmith.errors import GraphValidationError
+from lakesmith.locations import Location
 from lakesmith.runtime.eventlog_queries import quality, read_events, updates
 from lakesmith.runtime.events import UpdateState
 
@@ -20,13 +21,13 @@ def append(spark, path, rows, schema="id BIGINT, amount DOUBLE, email STRING") -
 
 
 def counts(project, update_id=None) -> dict[tuple[str, str], tuple[int, int]]:
-    events = read_events(project.root / "storage")
+    events = read_events(Location.local(project.root / "storage"))
     update_id = update_id or updates(events)[-1].update_id
     return {(q.dataset, q.expectation): (q.passed, q.failed) for q in quality(events, update_id)}
 
 
 def flow_events(project, flow: str, update_id: str) -> list[dict]:
-    return [e for e in read_events(project.root / "storage")
+    return [e for e in read_events(Location.local(project.root / "storage"))
             if e["event_type"] == "flow_progress" and e["origin"]["flow_name"] == flow
             and e["origin"]["update_id"] == update_id]
 
@@ -127,7 +128,7 @@ def test_expect_or_fail_stops_and_leaves_tables_and_checkpoints_as_they_were(
     after = sorted(p.relative_to(checkpoint).as_posix() for p in checkpoint.rglob("*")
                    if p.is_file())
     assert after == before
-    events = read_events(project.root / "storage")
+    events = read_events(Location.local(project.root / "storage"))
     final = [e for e in events if e["origin"]["update_id"] == failed.update_id
              and e["event_type"] == "update_progress"][-1]
     assert json.loads(final["details"]) == {"update_progress": {"state": "FAILED"}}

@@ -69,8 +69,8 @@ def test_rerun_recomputes_in_one_commit_per_view_with_a_marker(project) -> None:
     history = DeltaTable(str(project.table_path("numbers"))).history()
     assert [h["version"] for h in history] == [1, 0]
     marker = json.loads(history[0]["userMetadata"])["lakesmith"]
-    assert marker == {"pipeline": "test_pipeline", "update_id": result.update_id,
-                      "flow": "numbers"}
+    assert marker == {"format": 1, "kind": "refresh", "pipeline": "test_pipeline",
+                      "update_id": result.update_id, "flow": "numbers"}
 
 
 def test_explicit_schema_comment_properties_and_partitions(project) -> None:

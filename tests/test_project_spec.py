@@ -3,6 +3,7 @@ from pathlib import Path
 import pytest
 
 from lakesmith.errors import SpecError
+from lakesmith.locations import Location
 from lakesmith.project import find_spec, load_spec
 
 
@@ -30,11 +31,11 @@ libraries:
 """)
     spec = load_spec(spec_file)
     assert spec.name == "orders"
-    assert spec.storage == Path("/tmp/orders-storage")
+    assert spec.storage == Location.local("/tmp/orders-storage")
     assert (spec.catalog, spec.schema) == ("main", "sales")
     assert spec.configuration == {"source.path": "/data/in", "retries": "3", "enabled": "true"}
     assert spec.libraries == ("transformations/**", "extra/one.sql")
-    assert spec.warehouse == tmp_path / "warehouse"
+    assert spec.warehouse == Location.local(tmp_path / "warehouse")
 
 
 def test_schema_is_a_synonym_of_database_and_storage_may_be_relative(tmp_path: Path) -> None:
@@ -42,13 +43,13 @@ def test_schema_is_a_synonym_of_database_and_storage_may_be_relative(tmp_path: P
                            "name: p\nstorage: st\nschema: bronze\n"))
     assert spec.schema == "bronze"
     assert spec.catalog == "spark_catalog"
-    assert spec.storage == tmp_path / "st"
+    assert spec.storage == Location.local(tmp_path / "st")
 
 
 def test_warehouse_is_configurable(tmp_path: Path) -> None:
     spec = load_spec(write(tmp_path / "spark-pipeline.yml", (
         "name: p\nstorage: st\nconfiguration:\n  spark.sql.warehouse.dir: ../wh\n")))
-    assert spec.warehouse == (tmp_path / "../wh").resolve()
+    assert spec.warehouse == Location.local((tmp_path / "../wh").resolve())
 
 
 @pytest.mark.parametrize("text, words", [
@@ -59,7 +60,8 @@ def test_warehouse_is_configurable(tmp_path: Path) -> None:
     ("name: p\nstorage: s\nconfiguration:\n  k: [1, 2]\n", ["configuration entry 'k'"]),
     ("name: p\nstorage: s\nlibraries:\n  - transformations/**\n", ["libraries[0]"]),
     ("name: [p\n", ["not valid YAML"]),
-    ("name: p\nstorage: s3://bucket/x\n", ["scheme 's3'"]),
+    ("name: p\nstorage: hdfs://nn/x\n", ["scheme 'hdfs'", "s3://"]),
+    ("name: p\nstorage: s3:///x\n", ["no bucket"]),
 ])
 def test_invalid_specs_name_the_field_and_the_file(tmp_path: Path, text: str, words: list[str]) -> None:
     spec_file = write(tmp_path / "spark-pipeline.yml", text)
@@ -96,3 +98,18 @@ def test_library_globs_match_files_below_a_folder_in_stable_order(tmp_path: Path
     write(tmp_path / "t" / "__pycache__" / "a.cpython-311.pyc", "")
     files = load_spec(spec_file).library_files()
     assert [f.relative_to(tmp_path).as_posix() for f in files] == ["t/a.py", "t/b.sql", "t/sub/c.py"]
+
+
+def test_storage_and_warehouse_may_be_object_store_uris(tmp_path: Path) -> None:
+    spec = load_spec(write(tmp_path / "spark-pipeline.yml", (
+        "name: p\nstorage: s3a://lake/pipelines/p\nconfiguration:\n"
+        "  spark.sql.warehouse.dir: s3://lake/warehouse\n"
+        "  spark.hadoop.fs.s3a.endpoint: http://127.0.0.1:9000\n"
+        "  spark.hadoop.fs.s3a.access.key: ak\n")))
+    assert spec.storage == Location("s3", "lake", "pipelines/p")
+    assert spec.storage.uri == "s3://lake/pipelines/p"
+    assert spec.warehouse.join("spark_catalog").uri == "s3://lake/warehouse/spark_catalog"
+    options = spec.storage.storage_options()
+    assert options["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9000"
+    assert options["AWS_ACCESS_KEY_ID"] == "ak"
+    assert options["AWS_ALLOW_HTTP"] == "true"

@@ -90,8 +90,9 @@ def test_runs_process_only_new_data(medallion, spark) -> None:
     offsets = json.loads((checkpoint / "offsets/1").read_text())
     from deltalake import DeltaTable
 
-    span = offsets["sources"][f"delta:{source}"]
-    assert span.pop("table_id") == DeltaTable(str(source)).metadata().id
+    assert offsets["format"] == 1 and offsets["batch"] == 1
+    span = offsets["sources"][f"delta:file://{source}"]
+    assert span.pop("identity") == DeltaTable(str(source)).metadata().id
     assert span == {
         "start": {"version": 0, "index": 0, "snapshot": False},
         "end": {"version": 2, "index": 0, "snapshot": False}}
@@ -307,10 +308,11 @@ def test_stateful_operators_are_refused_at_dry_run(project, tmp_path, spark) -> 
 
 
 def test_second_run_while_one_runs_is_refused(medallion) -> None:
-    from lakesmith.runtime.lock import PipelineLock, PipelineRunning
+    from lakesmith.locations import Location
+    from lakesmith.runtime.lock import PipelineRunning, pipeline_lock
 
     project, _ = medallion
-    with PipelineLock(project.root / "storage", "test_pipeline"):
+    with pipeline_lock(Location.local(project.root / "storage"), "test_pipeline"):
         with pytest.raises(PipelineRunning, match="is already running"):
             project.run()
     assert project.run().state == UpdateState.COMPLETED
@@ -474,8 +476,9 @@ def test_lock_left_by_a_killed_process_is_taken_over(medallion) -> None:
     holder = subprocess.run([sys.executable, "-c", (
         "import os, sys\n"
         "from pathlib import Path\n"
-        "from lakesmith.runtime.lock import PipelineLock\n"
-        f"lock = PipelineLock(Path({str(project.root / 'storage')!r}), 'p').__enter__()\n"
+        "from lakesmith.locations import Location\n"
+        "from lakesmith.runtime.lock import pipeline_lock\n"
+        f"lock = pipeline_lock(Location.local({str(project.root / 'storage')!r}), 'p').__enter__()\n"
         "os._exit(9)\n")], capture_output=True, text=True, timeout=60)
     assert holder.returncode == 9, holder.stderr
     lock_file = project.root / "storage" / "lakesmith.lock"
@@ -485,6 +488,8 @@ def test_lock_left_by_a_killed_process_is_taken_over(medallion) -> None:
     assert lock_file.read_text() == ""  # released cleanly by the run that took it over
     from lakesmith.runtime.eventlog_queries import read_events
 
-    warnings = [e for e in read_events(project.root / "storage")
+    from lakesmith.locations import Location
+
+    warnings = [e for e in read_events(Location.local(project.root / "storage"))
                 if e["level"] == "WARN" and e["origin"]["update_id"] == result.update_id]
     assert "did not release the pipeline lock" in warnings[0]["message"]

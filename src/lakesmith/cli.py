@@ -168,25 +168,24 @@ def sql(
     max_rows: Annotated[int, typer.Option(help="Print at most this many rows.")] = 1000,
 ) -> None:
     """Run a SQL query over the pipeline's tables and its event log (`event_log`)."""
-    from contextlib import chdir
-
     from lakesmith.authoring.tracebacks import describe
     from lakesmith.engine.databricks_sql import EVENT_LOG_TABLE, to_engine_sql
     from lakesmith.engine.session import start_engine
     from lakesmith.pipeline import prepare_session
     from lakesmith.runtime.display import print_query
-    from lakesmith.runtime.eventlog import event_log_location
+    from lakesmith.runtime.storage import PipelineStorage
+    from lakesmith.storage_options import engine_environment
     from lakesmith.tables.catalog import TableCatalog
     from lakesmith.tables.delta import is_delta_table
 
     with _user_errors(verbose):
         pipeline_spec = _spec(spec)
-        with chdir(pipeline_spec.root), start_engine(
-                remote, verbose=verbose, conf=pipeline_spec.configuration) as engine:
+        with start_engine(remote, verbose=verbose, conf=pipeline_spec.configuration,
+                          environment=engine_environment(pipeline_spec.storage.options)) as engine:
             prepare_session(engine.spark, pipeline_spec)
             catalog = TableCatalog(pipeline_spec.warehouse, engine.spark)
             catalog.register_warehouse()
-            events = event_log_location(pipeline_spec.storage)
+            events = PipelineStorage(pipeline_spec.storage, pipeline_spec.name).events
             if is_delta_table(events):
                 catalog.register_path(EVENT_LOG_TABLE, events)
             try:

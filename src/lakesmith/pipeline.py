@@ -4,8 +4,9 @@ validated graph. The CLI commands are thin wrappers around this."""
 from __future__ import annotations
 
 import uuid
+import threading
 from collections.abc import Iterator, Sequence
-from contextlib import chdir, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,11 +18,13 @@ from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.project import PipelineSpec, find_spec, load_spec
+from lakesmith.storage_options import engine_environment
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
 from lakesmith.runtime.plan import UpdatePlan, plan_update
-from lakesmith.runtime.lock import PipelineLock
+from lakesmith.runtime.planner import plan_work
+from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.runtime.update import (
     DEFAULT_MAX_CONCURRENT_FLOWS,
     DEFAULT_TRIGGER_INTERVAL,
@@ -29,6 +32,7 @@ from lakesmith.runtime.update import (
     UpdateResult,
     UpdateRunner,
 )
+from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables.catalog import TableCatalog
 
 
@@ -39,9 +43,11 @@ class Pipeline:
     graph: DataflowGraph
     source_files: list[Path]
     catalog: TableCatalog = field(init=False)
+    storage: PipelineStorage = field(init=False)
 
     def __post_init__(self) -> None:
         self.catalog = TableCatalog(self.spec.warehouse, self.engine.spark)
+        self.storage = PipelineStorage(self.spec.storage, self.spec.name)
 
     @property
     def spark(self) -> Any:
@@ -49,18 +55,44 @@ class Pipeline:
 
     def plan(self, *, refresh: Sequence[str] = (), full_refresh: Sequence[str] = (),
              full_refresh_all: bool = False) -> UpdatePlan:
+        """Which flows an update runs (the selection); `plan_work` adds what each will do."""
         return plan_update(self.graph, refresh=refresh, full_refresh=full_refresh,
                            full_refresh_all=full_refresh_all)
 
+    def workspace(self) -> Workspace:
+        return Workspace(spark=self.spark, graph=self.graph, catalog=self.catalog,
+                         storage=self.storage, project=self.spec.root_location,
+                         pipeline_name=self.spec.name)
+
+    def plan_work(self, plan: UpdatePlan) -> UpdatePlan:
+        """Each flow's work in an update run now (metadata only; what `dry-run` shows)."""
+        workspace = self.workspace()
+        try:
+            return plan_work(plan, workspace)
+        finally:
+            workspace.close()
+
     def analyze(self) -> dict[str, Any]:
         """Resolve every flow's query against the engine; raises with every problem found."""
-        return analyze_graph(self.graph, self.spark)
+        return analyze_graph(self.graph, self.spark, self.spec.root_location)
 
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
-            trigger_interval: float = DEFAULT_TRIGGER_INTERVAL) -> UpdateResult:
+            trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
+            stop: threading.Event | None = None) -> UpdateResult:
+        """Run an update: under the pipeline's lock, analyse the graph, plan each flow's work
+        (what dry-run shows, now final), record the plan, then execute exactly it."""
         update_id = str(uuid.uuid4())
-        with PipelineLock(self.spec.storage, self.spec.name) as lock:
-            event_log = EventLog(self.spec.storage, self.spec.name, update_id, self.graph, plan,
+        self.storage.pipeline_id()  # refuses storage that belongs to another pipeline
+        with self.storage.lock() as lock:
+            workspace = self.workspace()
+            error: BaseException | None = None
+            flow_schemas: dict[str, Any] = {}
+            try:
+                flow_schemas = self.analyze()
+                plan = plan_work(plan, workspace)
+            except BaseException as e:
+                error = e
+            event_log = EventLog(self.storage, update_id, self.graph, plan,
                                  continuous=continuous)
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
@@ -70,20 +102,21 @@ class Pipeline:
                     f"{lock.previous_holder.get('pid')} on {lock.previous_holder.get('host')} "
                     "ended without finishing); this update took it over and recovers any "
                     "interrupted batch.")
-            try:
-                flow_schemas = self.analyze()
-            except BaseException as e:
-                listener.update_progress(UpdateState.FAILED, e)
-                raise
+            if error is not None:
+                listener.update_progress(UpdateState.FAILED, error)
+                workspace.close()
+                raise error
             event_log.definitions(flow_schemas)
             runner = UpdateRunner(
-                pipeline_name=self.spec.name, spark=self.spark, catalog=self.catalog, plan=plan,
-                listener=listener, storage=self.spec.storage,
+                workspace=workspace, plan=plan, listener=listener,
                 schemas=dataset_schemas(self.graph, flow_schemas),
                 max_concurrent_flows=self.max_concurrent_flows, update_id=update_id,
-                continuous=continuous, trigger_interval=trigger_interval,
+                continuous=continuous, trigger_interval=trigger_interval, stop=stop,
             )
-            return runner.run()
+            try:
+                return runner.run()
+            finally:
+                workspace.close()
 
     @property
     def max_concurrent_flows(self) -> int:
@@ -103,10 +136,10 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
     """Load the spec, start (or connect) the engine, load sources and build the graph; the engine
     is stopped when the block exits, on errors and on Ctrl-C too."""
     spec = load_spec(spec_path) if spec_path else load_spec(find_spec(start or Path.cwd()))
-    # Relative paths in sources (spark.read.csv("data/x.csv")) mean the project directory, at
-    # load time and when the embedded engine reads them.
-    with chdir(spec.root), start_engine(
-            remote, verbose=verbose, conf=spec.configuration) as engine:
+    # Relative paths in sources (spark.read.csv("data/x.csv")) mean the project folder: they are
+    # made absolute when plans are bound, so nothing here changes the working directory.
+    with start_engine(remote, verbose=verbose, conf=spec.configuration,
+                      environment=engine_environment(spec.storage.options)) as engine:
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)

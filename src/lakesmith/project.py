@@ -2,7 +2,8 @@
 
 The file format is Spark Declarative Pipelines' own, so a project made by `spark-pipelines init`
 loads unchanged. lakesmith reads one extra configuration key, `spark.sql.warehouse.dir`, for where
-pipeline tables are stored (default: `<project>/warehouse`).
+pipeline tables are stored (default: `<project>/warehouse`). `storage` and the warehouse may be
+local paths (relative to the spec file) or URIs such as `s3://bucket/prefix`.
 """
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import yaml
 
 from lakesmith.errors import SpecError
+from lakesmith.locations import Location, LocationError
+from lakesmith.storage_options import storage_options
 
 SPEC_FILE_NAMES = ("spark-pipeline.yml", "spark-pipeline.yaml")
 ALLOWED_FIELDS = ("name", "storage", "catalog", "database", "schema", "configuration", "libraries")
@@ -31,7 +33,7 @@ SOURCE_SUFFIXES = (".py", ".sql")
 class PipelineSpec:
     path: Path
     name: str
-    storage: Path
+    storage: Location
     catalog: str
     schema: str
     configuration: Mapping[str, str] = field(default_factory=dict)
@@ -42,11 +44,21 @@ class PipelineSpec:
         return self.path.parent
 
     @property
-    def warehouse(self) -> Path:
+    def root_location(self) -> Location:
+        return Location.local(self.root)
+
+    @property
+    def warehouse(self) -> Location:
         configured = self.configuration.get(WAREHOUSE_KEY)
         if not configured:
-            return self.root / "warehouse"
-        return _to_path(configured, self.root, f"{self.path}: configuration '{WAREHOUSE_KEY}'")
+            return self.root_location.join("warehouse")
+        return _location(configured, self.root, self.configuration,
+                         f"{self.path}: configuration '{WAREHOUSE_KEY}'")
+
+    def location(self, text: str, where: str = "") -> Location:
+        """A location written in a pipeline (a path relative to the project, or a URI), with the
+        storage options the spec's configuration and the environment give its scheme."""
+        return _location(text, self.root, self.configuration, where or str(self.path))
 
     def library_files(self) -> list[Path]:
         """Source files matched by the `libraries` globs, in a stable order, each file once."""
@@ -111,7 +123,9 @@ def parse_spec(data: Mapping[str, Any], path: Path) -> PipelineSpec:
     if "database" in data and "schema" in data:
         raise SpecError(f"{path}: set only one of 'database' and 'schema' (they mean the same).")
     name = _string(data, "name", path)
-    storage = _to_path(_string(data, "storage", path), path.parent, f"{path}: field 'storage'")
+    configuration = _configuration(data.get("configuration"), path)
+    storage = _location(_string(data, "storage", path), path.parent, configuration,
+                        f"{path}: field 'storage'")
     catalog = _optional_string(data, "catalog", path) or DEFAULT_CATALOG
     schema = (
         _optional_string(data, "schema", path) or _optional_string(data, "database", path)
@@ -123,7 +137,7 @@ def parse_spec(data: Mapping[str, Any], path: Path) -> PipelineSpec:
         storage=storage,
         catalog=catalog,
         schema=schema,
-        configuration=_configuration(data.get("configuration"), path),
+        configuration=configuration,
         libraries=_libraries(data.get("libraries"), path),
     )
 
@@ -183,14 +197,9 @@ def _normalize_glob(pattern: str) -> str:
     return pattern
 
 
-def _to_path(location: str, base: Path, where: str) -> Path:
-    if "://" in location:
-        parsed = urlparse(location)
-        if parsed.scheme != "file":
-            raise SpecError(
-                f"{where}: {location!r} uses the scheme '{parsed.scheme}'; lakesmith supports "
-                "local paths and file:// URIs."
-            )
-        return Path(unquote(parsed.path))
-    path = Path(location).expanduser()
-    return path if path.is_absolute() else (base / path).resolve()
+def _location(text: str, base: Path, configuration: Mapping[str, str], where: str) -> Location:
+    try:
+        location = Location.parse(text, base=Location.local(base), where=where)
+    except LocationError as e:
+        raise SpecError(e.message, hint=e.hint) from e
+    return location.with_options(storage_options(location.scheme, configuration))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections.abc import Iterator
-from contextlib import ExitStack, chdir, contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,6 @@ def _loading(root: Path, spark: Any, registry: DefinitionRegistry) -> Iterator[N
         stack.enter_context(spark_43_api())
         stack.enter_context(_module_alias("dlt", dlt_module))
         stack.enter_context(_on_sys_path(root))
-        stack.enter_context(chdir(root))
         stack.enter_context(session_active(spark))
         yield
 

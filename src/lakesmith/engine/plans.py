@@ -67,7 +67,14 @@ class RelationBinding:
     relation: proto.Relation
 
 
-Binding = Union[TableBinding, RelationBinding]
+@dataclass(frozen=True)
+class PathsBinding:
+    """Keep a data-source read, with its paths replaced (relative paths made absolute)."""
+
+    paths: tuple[str, ...]
+
+
+Binding = Union[TableBinding, RelationBinding, PathsBinding]
 Binder = Callable[[PlanRead], Union[Binding, None]]
 
 
@@ -202,6 +209,8 @@ class PlanRewriter:
     def _sql_name(self, binding: Binding) -> str:
         if isinstance(binding, TableBinding):
             return binding.engine_name
+        if isinstance(binding, PathsBinding):
+            raise TypeError("a path read in SQL text is rewritten by name, not by paths")
         name = f"{self.view_prefix}_{next(self._counter)}"
         dataframe_of(self.spark, binding.relation).createOrReplaceTempView(name)
         self.temp_views.append(name)
@@ -214,6 +223,10 @@ class PlanRewriter:
 
 
 def _bind_read(rel: proto.Relation, binding: Binding) -> None:
+    if isinstance(binding, PathsBinding):
+        del rel.read.data_source.paths[:]
+        rel.read.data_source.paths.extend(binding.paths)
+        return
     if isinstance(binding, TableBinding):
         rel.read.Clear()
         rel.read.named_table.unparsed_identifier = binding.engine_name

@@ -74,11 +74,20 @@ def quiet_engine_logs(verbose: bool) -> None:
 
 
 def start_engine(remote: str | None = None, *, verbose: bool = False,
-                 conf: Mapping[str, str] | None = None) -> Engine:
-    """Connect a session to `remote` (or $SPARK_REMOTE), or start an embedded Sail server."""
+                 conf: Mapping[str, str] | None = None,
+                 environment: Mapping[str, str] | None = None) -> Engine:
+    """Connect a session to `remote` (or $SPARK_REMOTE), or start an embedded Sail server.
+
+    `environment` holds object-store credentials and endpoints: the embedded engine reads them
+    from the process environment only (Sail has no per-session storage configuration), so they
+    are set there; a remote engine has its own."""
     quiet_engine_logs(verbose)
     remote = remote or os.environ.get(REMOTE_ENV)
     server = None
+    if not remote:
+        for key, value in (environment or {}).items():
+            if os.environ.get(key) != value:
+                os.environ[key] = value
     if remote:
         url = remote if remote.startswith("sc://") else f"sc://{remote}"
         _check_reachable(url)

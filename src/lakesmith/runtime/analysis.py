@@ -14,14 +14,15 @@ from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
+from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.binding import AnalysisBinder
 
 
-def analyze_graph(graph: DataflowGraph, spark: Any) -> dict[str, StructType]:
+def analyze_graph(graph: DataflowGraph, spark: Any, project: Location) -> dict[str, StructType]:
     """The output schema of every query flow (as written to its target), by flow name; raises
     with every problem found."""
-    binder = AnalysisBinder(graph, spark)
+    binder = AnalysisBinder(graph, spark, project)
     schemas: dict[str, StructType] = {}
     problems: list[GraphProblem] = []
     failed = set()

@@ -15,17 +15,19 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import (
     Binding,
-    dataframe_of,
+    PathsBinding,
     PlanRead,
     PlanRewriter,
     RelationBinding,
     TableBinding,
+    dataframe_of,
     relation_of,
 )
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
+from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.tables.catalog import TableCatalog
@@ -34,16 +36,17 @@ from lakesmith.tables.catalog import TableCatalog
 class DatasetBinder(ABC):
     """Binds reads of pipeline datasets; subclasses decide what reading a stored table means."""
 
-    def __init__(self, graph: DataflowGraph, spark: Any) -> None:
+    def __init__(self, graph: DataflowGraph, spark: Any, project: Location) -> None:
         self.graph = graph
         self.spark = spark
+        self.project = project
         self.rewriter = PlanRewriter(spark, self)
         self._views: dict[TableName, proto.Relation] = {}
 
     def __call__(self, read: PlanRead) -> Binding | None:
         name = self.dataset_of(read)
         if name is None:
-            return None
+            return self.absolute_paths(read)
         if self.graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
             return RelationBinding(self.view_relation(name))
         return self.bind_table(name, read)
@@ -53,6 +56,15 @@ class DatasetBinder(ABC):
             return None
         name = self.graph.names.qualify(read.name)
         return name if name in self.graph.datasets else None
+
+    def absolute_paths(self, read: PlanRead) -> Binding | None:
+        """Relative paths in a data-source read mean the project folder (the engine would read
+        them relative to its own working directory)."""
+        if read.in_sql or not read.paths:
+            return None
+        paths = tuple(p if "://" in p else Location.parse(p, base=self.project).engine_uri()
+                      for p in read.paths)
+        return PathsBinding(paths) if paths != read.paths else None
 
     @abstractmethod
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
@@ -83,8 +95,9 @@ class DatasetBinder(ABC):
 class TableBinder(DatasetBinder):
     """Run time: batch reads of tables read the Delta tables the pipeline maintains."""
 
-    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog) -> None:
-        super().__init__(graph, spark)
+    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
+                 project: Location) -> None:
+        super().__init__(graph, spark, project)
         self.catalog = catalog
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
@@ -104,8 +117,8 @@ class AnalysisBinder(DatasetBinder):
     """Dry run: reads of tables stand for the queries that produce them, so a graph can be
     analysed (schemas, columns, expressions) before any table exists."""
 
-    def __init__(self, graph: DataflowGraph, spark: Any) -> None:
-        super().__init__(graph, spark)
+    def __init__(self, graph: DataflowGraph, spark: Any, project: Location) -> None:
+        super().__init__(graph, spark, project)
         self._tables: dict[TableName, proto.Relation] = {}
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:

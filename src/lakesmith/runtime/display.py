@@ -16,6 +16,11 @@ def _location(pipeline: Any, location: Any) -> str:
     return str(location.relative_to(pipeline.spec.root))
 
 
+def _relative_location(location: Any, root: Any) -> str:
+    relative = location.relative_to(root)
+    return str(location) if relative is None else relative
+
+
 def print_graph(console: Console, pipeline: Any, schemas: dict[str, Any]) -> None:
     graph = pipeline.graph
     console.print(f"Pipeline '{pipeline.spec.name}': {len(graph.datasets)} datasets, "
@@ -52,7 +57,7 @@ def print_tables(console: Console, pipeline: Any) -> None:
             continue
         location = pipeline.catalog.location(name)
         info = table_info(location)
-        shown = _relative_path(location, pipeline.spec.root)
+        shown = _relative_location(location, pipeline.spec.root_location)
         if info is None:
             table.add_row(dataset.name, dataset.kind.label, shown, "-", "not created yet")
         else:
@@ -63,16 +68,9 @@ def print_tables(console: Console, pipeline: Any) -> None:
         if quarantine_info is not None:
             rows = f"{quarantine_info.row_count:,}" if quarantine_info.row_count is not None else "?"
             table.add_row(dataset.name + QUARANTINE_SUFFIX, "quarantine",
-                          _relative_path(quarantine, pipeline.spec.root),
+                          _relative_location(quarantine, pipeline.spec.root_location),
                           str(quarantine_info.version), rows)
     console.print(table)
-
-
-def _relative_path(path: Any, root: Any) -> str:
-    try:
-        return str(path.relative_to(root))
-    except ValueError:
-        return str(path)
 
 
 def print_query(console: Console, df: Any, max_rows: int) -> None:

@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -24,10 +23,9 @@ from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.model import DatasetKind, ExpectationAction
 from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
+from lakesmith.runtime.storage import PipelineStorage
 
-EVENT_LOG_PATH = Path("system") / "events"
 FLUSH_INTERVAL_SECONDS = 1.0
-PIPELINE_FILE = "pipeline.json"
 
 ORIGIN = pa.struct([
     ("pipeline_id", pa.string()), ("pipeline_name", pa.string()), ("update_id", pa.string()),
@@ -55,32 +53,16 @@ _FLOW_TYPES = {DatasetKind.MATERIALIZED_VIEW: "COMPLETE", DatasetKind.STREAMING_
                DatasetKind.TEMPORARY_VIEW: "VIEW", DatasetKind.SINK: "APPEND"}
 
 
-def event_log_location(storage: Path) -> Path:
-    return storage / EVENT_LOG_PATH
-
-
-def pipeline_id(storage: Path, name: str) -> str:
-    """A stable id for the pipeline, created with its storage."""
-    path = storage / PIPELINE_FILE
-    if path.exists():
-        return json.loads(path.read_text())["id"]
-    from lakesmith.runtime.streaming.checkpoint import write_json_atomically
-
-    identifier = str(uuid.uuid4())
-    write_json_atomically(path, {"id": identifier, "name": name, "created": time.time()})
-    return identifier
-
-
 class EventLog:
     """An UpdateListener that records one update's events."""
 
     _sequence = itertools.count()
 
-    def __init__(self, storage: Path, pipeline_name: str, update_id: str, graph: DataflowGraph,
+    def __init__(self, storage: PipelineStorage, update_id: str, graph: DataflowGraph,
                  plan: UpdatePlan, *, continuous: bool = False) -> None:
-        self.location = event_log_location(storage)
-        self.pipeline_name = pipeline_name
-        self.pipeline_id = pipeline_id(storage, pipeline_name)
+        self.location = storage.events
+        self.pipeline_name = storage.pipeline_name
+        self.pipeline_id = storage.pipeline_id()
         self.update_id = update_id
         self.graph = graph
         self.plan = plan
@@ -186,6 +168,7 @@ class EventLog:
             if plan.excluded else [],
             "continuous": self.continuous,
             "engine": "lakesmith",
+            "plan": plan.to_event(),
         }}, f"Update {self.update_id[:8]} started by USER_ACTION.")
 
     def _emit(self, event_type: str, details: dict[str, Any], message: str, *,
@@ -227,9 +210,9 @@ class EventLog:
             self._last_flush = time.monotonic()
             if not events:
                 return
-            self.location.mkdir(parents=True, exist_ok=True)
-            write_deltalake(str(self.location), pa.Table.from_pylist(events, schema=SCHEMA),
-                            mode="append")
+            write_deltalake(self.location.delta_uri(),
+                            pa.Table.from_pylist(events, schema=SCHEMA), mode="append",
+                            storage_options=self.location.storage_options() or None)
 
 
 def _metrics(metrics: FlowMetrics) -> dict[str, Any]:

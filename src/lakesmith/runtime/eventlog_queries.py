@@ -9,23 +9,22 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from deltalake import DeltaTable
 
 from lakesmith.errors import LakesmithError
-from lakesmith.runtime.eventlog import event_log_location
-from lakesmith.tables.delta import is_delta_table
+from lakesmith.locations import Location
+from lakesmith.runtime.storage import EVENT_LOG
+from lakesmith.tables.delta import open_table
 
 
-def read_events(storage: Path) -> list[dict[str, Any]]:
+def read_events(storage: Location) -> list[dict[str, Any]]:
     """Every event, oldest first."""
-    location = event_log_location(storage)
-    if not is_delta_table(location):
+    table = open_table(storage.join(*EVENT_LOG))
+    if table is None:
         return []
-    rows = pa.table(DeltaTable(str(location)).to_pyarrow_table()).to_pylist()
+    rows = pa.table(table.to_pyarrow_table()).to_pylist()
     rows.sort(key=lambda r: (r["sequence"]["control_plane_seq_no"], r["timestamp"]))
     for row in rows:
         row["details_json"] = json.loads(row["details"]) if row["details"] else {}

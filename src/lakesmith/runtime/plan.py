@@ -1,21 +1,88 @@
-"""The update plan: which flows an update runs and which datasets it resets, computed (and shown by
-`dry-run`) before anything runs; the runner only executes a plan."""
+"""The update plan: which flows an update runs, which datasets it resets, and what each flow will
+do — recompute in full, read the backlog of each source incrementally, recover an interrupted
+batch, or skip because it is up to date. It is computed (and shown by `dry-run`) before anything
+runs; the runner only executes a plan.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
+from lakesmith.sources.base import Backlog, SourceOffset
+
+# What a flow does in an update.
+RECOMPUTE = "full_recompute"  # a materialized view: recompute the query, replace the table
+INCREMENTAL = "incremental"  # a streaming flow: read each source's backlog in micro-batches
+RUN_ONCE = "run_once"  # a once flow that has not run since its table was last reset
+SKIP = "skip"  # up to date: nothing new to read, or a once flow that already ran
+VIEW = "view"  # a temporary view: nothing stored; checked once if it has expectations
+NOT_SUPPORTED = "not_supported"  # defined and validated, but lakesmith cannot run it yet
+
+
+@dataclass(frozen=True)
+class SourceWork:
+    """What a streaming flow reads from one source in this update."""
+
+    key: str
+    name: str
+    # None: the source does not exist yet, or (a pipeline table) the stream starts when the
+    # flow starts.
+    start: SourceOffset | None
+    # Fixed when the update starts for sources outside the pipeline (a writer that keeps
+    # appending cannot keep the update running); None for the pipeline's own tables, whose end
+    # is fixed when the flow starts, after the flows upstream of it wrote this update's data.
+    end: SourceOffset | None
+    backlog: Backlog  # what is there now (for pipeline tables: before upstream flows run)
+    internal: bool
+
+    def to_event(self) -> dict[str, Any]:
+        return {"source": self.name, "start": self.start.to_json() if self.start else None,
+                "end": self.end.to_json() if self.end else None,
+                "end_fixed_at": "flow start" if self.internal else "update start",
+                "files": self.backlog.files, "bytes": self.backlog.bytes,
+                "records": self.backlog.records}
+
+
+@dataclass(frozen=True)
+class FlowWork:
+    action: str
+    reason: str = ""  # why, in a few words ("no new data", "already ran once", ...)
+    sources: tuple[SourceWork, ...] = ()
+    recover_batch: int | None = None  # an interrupted batch run again first
+    reset: bool = False  # a full refresh truncates the table and its checkpoints first
+    # Why the flow cannot run (a source replaced, a change commit, ...): it fails with this when
+    # the update runs it, and flows that do not depend on it run as planned.
+    error: LakesmithError | None = None
+
+    def describe(self) -> str:
+        if self.error is not None:
+            return f"fails: {self.error.message}"
+        parts = ["reset (full refresh), then " if self.reset else ""]
+        if self.recover_batch is not None:
+            parts.append(f"recover batch {self.recover_batch}, then ")
+        parts.append(self.action.replace("_", " "))
+        if self.reason:
+            parts.append(f": {self.reason}")
+        return "".join(parts)
+
+    def to_event(self) -> dict[str, Any]:
+        return {"action": self.action, "reason": self.reason or None, "reset": self.reset,
+                "error": None if self.error is None else self.error.message,
+                "recover_batch": self.recover_batch,
+                "sources": [s.to_event() for s in self.sources]}
 
 
 @dataclass(frozen=True, eq=False)
 class PlannedFlow:
     flow: ResolvedFlow
     full_refresh: bool
+    work: FlowWork | None = None  # decided by `planner.plan_work`, before the update runs
 
     @property
     def name(self) -> str:
@@ -35,6 +102,24 @@ class UpdatePlan:
             if planned.flow is flow:
                 return planned
         return None
+
+    def with_resets(self, tables: frozenset[TableName]) -> UpdatePlan:
+        """This plan, also resetting `tables` (a full refresh a crash interrupted is finished
+        by the next update, whatever it was asked to do)."""
+        if tables <= self.full_refresh:
+            return self
+        resets = self.full_refresh | tables
+        return replace(self, full_refresh=resets, flows=tuple(
+            replace(p, full_refresh=p.full_refresh or p.flow.target in tables)
+            for p in self.flows))
+
+    def with_work(self, work: dict[int, FlowWork]) -> UpdatePlan:
+        """This plan with each flow's work (keyed by id of the PlannedFlow)."""
+        return replace(self, flows=tuple(replace(p, work=work[id(p)]) for p in self.flows))
+
+    def to_event(self) -> list[dict[str, Any]]:
+        return [{"flow": p.name, "dataset": self.graph.dataset(p.flow.target).name,
+                 **(p.work.to_event() if p.work else {})} for p in self.flows]
 
 
 def plan_update(graph: DataflowGraph, *, refresh: Sequence[str] = (),

@@ -11,82 +11,88 @@ checkpoint (rows duplicated).
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import uuid
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql.types import StructType
 
-from lakesmith.graph.graph import DataflowGraph
+from lakesmith.files import store_for
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
-from lakesmith.runtime.streaming.checkpoint import (
-    crash_point,
-    directory_name,
-    write_json_atomically,
-)
+from lakesmith.locations import Location
+from lakesmith.runtime.checkpoint import CheckpointError
+from lakesmith.runtime.checkpoint.crash import AFTER_RESET_MARKER, AFTER_TRUNCATE, crash_point
+from lakesmith.runtime.checkpoint.records import CREATE, RESET, Marker
 from lakesmith.runtime.flows.materialized_view import table_properties
-from lakesmith.runtime.flows.writing import write_delta
-from lakesmith.tables.catalog import TableCatalog
-from lakesmith.tables.delta import apply_metadata, is_delta_table
-
-RESET_MARKER = "_reset_pending"
-
-
-def checkpoints_of(storage: Path, table: TableName) -> Path:
-    return storage / "checkpoints" / directory_name(str(table))
+from lakesmith.runtime.workspace import Workspace
+from lakesmith.tables.delta import apply_metadata
+from lakesmith.tables.writes import write_delta
 
 
 class TableSetup:
-    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog, storage: Path,
-                 schemas: dict[TableName, StructType], update_id: str) -> None:
-        self.graph = graph
-        self.spark = spark
-        self.catalog = catalog
-        self.storage = storage
+    def __init__(self, workspace: Workspace, schemas: dict[TableName, StructType],
+                 update_id: str) -> None:
+        self.workspace = workspace
         self.schemas = schemas
         self.update_id = update_id
 
     def run(self, full_refresh: frozenset[TableName]) -> None:
-        streaming = [name for name in self.graph.stored_datasets()
-                     if self.graph.kind(name) == DatasetKind.STREAMING_TABLE]
+        graph = self.workspace.graph
+        streaming = [name for name in graph.stored_datasets()
+                     if graph.kind(name) == DatasetKind.STREAMING_TABLE]
         # Every table to reset is marked before any is touched, so an interrupted full refresh
         # of several tables is finished for all of them.
         for name in streaming:
             if name in full_refresh:
-                write_json_atomically(self._marker(name), {"table": str(name),
-                                                           "update_id": self.update_id})
-        crash_point("after_reset_marker")
+                marker = self._marker(name)
+                store_for(marker).write(marker, json.dumps(
+                    {"table": str(name), "update_id": self.update_id}).encode())
+        crash_point(AFTER_RESET_MARKER)
         for name in streaming:
-            if self._marker(name).exists():
+            marker = self._marker(name)
+            if store_for(marker).exists(marker):
                 self._reset(name)
-            elif not is_delta_table(self.catalog.location(name)):
+            elif self.workspace.table_log(name).version() is None:
+                self._check_no_checkpoints(name)
                 self._write_empty(name, mode="append")
 
-    def _marker(self, name: TableName) -> Path:
-        return checkpoints_of(self.storage, name) / RESET_MARKER
+    def _marker(self, name: TableName) -> Location:
+        return self.workspace.storage.reset_marker(name)
 
     def _reset(self, name: TableName) -> None:
         """Truncate the table, then delete its flows' checkpoints and state; the marker goes
         last. Each step can be repeated, so finishing an interrupted reset is the same code."""
         self._write_empty(name, mode="overwrite")
-        crash_point("after_truncate", str(name))
-        for child in sorted(self._marker(name).parent.iterdir()):
-            if child.is_dir():
-                trash = child.with_name(f".{child.name}.deleted-{uuid.uuid4().hex}")
-                os.replace(child, trash)
-                shutil.rmtree(trash)
-        self._marker(name).unlink()
+        crash_point(AFTER_TRUNCATE, str(name))
+        folder = self.workspace.storage.table_checkpoints(name)
+        store = store_for(folder)
+        for entry in sorted(store.list(folder), key=lambda e: e.name):
+            if entry.is_dir:
+                store.delete_tree(folder.join(entry.name))
+        store.delete(self._marker(name))
+
+    def _check_no_checkpoints(self, name: TableName) -> None:
+        """A missing table whose flows have committed batches was deleted: recreating it empty
+        would lose its rows silently."""
+        for flow in self.workspace.graph.flows_into(name):
+            checkpoint = self.workspace.checkpoint(flow)
+            if checkpoint.commits.latest_batch() is not None:
+                raise CheckpointError(
+                    f"Streaming table '{self.workspace.graph.dataset(name).name}' does not exist at "
+                    f"{self.workspace.catalog.location(name)}, but the checkpoint of its flow "
+                    f"'{flow.name}' at {checkpoint.location} has committed batches: the table's "
+                    "folder was deleted or moved, and its rows would be lost.",
+                    hint=checkpoint.reset_hint)
 
     def _write_empty(self, name: TableName, *, mode: str) -> None:
         schema = self.schemas.get(name)
         if schema is None:
             return  # only AUTO CDC flows write it: they create it themselves
-        dataset = self.graph.dataset(name)
-        marker = json.dumps({"lakesmith": {"update_id": self.update_id, "setup": mode}})
-        write_delta(self.spark.createDataFrame([], schema), self.catalog.location(name),
-                    mode=mode, marker=marker, partition_cols=dataset.partition_cols)
-        apply_metadata(self.catalog.location(name), description=dataset.comment,
+        dataset = self.workspace.graph.dataset(name)
+        spark: Any = self.workspace.spark
+        marker = Marker(kind=RESET if mode == "overwrite" else CREATE,
+                        pipeline=self.workspace.pipeline_name, update_id=self.update_id)
+        location = self.workspace.catalog.location(name)
+        write_delta(spark.createDataFrame([], schema), location, mode=mode,
+                    user_metadata=marker.to_json(), partition_cols=dataset.partition_cols)
+        apply_metadata(location, description=dataset.comment,
                        properties=table_properties(dataset))

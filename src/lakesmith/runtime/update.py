@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 from pyspark.sql.types import StructType
@@ -25,9 +24,9 @@ from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateListener, Up
 from lakesmith.runtime.executor import Outcome, run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
+from lakesmith.runtime.planner import plan_work
 from lakesmith.runtime.tables_setup import TableSetup
-from lakesmith.sources.delta_log import latest_version
-from lakesmith.tables.catalog import TableCatalog
+from lakesmith.runtime.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
@@ -58,24 +57,26 @@ class UpdateResult:
 
 
 class UpdateRunner:
-    def __init__(self, *, pipeline_name: str, spark: Any, catalog: TableCatalog, plan: UpdatePlan,
-                 listener: UpdateListener, storage: Path,
+    """Runs a planned update (`plan` has each flow's work); in continuous mode, plans each later
+    cycle the same way before running it."""
+
+    def __init__(self, *, workspace: Workspace, plan: UpdatePlan, listener: UpdateListener,
                  schemas: dict[TableName, StructType] | None = None,
                  max_concurrent_flows: int = DEFAULT_MAX_CONCURRENT_FLOWS,
                  update_id: str | None = None, continuous: bool = False,
-                 trigger_interval: float = DEFAULT_TRIGGER_INTERVAL) -> None:
-        self.pipeline_name = pipeline_name
-        self.spark = spark
-        self.catalog = catalog
+                 trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
+                 stop: threading.Event | None = None) -> None:
+        self.workspace = workspace
+        self.spark = workspace.spark
+        self.catalog = workspace.catalog
         self.plan = plan
         self.listener = listener
-        self.storage = storage
         self.schemas = schemas or {}
         self.max_concurrent_flows = max_concurrent_flows
         self.update_id = update_id or str(uuid.uuid4())
         self.continuous = continuous
         self.trigger_interval = trigger_interval
-        self.stop = threading.Event()
+        self.stop = stop or threading.Event()
         self._results: dict[int, FlowResult] = {}
         self._last_inputs: dict[str, tuple[Any, ...]] = {}
         self._target_locks: dict[TableName, threading.Lock] = {
@@ -85,13 +86,12 @@ class UpdateRunner:
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
         graph = self.plan.graph
-        binder = TableBinder(graph, self.spark, self.catalog)
+        binder = TableBinder(graph, self.spark, self.catalog, self.workspace.project)
         state = UpdateState.FAILED
         error: BaseException | None = None
         try:
             self.listener.update_progress(UpdateState.SETTING_UP_TABLES)
-            TableSetup(graph, self.spark, self.catalog, self.storage, self.schemas,
-                       self.update_id).run(self.plan.full_refresh)
+            TableSetup(self.workspace, self.schemas, self.update_id).run(self.plan.full_refresh)
             self._register_existing_tables()
             self.listener.update_progress(UpdateState.RUNNING)
             with self._stop_on_interrupt():
@@ -123,7 +123,11 @@ class UpdateRunner:
     def _run_cycles(self, binder: TableBinder) -> Outcome[PlannedFlow]:
         """A triggered update runs every flow once; a continuous one repeats until stopped
         (Ctrl-C), waiting `trigger_interval` seconds between cycles."""
+        first = True
         while True:
+            if not first:  # each later cycle reads what arrived since the previous one
+                self.plan = plan_work(self.plan, self.workspace)
+            first = False
             for planned in self.plan.flows:
                 self._report(planned, FlowStatus.QUEUED)
             for excluded in self.plan.excluded:
@@ -160,10 +164,8 @@ class UpdateRunner:
     def _run_flow(self, planned: PlannedFlow, binder: TableBinder) -> None:
         flow = planned.flow
         self._report(planned, FlowStatus.STARTING)
-        ctx = FlowContext(spark=self.spark, graph=self.plan.graph, catalog=self.catalog,
-                          binder=binder, pipeline_name=self.pipeline_name,
-                          update_id=self.update_id, planned=planned, storage=self.storage,
-                          stop=self.stop,
+        ctx = FlowContext(workspace=self.workspace, binder=binder, update_id=self.update_id,
+                          planned=planned, stop=self.stop,
                           on_progress=lambda m: self._report(planned, FlowStatus.RUNNING, m))
         start = time.perf_counter()
         signature = self._inputs_signature(planned)
@@ -174,6 +176,8 @@ class UpdateRunner:
             return
         self._report(planned, FlowStatus.RUNNING)
         try:
+            if planned.work is not None and planned.work.error is not None:
+                raise planned.work.error
             # Flows into one table take turns: Delta appends from one writer at a time.
             with self._target_locks[flow.target], _session_conf(self.spark, flow.flow.spark_conf):
                 metrics = runner_for(flow, self.plan.graph).run(ctx)
@@ -209,7 +213,7 @@ class UpdateRunner:
                 if graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
                     pending.extend(graph.flows_into(name))
                 else:
-                    versions.append((str(name), latest_version(self.catalog.location(name))))
+                    versions.append((str(name), self.workspace.table_log(name).version()))
         return tuple(sorted(versions, key=str))
 
     def _report(self, planned: PlannedFlow, status: FlowStatus, metrics: FlowMetrics | None = None,

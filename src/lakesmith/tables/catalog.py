@@ -1,28 +1,30 @@
 """Where each pipeline table lives and under which name the engine knows it.
 
-Tables are Delta tables under the warehouse root, one folder per catalog/schema/table. The engine
+Tables are Delta tables under the warehouse, one folder per catalog/schema/table, named so that
+every spelling of a name maps to the same folder and no name can leave the warehouse. The engine
 (Sail has no multi-catalog support) sees each as an external table `schema.table` registered over
 that folder, so SQL and DataFrame reads by name work in flows and in `lakesmith sql`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
+from lakesmith.files import store_for
 from lakesmith.graph.identifiers import TableName
-from lakesmith.tables.delta import is_delta_table
+from lakesmith.locations import Location, folder_name
+from lakesmith.tables.delta import DELTA_LOG, is_delta_table
 
 
 class TableCatalog:
-    def __init__(self, warehouse: Path, spark: Any) -> None:
+    def __init__(self, warehouse: Location, spark: Any) -> None:
         self.warehouse = warehouse
         self.spark = spark
         self._schemas: set[str] = set()
         self._registered: set[TableName] = set()
 
-    def location(self, name: TableName) -> Path:
-        return self.warehouse.joinpath(*(p.lower() for p in name.parts))
+    def location(self, name: TableName) -> Location:
+        return self.warehouse.join(*(folder_name(part) for part in name.parts))
 
     @staticmethod
     def engine_name(name: TableName) -> str:
@@ -37,28 +39,28 @@ class TableCatalog:
         if name in self._registered:
             return
         self._ensure_schema(name.schema)
-        location = str(self.location(name)).replace("'", "\\'")
-        self.spark.sql(
-            f"CREATE TABLE IF NOT EXISTS {self.engine_name(name)} USING delta LOCATION '{location}'"
-        )
+        self.register_path(self.engine_name(name), self.location(name))
         self._registered.add(name)
 
     def register_warehouse(self) -> list[TableName]:
         """Register every Delta table under the warehouse (catalog/schema/table folders), without
         the pipeline's sources: what `lakesmith sql` can query."""
         found: list[TableName] = []
-        for table_dir in sorted(self.warehouse.glob("*/*/*")):
-            if is_delta_table(table_dir):
-                catalog, schema, table = table_dir.relative_to(self.warehouse).parts
-                name = TableName(catalog, schema, table)
-                self.register(name)
-                found.append(name)
+        store = store_for(self.warehouse)
+        for catalog in _folders(store, self.warehouse):
+            for schema in _folders(store, self.warehouse.join(catalog)):
+                for table in _folders(store, self.warehouse.join(catalog, schema)):
+                    location = self.warehouse.join(catalog, schema, table)
+                    if store.exists(location.join(DELTA_LOG)) and is_delta_table(location):
+                        name = TableName(catalog, schema, table)
+                        self.register(name)
+                        found.append(name)
         return found
 
-    def register_path(self, engine_name: str, location: Path) -> None:
-        """Make a Delta folder outside the warehouse (the event log) queryable by name."""
-        path = str(location).replace("'", "\\'")
-        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {engine_name} USING delta LOCATION '{path}'")
+    def register_path(self, engine_name: str, location: Location) -> None:
+        """Make a Delta folder queryable by name (pipeline tables, the event log)."""
+        self.spark.sql(f"CREATE TABLE IF NOT EXISTS {engine_name} USING delta "
+                       f"LOCATION {sql_string(location.engine_uri())}")
 
     def _ensure_schema(self, schema: str) -> None:
         if schema.lower() not in self._schemas:
@@ -66,6 +68,14 @@ class TableCatalog:
             self._schemas.add(schema.lower())
 
 
+def _folders(store: Any, location: Location) -> list[str]:
+    return sorted(e.name for e in store.list(location) if e.is_dir and not e.name.startswith("."))
+
+
 def quote_always(part: str) -> str:
     return "`" + part.replace("`", "``") + "`"
 
+
+def sql_string(text: str) -> str:
+    """A SQL string literal; backslashes and quotes escaped as Spark's parser reads them."""
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -1,31 +1,97 @@
 """Delta table metadata through delta-rs: no engine round trip and no table data in Python.
 
-Row counts come from the add actions' statistics, versions and commit metrics from the log.
+Every function takes a `Location`, so local folders and object stores are read the same way, with
+the location's storage options. Row counts come from the add actions' statistics, versions and
+commit metrics from the log. `DeltaLogs` keeps each table's log loaded during an update and
+advances it incrementally: re-reading a long log for every batch would dominate small batches.
 """
 
 from __future__ import annotations
 
+import threading
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
+from lakesmith.locations import Location
 
-def is_delta_table(path: Path) -> bool:
-    return (path / "_delta_log").is_dir() and any((path / "_delta_log").glob("*.json"))
+DELTA_LOG = "_delta_log"
 
 
-def open_table(path: Path) -> DeltaTable | None:
-    if not is_delta_table(path):
-        return None
+def open_table(location: Location, version: int | None = None) -> DeltaTable | None:
+    """The table at `location` (at `version`), or None when there is no Delta table there."""
     try:
-        return DeltaTable(str(path))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            return DeltaTable(location.delta_uri(), version=version,
+                              storage_options=location.storage_options() or None)
     except TableNotFoundError:
         return None
+
+
+def is_delta_table(location: Location) -> bool:
+    if location.is_local and not (location.local_path / DELTA_LOG).is_dir():
+        return False  # cheap answer for the common case
+    return open_table(location) is not None
+
+
+def latest_version(location: Location) -> int | None:
+    table = open_table(location)
+    return None if table is None else table.version()
+
+
+def table_id(location: Location) -> str | None:
+    table = open_table(location)
+    return None if table is None else str(table.metadata().id)
+
+
+class DeltaLog:
+    """One table's log, loaded once, then advanced to the newest commit on each `version()`."""
+
+    def __init__(self, location: Location) -> None:
+        self.location = location
+        self._table: DeltaTable | None = None
+        self._lock = threading.Lock()
+
+    def table(self) -> DeltaTable | None:
+        """The table at its newest version, or None when it does not exist (yet)."""
+        with self._lock:
+            if self._table is None:
+                self._table = open_table(self.location)
+            else:
+                try:
+                    self._table.update_incremental()
+                except Exception:  # replaced or deleted since loaded: load it afresh
+                    self._table = open_table(self.location)
+            return self._table
+
+    def version(self) -> int | None:
+        table = self.table()
+        return None if table is None else table.version()
+
+    def table_id(self) -> str | None:
+        table = self.table()
+        return None if table is None else str(table.metadata().id)
+
+
+class DeltaLogs:
+    """The logs one update reads, by location (shared by its flows)."""
+
+    def __init__(self) -> None:
+        self._logs: dict[Location, DeltaLog] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, location: Location) -> DeltaLog:
+        with self._lock:
+            log = self._logs.get(location)
+            if log is None:
+                log = self._logs[location] = DeltaLog(location)
+            return log
 
 
 @dataclass(frozen=True)
@@ -39,8 +105,8 @@ class TableInfo:
     properties: Mapping[str, str]
 
 
-def table_info(path: Path) -> TableInfo | None:
-    table = open_table(path)
+def table_info(location: Location) -> TableInfo | None:
+    table = open_table(location)
     if table is None:
         return None
     actions = pa.table(table.get_add_actions(flatten=True))
@@ -63,23 +129,19 @@ def table_info(path: Path) -> TableInfo | None:
     )
 
 
-def last_commit(path: Path) -> dict[str, Any]:
-    """The newest commit's info (operation, operationMetrics, userMetadata, version)."""
-    table = DeltaTable(str(path))
-    history = table.history(1)
-    return history[0] if history else {}
-
-
-def output_rows(commit: Mapping[str, Any]) -> int | None:
-    metrics = commit.get("operationMetrics") or {}
+def output_rows(commit_info: Mapping[str, Any]) -> int | None:
+    metrics = commit_info.get("operationMetrics") or {}
     value = metrics.get("numOutputRows")
     return int(value) if value is not None else None
 
 
-def apply_metadata(path: Path, *, description: str | None, properties: Mapping[str, str]) -> None:
+def apply_metadata(location: Location, *, description: str | None,
+                   properties: Mapping[str, str]) -> None:
     """Set the table comment and properties the definition asks for, only when they differ, so an
     unchanged definition adds no commit."""
-    table = DeltaTable(str(path))
+    table = open_table(location)
+    if table is None:
+        return
     metadata = table.metadata()
     wanted = {k: str(v) for k, v in properties.items()}
     changed = {k: v for k, v in wanted.items() if metadata.configuration.get(k) != v}

@@ -4,17 +4,26 @@ so readers see the old or the new result, never a mix."""
 from __future__ import annotations
 
 from lakesmith.graph.model import Dataset
+from lakesmith.runtime.checkpoint import Overwrite
 from lakesmith.runtime.events import FlowMetrics
-from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.flows import register_runner
+from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
-from lakesmith.runtime.flows.writing import require_delta, write_delta
+from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import conform, declared_schema
-from lakesmith.tables import delta
+from lakesmith.runtime.workspace import Workspace
+from lakesmith.tables.delta import apply_metadata, output_rows
+from lakesmith.tables.delta_log import read_commit
 
 CLUSTER_BY_PROPERTY = "lakesmith.clusterByColumns"
 
 
+@register_runner("materialized_view")
 class MaterializedViewRunner(FlowRunner):
+    def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
+        return FlowWork(RECOMPUTE, "a materialized view is recomputed from its query",
+                        reset=planned.full_refresh)
+
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.dataset
         require_delta(dataset)
@@ -24,18 +33,21 @@ class MaterializedViewRunner(FlowRunner):
             df = conform(df, dataset, schema)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
-        location = ctx.catalog.location(ctx.flow.target)
-        write_delta(result, location, mode="overwrite", marker=ctx.commit_marker(),
-                    partition_cols=dataset.partition_cols)
-        commit = delta.last_commit(location)
-        delta.apply_metadata(location, description=dataset.comment,
-                             properties=table_properties(dataset))
+        log = ctx.workspace.table_log(ctx.flow.target)
+        marker = ctx.refresh_marker()
+        Overwrite("output", log, lambda: result, partition_cols=dataset.partition_cols).write(marker)
+        version = log.version()
+        assert version is not None
+        commit = read_commit(log.location, version)
+        apply_metadata(log.location, description=dataset.comment,
+                       properties=table_properties(dataset))
         ctx.catalog.register(ctx.flow.target)
-        # A materialized view's quarantine holds the rows dropped by its latest refresh.
-        quality.write_quarantine(df, report, batch=None, mode="overwrite",
-                                 marker=ctx.commit_marker())
-        metrics = FlowMetrics(num_output_rows=delta.output_rows(commit),
-                              details={"version": commit.get("version")})
+        quarantine = quality.writer(df, report, batch=None, overwrite=True)
+        if quarantine is not None:
+            quarantine.write(marker)
+            quality.register()
+        metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
+                              details={"version": version})
         if report is not None:
             metrics.details["data_quality"] = report.result()
         return metrics

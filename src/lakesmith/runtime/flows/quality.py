@@ -3,18 +3,18 @@ quarantine table when the dataset asks for it (`lakesmith.quarantine = 'true'`).
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
 from lakesmith.graph.identifiers import TableName
-from lakesmith.quality.expectations import ExpectationSet, QUARANTINE_PROPERTY, QualityReport
+from lakesmith.quality.expectations import QUARANTINE_PROPERTY, ExpectationSet, QualityReport
+from lakesmith.runtime.checkpoint import AppendWithMarker, BatchWriter, Overwrite
+from lakesmith.runtime.checkpoint.crash import AFTER_QUARANTINE
 from lakesmith.runtime.flows.base import FlowContext
-from lakesmith.runtime.flows.writing import write_delta
-from lakesmith.sources.delta_log import commits_after, latest_version
 
 QUARANTINE_SUFFIX = "_quarantine"
-_EVALUATIONS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="expectations")
+QUARANTINE_WRITER = "quarantine"
 
 
 class PendingReport:
@@ -46,36 +46,34 @@ class FlowQuality:
         write."""
         if not self.rules:
             return df, None
-        pending = PendingReport(_EVALUATIONS.submit(self.rules.evaluate, df))
+        pending = PendingReport(self.ctx.workspace.evaluations.submit(self.rules.evaluate, df))
         if self.rules.fails:
             self.rules.raise_on_failures(pending.result(), df, self.ctx.flow.name)
         return self.rules.kept(df), pending
-
-    def quarantine_version(self) -> int | None:
-        return latest_version(self.location) if self.quarantine else None
 
     @property
     def table(self) -> TableName:
         return quarantine_table(self.ctx.flow.target)
 
-    @property
-    def location(self) -> Any:
-        return self.ctx.catalog.location(self.table)
-
-    def write_quarantine(self, df: Any, report: PendingReport | None, *, batch: int | None,
-                         mode: str, marker: str, checkpoint: Any = None,
-                         version_before: int | None = None) -> None:
-        """Write the rows `drop` rules removed. A streaming batch appends, unless a commit of
-        this batch is already there (a restart after a crash); a materialized view overwrites,
-        so its quarantine always shows its latest refresh."""
+    def writer(self, df: Any, report: PendingReport | None, *, batch: int | None,
+               overwrite: bool = False) -> BatchWriter | None:
+        """The writer of the rows `drop` rules removed: a streaming batch appends them (nothing
+        when none were dropped); a materialized view overwrites, so its quarantine always shows
+        its latest refresh."""
         if not self.quarantine or report is None:
-            return
-        if not report.result().dropped_records and (mode == "append" or self.quarantine_version() is None):
-            return
-        if checkpoint is not None and batch is not None and any(
-                checkpoint.matches(c.user_metadata, batch)
-                for c in commits_after(self.location, version_before)):
-            return
-        write_delta(self.rules.quarantined(df, self.ctx.update_id, batch), self.location,
-                    mode=mode, marker=marker)
-        self.ctx.catalog.register(self.table)
+            return None
+        log = self.ctx.workspace.table_log(self.table)
+
+        def rows() -> Any | None:
+            assert report is not None
+            if not report.result().dropped_records and (not overwrite or log.version() is None):
+                return None
+            return self.rules.quarantined(df, self.ctx.update_id, batch)
+
+        if overwrite:
+            return Overwrite(QUARANTINE_WRITER, log, rows, crash_point=AFTER_QUARANTINE)
+        return AppendWithMarker(QUARANTINE_WRITER, log, rows, crash_point=AFTER_QUARANTINE)
+
+    def register(self) -> None:
+        if self.quarantine and self.ctx.catalog.exists(self.table):
+            self.ctx.catalog.register(self.table)

@@ -1,9 +1,9 @@
 """Streaming flows into streaming tables: micro-batches over incremental sources, exactly once.
 
-A triggered update processes everything available and stops: batch after batch, each bounded by
-the sources' limits (maxFilesPerTrigger, maxBytesPerTrigger). Each batch follows the checkpoint
-protocol (see `runtime.streaming.checkpoint`); `_recover` finishes or re-runs a batch a crash
-interrupted.
+A triggered update processes what its plan fixed and stops: batch after batch, each bounded by the
+sources' limits (maxFilesPerTrigger, maxBytesPerTrigger) and by the end offsets of the plan (for
+the pipeline's own tables, their end when the flow starts). Each batch runs through the checkpoint
+protocol (`runtime.checkpoint`): `recover()` first finishes or re-runs a batch a crash interrupted.
 """
 
 from __future__ import annotations
@@ -15,206 +15,259 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import PlanRead
 from lakesmith.graph.model import DatasetKind
-from lakesmith.runtime.events import FlowMetrics
-from lakesmith.errors import LakesmithError
 from lakesmith.quality.expectations import QualityReport
-from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.checkpoint import (
+    AppendWithMarker,
+    BatchPlan,
+    BatchWriter,
+    Checkpoint,
+    OffsetRecord,
+    SourceRange,
+    open_checkpoint,
+    recover,
+    run_batch,
+    writer_versions,
+)
+from lakesmith.runtime.events import FlowMetrics
+from lakesmith.runtime.flows import register_runner
+from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality, PendingReport
-from lakesmith.runtime.flows.writing import require_delta, write_delta
+from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow, SourceWork
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.streaming.binder import StreamBatchBinder
-from lakesmith.runtime.streaming.checkpoint import BatchRecord, Checkpoint, crash_point
-from lakesmith.runtime.streaming.dedup import Deduplication
-from lakesmith.runtime.streaming.sources import flow_sources, source_key
-from lakesmith.sources.delta_log import commits_after, latest_version
-from lakesmith.sources.delta_stream import DeltaOffset, DeltaSlice, DeltaStreamSource
-from lakesmith.tables import delta
+from lakesmith.runtime.streaming.operators import OperatorContext, rewrite_stateful
+from lakesmith.runtime.streaming.sources import source_key
+from lakesmith.runtime.workspace import Workspace
+from lakesmith.sources.base import Backlog, SourceOffset, SourceSlice, StreamSource
+
+OUTPUT = "output"
 
 
 @dataclass
-class _PreparedBatch:
-    binder: StreamBatchBinder
-    df: Any  # the batch's result, before expectations
-    dedup: Deduplication
-    slices: dict[str, DeltaSlice | None]
-    sources: dict[str, DeltaStreamSource]
-    quality: FlowQuality
-    result: Any = None  # the rows to write: `df` less the rows `drop` rules remove
+class _Batch:
+    """One micro-batch, bound to its slices and ready to run."""
+
+    number: int
+    slices: dict[str, SourceSlice | None]
+    binder: StreamBatchBinder | None = None
+    writers: tuple[BatchWriter, ...] = ()
     report: PendingReport | None = None
 
-    def __post_init__(self) -> None:
-        if self.result is None:
-            self.result = self.df
+    @property
+    def has_data(self) -> bool:
+        return any(s is not None and s.has_data for s in self.slices.values())
+
+    @property
+    def num_input_rows(self) -> int:
+        return sum(s.backlog.records or 0 for s in self.slices.values() if s is not None)
+
+    def close(self) -> None:
+        if self.binder is not None:
+            self.binder.close()
 
 
+@register_runner(DatasetKind.STREAMING_TABLE.value)
 class StreamingTableRunner(FlowRunner):
+    # -- planning ------------------------------------------------------------------------------
+
+    def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
+        sources = workspace.sources(planned.flow)
+        recover_batch = None
+        starts: dict[str, SourceOffset] = {}
+        if not planned.full_refresh:
+            checkpoint = workspace.checkpoint(planned.flow)
+            checkpoint.metadata()  # refuses a checkpoint of another format now, not half-way
+            last = checkpoint.offsets.latest()
+            if last is not None:
+                committed = checkpoint.commits.latest_batch()
+                if committed is None or committed < last.batch:
+                    recover_batch = last.batch
+                starts = _ends(last, sources)
+                _check_identities(last, sources)
+        work = []
+        for key, source in sources.items():
+            bounds = source.bounds(starts.get(key))
+            internal = key.startswith("table:")
+            backlog = (source.backlog(bounds.start, bounds.end)
+                       if bounds.start is not None and bounds.end is not None else Backlog())
+            # A pipeline table's start and end are fixed when the flow starts: setup may reset
+            # it, and the flows upstream write it, before this flow runs.
+            work.append(SourceWork(key, source.display_name,
+                                   starts.get(key) if internal else bounds.start,
+                                   None if internal else bounds.end, backlog, internal))
+        if recover_batch is None and not any(w.internal for w in work) \
+                and all(w.backlog.is_empty for w in work) and not planned.full_refresh:
+            return FlowWork(SKIP, "no new data", tuple(work))
+        total = sum((w.backlog for w in work), Backlog())
+        reason = f"{total.files} new file(s)" + ("" if not any(w.internal for w in work)
+                                                 else ", plus what upstream flows write")
+        return FlowWork(INCREMENTAL, reason, tuple(work), recover_batch,
+                        reset=planned.full_refresh)
+
+    # -- running -------------------------------------------------------------------------------
+
     def run(self, ctx: FlowContext) -> FlowMetrics:
         require_delta(ctx.dataset)
-        checkpoint = Checkpoint(ctx.checkpoint_root(), ctx.flow.name)
-        sources = flow_sources(ctx.flow, ctx.graph, ctx.catalog)
         metrics = FlowMetrics(num_output_rows=0, details={"num_input_rows": 0})
-        pending = checkpoint.pending_batch()
-        if pending is not None:
-            self._recover(ctx, checkpoint, sources, pending, metrics)
+        if ctx.work.action == SKIP:
+            return metrics
+        workspace = ctx.workspace
+        sources = workspace.sources(ctx.flow)
+        checkpoint = workspace.checkpoint(ctx.flow)
+        target = workspace.table_log(ctx.flow.target)
+        open_checkpoint(checkpoint, target)
+        output_probe = AppendWithMarker(OUTPUT, target, lambda: None)
+        recovery = recover(checkpoint, output_probe)
+        if recovery.rerun is not None:
+            record = recovery.rerun
+            _check_identities(record, sources)
+            slices = {key: _slice_of(record, key, source) for key, source in sources.items()}
+            batch = self._prepare(ctx, checkpoint, record.batch, slices)
+            self._execute(ctx, checkpoint, batch, record, metrics, recovering=True,
+                          replace_commit=recovery.replace_commit)
+        positions: dict[str, SourceOffset | None] = {w.key: w.start for w in ctx.work.sources}
+        last = checkpoint.offsets.latest()
+        if last is not None:
+            positions.update(_ends(last, sources))
+        ends = self._ends(ctx, sources, positions)
         while not ctx.stop.is_set():
-            last = checkpoint.latest_offsets()
-            batch = 0 if last is None else last.batch + 1
-            starts = _ends(last)
-            _check_same_tables(last, sources)
-            slices = {key: source.next_slice(starts.get(key)) for key, source in sources.items()}
+            number = 0 if last is None else last.batch + 1
+            slices = {key: (source.next_slice(start, ends[key])
+                            if (start := positions.get(key)) is not None
+                            and ends.get(key) is not None else None)
+                      for key, source in sources.items()}
             if all(s is None for s in slices.values()):
                 break
-            prepared = self._prepare(ctx, checkpoint, sources, batch, slices)
-            # Expectations are checked before the batch is recorded: a violated `fail` rule
-            # leaves the checkpoint and the tables exactly as they were.
-            self._check(ctx, prepared)
-            record = {
-                "sources": {key: {**_range(starts.get(key), slices[key]),
-                                  "table_id": sources[key].table_id()} for key in sources},
-                "target_version": latest_version(ctx.catalog.location(ctx.flow.target)),
-                "state_versions": prepared.dedup.versions(),
-                "quarantine_version": prepared.quality.quarantine_version(),
-            }
-            checkpoint.write_offsets(batch, record)
-            self._execute(ctx, checkpoint, batch, record, prepared, metrics)
+            batch = self._prepare(ctx, checkpoint, number, slices)
+            record = OffsetRecord(
+                number,
+                {key: SourceRange(_json(positions.get(key)),
+                                  _json(slices[key].end if slices[key] is not None  # type: ignore[union-attr]
+                                        else positions.get(key)),
+                                  sources[key].identity()) for key in sources},
+                writer_versions(batch.writers), update_id=ctx.update_id)
+            self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
+            last = record
+            for key, data in slices.items():
+                if data is not None:
+                    positions[key] = data.end
         return metrics
 
-    # -- one batch -----------------------------------------------------------------------------
+    def _ends(self, ctx: FlowContext, sources: dict[str, StreamSource],
+              positions: dict[str, SourceOffset | None]) -> dict[str, SourceOffset | None]:
+        """The plan's end offsets; for the pipeline's own tables, their end now (after the
+        flows upstream of this one wrote)."""
+        ends: dict[str, SourceOffset | None] = {w.key: w.end for w in ctx.work.sources}
+        for work in ctx.work.sources:
+            if work.internal and work.key in sources:
+                bounds = sources[work.key].bounds(positions.get(work.key))
+                positions[work.key] = bounds.start
+                ends[work.key] = bounds.end
+        return ends
 
-    def _prepare(self, ctx: FlowContext, checkpoint: Checkpoint,
-                 sources: dict[str, DeltaStreamSource], batch: int,
-                 slices: dict[str, DeltaSlice | None]) -> _PreparedBatch:
-        """The batch's plan, bound to its slices; finds the deduplication states it uses."""
-        files = {key: (s.files if s is not None else ()) for key, s in slices.items()}
-        dedup = self._deduplication(ctx, checkpoint, batch)
-        binder = StreamBatchBinder(
-            ctx.graph, ctx.spark, ctx.catalog,
-            {key: sources[key].slice_dataframe(ctx.spark, files[key]) for key in sources},
-            transform=dedup.transform)
-        df = binder.batch_dataframe(ctx.flow.relation)
-        schema = declared_schema(ctx.spark, ctx.dataset)
-        if schema is not None:
-            df = conform(df, ctx.dataset, schema)
-        return _PreparedBatch(binder, df, dedup, slices, sources, FlowQuality(ctx))
-
-    def _check(self, ctx: FlowContext, prepared: _PreparedBatch) -> None:
-        if any(s is not None and s.files for s in prepared.slices.values()):
-            try:
-                prepared.result, prepared.report = prepared.quality.check(prepared.df)
-            except BaseException:
-                prepared.binder.close()
-                raise
-
-    def _execute(self, ctx: FlowContext, checkpoint: Checkpoint, batch: int,
-                 record: dict[str, Any], prepared: _PreparedBatch, metrics: FlowMetrics,
-                 *, output_landed: bool = False) -> None:
-        try:
-            if not any(s is not None and s.files for s in prepared.slices.values()):
-                checkpoint.write_commit(batch, {"num_output_rows": 0, "num_input_rows": 0})
-                return
-            target = ctx.catalog.location(ctx.flow.target)
-            marker = checkpoint.marker_json(batch, pipeline=ctx.pipeline_name,
-                                            update_id=ctx.update_id)
-            if not output_landed:
-                write_delta(prepared.result, target, mode="append", marker=marker,
-                            partition_cols=ctx.dataset.partition_cols)
-            crash_point("after_output", checkpoint.flow, batch)
-            prepared.quality.write_quarantine(
-                prepared.df, prepared.report, batch=batch, mode="append", marker=marker,
-                checkpoint=checkpoint, version_before=record.get("quarantine_version"))
-            prepared.dedup.save(prepared.binder.rewriter.dataframe, record["state_versions"])
-            rows = _rows_written(checkpoint, target, record["target_version"], batch)
-            input_rows = sum((s.num_records or 0) for s in prepared.slices.values()
-                             if s is not None)
-            checkpoint.write_commit(batch, {"num_output_rows": rows, "num_input_rows": input_rows})
-            metrics.batches += 1
-            metrics.num_output_rows = (metrics.num_output_rows or 0) + rows
-            if prepared.report is not None:
-                metrics.details.setdefault("data_quality", QualityReport()).add(
-                    prepared.report.result())
-            metrics.details["num_input_rows"] += input_rows
-            for key, data_slice in prepared.slices.items():
-                if data_slice is not None and data_slice.versions is not None:
-                    name = prepared.sources[key].display_name
-                    first, last = data_slice.versions
-                    earlier = metrics.source_versions.get(name, [first, last])
-                    metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
-            ctx.report(metrics)
-        finally:
-            prepared.binder.close()
-
-    def _recover(self, ctx: FlowContext, checkpoint: Checkpoint,
-                 sources: dict[str, DeltaStreamSource], pending: BatchRecord,
-                 metrics: FlowMetrics) -> None:
-        """Batch N was planned (its offsets written) but not committed: finish it if its output
-        landed, else run it again over exactly the same input."""
-        record = pending.data
-        slices: dict[str, DeltaSlice | None] = {}
-        for key, source in sources.items():
-            span = record["sources"].get(key)
-            if span is None or span["end"] is None:
-                slices[key] = None
-                continue
-            start = DeltaOffset.from_json(span["start"]) if span["start"] else None
-            slices[key] = source.slice_between(start, DeltaOffset.from_json(span["end"]))
-        target = ctx.catalog.location(ctx.flow.target)
-        landed = any(checkpoint.matches(c.user_metadata, pending.batch)
-                     for c in commits_after(target, record.get("target_version")))
-        prepared = self._prepare(ctx, checkpoint, sources, pending.batch, slices)
-        self._check(ctx, prepared)
-        self._execute(ctx, checkpoint, pending.batch, record, prepared, metrics,
-                      output_landed=landed)
-
-    def _deduplication(self, ctx: FlowContext, checkpoint: Checkpoint, batch: int) -> Deduplication:
+    def _prepare(self, ctx: FlowContext, checkpoint: Checkpoint, number: int,
+                 slices: dict[str, SourceSlice | None]) -> _Batch:
+        """The batch's plan bound to its slices, with its writers: output, quarantine, state.
+        Expectations are checked here, before the batch is recorded: a violated `fail` rule
+        leaves the checkpoint and the tables exactly as they were."""
+        batch = _Batch(number, slices)
+        if not batch.has_data:
+            return batch
+        workspace = ctx.workspace
+        sources = workspace.sources(ctx.flow)
         graph = ctx.graph
         streaming_views = {f.target for f in graph.flows
                            if f.streaming and graph.kind(f.target) == DatasetKind.TEMPORARY_VIEW}
 
         def reads_stream(read: PlanRead) -> bool:
-            if source_key(read, graph) is not None:
+            if source_key(read, graph, workspace.project) is not None:
                 return True
             return read.name is not None and graph.names.qualify(read.name) in streaming_views
 
-        def columns_of(relation: proto.Relation) -> list[str]:
-            return list(ctx.binder.rewriter.dataframe(relation).columns)
+        operators = OperatorContext(
+            spark=ctx.spark, checkpoint=checkpoint, batch=number, logs=workspace.logs,
+            reads_stream=reads_stream,
+            columns_of=lambda relation: list(binder.rewriter.dataframe(relation).columns),
+            bind=lambda relation: binder.rewriter.dataframe(relation))
 
-        return Deduplication(ctx.spark, checkpoint, batch, reads_stream, columns_of)
+        def transform(relation: proto.Relation, scope: str) -> proto.Relation:
+            return rewrite_stateful(relation, scope, operators)
+
+        frames = {key: sources[key].dataframe(ctx.spark, data) for key, data in slices.items()}
+        binder = StreamBatchBinder(graph, ctx.spark, ctx.catalog, workspace.project, frames,
+                                   transform=transform)
+        batch.binder = binder
+        try:
+            df = binder.batch_dataframe(ctx.flow.relation)
+            schema = declared_schema(ctx.spark, ctx.dataset)
+            if schema is not None:
+                df = conform(df, ctx.dataset, schema)
+            quality = FlowQuality(ctx)
+            result, batch.report = quality.check(df)
+        except BaseException:
+            binder.close()
+            raise
+        writers: list[BatchWriter] = [AppendWithMarker(
+            OUTPUT, workspace.table_log(ctx.flow.target), lambda: result,
+            partition_cols=ctx.dataset.partition_cols)]
+        quarantine = quality.writer(df, batch.report, batch=number)
+        if quarantine is not None:
+            writers.append(quarantine)
+        writers.extend(operators.writers)
+        batch.writers = tuple(writers)
+        return batch
+
+    def _execute(self, ctx: FlowContext, checkpoint: Checkpoint, batch: _Batch,
+                 record: OffsetRecord, metrics: FlowMetrics, *, recovering: bool,
+                 replace_commit: bool = False) -> None:
+        try:
+            commit = run_batch(checkpoint, BatchPlan(
+                record, batch.writers, num_input_rows=batch.num_input_rows,
+                recovering=recovering,
+                replace_commit=replace_commit, pipeline=ctx.pipeline_name,
+                update_id=ctx.update_id))
+        finally:
+            batch.close()
+        FlowQuality(ctx).register()
+        metrics.batches += 1
+        metrics.num_output_rows = (metrics.num_output_rows or 0) + commit.num_output_rows
+        metrics.details["num_input_rows"] += commit.num_input_rows
+        if batch.report is not None:
+            metrics.details.setdefault("data_quality", QualityReport()).add(batch.report.result())
+        sources = ctx.workspace.sources(ctx.flow)
+        for key, data in batch.slices.items():
+            if data is not None and data.backlog.versions is not None:
+                name = sources[key].display_name
+                first, last = data.backlog.versions
+                earlier = metrics.source_versions.get(name, [first, last])
+                metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
+        ctx.report(metrics)
 
 
-def _ends(last: BatchRecord | None) -> dict[str, DeltaOffset | None]:
-    if last is None:
-        return {}
-    return {key: DeltaOffset.from_json(span["end"]) if span["end"] else None
-            for key, span in last.data["sources"].items()}
-
-
-def _check_same_tables(last: BatchRecord | None, sources: dict[str, DeltaStreamSource]) -> None:
-    """A source table deleted and created again restarts its versions: the recorded offsets
-    would then name other data. Spark refuses that too."""
-    if last is None:
-        return
-    for key, span in last.data["sources"].items():
-        recorded = span.get("table_id")
+def _ends(record: OffsetRecord, sources: dict[str, StreamSource]) -> dict[str, SourceOffset]:
+    """Where each source's reading continues after `record`'s batch."""
+    ends: dict[str, SourceOffset] = {}
+    for key, span in record.sources.items():
         source = sources.get(key)
-        if recorded is None or source is None:
-            continue
-        current = source.table_id()
-        if current is not None and current != recorded:
-            raise LakesmithError(
-                f"The source table '{source.display_name}' at {source.root} was replaced by another "
-                f"table (id {current}, the checkpoint read {recorded}); the stream cannot continue "
-                "from its offsets.", hint="run a full refresh of this streaming table.")
+        if source is not None and span.end is not None:
+            ends[key] = source.offset_from_json(span.end)
+    return ends
 
 
-def _range(start: DeltaOffset | None, data_slice: DeltaSlice | None) -> dict[str, Any]:
-    end = data_slice.end if data_slice is not None else start
-    return {"start": start.to_json() if start else None, "end": end.to_json() if end else None}
+def _slice_of(record: OffsetRecord, key: str, source: StreamSource) -> SourceSlice | None:
+    """A recorded batch's slice of one source, listed again from its offsets."""
+    span = record.sources.get(key)
+    if span is None or span.start is None or span.end is None:
+        return None
+    return source.slice_between(source.offset_from_json(span.start),
+                                source.offset_from_json(span.end))
 
 
-def _rows_written(checkpoint: Checkpoint, target: Any, version_before: int | None,
-                  batch: int) -> int:
-    for commit in commits_after(target, version_before):
-        if checkpoint.matches(commit.user_metadata, batch):
-            return delta.output_rows(commit.info) or 0
-    return 0  # an empty result makes no commit
+def _check_identities(record: OffsetRecord, sources: dict[str, StreamSource]) -> None:
+    for key, span in record.sources.items():
+        if key in sources:
+            sources[key].check_identity(span.identity)
 
+
+def _json(offset: SourceOffset | None) -> dict[str, Any] | None:
+    return None if offset is None else offset.to_json()

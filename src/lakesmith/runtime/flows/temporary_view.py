@@ -6,11 +6,18 @@ rules apply where it is inlined."""
 from __future__ import annotations
 
 from lakesmith.runtime.events import FlowMetrics
+from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.quality import FlowQuality
+from lakesmith.runtime.plan import VIEW, FlowWork, PlannedFlow
+from lakesmith.runtime.workspace import Workspace
 
 
+@register_runner("temporary_view")
 class TemporaryViewRunner(FlowRunner):
+    def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
+        return FlowWork(VIEW, "inlined where it is read")
+
     def run(self, ctx: FlowContext) -> FlowMetrics:
         quality = FlowQuality(ctx)
         if not quality.rules or ctx.flow.streaming:

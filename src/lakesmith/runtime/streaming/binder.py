@@ -1,5 +1,5 @@
-"""Binding the plan of one micro-batch: each streaming read becomes exactly the files the batch
-owns; stateful deduplication is rewritten against its state; everything else as at run time."""
+"""Binding the plan of one micro-batch: each streaming read becomes exactly the data the batch
+owns; stateful operators are rewritten against their state; everything else as at run time."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from pyspark.sql.connect import proto
 from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
+from lakesmith.locations import Location
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.streaming.sources import source_key
 from lakesmith.tables.catalog import TableCatalog
@@ -21,14 +22,14 @@ RelationTransform = Callable[[proto.Relation, str], proto.Relation]
 class StreamBatchBinder(TableBinder):
     """A binder for one batch: `slices` maps each source key to the batch's slice DataFrame."""
 
-    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
+    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog, project: Location,
                  slices: Mapping[str, Any], transform: RelationTransform | None = None) -> None:
-        super().__init__(graph, spark, catalog)
+        super().__init__(graph, spark, catalog, project)
         self.slices = {key: relation_of(df) for key, df in slices.items()}
         self.transform = transform
 
     def __call__(self, read: PlanRead) -> Binding | None:
-        key = source_key(read, self.graph)
+        key = source_key(read, self.graph, self.project)
         if key is not None:
             return RelationBinding(self.slices[key])
         return super().__call__(read)

@@ -1,54 +1,50 @@
 """The streaming sources of a flow: every stream it reads, directly or through temporary views,
-each with a stable key for the checkpoint."""
+each with a key that names it in the checkpoint whatever its spelling (`Bronze`, `bronze`,
+`LIVE.bronze` are one table; a path is its absolute URI)."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
-from lakesmith.sources.delta_stream import DeltaStreamSource, StreamOptions
+from lakesmith.locations import Location
+from lakesmith.sources.base import StreamSource
+from lakesmith.sources.registry import SourceRequest, create_source
 from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import DeltaLogs
 
 
-@dataclass(frozen=True)
-class SourceRef:
-    """How a streaming read is recognised while a batch plan is bound."""
-
-    dataset: TableName | None
-    path: Path | None
+def table_key(name: TableName) -> str:
+    return "table:" + ".".join(f"`{part}`" for part in name.key)
 
 
-def source_key(read: PlanRead, graph: DataflowGraph) -> str | None:
+def source_key(read: PlanRead, graph: DataflowGraph, base: Location) -> str | None:
     """A stable name for the stream a read names; None for a batch read."""
     if not read.streaming:
         return None
     if read.name is not None:
         name = graph.names.qualify(read.name)
-        return f"table:{name}" if name in graph.datasets else f"external:{read.name}"
-    return f"delta:{delta_path(read)}"
+        if name in graph.datasets:
+            return table_key(name)
+        return "external:" + ".".join(f"`{part}`" for part in name.key)
+    paths = ",".join(p.uri for p in read_locations(read, base))
+    return f"{(read.format or '').lower()}:{paths}"
 
 
-def delta_path(read: PlanRead) -> Path:
-    if len(read.paths) != 1:
-        raise NotSupportedYet(f"{read.describe()}: a Delta stream reads exactly one path.")
-    location = read.paths[0]
-    if location.startswith("file:"):
-        location = unquote(urlparse(location).path)
-    return Path(location).resolve()
+def read_locations(read: PlanRead, base: Location) -> tuple[Location, ...]:
+    """The locations a data-source read names; relative paths are relative to the project."""
+    return tuple(Location.parse(path, base=base, options=base.options) for path in read.paths)
 
 
-def flow_sources(flow: ResolvedFlow, graph: DataflowGraph,
-                 catalog: TableCatalog) -> dict[str, DeltaStreamSource]:
+def flow_sources(flow: ResolvedFlow, graph: DataflowGraph, catalog: TableCatalog,
+                 logs: DeltaLogs, base: Location) -> dict[str, StreamSource]:
     """Every stream `flow` reads, by key, including those read through temporary views."""
-    sources: dict[str, DeltaStreamSource] = {}
+    sources: dict[str, StreamSource] = {}
     pending = [flow]
     seen_views: set[TableName] = set()
+    where = f"flow '{flow.name}'"
     while pending:
         current = pending.pop()
         for flow_input in current.inputs:
@@ -59,18 +55,19 @@ def flow_sources(flow: ResolvedFlow, graph: DataflowGraph,
                     seen_views.add(flow_input.dataset)
                     pending.extend(graph.flows_into(flow_input.dataset))
                 continue
-            key = source_key(read, graph)
+            key = source_key(read, graph, base)
             if key is None or key in sources:
                 continue
-            where = f"flow '{flow.name}'"
-            options = StreamOptions.parse(read.options, where)
             if flow_input.dataset is not None:
-                dataset = graph.dataset(flow_input.dataset)
-                sources[key] = DeltaStreamSource(key, catalog.location(flow_input.dataset),
-                                                 options, dataset.name)
-            elif read.name is None and (read.format or "").lower() == "delta":
-                path = delta_path(read)
-                sources[key] = DeltaStreamSource(key, path, options, str(path))
+                request = SourceRequest(key, graph.dataset(flow_input.dataset).name,
+                                        read.options, where, logs,
+                                        location=catalog.location(flow_input.dataset))
+                sources[key] = create_source("delta", request)
+            elif read.name is None:
+                paths = read_locations(read, base)
+                request = SourceRequest(key, ", ".join(str(p) for p in paths), read.options,
+                                        where, logs, paths=paths)
+                sources[key] = create_source(read.format or "", request)
             else:
                 raise NotSupportedYet(f"{where}: {read.describe()} is not supported yet.")
     return sources

@@ -1,22 +1,23 @@
-"""Reading a Delta table's log: the files each commit added or removed.
+"""Reading a Delta table's log: the files each commit added or removed, and who made it.
 
 Spark's Delta streaming source reads exactly this; lakesmith reads it in the control plane (it is
 table metadata, not table data) so that the engine is only asked to read the files of a batch.
-The snapshot a stream starts from comes from delta-rs; later changes from the commit JSON files.
+Versions and snapshots come from delta-rs; a single commit's actions from its JSON file.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
 import pyarrow as pa
-from deltalake import DeltaTable
 
 from lakesmith.errors import LakesmithError
+from lakesmith.files import store_for
+from lakesmith.locations import Location
+from lakesmith.tables.delta import DELTA_LOG, latest_version, open_table
 
 
 @dataclass(frozen=True)
@@ -28,9 +29,10 @@ class DataFile:
     size: int = 0
     num_records: int | None = None
     has_deletion_vector: bool = False
+    modification_time: int = 0  # milliseconds since the epoch
 
-    def absolute(self, table_root: Path) -> str:
-        return str(table_root / self.path)
+    def location(self, table_root: Location) -> Location:
+        return table_root.join(self.path)
 
 
 @dataclass(frozen=True)
@@ -53,18 +55,14 @@ class DeltaLogError(LakesmithError):
     pass
 
 
-def latest_version(table_root: Path) -> int | None:
-    """The newest version, from the log directory listing (cheap), or None if no table."""
-    log = table_root / "_delta_log"
-    if not log.is_dir():
-        return None
-    versions = [int(p.name[:20]) for p in log.glob("*.json") if p.name[:20].isdigit()]
-    return max(versions) if versions else None
+def commit_location(table_root: Location, version: int) -> Location:
+    return table_root.join(DELTA_LOG, f"{version:020d}.json")
 
 
-def read_commit(table_root: Path, version: int) -> Commit:
-    path = table_root / "_delta_log" / f"{version:020d}.json"
-    if not path.exists():
+def read_commit(table_root: Location, version: int) -> Commit:
+    location = commit_location(table_root, version)
+    data = store_for(location).read(location)
+    if data is None:
         raise DeltaLogError(
             f"Version {version} of the Delta table at {table_root} is no longer in its log (the "
             "log was cleaned up); the stream cannot continue from it.",
@@ -75,10 +73,15 @@ def read_commit(table_root: Path, version: int) -> Commit:
     operation = user_metadata = None
     metadata_changed = False
     info: dict[str, Any] = {}
-    for line in path.read_text().splitlines():
+    for number, line in enumerate(data.decode().splitlines(), start=1):
         if not line.strip():
             continue
-        action = json.loads(line)
+        try:
+            action = json.loads(line)
+        except json.JSONDecodeError as e:
+            raise DeltaLogError(
+                f"The Delta log file {location} is corrupt (line {number}: {e.msg}).",
+                hint="restore the file from a backup, or recreate the table.") from e
         if "add" in action and action["add"].get("dataChange", True):
             adds.append(_data_file(action["add"]))
         elif "remove" in action and action["remove"].get("dataChange", True):
@@ -93,9 +96,24 @@ def read_commit(table_root: Path, version: int) -> Commit:
                   metadata_changed, info)
 
 
-def snapshot_files(table_root: Path, version: int) -> list[DataFile]:
-    """Every file of the table at `version`, in a deterministic order (by path)."""
-    table = DeltaTable(str(table_root), version=version)
+def commits_after(table_root: Location, version: int | None,
+                  latest: int | None = None) -> list[Commit]:
+    """The commits newer than `version` (all of them when None) up to `latest` (default: the
+    newest), oldest first."""
+    if latest is None:
+        latest = latest_version(table_root)
+    if latest is None:
+        return []
+    first = 0 if version is None else version + 1
+    return [read_commit(table_root, v) for v in range(first, latest + 1)]
+
+
+def snapshot_files(table_root: Location, version: int) -> list[DataFile]:
+    """Every file of the table at `version`, in the order Spark's Delta source reads a snapshot:
+    by modification time, then path (so a snapshot split into batches splits the same way)."""
+    table = open_table(table_root, version)
+    if table is None:
+        raise DeltaLogError(f"There is no Delta table at {table_root}.")
     actions = pa.table(table.get_add_actions(flatten=True)).to_pylist()
     partition_columns = table.metadata().partition_columns
     files = []
@@ -109,13 +127,10 @@ def snapshot_files(table_root: Path, version: int) -> list[DataFile]:
             size=int(action.get("size_bytes") or 0),
             num_records=_int_or_none(action.get("num_records")),
             has_deletion_vector=bool(action.get("deletionVector.storageType")),
+            modification_time=_millis(action.get("modification_time")),
         ))
-    files.sort(key=lambda f: f.path)
+    files.sort(key=lambda f: (f.modification_time, f.path))
     return files
-
-
-def table_id(table_root: Path) -> str:
-    return DeltaTable(str(table_root)).metadata().id
 
 
 def _data_file(action: dict[str, Any]) -> DataFile:
@@ -125,7 +140,7 @@ def _data_file(action: dict[str, Any]) -> DataFile:
         try:
             num_records = json.loads(stats).get("numRecords")
         except json.JSONDecodeError:
-            num_records = None
+            num_records = None  # statistics are optional: the count is then unknown
     values = action.get("partitionValues") or {}
     return DataFile(
         path=unquote(action["path"]),
@@ -133,7 +148,16 @@ def _data_file(action: dict[str, Any]) -> DataFile:
         size=int(action.get("size") or 0),
         num_records=_int_or_none(num_records),
         has_deletion_vector=bool(action.get("deletionVector")),
+        modification_time=int(action.get("modificationTime") or 0),
     )
+
+
+def _millis(value: Any) -> int:
+    if value is None:
+        return 0
+    if hasattr(value, "timestamp"):
+        return int(value.timestamp() * 1000)
+    return int(value)
 
 
 def _partition_value(value: Any) -> str | None:
@@ -142,12 +166,3 @@ def _partition_value(value: Any) -> str | None:
 
 def _int_or_none(value: Any) -> int | None:
     return None if value is None else int(value)
-
-
-def commits_after(table_root: Path, version: int | None) -> list[Commit]:
-    """The commits newer than `version` (all of them when None), oldest first."""
-    latest = latest_version(table_root)
-    if latest is None:
-        return []
-    first = 0 if version is None else version + 1
-    return [read_commit(table_root, v) for v in range(first, latest + 1)]

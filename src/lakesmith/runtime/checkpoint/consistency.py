@@ -1,0 +1,76 @@
+"""A checkpoint and the table it writes must agree before a flow runs, or the run stops.
+
+Each side records the other: every commit a flow makes carries its checkpoint's id and batch, and
+the checkpoint records the id of the Delta table it writes and the version of each batch's output.
+Deleting either side (or a part of it) would otherwise silently re-append everything (a lost
+checkpoint) or continue into an empty table (a lost table); both are refused, with the one fix
+that is always safe: a full refresh of the table.
+"""
+
+from __future__ import annotations
+
+from lakesmith.runtime.checkpoint.checkpoint import Checkpoint, CheckpointMetadata
+from lakesmith.runtime.checkpoint.records import BATCH, CREATE, RESET, CheckpointError, Marker
+from lakesmith.tables.delta import DeltaLog
+from lakesmith.tables.delta_log import DeltaLogError, read_commit
+
+
+def open_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMetadata:
+    """The checkpoint's metadata, created for a new flow; raises when checkpoint and table
+    disagree."""
+    target_id = target.table_id()
+    metadata = checkpoint.metadata()
+    table = checkpoint.display_table
+    if metadata is None:
+        if checkpoint.has_records():
+            raise _refuse(checkpoint, f"its metadata ({checkpoint.metadata_location}) is missing "
+                          "but its logs hold batches, so the id its commits carry is unknown")
+        found = newest_batch_marker(target, checkpoint.flow)
+        if found is not None:
+            raise _refuse(checkpoint, (
+                f"table '{table}' holds batch {found.batch} written by flow '{checkpoint.flow}' "
+                f"(checkpoint {found.checkpoint}), but that checkpoint is gone; running would read "
+                "the flow's sources again from the start and duplicate their rows"))
+        return checkpoint.create(target_id)
+    if (metadata.flow, metadata.table) != (checkpoint.flow, checkpoint.table):
+        raise _refuse(checkpoint, f"it belongs to flow '{metadata.flow}' of table "
+                      f"'{metadata.table}'")
+    if target_id is None:
+        if checkpoint.commits.latest_batch() is not None:
+            raise _refuse(checkpoint, (
+                f"table '{table}' does not exist at {target.location}, but the checkpoint has "
+                "committed batches: the table's folder was deleted or moved, and its rows would "
+                "be lost"))
+    elif metadata.target_table_id is not None and metadata.target_table_id != target_id:
+        raise _refuse(checkpoint, (
+            f"table '{table}' at {target.location} is another Delta table (id {target_id}) than "
+            f"the one the checkpoint wrote (id {metadata.target_table_id}): it was deleted and "
+            "created again"))
+    return metadata
+
+
+def newest_batch_marker(target: DeltaLog, flow: str) -> Marker | None:
+    """The newest batch `flow` wrote to the table since the table was last created or reset,
+    read backwards from the newest commit (a new flow's table is usually a commit or two)."""
+    latest = target.version()
+    if latest is None:
+        return None
+    for version in range(latest, -1, -1):
+        try:
+            commit = read_commit(target.location, version)
+        except DeltaLogError:
+            return None  # older commits were cleaned up: nothing further back to find
+        marker = Marker.parse(commit.user_metadata)
+        if marker is None:
+            continue
+        if marker.kind in (RESET, CREATE):
+            return None
+        if marker.kind == BATCH and (marker.flow or "").lower() == flow:
+            return marker
+    return None
+
+
+def _refuse(checkpoint: Checkpoint, what: str) -> CheckpointError:
+    return CheckpointError(
+        f"The checkpoint of flow '{checkpoint.flow}' at {checkpoint.location} does not match its "
+        f"table: {what}.", hint=checkpoint.reset_hint)

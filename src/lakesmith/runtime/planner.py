@@ -1,0 +1,26 @@
+"""Deciding each flow's work for an update, from metadata only: checkpoints, Delta logs, the
+offsets of sources. `dry-run` prints the result; `run` executes exactly it."""
+
+from __future__ import annotations
+
+from lakesmith.errors import LakesmithError
+from lakesmith.graph.model import DatasetKind
+from lakesmith.runtime.flows import runner_for
+from lakesmith.runtime.plan import INCREMENTAL, FlowWork, UpdatePlan
+from lakesmith.runtime.workspace import Workspace
+
+
+def plan_work(plan: UpdatePlan, workspace: Workspace) -> UpdatePlan:
+    graph = plan.graph
+    interrupted = frozenset(
+        name for name in graph.stored_datasets()
+        if graph.kind(name) == DatasetKind.STREAMING_TABLE
+        and workspace.storage.reset_pending(name))
+    plan = plan.with_resets(interrupted)
+    work: dict[int, FlowWork] = {}
+    for planned in plan.flows:
+        try:
+            work[id(planned)] = runner_for(planned.flow, plan.graph).plan(workspace, planned)
+        except LakesmithError as e:
+            work[id(planned)] = FlowWork(INCREMENTAL, error=e, reset=planned.full_refresh)
+    return plan.with_work(work)

@@ -1,0 +1,96 @@
+"""A pipeline's `storage`: its identity, its flows' checkpoints, its event log and its lock.
+
+Storage belongs to one pipeline: `pipeline.json` records which, and a second pipeline pointed at
+the same storage is refused (it would otherwise share, and corrupt, the first one's checkpoints).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+from lakesmith.errors import LakesmithError
+from lakesmith.files import store_for
+from lakesmith.graph.identifiers import TableName
+from lakesmith.locations import Location, folder_name
+from lakesmith.runtime.lock import PipelineLock, pipeline_lock
+
+PIPELINE_FILE = "pipeline.json"
+CHECKPOINTS = "checkpoints"
+RESET_MARKER = "_reset_pending"
+EVENT_LOG = ("system", "events")
+
+
+class StorageMismatch(LakesmithError):
+    """The storage belongs to another pipeline, or is not a folder."""
+
+
+@dataclass(frozen=True)
+class PipelineStorage:
+    location: Location
+    pipeline_name: str
+
+    @property
+    def events(self) -> Location:
+        return self.location.join(*EVENT_LOG)
+
+    @property
+    def checkpoints(self) -> Location:
+        return self.location.join(CHECKPOINTS)
+
+    def table_checkpoints(self, table: TableName) -> Location:
+        """The folder of one table's flow checkpoints (and its reset marker)."""
+        return self.checkpoints.join(folder_name(".".join(table.key)))
+
+    def reset_marker(self, table: TableName) -> Location:
+        """Present while a full refresh of `table` is under way (see `tables_setup`)."""
+        return self.table_checkpoints(table).join(RESET_MARKER)
+
+    def reset_pending(self, table: TableName) -> bool:
+        marker = self.reset_marker(table)
+        return store_for(marker).exists(marker)
+
+    def flow_checkpoint(self, table: TableName, flow: str) -> Location:
+        return self.table_checkpoints(table).join(folder_name(flow))
+
+    def lock(self) -> PipelineLock:
+        self.check_is_folder()
+        return pipeline_lock(self.location, self.pipeline_name)
+
+    def check_is_folder(self) -> None:
+        if self.location.is_local and self.location.local_path.is_file():
+            raise StorageMismatch(
+                f"The pipeline's storage {self.location} is a file; storage must be a folder.",
+                hint="point `storage` in spark-pipeline.yml at a folder (it is created if "
+                "missing).")
+
+    def pipeline_id(self) -> str:
+        """The pipeline's id, created with its storage; refuses storage of another pipeline."""
+        self.check_is_folder()
+        location = self.location.join(PIPELINE_FILE)
+        store = store_for(location)
+        data = store.read(location)
+        if data is None:
+            identity = {"id": str(uuid.uuid4()), "name": self.pipeline_name,
+                        "created": time.time()}
+            if store.create(location, json.dumps(identity).encode()) is not None:
+                return str(identity["id"])
+            data = store.read(location) or b"{}"
+        try:
+            recorded = json.loads(data)
+            name, identifier = str(recorded["name"]), str(recorded["id"])
+        except (ValueError, KeyError, TypeError) as e:
+            raise StorageMismatch(
+                f"The pipeline identity file {location} is unreadable ({e}).",
+                hint="restore it, or delete it if this storage belongs to this pipeline only.") \
+                from e
+        if name != self.pipeline_name:
+            raise StorageMismatch(
+                f"The storage {self.location} belongs to pipeline '{name}' (id {identifier}), "
+                f"not to '{self.pipeline_name}'; two pipelines sharing storage would share, and "
+                "corrupt, each other's checkpoints.",
+                hint="give each pipeline its own `storage` in spark-pipeline.yml (or, if the "
+                "pipeline was renamed, put its new name in " + str(location) + ").")
+        return identifier

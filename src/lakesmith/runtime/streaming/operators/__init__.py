@@ -1,0 +1,87 @@
+"""Stateful streaming operators: one module each, registered by the plan node they handle.
+
+Each micro-batch runs as a batch plan. An operator that needs earlier batches (deduplication
+today; watermarks, window aggregation and stream-stream joins next) recognises its node in that
+plan, rewrites it against state it keeps in Delta tables in the flow's checkpoint, and returns the
+writers that update the state once the batch's output has landed.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pyspark.sql.connect import proto
+
+from lakesmith.engine.plans import PlanRead, all_relations
+from lakesmith.engine.stateful import is_streaming_relation
+from lakesmith.runtime.checkpoint import BatchWriter, Checkpoint
+from lakesmith.tables.delta import DeltaLogs
+
+
+@dataclass
+class OperatorContext:
+    """What an operator sees of the batch it rewrites."""
+
+    spark: Any
+    checkpoint: Checkpoint
+    batch: int
+    logs: DeltaLogs
+    reads_stream: Callable[[PlanRead], bool]
+    columns_of: Callable[[proto.Relation], list[str]]  # a relation's output columns
+    bind: Callable[[proto.Relation], Any]  # a rewritten relation as a DataFrame, reads bound
+    watermark_ms: int | None = None
+    writers: list[BatchWriter] = field(default_factory=list)
+
+
+class StatefulOperator(ABC):
+    """Handles one kind of plan node applied to streaming data."""
+
+    @abstractmethod
+    def rewrite(self, node: proto.Relation, state_id: str, ctx: OperatorContext) -> proto.Relation:
+        """The batch-plan replacement of `node` (its input already rewritten); may add state
+        writers to `ctx.writers`."""
+
+
+_OPERATORS: dict[str, Callable[[], StatefulOperator]] = {}
+
+
+def register_operator(node_kind: str) -> Callable[[type[StatefulOperator]],
+                                                  type[StatefulOperator]]:
+    def register(cls: type[StatefulOperator]) -> type[StatefulOperator]:
+        _OPERATORS[node_kind] = cls
+        return cls
+    return register
+
+
+def rewrite_stateful(relation: proto.Relation, scope: str, ctx: OperatorContext) -> proto.Relation:
+    """`relation` with every stateful node over streaming data rewritten by its operator,
+    innermost first. `scope` ("flow", "view:<name>") keeps state ids unique and stable."""
+    _load_operators()
+    rewritten = proto.Relation()
+    rewritten.CopyFrom(relation)
+    nodes = [rel for rel in all_relations(rewritten) if rel.WhichOneof("rel_type") in _OPERATORS]
+    index = 0
+    for node in reversed(nodes):  # innermost first: an operator sees its input rewritten
+        if not is_streaming_relation(node, ctx.reads_stream):
+            continue
+        operator = _OPERATORS[node.WhichOneof("rel_type") or ""]()
+        replacement = operator.rewrite(node, f"{scope}#{index}", ctx)
+        index += 1
+        replace_node(node, replacement)
+    return rewritten
+
+
+def replace_node(node: proto.Relation, replacement: proto.Relation) -> None:
+    """Put `replacement` in `node`'s place, keeping its plan id (df["col"] references use it)."""
+    plan_id = node.common.plan_id if node.HasField("common") else None
+    node.CopyFrom(replacement)
+    if plan_id is not None:
+        node.common.plan_id = plan_id
+
+
+def _load_operators() -> None:
+    # Imported for their registrations.
+    from lakesmith.runtime.streaming.operators import deduplicate, watermark  # noqa: F401
