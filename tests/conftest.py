@@ -98,3 +98,6 @@ def project(tmp_path: Path, sail_url: str) -> Project:
     root = tmp_path / "project"
     root.mkdir()
     return Project(root, sail_url)
+
+
+from s3_fixture import moto_s3, s3_process_env, s3_root  # noqa: E402,F401  (fixtures)

@@ -4,7 +4,8 @@ Locally the lock is an OS file lock (flock) on `<storage>/lakesmith.lock`: the k
 when the holding process dies, however it dies, so a lock left by a killed run is simply taken
 over. Object stores have no flock: there the lock is a lease object, created put-if-absent and
 renewed with conditional puts before it expires; a lease that expired (its holder died) is taken
-over. Either way the lock says who holds it, for the message a second run prints.
+over (at once when its holder ran on this machine and its process is gone). Either way the lock
+says who holds it, for the message a second run prints.
 """
 
 from __future__ import annotations
@@ -131,8 +132,7 @@ class LeaseLock(PipelineLock):
         if self._version is None:
             current = self.store.read_versioned(self.location)
             held = _read(current.data) if current is not None else {}
-            if current is not None and not held.get("released") \
-                    and held.get("expires", 0) >= time.time():
+            if current is not None and not held.get("released") and _alive(held):
                 raise self._running(held)
             self._version = (self.store.replace_if(self.location, lease, current) if current
                              else self.store.create(self.location, lease))
@@ -169,6 +169,22 @@ class LeaseLock(PipelineLock):
             if self._version is None:
                 self._lost.set()
                 return
+
+
+def _alive(holder: dict[str, Any]) -> bool:
+    """Whether a lease's holder may still be running: its lease has not expired and, when it ran
+    on this machine, its process still exists (a killed run's lease is taken over at once)."""
+    if float(holder.get("expires", 0)) < time.time():
+        return False
+    if holder.get("host") != socket.gethostname() or not isinstance(holder.get("pid"), int):
+        return True
+    try:
+        os.kill(holder["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: alive
+    return True
 
 
 def _read(data: bytes) -> dict[str, Any]:
