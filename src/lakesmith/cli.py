@@ -97,17 +97,21 @@ def init(name: Annotated[str, typer.Argument(help="Name of the new project direc
     console.print(f"  cd {name}\n  lakesmith run")
 
 
+RefreshOption = Annotated[Optional[str], typer.Option(
+    help="Comma-separated datasets to update (default: all).")]
+FullRefreshOption = Annotated[Optional[str], typer.Option(
+    help="Comma-separated datasets to reset and recompute.")]
+FullRefreshAllOption = Annotated[bool, typer.Option(help="Reset and recompute every dataset.")]
+
+
 @app.command()
 def run(
     spec: SpecOption = None,
     remote: RemoteOption = None,
     verbose: VerboseOption = False,
-    refresh: Annotated[Optional[str], typer.Option(
-        help="Comma-separated datasets to update (default: all).")] = None,
-    full_refresh: Annotated[Optional[str], typer.Option(
-        help="Comma-separated datasets to reset and recompute.")] = None,
-    full_refresh_all: Annotated[bool, typer.Option(
-        help="Reset and recompute every dataset.")] = False,
+    refresh: RefreshOption = None,
+    full_refresh: FullRefreshOption = None,
+    full_refresh_all: FullRefreshAllOption = False,
     continuous: Annotated[bool, typer.Option(
         help="Keep running micro-batches until Ctrl-C, instead of stopping when caught up.")] = False,
     trigger_interval: Annotated[str, typer.Option(
@@ -137,16 +141,21 @@ def run(
 
 @app.command("dry-run")
 def dry_run(spec: SpecOption = None, remote: RemoteOption = None,
-            verbose: VerboseOption = False) -> None:
-    """Validate the pipeline and print its graph, without writing anything."""
+            verbose: VerboseOption = False, refresh: RefreshOption = None,
+            full_refresh: FullRefreshOption = None,
+            full_refresh_all: FullRefreshAllOption = False) -> None:
+    """Validate the pipeline, print its graph and what an update would do, writing nothing."""
     from lakesmith.pipeline import open_pipeline
-    from lakesmith.runtime.display import print_graph
+    from lakesmith.runtime.display import print_graph, print_plan
 
     with _user_errors(verbose):
         with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
             schemas = pipeline.analyze()
             print_graph(console, pipeline, schemas)
             console.print("[green]The pipeline graph is valid.[/green]")
+            plan = pipeline.plan(refresh=_names(refresh), full_refresh=_names(full_refresh),
+                                 full_refresh_all=full_refresh_all)
+            print_plan(console, pipeline.plan_work(plan))
 
 
 @app.command()

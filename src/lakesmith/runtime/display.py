@@ -46,6 +46,51 @@ def print_graph(console: Console, pipeline: Any, schemas: dict[str, Any]) -> Non
     console.print(table)
 
 
+def print_plan(console: Console, plan: Any) -> None:
+    """What an update would do, flow by flow: the plan `lakesmith run` executes."""
+    console.print("Update plan:")
+    table = Table(show_edge=False, box=None, pad_edge=False)
+    for column in ("flow", "dataset", "action", "reads"):
+        table.add_column(column)
+    for planned in plan.flows:
+        work = planned.work
+        reads = [_source_work(source) for source in work.sources]
+        style = "red" if work.error is not None else ("dim" if work.action == "skip" else "")
+        action = f"[{style}]{work.describe()}[/]" if style else work.describe()
+        table.add_row(planned.name, plan.graph.dataset(planned.flow.target).name, action,
+                      "; ".join(reads) or "-")
+    for flow in plan.excluded:
+        table.add_row(flow.name, plan.graph.dataset(flow.target).name,
+                      "[dim]excluded (not selected)[/dim]", "-")
+    console.print(table)
+
+
+def _source_work(source: Any) -> str:
+    backlog = source.backlog
+    if source.start is None and backlog.is_empty and not source.internal:
+        return f"{source.name}: does not exist yet"
+    size = f"{backlog.files:,} file(s), {_bytes(backlog.bytes)}"
+    if backlog.records is not None:
+        size += f", {backlog.records:,} row(s)"
+    versions = ""
+    if backlog.versions is not None:
+        first, last = backlog.versions
+        versions = f" @{first}" if first == last else f" @{first}-{last}"
+    text = f"{source.name}{versions}: {size}" if not backlog.is_empty else \
+        f"{source.name}: nothing new"
+    if source.internal:
+        text += " (+ what upstream flows write)"
+    return text
+
+
+def _bytes(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:,.0f} {unit}" if unit == "B" else f"{count:,.1f} {unit}"
+        count /= 1024  # type: ignore[assignment]
+    return f"{count} B"
+
+
 def print_tables(console: Console, pipeline: Any) -> None:
     graph = pipeline.graph
     table = Table(show_edge=False, box=None, pad_edge=False)

@@ -21,8 +21,7 @@ CLUSTER_BY_PROPERTY = "lakesmith.clusterByColumns"
 @register_runner("materialized_view")
 class MaterializedViewRunner(FlowRunner):
     def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
-        return FlowWork(RECOMPUTE, "a materialized view is recomputed from its query",
-                        reset=planned.full_refresh)
+        return FlowWork(RECOMPUTE, reset=planned.full_refresh)
 
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.dataset

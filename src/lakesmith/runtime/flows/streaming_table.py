@@ -99,8 +99,9 @@ class StreamingTableRunner(FlowRunner):
                 and all(w.backlog.is_empty for w in work) and not planned.full_refresh:
             return FlowWork(SKIP, "no new data", tuple(work))
         total = sum((w.backlog for w in work), Backlog())
-        reason = f"{total.files} new file(s)" + ("" if not any(w.internal for w in work)
-                                                 else ", plus what upstream flows write")
+        upstream = any(w.internal for w in work)
+        reason = ", ".join(([f"{total.files:,} new file(s)"] if total.files or not upstream
+                            else []) + (["what upstream flows write"] if upstream else []))
         return FlowWork(INCREMENTAL, reason, tuple(work), recover_batch,
                         reset=planned.full_refresh)
 
