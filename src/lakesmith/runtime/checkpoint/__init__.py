@@ -4,7 +4,7 @@
 named crash points (`crash`)."""
 
 from lakesmith.runtime.checkpoint.checkpoint import Checkpoint, CheckpointMetadata
-from lakesmith.runtime.checkpoint.consistency import open_checkpoint
+from lakesmith.runtime.checkpoint.consistency import open_checkpoint, verify_checkpoint
 from lakesmith.runtime.checkpoint.protocol import (
     BatchPlan,
     Recovery,
@@ -32,5 +32,5 @@ __all__ = [
     "AppendWithMarker", "BatchPlan", "BatchWriter", "Checkpoint", "CheckpointError",
     "CheckpointMetadata", "CommitRecord", "IdempotentMerge", "Landed", "Marker", "OffsetRecord",
     "Overwrite", "Recovery", "SourceRange", "StateAppend", "open_checkpoint", "recover",
-    "run_batch", "writer_versions",
+    "run_batch", "verify_checkpoint", "writer_versions",
 ]

@@ -18,6 +18,13 @@ from lakesmith.tables.delta_log import DeltaLogError, read_commit
 def open_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMetadata:
     """The checkpoint's metadata, created for a new flow; raises when checkpoint and table
     disagree."""
+    metadata = verify_checkpoint(checkpoint, target)
+    return metadata if metadata is not None else checkpoint.create(target.table_id())
+
+
+def verify_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMetadata | None:
+    """The checkpoint's metadata (None for a flow that has none yet), after checking that it and
+    its table agree; reads only."""
     target_id = target.table_id()
     metadata = checkpoint.metadata()
     table = checkpoint.display_table
@@ -31,7 +38,7 @@ def open_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMetad
                 f"table '{table}' holds batch {found.batch} written by flow '{checkpoint.flow}' "
                 f"(checkpoint {found.checkpoint}), but that checkpoint is gone; running would read "
                 "the flow's sources again from the start and duplicate their rows"))
-        return checkpoint.create(target_id)
+        return None
     if (metadata.flow, metadata.table) != (checkpoint.flow, checkpoint.table):
         raise _refuse(checkpoint, f"it belongs to flow '{metadata.flow}' of table "
                       f"'{metadata.table}'")

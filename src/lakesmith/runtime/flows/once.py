@@ -12,6 +12,7 @@ from lakesmith.runtime.checkpoint import (
     open_checkpoint,
     recover,
     run_batch,
+    verify_checkpoint,
     writer_versions,
 )
 from lakesmith.runtime.events import FlowMetrics
@@ -31,7 +32,8 @@ class OnceFlowRunner(FlowRunner):
         if planned.full_refresh:
             return FlowWork(RUN_ONCE, "the table is reset", reset=True)
         checkpoint = workspace.checkpoint(planned.flow)
-        checkpoint.metadata()  # refuses a checkpoint of another format now, not half-way
+        # Checkpoint and table must agree (and be of this format): refused now, not half-way.
+        verify_checkpoint(checkpoint, workspace.table_log(planned.flow.target))
         if checkpoint.commits.latest_batch() is not None:
             return FlowWork(SKIP, "already ran once")
         if checkpoint.offsets.latest_batch() is not None:

@@ -26,6 +26,7 @@ from lakesmith.runtime.checkpoint import (
     open_checkpoint,
     recover,
     run_batch,
+    verify_checkpoint,
     writer_versions,
 )
 from lakesmith.runtime.events import FlowMetrics
@@ -76,12 +77,13 @@ class StreamingTableRunner(FlowRunner):
         starts: dict[str, SourceOffset] = {}
         if not planned.full_refresh:
             checkpoint = workspace.checkpoint(planned.flow)
-            checkpoint.metadata()  # refuses a checkpoint of another format now, not half-way
+            # Checkpoint and table must agree (and be of this format): refused now, not half-way.
+            verify_checkpoint(checkpoint, workspace.table_log(planned.flow.target))
+            recovery = recover(checkpoint, _output_probe(workspace, planned))
+            if recovery.rerun is not None:
+                recover_batch = recovery.rerun.batch
             last = checkpoint.offsets.latest()
             if last is not None:
-                committed = checkpoint.commits.latest_batch()
-                if committed is None or committed < last.batch:
-                    recover_batch = last.batch
                 starts = _ends(last, sources)
                 _check_identities(last, sources)
         work = []
@@ -117,8 +119,7 @@ class StreamingTableRunner(FlowRunner):
         checkpoint = workspace.checkpoint(ctx.flow)
         target = workspace.table_log(ctx.flow.target)
         open_checkpoint(checkpoint, target)
-        output_probe = AppendWithMarker(OUTPUT, target, lambda: None)
-        recovery = recover(checkpoint, output_probe)
+        recovery = recover(checkpoint, _output_probe(workspace, ctx.planned))
         if recovery.rerun is not None:
             record = recovery.rerun
             _check_identities(record, sources)
@@ -243,6 +244,11 @@ class StreamingTableRunner(FlowRunner):
                 earlier = metrics.source_versions.get(name, [first, last])
                 metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
         ctx.report(metrics)
+
+
+def _output_probe(workspace: Workspace, planned: PlannedFlow) -> AppendWithMarker:
+    """The output writer as recovery sees it: it only looks for a batch's marked commit."""
+    return AppendWithMarker(OUTPUT, workspace.table_log(planned.flow.target), lambda: None)
 
 
 def _ends(record: OffsetRecord, sources: dict[str, StreamSource]) -> dict[str, SourceOffset]:
