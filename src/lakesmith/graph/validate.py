@@ -43,7 +43,8 @@ def _check_flows_per_dataset(graph: DataflowGraph,
                 problems.append(GraphProblem(
                     f"[PIPELINE_DATASET_WITHOUT_FLOW] {dataset.kind.label} '{dataset.name}' has no "
                     "query.", dataset.location))
-            extra = [f for f in flows if not f.flow.is_default] if flows else []
+            # AUTO CDC flows into a view are reported by _check_flow_kinds.
+            extra = [f for f in flows if not f.is_auto_cdc and not f.flow.is_default]
             for flow in extra:
                 problems.append(GraphProblem(
                     f"[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] flow '{flow.name}' appends to "
@@ -54,7 +55,7 @@ def _check_flows_per_dataset(graph: DataflowGraph,
                 f"[PIPELINE_DATASET_WITHOUT_FLOW] streaming table '{dataset.name}' has no flow "
                 "writing to it; add a query or an append flow.", dataset.location))
         cdc = [f for f in flows if f.is_auto_cdc]
-        if cdc and len(flows) > 1:
+        if cdc and len(flows) > 1 and dataset.kind == DatasetKind.STREAMING_TABLE:
             problems.append(GraphProblem(
                 f"[AUTOCDC_MULTIPLE_FLOWS_TO_TARGET] streaming table '{dataset.name}' is the target "
                 f"of an AUTO CDC flow and of other flows ({', '.join(f.name for f in flows)}); an "
@@ -69,9 +70,7 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
         dataset = graph.dataset(flow.target)
         where = flow.flow.location
         if flow.is_auto_cdc and dataset.kind != DatasetKind.STREAMING_TABLE:
-            problems.append(GraphProblem(
-                f"AUTO CDC flow '{flow.name}' must write to a streaming table, but "
-                f"'{dataset.name}' is a {dataset.kind.label}.", where))
+            problems.append(_auto_cdc_target_problem(flow, graph))
         elif dataset.kind == DatasetKind.MATERIALIZED_VIEW and flow.streaming:
             problems.append(GraphProblem(
                 "[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
@@ -94,6 +93,25 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
                 f"sink '{dataset.name}' is written by flow '{flow.name}', whose query is a batch "
                 "query; flows into a sink must read a stream.", where))
     return problems
+
+
+# Spark's error class for an AUTO CDC flow into each kind of dataset other than a streaming table.
+_AUTO_CDC_TARGET_ERRORS = {
+    DatasetKind.MATERIALIZED_VIEW: "INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW",
+    DatasetKind.TEMPORARY_VIEW: "INVALID_FLOW_QUERY_TYPE.AUTOCDC_RELATION_FOR_TEMPORARY_VIEW",
+}
+
+
+def _auto_cdc_target_problem(flow: ResolvedFlow, graph: DataflowGraph) -> GraphProblem:
+    """AUTO CDC merges changes into stored rows, so only a streaming table can be its target."""
+    dataset = graph.dataset(flow.target)
+    error_class = _AUTO_CDC_TARGET_ERRORS.get(dataset.kind)
+    prefix = f"[{error_class}] " if error_class else ""
+    return GraphProblem(
+        f"{prefix}AUTO CDC flow '{flow.name}' writes to {dataset.kind.label} '{dataset.name}' "
+        f"(defined at {dataset.location}); an AUTO CDC target must be a streaming table: define "
+        f"it with create_streaming_table('{dataset.name}') (SQL: CREATE STREAMING TABLE "
+        f"{dataset.name}) and make the AUTO CDC flow its only flow.", flow.flow.location)
 
 
 def _is_once(flow: ResolvedFlow) -> bool:
