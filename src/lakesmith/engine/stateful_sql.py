@@ -78,7 +78,8 @@ def _scoped_operators(statement: exp.Expression, streaming_tables: set[int]) -> 
             return None
         streaming = _StreamingScopes(streaming_tables)
         return [op for scope in scopes if streaming.reads_stream(scope)
-                for op in _operators(scope.expression, scope.walk(), streaming.joined_streams(scope))]
+                for op in _operators(scope.expression, scope.walk(),
+                                     streaming.joined_streams(scope))]
     except OptimizeError:
         return None
 
@@ -108,7 +109,8 @@ class _StreamingScopes:
         if not isinstance(scope.expression, exp.Select) or not scope.expression.args.get("joins"):
             return 0
         return sum(1 for node, source in scope.selected_sources.values()
-                   if not isinstance(node, (exp.Lateral, exp.UDTF)) and self._source_streams(source))
+                   if not isinstance(node, (exp.Lateral, exp.UDTF))
+                   and self._source_streams(source))
 
     def _source_streams(self, source: exp.Table | Scope) -> bool:
         if isinstance(source, Scope):
