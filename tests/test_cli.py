@@ -86,3 +86,21 @@ def test_missing_spec_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "No spark-pipeline.yml found" in result.stderr
     assert "lakesmith init" in result.stderr
+
+
+def test_dry_run_of_auto_cdc_into_a_materialized_view_names_the_flow(tmp_path: Path) -> None:
+    write_project(tmp_path,
+        "from pyspark import pipelines as dp\n\n"
+        "@dp.materialized_view\n"
+        "def mv():\n"
+        "    return spark.range(3)\n\n"
+        "@dp.temporary_view\n"
+        "def changes():\n"
+        "    return spark.readStream.format('delta').load('/tmp/changes')\n\n"
+        "dp.create_auto_cdc_flow(target='mv', source='changes', keys=['id'], sequence_by='id',\n"
+        "                        name='cdc')\n")
+    result = lakesmith("dry-run", cwd=tmp_path)
+    assert result.returncode == 1
+    assert ("transformations/t.py:11: [INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED"
+            "_VIEW] AUTO CDC flow 'cdc' writes to materialized view 'mv'") in result.stderr
+    assert "Traceback" not in result.stderr and "AttributeError" not in result.stderr

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from lakesmith.errors import NotSupportedYet, SourceLoadError
-from lakesmith.graph.model import DatasetKind, ExpectationAction
+from lakesmith.errors import InvalidDefinition, NotSupportedYet
+from lakesmith.graph.model import DatasetKind, ExpectationAction, OnceFlow, StreamingTable
 from lakesmith.runtime.events import UpdateState
 
 
@@ -68,7 +68,10 @@ def test_dlt_read_stream_makes_a_streaming_table(project) -> None:
     """)
     with project.open() as pipeline:
         kinds = {d.name: d.kind for d in pipeline.graph.datasets.values()}
+        classes = {d.name: type(d) for d in pipeline.graph.datasets.values()}
     assert kinds == {"events_st": DatasetKind.STREAMING_TABLE, "follows": DatasetKind.STREAMING_TABLE}
+    # `@dlt.table` is resolved to the class of its kind when the graph is built.
+    assert classes == {"events_st": StreamingTable, "follows": StreamingTable}
 
 
 def test_dlt_expectations_attach_to_the_dataset(project) -> None:
@@ -191,3 +194,60 @@ def test_spark_43_auto_cdc_signature_is_served(project, spark, tmp_path) -> None
         flow = pipeline.graph.flow("customers").flow
     assert flow.stored_as_scd_type == 2
     assert flow.track_history_except_column_list == ("seq",)
+
+
+def test_python_auto_cdc_arguments_are_checked_at_their_line(project) -> None:
+    project.write_spec()
+    project.write("transformations/p.py", """
+        from pyspark import pipelines as dp
+
+        dp.create_streaming_table("customers")
+        dp.create_auto_cdc_flow(target="customers", source="changes", keys=["id"],
+                                sequence_by="seq", stored_as_scd_type=3)
+    """)
+    with pytest.raises(InvalidDefinition) as info:
+        with project.open():
+            pass
+    assert str(info.value).endswith(
+        "p.py:4: AUTO CDC flow 'customers': stored_as_scd_type must be 1 or 2, got 3.")
+
+
+def test_dlt_auto_cdc_options_and_once_flows(project) -> None:
+    project.write_spec()
+    project.write("transformations/p.py", """
+        import dlt
+
+        @dlt.view
+        def changes():
+            return spark.readStream.format("delta").load("/tmp/changes")
+
+        dlt.create_streaming_table("customers")
+        dlt.apply_changes(target="customers", source="changes", keys=["id"], sequence_by="seq",
+                          stored_as_scd_type="2", track_history_column_list=["name"])
+
+        dlt.create_streaming_table("events")
+
+        @dlt.append_flow(target="events", once=True)
+        def backfill():
+            return spark.range(3)
+    """)
+    with project.open() as pipeline:
+        cdc = pipeline.graph.flow("customers").flow
+        backfill = pipeline.graph.flow("backfill")
+    assert (cdc.stored_as_scd_type, cdc.track_history_column_list) == (2, ("name",))
+    assert type(backfill.flow) is OnceFlow and backfill.query_flow.once
+
+
+def test_dlt_one_time_auto_cdc_flow_is_refused_at_load(project) -> None:
+    project.write_spec()
+    project.write("transformations/p.py", """
+        import dlt
+
+        dlt.create_streaming_table("customers")
+        dlt.create_auto_cdc_flow(target="customers", source="changes", keys=["id"],
+                                 sequence_by="seq", once=True)
+    """)
+    with pytest.raises(NotSupportedYet, match=r"p.py:4: create_auto_cdc_flow\(once=True\) \(a "
+                                              r"one-time AUTO CDC flow\) is not supported"):
+        with project.open():
+            pass

@@ -241,3 +241,80 @@ def test_datasets_differing_only_by_catalog_are_refused(project) -> None:
     """)
     text = problems(project)
     assert "differ only by catalog" in text and "t.py:7" in text
+
+
+def problem_list(project) -> list[str]:
+    """Each problem as `file:line: message`, with paths relative to the project root."""
+    with pytest.raises(GraphValidationError) as info:
+        with project.open():
+            pass
+    return [str(p).replace(f"{project.root}/", "") for p in info.value.problems]
+
+
+AUTO_CDC_HINT = ("an AUTO CDC target must be a streaming table: define it with "
+                 "create_streaming_table('{0}') (SQL: CREATE STREAMING TABLE {0}) and make the "
+                 "AUTO CDC flow its only flow.")
+
+
+def test_auto_cdc_into_a_materialized_view_is_a_graph_error(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def mv():
+            return spark.range(3)
+
+        @dp.temporary_view
+        def changes():
+            return spark.readStream.format("delta").load("/tmp/changes")
+
+        dp.create_auto_cdc_flow(target="mv", source="changes", keys=["id"], sequence_by="id",
+                                name="cdc")
+    """)
+    assert problem_list(project) == [
+        "transformations/t.py:11: [INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
+        "AUTO CDC flow 'cdc' writes to materialized view 'mv' (defined at "
+        "transformations/t.py:3); " + AUTO_CDC_HINT.format("mv")]
+
+
+def test_dlt_apply_changes_into_a_view_is_a_graph_error(project) -> None:
+    project.write_spec()
+    project.write("transformations/p.py", """
+        import dlt
+
+        @dlt.view
+        def changes():
+            return spark.readStream.format("delta").load("/tmp/changes")
+
+        @dlt.view
+        def current():
+            return spark.read.format("delta").load("/tmp/changes")
+
+        @dlt.table
+        def stored():
+            return dlt.read("current")
+
+        dlt.apply_changes(target="current", source="changes", keys=["id"], sequence_by="seq",
+                          name="to_view")
+    """)
+    assert problem_list(project) == [
+        "transformations/p.py:15: [INVALID_FLOW_QUERY_TYPE.AUTOCDC_RELATION_FOR_TEMPORARY_VIEW] "
+        "AUTO CDC flow 'to_view' writes to temporary view 'current' (defined at "
+        "transformations/p.py:7); " + AUTO_CDC_HINT.format("current")]
+
+
+def test_sql_auto_cdc_into_a_materialized_view_is_a_graph_error(project) -> None:
+    project.write_spec()
+    project.write("transformations/t.sql", """
+        CREATE TEMPORARY VIEW changes AS SELECT * FROM STREAM(delta.`/tmp/changes`);
+
+        CREATE MATERIALIZED VIEW totals AS SELECT 1 AS id;
+
+        CREATE FLOW cdc AS AUTO CDC INTO totals
+          FROM STREAM(changes) KEYS (id) SEQUENCE BY id;
+    """)
+    assert problem_list(project) == [
+        "transformations/t.sql:5: [INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
+        "AUTO CDC flow 'cdc' writes to materialized view 'totals' (defined at "
+        "transformations/t.sql:3); " + AUTO_CDC_HINT.format("totals")]

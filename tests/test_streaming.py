@@ -307,6 +307,37 @@ def test_stateful_operators_are_refused_at_dry_run(project, tmp_path, spark) -> 
     assert "'sql_counts' (flow 'sql_counts') applies aggregation (GROUP BY) in SQL" in text
 
 
+def test_sql_stream_filtered_and_joined_by_batch_aggregations(project, tmp_path, spark) -> None:
+    """A GROUP BY over a batch table inside a streaming query is recomputed with each batch; it
+    is not a streaming aggregation."""
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (2, "b")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/dim.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def dim():
+            return spark.createDataFrame([(1, "a"), (3, "a"), (3, "c")], "id BIGINT, kind STRING")
+    """)
+    project.write("transformations/t.sql", """
+        CREATE STREAMING TABLE known AS
+        SELECT * FROM STREAM(delta.`${source}`) WHERE id IN (SELECT id FROM dim GROUP BY id);
+
+        CREATE STREAMING TABLE counted AS
+        SELECT s.id, s.kind, d.n
+        FROM STREAM(delta.`${source}`) s
+        JOIN (SELECT kind, count(*) AS n FROM dim GROUP BY kind) d ON s.kind = d.kind;
+    """)
+    first = project.run()
+    assert first.state == UpdateState.COMPLETED, [str(r.error) for r in first.failed_flows]
+    append(spark, source, [(3, "c"), (4, "a")])
+    project.run()
+    assert project.rows("known", order_by="id") == [{"id": 1, "kind": "a"}, {"id": 3, "kind": "c"}]
+    assert project.rows("counted", order_by="id") == [
+        {"id": 1, "kind": "a", "n": 2}, {"id": 3, "kind": "c", "n": 1}, {"id": 4, "kind": "a", "n": 2}]
+
+
 def test_second_run_while_one_runs_is_refused(medallion) -> None:
     from lakesmith.locations import Location
     from lakesmith.runtime.lock import PipelineRunning, pipeline_lock

@@ -77,3 +77,12 @@ class FlowFailed(LakesmithError):
         self.location = location
         where = f" (defined at {location})" if location else ""
         super().__init__(f"Flow '{flow}'{where} failed: {message}", hint=hint)
+
+
+class InvalidDefinition(SourceLoadError):
+    """A dataset or flow definition breaks a rule of its kind; raised where it is defined, by the
+    definition's own class, whichever authoring style (Python, dlt, SQL) built it."""
+
+    def __init__(self, problem: str, location: SourceLocation, *, hint: str | None = None) -> None:
+        self.problem = problem  # without the location, for callers that re-raise it
+        super().__init__(problem, location, hint=hint)

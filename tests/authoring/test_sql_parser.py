@@ -11,19 +11,18 @@ from lakesmith.authoring.sql.splitter import Region, Statement, split_statements
 from lakesmith.errors import SqlDefinitionError
 from lakesmith.graph.model import (
     AutoCdcFlow,
-    Dataset,
-    DatasetKind,
     Expectation,
     ExpectationAction,
-    Flow,
+    MaterializedView,
+    OnceFlow,
+    QueryFlow,
     SqlQuery,
+    StreamingTable,
+    TemporaryView,
 )
 from lakesmith.source_location import SourceLocation
 
 PATH = "pipelines/sales.sql"
-MV = DatasetKind.MATERIALIZED_VIEW
-ST = DatasetKind.STREAMING_TABLE
-TV = DatasetKind.TEMPORARY_VIEW
 
 
 def parse(sql: str, configuration: dict[str, str] | None = None) -> list:
@@ -39,9 +38,9 @@ def query(text: str, line: int = 1) -> SqlQuery:
 
 
 def default_flow(name: str, text: str, line: int = 1, query_line: int | None = None,
-                 spark_conf: dict[str, str] | None = None) -> Flow:
-    return Flow(name=name, target=name, query=query(text, query_line or line), location=at(line),
-                spark_conf=spark_conf or {}, is_default=True)
+                 spark_conf: dict[str, str] | None = None) -> QueryFlow:
+    return QueryFlow(name=name, target=name, query=query(text, query_line or line),
+                     location=at(line), spark_conf=spark_conf or {}, is_default=True)
 
 
 def error_of(sql: str, configuration: dict[str, str] | None = None) -> str:
@@ -98,7 +97,7 @@ def test_files_without_statements_define_nothing(text):
 
 def test_minimal_materialized_view():
     assert parse("CREATE MATERIALIZED VIEW daily AS SELECT * FROM orders") == [
-        Dataset(name="daily", kind=MV, location=at(1)),
+        MaterializedView(name="daily", location=at(1)),
         default_flow("daily", "SELECT * FROM orders"),
     ]
 
@@ -125,9 +124,8 @@ def test_materialized_view_with_every_clause():
           SELECT day, sum(amount) AS total FROM live.sales GROUP BY day
         ;"""
     assert parse(sql) == [
-        Dataset(
+        MaterializedView(
             name="sales_by_day",
-            kind=MV,
             location=at(2),
             comment="Sales; per day",
             table_properties={"quality": "gold", "delta.appendOnly": "true", "retention": "30"},
@@ -155,7 +153,7 @@ def test_table_clauses_come_in_any_order():
     [dataset, _] = parse("""\
         CREATE MATERIALIZED VIEW mv CLUSTER BY (b) USING delta PARTITIONED
           BY (a) TBLPROPERTIES ('k' = 'v') COMMENT 'c' AS SELECT 1 AS a, 2 AS b""")
-    assert dataset == Dataset(name="mv", kind=MV, location=at(1), comment="c",
+    assert dataset == MaterializedView(name="mv", location=at(1), comment="c",
                               table_properties={"k": "v"}, partition_cols=("a",),
                               cluster_by=("b",), format="delta")
 
@@ -174,14 +172,14 @@ def test_adjacent_comment_literals_are_concatenated():
 ])
 def test_materialized_view_spellings(header):
     assert parse(f"{header} mv AS SELECT 1") == [
-        Dataset(name="mv", kind=MV, location=at(1)),
+        MaterializedView(name="mv", location=at(1)),
         default_flow("mv", "SELECT 1"),
     ]
 
 
 def test_untyped_column_list_renames_the_query_columns():
     assert parse("CREATE MATERIALIZED VIEW mv (a, `b c`) AS SELECT x, y FROM t") == [
-        Dataset(name="mv", kind=MV, location=at(1)),
+        MaterializedView(name="mv", location=at(1)),
         default_flow("mv", "SELECT * FROM (SELECT x, y FROM t) AS __lakesmith_renamed(a, `b c`)"),
     ]
 
@@ -205,7 +203,7 @@ def test_column_list_with_only_expectations_gives_no_schema():
 ])
 def test_temporary_view_spellings(header):
     assert parse(f"{header} v COMMENT 'staging' AS SELECT * FROM STREAM(raw)") == [
-        Dataset(name="v", kind=TV, location=at(1), comment="staging"),
+        TemporaryView(name="v", location=at(1), comment="staging"),
         default_flow("v", "SELECT * FROM STREAM(raw)"),
     ]
 
@@ -216,7 +214,7 @@ def test_temporary_view_with_renames_and_expectation():
           id, name,
           CONSTRAINT valid EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW
         ) AS SELECT 1, 'a'""") == [
-        Dataset(name="v", kind=TV, location=at(1), expectations=(
+        TemporaryView(name="v", location=at(1), expectations=(
             Expectation("valid", "id IS NOT NULL", ExpectationAction.DROP, at(3)),)),
         default_flow("v", "SELECT * FROM (SELECT 1, 'a') AS __lakesmith_renamed(id, name)",
                      query_line=4),
@@ -228,7 +226,7 @@ def test_temporary_view_with_renames_and_expectation():
 
 def test_streaming_table_without_query_has_no_flow():
     assert parse("CREATE OR REFRESH STREAMING TABLE events;") == [
-        Dataset(name="events", kind=ST, location=at(1)),
+        StreamingTable(name="events", location=at(1)),
     ]
 
 
@@ -241,9 +239,8 @@ def test_streaming_table_with_schema_and_query():
         )
         TBLPROPERTIES ('pipelines.reset.allowed' = 'false')
         AS SELECT * FROM STREAM read_files('/data/raw', format => 'json')""") == [
-        Dataset(
+        StreamingTable(
             name="bronze",
-            kind=ST,
             location=at(1),
             table_properties={"pipelines.reset.allowed": "false"},
             schema="id BIGINT NOT NULL, payload STRUCT<a: INT, b: ARRAY<STRING>>",
@@ -266,7 +263,7 @@ def test_streaming_table_with_schema_and_query():
 ])
 def test_streaming_table_spellings(header):
     assert parse(f"{header} st AS SELECT * FROM STREAM(src)") == [
-        Dataset(name="st", kind=ST, location=at(1)),
+        StreamingTable(name="st", location=at(1)),
         default_flow("st", "SELECT * FROM STREAM(src)"),
     ]
 
@@ -275,7 +272,7 @@ def test_streaming_table_with_flow_auto_cdc():
     assert parse("""\
         CREATE OR REFRESH STREAMING TABLE customers
         FLOW AUTO CDC FROM STREAM(cdc_feed) KEYS (id) SEQUENCE BY ts""") == [
-        Dataset(name="customers", kind=ST, location=at(1)),
+        StreamingTable(name="customers", location=at(1)),
         AutoCdcFlow(name="customers", target="customers", source="cdc_feed", keys=("id",),
                     sequence_by="ts", location=at(1)),
     ]
@@ -310,11 +307,12 @@ def test_insert_into_flow():
         AS INSERT INTO all_events BY NAME
         SELECT * FROM STREAM(eu_events);
         CREATE FLOW backfill AS INSERT INTO ONCE live.all_events SELECT * FROM archive""") == [
-        Dataset(name="all_events", kind=ST, location=at(1)),
-        Flow(name="from_eu", target="all_events", query=query("SELECT * FROM STREAM(eu_events)", 5),
-             location=at(2), is_default=False, comment="EU events"),
-        Flow(name="backfill", target="live.all_events", query=query("SELECT * FROM archive", 6),
-             location=at(6), is_default=False, once=True),
+        StreamingTable(name="all_events", location=at(1)),
+        QueryFlow(name="from_eu", target="all_events",
+                  query=query("SELECT * FROM STREAM(eu_events)", 5), location=at(2),
+                  is_default=False, comment="EU events"),
+        OnceFlow(name="backfill", target="live.all_events", query=query("SELECT * FROM archive", 6),
+                 location=at(6)),
     ]
 
 
@@ -379,6 +377,15 @@ def test_apply_changes_into_is_auto_cdc_named_after_its_target():
     ]
 
 
+def test_create_flow_auto_cdc_keeps_its_comment_and_track_history_on_every_column():
+    [flow] = parse("""\
+        CREATE FLOW scd2 COMMENT 'history of customers' AS AUTO CDC INTO customers
+        FROM STREAM(cdc) KEYS (id) SEQUENCE BY ts STORED AS SCD TYPE 2 TRACK HISTORY ON *""")
+    assert flow == AutoCdcFlow(name="scd2", target="customers", source="cdc", keys=("id",),
+                               sequence_by="ts", location=at(1), comment="history of customers",
+                               stored_as_scd_type=2, track_history_except_column_list=())
+
+
 def test_auto_cdc_clauses_in_another_order():
     [flow] = parse("AUTO CDC INTO t FROM STREAM(s) SEQUENCE BY ts KEYS (id) COLUMNS a, b")
     assert (flow.keys, flow.sequence_by, flow.column_list) == (("id",), "ts", ("a", "b"))
@@ -398,9 +405,9 @@ def test_several_statements_in_file_order_with_their_lines():
         CREATE MATERIALIZED VIEW c AS SELECT * FROM a JOIN b
         """)
     assert [(type(d).__name__, d.name, d.location.line) for d in definitions] == [
-        ("Dataset", "a", 1), ("Flow", "a", 1),
-        ("Dataset", "b", 4), ("Flow", "b", 4),
-        ("Dataset", "c", 7), ("Flow", "c", 7),
+        ("StreamingTable", "a", 1), ("QueryFlow", "a", 1),
+        ("TemporaryView", "b", 4), ("QueryFlow", "b", 4),
+        ("MaterializedView", "c", 7), ("QueryFlow", "c", 7),
     ]
     assert definitions[3].query == query("SELECT 'x;y' AS s", 5)
 
@@ -415,7 +422,7 @@ def test_variables_from_configuration_and_set():
         {"region": "eu", "schema": "silver"})
     conf = {"source_table": "raw_eu", "start.date": "'2024-01-01'"}
     assert definitions == [
-        Dataset(name="silver.recent", kind=MV, location=at(3)),
+        MaterializedView(name="silver.recent", location=at(3)),
         default_flow(
             "silver.recent",
             "SELECT * FROM raw_eu WHERE d >= '2024-01-01' AND note = 'eu'\n"
@@ -430,9 +437,9 @@ def test_set_overrides_configuration_and_applies_only_to_later_flows():
         SET v=two ;
         CREATE MATERIALIZED VIEW after AS SELECT '${v}'""", {"v": "one"})
     assert definitions == [
-        Dataset(name="before", kind=MV, location=at(1)),
+        MaterializedView(name="before", location=at(1)),
         default_flow("before", "SELECT 'one'"),
-        Dataset(name="after", kind=MV, location=at(3)),
+        MaterializedView(name="after", location=at(3)),
         default_flow("after", "SELECT 'two'", line=3, spark_conf={"v": "two"}),
     ]
 
@@ -519,9 +526,13 @@ def test_values_are_substituted_recursively():
     ("AUTO CDC INTO t FROM STREAM(s) KEYS (k) KEYS (j) SEQUENCE BY v", 1, ["KEYS is given twice"]),
     ("AUTO CDC INTO t FROM STREAM(s) KEYS (k) SEQUENCE BY v TRACK HISTORY ON (c)", 1,
      ["TRACK HISTORY ON is only allowed with STORED AS SCD TYPE 2"]),
+    ("AUTO CDC INTO t FROM STREAM(s) KEYS (k) SEQUENCE BY v TRACK HISTORY ON *", 1,
+     ["AUTO CDC flow 't': TRACK HISTORY ON is only allowed with STORED AS SCD TYPE 2"]),
     ("AUTO CDC INTO t FROM STREAM(s) KEYS (k) SEQUENCE BY v STORED AS SCD TYPE 2\n"
      " APPLY AS TRUNCATE WHEN op = 'T'", 1,
      ["APPLY AS TRUNCATE WHEN is only allowed with SCD TYPE 1"]),
+    ("SET a = 1;\nCREATE TEMPORARY VIEW s.v AS SELECT 1", 2,
+     ["temporary view 's.v' must have a single-part name"]),
     ("AUTO CDC INTO t FROM STREAM(s) KEYS (k) SEQUENCE BY v\n STORED AS SCD TYPE 3", 2,
      ["expected 1 or 2 after STORED AS SCD TYPE", "'3'"]),
     ("AUTO CDC INTO t FROM STREAM(s) KEYS (k) SEQUENCE BY v STORED AS BITEMPORAL", 1,

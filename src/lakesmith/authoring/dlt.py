@@ -9,8 +9,10 @@ reads a stream, as on Databricks; `LIVE.x` and `dlt.read("x")` read dataset `x` 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import Any
 
+from lakesmith.authoring.auto_cdc import auto_cdc_flow
 from lakesmith.authoring.context import caller_location, current_registry, current_spark
 from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `dlt.expect...`)
     expect,
@@ -22,18 +24,22 @@ from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `
     expectations_of,
 )
 from lakesmith.errors import LakesmithError, NotSupportedYet
-from lakesmith.graph.model import (
-    AutoCdcFlow,
+from lakesmith.graph.datasets import (
     Dataset,
-    DatasetKind,
-    Expectation,
-    ExpectationAction,
-    Flow,
-    PythonQuery,
+    DltTable,
+    MaterializedView,
+    Sink,
+    StreamingTable,
+    TemporaryView,
 )
+from lakesmith.graph.expectations import Expectation, ExpectationAction
+from lakesmith.graph.flows import OnceFlow, PythonQuery, QueryFlow
 from lakesmith.source_location import SourceLocation
 
 QueryFunction = Callable[[], Any]
+# Builds a dataset from its name, location, comment and expectations (a class, or a class with
+# its other fields bound).
+DatasetBuilder = Callable[..., Dataset]
 
 
 def read(name: str) -> Any:
@@ -55,11 +61,10 @@ def table(query_function: QueryFunction | None = None, *, name: str | None = Non
     """A table whose kind follows its query: streaming table for a stream, else materialized view."""
     location = caller_location()
     _unsupported(location, path=path, row_filter=row_filter)
-    return _dataset_decorator(
-        query_function, DatasetKind.TABLE, location, name=name, comment=comment,
-        spark_conf=spark_conf, table_properties=table_properties, partition_cols=partition_cols,
-        cluster_by=cluster_by, schema=schema, format=format,
-    )
+    build = partial(DltTable, **_table_fields(table_properties, partition_cols, cluster_by,
+                                               schema, format))
+    return _dataset_decorator(query_function, "table", build, location, name=name,
+                              comment=comment, spark_conf=spark_conf)
 
 
 def materialized_view(query_function: QueryFunction | None = None, *, name: str | None = None,
@@ -71,17 +76,16 @@ def materialized_view(query_function: QueryFunction | None = None, *, name: str 
                       format: str | None = None) -> Any:
     location = caller_location()
     _unsupported(location, path=path, row_filter=row_filter)
-    return _dataset_decorator(
-        query_function, DatasetKind.MATERIALIZED_VIEW, location, name=name, comment=comment,
-        spark_conf=spark_conf, table_properties=table_properties, partition_cols=partition_cols,
-        cluster_by=cluster_by, schema=schema, format=format,
-    )
+    build = partial(MaterializedView, **_table_fields(table_properties, partition_cols,
+                                                       cluster_by, schema, format))
+    return _dataset_decorator(query_function, "materialized_view", build, location, name=name,
+                              comment=comment, spark_conf=spark_conf)
 
 
 def view(query_function: QueryFunction | None = None, *, name: str | None = None,
          comment: str | None = None, spark_conf: Mapping[str, str] | None = None) -> Any:
     """A temporary view: a named query other datasets read, not stored."""
-    return _dataset_decorator(query_function, DatasetKind.TEMPORARY_VIEW, caller_location(),
+    return _dataset_decorator(query_function, "view", TemporaryView, caller_location(),
                               name=name, comment=comment, spark_conf=spark_conf)
 
 
@@ -100,17 +104,14 @@ def create_streaming_table(name: str, *, comment: str | None = None,
     """A streaming table that append flows and AUTO CDC flows write into."""
     location = caller_location()
     _unsupported(location, path=path, row_filter=row_filter)
-    _check_name(name, location, "create_streaming_table")
     expectations = (
         _rules(expect_all, ExpectationAction.WARN, location)
         + _rules(expect_all_or_drop, ExpectationAction.DROP, location)
         + _rules(expect_all_or_fail, ExpectationAction.FAIL, location)
     )
-    current_registry().add_dataset(Dataset(
-        name=name, kind=DatasetKind.STREAMING_TABLE, location=location, comment=comment,
-        table_properties=dict(table_properties or {}), partition_cols=tuple(partition_cols or ()),
-        cluster_by=tuple(cluster_by or ()), schema=schema, format=format,
-        expectations=expectations,
+    current_registry().add_dataset(StreamingTable(
+        name=name, location=location, comment=comment, expectations=expectations,
+        **_table_fields(table_properties, partition_cols, cluster_by, schema, format),
     ))
 
 
@@ -126,9 +127,10 @@ def append_flow(*, target: str, name: str | None = None, comment: str | None = N
 
     def register(func: QueryFunction) -> None:
         _check_callable(func, "append_flow", location)
-        current_registry().add_flow(Flow(
+        kind = OnceFlow if once else QueryFlow
+        current_registry().add_flow(kind(
             name=name or func.__name__, target=target, query=PythonQuery(func), location=location,
-            spark_conf=dict(spark_conf or {}), is_default=False, once=once, comment=comment,
+            spark_conf=dict(spark_conf or {}), is_default=False, comment=comment,
             expectations=expectations_of(func),
         ))
 
@@ -145,16 +147,18 @@ def create_auto_cdc_flow(target: str, source: str, keys: Sequence[Any], sequence
                          name: str | None = None, once: bool = False) -> None:
     """AUTO CDC (formerly APPLY CHANGES) from a change feed into a streaming table."""
     location = caller_location()
-    current_registry().add_flow(AutoCdcFlow(
-        name=name or target, target=target, source=source, keys=tuple(keys),
-        sequence_by=sequence_by, location=location, apply_as_deletes=apply_as_deletes,
-        apply_as_truncates=apply_as_truncates,
-        column_list=tuple(column_list) if column_list is not None else None,
-        except_column_list=tuple(except_column_list) if except_column_list is not None else None,
-        stored_as_scd_type=_scd_type(stored_as_scd_type, location),
-        track_history_column_list=_optional(track_history_column_list),
-        track_history_except_column_list=_optional(track_history_except_column_list),
-        ignore_null_updates=ignore_null_updates, once=once,
+    if once:
+        raise NotSupportedYet(
+            f"{location}: create_auto_cdc_flow(once=True) (a one-time AUTO CDC flow) is not "
+            "supported by lakesmith yet.")
+    current_registry().add_flow(auto_cdc_flow(
+        target=target, source=source, keys=keys, sequence_by=sequence_by, location=location,
+        name=name, apply_as_deletes=apply_as_deletes, apply_as_truncates=apply_as_truncates,
+        column_list=column_list, except_column_list=except_column_list,
+        stored_as_scd_type=stored_as_scd_type,
+        track_history_column_list=track_history_column_list,
+        track_history_except_column_list=track_history_except_column_list,
+        ignore_null_updates=ignore_null_updates,
     ))
 
 
@@ -172,44 +176,42 @@ apply_changes_from_snapshot = create_auto_cdc_from_snapshot_flow
 
 
 def create_sink(name: str, format: str, options: Mapping[str, str] | None = None) -> None:
-    location = caller_location()
-    _check_name(name, location, "create_sink")
-    current_registry().add_dataset(Dataset(
-        name=name, kind=DatasetKind.SINK, location=location, format=format,
-        options=dict(options or {}),
-    ))
+    current_registry().add_dataset(Sink(
+        name=name, location=caller_location(), format=format, options=dict(options or {})))
 
 
 # -- helpers ---------------------------------------------------------------------------------------
 
-def _dataset_decorator(query_function: QueryFunction | None, kind: DatasetKind,
-                       location: SourceLocation, *, name: str | None, comment: str | None,
-                       spark_conf: Mapping[str, str] | None, **table: Any) -> Any:
-    decorator_name = kind.value if kind != DatasetKind.TEMPORARY_VIEW else "view"
+def _dataset_decorator(query_function: QueryFunction | None, decorator: str,
+                       build: DatasetBuilder, location: SourceLocation, *, name: str | None,
+                       comment: str | None, spark_conf: Mapping[str, str] | None) -> Any:
+    """`@dlt.<decorator>` with or without arguments: registers the dataset `build` makes and its
+    default flow, both named after the function unless `name` is given."""
 
     def register(func: QueryFunction) -> QueryFunction:
-        _check_callable(func, decorator_name, location)
+        _check_callable(func, decorator, location)
         dataset_name = name or func.__name__
-        _check_name(dataset_name, location, decorator_name)
-        fields: dict[str, Any] = {}
-        if kind != DatasetKind.TEMPORARY_VIEW:
-            fields = dict(
-                table_properties=dict(table.get("table_properties") or {}),
-                partition_cols=tuple(table.get("partition_cols") or ()),
-                cluster_by=tuple(table.get("cluster_by") or ()),
-                schema=table.get("schema"), format=table.get("format"),
-            )
         registry = current_registry()
-        registry.add_dataset(Dataset(name=dataset_name, kind=kind, location=location,
-                                     comment=comment, expectations=expectations_of(func), **fields))
-        registry.add_flow(Flow(name=dataset_name, target=dataset_name, query=PythonQuery(func),
-                               location=location, spark_conf=dict(spark_conf or {})))
+        registry.add_dataset(build(name=dataset_name, location=location, comment=comment,
+                                   expectations=expectations_of(func)))
+        registry.add_flow(QueryFlow(name=dataset_name, target=dataset_name,
+                                    query=PythonQuery(func), location=location,
+                                    spark_conf=dict(spark_conf or {})))
         # Databricks returns the function, so decorated names stay usable in the module.
         return func
 
     if query_function is not None:
         return register(query_function)
     return register
+
+
+def _table_fields(table_properties: Mapping[str, str] | None,
+                  partition_cols: Sequence[str] | None, cluster_by: Sequence[str] | None,
+                  schema: Any, format: str | None) -> dict[str, Any]:
+    """The stored-table fields from dlt's keyword arguments (None: not given)."""
+    return dict(table_properties=dict(table_properties or {}),
+                partition_cols=tuple(partition_cols or ()), cluster_by=tuple(cluster_by or ()),
+                schema=schema, format=format)
 
 
 def _check_callable(func: Any, decorator: str, location: SourceLocation) -> None:
@@ -220,24 +222,9 @@ def _check_callable(func: Any, decorator: str, location: SourceLocation) -> None
         )
 
 
-def _check_name(name: Any, location: SourceLocation, what: str) -> None:
-    if not isinstance(name, str) or not name.strip():
-        raise LakesmithError(f"{location}: dlt.{what} needs a non-empty string name, got {name!r}.")
-
-
 def _rules(rules: Mapping[str, str] | None, action: ExpectationAction,
            location: SourceLocation) -> tuple[Expectation, ...]:
     return tuple(Expectation(k, v, action, location) for k, v in (rules or {}).items())
-
-
-def _scd_type(value: int | str, location: SourceLocation) -> int:
-    if str(value) not in ("1", "2"):
-        raise LakesmithError(f"{location}: stored_as_scd_type must be 1 or 2, got {value!r}.")
-    return int(value)
-
-
-def _optional(values: Sequence[Any] | None) -> tuple[Any, ...] | None:
-    return tuple(values) if values is not None else None
 
 
 def _unsupported(location: SourceLocation, **options: Any) -> None:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from pyspark.pipelines.source_code_location import get_caller_source_code_location
 
 from lakesmith.errors import LakesmithError
-from lakesmith.graph.model import Expectation, ExpectationAction
+from lakesmith.graph.expectations import Expectation, ExpectationAction
 from lakesmith.source_location import SourceLocation
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -11,34 +11,44 @@ from pyspark.pipelines import flow as sdp_flow
 from pyspark.pipelines import output as sdp_output
 from pyspark.pipelines.graph_element_registry import GraphElementRegistry
 
+from lakesmith.authoring.auto_cdc import auto_cdc_flow
 from lakesmith.authoring.expectations import expectations_of
-from lakesmith.graph.model import (
-    AutoCdcFlow,
+from lakesmith.graph.datasets import (
     Dataset,
-    DatasetKind,
-    Definitions,
-    Flow,
-    PythonQuery,
+    MaterializedView,
+    Sink,
+    StreamingTable,
+    TemporaryView,
 )
+from lakesmith.graph.flows import AnyFlow, PythonQuery, QueryFlow
+from lakesmith.graph.model import Definitions
 from lakesmith.source_location import SourceLocation
-
-_KINDS: list[tuple[type, DatasetKind]] = [
-    (sdp_output.MaterializedView, DatasetKind.MATERIALIZED_VIEW),
-    (sdp_output.StreamingTable, DatasetKind.STREAMING_TABLE),
-    (sdp_output.TemporaryView, DatasetKind.TEMPORARY_VIEW),
-    (sdp_output.Sink, DatasetKind.SINK),
-]
 
 
 def location_of(sdp_location: Any) -> SourceLocation:
     return SourceLocation(str(sdp_location.filename), sdp_location.line_number)
 
 
-def _kind_of(output: sdp_output.Output) -> DatasetKind:
-    for cls, kind in _KINDS:
-        if isinstance(output, cls):
-            return kind
+def dataset_of(output: sdp_output.Output) -> Dataset:
+    """The graph's definition of a `pyspark.pipelines` output."""
+    common: dict[str, Any] = dict(name=output.name, comment=output.comment,
+                                  location=location_of(output.source_code_location))
+    if isinstance(output, sdp_output.MaterializedView):
+        return MaterializedView(**common, **_table_fields(output))
+    if isinstance(output, sdp_output.StreamingTable):
+        return StreamingTable(**common, **_table_fields(output))
+    if isinstance(output, sdp_output.TemporaryView):
+        return TemporaryView(**common)
+    if isinstance(output, sdp_output.Sink):
+        return Sink(**common, format=output.format, options=dict(output.options or {}))
     raise TypeError(f"Unknown pipeline output type {type(output).__name__}")
+
+
+def _table_fields(output: sdp_output.Table) -> dict[str, Any]:
+    return dict(table_properties=dict(output.table_properties or {}),
+                partition_cols=tuple(output.partition_cols or ()),
+                cluster_by=tuple(output.cluster_by or ()), schema=output.schema,
+                format=output.format)
 
 
 class DefinitionRegistry(GraphElementRegistry):
@@ -53,28 +63,13 @@ class DefinitionRegistry(GraphElementRegistry):
     def add_dataset(self, dataset: Dataset) -> None:
         self.definitions.datasets.append(dataset)
 
-    def add_flow(self, flow: Flow | AutoCdcFlow) -> None:
+    def add_flow(self, flow: AnyFlow) -> None:
         self.definitions.flows.append(flow)
 
     # -- pyspark.pipelines GraphElementRegistry -----------------------------------------------------
 
     def register_output(self, output: sdp_output.Output) -> None:
-        kind = _kind_of(output)
-        common: dict[str, Any] = dict(
-            name=output.name, kind=kind, location=location_of(output.source_code_location),
-            comment=output.comment,
-        )
-        if isinstance(output, sdp_output.Table):
-            common.update(
-                table_properties=dict(output.table_properties or {}),
-                partition_cols=tuple(output.partition_cols or ()),
-                cluster_by=tuple(output.cluster_by or ()),
-                schema=output.schema,
-                format=output.format,
-            )
-        if isinstance(output, sdp_output.Sink):
-            common.update(format=output.format, options=dict(output.options or {}))
-        self.add_dataset(Dataset(**common))
+        self.add_dataset(dataset_of(output))
 
     def register_flow(self, flow: sdp_flow.Flow) -> None:
         expectations = expectations_of(flow.func)
@@ -83,43 +78,35 @@ class DefinitionRegistry(GraphElementRegistry):
             # Expectations stacked under a dataset decorator belong to the dataset.
             self._attach_to_dataset(flow.target, expectations)
             expectations = ()
+        # pyspark 4.2's Flow has no `once`: its append flows run on every update.
         self.add_flow(
-            Flow(
+            QueryFlow(
                 name=flow.name,
                 target=flow.target,
                 query=PythonQuery(flow.func),
                 location=location_of(flow.source_code_location),
                 spark_conf=dict(flow.spark_conf or {}),
                 is_default=is_default,
-                once=bool(getattr(flow, "once", False)),
                 expectations=expectations,
             )
         )
 
-    def register_auto_cdc_flow(self, flow: Any) -> None:
-        self.add_flow(
-            AutoCdcFlow(
-                name=flow.name or flow.target,
-                target=flow.target,
-                source=flow.source,
-                keys=tuple(flow.keys),
-                sequence_by=flow.sequence_by,
-                location=location_of(flow.source_code_location),
-                apply_as_deletes=flow.apply_as_deletes,
-                apply_as_truncates=getattr(flow, "apply_as_truncates", None),
-                column_list=tuple(flow.column_list) if flow.column_list is not None else None,
-                except_column_list=(
-                    tuple(flow.except_column_list) if flow.except_column_list is not None else None
-                ),
-                stored_as_scd_type=int(flow.stored_as_scd_type or 1),
-                track_history_column_list=_optional_tuple(
-                    getattr(flow, "track_history_column_list", None)),
-                track_history_except_column_list=_optional_tuple(
-                    getattr(flow, "track_history_except_column_list", None)),
-                ignore_null_updates=bool(getattr(flow, "ignore_null_updates", False)),
-                spark_conf=dict(getattr(flow, "spark_conf", None) or {}),
-            )
-        )
+    def register_auto_cdc_flow(self, flow: sdp_flow.AutoCdcFlow) -> None:
+        """pyspark 4.2's AutoCdcFlow (its API is replaced by the 4.3 one while sources load, see
+        sdp_api.py; this is for a reference to the 4.2 function taken earlier). The 4.3 fields
+        (track history, spark_conf) arrive with the 4.3 client."""
+        self.add_flow(auto_cdc_flow(
+            name=flow.name,
+            target=flow.target,
+            source=flow.source,
+            keys=flow.keys,
+            sequence_by=flow.sequence_by,
+            location=location_of(flow.source_code_location),
+            apply_as_deletes=flow.apply_as_deletes,
+            column_list=flow.column_list,
+            except_column_list=flow.except_column_list,
+            stored_as_scd_type=flow.stored_as_scd_type,
+        ))
 
     def register_sql(self, sql_text: str, file_path: Path) -> None:
         from lakesmith.authoring.sql import parse_sql_definitions
@@ -143,7 +130,3 @@ class DefinitionRegistry(GraphElementRegistry):
             if datasets[i].name == name:
                 datasets[i] = replace(datasets[i], expectations=datasets[i].expectations + expectations)
                 return
-
-
-def _optional_tuple(value: Any) -> tuple[Any, ...] | None:
-    return tuple(value) if value is not None else None

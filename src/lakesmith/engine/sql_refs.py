@@ -9,7 +9,7 @@ other character of the user's SQL as written.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlglot
@@ -50,32 +50,49 @@ class SqlTableRef:
         return None
 
 
-def find_table_refs(text: str) -> list[SqlTableRef]:
-    """Every table the query reads, in text order; CTE names are not tables."""
+@dataclass(frozen=True)
+class ParsedQuery:
+    """A query's syntax trees (with `STREAM` keywords blanked out, so offsets match the text) and
+    each table node in them with the reference it stands for; callers that reason about the tree
+    (which SELECT reads a stream) need both."""
+
+    statements: tuple[exp.Expression, ...]
+    tables: tuple[tuple[exp.Table, SqlTableRef], ...]
+
+
+def parse_sql_query(text: str) -> ParsedQuery:
+    """Parse `text`; a SqlRefError when it is not SQL sqlglot can read."""
     blanked, streaming_starts = _blank_stream_keywords(text)
     try:
-        statements = sqlglot.parse(blanked, dialect=DIALECT)
+        parsed = sqlglot.parse(blanked, dialect=DIALECT)
     except (ParseError, TokenError) as e:
         raise SqlRefError(f"could not parse the SQL query to find the tables it reads: {e}") from e
-    refs: list[SqlTableRef] = []
-    for statement in statements:
-        if statement is None:
+    statements = tuple(s for s in parsed if s is not None)
+    tables = tuple(pair for statement in statements
+                   for pair in _table_refs(statement, streaming_starts))
+    return ParsedQuery(statements, tables)
+
+
+def find_table_refs(text: str) -> list[SqlTableRef]:
+    """Every table the query reads, in text order; CTE names are not tables."""
+    return sorted((ref for _, ref in parse_sql_query(text).tables), key=lambda r: r.start)
+
+
+def _table_refs(statement: exp.Expression,
+                streaming_starts: set[int]) -> Iterator[tuple[exp.Table, SqlTableRef]]:
+    cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
+    for table in statement.find_all(exp.Table):
+        if not isinstance(table.this, exp.Identifier):
+            continue  # a table-valued function such as read_files(...)
+        parts = [p for p in table.parts if isinstance(p, exp.Identifier)]
+        if len(parts) == 1 and parts[0].name.lower() in cte_names:
             continue
-        cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
-        for table in statement.find_all(exp.Table):
-            if not isinstance(table.this, exp.Identifier):
-                continue  # a table-valued function such as read_files(...)
-            parts = [p for p in table.parts if isinstance(p, exp.Identifier)]
-            if len(parts) == 1 and parts[0].name.lower() in cte_names:
-                continue
-            spans = [(p.meta.get("start"), p.meta.get("end")) for p in parts]
-            if any(s is None or e is None for s, e in spans):
-                raise SqlRefError(f"could not locate table {table.sql(DIALECT)} in the query text")
-            start = min(s for s, _ in spans)
-            end = max(e for _, e in spans) + 1
-            refs.append(SqlTableRef(tuple(p.name for p in parts), start in streaming_starts, start, end))
-    refs.sort(key=lambda r: r.start)
-    return refs
+        spans = [(p.meta.get("start"), p.meta.get("end")) for p in parts]
+        if any(s is None or e is None for s, e in spans):
+            raise SqlRefError(f"could not locate table {table.sql(DIALECT)} in the query text")
+        start = min(s for s, _ in spans)
+        end = max(e for _, e in spans) + 1
+        yield table, SqlTableRef(tuple(p.name for p in parts), start in streaming_starts, start, end)
 
 
 def replace_spans(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:

@@ -11,13 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-import sqlglot
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
-from sqlglot import exp
 
 from lakesmith.engine.plans import PlanRead, plan_read, sql_read
-from lakesmith.engine.sql_refs import DIALECT, find_table_refs, strip_stream_keywords
+from lakesmith.engine.stateful_sql import analyze_streaming_sql
 
 _RELATION = proto.Relation.DESCRIPTOR.full_name
 
@@ -108,18 +106,6 @@ def _relations_below(message: Message) -> Iterator[proto.Relation]:
 
 def _visit_sql(text: str, reads_stream: Callable[[PlanRead], bool],
                found: list[StatefulOperator]) -> bool:
-    streaming_refs = [ref for ref in find_table_refs(text) if reads_stream(sql_read(ref))]
-    if not streaming_refs:
-        return False
-    tree = sqlglot.parse_one(strip_stream_keywords(text), dialect=DIALECT)
-    checks: list[tuple[type[exp.Expression], str]] = [
-        (exp.Group, "aggregation (GROUP BY)"), (exp.AggFunc, "aggregation"),
-        (exp.Distinct, "SELECT DISTINCT"), (exp.Window, "window function (OVER)"),
-        (exp.Order, "sorting (ORDER BY)"), (exp.Limit, "limit"),
-    ]
-    for expression_type, description in checks:
-        if tree.find(expression_type) is not None:
-            found.append(StatefulOperator(description + " in SQL", False))
-    if len(streaming_refs) > 1 and tree.find(exp.Join) is not None:
-        found.append(StatefulOperator("stream-stream join in SQL", False))
-    return True
+    analysis = analyze_streaming_sql(text, lambda ref: reads_stream(sql_read(ref)))
+    found += [StatefulOperator(f"{description} in SQL", False) for description in analysis.operators]
+    return analysis.streaming

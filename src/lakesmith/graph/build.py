@@ -14,17 +14,17 @@ from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
 from lakesmith.engine.sql_refs import SqlRefError
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
+from lakesmith.graph.datasets import (
+    Dataset,
+    DltTable,
+    MaterializedView,
+    StreamingTable,
+    TemporaryView,
+)
+from lakesmith.graph.flows import AnyFlow, AutoCdcFlow, PythonQuery, QueryFlow, SqlQuery
 from lakesmith.graph.graph import DataflowGraph, FlowInput, ResolvedFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
-from lakesmith.graph.model import (
-    AutoCdcFlow,
-    Dataset,
-    DatasetKind,
-    Definitions,
-    Flow,
-    PythonQuery,
-    SqlQuery,
-)
+from lakesmith.graph.model import Definitions
 from lakesmith.graph.validate import validate_graph
 
 _sql_plan_ids = itertools.count(1 << 40)  # far from the client's own plan ids
@@ -34,7 +34,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
                 *, user_files: frozenset[str] = frozenset()) -> DataflowGraph:
     """The validated graph, or a GraphValidationError listing every problem found."""
     problems: list[GraphProblem] = []
-    if not any(d.kind != DatasetKind.TEMPORARY_VIEW for d in definitions.datasets):
+    if all(isinstance(d, TemporaryView) for d in definitions.datasets):
         raise GraphValidationError([GraphProblem(
             "[RUN_EMPTY_PIPELINE] Pipelines are expected to have at least one non-temporary "
             "dataset defined (tables, persisted views) but no non-temporary datasets were found "
@@ -44,7 +44,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     datasets = _qualify_datasets(definitions.datasets, names, problems)
     flows: list[ResolvedFlow] = []
     unresolved: set[TableName] = set()
-    seen_flows: dict[str, Any] = {}
+    seen_flows: dict[str, AnyFlow] = {}
     for flow in definitions.flows:
         key = flow.name.lower()
         if key in seen_flows:
@@ -83,9 +83,6 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
         except LakesmithError as e:
             problems.append(GraphProblem(e.message, dataset.location))
             continue
-        if dataset.kind == DatasetKind.TEMPORARY_VIEW and "." in dataset.name.strip("`"):
-            problems.append(GraphProblem(
-                f"temporary view '{dataset.name}' must have a single-part name.", dataset.location))
         clash = next((other for other in datasets if other != name
                       and (other.schema.lower(), other.table.lower())
                       == (name.schema.lower(), name.table.lower())), None)
@@ -106,7 +103,7 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
     return datasets
 
 
-def _resolve_flow(flow: Flow | AutoCdcFlow, datasets: dict[TableName, Dataset], spark: Any,
+def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
                   names: NameResolver, user_files: frozenset[str],
                   problems: list[GraphProblem]) -> ResolvedFlow | None:
     try:
@@ -116,7 +113,7 @@ def _resolve_flow(flow: Flow | AutoCdcFlow, datasets: dict[TableName, Dataset], 
         return None
     if target not in datasets:
         hint = (f"define it first, e.g. create_streaming_table('{flow.target}')"
-                if not isinstance(flow, Flow) or not flow.is_default else "")
+                if not isinstance(flow, QueryFlow) or not flow.is_default else "")
         problems.append(GraphProblem(
             f"flow '{flow.name}' writes to '{flow.target}', which is not defined in this pipeline"
             + (f"; {hint}." if hint else "."), flow.location))
@@ -138,7 +135,7 @@ def _resolve_flow(flow: Flow | AutoCdcFlow, datasets: dict[TableName, Dataset], 
                         streaming=any(i.read.streaming for i in inputs))
 
 
-def _plan_of(flow: Flow, spark: Any, user_files: frozenset[str],
+def _plan_of(flow: QueryFlow, spark: Any, user_files: frozenset[str],
              problems: list[GraphProblem]) -> proto.Relation | None:
     """Call the query function once (Python) or wrap the SQL text as a SQL relation."""
     query = flow.query
@@ -165,7 +162,7 @@ def _plan_of(flow: Flow, spark: Any, user_files: frozenset[str],
         return None
 
 
-def _inputs(flow: Flow | AutoCdcFlow, reads: list[PlanRead], datasets: dict[TableName, Dataset],
+def _inputs(flow: AnyFlow, reads: list[PlanRead], datasets: dict[TableName, Dataset],
             spark: Any, names: NameResolver, problems: list[GraphProblem]) -> tuple[FlowInput, ...]:
     inputs: list[FlowInput] = []
     for read in reads:
@@ -204,13 +201,13 @@ def _propagate_streaming(datasets: dict[TableName, Dataset],
 
 def _resolve_table_kinds(datasets: dict[TableName, Dataset],
                          flows: list[ResolvedFlow]) -> dict[TableName, Dataset]:
-    """Decide what each Databricks `@dlt.table` is: a streaming table when its query streams."""
+    """Decide what each Databricks `@dlt.table` is: a streaming table when a flow into it streams
+    (its query, or an AUTO CDC flow), else a materialized view."""
     resolved: dict[TableName, Dataset] = {}
     for name, dataset in datasets.items():
-        if dataset.kind == DatasetKind.TABLE:
+        if isinstance(dataset, DltTable):
             streaming = any(f.streaming for f in flows if f.target == name)
-            kind = DatasetKind.STREAMING_TABLE if streaming else DatasetKind.MATERIALIZED_VIEW
-            dataset = replace(dataset, kind=kind)
+            dataset = dataset.as_kind(StreamingTable if streaming else MaterializedView)
         resolved[name] = dataset
     return resolved
 
@@ -221,7 +218,7 @@ def _reads_stream(flow: ResolvedFlow, streaming_views: set[TableName]) -> bool:
 
 def _streaming_views(datasets: dict[TableName, Dataset], flows: list[ResolvedFlow]) -> set[TableName]:
     """Temporary views whose query reads a stream, directly or through other views."""
-    views = {f.target: f for f in flows if datasets[f.target].kind == DatasetKind.TEMPORARY_VIEW}
+    views = {f.target: f for f in flows if isinstance(datasets[f.target], TemporaryView)}
     streaming: set[TableName] = set()
     changed = True
     while changed:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.engine.plans import PlanRead
+from lakesmith.graph.datasets import Dataset, DatasetKind
+from lakesmith.graph.flows import AnyFlow, AutoCdcFlow, QueryFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
-from lakesmith.graph.model import AnyFlow, AutoCdcFlow, Dataset, DatasetKind, Flow
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,11 @@ class ResolvedFlow:
         return isinstance(self.flow, AutoCdcFlow)
 
     @property
-    def query_flow(self) -> Flow:
-        assert isinstance(self.flow, Flow)
+    def query_flow(self) -> QueryFlow:
+        """The flow as a query flow (default, append or once); a TypeError for AUTO CDC flows,
+        which have no query: check `is_auto_cdc` first."""
+        if not isinstance(self.flow, QueryFlow):
+            raise TypeError(f"flow '{self.name}' is an AUTO CDC flow; it has no query.")
         return self.flow
 
     @property

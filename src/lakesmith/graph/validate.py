@@ -6,9 +6,17 @@ from __future__ import annotations
 from lakesmith.engine.plans import PlanRead
 from lakesmith.engine.stateful import stateful_operators
 from lakesmith.errors import GraphProblem, GraphValidationError
+from lakesmith.graph.datasets import (
+    Dataset,
+    DatasetKind,
+    MaterializedView,
+    Sink,
+    StreamingTable,
+    TemporaryView,
+)
+from lakesmith.graph.flows import OnceFlow, QueryFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
 
 
 def validate_graph(graph: DataflowGraph,
@@ -38,23 +46,24 @@ def _check_flows_per_dataset(graph: DataflowGraph,
         if name in unresolved_targets:
             continue
         flows = graph.flows_into(name)
-        if dataset.kind in (DatasetKind.MATERIALIZED_VIEW, DatasetKind.TEMPORARY_VIEW):
+        if isinstance(dataset, (MaterializedView, TemporaryView)):
             if not flows:
                 problems.append(GraphProblem(
                     f"[PIPELINE_DATASET_WITHOUT_FLOW] {dataset.kind.label} '{dataset.name}' has no "
                     "query.", dataset.location))
-            extra = [f for f in flows if not f.flow.is_default] if flows else []
+            # AUTO CDC flows into a view are reported by _check_flow_kinds.
+            extra = [f for f in flows if isinstance(f.flow, QueryFlow) and not f.flow.is_default]
             for flow in extra:
                 problems.append(GraphProblem(
                     f"[MATERIALIZED_VIEW_WITH_MULTIPLE_QUERIES] flow '{flow.name}' appends to "
                     f"{dataset.kind.label} '{dataset.name}'; only streaming tables and sinks accept "
                     "append flows.", flow.flow.location))
-        if dataset.kind == DatasetKind.STREAMING_TABLE and not flows:
+        if isinstance(dataset, StreamingTable) and not flows:
             problems.append(GraphProblem(
                 f"[PIPELINE_DATASET_WITHOUT_FLOW] streaming table '{dataset.name}' has no flow "
                 "writing to it; add a query or an append flow.", dataset.location))
         cdc = [f for f in flows if f.is_auto_cdc]
-        if cdc and len(flows) > 1:
+        if cdc and len(flows) > 1 and isinstance(dataset, StreamingTable):
             problems.append(GraphProblem(
                 f"[AUTOCDC_MULTIPLE_FLOWS_TO_TARGET] streaming table '{dataset.name}' is the target "
                 f"of an AUTO CDC flow and of other flows ({', '.join(f.name for f in flows)}); an "
@@ -68,36 +77,50 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
     for flow in graph.flows:
         dataset = graph.dataset(flow.target)
         where = flow.flow.location
-        if flow.is_auto_cdc and dataset.kind != DatasetKind.STREAMING_TABLE:
-            problems.append(GraphProblem(
-                f"AUTO CDC flow '{flow.name}' must write to a streaming table, but "
-                f"'{dataset.name}' is a {dataset.kind.label}.", where))
-        elif dataset.kind == DatasetKind.MATERIALIZED_VIEW and flow.streaming:
+        once = isinstance(flow.flow, OnceFlow)
+        if flow.is_auto_cdc and not isinstance(dataset, StreamingTable):
+            problems.append(_auto_cdc_target_problem(flow, graph))
+        elif isinstance(dataset, MaterializedView) and flow.streaming:
             problems.append(GraphProblem(
                 "[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
                 f"materialized view '{dataset.name}' reads a stream ({_streaming_reads(flow)}); a "
                 "materialized view must be defined by a batch query. Use a streaming table, or read "
                 "the source with spark.read instead of spark.readStream.", where))
-        elif _is_once(flow) and flow.streaming:
+        elif once and flow.streaming:
             problems.append(GraphProblem(
                 f"[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_ONCE_FLOW] flow '{flow.name}' is "
                 "an append once-flow defined by a streaming query; once flows must be batch "
                 "queries.", where))
-        elif dataset.kind == DatasetKind.STREAMING_TABLE and not flow.streaming and not _is_once(flow):
+        elif isinstance(dataset, StreamingTable) and not flow.streaming and not once:
             problems.append(GraphProblem(
                 "[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] "
                 f"streaming table '{dataset.name}' is written by flow '{flow.name}', whose query is "
                 "a batch query; a streaming table's flows must read a stream (spark.readStream..., "
                 "STREAM(...)). Use a materialized view for a batch query.", where))
-        elif dataset.kind == DatasetKind.SINK and not flow.streaming:
+        elif isinstance(dataset, Sink) and not flow.streaming:
             problems.append(GraphProblem(
                 f"sink '{dataset.name}' is written by flow '{flow.name}', whose query is a batch "
                 "query; flows into a sink must read a stream.", where))
     return problems
 
 
-def _is_once(flow: ResolvedFlow) -> bool:
-    return bool(getattr(flow.flow, "once", False))
+# Spark's error class for an AUTO CDC flow into each kind of dataset other than a streaming table.
+_AUTO_CDC_TARGET_ERRORS: dict[type[Dataset], str] = {
+    MaterializedView: "INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW",
+    TemporaryView: "INVALID_FLOW_QUERY_TYPE.AUTOCDC_RELATION_FOR_TEMPORARY_VIEW",
+}
+
+
+def _auto_cdc_target_problem(flow: ResolvedFlow, graph: DataflowGraph) -> GraphProblem:
+    """AUTO CDC merges changes into stored rows, so only a streaming table can be its target."""
+    dataset = graph.dataset(flow.target)
+    error_class = _AUTO_CDC_TARGET_ERRORS.get(type(dataset))
+    prefix = f"[{error_class}] " if error_class else ""
+    return GraphProblem(
+        f"{prefix}AUTO CDC flow '{flow.name}' writes to {dataset.kind.label} '{dataset.name}' "
+        f"(defined at {dataset.location}); an AUTO CDC target must be a streaming table: define "
+        f"it with create_streaming_table('{dataset.name}') (SQL: CREATE STREAMING TABLE "
+        f"{dataset.name}) and make the AUTO CDC flow its only flow.", flow.flow.location)
 
 
 def _streaming_reads(flow: ResolvedFlow) -> str:
@@ -112,11 +135,11 @@ def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
             if flow_input.dataset is None:
                 continue
             source = graph.dataset(flow_input.dataset)
-            if source.kind == DatasetKind.SINK:
+            if isinstance(source, Sink):
                 problems.append(GraphProblem(
                     f"flow '{flow.name}' reads sink '{source.name}'; sinks can only be written.",
                     flow.flow.location))
-            elif flow_input.read.streaming and source.kind == DatasetKind.MATERIALIZED_VIEW:
+            elif flow_input.read.streaming and isinstance(source, MaterializedView):
                 problems.append(GraphProblem(
                     f"flow '{flow.name}' reads materialized view '{source.name}' as a stream; a "
                     "materialized view is recomputed in full and cannot be a streaming source. "

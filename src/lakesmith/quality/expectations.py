@@ -16,8 +16,9 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 
 from lakesmith.errors import LakesmithError
+from lakesmith.graph.expectations import Expectation, ExpectationAction
+from lakesmith.graph.flows import QueryFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
-from lakesmith.graph.model import Expectation, ExpectationAction
 
 FAILED_RULES_COLUMN = "_failed_expectations"
 UPDATE_COLUMN = "_update_id"
@@ -70,7 +71,8 @@ class ExpectationSet:
     def for_flow(graph: DataflowGraph, flow: ResolvedFlow) -> ExpectationSet:
         """The target dataset's rules (they apply to every flow into it) and the flow's own."""
         dataset = graph.dataset(flow.target)
-        own = getattr(flow.flow, "expectations", ())
+        # A query flow may carry its own rules; an AUTO CDC flow has only its target's.
+        own = flow.flow.expectations if isinstance(flow.flow, QueryFlow) else ()
         return ExpectationSet([DatasetExpectation(e, dataset.name)
                                for e in (*dataset.expectations, *own)])
 

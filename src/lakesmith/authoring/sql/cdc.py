@@ -28,7 +28,7 @@ from lakesmith.authoring.sql.grammar import (
 )
 from lakesmith.authoring.sql.lexer import TokenType
 from lakesmith.authoring.sql.stream import TokenStream
-from lakesmith.graph.model import AutoCdcFlow
+from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.source_location import SourceLocation
 
 Fields = dict[str, Any]
@@ -78,6 +78,8 @@ def _stored_as(stream: TokenStream) -> Fields:
 
 def _track_history(stream: TokenStream) -> Fields:
     included, excluded = _column_selection(stream, "TRACK HISTORY ON")
+    if included is None and excluded is None:
+        excluded = ()  # `*`: every column, except none
     return {"track_history_column_list": included, "track_history_except_column_list": excluded}
 
 
@@ -122,7 +124,7 @@ def _column_selection(stream: TokenStream, after: str
 
 
 def parse_auto_cdc(stream: TokenStream, context: FileContext, name: str | None,
-                   location: SourceLocation) -> AutoCdcFlow:
+                   location: SourceLocation, *, comment: str | None = None) -> AutoCdcFlow:
     """`AUTO CDC INTO target …` or `APPLY CHANGES INTO target …`; the flow is named `name`, or
     after its target."""
     if stream.accept("AUTO", "CDC"):
@@ -133,11 +135,12 @@ def parse_auto_cdc(stream: TokenStream, context: FileContext, name: str | None,
     stream.expect("INTO", after=lead)
     target = parse_name(stream, "the target streaming table", f"{lead} INTO").text
     return parse_cdc_clauses(stream, context, name=name or target, target=target,
-                             location=location, after=f"{lead} INTO {target}")
+                             location=location, after=f"{lead} INTO {target}", comment=comment)
 
 
 def parse_cdc_clauses(stream: TokenStream, context: FileContext, *, name: str, target: str,
-                      location: SourceLocation, after: str) -> AutoCdcFlow:
+                      location: SourceLocation, after: str,
+                      comment: str | None = None) -> AutoCdcFlow:
     """`FROM STREAM(source)` and the clauses after it, to the end of the statement."""
     stream.expect("FROM", after=after)
     source = _parse_source(stream)
@@ -158,9 +161,9 @@ def parse_cdc_clauses(stream: TokenStream, context: FileContext, *, name: str, t
         stream.accept(*words)
         fields.update(parse(stream))
         after = f"the {clause} clause"
-    _check(stream, fields, seen)
+    _check_required(stream, fields)
     return AutoCdcFlow(name=name, target=target, source=source, location=location,
-                       spark_conf=context.flow_conf(), **fields)
+                       spark_conf=context.flow_conf(), comment=comment, **fields)
 
 
 def _parse_source(stream: TokenStream) -> str:
@@ -175,15 +178,12 @@ def _parse_source(stream: TokenStream) -> str:
     return parse_name(stream, "the source dataset", "STREAM").text
 
 
-def _check(stream: TokenStream, fields: Fields, seen: set[tuple[str, ...]]) -> None:
+def _check_required(stream: TokenStream, fields: Fields) -> None:
+    """The clauses every AUTO CDC statement has; which clauses go together is AutoCdcFlow's
+    rule, checked when it is built."""
     for field, clause in (("keys", "KEYS (key, ...)"), ("sequence_by", "SEQUENCE BY expression")):
         if field not in fields:
             raise stream.error(f"an AUTO CDC flow needs {clause}")
-    scd_type = fields.get("stored_as_scd_type", 1)
-    if ("TRACK", "HISTORY", "ON") in seen and scd_type != 2:
-        raise stream.error("TRACK HISTORY ON is only allowed with STORED AS SCD TYPE 2")
-    if fields.get("apply_as_truncates") is not None and scd_type != 1:
-        raise stream.error("APPLY AS TRUNCATE WHEN is only allowed with SCD TYPE 1")
 
 
 def _refuse_unsupported(stream: TokenStream) -> None:

@@ -17,8 +17,8 @@ from lakesmith.authoring.sql.grammar import parse_identifier, parse_parenthesize
 from lakesmith.authoring.sql.lexer import Token, TokenType
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.errors import SqlDefinitionError
+from lakesmith.graph.expectations import Expectation, ExpectationAction
 from lakesmith.graph.identifiers import quote_part
-from lakesmith.graph.model import Expectation, ExpectationAction
 
 # Column options Databricks accepts that lakesmith cannot honour yet.
 _UNSUPPORTED_COLUMN_OPTIONS = {

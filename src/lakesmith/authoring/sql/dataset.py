@@ -16,8 +16,9 @@ from lakesmith.authoring.sql.grammar import Name, parse_name
 from lakesmith.authoring.sql.lexer import TokenType
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.authoring.sql.table_clauses import TableClauses, parse_table_clauses
+from lakesmith.graph.datasets import DatasetKind, StoredTable, TemporaryView
+from lakesmith.graph.flows import QueryFlow, SqlQuery
 from lakesmith.graph.identifiers import quote_part
-from lakesmith.graph.model import Dataset, DatasetKind, Flow, SqlQuery
 
 # The alias of the subquery that renames a view's columns.
 RENAMED_ALIAS = "__lakesmith_renamed"
@@ -43,10 +44,11 @@ def parse_dataset_header(stream: TokenStream, kind: DatasetKind, allowed_clauses
     return DatasetHeader(name, columns, clauses, after)
 
 
-def dataset_of(stream: TokenStream, header: DatasetHeader, kind: DatasetKind) -> Dataset:
-    return Dataset(
+def table_of(stream: TokenStream, header: DatasetHeader,
+             kind: type[StoredTable]) -> StoredTable:
+    """The stored table a `CREATE MATERIALIZED VIEW | STREAMING TABLE` header defines."""
+    return kind(
         name=header.name.text,
-        kind=kind,
         location=stream.location(),
         comment=header.clauses.comment,
         table_properties=header.clauses.table_properties,
@@ -58,10 +60,21 @@ def dataset_of(stream: TokenStream, header: DatasetHeader, kind: DatasetKind) ->
     )
 
 
+def view_of(stream: TokenStream, header: DatasetHeader) -> TemporaryView:
+    """The temporary view a `CREATE TEMPORARY VIEW` header defines (its clauses allow only a
+    comment, and its column list only names)."""
+    return TemporaryView(
+        name=header.name.text,
+        location=stream.location(),
+        comment=header.clauses.comment,
+        expectations=header.columns.expectations,
+    )
+
+
 def default_flow(stream: TokenStream, context: FileContext, header: DatasetHeader,
-                 query: SqlQuery) -> Flow:
+                 query: SqlQuery) -> QueryFlow:
     """The flow a dataset's own query defines: same name as the dataset."""
-    return Flow(
+    return QueryFlow(
         name=header.name.text,
         target=header.name.text,
         query=query,

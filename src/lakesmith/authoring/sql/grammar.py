@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from lakesmith.authoring.sql.lexer import Token, TokenType, is_string
 from lakesmith.authoring.sql.stream import TokenStream
+from lakesmith.graph.flows import SqlQuery
 from lakesmith.graph.identifiers import quote_part
-from lakesmith.graph.model import SqlQuery
 
 # Words a Spark query can start with (besides an opening parenthesis).
 QUERY_STARTS = frozenset({"SELECT", "WITH", "FROM", "VALUES", "TABLE", "MAP", "REDUCE"})

@@ -10,12 +10,12 @@ from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.grammar import QUERY_STARTS, parse_name, parse_query
 from lakesmith.authoring.sql.lexer import TokenType
 from lakesmith.authoring.sql.stream import TokenStream
-from lakesmith.graph.model import Flow
+from lakesmith.graph.flows import OnceFlow, QueryFlow
 from lakesmith.source_location import SourceLocation
 
 
 def parse_insert_into(stream: TokenStream, context: FileContext, name: str, comment: str | None,
-                      location: SourceLocation) -> Flow:
+                      location: SourceLocation) -> QueryFlow:
     stream.expect("INSERT", after="AS")
     if stream.at("OVERWRITE"):
         raise stream.error("INSERT OVERWRITE flows are not supported: a flow appends to its "
@@ -28,14 +28,14 @@ def parse_insert_into(stream: TokenStream, context: FileContext, name: str, comm
     after = f"INSERT INTO {target}"
     if stream.accept("BY", "NAME"):
         after = "BY NAME"
-    return Flow(
+    kind = OnceFlow if once else QueryFlow
+    return kind(
         name=name,
         target=target,
         query=parse_query(stream, after),
         location=location,
         spark_conf=context.flow_conf(),
         is_default=False,
-        once=once,
         comment=comment,
     )
 

@@ -15,7 +15,7 @@ from lakesmith.authoring.sql.lexer import LexError, tokenize
 from lakesmith.authoring.sql.splitter import Statement, line_at, split_statements
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.authoring.sql.substitution import CircularReference, substitute
-from lakesmith.errors import SqlDefinitionError
+from lakesmith.errors import InvalidDefinition, SqlDefinitionError
 from lakesmith.source_location import SourceLocation
 
 
@@ -41,7 +41,11 @@ def parse_sql_definitions(text: str, path: str, configuration: Mapping[str, str]
 
 def parse_statement(statement: Statement, context: FileContext) -> list[Definition]:
     stream = _stream_of(statement, context)
-    definitions = kind_of(stream).parse(stream, context)
+    try:
+        definitions = kind_of(stream).parse(stream, context)
+    except InvalidDefinition as e:
+        # A definition that breaks a rule of its kind, reported like the file's syntax errors.
+        raise SqlDefinitionError(e.problem, e.location, hint=e.hint) from e
     if not stream.at_end:
         raise stream.unexpected("the end of the statement")
     return definitions

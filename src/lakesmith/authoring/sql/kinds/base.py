@@ -10,9 +10,10 @@ from typing import ClassVar, Union
 
 from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.stream import TokenStream
-from lakesmith.graph.model import AutoCdcFlow, Dataset, Flow
+from lakesmith.graph.datasets import Dataset
+from lakesmith.graph.flows import AnyFlow
 
-Definition = Union[Dataset, Flow, AutoCdcFlow]
+Definition = Union[Dataset, AnyFlow]
 
 # Words that may come between `CREATE [OR …]` and the kind of object it creates.
 _CREATE_MODIFIERS = frozenset(

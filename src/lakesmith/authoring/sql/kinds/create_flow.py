@@ -21,8 +21,7 @@ FlowBody = Callable[[TokenStream, FileContext, str, str | None, SourceLocation],
 
 def _auto_cdc(stream: TokenStream, context: FileContext, name: str, comment: str | None,
               location: SourceLocation) -> Definition:
-    # AutoCdcFlow has no comment field; a flow's comment is documentation only.
-    return parse_auto_cdc(stream, context, name, location)
+    return parse_auto_cdc(stream, context, name, location, comment=comment)
 
 
 # What may follow `AS`, by its first words.

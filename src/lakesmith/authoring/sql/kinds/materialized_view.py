@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.dataset import (
-    dataset_of,
     default_flow,
     parse_dataset_header,
+    table_of,
     with_column_names,
 )
 from lakesmith.authoring.sql.grammar import parse_query
 from lakesmith.authoring.sql.kinds.base import CreateStatementKind, Definition
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.authoring.sql.table_clauses import TABLE_CLAUSES
-from lakesmith.graph.model import DatasetKind
+from lakesmith.graph import datasets
 
 
 class MaterializedView(CreateStatementKind):
@@ -33,8 +33,8 @@ class MaterializedView(CreateStatementKind):
 
     def parse(self, stream: TokenStream, context: FileContext) -> list[Definition]:
         header = self.read_header(stream)
-        kind = DatasetKind.MATERIALIZED_VIEW
-        dataset = parse_dataset_header(stream, kind, TABLE_CLAUSES, header.spelling)
+        table = datasets.MaterializedView
+        dataset = parse_dataset_header(stream, table.kind, TABLE_CLAUSES, header.spelling)
         stream.expect("AS", after=dataset.after)
         query = with_column_names(parse_query(stream, "AS"), dataset.columns.renames)
-        return [dataset_of(stream, dataset, kind), default_flow(stream, context, dataset, query)]
+        return [table_of(stream, dataset, table), default_flow(stream, context, dataset, query)]

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from lakesmith.authoring.sql.cdc import parse_cdc_clauses
 from lakesmith.authoring.sql.context import FileContext
-from lakesmith.authoring.sql.dataset import dataset_of, default_flow, parse_dataset_header
+from lakesmith.authoring.sql.dataset import default_flow, parse_dataset_header, table_of
 from lakesmith.authoring.sql.grammar import parse_query
 from lakesmith.authoring.sql.kinds.base import CreateStatementKind, Definition
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.authoring.sql.table_clauses import TABLE_CLAUSES
-from lakesmith.graph.model import DatasetKind
+from lakesmith.graph import datasets
 
 
 class StreamingTable(CreateStatementKind):
@@ -32,14 +32,14 @@ class StreamingTable(CreateStatementKind):
 
     def parse(self, stream: TokenStream, context: FileContext) -> list[Definition]:
         header = self.read_header(stream)
-        kind = DatasetKind.STREAMING_TABLE
-        dataset = parse_dataset_header(stream, kind, TABLE_CLAUSES, header.spelling)
+        table = datasets.StreamingTable
+        dataset = parse_dataset_header(stream, table.kind, TABLE_CLAUSES, header.spelling)
         if dataset.columns.renames:
             raise stream.error(
                 "a streaming table's column list must give every column a type; column names "
                 "without types (renaming the query's columns) are only allowed on views and "
                 "materialized views", dataset.columns.token)
-        definitions: list[Definition] = [dataset_of(stream, dataset, kind)]
+        definitions: list[Definition] = [table_of(stream, dataset, table)]
         if stream.accept("AS"):
             definitions.append(default_flow(stream, context, dataset, parse_query(stream, "AS")))
         elif stream.accept("FLOW", "AUTO", "CDC"):

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.dataset import (
-    dataset_of,
     default_flow,
     parse_dataset_header,
+    view_of,
     with_column_names,
 )
 from lakesmith.authoring.sql.grammar import parse_query
 from lakesmith.authoring.sql.kinds.base import CreateStatementKind, Definition
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.authoring.sql.table_clauses import VIEW_CLAUSES
-from lakesmith.graph.model import DatasetKind
+from lakesmith.graph.datasets import DatasetKind
 
 
 class TemporaryView(CreateStatementKind):
@@ -27,12 +27,12 @@ class TemporaryView(CreateStatementKind):
 
     def parse(self, stream: TokenStream, context: FileContext) -> list[Definition]:
         header = self.read_header(stream)
-        kind = DatasetKind.TEMPORARY_VIEW
-        dataset = parse_dataset_header(stream, kind, VIEW_CLAUSES, header.spelling)
+        dataset = parse_dataset_header(stream, DatasetKind.TEMPORARY_VIEW, VIEW_CLAUSES,
+                                       header.spelling)
         if dataset.columns.schema is not None:
             raise stream.error(
                 "a temporary view's column list cannot give types; list the column names only, "
                 "to rename the query's columns", dataset.columns.token)
         stream.expect("AS", after=dataset.after)
         query = with_column_names(parse_query(stream, "AS"), dataset.columns.renames)
-        return [dataset_of(stream, dataset, kind), default_flow(stream, context, dataset, query)]
+        return [view_of(stream, dataset), default_flow(stream, context, dataset, query)]
