@@ -4,7 +4,7 @@ Users outgrow a laptop by moving data to object storage first, so storage, table
 checkpoints and the event log are all `Location`s: a local folder (`/data/x`, `file:///data/x`)
 and a bucket prefix (`s3://bucket/x`, `gs://…`, `abfss://…`) go through the same code. A location
 keeps its path decoded (a space is a space); each consumer gets the spelling it needs
-(`delta_uri` for delta-rs, `engine_uri` for the engine).
+(`delta_uri` for delta-rs; `engine.paths.engine_path` for the engine).
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Location:
     @staticmethod
     def local(path: str | os.PathLike[str]) -> Location:
         absolute = os.path.abspath(os.path.expanduser(os.fspath(path)))
+        _check_characters(absolute)
         return Location(LOCAL_SCHEME, "", Path(absolute).as_posix())
 
     @staticmethod
@@ -76,9 +77,12 @@ class Location:
             if not parsed.netloc:
                 raise LocationError(f"{prefix}{text!r} has no bucket or container name.")
             key = _normalize_key(parsed.path, text, prefix)
+            _check_characters(key, object_store=True)
             return Location(scheme, parsed.netloc, key, dict(options or {}))
         if base is not None and not os.path.isabs(os.path.expanduser(text)):
-            return base.join(text, allow_parent=True)
+            joined = base.join(text, allow_parent=True)
+            _check_characters(joined.path, object_store=not joined.is_local)
+            return joined
         return Location.local(text)
 
     # -- properties ------------------------------------------------------------------------------
@@ -124,12 +128,6 @@ class Location:
             return self.path
         return f"{self.scheme}://{self.authority}/{quote(self.path, safe='/')}".rstrip("/")
 
-    def engine_uri(self) -> str:
-        """What the engine is given: a plain absolute path locally, a URI on object stores."""
-        if self.is_local:
-            return self.path
-        return self.uri
-
     # -- navigation ------------------------------------------------------------------------------
 
     def join(self, *parts: str, allow_parent: bool = False) -> Location:
@@ -167,6 +165,26 @@ class Location:
 
     def with_options(self, options: Mapping[str, str]) -> Location:
         return Location(self.scheme, self.authority, self.path, dict(options))
+
+
+# delta-rs cannot open these in a path (a `%XX` is decoded, `\\` becomes `/`, control characters
+# are rejected, and writes panic on `[`, `|`, `^`); no spelling works around it.
+_UNSUPPORTED = re.compile(r"%[0-9A-Fa-f]{2}|[\\\[|^\x00-\x1f\x7f]")
+# On object stores the engine percent-encodes keys with other characters into different keys.
+_OBJECT_KEY = re.compile(r"[A-Za-z0-9/._\-+,;:&$!()'=@]*")
+
+
+def _check_characters(path: str, *, object_store: bool = False) -> None:
+    bad = _UNSUPPORTED.search(path)
+    if object_store and bad is None and not _OBJECT_KEY.fullmatch(path):
+        bad = re.search(r"[^A-Za-z0-9/._\-+,;:&$!()'=@]", path)
+    if bad is not None:
+        raise LocationError(
+            f"The location {path!r} contains {bad.group()!r}, which lakesmith cannot read and "
+            "write exactly (" + ("object keys are limited to letters, digits and "
+            "/._-+,;:&$!()'=@" if object_store else "delta-rs cannot open paths with a %XX "
+            "sequence, a backslash, [, |, ^ or a control character") + ").",
+            hint="rename the folder.")
 
 
 def _normalize_key(path: str, text: str, prefix: str) -> str:

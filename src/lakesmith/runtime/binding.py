@@ -13,6 +13,7 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import (
     Binding,
     PathsBinding,
@@ -62,7 +63,7 @@ class DatasetBinder(ABC):
         them relative to its own working directory)."""
         if read.in_sql or not read.paths:
             return None
-        paths = tuple(p if "://" in p else Location.parse(p, base=self.project).engine_uri()
+        paths = tuple(p if "://" in p else engine_path(Location.parse(p, base=self.project))
                       for p in read.paths)
         return PathsBinding(paths) if paths != read.paths else None
 

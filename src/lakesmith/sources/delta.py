@@ -17,7 +17,8 @@ from typing import Any
 
 from pyspark.sql.types import StructType
 
-from lakesmith.engine.ddl import ddl_of, quote_name
+from lakesmith.engine.ddl import quote_name, read_schema
+from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.files import store_for
 from lakesmith.locations import Location
@@ -225,7 +226,7 @@ class DeltaStreamSource(StreamSource):
         partition_columns = list(metadata.partition_columns)
         files: tuple[DataFile, ...] = data.content if data is not None else ()
         if not files:
-            return spark.read.format("delta").load(self.root.engine_uri()).where("false")
+            return spark.read.format("delta").load(engine_path(self.root)).where("false")
         if any(f.has_deletion_vector for f in files):
             raise NotSupportedYet(
                 f"streaming read of '{self.display_name}': files with deletion vectors are not "
@@ -235,10 +236,10 @@ class DeltaStreamSource(StreamSource):
         groups: dict[tuple[tuple[str, str | None], ...], list[str]] = {}
         for data_file in files:
             groups.setdefault(data_file.partition_values, []).append(
-                data_file.location(self.root).engine_uri())
+                engine_path(data_file.location(self.root)))
         frames = []
         for values, paths in groups.items():
-            frame = spark.read.schema(ddl_of(data_schema)).parquet(*paths)
+            frame = spark.read.schema(read_schema(data_schema)).parquet(*paths)
             by_name = dict(values)
             for field in schema.fields:
                 if field.name in partition_columns:

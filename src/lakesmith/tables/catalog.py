@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lakesmith.engine.paths import engine_path
 from lakesmith.files import store_for
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location, folder_name
@@ -60,7 +61,7 @@ class TableCatalog:
     def register_path(self, engine_name: str, location: Location) -> None:
         """Make a Delta folder queryable by name (pipeline tables, the event log)."""
         self.spark.sql(f"CREATE TABLE IF NOT EXISTS {engine_name} USING delta "
-                       f"LOCATION {sql_string(location.engine_uri())}")
+                       f"LOCATION {sql_string(engine_path(location))}")
 
     def _ensure_schema(self, schema: str) -> None:
         if schema.lower() not in self._schemas:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lakesmith.engine.paths import engine_path
 from lakesmith.locations import Location
 
 
@@ -15,4 +16,4 @@ def write_delta(df: Any, location: Location, *, mode: str, user_metadata: str,
     writer = writer.option("overwriteSchema" if mode == "overwrite" else "mergeSchema", "true")
     if partition_cols:
         writer = writer.partitionBy(*partition_cols)
-    writer.save(location.engine_uri())
+    writer.save(engine_path(location))

@@ -14,6 +14,7 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.runtime.checkpoint import StateAppend
 from lakesmith.runtime.streaming.operators import (
@@ -36,7 +37,7 @@ class Deduplicate(StatefulOperator):
         log = ctx.logs(ctx.checkpoint.state_location(f"dedup-{state_id}"))
         batch_rows = dataframe_of(ctx.spark, dedup.input).dropDuplicates(keys)
         if log.version() is not None:
-            seen = (ctx.spark.read.format("delta").load(log.location.engine_uri())
+            seen = (ctx.spark.read.format("delta").load(engine_path(log.location))
                     .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)))
             condition = [batch_rows[quote_always(k)].eqNullSafe(seen[quote_always(k)])
                          for k in keys]
