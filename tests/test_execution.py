@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from conftest import read_rows
 from lakesmith.runtime.events import FlowStatus, UpdateState
 
 SLOW_FLOWS = """
@@ -85,16 +86,22 @@ def start_slow_run(root: Path, sleep: float) -> subprocess.Popen:
     raise AssertionError("no flow started")
 
 
-def test_ctrl_c_lets_running_flows_finish_and_starts_no_new_one(tmp_path: Path) -> None:
+def test_ctrl_c_stops_running_flows_and_starts_no_new_one(tmp_path: Path) -> None:
     process = start_slow_run(tmp_path, sleep=1.5)
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=60)
     assert process.returncode == 130, err
     assert "Update is CANCELED." in out and "Press Ctrl-C again" in out
     assert "Flow 'both' is SKIPPED." in out
+    # The running flows were interrupted (not failed); what they wrote was never committed.
+    assert "FAILED" not in out
+    assert out.count("STOPPED") + out.count("is COMPLETED.") >= 2
     warehouse = tmp_path / "warehouse/spark_catalog/default"
-    assert (warehouse / "left").exists() and (warehouse / "right").exists()
     assert not (warehouse / "both").exists()
+    rerun = subprocess.run([sys.executable, "-m", "lakesmith", "run"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    assert sorted(r["id"] for r in read_rows(warehouse / "both")) == [1, 2, 3, 4]
 
 
 def test_second_ctrl_c_aborts_at_once(tmp_path: Path) -> None:

@@ -364,22 +364,24 @@ def test_continuous_mode_keeps_processing_until_ctrl_c(medallion, spark) -> None
         cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"})
     silver = project.table_path("silver")
+    gold = project.table_path("gold")
 
-    def wait_for(ids: list[int]) -> None:
+    def wait_for(ids: list[int], kinds: int) -> None:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if silver.exists() and sorted(r["id"] for r in read_rows(silver)) == ids:
+            if silver.exists() and sorted(r["id"] for r in read_rows(silver)) == ids \
+                    and gold.exists() and len(read_rows(gold)) == kinds:
                 return
             assert process.poll() is None, process.communicate()
             time.sleep(0.2)
         raise AssertionError(f"silver never reached {ids}")
 
     try:
-        wait_for([1, 3])
+        wait_for([1, 3], kinds=2)
         append(spark, source, [(8, "e")])
-        wait_for([1, 3, 8])
+        wait_for([1, 3, 8], kinds=3)
         append(spark, source, [(9, "f")])
-        wait_for([1, 3, 8, 9])
+        wait_for([1, 3, 8, 9], kinds=4)
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=60)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Optional, TextIO
 
 import typer
 from rich.console import Console
@@ -17,19 +18,60 @@ from rich.table import Table
 from lakesmith import __version__
 from lakesmith.errors import LakesmithError
 from lakesmith.project import PipelineSpec, find_spec, load_spec
+from lakesmith.stopping import EXIT_INTERRUPTED, SignalWatcher, StopRequest
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="Run Spark Declarative Pipelines and Databricks DLT pipelines locally on Delta Lake.",
 )
+class _PipeSafeStream(io.TextIOBase):
+    """Standard output that survives `lakesmith run | head -2`: once the reader has gone, output
+    is dropped. A closed stdout is not a pipeline error; the update carries on."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+        self.reader_gone = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_gone:
+            try:
+                self.stream.write(text)
+            except BrokenPipeError:
+                self._drop()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_gone:
+            try:
+                self.stream.flush()
+            except BrokenPipeError:
+                self._drop()
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def _drop(self) -> None:
+        self.reader_gone = True
+        # Python flushes stdout at exit; point it at /dev/null so that fails quietly too.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self.stream.fileno())
+        os.close(devnull)
+
+
 def _console(stderr: bool = False) -> Console:
     # Pipes and CI logs get wide lines rather than rich's default of 80 columns.
-    probe = Console(stderr=stderr)
-    return Console(stderr=stderr, highlight=False, width=None if probe.is_terminal else 160)
+    stream = _PipeSafeStream(sys.stderr if stderr else sys.stdout)
+    probe = Console(file=stream)
+    return Console(file=stream, highlight=False, width=None if probe.is_terminal else 160)
 
 
 console = _console()
 err_console = _console(stderr=True)
+# Ctrl-C and SIGTERM: watched for the whole command (see lakesmith.stopping).
+STOP = StopRequest()
 
 SpecOption = Annotated[Optional[Path], typer.Option(
     "--spec", help="Path to spark-pipeline.yml (default: found in the current directory or above).")]
@@ -73,12 +115,11 @@ def _user_errors(verbose: bool, project_root: Path | None = None) -> Iterator[No
         err_console.print(f"[bold red]Error:[/bold red] {_relative(str(e))}")
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
-        # The engine was stopped on the way out; flows that were running committed nothing.
-        # Exit now rather than wait for their threads to notice.
+        # Only code that runs without lakesmith's signal watcher gets here (tests, embedding).
         err_console.print("[yellow]Aborted: running flows were stopped before committing.[/yellow]")
         sys.stdout.flush()
         sys.stderr.flush()
-        os._exit(130)
+        os._exit(EXIT_INTERRUPTED)
 
 
 def _relative(text: str) -> str:
@@ -130,7 +171,7 @@ def run(
                           f"{pipeline.engine.description}.", highlight=False)
             result = pipeline.run(plan, ConsoleProgress(console, pipeline.graph),
                                   continuous=continuous,
-                                  trigger_interval=parse_duration(trigger_interval))
+                                  trigger_interval=parse_duration(trigger_interval), stop=STOP)
             print_summary(console, result, pipeline.graph)
     if result.state == UpdateState.CANCELED:
         # Ctrl-C is how a continuous update ends; a triggered one was cut short.
@@ -216,15 +257,19 @@ def runs(spec: SpecOption = None,
          limit: Annotated[int, typer.Option(help="Show the newest N updates.")] = 20) -> None:
     """List the pipeline's updates: state, start, duration, rows written."""
     from lakesmith.runtime.eventlog_queries import read_events, updates
+    from lakesmith.runtime.lock import lock_holder
 
     with _user_errors(False):
-        summaries = updates(read_events(_spec(spec).storage))[-limit:]
+        storage = _spec(spec).storage
+        summaries = updates(read_events(storage),
+                            running=lock_holder(storage) is not None)[-limit:]
         table = Table(show_edge=False, box=None, pad_edge=False)
         for column in ("update", "state", "started", "duration", "rows written", "failed flows"):
             table.add_column(column, justify="right" if column in ("duration", "rows written")
                              else "left")
         for s in summaries:
-            style = {"COMPLETED": "green", "FAILED": "red", "CANCELED": "yellow"}.get(s.state, "")
+            style = {"COMPLETED": "green", "FAILED": "red", "CANCELED": "yellow",
+                     "KILLED": "red"}.get(s.state, "")
             duration = f"{s.duration_seconds:.2f}s" if s.duration_seconds is not None else "-"
             table.add_row(s.update_id, f"[{style}]{s.state}[/]" if style else s.state,
                           _time(s.started), duration, f"{s.rows_written:,}",
@@ -305,7 +350,19 @@ def version() -> None:
 
 
 def main() -> None:
-    app(prog_name="lakesmith")
+    SignalWatcher(STOP, say=lambda text: err_console.print(f"[yellow]{text}[/yellow]")).install()
+    try:
+        app(prog_name="lakesmith")
+        code = 0
+    except SystemExit as e:
+        if isinstance(e.code, str):
+            err_console.print(e.code)
+        code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    # Exit without the interpreter's teardown: the engine is already stopped, and a Ctrl-C
+    # during a slow teardown of the client's threads would kill the process mid-way.
+    console.file.flush()
+    err_console.file.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

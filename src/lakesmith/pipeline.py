@@ -4,7 +4,6 @@ validated graph. The CLI commands are thin wrappers around this."""
 from __future__ import annotations
 
 import uuid
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.project import PipelineSpec, find_spec, load_spec
+from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
@@ -78,7 +78,7 @@ class Pipeline:
 
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
             trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
-            stop: threading.Event | None = None) -> UpdateResult:
+            stop: StopRequest | None = None) -> UpdateResult:
         """Run an update: under the pipeline's lock, analyse the graph, plan each flow's work
         (what dry-run shows, now final), record the plan, then execute exactly it."""
         update_id = str(uuid.uuid4())

@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lakesmith.errors import EngineError
+from lakesmith.engine.signals import start_keeping_sigint
 
 REMOTE_ENV = "SPARK_REMOTE"
 DEFAULT_PORT = 15002  # Spark Connect's default
@@ -96,7 +97,7 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
 
         try:
             server = SparkConnectServer(ip="127.0.0.1", port=0)
-            server.start(background=True)
+            start_keeping_sigint(lambda: server.start(background=True))
         except Exception as e:  # the native server reports startup failures as plain exceptions
             raise EngineError(f"Could not start the embedded Sail engine: {e}") from e
         host, port = server.listening_address

@@ -48,8 +48,14 @@ class UpdateSummary:
         return (self.ended - self.started).total_seconds()
 
 
-def updates(events: list[dict[str, Any]]) -> list[UpdateSummary]:
-    """One summary per update, oldest first."""
+FINAL_STATES = ("COMPLETED", "FAILED", "CANCELED")
+KILLED = "KILLED"
+
+
+def updates(events: list[dict[str, Any]], *, running: bool = False) -> list[UpdateSummary]:
+    """One summary per update, oldest first. An update without a final state whose process is
+    gone (a later update started, or, for the newest, no process holds the pipeline's lock:
+    `running` is False) was killed: it is shown as KILLED, not as running forever."""
     summaries: dict[str, UpdateSummary] = {}
     for event in events:
         update_id = event["origin"]["update_id"]
@@ -68,7 +74,13 @@ def updates(events: list[dict[str, Any]]) -> list[UpdateSummary]:
                 summary.rows_written += progress.get("metrics", {}).get("num_output_rows") or 0
             elif progress["status"] == "FAILED":
                 summary.failed_flows.append(event["origin"]["flow_name"])
-    return list(summaries.values())
+    result = list(summaries.values())
+    for i, summary in enumerate(result):
+        newest = i == len(result) - 1
+        if summary.state not in FINAL_STATES and (not newest or not running):
+            summary.state = KILLED
+            summary.error = "the process ended without finishing the update (killed)"
+    return result
 
 
 def resolve_update(events: list[dict[str, Any]], update_id: str | None) -> str:

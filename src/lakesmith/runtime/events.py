@@ -28,12 +28,13 @@ class FlowStatus(str, Enum):
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+    STOPPED = "STOPPED"
     EXCLUDED = "EXCLUDED"
 
     @property
     def is_final(self) -> bool:
         return self in (FlowStatus.COMPLETED, FlowStatus.FAILED, FlowStatus.SKIPPED,
-                        FlowStatus.EXCLUDED)
+                        FlowStatus.STOPPED, FlowStatus.EXCLUDED)
 
 
 @dataclass

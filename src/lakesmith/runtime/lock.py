@@ -36,6 +36,27 @@ class LockLost(LakesmithError):
     """The lease expired and another update took the lock over."""
 
 
+def lock_holder(storage: Location) -> dict[str, Any] | None:
+    """Who holds the pipeline's lock now (None: no update is running)."""
+    location = storage.join(LOCK_FILE)
+    if location.is_local:
+        import fcntl
+
+        try:
+            fd = os.open(location.local_path, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _read(os.pread(fd, 4096, 0)) or {"pid": None}
+        finally:
+            os.close(fd)  # closing releases a lock taken just to look
+        return None
+    held = _read(store_for(location).read(location) or b"")
+    return held if held and not held.get("released") and _alive(held) else None
+
+
 def pipeline_lock(storage: Location, pipeline: str) -> PipelineLock:
     location = storage.join(LOCK_FILE)
     if location.is_local:

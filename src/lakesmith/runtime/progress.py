@@ -17,7 +17,7 @@ from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
 _STYLE = {
     FlowStatus.QUEUED: "dim", FlowStatus.STARTING: "cyan", FlowStatus.RUNNING: "bold cyan",
     FlowStatus.COMPLETED: "green", FlowStatus.FAILED: "bold red", FlowStatus.SKIPPED: "yellow",
-    FlowStatus.EXCLUDED: "dim",
+    FlowStatus.EXCLUDED: "dim", FlowStatus.STOPPED: "yellow",
 }
 
 
@@ -51,8 +51,8 @@ class ConsoleProgress:
                 self.live.stop()
                 self.live = None
         if state == UpdateState.STOPPING:
-            self.console.print("[yellow]Stopping: no new flow starts; running flows finish. "
-                               "Press Ctrl-C again to abort them.[/yellow]")
+            self.console.print("[yellow]Stopping: no new flow or batch starts; running work is "
+                               "interrupted. Press Ctrl-C again to abort at once.[/yellow]")
         elif not self.interactive:
             self._line(f"Update is {state.value}.")
 

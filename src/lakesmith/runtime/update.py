@@ -27,12 +27,20 @@ from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
 from lakesmith.runtime.planner import plan_work
 from lakesmith.runtime.tables_setup import TableSetup
 from lakesmith.runtime.workspace import Workspace
+from lakesmith.stopping import StopRequest
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_CONCURRENT_FLOWS = 4
 DEFAULT_TRIGGER_INTERVAL = 10.0
 MAX_CONCURRENT_FLOWS_KEY = "lakesmith.maxConcurrentFlows"
+
+
+class FlowStopped(LakesmithError):
+    """A flow interrupted by a stop request (not a failure)."""
+
+    def __init__(self, flow: str) -> None:
+        super().__init__(f"Flow '{flow}' was stopped before it finished.")
 
 
 @dataclass
@@ -65,7 +73,7 @@ class UpdateRunner:
                  max_concurrent_flows: int = DEFAULT_MAX_CONCURRENT_FLOWS,
                  update_id: str | None = None, continuous: bool = False,
                  trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
-                 stop: threading.Event | None = None) -> None:
+                 stop: StopRequest | None = None) -> None:
         self.workspace = workspace
         self.spark = workspace.spark
         self.catalog = workspace.catalog
@@ -76,7 +84,8 @@ class UpdateRunner:
         self.update_id = update_id or str(uuid.uuid4())
         self.continuous = continuous
         self.trigger_interval = trigger_interval
-        self.stop = stop or threading.Event()
+        self.stop_request = stop or StopRequest()
+        self.stop = self.stop_request.event
         self._results: dict[int, FlowResult] = {}
         self._last_inputs: dict[str, tuple[Any, ...]] = {}
         self._target_locks: dict[TableName, threading.Lock] = {
@@ -90,11 +99,12 @@ class UpdateRunner:
         state = UpdateState.FAILED
         error: BaseException | None = None
         try:
-            self.listener.update_progress(UpdateState.SETTING_UP_TABLES)
-            TableSetup(self.workspace, self.schemas, self.update_id).run(self.plan.full_refresh)
-            self._register_existing_tables()
-            self.listener.update_progress(UpdateState.RUNNING)
-            with self._stop_on_interrupt():
+            with self.stop_request.handling(self._on_stop):
+                self.listener.update_progress(UpdateState.SETTING_UP_TABLES)
+                TableSetup(self.workspace, self.schemas, self.update_id).run(
+                    self.plan.full_refresh)
+                self._register_existing_tables()
+                self.listener.update_progress(UpdateState.RUNNING)
                 outcome = self._run_cycles(binder)
             for planned in outcome.canceled:
                 self._report(planned, FlowStatus.SKIPPED)
@@ -182,6 +192,12 @@ class UpdateRunner:
             with self._target_locks[flow.target], _session_conf(self.spark, flow.flow.spark_conf):
                 metrics = runner_for(flow, self.plan.graph).run(ctx)
         except BaseException as e:
+            if self.stop.is_set():
+                # Interrupted by the stop (the engine reports `operation not found`): nothing
+                # of the running batch was committed; the next update recovers it.
+                self._report(planned, FlowStatus.STOPPED, FlowMetrics(
+                    duration_seconds=time.perf_counter() - start))
+                raise FlowStopped(flow.name) from e
             failure = e if isinstance(e, FlowFailed) else FlowFailed(
                 flow.name, e.message if isinstance(e, LakesmithError) else describe(e),
                 flow.flow.location, hint=getattr(e, "hint", None))
@@ -221,27 +237,11 @@ class UpdateRunner:
         self._results[id(planned)] = FlowResult(planned, status, metrics, error)
         self.listener.flow_progress(planned.flow, status, metrics, error)
 
-    @contextmanager
-    def _stop_on_interrupt(self) -> Iterator[None]:
-        """First Ctrl-C: start no new flow, ask the engine to interrupt running work, and end the
-        update as CANCELED once running flows stop. Second Ctrl-C: abort at once
-        (KeyboardInterrupt); flows still running commit nothing."""
-        if threading.current_thread() is not threading.main_thread():
-            yield
-            return
-
-        def handle(signum: int, frame: Any) -> None:
-            if self.stop.is_set():
-                raise KeyboardInterrupt
-            self.stop.set()
-            self.listener.update_progress(UpdateState.STOPPING)
-            threading.Thread(target=self._interrupt_engine, daemon=True).start()
-
-        previous = signal.signal(signal.SIGINT, handle)
-        try:
-            yield
-        finally:
-            signal.signal(signal.SIGINT, previous)
+    def _on_stop(self) -> None:
+        """A stop was requested: no new flow or batch starts (the DAG and the streaming loops
+        watch `self.stop`), and the engine is asked to interrupt what runs now."""
+        self.listener.update_progress(UpdateState.STOPPING)
+        self._interrupt_engine()
 
     def _interrupt_engine(self) -> None:
         try:
