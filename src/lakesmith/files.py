@@ -61,6 +61,10 @@ class FileStore(ABC):
         """Write the file only if it does not exist (atomically); None when it existed."""
 
     @abstractmethod
+    def read_range(self, location: Location, start: int, length: int) -> bytes:
+        """`length` bytes from offset `start` (negative: from the end)."""
+
+    @abstractmethod
     def read_versioned(self, location: Location) -> Version | None:
         """The file with what a later `replace_if` must match, or None when it does not exist."""
 
@@ -118,6 +122,11 @@ class LocalFileStore(FileStore):
     def read_versioned(self, location: Location) -> Version | None:
         data = self.read(location)
         return None if data is None else Version(None, data)
+
+    def read_range(self, location: Location, start: int, length: int) -> bytes:
+        with open(location.local_path, "rb") as f:
+            f.seek(start, os.SEEK_END if start < 0 else os.SEEK_SET)
+            return f.read(length)
 
     _replace_lock = threading.Lock()
 
@@ -244,6 +253,14 @@ class ObjectFileStore(FileStore):
         except Exception as e:
             raise StorageError(f"Cannot read {location}: {e}") from e
         return Version(result.meta.get("e_tag"), data)
+
+    def read_range(self, location: Location, start: int, length: int) -> bytes:
+        import obstore
+
+        if start < 0:
+            size = int(obstore.head(self.store, location.path)["size"])
+            start = max(0, size + start)
+        return bytes(obstore.get_range(self.store, location.path, start=start, length=length))
 
     def replace_if(self, location: Location, data: bytes, expected: Version) -> Version | None:
         import obstore

@@ -153,5 +153,5 @@ def prepare_session(spark: Any, spec: PipelineSpec) -> None:
     from lakesmith.tables.catalog import quote_always
 
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
-    spark.catalog.setCurrentDatabase(spec.schema)
+    spark.catalog.setCurrentDatabase(quote_always(spec.schema))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
 import threading
 import time
 import uuid
@@ -19,11 +20,16 @@ from typing import Any
 
 import pyarrow as pa
 
+from lakesmith.files import store_for
+from lakesmith.locations import Location
+
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.model import DatasetKind, ExpectationAction
 from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
 from lakesmith.runtime.storage import PipelineStorage
+
+logger = logging.getLogger("lakesmith")
 
 FLUSH_INTERVAL_SECONDS = 1.0
 
@@ -60,7 +66,9 @@ class EventLog:
 
     def __init__(self, storage: PipelineStorage, update_id: str, graph: DataflowGraph,
                  plan: UpdatePlan, *, continuous: bool = False) -> None:
+        self.storage = storage
         self.location = storage.events
+        self._fallback: Location | None = None
         self.pipeline_name = storage.pipeline_name
         self.pipeline_id = storage.pipeline_id()
         self.update_id = update_id
@@ -210,9 +218,29 @@ class EventLog:
             self._last_flush = time.monotonic()
             if not events:
                 return
-            write_deltalake(self.location.delta_uri(),
-                            pa.Table.from_pylist(events, schema=SCHEMA), mode="append",
-                            storage_options=self.location.storage_options() or None)
+            if self._fallback is None:
+                try:
+                    write_deltalake(self.location.delta_uri(),
+                                    pa.Table.from_pylist(events, schema=SCHEMA), mode="append",
+                                    storage_options=self.location.storage_options() or None)
+                    return
+                except (KeyboardInterrupt, SystemExit):
+                    raise
+                except BaseException as e:  # delta-rs panics are BaseExceptions, too
+                    self._fallback = self.storage.unwritten_events(self.update_id)
+                    logger.warning(
+                        "The event log at %s cannot be written (%s); this update's events are "
+                        "kept in %s instead. Repair or move the event log to write there again.",
+                        self.location, _first_line(e), self._fallback)
+            self._write_fallback(events)
+
+    def _write_fallback(self, events: list[dict[str, Any]]) -> None:
+        """An auxiliary log must never block the pipeline: events go to a JSON-lines file."""
+        assert self._fallback is not None
+        store = store_for(self._fallback)
+        earlier = store.read(self._fallback) or b""
+        lines = b"".join(json.dumps(e, default=str).encode() + b"\n" for e in events)
+        store.write(self._fallback, earlier + lines)
 
 
 def _metrics(metrics: FlowMetrics) -> dict[str, Any]:

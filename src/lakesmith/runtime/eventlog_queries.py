@@ -7,6 +7,7 @@ pipeline's table data is never involved.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -15,20 +16,47 @@ import pyarrow as pa
 
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
-from lakesmith.runtime.storage import EVENT_LOG
+from lakesmith.files import store_for
+from lakesmith.runtime.storage import EVENT_LOG, UNWRITTEN_EVENTS
 from lakesmith.tables.delta import open_table
+
+logger = logging.getLogger("lakesmith")
 
 
 def read_events(storage: Location) -> list[dict[str, Any]]:
-    """Every event, oldest first."""
-    table = open_table(storage.join(*EVENT_LOG))
-    if table is None:
-        return []
-    rows = pa.table(table.to_pyarrow_table()).to_pylist()
+    """Every event, oldest first: the event log's, and those kept aside while it could not be
+    written (a corrupt log warns; it never hides the updates that ran)."""
+    rows: list[dict[str, Any]] = []
+    location = storage.join(*EVENT_LOG)
+    try:
+        table = open_table(location)
+        if table is not None:
+            rows = pa.table(table.to_pyarrow_table()).to_pylist()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as e:  # delta-rs panics are BaseExceptions, too
+        logger.warning("The event log at %s cannot be read (%s); showing the events kept "
+                       "aside only.", location, str(e).splitlines()[0] if str(e) else e)
+    rows += _unwritten_events(storage)
     rows.sort(key=lambda r: (r["sequence"]["control_plane_seq_no"], r["timestamp"]))
     for row in rows:
         row["details_json"] = json.loads(row["details"]) if row["details"] else {}
     return rows
+
+
+def _unwritten_events(storage: Location) -> list[dict[str, Any]]:
+    folder = storage.join(*UNWRITTEN_EVENTS)
+    store = store_for(folder)
+    events: list[dict[str, Any]] = []
+    for entry in sorted(store.list(folder), key=lambda e: e.name):
+        if entry.is_dir or not entry.name.endswith(".jsonl"):
+            continue
+        for line in (store.read(folder.join(entry.name)) or b"").splitlines():
+            if line.strip():
+                event = json.loads(line)
+                event["timestamp"] = datetime.fromisoformat(event["timestamp"])
+                events.append(event)
+    return events
 
 
 @dataclass

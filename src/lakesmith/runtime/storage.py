@@ -21,6 +21,7 @@ PIPELINE_FILE = "pipeline.json"
 CHECKPOINTS = "checkpoints"
 RESET_MARKER = "_reset_pending"
 EVENT_LOG = ("system", "events")
+UNWRITTEN_EVENTS = ("system", "events-unwritten")
 
 
 class StorageMismatch(LakesmithError):
@@ -35,6 +36,14 @@ class PipelineStorage:
     @property
     def events(self) -> Location:
         return self.location.join(*EVENT_LOG)
+
+    def unwritten_events(self, update_id: str) -> Location:
+        """Where an update's events go when the event log cannot be written (JSON lines)."""
+        return self.location.join(*UNWRITTEN_EVENTS, f"{update_id}.jsonl")
+
+    @property
+    def unwritten_events_folder(self) -> Location:
+        return self.location.join(*UNWRITTEN_EVENTS)
 
     @property
     def checkpoints(self) -> Location:

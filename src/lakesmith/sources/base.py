@@ -100,6 +100,11 @@ class StreamSource(ABC):
     @abstractmethod
     def offset_from_json(self, data: Mapping[str, Any]) -> SourceOffset: ...
 
+    def diagnose(self, data: SourceSlice) -> str | None:
+        """After the engine failed to read a slice: which of its files is unreadable, and why
+        (None when no file can be blamed)."""
+        return None
+
     def identity(self) -> str | None:
         """What the source is (e.g. a Delta table's id): offsets recorded against one source
         must not be applied to another that replaced it under the same name."""

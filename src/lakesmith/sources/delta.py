@@ -26,6 +26,7 @@ from lakesmith.sources.base import Backlog, Bounds, SourceOffset, SourceSlice, S
 from lakesmith.sources.limits import TriggerLimits, positive_int
 from lakesmith.tables.delta import DeltaLog
 from lakesmith.tables.delta_log import Commit, DataFile, read_commit, snapshot_files
+from lakesmith.tables.parquet_check import first_problem
 
 SUPPORTED_OPTIONS = {"maxfilespertrigger", "maxbytespertrigger", "startingversion",
                      "skipchangecommits"}
@@ -250,6 +251,14 @@ class DeltaStreamSource(StreamSource):
         for frame in frames[1:]:
             result = result.unionByName(frame)
         return result
+
+    def diagnose(self, data: SourceSlice) -> str | None:
+        files: tuple[DataFile, ...] = data.content or ()
+        found = first_problem((f.location(self.root), f.size or None) for f in files)
+        if found is None:
+            return None
+        location, problem = found
+        return (f"the data file {location} of the source table '{self.display_name}' {problem}")
 
     def _check_files_exist(self, files: tuple[DataFile, ...]) -> None:
         """The engine silently skips a missing file of an explicit file list (0 rows, no error):

@@ -14,6 +14,7 @@ from typing import Any
 from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import PlanRead
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import DatasetKind
 from lakesmith.quality.expectations import QualityReport
 from lakesmith.runtime.checkpoint import (
@@ -228,6 +229,14 @@ class StreamingTableRunner(FlowRunner):
                 recovering=recovering,
                 replace_commit=replace_commit, pipeline=ctx.pipeline_name,
                 update_id=ctx.update_id))
+        except Exception as e:
+            problem = _unreadable_file(ctx, batch) if not ctx.stop.is_set() else None
+            if problem is not None:
+                raise LakesmithError(
+                    f"Batch {batch.number} cannot be read: {problem}. Nothing of the batch was "
+                    "committed.", hint="replace or remove the file (and its commit in the "
+                    "source) and run again; the batch is read again from its offsets.") from e
+            raise
         finally:
             batch.close()
         FlowQuality(ctx).register()
@@ -244,6 +253,16 @@ class StreamingTableRunner(FlowRunner):
                 earlier = metrics.source_versions.get(name, [first, last])
                 metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
         ctx.report(metrics)
+
+
+def _unreadable_file(ctx: FlowContext, batch: _Batch) -> str | None:
+    sources = ctx.workspace.sources(ctx.flow)
+    for key, data in batch.slices.items():
+        if data is not None and data.has_data:
+            problem = sources[key].diagnose(data)
+            if problem is not None:
+                return problem
+    return None
 
 
 def _output_probe(workspace: Workspace, planned: PlannedFlow) -> AppendWithMarker:
