@@ -45,8 +45,9 @@ def stateful_operators(relation: proto.Relation,
     found: list[StatefulOperator] = []
     _visit(relation, reads_stream, found)
     if any(op.description == "watermark" for op in found):
-        within = any(op.description == "dropDuplicatesWithinWatermark" for op in found)
-        found = [StatefulOperator(op.description, within) if op.description == "watermark" else op
+        # A watermark is run (so far) for the deduplication it feeds.
+        dedup = any(op.description.startswith("dropDuplicates") for op in found)
+        found = [StatefulOperator(op.description, dedup) if op.description == "watermark" else op
                  for op in found]
     return found
 
@@ -109,3 +110,23 @@ def _visit_sql(text: str, reads_stream: Callable[[PlanRead], bool],
     analysis = analyze_streaming_sql(text, lambda ref: reads_stream(sql_read(ref)))
     found += [StatefulOperator(f"{description} in SQL", False) for description in analysis.operators]
     return analysis.streaming
+
+
+def batch_equivalent(relation: proto.Relation) -> proto.Relation:
+    """`relation` with the nodes that only mean something on a stream (`withWatermark`, the
+    "within watermark" of a deduplication) replaced by what they output: the engine analyses
+    the plan of a streaming flow as a batch plan, and refuses those nodes there."""
+    from lakesmith.engine.plans import all_relations
+
+    copied = proto.Relation()
+    copied.CopyFrom(relation)
+    for node in reversed(list(all_relations(copied))):
+        kind = node.WhichOneof("rel_type")
+        if kind == "with_watermark":
+            plan_id = node.common.plan_id if node.HasField("common") else None
+            node.CopyFrom(node.with_watermark.input)
+            if plan_id is not None:
+                node.common.plan_id = plan_id
+        elif kind == "deduplicate" and node.deduplicate.within_watermark:
+            node.deduplicate.within_watermark = False
+    return copied

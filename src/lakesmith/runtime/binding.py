@@ -24,6 +24,7 @@ from lakesmith.engine.plans import (
     dataframe_of,
     relation_of,
 )
+from lakesmith.engine.stateful import batch_equivalent
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
@@ -73,14 +74,18 @@ class DatasetBinder(ABC):
 
     def flow_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's query with every read bound, as a DataFrame ready to execute."""
-        return self.rewriter.dataframe(flow.relation)
+        return self.rewriter.dataframe(self.prepare(flow.relation))
 
     def view_relation(self, name: TableName) -> proto.Relation:
         if name not in self._views:
             (flow,) = self.graph.flows_into(name)
-            self._views[name] = self.with_view_expectations(flow,
-                                                            self.rewriter.rewrite(flow.relation))
+            self._views[name] = self.with_view_expectations(
+                flow, self.rewriter.rewrite(self.prepare(flow.relation)))
         return self._views[name]
+
+    def prepare(self, relation: proto.Relation) -> proto.Relation:
+        """A flow's or view's plan before its reads are bound (as written, by default)."""
+        return relation
 
     def with_view_expectations(self, flow: ResolvedFlow, relation: proto.Relation) -> proto.Relation:
         """A view's `drop` rules apply wherever the view is read."""
@@ -124,6 +129,9 @@ class AnalysisBinder(DatasetBinder):
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         return RelationBinding(self.table_relation(name))
+
+    def prepare(self, relation: proto.Relation) -> proto.Relation:
+        return batch_equivalent(relation)
 
     def table_relation(self, name: TableName) -> proto.Relation:
         if name not in self._tables:

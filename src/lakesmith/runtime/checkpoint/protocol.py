@@ -25,10 +25,13 @@ from lakesmith.tables.durability import make_durable
 
 @dataclass
 class BatchPlan:
-    """Everything batch N does: its offset record and its writers, the output writer first."""
+    """Everything batch N does: its offset record and its writers, in order (output first). The
+    output writer is the one whose commit the commit record names; a batch without input (one
+    that only evicts state by a newer watermark) has none."""
 
     record: OffsetRecord
     writers: Sequence[BatchWriter]
+    output: BatchWriter | None = None
     num_input_rows: int = 0
     next_watermark_ms: int | None = None
     # Set by recover(): rerunning a batch whose offsets exist (and, when its output was lost
@@ -53,7 +56,7 @@ def run_batch(checkpoint: Checkpoint, plan: BatchPlan) -> CommitRecord:
         checkpoint.offsets.add(batch, plan.record.to_json())
         crash.crash_point(crash.AFTER_OFFSETS, flow, batch)
     marker = checkpoint.marker(batch, pipeline=plan.pipeline, update_id=plan.update_id)
-    output = plan.writers[0] if plan.writers else None
+    output = plan.output
     for writer in plan.writers:
         before = plan.record.versions.get(writer.name)
         landed = writer.landed(marker, before)

@@ -46,13 +46,16 @@ class OffsetRecord:
 
     `versions` holds each written table's version before the batch (by writer name), so recovery
     looks for N's markers only in commits made after it. `watermark_ms` is the event-time
-    watermark the batch runs with (stateful operators evict by it), so a rerun sees the same.
+    watermark the batch runs with (stateful operators evict state by it) and
+    `previous_watermark_ms` the previous batch's (late rows are judged by it), as in Spark; a
+    rerun sees the same.
     """
 
     batch: int
     sources: Mapping[str, SourceRange]
     versions: Mapping[str, int | None] = field(default_factory=dict)
     watermark_ms: int | None = None
+    previous_watermark_ms: int | None = None
     timestamp_ms: int = 0
     update_id: str | None = None
 
@@ -61,7 +64,9 @@ class OffsetRecord:
             "format": FORMAT, "batch": self.batch,
             "sources": {key: r.to_json() for key, r in sorted(self.sources.items())},
             "versions": dict(sorted(self.versions.items())),
-            "watermark_ms": self.watermark_ms, "timestamp_ms": self.timestamp_ms,
+            "watermark_ms": self.watermark_ms,
+            "previous_watermark_ms": self.previous_watermark_ms,
+            "timestamp_ms": self.timestamp_ms,
             "update_id": self.update_id,
         }
 
@@ -73,6 +78,7 @@ class OffsetRecord:
             sources={k: SourceRange.from_json(v) for k, v in data["sources"].items()},
             versions={k: (None if v is None else int(v)) for k, v in data["versions"].items()},
             watermark_ms=data.get("watermark_ms"),
+            previous_watermark_ms=data.get("previous_watermark_ms"),
             timestamp_ms=int(data.get("timestamp_ms") or 0),
             update_id=data.get("update_id"),
         )

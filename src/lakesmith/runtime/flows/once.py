@@ -64,7 +64,7 @@ class OnceFlowRunner(FlowRunner):
         record = recovery.rerun or OffsetRecord(BATCH, {}, writer_versions(writers),
                                                 update_id=ctx.update_id)
         commit = run_batch(checkpoint, BatchPlan(
-            record, writers, recovering=recovery.rerun is not None,
+            record, writers, output=writers[0], recovering=recovery.rerun is not None,
             replace_commit=recovery.replace_commit, pipeline=ctx.pipeline_name,
             update_id=ctx.update_id))
         quality.register()

@@ -22,6 +22,7 @@ from lakesmith.runtime.checkpoint import (
     BatchPlan,
     BatchWriter,
     Checkpoint,
+    CommitRecord,
     OffsetRecord,
     SourceRange,
     open_checkpoint,
@@ -38,6 +39,7 @@ from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow, Sou
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.streaming.binder import StreamBatchBinder
 from lakesmith.runtime.streaming.operators import OperatorContext, rewrite_stateful
+from lakesmith.runtime.streaming.operators.watermark import next_watermark_ms
 from lakesmith.runtime.streaming.sources import source_key
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.sources.base import Backlog, SourceOffset, SourceSlice, StreamSource
@@ -51,6 +53,10 @@ class _Batch:
 
     number: int
     slices: dict[str, SourceSlice | None]
+    watermark_ms: int = 0
+    previous_watermark_ms: int = 0
+    has_watermark: bool = False
+    next_watermark_ms: int | None = None
     binder: StreamBatchBinder | None = None
     writers: tuple[BatchWriter, ...] = ()
     report: PendingReport | None = None
@@ -125,11 +131,15 @@ class StreamingTableRunner(FlowRunner):
             record = recovery.rerun
             _check_identities(record, sources)
             slices = {key: _slice_of(record, key, source) for key, source in sources.items()}
-            batch = self._prepare(ctx, checkpoint, record.batch, slices)
+            no_data = record.watermark_ms is not None and all(
+                s is None or not s.has_data for s in slices.values())
+            batch = self._prepare(ctx, checkpoint, record.batch, slices, record.watermark_ms or 0,
+                                  record.previous_watermark_ms or 0, no_data=no_data)
             self._execute(ctx, checkpoint, batch, record, metrics, recovering=True,
                           replace_commit=recovery.replace_commit)
         positions: dict[str, SourceOffset | None] = {w.key: w.start for w in ctx.work.sources}
         last = checkpoint.offsets.latest()
+        committed = checkpoint.commits.latest()
         if last is not None:
             positions.update(_ends(last, sources))
         ends = self._ends(ctx, sources, positions)
@@ -141,20 +151,42 @@ class StreamingTableRunner(FlowRunner):
                       for key, source in sources.items()}
             if all(s is None for s in slices.values()):
                 break
-            batch = self._prepare(ctx, checkpoint, number, slices)
-            record = OffsetRecord(
-                number,
-                {key: SourceRange(_json(positions.get(key)),
-                                  _json(slices[key].end if slices[key] is not None  # type: ignore[union-attr]
-                                        else positions.get(key)),
-                                  sources[key].identity()) for key in sources},
-                writer_versions(batch.writers), update_id=ctx.update_id)
-            self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
+            watermark, previous = _watermarks(last, committed)
+            batch = self._prepare(ctx, checkpoint, number, slices, watermark, previous)
+            record = self._record(ctx, batch, positions, sources)
+            committed = self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
             last = record
             for key, data in slices.items():
                 if data is not None:
                     positions[key] = data.end
+        if not ctx.stop.is_set() and last is not None and committed is not None \
+                and last.watermark_ms is not None and committed.watermark_ms is not None \
+                and committed.watermark_ms > last.watermark_ms:
+            # As Spark does when the watermark rose and no data is left: a batch without input
+            # that evicts state by the new watermark (the next batch's late rows are judged by
+            # it too).
+            watermark, previous = _watermarks(last, committed)
+            batch = self._prepare(ctx, checkpoint, last.batch + 1, dict.fromkeys(sources),
+                                  watermark, previous, no_data=True)
+            record = self._record(ctx, batch, positions, sources)
+            self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
         return metrics
+
+    def _record(self, ctx: FlowContext, batch: _Batch, positions: dict[str, SourceOffset | None],
+                sources: dict[str, StreamSource]) -> OffsetRecord:
+        """Batch N's offsets: each source from its position to the slice's end (the same when
+        it adds nothing), the writers' table versions, the watermarks it runs with."""
+        ranges = {}
+        for key, source in sources.items():
+            data = batch.slices.get(key)
+            start = positions.get(key)
+            ranges[key] = SourceRange(_json(start), _json(data.end if data is not None else start),
+                                      source.identity())
+        return OffsetRecord(
+            batch.number, ranges, writer_versions(batch.writers),
+            watermark_ms=batch.watermark_ms if batch.has_watermark else None,
+            previous_watermark_ms=batch.previous_watermark_ms if batch.has_watermark else None,
+            update_id=ctx.update_id)
 
     def _ends(self, ctx: FlowContext, sources: dict[str, StreamSource],
               positions: dict[str, SourceOffset | None]) -> dict[str, SourceOffset | None]:
@@ -169,12 +201,14 @@ class StreamingTableRunner(FlowRunner):
         return ends
 
     def _prepare(self, ctx: FlowContext, checkpoint: Checkpoint, number: int,
-                 slices: dict[str, SourceSlice | None]) -> _Batch:
-        """The batch's plan bound to its slices, with its writers: output, quarantine, state.
-        Expectations are checked here, before the batch is recorded: a violated `fail` rule
-        leaves the checkpoint and the tables exactly as they were."""
-        batch = _Batch(number, slices)
-        if not batch.has_data:
+                 slices: dict[str, SourceSlice | None], watermark_ms: int,
+                 previous_watermark_ms: int, *, no_data: bool = False) -> _Batch:
+        """The batch's plan bound to its slices, with its writers: output, quarantine, state
+        (a no-data batch: state only). Expectations are checked here, before the batch is
+        recorded: a violated `fail` rule leaves the checkpoint and the tables as they were."""
+        batch = _Batch(number, slices, watermark_ms=watermark_ms,
+                       previous_watermark_ms=previous_watermark_ms)
+        if not batch.has_data and not no_data:
             return batch
         workspace = ctx.workspace
         sources = workspace.sources(ctx.flow)
@@ -191,7 +225,8 @@ class StreamingTableRunner(FlowRunner):
             spark=ctx.spark, checkpoint=checkpoint, batch=number, logs=workspace.logs,
             reads_stream=reads_stream,
             columns_of=lambda relation: list(binder.rewriter.dataframe(relation).columns),
-            bind=lambda relation: binder.rewriter.dataframe(relation))
+            bind=lambda relation: binder.rewriter.dataframe(relation),
+            watermark_ms=watermark_ms, previous_watermark_ms=previous_watermark_ms)
 
         def transform(relation: proto.Relation, scope: str) -> proto.Relation:
             return rewrite_stateful(relation, scope, operators)
@@ -202,11 +237,17 @@ class StreamingTableRunner(FlowRunner):
         batch.binder = binder
         try:
             df = binder.batch_dataframe(ctx.flow.relation)
+            batch.has_watermark = operators.event_time is not None
+            if no_data:
+                batch.writers = tuple(operators.writers)
+                batch.next_watermark_ms = watermark_ms
+                return batch
             schema = declared_schema(ctx.spark, ctx.dataset)
             if schema is not None:
                 df = conform(df, ctx.dataset, schema)
             quality = FlowQuality(ctx)
             result, batch.report = quality.check(df)
+            batch.next_watermark_ms = next_watermark_ms(operators)
         except BaseException:
             binder.close()
             raise
@@ -222,10 +263,13 @@ class StreamingTableRunner(FlowRunner):
 
     def _execute(self, ctx: FlowContext, checkpoint: Checkpoint, batch: _Batch,
                  record: OffsetRecord, metrics: FlowMetrics, *, recovering: bool,
-                 replace_commit: bool = False) -> None:
+                 replace_commit: bool = False) -> CommitRecord:
         try:
+            output = batch.writers[0] if batch.writers and batch.writers[0].name == OUTPUT \
+                else None
             commit = run_batch(checkpoint, BatchPlan(
-                record, batch.writers, num_input_rows=batch.num_input_rows,
+                record, batch.writers, output=output, num_input_rows=batch.num_input_rows,
+                next_watermark_ms=batch.next_watermark_ms if batch.has_watermark else None,
                 recovering=recovering,
                 replace_commit=replace_commit, pipeline=ctx.pipeline_name,
                 update_id=ctx.update_id))
@@ -253,6 +297,7 @@ class StreamingTableRunner(FlowRunner):
                 earlier = metrics.source_versions.get(name, [first, last])
                 metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
         ctx.report(metrics)
+        return commit
 
 
 def _unreadable_file(ctx: FlowContext, batch: _Batch) -> str | None:
@@ -268,6 +313,15 @@ def _unreadable_file(ctx: FlowContext, batch: _Batch) -> str | None:
 def _output_probe(workspace: Workspace, planned: PlannedFlow) -> AppendWithMarker:
     """The output writer as recovery sees it: it only looks for a batch's marked commit."""
     return AppendWithMarker(OUTPUT, workspace.table_log(planned.flow.target), lambda: None)
+
+
+def _watermarks(last: OffsetRecord | None, committed: CommitRecord | None) -> tuple[int, int]:
+    """The next batch's watermark (the one the last batch left, 0 at first) and the previous
+    batch's (which judges late rows)."""
+    watermark = committed.watermark_ms if committed is not None and committed.watermark_ms \
+        is not None else 0
+    previous = last.watermark_ms if last is not None and last.watermark_ms is not None else 0
+    return watermark, previous
 
 
 def _ends(record: OffsetRecord, sources: dict[str, StreamSource]) -> dict[str, SourceOffset]:

@@ -21,9 +21,22 @@ from lakesmith.runtime.checkpoint import BatchWriter, Checkpoint
 from lakesmith.tables.delta import DeltaLogs
 
 
+@dataclass(frozen=True)
+class EventTime:
+    """A `withWatermark(column, delay)` in the batch's plan."""
+
+    column: str
+    delay_ms: int
+    input: proto.Relation  # the rows reaching the watermark (unbound): they advance it
+
+
 @dataclass
 class OperatorContext:
-    """What an operator sees of the batch it rewrites."""
+    """What an operator sees of the batch it rewrites.
+
+    Watermarks follow Spark: state is evicted with this batch's watermark (`watermark_ms`), and
+    late input rows are dropped with the previous batch's (`previous_watermark_ms`).
+    """
 
     spark: Any
     checkpoint: Checkpoint
@@ -32,7 +45,9 @@ class OperatorContext:
     reads_stream: Callable[[PlanRead], bool]
     columns_of: Callable[[proto.Relation], list[str]]  # a relation's output columns
     bind: Callable[[proto.Relation], Any]  # a rewritten relation as a DataFrame, reads bound
-    watermark_ms: int | None = None
+    watermark_ms: int = 0
+    previous_watermark_ms: int = 0
+    event_time: EventTime | None = None  # set by the watermark operator
     writers: list[BatchWriter] = field(default_factory=list)
 
 

@@ -1,10 +1,18 @@
-"""Streaming deduplication across batches and runs.
+"""Streaming deduplication across batches and runs, with Spark's semantics.
 
 `dropDuplicates(keys)` on a stream keeps the first row of each key ever seen, not just within a
 batch. The keys seen so far live in a Delta table in the flow's checkpoint, each with the batch that
 first saw it. Batch N drops its in-batch duplicates, then anti-joins (null-safe) the keys of batches
 before N; rows of batch N itself never count, so re-running batch N after a crash gives the same
-rows. After the batch's output commits, its new keys are appended to the state, marked with N.
+rows. After the batch's output commits, its new keys are written to the state, marked with N.
+
+Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
+- input rows whose event time is at or before the previous batch's watermark are late: dropped;
+- `dropDuplicatesWithinWatermark` keeps a key until `event time + delay` is at or before the
+  watermark (its state row holds that expiry);
+- `dropDuplicates` evicts a key only when the event-time column is one of the keys, once that
+  time is at or before the watermark; otherwise keys are kept forever (as in Spark).
+Evicted keys are left out of the state table when the batch rewrites it, so it stays bounded.
 """
 
 from __future__ import annotations
@@ -16,7 +24,9 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
-from lakesmith.runtime.checkpoint import StateAppend
+from lakesmith.errors import LakesmithError
+from lakesmith.runtime.checkpoint import Overwrite, StateAppend
+from lakesmith.runtime.checkpoint.crash import AFTER_STATE
 from lakesmith.runtime.streaming.operators import (
     OperatorContext,
     StatefulOperator,
@@ -25,6 +35,8 @@ from lakesmith.runtime.streaming.operators import (
 from lakesmith.tables.catalog import quote_always
 
 BATCH_COLUMN = "__lakesmith_batch"
+EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
+SEEN_PREFIX = "__lakesmith_seen_"
 
 
 @register_operator("deduplicate")
@@ -34,19 +46,78 @@ class Deduplicate(StatefulOperator):
         keys = list(dedup.column_names)
         if dedup.all_columns_as_keys or not keys:
             keys = ctx.columns_of(dedup.input)
+        event = ctx.event_time
+        within = dedup.within_watermark
+        if within and event is None:
+            raise LakesmithError(
+                "dropDuplicatesWithinWatermark needs a watermark: call withWatermark(column, "
+                "delay) on the stream before it (Spark refuses it too).")
         log = ctx.logs(ctx.checkpoint.state_location(f"dedup-{state_id}"))
-        batch_rows = dataframe_of(ctx.spark, dedup.input).dropDuplicates(keys)
-        if log.version() is not None:
-            seen = (ctx.spark.read.format("delta").load(engine_path(log.location))
+        rows = dataframe_of(ctx.spark, dedup.input)
+        time_key = event is not None and event.column.lower() in {k.lower() for k in keys}
+        if event is not None:
+            rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
+        rows = rows.dropDuplicates(keys)
+        has_state = log.version() is not None
+
+        def earlier_state() -> Any:
+            """The keys of batches before this one (never this batch's: a rerun is the same)."""
+            return (ctx.spark.read.format("delta").load(engine_path(log.location))
                     .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)))
-            condition = [batch_rows[quote_always(k)].eqNullSafe(seen[quote_always(k)])
-                         for k in keys]
-            batch_rows = batch_rows.join(seen, condition, "left_anti")
-        output = relation_of(batch_rows)
 
-        def state_rows() -> Any:
-            keys_df = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys])
-            return keys_df.withColumn(BATCH_COLUMN, F.lit(ctx.batch).cast("bigint"))
+        if has_state:
+            seen = earlier_state()
+            if within:  # evicted at the end of the previous batch
+                seen = seen.where(F.col(EXPIRES_COLUMN) > F.lit(ctx.previous_watermark_ms * 1000))
+            elif event is not None and time_key:
+                seen = seen.where(_not_late(event.column, ctx.previous_watermark_ms))
+            # Keys compared by name (renamed on the state's side): column references by plan
+            # id do not survive the plan rewriting around this node.
+            renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
+                                    for i, k in enumerate(keys)])
+            condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
+                         for i, k in enumerate(keys)]
+            rows = rows.join(renamed, _all(condition), "left_anti")
+        output = relation_of(rows)
+        name = f"state:{state_id}"
 
-        ctx.writers.append(StateAppend(f"state:{state_id}", log, state_rows))
+        def new_state() -> Any:
+            new = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys])
+            if within:
+                assert event is not None
+                new = ctx.bind(output).select(
+                    *[F.col(quote_always(k)) for k in keys],
+                    (F.unix_micros(F.col(quote_always(event.column)))
+                     + F.lit(event.delay_ms * 1000)).alias(EXPIRES_COLUMN))
+            return new.withColumn(BATCH_COLUMN, F.lit(ctx.batch).cast("bigint"))
+
+        if not within and not time_key:
+            ctx.writers.append(StateAppend(name, log, new_state))
+            return output
+
+        def live_state() -> Any:
+            """Kept keys: earlier ones not evicted by this batch's watermark, and the new.
+            Each side is filtered before the union: the engine fails to resolve a filter on a
+            union of a table scan and a join over the same table ("Unable to get field
+            named #1")."""
+            assert event is not None
+            live = (F.col(EXPIRES_COLUMN) > F.lit(ctx.watermark_ms * 1000) if within
+                    else _not_late(event.column, ctx.watermark_ms))
+            fresh = new_state().where(live)
+            return earlier_state().where(live).unionByName(fresh) if has_state else fresh
+
+        ctx.writers.append(Overwrite(name, log, live_state, crash_point=AFTER_STATE))
         return output
+
+
+def _not_late(column: str, watermark_ms: int) -> Any:
+    """Spark drops rows with event time <= watermark (a NULL time is not late)."""
+    time = F.col(quote_always(column))
+    return time.isNull() | (F.unix_micros(time) > F.lit(watermark_ms * 1000))
+
+
+def _all(conditions: list[Any]) -> Any:
+    result = conditions[0]
+    for condition in conditions[1:]:
+        result = result & condition
+    return result
