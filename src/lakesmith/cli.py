@@ -169,7 +169,8 @@ def run(
                                  full_refresh_all=full_refresh_all)
             console.print(f"Running pipeline '{pipeline.spec.name}' on "
                           f"{pipeline.engine.description}.", highlight=False)
-            result = pipeline.run(plan, ConsoleProgress(console, pipeline.graph),
+            result = pipeline.run(plan, ConsoleProgress(console, pipeline.graph,
+                                                        continuous=continuous),
                                   continuous=continuous,
                                   trigger_interval=parse_duration(trigger_interval), stop=STOP)
             print_summary(console, result, pipeline.graph)

@@ -62,7 +62,7 @@ class Pipeline:
     def workspace(self) -> Workspace:
         return Workspace(spark=self.spark, graph=self.graph, catalog=self.catalog,
                          storage=self.storage, project=self.spec.root_location,
-                         pipeline_name=self.spec.name)
+                         pipeline_name=self.spec.name, configuration=self.spec.configuration)
 
     def plan_work(self, plan: UpdatePlan) -> UpdatePlan:
         """Each flow's work in an update run now (metadata only; what `dry-run` shows)."""

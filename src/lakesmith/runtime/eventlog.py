@@ -25,9 +25,11 @@ from lakesmith.locations import Location
 
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.model import DatasetKind, ExpectationAction
-from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
+from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
 from lakesmith.runtime.storage import PipelineStorage
+from lakesmith.tables.delta import latest_version
+from lakesmith.tables.maintenance import maintain_if_due
 
 logger = logging.getLogger("lakesmith")
 
@@ -79,6 +81,7 @@ class EventLog:
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._running_reported: set[str] = set()
+        self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._last_flush = 0.0
         self._base_sequence = time.time_ns() // 1000
 
@@ -100,6 +103,24 @@ class EventLog:
     def flow_progress(self, flow: ResolvedFlow, status: FlowStatus,
                       metrics: FlowMetrics | None = None,
                       error: BaseException | None = None) -> None:
+        if self.continuous and not status.is_final:
+            # Held until the flow's cycle ends: an idle cycle is not recorded at all.
+            with self._lock:
+                self._pending.setdefault(flow.name, []).append((flow, status, metrics, error))
+            return
+        if self.continuous:
+            with self._lock:
+                held = self._pending.pop(flow.name, [])
+            if status == FlowStatus.COMPLETED and metrics is not None \
+                    and metrics.details.get(IDLE):
+                return
+            for event in held:
+                self._flow_event(*event)
+        self._flow_event(flow, status, metrics, error)
+
+    def _flow_event(self, flow: ResolvedFlow, status: FlowStatus,
+                    metrics: FlowMetrics | None = None,
+                    error: BaseException | None = None) -> None:
         if status == FlowStatus.RUNNING:
             if flow.name in self._running_reported:
                 return  # per-batch progress is summed into the final event
@@ -223,6 +244,9 @@ class EventLog:
                     write_deltalake(self.location.delta_uri(),
                                     pa.Table.from_pylist(events, schema=SCHEMA), mode="append",
                                     storage_options=self.location.storage_options() or None)
+                    version = latest_version(self.location)
+                    if version is not None:
+                        maintain_if_due(self.location, version, compact=True)
                     return
                 except (KeyboardInterrupt, SystemExit):
                     raise

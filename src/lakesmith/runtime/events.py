@@ -37,6 +37,11 @@ class FlowStatus(str, Enum):
                         FlowStatus.STOPPED, FlowStatus.EXCLUDED)
 
 
+# In FlowMetrics.details: a later cycle of a continuous update in which the flow had nothing to
+# do. Listeners leave such cycles out (they would grow the event log forever while idle).
+IDLE = "idle"
+
+
 @dataclass
 class FlowMetrics:
     """What a flow did in one update."""

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateState
+from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
 
 _STYLE = {
     FlowStatus.QUEUED: "dim", FlowStatus.STARTING: "cyan", FlowStatus.RUNNING: "bold cyan",
@@ -33,13 +33,15 @@ class _FlowRow:
 class ConsoleProgress:
     """An UpdateListener that shows progress on a rich Console."""
 
-    def __init__(self, console: Console, graph: Any) -> None:
+    def __init__(self, console: Console, graph: Any, *, continuous: bool = False) -> None:
         self.console = console
         self.graph = graph
         self.rows: dict[str, _FlowRow] = {}
         self.lock = threading.Lock()
         self.live: Live | None = None
         self.interactive = console.is_terminal
+        self.continuous = continuous
+        self._held: dict[str, list[str]] = {}
 
     def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None:
         if state == UpdateState.RUNNING and self.interactive:
@@ -68,13 +70,27 @@ class ConsoleProgress:
             row.error = error
             if self.live is not None:
                 self.live.update(self._table())
-        if not self.interactive and status != FlowStatus.QUEUED:
-            suffix = ""
-            if status == FlowStatus.COMPLETED and metrics is not None:
-                suffix = f" ({_describe(metrics)}, {metrics.duration_seconds:.2f}s)"
-            elif status == FlowStatus.RUNNING and metrics is not None and metrics.batches:
-                suffix = f" ({_describe(metrics)})"
-            self._line(f"Flow '{flow.name}' is {status.value}.{suffix}")
+        if self.interactive or status == FlowStatus.QUEUED:
+            return
+        suffix = ""
+        if status == FlowStatus.COMPLETED and metrics is not None:
+            suffix = f" ({_describe(metrics)}, {metrics.duration_seconds:.2f}s)"
+        elif status == FlowStatus.RUNNING and metrics is not None and metrics.batches:
+            suffix = f" ({_describe(metrics)})"
+        line = f"Flow '{flow.name}' is {status.value}.{suffix}"
+        if self.continuous:
+            # A cycle's lines are printed when the flow's cycle ends, and not at all when the
+            # flow had nothing to do (a continuous update would otherwise log every second).
+            if not status.is_final:
+                self._held.setdefault(flow.name, []).append(line)
+                return
+            held = self._held.pop(flow.name, [])
+            if status == FlowStatus.COMPLETED and metrics is not None \
+                    and metrics.details.get(IDLE):
+                return
+            for earlier in held:
+                self._line(earlier)
+        self._line(line)
 
     def _line(self, text: str) -> None:
         stamp = datetime.now().strftime("%H:%M:%S")

@@ -20,7 +20,7 @@ from lakesmith.errors import FlowFailed, LakesmithError
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.binding import TableBinder
-from lakesmith.runtime.events import FlowMetrics, FlowStatus, UpdateListener, UpdateState
+from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateListener, UpdateState
 from lakesmith.runtime.executor import Outcome, run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
@@ -88,6 +88,7 @@ class UpdateRunner:
         self.stop = self.stop_request.event
         self._results: dict[int, FlowResult] = {}
         self._last_inputs: dict[str, tuple[Any, ...]] = {}
+        self._cycle = 0
         self._target_locks: dict[TableName, threading.Lock] = {
             name: threading.Lock() for name in plan.graph.datasets}
 
@@ -133,11 +134,10 @@ class UpdateRunner:
     def _run_cycles(self, binder: TableBinder) -> Outcome[PlannedFlow]:
         """A triggered update runs every flow once; a continuous one repeats until stopped
         (Ctrl-C), waiting `trigger_interval` seconds between cycles."""
-        first = True
         while True:
-            if not first:  # each later cycle reads what arrived since the previous one
+            self._cycle += 1
+            if self._cycle > 1:  # each later cycle reads what arrived since the previous one
                 self.plan = plan_work(self.plan, self.workspace)
-            first = False
             for planned in self.plan.flows:
                 self._report(planned, FlowStatus.QUEUED)
             for excluded in self.plan.excluded:
@@ -182,7 +182,7 @@ class UpdateRunner:
         if signature is not None and self._last_inputs.get(planned.name) == signature:
             # Continuous mode: a materialized view whose inputs did not change is up to date.
             self._report(planned, FlowStatus.COMPLETED, FlowMetrics(
-                num_output_rows=0, details={"up_to_date": True}))
+                num_output_rows=0, details={"up_to_date": True, IDLE: True}))
             return
         self._report(planned, FlowStatus.RUNNING)
         try:
@@ -207,6 +207,8 @@ class UpdateRunner:
         metrics.duration_seconds = time.perf_counter() - start
         if signature is not None:
             self._last_inputs[planned.name] = signature
+        if self._cycle > 1 and _did_nothing(metrics):
+            metrics.details[IDLE] = True  # a continuous cycle with nothing new: not logged
         self._report(planned, FlowStatus.COMPLETED, metrics)
 
     def _inputs_signature(self, planned: PlannedFlow) -> tuple[Any, ...] | None:
@@ -248,6 +250,14 @@ class UpdateRunner:
             self.spark.interruptAll()
         except Exception as e:  # best effort: running flows then finish on their own
             logger.debug("interrupting the engine failed: %s", e)
+
+
+def _did_nothing(metrics: FlowMetrics) -> bool:
+    if metrics.details.get("up_to_date") or metrics.details.get("skipped"):
+        return True
+    if "num_input_rows" in metrics.details:  # a streaming flow
+        return metrics.batches == 0
+    return metrics.num_output_rows is None and not metrics.details  # a view without checks
 
 
 @contextmanager

@@ -9,18 +9,24 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
+from lakesmith.errors import LakesmithError
 from lakesmith.runtime.checkpoint import Checkpoint
+from lakesmith.runtime.checkpoint.log import DEFAULT_BATCHES_TO_RETAIN
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.runtime.streaming.sources import flow_sources
 from lakesmith.sources.base import StreamSource
 from lakesmith.tables.catalog import TableCatalog
 from lakesmith.tables.delta import DeltaLog, DeltaLogs
+
+
+MIN_BATCHES_TO_RETAIN = "spark.sql.streaming.minBatchesToRetain"
 
 
 @dataclass
@@ -31,6 +37,7 @@ class Workspace:
     storage: PipelineStorage
     project: Location  # the project folder: relative paths in pipeline code are relative to it
     pipeline_name: str
+    configuration: Mapping[str, str] = field(default_factory=dict)
     logs: DeltaLogs = field(default_factory=DeltaLogs)
     # Expectation counts run alongside a flow's write on these threads.
     evaluations: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
@@ -45,7 +52,21 @@ class Workspace:
         dataset = self.graph.dataset(flow.target)
         return Checkpoint(self.storage.flow_checkpoint(flow.target, flow.name),
                           flow=flow.name, table=".".join(flow.target.key),
-                          display_table=dataset.name)
+                          display_table=dataset.name, retain=self.batches_to_retain)
+
+    @property
+    def batches_to_retain(self) -> int:
+        """Spark's `spark.sql.streaming.minBatchesToRetain` (default 100): how many offset and
+        commit records a checkpoint keeps."""
+        value = self.configuration.get(MIN_BATCHES_TO_RETAIN, str(DEFAULT_BATCHES_TO_RETAIN))
+        try:
+            retain = int(value)
+        except ValueError:
+            retain = 0
+        if retain < 1:
+            raise LakesmithError(f"configuration '{MIN_BATCHES_TO_RETAIN}' must be a positive "
+                                 f"integer, got {value!r}.")
+        return retain
 
     def sources(self, flow: ResolvedFlow) -> dict[str, StreamSource]:
         """The flow's stream sources (made once per update: planning and running share them)."""

@@ -14,8 +14,10 @@ from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables.delta import apply_metadata, output_rows
 from lakesmith.tables.delta_log import read_commit
+from lakesmith.tables.maintenance import maintain_if_due
 
 CLUSTER_BY_PROPERTY = "lakesmith.clusterByColumns"
+MAINTAIN_EVERY_REFRESHES = 10
 
 
 @register_runner("materialized_view")
@@ -40,6 +42,8 @@ class MaterializedViewRunner(FlowRunner):
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
                        properties=table_properties(dataset))
+        # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
+        maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         ctx.catalog.register(ctx.flow.target)
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:

@@ -1,0 +1,105 @@
+"""Bounded growth: checkpoints keep a bounded number of records, an idle continuous update writes
+nothing, and materialized views' replaced files are vacuumed under the table's retention."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from deltalake import DeltaTable
+
+from conftest import read_rows
+from lakesmith.runtime.events import UpdateState
+
+COPY = """
+from pyspark import pipelines as dp
+
+@dp.table
+def copy():
+    return (spark.readStream.format("delta").option("maxFilesPerTrigger", "1")
+            .load(spark.conf.get("source")).dropDuplicates(["id"]))
+
+@dp.materialized_view(table_properties={"delta.deletedFileRetentionDuration": "interval 0 hours"})
+def total():
+    return spark.read.table("copy").groupBy().count()
+"""
+
+
+def append(spark, path, ids: list[int]) -> None:
+    spark.createDataFrame([(i,) for i in ids], "id BIGINT").write.format("delta") \
+        .mode("append").save(str(path))
+
+
+def files(folder: Path) -> int:
+    return sum(len(names) for _, _, names in os.walk(folder))
+
+
+def test_checkpoint_logs_keep_min_batches_to_retain(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    for i in range(8):
+        append(spark, source, [i, i])
+    project.write_spec(configuration={"source": str(source),
+                                      "spark.sql.streaming.minBatchesToRetain": "3"})
+    project.write("transformations/t.py", COPY)
+    assert project.run().state == UpdateState.COMPLETED
+    checkpoint = project.root / "storage/checkpoints/spark_catalog.default.copy/copy"
+    assert sorted(int(p.name) for p in (checkpoint / "offsets").iterdir()) == [5, 6, 7]
+    assert sorted(int(p.name) for p in (checkpoint / "commits").iterdir()) == [5, 6, 7]
+    append(spark, source, [8, 1])
+    assert project.run().state == UpdateState.COMPLETED
+    assert sorted(r["id"] for r in project.rows("copy")) == list(range(9))
+    assert sorted(int(p.name) for p in (checkpoint / "offsets").iterdir()) == [6, 7, 8]
+
+
+def test_materialized_view_files_are_vacuumed_under_their_retention(project, tmp_path,
+                                                                   spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [1])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", COPY)
+    for _ in range(11):
+        assert project.run().state == UpdateState.COMPLETED
+    table = DeltaTable(str(project.table_path("total")))
+    assert table.version() >= 10
+    parquet = [p for p in project.table_path("total").rglob("*.parquet")
+               if "_delta_log" not in p.parts]
+    assert len(parquet) <= 3  # not one per refresh
+    assert read_rows(project.table_path("total")) == [{"count": 1}]
+
+
+def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [1, 2])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", COPY)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lakesmith", "run", "--continuous", "--trigger-interval", "200ms"],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    storage, warehouse = project.root / "storage", project.root / "warehouse"
+    try:
+        deadline = time.monotonic() + 60
+        while not (warehouse / "spark_catalog/default/total").exists():
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        time.sleep(2)
+        counts = (files(storage), files(warehouse))
+        time.sleep(4)  # about twenty idle cycles
+        assert (files(storage), files(warehouse)) == counts
+        append(spark, source, [3])
+        deadline = time.monotonic() + 30
+        while read_rows(warehouse / "spark_catalog/default/total") != [{"count": 3}]:
+            assert time.monotonic() < deadline and process.poll() is None
+            time.sleep(0.2)
+        time.sleep(2)
+        counts = (files(storage), files(warehouse))
+        time.sleep(3)
+        assert (files(storage), files(warehouse)) == counts
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert out.count("Flow 'copy' is COMPLETED") == 2  # idle cycles are not logged
