@@ -526,3 +526,24 @@ def test_lock_left_by_a_killed_process_is_taken_over(medallion) -> None:
     warnings = [e for e in read_events(Location.local(project.root / "storage"))
                 if e["level"] == "WARN" and e["origin"]["update_id"] == result.update_id]
     assert "did not release the pipeline lock" in warnings[0]["message"]
+
+
+def test_initial_snapshot_is_read_in_modification_time_order(project, tmp_path, spark) -> None:
+    """Spark's Delta source splits a snapshot into batches by file modification time, then
+    path; which duplicate dropDuplicates keeps must not depend on random file names."""
+    source = tmp_path / "source"
+    for kind in ["first", "second", "third", "fourth"]:
+        append(spark, source, [(1, kind)])  # one file per commit, written in this order
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return (spark.readStream.format("delta").option("maxFilesPerTrigger", "1")
+                    .load("{source}").dropDuplicates(["id"]))
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    assert project.rows("copy") == [{"id": 1, "kind": "first"}]
+    checkpoint = project.root / "storage/checkpoints/spark_catalog.default.copy/copy"
+    assert sorted(int(p.name) for p in (checkpoint / "commits").iterdir()) == [0, 1, 2, 3]
