@@ -18,7 +18,7 @@ def orders(spark: Any, start: int, count: int, seed: int = 7, partitions: int = 
         "ELSE 'PAID' END AS status",
         f"element_at(array('UK', 'US', 'NL', 'DE', 'FR'), "
         f"CAST(abs(hash(id, {seed} + 3)) % 5 + 1 AS INT)) AS country",
-        f"timestamp_seconds(1700000000 + id) AS ts",
+        "timestamp_seconds(1700000000 + id) AS ts",
         f"concat('order-', CAST(id AS STRING), '-', CAST(abs(hash(id, {seed} + 4)) AS STRING)) AS note",
     )
 

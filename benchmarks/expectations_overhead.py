@@ -48,6 +48,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from datagen import write_orders
+
     from lakesmith.pipeline import open_pipeline
 
     work = Path(tempfile.mkdtemp(prefix="lakesmith-bench-expect-"))

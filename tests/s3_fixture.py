@@ -11,7 +11,6 @@ Verified with moto 5.2.5, obstore 0.12.1, deltalake 1.6.6, pysail 0.7.2, pyspark
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys

@@ -58,7 +58,7 @@ def write_project(root: Path, source: str) -> None:
 
 
 def test_failed_update_exits_non_zero_and_names_the_flow(tmp_path: Path) -> None:
-    write_project(tmp_path, 
+    write_project(tmp_path,
         "from pyspark import pipelines as dp\n\n"
         "@dp.materialized_view\n"
         "def bad():\n"
@@ -70,7 +70,7 @@ def test_failed_update_exits_non_zero_and_names_the_flow(tmp_path: Path) -> None
 
 
 def test_invalid_graph_exits_non_zero_with_the_problem(tmp_path: Path) -> None:
-    write_project(tmp_path, 
+    write_project(tmp_path,
         "from pyspark import pipelines as dp\n\n"
         "@dp.materialized_view\n"
         "def a():\n"

@@ -15,7 +15,6 @@ from deltalake import DeltaTable
 
 from lakesmith.files import store_for
 from lakesmith.locations import Location
-from lakesmith.runtime.events import UpdateState
 
 PIPELINE = """
 import dlt

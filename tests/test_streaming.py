@@ -7,7 +7,7 @@ import json
 import pytest
 
 from lakesmith.errors import GraphValidationError
-from lakesmith.runtime.events import FlowStatus, UpdateState
+from lakesmith.runtime.events import UpdateState
 
 
 def append(spark, path, rows: list[tuple], schema: str = "id BIGINT, kind STRING") -> None:
@@ -296,7 +296,8 @@ def test_stateful_operators_are_refused_at_dry_run(project, tmp_path, spark) -> 
             return a.join(b, "id")
     """)
     project.write("transformations/t.sql", """
-        CREATE STREAMING TABLE sql_counts AS SELECT kind, count(*) AS n FROM STREAM(delta.`${source}`) GROUP BY kind
+        CREATE STREAMING TABLE sql_counts AS
+        SELECT kind, count(*) AS n FROM STREAM(delta.`${source}`) GROUP BY kind
     """)
     with pytest.raises(GraphValidationError) as info:
         with project.open():
@@ -519,9 +520,8 @@ def test_lock_left_by_a_killed_process_is_taken_over(medallion) -> None:
     result = project.run()
     assert result.state == UpdateState.COMPLETED
     assert lock_file.read_text() == ""  # released cleanly by the run that took it over
-    from lakesmith.runtime.eventlog_queries import read_events
-
     from lakesmith.locations import Location
+    from lakesmith.runtime.eventlog_queries import read_events
 
     warnings = [e for e in read_events(Location.local(project.root / "storage"))
                 if e["level"] == "WARN" and e["origin"]["update_id"] == result.update_id]

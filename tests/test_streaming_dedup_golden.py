@@ -6,7 +6,7 @@ results are recorded from Spark itself by scripts/golden/streaming_dedup.py (no 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Optional, TextIO
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
@@ -24,7 +24,7 @@ app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
     help="Run Spark Declarative Pipelines and Databricks DLT pipelines locally on Delta Lake.",
 )
-class _PipeSafeStream(io.TextIOBase):
+class _PipeSafeStream(io.TextIOBase):  # an IO[str] for rich
     """Standard output that survives `lakesmith run | head -2`: once the reader has gone, output
     is dropped. A closed stdout is not a pipeline error; the update carries on."""
 
@@ -63,7 +63,7 @@ class _PipeSafeStream(io.TextIOBase):
 
 def _console(stderr: bool = False) -> Console:
     # Pipes and CI logs get wide lines rather than rich's default of 80 columns.
-    stream = _PipeSafeStream(sys.stderr if stderr else sys.stdout)
+    stream: Any = _PipeSafeStream(sys.stderr if stderr else sys.stdout)
     probe = Console(file=stream)
     return Console(file=stream, highlight=False, width=None if probe.is_terminal else 160)
 
@@ -73,9 +73,9 @@ err_console = _console(stderr=True)
 # Ctrl-C and SIGTERM: watched for the whole command (see lakesmith.stopping).
 STOP = StopRequest()
 
-SpecOption = Annotated[Optional[Path], typer.Option(
+SpecOption = Annotated[Path | None, typer.Option(
     "--spec", help="Path to spark-pipeline.yml (default: found in the current directory or above).")]
-RemoteOption = Annotated[Optional[str], typer.Option(
+RemoteOption = Annotated[str | None, typer.Option(
     "--remote", help="Spark Connect endpoint sc://host:port (default: $SPARK_REMOTE, else an "
     "embedded Sail engine).")]
 VerboseOption = Annotated[bool, typer.Option("--verbose", "-v", help="Show engine logs.")]
@@ -100,7 +100,7 @@ def parse_duration(text: str) -> float:
     return float(match.group(1)) * _UNIT_SECONDS[unit]
 
 
-def _names(value: Optional[str]) -> list[str]:
+def _names(value: str | None) -> list[str]:
     return [part.strip() for part in (value or "").split(",") if part.strip()]
 
 
@@ -138,9 +138,9 @@ def init(name: Annotated[str, typer.Argument(help="Name of the new project direc
     console.print(f"  cd {name}\n  lakesmith run")
 
 
-RefreshOption = Annotated[Optional[str], typer.Option(
+RefreshOption = Annotated[str | None, typer.Option(
     help="Comma-separated datasets to update (default: all).")]
-FullRefreshOption = Annotated[Optional[str], typer.Option(
+FullRefreshOption = Annotated[str | None, typer.Option(
     help="Comma-separated datasets to reset and recompute.")]
 FullRefreshAllOption = Annotated[bool, typer.Option(help="Reset and recompute every dataset.")]
 
@@ -245,7 +245,7 @@ def sql(
                 raise LakesmithError(f"query failed: {describe(e)}") from e
 
 
-def _spec(spec: Optional[Path]) -> PipelineSpec:
+def _spec(spec: Path | None) -> PipelineSpec:
     return load_spec(spec) if spec else load_spec(find_spec(Path.cwd()))
 
 
@@ -281,9 +281,9 @@ def runs(spec: SpecOption = None,
 @app.command()
 def events(
     spec: SpecOption = None,
-    update: Annotated[Optional[str], typer.Option(help="An update id (or prefix); default all.")] = None,
-    type: Annotated[Optional[str], typer.Option("--type", help="Only this event_type.")] = None,
-    level: Annotated[Optional[str], typer.Option(help="Only this level (INFO, WARN, ERROR).")] = None,
+    update: Annotated[str | None, typer.Option(help="An update id (or prefix); default all.")] = None,
+    type: Annotated[str | None, typer.Option("--type", help="Only this event_type.")] = None,
+    level: Annotated[str | None, typer.Option(help="Only this level (INFO, WARN, ERROR).")] = None,
     limit: Annotated[int, typer.Option(help="Show the newest N events.")] = 200,
 ) -> None:
     """Show events from the pipeline's event log."""
@@ -312,12 +312,13 @@ def events(
 @app.command()
 def quality(
     spec: SpecOption = None,
-    update: Annotated[Optional[str], typer.Option(help="An update id (or prefix); default the latest.")] = None,
-    min_pass_rate: Annotated[Optional[float], typer.Option(
+    update: Annotated[str | None, typer.Option(help="An update id (or prefix); default the latest.")] = None,
+    min_pass_rate: Annotated[float | None, typer.Option(
         help="Exit with status 1 if any expectation's pass rate is below this (0..1).")] = None,
 ) -> None:
     """Data quality per dataset and expectation: passed, failed, pass rate."""
-    from lakesmith.runtime.eventlog_queries import quality as quality_of, read_events, resolve_update
+    from lakesmith.runtime.eventlog_queries import quality as quality_of
+    from lakesmith.runtime.eventlog_queries import read_events, resolve_update
 
     with _user_errors(False):
         all_events = read_events(_spec(spec).storage)

@@ -198,8 +198,8 @@ class ObjectFileStore(FileStore):
     def __init__(self, scheme: str, authority: str, options: Mapping[str, str]) -> None:
         from obstore.store import from_url
 
-        config = {k: v for k, v in options.items() if not k.startswith("lakesmith.")}
-        client_options: dict[str, Any] = {}
+        config: Any = {k: v for k, v in options.items() if not k.startswith("lakesmith.")}
+        client_options: Any = {}
         allow_http = config.pop("AWS_ALLOW_HTTP", None) or config.pop("allow_http", None)
         if allow_http is not None:
             client_options["allow_http"] = str(allow_http).lower() == "true"

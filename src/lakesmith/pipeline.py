@@ -17,8 +17,6 @@ from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.project import PipelineSpec, find_spec, load_spec
-from lakesmith.stopping import StopRequest
-from lakesmith.storage_options import engine_environment
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
@@ -33,6 +31,8 @@ from lakesmith.runtime.update import (
     UpdateRunner,
 )
 from lakesmith.runtime.workspace import Workspace
+from lakesmith.stopping import StopRequest
+from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
 
 

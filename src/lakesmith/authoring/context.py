@@ -12,7 +12,7 @@ from pyspark.pipelines.graph_element_registry import get_active_graph_element_re
 
 from lakesmith.authoring.registry import DefinitionRegistry
 from lakesmith.errors import LakesmithError
-from lakesmith.source_location import SourceLocation
+from lakesmith.source_location import SourceLocation, defined_at
 
 active_spark: ContextVar[Any] = ContextVar("lakesmith_active_spark", default=None)
 
@@ -47,4 +47,4 @@ def current_registry() -> DefinitionRegistry:
 def caller_location(depth: int = 1) -> SourceLocation:
     """The file and line `depth` frames above the function calling this one."""
     frame = sys._getframe(depth + 1)
-    return SourceLocation(frame.f_code.co_filename, frame.f_lineno)
+    return defined_at(frame.f_code.co_filename, frame.f_lineno)

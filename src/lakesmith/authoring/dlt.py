@@ -97,9 +97,10 @@ def create_streaming_table(name: str, *, comment: str | None = None,
                            table_properties: Mapping[str, str] | None = None,
                            partition_cols: Sequence[str] | None = None,
                            cluster_by: Sequence[str] | None = None, path: str | None = None,
-                           schema: Any = None, expect_all: Mapping[str, str] | None = None,
-                           expect_all_or_drop: Mapping[str, str] | None = None,
-                           expect_all_or_fail: Mapping[str, str] | None = None,
+                           schema: Any = None,
+                           expect_all: Mapping[str, str] | None = None,  # noqa: F811
+                           expect_all_or_drop: Mapping[str, str] | None = None,  # noqa: F811
+                           expect_all_or_fail: Mapping[str, str] | None = None,  # noqa: F811
                            row_filter: str | None = None, format: str | None = None) -> None:
     """A streaming table that append flows and AUTO CDC flows write into."""
     location = caller_location()

@@ -22,11 +22,11 @@ from lakesmith.graph.datasets import (
 )
 from lakesmith.graph.flows import AnyFlow, PythonQuery, QueryFlow
 from lakesmith.graph.model import Definitions
-from lakesmith.source_location import SourceLocation
+from lakesmith.source_location import SourceLocation, defined_at
 
 
 def location_of(sdp_location: Any) -> SourceLocation:
-    return SourceLocation(str(sdp_location.filename), sdp_location.line_number)
+    return defined_at(str(sdp_location.filename), sdp_location.line_number)
 
 
 def dataset_of(output: sdp_output.Output) -> Dataset:

@@ -40,8 +40,8 @@ def create_auto_cdc_flow(target: str, source: str, keys: Sequence[Any], sequence
 def spark_43_api() -> Iterator[None]:
     """Serve the 4.3 `create_auto_cdc_flow` from `pyspark.pipelines` for the duration."""
     saved = (dp.create_auto_cdc_flow, dp_api.create_auto_cdc_flow)
-    dp.create_auto_cdc_flow = dp_api.create_auto_cdc_flow = create_auto_cdc_flow  # type: ignore[assignment]
+    dp.create_auto_cdc_flow = dp_api.create_auto_cdc_flow = create_auto_cdc_flow
     try:
         yield
     finally:
-        dp.create_auto_cdc_flow, dp_api.create_auto_cdc_flow = saved  # type: ignore[assignment]
+        dp.create_auto_cdc_flow, dp_api.create_auto_cdc_flow = saved

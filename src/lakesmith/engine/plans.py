@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
@@ -74,8 +74,8 @@ class PathsBinding:
     paths: tuple[str, ...]
 
 
-Binding = Union[TableBinding, RelationBinding, PathsBinding]
-Binder = Callable[[PlanRead], Union[Binding, None]]
+Binding = TableBinding | RelationBinding | PathsBinding
+Binder = Callable[[PlanRead], Binding | None]
 
 
 def relation_of(df: Any) -> proto.Relation:

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
-from lakesmith.errors import EngineError
 from lakesmith.engine.signals import start_keeping_sigint
+from lakesmith.errors import EngineError
 
 REMOTE_ENV = "SPARK_REMOTE"
 DEFAULT_PORT = 15002  # Spark Connect's default
@@ -136,5 +136,5 @@ def _connect(url: str, conf: Mapping[str, str]) -> Any:
         builder = builder.config(key, value)
     spark = builder.create()
     # A cheap round trip so an unreachable endpoint fails here with a clear message.
-    spark.version
+    _ = spark.version
     return spark

@@ -13,9 +13,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
-from sqlglot.tokens import Token, TokenType
 
 from lakesmith.errors import LakesmithError
 
@@ -56,7 +55,7 @@ class ParsedQuery:
     each table node in them with the reference it stands for; callers that reason about the tree
     (which SELECT reads a stream) need both."""
 
-    statements: tuple[exp.Expression, ...]
+    statements: tuple[exp.Expr, ...]
     tables: tuple[tuple[exp.Table, SqlTableRef], ...]
 
 
@@ -78,7 +77,7 @@ def find_table_refs(text: str) -> list[SqlTableRef]:
     return sorted((ref for _, ref in parse_sql_query(text).tables), key=lambda r: r.start)
 
 
-def _table_refs(statement: exp.Expression,
+def _table_refs(statement: exp.Expr,
                 streaming_starts: set[int]) -> Iterator[tuple[exp.Table, SqlTableRef]]:
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     for table in statement.find_all(exp.Table):
@@ -87,11 +86,12 @@ def _table_refs(statement: exp.Expression,
         parts = [p for p in table.parts if isinstance(p, exp.Identifier)]
         if len(parts) == 1 and parts[0].name.lower() in cte_names:
             continue
-        spans = [(p.meta.get("start"), p.meta.get("end")) for p in parts]
-        if any(s is None or e is None for s, e in spans):
+        starts = [p.meta.get("start") for p in parts]
+        ends = [p.meta.get("end") for p in parts]
+        if any(v is None for v in starts + ends):
             raise SqlRefError(f"could not locate table {table.sql(DIALECT)} in the query text")
-        start = min(s for s, _ in spans)
-        end = max(e for _, e in spans) + 1
+        start = min(int(s) for s in starts if s is not None)
+        end = max(int(e) for e in ends if e is not None) + 1
         yield table, SqlTableRef(tuple(p.name for p in parts), start in streaming_starts, start, end)
 
 
@@ -144,7 +144,7 @@ def _blank_stream_keywords(text: str) -> tuple[str, set[int]]:
                     closing < len(tokens) and tokens[closing].token_type == TokenType.R_PAREN
                 ):
                     _blank(chars, token.start, token.end)
-                    if parenthesized:
+                    if closing is not None:
                         _blank(chars, tokens[i + 1].start, tokens[i + 1].end)
                         _blank(chars, tokens[closing].start, tokens[closing].end)
                     streaming_starts.add(_token_start(text, tokens[name_start_index]))

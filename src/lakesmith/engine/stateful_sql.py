@@ -58,7 +58,7 @@ def analyze_streaming_sql(text: str,
     return SqlStreamingAnalysis(True, tuple(dict.fromkeys(found)))
 
 
-def _statement_operators(statement: exp.Expression, streaming_tables: set[int]) -> list[str]:
+def _statement_operators(statement: exp.Expr, streaming_tables: set[int]) -> list[str]:
     scoped = _scoped_operators(statement, streaming_tables)
     if scoped is not None:
         return scoped
@@ -69,7 +69,7 @@ def _statement_operators(statement: exp.Expression, streaming_tables: set[int]) 
                                  len(streaming_tables) if node.args.get("joins") else 0)]
 
 
-def _scoped_operators(statement: exp.Expression, streaming_tables: set[int]) -> list[str] | None:
+def _scoped_operators(statement: exp.Expr, streaming_tables: set[int]) -> list[str] | None:
     """The operators of the scopes that read a stream; None when sqlglot cannot split the
     statement into scopes (an alias used twice, a statement that is not a query)."""
     try:
@@ -118,7 +118,7 @@ class _StreamingScopes:
         return id(source) in self._tables
 
 
-def _operators(query: exp.Expression, in_scope: Iterable[exp.Expression],
+def _operators(query: exp.Expr, in_scope: Iterable[exp.Expr],
                streaming_joins: int) -> list[str]:
     """The stateful operators of one SELECT or set operation whose input is a stream; `in_scope`
     are its nodes, not those of its subqueries."""
@@ -148,7 +148,7 @@ def _set_operation_operators(query: exp.SetOperation) -> list[str]:
     return found
 
 
-def _is_aggregation(node: exp.Expression) -> bool:
+def _is_aggregation(node: exp.Expr) -> bool:
     """An aggregate function outside a window (`sum(x) OVER (…)` is a window function)."""
     return isinstance(node, exp.AggFunc) and not isinstance(
         node.find_ancestor(exp.Window, exp.Select), exp.Window)

@@ -207,7 +207,8 @@ def _resolve_table_kinds(datasets: dict[TableName, Dataset],
     for name, dataset in datasets.items():
         if isinstance(dataset, DltTable):
             streaming = any(f.streaming for f in flows if f.target == name)
-            dataset = dataset.as_kind(StreamingTable if streaming else MaterializedView)
+            dataset = (dataset.as_kind(StreamingTable) if streaming
+                       else dataset.as_kind(MaterializedView))
         resolved[name] = dataset
     return resolved
 

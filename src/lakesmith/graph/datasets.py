@@ -109,22 +109,8 @@ class DltTable(Table):
         return stored(**vars(self))
 
 
-class _NotStored:
-    """Transitional: the runtime (event log, expectation quarantine) still reads
-    `table_properties` and `partition_cols` on every dataset. A view or a sink has none; remove
-    these when the runtime asks `isinstance(dataset, Table)` instead."""
-
-    @property
-    def table_properties(self) -> Mapping[str, str]:
-        return {}
-
-    @property
-    def partition_cols(self) -> tuple[str, ...]:
-        return ()
-
-
 @dataclass(frozen=True, kw_only=True)
-class TemporaryView(_NotStored, Dataset):
+class TemporaryView(Dataset):
     """A named query other flows read; not stored, visible only inside the pipeline."""
 
     kind = DatasetKind.TEMPORARY_VIEW
@@ -137,7 +123,7 @@ class TemporaryView(_NotStored, Dataset):
 
 
 @dataclass(frozen=True, kw_only=True)
-class Sink(_NotStored, Dataset):
+class Sink(Dataset):
     """An external destination that streaming flows write to (Kafka, Delta path, …)."""
 
     kind = DatasetKind.SINK

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Union
+from typing import Any, ClassVar
 
 from lakesmith.errors import InvalidDefinition
 from lakesmith.graph.expectations import Expectation
@@ -37,7 +37,7 @@ class SqlQuery:
     location: SourceLocation
 
 
-Query = Union[PythonQuery, SqlQuery]
+Query = PythonQuery | SqlQuery
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,4 +140,4 @@ class AutoCdcFlow(Flow):
         return None
 
 
-AnyFlow = Union[QueryFlow, AutoCdcFlow]
+AnyFlow = QueryFlow | AutoCdcFlow

@@ -25,7 +25,7 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location) -> dict[s
     binder = AnalysisBinder(graph, spark, project)
     schemas: dict[str, StructType] = {}
     problems: list[GraphProblem] = []
-    failed = set()
+    failed: set[TableName] = set()
     try:
         for flow in graph.topological_flows():
             if flow.relation is None:

@@ -28,7 +28,7 @@ from lakesmith.engine.stateful import batch_equivalent
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
+from lakesmith.graph.model import DatasetKind, Table
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import conform, declared_schema
@@ -151,5 +151,7 @@ class AnalysisBinder(DatasetBinder):
         """The flow's result as it would be written: conformed to a declared schema."""
         df = self.flow_dataframe(flow)
         dataset = self.graph.dataset(flow.target)
-        schema = declared_schema(self.spark, dataset) if dataset.kind.is_stored else None
+        if not isinstance(dataset, Table):
+            return df
+        schema = declared_schema(self.spark, dataset)
         return conform(df, dataset, schema) if schema is not None else df

@@ -21,10 +21,9 @@ from typing import Any
 import pyarrow as pa
 
 from lakesmith.files import store_for
-from lakesmith.locations import Location
-
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
-from lakesmith.graph.model import DatasetKind, ExpectationAction
+from lakesmith.graph.model import DatasetKind, ExpectationAction, Table
+from lakesmith.locations import Location
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
 from lakesmith.runtime.storage import PipelineStorage
@@ -163,8 +162,10 @@ class EventLog:
                 "num_flows": len(self.graph.flows_into(name)),
                 "expectations": expectations,
                 "comment": dataset.comment,
-                "partition_columns": list(dataset.partition_cols),
-                "table_properties": dict(dataset.table_properties),
+                "partition_columns": list(dataset.partition_cols)
+                if isinstance(dataset, Table) else [],
+                "table_properties": dict(dataset.table_properties)
+                if isinstance(dataset, Table) else {},
             }}, f"Dataset '{dataset.name}' defined as a {dataset.kind.label}.",
                 dataset=dataset.name, table=str(name))
         for flow in self.graph.flows:

@@ -15,8 +15,8 @@ from typing import Any
 import pyarrow as pa
 
 from lakesmith.errors import LakesmithError
-from lakesmith.locations import Location
 from lakesmith.files import store_for
+from lakesmith.locations import Location
 from lakesmith.runtime.storage import EVENT_LOG, UNWRITTEN_EVENTS
 from lakesmith.tables.delta import open_table
 

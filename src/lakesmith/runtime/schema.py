@@ -9,11 +9,11 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import StructType
 
 from lakesmith.errors import LakesmithError
-from lakesmith.graph.model import Dataset
+from lakesmith.graph.model import Table
 from lakesmith.tables.catalog import quote_always
 
 
-def declared_schema(spark: Any, dataset: Dataset) -> StructType | None:
+def declared_schema(spark: Any, dataset: Table) -> StructType | None:
     schema = dataset.schema
     if schema is None:
         return None
@@ -32,7 +32,7 @@ def declared_schema(spark: Any, dataset: Dataset) -> StructType | None:
         f"such as 'a INT, b STRING', not {type(schema).__name__}.")
 
 
-def conform(df: Any, dataset: Dataset, schema: StructType) -> Any:
+def conform(df: Any, dataset: Table, schema: StructType) -> Any:
     """The query's result with the declared columns, in the declared order and types."""
     columns = df.columns
     present = {c.lower(): c for c in columns}

@@ -17,7 +17,7 @@ from pyspark.sql.types import StructType
 
 from lakesmith.files import store_for
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
+from lakesmith.graph.model import DatasetKind, Table
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import CheckpointError
 from lakesmith.runtime.checkpoint.crash import AFTER_RESET_MARKER, AFTER_TRUNCATE, crash_point
@@ -88,6 +88,7 @@ class TableSetup:
         if schema is None:
             return  # only AUTO CDC flows write it: they create it themselves
         dataset = self.workspace.graph.dataset(name)
+        assert isinstance(dataset, Table)  # streaming tables only
         spark: Any = self.workspace.spark
         marker = Marker(kind=RESET if mode == "overwrite" else CREATE,
                         pipeline=self.workspace.pipeline_name, update_id=self.update_id)

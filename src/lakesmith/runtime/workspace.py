@@ -8,15 +8,15 @@ UI), each with its own workspace.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
-from lakesmith.errors import LakesmithError
 from lakesmith.runtime.checkpoint import Checkpoint
 from lakesmith.runtime.checkpoint.log import DEFAULT_BATCHES_TO_RETAIN
 from lakesmith.runtime.storage import PipelineStorage
@@ -24,7 +24,6 @@ from lakesmith.runtime.streaming.sources import flow_sources
 from lakesmith.sources.base import StreamSource
 from lakesmith.tables.catalog import TableCatalog
 from lakesmith.tables.delta import DeltaLog, DeltaLogs
-
 
 MIN_BATCHES_TO_RETAIN = "spark.sql.streaming.minBatchesToRetain"
 

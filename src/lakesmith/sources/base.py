@@ -110,5 +110,6 @@ class StreamSource(ABC):
         must not be applied to another that replaced it under the same name."""
         return None
 
-    def check_identity(self, recorded: str | None) -> None:
-        """Raise when the source was replaced since `recorded` was taken."""
+    def check_identity(self, recorded: str | None) -> None:  # noqa: B027 (optional to override)
+        """Raise when the source was replaced since `recorded` was taken (sources without an
+        identity cannot tell, and accept)."""

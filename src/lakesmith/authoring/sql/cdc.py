@@ -148,7 +148,7 @@ def parse_cdc_clauses(stream: TokenStream, context: FileContext, *, name: str, t
     seen: set[tuple[str, ...]] = set()
     after = f"FROM STREAM({source})"
     while not stream.at_end:
-        for words, parse in CLAUSES.items():
+        for words, parse in CLAUSES.items():  # noqa: B007 (used after the loop)
             if stream.at(*words):
                 break
         else:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
+from sqlglot import Token, TokenType
 from sqlglot.dialects.databricks import Databricks
 from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, TokenType
 
 __all__ = ["LexError", "Token", "TokenType", "tokenize", "word_of", "is_string", "raw_text"]
 

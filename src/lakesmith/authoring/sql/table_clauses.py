@@ -91,7 +91,7 @@ def parse_table_clauses(stream: TokenStream, allowed: Collection[str], dataset: 
     clauses = TableClauses()
     seen: set[str] = set()
     while True:
-        for words, parse in CLAUSES.items():
+        for words, parse in CLAUSES.items():  # noqa: B007 (used after the loop)
             if stream.at(*words):
                 break
         else:

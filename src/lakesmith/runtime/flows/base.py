@@ -11,7 +11,7 @@ from typing import Any
 
 from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
-from lakesmith.graph.model import Dataset
+from lakesmith.graph.model import Dataset, Table
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.checkpoint.records import REFRESH, Marker
 from lakesmith.runtime.events import FlowMetrics
@@ -58,6 +58,15 @@ class FlowContext:
     def dataset(self) -> Dataset:
         return self.graph.dataset(self.flow.target)
 
+    @property
+    def table(self) -> Table:
+        """The flow's target, for flows that write a stored table (the graph guarantees it)."""
+        dataset = self.dataset
+        if not isinstance(dataset, Table):
+            raise TypeError(f"flow '{self.flow.name}' writes {dataset.kind.label} "
+                            f"'{dataset.name}', not a table")
+        return dataset
+
     def report(self, metrics: FlowMetrics) -> None:
         """Progress within a flow (e.g. after each micro-batch)."""
         if self.on_progress is not None:
@@ -79,7 +88,7 @@ class FlowRunner(ABC):
         """Execute the planned work and report what it did."""
 
 
-def require_delta(dataset: Dataset) -> None:
+def require_delta(dataset: Table) -> None:
     if dataset.format not in (None, "delta"):
         raise NotSupportedYet(
             f"'{dataset.name}' asks for format '{dataset.format}'; lakesmith writes Delta tables "

@@ -3,7 +3,7 @@ so readers see the old or the new result, never a mix."""
 
 from __future__ import annotations
 
-from lakesmith.graph.model import Dataset
+from lakesmith.graph.model import Table
 from lakesmith.runtime.checkpoint import Overwrite
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
@@ -26,7 +26,7 @@ class MaterializedViewRunner(FlowRunner):
         return FlowWork(RECOMPUTE, reset=planned.full_refresh)
 
     def run(self, ctx: FlowContext) -> FlowMetrics:
-        dataset = ctx.dataset
+        dataset = ctx.table
         require_delta(dataset)
         df = ctx.binder.flow_dataframe(ctx.flow)
         schema = declared_schema(ctx.spark, dataset)
@@ -56,7 +56,7 @@ class MaterializedViewRunner(FlowRunner):
         return metrics
 
 
-def table_properties(dataset: Dataset) -> dict[str, str]:
+def table_properties(dataset: Table) -> dict[str, str]:
     """The definition's table properties, plus its clustering columns (kept for OPTIMIZE)."""
     properties = dict(dataset.table_properties)
     if dataset.cluster_by:

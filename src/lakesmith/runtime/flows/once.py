@@ -43,18 +43,18 @@ class OnceFlowRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
         if ctx.work.action == SKIP:
             return FlowMetrics(num_output_rows=0, details={"skipped": ctx.work.reason})
-        require_delta(ctx.dataset)
+        require_delta(ctx.table)
         checkpoint = ctx.workspace.checkpoint(ctx.flow)
         target = ctx.workspace.table_log(ctx.flow.target)
         open_checkpoint(checkpoint, target)
         df = ctx.binder.flow_dataframe(ctx.flow)
-        schema = declared_schema(ctx.spark, ctx.dataset)
+        schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:
-            df = conform(df, ctx.dataset, schema)
+            df = conform(df, ctx.table, schema)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         writers: list[BatchWriter] = [AppendWithMarker(
-            "output", target, lambda: result, partition_cols=ctx.dataset.partition_cols)]
+            "output", target, lambda: result, partition_cols=ctx.table.partition_cols)]
         quarantine = quality.writer(df, report, batch=BATCH)
         if quarantine is not None:
             writers.append(quarantine)

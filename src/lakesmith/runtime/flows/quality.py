@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from lakesmith.graph.identifiers import TableName
+from lakesmith.graph.model import Table
 from lakesmith.quality.expectations import QUARANTINE_PROPERTY, ExpectationSet, QualityReport
 from lakesmith.runtime.checkpoint import AppendWithMarker, BatchWriter, Overwrite
 from lakesmith.runtime.checkpoint.crash import AFTER_QUARANTINE
@@ -35,7 +36,9 @@ class FlowQuality:
     def __init__(self, ctx: FlowContext) -> None:
         self.ctx = ctx
         self.rules = ExpectationSet.for_flow(ctx.graph, ctx.flow)
-        properties = {k.lower(): v for k, v in ctx.dataset.table_properties.items()}
+        dataset = ctx.dataset
+        properties = ({k.lower(): v for k, v in dataset.table_properties.items()}
+                      if isinstance(dataset, Table) else {})
         self.quarantine = bool(self.rules.drops) and \
             properties.get(QUARANTINE_PROPERTY, "false").strip().lower() == "true"
 

@@ -117,7 +117,7 @@ class StreamingTableRunner(FlowRunner):
     # -- running -------------------------------------------------------------------------------
 
     def run(self, ctx: FlowContext) -> FlowMetrics:
-        require_delta(ctx.dataset)
+        require_delta(ctx.table)
         metrics = FlowMetrics(num_output_rows=0, details={"num_input_rows": 0})
         if ctx.work.action == SKIP:
             return metrics
@@ -145,9 +145,7 @@ class StreamingTableRunner(FlowRunner):
         ends = self._ends(ctx, sources, positions)
         while not ctx.stop.is_set():
             number = 0 if last is None else last.batch + 1
-            slices = {key: (source.next_slice(start, ends[key])
-                            if (start := positions.get(key)) is not None
-                            and ends.get(key) is not None else None)
+            slices = {key: _next_slice(source, positions.get(key), ends.get(key))
                       for key, source in sources.items()}
             if all(s is None for s in slices.values()):
                 break
@@ -242,9 +240,9 @@ class StreamingTableRunner(FlowRunner):
                 batch.writers = tuple(operators.writers)
                 batch.next_watermark_ms = watermark_ms
                 return batch
-            schema = declared_schema(ctx.spark, ctx.dataset)
+            schema = declared_schema(ctx.spark, ctx.table)
             if schema is not None:
-                df = conform(df, ctx.dataset, schema)
+                df = conform(df, ctx.table, schema)
             quality = FlowQuality(ctx)
             result, batch.report = quality.check(df)
             batch.next_watermark_ms = next_watermark_ms(operators)
@@ -253,7 +251,7 @@ class StreamingTableRunner(FlowRunner):
             raise
         writers: list[BatchWriter] = [AppendWithMarker(
             OUTPUT, workspace.table_log(ctx.flow.target), lambda: result,
-            partition_cols=ctx.dataset.partition_cols)]
+            partition_cols=ctx.table.partition_cols)]
         quarantine = quality.writer(df, batch.report, batch=number)
         if quarantine is not None:
             writers.append(quarantine)
@@ -313,6 +311,14 @@ def _unreadable_file(ctx: FlowContext, batch: _Batch) -> str | None:
 def _output_probe(workspace: Workspace, planned: PlannedFlow) -> AppendWithMarker:
     """The output writer as recovery sees it: it only looks for a batch's marked commit."""
     return AppendWithMarker(OUTPUT, workspace.table_log(planned.flow.target), lambda: None)
+
+
+def _next_slice(source: StreamSource, start: SourceOffset | None,
+                end: SourceOffset | None) -> SourceSlice | None:
+    """The source's part of the next batch; None when it has nothing (or does not exist)."""
+    if start is None or end is None:
+        return None
+    return source.next_slice(start, end)
 
 
 def _watermarks(last: OffsetRecord | None, committed: CommitRecord | None) -> tuple[int, int]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import ClassVar, Union
+from typing import ClassVar
 
 from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.graph.datasets import Dataset
 from lakesmith.graph.flows import AnyFlow
 
-Definition = Union[Dataset, AnyFlow]
+Definition = Dataset | AnyFlow
 
 # Words that may come between `CREATE [OR …]` and the kind of object it creates.
 _CREATE_MODIFIERS = frozenset(

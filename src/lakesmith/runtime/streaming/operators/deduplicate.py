@@ -53,7 +53,7 @@ class Deduplicate(StatefulOperator):
                 "dropDuplicatesWithinWatermark needs a watermark: call withWatermark(column, "
                 "delay) on the stream before it (Spark refuses it too).")
         log = ctx.logs(ctx.checkpoint.state_location(f"dedup-{state_id}"))
-        rows = dataframe_of(ctx.spark, dedup.input)
+        rows: Any = dataframe_of(ctx.spark, dedup.input)
         time_key = event is not None and event.column.lower() in {k.lower() for k in keys}
         if event is not None:
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
