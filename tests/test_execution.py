@@ -113,3 +113,45 @@ def test_second_ctrl_c_aborts_at_once(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert "Aborted" in err
     assert not (tmp_path / "warehouse/spark_catalog/default/left").exists()
+
+
+def test_two_pipelines_run_at_once_in_one_process(tmp_path: Path, sail_url: str, spark) -> None:
+    """No process-wide state in an update (working directory, thread pools, signal handlers):
+    a scheduler or the web UI can run several pipelines in one process."""
+    from conftest import Project
+
+    projects = []
+    for name in ("first", "second"):
+        source = tmp_path / f"{name}_source"
+        spark.range(5).selectExpr(f"id + {len(projects) * 100} AS id") \
+            .write.format("delta").save(str(source))
+        project = Project(tmp_path / name, sail_url)
+        project.root.mkdir()
+        project.write_spec(name=name, storage="storage", configuration={"source": str(source)})
+        project.write("transformations/t.py", """
+            from pyspark import pipelines as dp
+
+            @dp.table
+            def copy():
+                return spark.readStream.format("delta").load(spark.conf.get("source"))
+
+            @dp.materialized_view
+            def total():
+                return spark.read.table("copy").selectExpr("sum(id) AS total")
+        """)
+        projects.append(project)
+    results: dict[str, object] = {}
+    with projects[0].open() as first, projects[1].open() as second:
+        threads = [threading.Thread(target=lambda p=p, n=n: results.__setitem__(
+            n, p.run(p.plan()))) for n, p in (("first", first), ("second", second))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+    assert {n: r.state for n, r in results.items()} == {  # type: ignore[attr-defined]
+        "first": UpdateState.COMPLETED, "second": UpdateState.COMPLETED}
+    assert sorted(r["id"] for r in projects[0].rows("copy")) == [0, 1, 2, 3, 4]
+    assert sorted(r["id"] for r in projects[1].rows("copy")) == [100, 101, 102, 103, 104]
+    assert projects[0].rows("total") == [{"total": 10}]
+    assert projects[1].rows("total") == [{"total": 510}]
+    assert os.getcwd() == str(Path.cwd())  # nobody changed directory

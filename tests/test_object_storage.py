@@ -148,3 +148,26 @@ def test_lease_lock_on_object_storage(s3_process_env, s3_root: str, moto_s3) -> 
 
         time.sleep(0.5)
         assert fast.lost()
+
+
+def test_the_init_example_runs_with_storage_and_tables_in_a_bucket(
+        tmp_path: Path, s3_process_env, s3_root: str, moto_s3) -> None:
+    created = subprocess.run([sys.executable, "-m", "lakesmith", "init", "shop"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=60)
+    assert created.returncode == 0, created.stderr
+    root = tmp_path / "shop"
+    spec = root / "spark-pipeline.yml"
+    spec.write_text(spec.read_text().replace("storage: pipeline-storage", (
+        f"storage: {s3_root}/storage\nconfiguration:\n"
+        f"  spark.sql.warehouse.dir: {s3_root}/warehouse")))
+    run = cli(root, "run")
+    assert run.returncode == 0, run.stdout + run.stderr
+    gold = rows(f"{s3_root}/warehouse/spark_catalog/default/gold_revenue_by_country",
+                moto_s3.storage_options, "country")
+    assert [r["country"] for r in gold] == ["NL", "UK", "US"]
+    assert sum(r["orders"] for r in gold) == 980
+    assert not (root / "warehouse").exists() and not (root / "pipeline-storage").exists() \
+        or not any((root / "pipeline-storage").iterdir())
+    again = cli(root, "run")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "no new data" in again.stdout
