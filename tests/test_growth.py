@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from deltalake import DeltaTable
 
 from conftest import read_rows
@@ -103,3 +104,46 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert out.count("Flow 'copy' is COMPLETED") == 2  # idle cycles are not logged
+
+
+@pytest.mark.slow
+def test_soak_continuous_updates_keep_checkpoints_bounded(project, tmp_path, spark) -> None:
+    """Two minutes of continuous mode at 1 s triggers with data arriving: the checkpoint keeps
+    at most minBatchesToRetain records per log, whatever the number of batches."""
+    source = tmp_path / "source"
+    append(spark, source, [0])
+    project.write_spec(configuration={"source": str(source),
+                                      "spark.sql.streaming.minBatchesToRetain": "10"})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lakesmith", "run", "--continuous", "--trigger-interval", "1s"],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    checkpoint = project.root / "storage/checkpoints/spark_catalog.default.copy/copy"
+    counts = []
+    try:
+        started = time.monotonic()
+        next_id = 1
+        while time.monotonic() - started < 120:
+            append(spark, source, [next_id])
+            next_id += 1
+            time.sleep(1.5)
+            assert process.poll() is None, process.communicate()
+            if (checkpoint / "offsets").exists():
+                counts.append(files(checkpoint))
+        deadline = time.monotonic() + 30
+        while sorted(r["id"] for r in read_rows(project.table_path("copy"))) \
+                != list(range(next_id)):
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert max(counts) <= 2 * 10 + 1  # offsets + commits + metadata.json
+    assert len(list((checkpoint / "offsets").iterdir())) <= 10
