@@ -1,3 +1,3 @@
-from lakesmith.cli import main
+from lakesmith.entry import main
 
 main()

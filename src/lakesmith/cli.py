@@ -18,7 +18,7 @@ from rich.table import Table
 from lakesmith import __version__
 from lakesmith.errors import LakesmithError
 from lakesmith.project import PipelineSpec, find_spec, load_spec
-from lakesmith.stopping import EXIT_INTERRUPTED, SignalWatcher, StopRequest
+from lakesmith.stopping import EXIT_INTERRUPTED, SignalWatcher, command_stop_request
 
 app = typer.Typer(
     add_completion=False, no_args_is_help=True, rich_markup_mode=None,
@@ -70,8 +70,8 @@ def _console(stderr: bool = False) -> Console:
 
 console = _console()
 err_console = _console(stderr=True)
-# Ctrl-C and SIGTERM: watched for the whole command (see lakesmith.stopping).
-STOP = StopRequest()
+# Ctrl-C and SIGTERM: watched for the whole command (see lakesmith.stopping, lakesmith.entry).
+STOP = command_stop_request()
 
 SpecOption = Annotated[Path | None, typer.Option(
     "--spec", help="Path to spark-pipeline.yml (default: found in the current directory or above).")]
@@ -351,8 +351,11 @@ def version() -> None:
     console.print(f"lakesmith {__version__}")
 
 
-def main() -> None:
-    SignalWatcher(STOP, say=lambda text: err_console.print(f"[yellow]{text}[/yellow]")).install()
+def main(watcher: SignalWatcher | None = None) -> None:
+    if watcher is None:  # started other than through lakesmith.entry
+        watcher = SignalWatcher(STOP)
+        watcher.install()
+    watcher.say = lambda text: err_console.print(f"[yellow]{text}[/yellow]")
     try:
         app(prog_name="lakesmith")
         code = 0

@@ -77,11 +77,23 @@ def _start(handler: Callable[[], None]) -> None:
     threading.Thread(target=handler, name="lakesmith-stop", daemon=True).start()
 
 
+_COMMAND_STOP: StopRequest | None = None
+
+
+def command_stop_request() -> StopRequest:
+    """The stop request of the running `lakesmith` command (one per process)."""
+    global _COMMAND_STOP
+    if _COMMAND_STOP is None:
+        _COMMAND_STOP = StopRequest()
+    return _COMMAND_STOP
+
+
 class SignalWatcher:
     """Turns SIGINT/SIGTERM into a StopRequest (first) and an immediate exit (second)."""
 
     def __init__(self, stop: StopRequest, *, grace_seconds: float = DEFAULT_GRACE_SECONDS,
                  say: Callable[[str], None] | None = None) -> None:
+        # `say` is settable later: the command line's console is made after the watcher.
         self.stop = stop
         self.grace_seconds = grace_seconds
         self.say = say or (lambda text: print(text, file=sys.stderr, flush=True))

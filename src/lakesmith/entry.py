@@ -1,0 +1,15 @@
+"""The `lakesmith` command's entry point: Ctrl-C and SIGTERM are watched before anything else is
+imported (the command line, pyspark and the engine take a moment to load), so a signal at any
+moment of the command's life is handled the same way."""
+
+from __future__ import annotations
+
+
+def main() -> None:
+    from lakesmith.stopping import SignalWatcher, command_stop_request
+
+    watcher = SignalWatcher(command_stop_request())
+    watcher.install()
+    from lakesmith.cli import main as cli_main
+
+    cli_main(watcher)
