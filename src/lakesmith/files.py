@@ -125,7 +125,9 @@ class LocalFileStore(FileStore):
 
     def read_range(self, location: Location, start: int, length: int) -> bytes:
         with open(location.local_path, "rb") as f:
-            f.seek(start, os.SEEK_END if start < 0 else os.SEEK_SET)
+            if start < 0:  # from the end; a file shorter than -start is read from its start
+                start = max(0, os.fstat(f.fileno()).st_size + start)
+            f.seek(start)
             return f.read(length)
 
     _replace_lock = threading.Lock()

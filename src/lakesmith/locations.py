@@ -63,6 +63,11 @@ class Location:
             raise LocationError(f"{prefix}an empty location is not allowed.")
         if "://" in text:
             parsed = urlparse(text)
+            ends = next((c for c in "?#" if c in text), None)
+            if ends is not None:  # urlparse would silently cut the path there
+                raise LocationError(
+                    f"{prefix}{text!r} contains {ends!r}, which ends the path of a URI.",
+                    hint="write it as %23 (#) or %3F (?) in a file:// URI, or as a plain path.")
             scheme = SCHEME_ALIASES.get(parsed.scheme.lower(), parsed.scheme.lower())
             if scheme == LOCAL_SCHEME:
                 if parsed.netloc not in ("", "localhost"):
@@ -77,11 +82,12 @@ class Location:
             if not parsed.netloc:
                 raise LocationError(f"{prefix}{text!r} has no bucket or container name.")
             key = _normalize_key(parsed.path, text, prefix)
-            _check_characters(key, object_store=True)
-            return Location(scheme, parsed.netloc, key, dict(options or {}))
+            location = Location(scheme, parsed.netloc, key, dict(options or {}))
+            _check_characters(key, object_store=True, shown=location.uri)
+            return location
         if base is not None and not os.path.isabs(os.path.expanduser(text)):
             joined = base.join(text, allow_parent=True)
-            _check_characters(joined.path, object_store=not joined.is_local)
+            _check_characters(joined.path, object_store=not joined.is_local, shown=str(joined))
             return joined
         return Location.local(text)
 
@@ -142,7 +148,8 @@ class Location:
                     if not allow_parent:
                         raise LocationError(
                             f"'{part}' would leave {self}; derived locations must stay inside it.")
-                    path = posixpath.dirname(path.rstrip("/"))
+                    # Never above the root: a local path stays absolute.
+                    path = posixpath.dirname(path.rstrip("/")) or ("/" if self.is_local else "")
                     continue
                 path = f"{path.rstrip('/')}/{segment}" if path else segment
         return Location(self.scheme, self.authority, path, self.options)
@@ -155,7 +162,7 @@ class Location:
         if self.path == base:
             return ""
         if not base:
-            return self.path
+            return self.path.lstrip("/")
         if self.path.startswith(base + "/"):
             return self.path[len(base) + 1:]
         return None
@@ -174,14 +181,15 @@ _UNSUPPORTED = re.compile(r"%[0-9A-Fa-f]{2}|[\\\[|^\x00-\x1f\x7f]")
 _OBJECT_KEY = re.compile(r"[A-Za-z0-9/._\-+,;:&$!()'=@]*")
 
 
-def _check_characters(path: str, *, object_store: bool = False) -> None:
+def _check_characters(path: str, *, object_store: bool = False,
+                      shown: str | None = None) -> None:
     bad = _UNSUPPORTED.search(path)
     if object_store and bad is None and not _OBJECT_KEY.fullmatch(path):
         bad = re.search(r"[^A-Za-z0-9/._\-+,;:&$!()'=@]", path)
     if bad is not None:
         raise LocationError(
-            f"The location {path!r} contains {bad.group()!r}, which lakesmith cannot read and "
-            "write exactly (" + ("object keys are limited to letters, digits and "
+            f"The location {shown or path!r} contains {bad.group()!r}, which lakesmith cannot "
+            "read and write exactly (" + ("object keys are limited to letters, digits and "
             "/._-+,;:&$!()'=@" if object_store else "delta-rs cannot open paths with a %XX "
             "sequence, a backslash, [, |, ^ or a control character") + ").",
             hint="rename the folder.")

@@ -4,12 +4,14 @@ milliseconds, parsed as Spark's `CalendarInterval` does for a day-time interval.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from lakesmith.errors import LakesmithError
 
-_UNITS_MS = {
-    "microsecond": 0.001, "millisecond": 1, "ms": 1, "second": 1000, "sec": 1000, "s": 1000,
-    "minute": 60_000, "min": 60_000, "m": 60_000, "hour": 3_600_000, "h": 3_600_000,
+# Exact (decimal) arithmetic: 1.001 seconds is 1001 ms, not 1000.9999999999999 truncated.
+_UNITS_MS: dict[str, Decimal | int] = {
+    "microsecond": Decimal("0.001"), "millisecond": 1, "ms": 1, "second": 1000, "sec": 1000,
+    "s": 1000, "minute": 60_000, "min": 60_000, "m": 60_000, "hour": 3_600_000, "h": 3_600_000,
     "day": 86_400_000, "d": 86_400_000, "week": 7 * 86_400_000,
 }
 _PART = re.compile(r"\s*(-?\d+(?:\.\d+)?)\s*([a-z]+)\s*", re.IGNORECASE)
@@ -20,7 +22,7 @@ def interval_ms(text: str, *, what: str = "interval") -> int:
     body = text.strip()
     if body.lower().startswith("interval"):
         body = body[len("interval"):]
-    total = 0.0
+    total = Decimal(0)
     position = 0
     body = body.strip()
     while position < len(body):
@@ -31,7 +33,7 @@ def interval_ms(text: str, *, what: str = "interval") -> int:
         if match is None or match.end() == position or unit not in _UNITS_MS:
             raise LakesmithError(
                 f"{what} '{text}' is not an interval such as '10 seconds' or '1 hour 30 minutes'.")
-        total += float(match.group(1)) * _UNITS_MS[unit]
+        total += Decimal(match.group(1)) * _UNITS_MS[unit]
         position = match.end()
     if not body:
         raise LakesmithError(f"{what} '{text}' is empty.")

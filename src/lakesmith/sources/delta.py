@@ -130,8 +130,11 @@ class DeltaStreamSource(StreamSource):
     def slice_between(self, start: SourceOffset, end: SourceOffset) -> SourceSlice:
         files: list[tuple[DataFile, int]] = []
         target = _delta(end)
+        # An offset inside a commit (a batch that took only some of its files) lies in the
+        # commit after its `version`.
+        last = target if target.snapshot or not target.index else DeltaOffset(target.version + 1)
         if _delta(start) != target:
-            for data_file, offset, version in self._positions(_delta(start), target):
+            for data_file, offset, version in self._positions(_delta(start), last):
                 if data_file is not None:
                     files.append((data_file, version))
                 if offset == target:

@@ -59,7 +59,7 @@ class BatchLog(Generic[R]):
             return None
         try:
             return self._parse(json.loads(data))
-        except (ValueError, KeyError, TypeError, CheckpointError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError, CheckpointError) as e:
             raise CheckpointError(
                 f"The {self._what} record {location} is unreadable ({_reason(e)}); the "
                 "checkpoint cannot be trusted.", hint=self._hint) from e
