@@ -48,7 +48,7 @@ def storage_options(scheme: str, configuration: Mapping[str, str],
             options["AWS_VIRTUAL_HOSTED_STYLE_REQUEST"] = \
                 "false" if value.strip().lower() == "true" else "true"
     endpoint = options.get("AWS_ENDPOINT_URL", "")
-    if endpoint.startswith("http://"):
+    if endpoint.lower().startswith("http://"):
         options.setdefault("AWS_ALLOW_HTTP", "true")
     return options
 
