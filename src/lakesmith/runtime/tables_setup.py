@@ -1,6 +1,7 @@
 """Setting up tables before flows run: finish interrupted resets, reset the tables of a full
 refresh, and create streaming tables that do not exist yet (empty, with their schema), so that
-downstream flows can read them before their first batch.
+downstream flows can read them before their first batch; a table's comment and properties are set
+after it is created, and again on each update where they differ from its definition.
 
 A full refresh of a streaming table truncates it (and its quarantine table: its flows quarantine
 their rows again) and deletes its flows' checkpoints and state. A marker file is written first and
@@ -55,6 +56,8 @@ class TableSetup:
             elif self.workspace.table_log(name).version() is None:
                 self._check_no_checkpoints(name)
                 self._write_empty(name, mode="append")
+            else:  # an update killed right after creating the table did not get to set them
+                self._apply_metadata(name)
 
     def _marker(self, name: TableName) -> Location:
         return self.workspace.storage.reset_marker(name)
@@ -108,5 +111,10 @@ class TableSetup:
         location = self.workspace.catalog.location(name)
         write_delta(spark.createDataFrame([], schema), location, mode=mode,
                     user_metadata=marker.to_json(), partition_cols=dataset.partition_cols)
-        apply_metadata(location, description=dataset.comment,
+        self._apply_metadata(name)
+
+    def _apply_metadata(self, name: TableName) -> None:
+        """The comment and properties of the definition (a commit only when they differ)."""
+        dataset = self.workspace.graph.dataset(name)
+        apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
                        properties=table_properties(dataset))
