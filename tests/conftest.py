@@ -15,6 +15,17 @@ import pytest
 from deltalake import DeltaTable
 
 os.environ.setdefault("RUST_LOG", "error")
+pytest.register_assert_rewrite("crash_pipeline")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked `slow` run only when a marker expression is given (`-m slow`)."""
+    if config.getoption("markexpr"):
+        return
+    slow = [item for item in items if item.get_closest_marker("slow") is not None]
+    if slow:
+        config.hook.pytest_deselected(items=slow)
+        items[:] = [item for item in items if item.get_closest_marker("slow") is None]
 
 
 @pytest.fixture(scope="session")
