@@ -3,7 +3,8 @@ batch is lost or written twice, in a target, a quarantine table, a deduplication
 downstream; and the run after that processes new input exactly once.
 
 One pipeline has a flow of each kind (see `crash_pipeline`); each case crashes one run of it at
-one (point, flow, batch). The default suite runs one case per crash point; `-m slow` runs them all.
+one (point, flow, batch). The default suite runs each point and each flow kind once; `-m slow`
+runs them all.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ COMMITS = [
 ]
 NEW_COMMIT = [(5, 3.0), (6, -2.0), (7, 1.0)]
 
-# Which batches of each flow to crash in: the first batch (no table but the target exists yet),
-# and those whose writes differ (a quarantine or state written or not).
+# Which batches of each flow to crash in: the first (nothing committed before it; the quarantine
+# and state tables do not exist yet), the last, and for checked and uniq every batch, as each
+# writes its quarantine or state differently (created, nothing to write, appended).
 BATCHES = {"bronze": (0, 2), "checked": (0, 1, 2), "uniq": (0, 1, 2), "backfill": (0,),
            "silver": (0, 2)}
-# One case per crash point, spread over the flow kinds, runs by default.
+# By default: each crash point and each flow kind at least once.
 DEFAULT_CASES = {
     ("before_offsets", "uniq", 0),
     ("after_offsets", "silver", 2),
