@@ -15,6 +15,7 @@ import pytest
 from deltalake import DeltaTable
 
 os.environ.setdefault("RUST_LOG", "error")
+pytest.register_assert_rewrite("crash_pipeline")
 
 
 @pytest.fixture(scope="session")

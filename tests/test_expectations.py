@@ -92,6 +92,12 @@ def test_streaming_expectations_across_batches_and_runs(project, tmp_path, spark
     assert [(r["id"], r["_update_id"]) for r in quarantine] == [
         (2, first.update_id), (3, first.update_id), (6, second.update_id)]
     assert all(r["_failed_expectations"] == ["positive"] for r in quarantine)
+    # A full refresh quarantines the rows again, in a quarantine it emptied first.
+    third = project.run(full_refresh=["payments"])
+    assert [r["id"] for r in project.rows("payments", order_by="id")] == [1, 4, 5]
+    quarantine = project.rows("payments_quarantine", order_by="id")
+    assert [(r["id"], r["_update_id"]) for r in quarantine] == [
+        (2, third.update_id), (3, third.update_id), (6, third.update_id)]
 
 
 def test_expect_or_fail_stops_and_leaves_tables_and_checkpoints_as_they_were(

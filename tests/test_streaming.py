@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from deltalake import DeltaTable
 
 from lakesmith.errors import GraphValidationError
-from lakesmith.runtime.events import UpdateState
+from lakesmith.runtime.checkpoint.records import CREATE, Marker
+from lakesmith.runtime.events import FlowStatus, UpdateState
 
 
 def append(spark, path, rows: list[tuple], schema: str = "id BIGINT, kind STRING") -> None:
@@ -454,6 +456,24 @@ def test_once_flow_must_be_a_batch_query(project, tmp_path, spark) -> None:
     with pytest.raises(GraphValidationError, match="STREAMING_RELATION_FOR_ONCE_FLOW"):
         with project.open():
             pass
+
+
+def test_table_created_by_a_killed_update_gets_its_comment_and_properties(
+        project, tmp_path, spark) -> None:
+    """An update killed between creating a streaming table (empty, with its schema) and setting
+    its comment and properties left it without them; the next update sets them."""
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a")])
+    write_copy_pipeline(project, source,
+                        table_args='(comment="Copied", table_properties={"quality": "bronze"})')
+    # What the killed update left: the table's creating commit, with lakesmith's marker.
+    (spark.createDataFrame([], "id BIGINT, kind STRING").write.format("delta")
+     .option("userMetadata", Marker(kind=CREATE, pipeline="test_pipeline").to_json())
+     .save(str(project.table_path("copy"))))
+    assert project.run().state == UpdateState.COMPLETED
+    metadata = DeltaTable(str(project.table_path("copy"))).metadata()
+    assert (metadata.description, metadata.configuration.get("quality")) == ("Copied", "bronze")
+    assert project.rows("copy") == [{"id": 1, "kind": "a"}]
 
 
 def test_partitioned_source_and_target_keep_partition_values(project, tmp_path, spark) -> None:

@@ -1,11 +1,12 @@
 """Setting up tables before flows run: finish interrupted resets, reset the tables of a full
 refresh, and create streaming tables that do not exist yet (empty, with their schema), so that
-downstream flows can read them before their first batch.
+downstream flows can read them before their first batch; a table's comment and properties are set
+after it is created, and again on each update where they differ from its definition.
 
-A full refresh of a streaming table truncates it and deletes its flows' checkpoints and state. A
-marker file is written first and removed last, so a crash in between is finished by the next update
-instead of leaving a truncated table with old checkpoints (rows lost) or old rows with no
-checkpoint (rows duplicated).
+A full refresh of a streaming table truncates it (and its quarantine table: its flows quarantine
+their rows again) and deletes its flows' checkpoints and state. A marker file is written first and
+removed last, so a crash in between is finished by the next update instead of leaving a truncated
+table with old checkpoints (rows lost) or old rows with no checkpoint (rows duplicated).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from lakesmith.runtime.checkpoint import CheckpointError
 from lakesmith.runtime.checkpoint.crash import AFTER_RESET_MARKER, AFTER_TRUNCATE, crash_point
 from lakesmith.runtime.checkpoint.records import CREATE, RESET, Marker
 from lakesmith.runtime.flows.materialized_view import table_properties
+from lakesmith.runtime.flows.quality import quarantine_table
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables.delta import apply_metadata
 from lakesmith.tables.writes import write_delta
@@ -54,14 +56,18 @@ class TableSetup:
             elif self.workspace.table_log(name).version() is None:
                 self._check_no_checkpoints(name)
                 self._write_empty(name, mode="append")
+            else:  # an update killed right after creating the table did not get to set them
+                self._apply_metadata(name)
 
     def _marker(self, name: TableName) -> Location:
         return self.workspace.storage.reset_marker(name)
 
     def _reset(self, name: TableName) -> None:
-        """Truncate the table, then delete its flows' checkpoints and state; the marker goes
-        last. Each step can be repeated, so finishing an interrupted reset is the same code."""
+        """Truncate the table and its quarantine, then delete its flows' checkpoints and state; the
+        marker goes last. Each step can be repeated, so finishing an interrupted reset is the same
+        code."""
         self._write_empty(name, mode="overwrite")
+        self._truncate_quarantine(name)
         crash_point(AFTER_TRUNCATE, str(name))
         folder = self.workspace.storage.table_checkpoints(name)
         store = store_for(folder)
@@ -69,6 +75,17 @@ class TableSetup:
             if entry.is_dir:
                 store.delete_tree(folder.join(entry.name))
         store.delete(self._marker(name))
+
+    def _truncate_quarantine(self, name: TableName) -> None:
+        """Empty the table's quarantine, if it has one: the reset flows quarantine their rows
+        again."""
+        location = self.workspace.catalog.location(quarantine_table(name))
+        if self.workspace.logs(location).version() is None:
+            return
+        spark: Any = self.workspace.spark
+        empty = spark.read.format("delta").load(location.engine_uri()).where("false")
+        marker = Marker(kind=RESET, pipeline=self.workspace.pipeline_name, update_id=self.update_id)
+        write_delta(empty, location, mode="overwrite", user_metadata=marker.to_json())
 
     def _check_no_checkpoints(self, name: TableName) -> None:
         """A missing table whose flows have committed batches was deleted: recreating it empty
@@ -95,5 +112,10 @@ class TableSetup:
         location = self.workspace.catalog.location(name)
         write_delta(spark.createDataFrame([], schema), location, mode=mode,
                     user_metadata=marker.to_json(), partition_cols=dataset.partition_cols)
-        apply_metadata(location, description=dataset.comment,
+        self._apply_metadata(name)
+
+    def _apply_metadata(self, name: TableName) -> None:
+        """The comment and properties of the definition (a commit only when they differ)."""
+        dataset = self.workspace.graph.dataset(name)
+        apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
                        properties=table_properties(dataset))
