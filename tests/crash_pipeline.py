@@ -21,6 +21,7 @@ import subprocess
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
 import pyarrow as pa
 from deltalake import DeltaTable, write_deltalake
 

@@ -9,7 +9,7 @@ from deltalake import DeltaTable
 
 from lakesmith.errors import GraphValidationError
 from lakesmith.runtime.checkpoint.records import CREATE, Marker
-from lakesmith.runtime.events import FlowStatus, UpdateState
+from lakesmith.runtime.events import UpdateState
 
 
 def append(spark, path, rows: list[tuple], schema: str = "id BIGINT, kind STRING") -> None:
