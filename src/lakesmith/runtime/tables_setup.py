@@ -16,6 +16,7 @@ from typing import Any
 
 from pyspark.sql.types import StructType
 
+from lakesmith.engine.paths import engine_path
 from lakesmith.files import store_for
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind, Table
@@ -83,7 +84,7 @@ class TableSetup:
         if self.workspace.logs(location).version() is None:
             return
         spark: Any = self.workspace.spark
-        empty = spark.read.format("delta").load(location.engine_uri()).where("false")
+        empty = spark.read.format("delta").load(engine_path(location)).where("false")
         marker = Marker(kind=RESET, pipeline=self.workspace.pipeline_name, update_id=self.update_id)
         write_delta(empty, location, mode="overwrite", user_metadata=marker.to_json())
 
@@ -117,5 +118,6 @@ class TableSetup:
     def _apply_metadata(self, name: TableName) -> None:
         """The comment and properties of the definition (a commit only when they differ)."""
         dataset = self.workspace.graph.dataset(name)
+        assert isinstance(dataset, Table)  # streaming tables only
         apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
                        properties=table_properties(dataset))
