@@ -149,3 +149,14 @@ def test_corrupt_records_are_named(streaming, log_name: str, content: bytes) -> 
     message = failure(project.run())
     assert str(path) in message and "unreadable" in message
     assert "--full-refresh bronze" in message
+
+
+def test_a_checkpoint_of_lakesmith_0_1_is_refused_by_name(streaming) -> None:
+    """Format-0 checkpoints (lakesmith 0.1) are refused, not misread; a full refresh rebuilds."""
+    project, _ = streaming
+    metadata = checkpoint_dir(project, "bronze") / "metadata.json"
+    metadata.write_text(json.dumps({"id": "0b6f", "flow": "bronze", "created": 0}))
+    message = failure(project.run())
+    assert "checkpoint format 0 (lakesmith 0.1)" in message and "--full-refresh bronze" in message
+    assert project.run(full_refresh=["bronze", "silver"]).state == UpdateState.COMPLETED
+    assert ids(project, "silver") == [1, 2, 3]
