@@ -118,6 +118,8 @@ class SignalWatcher:
     def _watch(self) -> None:
         while True:
             data = self._reader.recv(64)
+            if not data:  # the writing end is gone: nothing more will arrive
+                return
             for signum in data:
                 if signum in (signal.SIGINT, signal.SIGTERM):
                     self._received(signum)
