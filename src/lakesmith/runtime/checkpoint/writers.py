@@ -53,11 +53,18 @@ class BatchWriter(ABC):
 
 
 class MarkedDeltaWriter(BatchWriter):
-    """A writer whose commits carry the batch's marker, found again in the table's log."""
+    """Writes the batch's rows to a Delta table through the engine, in one commit carrying the
+    batch's marker, and finds that commit again in the table's log. `mode` is the Delta write
+    mode; `rows` gives the DataFrame, or None for nothing (an empty write makes no commit)."""
 
-    def __init__(self, name: str, log: DeltaLog, crash_point: str) -> None:
+    mode: str
+
+    def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None], *,
+                 partition_cols: Sequence[str] = (), crash_point: str = crash.AFTER_OUTPUT) -> None:
         self.name = name
         self.log = log
+        self.rows = rows
+        self.partition_cols = tuple(partition_cols)
         self.crash_point = crash_point
 
     @property
@@ -75,37 +82,23 @@ class MarkedDeltaWriter(BatchWriter):
                 return Landed(commit.version, output_rows(commit.info) or 0)
         return None
 
-
-class AppendWithMarker(MarkedDeltaWriter):
-    """Append the batch's rows (an empty result makes no commit: nothing to find, nothing lost)."""
-
-    def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None], *,
-                 partition_cols: Sequence[str] = (), crash_point: str = crash.AFTER_OUTPUT) -> None:
-        super().__init__(name, log, crash_point)
-        self.rows = rows  # the DataFrame to append, or None for nothing
-        self.partition_cols = tuple(partition_cols)
-
     def write(self, marker: Marker) -> None:
         df = self.rows()
         if df is not None:
-            write_delta(df, self.location, mode="append", user_metadata=marker.to_json(),
+            write_delta(df, self.location, mode=self.mode, user_metadata=marker.to_json(),
                         partition_cols=self.partition_cols)
+
+
+class AppendWithMarker(MarkedDeltaWriter):
+    """Append the batch's rows (new columns are added to the table)."""
+
+    mode = "append"
 
 
 class Overwrite(MarkedDeltaWriter):
     """Replace the table's contents (and schema) in one commit."""
 
-    def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None], *,
-                 partition_cols: Sequence[str] = (), crash_point: str = crash.AFTER_OUTPUT) -> None:
-        super().__init__(name, log, crash_point)
-        self.rows = rows
-        self.partition_cols = tuple(partition_cols)
-
-    def write(self, marker: Marker) -> None:
-        df = self.rows()
-        if df is not None:
-            write_delta(df, self.location, mode="overwrite", user_metadata=marker.to_json(),
-                        partition_cols=self.partition_cols)
+    mode = "overwrite"
 
 
 class StateAppend(AppendWithMarker):
