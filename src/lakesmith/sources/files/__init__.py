@@ -1,0 +1,1 @@
+"""Landing folders of files read as streams (Auto Loader, `cloudFiles`, `read_files`)."""
