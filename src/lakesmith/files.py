@@ -9,6 +9,7 @@ reads and writes it.
 
 from __future__ import annotations
 
+import builtins
 import errno
 import os
 import shutil
@@ -35,6 +36,15 @@ class Entry:
     name: str
     is_dir: bool
     size: int = 0
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    """A file found by a recursive listing."""
+
+    location: Location
+    size: int
+    modified_ms: int  # milliseconds since the epoch, UTC
 
 
 @dataclass(frozen=True)
@@ -75,6 +85,10 @@ class FileStore(ABC):
     @abstractmethod
     def list(self, location: Location) -> list[Entry]:
         """The direct children of a folder (empty when it does not exist)."""
+
+    @abstractmethod
+    def walk(self, location: Location) -> builtins.list[FileStatus]:
+        """Every file under the folder `location`, at any depth ([] when it does not exist)."""
 
     @abstractmethod
     def exists(self, location: Location) -> bool: ...
@@ -148,6 +162,24 @@ class LocalFileStore(FileStore):
                         for e in entries]
         except (FileNotFoundError, NotADirectoryError):
             return []
+
+    def walk(self, location: Location) -> builtins.list[FileStatus]:
+        found: builtins.list[FileStatus] = []
+        pending = [(location, location.local_path)]
+        while pending:
+            folder, path = pending.pop()
+            try:
+                with os.scandir(path) as entries:
+                    for entry in entries:
+                        if entry.is_dir():
+                            pending.append((folder.join(entry.name), Path(entry.path)))
+                        elif entry.is_file():
+                            stat = entry.stat()
+                            found.append(FileStatus(folder.join(entry.name), stat.st_size,
+                                                    stat.st_mtime_ns // 1_000_000))
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+        return found
 
     def exists(self, location: Location) -> bool:
         return location.local_path.exists()
@@ -289,6 +321,24 @@ class ObjectFileStore(FileStore):
         entries += [Entry(posixpath_name(o["path"]), False, int(o["size"]))
                     for o in result["objects"]]
         return entries
+
+    def walk(self, location: Location) -> builtins.list[FileStatus]:
+        import obstore
+
+        prefix = location.path.rstrip("/") + "/" if location.path else None
+        found: builtins.list[FileStatus] = []
+        try:
+            for chunk in obstore.list(self.store, prefix):
+                for meta in chunk:
+                    relative = meta["path"][len(prefix or ""):]
+                    if not relative or relative.endswith("/"):
+                        continue
+                    modified = meta["last_modified"]
+                    found.append(FileStatus(location.join(*relative.split("/")), int(meta["size"]),
+                                            int(modified.timestamp() * 1000)))
+        except Exception as e:
+            raise StorageError(f"Cannot list {location}: {e}") from e
+        return found
 
     def exists(self, location: Location) -> bool:
         import obstore

@@ -72,9 +72,17 @@ class Pipeline:
         finally:
             workspace.close()
 
-    def analyze(self) -> dict[str, Any]:
-        """Resolve every flow's query against the engine; raises with every problem found."""
-        return analyze_graph(self.graph, self.spark, self.spec.root_location)
+    def analyze(self, workspace: Workspace | None = None) -> dict[str, Any]:
+        """Resolve every flow's query against the engine; raises with every problem found.
+        Stream sources come from `workspace` (the update's, so that they are made once)."""
+        own = workspace is None
+        workspace = workspace or self.workspace()
+        try:
+            return analyze_graph(self.graph, self.spark, self.spec.root_location,
+                                 stream_sources=workspace.sources)
+        finally:
+            if own:
+                workspace.close()
 
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
             trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
@@ -88,7 +96,7 @@ class Pipeline:
             error: BaseException | None = None
             flow_schemas: dict[str, Any] = {}
             try:
-                flow_schemas = self.analyze()
+                flow_schemas = self.analyze(workspace)
                 plan = plan_work(plan, workspace)
             except BaseException as e:
                 error = e

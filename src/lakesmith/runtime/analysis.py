@@ -16,13 +16,14 @@ from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
-from lakesmith.runtime.binding import AnalysisBinder
+from lakesmith.runtime.binding import AnalysisBinder, StreamSources
 
 
-def analyze_graph(graph: DataflowGraph, spark: Any, project: Location) -> dict[str, StructType]:
+def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
+                  stream_sources: StreamSources | None = None) -> dict[str, StructType]:
     """The output schema of every query flow (as written to its target), by flow name; raises
     with every problem found."""
-    binder = AnalysisBinder(graph, spark, project)
+    binder = AnalysisBinder(graph, spark, project, stream_sources)
     schemas: dict[str, StructType] = {}
     problems: list[GraphProblem] = []
     failed: set[TableName] = set()

@@ -9,10 +9,12 @@ that has not run yet (`AnalysisBinder`). Reads of anything else are left as writ
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.file_metadata import rewrite_input_file_name, without_hidden_metadata
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import (
     Binding,
@@ -32,7 +34,18 @@ from lakesmith.graph.model import DatasetKind, Table
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.runtime.streaming.sources import (
+    file_metadata_referenced,
+    reachable_flows,
+    source_key,
+)
+from lakesmith.sources.base import StreamSource
+from lakesmith.sources.files.batch import batch_files_dataframe
+from lakesmith.sources.registry import is_file_stream_format
 from lakesmith.tables.catalog import TableCatalog
+
+# A flow's stream sources, by key (the workspace's, shared by analysis, planning and running).
+StreamSources = Callable[[ResolvedFlow], dict[str, StreamSource]]
 
 
 class DatasetBinder(ABC):
@@ -44,10 +57,13 @@ class DatasetBinder(ABC):
         self.project = project
         self.rewriter = PlanRewriter(spark, self)
         self._views: dict[TableName, proto.Relation] = {}
+        self._flow: ResolvedFlow | None = None  # the flow whose query is being bound
 
     def __call__(self, read: PlanRead) -> Binding | None:
         name = self.dataset_of(read)
         if name is None:
+            if is_file_stream_format(read.format):
+                return RelationBinding(relation_of(self.files_dataframe(read)))
             return self.absolute_paths(read)
         if self.graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
             return RelationBinding(self.view_relation(name))
@@ -72,9 +88,28 @@ class DatasetBinder(ABC):
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         """What a read of the stored dataset `name` means for this binder."""
 
+    def files_dataframe(self, read: PlanRead) -> Any:
+        """An Auto Loader read (`cloudFiles`, SQL `read_files`): as a batch, every file now."""
+        if read.streaming:
+            raise NotSupportedYet(f"{read.describe()}: a stream of files is read by a streaming "
+                                  "table's flow; this read is not one.")
+        return batch_files_dataframe(self.spark, read, self.project,
+                                     with_metadata=self._flow is not None
+                                     and self.reads_file_metadata(self._flow))
+
+    def reads_file_metadata(self, flow: ResolvedFlow) -> bool:
+        """Whether the flow (or a view it reads) reads `_metadata` or `input_file_name()`."""
+        return any(f.relation is not None and file_metadata_referenced(f.relation)
+                   for f in reachable_flows(flow, self.graph))
+
     def flow_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's query with every read bound, as a DataFrame ready to execute."""
-        return self.rewriter.dataframe(self.prepare(flow.relation))
+        outer, self._flow = self._flow, flow
+        try:
+            df = self.rewriter.dataframe(self.prepare(flow.relation))
+        finally:
+            self._flow = outer
+        return without_hidden_metadata(df) if self.reads_file_metadata(flow) else df
 
     def view_relation(self, name: TableName) -> proto.Relation:
         if name not in self._views:
@@ -84,8 +119,9 @@ class DatasetBinder(ABC):
         return self._views[name]
 
     def prepare(self, relation: proto.Relation) -> proto.Relation:
-        """A flow's or view's plan before its reads are bound (as written, by default)."""
-        return relation
+        """A flow's or view's plan before its reads are bound: `input_file_name()` made to read
+        the `_metadata` column a file source supplies."""
+        return rewrite_input_file_name(relation)
 
     def with_view_expectations(self, flow: ResolvedFlow, relation: proto.Relation) -> proto.Relation:
         """A view's `drop` rules apply wherever the view is read."""
@@ -123,15 +159,30 @@ class AnalysisBinder(DatasetBinder):
     """Dry run: reads of tables stand for the queries that produce them, so a graph can be
     analysed (schemas, columns, expressions) before any table exists."""
 
-    def __init__(self, graph: DataflowGraph, spark: Any, project: Location) -> None:
+    def __init__(self, graph: DataflowGraph, spark: Any, project: Location,
+                 stream_sources: StreamSources | None = None) -> None:
         super().__init__(graph, spark, project)
         self._tables: dict[TableName, proto.Relation] = {}
+        self.stream_sources = stream_sources
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         return RelationBinding(self.table_relation(name))
 
+    def files_dataframe(self, read: PlanRead) -> Any:
+        """A stream of files stands for no rows with the stream's columns (its schema: given,
+        stored, or inferred from a sample now, without recording anything)."""
+        if not read.streaming:
+            return super().files_dataframe(read).limit(0)
+        key = source_key(read, self.graph, self.project)
+        if self.stream_sources is None or self._flow is None or key is None:
+            raise NotSupportedYet(f"{read.describe()} cannot be analysed here.")
+        source = self.stream_sources(self._flow).get(key)
+        if source is None or not hasattr(source, "empty_dataframe"):
+            raise NotSupportedYet(f"{read.describe()} cannot be analysed here.")
+        return source.empty_dataframe(self.spark)
+
     def prepare(self, relation: proto.Relation) -> proto.Relation:
-        return batch_equivalent(relation)
+        return batch_equivalent(super().prepare(relation))
 
     def table_relation(self, name: TableName) -> proto.Relation:
         if name not in self._tables:

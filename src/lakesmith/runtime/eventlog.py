@@ -277,6 +277,12 @@ def _metrics(metrics: FlowMetrics) -> dict[str, Any]:
         result["num_batches"] = metrics.batches
     if metrics.source_versions:
         result["source_versions"] = metrics.source_versions
+    sources = metrics.details.get("sources")
+    if sources:
+        # Databricks' backlog metrics, and Spark's per-source progress.
+        result["backlog_files"] = sum(s.get("numFilesOutstanding", 0) for s in sources.values())
+        result["backlog_bytes"] = sum(s.get("numBytesOutstanding", 0) for s in sources.values())
+        result["sources"] = sources
     result["duration_ms"] = int(metrics.duration_seconds * 1000)
     return result
 

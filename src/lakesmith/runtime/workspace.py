@@ -73,7 +73,8 @@ class Workspace:
             found = self._sources.get(id(flow))
             if found is None:
                 found = self._sources[id(flow)] = flow_sources(
-                    flow, self.graph, self.catalog, self.logs, self.project)
+                    flow, self.graph, self.catalog, self.logs, self.project,
+                    self.storage.flow_checkpoint(flow.target, flow.name))
             return found
 
     def close(self) -> None:

@@ -110,6 +110,19 @@ class StreamSource(ABC):
         must not be applied to another that replaced it under the same name."""
         return None
 
+    def restart(self) -> None:  # noqa: B027 (optional to override)
+        """A full refresh: the stream starts over (state the source keeps in the flow's
+        checkpoint is about to be deleted)."""
+
+    def begin(self) -> None:  # noqa: B027 (optional to override)
+        """The flow is about to run: record what planning discovered (planning and dry-run
+        write nothing)."""
+
+    @property
+    def has_unwritten_discovery(self) -> bool:
+        """Planning found something that must be recorded even if no batch runs."""
+        return False
+
     def check_identity(self, recorded: str | None) -> None:  # noqa: B027 (optional to override)
         """Raise when the source was replaced since `recorded` was taken (sources without an
         identity cannot tell, and accept)."""

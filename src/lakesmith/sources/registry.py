@@ -1,4 +1,4 @@
-"""Stream source formats by name: `delta` today, `cloudFiles` (Auto Loader) next. A new format is
+"""Stream source formats by name: `delta`, `cloudFiles` (Auto Loader). A new format is
 a new module that registers a factory here; nothing else chooses between formats."""
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ class SourceRequest:
     logs: DeltaLogs
     location: Location | None = None  # a table's folder, or the single path the read names
     paths: tuple[Location, ...] = field(default_factory=tuple)
+    checkpoint: Location | None = None  # the reading flow's checkpoint (sources keep state there)
+    base: Location | None = None  # what relative paths in options are relative to
+    schema: str | None = None  # DDL given with `.schema(...)`
+    with_metadata: bool = False  # the query reads `_metadata` / `input_file_name()`
 
 
 SourceFactory = Callable[[SourceRequest], StreamSource]
@@ -39,6 +43,11 @@ def register_format(name: str) -> Callable[[SourceFactory], SourceFactory]:
 def is_stream_format(name: str | None) -> bool:
     _load_builtin_formats()
     return (name or "").lower() in _FORMATS
+
+
+def is_file_stream_format(name: str | None) -> bool:
+    """Auto Loader's format: files (`cloudFiles`, which SQL `read_files` reads too)."""
+    return (name or "").lower() == "cloudfiles"
 
 
 def stream_formats() -> list[str]:
@@ -59,3 +68,4 @@ def create_source(format_name: str, request: SourceRequest) -> StreamSource:
 def _load_builtin_formats() -> None:
     # Imported for their registrations; late, so that formats may import this module.
     import lakesmith.sources.delta_format  # noqa: F401
+    import lakesmith.sources.files.register  # noqa: F401

@@ -82,7 +82,10 @@ class StreamingTableRunner(FlowRunner):
         sources = workspace.sources(planned.flow)
         recover_batch = None
         starts: dict[str, SourceOffset] = {}
-        if not planned.full_refresh:
+        if planned.full_refresh:
+            for source in sources.values():
+                source.restart()
+        else:
             checkpoint = workspace.checkpoint(planned.flow)
             # Checkpoint and table must agree (and be of this format): refused now, not half-way.
             verify_checkpoint(checkpoint, workspace.table_log(planned.flow.target))
@@ -105,7 +108,8 @@ class StreamingTableRunner(FlowRunner):
                                    starts.get(key) if internal else bounds.start,
                                    None if internal else bounds.end, backlog, internal))
         if recover_batch is None and not any(w.internal for w in work) \
-                and all(w.backlog.is_empty for w in work) and not planned.full_refresh:
+                and all(w.backlog.is_empty for w in work) and not planned.full_refresh \
+                and not any(s.has_unwritten_discovery for s in sources.values()):
             return FlowWork(SKIP, "no new data", tuple(work))
         total = sum((w.backlog for w in work), Backlog())
         upstream = any(w.internal for w in work)
@@ -126,6 +130,8 @@ class StreamingTableRunner(FlowRunner):
         checkpoint = workspace.checkpoint(ctx.flow)
         target = workspace.table_log(ctx.flow.target)
         open_checkpoint(checkpoint, target)
+        for source in sources.values():
+            source.begin()  # what discovery found is recorded before any batch reads it
         recovery = recover(checkpoint, _output_probe(workspace, ctx.planned))
         if recovery.rerun is not None:
             record = recovery.rerun
@@ -152,6 +158,7 @@ class StreamingTableRunner(FlowRunner):
             watermark, previous = _watermarks(last, committed)
             batch = self._prepare(ctx, checkpoint, number, slices, watermark, previous)
             record = self._record(ctx, batch, positions, sources)
+            _source_progress(metrics, sources, slices, ends)
             committed = self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
             last = record
             for key, data in slices.items():
@@ -234,7 +241,7 @@ class StreamingTableRunner(FlowRunner):
                                    transform=transform)
         batch.binder = binder
         try:
-            df = binder.batch_dataframe(ctx.flow.relation)
+            df = binder.batch_dataframe(ctx.flow)
             batch.has_watermark = operators.event_time is not None
             if no_data:
                 batch.writers = tuple(operators.writers)
@@ -296,6 +303,25 @@ class StreamingTableRunner(FlowRunner):
                 metrics.source_versions[name] = [min(earlier[0], first), max(earlier[1], last)]
         ctx.report(metrics)
         return commit
+
+
+def _source_progress(metrics: FlowMetrics, sources: dict[str, StreamSource],
+                     slices: dict[str, SourceSlice | None],
+                     ends: dict[str, SourceOffset | None]) -> None:
+    """Per source, what the update has read so far and what is left after this batch, with the
+    names Spark's streaming progress uses (numFilesOutstanding, numBytesOutstanding)."""
+    progress = metrics.details.setdefault("sources", {})
+    for key, data in slices.items():
+        if data is None:
+            continue
+        source = sources[key]
+        entry = progress.setdefault(source.display_name, {"numFilesRead": 0, "numBytesRead": 0})
+        entry["numFilesRead"] += data.backlog.files
+        entry["numBytesRead"] += data.backlog.bytes
+        end = ends.get(key)
+        left = source.backlog(data.end, end) if end is not None else Backlog()
+        entry["numFilesOutstanding"] = left.files
+        entry["numBytesOutstanding"] = left.bytes
 
 
 def _unreadable_file(ctx: FlowContext, batch: _Batch) -> str | None:

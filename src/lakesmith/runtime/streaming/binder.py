@@ -8,8 +8,9 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.file_metadata import rewrite_input_file_name, without_hidden_metadata
 from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
-from lakesmith.graph.graph import DataflowGraph
+from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
 from lakesmith.runtime.binding import TableBinder
@@ -37,13 +38,15 @@ class StreamBatchBinder(TableBinder):
     def view_relation(self, name: TableName) -> proto.Relation:
         if name not in self._views:
             (flow,) = self.graph.flows_into(name)
-            relation = flow.relation
+            relation = rewrite_input_file_name(flow.relation)
             if self.transform is not None:
                 relation = self.transform(relation, f"view:{name}")
             self._views[name] = self.with_view_expectations(flow, self.rewriter.rewrite(relation))
         return self._views[name]
 
-    def batch_dataframe(self, relation: proto.Relation) -> Any:
+    def batch_dataframe(self, flow: ResolvedFlow) -> Any:
+        relation = rewrite_input_file_name(flow.relation)
         if self.transform is not None:
             relation = self.transform(relation, "flow")
-        return self.rewriter.dataframe(relation)
+        df = self.rewriter.dataframe(relation)
+        return without_hidden_metadata(df) if self.reads_file_metadata(flow) else df

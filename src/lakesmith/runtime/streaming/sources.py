@@ -4,6 +4,8 @@ each with a key that names it in the checkpoint whatever its spelling (`Bronze`,
 
 from __future__ import annotations
 
+from typing import Any
+
 from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
@@ -39,12 +41,15 @@ def read_locations(read: PlanRead, base: Location) -> tuple[Location, ...]:
 
 
 def flow_sources(flow: ResolvedFlow, graph: DataflowGraph, catalog: TableCatalog,
-                 logs: DeltaLogs, base: Location) -> dict[str, StreamSource]:
+                 logs: DeltaLogs, base: Location,
+                 checkpoint: Location | None = None) -> dict[str, StreamSource]:
     """Every stream `flow` reads, by key, including those read through temporary views."""
     sources: dict[str, StreamSource] = {}
     pending = [flow]
     seen_views: set[TableName] = set()
     where = f"flow '{flow.name}'"
+    with_metadata = any(f.relation is not None and file_metadata_referenced(f.relation)
+                        for f in reachable_flows(flow, graph))
     while pending:
         current = pending.pop()
         for flow_input in current.inputs:
@@ -66,8 +71,32 @@ def flow_sources(flow: ResolvedFlow, graph: DataflowGraph, catalog: TableCatalog
             elif read.name is None:
                 paths = read_locations(read, base)
                 request = SourceRequest(key, ", ".join(str(p) for p in paths), read.options,
-                                        where, logs, paths=paths)
+                                        where, logs, paths=paths, checkpoint=checkpoint,
+                                        base=base, schema=read.schema,
+                                        with_metadata=with_metadata)
                 sources[key] = create_source(read.format or "", request)
             else:
                 raise NotSupportedYet(f"{where}: {read.describe()} is not supported yet.")
     return sources
+
+
+def reachable_flows(flow: ResolvedFlow, graph: DataflowGraph) -> list[ResolvedFlow]:
+    """The flow and the flows of the temporary views it reads, at any depth."""
+    found = [flow]
+    seen: set[TableName] = set()
+    for current in found:
+        for flow_input in current.inputs:
+            name = flow_input.dataset
+            if name is not None and name not in seen and \
+                    graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+                seen.add(name)
+                found.extend(graph.flows_into(name))
+    return found
+
+
+def file_metadata_referenced(relation: Any) -> bool:
+    """Whether a query reads `_metadata` or `input_file_name()`: only then does a file source
+    supply the `_metadata` column (with it always there, `SELECT *` and `dropDuplicates()` would
+    not mean what they mean in Spark, where the column is hidden)."""
+    raw = relation.SerializeToString()
+    return b"_metadata" in raw or b"input_file_name" in raw

@@ -1,0 +1,66 @@
+"""`input_file_name()` and the hidden `_metadata` column, which the engine does not have.
+
+A file source supplies `_metadata` (file path, name, size, modification time) as an ordinary
+column when the query reads it. Two things keep Spark's meaning: `input_file_name()` is rewritten
+to read the path from that column, and the column is dropped from a flow's result when it got
+there only through `*` (in Spark it is hidden: `SELECT *` never includes it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from google.protobuf.message import Message
+from pyspark.sql.connect import proto
+
+METADATA_COLUMN = "_metadata"
+# What `input_file_name()` returns in Spark, per row: the file's URI.
+INPUT_FILE_NAME = f"{METADATA_COLUMN}.file_path"
+_INPUT_FILE_NAME_CALL = re.compile(r"\binput_file_name\s*\(\s*\)", re.IGNORECASE)
+_EXPRESSION = proto.Expression.DESCRIPTOR.full_name
+
+
+def rewrite_input_file_name(relation: proto.Relation) -> proto.Relation:
+    """`relation` with every `input_file_name()` (DataFrame functions, `expr(...)`, SQL text)
+    reading `_metadata.file_path` instead."""
+    raw = relation.SerializeToString()
+    if b"input_file_name" not in raw:
+        return relation
+    rewritten = proto.Relation()
+    rewritten.CopyFrom(relation)
+    _rewrite(rewritten)
+    return rewritten
+
+
+def _rewrite(message: Message) -> None:
+    if message.DESCRIPTOR.full_name == _EXPRESSION:
+        expression: Any = message
+        kind = expression.WhichOneof("expr_type")
+        if kind == "unresolved_function" and \
+                expression.unresolved_function.function_name.lower() == "input_file_name":
+            expression.Clear()
+            expression.unresolved_attribute.unparsed_identifier = INPUT_FILE_NAME
+            return
+        if kind == "expression_string":
+            expression.expression_string.expression = _INPUT_FILE_NAME_CALL.sub(
+                INPUT_FILE_NAME, expression.expression_string.expression)
+    if message.DESCRIPTOR.full_name == proto.Relation.DESCRIPTOR.full_name:
+        relation: Any = message
+        if relation.WhichOneof("rel_type") == "sql":
+            relation.sql.query = _INPUT_FILE_NAME_CALL.sub(INPUT_FILE_NAME, relation.sql.query)
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        if descriptor.message_type.GetOptions().map_entry:
+            items = list(value.values()) if descriptor.message_type.fields_by_name[
+                "value"].message_type else []
+        else:
+            items = list(value) if descriptor.is_repeated else [value]
+        for item in items:
+            _rewrite(item)
+
+
+def without_hidden_metadata(df: Any) -> Any:
+    """The result without `_metadata`, as Spark's `*` would have left it out."""
+    return df.drop(METADATA_COLUMN) if METADATA_COLUMN in df.columns else df

@@ -1,0 +1,352 @@
+"""A landing folder read as a stream (Auto Loader, `cloudFiles`): every file exactly once.
+
+Each update lists the folder, and the files not seen before become one entry of the stream's file
+log (`file_log`), written before any batch reads them. Offsets are positions in the log, so a
+batch's files can be listed again, identically, from its offsets; a crash anywhere re-reads the
+same files, and a file is never read twice or skipped. A file overwritten in place after it was
+discovered is ignored unless `cloudFiles.allowOverwrites` is true.
+
+Discovery is written only when the flow runs (`begin`): planning and `dry-run` list the folder
+but write nothing, and a full refresh (`restart`) forgets what was discovered before the reset
+deletes the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql.types import StringType, StructField, StructType
+
+from lakesmith.errors import LakesmithError
+from lakesmith.files import store_for
+from lakesmith.locations import Location
+from lakesmith.sources.base import Backlog, Bounds, SourceOffset, SourceSlice, StreamSource
+from lakesmith.sources.files import schema_evolution
+from lakesmith.sources.files.file_log import FileLog, LogEntry
+from lakesmith.sources.files.inputs import InputFile
+from lakesmith.sources.files.listing import ListingRules, list_files
+from lakesmith.sources.files.options import AutoLoaderOptions
+from lakesmith.sources.files.schema_location import SchemaLocation, StoredSchema
+
+
+@dataclass(frozen=True)
+class FileOffset(SourceOffset):
+    """Every file of the log entries before `entry` is done, and the first `index` files of
+    entry `entry`."""
+
+    entry: int
+    index: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {"entry": self.entry, "index": self.index}
+
+    @staticmethod
+    def from_json(data: Mapping[str, Any]) -> FileOffset:
+        return FileOffset(int(data["entry"]), int(data["index"]))
+
+
+@dataclass(frozen=True)
+class FileSourceConfig:
+    key: str
+    display_name: str
+    paths: tuple[Location, ...]
+    options: AutoLoaderOptions
+    user_schema: str | None  # DDL from `.schema(...)`
+    log_folder: Location
+    schema_location: Location
+    with_metadata: bool  # the query reads `_metadata` or `input_file_name()`
+    where: str
+
+
+class FileStreamSource(StreamSource):
+    def __init__(self, config: FileSourceConfig) -> None:
+        self.config = config
+        self.key = config.key
+        self.display_name = config.display_name
+        self.options = config.options
+        self.log = FileLog(config.log_folder, dict(config.paths[0].options) if config.paths
+                           else {})
+        self._entries: list[LogEntry] | None = None
+        self._persisted = 0
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._schema: StoredSchema | None = None
+        self.schema_inferred = False  # (not given by the query, nor fixed by the format)
+        self._schema_version: int | None = None  # the stored version the schema is
+        self.schemas = SchemaLocation(config.schema_location)
+
+    # -- discovery -----------------------------------------------------------------------------
+
+    def _log(self) -> list[LogEntry]:
+        if self._entries is None:
+            self._entries = self.log.load()
+            self._persisted = len(self._entries)
+            for entry in self._entries:
+                for f in entry.files:
+                    self._seen[f.location.uri] = (f.size, f.modification_time_ms)
+        return self._entries
+
+    def discover(self) -> None:
+        """List the folder; files not seen before (or overwritten, with allowOverwrites) become
+        a new log entry, in memory until `begin` writes it."""
+        entries = self._log()
+        listing = list_files(self.config.paths, ListingRules.parse(
+            self.options.reader, self.options.path_glob_filter, self.config.where))
+        new: list[InputFile] = []
+        for status, partitions in listing.files:
+            seen = self._seen.get(status.location.uri)
+            if seen is not None and (not self.options.allow_overwrites
+                                     or seen == (status.size, status.modified_ms)):
+                continue
+            new.append(InputFile(status.location, status.size, status.modified_ms, partitions))
+        new = _settled(new)
+        if not new:
+            return
+        # Spark's file source reads the oldest files first.
+        new.sort(key=lambda f: (f.modification_time_ms, f.location.uri))
+        existing = not entries and not self.options.include_existing_files
+        entries.append(LogEntry(len(entries), tuple(new), existing=existing))
+        for f in new:
+            self._seen[f.location.uri] = (f.size, f.modification_time_ms)
+
+    def begin(self) -> None:
+        """Write the entries discovered since the log was loaded (the flow is about to run)."""
+        entries = self._log()
+        while self._persisted < len(entries):
+            self.log.append(entries[self._persisted], entries[:self._persisted])
+            self._persisted += 1
+
+    @property
+    def has_unwritten_discovery(self) -> bool:
+        return self._entries is not None and self._persisted < len(self._entries)
+
+    def restart(self) -> None:
+        """A full refresh: the log (and a schema inferred into the checkpoint) will be deleted;
+        the stream starts again from an empty log."""
+        self._entries = []
+        self._persisted = 0
+        self._seen = {}
+        if self.options.schema_location is None:  # inside the checkpoint: deleted too
+            self._schema = None
+            self._schema_version = None
+
+    # -- offsets -------------------------------------------------------------------------------
+
+    def bounds(self, start: SourceOffset | None) -> Bounds:
+        self.discover()
+        entries = self._log()
+        if start is None:
+            start = FileOffset(1 if entries and entries[0].existing else 0)
+        return Bounds(start, FileOffset(max(len(entries), _file(start).entry)))
+
+    def next_slice(self, start: SourceOffset, end: SourceOffset) -> SourceSlice | None:
+        begin, last = self._normalized(_file(start), _file(end)), _file(end)
+        if (begin.entry, begin.index) >= (last.entry, last.index):
+            return None
+        if last.entry > self._persisted:
+            raise RuntimeError("a batch would read file log entries not yet written")
+        budget = self.options.limits.budget()
+        files: list[InputFile] = []
+        position = begin
+        for entry, index, data_file in self._positions(begin, last):
+            if budget.exhausted:
+                break
+            budget.add(data_file.size)
+            files.append(data_file)
+            position = FileOffset(entry, index + 1)
+        return _slice(files, self._normalized(position, last))
+
+    def _normalized(self, position: FileOffset, last: FileOffset) -> FileOffset:
+        """Past the end of a fully read entry: at the start of the next one."""
+        entries = self._log()
+        while position.entry < last.entry and position.entry < len(entries) and \
+                position.index >= _readable(entries[position.entry]):
+            position = FileOffset(position.entry + 1)
+        return position
+
+    def slice_between(self, start: SourceOffset, end: SourceOffset) -> SourceSlice:
+        begin, last = _file(start), _file(end)
+        entries = self._log()
+        if last.entry > len(entries) or (last.entry < len(entries)
+                                         and last.index > len(entries[last.entry].files)):
+            raise LakesmithError(
+                f"The checkpoint of a stream over {self.display_name} names offset {last}, "
+                f"which its file log at {self.log.folder} does not reach.",
+                hint="the file log was deleted or replaced; run a full refresh of the "
+                "streaming table.")
+        return _slice([f for _, _, f in self._positions(begin, last)], last)
+
+    def backlog(self, start: SourceOffset, end: SourceOffset) -> Backlog:
+        files = [f for _, _, f in self._positions(_file(start), _file(end))]
+        return _slice(files, _file(end)).backlog
+
+    def offset_from_json(self, data: Mapping[str, Any]) -> FileOffset:
+        return FileOffset.from_json(data)
+
+    def _positions(self, start: FileOffset,
+                   end: FileOffset) -> Iterator[tuple[int, int, InputFile]]:
+        """(entry, index, file) for each file after `start` and before `end`."""
+        entries = self._log()
+        for number in range(start.entry, min(end.entry + 1, len(entries))):
+            entry = entries[number]
+            if entry.existing:
+                continue
+            first = start.index if number == start.entry else 0
+            stop = end.index if number == end.entry else len(entry.files)
+            for index in range(first, stop):
+                yield number, index, entry.files[index]
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def schema(self, spark: Any, *, persist: bool) -> StoredSchema:
+        """The stream's schema: given by the query, stored in the schema location, or inferred
+        from a sample of the files (and then stored, when `persist`)."""
+        if self._schema is None:
+            self._schema = self._resolve_schema(spark)
+        if persist and self.schema_inferred and self._schema_version is None:
+            self.schemas.add(0, self._schema)
+            self._schema_version = 0
+        return self._schema
+
+    def _resolve_schema(self, spark: Any) -> StoredSchema:
+        from lakesmith.sources.files import formats
+
+        files = self._sample()
+        partitions = self._partition_schema(files)
+        self.schema_inferred = False
+        if self.config.user_schema is not None:
+            data = spark._parse_ddl(self.config.user_schema)
+            return StoredSchema(data, _without(partitions, data))
+        if self.options.format in formats.FIXED_SCHEMA_FORMATS:
+            return StoredSchema(formats.fixed_schema(self.options.format, self.options.reader),
+                                partitions)
+        self.schema_inferred = True
+        stored = self.schemas.latest()
+        if stored is not None:
+            self._schema_version = stored[0]
+            return stored[1]
+        if not files:
+            raise LakesmithError(
+                f"{self.config.where}: cannot infer the schema of {self.options.format} files "
+                f"at {self.display_name}: the folder has no files yet.",
+                hint="give the schema with .schema(...), or run again once files have arrived.")
+        data = formats.infer_schema(spark, files, self.options.format, self.options.reader,
+                                    infer_column_types=self.options.infer_column_types,
+                                    where=self.config.where)
+        data = schema_evolution.with_hints(spark, data, self.options.schema_hints,
+                                           self.config.where)
+        return StoredSchema(data, _without(partitions, data))
+
+    def evolve(self, schema: StoredSchema) -> None:
+        """Store a new schema version (schema evolution): the next run reads with it."""
+        number = 0 if self._schema_version is None else self._schema_version + 1
+        self.schemas.add(number, schema)
+        self._schema_version = number
+
+    def _sample(self) -> list[InputFile]:
+        """The files inference reads: the first discovered, up to Databricks' sample limits."""
+        sample: list[InputFile] = []
+        size = 0
+        for entry in self._log():
+            for f in entry.files:
+                if len(sample) >= self.options.sample_files or size >= self.options.sample_bytes:
+                    return sample
+                sample.append(f)
+                size += f.size
+        return sample
+
+    def _partition_schema(self, files: Sequence[InputFile]) -> StructType:
+        names = self.options.partition_columns
+        if names is None:
+            names = tuple(dict.fromkeys(k for f in files for k, _ in f.partition_values))
+        return StructType([StructField(n, StringType(), True) for n in names])
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def read_spec(self, spark: Any, *, persist: bool) -> Any:
+        from lakesmith.sources.files import formats
+
+        schema = self.schema(spark, persist=persist)
+        rescued = schema_evolution.rescued_column(self.options, inferred=self.schema_inferred)
+        return formats.ReadSpec(
+            format=self.options.format, options=self.options.reader, schema=schema.data,
+            partition_schema=schema.partitions, rescued_data_column=rescued,
+            with_metadata=self.config.with_metadata, where=self.config.where)
+
+    def dataframe(self, spark: Any, data: SourceSlice | None) -> Any:
+        from lakesmith.sources.files import formats
+
+        spec = self.read_spec(spark, persist=True)
+        files: tuple[InputFile, ...] = data.content if data is not None else ()
+        if not files:
+            return formats.read_files(spark, (), spec)
+        self._check_files_exist(files)
+        mode = schema_evolution.mode(self.options, inferred=self.schema_inferred)
+        if mode in schema_evolution.CHECKS_NEW_COLUMNS:
+            found = formats.new_columns(spark, files, spec)
+            if found:
+                schema_evolution.refuse_new_columns(self, spark, files, found, mode)
+        return formats.read_files(spark, files, spec)
+
+    def empty_dataframe(self, spark: Any) -> Any:
+        """No rows, the stream's columns: what analysis and dry-run bind the read to."""
+        from lakesmith.sources.files import formats
+
+        self.discover()
+        return formats.read_files(spark, (), self.read_spec(spark, persist=False))
+
+    def diagnose(self, data: SourceSlice) -> str | None:
+        from lakesmith.sources.files import formats
+
+        files: tuple[InputFile, ...] = data.content or ()
+        return formats.diagnose(files, self.options.format, self.options.reader)
+
+    def _check_files_exist(self, files: tuple[InputFile, ...]) -> None:
+        """The engine skips a missing file of an explicit list silently: fail the batch instead,
+        naming the file (Spark's FAILED_READ_FILE.FILE_NOT_EXIST)."""
+        for f in files:
+            if not store_for(f.location).exists(f.location):
+                raise LakesmithError(
+                    f"[FAILED_READ_FILE.FILE_NOT_EXIST] The file {f.location} of "
+                    f"{self.display_name} was discovered but no longer exists. The batch was "
+                    "not committed; nothing was written.",
+                    hint="restore the file and run again; files must stay in the landing "
+                    "folder until they are ingested.")
+
+
+def _settled(files: list[InputFile]) -> list[InputFile]:
+    """The new files whose size and modification time did not change since the listing: a file
+    still being written is left for a later listing, never half-read."""
+    settled = []
+    for f in files:
+        if not f.location.is_local:
+            settled.append(f)  # object stores show an object only once it is complete
+            continue
+        try:
+            stat = f.location.local_path.stat()
+        except FileNotFoundError:
+            continue
+        if stat.st_size == f.size and stat.st_mtime_ns // 1_000_000 == f.modification_time_ms:
+            settled.append(f)
+    return settled
+
+
+def _readable(entry: LogEntry) -> int:
+    return 0 if entry.existing else len(entry.files)
+
+
+def _without(partitions: StructType, data: StructType) -> StructType:
+    names = {f.name.lower() for f in data.fields}
+    return StructType([f for f in partitions.fields if f.name.lower() not in names])
+
+
+def _file(offset: SourceOffset) -> FileOffset:
+    if not isinstance(offset, FileOffset):
+        raise TypeError(f"a file source got a {type(offset).__name__} offset")
+    return offset
+
+
+def _slice(files: list[InputFile], end: FileOffset) -> SourceSlice:
+    backlog = Backlog(len(files), sum(f.size for f in files), None)
+    return SourceSlice(end, backlog, tuple(files))

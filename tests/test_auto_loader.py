@@ -1,0 +1,259 @@
+"""Auto Loader: bronze tables fed from landing folders, run after run, exactly once."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from lakesmith.errors import LakesmithError
+from lakesmith.locations import Location
+from lakesmith.runtime.eventlog_queries import read_events
+from lakesmith.runtime.events import UpdateState
+
+BRONZE = """
+import dlt
+from pyspark.sql.functions import input_file_name
+
+@dlt.table(comment="Raw orders from cloud storage")
+def bronze_orders():
+    return (spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", "json"){options}
+            .load("{landing}")
+            .withColumn("_source_file", input_file_name()))
+"""
+
+
+def landing_file(folder: Path, name: str, rows: list[dict] | str, mtime: int) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = rows if isinstance(rows, str) else "".join(json.dumps(r) + "\n" for r in rows)
+    path.write_text(text)
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def bronze(project, landing: Path, **options: str) -> None:
+    project.write_spec()
+    reader = "".join(f'\n            .option("{k}", "{v}")' for k, v in options.items())
+    project.write("transformations/bronze.py",
+                  BRONZE.format(landing=landing, options=reader))
+
+
+def completed(result) -> None:  # type: ignore[no-untyped-def]
+    assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
+
+
+def failure(result) -> str:  # type: ignore[no-untyped-def]
+    assert result.state == UpdateState.FAILED
+    return " ".join(str(r.error) for r in result.failed_flows)
+
+
+def uri(path: Path) -> str:
+    return Location.local(path).uri
+
+
+def test_files_are_ingested_once_as_they_arrive(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    a = landing_file(landing, "a.json", [{"id": 1, "item": "pen", "qty": 2},
+                                         {"id": 2, "item": "ink", "qty": 1}], 1_700_000_000)
+    bronze(project, landing)
+    completed(project.run())
+    # Inferred from the files: JSON columns are strings (cloudFiles.inferColumnTypes is false),
+    # sorted by name, then the rescued-data column; input_file_name() is the file's URI.
+    assert project.rows("bronze_orders", order_by="id") == [
+        {"id": "1", "item": "pen", "qty": "2", "_rescued_data": None, "_source_file": uri(a)},
+        {"id": "2", "item": "ink", "qty": "1", "_rescued_data": None, "_source_file": uri(a)},
+    ]
+    b = landing_file(landing, "more/b.json", [{"id": 3, "item": "cap", "qty": 5}],
+                     1_700_000_100)
+    second = project.run()
+    completed(second)
+    (flow,) = second.flows
+    assert flow.metrics.num_output_rows == 1 and flow.metrics.batches == 1
+    assert flow.metrics.details["sources"] == {str(Location.local(landing)): {
+        "numFilesRead": 1, "numBytesRead": b.stat().st_size,
+        "numFilesOutstanding": 0, "numBytesOutstanding": 0}}
+    rows = project.rows("bronze_orders", order_by="id")
+    assert [(r["id"], r["_source_file"]) for r in rows] == [
+        ("1", uri(a)), ("2", uri(a)), ("3", uri(b))]
+    nothing_new = project.run()
+    completed(nothing_new)
+    assert nothing_new.flows[0].metrics.batches == 0
+    assert len(project.rows("bronze_orders")) == 3
+
+
+def test_batches_follow_max_files_per_trigger_and_report_the_backlog(project,
+                                                                     tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    sizes = []
+    for i in range(5):
+        sizes.append(landing_file(landing, f"f{i}.json", [{"id": i}], 1_700_000_000 + i)
+                     .stat().st_size)
+    bronze(project, landing, **{"cloudFiles.maxFilesPerTrigger": "2"})
+    result = project.run()
+    completed(result)
+    assert result.flows[0].metrics.batches == 3
+    assert sorted(r["id"] for r in project.rows("bronze_orders")) == ["0", "1", "2", "3", "4"]
+    events = read_events(Location.local(project.root / "storage"))
+    progress = [e["details"]["flow_progress"]["metrics"] for e in events
+                if e["event_type"] == "flow_progress"
+                and e["details"]["flow_progress"].get("metrics", {}).get("sources")]
+    outstanding = [m["backlog_files"] for m in progress]
+    assert outstanding[:3] == [3, 1, 0]
+    assert progress[0]["backlog_bytes"] == sum(sizes[2:])
+
+
+def test_schema_evolution_add_new_columns_stops_then_the_rerun_adds_them(project,
+                                                                         tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1, "name": "x"}], 1_700_000_000)
+    bronze(project, landing)
+    completed(project.run())
+    landing_file(landing, "b.json", [{"id": 2, "name": "y", "color": "red"}], 1_700_000_100)
+    stopped = project.run()
+    message = failure(stopped)
+    assert "color" in message and "Run the pipeline again" in message
+    assert [r["id"] for r in project.rows("bronze_orders")] == ["1"]  # nothing committed
+    completed(project.run())
+    rows = project.rows("bronze_orders", order_by="id")
+    assert [(r["id"], r["name"], r.get("color"), r["_rescued_data"]) for r in rows] == [
+        ("1", "x", None, None), ("2", "y", "red", None)]
+
+
+def test_schema_evolution_modes(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1}], 1_700_000_000)
+    bronze(project, landing, **{"cloudFiles.schemaEvolutionMode": "failOnNewColumns"})
+    completed(project.run())
+    landing_file(landing, "b.json", [{"id": 2, "extra": "e"}], 1_700_000_100)
+    assert "extra" in failure(project.run())
+    assert "extra" in failure(project.run())  # the schema did not change: it fails again
+    bronze(project, landing, **{"cloudFiles.schemaEvolutionMode": "rescue"})
+    completed(project.run())
+    rows = project.rows("bronze_orders", order_by="id")
+    assert "extra" not in rows[0]
+    rescued = json.loads(rows[1]["_rescued_data"])
+    assert rescued["extra"] == "e" and rescued["_file_path"] == uri(landing / "b.json")
+
+
+def test_a_corrupt_file_fails_the_batch_naming_it_then_ignore_corrupt_files(
+        project, tmp_path: Path, spark) -> None:
+    landing = tmp_path / "landing"
+    good = tmp_path / "good"
+    spark.createDataFrame([(1, "a")], "id BIGINT, v STRING").write.parquet(str(good))
+    part = next(good.glob("*.parquet"))
+    (landing).mkdir()
+    (landing / "a.parquet").write_bytes(part.read_bytes())
+    os.utime(landing / "a.parquet", (1_700_000_000, 1_700_000_000))
+    truncated = landing / "b.parquet"
+    truncated.write_bytes(part.read_bytes()[:-20])
+    os.utime(truncated, (1_700_000_100, 1_700_000_100))
+    project.write_spec()
+    project.write("transformations/b.py", f"""
+        import dlt
+
+        @dlt.table
+        def raw():
+            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "parquet")
+                    .schema("id BIGINT, v STRING"){{ignore}}.load("{landing}"))
+    """.replace("{{ignore}}", ""))
+    message = failure(project.run())
+    assert str(truncated) in message and "Nothing of the batch was committed" in message
+    assert not project.table_path("raw").exists() or project.rows("raw") == []
+    project.write("transformations/b.py", f"""
+        import dlt
+
+        @dlt.table
+        def raw():
+            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "parquet")
+                    .option("ignoreCorruptFiles", "true")
+                    .schema("id BIGINT, v STRING").load("{landing}"))
+    """)
+    completed(project.run())
+    assert project.rows("raw") == [{"id": 1, "v": "a"}]
+
+
+def test_dry_run_shows_the_inferred_schema_and_writes_nothing(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1, "nested": {"k": 1}}], 1_700_000_000)
+    bronze(project, landing, **{"cloudFiles.inferColumnTypes": "true"})
+    with project.open() as pipeline:
+        schemas = pipeline.analyze()
+        work = pipeline.plan_work(pipeline.plan())
+    fields = [(f.name, f.dataType.simpleString()) for f in schemas["bronze_orders"].fields]
+    assert fields == [("id", "bigint"), ("nested", "struct<k:bigint>"),
+                      ("_rescued_data", "string"), ("_source_file", "string")]
+    (flow_work,) = [w for w in (p.work for p in work.flows) if w is not None]
+    assert flow_work.sources[0].backlog.files == 1
+    assert not (project.root / "storage" / "checkpoints").exists()
+
+
+def test_an_empty_landing_folder_without_a_schema_says_what_to_do(project,
+                                                                  tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    bronze(project, landing)
+    with pytest.raises(LakesmithError, match="cannot infer the schema of json files"):
+        project.run()
+
+
+CRASH_POINTS = ("before_offsets", "after_offsets", "after_output", "after_commit")
+
+
+@pytest.mark.parametrize("point", CRASH_POINTS)
+def test_a_crash_mid_ingestion_then_rerun_is_exactly_once(project, tmp_path: Path,
+                                                          point: str) -> None:
+    import subprocess
+    import sys
+
+    from lakesmith.runtime.checkpoint.crash import CRASH_ENV
+
+    landing = tmp_path / "landing"
+    for i in range(3):
+        landing_file(landing, f"f{i}.json", [{"id": i, "v": f"r{i}"}, {"id": i + 10}],
+                     1_700_000_000 + i)
+    bronze(project, landing, **{"cloudFiles.maxFilesPerTrigger": "1"})
+
+    def run(crash_at: str | None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        return subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
+                               str(project.spec_path)], cwd=project.root, env=env,
+                              capture_output=True, text=True, timeout=180)
+
+    crashed = run(f"{point}:bronze_orders:1")
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    finished = run(None)
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    expected = sorted([(str(i), f"r{i}") for i in range(3)] + [(str(i + 10), None)
+                                                              for i in range(3)])
+    rows = project.rows("bronze_orders")
+    assert sorted((r["id"], r["v"]) for r in rows) == expected
+    landing_file(landing, "f9.json", [{"id": 9, "v": "r9"}], 1_700_000_009)
+    assert run(None).returncode == 0
+    rows = project.rows("bronze_orders")
+    assert sorted((r["id"], r["v"]) for r in rows) == sorted(expected + [("9", "r9")])
+    checkpoint = next((project.root / "storage" / "checkpoints").glob("*/bronze_orders"))
+    assert sorted(int(p.name) for p in (checkpoint / "commits").glob("[0-9]*")) == [0, 1, 2, 3]
+
+
+def test_ten_thousand_small_files(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    for i in range(10_000):
+        path = landing / f"part-{i:05d}.json"
+        path.write_text(json.dumps({"id": i}) + "\n")
+    bronze(project, landing)
+    result = project.run()
+    completed(result)
+    assert result.flows[0].metrics.batches == 10  # maxFilesPerTrigger's default is 1000
+    ids = sorted(int(r["id"]) for r in project.rows("bronze_orders"))
+    assert ids == list(range(10_000))
+    landing_file(landing, "late.json", [{"id": 10_000}], 1_900_000_000)
+    again = project.run()
+    completed(again)
+    assert again.flows[0].metrics.num_output_rows == 1
