@@ -206,6 +206,13 @@ def test_operators_over_a_sql_file_stream_are_found() -> None:
         StatefulOperator("aggregation (GROUP BY) in SQL", False)]
     batch = "SELECT kind, count(*) FROM read_files('/in', format => 'json') GROUP BY kind"
     assert stateful_operators(sql_relation(batch), lambda read: read.streaming) == []
+    joined = ("SELECT * FROM STREAM read_files('/a', format => 'json') a "
+              "JOIN STREAM(read_files('/b', format => 'json')) b USING (id)")
+    assert stateful_operators(sql_relation(joined), lambda read: read.streaming) == [
+        StatefulOperator("stream-stream join in SQL", False)]
+    legacy = "SELECT DISTINCT kind FROM (SELECT * FROM cloud_files('/a', 'json')) s"
+    assert stateful_operators(sql_relation(legacy), lambda read: read.streaming) == [
+        StatefulOperator("SELECT DISTINCT in SQL", False)]
 
 
 # -- refusals --------------------------------------------------------------------------------
