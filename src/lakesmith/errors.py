@@ -36,6 +36,10 @@ class SqlDefinitionError(SourceLoadError):
     """A SQL definition file has a statement lakesmith cannot parse or does not support."""
 
 
+class SqlRefError(LakesmithError):
+    """A query's SQL could not be read to find the tables and files it reads."""
+
+
 class GraphProblem:
     """One problem found while validating the dataflow graph."""
 

@@ -1,8 +1,9 @@
-"""Finding and replacing the tables a SQL query reads, without executing it.
+"""Finding and replacing the tables and files a SQL query reads, without executing it.
 
 Pipeline SQL reads other datasets by name (`x`, `LIVE.x`, `schema.x`), as streams (`STREAM(x)`,
-`STREAM x`) and as paths (`delta.`/path``). lakesmith needs each reference's position to infer graph
-edges and, at run time, to point the reference at the right engine table or at the slice of a
+`STREAM x`), as paths (`delta.`/path``) and as landing files (`read_files(...)`,
+`STREAM read_files(...)`, `cloud_files(...)`). lakesmith needs each reference's position to infer
+graph edges and, at run time, to point the reference at the right engine table or at the slice of a
 micro-batch. Positions are offsets into the original text, so replacing a reference keeps every
 other character of the user's SQL as written.
 """
@@ -16,16 +17,16 @@ import sqlglot
 from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
-from lakesmith.errors import LakesmithError
+from lakesmith.engine.sql_files import FileFunctionCall, file_function_call, is_file_function
+from lakesmith.errors import SqlRefError
+
+__all__ = ["SqlFileRef", "SqlRef", "SqlRefError", "SqlTableRef", "find_table_refs",
+           "parse_sql_query", "replace_spans", "strip_stream_keywords"]
 
 DIALECT = "spark"
 # `format.`path`` reads a file-based source directly, as in Spark SQL.
 PATH_FORMATS = frozenset({"delta", "parquet", "json", "csv", "orc", "avro", "text"})
 _FROM_KEYWORDS = frozenset({TokenType.FROM, TokenType.JOIN, TokenType.COMMA})
-
-
-class SqlRefError(LakesmithError):
-    """The SQL could not be parsed to find the tables it reads."""
 
 
 @dataclass(frozen=True)
@@ -50,39 +51,74 @@ class SqlTableRef:
 
 
 @dataclass(frozen=True)
+class SqlFileRef:
+    """A call of a file-reading function (`read_files`, `cloud_files`); `[start, end)` spans the
+    whole call with its `STREAM(`...`)` or `STREAM ` wrapper, so replacing the span by a name
+    leaves a plain `FROM name`."""
+
+    call: FileFunctionCall
+    streaming: bool
+    start: int
+    end: int
+
+
+SqlRef = SqlTableRef | SqlFileRef
+
+
+@dataclass(frozen=True)
 class ParsedQuery:
     """A query's syntax trees (with `STREAM` keywords blanked out, so offsets match the text) and
     each table node in them with the reference it stands for; callers that reason about the tree
-    (which SELECT reads a stream) need both."""
+    (which SELECT reads a stream) need both. A file function's node is the `exp.Table` around
+    the call, as sqlglot's scopes see it."""
 
     statements: tuple[exp.Expr, ...]
-    tables: tuple[tuple[exp.Table, SqlTableRef], ...]
+    tables: tuple[tuple[exp.Table, SqlRef], ...]
 
 
 def parse_sql_query(text: str) -> ParsedQuery:
     """Parse `text`; a SqlRefError when it is not SQL sqlglot can read."""
-    blanked, streaming_starts = _blank_stream_keywords(text)
+    blanked, wrappers = _blank_stream_keywords(text)
     try:
         parsed = sqlglot.parse(blanked, dialect=DIALECT)
-    except (ParseError, TokenError) as e:
+        tokens = _tokenize(blanked)
+    except (ParseError, TokenError, IndexError) as e:  # sqlglot 30 indexes past `map('a')`
         raise SqlRefError(f"could not parse the SQL query to find the tables it reads: {e}") from e
     statements = tuple(s for s in parsed if s is not None)
-    tables = tuple(pair for statement in statements
-                   for pair in _table_refs(statement, streaming_starts))
+    query = _Query(text, tokens, wrappers)
+    tables = tuple(pair for statement in statements for pair in _table_refs(statement, query))
     return ParsedQuery(statements, tables)
 
 
-def find_table_refs(text: str) -> list[SqlTableRef]:
-    """Every table the query reads, in text order; CTE names are not tables."""
+def find_table_refs(text: str) -> list[SqlRef]:
+    """Every table and file function the query reads, in text order; CTE names are not
+    tables."""
     return sorted((ref for _, ref in parse_sql_query(text).tables), key=lambda r: r.start)
 
 
-def _table_refs(statement: exp.Expr,
-                streaming_starts: set[int]) -> Iterator[tuple[exp.Table, SqlTableRef]]:
+@dataclass(frozen=True)
+class _StreamWrapper:
+    """Where `STREAM` starts, and where its parentheses end (None for `STREAM name`)."""
+
+    start: int
+    end: int | None
+
+
+@dataclass(frozen=True)
+class _Query:
+    text: str  # as written
+    tokens: list[Token]  # of the text with STREAM blanked out
+    wrappers: dict[int, _StreamWrapper]  # by the start of the name after STREAM
+
+
+def _table_refs(statement: exp.Expr, query: _Query) -> Iterator[tuple[exp.Table, SqlRef]]:
     cte_names = {cte.alias_or_name.lower() for cte in statement.find_all(exp.CTE)}
     for table in statement.find_all(exp.Table):
+        if is_file_function(table.this):
+            yield table, _file_ref(table.this, query)
+            continue
         if not isinstance(table.this, exp.Identifier):
-            continue  # a table-valued function such as read_files(...)
+            continue  # another table-valued function, such as range(10)
         parts = [p for p in table.parts if isinstance(p, exp.Identifier)]
         if len(parts) == 1 and parts[0].name.lower() in cte_names:
             continue
@@ -92,7 +128,42 @@ def _table_refs(statement: exp.Expr,
             raise SqlRefError(f"could not locate table {table.sql(DIALECT)} in the query text")
         start = min(int(s) for s in starts if s is not None)
         end = max(int(e) for e in ends if e is not None) + 1
-        yield table, SqlTableRef(tuple(p.name for p in parts), start in streaming_starts, start, end)
+        yield table, SqlTableRef(tuple(p.name for p in parts), start in query.wrappers, start, end)
+
+
+def _file_ref(node: exp.Anonymous, query: _Query) -> SqlFileRef:
+    name_start = node.meta.get("start")
+    index = next((i for i, t in enumerate(query.tokens) if t.start == name_start), None)
+    close = (_matching_paren(query.tokens, index + 1)
+             if index is not None and index + 1 < len(query.tokens) else None)
+    if name_start is None or close is None:
+        raise SqlRefError(f"could not locate {node.sql(DIALECT)} in the query text")
+    start, end = int(name_start), query.tokens[close].end + 1
+    call = file_function_call(node, query.text[start:end])
+    wrapper = query.wrappers.get(start)
+    if wrapper is not None:
+        start, end = wrapper.start, wrapper.end if wrapper.end is not None else end
+    return SqlFileRef(call, call.always_streaming or wrapper is not None, start, end)
+
+
+def _matching_paren(tokens: list[Token], open_index: int) -> int | None:
+    """The index of the `)` that closes the `(` at `open_index`; None when there is none."""
+    if tokens[open_index].token_type != TokenType.L_PAREN:
+        return None
+    depth = 0
+    for index in range(open_index, len(tokens)):
+        kind = tokens[index].token_type
+        if kind == TokenType.L_PAREN:
+            depth += 1
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+            if depth == 0:
+                return index
+    return None
+
+
+def _tokenize(text: str) -> list[Token]:
+    return list(sqlglot.Dialect.get_or_raise(DIALECT).tokenize(text))
 
 
 def replace_spans(text: str, replacements: Iterable[tuple[int, int, str]]) -> str:
@@ -114,18 +185,19 @@ def strip_stream_keywords(text: str) -> str:
     return _blank_stream_keywords(text)[0]
 
 
-def _blank_stream_keywords(text: str) -> tuple[str, set[int]]:
-    """Overwrite `STREAM(`…`)` and `STREAM ` with spaces so sqlglot sees plain table names.
+def _blank_stream_keywords(text: str) -> tuple[str, dict[int, _StreamWrapper]]:
+    """Overwrite `STREAM(`…`)` and `STREAM ` with spaces so sqlglot sees plain table names and
+    function calls (`STREAM read_files(...)`).
 
-    Returns the blanked text (same length, so offsets still match the original) and the start
-    offsets of the table names that were marked as streaming.
+    Returns the blanked text (same length, so offsets still match the original) and, by the start
+    offset of each name marked as streaming, where its `STREAM` wrapper is.
     """
     try:
-        tokens = sqlglot.Dialect.get_or_raise(DIALECT).tokenize(text)
+        tokens = _tokenize(text)
     except TokenError as e:
         raise SqlRefError(f"could not read the SQL query: {e}") from e
     chars = list(text)
-    streaming_starts: set[int] = set()
+    wrappers: dict[int, _StreamWrapper] = {}
     i = 0
     while i < len(tokens):
         token = tokens[i]
@@ -139,6 +211,11 @@ def _blank_stream_keywords(text: str) -> tuple[str, set[int]]:
                 name_start_index += 1
             name_end_index = _identifier_chain_end(tokens, name_start_index)
             if name_end_index > name_start_index:
+                # `STREAM read_files(...)`: the call's arguments belong to the name.
+                arguments_close = (_matching_paren(tokens, name_end_index)
+                                   if name_end_index < len(tokens) else None)
+                if arguments_close is not None:
+                    name_end_index = arguments_close + 1
                 closing = name_end_index if parenthesized else None
                 if closing is None or (
                     closing < len(tokens) and tokens[closing].token_type == TokenType.R_PAREN
@@ -147,11 +224,12 @@ def _blank_stream_keywords(text: str) -> tuple[str, set[int]]:
                     if closing is not None:
                         _blank(chars, tokens[i + 1].start, tokens[i + 1].end)
                         _blank(chars, tokens[closing].start, tokens[closing].end)
-                    streaming_starts.add(_token_start(text, tokens[name_start_index]))
+                    wrappers[_token_start(text, tokens[name_start_index])] = _StreamWrapper(
+                        token.start, tokens[closing].end + 1 if closing is not None else None)
                     i = name_end_index
                     continue
         i += 1
-    return "".join(chars), streaming_starts
+    return "".join(chars), wrappers
 
 
 def _is_stream_keyword(token: Token) -> bool:

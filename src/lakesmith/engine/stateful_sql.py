@@ -18,7 +18,7 @@ from sqlglot import exp
 from sqlglot.errors import OptimizeError
 from sqlglot.optimizer.scope import Scope, traverse_scope
 
-from lakesmith.engine.sql_refs import SqlTableRef, parse_sql_query
+from lakesmith.engine.sql_refs import SqlRef, parse_sql_query
 
 # A SELECT's own clauses (args of exp.Select) that need state when its input is a stream.
 _CLAUSES: tuple[tuple[str, str], ...] = (
@@ -45,7 +45,7 @@ class SqlStreamingAnalysis:
 
 
 def analyze_streaming_sql(text: str,
-                          reads_stream: Callable[[SqlTableRef], bool]) -> SqlStreamingAnalysis:
+                          reads_stream: Callable[[SqlRef], bool]) -> SqlStreamingAnalysis:
     """Whether `text` reads a stream, and the stateful operators it applies to streaming rows,
     each described once, in the order first found."""
     parsed = parse_sql_query(text)

@@ -12,8 +12,7 @@ from pyspark.sql.connect import proto
 
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
-from lakesmith.engine.sql_refs import SqlRefError
-from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
+from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError, SqlRefError
 from lakesmith.graph.datasets import (
     Dataset,
     DltTable,

@@ -17,6 +17,7 @@ from lakesmith.graph.datasets import (
 from lakesmith.graph.flows import OnceFlow, QueryFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
+from lakesmith.sources.registry import is_stream_format, stream_formats
 
 
 def validate_graph(graph: DataflowGraph,
@@ -85,7 +86,7 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
                 "[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
                 f"materialized view '{dataset.name}' reads a stream ({_streaming_reads(flow)}); a "
                 "materialized view must be defined by a batch query. Use a streaming table, or read "
-                "the source with spark.read instead of spark.readStream.", where))
+                f"the source as a batch ({_batch_read_hint(flow)}).", where))
         elif once and flow.streaming:
             problems.append(GraphProblem(
                 f"[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_ONCE_FLOW] flow '{flow.name}' is "
@@ -96,7 +97,8 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
                 "[INVALID_FLOW_QUERY_TYPE.BATCH_RELATION_FOR_STREAMING_TABLE] "
                 f"streaming table '{dataset.name}' is written by flow '{flow.name}', whose query is "
                 "a batch query; a streaming table's flows must read a stream (spark.readStream..., "
-                "STREAM(...)). Use a materialized view for a batch query.", where))
+                "STREAM(...), STREAM read_files(...)). Use a materialized view for a batch query.",
+                where))
         elif isinstance(dataset, Sink) and not flow.streaming:
             problems.append(GraphProblem(
                 f"sink '{dataset.name}' is written by flow '{flow.name}', whose query is a batch "
@@ -126,6 +128,15 @@ def _auto_cdc_target_problem(flow: ResolvedFlow, graph: DataflowGraph) -> GraphP
 def _streaming_reads(flow: ResolvedFlow) -> str:
     names = [i.read.describe() for i in flow.inputs if i.read.streaming]
     return ", ".join(names) or "through a temporary view over a stream"
+
+
+def _batch_read_hint(flow: ResolvedFlow) -> str:
+    """How to read this flow's streams as a batch, in the language the reads are written in."""
+    reads = [i.read for i in flow.inputs if i.read.streaming]
+    if reads and all(r.in_sql for r in reads):
+        return ("in SQL, without STREAM; for files, read_files(...) instead of cloud_files(...), "
+                "which always streams")
+    return "spark.read instead of spark.readStream"
 
 
 def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
@@ -168,10 +179,11 @@ def _check_streaming_queries(graph: DataflowGraph) -> list[GraphProblem]:
         for flow_input in flow.inputs:
             read = flow_input.read
             if read.streaming and flow_input.dataset is None and read.name is None \
-                    and (read.format or "").lower() != "delta":
+                    and not is_stream_format(read.format):
                 problems.append(GraphProblem(
-                    f"flow '{flow.name}' reads a stream of format '{read.format}'; lakesmith "
-                    "streams from pipeline datasets and Delta tables only, so far.",
+                    f"flow '{flow.name}' reads a stream of format '{read.format}' "
+                    f"({read.describe()}); lakesmith streams from pipeline datasets and, so far, "
+                    f"from sources of format {', '.join(stream_formats())} only.",
                     flow.flow.location))
             elif read.streaming and flow_input.dataset is None and read.name is not None:
                 problems.append(GraphProblem(
