@@ -152,7 +152,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
             graph = build_graph(definitions, engine.spark, NameResolver(spec.catalog, spec.schema),
-                                user_files=frozenset(str(f) for f in files))
+                                user_files=frozenset(str(f) for f in files),
+                                project=spec.root_location)
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
 
 

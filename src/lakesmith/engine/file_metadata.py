@@ -21,6 +21,14 @@ _INPUT_FILE_NAME_CALL = re.compile(r"\binput_file_name\s*\(\s*\)", re.IGNORECASE
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
 
 
+def file_metadata_referenced(relation: proto.Relation) -> bool:
+    """Whether a query reads `_metadata` or `input_file_name()`: only then does a file source
+    supply the `_metadata` column (with it always there, `SELECT *` and `dropDuplicates()` would
+    not mean what they mean in Spark, where the column is hidden)."""
+    raw = relation.SerializeToString()
+    return b"_metadata" in raw or b"input_file_name" in raw
+
+
 def rewrite_input_file_name(relation: proto.Relation) -> proto.Relation:
     """`relation` with every `input_file_name()` (DataFrame functions, `expr(...)`, SQL text)
     reading `_metadata.file_path` instead."""

@@ -4,6 +4,7 @@ read its plan to find what it reads, and validate the result before anything run
 from __future__ import annotations
 
 import itertools
+from contextlib import ExitStack
 from dataclasses import replace
 from typing import Any
 
@@ -25,12 +26,15 @@ from lakesmith.graph.graph import DataflowGraph, FlowInput, ResolvedFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.graph.model import Definitions
 from lakesmith.graph.validate import validate_graph
+from lakesmith.locations import Location
+from lakesmith.sources.files.planning import file_reads_analysable
 
 _sql_plan_ids = itertools.count(1 << 40)  # far from the client's own plan ids
 
 
 def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
-                *, user_files: frozenset[str] = frozenset()) -> DataflowGraph:
+                *, user_files: frozenset[str] = frozenset(),
+                project: Location | None = None) -> DataflowGraph:
     """The validated graph, or a GraphValidationError listing every problem found."""
     problems: list[GraphProblem] = []
     if all(isinstance(d, TemporaryView) for d in definitions.datasets):
@@ -53,7 +57,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
                 flow.location))
             continue
         seen_flows[key] = flow
-        resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems)
+        resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems, project)
         if resolved is not None:
             flows.append(resolved)
         else:
@@ -104,7 +108,7 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
 
 def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
                   names: NameResolver, user_files: frozenset[str],
-                  problems: list[GraphProblem]) -> ResolvedFlow | None:
+                  problems: list[GraphProblem], project: Location | None) -> ResolvedFlow | None:
     try:
         target = names.qualify(flow.target)
     except LakesmithError as e:
@@ -121,7 +125,7 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
         read = PlanRead(name=flow.source, streaming=True)
         inputs = _inputs(flow, [read], datasets, spark, names, problems)
         return ResolvedFlow(flow, target, None, inputs, streaming=True)
-    relation = _plan_of(flow, spark, user_files, problems)
+    relation = _plan_of(flow, spark, user_files, problems, project)
     if relation is None:
         return None
     try:
@@ -135,7 +139,7 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
 
 
 def _plan_of(flow: QueryFlow, spark: Any, user_files: frozenset[str],
-             problems: list[GraphProblem]) -> proto.Relation | None:
+             problems: list[GraphProblem], project: Location | None) -> proto.Relation | None:
     """Call the query function once (Python) or wrap the SQL text as a SQL relation."""
     query = flow.query
     if isinstance(query, SqlQuery):
@@ -145,7 +149,9 @@ def _plan_of(flow: QueryFlow, spark: Any, user_files: frozenset[str],
         return relation
     assert isinstance(query, PythonQuery)
     try:
-        with block_session_mutations():
+        with block_session_mutations(), ExitStack() as stack:
+            if project is not None:  # df.columns of an Auto Loader read works
+                stack.enter_context(file_reads_analysable(spark, project))
             df = query.func()
     except Exception as e:  # user code: report it against the line that raised
         where = user_location(e, user_files, flow.location)

@@ -14,7 +14,11 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
-from lakesmith.engine.file_metadata import rewrite_input_file_name, without_hidden_metadata
+from lakesmith.engine.file_metadata import (
+    file_metadata_referenced,
+    rewrite_input_file_name,
+    without_hidden_metadata,
+)
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import (
     Binding,
@@ -34,11 +38,7 @@ from lakesmith.graph.model import DatasetKind, Table
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import conform, declared_schema
-from lakesmith.runtime.streaming.sources import (
-    file_metadata_referenced,
-    reachable_flows,
-    source_key,
-)
+from lakesmith.runtime.streaming.sources import reachable_flows, source_key
 from lakesmith.sources.base import StreamSource
 from lakesmith.sources.files.batch import batch_files_dataframe
 from lakesmith.sources.registry import is_file_stream_format

@@ -4,8 +4,7 @@ each with a key that names it in the checkpoint whatever its spelling (`Bronze`,
 
 from __future__ import annotations
 
-from typing import Any
-
+from lakesmith.engine.file_metadata import file_metadata_referenced
 from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
@@ -92,11 +91,3 @@ def reachable_flows(flow: ResolvedFlow, graph: DataflowGraph) -> list[ResolvedFl
                 seen.add(name)
                 found.extend(graph.flows_into(name))
     return found
-
-
-def file_metadata_referenced(relation: Any) -> bool:
-    """Whether a query reads `_metadata` or `input_file_name()`: only then does a file source
-    supply the `_metadata` column (with it always there, `SELECT *` and `dropDuplicates()` would
-    not mean what they mean in Spark, where the column is hidden)."""
-    raw = relation.SerializeToString()
-    return b"_metadata" in raw or b"input_file_name" in raw
