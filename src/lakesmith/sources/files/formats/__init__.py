@@ -2,7 +2,10 @@
 and Databricks' semantics, and schemas inferred from files by the engine."""
 
 from lakesmith.sources.files.formats.columns import INPUT_FILE_NAME_SQL, infer_partition_schema
+from lakesmith.sources.files.formats.diagnose import diagnose
+from lakesmith.sources.files.formats.inference import infer_schema, new_columns
 from lakesmith.sources.files.formats.read import read_files
 from lakesmith.sources.files.formats.spec import ReadSpec
 
-__all__ = ["INPUT_FILE_NAME_SQL", "ReadSpec", "infer_partition_schema", "read_files"]
+__all__ = ["INPUT_FILE_NAME_SQL", "ReadSpec", "diagnose", "infer_partition_schema",
+           "infer_schema", "new_columns", "read_files"]

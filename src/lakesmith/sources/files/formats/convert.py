@@ -31,8 +31,9 @@ from pyspark.sql.types import (
 
 from lakesmith.engine.ddl import type_ddl
 
-RANGES: dict[type[DataType], tuple[int, int]] = {IntegerType: (-(2**31), 2**31 - 1), ShortType: (-(2**15), 2**15 - 1),
-          ByteType: (-(2**7), 2**7 - 1)}
+RANGES: dict[type[DataType], tuple[int, int]] = {
+    IntegerType: (-(2**31), 2**31 - 1), ShortType: (-(2**15), 2**15 - 1),
+    ByteType: (-(2**7), 2**7 - 1)}
 TEXTUAL = (TimestampType, TimestampNTZType, DateType, DecimalType)
 
 
