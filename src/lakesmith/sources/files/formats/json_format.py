@@ -33,6 +33,7 @@ from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column
 PARSED = "__ls_json"
 RAW = "__ls_raw"
 RAW_MAP = "map<string,string>"
+FOUND = "__ls_found"
 
 
 def json_records(contents: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -64,9 +65,16 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     need_raw = has_corrupt or spec.rescued_data_column is not None
     if need_raw:
         parsed = parsed.withColumn(RAW, F.from_json(F.col(RECORD), RAW_MAP))
-    values = {f.name: convert(F.col(PARSED)[f.name], f.dataType, spec.options) for f in fields}
+    # Converted values and the rescued map are computed once, as columns of their own: used
+    # twice as expressions (value and mismatch test), the engine would compute them twice.
+    value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    parsed = parsed.select("*", *[convert(F.col(PARSED)[f.name], f.dataType, spec.options)
+                                  .alias(value_names[f.name]) for f in fields])
+    values = {f.name: F.col(value_names[f.name]) for f in fields}
     raw = F.col(RAW)
     mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields}
+    if spec.rescued_data_column is not None:
+        parsed = parsed.select("*", found_map([f.name for f in fields], mismatch).alias(FOUND))
     columns: list[Column] = []
     for f in spec.schema.fields:
         if f.name == corrupt:
@@ -84,24 +92,22 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         else:
             columns.append(values[f.name].alias(f.name))
     if spec.rescued_data_column is not None:
-        columns.append(rescued(spec, [f.name for f in fields], mismatch).alias(
-            spec.rescued_data_column))
+        found = F.col(FOUND)
+        with_path = F.map_concat(found, F.create_map(F.lit("_file_path"), F.col(FILE_URI)))
+        columns.append(F.when(raw.isNotNull() & (F.size(found) > 0), F.to_json(with_path))
+                       .otherwise(F.lit(None).cast("string")).alias(spec.rescued_data_column))
     return parsed, columns
 
 
-def rescued(spec: ReadSpec, names: list[str], mismatch: dict[str, Column]) -> Column:
-    """The rescued data: unknown fields and mismatched values as a JSON object, or NULL."""
+def found_map(names: list[str], mismatch: dict[str, Column]) -> Column:
+    """What a record's rescued data holds: unknown fields and mismatched values, raw text."""
     raw = F.col(RAW)
     known = F.array(*[F.lit(n) for n in names]) if names else F.array().cast("array<string>")
     unknown = F.map_filter(raw, lambda k, _v: ~F.array_contains(known, k))
-    if names:
-        wrong = F.map_filter(
-            F.map_from_arrays(F.array(*[F.lit(n) for n in names]),
-                              F.array(*[F.when(mismatch[n], raw[n]) for n in names])),
-            lambda _k, v: v.isNotNull())
-        found = F.map_concat(unknown, wrong)
-    else:
-        found = unknown
-    with_path = F.map_concat(found, F.create_map(F.lit("_file_path"), F.col(FILE_URI)))
-    return F.when(raw.isNotNull() & (F.size(found) > 0), F.to_json(with_path)) \
-        .otherwise(F.lit(None).cast("string"))
+    if not names:
+        return unknown
+    wrong = F.map_filter(
+        F.map_from_arrays(F.array(*[F.lit(n) for n in names]),
+                          F.array(*[F.when(mismatch[n], raw[n]) for n in names])),
+        lambda _k, v: v.isNotNull())
+    return F.map_concat(unknown, wrong)
