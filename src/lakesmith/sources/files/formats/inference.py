@@ -1,0 +1,181 @@
+"""Schemas inferred from files by the engine, and the new columns schema evolution adds.
+
+Only type strings and column names come back to Python (`DISTINCT` over per-record shapes, or a
+header); the data stays in the engine. JSON follows Spark's `JsonInferSchema` (see
+variant_types); without `infer_column_types` every leaf is a STRING and objects and arrays keep
+their structure (Databricks `cloudFiles.inferColumnTypes` false; Spark's `primitivesAsString`).
+A malformed record adds the corrupt-record column, as Spark's inference does. CSV takes names
+from the first file's header (duplicates get their position appended, empty names `_c<i>`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from pyspark.sql import functions as F
+from pyspark.sql.connect.session import SparkSession
+from pyspark.sql.types import (
+    DataType,
+    DoubleType,
+    IntegerType,
+    LongType,
+    NullType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+from lakesmith.errors import LakesmithError
+from lakesmith.sources.files.formats.csv_format import TOKENS, tokenized
+from lakesmith.sources.files.formats.file_table import INDEX, file_contents
+from lakesmith.sources.files.formats.json_format import json_records
+from lakesmith.sources.files.formats.records import RECORD
+from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column, format_flag, normalize
+from lakesmith.sources.files.formats.variant_types import finish, merge, parse_variant_type
+from lakesmith.sources.files.inputs import InputFile
+
+
+def infer_schema(spark: SparkSession, files: Sequence[InputFile], format: str,
+                 options: Mapping[str, str], *, infer_column_types: bool, where: str
+                 ) -> StructType:
+    """The data columns of `files` (no partition, rescued or metadata columns)."""
+    name, opts = normalize(format, options, where)
+    if not files:
+        raise LakesmithError(f"{where}: there are no files to infer a schema from.",
+                             hint="give the schema, or add files to the source folder.")
+    if name == "text":
+        return StructType([StructField("value", StringType())])
+    if name == "parquet":
+        schema: StructType = spark.read.parquet(*[_path(f) for f in files]).schema
+        return schema
+    contents = file_contents(spark, files, [], where=where)
+    if name == "json":
+        return _infer_json(contents, opts, infer_column_types, where)
+    return _infer_csv(contents, opts, infer_column_types, where)
+
+
+def _path(file: InputFile) -> str:
+    from lakesmith.engine.paths import engine_path
+
+    return engine_path(file.location)
+
+
+def _infer_json(contents, options: dict[str, str], infer_types: bool, where: str) -> StructType:  # type: ignore[no-untyped-def]
+    spec = ReadSpec("json", options, StructType(), where=where)
+    records = json_records(contents, spec)
+    shapes = records.select(F.expr(f"schema_of_variant(try_parse_json({RECORD}))").alias("s")) \
+        .distinct().collect()
+    merged: DataType = NullType()
+    malformed = False
+    for row in shapes:
+        if row.s is None:
+            malformed = True
+            continue
+        shape = parse_variant_type(row.s)
+        if not isinstance(shape, StructType):  # a scalar record is malformed to Spark
+            malformed = True
+            continue
+        merged = merge(merged, shape)
+    primitives_as_string = format_flag(options, "primitivesasstring", not infer_types, where)
+    result = finish(merged, primitives_as_string=primitives_as_string)
+    schema = result if isinstance(result, StructType) else StructType()
+    if malformed:
+        schema = StructType([*schema.fields, StructField(corrupt_column(options), StringType())])
+        schema = StructType(sorted(schema.fields, key=lambda f: f.name))
+    _refuse_case_duplicates(schema, where)
+    return schema
+
+
+def _refuse_case_duplicates(schema: StructType, where: str) -> None:
+    seen: dict[str, str] = {}
+    for f in schema.fields:
+        if f.name.lower() in seen:
+            raise LakesmithError(
+                f"{where}: the files have the columns '{seen[f.name.lower()]}' and '{f.name}', "
+                "which differ only by case; Spark refuses them ([COLUMN_ALREADY_EXISTS]).",
+                hint="give the schema, or rename the fields in the files.")
+        seen[f.name.lower()] = f.name
+
+
+def csv_names(first_record: list[str | None] | None, header: bool) -> list[str]:
+    """Spark's column names from the first record: header names, duplicates (without case)
+    suffixed with their position, empty names `_c<position>`."""
+    tokens = first_record or []
+    if not header:
+        return [f"_c{i}" for i in range(len(tokens))]
+    lowered = [t.lower() if t else None for t in tokens]
+    names = []
+    for i, token in enumerate(tokens):
+        if not token:
+            names.append(f"_c{i}")
+        elif lowered.count(token.lower()) > 1:
+            names.append(f"{token}{i}")
+        else:
+            names.append(token)
+    return names
+
+
+def _infer_csv(contents, options: dict[str, str], infer_types: bool, where: str) -> StructType:  # type: ignore[no-untyped-def]
+    rows = tokenized(contents, options, where)
+    first = rows.where(F.col(INDEX) == 0).orderBy("__ls_position").limit(1) \
+        .select(TOKENS).collect()
+    header = format_flag(options, "header", False, where)
+    names = csv_names(first[0][TOKENS] if first else None, header)
+    if not format_flag(options, "inferschema", infer_types, where):
+        return StructType([StructField(n, StringType()) for n in names])
+    data = rows.where(F.col("__ls_position") > 0) if header else rows
+    null_value = options.get("nullvalue", "")
+    checks = []
+    for i in range(len(names)):
+        token = F.get(F.col(TOKENS), i)
+        present = token.isNotNull() & (token != null_value)
+        for kind, target in (("int", "int"), ("long", "bigint"), ("double", "double")):
+            fits = F.when(present, token.try_cast(target).isNotNull() &
+                          token.rlike(r"^\s*[+-]?[0-9]" if kind != "double" else r"[0-9]"))
+            checks.append(F.coalesce(F.bool_and(fits), F.lit(True)).alias(f"{kind}{i}"))
+        checks.append(F.coalesce(F.bool_and(F.when(present, F.lower(token).isin("true", "false"))),
+                                 F.lit(True)).alias(f"bool{i}"))
+        checks.append(F.max(present.cast("int")).alias(f"any{i}"))
+    found = data.select(*checks).collect()[0] if names else None
+    fields = []
+    for i, name in enumerate(names):
+        data_type: DataType = StringType()
+        if found is not None and found[f"any{i}"]:
+            if found[f"int{i}"]:
+                data_type = IntegerType()
+            elif found[f"long{i}"]:
+                data_type = LongType()
+            elif found[f"double{i}"]:
+                data_type = DoubleType()
+            elif found[f"bool{i}"]:
+                from pyspark.sql.types import BooleanType
+
+                data_type = BooleanType()
+        fields.append(StructField(name, data_type))
+    return StructType(fields)
+
+
+def new_columns(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) -> list[str]:
+    """Top-level names in the files that `spec.schema` lacks (exact spelling), in first-seen
+    order; a name that differs from a schema column only by case is not new (it is rescued)."""
+    name, opts = normalize(spec.format, spec.options, spec.where)
+    known = {f.name.lower() for f in spec.schema.fields}
+    if name == "text":
+        return []
+    if name == "parquet":
+        columns = spark.read.parquet(*[_path(f) for f in files]).columns
+        return [c for c in columns if c.lower() not in known]
+    contents = file_contents(spark, files, [], where=spec.where)
+    if name == "json":
+        records = json_records(contents, ReadSpec("json", opts, StructType(), where=spec.where))
+        keys = records.select(F.explode(F.json_object_keys(F.col(RECORD))).alias("k")) \
+            .distinct().collect()
+        names = sorted({r.k for r in keys})
+    else:
+        rows = tokenized(contents, opts, spec.where)
+        firsts = rows.where(F.col("__ls_position") == 0).select(TOKENS).collect()
+        header = format_flag(opts, "header", False, spec.where)
+        names = []
+        for r in firsts:
+            names += [n for n in csv_names(r[TOKENS], header) if n not in names]
+    return [n for n in names if n.lower() not in known]

@@ -1,0 +1,113 @@
+"""JSON files read with Spark's PERMISSIVE semantics and Databricks' rescued data column.
+
+Sail's own JSON reader stops at the first malformed line and has no corrupt-record column, so
+records are cut from the files' text (`records`) and parsed in the engine with `from_json`:
+
+* a malformed record is kept as a row of NULL data columns; its text goes to the
+  `columnNameOfCorruptRecord` column when the schema has one (Spark 4.3 PERMISSIVE);
+* a value that does not parse as its column's type is NULL, the record's other fields are kept
+  (Spark's partial results), and the whole record goes to the corrupt-record column;
+* a line holding a JSON array gives one row per element, as in Spark;
+* with a rescued data column (Databricks Auto Loader, following "What is the rescued data
+  column?" in the Auto Loader schema docs, docs.databricks.com/ingestion/cloud-object-storage/
+  auto-loader/schema), top-level fields not in the schema (names differing only by case
+  included), values that do not parse as their column's type, and `_file_path` are collected as
+  a JSON object of strings; the column is NULL when nothing was rescued. A rescued type mismatch
+  does not make the record corrupt. Malformed records are not rescued (the docs name only
+  unknown fields, type mismatches and case mismatches): they stay NULL rows, and their text
+  reaches the corrupt-record column when the schema has one.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from lakesmith.engine.ddl import ddl_of, type_ddl
+from lakesmith.sources.files.formats.convert import convert, parse_type
+from lakesmith.sources.files.formats.file_table import FILE_URI
+from lakesmith.sources.files.formats.records import RECORD, is_blank, split_lines, whole_files
+from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column
+
+PARSED = "__ls_json"
+RAW = "__ls_raw"
+RAW_MAP = "map<string,string>"
+FOUND = "__ls_found"
+
+
+def json_records(contents: DataFrame, spec: ReadSpec) -> DataFrame:
+    """One row per JSON record (a line, a whole multiLine file, or an element of a top-level
+    array), blank lines skipped."""
+    if spec.flag("multiline"):
+        records = whole_files(contents)
+    else:
+        records = split_lines(contents, spec.option("linesep"))
+    records = records.where(~is_blank(F.col(RECORD)))
+    others = [F.col(c) for c in records.columns if c != RECORD]
+    record = F.col(RECORD)
+    elements = F.from_json(record, "array<string>")
+    # A top-level array holds one record per element; an unparsable one stays a (corrupt) record.
+    exploded = F.when(F.ltrim(record).startswith("[") & elements.isNotNull(), elements) \
+        .otherwise(F.array(record))
+    return records.select(*others, F.explode(exploded).alias(RECORD))
+
+
+def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
+    """`records` with the parse columns added, and the data columns (then the rescued column
+    when asked) to select from it, in `spec.schema` order."""
+    corrupt = corrupt_column(spec.options)
+    fields = [f for f in spec.schema.fields if f.name != corrupt]
+    has_corrupt = len(fields) != len(spec.schema.fields)
+    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in fields])
+    parsed = records.select("*", F.from_json(F.col(RECORD), ddl_of(parse_schema) or "x string")
+                            .alias(PARSED))
+    need_raw = has_corrupt or spec.rescued_data_column is not None
+    if need_raw:
+        parsed = parsed.withColumn(RAW, F.from_json(F.col(RECORD), RAW_MAP))
+    # Converted values and the rescued map are computed once, as columns of their own: used
+    # twice as expressions (value and mismatch test), the engine would compute them twice.
+    value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    parsed = parsed.select("*", *[convert(F.col(PARSED)[f.name], f.dataType, spec.options)
+                                  .alias(value_names[f.name]) for f in fields])
+    values = {f.name: F.col(value_names[f.name]) for f in fields}
+    raw = F.col(RAW)
+    mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields}
+    if spec.rescued_data_column is not None:
+        parsed = parsed.select("*", found_map([f.name for f in fields], mismatch).alias(FOUND))
+    columns: list[Column] = []
+    for f in spec.schema.fields:
+        if f.name == corrupt:
+            if not isinstance(f.dataType, StringType):
+                from lakesmith.errors import NotSupportedYet
+
+                raise NotSupportedYet(
+                    f"{spec.where}: the corrupt record column '{corrupt}' must be a STRING, "
+                    f"not {type_ddl(f.dataType)}.")
+            bad = raw.isNull()
+            if spec.rescued_data_column is None:
+                for name in mismatch:
+                    bad = bad | mismatch[name]
+            columns.append(F.when(bad, F.col(RECORD)).alias(corrupt))
+        else:
+            columns.append(values[f.name].alias(f.name))
+    if spec.rescued_data_column is not None:
+        found = F.col(FOUND)
+        with_path = F.map_concat(found, F.create_map(F.lit("_file_path"), F.col(FILE_URI)))
+        columns.append(F.when(raw.isNotNull() & (F.size(found) > 0), F.to_json(with_path))
+                       .otherwise(F.lit(None).cast("string")).alias(spec.rescued_data_column))
+    return parsed, columns
+
+
+def found_map(names: list[str], mismatch: dict[str, Column]) -> Column:
+    """What a record's rescued data holds: unknown fields and mismatched values, raw text."""
+    raw = F.col(RAW)
+    known = F.array(*[F.lit(n) for n in names]) if names else F.array().cast("array<string>")
+    unknown = F.map_filter(raw, lambda k, _v: ~F.array_contains(known, k))
+    if not names:
+        return unknown
+    wrong = F.map_filter(
+        F.map_from_arrays(F.array(*[F.lit(n) for n in names]),
+                          F.array(*[F.when(mismatch[n], raw[n]) for n in names])),
+        lambda _k, v: v.isNotNull())
+    return F.map_concat(unknown, wrong)

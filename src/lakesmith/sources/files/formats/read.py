@@ -1,0 +1,65 @@
+"""`read_files`: a list of files as one engine DataFrame, with Spark's and Auto Loader's columns.
+
+Columns come out in the order Spark and Databricks give them: the schema's data columns, the
+partition columns, the rescued data column, then `_metadata`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql.connect.session import SparkSession
+
+from lakesmith.errors import LakesmithError
+from lakesmith.sources.files.formats.columns import METADATA, metadata_column, partition_columns
+from lakesmith.sources.files.formats.csv_format import csv_data
+from lakesmith.sources.files.formats.file_table import file_contents
+from lakesmith.sources.files.formats.json_format import json_data_columns, json_records
+from lakesmith.sources.files.formats.parquet_format import parquet_frame
+from lakesmith.sources.files.formats.spec import ReadSpec, normalize
+from lakesmith.sources.files.formats.text_format import text_data
+from lakesmith.sources.files.inputs import InputFile
+
+
+def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) -> DataFrame:
+    """Exactly `files`, read as `spec` says (one row per record; no record is dropped)."""
+    if not files:
+        raise LakesmithError(f"{spec.where}: read_files needs at least one file.",
+                             hint="skip the batch when it has no files.")
+    format, options = normalize(spec.format, spec.options, spec.where)
+    spec = ReadSpec(format, options, spec.schema, spec.partition_schema,
+                    spec.rescued_data_column, spec.with_metadata, spec.where)
+    _check_names(spec)
+    partition_names = [f.name for f in spec.partition_schema.fields]
+    if format == "parquet":
+        frame = parquet_frame(spark, files, spec, partition_names)
+        data = [frame[f.name].alias(f.name) for f in spec.schema.fields]
+    else:
+        contents = file_contents(spark, files, partition_names, where=spec.where)
+        if format == "json":
+            frame, data = json_data_columns(json_records(contents, spec), spec)
+        elif format == "csv":
+            frame, data = csv_data(contents, spec)
+        else:
+            frame, data = text_data(contents, spec)
+    columns = [*data, *partition_columns(spec.partition_schema)]
+    if spec.with_metadata:
+        columns.append(metadata_column())
+    return frame.select(*columns)
+
+
+def _check_names(spec: ReadSpec) -> None:
+    seen: dict[str, str] = {}
+    extra = [f.name for f in spec.partition_schema.fields]
+    if spec.rescued_data_column:
+        extra.append(spec.rescued_data_column)
+    if spec.with_metadata:
+        extra.append(METADATA)
+    for name in [f.name for f in spec.schema.fields] + extra:
+        if name.lower() in seen:
+            raise LakesmithError(
+                f"{spec.where}: the column '{name}' appears twice among the data, partition, "
+                f"rescued and metadata columns (as '{seen[name.lower()]}' and '{name}').",
+                hint="rename one of them; Spark compares column names without case.")
+        seen[name.lower()] = name

@@ -1,0 +1,115 @@
+"""What a file read is asked for: the format, its reader options and the columns to produce.
+
+The streaming file source decides *which* files a batch reads and *which* schema they are read
+with (given by the user, inferred, or evolved); this package only turns that request into an
+engine DataFrame. Options are compared lower-cased, as Spark compares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pyspark.sql.types import StructType
+
+from lakesmith.errors import NotSupportedYet
+
+# Formats this package reads. Sail 0.7.2 has no ORC source and cannot read Avro container files
+# ("Incorrect avro magic" on files Spark reads), so both are refused by name.
+SUPPORTED_FORMATS = ("json", "csv", "text", "parquet")
+REFUSED_FORMATS = {
+    "orc": "the engine (Sail 0.7.2) has no ORC reader",
+    "avro": "the engine (Sail 0.7.2) cannot read Avro container files",
+    "xml": "the engine (Sail 0.7.2) has no XML reader",
+    "binaryfile": "binaryFile sources are not supported by lakesmith's Auto Loader yet",
+}
+
+# Options read by each format, lower-cased. Any other option is refused rather than ignored:
+# an ignored option gives silently different rows.
+JSON_OPTIONS = frozenset({
+    "multiline", "encoding", "charset", "linesep", "mode", "columnnameofcorruptrecord",
+    "primitivesasstring", "inferschema", "timestampformat", "dateformat", "timezone",
+})
+CSV_OPTIONS = frozenset({
+    "header", "sep", "delimiter", "quote", "escape", "multiline", "encoding", "charset",
+    "nullvalue", "emptyvalue", "dateformat", "timestampformat", "comment", "mode",
+    "columnnameofcorruptrecord", "inferschema", "ignoreleadingwhitespace",
+    "ignoretrailingwhitespace", "linesep", "timezone",
+})
+TEXT_OPTIONS = frozenset({"wholetext", "linesep", "encoding"})
+PARQUET_OPTIONS = frozenset({"mergeschema", "datetimerebasemode", "int96rebasemode"})
+FORMAT_OPTIONS = {"json": JSON_OPTIONS, "csv": CSV_OPTIONS, "text": TEXT_OPTIONS,
+                  "parquet": PARQUET_OPTIONS}
+# Options that belong to the file source (discovery, schema location, evolution), not to the
+# format: they reach this package only by accident and are not an error here.
+SOURCE_OPTION_PREFIXES = ("cloudfiles.", "pathglobfilter", "recursivefilelookup",
+                          "modifiedbefore", "modifiedafter", "ignorecorruptfiles",
+                          "ignoremissingfiles", "rescueddatacolumn", "readercasesensitive",
+                          "basepath", "partitioncolumns", "schemaevolutionmode", "path")
+
+
+@dataclass(frozen=True)
+class ReadSpec:
+    """A read of a list of files.
+
+    `schema` holds the data columns only; partition columns come from the file paths and the
+    rescued and `_metadata` columns are added after them, in that order, as Spark and Databricks
+    place them.
+    """
+
+    format: str
+    options: Mapping[str, str]
+    schema: StructType
+    partition_schema: StructType = field(default_factory=StructType)
+    rescued_data_column: str | None = None
+    with_metadata: bool = False
+    where: str = ""
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        return self.options.get(name, default)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        return format_flag(self.options, name, default, self.where)
+
+
+def normalize(format: str, options: Mapping[str, str], where: str) -> tuple[str, dict[str, str]]:
+    """The format lower-cased and the options with lower-cased keys, or a clear refusal."""
+    name = format.strip().lower()
+    prefix = f"{where}: " if where else ""
+    if name in REFUSED_FORMATS:
+        raise NotSupportedYet(f"{prefix}the file format '{format}' cannot be read: "
+                              f"{REFUSED_FORMATS[name]}.",
+                              hint="convert the files to JSON, CSV or Parquet.")
+    if name not in SUPPORTED_FORMATS:
+        raise NotSupportedYet(f"{prefix}unknown file format '{format}'.",
+                              hint=f"use one of {', '.join(SUPPORTED_FORMATS)}.")
+    lowered = {k.lower(): str(v) for k, v in options.items()}
+    known = FORMAT_OPTIONS[name]
+    for key in lowered:
+        if key not in known and not key.startswith(SOURCE_OPTION_PREFIXES):
+            raise NotSupportedYet(
+                f"{prefix}the {name} reader option '{key}' is not supported by lakesmith yet.",
+                hint=f"remove it; supported {name} options: {', '.join(sorted(known))}.")
+    mode = lowered.get("mode", "PERMISSIVE").upper()
+    if mode != "PERMISSIVE":
+        raise NotSupportedYet(f"{prefix}the reader mode '{lowered['mode']}' is not supported yet; "
+                              "lakesmith reads in PERMISSIVE mode only.", hint="remove option 'mode'.")
+    encoding = lowered.get("encoding", lowered.get("charset", "UTF-8"))
+    if encoding.upper().replace("_", "-") not in ("UTF-8", "UTF8"):
+        raise NotSupportedYet(f"{prefix}the encoding '{encoding}' is not supported yet; files "
+                              "are read as UTF-8.", hint="convert the files to UTF-8.")
+    return name, lowered
+
+
+def format_flag(options: Mapping[str, str], name: str, default: bool, where: str) -> bool:
+    value = options.get(name)
+    if value is None:
+        return default
+    if value.strip().lower() in ("true", "false"):
+        return value.strip().lower() == "true"
+    prefix = f"{where}: " if where else ""
+    raise NotSupportedYet(f"{prefix}the option '{name}' must be true or false, not {value!r}.")
+
+
+def corrupt_column(options: Mapping[str, str]) -> str:
+    return options.get("columnnameofcorruptrecord", "_corrupt_record")
