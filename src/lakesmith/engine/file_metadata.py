@@ -15,8 +15,9 @@ from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 
 METADATA_COLUMN = "_metadata"
-# What `input_file_name()` returns in Spark, per row: the file's URI.
-INPUT_FILE_NAME = f"{METADATA_COLUMN}.file_path"
+# What `input_file_name()` returns in Spark, per row: the file's URI, `file:///x` where
+# `_metadata.file_path` says `file:/x` (both recorded from Spark 4.3 in tests/golden).
+INPUT_FILE_NAME = f"(regexp_replace({METADATA_COLUMN}.file_path, '^file:/+', 'file:///'))"
 _INPUT_FILE_NAME_CALL = re.compile(r"\binput_file_name\s*\(\s*\)", re.IGNORECASE)
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
 
@@ -31,7 +32,7 @@ def file_metadata_referenced(relation: proto.Relation) -> bool:
 
 def rewrite_input_file_name(relation: proto.Relation) -> proto.Relation:
     """`relation` with every `input_file_name()` (DataFrame functions, `expr(...)`, SQL text)
-    reading `_metadata.file_path` instead."""
+    computed from `_metadata.file_path` instead."""
     raw = relation.SerializeToString()
     if b"input_file_name" not in raw:
         return relation
@@ -48,7 +49,7 @@ def _rewrite(message: Message) -> None:
         if kind == "unresolved_function" and \
                 expression.unresolved_function.function_name.lower() == "input_file_name":
             expression.Clear()
-            expression.unresolved_attribute.unparsed_identifier = INPUT_FILE_NAME
+            expression.expression_string.expression = INPUT_FILE_NAME
             return
         if kind == "expression_string":
             expression.expression_string.expression = _INPUT_FILE_NAME_CALL.sub(

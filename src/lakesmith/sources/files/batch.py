@@ -11,7 +11,7 @@ from lakesmith.locations import Location
 from lakesmith.sources.files import schema_evolution
 from lakesmith.sources.files.inputs import InputFile
 from lakesmith.sources.files.listing import ListingRules, list_files
-from lakesmith.sources.files.options import AutoLoaderOptions
+from lakesmith.sources.files.options import FIXED_SCHEMAS, AutoLoaderOptions
 
 
 def batch_files_dataframe(spark: Any, read: PlanRead, project: Location, *,
@@ -31,11 +31,11 @@ def batch_files_dataframe(spark: Any, read: PlanRead, project: Location, *,
                    key=lambda f: (f.modification_time_ms, f.location.uri))
     partition_names = options.partition_columns or tuple(
         dict.fromkeys(k for f in files for k, _ in f.partition_values))
-    inferred = read.schema is None and options.format not in formats.FIXED_SCHEMA_FORMATS
+    inferred = read.schema is None and options.format not in FIXED_SCHEMAS
     if read.schema is not None:
         data = spark._parse_ddl(read.schema)
     elif not inferred:
-        data = formats.fixed_schema(options.format, options.reader)
+        data = FIXED_SCHEMAS[options.format]
     else:
         if not files:
             raise LakesmithError(

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from pyspark.sql.types import StringType, StructField, StructType
+
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.sources.limits import TriggerLimits, byte_size, positive_int
 
@@ -25,6 +27,8 @@ NONE = "none"
 EVOLUTION_MODES = {m.lower(): m for m in (ADD_NEW_COLUMNS, RESCUE, FAIL_ON_NEW_COLUMNS, NONE)}
 
 DEFAULT_RESCUED_DATA_COLUMN = "_rescued_data"
+# Formats whose columns do not depend on the files: nothing to infer.
+FIXED_SCHEMAS = {"text": StructType([StructField("value", StringType(), True)])}
 # Databricks samples at most this much to infer a schema.
 DEFAULT_SAMPLE_FILES = 1000
 DEFAULT_SAMPLE_BYTES = 50 * 1024**3

@@ -27,7 +27,7 @@ from lakesmith.sources.files import schema_evolution
 from lakesmith.sources.files.file_log import FileLog, LogEntry
 from lakesmith.sources.files.inputs import InputFile
 from lakesmith.sources.files.listing import ListingRules, list_files
-from lakesmith.sources.files.options import AutoLoaderOptions
+from lakesmith.sources.files.options import FIXED_SCHEMAS, AutoLoaderOptions
 from lakesmith.sources.files.schema_location import SchemaLocation, StoredSchema
 
 
@@ -218,8 +218,8 @@ class FileStreamSource(StreamSource):
         if self.config.user_schema is not None:
             data = spark._parse_ddl(self.config.user_schema)
             return StoredSchema(data, _without(partitions, data))
-        if self.options.format in formats.FIXED_SCHEMA_FORMATS:
-            return StoredSchema(formats.fixed_schema(self.options.format, self.options.reader),
+        if self.options.format in FIXED_SCHEMAS:
+            return StoredSchema(FIXED_SCHEMAS[self.options.format],
                                 partitions)
         self.schema_inferred = True
         stored = self.schemas.latest()
@@ -300,7 +300,7 @@ class FileStreamSource(StreamSource):
         from lakesmith.sources.files import formats
 
         files: tuple[InputFile, ...] = data.content or ()
-        return formats.diagnose(files, self.options.format, self.options.reader)
+        return formats.diagnose(files, self.read_spec(None, persist=False))
 
     def _check_files_exist(self, files: tuple[InputFile, ...]) -> None:
         """The engine skips a missing file of an explicit list silently: fail the batch instead,

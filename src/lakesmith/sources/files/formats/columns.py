@@ -21,6 +21,7 @@ from pyspark.sql.types import (
     StringType,
     StructField,
     StructType,
+    TimestampType,
 )
 
 from lakesmith.engine.ddl import type_ddl
@@ -37,6 +38,17 @@ HIVE_NULL = "__HIVE_DEFAULT_PARTITION__"
 # The expression `input_file_name()` becomes once `_metadata` is read: Spark 4.3 returns
 # `file:///tmp/x.json` where `_metadata.file_path` is `file:/tmp/x.json`.
 INPUT_FILE_NAME_SQL = "regexp_replace(_metadata.file_path, '^file:/+', 'file:///')"
+
+
+# The type of `_metadata` for file sources in Spark 4.3.
+METADATA_TYPE = StructType([
+    StructField("file_path", StringType(), False),
+    StructField("file_name", StringType(), False),
+    StructField("file_size", LongType(), False),
+    StructField("file_block_start", LongType(), False),
+    StructField("file_block_length", LongType(), False),
+    StructField("file_modification_time", TimestampType(), False),
+])
 
 
 def metadata_column() -> Column:

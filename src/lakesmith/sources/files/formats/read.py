@@ -10,9 +10,15 @@ from collections.abc import Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql.connect.session import SparkSession
+from pyspark.sql.types import StringType, StructField, StructType
 
 from lakesmith.errors import LakesmithError
-from lakesmith.sources.files.formats.columns import METADATA, metadata_column, partition_columns
+from lakesmith.sources.files.formats.columns import (
+    METADATA,
+    METADATA_TYPE,
+    metadata_column,
+    partition_columns,
+)
 from lakesmith.sources.files.formats.csv_format import csv_data
 from lakesmith.sources.files.formats.file_table import file_contents
 from lakesmith.sources.files.formats.json_format import json_data_columns, json_records
@@ -24,13 +30,12 @@ from lakesmith.sources.files.inputs import InputFile
 
 def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) -> DataFrame:
     """Exactly `files`, read as `spec` says (one row per record; no record is dropped)."""
-    if not files:
-        raise LakesmithError(f"{spec.where}: read_files needs at least one file.",
-                             hint="skip the batch when it has no files.")
     format, options = normalize(spec.format, spec.options, spec.where)
     spec = ReadSpec(format, options, spec.schema, spec.partition_schema,
                     spec.rescued_data_column, spec.with_metadata, spec.where)
     _check_names(spec)
+    if not files:
+        return spark.createDataFrame([], output_schema(spec))
     partition_names = [f.name for f in spec.partition_schema.fields]
     if format == "parquet":
         frame = parquet_frame(spark, files, spec, partition_names)
@@ -47,6 +52,17 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
     if spec.with_metadata:
         columns.append(metadata_column())
     return frame.select(*columns)
+
+
+def output_schema(spec: ReadSpec) -> StructType:
+    """The columns a read gives, without reading: what a batch with no files, analysis and
+    `dry-run` see."""
+    fields = list(spec.schema.fields) + list(spec.partition_schema.fields)
+    if spec.rescued_data_column:
+        fields.append(StructField(spec.rescued_data_column, StringType(), True))
+    if spec.with_metadata:
+        fields.append(StructField(METADATA, METADATA_TYPE, False))
+    return StructType(fields)
 
 
 def _check_names(spec: ReadSpec) -> None:
