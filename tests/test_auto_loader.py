@@ -98,12 +98,15 @@ def test_batches_follow_max_files_per_trigger_and_report_the_backlog(project,
     assert result.flows[0].metrics.batches == 3
     assert sorted(r["id"] for r in project.rows("bronze_orders")) == ["0", "1", "2", "3", "4"]
     events = read_events(Location.local(project.root / "storage"))
-    progress = [e["details"]["flow_progress"]["metrics"] for e in events
-                if e["event_type"] == "flow_progress"
-                and e["details"]["flow_progress"].get("metrics", {}).get("sources")]
-    outstanding = [m["backlog_files"] for m in progress]
-    assert outstanding[:3] == [3, 1, 0]
-    assert progress[0]["backlog_bytes"] == sum(sizes[2:])
+    details = [json.loads(e["details"]) for e in events if e["event_type"] == "flow_progress"]
+    progress = [d["flow_progress"]["metrics"] for d in details
+                if d["flow_progress"].get("metrics", {}).get("sources")]
+    # Per-batch progress is summed into the flow's final event.
+    (final,) = progress
+    assert (final["backlog_files"], final["backlog_bytes"], final["num_batches"]) == (0, 0, 3)
+    assert final["sources"] == {str(Location.local(landing)): {
+        "numFilesRead": 5, "numBytesRead": sum(sizes), "numFilesOutstanding": 0,
+        "numBytesOutstanding": 0}}
 
 
 def test_schema_evolution_add_new_columns_stops_then_the_rerun_adds_them(project,
@@ -136,7 +139,7 @@ def test_schema_evolution_modes(project, tmp_path: Path) -> None:
     rows = project.rows("bronze_orders", order_by="id")
     assert "extra" not in rows[0]
     rescued = json.loads(rows[1]["_rescued_data"])
-    assert rescued["extra"] == "e" and rescued["_file_path"] == uri(landing / "b.json")
+    assert rescued["extra"] == "e" and rescued["_file_path"] == f"file:{landing / 'b.json'}"
 
 
 def test_a_corrupt_file_fails_the_batch_naming_it_then_ignore_corrupt_files(
@@ -152,28 +155,32 @@ def test_a_corrupt_file_fails_the_batch_naming_it_then_ignore_corrupt_files(
     truncated.write_bytes(part.read_bytes()[:-20])
     os.utime(truncated, (1_700_000_100, 1_700_000_100))
     project.write_spec()
-    project.write("transformations/b.py", f"""
-        import dlt
 
-        @dlt.table
-        def raw():
-            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "parquet")
-                    .schema("id BIGINT, v STRING"){{ignore}}.load("{landing}"))
-    """.replace("{{ignore}}", ""))
+    def raw(extra: str) -> None:
+        project.write("transformations/b.py", f"""
+            import dlt
+
+            @dlt.table
+            def raw():
+                return (spark.readStream.format("cloudFiles")
+                        .option("cloudFiles.format", "parquet"){extra}
+                        .schema("id BIGINT, v STRING").load("{landing}"))
+        """)
+
+    raw("")
     message = failure(project.run())
     assert str(truncated) in message and "Nothing of the batch was committed" in message
     assert not project.table_path("raw").exists() or project.rows("raw") == []
-    project.write("transformations/b.py", f"""
-        import dlt
-
-        @dlt.table
-        def raw():
-            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "parquet")
-                    .option("ignoreCorruptFiles", "true")
-                    .schema("id BIGINT, v STRING").load("{landing}"))
-    """)
-    completed(project.run())
+    raw('.option("ignoreCorruptFiles", "true")')
+    result = project.run()
+    completed(result)
     assert project.rows("raw") == [{"id": 1, "v": "a"}]
+    (ignored,) = result.flows[0].metrics.details["sources"][str(Location.local(landing))][
+        "corruptFilesIgnored"]
+    assert ignored["path"] == uri(truncated) and "parquet" in ignored["reason"].lower()
+    events = read_events(Location.local(project.root / "storage"))
+    assert uri(truncated) in " ".join(e["details"] for e in events
+                                      if e["event_type"] == "flow_progress")
 
 
 def test_dry_run_shows_the_inferred_schema_and_writes_nothing(project, tmp_path: Path) -> None:
@@ -257,3 +264,69 @@ def test_ten_thousand_small_files(project, tmp_path: Path) -> None:
     again = project.run()
     completed(again)
     assert again.flows[0].metrics.num_output_rows == 1
+
+
+def test_rescued_data_keeps_what_the_schema_cannot_hold(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1, "amount": 2.5, "name": "a"}], 1_700_000_000)
+    bronze(project, landing, **{"cloudFiles.inferColumnTypes": "true",
+                                "cloudFiles.schemaEvolutionMode": "rescue"})
+    completed(project.run())
+    b = landing_file(landing, "b.json", "\n".join([
+        '{"id": 2, "amount": "oops", "name": "b"}',     # a value of the wrong type
+        '{"id": 3, "Name": "c", "amount": 1.0}',        # a name whose case differs
+        '{"id": 4, "amount": 1, "name": "d", "extra": {"x": [1, 2]}}',  # a field not in the schema
+        'not json at all',                              # a malformed line
+    ]) + "\n", 1_700_000_100)
+    completed(project.run())
+    path = f"file:{b}"
+    rows = {r["id"]: r for r in project.rows("bronze_orders")}
+    assert set(rows) == {1, 2, 3, 4, None}
+
+    def rescued(key):  # type: ignore[no-untyped-def]
+        text = rows[key]["_rescued_data"]
+        return None if text is None else json.loads(text)
+
+    assert (rows[1]["amount"], rows[1]["name"], rescued(1)) == (2.5, "a", None)
+    assert (rows[2]["amount"], rows[2]["name"], rescued(2)) == (
+        None, "b", {"amount": "oops", "_file_path": path})
+    assert (rows[3]["amount"], rows[3]["name"], rescued(3)) == (
+        1.0, None, {"Name": "c", "_file_path": path})
+    assert (rows[4]["amount"], rows[4]["name"], rescued(4)) == (
+        1.0, "d", {"extra": '{"x":[1,2]}', "_file_path": path})
+    assert (rows[None]["amount"], rescued(None)) == (
+        None, {"_corrupt_record": "not json at all", "_file_path": path})
+
+
+def test_sql_forms_stream_and_batch_read_files(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    a = landing_file(landing, "a.json", [{"id": 1, "item": "pen"}, {"id": 2, "item": "ink"}],
+                     1_700_000_000)
+    csv_folder = tmp_path / "csv"
+    csv_folder.mkdir()
+    (csv_folder / "p.csv").write_text('sku,price\npen,"1,5"\nink,2\n')
+    project.write_spec()
+    project.write("transformations/bronze.sql", f"""
+        CREATE OR REFRESH STREAMING TABLE bronze_orders
+        AS SELECT *, _metadata.file_path AS source_file, _metadata.file_size AS size
+        FROM STREAM read_files('{landing}', format => 'json');
+
+        CREATE OR REFRESH STREAMING LIVE TABLE legacy
+        AS SELECT id FROM cloud_files('{landing}', 'json', map('cloudFiles.inferColumnTypes', 'true'));
+
+        CREATE OR REFRESH MATERIALIZED VIEW prices
+        AS SELECT sku, price FROM read_files('{csv_folder}', format => 'csv', header => true);
+    """)
+    completed(project.run())
+    assert project.rows("bronze_orders", order_by="id") == [
+        {"id": "1", "item": "pen", "_rescued_data": None, "source_file": f"file:{a}",
+         "size": a.stat().st_size},
+        {"id": "2", "item": "ink", "_rescued_data": None, "source_file": f"file:{a}",
+         "size": a.stat().st_size}]
+    assert project.rows("legacy", order_by="id") == [{"id": 1}, {"id": 2}]
+    assert project.rows("prices", order_by="sku") == [{"sku": "ink", "price": "2"},
+                                                      {"sku": "pen", "price": "1,5"}]
+    landing_file(landing, "b.json", [{"id": 3, "item": "cap"}], 1_700_000_100)
+    completed(project.run())
+    assert [r["id"] for r in project.rows("bronze_orders", order_by="id")] == ["1", "2", "3"]
+    assert [r["id"] for r in project.rows("legacy", order_by="id")] == [1, 2, 3]

@@ -147,11 +147,7 @@ def test_a_call_with_a_non_literal_option_is_a_problem_of_its_flow(project,
         "${key})."]
 
 
-def test_dry_run_names_the_files_a_sql_streaming_table_reads(tmp_path: Path) -> None:
-    """Until the Auto Loader source registers `cloudFiles`, dry-run refuses the stream by the files
-    it reads; once it does, the same project prints the graph row
-    `stream cloudFiles:data/orders/ (external)` (test_a_streaming_table_over_stream_read_files_...)
-    and this test changes to say so."""
+def test_dry_run_shows_a_sql_stream_of_files_with_its_inferred_schema(tmp_path: Path) -> None:
     (tmp_path / "spark-pipeline.yml").write_text(
         "name: p\nstorage: storage\nlibraries:\n  - glob:\n      include: transformations/**\n")
     (tmp_path / "transformations").mkdir()
@@ -159,11 +155,15 @@ def test_dry_run_names_the_files_a_sql_streaming_table_reads(tmp_path: Path) -> 
         "CREATE OR REFRESH STREAMING TABLE bronze_orders\n"
         "AS SELECT *, _metadata.file_path AS source_file\n"
         "FROM STREAM read_files('data/orders/', format => 'json');\n")
+    orders = tmp_path / "data" / "orders"
+    orders.mkdir(parents=True)
+    (orders / "a.json").write_text('{"order_id": 1, "item": "pen"}\n')
     result = subprocess.run([sys.executable, "-m", "lakesmith", "dry-run"], cwd=tmp_path, text=True,
                             capture_output=True, env={**os.environ, "COLUMNS": "300"}, timeout=120)
-    assert result.returncode == 1
-    assert " ".join(result.stderr.split()) == (
-        "Error: The pipeline graph is invalid (1 problem): - transformations/bronze.sql:1: flow "
-        "'bronze_orders' reads a stream of format 'cloudFiles' (streaming Auto Loader read of json "
-        "files in data/orders/); lakesmith streams from pipeline datasets and, so far, from sources "
-        "of format delta only.")
+    assert result.returncode == 0, result.stderr
+    out = " ".join(result.stdout.split())
+    assert "bronze_orders" in out and "cloudFiles:data/orders/" in out
+    # The inferred columns (strings, sorted by name), the rescued data, then the query's own.
+    assert "item, order_id, _rescued_data, transformations/bronze.sql:1 source_file" in out, out
+    assert "1 new file(s)" in out
+    assert not (tmp_path / "storage" / "checkpoints").exists()  # a dry run records nothing

@@ -141,6 +141,7 @@ class StreamingTableRunner(FlowRunner):
                 s is None or not s.has_data for s in slices.values())
             batch = self._prepare(ctx, checkpoint, record.batch, slices, record.watermark_ms or 0,
                                   record.previous_watermark_ms or 0, no_data=no_data)
+            _source_progress(metrics, sources, slices, {w.key: w.end for w in ctx.work.sources})
             self._execute(ctx, checkpoint, batch, record, metrics, recovering=True,
                           replace_commit=recovery.replace_commit)
         positions: dict[str, SourceOffset | None] = {w.key: w.start for w in ctx.work.sources}
@@ -283,8 +284,10 @@ class StreamingTableRunner(FlowRunner):
             if problem is not None:
                 raise LakesmithError(
                     f"Batch {batch.number} cannot be read: {problem}. Nothing of the batch was "
-                    "committed.", hint="replace or remove the file (and its commit in the "
-                    "source) and run again; the batch is read again from its offsets.") from e
+                    "committed.", hint="replace the file (or remove it, with its commit when the "
+                    "source is a Delta table) and run again: the batch is read again from its "
+                    "offsets. A file source can skip unreadable files with the option "
+                    "ignoreCorruptFiles=true.") from e
             raise
         finally:
             batch.close()
@@ -322,6 +325,10 @@ def _source_progress(metrics: FlowMetrics, sources: dict[str, StreamSource],
         left = source.backlog(data.end, end) if end is not None else Backlog()
         entry["numFilesOutstanding"] = left.files
         entry["numBytesOutstanding"] = left.bytes
+        ignored = getattr(source, "ignored_files", None)
+        if ignored:
+            entry["corruptFilesIgnored"] = [{"path": path, "reason": reason}
+                                            for path, reason in ignored.items()]
 
 
 def _unreadable_file(ctx: FlowContext, batch: _Batch) -> str | None:

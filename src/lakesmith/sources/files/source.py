@@ -75,6 +75,8 @@ class FileStreamSource(StreamSource):
         self.schema_inferred = False  # (not given by the query, nor fixed by the format)
         self._schema_version: int | None = None  # the stored version the schema is
         self.schemas = SchemaLocation(config.schema_location)
+        # Unreadable files left out under ignoreCorruptFiles, and why (reported in the event log).
+        self.ignored_files: dict[str, str] = {}
 
     # -- discovery -----------------------------------------------------------------------------
 
@@ -282,6 +284,10 @@ class FileStreamSource(StreamSource):
         if not files:
             return formats.read_files(spark, (), spec)
         self._check_files_exist(files)
+        if self.options.ignore_corrupt_files:
+            files = self._without_corrupt_files(files, spec)
+            if not files:
+                return formats.read_files(spark, (), spec)
         mode = schema_evolution.mode(self.options, inferred=self.schema_inferred)
         if mode in schema_evolution.CHECKS_NEW_COLUMNS:
             found = formats.new_columns(spark, files, spec)
@@ -301,6 +307,21 @@ class FileStreamSource(StreamSource):
 
         files: tuple[InputFile, ...] = data.content or ()
         return formats.diagnose(files, self.read_spec(None, persist=False))
+
+    def _without_corrupt_files(self, files: tuple[InputFile, ...],
+                               spec: Any) -> tuple[InputFile, ...]:
+        """`ignoreCorruptFiles`: files that cannot be read are left out (the same ones on a
+        rerun of the batch, so it reads the same rows), each reported."""
+        from lakesmith.sources.files import formats
+
+        kept = []
+        for f in files:
+            problem = formats.diagnose((f,), spec)
+            if problem is None:
+                kept.append(f)
+            elif f.location.uri not in self.ignored_files:
+                self.ignored_files[f.location.uri] = problem
+        return tuple(kept)
 
     def _check_files_exist(self, files: tuple[InputFile, ...]) -> None:
         """The engine skips a missing file of an explicit list silently: fail the batch instead,

@@ -34,6 +34,7 @@ PARSED = "__ls_json"
 RAW = "__ls_raw"
 RAW_MAP = "map<string,string>"
 FOUND = "__ls_found"
+KEYS = "__ls_keys"
 
 
 def json_records(contents: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -62,19 +63,30 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in fields])
     parsed = records.select("*", F.from_json(F.col(RECORD), ddl_of(parse_schema) or "x string")
                             .alias(PARSED))
-    need_raw = has_corrupt or spec.rescued_data_column is not None
-    if need_raw:
-        parsed = parsed.withColumn(RAW, F.from_json(F.col(RECORD), RAW_MAP))
-    # Converted values and the rescued map are computed once, as columns of their own: used
-    # twice as expressions (value and mismatch test), the engine would compute them twice.
+    # Converted values are computed once, as columns of their own: used twice as expressions
+    # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
     parsed = parsed.select("*", *[convert(F.col(PARSED)[f.name], f.dataType, spec.options)
                                   .alias(value_names[f.name]) for f in fields])
     values = {f.name: F.col(value_names[f.name]) for f in fields}
+    need_raw = has_corrupt or spec.rescued_data_column is not None
+    if need_raw:
+        # The raw key/value map costs about as much as the typed parse itself, and almost every
+        # record is clean: only a record with a key the schema lacks, or a field whose value did
+        # not convert, gets it (the engine evaluates CASE branches only for matching rows).
+        parsed = parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD)))
+        keys = F.col(KEYS)
+        known = F.array(*[F.lit(f.name) for f in fields]).cast("array<string>")
+        suspect = F.size(F.array_except(keys, known)) > 0
+        for f in fields:
+            suspect = suspect | (F.array_contains(keys, f.name) & values[f.name].isNull())
+        parsed = parsed.withColumn(
+            RAW, F.when(keys.isNotNull() & suspect, F.from_json(F.col(RECORD), RAW_MAP)))
     raw = F.col(RAW)
     mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields}
     if spec.rescued_data_column is not None:
-        parsed = parsed.select("*", found_map([f.name for f in fields], mismatch).alias(FOUND))
+        parsed = parsed.select("*", F.when(raw.isNotNull(), found_map(
+            [f.name for f in fields], mismatch)).alias(FOUND))
     columns: list[Column] = []
     for f in spec.schema.fields:
         if f.name == corrupt:
@@ -84,7 +96,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                 raise NotSupportedYet(
                     f"{spec.where}: the corrupt record column '{corrupt}' must be a STRING, "
                     f"not {type_ddl(f.dataType)}.")
-            bad = raw.isNull()
+            bad = F.col(KEYS).isNull()  # malformed, or not a JSON object
             if spec.rescued_data_column is None:
                 for name in mismatch:
                     bad = bad | mismatch[name]
@@ -94,8 +106,14 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     if spec.rescued_data_column is not None:
         found = F.col(FOUND)
         with_path = F.map_concat(found, F.create_map(F.lit("_file_path"), F.col(FILE_URI)))
-        columns.append(F.when(raw.isNotNull() & (F.size(found) > 0), F.to_json(with_path))
-                       .otherwise(F.lit(None).cast("string")).alias(spec.rescued_data_column))
+        rescued = F.when(found.isNotNull() & (F.size(found) > 0), F.to_json(with_path))
+        if not has_corrupt:
+            # A malformed record keeps its text: without a corrupt-record column it would be a
+            # row of NULLs, its data lost (a lakesmith choice; see docs/auto-loader.md).
+            rescued = F.when(F.col(KEYS).isNull(), F.to_json(F.create_map(
+                F.lit(corrupt), F.col(RECORD), F.lit("_file_path"), F.col(FILE_URI)))) \
+                .otherwise(rescued)
+        columns.append(rescued.cast("string").alias(spec.rescued_data_column))
     return parsed, columns
 
 
