@@ -171,3 +171,44 @@ def test_the_init_example_runs_with_storage_and_tables_in_a_bucket(
     again = cli(root, "run")
     assert again.returncode == 0, again.stdout + again.stderr
     assert "no new data" in again.stdout
+
+
+def test_auto_loader_reads_a_landing_folder_in_a_bucket(tmp_path: Path, s3_process_env, moto_s3,
+                                                        s3_root: str) -> None:
+    """Landing files, storage (file log, schema) and tables all in the bucket."""
+    client = moto_s3.boto3_client()
+    bucket, prefix = s3_root[len("s3://"):].split("/", 1)
+
+    def land(name: str, rows: list[dict]) -> None:
+        body = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        client.put_object(Bucket=bucket, Key=f"{prefix}/landing/{name}", Body=body)
+
+    land("a.json", [{"id": 1, "item": "pen"}])
+    land("day=1/b.json", [{"id": 2, "item": "ink"}])
+    root = tmp_path / "project"
+    (root / "transformations").mkdir(parents=True)
+    (root / "spark-pipeline.yml").write_text(
+        f"name: landing\nstorage: {s3_root}/storage\nconfiguration:\n"
+        f"  spark.sql.warehouse.dir: {s3_root}/warehouse\n"
+        "libraries:\n  - glob:\n      include: transformations/**\n")
+    (root / "transformations" / "bronze.py").write_text(f"""
+import dlt
+
+@dlt.table
+def bronze():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .load("{s3_root}/landing").selectExpr("*", "_metadata.file_name AS file"))
+""")
+    first = cli(root, "run")
+    assert first.returncode == 0, first.stdout + first.stderr
+    table = f"{s3_root}/warehouse/spark_catalog/default/bronze"
+    options = moto_s3.storage_options
+    assert rows(table, options, "id") == [
+        {"id": "1", "item": "pen", "day": None, "_rescued_data": None,
+         "file": "a.json"},
+        {"id": "2", "item": "ink", "day": "1", "_rescued_data": None, "file": "b.json"}]
+    land("c.json", [{"id": 3, "item": "cap"}])
+    second = cli(root, "run")
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert [r["id"] for r in rows(table, options, "id")] == ["1", "2", "3"]
+    assert sorted(p.name for p in root.iterdir()) == ["spark-pipeline.yml", "transformations"]

@@ -30,13 +30,21 @@ PARTITION_PREFIX = "__ls_part_"
 
 
 def path_key(path: str) -> str:
-    """A path as Sail's binaryFile `path` column spells it: no scheme, no leading slash
-    (`/tmp/x.json` and `file:///tmp/x.json` both come back as `tmp/x.json`)."""
-    if path.startswith("file://"):
-        path = path[len("file://"):]
-    elif "://" in path:
+    """A path as Sail's binaryFile `path` column spells it, without its scheme and leading
+    slashes (`/tmp/x.json` and `file:///tmp/x.json` both come back as `tmp/x.json`,
+    `s3://bucket/key` as `bucket/key`)."""
+    if "://" in path:
         path = path.split("://", 1)[1]
     return path.lstrip("/")
+
+
+def engine_key(file: InputFile) -> str:
+    """The file's path as binaryFile's `path` column gives it: the local path the engine was
+    given (an alias, for unusual folders), or, in a bucket, the object's key (Sail 0.7.2 leaves
+    out `s3://bucket/`)."""
+    if file.location.is_local:
+        return path_key(engine_path(file.location))
+    return file.location.path.lstrip("/")
 
 
 def spark_file_path(file: InputFile) -> str:
@@ -59,7 +67,7 @@ def file_table(spark: SparkSession, files: Sequence[InputFile], partition_names:
     rows = []
     for index, file in enumerate(files):
         values = dict(file.partition_values)
-        rows.append((index, path_key(engine_path(file.location)), spark_file_path(file),
+        rows.append((index, engine_key(file), spark_file_path(file),
                      file.location.name, file.size, file.modification_time_ms,
                      *(values.get(name) for name in partition_names)))
     columns = [f"{INDEX} INT", f"{PATH_KEY} STRING", f"{FILE_URI} STRING", f"{FILE_NAME} STRING",
@@ -79,14 +87,18 @@ def file_contents(spark: SparkSession, files: Sequence[InputFile], partition_nam
     """
     paths = [engine_path(f.location) for f in files]
     raw = spark.read.format("binaryFile").load(paths).select(
-        F.regexp_replace(F.col("path"), "^(file:)?/+", "").alias("__ls_engine_path"),
+        F.regexp_replace(F.col("path"), "^([A-Za-z][A-Za-z0-9+.-]*:)?/+", "")
+        .alias("__ls_engine_path"),
         F.expr("make_valid_utf8(content)").alias(CONTENT))
     table = file_table(spark, files, partition_names)
     joined = raw.join(F.broadcast(table), raw["__ls_engine_path"] == table[PATH_KEY], "left")
     unknown = F.raise_error(F.concat(
         F.lit(f"{where}: the engine read a file that is not in the batch: "),
         F.col("__ls_engine_path")))
-    checked: Column = F.when(F.col(INDEX).isNull(), unknown).otherwise(F.col(INDEX))
-    result: DataFrame = joined.select(checked.cast("int").alias(INDEX), *[
-        F.col(c) for c in table.columns if c != INDEX], F.col(CONTENT))
+    # The check guards the content, which every read uses: on a column a query does not
+    # read, the engine would prune it away.
+    checked: Column = F.when(F.col(INDEX).isNull(), unknown.cast("string")) \
+        .otherwise(F.col(CONTENT))
+    result: DataFrame = joined.select(*[F.col(c) for c in table.columns],
+                                      checked.alias(CONTENT))
     return result
