@@ -330,3 +330,65 @@ def test_sql_forms_stream_and_batch_read_files(project, tmp_path: Path) -> None:
     completed(project.run())
     assert [r["id"] for r in project.rows("bronze_orders", order_by="id")] == ["1", "2", "3"]
     assert [r["id"] for r in project.rows("legacy", order_by="id")] == [1, 2, 3]
+
+
+def test_full_refresh_reads_every_file_again_with_a_new_schema(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1}], 1_700_000_000)
+    bronze(project, landing)
+    completed(project.run())
+    landing_file(landing, "b.json", [{"id": 2, "extra": "x"}], 1_700_000_100)
+    assert "extra" in failure(project.run())  # addNewColumns: stop, schema evolved
+    refreshed = project.run(full_refresh_all=True)
+    completed(refreshed)
+    rows = project.rows("bronze_orders", order_by="id")
+    # Inferred again from both files (extra is a column from the start), each file read once.
+    assert [(r["id"], r["extra"], r["_rescued_data"]) for r in rows] == [
+        ("1", None, None), ("2", "x", None)]
+    completed(project.run())
+    assert len(project.rows("bronze_orders")) == 2
+
+
+def test_query_functions_may_look_at_the_columns_of_a_file_stream(project,
+                                                                  tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"ID": 1, "Item Name": "pen"}], 1_700_000_000)
+    project.write_spec()
+    project.write("transformations/bronze.py", f"""
+        import dlt
+
+        @dlt.table
+        def clean():
+            df = spark.readStream.format("cloudFiles").option("cloudFiles.format", "json") \\
+                .load("{landing}")
+            # A common Databricks idiom: normalise column names seen while the graph is built.
+            for name in df.columns:
+                df = df.withColumnRenamed(name, name.lower().replace(" ", "_"))
+            return df
+    """)
+    completed(project.run())
+    assert project.rows("clean") == [{"id": "1", "item_name": "pen", "_rescued_data": None}]
+
+
+def test_csv_files_with_header_and_schema_hints(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.csv").write_text('id,name,amount\n1,"Smith, J",2.50\n2,Lee\n3,Kim,x\n')
+    project.write_spec()
+    project.write("transformations/bronze.py", f"""
+        import dlt
+
+        @dlt.table
+        def people():
+            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "csv")
+                    .option("header", "true")
+                    .option("cloudFiles.schemaHints", "id INT, amount DOUBLE")
+                    .load("{landing}"))
+    """)
+    completed(project.run())
+    rows = project.rows("people", order_by="id")
+    assert [(r["id"], r["name"], r["amount"]) for r in rows] == [
+        (1, "Smith, J", 2.5), (2, "Lee", None), (3, "Kim", None)]
+    assert rows[0]["_rescued_data"] is None and rows[1]["_rescued_data"] is None
+    assert json.loads(rows[2]["_rescued_data"]) == {
+        "amount": "x", "_file_path": f"file:{landing / 'a.csv'}"}
