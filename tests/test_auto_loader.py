@@ -392,3 +392,17 @@ def test_csv_files_with_header_and_schema_hints(project, tmp_path: Path) -> None
     assert rows[0]["_rescued_data"] is None and rows[1]["_rescued_data"] is None
     assert json.loads(rows[2]["_rescued_data"]) == {
         "amount": "x", "_file_path": f"file:{landing / 'a.csv'}"}
+
+
+def test_a_new_nested_field_evolves_the_struct(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1, "customer": {"name": "ann"}}], 1_700_000_000)
+    bronze(project, landing)
+    completed(project.run())
+    landing_file(landing, "b.json", [{"id": 2, "customer": {"name": "bob", "tier": "gold"}}],
+                 1_700_000_100)
+    assert "customer.tier" in failure(project.run())
+    completed(project.run())
+    rows = project.rows("bronze_orders", order_by="id")
+    assert [(r["id"], r["customer"]) for r in rows] == [
+        ("1", {"name": "ann", "tier": None}), ("2", {"name": "bob", "tier": "gold"})]

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from pyspark.sql.types import StructType
+from pyspark.sql.types import StructField, StructType
 
 from lakesmith.errors import LakesmithError
 from lakesmith.sources.files.inputs import InputFile
@@ -76,6 +76,23 @@ def with_hints(spark: Any, schema: StructType, hints: str | None, where: str) ->
     return StructType(fields)
 
 
+def with_new_fields(schema: StructType, found: StructType) -> StructType:
+    """`schema` with the fields of `found` it lacks added at the end, in structs too (as
+    Databricks evolves nested fields); the types of existing fields never change."""
+    fields = list(schema.fields)
+    by_name = {f.name.lower(): i for i, f in enumerate(fields)}
+    for field in found.fields:
+        index = by_name.get(field.name.lower())
+        if index is None:
+            fields.append(field)
+        elif isinstance(fields[index].dataType, StructType) and \
+                isinstance(field.dataType, StructType):
+            current = fields[index]
+            fields[index] = StructField(current.name, with_new_fields(
+                current.dataType, field.dataType), current.nullable, current.metadata)
+    return StructType(fields)
+
+
 def refuse_new_columns(source: FileStreamSource, spark: Any, files: Sequence[InputFile],
                        found: Sequence[str], evolution_mode: str) -> None:
     """Stop the batch (nothing of it is committed); in addNewColumns mode first store the
@@ -97,10 +114,10 @@ def refuse_new_columns(source: FileStreamSource, spark: Any, files: Sequence[Inp
                                         source.options.reader,
                                         infer_column_types=source.options.infer_column_types,
                                         where=where)
-    known = {f.name.lower() for f in current.data.fields} | \
-        {f.name.lower() for f in current.partitions.fields}
-    added = [f for f in batch_schema.fields if f.name.lower() not in known]
-    source.evolve(StoredSchema(StructType(current.data.fields + added), current.partitions))
+    partitions = {f.name.lower() for f in current.partitions.fields}
+    batch_schema = StructType([f for f in batch_schema.fields
+                               if f.name.lower() not in partitions])
+    source.evolve(StoredSchema(with_new_fields(current.data, batch_schema), current.partitions))
     raise LakesmithError(
         f"[UNKNOWN_FIELD_EXCEPTION.NEW_FIELDS_IN_RECORD_WITH_FILE_PATH] {where}: the files of "
         f"this batch have new column(s): {names}. The schema of {source.display_name} now "

@@ -156,8 +156,9 @@ def _infer_csv(contents, options: dict[str, str], infer_types: bool, where: str)
 
 
 def new_columns(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) -> list[str]:
-    """Top-level names in the files that `spec.schema` lacks (exact spelling), in first-seen
-    order; a name that differs from a schema column only by case is not new (it is rescued)."""
+    """Names in the files that `spec.schema` lacks (exact spelling), sorted; for JSON also the
+    fields of struct columns (`customer.tier`); a name that differs from a schema column only by
+    case is not new (it is rescued)."""
     name, opts = normalize(spec.format, spec.options, spec.where)
     known = {f.name.lower() for f in spec.schema.fields}
     if name == "text":
@@ -168,9 +169,7 @@ def new_columns(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec)
     contents = file_contents(spark, files, [], where=spec.where)
     if name == "json":
         records = json_records(contents, ReadSpec("json", opts, StructType(), where=spec.where))
-        keys = records.select(F.explode(F.json_object_keys(F.col(RECORD))).alias("k")) \
-            .distinct().collect()
-        names = sorted({r.k for r in keys})
+        return _new_json_fields(records, spec.schema)
     else:
         rows = tokenized(contents, opts, spec.where)
         firsts = rows.where(F.col("__ls_position") == 0).select(TOKENS).collect()
@@ -179,3 +178,37 @@ def new_columns(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec)
         for r in firsts:
             names += [n for n in csv_names(r[TOKENS], header) if n not in names]
     return [n for n in names if n.lower() not in known]
+
+
+def _struct_paths(schema: StructType, prefix: tuple[str, ...] = ()
+                  ) -> list[tuple[tuple[str, ...], StructType]]:
+    """Every struct column (not inside an array), with its path."""
+    found: list[tuple[tuple[str, ...], StructType]] = [(prefix, schema)]
+    for f in schema.fields:
+        if isinstance(f.dataType, StructType):
+            found += _struct_paths(f.dataType, (*prefix, f.name))
+    return found
+
+
+def _prefixed(label: str):  # type: ignore[no-untyped-def]
+    # One parameter: `transform` passes the index as a second argument to a two-parameter lambda.
+    return lambda key: F.concat(F.lit(label), key)
+
+
+def _new_json_fields(records, schema: StructType) -> list[str]:  # type: ignore[no-untyped-def]
+    """One engine query: the distinct keys of the records and of their struct values, as
+    dotted paths, less those the schema has (compared without case, as Spark resolves them)."""
+    key_lists = []
+    for path, _ in _struct_paths(schema):
+        if not path:
+            value = F.col(RECORD)
+        else:
+            json_path = "$" + "".join("['" + p.replace("'", "\\'") + "']" for p in path)
+            value = F.get_json_object(F.col(RECORD), json_path)
+        keys = F.coalesce(F.json_object_keys(value), F.array().cast("array<string>"))
+        label = "".join(p + "." for p in path)
+        key_lists.append(F.transform(keys, _prefixed(label)) if label else keys)
+    found = records.select(F.explode(F.concat(*key_lists)).alias("k")).distinct().collect()
+    known = {".".join(p + (f.name,)).lower() for p, struct in _struct_paths(schema)
+             for f in struct.fields}
+    return sorted(r.k for r in found if r.k.lower() not in known)
