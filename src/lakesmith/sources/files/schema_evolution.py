@@ -85,11 +85,12 @@ def with_new_fields(schema: StructType, found: StructType) -> StructType:
         index = by_name.get(field.name.lower())
         if index is None:
             fields.append(field)
-        elif isinstance(fields[index].dataType, StructType) and \
-                isinstance(field.dataType, StructType):
+        else:
             current = fields[index]
-            fields[index] = StructField(current.name, with_new_fields(
-                current.dataType, field.dataType), current.nullable, current.metadata)
+            if isinstance(current.dataType, StructType) and \
+                    isinstance(field.dataType, StructType):
+                fields[index] = StructField(current.name, with_new_fields(
+                    current.dataType, field.dataType), current.nullable, current.metadata)
     return StructType(fields)
 
 
