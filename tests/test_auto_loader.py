@@ -406,3 +406,15 @@ def test_a_new_nested_field_evolves_the_struct(project, tmp_path: Path) -> None:
     rows = project.rows("bronze_orders", order_by="id")
     assert [(r["id"], r["customer"]) for r in rows] == [
         ("1", {"name": "ann", "tier": None}), ("2", {"name": "bob", "tier": "gold"})]
+
+
+def test_rescue_mode_refuses_to_drop_a_new_nested_field(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1, "customer": {"name": "ann"}}], 1_700_000_000)
+    bronze(project, landing, **{"cloudFiles.schemaEvolutionMode": "rescue"})
+    completed(project.run())
+    landing_file(landing, "b.json", [{"id": 2, "customer": {"name": "bob", "tier": "gold"}},
+                                     {"id": 3, "note": "top-level: rescued"}], 1_700_000_100)
+    message = failure(project.run())
+    assert "customer.tier" in message and "will not drop them silently" in message
+    assert [r["id"] for r in project.rows("bronze_orders")] == ["1"]

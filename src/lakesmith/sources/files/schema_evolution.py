@@ -94,6 +94,22 @@ def with_new_fields(schema: StructType, found: StructType) -> StructType:
     return StructType(fields)
 
 
+def refuse_unrescued_nested_fields(source: FileStreamSource, found: Sequence[str]) -> None:
+    """In `rescue` mode a new top-level field lands in the rescued-data column; a new field
+    inside a struct column cannot yet, and dropping it silently would lose data."""
+    nested = [name for name in found if "." in name]
+    if nested:
+        from lakesmith.errors import NotSupportedYet
+
+        raise NotSupportedYet(
+            f"{source.config.where}: the files of this batch have field(s) inside struct "
+            f"columns that the schema does not have: {', '.join(nested)}. lakesmith cannot "
+            "rescue fields nested in structs yet, and will not drop them silently. Nothing of "
+            "the batch was committed.",
+            hint="use schemaEvolutionMode addNewColumns (the schema gains the fields), or add "
+            "them with cloudFiles.schemaHints.")
+
+
 def refuse_new_columns(source: FileStreamSource, spark: Any, files: Sequence[InputFile],
                        found: Sequence[str], evolution_mode: str) -> None:
     """Stop the batch (nothing of it is committed); in addNewColumns mode first store the

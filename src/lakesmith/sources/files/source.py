@@ -27,7 +27,7 @@ from lakesmith.sources.files import schema_evolution
 from lakesmith.sources.files.file_log import FileLog, LogEntry
 from lakesmith.sources.files.inputs import InputFile
 from lakesmith.sources.files.listing import ListingRules, list_files
-from lakesmith.sources.files.options import FIXED_SCHEMAS, AutoLoaderOptions
+from lakesmith.sources.files.options import FIXED_SCHEMAS, RESCUE, AutoLoaderOptions
 from lakesmith.sources.files.schema_location import SchemaLocation, StoredSchema
 
 
@@ -293,6 +293,9 @@ class FileStreamSource(StreamSource):
             found = formats.new_columns(spark, files, spec)
             if found:
                 schema_evolution.refuse_new_columns(self, spark, files, found, mode)
+        elif mode == RESCUE and self.options.format == "json":
+            schema_evolution.refuse_unrescued_nested_fields(
+                self, formats.new_columns(spark, files, spec))
         return formats.read_files(spark, files, spec)
 
     def empty_dataframe(self, spark: Any) -> Any:
