@@ -127,7 +127,8 @@ def _rows(metrics: FlowMetrics | None) -> str:
 def _input_rows(metrics: FlowMetrics | None) -> str:
     if metrics is None or "num_input_rows" not in metrics.details:
         return ""
-    return f"{metrics.details['num_input_rows']:,}"
+    rows = metrics.details["num_input_rows"]
+    return "-" if rows is None else f"{rows:,}"
 
 
 def _versions(metrics: FlowMetrics | None) -> str:
@@ -149,8 +150,13 @@ def _describe(metrics: FlowMetrics) -> str:
         return f"{_rows(metrics)} rows"
     if not metrics.batches:
         return "no new data"
+    if metrics.details["num_input_rows"] is None:  # files: counted as files, not rows
+        files = sum(s.get("numFilesRead", 0) for s in metrics.details.get("sources", {}).values())
+        read = f"{files:,} file{'s' * (files != 1)} in"
+    else:
+        read = f"{_input_rows(metrics)} rows in"
     text = (f"{metrics.batches} batch{'es' * (metrics.batches != 1)}, "
-            f"{_input_rows(metrics)} rows in, {_rows(metrics)} rows out")
+            f"{read}, {_rows(metrics)} rows out")
     versions = _versions(metrics)
     return f"{text}, read {versions}" if versions else text
 

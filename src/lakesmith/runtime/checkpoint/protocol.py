@@ -32,7 +32,7 @@ class BatchPlan:
     record: OffsetRecord
     writers: Sequence[BatchWriter]
     output: BatchWriter | None = None
-    num_input_rows: int = 0
+    num_input_rows: int | None = 0  # None: not known
     next_watermark_ms: int | None = None
     # Set by recover(): rerunning a batch whose offsets exist (and, when its output was lost
     # after its commit record was written, whose commit record is replaced).

@@ -91,7 +91,7 @@ class CommitRecord:
 
     batch: int
     output_version: int | None
-    num_input_rows: int = 0
+    num_input_rows: int | None = 0  # None: not known (a file source does not count rows)
     num_output_rows: int = 0
     watermark_ms: int | None = None  # the watermark the next batch starts from
 
@@ -105,7 +105,8 @@ class CommitRecord:
         _check_format(data)
         version = data.get("output_version")
         return CommitRecord(int(data["batch"]), None if version is None else int(version),
-                            int(data.get("num_input_rows") or 0),
+                            None if data.get("num_input_rows", 0) is None
+                            else int(data.get("num_input_rows") or 0),
                             int(data.get("num_output_rows") or 0), data.get("watermark_ms"))
 
 

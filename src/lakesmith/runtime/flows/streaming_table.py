@@ -66,8 +66,12 @@ class _Batch:
         return any(s is not None and s.has_data for s in self.slices.values())
 
     @property
-    def num_input_rows(self) -> int:
-        return sum(s.backlog.records or 0 for s in self.slices.values() if s is not None)
+    def num_input_rows(self) -> int | None:
+        """None when a source with data cannot tell its rows without reading them (files)."""
+        slices = [s for s in self.slices.values() if s is not None and s.has_data]
+        if any(s.backlog.records is None for s in slices):
+            return None
+        return sum(s.backlog.records or 0 for s in slices)
 
     def close(self) -> None:
         if self.binder is not None:
@@ -294,7 +298,9 @@ class StreamingTableRunner(FlowRunner):
         FlowQuality(ctx).register()
         metrics.batches += 1
         metrics.num_output_rows = (metrics.num_output_rows or 0) + commit.num_output_rows
-        metrics.details["num_input_rows"] += commit.num_input_rows
+        earlier = metrics.details["num_input_rows"]
+        metrics.details["num_input_rows"] = None if earlier is None or \
+            commit.num_input_rows is None else earlier + commit.num_input_rows
         if batch.report is not None:
             metrics.details.setdefault("data_quality", QualityReport()).add(batch.report.result())
         sources = ctx.workspace.sources(ctx.flow)
