@@ -69,6 +69,8 @@ class FileStreamSource(StreamSource):
         self.log = FileLog(config.log_folder, dict(config.paths[0].options) if config.paths
                            else {})
         self._entries: list[LogEntry] | None = None
+        # A listing made for analysis serves the plan that follows it (one listing per update).
+        self._unplanned_listing = False
         self._persisted = 0
         self._seen: dict[str, tuple[int, int]] = {}
         self._schema: StoredSchema | None = None
@@ -93,6 +95,7 @@ class FileStreamSource(StreamSource):
         """List the folder; files not seen before (or overwritten, with allowOverwrites) become
         a new log entry, in memory until `begin` writes it."""
         entries = self._log()
+        self._unplanned_listing = True
         listing = list_files(self.config.paths, ListingRules.parse(
             self.options.reader, self.options.path_glob_filter, self.config.where))
         new: list[InputFile] = []
@@ -129,6 +132,7 @@ class FileStreamSource(StreamSource):
         self._entries = []
         self._persisted = 0
         self._seen = {}
+        self._unplanned_listing = False  # the next bounds() lists again, from scratch
         if self.options.schema_location is None:  # inside the checkpoint: deleted too
             self._schema = None
             self._schema_version = None
@@ -136,7 +140,9 @@ class FileStreamSource(StreamSource):
     # -- offsets -------------------------------------------------------------------------------
 
     def bounds(self, start: SourceOffset | None) -> Bounds:
-        self.discover()
+        if not self._unplanned_listing:
+            self.discover()
+        self._unplanned_listing = False
         entries = self._log()
         if start is None:
             start = FileOffset(1 if entries and entries[0].existing else 0)
@@ -302,13 +308,16 @@ class FileStreamSource(StreamSource):
         """No rows, the stream's columns: what analysis and dry-run bind the read to."""
         from lakesmith.sources.files import formats
 
-        self.discover()
+        if self._entries is None:
+            self.discover()  # the files a schema would be inferred from
         return formats.read_files(spark, (), self.read_spec(spark, persist=False))
 
     def diagnose(self, data: SourceSlice) -> str | None:
         from lakesmith.sources.files import formats
 
         files: tuple[InputFile, ...] = data.content or ()
+        if self._schema is None:  # the batch failed before its files were read
+            return None
         return formats.diagnose(files, self.read_spec(None, persist=False))
 
     def _without_corrupt_files(self, files: tuple[InputFile, ...],
