@@ -419,3 +419,17 @@ def test_rescue_mode_refuses_to_drop_a_new_nested_field(project, tmp_path: Path)
     message = failure(project.run())
     assert "customer.tier" in message and "will not drop them silently" in message
     assert [r["id"] for r in project.rows("bronze_orders")] == ["1"]
+
+
+def test_a_large_file_is_read_once(project, tmp_path: Path) -> None:
+    """The engine splits a large file into ranges for its readers; each record is still read
+    once (Sail's binaryFile returned such a file once per range)."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    line = json.dumps({"id": 0, "pad": "x" * 200}) + "\n"
+    count = 60_000  # about 13 MB
+    (landing / "big.json").write_text(line * count)
+    bronze(project, landing, **{"cloudFiles.schemaEvolutionMode": "none"})
+    result = project.run()
+    completed(result)
+    assert result.flows[0].metrics.num_output_rows == count

@@ -86,7 +86,10 @@ def file_contents(spark: SparkSession, files: Sequence[InputFile], partition_nam
     the file table does not know fails the query loudly rather than losing its rows.
     """
     paths = [engine_path(f.location) for f in files]
-    raw = spark.read.format("binaryFile").load(paths).select(
+    # Sail 0.7.2 splits a large file (about 10 MB and up) into byte ranges and returns the
+    # whole file once per range: without this, such a file's records would be read twice.
+    files_once = spark.read.format("binaryFile").load(paths).dropDuplicates(["path"])
+    raw = files_once.select(
         F.regexp_replace(F.col("path"), "^([A-Za-z][A-Za-z0-9+.-]*:)?/+", "")
         .alias("__ls_engine_path"),
         F.expr("make_valid_utf8(content)").alias(CONTENT))
