@@ -97,6 +97,9 @@ def timed(name, action):
 W = "bench"
 timed("engine: binaryFile scan of the files", lambda: spark.read.format("binaryFile").load(paths)
       .selectExpr("sum(length(content)) AS n").collect())
+timed("engine: binaryFile scan, duplicates dropped by path", lambda: spark.read
+      .format("binaryFile").load(paths).dropDuplicates(["path"])
+      .selectExpr("sum(length(content)) AS n", "count(*) AS files").collect())
 timed("lakesmith: file_contents (scan + join to the file table)",
       lambda: file_contents(spark, files, [], where=W).selectExpr("sum(length(__ls_content))")
       .collect())
@@ -180,6 +183,17 @@ def delta_rows(path: Path) -> int:
     return int(DeltaTable(str(path)).to_pyarrow_dataset().count_rows())
 
 
+def check_rows(tables: dict[str, Path], expected: int) -> list[str]:
+    """What each table holds against what it should: the lines to report, if any differ."""
+    wrong = []
+    for name, path in tables.items():
+        rows = delta_rows(path)
+        if rows != expected:
+            wrong.append(f"{name}: {rows:,} rows, expected {expected:,} "
+                         f"({rows - expected:+,})")
+    return wrong
+
+
 def print_results(title: str, cases: list[Case], floors: dict[str, Case]) -> None:
     print(f"\n{title}")
     print(f"{'case':<44}{'wall s':>8}{'(min-max)':>14}{'update s':>10}{'peak MB':>9}"
@@ -236,11 +250,10 @@ def main() -> None:
             print(f"run {i + 1}: inferred {inferred.wall[-1]:.2f}s, schema {given.wall[-1]:.2f}s, "
                   f"floor (infer) {floor_infer.wall[-1]:.2f}s, "
                   f"floor (schema) {floor_schema.wall[-1]:.2f}s", flush=True)
-        for project in (inferred_project, schema_project):
-            rows = delta_rows(bronze_table(project))
-            assert rows == total, f"{project.name}: {rows:,} rows, expected {total:,}"
-        for out in ("floor-infer", "floor-schema"):
-            assert delta_rows(work / out) == total
+        wrong = check_rows({inferred.name: bronze_table(inferred_project),
+                            given.name: bronze_table(schema_project),
+                            floor_infer.name: work / "floor-infer",
+                            floor_schema.name: work / "floor-schema"}, total)
 
         cases = [inferred, given, floor_infer, floor_schema]
         floors = {inferred.name: floor_infer, given.name: floor_schema}
@@ -258,9 +271,8 @@ def main() -> None:
                 nothing.add(*lakesmith_run(small_project, fresh=False))
                 write_events(small, args.small_files + i, 1, args.small_events, seed=args.seed)
                 one.add(*lakesmith_run(small_project, fresh=False))
-            rows = delta_rows(bronze_table(small_project))
-            expected = (args.small_files + args.runs) * args.small_events
-            assert rows == expected, f"small files: {rows:,} rows, expected {expected:,}"
+            wrong += check_rows({one.name: bronze_table(small_project)},
+                                (args.small_files + args.runs) * args.small_events)
             listing = [first, nothing, one]
 
         print_results(f"Auto Loader JSON ingest of {total:,} events in {args.files} files "
@@ -274,6 +286,8 @@ def main() -> None:
             print(f"1 new file - nothing new: wall {extra_wall:+.2f}s, update {extra_update:+.2f}s"
                   "  (target <= +1.5s)")
 
+        for line in wrong:
+            print(f"WRONG ROW COUNT: {line}")
         if not args.no_breakdown:
             script = work / "breakdown.py"
             script.write_text(BREAKDOWN)
