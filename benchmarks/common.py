@@ -7,6 +7,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -58,6 +59,36 @@ def time_command(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None =
         raise RuntimeError(f"{' '.join(argv)} failed ({result.returncode}):\n"
                            f"{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
     return elapsed
+
+
+@dataclass
+class Run:
+    """One finished command: wall seconds, the peak RSS of its process tree, its output."""
+
+    seconds: float
+    peak_mb: float
+    stdout: str
+
+
+def run_command(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> Run:
+    """Run `argv` in a fresh process; raises if it fails. The peak memory is the RSS high-water
+    mark of the process and the descendants it waited for (`wait4`'s rusage: Linux reports the
+    larger of the child's own and its children's maxrss)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(list(argv), cwd=cwd, stdout=out, stderr=err, text=True,
+                                   env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if process.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n"
+                           f"{stdout[-2000:]}\n{stderr[-4000:]}")
+    peak_kb = usage.ru_maxrss  # kilobytes on Linux
+    return Run(elapsed, peak_kb / 1024, stdout)
 
 
 def print_table(title: str, rows: list[Measurement], baseline: str) -> None:
