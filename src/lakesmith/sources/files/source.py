@@ -76,6 +76,8 @@ class FileStreamSource(StreamSource):
         self._schema: StoredSchema | None = None
         self.schema_inferred = False  # (not given by the query, nor fixed by the format)
         self._schema_version: int | None = None  # the stored version the schema is
+        # The files the schema was inferred from in this update: nothing in them is new.
+        self._inferred_from: frozenset[str] = frozenset()
         self.schemas = SchemaLocation(config.schema_location)
         # Unreadable files left out under ignoreCorruptFiles, and why (reported in the event log).
         self.ignored_files: dict[str, str] = {}
@@ -244,6 +246,7 @@ class FileStreamSource(StreamSource):
                                     where=self.config.where)
         data = schema_evolution.with_hints(spark, data, self.options.schema_hints,
                                            self.config.where)
+        self._inferred_from = frozenset(f.location.uri for f in files)
         return StoredSchema(data, _without(partitions, data))
 
     def evolve(self, schema: StoredSchema) -> None:
@@ -295,7 +298,9 @@ class FileStreamSource(StreamSource):
             if not files:
                 return formats.read_files(spark, (), spec)
         mode = schema_evolution.mode(self.options, inferred=self.schema_inferred)
-        if mode in schema_evolution.CHECKS_NEW_COLUMNS:
+        if all(f.location.uri in self._inferred_from for f in files):
+            pass  # the schema was just inferred from these very files: nothing is new
+        elif mode in schema_evolution.CHECKS_NEW_COLUMNS:
             found = formats.new_columns(spark, files, spec)
             if found:
                 schema_evolution.refuse_new_columns(self, spark, files, found, mode)
