@@ -433,3 +433,31 @@ def test_a_large_file_is_read_once(project, tmp_path: Path) -> None:
     result = project.run()
     completed(result)
     assert result.flows[0].metrics.num_output_rows == count
+
+
+def test_large_and_small_files_and_invalid_utf8_in_one_batch(project, tmp_path: Path) -> None:
+    """Large files are read by the engine's line reader, small ones whole; a large file with
+    bytes that are not UTF-8 is read whole, its bad bytes shown as U+FFFD (as Spark does)."""
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    lines = 50_000
+    (landing / "big.txt").write_text("".join(f"line {i:06d} {'x' * 200}\n" for i in range(lines)))
+    (landing / "bad.txt").write_bytes(b"ok\n" + b"caf\xe9\n" + b"y" * (9 * 1024 * 1024) + b"\n")
+    (landing / "small.txt").write_text("a\r\nb\n\nc")
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        import dlt
+
+        @dlt.table
+        def lines():
+            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "text")
+                    .load("{landing}").selectExpr("value", "_metadata.file_name AS file"))
+    """)
+    completed(project.run())
+    rows = project.rows("lines")
+    by_file: dict[str, list[str]] = {}
+    for r in rows:
+        by_file.setdefault(r["file"], []).append(r["value"])
+    assert sorted(by_file["small.txt"]) == ["", "a", "b", "c"]
+    assert sorted(by_file["big.txt"]) == [f"line {i:06d} {'x' * 200}" for i in range(lines)]
+    assert sorted(v[:5] for v in by_file["bad.txt"]) == ["caf\ufffd", "ok", "yyyyy"]

@@ -29,6 +29,7 @@ from lakesmith.errors import LakesmithError
 from lakesmith.sources.files.formats.csv_format import TOKENS, tokenized
 from lakesmith.sources.files.formats.file_table import INDEX, file_contents
 from lakesmith.sources.files.formats.json_format import json_records
+from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.records import RECORD
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column, format_flag, normalize
 from lakesmith.sources.files.formats.variant_types import finish, merge, parse_variant_type
@@ -48,10 +49,12 @@ def infer_schema(spark: SparkSession, files: Sequence[InputFile], format: str,
     if name == "parquet":
         schema: StructType = spark.read.parquet(*[_path(f) for f in files]).schema
         return schema
-    contents = file_contents(spark, files, [], where=where)
     if name == "json":
-        return _infer_json(contents, opts, infer_column_types, where)
-    return _infer_csv(contents, opts, infer_column_types, where)
+        records = records_of(spark, files, [], whole=format_flag(opts, "multiline", False, where),
+                             line_sep=opts.get("linesep"), where=where)
+        return _infer_json(records, opts, infer_column_types, where)
+    return _infer_csv(file_contents(spark, files, [], where=where), opts, infer_column_types,
+                      where)
 
 
 def _path(file: InputFile) -> str:
@@ -60,9 +63,9 @@ def _path(file: InputFile) -> str:
     return engine_path(file.location)
 
 
-def _infer_json(contents, options: dict[str, str], infer_types: bool, where: str) -> StructType:  # type: ignore[no-untyped-def]
+def _infer_json(records, options: dict[str, str], infer_types: bool, where: str) -> StructType:  # type: ignore[no-untyped-def]
     spec = ReadSpec("json", options, StructType(), where=where)
-    records = json_records(contents, spec)
+    records = json_records(records, spec)
     shapes = records.select(F.expr(f"schema_of_variant(try_parse_json({RECORD}))").alias("s")) \
         .distinct().collect()
     merged: DataType = NullType()
@@ -166,17 +169,19 @@ def new_columns(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec)
     if name == "parquet":
         columns = spark.read.parquet(*[_path(f) for f in files]).columns
         return [c for c in columns if c.lower() not in known]
-    contents = file_contents(spark, files, [], where=spec.where)
     if name == "json":
-        records = json_records(contents, ReadSpec("json", opts, StructType(), where=spec.where))
+        lines = records_of(spark, files, [], whole=format_flag(opts, "multiline", False,
+                                                                spec.where),
+                           line_sep=opts.get("linesep"), where=spec.where)
+        records = json_records(lines, ReadSpec("json", opts, StructType(), where=spec.where))
         return _new_json_fields(records, spec.schema)
-    else:
-        rows = tokenized(contents, opts, spec.where)
-        firsts = rows.where(F.col("__ls_position") == 0).select(TOKENS).collect()
-        header = format_flag(opts, "header", False, spec.where)
-        names = []
-        for r in firsts:
-            names += [n for n in csv_names(r[TOKENS], header) if n not in names]
+    contents = file_contents(spark, files, [], where=spec.where)
+    rows = tokenized(contents, opts, spec.where)
+    firsts = rows.where(F.col("__ls_position") == 0).select(TOKENS).collect()
+    header = format_flag(opts, "header", False, spec.where)
+    names: list[str] = []
+    for r in firsts:
+        names += [n for n in csv_names(r[TOKENS], header) if n not in names]
     return [n for n in names if n.lower() not in known]
 
 

@@ -27,7 +27,7 @@ from pyspark.sql.types import StringType, StructField, StructType
 from lakesmith.engine.ddl import ddl_of, type_ddl
 from lakesmith.sources.files.formats.convert import convert, parse_type
 from lakesmith.sources.files.formats.file_table import FILE_URI
-from lakesmith.sources.files.formats.records import RECORD, is_blank, split_lines, whole_files
+from lakesmith.sources.files.formats.records import RECORD, is_blank
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column
 
 PARSED = "__ls_json"
@@ -37,20 +37,16 @@ FOUND = "__ls_found"
 KEYS = "__ls_keys"
 
 
-def json_records(contents: DataFrame, spec: ReadSpec) -> DataFrame:
-    """One row per JSON record (a line, a whole multiLine file, or an element of a top-level
-    array), blank lines skipped."""
-    if spec.flag("multiline"):
-        records = whole_files(contents)
-    else:
-        records = split_lines(contents, spec.option("linesep"))
+def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
+    """One row per JSON record from the files' records (`lines.records_of`: lines, or whole
+    files for multiLine): blank lines skipped, a top-level array one record per element."""
     records = records.where(~is_blank(F.col(RECORD)))
     others = [F.col(c) for c in records.columns if c != RECORD]
     record = F.col(RECORD)
-    elements = F.from_json(record, "array<string>")
     # A top-level array holds one record per element; an unparsable one stays a (corrupt) record.
-    exploded = F.when(F.ltrim(record).startswith("[") & elements.isNotNull(), elements) \
-        .otherwise(F.array(record))
+    # Only records that start with `[` are parsed as arrays (CASE branches run on their rows).
+    exploded = F.when(F.ltrim(record).startswith("["), F.coalesce(
+        F.from_json(record, "array<string>"), F.array(record))).otherwise(F.array(record))
     return records.select(*others, F.explode(exploded).alias(RECORD))
 
 

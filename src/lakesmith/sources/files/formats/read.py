@@ -22,6 +22,7 @@ from lakesmith.sources.files.formats.columns import (
 from lakesmith.sources.files.formats.csv_format import csv_data
 from lakesmith.sources.files.formats.file_table import file_contents
 from lakesmith.sources.files.formats.json_format import json_data_columns, json_records
+from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.parquet_format import parquet_frame
 from lakesmith.sources.files.formats.spec import ReadSpec, normalize
 from lakesmith.sources.files.formats.text_format import text_data
@@ -40,14 +41,17 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
     if format == "parquet":
         frame = parquet_frame(spark, files, spec, partition_names)
         data = [frame[f.name].alias(f.name) for f in spec.schema.fields]
+    elif format == "csv":
+        frame, data = csv_data(file_contents(spark, files, partition_names, where=spec.where),
+                               spec)
     else:
-        contents = file_contents(spark, files, partition_names, where=spec.where)
+        whole = spec.flag("multiline") if format == "json" else spec.flag("wholetext")
+        records = records_of(spark, files, partition_names, whole=whole,
+                             line_sep=spec.option("linesep"), where=spec.where)
         if format == "json":
-            frame, data = json_data_columns(json_records(contents, spec), spec)
-        elif format == "csv":
-            frame, data = csv_data(contents, spec)
+            frame, data = json_data_columns(json_records(records, spec), spec)
         else:
-            frame, data = text_data(contents, spec)
+            frame, data = text_data(records, spec)
     columns = [*data, *partition_columns(spec.partition_schema)]
     if spec.with_metadata:
         columns.append(metadata_column())

@@ -6,15 +6,12 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
-from lakesmith.sources.files.formats.records import RECORD, split_lines, whole_files
+from lakesmith.sources.files.formats.records import RECORD
 from lakesmith.sources.files.formats.spec import ReadSpec
 
 
-def text_data(contents: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
-    if spec.flag("wholetext"):
-        records = whole_files(contents)
-    else:
-        records = split_lines(contents, spec.option("linesep"))
+def text_data(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
+    """`records` from `lines.records_of` (lines, or whole files with `wholetext`)."""
     names = [f.name for f in spec.schema.fields]
     if names != ["value"]:
         from lakesmith.errors import NotSupportedYet

@@ -1,0 +1,73 @@
+"""The records of line-based files (JSON lines, text) with the file each came from.
+
+Two routes give the same rows. Small files are read whole through `binaryFile` (one scan for a
+thousand files) and cut into lines in the engine. A large file is read with the engine's text
+reader, which cuts lines itself, in parallel, without holding the file as one string: about three
+times faster, and a fraction of the memory. The text reader fails on bytes that are not UTF-8
+(where Spark shows U+FFFD), so a large file takes that route only after a check of its bytes by
+the engine finds them valid; one with a custom `lineSep` never does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.connect.session import SparkSession
+
+from lakesmith.engine.paths import engine_path
+from lakesmith.sources.files.formats.file_table import (
+    INDEX,
+    engine_key,
+    file_contents,
+    file_table,
+    path_key,
+)
+from lakesmith.sources.files.formats.records import LINE, RECORD, split_lines, whole_files
+from lakesmith.sources.files.inputs import InputFile
+
+LARGE_FILE_BYTES = 8 * 1024 * 1024
+
+
+def records_of(spark: SparkSession, files: Sequence[InputFile], partition_names: Sequence[str],
+               *, whole: bool, line_sep: str | None, where: str) -> DataFrame:
+    """One row per record (a line, or a whole file): the file table's columns and `RECORD`."""
+    if whole:
+        return whole_files(file_contents(spark, files, partition_names, where=where)).drop(LINE)
+    large = [f for f in files if f.size >= LARGE_FILE_BYTES] if not line_sep else []
+    if large:
+        invalid = _not_utf8(spark, large)
+        large = [f for f in large if engine_key(f) not in invalid]
+    chosen = {id(f) for f in large}
+    small = [f for f in files if id(f) not in chosen]
+    frames = []
+    if small:
+        contents = file_contents(spark, small, partition_names, where=where)
+        frames.append(split_lines(contents, line_sep).drop(LINE))
+    if large:
+        frames.append(_text_lines(spark, large, partition_names))
+    result = frames[0]
+    for frame in frames[1:]:
+        result = result.unionByName(frame)
+    return result
+
+
+def _not_utf8(spark: SparkSession, files: Sequence[InputFile]) -> set[str]:
+    """The engine keys of the files whose bytes are not all valid UTF-8 (names only)."""
+    rows = spark.read.format("binaryFile").load([engine_path(f.location) for f in files]) \
+        .where(F.expr("NOT is_valid_utf8(content)")).select("path").distinct().collect()
+    return {path_key(str(r.path)) for r in rows}
+
+
+def _text_lines(spark: SparkSession, files: Sequence[InputFile],
+                partition_names: Sequence[str]) -> DataFrame:
+    frames = [spark.read.text(engine_path(f.location)).select(
+        F.lit(index).alias("__ls_text_file"), F.col("value").alias(RECORD))
+        for index, f in enumerate(files)]
+    while len(frames) > 1:  # balanced: a chain of unions this long overflows the client
+        frames = [frames[i].unionAll(frames[i + 1]) if i + 1 < len(frames) else frames[i]
+                  for i in range(0, len(frames), 2)]
+    table = file_table(spark, files, partition_names)
+    joined = frames[0].join(F.broadcast(table), frames[0]["__ls_text_file"] == table[INDEX])
+    return joined.select(*[table[c] for c in table.columns], F.col(RECORD))
