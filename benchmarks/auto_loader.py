@@ -78,6 +78,7 @@ from lakesmith.locations import Location
 from lakesmith.sources.files import formats
 from lakesmith.sources.files.formats.file_table import file_contents
 from lakesmith.sources.files.formats.json_format import json_records
+from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.records import RECORD
 from lakesmith.sources.files.inputs import InputFile
 landing, out, ddl = sys.argv[1], sys.argv[2], sys.argv[3]
@@ -103,9 +104,11 @@ timed("engine: binaryFile scan, duplicates dropped by path", lambda: spark.read
 timed("lakesmith: file_contents (scan + join to the file table)",
       lambda: file_contents(spark, files, [], where=W).selectExpr("sum(length(__ls_content))")
       .collect())
-timed("lakesmith: records (split lines, explode)", lambda: json_records(
-    file_contents(spark, files, [], where=W), formats.ReadSpec("json", {}, StructType(), where=W))
-    .selectExpr(f"count({RECORD})").collect())
+def records():
+    return json_records(records_of(spark, files, [], whole=False, line_sep=None, where=W),
+                        formats.ReadSpec("json", {}, StructType(), where=W))
+timed("lakesmith: records (lines of large files by the text reader)",
+      lambda: records().selectExpr(f"count({RECORD})").collect())
 inferred = timed("lakesmith: infer_schema (json, strings)", lambda: formats.infer_schema(
     spark, files, "json", {}, infer_column_types=False, where=W))
 spec = formats.ReadSpec("json", {}, inferred, StructType(), "_rescued_data", False, W)
@@ -116,8 +119,7 @@ timed("lakesmith: read_files inferred -> Delta", lambda: formats.read_files(spar
 plain = formats.ReadSpec("json", {}, inferred, StructType(), None, False, W)
 timed("lakesmith: read_files inferred, no rescued column -> Delta", lambda: formats.read_files(
     spark, files, plain).write.format("delta").mode("overwrite").save(out + "/plain"))
-timed("engine: top-level keys of every record -> Delta", lambda: json_records(
-    file_contents(spark, files, [], where=W), formats.ReadSpec("json", {}, StructType(), where=W))
+timed("engine: top-level keys of every record -> Delta", lambda: records()
     .selectExpr(f"json_object_keys({RECORD}) AS k").write.format("delta").mode("overwrite")
     .save(out + "/keys"))
 given = formats.ReadSpec("json", {}, spark._parse_ddl(ddl), StructType(), None, False, W)

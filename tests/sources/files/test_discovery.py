@@ -122,7 +122,7 @@ def test_file_log_compacts_and_loads_every_entry(tmp_path: Path) -> None:
         log.append(new, entries)
         entries.append(new)
     stored = sorted(os.listdir(tmp_path / "log"))
-    # Entries 0-18 live only in the compact file of entry 19; 9 and 19 stay, 20-24 are plain.
+    # Entries 0-18 live only in the compact file of entry 19; 19 and later are plain files.
     assert stored == ["19", "19.compact", "20", "21", "22", "23", "24"]
     assert FileLog(folder, {}).load() == entries
     compact = json.loads((tmp_path / "log" / "19.compact").read_text())
@@ -220,6 +220,22 @@ def test_include_existing_files_false_reads_only_later_files(tmp_path: Path) -> 
     again.begin()
     data = again.next_slice(later.start, later.end)
     assert data is not None and uris(data) == ["new.json"]
+
+
+def test_include_existing_files_false_on_an_empty_folder_reads_every_later_file(
+        tmp_path: Path) -> None:
+    (tmp_path / "landing").mkdir()
+    options = {"cloudFiles.includeExistingFiles": "false"}
+    stream = source(tmp_path, **options)
+    bounds = stream.bounds(None)
+    assert stream.has_unwritten_discovery  # the start of the stream is recorded
+    stream.begin()
+    write(tmp_path / "landing" / "first.json", mtime=1_700_000_100)
+    again = source(tmp_path, **options)
+    later = again.bounds(bounds.end)
+    again.begin()
+    data = again.next_slice(later.start, later.end)
+    assert data is not None and uris(data) == ["first.json"]
 
 
 def test_a_file_still_growing_is_left_for_the_next_listing(tmp_path: Path,

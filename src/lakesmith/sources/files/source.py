@@ -108,11 +108,13 @@ class FileStreamSource(StreamSource):
                 continue
             new.append(InputFile(status.location, status.size, status.modified_ms, partitions))
         new = _settled(new)
-        if not new:
+        # With includeExistingFiles=false the first entry records what the stream starts after,
+        # even nothing: files that arrive later are all new.
+        existing = not entries and not self.options.include_existing_files
+        if not new and not existing:
             return
         # Spark's file source reads the oldest files first.
         new.sort(key=lambda f: (f.modification_time_ms, f.location.uri))
-        existing = not entries and not self.options.include_existing_files
         entries.append(LogEntry(len(entries), tuple(new), existing=existing))
         for f in new:
             self._seen[f.location.uri] = (f.size, f.modification_time_ms)
