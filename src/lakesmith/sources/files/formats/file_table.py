@@ -10,6 +10,7 @@ its index, the values `_metadata` shows and its partition values, as discovery r
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -62,18 +63,25 @@ def input_file_name(file: InputFile) -> str:
     return file.location.uri
 
 
+def file_columns(partition_names: Sequence[str]) -> list[tuple[str, str]]:
+    """The file table's columns and their types."""
+    columns = [(INDEX, "INT"), (PATH_KEY, "STRING"), (FILE_URI, "STRING"), (FILE_NAME, "STRING"),
+               (FILE_SIZE, "BIGINT"), (FILE_MTIME_MS, "BIGINT")]
+    return columns + [(f"{PARTITION_PREFIX}{i}", "STRING") for i in range(len(partition_names))]
+
+
+def file_row(index: int, file: InputFile, partition_names: Sequence[str]) -> tuple[Any, ...]:
+    """One file's values for `file_columns`."""
+    values = dict(file.partition_values)
+    return (index, engine_key(file), spark_file_path(file), file.location.name, file.size,
+            file.modification_time_ms, *(values.get(name) for name in partition_names))
+
+
 def file_table(spark: SparkSession, files: Sequence[InputFile], partition_names: Sequence[str]) -> DataFrame:
     """One row per file: index, engine path key, `_metadata` values, raw partition values."""
-    rows = []
-    for index, file in enumerate(files):
-        values = dict(file.partition_values)
-        rows.append((index, engine_key(file), spark_file_path(file),
-                     file.location.name, file.size, file.modification_time_ms,
-                     *(values.get(name) for name in partition_names)))
-    columns = [f"{INDEX} INT", f"{PATH_KEY} STRING", f"{FILE_URI} STRING", f"{FILE_NAME} STRING",
-               f"{FILE_SIZE} BIGINT", f"{FILE_MTIME_MS} BIGINT"]
-    columns += [f"`{PARTITION_PREFIX}{i}` STRING" for i in range(len(partition_names))]
-    frame: DataFrame = spark.createDataFrame(rows, ", ".join(columns))
+    rows = [file_row(index, file, partition_names) for index, file in enumerate(files)]
+    ddl = ", ".join(f"`{name}` {kind}" for name, kind in file_columns(partition_names))
+    frame: DataFrame = spark.createDataFrame(rows, ddl)
     return frame
 
 

@@ -18,10 +18,10 @@ from pyspark.sql.connect.session import SparkSession
 
 from lakesmith.engine.paths import engine_path
 from lakesmith.sources.files.formats.file_table import (
-    INDEX,
     engine_key,
+    file_columns,
     file_contents,
-    file_table,
+    file_row,
     path_key,
 )
 from lakesmith.sources.files.formats.records import LINE, RECORD, split_lines, whole_files
@@ -62,12 +62,15 @@ def _not_utf8(spark: SparkSession, files: Sequence[InputFile]) -> set[str]:
 
 def _text_lines(spark: SparkSession, files: Sequence[InputFile],
                 partition_names: Sequence[str]) -> DataFrame:
-    frames = [spark.read.text(engine_path(f.location)).select(
-        F.lit(index).alias("__ls_text_file"), F.col("value").alias(RECORD))
-        for index, f in enumerate(files)]
+    """Each file read by the text reader, its file columns as literals (no join needed)."""
+    columns = file_columns(partition_names)
+    frames = []
+    for index, file in enumerate(files):
+        values = file_row(index, file, partition_names)
+        frames.append(spark.read.text(engine_path(file.location)).select(
+            *[F.lit(value).cast(kind).alias(name) for (name, kind), value in zip(
+                columns, values, strict=True)], F.col("value").alias(RECORD)))
     while len(frames) > 1:  # balanced: a chain of unions this long overflows the client
         frames = [frames[i].unionAll(frames[i + 1]) if i + 1 < len(frames) else frames[i]
                   for i in range(0, len(frames), 2)]
-    table = file_table(spark, files, partition_names)
-    joined = frames[0].join(F.broadcast(table), frames[0]["__ls_text_file"] == table[INDEX])
-    return joined.select(*[table[c] for c in table.columns], F.col(RECORD))
+    return frames[0]
