@@ -31,9 +31,6 @@ SCENARIOS = {s["name"]: s for s in GOLDEN["scenarios"]}
 MTIME_MS = int(GOLDEN["file_modification_time_s"] * 1000)
 # Known differences, each with its reason; the test checks they still differ (so a fix shows).
 KNOWN_GAPS = {
-    "json_types": "Sail re-serializes an object or number read into a STRING column "
-                  "({\"k\":[1, 2]} becomes {\"k\":[1,2]}) and rejects \"NaN\" for a DOUBLE",
-    "json_infer_types_only": "same as json_types, for the columns inferred as STRING",
     "partitions_infer": "read_files is given explicit files; folder discovery is the source's",
     "partitions_infer_mixed": "read_files is given explicit files; folder discovery is the "
                               "source's",

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql.types import StringType, StructField, StructType
+from pyspark.sql.types import DoubleType, FloatType, StringType, StructField, StructType
 
 from lakesmith.engine.ddl import ddl_of, type_ddl
 from lakesmith.sources.files.formats.convert import convert, parse_type
@@ -56,22 +56,31 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     corrupt = corrupt_column(spec.options)
     fields = [f for f in spec.schema.fields if f.name != corrupt]
     has_corrupt = len(fields) != len(spec.schema.fields)
-    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in fields])
-    parsed = records.select("*", F.from_json(F.col(RECORD), ddl_of(parse_schema) or "x string")
-                            .alias(PARSED))
+    # A top-level STRING column holds the value's text as written (Spark's `12.30`, `1e3`,
+    # `{"k": [1, 2]}`); `from_json` would re-serialize it (`12.3`). `get_json_object` keeps the
+    # text, and costs about half a typed parse.
+    as_text = {f.name for f in fields if isinstance(f.dataType, StringType)
+               and "'" not in f.name and "\\" not in f.name}
+    typed = [f for f in fields if f.name not in as_text]
+    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed])
+    parsed = records.select("*", F.json_object_keys(F.col(RECORD)).alias(KEYS))
+    keys = F.col(KEYS)  # NULL for a malformed record, or one that is not a JSON object
+    if typed:
+        parsed = parsed.withColumn(PARSED, F.from_json(F.col(RECORD), ddl_of(parse_schema)))
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
-    parsed = parsed.select("*", *[convert(F.col(PARSED)[f.name], f.dataType, spec.options)
-                                  .alias(value_names[f.name]) for f in fields])
+    parsed = parsed.select("*", *[(
+        F.when(keys.isNotNull(), F.get_json_object(F.col(RECORD), f"$['{f.name}']"))
+        if f.name in as_text else _with_special_floats(
+            convert(F.col(PARSED)[f.name], f.dataType, spec.options), f, keys))
+        .alias(value_names[f.name]) for f in fields])
     values = {f.name: F.col(value_names[f.name]) for f in fields}
     need_raw = has_corrupt or spec.rescued_data_column is not None
     if need_raw:
         # The raw key/value map costs about as much as the typed parse itself, and almost every
         # record is clean: only a record with a key the schema lacks, or a field whose value did
         # not convert, gets it (the engine evaluates CASE branches only for matching rows).
-        parsed = parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD)))
-        keys = F.col(KEYS)
         known = F.array(*[F.lit(f.name) for f in fields]).cast("array<string>")
         suspect = F.size(F.array_except(keys, known)) > 0
         for f in fields:
@@ -111,6 +120,26 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                 .otherwise(rescued)
         columns.append(rescued.cast("string").alias(spec.rescued_data_column))
     return parsed, columns
+
+
+# Strings Spark reads as a DOUBLE or FLOAT (JacksonParser, allowNonNumericNumbers).
+_SPECIAL_FLOATS = {"NaN": "NaN", "Infinity": "Infinity", "+Infinity": "Infinity",
+                   "+INF": "Infinity", "-Infinity": "-Infinity", "-INF": "-Infinity"}
+
+
+def _with_special_floats(value: Column, field: StructField, keys: Column) -> Column:
+    """A DOUBLE/FLOAT field given as the string "NaN", "Infinity", ... holds that value, as in
+    Spark (`from_json` gives NULL); only records where the value came out NULL are looked at."""
+    if not isinstance(field.dataType, (DoubleType, FloatType)) or "'" in field.name \
+            or "\\" in field.name:
+        return value
+    text = F.get_json_object(F.col(RECORD), f"$['{field.name}']")
+    special = F.lit(None).cast(type_ddl(field.dataType))
+    for written, meaning in _SPECIAL_FLOATS.items():
+        special = F.when(text == written, F.lit(meaning).cast(type_ddl(field.dataType))) \
+            .otherwise(special)
+    return F.when(value.isNull() & F.array_contains(keys, field.name), special) \
+        .otherwise(value)
 
 
 def found_map(names: list[str], mismatch: dict[str, Column]) -> Column:
