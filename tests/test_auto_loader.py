@@ -461,3 +461,15 @@ def test_large_and_small_files_and_invalid_utf8_in_one_batch(project, tmp_path: 
     assert sorted(by_file["small.txt"]) == ["", "a", "b", "c"]
     assert sorted(by_file["big.txt"]) == [f"line {i:06d} {'x' * 200}" for i in range(lines)]
     assert sorted(v[:5] for v in by_file["bad.txt"]) == ["caf\ufffd", "ok", "yyyyy"]
+
+
+def test_single_quoted_json_is_refused_naming_the_file(project, tmp_path: Path) -> None:
+    """Spark reads `{'a': 1}`; the engine cannot: the batch fails instead of giving NULLs."""
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", '{"id": 1}\n', 1_700_000_000)
+    bronze(project, landing)
+    completed(project.run())
+    bad = landing_file(landing, "b.json", "{'id': 2}\n", 1_700_000_100)
+    message = failure(project.run())
+    assert f"file:{bad}" in message and "single quotes" in message
+    assert [r["id"] for r in project.rows("bronze_orders")] == ["1"]

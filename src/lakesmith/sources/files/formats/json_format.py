@@ -63,7 +63,8 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                and "'" not in f.name and "\\" not in f.name}
     typed = [f for f in fields if f.name not in as_text]
     parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed])
-    parsed = records.select("*", F.json_object_keys(F.col(RECORD)).alias(KEYS))
+    parsed = refuse_single_quotes(
+        records.select("*", F.json_object_keys(F.col(RECORD)).alias(KEYS)), spec)
     keys = F.col(KEYS)  # NULL for a malformed record, or one that is not a JSON object
     if typed:
         parsed = parsed.withColumn(PARSED, F.from_json(F.col(RECORD), ddl_of(parse_schema)))
@@ -72,8 +73,8 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
     parsed = parsed.select("*", *[(
         F.when(keys.isNotNull(), F.get_json_object(F.col(RECORD), f"$['{f.name}']"))
-        if f.name in as_text else _with_special_floats(
-            convert(F.col(PARSED)[f.name], f.dataType, spec.options), f, keys))
+        if f.name in as_text else F.when(keys.isNotNull(), _with_special_floats(
+            convert(F.col(PARSED)[f.name], f.dataType, spec.options), f, keys)))
         .alias(value_names[f.name]) for f in fields])
     values = {f.name: F.col(value_names[f.name]) for f in fields}
     need_raw = has_corrupt or spec.rescued_data_column is not None
@@ -120,6 +121,21 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                 .otherwise(rescued)
         columns.append(rescued.cast("string").alias(spec.rescued_data_column))
     return parsed, columns
+
+
+def refuse_single_quotes(parsed: DataFrame, spec: ReadSpec) -> DataFrame:
+    """Spark reads `{'a': 1}` (allowSingleQuotes is on by default); the engine's parser finds
+    it malformed. Rather than give NULLs where Spark gives values, such a record fails the read,
+    naming its file. Every value column depends on `KEYS`, so the check cannot be pruned."""
+    keys = F.col(KEYS)
+    single_quoted = keys.isNull() & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
+    message = F.concat(
+        F.lit(f"{spec.where}: a JSON record in "), F.col(FILE_URI),
+        F.lit(" uses single quotes, which Spark reads (allowSingleQuotes) and lakesmith cannot "
+              "yet; convert the file to standard JSON (double quotes). Record: "),
+        F.substring(F.col(RECORD), 1, 200))
+    return parsed.withColumn(KEYS, F.when(single_quoted, F.raise_error(message)
+                                          .cast("array<string>")).otherwise(keys))
 
 
 # Strings Spark reads as a DOUBLE or FLOAT (JacksonParser, allowNonNumericNumbers).
