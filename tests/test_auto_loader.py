@@ -473,3 +473,19 @@ def test_single_quoted_json_is_refused_naming_the_file(project, tmp_path: Path) 
     message = failure(project.run())
     assert f"file:{bad}" in message and "single quotes" in message
     assert [r["id"] for r in project.rows("bronze_orders")] == ["1"]
+
+
+def test_single_quoted_json_is_refused_with_a_given_schema_too(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    bad = landing_file(landing, "b.json", "{'id': 2}\n", 1_700_000_100)
+    project.write_spec()
+    project.write("transformations/b.py", f"""
+        import dlt
+
+        @dlt.table
+        def typed():
+            return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+                    .schema("id BIGINT").load("{landing}"))
+    """)
+    message = failure(project.run())
+    assert f"file:{bad}" in message and "single quotes" in message

@@ -63,22 +63,30 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                and "'" not in f.name and "\\" not in f.name}
     typed = [f for f in fields if f.name not in as_text]
     parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed])
-    parsed = refuse_single_quotes(
-        records.select("*", F.json_object_keys(F.col(RECORD)).alias(KEYS)), spec)
-    keys = F.col(KEYS)  # NULL for a malformed record, or one that is not a JSON object
+    need_raw = has_corrupt or spec.rescued_data_column is not None
+    parsed = records
     if typed:
         parsed = parsed.withColumn(PARSED, F.from_json(F.col(RECORD), ddl_of(parse_schema)))
+    if as_text or need_raw or not typed:
+        # The keys tell a malformed record (or one that is not a JSON object: NULL) and the
+        # fields present; a typed parse alone says the first only.
+        parsed = parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD)))
+        valid_column = KEYS
+    else:
+        valid_column = PARSED
+    parsed = refuse_single_quotes(parsed, valid_column, spec)
+    valid = F.col(valid_column).isNotNull()
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
     parsed = parsed.select("*", *[(
-        F.when(keys.isNotNull(), F.get_json_object(F.col(RECORD), f"$['{f.name}']"))
-        if f.name in as_text else F.when(keys.isNotNull(), _with_special_floats(
-            convert(F.col(PARSED)[f.name], f.dataType, spec.options), f, keys)))
+        F.when(valid, F.get_json_object(F.col(RECORD), f"$['{f.name}']"))
+        if f.name in as_text else F.when(valid, _with_special_floats(
+            convert(F.col(PARSED)[f.name], f.dataType, spec.options), f)))
         .alias(value_names[f.name]) for f in fields])
     values = {f.name: F.col(value_names[f.name]) for f in fields}
-    need_raw = has_corrupt or spec.rescued_data_column is not None
     if need_raw:
+        keys = F.col(KEYS)
         # The raw key/value map costs about as much as the typed parse itself, and almost every
         # record is clean: only a record with a key the schema lacks, or a field whose value did
         # not convert, gets it (the engine evaluates CASE branches only for matching rows).
@@ -123,19 +131,21 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     return parsed, columns
 
 
-def refuse_single_quotes(parsed: DataFrame, spec: ReadSpec) -> DataFrame:
+def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -> DataFrame:
     """Spark reads `{'a': 1}` (allowSingleQuotes is on by default); the engine's parser finds
     it malformed. Rather than give NULLs where Spark gives values, such a record fails the read,
-    naming its file. Every value column depends on `KEYS`, so the check cannot be pruned."""
-    keys = F.col(KEYS)
-    single_quoted = keys.isNull() & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
+    naming its file. The check guards `valid_column` (the keys, or the typed parse), which every
+    value column depends on, so that it cannot be pruned."""
+    column = F.col(valid_column)
+    single_quoted = column.isNull() & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
     message = F.concat(
         F.lit(f"{spec.where}: a JSON record in "), F.col(FILE_URI),
         F.lit(" uses single quotes, which Spark reads (allowSingleQuotes) and lakesmith cannot "
               "yet; convert the file to standard JSON (double quotes). Record: "),
         F.substring(F.col(RECORD), 1, 200))
-    return parsed.withColumn(KEYS, F.when(single_quoted, F.raise_error(message)
-                                          .cast("array<string>")).otherwise(keys))
+    data_type = parsed.schema[valid_column].dataType
+    return parsed.withColumn(valid_column, F.when(
+        single_quoted, F.raise_error(message).cast(type_ddl(data_type))).otherwise(column))
 
 
 # Strings Spark reads as a DOUBLE or FLOAT (JacksonParser, allowNonNumericNumbers).
@@ -143,7 +153,7 @@ _SPECIAL_FLOATS = {"NaN": "NaN", "Infinity": "Infinity", "+Infinity": "Infinity"
                    "+INF": "Infinity", "-Infinity": "-Infinity", "-INF": "-Infinity"}
 
 
-def _with_special_floats(value: Column, field: StructField, keys: Column) -> Column:
+def _with_special_floats(value: Column, field: StructField) -> Column:
     """A DOUBLE/FLOAT field given as the string "NaN", "Infinity", ... holds that value, as in
     Spark (`from_json` gives NULL); only records where the value came out NULL are looked at."""
     if not isinstance(field.dataType, (DoubleType, FloatType)) or "'" in field.name \
@@ -154,8 +164,7 @@ def _with_special_floats(value: Column, field: StructField, keys: Column) -> Col
     for written, meaning in _SPECIAL_FLOATS.items():
         special = F.when(text == written, F.lit(meaning).cast(type_ddl(field.dataType))) \
             .otherwise(special)
-    return F.when(value.isNull() & F.array_contains(keys, field.name), special) \
-        .otherwise(value)
+    return F.when(value.isNull(), special).otherwise(value)
 
 
 def found_map(names: list[str], mismatch: dict[str, Column]) -> Column:
