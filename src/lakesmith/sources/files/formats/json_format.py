@@ -67,15 +67,12 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     parsed = records
     if typed:
         parsed = parsed.withColumn(PARSED, F.from_json(F.col(RECORD), ddl_of(parse_schema)))
-    if as_text or need_raw or not typed:
-        # The keys tell a malformed record (or one that is not a JSON object: NULL) and the
-        # fields present; a typed parse alone says the first only.
-        parsed = parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD)))
-        valid_column = KEYS
-    else:
-        valid_column = PARSED
-    parsed = refuse_single_quotes(parsed, valid_column, spec)
-    valid = F.col(valid_column).isNotNull()
+    # The keys tell a malformed record (or one that is not a JSON object: NULL) and the fields
+    # present. The typed parse cannot: the engine's `from_json` gives a struct of NULLs for a
+    # malformed record, not NULL.
+    parsed = refuse_single_quotes(
+        parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD))), KEYS, spec)
+    valid = F.col(KEYS).isNotNull()
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
@@ -134,8 +131,8 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
 def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -> DataFrame:
     """Spark reads `{'a': 1}` (allowSingleQuotes is on by default); the engine's parser finds
     it malformed. Rather than give NULLs where Spark gives values, such a record fails the read,
-    naming its file. The check guards `valid_column` (the keys, or the typed parse), which every
-    value column depends on, so that it cannot be pruned."""
+    naming its file. The check guards `valid_column` (the keys), which every value column
+    depends on, so that it cannot be pruned."""
     column = F.col(valid_column)
     single_quoted = column.isNull() & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
     message = F.concat(
