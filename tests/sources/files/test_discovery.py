@@ -96,6 +96,9 @@ def test_options_are_checked_by_name() -> None:
     with pytest.raises(NotSupportedYet, match="cloudFiles.useNotifications=true"):
         AutoLoaderOptions.parse({"cloudFiles.format": "json",
                                  "cloudFiles.useNotifications": "true"}, "flow 'b'")
+    with pytest.raises(NotSupportedYet, match="cloudFiles.maxFileAge is not supported yet"):
+        AutoLoaderOptions.parse({"cloudFiles.format": "json",
+                                 "cloudFiles.maxFileAge": "1 day"}, "flow 'b'")
     with pytest.raises(LakesmithError, match="schemaEvolutionMode 'sometimes'"):
         AutoLoaderOptions.parse({"cloudFiles.format": "json",
                                  "cloudFiles.schemaEvolutionMode": "sometimes"}, "flow 'b'")

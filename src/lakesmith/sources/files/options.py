@@ -39,11 +39,15 @@ _HONOURED = {
     "allowoverwrites", "schemalocation", "schemahints", "infercolumntypes",
     "schemaevolutionmode", "partitioncolumns", "rescueddatacolumn", "validateoptions",
     "schemainference.samplesize.numfiles", "schemainference.samplesize.numbytes",
-    "usestrictglobber", "backfillinterval", "maxfileage", "useincrementallisting",
+    # Listing strategies: lakesmith lists the whole folder every update, which gives the same
+    # files (incremental listing and backfills only make listing cheaper).
+    "backfillinterval", "useincrementallisting",
 }
 # Options of notification mode and cleanup, which need cloud services lakesmith does not run.
 _REFUSED_UNLESS_OFF = {"usenotifications": "false", "usemanagedfileevents": "false",
-                       "cleansource": "off"}
+                       "cleansource": "off", "usestrictglobber": "false"}
+# Options that change which files are read, and that lakesmith does not implement yet.
+_NOT_YET = {"maxfileage"}
 # Reader options that discovery (not the format) applies.
 _DISCOVERY = {"pathglobfilter", "recursivefilelookup", "modifiedafter", "modifiedbefore",
               "ignorecorruptfiles", "ignoremissingfiles", "rescueddatacolumn"}
@@ -83,9 +87,14 @@ class AutoLoaderOptions:
             if name in cloud and cloud[name].strip().lower() != off:
                 raise NotSupportedYet(
                     f"{where}: option cloudFiles.{_spelling(options, name)}="
-                    f"{cloud[name]} needs cloud notification services or file cleanup, which "
-                    "lakesmith does not run yet; it lists the folder instead.",
+                    f"{cloud[name]} is not supported yet (notification services, file cleanup "
+                    "and the strict globber are not implemented; lakesmith lists the folder).",
                     hint=f"remove the option (or set it to {off}).")
+        for name in sorted(_NOT_YET & set(cloud)):
+            raise NotSupportedYet(
+                f"{where}: option cloudFiles.{_spelling(options, name)} is not supported yet; "
+                "lakesmith tracks every file it has read for as long as the stream exists.",
+                hint="remove the option.")
         unknown = sorted(k for k in cloud if k not in _HONOURED and k not in _REFUSED_UNLESS_OFF)
         if unknown and validate:
             names = ", ".join("cloudFiles." + _spelling(options, k) for k in unknown)
