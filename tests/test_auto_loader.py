@@ -489,3 +489,24 @@ def test_single_quoted_json_is_refused_with_a_given_schema_too(project, tmp_path
     """)
     message = failure(project.run())
     assert f"file:{bad}" in message and "single quotes" in message
+
+
+def test_a_recorded_file_that_disappears_fails_the_batch_naming_it(project,
+                                                                   tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from lakesmith.runtime.checkpoint.crash import CRASH_ENV
+
+    landing = tmp_path / "landing"
+    gone = landing_file(landing, "a.json", [{"id": 1}], 1_700_000_000)
+    bronze(project, landing)
+    env = {**os.environ, CRASH_ENV: "after_offsets:bronze_orders:0"}
+    command = [sys.executable, "-m", "lakesmith", "run", "--spec", str(project.spec_path)]
+    crashed = subprocess.run(command, cwd=project.root, env=env, capture_output=True, text=True,
+                             timeout=180)
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    gone.unlink()  # batch 0 names it in its offsets
+    rerun = project.run()
+    message = failure(rerun)
+    assert "FILE_NOT_EXIST" in message and str(gone) in message

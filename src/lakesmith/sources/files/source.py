@@ -26,7 +26,7 @@ from lakesmith.sources.base import Backlog, Bounds, SourceOffset, SourceSlice, S
 from lakesmith.sources.files import schema_evolution
 from lakesmith.sources.files.file_log import FileLog, LogEntry
 from lakesmith.sources.files.inputs import InputFile
-from lakesmith.sources.files.listing import ListingRules, list_files
+from lakesmith.sources.files.listing import ListingRules, ReadPath, list_files
 from lakesmith.sources.files.options import FIXED_SCHEMAS, RESCUE, AutoLoaderOptions
 from lakesmith.sources.files.schema_location import SchemaLocation, StoredSchema
 
@@ -344,9 +344,18 @@ class FileStreamSource(StreamSource):
 
     def _check_files_exist(self, files: tuple[InputFile, ...]) -> None:
         """The engine skips a missing file of an explicit list silently: fail the batch instead,
-        naming the file (Spark's FAILED_READ_FILE.FILE_NOT_EXIST)."""
+        naming the file (Spark's FAILED_READ_FILE.FILE_NOT_EXIST). Local files are checked one
+        by one; in a bucket, one listing of the source's folders answers for every file."""
+        listed: set[str] | None = None
         for f in files:
-            if not store_for(f.location).exists(f.location):
+            if f.location.is_local:
+                present = f.location.local_path.exists()
+            else:
+                if listed is None:
+                    listed = {status.location.uri for path in self.config.paths
+                              for status in store_for(path).walk(ReadPath.parse(path).root)}
+                present = f.location.uri in listed
+            if not present:
                 raise LakesmithError(
                     f"[FAILED_READ_FILE.FILE_NOT_EXIST] The file {f.location} of "
                     f"{self.display_name} was discovered but no longer exists. The batch was "
