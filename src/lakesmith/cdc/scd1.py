@@ -161,14 +161,19 @@ class Scd1Batch:
 
     def _live_filter(self) -> Any:
         """State rows to keep: not covered by the newest truncate, not an expired tombstone."""
-        kept = ~F.col(DELETED) | (F.col(DELETED_AT) >= F.lit(self.timestamp_ms - self.retention_ms))
+        kept = self._unexpired()
         if self.truncated_at is not None:
             kept = kept & _after(self.ordering[:-2], self.truncated_at)
         return kept
 
     def _key_state(self) -> Any:
+        """The keys the state remembers: a tombstone past the retention is forgotten (then an
+        older update arriving later inserts the key again)."""
         assert self.state is not None
-        return self.state.where(F.col(KIND) == "key")
+        return self.state.where((F.col(KIND) == "key") & self._unexpired())
+
+    def _unexpired(self) -> Any:
+        return ~F.col(DELETED) | (F.col(DELETED_AT) >= F.lit(self.timestamp_ms - self.retention_ms))
 
     def _event_columns(self) -> list[Any]:
         return [F.col(quote_always(c)) for c in self.spec.columns] + \
