@@ -122,7 +122,7 @@ def test_dlt_auto_cdc_fails_at_run_time_not_silently(project, spark, tmp_path) -
     result = project.run()
     assert result.state == UpdateState.FAILED
     (failed,) = result.failed_flows
-    assert "AUTO CDC flows are not supported by lakesmith yet" in str(failed.error)
+    assert "AUTO CDC flows stored as SCD type 2 are not supported by lakesmith yet" in str(failed.error)
     assert "'target'" in str(failed.error)
     assert project.rows("base", order_by="id") == [{"id": 0}, {"id": 1}, {"id": 2}]
 

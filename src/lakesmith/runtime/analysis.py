@@ -11,6 +11,7 @@ from pyspark.sql.types import BooleanType, NullType, StructType
 
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
+from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
@@ -29,7 +30,7 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
     failed: set[TableName] = set()
     try:
         for flow in graph.topological_flows():
-            if flow.relation is None:
+            if flow.relation is None and not _analysable_cdc(flow):
                 continue
             if flow.upstream & failed:
                 failed.add(flow.target)  # its own error would only repeat the upstream one
@@ -51,6 +52,12 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
         raise GraphValidationError(problems)
     return schemas
 
+
+
+def _analysable_cdc(flow: ResolvedFlow) -> bool:
+    """AUTO CDC flows whose target's columns analysis knows (SCD type 1; type 2 is refused when
+    it runs)."""
+    return isinstance(flow.flow, AutoCdcFlow) and flow.flow.stored_as_scd_type == 1
 
 
 def dataset_schemas(graph: DataflowGraph, flow_schemas: dict[str, StructType]

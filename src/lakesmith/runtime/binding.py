@@ -14,6 +14,7 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.cdc.spec import resolve, source_relation, target_dataframe
 from lakesmith.engine.file_metadata import (
     file_metadata_referenced,
     rewrite_input_file_name,
@@ -32,6 +33,7 @@ from lakesmith.engine.plans import (
 )
 from lakesmith.engine.stateful import batch_equivalent
 from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind, Table
@@ -186,21 +188,32 @@ class AnalysisBinder(DatasetBinder):
 
     def table_relation(self, name: TableName) -> proto.Relation:
         if name not in self._tables:
-            flows = [f for f in self.graph.flows_into(name) if f.relation is not None]
-            if not flows:
-                raise NotSupportedYet(
-                    f"'{self.graph.dataset(name).name}' is written only by AUTO CDC flows, which "
-                    "lakesmith cannot run yet.")
-            frames = [self.output_dataframe(f) for f in flows]
+            frames = [self.output_dataframe(f) for f in self.graph.flows_into(name)]
             combined = frames[0]
             for frame in frames[1:]:
                 combined = combined.unionByName(frame, allowMissingColumns=True)
             self._tables[name] = relation_of(combined)
         return self._tables[name]
 
+    def cdc_dataframe(self, flow: ResolvedFlow) -> Any:
+        """What an AUTO CDC flow writes: its source's rows with the target's columns."""
+        cdc = flow.flow
+        assert isinstance(cdc, AutoCdcFlow)
+        if cdc.stored_as_scd_type != 1:
+            raise NotSupportedYet(
+                f"'{self.graph.dataset(flow.target).name}' is written by AUTO CDC flow "
+                f"'{flow.name}' stored as SCD type 2, which lakesmith cannot run yet.")
+        outer, self._flow = self._flow, flow
+        try:
+            source = self.rewriter.dataframe(self.prepare(
+                source_relation(self.spark, self.graph, cdc, streaming=False)))
+        finally:
+            self._flow = outer
+        return target_dataframe(resolve(cdc, source), source)
+
     def output_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's result as it would be written: conformed to a declared schema."""
-        df = self.flow_dataframe(flow)
+        df = self.cdc_dataframe(flow) if flow.is_auto_cdc else self.flow_dataframe(flow)
         dataset = self.graph.dataset(flow.target)
         if not isinstance(dataset, Table):
             return df

@@ -43,6 +43,7 @@ def runner_for(flow: ResolvedFlow, graph: DataflowGraph) -> FlowRunner:
 def _load_runners() -> None:
     # Imported for their registrations.
     from lakesmith.runtime.flows import (  # noqa: F401
+        auto_cdc,
         materialized_view,
         once,
         streaming_table,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from lakesmith.errors import NotSupportedYet
 from lakesmith.runtime.events import FlowMetrics
-from lakesmith.runtime.flows import AUTO_CDC, register_runner
+from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.plan import NOT_SUPPORTED, FlowWork, PlannedFlow
 from lakesmith.runtime.workspace import Workspace
@@ -20,11 +20,6 @@ class UnsupportedRunner(FlowRunner):
         raise NotSupportedYet(
             f"'{ctx.dataset.name}' ({ctx.dataset.kind.label}, flow '{ctx.flow.name}'): {self.what} "
             "are not supported by lakesmith yet.")
-
-
-@register_runner(AUTO_CDC)
-class AutoCdcRunner(UnsupportedRunner):
-    what = "AUTO CDC flows"
 
 
 @register_runner("sink")

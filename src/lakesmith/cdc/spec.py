@@ -1,0 +1,167 @@
+"""An AUTO CDC flow's options resolved against the columns of its source: the key columns, the
+sequencing expression, the delete and truncate conditions, and the target's columns.
+
+The Python APIs take column names or Columns, SQL takes expression text; both are resolved here
+once, so that a wrong name fails at analysis (dry-run) naming the flow and the column, not in the
+middle of a batch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.connect import proto
+from pyspark.sql.types import ArrayType, DataType, MapType, StructType
+
+from lakesmith.engine.plans import relation_of
+from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.graph.datasets import DatasetKind
+from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.graph.graph import DataflowGraph
+from lakesmith.tables.catalog import quote_always
+
+# Columns lakesmith adds while it computes a batch; a source must not have them.
+PREFIX = "__lakesmith_cdc_"
+SEQ = PREFIX + "seq"
+
+
+@dataclass(frozen=True)
+class CdcSpec:
+    flow: str
+    keys: tuple[str, ...]  # as the source spells them
+    columns: tuple[str, ...]  # the target's columns, keys included, as the source spells them
+    sequence: Any  # a Column over the source
+    sequence_fields: tuple[str, ...]  # paths in the sequence value, one per ordering column
+    deletes: Any | None  # a boolean Column, or None
+    truncates: Any | None
+    ignore_null_updates: bool
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        """The target's columns that are not keys."""
+        keys = {k.lower() for k in self.keys}
+        return tuple(c for c in self.columns if c.lower() not in keys)
+
+
+def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
+    """The flow's options over the DataFrame `source` (only its schema is used)."""
+    where = f"AUTO CDC flow '{flow.name}'"
+    if flow.stored_as_scd_type != 1:
+        raise NotSupportedYet(f"{where}: SCD type 2 is not supported by lakesmith yet.")
+    columns: list[str] = [str(c) for c in source.columns]
+    by_name = {c.lower(): c for c in columns}
+    clashing = [c for c in columns if c.lower().startswith(PREFIX)]
+    if clashing:
+        raise LakesmithError(f"{where}: the source has column '{clashing[0]}'; columns starting "
+                             f"with '{PREFIX}' are reserved for lakesmith.")
+
+    def column(value: Any, what: str) -> str:
+        name = column_name(value, where, what)
+        found = by_name.get(name.lower())
+        if found is None:
+            raise LakesmithError(
+                f"{where}: {what} '{name}' is not a column of source '{flow.source}' (its "
+                f"columns: {', '.join(columns)}).")
+        return found
+
+    keys = tuple(column(k, "key") for k in flow.keys)
+    if flow.column_list is not None:
+        selected = [column(c, "column_list column") for c in flow.column_list]
+    elif flow.except_column_list is not None:
+        excluded = {column(c, "except_column_list column").lower()
+                    for c in flow.except_column_list}
+        selected = [c for c in columns if c.lower() not in excluded]
+    else:
+        selected = columns
+    chosen = {c.lower() for c in selected}
+    for key in keys:
+        if key.lower() not in chosen:
+            raise LakesmithError(
+                f"{where}: key '{key}' is not among the target's columns "
+                f"({', '.join(selected)}); keep it in column_list / out of except_column_list.")
+    sequence = expression(flow.sequence_by, by_name)
+    try:
+        sequence_type = source.select(sequence.alias(SEQ)).schema.fields[0].dataType
+    except Exception as e:  # the engine's analysis error for the expression
+        raise LakesmithError(f"{where}: sequence_by {_show(flow.sequence_by)} is not a valid "
+                             f"expression over the source: {str(e).splitlines()[0]}") from e
+    fields = _ordering_fields(sequence_type, (), where, flow.sequence_by)
+    return CdcSpec(
+        flow=flow.name, keys=keys, columns=tuple(selected), sequence=sequence,
+        sequence_fields=fields,
+        deletes=_condition(flow.apply_as_deletes, by_name, source, where, "apply_as_deletes"),
+        truncates=_condition(flow.apply_as_truncates, by_name, source, where,
+                             "apply_as_truncates"),
+        ignore_null_updates=bool(flow.ignore_null_updates))
+
+
+def source_relation(spark: Any, graph: DataflowGraph, flow: AutoCdcFlow, *,
+                    streaming: bool = True) -> proto.Relation:
+    """The plan of a read of the flow's source: a temporary view is read as a batch (its query
+    reads the streams); a table as a stream, unless `streaming` is false (analysis)."""
+    name = graph.names.qualify(flow.source)
+    is_view = name in graph.datasets and graph.kind(name) == DatasetKind.TEMPORARY_VIEW
+    reader = spark.readStream if streaming and not is_view else spark.read
+    return relation_of(reader.table(flow.source))
+
+
+def target_dataframe(spec: CdcSpec, source: Any) -> Any:
+    """The source's rows as the target holds them: the target's columns only."""
+    return source.select(*[F.col(quote_always(c)) for c in spec.columns])
+
+
+def column_name(value: Any, where: str, what: str) -> str:
+    """A column given by name or as a plain column reference (`col("id")`)."""
+    if isinstance(value, str):
+        return value
+    reference = getattr(getattr(value, "_expr", None), "_unparsed_identifier", None)
+    if isinstance(reference, str):
+        return reference
+    raise LakesmithError(f"{where}: {what} must be a column name or col(name), got "
+                         f"{_show(value)}.")
+
+
+def expression(value: Any, by_name: dict[str, str]) -> Any:
+    """A Column from a Column, a column name, or SQL expression text."""
+    if not isinstance(value, str):
+        return value
+    name = by_name.get(value.strip().strip("`").lower())
+    return F.col(quote_always(name)) if name is not None else F.expr(value)
+
+
+def _condition(value: Any, by_name: dict[str, str], source: Any, where: str,
+               what: str) -> Any | None:
+    if value is None:
+        return None
+    condition = expression(value, by_name)
+    try:
+        field = source.select(condition.alias("condition")).schema.fields[0]
+    except Exception as e:
+        raise LakesmithError(f"{where}: {what} {_show(value)} is not a valid condition over the "
+                             f"source: {str(e).splitlines()[0]}") from e
+    if field.dataType.typeName() not in ("boolean", "void"):
+        raise LakesmithError(f"{where}: {what} {_show(value)} must be a boolean condition, not "
+                             f"{field.dataType.simpleString()}.")
+    return condition
+
+
+def _ordering_fields(data_type: DataType, path: tuple[str, ...], where: str,
+                     value: Any) -> tuple[str, ...]:
+    """One ordering column per leaf of the sequence value: a struct orders by its fields in
+    order, as Spark compares structs (the engine cannot order rows by a struct directly)."""
+    if isinstance(data_type, StructType):
+        found: list[str] = []
+        for field in data_type.fields:
+            found.extend(_ordering_fields(field.dataType, (*path, field.name), where, value))
+        return tuple(found)
+    if isinstance(data_type, (ArrayType, MapType)):
+        raise LakesmithError(f"{where}: sequence_by {_show(value)} is "
+                             f"{data_type.simpleString()}; it must be orderable (a number, a "
+                             "string, a date or timestamp, or a struct of them).")
+    return (".".join(quote_always(p) for p in path),)
+
+
+def _show(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value)

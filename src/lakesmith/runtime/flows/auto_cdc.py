@@ -1,0 +1,189 @@
+"""AUTO CDC flows (`create_auto_cdc_flow`, `dlt.apply_changes`, SQL `AUTO CDC INTO`): a stream of
+changes applied to a streaming table, SCD type 1, in micro-batches (`micro_batch.py`).
+
+Each batch has two writers, in this order: an `IdempotentMerge` of the batch's changes into the
+target, then an `Overwrite` of the flow's per-key state (a Delta table in the checkpoint, marked
+with the batch). The engine's MERGE carries no marker, so the batch is built to be applied twice
+harmlessly; `cdc/scd1.py` says why it is. SCD type 2 is refused, naming the dataset.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.types import StructType
+
+from lakesmith.cdc.scd1 import (
+    DEFAULT_RETENTION_SECONDS,
+    RETENTION_KEY,
+    Scd1Batch,
+    batch_rows,
+    check_rows,
+    merge_sql,
+    newest_truncate,
+    state_truncate,
+)
+from lakesmith.cdc.spec import CdcSpec, resolve, source_relation
+from lakesmith.engine.paths import engine_path
+from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.quality.expectations import ExpectationSet
+from lakesmith.runtime.checkpoint import (
+    BatchWriter,
+    Checkpoint,
+    CommitRecord,
+    IdempotentMerge,
+    Marker,
+    Overwrite,
+)
+from lakesmith.runtime.checkpoint.crash import AFTER_STATE
+from lakesmith.runtime.events import FlowMetrics
+from lakesmith.runtime.flows import AUTO_CDC, register_runner
+from lakesmith.runtime.flows.base import FlowContext, require_delta
+from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
+from lakesmith.runtime.plan import NOT_SUPPORTED, FlowWork, PlannedFlow
+from lakesmith.runtime.schema import declared_schema
+from lakesmith.runtime.workspace import Workspace
+from lakesmith.tables.catalog import quote_always
+from lakesmith.tables.delta import open_table
+
+STATE = "cdc-state"
+
+
+@register_runner(AUTO_CDC)
+class AutoCdcRunner(MicroBatchRunner):
+    def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
+        flow = planned.flow.flow
+        assert isinstance(flow, AutoCdcFlow)
+        if flow.stored_as_scd_type != 1:
+            return FlowWork(NOT_SUPPORTED, "AUTO CDC flows stored as SCD type 2 are not "
+                            "supported by lakesmith yet")
+        return super().plan(workspace, planned)
+
+    def output_probe(self, workspace: Workspace, planned: PlannedFlow) -> BatchWriter | None:
+        return None  # a MERGE leaves no marker: recovery re-applies a batch (harmlessly)
+
+    def check(self, ctx: FlowContext) -> None:
+        flow = _cdc_flow(ctx)
+        if flow.stored_as_scd_type != 1:
+            raise NotSupportedYet(
+                f"'{ctx.dataset.name}' ({ctx.dataset.kind.label}, flow '{ctx.flow.name}'): AUTO "
+                "CDC flows stored as SCD type 2 are not supported by lakesmith yet.")
+        require_delta(ctx.table)
+        if ExpectationSet.for_flow(ctx.graph, ctx.flow):
+            raise NotSupportedYet(
+                f"'{ctx.dataset.name}': expectations on the target of AUTO CDC flow "
+                f"'{ctx.flow.name}' are not supported yet; declare them on its source.")
+        if not ctx.catalog.exists(ctx.flow.target):
+            raise LakesmithError(
+                f"'{ctx.dataset.name}', the target of AUTO CDC flow '{ctx.flow.name}', does not "
+                "exist: it is created (empty, with the columns the flow writes) when the update "
+                "sets up its tables.")
+
+    def prepare(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch, *,
+                no_data: bool = False) -> Batch:
+        if not batch.has_data:
+            return batch
+        flow = _cdc_flow(ctx)
+        binder, _operators = self.bind(ctx, checkpoint, batch)
+        try:
+            source = binder.rewriter.dataframe(source_relation(ctx.spark, ctx.graph, flow))
+            spec = resolve(flow, source)
+            rows = batch_rows(spec, source)
+            check_rows(spec, rows, flow.source)
+            log = ctx.workspace.logs(checkpoint.state_location(STATE))
+            state = (ctx.spark.read.format("delta").load(engine_path(log.location))
+                     if log.version() is not None else None)
+            earlier = state_truncate(spec, state)
+            latest = newest_truncate(spec, rows)
+            new_truncate = latest is not None and (earlier is None or latest > earlier)
+            scd = Scd1Batch(spec, rows, state, latest if new_truncate else earlier,
+                            new_truncate, batch.timestamp_ms, retention_ms(ctx))
+        except BaseException:
+            binder.close()
+            raise
+        merge = _Merge(ctx, spec, scd)
+        batch.writers = (
+            IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target), merge),
+            Overwrite(STATE, log, lambda: scd.new_state(scd.changes()), crash_point=AFTER_STATE))
+        return batch
+
+    def committed(self, ctx: FlowContext, batch: Batch, commit: CommitRecord,
+                  metrics: FlowMetrics) -> None:
+        merge = batch.writers[0].merge if batch.writers else None  # type: ignore[attr-defined]
+        upserted, deleted = merge.counts if isinstance(merge, _Merge) else (0, 0)
+        metrics.num_output_rows = (metrics.num_output_rows or 0) + upserted
+        for key, value in (("num_upserted_rows", upserted), ("num_deleted_rows", deleted)):
+            metrics.details[key] = metrics.details.get(key, 0) + value
+
+
+class _Merge:
+    """The batch's MERGE, through a temporary view of its changes; remembers the rows it
+    upserted and deleted (from the commit's operation metrics)."""
+
+    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd1Batch) -> None:
+        self.ctx = ctx
+        self.spec = spec
+        self.scd = scd
+        self.counts = (0, 0)
+
+    def __call__(self, marker: Marker) -> None:
+        ctx = self.ctx
+        location = ctx.catalog.location(ctx.flow.target)
+        before = open_table(location)
+        before_version = before.version() if before is not None else None
+        ctx.catalog.register(ctx.flow.target)
+        view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
+        changes = self.scd.merge_source()
+        dataset = ctx.table
+        schema = declared_schema(ctx.spark, dataset)
+        if schema is not None:  # the target's declared types
+            changes = _cast_to(changes, schema)
+        changes.createOrReplaceTempView(view)
+        try:
+            ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target), view))
+        finally:
+            ctx.spark.catalog.dropTempView(view)
+        after = open_table(location)
+        if after is None or after.version() == before_version:
+            return
+        metrics = (after.history(1)[0].get("operationMetrics") or {})
+        upserted = int(metrics.get("numTargetRowsInserted", 0)) + \
+            int(metrics.get("numTargetRowsUpdated", 0))
+        self.counts = (upserted, int(metrics.get("numTargetRowsDeleted", 0)))
+
+
+def _cast_to(changes: Any, schema: StructType) -> Any:
+    """The changes with the target's columns cast to its declared types (analysis checked that
+    the names match); the bookkeeping columns as they are."""
+    declared = {f.name.lower(): f.dataType for f in schema.fields}
+    return changes.select(*[
+        F.col(quote_always(c)).cast(declared[c.lower()]).alias(c) if c.lower() in declared
+        else F.col(quote_always(c)) for c in changes.columns])
+
+
+def retention_ms(ctx: FlowContext) -> int:
+    """How long deleted keys are remembered: the target's table property, else the pipeline's
+    configuration, else Databricks' default of 2 days."""
+    dataset = ctx.table
+    properties = {k.lower(): v for k, v in dataset.table_properties.items()}
+    value = properties.get(RETENTION_KEY.lower(),
+                           ctx.workspace.configuration.get(RETENTION_KEY))
+    if value is None:
+        return DEFAULT_RETENTION_SECONDS * 1000
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        seconds = -1
+    if seconds < 0:
+        raise LakesmithError(f"'{RETENTION_KEY}' of '{dataset.name}' must be a number of seconds "
+                             f"(0 or more), got {value!r}.")
+    return seconds * 1000
+
+
+def _cdc_flow(ctx: FlowContext) -> AutoCdcFlow:
+    flow = ctx.flow.flow
+    assert isinstance(flow, AutoCdcFlow)
+    return flow

@@ -1,0 +1,105 @@
+"""A crash at each point of an AUTO CDC batch (before its offsets, after them, after the MERGE,
+after the state, after its commit record), then a run to the end: the target and the flow's state
+are exactly what a run without the crash leaves, and the next batch applies exactly once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from lakesmith.runtime.checkpoint.crash import CRASH_ENV
+from test_auto_cdc import append
+
+CODE = """
+import dlt
+from pyspark.sql.functions import expr
+
+@dlt.table
+def users():
+    return spark.readStream.format("delta").load(spark.conf.get("changes.path"))
+
+dlt.create_streaming_table("target")
+dlt.apply_changes(target="target", source="users", keys=["userId"], sequence_by="sequenceNum",
+                  apply_as_deletes=expr("operation = 'DELETE'"),
+                  except_column_list=["operation"], ignore_null_updates=True)
+"""
+
+BATCHES = [
+    [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1), (3, "c", "z", "INSERT", 2)],
+    [(1, None, "x2", "UPDATE", 3), (2, None, None, "DELETE", 4), (3, "old", "old", "UPDATE", 1),
+     (4, "d", None, "INSERT", 1), (4, None, "w", "UPDATE", 2)],
+    [(2, "late", "late", "UPDATE", 3), (4, "d2", None, "UPDATE", 5), (5, "e", "v", "INSERT", 1)],
+]
+POINTS = ("before_offsets", "after_offsets", "after_output", "after_state", "after_commit")
+DEFAULT = {("after_offsets", 0), ("after_output", 1), ("after_state", 1)}
+
+
+class Pipeline:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "transformations").mkdir(parents=True)
+        (root / "transformations" / "cdc.py").write_text(CODE)
+        self.changes = root / "changes"
+        (root / "spark-pipeline.yml").write_text(
+            f"name: p\nstorage: storage\nconfiguration:\n  changes.path: {self.changes}\n"
+            "  spark.sql.warehouse.dir: warehouse\n"
+            "libraries:\n  - glob:\n      include: transformations/**\n")
+
+    def run(self, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        return subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
+                               str(self.root / "spark-pipeline.yml")], cwd=self.root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    def tables(self) -> tuple[list, list]:
+        """The target's rows and the state's rows, sorted (the state without its times)."""
+        target = self.root / "warehouse" / "spark_catalog" / "default" / "target"
+        states = list((self.root / "storage").glob("checkpoints/*target*/target/state/*"))
+        state = DeltaTable(str(states[0])).to_pyarrow_table().to_pylist() if states else []
+        return (sorted(tuple(r.values()) for r in DeltaTable(str(target))
+                       .to_pyarrow_table().to_pylist()),
+                sorted(tuple(v for k, v in r.items() if not k.endswith("deleted_at_ms"))
+                       for r in state))
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[list, list]]:
+    """The tables after each batch, from runs without crashes."""
+    pipeline = Pipeline(tmp_path_factory.mktemp("reference") / "p")
+    found = []
+    for rows in BATCHES:
+        append(pipeline.changes, rows)
+        ok(pipeline.run())
+        found.append(pipeline.tables())
+    return found
+
+
+@pytest.mark.parametrize(("point", "batch"), [
+    pytest.param(point, batch, id=f"{point}-{batch}",
+                 marks=() if (point, batch) in DEFAULT else (pytest.mark.slow,))
+    for point in POINTS for batch in (0, 1)])
+def test_crash_then_rerun_leaves_the_tables_as_one_run(tmp_path, expected, point, batch) -> None:
+    pipeline = Pipeline(tmp_path / "p")
+    for number, rows in enumerate(BATCHES[:2]):
+        append(pipeline.changes, rows)
+        if number == batch:
+            crashed = pipeline.run(f"{point}:target:{batch}")
+            assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+        ok(pipeline.run())
+        assert pipeline.tables() == expected[number]
+    ok(pipeline.run())  # nothing new
+    assert pipeline.tables() == expected[1]
+    append(pipeline.changes, BATCHES[2])
+    ok(pipeline.run())
+    assert pipeline.tables() == expected[2]
