@@ -50,6 +50,7 @@ from lakesmith.tables.catalog import quote_always
 from lakesmith.tables.delta import open_table
 
 STATE = "cdc-state"
+SCRATCH = "cdc-changes"  # the batch's changes, computed once (`Scd1Batch.changes`)
 
 
 @register_runner(AUTO_CDC)
@@ -99,8 +100,9 @@ class AutoCdcRunner(MicroBatchRunner):
             earlier = state_truncate(spec, state)
             latest = newest_truncate(spec, rows)
             new_truncate = latest is not None and (earlier is None or latest > earlier)
+            scratch = engine_path(checkpoint.state_location(SCRATCH))
             scd = Scd1Batch(spec, rows, state, latest if new_truncate else earlier,
-                            new_truncate, batch.timestamp_ms, retention_ms(ctx))
+                            new_truncate, batch.timestamp_ms, retention_ms(ctx), scratch)
         except BaseException:
             binder.close()
             raise
