@@ -28,6 +28,7 @@ import argparse
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 import time
@@ -154,10 +155,16 @@ def count_rows(spark: Any, path: Path) -> int:
     return int(spark.read.format("delta").load(str(path)).count())
 
 
-def bench_scd(spark: Any, work: Path, scd: int, args: argparse.Namespace,
-              floor_script: Path, changes: Path) -> list[Measurement]:
-    """Initial load, then --runs updates (each from a copy of the initial state) and runs with
-    nothing new, for one SCD type."""
+def expected_rows(args: argparse.Namespace) -> int:
+    deletes = args.changes // 100
+    inserts = args.changes - deletes - (args.changes - deletes) // 2
+    return args.keys + inserts - deletes
+
+
+def load_initial(spark: Any, work: Path, scd: int, args: argparse.Namespace
+                 ) -> tuple[Path, list[Measurement]]:
+    """A project of one SCD type after its initial run (timed): the snapshot each update run
+    starts from."""
     base = work / f"scd{scd}-base"
     (base / "transformations").mkdir(parents=True)
     project = work / f"scd{scd}"
@@ -169,45 +176,35 @@ def bench_scd(spark: Any, work: Path, scd: int, args: argparse.Namespace,
     (base / "transformations" / "cdc.py").write_text(PIPELINE.format(scd=scd))
     cdc_changes(spark, keys=args.keys, count=args.keys, seed=args.seed, initial=True) \
         .write.format("delta").save(str(base / "landing"))
-
     initial_wall = Measurement(f"SCD{scd} initial {args.keys:,}: wall")
     initial_update = Measurement(f"SCD{scd} initial: update only")
-    shutil.copytree(base, project)
+    shutil.move(base, project)
     wall, update = lakesmith_run(project)
     initial_wall.seconds.append(wall)
     initial_update.seconds.append(update)
-    expected = args.keys
-    assert count_rows(spark, target_folder(project)) == expected or scd == 2
+    if scd == 1 and count_rows(spark, target_folder(project)) != args.keys:
+        raise RuntimeError("the initial load did not write every key")
     snapshot = work / f"scd{scd}-loaded"
     shutil.move(project, snapshot)
+    return snapshot, [initial_wall, initial_update]
 
-    update_wall = Measurement(f"SCD{scd} {args.changes:,} changes: wall")
-    update_only = Measurement(f"SCD{scd} {args.changes:,} changes: update only")
-    none_wall = Measurement(f"SCD{scd} nothing new: wall")
-    none_update = Measurement(f"SCD{scd} nothing new: update only")
-    for _ in range(args.runs):
-        shutil.rmtree(project, ignore_errors=True)
-        shutil.copytree(snapshot, project)
-        spark.read.format("delta").load(str(changes)).write.format("delta").mode("append") \
-            .save(str(landing))
-        wall, update = lakesmith_run(project)
-        update_wall.seconds.append(wall)
-        update_only.seconds.append(update)
-        wall, update = lakesmith_run(project)
-        none_wall.seconds.append(wall)
-        none_update.seconds.append(update)
+
+def update_runs(spark: Any, work: Path, scd: int, snapshot: Path, changes: Path,
+                args: argparse.Namespace) -> tuple[float, float, float, float]:
+    """One run of the update (from a copy of the snapshot) and then of nothing new: their wall
+    and update-only seconds."""
+    project = work / f"scd{scd}"
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(snapshot, project)
+    spark.read.format("delta").load(str(changes)).write.format("delta").mode("append") \
+        .save(str(project / "landing"))
+    wall, update = lakesmith_run(project)
+    none_wall, none_update = lakesmith_run(project)
     if scd == 1:
-        deletes = args.changes // 100
-        inserts = args.changes - deletes - (args.changes - deletes) // 2
         got = count_rows(spark, target_folder(project))
-        if got != args.keys + inserts - deletes:
-            raise RuntimeError(f"SCD1 target has {got} rows, expected "
-                               f"{args.keys + inserts - deletes}")
-    if scd == 1:  # the floor MERGEs into a copy of the same target
-        shutil.rmtree(work / "floor-target-base", ignore_errors=True)
-        shutil.copytree(target_folder(snapshot), work / "floor-target-base")
-    shutil.rmtree(base, ignore_errors=True)
-    return [initial_wall, initial_update, update_wall, update_only, none_wall, none_update]
+        if got != expected_rows(args):
+            raise RuntimeError(f"SCD1 target has {got} rows, expected {expected_rows(args)}")
+    return wall, update, none_wall, none_update
 
 
 def scd2_runs() -> bool:
@@ -240,38 +237,53 @@ def main() -> None:
     floor_script.write_text(FLOOR)
     changes = work / "changes"
     results: list[Measurement] = []
+    load = os.getloadavg()
     with embedded_spark() as (_, spark):
         print(f"generating {args.changes:,} changes over {args.keys:,} keys (seed {args.seed}) "
               f"in {work} ...")
         cdc_changes(spark, keys=args.keys, count=args.changes, seed=args.seed, initial=False) \
             .write.format("delta").save(str(changes))
-        for scd in scds:
-            results += bench_scd(spark, work, scd, args, floor_script, changes)
-
         initial_source = work / "initial-changes"
         cdc_changes(spark, keys=args.keys, count=args.keys, seed=args.seed, initial=True) \
             .write.format("delta").save(str(initial_source))
+        snapshots = {}
+        for scd in scds:
+            snapshots[scd], initial = load_initial(spark, work, scd, args)
+            results += initial
+        # The floor MERGEs into a copy of the target SCD1's initial run wrote.
+        shutil.copytree(target_folder(snapshots[1]), work / "floor-target-base")
+        cases = {scd: [Measurement(f"SCD{scd} {args.changes:,} changes: wall"),
+                       Measurement(f"SCD{scd} {args.changes:,} changes: update only"),
+                       Measurement(f"SCD{scd} nothing new: wall"),
+                       Measurement(f"SCD{scd} nothing new: update only")] for scd in scds}
         floor_init_wall = Measurement("floor initial: wall")
         floor_init_only = Measurement("floor initial: write only")
         floor_wall = Measurement(f"floor {args.changes:,} MERGE: wall")
         floor_only = Measurement(f"floor {args.changes:,} MERGE: MERGE only")
+        # Each round runs every case once, so a burst of load from other work on the machine
+        # falls on all of them alike; the ratios below are also medians of per-round ratios.
+        paired: dict[int, list[float]] = {scd: [] for scd in scds}
         for _ in range(args.runs):
-            target = work / "floor-initial"
-            shutil.rmtree(target, ignore_errors=True)
-            wall, inner = floor_run(floor_script, "initial", initial_source, target)
-            floor_init_wall.seconds.append(wall)
-            floor_init_only.seconds.append(inner)
             target = work / "floor-target"
             shutil.rmtree(target, ignore_errors=True)
             shutil.copytree(work / "floor-target-base", target)
             wall, inner = floor_run(floor_script, "merge", changes, target)
             floor_wall.seconds.append(wall)
             floor_only.seconds.append(inner)
-        deletes = args.changes // 100
-        inserts = args.changes - deletes - (args.changes - deletes) // 2
-        got = count_rows(spark, work / "floor-target")
-        if got != args.keys + inserts - deletes:
-            raise RuntimeError(f"floor target has {got} rows")
+            if count_rows(spark, target) != expected_rows(args):
+                raise RuntimeError("the floor's target has the wrong number of rows")
+            for scd in scds:
+                timings = update_runs(spark, work, scd, snapshots[scd], changes, args)
+                for measurement, seconds in zip(cases[scd], timings, strict=True):
+                    measurement.seconds.append(seconds)
+                paired[scd].append(timings[0] / wall)
+            target = work / "floor-initial"
+            shutil.rmtree(target, ignore_errors=True)
+            wall, inner = floor_run(floor_script, "initial", initial_source, target)
+            floor_init_wall.seconds.append(wall)
+            floor_init_only.seconds.append(inner)
+    for scd in scds:
+        results += cases[scd]
     results += [floor_init_wall, floor_init_only, floor_wall, floor_only]
 
     by_name = {m.name: m for m in results}
@@ -290,9 +302,13 @@ def main() -> None:
         init = by_name[f"SCD{scd} initial {args.keys:,}: wall"].median
         print(f"SCD{scd} update vs floor, wall:            {wall / floor_wall.median:5.2f}x "
               f"(target <= {targets[scd]:.0f}x)")
+        print(f"SCD{scd} update vs floor, wall, per round: "
+              f"{statistics.median(paired[scd]):5.2f}x (median of the rounds' ratios)")
         print(f"SCD{scd} update only vs floor MERGE only:  {only / floor_only.median:5.2f}x")
         print(f"SCD{scd} initial vs floor initial, wall:   {init / floor_init_wall.median:5.2f}x")
         print(f"SCD{scd} nothing new, wall:                {none:5.2f}s (target <= 1.5s)")
+    print(f"load average (1 min) at the start: {load[0]:.2f}, at the end: "
+          f"{os.getloadavg()[0]:.2f} ({os.cpu_count()} cores)")
     if args.keep:
         print(f"kept {work}")
     else:
