@@ -155,10 +155,13 @@ def count_rows(spark: Any, path: Path) -> int:
     return int(spark.read.format("delta").load(str(path)).count())
 
 
-def expected_rows(args: argparse.Namespace) -> int:
+def expected_rows(args: argparse.Namespace, scd: int = 1) -> int:
+    """The target's rows after the update: SCD1 keeps one per live key; SCD2 also keeps the
+    closed version of each updated and deleted key (a delete closes its key's row)."""
     deletes = args.changes // 100
-    inserts = args.changes - deletes - (args.changes - deletes) // 2
-    return args.keys + inserts - deletes
+    updates = (args.changes - deletes) // 2
+    inserts = args.changes - deletes - updates
+    return args.keys + inserts - deletes if scd == 1 else args.keys + updates + inserts
 
 
 def load_initial(spark: Any, work: Path, scd: int, args: argparse.Namespace
@@ -182,7 +185,7 @@ def load_initial(spark: Any, work: Path, scd: int, args: argparse.Namespace
     wall, update = lakesmith_run(project)
     initial_wall.seconds.append(wall)
     initial_update.seconds.append(update)
-    if scd == 1 and count_rows(spark, target_folder(project)) != args.keys:
+    if count_rows(spark, target_folder(project)) != args.keys:
         raise RuntimeError("the initial load did not write every key")
     snapshot = work / f"scd{scd}-loaded"
     shutil.move(project, snapshot)
@@ -200,10 +203,9 @@ def update_runs(spark: Any, work: Path, scd: int, snapshot: Path, changes: Path,
         .save(str(project / "landing"))
     wall, update = lakesmith_run(project)
     none_wall, none_update = lakesmith_run(project)
-    if scd == 1:
-        got = count_rows(spark, target_folder(project))
-        if got != expected_rows(args):
-            raise RuntimeError(f"SCD1 target has {got} rows, expected {expected_rows(args)}")
+    got = count_rows(spark, target_folder(project))
+    if got != expected_rows(args, scd):
+        raise RuntimeError(f"SCD{scd} target has {got} rows, expected {expected_rows(args, scd)}")
     return wall, update, none_wall, none_update
 
 

@@ -23,10 +23,18 @@ and applies them again: a delete of a deleted row and an upsert of the same valu
 `ignore_null_updates`, `coalesce(new, current)` over a row that already holds the result) change
 nothing. Re-running it after the state landed finds no event newer than the state: an empty
 MERGE.
+
+Computed once (`changes`): the batch's changes are written to a scratch Delta table in the
+checkpoint, then the MERGE and the state read them from there. The scratch is no protocol write:
+nothing decides from it whether a batch landed, and every run of a batch (the first, or a rerun
+after a crash at any point) writes it again from that run's batch rows and the state as the run
+finds it, before anything reads it. So the MERGE and the state write of one run see the same
+changes, those the argument above is about, and a scratch left by a crashed run is never read.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,8 +43,13 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.connect.window import Window
 
 from lakesmith.cdc.spec import PREFIX, SEQ, CdcSpec
+from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError
+from lakesmith.locations import Location
 from lakesmith.tables.catalog import quote_always, sql_string
+from lakesmith.tables.delta import open_table
+
+logger = logging.getLogger("lakesmith")
 
 # Databricks' table property for how long deleted keys are remembered, and its default (2 days).
 RETENTION_KEY = "pipelines.cdc.tombstoneGCThresholdInSeconds"
@@ -66,10 +79,10 @@ class Scd1Batch:
     new_truncate: bool  # this batch truncates after everything before it
     timestamp_ms: int
     retention_ms: int
-    # Where the batch's changes are materialized (a Delta folder in the checkpoint, the engine's
-    # path), so the MERGE and the state read them instead of joining the batch with the state
-    # again; None computes them from the plan each time.
-    scratch: str | None = None
+    # Where the batch's changes are materialized (a Delta folder in the checkpoint), so the MERGE
+    # and the state read them instead of joining the batch with the state again; None computes
+    # them from the plan each time.
+    scratch: Location | None = None
     _materialized: Any = field(default=None, init=False, repr=False)
 
     @property
@@ -91,9 +104,11 @@ class Scd1Batch:
             return self._changes_plan()
         if self._materialized is None:
             plan = self._changes_plan()
+            path = engine_path(self.scratch)
             plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-                .save(self.scratch)
-            self._materialized = plan.sparkSession.read.format("delta").load(self.scratch)
+                .save(path)
+            _drop_replaced_files(self.scratch)
+            self._materialized = plan.sparkSession.read.format("delta").load(path)
         return self._materialized
 
     def _changes_plan(self) -> Any:
@@ -307,6 +322,19 @@ def merge_sql(spec: CdcSpec, target: str, source_view: str) -> str:
             f"{update}"
             f"WHEN NOT MATCHED AND s.{OP} = {sql_string('U')} THEN INSERT ({columns}) "
             f"VALUES ({inserted})")
+
+
+def _drop_replaced_files(scratch: Location) -> None:
+    """Delete the scratch's files that earlier batches wrote: only the current version is ever
+    read (a rerun writes it again), so without this every batch's changes would stay on disk. A
+    failure only warns: the batch does not depend on it."""
+    try:
+        table = open_table(scratch)
+        if table is not None:
+            table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
+                         full=True)
+    except Exception as e:  # reported; the files are removed by a later batch's vacuum
+        logger.warning("Removing old files of the AUTO CDC scratch at %s failed: %s", scratch, e)
 
 
 def _order(i: int) -> str:

@@ -100,7 +100,7 @@ class AutoCdcRunner(MicroBatchRunner):
             earlier = state_truncate(spec, state)
             latest = newest_truncate(spec, rows)
             new_truncate = latest is not None and (earlier is None or latest > earlier)
-            scratch = engine_path(checkpoint.state_location(SCRATCH))
+            scratch = checkpoint.state_location(SCRATCH)
             scd = Scd1Batch(spec, rows, state, latest if new_truncate else earlier,
                             new_truncate, batch.timestamp_ms, retention_ms(ctx), scratch)
         except BaseException:
