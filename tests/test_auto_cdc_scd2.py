@@ -230,3 +230,26 @@ def test_metrics_in_the_event_log(project, tmp_path, spark) -> None:
     result = run_ok(project)
     (flow,) = [f for f in result.flows if f.planned.flow.name == "target"]
     assert flow.metrics.details["num_upserted_rows"] == 0
+
+
+def test_full_refresh_rebuilds_the_history_from_the_source(project, tmp_path) -> None:
+    """The event state goes with the checkpoint: a full refresh gives the same history again."""
+    changes = setup(project, tmp_path, cdc())
+    append(changes, DOC_EVENTS[:4])
+    run_ok(project)
+    append(changes, DOC_EVENTS[4:])
+    run_ok(project)
+    assert history(project) == DOC_RESULT
+    result = project.run(full_refresh=["target"])
+    assert not result.failed_flows, [str(f.error) for f in result.failed_flows]
+    assert history(project) == DOC_RESULT
+
+
+def test_a_declared_schema_with_the_history_columns(project, tmp_path) -> None:
+    changes = setup(project, tmp_path, cdc().replace(
+        'create_streaming_table("target")',
+        'create_streaming_table("target", schema="userId BIGINT, name STRING, city STRING, '
+        '__START_AT BIGINT, __END_AT BIGINT")'))
+    append(changes, DOC_EVENTS)
+    run_ok(project)
+    assert history(project) == DOC_RESULT
