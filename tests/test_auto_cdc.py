@@ -280,19 +280,6 @@ def test_metrics_in_the_event_log(project, tmp_path, spark) -> None:
     assert any('"num_upserted_rows":1' in d and '"num_deleted_rows":1' in d for d in completed)
 
 
-def test_scd_type_2_is_refused_naming_the_dataset(project, tmp_path) -> None:
-    changes = setup(project, tmp_path, cdc("stored_as_scd_type=2"))
-    append(changes, [(1, "a", "x", "INSERT", 1)])
-    with project.open() as pipeline:
-        plan = pipeline.plan_work(pipeline.plan())
-        (work,) = [w.work for w in plan.flows if w.flow.name == "target"]
-        assert work.action == "not_supported"
-        result = pipeline.run(pipeline.plan())
-    (failed,) = result.failed_flows
-    assert "'target' (streaming table, flow 'target'): AUTO CDC flows stored as SCD type 2 are " \
-        "not supported by lakesmith yet." in str(failed.error)
-
-
 def test_reading_the_target_downstream(project, tmp_path) -> None:
     """A streaming read of the target fails at its first change commit (as Spark's Delta source
     does) unless skipChangeCommits is set; a materialized view over it sees its rows."""

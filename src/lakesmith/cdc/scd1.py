@@ -245,9 +245,9 @@ class Scd1Batch:
             [F.col(o) for o in self.ordering]
 
 
-def batch_rows(spec: CdcSpec, source: Any) -> Any:
+def batch_rows(spec: CdcSpec, source: Any, *, keep_sequence: bool = False) -> Any:
     """The source's batch as the flow reads it: the target's columns, the ordering columns, and
-    whether the row is a truncate."""
+    whether the row is a truncate (and, with `keep_sequence`, the sequence value as SEQ)."""
     values = [F.col(quote_always(c)) for c in spec.values]
     hashed = [part for c in values for part in (c, c.isNull())]
     is_delete = F.coalesce(spec.deletes, F.lit(False)) if spec.deletes is not None else F.lit(False)
@@ -260,7 +260,7 @@ def batch_rows(spec: CdcSpec, source: Any) -> Any:
         *[F.col(quote_always(c)) for c in spec.columns], *orders,
         F.when(is_delete, F.lit(1)).otherwise(F.lit(0)).alias(RANK),
         (F.xxhash64(*hashed) if hashed else F.lit(0).cast("bigint")).alias(HASH),
-        is_truncate.alias(TRUNCATE))
+        is_truncate.alias(TRUNCATE), *([F.col(SEQ)] if keep_sequence else []))
 
 
 def check_rows(spec: CdcSpec, rows: Any, source_name: str) -> None:

@@ -1,5 +1,6 @@
 """An AUTO CDC flow's options resolved against the columns of its source: the key columns, the
-sequencing expression, the delete and truncate conditions, and the target's columns.
+sequencing expression, the delete and truncate conditions, the target's columns and (SCD type 2)
+the columns whose changes open a new version.
 
 The Python APIs take column names or Columns, SQL takes expression text; both are resolved here
 once, so that a wrong name fails at analysis (dry-run) naming the flow and the column, not in the
@@ -16,7 +17,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 
 from lakesmith.engine.plans import relation_of
-from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.datasets import DatasetKind
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.graph.graph import DataflowGraph
@@ -25,6 +26,9 @@ from lakesmith.tables.catalog import quote_always
 # Columns lakesmith adds while it computes a batch; a source must not have them.
 PREFIX = "__lakesmith_cdc_"
 SEQ = PREFIX + "seq"
+# The columns an SCD type 2 target adds: the sequence values at which a version starts and ends.
+START_AT = "__START_AT"
+END_AT = "__END_AT"
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,9 @@ class CdcSpec:
     deletes: Any | None  # a boolean Column, or None
     truncates: Any | None
     ignore_null_updates: bool
+    scd_type: int = 1
+    # SCD type 2: the non-key target columns whose changes open a new version.
+    tracked: tuple[str, ...] = ()
 
     @property
     def values(self) -> tuple[str, ...]:
@@ -48,8 +55,6 @@ class CdcSpec:
 def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
     """The flow's options over the DataFrame `source` (only its schema is used)."""
     where = f"AUTO CDC flow '{flow.name}'"
-    if flow.stored_as_scd_type != 1:
-        raise NotSupportedYet(f"{where}: SCD type 2 is not supported by lakesmith yet.")
     columns: list[str] = [str(c) for c in source.columns]
     by_name = {c.lower(): c for c in columns}
     clashing = [c for c in columns if c.lower().startswith(PREFIX)]
@@ -81,6 +86,12 @@ def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
             raise LakesmithError(
                 f"{where}: key '{key}' is not among the target's columns "
                 f"({', '.join(selected)}); keep it in column_list / out of except_column_list.")
+    if flow.stored_as_scd_type == 2:
+        added = [c for c in selected if c.upper() in (START_AT, END_AT)]
+        if added:
+            raise LakesmithError(
+                f"{where}: the source has column '{added[0]}', which an SCD type 2 target adds "
+                f"itself; rename it in the source or leave it out (except_column_list).")
     sequence = expression(flow.sequence_by, by_name)
     try:
         sequence_type = source.select(sequence.alias(SEQ)).schema.fields[0].dataType
@@ -94,7 +105,36 @@ def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
         deletes=_condition(flow.apply_as_deletes, by_name, source, where, "apply_as_deletes"),
         truncates=_condition(flow.apply_as_truncates, by_name, source, where,
                              "apply_as_truncates"),
-        ignore_null_updates=bool(flow.ignore_null_updates))
+        ignore_null_updates=bool(flow.ignore_null_updates), scd_type=flow.stored_as_scd_type,
+        tracked=_tracked(flow, keys, selected, where) if flow.stored_as_scd_type == 2 else ())
+
+
+def _tracked(flow: AutoCdcFlow, keys: tuple[str, ...], selected: list[str],
+             where: str) -> tuple[str, ...]:
+    """The columns whose changes open a new version: all non-key target columns, or those of
+    `track_history_column_list`, or all but `track_history_except_column_list`."""
+    by_name = {c.lower(): c for c in selected}
+    key_names = {k.lower() for k in keys}
+    values = [c for c in selected if c.lower() not in key_names]
+
+    def target_column(value: Any, what: str) -> str:
+        name = column_name(value, where, what)
+        found = by_name.get(name.lower())
+        if found is None:
+            raise LakesmithError(
+                f"{where}: {what} '{name}' is not a column of the target (its columns: "
+                f"{', '.join(selected)}).")
+        return found
+
+    if flow.track_history_column_list is not None:
+        listed = {target_column(c, "track_history_column_list column").lower()
+                  for c in flow.track_history_column_list}
+        return tuple(c for c in values if c.lower() in listed)
+    if flow.track_history_except_column_list is not None:
+        excluded = {target_column(c, "track_history_except_column_list column").lower()
+                    for c in flow.track_history_except_column_list}
+        return tuple(c for c in values if c.lower() not in excluded)
+    return tuple(values)
 
 
 def source_relation(spark: Any, graph: DataflowGraph, flow: AutoCdcFlow, *,
@@ -108,8 +148,22 @@ def source_relation(spark: Any, graph: DataflowGraph, flow: AutoCdcFlow, *,
 
 
 def target_dataframe(spec: CdcSpec, source: Any) -> Any:
-    """The source's rows as the target holds them: the target's columns only."""
-    return source.select(*[F.col(quote_always(c)) for c in spec.columns])
+    """The source's rows as the target holds them: the target's columns only, and for SCD type
+    2 `__START_AT` and `__END_AT` of the sequence value's type."""
+    columns = [F.col(quote_always(c)) for c in spec.columns]
+    if spec.scd_type == 2:
+        columns += [spec.sequence.alias(START_AT),
+                    F.when(F.lit(False), spec.sequence).alias(END_AT)]
+    return source.select(*columns)
+
+
+def cast_to(changes: Any, schema: StructType) -> Any:
+    """The changes with the target's columns cast to its declared types (analysis checked that
+    the names match); the bookkeeping columns as they are."""
+    declared = {f.name.lower(): f.dataType for f in schema.fields}
+    return changes.select(*[
+        F.col(quote_always(c)).cast(declared[c.lower()]).alias(c) if c.lower() in declared
+        else F.col(quote_always(c)) for c in changes.columns])
 
 
 def column_name(value: Any, where: str, what: str) -> str:

@@ -55,9 +55,8 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
 
 
 def _analysable_cdc(flow: ResolvedFlow) -> bool:
-    """AUTO CDC flows whose target's columns analysis knows (SCD type 1; type 2 is refused when
-    it runs)."""
-    return isinstance(flow.flow, AutoCdcFlow) and flow.flow.stored_as_scd_type == 1
+    """AUTO CDC flows (analysis knows their target's columns)."""
+    return isinstance(flow.flow, AutoCdcFlow)
 
 
 def dataset_schemas(graph: DataflowGraph, flow_schemas: dict[str, StructType]

@@ -199,10 +199,6 @@ class AnalysisBinder(DatasetBinder):
         """What an AUTO CDC flow writes: its source's rows with the target's columns."""
         cdc = flow.flow
         assert isinstance(cdc, AutoCdcFlow)
-        if cdc.stored_as_scd_type != 1:
-            raise NotSupportedYet(
-                f"'{self.graph.dataset(flow.target).name}' is written by AUTO CDC flow "
-                f"'{flow.name}' stored as SCD type 2, which lakesmith cannot run yet.")
         outer, self._flow = self._flow, flow
         try:
             source = self.rewriter.dataframe(self.prepare(

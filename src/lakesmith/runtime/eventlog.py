@@ -275,7 +275,9 @@ def _metrics(metrics: FlowMetrics) -> dict[str, Any]:
     if "num_input_rows" in metrics.details:
         result["num_input_rows"] = metrics.details["num_input_rows"]
         result["num_batches"] = metrics.batches
-    for key in ("num_upserted_rows", "num_deleted_rows"):  # AUTO CDC flows
+    # AUTO CDC flows (the versions: SCD type 2)
+    for key in ("num_upserted_rows", "num_deleted_rows", "num_versions_opened",
+                "num_versions_closed"):
         if key in metrics.details:
             result[key] = metrics.details[key]
     if metrics.source_versions:

@@ -1,19 +1,16 @@
 """AUTO CDC flows (`create_auto_cdc_flow`, `dlt.apply_changes`, SQL `AUTO CDC INTO`): a stream of
-changes applied to a streaming table, SCD type 1, in micro-batches (`micro_batch.py`).
+changes applied to a streaming table, in micro-batches (`micro_batch.py`).
 
-Each batch has two writers, in this order: an `IdempotentMerge` of the batch's changes into the
-target, then an `Overwrite` of the flow's per-key state (a Delta table in the checkpoint, marked
-with the batch). The engine's MERGE carries no marker, so the batch is built to be applied twice
-harmlessly; `cdc/scd1.py` says why it is. SCD type 2 is refused, naming the dataset.
+SCD type 1: each batch has two writers, in this order: an `IdempotentMerge` of the batch's changes
+into the target, then an `Overwrite` of the flow's per-key state (a Delta table in the checkpoint,
+marked with the batch). The engine's MERGE carries no marker, so the batch is built to be applied
+twice harmlessly; `cdc/scd1.py` says why it is. SCD type 2 has its own writers
+(`auto_cdc_scd2.py`, `cdc/scd2.py`).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import Any
-
-from pyspark.sql.connect import functions as F
-from pyspark.sql.types import StructType
 
 from lakesmith.cdc.scd1 import (
     DEFAULT_RETENTION_SECONDS,
@@ -25,7 +22,7 @@ from lakesmith.cdc.scd1 import (
     newest_truncate,
     state_truncate,
 )
-from lakesmith.cdc.spec import CdcSpec, resolve, source_relation
+from lakesmith.cdc.spec import CdcSpec, cast_to, resolve, source_relation
 from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.flows import AutoCdcFlow
@@ -41,12 +38,12 @@ from lakesmith.runtime.checkpoint import (
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import AUTO_CDC, register_runner
+from lakesmith.runtime.flows.auto_cdc_scd2 import Scd2Merge, prepare_scd2
 from lakesmith.runtime.flows.base import FlowContext, require_delta
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
-from lakesmith.runtime.plan import NOT_SUPPORTED, FlowWork, PlannedFlow
+from lakesmith.runtime.plan import PlannedFlow
 from lakesmith.runtime.schema import declared_schema
 from lakesmith.runtime.workspace import Workspace
-from lakesmith.tables.catalog import quote_always
 from lakesmith.tables.delta import open_table
 
 STATE = "cdc-state"
@@ -55,23 +52,10 @@ SCRATCH = "cdc-changes"  # the batch's changes, computed once (`Scd1Batch.change
 
 @register_runner(AUTO_CDC)
 class AutoCdcRunner(MicroBatchRunner):
-    def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
-        flow = planned.flow.flow
-        assert isinstance(flow, AutoCdcFlow)
-        if flow.stored_as_scd_type != 1:
-            return FlowWork(NOT_SUPPORTED, "AUTO CDC flows stored as SCD type 2 are not "
-                            "supported by lakesmith yet")
-        return super().plan(workspace, planned)
-
     def output_probe(self, workspace: Workspace, planned: PlannedFlow) -> BatchWriter | None:
         return None  # a MERGE leaves no marker: recovery re-applies a batch (harmlessly)
 
     def check(self, ctx: FlowContext) -> None:
-        flow = _cdc_flow(ctx)
-        if flow.stored_as_scd_type != 1:
-            raise NotSupportedYet(
-                f"'{ctx.dataset.name}' ({ctx.dataset.kind.label}, flow '{ctx.flow.name}'): AUTO "
-                "CDC flows stored as SCD type 2 are not supported by lakesmith yet.")
         require_delta(ctx.table)
         if ExpectationSet.for_flow(ctx.graph, ctx.flow):
             raise NotSupportedYet(
@@ -88,6 +72,8 @@ class AutoCdcRunner(MicroBatchRunner):
         if not batch.has_data:
             return batch
         flow = _cdc_flow(ctx)
+        if flow.stored_as_scd_type == 2:
+            return prepare_scd2(self, ctx, checkpoint, batch)
         binder, _operators = self.bind(ctx, checkpoint, batch)
         try:
             source = binder.rewriter.dataframe(source_relation(ctx.spark, ctx.graph, flow))
@@ -115,6 +101,12 @@ class AutoCdcRunner(MicroBatchRunner):
     def committed(self, ctx: FlowContext, batch: Batch, commit: CommitRecord,
                   metrics: FlowMetrics) -> None:
         merge = batch.writers[0].merge if batch.writers else None  # type: ignore[attr-defined]
+        if isinstance(merge, Scd2Merge):
+            metrics.num_output_rows = (metrics.num_output_rows or 0) + \
+                merge.details.get("num_upserted_rows", 0)
+            for key, value in merge.details.items():
+                metrics.details[key] = metrics.details.get(key, 0) + value
+            return
         upserted, deleted = merge.counts if isinstance(merge, _Merge) else (0, 0)
         metrics.num_output_rows = (metrics.num_output_rows or 0) + upserted
         for key, value in (("num_upserted_rows", upserted), ("num_deleted_rows", deleted)):
@@ -142,7 +134,7 @@ class _Merge:
         dataset = ctx.table
         schema = declared_schema(ctx.spark, dataset)
         if schema is not None:  # the target's declared types
-            changes = _cast_to(changes, schema)
+            changes = cast_to(changes, schema)
         changes.createOrReplaceTempView(view)
         try:
             ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target), view))
@@ -155,15 +147,6 @@ class _Merge:
         upserted = int(metrics.get("numTargetRowsInserted", 0)) + \
             int(metrics.get("numTargetRowsUpdated", 0))
         self.counts = (upserted, int(metrics.get("numTargetRowsDeleted", 0)))
-
-
-def _cast_to(changes: Any, schema: StructType) -> Any:
-    """The changes with the target's columns cast to its declared types (analysis checked that
-    the names match); the bookkeeping columns as they are."""
-    declared = {f.name.lower(): f.dataType for f in schema.fields}
-    return changes.select(*[
-        F.col(quote_always(c)).cast(declared[c.lower()]).alias(c) if c.lower() in declared
-        else F.col(quote_always(c)) for c in changes.columns])
 
 
 def retention_ms(ctx: FlowContext) -> int:

@@ -1,0 +1,195 @@
+"""One batch of an SCD type 2 AUTO CDC flow, computed in the engine: the history of every key the
+batch touches is recomputed from all of that key's events, and one MERGE makes the target's rows
+of those keys equal to it.
+
+History. A key's events, in order (`sequence_by`, then at an equal sequence value only the last
+event counts: a delete over an upsert, else the upsert with the larger hash of its values, as in
+SCD type 1), make its versions: an upsert after nothing or after a delete opens a version; an
+upsert that changes a tracked column (all non-key columns, or those `track_history_*` selects)
+closes the open version at its sequence value and opens a new one; an upsert that changes no
+tracked column stays in the open version, whose values become its values (the untracked columns
+are updated in place); a delete closes the open version. A version's `__START_AT` is its first
+event's sequence value, its `__END_AT` the next event's after its last one (NULL: still open). With
+`ignore_null_updates` a NULL value of an upsert is the key's previous value (after its newest
+delete), before the comparison. So the history depends only on the set of events, never on the
+batch or run each arrives in: a late event splits the interval it falls in, a late delete closes
+it, wherever they arrive.
+
+Why recompute from events, not from the target's rows: an upsert that changed nothing left no
+trace in the target, yet a late event before it makes it a new version again. The flow's state
+(`<checkpoint>/state/cdc-events`) keeps every event applied (the target's columns, ordering and
+sequence value), appended once per batch with the batch's marker.
+
+Idempotence (the MERGE carries no marker): the new history of the batch's keys is a function of
+(state ∪ batch) deduplicated per key and ordering value, which is the same whether or not the
+batch's state append already landed. The MERGE source is that history compared with the target's
+rows of those keys (by key and `__START_AT`): rows new or different are upserted, target rows
+not in it are deleted, equal rows are left out. Re-running the batch after the MERGE landed finds
+the target already equal to the history: nothing to merge. The state append is marked, so it
+lands once (and a duplicate would be deduplicated anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.connect.window import Window
+
+from lakesmith.cdc.scd1 import HASH, RANK, TRUNCATE, batch_rows, check_rows
+from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
+from lakesmith.tables.catalog import quote_always, sql_string
+
+OP = PREFIX + "op"  # "U": insert or update the row; "D": delete it
+OPENED = PREFIX + "opened"  # the row is a new version
+CLOSED = PREFIX + "closed"  # the row's __END_AT is set by this batch
+ROW = PREFIX + "rn"
+SEGMENT = PREFIX + "segment"  # deletes so far: ignore_null_updates fills within one segment
+NEW = PREFIX + "new_version"
+VERSION = PREFIX + "version"
+NEXT = PREFIX + "next"
+OLD = PREFIX + "old_"  # prefix of the target's columns where they meet the new history
+
+
+def batch_events(spec: CdcSpec, source: Any, source_name: str) -> Any:
+    """The batch's events: the target's columns, ordering columns, kind (RANK), hash and
+    sequence value. A NULL key or sequence value fails the batch (as for SCD type 1)."""
+    rows = batch_rows(spec, source, keep_sequence=True)
+    check_rows(spec, rows, source_name)
+    return rows.drop(TRUNCATE)
+
+
+@dataclass
+class Scd2Batch:
+    """A batch's computations; nothing runs until a writer asks for its DataFrames."""
+
+    spec: CdcSpec
+    events: Any  # the batch's events (`batch_events`)
+    state: Any | None  # every event applied before, None before the first batch
+    target: Any  # the target table
+
+    @property
+    def keys(self) -> list[str]:
+        return [quote_always(k) for k in self.spec.keys]
+
+    @property
+    def orders(self) -> list[str]:
+        return [f"{PREFIX}order{i}" for i in range(len(self.spec.sequence_fields))]
+
+    def affected(self) -> Any:
+        return self.events.select(*self.keys).distinct()
+
+    def all_events(self) -> Any:
+        """Every event of the batch's keys, one per key and sequence value (the last in the
+        ordering: a delete, else the larger hash)."""
+        events = self.events
+        if self.state is not None:
+            known = self.state.join(self.affected(), list(self.spec.keys), "left_semi")
+            events = events.unionByName(known.select(*[F.col(quote_always(c))
+                                                        for c in events.columns]))
+        last = Window.partitionBy(*self.keys, *self.orders).orderBy(
+            F.col(RANK).desc(), F.col(HASH).desc())
+        return events.withColumn(ROW, F.row_number().over(last)).where(F.col(ROW) == 1).drop(ROW)
+
+    def history(self) -> Any:
+        """The versions of the batch's keys: the target's columns, __START_AT, __END_AT."""
+        spec = self.spec
+        values = [quote_always(c) for c in spec.values]
+        by_key = Window.partitionBy(*self.keys).orderBy(*[F.col(o) for o in self.orders])
+        so_far = by_key.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+        is_upsert = F.col(RANK) == 0
+        events = self.all_events().select(
+            *self.keys, *[F.when(is_upsert, F.col(c)).alias(n)
+                          for c, n in zip(values, spec.values, strict=True)],
+            *self.orders, RANK, SEQ)
+        if spec.ignore_null_updates:
+            events = events.withColumn(SEGMENT, F.sum(F.col(RANK)).over(so_far))
+            in_segment = Window.partitionBy(*self.keys, SEGMENT).orderBy(
+                *[F.col(o) for o in self.orders]).rowsBetween(Window.unboundedPreceding,
+                                                             Window.currentRow)
+            events = events.select(
+                *self.keys, *[F.last(F.col(c), ignorenulls=True).over(in_segment).alias(n)
+                              for c, n in zip(values, spec.values, strict=True)],
+                *self.orders, RANK, SEQ)
+        previous_kind = F.lag(F.col(RANK)).over(by_key)
+        changed = F.lit(False)
+        for column in spec.tracked:
+            value = F.col(quote_always(column))
+            changed = changed | ~value.eqNullSafe(F.lag(value).over(by_key))
+        opens = is_upsert & (previous_kind.isNull() | (previous_kind == 1) | changed)
+        events = events.withColumn(NEW, opens).withColumn(NEXT, F.lead(F.col(SEQ)).over(by_key))
+        events = events.withColumn(
+            VERSION, F.sum(F.when(F.col(NEW), F.lit(1)).otherwise(F.lit(0))).over(so_far))
+        upserts = events.where(is_upsert)
+        version = Window.partitionBy(*self.keys, VERSION)
+        upserts = upserts.withColumn(
+            START_AT, F.first(F.col(SEQ)).over(version.orderBy(*[F.col(o) for o in self.orders])
+                                               .rowsBetween(Window.unboundedPreceding,
+                                                            Window.currentRow)))
+        upserts = upserts.withColumn(ROW, F.row_number().over(
+            version.orderBy(*[F.col(o).desc() for o in self.orders])))
+        return upserts.where(F.col(ROW) == 1).select(
+            *self.keys, *values, F.col(START_AT), F.col(NEXT).alias(END_AT))
+
+    def merge_source(self) -> Any:
+        """The history's rows that the target lacks or holds differently (OP "U", with whether
+        each opens or closes a version), and the target's rows of the batch's keys that are not
+        in the history (OP "D")."""
+        spec = self.spec
+        history = self.history()
+        names = [*spec.keys, *spec.values, START_AT, END_AT]
+        current = self.target.join(self.affected(), list(spec.keys), "left_semi").select(
+            *[F.col(quote_always(c)).alias(OLD + c) for c in names])
+        same_row = [F.col(quote_always(c)) == F.col(quote_always(OLD + c))
+                    for c in [*spec.keys, START_AT]]
+        on = same_row[0]
+        for condition in same_row[1:]:
+            on = on & condition
+        joined = history.join(current, on, "full_outer")
+        is_new = F.col(quote_always(OLD + START_AT)).isNull()
+        is_gone = F.col(START_AT).isNull()
+        differs = F.lit(False)
+        for column in [*spec.values, END_AT]:
+            differs = differs | ~F.col(quote_always(column)).eqNullSafe(
+                F.col(quote_always(OLD + column)))
+        return joined.where(is_new | is_gone | differs).select(
+            *[F.when(is_gone, F.col(quote_always(OLD + k))).otherwise(F.col(quote_always(k)))
+              .alias(k) for k in spec.keys],
+            *[F.col(quote_always(c)) for c in spec.values],
+            F.when(is_gone, F.col(quote_always(OLD + START_AT))).otherwise(F.col(START_AT))
+            .alias(START_AT),
+            F.col(END_AT),
+            F.when(is_gone, F.lit("D")).otherwise(F.lit("U")).alias(OP),
+            (~is_gone & is_new).alias(OPENED),
+            (~is_gone & F.col(END_AT).isNotNull()
+             & (is_new | F.col(quote_always(OLD + END_AT)).isNull())).alias(CLOSED))
+
+    def new_state(self) -> Any:
+        """What the state gains: the batch's events."""
+        return self.events
+
+
+def counts(merge_source: Any) -> dict[str, int]:
+    """Rows upserted and deleted, versions opened and closed (one small row read)."""
+    row = merge_source.agg(
+        F.count(F.when(F.col(OP) == "U", F.lit(1))).alias("num_upserted_rows"),
+        F.count(F.when(F.col(OP) == "D", F.lit(1))).alias("num_deleted_rows"),
+        F.count(F.when(F.col(OPENED), F.lit(1))).alias("num_versions_opened"),
+        F.count(F.when(F.col(CLOSED), F.lit(1))).alias("num_versions_closed")).collect()[0]
+    return {k: int(v or 0) for k, v in row.asDict().items()}
+
+
+def merge_sql(spec: CdcSpec, target: str, source_view: str) -> str:
+    """The MERGE that makes the target's rows of the batch's keys equal to their history."""
+    on = " AND ".join(f"t.{quote_always(c)} = s.{quote_always(c)}"
+                      for c in [*spec.keys, START_AT])
+    sets = ", ".join(f"{quote_always(c)} = s.{quote_always(c)}" for c in [*spec.values, END_AT])
+    names = [*spec.columns, START_AT, END_AT]
+    columns = ", ".join(quote_always(c) for c in names)
+    inserted = ", ".join(f"s.{quote_always(c)}" for c in names)
+    return (f"MERGE INTO {target} t USING {source_view} s ON {on}\n"
+            f"WHEN MATCHED AND s.{OP} = {sql_string('D')} THEN DELETE\n"
+            f"WHEN MATCHED THEN UPDATE SET {sets}\n"
+            f"WHEN NOT MATCHED AND s.{OP} = {sql_string('U')} THEN INSERT ({columns}) "
+            f"VALUES ({inserted})")

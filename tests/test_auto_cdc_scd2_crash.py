@@ -1,0 +1,101 @@
+"""A crash at each point of an SCD type 2 AUTO CDC batch (before its offsets, after them, after the
+MERGE, after the event state's append, after its commit record), then a run to the end: the target
+and the flow's state are exactly what a run without the crash leaves, and the next batch applies
+exactly once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deltalake import DeltaTable
+
+from test_auto_cdc import append
+from test_auto_cdc_crash import POINTS, Pipeline, ok
+
+CODE = """
+import dlt
+from pyspark.sql.functions import expr
+
+@dlt.table
+def users():
+    return spark.readStream.format("delta").load(spark.conf.get("changes.path"))
+
+dlt.create_streaming_table("target")
+dlt.apply_changes(target="target", source="users", keys=["userId"], sequence_by="sequenceNum",
+                  apply_as_deletes=expr("operation = 'DELETE'"),
+                  except_column_list=["operation"], ignore_null_updates=True,
+                  stored_as_scd_type=2, track_history_except_column_list=["sequenceNum"])
+"""
+
+# Late events and deletes in the second and third batches split and close earlier versions.
+BATCHES = [
+    [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1), (3, "c", "z", "INSERT", 2)],
+    [(1, None, "x2", "UPDATE", 3), (2, None, None, "DELETE", 4), (3, "old", "old", "UPDATE", 1),
+     (4, "d", None, "INSERT", 1), (4, None, "w", "UPDATE", 2), (1, "a", "x", "UPDATE", 5)],
+    [(2, "late", "late", "UPDATE", 3), (4, "d2", None, "UPDATE", 5), (5, "e", "v", "INSERT", 1),
+     (1, None, None, "DELETE", 4)],
+]
+DEFAULT = {("after_output", 1), ("after_state", 1)}
+
+
+def _sorted(rows: list[dict[str, Any]]) -> list[tuple]:
+    return sorted((tuple(r.values()) for r in rows),
+                  key=lambda r: tuple((v is None, str(v)) for v in r))
+
+
+class Scd2Pipeline(Pipeline):
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        (root / "transformations" / "cdc.py").write_text(CODE)
+
+    def tables(self) -> tuple[list, list]:
+        """The target's rows and the event state's rows, sorted."""
+        target = self.root / "warehouse" / "spark_catalog" / "default" / "target"
+        states = list((self.root / "storage").glob("checkpoints/*target*/target/state/*"))
+        state = DeltaTable(str(states[0])).to_pyarrow_table().to_pylist() if states else []
+        return (_sorted(DeltaTable(str(target)).to_pyarrow_table().to_pylist()), _sorted(state))
+
+
+@pytest.fixture(scope="module")
+def expected(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[list, list]]:
+    """The tables after each batch, from runs without crashes."""
+    pipeline = Scd2Pipeline(tmp_path_factory.mktemp("reference") / "p")
+    found = []
+    for rows in BATCHES:
+        append(pipeline.changes, rows)
+        ok(pipeline.run())
+        found.append(pipeline.tables())
+    return found
+
+
+def test_the_reference_history(expected) -> None:
+    target, _state = expected[2]
+    assert sorted(((r[0], r[1], r[2], r[4], r[5]) for r in target),
+                  key=lambda r: (r[0], r[3])) == [
+        (1, "a", "x", 1, 3), (1, "a", "x2", 3, 4), (1, "a", "x", 5, None),
+        (2, "b", "y", 1, 3), (2, "late", "late", 3, 4),
+        (3, "old", "old", 1, 2), (3, "c", "z", 2, None),
+        (4, "d", None, 1, 2), (4, "d", "w", 2, 5), (4, "d2", "w", 5, None),
+        (5, "e", "v", 1, None)]
+
+
+@pytest.mark.parametrize(("point", "batch"), [
+    pytest.param(point, batch, id=f"{point}-{batch}",
+                 marks=() if (point, batch) in DEFAULT else (pytest.mark.slow,))
+    for point in POINTS for batch in (0, 1)])
+def test_crash_then_rerun_leaves_the_tables_as_one_run(tmp_path, expected, point, batch) -> None:
+    pipeline = Scd2Pipeline(tmp_path / "p")
+    for number, rows in enumerate(BATCHES[:2]):
+        append(pipeline.changes, rows)
+        if number == batch:
+            crashed = pipeline.run(f"{point}:target:{batch}")
+            assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+        ok(pipeline.run())
+        assert pipeline.tables() == expected[number]
+    ok(pipeline.run())  # nothing new
+    assert pipeline.tables() == expected[1]
+    append(pipeline.changes, BATCHES[2])
+    ok(pipeline.run())
+    assert pipeline.tables() == expected[2]
