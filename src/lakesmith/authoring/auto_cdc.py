@@ -1,5 +1,6 @@
 """The AUTO CDC flow that the Python APIs describe (`pyspark.pipelines.create_auto_cdc_flow` in
-its 4.2 and 4.3 signatures, `dlt.create_auto_cdc_flow` / `dlt.apply_changes`).
+its 4.2 and 4.3 signatures, `dlt.create_auto_cdc_flow` / `dlt.apply_changes`), and the one from
+snapshots (`dlt.create_auto_cdc_from_snapshot_flow` / `dlt.apply_changes_from_snapshot`).
 
 They share argument conventions that the graph's `AutoCdcFlow` does not: lists where the flow
 keeps tuples, `stored_as_scd_type` as `1`, `"1"`, `2`, `"2"` or None, a missing name meaning the
@@ -13,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lakesmith.errors import InvalidDefinition
-from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.source_location import SourceLocation
 
 
@@ -48,6 +49,22 @@ def auto_cdc_flow(*, target: str, source: str, keys: Sequence[Any], sequence_by:
         ignore_null_updates=ignore_null_updates,
         spark_conf=dict(spark_conf or {}),
     )
+
+
+def snapshot_flow(*, target: str, source: Any, keys: Sequence[Any], location: SourceLocation,
+                  name: str | None = None, stored_as_scd_type: int | str | None = None,
+                  track_history_column_list: Sequence[Any] | None = None,
+                  track_history_except_column_list: Sequence[Any] | None = None
+                  ) -> AutoCdcSnapshotFlow:
+    if not isinstance(keys, (list, tuple)):
+        raise InvalidDefinition(
+            "create_auto_cdc_from_snapshot_flow: 'keys' must be a non-empty list, got "
+            f"{keys!r}.", location)
+    return AutoCdcSnapshotFlow(
+        name=target if name is None else name, target=target, source=source, keys=tuple(keys),
+        location=location, stored_as_scd_type=_scd_type(stored_as_scd_type),
+        track_history_column_list=_optional_tuple(track_history_column_list),
+        track_history_except_column_list=_optional_tuple(track_history_except_column_list))
 
 
 def _optional_tuple(values: Sequence[Any] | None) -> tuple[Any, ...] | None:

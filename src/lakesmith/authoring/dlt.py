@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import Any
 
-from lakesmith.authoring.auto_cdc import auto_cdc_flow
+from lakesmith.authoring.auto_cdc import auto_cdc_flow, snapshot_flow
 from lakesmith.authoring.context import caller_location, current_registry, current_spark
 from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `dlt.expect...`)
     expect,
@@ -166,11 +166,19 @@ def create_auto_cdc_flow(target: str, source: str, keys: Sequence[Any], sequence
 apply_changes = create_auto_cdc_flow
 
 
-def create_auto_cdc_from_snapshot_flow(*args: Any, **kwargs: Any) -> None:
-    raise NotSupportedYet(
-        f"{caller_location()}: AUTO CDC from snapshots (apply_changes_from_snapshot) is not "
-        "supported by lakesmith yet."
-    )
+def create_auto_cdc_from_snapshot_flow(
+        target: str, source: Any, keys: Sequence[Any], stored_as_scd_type: int | str = 1,
+        track_history_column_list: Sequence[Any] | None = None,
+        track_history_except_column_list: Sequence[Any] | None = None,
+        name: str | None = None) -> None:
+    """AUTO CDC from snapshots (formerly APPLY CHANGES FROM SNAPSHOT) into a streaming table:
+    `source` is a table name, or a function `next_snapshot_and_version(latest_version)` returning
+    `(DataFrame, version)` or None."""
+    current_registry().add_flow(snapshot_flow(
+        target=target, source=source, keys=keys, location=caller_location(), name=name,
+        stored_as_scd_type=stored_as_scd_type,
+        track_history_column_list=track_history_column_list,
+        track_history_except_column_list=track_history_except_column_list))
 
 
 apply_changes_from_snapshot = create_auto_cdc_from_snapshot_flow

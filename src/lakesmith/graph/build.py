@@ -21,7 +21,14 @@ from lakesmith.graph.datasets import (
     StreamingTable,
     TemporaryView,
 )
-from lakesmith.graph.flows import AnyFlow, AutoCdcFlow, PythonQuery, QueryFlow, SqlQuery
+from lakesmith.graph.flows import (
+    AnyFlow,
+    AutoCdcFlow,
+    AutoCdcSnapshotFlow,
+    PythonQuery,
+    QueryFlow,
+    SqlQuery,
+)
 from lakesmith.graph.graph import DataflowGraph, FlowInput, ResolvedFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.graph.model import Definitions
@@ -124,6 +131,11 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
     if isinstance(flow, AutoCdcFlow):
         read = PlanRead(name=flow.source, streaming=True)
         inputs = _inputs(flow, [read], datasets, spark, names, problems)
+        return ResolvedFlow(flow, target, None, inputs, streaming=True)
+    if isinstance(flow, AutoCdcSnapshotFlow):
+        # A table source is read whole (a batch read) on each update; a function has no edge.
+        reads = [PlanRead(name=flow.source_name, streaming=False)] if flow.source_name else []
+        inputs = _inputs(flow, reads, datasets, spark, names, problems)
         return ResolvedFlow(flow, target, None, inputs, streaming=True)
     relation = _plan_of(flow, spark, user_files, problems, project)
     if relation is None:

@@ -4,7 +4,9 @@
     ├── QueryFlow       a query whose rows go into the target: the dataset's default flow or an
     │   │               append flow; runs on every update
     │   └── OnceFlow    a batch append flow that runs once per full refresh (a backfill)
-    └── AutoCdcFlow     applies a change feed to a streaming table (SCD type 1 or 2)
+    ├── AutoCdcFlow     applies a change feed to a streaming table (SCD type 1 or 2)
+    └── AutoCdcSnapshotFlow  applies the differences between successive snapshots of a table (or
+                        those a function returns) to a streaming table
 
 Each class checks its own fields when it is built and raises InvalidDefinition at the flow's file
 and line; rules that need the graph (is the target a streaming table? is the query streaming?) are
@@ -140,4 +142,52 @@ class AutoCdcFlow(Flow):
         return None
 
 
-AnyFlow = QueryFlow | AutoCdcFlow
+@dataclass(frozen=True, kw_only=True)
+class AutoCdcSnapshotFlow(Flow):
+    """AUTO CDC from snapshots (`create_auto_cdc_from_snapshot_flow`): each snapshot is compared
+    with the target; keys new to it are inserted, keys whose values changed are updated, keys
+    missing from it are deleted. `source` is a dataset name (its current snapshot is read on each
+    update) or a function `next_snapshot_and_version(latest_version) -> (DataFrame, version) |
+    None`, called until it returns None."""
+
+    source: str | Callable[[Any], Any]
+    keys: tuple[Any, ...]  # column names or Columns
+    stored_as_scd_type: int = 1
+    track_history_column_list: tuple[Any, ...] | None = None
+    track_history_except_column_list: tuple[Any, ...] | None = None
+
+    @property
+    def source_name(self) -> str | None:
+        """The source dataset's name; None for a function source."""
+        return self.source if isinstance(self.source, str) else None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        problem = self._problem()
+        if problem is not None:
+            raise InvalidDefinition(f"AUTO CDC flow '{self.name}': {problem}", self.location)
+
+    def _problem(self) -> str | None:
+        if isinstance(self.source, str):
+            if not self.source.strip():
+                return "the source must be a dataset name or a function, got ''."
+        elif not callable(self.source):
+            return ("the source must be a dataset name or a function "
+                    f"next_snapshot_and_version(latest_version), got {self.source!r}.")
+        if not self.keys:
+            return "needs at least one key column (keys=[...])."
+        if self.stored_as_scd_type not in (1, 2) or isinstance(self.stored_as_scd_type, bool):
+            return f"stored_as_scd_type must be 1 or 2, got {self.stored_as_scd_type!r}."
+        if self.track_history_column_list is not None \
+                and self.track_history_except_column_list is not None:
+            return ("pass only one of track_history_column_list and "
+                    "track_history_except_column_list.")
+        tracks_history = (self.track_history_column_list is not None
+                          or self.track_history_except_column_list is not None)
+        if tracks_history and self.stored_as_scd_type != 2:
+            return ("track_history_column_list and track_history_except_column_list need "
+                    "stored_as_scd_type=2.")
+        return None
+
+
+AnyFlow = QueryFlow | AutoCdcFlow | AutoCdcSnapshotFlow

@@ -7,7 +7,7 @@ from typing import Any
 
 from lakesmith.engine.plans import PlanRead
 from lakesmith.graph.datasets import Dataset, DatasetKind
-from lakesmith.graph.flows import AnyFlow, AutoCdcFlow, QueryFlow
+from lakesmith.graph.flows import AnyFlow, AutoCdcFlow, AutoCdcSnapshotFlow, QueryFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
 
 
@@ -36,7 +36,7 @@ class ResolvedFlow:
 
     @property
     def is_auto_cdc(self) -> bool:
-        return isinstance(self.flow, AutoCdcFlow)
+        return isinstance(self.flow, (AutoCdcFlow, AutoCdcSnapshotFlow))
 
     @property
     def query_flow(self) -> QueryFlow:

@@ -11,7 +11,7 @@ from pyspark.sql.types import BooleanType, NullType, StructType
 
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
-from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
@@ -56,7 +56,7 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
 
 def _analysable_cdc(flow: ResolvedFlow) -> bool:
     """AUTO CDC flows (analysis knows their target's columns)."""
-    return isinstance(flow.flow, AutoCdcFlow)
+    return isinstance(flow.flow, (AutoCdcFlow, AutoCdcSnapshotFlow))
 
 
 def dataset_schemas(graph: DataflowGraph, flow_schemas: dict[str, StructType]

@@ -12,8 +12,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
+from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 
+from lakesmith.cdc.snapshot import snapshot_spec
 from lakesmith.cdc.spec import resolve, source_relation, target_dataframe
 from lakesmith.engine.file_metadata import (
     file_metadata_referenced,
@@ -33,7 +35,7 @@ from lakesmith.engine.plans import (
 )
 from lakesmith.engine.stateful import batch_equivalent
 from lakesmith.errors import LakesmithError, NotSupportedYet
-from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind, Table
@@ -44,7 +46,7 @@ from lakesmith.runtime.streaming.sources import reachable_flows, source_key
 from lakesmith.sources.base import StreamSource
 from lakesmith.sources.files.batch import batch_files_dataframe
 from lakesmith.sources.registry import is_file_stream_format
-from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.catalog import TableCatalog, quote_always
 
 # A flow's stream sources, by key (the workspace's, shared by analysis, planning and running).
 StreamSources = Callable[[ResolvedFlow], dict[str, StreamSource]]
@@ -207,9 +209,43 @@ class AnalysisBinder(DatasetBinder):
             self._flow = outer
         return target_dataframe(resolve(cdc, source), source)
 
+    def snapshot_dataframe(self, flow: ResolvedFlow) -> Any:
+        """What an AUTO CDC flow from snapshots writes: a snapshot's columns. A table source's
+        are known from its plan; a function source is called with None (its first snapshot, a
+        DataFrame not run), unless the target declares its schema."""
+        cdc = flow.flow
+        assert isinstance(cdc, AutoCdcSnapshotFlow)
+        if cdc.source_name is not None:
+            outer, self._flow = self._flow, flow
+            try:
+                source = self.rewriter.dataframe(self.prepare(
+                    relation_of(self.spark.read.table(cdc.source_name))))
+            finally:
+                self._flow = outer
+        else:
+            dataset = self.graph.dataset(flow.target)
+            schema = declared_schema(self.spark, dataset) if isinstance(dataset, Table) else None
+            if schema is not None:
+                return self.spark.createDataFrame([], schema)
+            from lakesmith.runtime.flows.snapshots import FunctionSnapshots
+            found = FunctionSnapshots(cdc).next(None)
+            if found is None:
+                raise LakesmithError(
+                    f"AUTO CDC flow '{cdc.name}': the columns of '{cdc.target}' are not known: "
+                    "next_snapshot_and_version(None) returned None (no snapshot yet).",
+                    hint=f"declare them: create_streaming_table('{cdc.target}', schema=...).")
+            source = found[0]
+        return source.select(*[F.col(quote_always(c)) for c in
+                               snapshot_spec(cdc, source).columns])
+
     def output_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's result as it would be written: conformed to a declared schema."""
-        df = self.cdc_dataframe(flow) if flow.is_auto_cdc else self.flow_dataframe(flow)
+        if isinstance(flow.flow, AutoCdcSnapshotFlow):
+            df = self.snapshot_dataframe(flow)
+        elif flow.is_auto_cdc:
+            df = self.cdc_dataframe(flow)
+        else:
+            df = self.flow_dataframe(flow)
         dataset = self.graph.dataset(flow.target)
         if not isinstance(dataset, Table):
             return df

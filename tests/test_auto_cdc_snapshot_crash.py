@@ -1,0 +1,81 @@
+"""A crash at each point of an AUTO CDC from snapshots batch (before its offsets, after them,
+after the MERGE, after its commit record), then a run to the end: the target is exactly what a
+run without the crash leaves, and the next snapshot applies once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from deltalake import DeltaTable
+
+from lakesmith.runtime.checkpoint.crash import CRASH_ENV
+from test_auto_cdc_snapshot import (
+    FUNCTION_SOURCE,
+    RESULT_1,
+    RESULT_2,
+    SNAPSHOT_1,
+    SNAPSHOT_2,
+    write,
+)
+
+SNAPSHOT_3 = [(3, "a3", "b3"), (5, "a5", None)]
+RESULT_3 = [{"Key": 3, "TrackingColumn": "a3", "NonTrackingColumn": "b3"},
+            {"Key": 5, "TrackingColumn": "a5", "NonTrackingColumn": None}]
+POINTS = ("before_offsets", "after_offsets", "after_output", "after_commit")
+DEFAULT = {("after_output", 1)}
+
+
+class Pipeline:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "transformations").mkdir(parents=True)
+        (root / "transformations" / "cdc.py").write_text(FUNCTION_SOURCE)
+        self.snapshots = root / "snapshots"
+        self.snapshots.mkdir()
+        (root / "spark-pipeline.yml").write_text(
+            f"name: p\nstorage: storage\nconfiguration:\n  snapshots.path: {self.snapshots}\n"
+            "  spark.sql.warehouse.dir: warehouse\n"
+            "libraries:\n  - glob:\n      include: transformations/**\n")
+
+    def run(self, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        return subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
+                               str(self.root / "spark-pipeline.yml")], cwd=self.root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    def target(self) -> list[dict]:
+        path = self.root / "warehouse" / "spark_catalog" / "default" / "target"
+        return sorted(DeltaTable(str(path)).to_pyarrow_table().to_pylist(),
+                      key=lambda r: r["Key"])
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("point", "batch"), [
+    pytest.param(point, batch, id=f"{point}-{batch}",
+                 marks=() if (point, batch) in DEFAULT else (pytest.mark.slow,))
+    for point in POINTS for batch in (0, 1)])
+def test_crash_then_rerun_leaves_the_target_as_one_run(tmp_path, point, batch) -> None:
+    pipeline = Pipeline(tmp_path / "p")
+    for number, (rows, expected) in enumerate([(SNAPSHOT_1, RESULT_1), (SNAPSHOT_2, RESULT_2)]):
+        write(pipeline.snapshots / f"snapshot_{number + 1}", rows)
+        if number == batch:
+            crashed = pipeline.run(f"{point}:target:{batch}")
+            assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+        ok(pipeline.run())
+        assert pipeline.target() == expected
+    ok(pipeline.run())  # nothing new
+    assert pipeline.target() == RESULT_2
+    write(pipeline.snapshots / "snapshot_3", SNAPSHOT_3)
+    ok(pipeline.run())
+    assert pipeline.target() == RESULT_3
+    offsets = sorted((tmp_path / "p" / "storage").glob("checkpoints/*target*/target/offsets/*"))
+    assert [p.name for p in offsets][-1] == "2"  # one batch per snapshot, none twice
