@@ -122,20 +122,13 @@ class AutoCdcFlow(Flow):
             return f"the source must be a dataset name, got {self.source!r}."
         if not self.keys:
             return "needs at least one key column (keys=[...]; SQL: KEYS (...))."
-        if self.stored_as_scd_type not in (1, 2) or isinstance(self.stored_as_scd_type, bool):
-            return f"stored_as_scd_type must be 1 or 2, got {self.stored_as_scd_type!r}."
         if self.column_list is not None and self.except_column_list is not None:
             return "pass only one of column_list and except_column_list."
-        if self.track_history_column_list is not None \
-                and self.track_history_except_column_list is not None:
-            return ("pass only one of track_history_column_list and "
-                    "track_history_except_column_list.")
-        tracks_history = (self.track_history_column_list is not None
-                          or self.track_history_except_column_list is not None)
-        if tracks_history and self.stored_as_scd_type != 2:
-            return ("TRACK HISTORY ON is only allowed with STORED AS SCD TYPE 2 "
-                    "(track_history_column_list and track_history_except_column_list need "
-                    "stored_as_scd_type=2).")
+        problem = scd_problem(self.stored_as_scd_type, self.track_history_column_list,
+                              self.track_history_except_column_list,
+                              sql_names="TRACK HISTORY ON is only allowed with STORED AS SCD TYPE 2")
+        if problem is not None:
+            return problem
         if self.apply_as_truncates is not None and self.stored_as_scd_type != 1:
             return ("APPLY AS TRUNCATE WHEN is only allowed with SCD TYPE 1 "
                     "(apply_as_truncates needs stored_as_scd_type=1).")
@@ -176,18 +169,24 @@ class AutoCdcSnapshotFlow(Flow):
                     f"next_snapshot_and_version(latest_version), got {self.source!r}.")
         if not self.keys:
             return "needs at least one key column (keys=[...])."
-        if self.stored_as_scd_type not in (1, 2) or isinstance(self.stored_as_scd_type, bool):
-            return f"stored_as_scd_type must be 1 or 2, got {self.stored_as_scd_type!r}."
-        if self.track_history_column_list is not None \
-                and self.track_history_except_column_list is not None:
-            return ("pass only one of track_history_column_list and "
-                    "track_history_except_column_list.")
-        tracks_history = (self.track_history_column_list is not None
-                          or self.track_history_except_column_list is not None)
-        if tracks_history and self.stored_as_scd_type != 2:
-            return ("track_history_column_list and track_history_except_column_list need "
-                    "stored_as_scd_type=2.")
-        return None
+        return scd_problem(self.stored_as_scd_type, self.track_history_column_list,
+                           self.track_history_except_column_list)
+
+
+def scd_problem(scd_type: Any, track_history: tuple[Any, ...] | None,
+                track_history_except: tuple[Any, ...] | None, *,
+                sql_names: str | None = None) -> str | None:
+    """What is wrong with an SCD type and its history tracking (shared by AUTO CDC flows from
+    changes and from snapshots); `sql_names` says it the way the SQL syntax would."""
+    if scd_type not in (1, 2) or isinstance(scd_type, bool):
+        return f"stored_as_scd_type must be 1 or 2, got {scd_type!r}."
+    if track_history is not None and track_history_except is not None:
+        return "pass only one of track_history_column_list and track_history_except_column_list."
+    if (track_history is not None or track_history_except is not None) and scd_type != 2:
+        python = ("track_history_column_list and track_history_except_column_list need "
+                  "stored_as_scd_type=2")
+        return f"{sql_names} ({python})." if sql_names else f"{python}."
+    return None
 
 
 AnyFlow = QueryFlow | AutoCdcFlow | AutoCdcSnapshotFlow

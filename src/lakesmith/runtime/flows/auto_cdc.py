@@ -56,16 +56,7 @@ class AutoCdcRunner(MicroBatchRunner):
         return None  # a MERGE leaves no marker: recovery re-applies a batch (harmlessly)
 
     def check(self, ctx: FlowContext) -> None:
-        require_delta(ctx.table)
-        if ExpectationSet.for_flow(ctx.graph, ctx.flow):
-            raise NotSupportedYet(
-                f"'{ctx.dataset.name}': expectations on the target of AUTO CDC flow "
-                f"'{ctx.flow.name}' are not supported yet; declare them on its source.")
-        if not ctx.catalog.exists(ctx.flow.target):
-            raise LakesmithError(
-                f"'{ctx.dataset.name}', the target of AUTO CDC flow '{ctx.flow.name}', does not "
-                "exist: it is created (empty, with the columns the flow writes) when the update "
-                "sets up its tables.")
+        check_cdc_target(ctx, "the columns the flow writes")
 
     def prepare(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch, *,
                 no_data: bool = False) -> Batch:
@@ -172,3 +163,17 @@ def _cdc_flow(ctx: FlowContext) -> AutoCdcFlow:
     flow = ctx.flow.flow
     assert isinstance(flow, AutoCdcFlow)
     return flow
+
+
+def check_cdc_target(ctx: FlowContext, columns: str) -> None:
+    """What every AUTO CDC flow needs of its target before a batch: a Delta table that exists
+    (table setup creates it empty, with `columns`), without expectations (not supported yet)."""
+    require_delta(ctx.table)
+    if ExpectationSet.for_flow(ctx.graph, ctx.flow):
+        raise NotSupportedYet(
+            f"'{ctx.dataset.name}': expectations on the target of AUTO CDC flow "
+            f"'{ctx.flow.name}' are not supported yet; declare them on its source.")
+    if not ctx.catalog.exists(ctx.flow.target):
+        raise LakesmithError(
+            f"'{ctx.dataset.name}', the target of AUTO CDC flow '{ctx.flow.name}', does not "
+            f"exist: it is created (empty, with {columns}) when the update sets up its tables.")

@@ -24,10 +24,9 @@ from lakesmith.cdc.scd1 import OP, merge_sql
 from lakesmith.cdc.snapshot import SnapshotDiff, conform, snapshot_spec
 from lakesmith.cdc.spec import cast_to
 from lakesmith.engine.paths import engine_path
-from lakesmith.errors import LakesmithError, NotSupportedYet
+from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.flows import AutoCdcSnapshotFlow
 from lakesmith.graph.graph import ResolvedFlow
-from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.checkpoint import (
     BatchPlan,
     Checkpoint,
@@ -43,7 +42,8 @@ from lakesmith.runtime.checkpoint import (
 )
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import AUTO_CDC_SNAPSHOT, register_runner
-from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
+from lakesmith.runtime.flows.auto_cdc import check_cdc_target
+from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.micro_batch import OUTPUT
 from lakesmith.runtime.flows.snapshots import Snapshots, snapshots_for
 from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow
@@ -172,21 +172,12 @@ def applied_version(checkpoint: Checkpoint) -> Any:
 
 
 def _check(ctx: FlowContext) -> None:
-    require_delta(ctx.table)
     flow = _snapshot_flow(ctx.flow)
     if flow.stored_as_scd_type == 2:
         raise NotSupportedYet(
             f"AUTO CDC flow '{flow.name}' (at {flow.location}): snapshots stored as SCD type 2 "
             "are not supported by lakesmith yet; use stored_as_scd_type=1.")
-    if ExpectationSet.for_flow(ctx.graph, ctx.flow):
-        raise NotSupportedYet(
-            f"'{ctx.dataset.name}': expectations on the target of AUTO CDC flow "
-            f"'{flow.name}' are not supported yet; declare them on its source.")
-    if not ctx.catalog.exists(ctx.flow.target):
-        raise LakesmithError(
-            f"'{ctx.dataset.name}', the target of AUTO CDC flow '{flow.name}', does not exist: "
-            "it is created (empty, with the snapshot's columns) when the update sets up its "
-            "tables.")
+    check_cdc_target(ctx, "the snapshot's columns")
 
 
 def _describe_source(flow: AutoCdcSnapshotFlow, version: Any) -> str:
