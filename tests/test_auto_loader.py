@@ -510,3 +510,44 @@ def test_a_recorded_file_that_disappears_fails_the_batch_naming_it(project,
     rerun = project.run()
     message = failure(rerun)
     assert "FILE_NOT_EXIST" in message and str(gone) in message
+
+
+def test_continuous_mode_ingests_files_as_they_land(project, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import read_rows
+
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", [{"id": 1}], 1_700_000_000)
+    bronze(project, landing)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "lakesmith", "run", "--continuous", "--trigger-interval", "200ms"],
+        cwd=project.root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    table = project.table_path("bronze_orders")
+
+    def wait_for(ids: list[str]) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if table.exists() and sorted(r["id"] for r in read_rows(table)) == ids:
+                return
+            assert process.poll() is None, process.communicate()
+            time.sleep(0.2)
+        raise AssertionError(f"bronze_orders never reached {ids}")
+
+    try:
+        wait_for(["1"])
+        landing_file(landing, "b.json", [{"id": 2}], 1_700_000_100)
+        wait_for(["1", "2"])
+        landing_file(landing, "sub/c.json", [{"id": 3}], 1_700_000_200)
+        wait_for(["1", "2", "3"])
+    finally:
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert sorted(r["id"] for r in project.rows("bronze_orders")) == ["1", "2", "3"]
+    files = next((project.root / "storage" / "checkpoints").glob("*/bronze_orders/sources/*/files"))
+    assert sorted(p.name for p in files.iterdir()) == ["0", "1", "2"]  # one entry per listing
