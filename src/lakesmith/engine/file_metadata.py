@@ -11,8 +11,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from google.protobuf.message import Message
 from pyspark.sql.connect import proto
+
+from lakesmith.engine.plans import all_relations, nested_messages
 
 METADATA_COLUMN = "_metadata"
 # What `input_file_name()` returns in Spark, per row: the file's URI, `file:///x` where
@@ -42,32 +43,21 @@ def rewrite_input_file_name(relation: proto.Relation) -> proto.Relation:
     return rewritten
 
 
-def _rewrite(message: Message) -> None:
-    if message.DESCRIPTOR.full_name == _EXPRESSION:
-        expression: Any = message
+def _rewrite(relation: proto.Relation) -> None:
+    # Collected first: an expression is rewritten in place while the walk would still use it.
+    expressions: list[Any] = list(nested_messages(relation, _EXPRESSION))
+    for expression in expressions:
         kind = expression.WhichOneof("expr_type")
         if kind == "unresolved_function" and \
                 expression.unresolved_function.function_name.lower() == "input_file_name":
             expression.Clear()
             expression.expression_string.expression = INPUT_FILE_NAME
-            return
-        if kind == "expression_string":
+        elif kind == "expression_string":
             expression.expression_string.expression = _INPUT_FILE_NAME_CALL.sub(
                 INPUT_FILE_NAME, expression.expression_string.expression)
-    if message.DESCRIPTOR.full_name == proto.Relation.DESCRIPTOR.full_name:
-        relation: Any = message
-        if relation.WhichOneof("rel_type") == "sql":
-            relation.sql.query = _INPUT_FILE_NAME_CALL.sub(INPUT_FILE_NAME, relation.sql.query)
-    for descriptor, value in message.ListFields():
-        if descriptor.message_type is None:
-            continue
-        if descriptor.message_type.GetOptions().map_entry:
-            items = list(value.values()) if descriptor.message_type.fields_by_name[
-                "value"].message_type else []
-        else:
-            items = list(value) if descriptor.is_repeated else [value]
-        for item in items:
-            _rewrite(item)
+    for rel in all_relations(relation):
+        if rel.WhichOneof("rel_type") == "sql":
+            rel.sql.query = _INPUT_FILE_NAME_CALL.sub(INPUT_FILE_NAME, rel.sql.query)
 
 
 def without_hidden_metadata(df: Any) -> Any:

@@ -160,8 +160,13 @@ def sql_read(ref: SqlRef) -> PlanRead:
 
 def all_relations(message: Message) -> Iterator[proto.Relation]:
     """Every Relation message nested in `message` (itself included), depth first."""
-    if message.DESCRIPTOR.full_name == _RELATION:
-        yield message  # type: ignore[misc]
+    return nested_messages(message, _RELATION)  # type: ignore[return-value]
+
+
+def nested_messages(message: Message, full_name: str) -> Iterator[Message]:
+    """Every message of type `full_name` nested in `message` (itself included), depth first."""
+    if message.DESCRIPTOR.full_name == full_name:
+        yield message
     for descriptor, value in message.ListFields():
         if descriptor.message_type is None:
             continue
@@ -170,7 +175,7 @@ def all_relations(message: Message) -> Iterator[proto.Relation]:
         else:
             items = value if descriptor.is_repeated else [value]
         for item in items:
-            yield from all_relations(item)
+            yield from nested_messages(item, full_name)
 
 
 class PlanRewriter:

@@ -18,7 +18,6 @@ from pyspark.sql.connect import proto
 from lakesmith.cdc.snapshot import snapshot_spec
 from lakesmith.cdc.spec import resolve, source_relation, target_dataframe
 from lakesmith.engine.file_metadata import (
-    file_metadata_referenced,
     rewrite_input_file_name,
     without_hidden_metadata,
 )
@@ -42,7 +41,7 @@ from lakesmith.graph.model import DatasetKind, Table
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import conform, declared_schema
-from lakesmith.runtime.streaming.sources import reachable_flows, source_key
+from lakesmith.runtime.streaming.sources import reads_file_metadata, source_key
 from lakesmith.sources.base import StreamSource
 from lakesmith.sources.files.batch import batch_files_dataframe
 from lakesmith.sources.registry import is_file_stream_format
@@ -102,9 +101,7 @@ class DatasetBinder(ABC):
                                      and self.reads_file_metadata(self._flow))
 
     def reads_file_metadata(self, flow: ResolvedFlow) -> bool:
-        """Whether the flow (or a view it reads) reads `_metadata` or `input_file_name()`."""
-        return any(f.relation is not None and file_metadata_referenced(f.relation)
-                   for f in reachable_flows(flow, self.graph))
+        return reads_file_metadata(flow, self.graph)
 
     def flow_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's query with every read bound, as a DataFrame ready to execute."""

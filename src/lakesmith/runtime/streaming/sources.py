@@ -47,8 +47,7 @@ def flow_sources(flow: ResolvedFlow, graph: DataflowGraph, catalog: TableCatalog
     pending = [flow]
     seen_views: set[TableName] = set()
     where = f"flow '{flow.name}'"
-    with_metadata = any(f.relation is not None and file_metadata_referenced(f.relation)
-                        for f in reachable_flows(flow, graph))
+    with_metadata = reads_file_metadata(flow, graph)
     while pending:
         current = pending.pop()
         for flow_input in current.inputs:
@@ -91,3 +90,9 @@ def reachable_flows(flow: ResolvedFlow, graph: DataflowGraph) -> list[ResolvedFl
                 seen.add(name)
                 found.extend(graph.flows_into(name))
     return found
+
+
+def reads_file_metadata(flow: ResolvedFlow, graph: DataflowGraph) -> bool:
+    """Whether the flow (or a view it reads) reads `_metadata` or `input_file_name()`."""
+    return any(f.relation is not None and file_metadata_referenced(f.relation)
+               for f in reachable_flows(flow, graph))

@@ -9,6 +9,11 @@ from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
 from lakesmith.sources.files import schema_evolution
+from lakesmith.sources.files.file_schema import (
+    inference_sample,
+    inferred_columns,
+    with_partitions,
+)
 from lakesmith.sources.files.inputs import InputFile
 from lakesmith.sources.files.listing import ListingRules, list_files
 from lakesmith.sources.files.options import FIXED_SCHEMAS, AutoLoaderOptions
@@ -16,8 +21,6 @@ from lakesmith.sources.files.options import FIXED_SCHEMAS, AutoLoaderOptions
 
 def batch_files_dataframe(spark: Any, read: PlanRead, project: Location, *,
                           with_metadata: bool) -> Any:
-    from pyspark.sql.types import StringType, StructField, StructType
-
     from lakesmith.sources.files import formats
 
     where = read.describe()
@@ -29,8 +32,6 @@ def batch_files_dataframe(spark: Any, read: PlanRead, project: Location, *,
                                                    where))
     files = sorted((InputFile(s.location, s.size, s.modified_ms, p) for s, p in listing.files),
                    key=lambda f: (f.modification_time_ms, f.location.uri))
-    partition_names = options.partition_columns or tuple(
-        dict.fromkeys(k for f in files for k, _ in f.partition_values))
     inferred = read.schema is None and options.format not in FIXED_SCHEMAS
     if read.schema is not None:
         data = spark._parse_ddl(read.schema)
@@ -42,15 +43,11 @@ def batch_files_dataframe(spark: Any, read: PlanRead, project: Location, *,
                 f"{where}: cannot infer the schema of {options.format} files: no files found at "
                 f"{', '.join(str(p) for p in paths)}.",
                 hint="check the path, or give the schema (schemaHints or .schema(...)).")
-        sample = files[:options.sample_files]
-        data = formats.infer_schema(spark, sample, options.format, options.reader,
-                                    infer_column_types=options.infer_column_types, where=where)
-        data = schema_evolution.with_hints(spark, data, options.schema_hints, where)
-    known = {f.name.lower() for f in data.fields}
-    partitions = StructType([StructField(n, StringType(), True) for n in partition_names
-                             if n.lower() not in known])
+        data = inferred_columns(spark, inference_sample(files, options), options, where)
+    schema = with_partitions(data, files, options)
     spec = formats.ReadSpec(
-        format=options.format, options=options.reader, schema=data, partition_schema=partitions,
+        format=options.format, options=options.reader, schema=schema.data,
+        partition_schema=schema.partitions,
         rescued_data_column=schema_evolution.rescued_column(options, inferred=inferred),
         with_metadata=with_metadata, where=where)
     return formats.read_files(spark, tuple(files), spec)

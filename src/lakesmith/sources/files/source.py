@@ -13,11 +13,9 @@ deletes the log.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from pyspark.sql.types import StringType, StructField, StructType
 
 from lakesmith.errors import LakesmithError
 from lakesmith.files import store_for
@@ -25,6 +23,11 @@ from lakesmith.locations import Location
 from lakesmith.sources.base import Backlog, Bounds, SourceOffset, SourceSlice, StreamSource
 from lakesmith.sources.files import schema_evolution
 from lakesmith.sources.files.file_log import FileLog, LogEntry
+from lakesmith.sources.files.file_schema import (
+    inference_sample,
+    inferred_columns,
+    with_partitions,
+)
 from lakesmith.sources.files.inputs import InputFile
 from lakesmith.sources.files.listing import ListingRules, ReadPath, list_files
 from lakesmith.sources.files.options import FIXED_SCHEMAS, RESCUE, AutoLoaderOptions
@@ -222,17 +225,14 @@ class FileStreamSource(StreamSource):
         return self._schema
 
     def _resolve_schema(self, spark: Any) -> StoredSchema:
-        from lakesmith.sources.files import formats
-
-        files = self._sample()
-        partitions = self._partition_schema(files)
+        files = inference_sample((f for entry in self._log() for f in entry.files),
+                                 self.options)
         self.schema_inferred = False
         if self.config.user_schema is not None:
-            data = spark._parse_ddl(self.config.user_schema)
-            return StoredSchema(data, _without(partitions, data))
+            return with_partitions(spark._parse_ddl(self.config.user_schema), files,
+                                   self.options)
         if self.options.format in FIXED_SCHEMAS:
-            return StoredSchema(FIXED_SCHEMAS[self.options.format],
-                                partitions)
+            return with_partitions(FIXED_SCHEMAS[self.options.format], files, self.options)
         self.schema_inferred = True
         stored = self.schemas.latest()
         if stored is not None:
@@ -243,37 +243,15 @@ class FileStreamSource(StreamSource):
                 f"{self.config.where}: cannot infer the schema of {self.options.format} files "
                 f"at {self.display_name}: the folder has no files yet.",
                 hint="give the schema with .schema(...), or run again once files have arrived.")
-        data = formats.infer_schema(spark, files, self.options.format, self.options.reader,
-                                    infer_column_types=self.options.infer_column_types,
-                                    where=self.config.where)
-        data = schema_evolution.with_hints(spark, data, self.options.schema_hints,
-                                           self.config.where)
+        data = inferred_columns(spark, files, self.options, self.config.where)
         self._inferred_from = frozenset(f.location.uri for f in files)
-        return StoredSchema(data, _without(partitions, data))
+        return with_partitions(data, files, self.options)
 
     def evolve(self, schema: StoredSchema) -> None:
         """Store a new schema version (schema evolution): the next run reads with it."""
         number = 0 if self._schema_version is None else self._schema_version + 1
         self.schemas.add(number, schema)
         self._schema_version = number
-
-    def _sample(self) -> list[InputFile]:
-        """The files inference reads: the first discovered, up to Databricks' sample limits."""
-        sample: list[InputFile] = []
-        size = 0
-        for entry in self._log():
-            for f in entry.files:
-                if len(sample) >= self.options.sample_files or size >= self.options.sample_bytes:
-                    return sample
-                sample.append(f)
-                size += f.size
-        return sample
-
-    def _partition_schema(self, files: Sequence[InputFile]) -> StructType:
-        names = self.options.partition_columns
-        if names is None:
-            names = tuple(dict.fromkeys(k for f in files for k, _ in f.partition_values))
-        return StructType([StructField(n, StringType(), True) for n in names])
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -383,11 +361,6 @@ def _settled(files: list[InputFile]) -> list[InputFile]:
 
 def _readable(entry: LogEntry) -> int:
     return 0 if entry.existing else len(entry.files)
-
-
-def _without(partitions: StructType, data: StructType) -> StructType:
-    names = {f.name.lower() for f in data.fields}
-    return StructType([f for f in partitions.fields if f.name.lower() not in names])
 
 
 def _file(offset: SourceOffset) -> FileOffset:
