@@ -14,9 +14,15 @@ from pathlib import Path
 class SourceLocation:
     path: str
     line: int | None = None
+    # For an element defined inside a function (a factory called in a loop): the calls that led
+    # there, innermost first, so each element defined at the same line has its own location.
+    called_from: tuple[SourceLocation, ...] = ()
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}" if self.line is not None else self.path
+        here = f"{self.path}:{self.line}" if self.line is not None else self.path
+        if not self.called_from:
+            return here
+        return f"{here} (called from {', '.join(str(c) for c in self.called_from)})"
 
     def relative_to(self, root: Path) -> SourceLocation:
         """The same location with the path shown relative to the project root when it is inside it."""
@@ -26,7 +32,7 @@ class SourceLocation:
             return self
         if rel.startswith(".."):
             return self
-        return SourceLocation(rel, self.line)
+        return SourceLocation(rel, self.line, tuple(c.relative_to(root) for c in self.called_from))
 
 
 

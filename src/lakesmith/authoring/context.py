@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import replace
 from typing import Any
 
 from pyspark.pipelines.graph_element_registry import get_active_graph_element_registry
@@ -45,6 +47,24 @@ def current_registry() -> DefinitionRegistry:
 
 
 def caller_location(depth: int = 1) -> SourceLocation:
-    """The file and line `depth` frames above the function calling this one."""
+    """The file and line `depth` frames above the function calling this one; when that is inside
+    a function of the user's (a factory), also the calls that led there, up to module level."""
     frame = sys._getframe(depth + 1)
-    return defined_at(frame.f_code.co_filename, frame.f_lineno)
+    location = defined_at(frame.f_code.co_filename, frame.f_lineno)
+    calls: list[SourceLocation] = []
+    outer = frame.f_back
+    while (frame.f_code.co_name != "<module>" and outer is not None
+           and not _is_library(outer.f_code.co_filename)):
+        calls.append(SourceLocation(outer.f_code.co_filename, outer.f_lineno))
+        frame, outer = outer, outer.f_back
+    return replace(location, called_from=tuple(calls)) if calls else location
+
+
+def _is_library(path: str) -> bool:
+    """Frames of Python itself, installed packages and lakesmith are not the user's."""
+    return (path.startswith("<") or os.sep + "site-packages" + os.sep in path
+            or path.startswith(_LAKESMITH_DIR) or path.startswith(_STDLIB_DIR))
+
+
+_LAKESMITH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_STDLIB_DIR = os.path.dirname(os.__file__)

@@ -14,6 +14,7 @@ from typing import Any
 
 from lakesmith.authoring.auto_cdc import auto_cdc_flow, snapshot_flow
 from lakesmith.authoring.context import caller_location, current_registry, current_spark
+from lakesmith.authoring.declared_schema import schema_fields
 from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `dlt.expect...`)
     expect,
     expect_all,
@@ -23,6 +24,8 @@ from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `
     expect_or_fail,
     expectations_of,
 )
+from lakesmith.authoring.source_warnings import warn_source
+from lakesmith.authoring.spark_conf import honoured_spark_conf
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.datasets import (
     Dataset,
@@ -58,11 +61,14 @@ def table(query_function: QueryFunction | None = None, *, name: str | None = Non
           partition_cols: Sequence[str] | None = None, cluster_by: Sequence[str] | None = None,
           schema: Any = None, temporary: bool = False, row_filter: str | None = None,
           private: bool | None = None, format: str | None = None) -> Any:
-    """A table whose kind follows its query: streaming table for a stream, else materialized view."""
+    """A table whose kind follows its query: streaming table for a stream, else materialized view.
+
+    `temporary=True` (Databricks: not published to the catalog) keeps a table the pipeline's
+    datasets read; lakesmith has no catalog to publish to, so it is stored like any table."""
     location = caller_location()
-    _unsupported(location, path=path, row_filter=row_filter)
+    _unsupported(location, row_filter=row_filter)
     build = partial(DltTable, **_table_fields(table_properties, partition_cols, cluster_by,
-                                               schema, format))
+                                               schema, format, path, location))
     return _dataset_decorator(query_function, "table", build, location, name=name,
                               comment=comment, spark_conf=spark_conf)
 
@@ -75,9 +81,9 @@ def materialized_view(query_function: QueryFunction | None = None, *, name: str 
                       row_filter: str | None = None, private: bool | None = None,
                       format: str | None = None) -> Any:
     location = caller_location()
-    _unsupported(location, path=path, row_filter=row_filter)
+    _unsupported(location, row_filter=row_filter)
     build = partial(MaterializedView, **_table_fields(table_properties, partition_cols,
-                                                       cluster_by, schema, format))
+                                                       cluster_by, schema, format, path, location))
     return _dataset_decorator(query_function, "materialized_view", build, location, name=name,
                               comment=comment, spark_conf=spark_conf)
 
@@ -90,6 +96,9 @@ def view(query_function: QueryFunction | None = None, *, name: str | None = None
 
 
 temporary_view = view
+# Legacy names of the decorators, still found in Databricks pipelines.
+create_table = table
+create_view = view
 
 
 def create_streaming_table(name: str, *, comment: str | None = None,
@@ -102,9 +111,13 @@ def create_streaming_table(name: str, *, comment: str | None = None,
                            expect_all_or_drop: Mapping[str, str] | None = None,  # noqa: F811
                            expect_all_or_fail: Mapping[str, str] | None = None,  # noqa: F811
                            row_filter: str | None = None, format: str | None = None) -> None:
-    """A streaming table that append flows and AUTO CDC flows write into."""
+    """A streaming table that append flows and AUTO CDC flows write into. Its `spark_conf`
+    applies to the flows that write into it, which carry their own on Databricks too; here it
+    is checked (and its cluster-only keys reported) but the flows' own `spark_conf` is what runs.
+    """
     location = caller_location()
-    _unsupported(location, path=path, row_filter=row_filter)
+    _unsupported(location, row_filter=row_filter)
+    honoured_spark_conf(spark_conf, location)
     expectations = (
         _rules(expect_all, ExpectationAction.WARN, location)
         + _rules(expect_all_or_drop, ExpectationAction.DROP, location)
@@ -112,7 +125,8 @@ def create_streaming_table(name: str, *, comment: str | None = None,
     )
     current_registry().add_dataset(StreamingTable(
         name=name, location=location, comment=comment, expectations=expectations,
-        **_table_fields(table_properties, partition_cols, cluster_by, schema, format),
+        **_table_fields(table_properties, partition_cols, cluster_by, schema, format, path,
+                        location),
     ))
 
 
@@ -131,7 +145,8 @@ def append_flow(*, target: str, name: str | None = None, comment: str | None = N
         kind = OnceFlow if once else QueryFlow
         current_registry().add_flow(kind(
             name=name or func.__name__, target=target, query=PythonQuery(func), location=location,
-            spark_conf=dict(spark_conf or {}), is_default=False, comment=comment,
+            spark_conf=honoured_spark_conf(spark_conf, location), is_default=False,
+            comment=comment,
             expectations=expectations_of(func),
         ))
 
@@ -205,7 +220,7 @@ def _dataset_decorator(query_function: QueryFunction | None, decorator: str,
                                    expectations=expectations_of(func)))
         registry.add_flow(QueryFlow(name=dataset_name, target=dataset_name,
                                     query=PythonQuery(func), location=location,
-                                    spark_conf=dict(spark_conf or {})))
+                                    spark_conf=honoured_spark_conf(spark_conf, location)))
         # Databricks returns the function, so decorated names stay usable in the module.
         return func
 
@@ -216,11 +231,16 @@ def _dataset_decorator(query_function: QueryFunction | None, decorator: str,
 
 def _table_fields(table_properties: Mapping[str, str] | None,
                   partition_cols: Sequence[str] | None, cluster_by: Sequence[str] | None,
-                  schema: Any, format: str | None) -> dict[str, Any]:
+                  schema: Any, format: str | None, path: str | None,
+                  location: SourceLocation) -> dict[str, Any]:
     """The stored-table fields from dlt's keyword arguments (None: not given)."""
+    if path is not None:
+        warn_source(f"path={path!r} is not honoured: lakesmith keeps pipeline tables in the "
+                    "warehouse (the spec's `spark.sql.warehouse.dir`); the table is stored there.",
+                    location)
     return dict(table_properties=dict(table_properties or {}),
                 partition_cols=tuple(partition_cols or ()), cluster_by=tuple(cluster_by or ()),
-                schema=schema, format=format)
+                format=format, **schema_fields(schema, location))
 
 
 def _check_callable(func: Any, decorator: str, location: SourceLocation) -> None:

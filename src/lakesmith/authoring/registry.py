@@ -12,6 +12,7 @@ from pyspark.pipelines import output as sdp_output
 from pyspark.pipelines.graph_element_registry import GraphElementRegistry
 
 from lakesmith.authoring.auto_cdc import auto_cdc_flow
+from lakesmith.authoring.declared_schema import schema_fields
 from lakesmith.authoring.expectations import expectations_of
 from lakesmith.graph.datasets import (
     Dataset,
@@ -47,8 +48,8 @@ def dataset_of(output: sdp_output.Output) -> Dataset:
 def _table_fields(output: sdp_output.Table) -> dict[str, Any]:
     return dict(table_properties=dict(output.table_properties or {}),
                 partition_cols=tuple(output.partition_cols or ()),
-                cluster_by=tuple(output.cluster_by or ()), schema=output.schema,
-                format=output.format)
+                cluster_by=tuple(output.cluster_by or ()), format=output.format,
+                **schema_fields(output.schema, location_of(output.source_code_location)))
 
 
 class DefinitionRegistry(GraphElementRegistry):

@@ -11,6 +11,7 @@ from typing import Any
 from pyspark.pipelines.block_session_mutations import block_session_mutations
 from pyspark.sql.connect import proto
 
+from lakesmith.authoring.databricks_runtime import conf_problem, missing_conf_key
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError, SqlRefError
@@ -32,6 +33,7 @@ from lakesmith.graph.flows import (
 from lakesmith.graph.graph import DataflowGraph, FlowInput, ResolvedFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.graph.model import Definitions
+from lakesmith.graph.planning_schemas import PlanningSchemas
 from lakesmith.graph.validate import validate_graph
 from lakesmith.locations import Location
 from lakesmith.sources.files.planning import file_reads_analysable
@@ -55,20 +57,27 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     flows: list[ResolvedFlow] = []
     unresolved: set[TableName] = set()
     seen_flows: dict[str, AnyFlow] = {}
-    for flow in definitions.flows:
-        key = flow.name.lower()
-        if key in seen_flows:
-            problems.append(GraphProblem(
-                f"[PIPELINE_DUPLICATE_IDENTIFIERS.FLOW] flow '{flow.name}' is defined twice (first "
-                f"at {seen_flows[key].location}).",
-                flow.location))
-            continue
-        seen_flows[key] = flow
-        resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems, project)
-        if resolved is not None:
-            flows.append(resolved)
-        else:
-            unresolved.add(_target_or_none(flow.target, names))
+    plans = _FlowPlans(spark, user_files, problems)
+    schemas = PlanningSchemas(spark, datasets, definitions.flows, names, plans.plan)
+    with ExitStack() as stack:
+        # While query functions run, df.columns of a dataset or an Auto Loader read works.
+        stack.enter_context(schemas.analysable())
+        if project is not None:
+            stack.enter_context(file_reads_analysable(spark, project))
+        for flow in definitions.flows:
+            key = flow.name.lower()
+            if key in seen_flows:
+                problems.append(GraphProblem(
+                    f"[PIPELINE_DUPLICATE_IDENTIFIERS.FLOW] flow '{flow.name}' is defined twice "
+                    f"(first at {seen_flows[key].location}).",
+                    flow.location))
+                continue
+            seen_flows[key] = flow
+            resolved = _resolve_flow(flow, datasets, spark, names, problems, plans)
+            if resolved is not None:
+                flows.append(resolved)
+            else:
+                unresolved.add(_target_or_none(flow.target, names))
     flows = _propagate_streaming(datasets, flows)
     graph = DataflowGraph(datasets=_resolve_table_kinds(datasets, flows), flows=flows, names=names)
     problems += validate_graph(graph, frozenset(unresolved))
@@ -114,8 +123,8 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
 
 
 def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
-                  names: NameResolver, user_files: frozenset[str],
-                  problems: list[GraphProblem], project: Location | None) -> ResolvedFlow | None:
+                  names: NameResolver, problems: list[GraphProblem],
+                  plans: _FlowPlans) -> ResolvedFlow | None:
     try:
         target = names.qualify(flow.target)
     except LakesmithError as e:
@@ -137,7 +146,7 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
         reads = [PlanRead(name=flow.source_name, streaming=False)] if flow.source_name else []
         inputs = _inputs(flow, reads, datasets, spark, names, problems)
         return ResolvedFlow(flow, target, None, inputs, streaming=True)
-    relation = _plan_of(flow, spark, user_files, problems, project)
+    relation = plans.plan(flow)
     if relation is None:
         return None
     try:
@@ -150,33 +159,51 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
                         streaming=any(i.read.streaming for i in inputs))
 
 
-def _plan_of(flow: QueryFlow, spark: Any, user_files: frozenset[str],
-             problems: list[GraphProblem], project: Location | None) -> proto.Relation | None:
-    """Call the query function once (Python) or wrap the SQL text as a SQL relation."""
-    query = flow.query
-    if isinstance(query, SqlQuery):
-        relation = proto.Relation()
-        relation.common.plan_id = next(_sql_plan_ids)
-        relation.sql.query = query.text
-        return relation
-    assert isinstance(query, PythonQuery)
-    try:
-        with block_session_mutations(), ExitStack() as stack:
-            if project is not None:  # df.columns of an Auto Loader read works
-                stack.enter_context(file_reads_analysable(spark, project))
-            df = query.func()
-    except Exception as e:  # user code: report it against the line that raised
-        where = user_location(e, user_files, flow.location)
-        problems.append(GraphProblem(
-            f"the query function of flow '{flow.name}' raised an error: {describe(e)}", where))
-        return None
-    try:
-        return relation_of(df)
-    except TypeError:
-        problems.append(GraphProblem(
-            f"the query function of flow '{flow.name}' must return a DataFrame, "
-            f"but returned {type(df).__name__}.", flow.location))
-        return None
+class _FlowPlans:
+    """Each query flow's plan, computed once: when the graph reaches the flow, or earlier when
+    another flow's query function asks for its dataset's columns (graph/planning_schemas.py)."""
+
+    def __init__(self, spark: Any, user_files: frozenset[str],
+                 problems: list[GraphProblem]) -> None:
+        self.spark = spark
+        self.user_files = user_files
+        self.problems = problems
+        self._plans: dict[int, proto.Relation | None] = {}
+
+    def plan(self, flow: QueryFlow) -> proto.Relation | None:
+        key = id(flow)
+        if key not in self._plans:
+            self._plans[key] = None  # while its function runs: a read of itself has no plan
+            self._plans[key] = self._plan_of(flow)
+        return self._plans[key]
+
+    def _plan_of(self, flow: QueryFlow) -> proto.Relation | None:
+        """Call the query function once (Python) or wrap the SQL text as a SQL relation."""
+        query = flow.query
+        if isinstance(query, SqlQuery):
+            relation = proto.Relation()
+            relation.common.plan_id = next(_sql_plan_ids)
+            relation.sql.query = query.text
+            return relation
+        assert isinstance(query, PythonQuery)
+        try:
+            with block_session_mutations():
+                df = query.func()
+        except Exception as e:  # user code: report it against the line that raised
+            where = user_location(e, self.user_files, flow.location)
+            key = missing_conf_key(e)
+            self.problems.append(GraphProblem(
+                conf_problem(key) if key is not None else
+                f"the query function of flow '{flow.name}' raised an error: {describe(e)}",
+                where))
+            return None
+        try:
+            return relation_of(df)
+        except TypeError:
+            self.problems.append(GraphProblem(
+                f"the query function of flow '{flow.name}' must return a DataFrame, "
+                f"but returned {type(df).__name__}.", flow.location))
+            return None
 
 
 def _inputs(flow: AnyFlow, reads: list[PlanRead], datasets: dict[TableName, Dataset],

@@ -10,6 +10,7 @@ from pyspark.sql.types import StructType
 
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
+from lakesmith.runtime.generated_columns import with_generated_columns
 from lakesmith.tables.catalog import quote_always
 
 
@@ -34,6 +35,7 @@ def declared_schema(spark: Any, dataset: Table) -> StructType | None:
 
 def conform(df: Any, dataset: Table, schema: StructType) -> Any:
     """The query's result with the declared columns, in the declared order and types."""
+    df = with_generated_columns(df, dataset)
     columns = df.columns
     present = {c.lower(): c for c in columns}
     declared = {f.name.lower() for f in schema.fields}

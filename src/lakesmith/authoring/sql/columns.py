@@ -6,7 +6,10 @@
 
 Typed columns become the dataset's schema, as a DDL string. Untyped names (`(a, b)`) rename the
 query's columns (views and materialized views only). `CONSTRAINT name EXPECT (condition)` entries
-are the dataset's expectations.
+are the dataset's expectations. `GENERATED ALWAYS AS (expression)` makes a generated column: the
+query does not produce it, its value is the expression over the row (as in Delta).
+
+The same parser reads a Python `schema=` DDL string that has generated columns.
 """
 
 from __future__ import annotations
@@ -22,7 +25,6 @@ from lakesmith.graph.identifiers import quote_part
 
 # Column options Databricks accepts that lakesmith cannot honour yet.
 _UNSUPPORTED_COLUMN_OPTIONS = {
-    "GENERATED": "generated columns (GENERATED ... AS)",
     "DEFAULT": "column defaults (DEFAULT)",
     "MASK": "column masks (MASK)",
     "PRIMARY": "primary keys (PRIMARY KEY)",
@@ -37,7 +39,7 @@ _UNSUPPORTED_TABLE_CONSTRAINTS = {
     ("CHECK",): "CHECK constraints",
 }
 # Words that end a column's type (outside its brackets).
-_TYPE_ENDS = frozenset({"NOT", "COMMENT", *_UNSUPPORTED_COLUMN_OPTIONS})
+_TYPE_ENDS = frozenset({"NOT", "COMMENT", "GENERATED", *_UNSUPPORTED_COLUMN_OPTIONS})
 
 _ACTIONS = {
     ("DROP", "ROW"): ExpectationAction.DROP,
@@ -50,6 +52,7 @@ class ColumnList:
     columns: tuple[str, ...] = ()  # DDL of each typed column: "id BIGINT NOT NULL COMMENT 'key'"
     renames: tuple[str, ...] = ()  # names of untyped columns, unquoted
     expectations: tuple[Expectation, ...] = ()
+    generated: tuple[tuple[str, str], ...] = ()  # (column name, SQL expression), in order
     token: Token | None = None  # the opening parenthesis
 
     @property
@@ -63,14 +66,17 @@ def parse_column_list(stream: TokenStream) -> ColumnList:
     columns: list[str] = []
     renames: list[str] = []
     expectations: list[Expectation] = []
+    generated: list[tuple[str, str]] = []
     while True:
         if stream.at("CONSTRAINT"):
             expectations.append(_parse_constraint(stream))
         elif (unsupported := _table_constraint_at(stream)) is not None:
             raise _not_supported(stream, unsupported)
         else:
-            kind, text = _parse_column(stream)
+            kind, text, generation = _parse_column(stream)
             (columns if kind == "typed" else renames).append(text)
+            if generation is not None:
+                generated.append(generation)
         if not stream.accept_punct(TokenType.COMMA):
             break
     stream.expect_punct(TokenType.R_PAREN, "',' or ')'", "a column definition")
@@ -81,7 +87,8 @@ def parse_column_list(stream: TokenStream) -> ColumnList:
             f"{', '.join(quote_part(r) for r in renames)}",
             opening,
         )
-    return ColumnList(tuple(columns), tuple(renames), tuple(expectations), opening)
+    return ColumnList(tuple(columns), tuple(renames), tuple(expectations),
+                      generated=tuple(generated), token=opening)
 
 
 def _parse_constraint(stream: TokenStream) -> Expectation:
@@ -102,18 +109,20 @@ def _parse_constraint(stream: TokenStream) -> Expectation:
     return Expectation(name.parts[0], condition, action, stream.location(start))
 
 
-def _parse_column(stream: TokenStream) -> tuple[str, str]:
-    """A column definition (`("typed", ddl)`) or a bare column name (`("untyped", name)`)."""
+def _parse_column(stream: TokenStream) -> tuple[str, str, tuple[str, str] | None]:
+    """A column definition (`("typed", ddl, (name, generation expression) or None)`) or a bare
+    column name (`("untyped", name, None)`)."""
     name = parse_identifier(stream, "a column definition or CONSTRAINT", "'(' or ','")
     column = quote_part(name.parts[0])
     if stream.at_punct(TokenType.COMMA) or stream.at_punct(TokenType.R_PAREN):
-        return "untyped", name.parts[0]
+        return "untyped", name.parts[0], None
     if stream.at("COMMENT"):
         raise stream.error(
             "comments on columns without a type are not supported yet; give the column a type, "
             "or drop the comment", stream.peek())
     ddl = [column, _parse_type(stream, column)]
     seen: set[str] = set()
+    expression = None
     while (word := stream.word()) in _TYPE_ENDS:
         if word in _UNSUPPORTED_COLUMN_OPTIONS:
             raise _not_supported(stream, _UNSUPPORTED_COLUMN_OPTIONS[word])
@@ -123,10 +132,25 @@ def _parse_column(stream: TokenStream) -> tuple[str, str]:
         if stream.accept("NOT"):
             stream.expect("NULL", after="NOT")
             ddl.append("NOT NULL")
+        elif stream.at("GENERATED"):
+            expression = _parse_generation(stream, column)
         else:
             stream.expect("COMMENT")
             ddl.append("COMMENT " + _string_literal(parse_string(stream, "a comment", "COMMENT")))
-    return "typed", " ".join(ddl)
+    return "typed", " ".join(ddl), (name.parts[0], expression) if expression else None
+
+
+def _parse_generation(stream: TokenStream, column: str) -> str:
+    """`GENERATED ALWAYS AS (expression)`: the expression's text. Identity columns
+    (`GENERATED … AS IDENTITY`) are refused."""
+    start = stream.expect("GENERATED")
+    if stream.at("BY", "DEFAULT") or stream.at("ALWAYS", "AS", "IDENTITY"):
+        raise _not_supported(stream, "identity columns (GENERATED ... AS IDENTITY)", start)
+    stream.expect("ALWAYS", after=f"GENERATED (column {column})")
+    stream.expect("AS", after="GENERATED ALWAYS")
+    expression, _ = parse_parenthesized_text(stream, "the generation expression",
+                                             "GENERATED ALWAYS AS")
+    return expression
 
 
 def _parse_type(stream: TokenStream, column: str) -> str:
@@ -167,10 +191,11 @@ def _table_constraint_at(stream: TokenStream) -> str | None:
     return None
 
 
-def _not_supported(stream: TokenStream, what: str) -> SqlDefinitionError:
+def _not_supported(stream: TokenStream, what: str, token: Token | None = None
+                   ) -> SqlDefinitionError:
     return stream.error(
         f"{what} in a column list are not supported yet; supported: column definitions "
-        "`name TYPE [NOT NULL] [COMMENT '...']` and "
+        "`name TYPE [NOT NULL] [COMMENT '...'] [GENERATED ALWAYS AS (expression)]` and "
         "`CONSTRAINT name EXPECT (condition) [ON VIOLATION DROP ROW | FAIL UPDATE]`",
-        stream.peek(),
+        token or stream.peek(),
     )

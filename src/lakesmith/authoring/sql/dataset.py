@@ -55,6 +55,7 @@ def table_of(stream: TokenStream, header: DatasetHeader,
         partition_cols=header.clauses.partition_cols,
         cluster_by=header.clauses.cluster_by,
         schema=header.columns.schema,
+        generated_columns=dict(header.columns.generated),
         format=header.clauses.format,
         expectations=header.columns.expectations,
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from lakesmith.authoring import notebook
 from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.kinds import Definition, kind_of
 from lakesmith.authoring.sql.lexer import LexError, tokenize
 from lakesmith.authoring.sql.splitter import Statement, line_at, split_statements
 from lakesmith.authoring.sql.stream import TokenStream
-from lakesmith.authoring.sql.substitution import CircularReference, substitute
+from lakesmith.authoring.sql.substitution import CircularReference, UndefinedVariable, substitute
 from lakesmith.errors import InvalidDefinition, SqlDefinitionError
 from lakesmith.source_location import SourceLocation
 
@@ -28,9 +29,10 @@ def parse_sql_definitions(text: str, path: str, configuration: Mapping[str, str]
     for a statement that is malformed or not supported.
     """
     context = FileContext.for_file(path, configuration)
+    # In a Databricks notebook export a statement also ends where its cell ends.
+    regions = notebook.cells(text, "sql") if notebook.is_notebook(text, "sql") else None
     try:
-        # A Databricks notebook export will pass its cells here as regions (see splitter).
-        statements = split_statements(text)
+        statements = split_statements(text, regions)
     except LexError as e:
         raise SqlDefinitionError(e.message, SourceLocation(path, line_at(text, e.offset))) from e
     definitions: list[Definition] = []
@@ -56,6 +58,13 @@ def _stream_of(statement: Statement, context: FileContext) -> TokenStream:
         text = substitute(statement.text, context.variables)
     except CircularReference as e:
         raise SqlDefinitionError(str(e), SourceLocation(context.path, statement.line)) from e
+    except UndefinedVariable as e:
+        line = statement.line + statement.text.count("\n", 0, e.offset)
+        raise SqlDefinitionError(
+            f"${{{e.reference}}} is not defined: '{e.reference.split(':')[-1]}' is neither in the "
+            "pipeline configuration nor SET earlier in this file",
+            SourceLocation(context.path, line),
+            hint="add it under `configuration:` in the pipeline spec, or SET it before use.") from e
     try:
         tokens = tokenize(text)
     except LexError as e:

@@ -28,6 +28,7 @@ def file_reads_analysable(spark: Any, project: Location) -> Iterator[None]:
         yield
         return
     original = client._analyze
+    patched_already = "_analyze" in vars(client)  # by another planning-time hook
 
     def analyze(method: str, **kwargs: Any) -> Any:
         plan = kwargs.get("plan")
@@ -42,7 +43,10 @@ def file_reads_analysable(spark: Any, project: Location) -> Iterator[None]:
     try:
         yield
     finally:
-        del client._analyze  # the class's method again
+        if patched_already:
+            client._analyze = original
+        else:
+            del client._analyze  # the class's method again
 
 
 def _reads_files(relation: proto.Relation) -> bool:

@@ -1,5 +1,6 @@
 """`SET key = value`: a variable for `${key}` in later statements, and Spark conf of the flows
-defined after it in the same file. Produces no definition.
+defined after it in the same file. Produces no definition. `SET key` (which shows a value in a
+notebook) changes nothing, as in a Databricks pipeline.
 
 As in Spark, the value is the rest of the statement, trimmed and kept as written (quotes
 included: after `SET d = '2024-01-01'`, `${d}` is `'2024-01-01'`); a backquoted key or value loses
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from lakesmith.authoring.spark_conf import honoured_spark_conf
 from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.kinds.base import Definition, Lead, StatementKind
 from lakesmith.authoring.sql.stream import TokenStream
@@ -39,14 +41,19 @@ class SetConfiguration(StatementKind):
                                "SET key = value", stream.peek())
         remainder = stream.text[set_token.end + 1:].strip()
         match = _KEY_VALUE.fullmatch(remainder)
+        if match is None and remainder and "=" not in remainder:  # `SET key`: shows a value
+            stream.pos = len(stream.tokens)
+            return []
         if match is None:
-            raise stream.error(f"SET {remainder} has no value; write SET key = value" if remainder
-                               else "SET needs a key and a value: SET key = value")
+            raise stream.error("SET needs a key and a value: SET key = value")
         key, value = _unquote(match.group(1)), _unquote(match.group(2).strip())
         if not match.group(1).startswith("`") and not _KEY.fullmatch(key):
             raise stream.error(f"invalid SET key {key!r}: use letters, digits, '_', '.' and ':', "
                                "or backquote the key")
         context.set(key, value)
+        if not honoured_spark_conf({key: value}, stream.location()):
+            # A cluster-only key (reported) stays a `${key}` variable, not set while flows run.
+            context.spark_conf.pop(key, None)
         stream.pos = len(stream.tokens)
         return []
 

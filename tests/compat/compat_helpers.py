@@ -1,0 +1,29 @@
+"""What the compat tests share: landing files and run checks."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from lakesmith.runtime.events import UpdateState
+
+
+def landing_file(folder: Path, name: str, rows: list[dict[str, Any]], mtime: int) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def completed(result: Any) -> None:
+    assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
+
+
+def source_warnings(record: Any) -> list[str]:
+    """The messages of the SourceWarnings in a pytest.warns record."""
+    from lakesmith.authoring.source_warnings import SourceWarning
+
+    return [str(w.message) for w in record if issubclass(w.category, SourceWarning)]
