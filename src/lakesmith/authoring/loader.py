@@ -29,6 +29,8 @@ from lakesmith.authoring.sdp_api import spark_43_api
 from lakesmith.authoring.source_warnings import warn_source, warnings_once
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.errors import LakesmithError, SourceLoadError
+from lakesmith.graph.identifiers import NameResolver
+from lakesmith.graph.load_time_schemas import definitions_analysable
 from lakesmith.graph.model import Definitions
 from lakesmith.project import SOURCE_SUFFIXES, PipelineSpec
 from lakesmith.source_location import SourceLocation
@@ -65,6 +67,9 @@ def _loading(spec: PipelineSpec, spark: Any, registry: DefinitionRegistry) -> It
         stack.enter_context(session_active(spark))
         stack.enter_context(use_catalog_handled(spark, spec))
         stack.enter_context(warnings_once())
+        stack.enter_context(definitions_analysable(
+            spark, registry.definitions, NameResolver(spec.catalog, spec.schema),
+            spec.root_location))
         yield
 
 

@@ -57,7 +57,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     flows: list[ResolvedFlow] = []
     unresolved: set[TableName] = set()
     seen_flows: dict[str, AnyFlow] = {}
-    plans = _FlowPlans(spark, user_files, problems)
+    plans = FlowPlans(spark, user_files, problems)
     schemas = PlanningSchemas(spark, datasets, definitions.flows, names, plans.plan)
     with ExitStack() as stack:
         # While query functions run, df.columns of a dataset or an Auto Loader read works.
@@ -124,7 +124,7 @@ def _qualify_datasets(definitions: list[Dataset], names: NameResolver,
 
 def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
                   names: NameResolver, problems: list[GraphProblem],
-                  plans: _FlowPlans) -> ResolvedFlow | None:
+                  plans: FlowPlans) -> ResolvedFlow | None:
     try:
         target = names.qualify(flow.target)
     except LakesmithError as e:
@@ -159,7 +159,7 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
                         streaming=any(i.read.streaming for i in inputs))
 
 
-class _FlowPlans:
+class FlowPlans:
     """Each query flow's plan, computed once: when the graph reaches the flow, or earlier when
     another flow's query function asks for its dataset's columns (graph/planning_schemas.py)."""
 

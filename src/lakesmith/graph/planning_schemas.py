@@ -36,6 +36,39 @@ from lakesmith.graph.identifiers import NameResolver, TableName
 FlowPlanner = Callable[[QueryFlow], "proto.Relation | None"]
 
 
+@contextmanager
+def schema_requests_resolved(spark: Any, resolve: Callable[[proto.Relation], proto.Relation]
+                             ) -> Iterator[None]:
+    """While the block runs, the engine analyses `resolve(plan)` in place of each plan whose
+    schema is asked for."""
+    client = getattr(spark, "client", None)
+    if client is None:
+        yield
+        return
+    original = client._analyze
+    patched_already = "_analyze" in vars(client)
+
+    def analyze(method: str, **kwargs: Any) -> Any:
+        plan = kwargs.get("plan")
+        if plan is not None and plan.HasField("root"):
+            root = resolve(plan.root)
+            if root is not plan.root:
+                resolved = proto.Plan()
+                resolved.CopyFrom(plan)
+                resolved.root.CopyFrom(root)
+                kwargs["plan"] = resolved
+        return original(method, **kwargs)
+
+    client._analyze = analyze
+    try:
+        yield
+    finally:
+        if patched_already:
+            client._analyze = original
+        else:
+            del client._analyze  # the class's method again
+
+
 class PlanningSchemas:
     """Answers schema requests for plans that read pipeline datasets while the graph is built."""
 
@@ -57,32 +90,8 @@ class PlanningSchemas:
     @contextmanager
     def analysable(self) -> Iterator[None]:
         """While the block runs, `df.columns` / `df.schema` of plans reading datasets work."""
-        client = getattr(self.spark, "client", None)
-        if client is None:
+        with schema_requests_resolved(self.spark, self.resolved):
             yield
-            return
-        original = client._analyze
-        patched_already = "_analyze" in vars(client)
-
-        def analyze(method: str, **kwargs: Any) -> Any:
-            plan = kwargs.get("plan")
-            if plan is not None and plan.HasField("root"):
-                root = self.resolved(plan.root)
-                if root is not plan.root:
-                    resolved = proto.Plan()
-                    resolved.CopyFrom(plan)
-                    resolved.root.CopyFrom(root)
-                    kwargs["plan"] = resolved
-            return original(method, **kwargs)
-
-        client._analyze = analyze
-        try:
-            yield
-        finally:
-            if patched_already:
-                client._analyze = original
-            else:
-                del client._analyze  # the class's method again
 
     def resolved(self, relation: proto.Relation) -> proto.Relation:
         """`relation` with each read of a dataset whose schema is known replaced by a read of no
