@@ -131,11 +131,11 @@ def test_dlt_unsupported_options_fail_at_load(project) -> None:
     project.write("transformations/p.py", """
         import dlt
 
-        @dlt.table(path="/somewhere/else")
+        @dlt.table(row_filter="ROW FILTER f ON (region)")
         def t():
             return spark.range(1)
     """)
-    with pytest.raises(NotSupportedYet, match="p.py:3: the 'path' option is not supported"):
+    with pytest.raises(NotSupportedYet, match="p.py:3: the 'row_filter' option is not supported"):
         with project.open():
             pass
 
