@@ -167,6 +167,7 @@ def test_adjacent_comment_literals_are_concatenated():
     "CREATE LIVE TABLE",
     "CREATE OR REFRESH LIVE TABLE",
     "CREATE TEMPORARY LIVE TABLE",
+    "CREATE OR REFRESH TEMPORARY TABLE",
     "create or replace materialized view",
     "CREATE OR REFRESH PRIVATE MATERIALIZED VIEW",
 ])
@@ -200,6 +201,8 @@ def test_column_list_with_only_expectations_gives_no_schema():
     "CREATE OR REFRESH TEMPORARY VIEW",
     "CREATE TEMPORARY LIVE VIEW",
     "CREATE OR REFRESH TEMPORARY LIVE VIEW",
+    "CREATE TEMPORARY STREAMING LIVE VIEW",
+    "CREATE OR REFRESH TEMPORARY STREAMING VIEW",
 ])
 def test_temporary_view_spellings(header):
     assert parse(f"{header} v COMMENT 'staging' AS SELECT * FROM STREAM(raw)") == [

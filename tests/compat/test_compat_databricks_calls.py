@@ -7,8 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from compat_helpers import completed, landing_file, source_warnings
+
 from lakesmith.authoring.source_warnings import SourceWarning
 from lakesmith.errors import SourceLoadError
 

@@ -194,3 +194,45 @@ def test_bad_generated_column_in_a_schema_string_names_file_and_line(project) ->
     with pytest.raises(SourceLoadError, match=f"{path}:3: identity columns "):
         with project.open():
             pass
+
+
+def test_settings_that_cannot_be_honoured_are_warnings(project, spark, tmp_path: Path) -> None:
+    spark.range(2).write.format("delta").save(str(tmp_path / "src"))
+    project.write_spec(configuration={"src": str(tmp_path / "src")})
+    sql = project.write("transformations/t.sql", """
+        SET spark.databricks.delta.schema.autoMerge.enabled = true;
+        SET spark.sql.shuffle.partitions = 3;
+        CREATE LIVE TABLE t AS SELECT 1 AS id
+    """)
+    py = project.write("transformations/p.py", """
+        import dlt
+        from pyspark.sql.types import StructType, StructField, LongType
+
+        dlt.create_streaming_table("s", spark_conf={"spark.sql.shuffle.partitions": "2"})
+
+        @dlt.table(schema=StructType([
+            StructField("id", LongType()),
+            StructField("next", LongType(), metadata={"delta.generationExpression": "id + 1"})]))
+        def u():
+            return spark.range(2)
+
+        @dlt.append_flow(target="s")
+        def into_s():
+            return spark.readStream.format("delta").load(spark.conf.get("src"))
+    """)
+    with pytest.warns(SourceWarning) as record:
+        with project.open() as pipeline:
+            flows = {f.name: f.flow for f in pipeline.graph.flows}
+            result = pipeline.run(pipeline.plan())
+    assert sorted(source_warnings(record)) == sorted([
+        f"{sql}:1: spark_conf 'spark.databricks.delta.schema.autoMerge.enabled' configures a "
+        "Databricks cluster; lakesmith's engine has no such setting, so it is ignored.",
+        f"{py}:4: spark_conf on create_streaming_table is not applied to the flows into the "
+        "table yet; give it to each flow (append_flow(spark_conf=...)).",
+    ])
+    # The cluster-only key stays a ${key} variable but is not set while the flow runs.
+    assert flows["t"].spark_conf == {"spark.sql.shuffle.partitions": "3"}
+    completed(result)
+    # A StructType field's delta.generationExpression makes a generated column.
+    assert project.rows("u", order_by="id") == [{"id": 0, "next": 1}, {"id": 1, "next": 2}]
+    assert project.rows("s", order_by="id") == [{"id": 0}, {"id": 1}]

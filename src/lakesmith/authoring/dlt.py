@@ -111,13 +111,12 @@ def create_streaming_table(name: str, *, comment: str | None = None,
                            expect_all_or_drop: Mapping[str, str] | None = None,  # noqa: F811
                            expect_all_or_fail: Mapping[str, str] | None = None,  # noqa: F811
                            row_filter: str | None = None, format: str | None = None) -> None:
-    """A streaming table that append flows and AUTO CDC flows write into. Its `spark_conf`
-    applies to the flows that write into it, which carry their own on Databricks too; here it
-    is checked (and its cluster-only keys reported) but the flows' own `spark_conf` is what runs.
-    """
+    """A streaming table that append flows and AUTO CDC flows write into."""
     location = caller_location()
     _unsupported(location, row_filter=row_filter)
-    honoured_spark_conf(spark_conf, location)
+    if honoured_spark_conf(spark_conf, location):
+        warn_source("spark_conf on create_streaming_table is not applied to the flows into the "
+                    "table yet; give it to each flow (append_flow(spark_conf=...)).", location)
     expectations = (
         _rules(expect_all, ExpectationAction.WARN, location)
         + _rules(expect_all_or_drop, ExpectationAction.DROP, location)

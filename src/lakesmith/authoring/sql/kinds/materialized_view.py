@@ -1,7 +1,8 @@
 """`CREATE [OR REFRESH] [PRIVATE] MATERIALIZED VIEW name [(columns)] [clauses] AS query`
 
-Also the legacy spelling `CREATE [OR REFRESH] [TEMPORARY] LIVE TABLE`. Makes a materialized view
-and its default flow. An untyped column list (`(a, b)`) renames the query's columns.
+Also the legacy spellings `CREATE [OR REFRESH] [TEMPORARY] LIVE TABLE` and
+`CREATE TEMPORARY TABLE` (a pipeline-private table on Databricks; stored like any table here).
+Makes a materialized view and its default flow. An untyped column list (`(a, b)`) renames the query's columns.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ class MaterializedView(CreateStatementKind):
         ("PRIVATE", "MATERIALIZED", "VIEW"),
         ("LIVE", "TABLE"),
         ("TEMPORARY", "LIVE", "TABLE"),
+        ("TEMPORARY", "TABLE"),
         ("PRIVATE", "LIVE", "TABLE"),
     })
     or_clauses = frozenset({None, "REFRESH", "REPLACE"})

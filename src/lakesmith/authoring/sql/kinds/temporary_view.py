@@ -1,4 +1,5 @@
-"""`CREATE [OR REFRESH | OR REPLACE] TEMPORARY [LIVE] VIEW name [(columns)] [COMMENT '…'] AS query`
+"""`CREATE [OR REFRESH | OR REPLACE] TEMPORARY [STREAMING] [LIVE] VIEW name [(columns)] [COMMENT '…']
+    AS query`
 
 Makes a temporary view and its default flow. An untyped column list (`(a, b)`) renames the query's
 columns; `CONSTRAINT … EXPECT` entries are the view's expectations.
@@ -22,7 +23,11 @@ from lakesmith.graph.datasets import DatasetKind
 
 class TemporaryView(CreateStatementKind):
     title = "CREATE TEMPORARY VIEW"
-    spellings = frozenset({("TEMPORARY", "VIEW"), ("TEMPORARY", "LIVE", "VIEW")})
+    # `TEMPORARY STREAMING LIVE VIEW` is the legacy DLT spelling of a view over a stream (here any
+    # temporary view whose query streams is one).
+    spellings = frozenset({("TEMPORARY", "VIEW"), ("TEMPORARY", "LIVE", "VIEW"),
+                           ("TEMPORARY", "STREAMING", "LIVE", "VIEW"),
+                           ("TEMPORARY", "STREAMING", "VIEW")})
     or_clauses = frozenset({None, "REFRESH", "REPLACE"})
 
     def parse(self, stream: TokenStream, context: FileContext) -> list[Definition]:
