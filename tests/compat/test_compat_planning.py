@@ -129,3 +129,35 @@ def test_loops_and_factories_register_each_dataset_with_its_location(project) ->
     assert project.rows("sales_south") == [{"id": 2, "amount": 20}]
     assert project.rows("above_15", order_by="id") == [{"id": 2}, {"id": 3}]
     assert project.rows("above_25") == [{"id": 3}]
+
+
+def test_columns_of_sql_defined_datasets_and_reads_in_sql_text(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", """
+        CREATE LIVE TABLE base AS SELECT id, id * 2 AS twice, 'x' AS junk FROM range(3);
+        CREATE LIVE TABLE derived AS SELECT id, twice FROM LIVE.base WHERE id > 0
+    """)
+    project.write("transformations/b.py", """
+        import dlt
+
+        @dlt.table
+        def from_sql_text():
+            df = spark.sql("SELECT * FROM LIVE.base")
+            return df.select([c for c in df.columns if c != "junk"])
+
+        @dlt.table
+        def from_sql_dataset():
+            df = dlt.read("derived")
+            assert df.columns == ["id", "twice"], df.columns
+            return df.selectExpr(*[f"{c} + 1 AS {c}_next" for c in df.columns])
+    """)
+    with project.open() as pipeline:
+        result = pipeline.run(pipeline.plan())
+        # The temp views that stood for the datasets while the graph was built are gone.
+        views = [t.name for t in pipeline.spark.catalog.listTables() if t.isTemporary]
+    completed(result)
+    assert not [v for v in views if v.startswith("__lakesmith_planning")]
+    assert project.rows("from_sql_text", order_by="id") == [
+        {"id": 0, "twice": 0}, {"id": 1, "twice": 2}, {"id": 2, "twice": 4}]
+    assert project.rows("from_sql_dataset", order_by="id_next") == [
+        {"id_next": 2, "twice_next": 3}, {"id_next": 3, "twice_next": 5}]

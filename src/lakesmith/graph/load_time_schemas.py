@@ -33,15 +33,22 @@ def definitions_analysable(spark: Any, definitions: Definitions, names: NameReso
     ignored: list[GraphProblem] = []
     plans = FlowPlans(spark, frozenset(), ignored)
 
+    made: list[PlanningSchemas] = []
+
     def resolve(relation: proto.Relation) -> proto.Relation:
         schemas = PlanningSchemas(spark, _qualified(definitions.datasets, names),
                                   list(definitions.flows), names, plans.plan)
+        made.append(schemas)
         return schemas.resolved(relation)
 
-    with ExitStack() as stack:
-        stack.enter_context(schema_requests_resolved(spark, resolve))
-        stack.enter_context(file_reads_analysable(spark, project))
-        yield
+    try:
+        with ExitStack() as stack:
+            stack.enter_context(schema_requests_resolved(spark, resolve))
+            stack.enter_context(file_reads_analysable(spark, project))
+            yield
+    finally:
+        for schemas in made:
+            schemas.drop_temp_views()
 
 
 def _qualified(datasets: list[Dataset], names: NameResolver) -> dict[TableName, Dataset]:
