@@ -23,7 +23,8 @@ def completed(result: Any) -> None:
 
 
 def source_warnings(record: Any) -> list[str]:
-    """The messages of the SourceWarnings in a pytest.warns record."""
+    """The SourceWarnings in a pytest.warns record, as `file:line: message`."""
     from lakesmith.authoring.source_warnings import SourceWarning
 
-    return [str(w.message) for w in record if issubclass(w.category, SourceWarning)]
+    return [f"{w.filename}:{w.lineno}: {w.message}" for w in record
+            if issubclass(w.category, SourceWarning)]

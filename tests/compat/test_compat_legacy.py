@@ -124,7 +124,7 @@ def test_table_arguments_of_real_pipelines(project) -> None:
         {"name": "p0", "id": 0}, {"name": "p1", "id": 1}]
     assert column_names(project, "people") == ["name", "id"]
     # Clustering columns stay on the definition and on the table, for OPTIMIZE.
-    with project.open() as pipeline:
+    with pytest.warns(SourceWarning), project.open() as pipeline:
         (people,) = [d for d in pipeline.graph.datasets.values() if d.name == "people"]
         assert people.cluster_by == ("id",)
     assert DeltaTable(str(project.table_path("people"))).metadata().configuration[

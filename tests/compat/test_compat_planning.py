@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from compat_helpers import completed, landing_file
 
-from lakesmith.errors import GraphValidationError
+from lakesmith.errors import GraphValidationError, SourceLoadError
 
 
 def test_columns_of_every_source_kind_at_planning(project, tmp_path: Path) -> None:
@@ -161,3 +161,21 @@ def test_columns_of_sql_defined_datasets_and_reads_in_sql_text(project) -> None:
         {"id": 0, "twice": 0}, {"id": 1, "twice": 2}, {"id": 2, "twice": 4}]
     assert project.rows("from_sql_dataset", order_by="id_next") == [
         {"id_next": 2, "twice_next": 3}, {"id_next": 3, "twice_next": 5}]
+
+
+def test_columns_of_an_unknown_dataset_name_the_file_and_line(project) -> None:
+    project.write_spec()
+    path = project.write("transformations/p.py", """
+        import dlt
+
+        @dlt.table
+        def t():
+            return spark.range(1)
+
+        columns = dlt.read("not_defined_here").columns
+    """)
+    with pytest.raises(SourceLoadError) as error:
+        with project.open():
+            pass
+    assert error.value.message.startswith(f"{path}:7: error while loading pipeline source:")
+    assert "not_defined_here" in error.value.message

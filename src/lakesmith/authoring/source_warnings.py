@@ -41,5 +41,7 @@ def warn_source(message: str, location: SourceLocation) -> None:
         if (location, message) in shown:
             return
         shown.add((location, message))
-    warnings.warn_explicit(f"{location}: {message}", SourceWarning, location.path,
-                           location.line or 0)
+    # Python's warning display puts the file and line first (and the source line below).
+    calls = ", ".join(str(c) for c in location.called_from)
+    warnings.warn_explicit(f"{message} (called from {calls})" if calls else message,
+                           SourceWarning, location.path, location.line or 0)
