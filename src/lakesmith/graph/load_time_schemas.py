@@ -15,12 +15,13 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.analysis_hook import schema_requests_rewritten
 from lakesmith.errors import GraphProblem, LakesmithError
 from lakesmith.graph.build import FlowPlans
 from lakesmith.graph.datasets import Dataset
 from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.graph.model import Definitions
-from lakesmith.graph.planning_schemas import PlanningSchemas, schema_requests_resolved
+from lakesmith.graph.planning_schemas import PlanningSchemas
 from lakesmith.locations import Location
 from lakesmith.sources.files.planning import file_reads_analysable
 
@@ -43,7 +44,7 @@ def definitions_analysable(spark: Any, definitions: Definitions, names: NameReso
 
     try:
         with ExitStack() as stack:
-            stack.enter_context(schema_requests_resolved(spark, resolve))
+            stack.enter_context(schema_requests_rewritten(spark, resolve))
             stack.enter_context(file_reads_analysable(spark, project))
             yield
     finally:

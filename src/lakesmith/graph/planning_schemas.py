@@ -31,6 +31,7 @@ from pyspark.sql.connect.catalog import Catalog
 from pyspark.sql.connect.dataframe import DataFrame
 from pyspark.sql.types import StructType
 
+from lakesmith.engine.analysis_hook import schema_requests_rewritten
 from lakesmith.engine.plans import all_relations, dataframe_of, plan_read, relation_of, sql_read
 from lakesmith.engine.sql_refs import (
     SqlTableRef,
@@ -51,39 +52,6 @@ FlowPlanner = Callable[[QueryFlow], "proto.Relation | None"]
 _create_temp_view = DataFrame.createOrReplaceTempView
 _drop_temp_view = Catalog.dropTempView
 _view_numbers = itertools.count()
-
-
-@contextmanager
-def schema_requests_resolved(spark: Any, resolve: Callable[[proto.Relation], proto.Relation]
-                             ) -> Iterator[None]:
-    """While the block runs, the engine analyses `resolve(plan)` in place of each plan whose
-    schema is asked for."""
-    client = getattr(spark, "client", None)
-    if client is None:
-        yield
-        return
-    original = client._analyze
-    patched_already = "_analyze" in vars(client)
-
-    def analyze(method: str, **kwargs: Any) -> Any:
-        plan = kwargs.get("plan")
-        if plan is not None and plan.HasField("root"):
-            root = resolve(plan.root)
-            if root is not plan.root:
-                resolved = proto.Plan()
-                resolved.CopyFrom(plan)
-                resolved.root.CopyFrom(root)
-                kwargs["plan"] = resolved
-        return original(method, **kwargs)
-
-    client._analyze = analyze
-    try:
-        yield
-    finally:
-        if patched_already:
-            client._analyze = original
-        else:
-            del client._analyze  # the class's method again
 
 
 class PlanningSchemas:
@@ -109,7 +77,7 @@ class PlanningSchemas:
     def analysable(self) -> Iterator[None]:
         """While the block runs, `df.columns` / `df.schema` of plans reading datasets work."""
         try:
-            with schema_requests_resolved(self.spark, self.resolved):
+            with schema_requests_rewritten(self.spark, self.resolved):
                 yield
         finally:
             self.drop_temp_views()

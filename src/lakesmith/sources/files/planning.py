@@ -15,6 +15,7 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.analysis_hook import schema_requests_rewritten
 from lakesmith.engine.file_metadata import file_metadata_referenced, rewrite_input_file_name
 from lakesmith.engine.plans import all_relations, plan_read, relation_of
 from lakesmith.locations import Location
@@ -23,30 +24,13 @@ from lakesmith.sources.registry import is_file_stream_format
 
 @contextmanager
 def file_reads_analysable(spark: Any, project: Location) -> Iterator[None]:
-    client = getattr(spark, "client", None)
-    if client is None:
-        yield
-        return
-    original = client._analyze
-    patched_already = "_analyze" in vars(client)  # by another planning-time hook
+    def rewrite(relation: proto.Relation) -> proto.Relation:
+        if not _reads_files(relation):
+            return relation
+        return _with_file_reads_resolved(spark, relation, project)
 
-    def analyze(method: str, **kwargs: Any) -> Any:
-        plan = kwargs.get("plan")
-        if plan is not None and plan.HasField("root") and _reads_files(plan.root):
-            resolved = proto.Plan()
-            resolved.CopyFrom(plan)
-            resolved.root.CopyFrom(_with_file_reads_resolved(spark, plan.root, project))
-            kwargs["plan"] = resolved
-        return original(method, **kwargs)
-
-    client._analyze = analyze
-    try:
+    with schema_requests_rewritten(spark, rewrite):
         yield
-    finally:
-        if patched_already:
-            client._analyze = original
-        else:
-            del client._analyze  # the class's method again
 
 
 def _reads_files(relation: proto.Relation) -> bool:
