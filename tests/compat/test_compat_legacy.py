@@ -11,7 +11,7 @@ from compat_helpers import completed, source_warnings
 from deltalake import DeltaTable
 
 from lakesmith.authoring.source_warnings import SourceWarning
-from lakesmith.errors import LakesmithError, SourceLoadError
+from lakesmith.errors import GraphValidationError, LakesmithError, SourceLoadError
 from lakesmith.graph.model import DatasetKind
 
 
@@ -236,3 +236,25 @@ def test_settings_that_cannot_be_honoured_are_warnings(project, spark, tmp_path:
     # A StructType field's delta.generationExpression makes a generated column.
     assert project.rows("u", order_by="id") == [{"id": 0, "next": 1}, {"id": 1, "next": 2}]
     assert project.rows("s", order_by="id") == [{"id": 0}, {"id": 1}]
+
+
+def test_generated_columns_on_an_auto_cdc_target_are_refused(project) -> None:
+    project.write_spec()
+    path = project.write("transformations/p.py", """
+        import dlt
+
+        @dlt.view
+        def feed():
+            return spark.readStream.format("delta").load("/tmp/lakesmith-nowhere")
+
+        dlt.create_streaming_table(
+            "t", schema="id BIGINT, v STRING, seq INT, vv STRING GENERATED ALWAYS AS (upper(v))")
+        dlt.apply_changes(target="t", source="feed", keys=["id"], sequence_by="seq")
+    """)
+    with pytest.raises(GraphValidationError) as error:
+        with project.open():
+            pass
+    (problem,) = error.value.problems
+    assert str(problem) == (
+        f"{path}:7: streaming table 't' has generated columns (vv) and is the target of AUTO CDC "
+        "flow 't'; generated columns on an AUTO CDC target are not supported yet.")
