@@ -81,7 +81,7 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
         once = isinstance(flow.flow, OnceFlow)
         if flow.is_auto_cdc and not isinstance(dataset, StreamingTable):
             problems.append(_auto_cdc_target_problem(flow, graph))
-        elif flow.is_auto_cdc and dataset.generated_columns:
+        elif flow.is_auto_cdc and isinstance(dataset, StreamingTable) and dataset.generated_columns:
             problems.append(GraphProblem(
                 f"streaming table '{dataset.name}' has generated columns "
                 f"({', '.join(dataset.generated_columns)}) and is the target of AUTO CDC flow "
