@@ -35,12 +35,18 @@ def definitions_analysable(spark: Any, definitions: Definitions, names: NameReso
     plans = FlowPlans(spark, frozenset(), ignored)
 
     made: list[PlanningSchemas] = []
+    # The schemas known for the definitions registered so far; new definitions start afresh.
+    current: dict[tuple[int, int], PlanningSchemas] = {}
 
     def resolve(relation: proto.Relation) -> proto.Relation:
-        schemas = PlanningSchemas(spark, _qualified(definitions.datasets, names),
-                                  list(definitions.flows), names, plans.plan)
-        made.append(schemas)
-        return schemas.resolved(relation)
+        registered = (len(definitions.datasets), len(definitions.flows))
+        if registered not in current:
+            current.clear()
+            current[registered] = PlanningSchemas(
+                spark, _qualified(definitions.datasets, names), list(definitions.flows), names,
+                plans.plan)
+            made.append(current[registered])
+        return current[registered].resolved(relation)
 
     try:
         with ExitStack() as stack:
