@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import pytest
 
 from lakesmith.runtime.events import UpdateState
+
+E = TypeVar("E", bound=BaseException)
 
 
 def landing_file(folder: Path, name: str, rows: list[dict[str, Any]], mtime: int) -> Path:
@@ -28,3 +32,12 @@ def source_warnings(record: Any) -> list[str]:
 
     return [f"{w.filename}:{w.lineno}: {w.message}" for w in record
             if issubclass(w.category, SourceWarning)]
+
+
+def load_error(project: Any, kind: type[E]) -> E:
+    """The error of type `kind` that loading the project's sources and building its graph
+    raises."""
+    with pytest.raises(kind) as error:
+        with project.open():
+            pass
+    return error.value

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-from compat_helpers import completed
+from compat_helpers import completed, load_error
 
 from lakesmith.errors import GraphValidationError, SourceLoadError, SqlDefinitionError
 
@@ -54,13 +53,11 @@ def test_undefined_sql_variable_names_file_line_and_key(project) -> None:
         CREATE LIVE TABLE u AS
         SELECT * FROM ${source.table}
     """)
-    with pytest.raises(SqlDefinitionError) as error:
-        with project.open():
-            pass
-    assert error.value.message == (
+    error = load_error(project, SqlDefinitionError)
+    assert error.message == (
         f"{path}:7: ${{source.table}} is not defined: 'source.table' is neither in the pipeline "
         "configuration nor SET earlier in this file")
-    assert error.value.hint == ("add it under `configuration:` in the pipeline spec, or SET it "
+    assert error.hint == ("add it under `configuration:` in the pipeline spec, or SET it "
                                 "before use.")
 
 
@@ -71,10 +68,8 @@ def test_spark_conf_get_without_default_names_file_line_and_key(project) -> None
 
         landing = spark.conf.get("landing.path")
     """)
-    with pytest.raises(SourceLoadError) as error:
-        with project.open():
-            pass
-    assert error.value.message == (
+    error = load_error(project, SourceLoadError)
+    assert error.message == (
         f"{path}:3: spark.conf.get('landing.path'): 'landing.path' is not in the pipeline "
         "configuration and no default was given; add `landing.path: ...` under `configuration:` "
         "in the spec, or pass a default: spark.conf.get('landing.path', 'value').")
@@ -89,10 +84,8 @@ def test_spark_conf_get_inside_a_query_function_names_its_line(project) -> None:
         def t():
             return spark.range(int(spark.conf.get("rows")))
     """)
-    with pytest.raises(GraphValidationError) as error:
-        with project.open():
-            pass
-    (problem,) = error.value.problems
+    error = load_error(project, GraphValidationError)
+    (problem,) = error.problems
     assert str(problem).startswith(f"{path}:5: spark.conf.get('rows'): 'rows' is not in the "
                                    "pipeline configuration")
 
@@ -104,8 +97,6 @@ def test_widget_that_is_not_configured_names_file_and_line(project) -> None:
 
         env = dbutils.widgets.get("env")
     """)
-    with pytest.raises(SourceLoadError) as error:
-        with project.open():
-            pass
-    assert error.value.message == (
+    error = load_error(project, SourceLoadError)
+    assert error.message == (
         f"{path}:3: dbutils.widgets.get('env'): 'env' is not in the pipeline configuration.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from compat_helpers import completed, landing_file, source_warnings
+from compat_helpers import completed, landing_file, load_error, source_warnings
 
 from lakesmith.authoring.source_warnings import SourceWarning
 from lakesmith.errors import SourceLoadError
@@ -88,7 +88,5 @@ def test_databricks_only_calls_fail_naming_call_file_and_line(project, call: str
 
         value = {call}
     """)
-    with pytest.raises(SourceLoadError) as error:
-        with project.open():
-            pass
-    assert error.value.message.startswith(f"{path}:3: {message}"), error.value.message
+    error = load_error(project, SourceLoadError)
+    assert error.message.startswith(f"{path}:3: {message}"), error.message

@@ -7,7 +7,7 @@ import datetime
 from pathlib import Path
 
 import pytest
-from compat_helpers import completed, source_warnings
+from compat_helpers import completed, load_error, source_warnings
 from deltalake import DeltaTable
 
 from lakesmith.authoring.source_warnings import SourceWarning
@@ -174,10 +174,8 @@ def test_unknown_legacy_argument_names_file_and_line(project) -> None:
         def t():
             return spark.range(1)
     """)
-    with pytest.raises(SourceLoadError) as error:
-        with project.open():
-            pass
-    assert error.value.message == (
+    error = load_error(project, SourceLoadError)
+    assert error.message == (
         f"{path}:3: error while loading pipeline source: TypeError: table() got an unexpected "
         "keyword argument 'partition_by'")
 
@@ -251,10 +249,8 @@ def test_generated_columns_on_an_auto_cdc_target_are_refused(project) -> None:
             "t", schema="id BIGINT, v STRING, seq INT, vv STRING GENERATED ALWAYS AS (upper(v))")
         dlt.apply_changes(target="t", source="feed", keys=["id"], sequence_by="seq")
     """)
-    with pytest.raises(GraphValidationError) as error:
-        with project.open():
-            pass
-    (problem,) = error.value.problems
+    error = load_error(project, GraphValidationError)
+    (problem,) = error.problems
     assert str(problem) == (
         f"{path}:7: streaming table 't' has generated columns (vv) and is the target of AUTO CDC "
         "flow 't'; generated columns on an AUTO CDC target are not supported yet.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from compat_helpers import completed, landing_file, source_warnings
+from compat_helpers import completed, landing_file, load_error, source_warnings
 
 from lakesmith.authoring.source_warnings import SourceWarning
 from lakesmith.errors import SourceLoadError, SqlDefinitionError
@@ -173,10 +173,8 @@ def test_python_cell_that_does_not_parse_names_file_line_and_cell(project) -> No
         def broken(:
             return spark.range(1)
     """)
-    with pytest.raises(SourceLoadError) as error:
-        with project.open():
-            pass
-    assert error.value.message.startswith(f"{path}:13: syntax error (notebook cell 3):")
+    error = load_error(project, SourceLoadError)
+    assert error.message.startswith(f"{path}:13: syntax error (notebook cell 3):")
 
 
 def test_sql_cell_that_does_not_parse_names_file_and_line(project) -> None:
@@ -190,10 +188,8 @@ def test_sql_cell_that_does_not_parse_names_file_and_line(project) -> None:
         CREATE LIVE TABLE b
         SELECT * FROM LIVE.a
     """)
-    with pytest.raises(SqlDefinitionError) as error:
-        with project.open():
-            pass
-    assert error.value.message == (
+    error = load_error(project, SqlDefinitionError)
+    assert error.message == (
         f"{path}:7: expected AS after the materialized view name, found 'SELECT'")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from compat_helpers import completed, landing_file
+from compat_helpers import completed, landing_file, load_error
 
 from lakesmith.errors import GraphValidationError, SourceLoadError
 
@@ -174,8 +174,6 @@ def test_columns_of_an_unknown_dataset_name_the_file_and_line(project) -> None:
 
         columns = dlt.read("not_defined_here").columns
     """)
-    with pytest.raises(SourceLoadError) as error:
-        with project.open():
-            pass
-    assert error.value.message.startswith(f"{path}:7: error while loading pipeline source:")
-    assert "not_defined_here" in error.value.message
+    error = load_error(project, SourceLoadError)
+    assert error.message.startswith(f"{path}:7: error while loading pipeline source:")
+    assert "not_defined_here" in error.message
