@@ -90,3 +90,18 @@ def test_databricks_only_calls_fail_naming_call_file_and_line(project, call: str
     """)
     error = load_error(project, SourceLoadError)
     assert error.message.startswith(f"{path}:3: {message}"), error.message
+
+
+def test_fs_ls_lists_object_storage(project, moto_s3, s3_process_env, s3_root: str) -> None:
+    from lakesmith.authoring.databricks_runtime import DBUtils, FileInfo
+    from lakesmith.project import load_spec
+
+    client = moto_s3.boto3_client()
+    prefix = s3_root.removeprefix(f"s3://{moto_s3.bucket}/")
+    client.put_object(Bucket=moto_s3.bucket, Key=f"{prefix}/landing/a.json", Body=b'{"id": 1}\n')
+    client.put_object(Bucket=moto_s3.bucket, Key=f"{prefix}/landing/eu/b.json", Body=b"{}\n")
+    project.write_spec()
+    entries = DBUtils(load_spec(project.spec_path)).fs.ls(f"{s3_root}/landing")
+    assert entries == [
+        FileInfo(f"{s3_root}/landing/a.json", "a.json", 10, None),
+        FileInfo(f"{s3_root}/landing/eu/", "eu/", 0, None)]

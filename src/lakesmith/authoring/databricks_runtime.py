@@ -26,6 +26,7 @@ from lakesmith.authoring.context import caller_location
 from lakesmith.authoring.source_warnings import warn_source
 from lakesmith.errors import SourceLoadError
 from lakesmith.files import StorageError, store_for
+from lakesmith.locations import Location
 from lakesmith.project import PipelineSpec
 
 _USE_CATALOG = re.compile(r"\s*USE\s+CATALOG\s+(`(?:[^`]|``)+`|[\w.]+)\s*;?\s*", re.IGNORECASE)
@@ -118,7 +119,7 @@ class FileSystem:
         raise _unsupported("fs", attribute)
 
 
-def _modified_ms(folder: Any, name: str) -> int | None:
+def _modified_ms(folder: Location, name: str) -> int | None:
     if not folder.is_local:
         return None
     return os.stat(folder.local_path / name).st_mtime_ns // 1_000_000
