@@ -13,9 +13,12 @@ from typing import Any
 from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.build import build_graph
+from lakesmith.graph.datasets import Table
 from lakesmith.graph.graph import DataflowGraph
-from lakesmith.graph.identifiers import NameResolver
+from lakesmith.graph.identifiers import NameResolver, TableName
+from lakesmith.locations import Location
 from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
@@ -46,7 +49,8 @@ class Pipeline:
     storage: PipelineStorage = field(init=False)
 
     def __post_init__(self) -> None:
-        self.catalog = TableCatalog(self.spec.warehouse, self.engine.spark)
+        self.catalog = TableCatalog(self.spec.warehouse, self.engine.spark,
+                                    table_paths(self.graph, self.spec))
         self.storage = PipelineStorage(self.spec.storage, self.spec.name)
 
     @property
@@ -155,6 +159,25 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                                 user_files=frozenset(str(f) for f in files),
                                 project=spec.root_location)
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
+
+
+def table_paths(graph: DataflowGraph, spec: PipelineSpec) -> dict[TableName, Location]:
+    """The tables whose definition gives a `path` (`LOCATION`), at that location; two tables may
+    not share one."""
+    paths: dict[TableName, Location] = {}
+    for name in graph.stored_datasets():
+        dataset = graph.dataset(name)
+        if not isinstance(dataset, Table) or dataset.path is None:
+            continue
+        location = spec.location(dataset.path, where=f"{dataset.location}: path of "
+                                                     f"'{dataset.name}'")
+        other = next((n for n, p in paths.items() if p.uri == location.uri), None)
+        if other is not None:
+            raise LakesmithError(
+                f"{dataset.location}: '{dataset.name}' and '{graph.dataset(other).name}' are "
+                f"both stored at {location}; give each table its own path.")
+        paths[name] = location
+    return paths
 
 
 def prepare_session(spark: Any, spec: PipelineSpec) -> None:

@@ -509,8 +509,10 @@ def test_values_are_substituted_recursively():
      ["CREATE OR REPLACE STREAMING TABLE is not supported", "CREATE OR REFRESH STREAMING TABLE"]),
     ("USE SCHEMA silver", 1, ["USE SCHEMA is not supported"]),
     # unsupported clauses and options
-    ("CREATE MATERIALIZED VIEW mv\n LOCATION '/tmp/x' AS SELECT 1", 2,
-     ["LOCATION is not supported yet", "COMMENT, TBLPROPERTIES, PARTITIONED BY, CLUSTER BY"]),
+    ("CREATE MATERIALIZED VIEW mv\n OPTIONS (a = 'b') AS SELECT 1", 2,
+     ["OPTIONS is not supported yet", "COMMENT, TBLPROPERTIES, PARTITIONED BY, CLUSTER BY"]),
+    ("CREATE TEMPORARY VIEW v\n LOCATION '/tmp/x' AS SELECT 1", 2,
+     ["LOCATION is not allowed on a temporary view"]),
     ("CREATE MATERIALIZED VIEW mv WITH ROW FILTER f ON (a) AS SELECT 1", 1,
      ["WITH ROW FILTER is not supported yet"]),
     ("CREATE MATERIALIZED VIEW mv (a STRING MASK m) AS SELECT 'x'", 1,

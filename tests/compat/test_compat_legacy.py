@@ -10,6 +10,7 @@ import pytest
 from compat_helpers import completed, load_error, source_warnings
 from deltalake import DeltaTable
 
+from conftest import read_rows
 from lakesmith.authoring.source_warnings import SourceWarning
 from lakesmith.errors import GraphValidationError, LakesmithError, SourceLoadError
 from lakesmith.graph.model import DatasetKind
@@ -103,9 +104,10 @@ def test_table_arguments_of_real_pipelines(project) -> None:
             result = pipeline.run(pipeline.plan())
     completed(result)
     assert source_warnings(record) == [
-        f"{path}:4: path='dbfs:/pipelines/legacy/orders' is not honoured: lakesmith keeps "
-        "pipeline tables in the warehouse (the spec's `spark.sql.warehouse.dir`); the table is "
-        "stored there.",
+        f"{path}:4: path 'dbfs:/pipelines/legacy/orders' is on the Databricks file system, "
+        "which does not exist here: the table is stored in the warehouse (the spec's "
+        "`spark.sql.warehouse.dir`). Give a local path or an object-store URI to choose where it "
+        "goes.",
         f"{path}:4: spark_conf 'spark.databricks.delta.optimizeWrite.enabled' configures a "
         "Databricks cluster; lakesmith's engine has no such setting, so it is ignored.",
     ]
@@ -254,3 +256,50 @@ def test_generated_columns_on_an_auto_cdc_target_are_refused(project) -> None:
     assert str(problem) == (
         f"{path}:7: streaming table 't' has generated columns (vv) and is the target of AUTO CDC "
         "flow 't'; generated columns on an AUTO CDC target are not supported yet.")
+
+
+def test_table_paths_and_sql_locations_are_honoured(project, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    project.write_spec(configuration={"silver.path": str(elsewhere / "silver")})
+    project.write("transformations/p.py", """
+        import dlt
+
+        @dlt.table(path="tables/bronze")
+        def bronze():
+            return spark.range(3)
+
+        @dlt.table(path=spark.conf.get("silver.path"))
+        def silver():
+            return dlt.read("bronze").where("id > 0")
+    """)
+    project.write("transformations/gold.sql", """
+        CREATE LIVE TABLE gold
+        LOCATION '${silver.path}_gold'
+        AS SELECT count(*) AS n FROM LIVE.silver
+    """)
+    completed(project.run())
+    assert read_rows(project.root / "tables" / "bronze", order_by="id") == [
+        {"id": 0}, {"id": 1}, {"id": 2}]
+    assert read_rows(elsewhere / "silver", order_by="id") == [{"id": 1}, {"id": 2}]
+    assert read_rows(elsewhere / "silver_gold") == [{"n": 2}]
+    assert not project.table_path("bronze").exists()
+    # A second update finds the tables where it left them.
+    completed(project.run())
+    assert read_rows(elsewhere / "silver_gold") == [{"n": 2}]
+
+
+def test_two_tables_at_one_path_are_refused(project) -> None:
+    project.write_spec()
+    path = project.write("transformations/p.py", """
+        import dlt
+
+        @dlt.table(path="tables/x")
+        def a():
+            return spark.range(1)
+
+        @dlt.table(path="tables/x/")
+        def b():
+            return spark.range(1)
+    """)
+    error = load_error(project, LakesmithError)
+    assert error.message.startswith(f"{path}:7: 'b' and 'a' are both stored at ")

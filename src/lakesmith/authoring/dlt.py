@@ -26,6 +26,7 @@ from lakesmith.authoring.expectations import (  # noqa: F401  (re-exported for `
 )
 from lakesmith.authoring.source_warnings import warn_source
 from lakesmith.authoring.spark_conf import honoured_spark_conf
+from lakesmith.authoring.table_path import table_path
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.datasets import (
     Dataset,
@@ -233,11 +234,7 @@ def _table_fields(table_properties: Mapping[str, str] | None,
                   schema: Any, format: str | None, path: str | None,
                   location: SourceLocation) -> dict[str, Any]:
     """The stored-table fields from dlt's keyword arguments (None: not given)."""
-    if path is not None:
-        warn_source(f"path={path!r} is not honoured: lakesmith keeps pipeline tables in the "
-                    "warehouse (the spec's `spark.sql.warehouse.dir`); the table is stored there.",
-                    location)
-    return dict(table_properties=dict(table_properties or {}),
+    return dict(path=table_path(path, location), table_properties=dict(table_properties or {}),
                 partition_cols=tuple(partition_cols or ()), cluster_by=tuple(cluster_by or ()),
                 format=format, **schema_fields(schema, location))
 

@@ -77,6 +77,9 @@ class Table(Dataset):
     # Explicit schema: a pyspark StructType or a DDL string such as "a INT, b STRING".
     schema: Any = None
     format: str | None = None
+    # Where the Delta folder lives when not in the warehouse (Databricks `path=`, SQL `LOCATION`):
+    # a path relative to the project, or a URI.
+    path: str | None = None
     # Generated columns of the schema (`GENERATED ALWAYS AS (expr)`): column name -> SQL
     # expression over the row. The query does not produce them; writes compute them.
     generated_columns: Mapping[str, str] = field(default_factory=dict)

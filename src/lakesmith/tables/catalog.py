@@ -8,6 +8,7 @@ that folder, so SQL and DataFrame reads by name work in flows and in `lakesmith 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from lakesmith.engine.paths import engine_path
@@ -18,13 +19,18 @@ from lakesmith.tables.delta import DELTA_LOG, is_delta_table
 
 
 class TableCatalog:
-    def __init__(self, warehouse: Location, spark: Any) -> None:
+    def __init__(self, warehouse: Location, spark: Any,
+                 paths: Mapping[TableName, Location] | None = None) -> None:
         self.warehouse = warehouse
         self.spark = spark
+        # Tables stored outside the warehouse (a definition's `path` / `LOCATION`).
+        self.paths = dict(paths or {})
         self._schemas: set[str] = set()
         self._registered: set[TableName] = set()
 
     def location(self, name: TableName) -> Location:
+        if name in self.paths:
+            return self.paths[name]
         return self.warehouse.join(*(folder_name(part) for part in name.parts))
 
     @staticmethod

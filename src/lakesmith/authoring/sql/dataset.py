@@ -57,6 +57,7 @@ def table_of(stream: TokenStream, header: DatasetHeader,
         schema=header.columns.schema,
         generated_columns=dict(header.columns.generated),
         format=header.clauses.format,
+        path=header.clauses.path,
         expectations=header.columns.expectations,
     )
 

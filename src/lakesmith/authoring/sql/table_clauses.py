@@ -1,5 +1,6 @@
 """Clauses between a dataset's column list and `AS`, in any order, each at most once:
-`COMMENT '…'`, `TBLPROPERTIES (…)`, `PARTITIONED BY (…)`, `CLUSTER BY (…)`, `USING format`.
+`COMMENT '…'`, `TBLPROPERTIES (…)`, `PARTITIONED BY (…)`, `CLUSTER BY (…)`, `USING format`,
+`LOCATION 'path'`.
 
 Every other clause Spark or Databricks accepts there is refused by name, never skipped.
 """
@@ -17,6 +18,7 @@ from lakesmith.authoring.sql.grammar import (
     parse_string,
 )
 from lakesmith.authoring.sql.stream import TokenStream
+from lakesmith.authoring.table_path import table_path
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,7 @@ class TableClauses:
     partition_cols: tuple[str, ...] = ()
     cluster_by: tuple[str, ...] = ()
     format: str | None = None
+    path: str | None = None  # LOCATION
 
 
 def _comment(stream: TokenStream) -> dict[str, Any]:
@@ -54,6 +57,12 @@ def _using(stream: TokenStream) -> dict[str, Any]:
     return {"format": parse_name(stream, "a table format", "USING").text}
 
 
+def _location(stream: TokenStream) -> dict[str, Any]:
+    token = stream.peek()
+    return {"path": table_path(parse_string(stream, "a location string", "LOCATION"),
+                               stream.location(token))}
+
+
 # Each clause: its opening words and what it sets.
 CLAUSES: dict[tuple[str, ...], Callable[[TokenStream], dict[str, Any]]] = {
     ("COMMENT",): _comment,
@@ -61,11 +70,11 @@ CLAUSES: dict[tuple[str, ...], Callable[[TokenStream], dict[str, Any]]] = {
     ("PARTITIONED", "BY"): _partitioned_by,
     ("CLUSTER", "BY"): _cluster_by,
     ("USING",): _using,
+    ("LOCATION",): _location,
 }
 
 # Clauses a pipeline dataset may have in Spark or Databricks that lakesmith cannot honour yet.
 UNSUPPORTED_CLAUSES: tuple[tuple[str, ...], ...] = (
-    ("LOCATION",),
     ("OPTIONS",),
     ("WITH", "ROW", "FILTER"),
     ("ROW", "FILTER"),
@@ -81,7 +90,8 @@ UNSUPPORTED_CLAUSES: tuple[tuple[str, ...], ...] = (
     ("PARTITIONED", "ON"),
 )
 
-TABLE_CLAUSES = frozenset({"COMMENT", "TBLPROPERTIES", "PARTITIONED BY", "CLUSTER BY", "USING"})
+TABLE_CLAUSES = frozenset({"COMMENT", "TBLPROPERTIES", "PARTITIONED BY", "CLUSTER BY", "USING",
+                           "LOCATION"})
 VIEW_CLAUSES = frozenset({"COMMENT"})
 
 
@@ -122,4 +132,4 @@ def _refuse_unsupported(stream: TokenStream, allowed: Collection[str], dataset: 
 
 def _listing(clauses: Collection[str]) -> str:
     return ", ".join(c for c in ("COMMENT", "TBLPROPERTIES", "PARTITIONED BY", "CLUSTER BY",
-                                 "USING") if c in clauses)
+                                 "USING", "LOCATION") if c in clauses)
