@@ -16,12 +16,17 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import PlanRead, plan_read, sql_read
 from lakesmith.engine.stateful_sql import analyze_streaming_sql
+from lakesmith.engine.streaming_aggregate import (
+    NO_WATERMARK,
+    NO_WATERMARK_HINT,
+    aggregation_problem,
+    watermark_columns,
+)
 
 _RELATION = proto.Relation.DESCRIPTOR.full_name
 
 # Relation kinds that are per-batch correct only on a static input.
 _UNSUPPORTED_ON_STREAM = {
-    "aggregate": "aggregation (groupBy/agg)",
     "sort": "sorting (orderBy)",
     "limit": "limit",
     "offset": "offset",
@@ -37,6 +42,8 @@ _UNSUPPORTED_ON_STREAM = {
 class StatefulOperator:
     description: str
     supported: bool
+    problem: str | None = None  # why it is refused, when Spark refuses it too (its message)
+    hint: str | None = None
 
 
 def stateful_operators(relation: proto.Relation,
@@ -45,9 +52,9 @@ def stateful_operators(relation: proto.Relation,
     found: list[StatefulOperator] = []
     _visit(relation, reads_stream, found)
     if any(op.description == "watermark" for op in found):
-        # A watermark is run (so far) for the deduplication it feeds.
-        dedup = any(op.description.startswith("dropDuplicates") for op in found)
-        found = [StatefulOperator(op.description, dedup) if op.description == "watermark" else op
+        # A watermark is run for the deduplication or aggregation it feeds.
+        used = any(op.supported and op.description != "watermark" for op in found)
+        found = [StatefulOperator(op.description, used) if op.description == "watermark" else op
                  for op in found]
     return found
 
@@ -76,8 +83,17 @@ def _visit(rel: proto.Relation, reads_stream: Callable[[PlanRead], bool],
         within = rel.deduplicate.within_watermark
         found.append(StatefulOperator(
             "dropDuplicatesWithinWatermark" if within else "dropDuplicates", True))
+    elif kind == "aggregate":
+        problem = aggregation_problem(rel.aggregate, watermark_columns(rel.aggregate.input))
+        found.append(StatefulOperator(
+            "aggregation (groupBy/agg)", problem is None, problem,
+            NO_WATERMARK_HINT if problem == NO_WATERMARK else None))
     elif kind == "with_watermark":
         found.append(StatefulOperator("watermark", False))
+    elif kind == "group_map" and rel.group_map.HasField("transform_with_state_info"):
+        found.append(StatefulOperator("transformWithState (transformWithStateInPandas)", False))
+    elif kind == "group_map" and rel.group_map.is_map_groups_with_state:
+        found.append(StatefulOperator("flatMapGroupsWithState (mapGroupsWithState)", False))
     elif kind in _UNSUPPORTED_ON_STREAM:
         found.append(StatefulOperator(_UNSUPPORTED_ON_STREAM[kind], False))
     return True

@@ -1,0 +1,218 @@
+"""Streaming aggregation in append mode, with Spark's results: each group (a window, or an event
+time, with the other keys) is output once, when the watermark passes its end.
+
+Batch N runs the user's aggregation, unchanged, as a batch aggregation over the rows it still
+needs: the raw input rows of earlier batches kept as state, plus batch N's rows; then keeps the
+groups whose end is after the previous batch's watermark (older groups were output before, and
+new rows for them are late: Spark drops them) and at or before batch N's own watermark (final now).
+After the output lands, the state is rewritten with the rows some group still open after batch N
+needs (a row of a sliding window belongs to several groups; it leaves with its last one).
+
+Why raw rows rather than partial aggregates: every aggregate function then gives Spark's result
+by construction, the set-valued ones (`collect_set`, `approx_count_distinct`) and the
+order-sensitive ones (`first`, `last`, `collect_list`) included, with no per-function merge rule;
+the state is bounded by the rows of open groups, which the watermark keeps small. The order Spark
+follows across batches (earlier batches first, then a batch's rows as read) is kept explicit: each
+row carries its batch and its place in it, and `first`/`last`/`collect_list` are computed by it.
+
+Re-running batch N after a crash reads the state rows of batches before N only, as in
+deduplication, so it gives the same output whether or not N's state rewrite landed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.connect import proto
+
+from lakesmith.engine.paths import engine_path
+from lakesmith.engine.plans import column_of, dataframe_of, nested_messages, relation_of
+from lakesmith.engine.streaming_aggregate import (
+    NO_WATERMARK,
+    NO_WATERMARK_HINT,
+    EventTimeKey,
+    aggregation_problem,
+    event_time_key,
+    unaliased,
+)
+from lakesmith.errors import LakesmithError
+from lakesmith.runtime.checkpoint import Overwrite
+from lakesmith.runtime.checkpoint.crash import AFTER_STATE
+from lakesmith.runtime.streaming.operators import (
+    OperatorContext,
+    StatefulOperator,
+    register_operator,
+)
+from lakesmith.tables.catalog import quote_always
+
+BATCH_COLUMN = "__lakesmith_batch"
+ROW_COLUMN = "__lakesmith_row"  # a row's place within its batch
+SOURCE_COLUMN = "__lakesmith_from_batch"
+_EXPRESSION = proto.Expression.DESCRIPTOR.full_name
+# Aggregate functions whose result depends on the order of rows: computed by arrival order.
+_FIRST = {"first", "first_value"}
+_LAST = {"last", "last_value"}
+_LIST = {"collect_list", "array_agg", "list"}
+
+
+@register_operator("aggregate")
+class StreamingAggregate(StatefulOperator):
+    def rewrite(self, node: proto.Relation, state_id: str, ctx: OperatorContext) -> proto.Relation:
+        aggregate = node.aggregate
+        watermarked = {event.column.lower() for event in ctx.event_times}
+        problem = aggregation_problem(aggregate, watermarked)
+        if problem is not None:
+            raise LakesmithError(
+                f"flow '{ctx.checkpoint.flow}' applies an aggregation to a stream: {problem}",
+                hint=NO_WATERMARK_HINT if problem == NO_WATERMARK else None)
+        key = event_time_key(aggregate, watermarked)
+        assert key is not None
+        ctx.emits_without_input = True
+        log = ctx.logs(ctx.checkpoint.state_location(f"aggregate-{state_id}"))
+        # State read as of now: the progress counted after the batch sees what the batch saw.
+        version = log.version()
+        has_state = version is not None
+        columns = [quote_always(c) for c in ctx.columns_of(aggregate.input)]
+        prev_us = ctx.previous_watermark_ms * 1000
+        now_us = ctx.watermark_ms * 1000
+
+        batch_rows: Any = dataframe_of(ctx.spark, aggregate.input).select(
+            *[F.col(c) for c in columns], F.lit(ctx.batch).cast("bigint").alias(BATCH_COLUMN),
+            F.monotonically_increasing_id().alias(ROW_COLUMN))
+        kept = [*columns, BATCH_COLUMN, ROW_COLUMN]
+
+        def earlier() -> Any:
+            """State rows of batches before this one (never this batch's: a rerun is the same)."""
+            return (ctx.spark.read.format("delta").option("versionAsOf", version)
+                    .load(engine_path(log.location))
+                    .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)).select(*kept))
+
+        rows = earlier().unionByName(batch_rows) if has_state else batch_rows
+        aggregated = _aggregate(ctx, aggregate, rows)
+        end = _group_end(key, ctx.columns_of(relation_of(aggregated))[key.index])
+        output = relation_of(aggregated.where((end > F.lit(prev_us)) & (end <= F.lit(now_us))))
+
+        def live_state() -> Any:
+            """The rows a group still open after this batch needs. Each side is filtered before
+            the union (see deduplication: the engine fails on some filters over unions)."""
+            needed = _still_needed(key, now_us)
+            fresh = ctx.bind(relation_of(batch_rows)).where(needed)
+            if not has_state:
+                return fresh
+            return ctx.bind(relation_of(earlier())).where(needed).unionByName(fresh)
+
+        ctx.writers.append(Overwrite(f"state:{state_id}", log, live_state,
+                                     crash_point=AFTER_STATE))
+        ctx.metrics.append(_progress(ctx, aggregate, key, batch_rows,
+                                     earlier if has_state else None))
+        return output
+
+
+def _aggregate(ctx: OperatorContext, aggregate: proto.Aggregate, rows: Any) -> Any:
+    """The user's aggregation over `rows`, with order-sensitive functions made to follow the
+    arrival order, and column references by name (their plan ids named the replaced input)."""
+    rewritten = proto.Aggregate()
+    rewritten.CopyFrom(aggregate)
+    rewritten.input.CopyFrom(relation_of(rows))
+    client = ctx.spark.client
+    for expression in [*rewritten.grouping_expressions, *rewritten.aggregate_expressions]:
+        for nested in nested_messages(expression, _EXPRESSION):
+            assert isinstance(nested, proto.Expression)
+            kind = nested.WhichOneof("expr_type")
+            if kind == "unresolved_attribute":
+                nested.unresolved_attribute.ClearField("plan_id")
+        for nested in list(nested_messages(expression, _EXPRESSION)):
+            assert isinstance(nested, proto.Expression)
+            ordered = _in_arrival_order(nested)
+            if ordered is not None:
+                nested.CopyFrom(ordered._expr.to_plan(client))
+    return dataframe_of(ctx.spark, proto.Relation(aggregate=rewritten))
+
+
+def _in_arrival_order(expression: proto.Expression) -> Any | None:
+    """`first`/`last`/`collect_list` as functions of the rows' arrival order, or None."""
+    if expression.WhichOneof("expr_type") != "unresolved_function":
+        return None
+    function = expression.unresolved_function
+    name = function.function_name.lower()
+    if name not in _FIRST | _LAST | _LIST or not function.arguments:
+        return None
+    value = column_of(function.arguments[0])
+    order = F.struct(F.col(BATCH_COLUMN), F.col(ROW_COLUMN))
+    if name in _LIST:
+        entries = F.collect_list(F.when(value.isNotNull(), F.struct(
+            order.alias("o"), value.alias("v"))))
+        return F.transform(F.array_sort(entries), lambda entry: entry["v"])
+    ignore_nulls = len(function.arguments) > 1 and _true(function.arguments[1])
+    if ignore_nulls:
+        order = F.when(value.isNotNull(), order)
+    return F.min_by(value, order) if name in _FIRST else F.max_by(value, order)
+
+
+def _true(expression: proto.Expression) -> bool:
+    literal = unaliased(expression)
+    return literal.WhichOneof("expr_type") == "literal" and literal.literal.boolean
+
+
+def _group_end(key: EventTimeKey, output_column: str) -> Any:
+    """A group's end in microseconds: its window's end, or its event time."""
+    column = F.col(quote_always(output_column))
+    return F.unix_micros(column.getField("end") if key.window is not None else column)
+
+
+def _still_needed(key: EventTimeKey, watermark_us: int) -> Any:
+    """Whether a row belongs to a group that ends after `watermark_us`: for windows, the last
+    window containing it (start = ts - (ts - startTime) mod slide, as Spark computes it)."""
+    time = F.unix_micros(F.col(quote_always(key.column)))
+    window = key.window
+    if window is None:
+        return time > F.lit(watermark_us)
+    slide, size, start = window.slide_ms * 1000, window.size_ms * 1000, window.start_ms * 1000
+    last_end = time - F.pmod(time - F.lit(start), F.lit(slide)) + F.lit(size)
+    return last_end > F.lit(watermark_us)
+
+
+def _progress(ctx: OperatorContext, aggregate: proto.Aggregate, key: EventTimeKey,
+              batch_rows: Any, earlier: Callable[[], Any] | None) -> Callable[[], dict[str, Any]]:
+    """The batch's `stateOperators` entry as Spark counts it, in groups: updated (this batch's
+    groups not late), dropped by the watermark (its late groups), removed (groups output now),
+    total (groups still open). One aggregation in the engine, after the batch committed."""
+    prev_us = ctx.previous_watermark_ms * 1000
+    now_us = ctx.watermark_ms * 1000
+
+    def progress() -> dict[str, Any]:
+        tagged = batch_rows.withColumn(SOURCE_COLUMN, F.lit(1))
+        if earlier is not None:
+            tagged = earlier().withColumn(SOURCE_COLUMN, F.lit(0)).unionByName(tagged)
+        groups = proto.Aggregate()
+        groups.CopyFrom(aggregate)
+        groups.input.CopyFrom(relation_of(tagged))
+        del groups.aggregate_expressions[:]
+        from_batch: Any = F.max(F.col(SOURCE_COLUMN)).alias(SOURCE_COLUMN)
+        groups.aggregate_expressions.append(from_batch._expr.to_plan(ctx.spark.client))
+        for expression in groups.grouping_expressions:
+            for nested in nested_messages(expression, _EXPRESSION):
+                assert isinstance(nested, proto.Expression)
+                if nested.WhichOneof("expr_type") == "unresolved_attribute":
+                    nested.unresolved_attribute.ClearField("plan_id")
+        per_group: Any = ctx.bind(proto.Relation(aggregate=groups))
+        end = _group_end(key, per_group.columns[key.index])
+        in_batch = F.col(SOURCE_COLUMN) == F.lit(1)
+        late = end <= F.lit(prev_us)
+
+        def count(condition: Any) -> Any:
+            return F.sum(F.when(condition, 1).otherwise(0))
+
+        row: Any = per_group.agg(
+            count(in_batch & ~late).alias("updated"),
+            count(in_batch & late).alias("dropped"),
+            count(~late & (end <= F.lit(now_us))).alias("removed"),
+            count(end > F.lit(now_us)).alias("total")).collect()[0]
+        return {"operatorName": "stateStoreSave", "numRowsTotal": int(row["total"] or 0),
+                "numRowsUpdated": int(row["updated"] or 0),
+                "numRowsRemoved": int(row["removed"] or 0),
+                "numRowsDroppedByWatermark": int(row["dropped"] or 0)}
+
+    return progress
