@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,8 +64,8 @@ class Batch:
     # Each withWatermark's own watermark before and after the batch (see operators/watermark.py).
     input_watermarks_ms: tuple[int | None, ...] = ()
     next_input_watermarks_ms: tuple[int | None, ...] = ()
-    # The stateful operators' progress (Spark's `stateOperators`), computed once it committed.
-    progress: tuple[Callable[[], dict[str, Any]], ...] = ()
+    # The stateful operators' progress (Spark's `stateOperators`), reported once it committed.
+    progress: tuple[dict[str, Any], ...] = ()
     binder: StreamBatchBinder | None = None
     writers: tuple[BatchWriter, ...] = ()
     report: PendingReport | None = None
@@ -307,7 +306,7 @@ class MicroBatchRunner(FlowRunner):
         finally:
             batch.close()
         FlowQuality(ctx).register()
-        _state_progress(metrics, [progress() for progress in batch.progress])
+        _state_progress(metrics, list(batch.progress))
         self.committed(ctx, batch, commit, metrics)
         metrics.batches += 1
         metrics.num_output_rows = (metrics.num_output_rows or 0) + commit.num_output_rows

@@ -29,7 +29,7 @@ class StreamingTableRunner(MicroBatchRunner):
         try:
             df = binder.batch_dataframe(ctx.flow)
             batch.has_watermark = bool(operators.event_times)
-            batch.progress = tuple(operators.metrics)
+            batch.progress = tuple(progress() for progress in operators.metrics)
             batch.next_watermark_ms = batch.watermark_ms
             batch.next_input_watermarks_ms = batch.input_watermarks_ms
             if no_data and not operators.emits_without_input:

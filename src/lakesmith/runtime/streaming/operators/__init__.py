@@ -51,7 +51,7 @@ class OperatorContext:
     event_times: list[EventTime] = field(default_factory=list)  # set by the watermark operator
     writers: list[BatchWriter] = field(default_factory=list)
     # Per stateful operator, its progress for this batch as Spark reports it (`stateOperators`
-    # in a query's progress), computed in the engine once the batch has committed.
+    # in a query's progress), computed in the engine before the batch writes.
     metrics: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
     # Whether a batch without input can still output rows (an aggregation emits the windows a
     # rising watermark closes); deduplication only evicts.

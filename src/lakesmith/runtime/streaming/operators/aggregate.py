@@ -71,9 +71,7 @@ class StreamingAggregate(StatefulOperator):
         assert key is not None
         ctx.emits_without_input = True
         log = ctx.logs(ctx.checkpoint.state_location(f"aggregate-{state_id}"))
-        # State read as of now: the progress counted after the batch sees what the batch saw.
-        version = log.version()
-        has_state = version is not None
+        has_state = log.version() is not None
         columns = [quote_always(c) for c in ctx.columns_of(aggregate.input)]
         prev_us = ctx.previous_watermark_ms * 1000
         now_us = ctx.watermark_ms * 1000
@@ -85,8 +83,7 @@ class StreamingAggregate(StatefulOperator):
 
         def earlier() -> Any:
             """State rows of batches before this one (never this batch's: a rerun is the same)."""
-            return (ctx.spark.read.format("delta").option("versionAsOf", version)
-                    .load(engine_path(log.location))
+            return (ctx.spark.read.format("delta").load(engine_path(log.location))
                     .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)).select(*kept))
 
         rows = earlier().unionByName(batch_rows) if has_state else batch_rows
@@ -178,7 +175,9 @@ def _progress(ctx: OperatorContext, aggregate: proto.Aggregate, key: EventTimeKe
               batch_rows: Any, earlier: Callable[[], Any] | None) -> Callable[[], dict[str, Any]]:
     """The batch's `stateOperators` entry as Spark counts it, in groups: updated (this batch's
     groups not late), dropped by the watermark (its late groups), removed (groups output now),
-    total (groups still open). One aggregation in the engine, after the batch committed."""
+    total (groups still open). One aggregation in the engine, before the batch writes (it reads
+    the state the batch reads; time travel to it afterwards fails in the engine once the state
+    table has a Delta checkpoint)."""
     prev_us = ctx.previous_watermark_ms * 1000
     now_us = ctx.watermark_ms * 1000
 
