@@ -43,12 +43,21 @@ class TimeWindow:
 
 
 @dataclass(frozen=True)
+class SessionWindow:
+    """`session_window(ts, gap)`: rows of a key whose [ts, ts + gap) overlap form one session;
+    `gap` is a duration string or an expression of the row (a dynamic gap)."""
+
+    gap: proto.Expression
+    name: str  # the output column's name
+
+
+@dataclass(frozen=True)
 class EventTimeKey:
     """The grouping key that follows the watermark."""
 
     index: int  # among the grouping expressions (and so among the output columns)
     column: str  # the watermarked column
-    window: TimeWindow | None  # None: grouped by the column itself
+    window: TimeWindow | SessionWindow | None  # None: grouped by the column itself
 
 
 def watermark_columns(relation: proto.Relation) -> set[str]:
@@ -58,8 +67,8 @@ def watermark_columns(relation: proto.Relation) -> set[str]:
 
 
 def event_time_key(aggregate: proto.Aggregate, watermarked: set[str]) -> EventTimeKey | None:
-    for index, expression in enumerate(aggregate.grouping_expressions):
-        expression = unaliased(expression)
+    for index, named in enumerate(aggregate.grouping_expressions):
+        expression = unaliased(named)
         column = _attribute(expression)
         if column is not None and column.lower() in watermarked:
             return EventTimeKey(index, column, None)
@@ -69,6 +78,14 @@ def event_time_key(aggregate: proto.Aggregate, watermarked: set[str]) -> EventTi
             column = _attribute(unaliased(function.arguments[0]))
             if column is not None and column.lower() in watermarked:
                 return EventTimeKey(index, column, _window(column, function.arguments[1:]))
+        if expression.WhichOneof("expr_type") == "unresolved_function" \
+                and function.function_name.lower() == "session_window" \
+                and len(function.arguments) == 2:
+            column = _attribute(unaliased(function.arguments[0]))
+            if column is not None and column.lower() in watermarked:
+                name = (named.alias.name[0] if named.WhichOneof("expr_type") == "alias"
+                        else "session_window")
+                return EventTimeKey(index, column, SessionWindow(function.arguments[1], name))
     return None
 
 

@@ -33,6 +33,8 @@ from lakesmith.engine.streaming_aggregate import (
     NO_WATERMARK,
     NO_WATERMARK_HINT,
     EventTimeKey,
+    SessionWindow,
+    TimeWindow,
     aggregation_problem,
     event_time_key,
     unaliased,
@@ -50,6 +52,8 @@ from lakesmith.tables.catalog import quote_always
 BATCH_COLUMN = "__lakesmith_batch"
 ROW_COLUMN = "__lakesmith_row"  # a row's place within its batch
 SOURCE_COLUMN = "__lakesmith_from_batch"
+SESSION_COLUMN = "__lakesmith_session"
+GAP_COLUMN = "__lakesmith_gap_us"
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
 # Aggregate functions whose result depends on the order of rows: computed by arrival order.
 _FIRST = {"first", "first_value"}
@@ -69,6 +73,7 @@ class StreamingAggregate(StatefulOperator):
                 hint=NO_WATERMARK_HINT if problem == NO_WATERMARK else None)
         key = event_time_key(aggregate, watermarked)
         assert key is not None
+        aggregate = _by_name(aggregate)
         ctx.emits_without_input = True
         log = ctx.logs(ctx.checkpoint.state_location(f"aggregate-{state_id}"))
         has_state = log.version() is not None
@@ -80,6 +85,12 @@ class StreamingAggregate(StatefulOperator):
             *[F.col(c) for c in columns], F.lit(ctx.batch).cast("bigint").alias(BATCH_COLUMN),
             F.monotonically_increasing_id().alias(ROW_COLUMN))
         kept = [*columns, BATCH_COLUMN, ROW_COLUMN]
+        sessions = _Sessions(aggregate, key) if isinstance(key.window, SessionWindow) else None
+        if sessions is not None:
+            # A session can still grow by a row only if the row is not late: late rows are
+            # dropped before sessions are formed (Spark: the row's own [ts, ts + gap) ends at
+            # or before the watermark).
+            batch_rows = batch_rows.where(sessions.row_end_us() > F.lit(prev_us))
 
         def earlier() -> Any:
             """State rows of batches before this one (never this batch's: a rerun is the same)."""
@@ -87,13 +98,21 @@ class StreamingAggregate(StatefulOperator):
                     .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)).select(*kept))
 
         rows = earlier().unionByName(batch_rows) if has_state else batch_rows
-        aggregated = _aggregate(ctx, aggregate, rows)
+        grouped = aggregate
+        if sessions is not None:
+            rows = sessions.assign(rows)
+            grouped = sessions.grouped(aggregate, ctx.spark.client)
+        aggregated = _aggregate(ctx, grouped, rows)
         end = _group_end(key, ctx.columns_of(relation_of(aggregated))[key.index])
         output = relation_of(aggregated.where((end > F.lit(prev_us)) & (end <= F.lit(now_us))))
 
         def live_state() -> Any:
             """The rows a group still open after this batch needs. Each side is filtered before
             the union (see deduplication: the engine fails on some filters over unions)."""
+            if sessions is not None:
+                return ctx.bind(relation_of(rows)).where(
+                    F.unix_micros(F.col(SESSION_COLUMN).getField("end")) > F.lit(now_us)
+                ).select(*kept)
             needed = _still_needed(key, now_us)
             fresh = ctx.bind(relation_of(batch_rows)).where(needed)
             if not has_state:
@@ -102,24 +121,84 @@ class StreamingAggregate(StatefulOperator):
 
         ctx.writers.append(Overwrite(f"state:{state_id}", log, live_state,
                                      crash_point=AFTER_STATE))
-        ctx.metrics.append(_progress(ctx, aggregate, key, batch_rows,
-                                     earlier if has_state else None))
+        ctx.metrics.append(_progress(ctx, grouped, key, batch_rows,
+                                     earlier if has_state else None,
+                                     sessions.assign if sessions is not None else None))
         return output
+
+
+class _Sessions:
+    """Session windows formed in the engine (it has no `session_window`): per key, rows in
+    event-time order; a row starts a new session unless its time is at or before the largest
+    `ts + gap` of the rows before it; a session is [its first ts, its largest ts + gap)."""
+
+    def __init__(self, aggregate: proto.Aggregate, key: EventTimeKey) -> None:
+        assert isinstance(key.window, SessionWindow)
+        self.key = key
+        self.window = key.window
+        self.others = [column_of(unaliased(expression))
+                       for i, expression in enumerate(aggregate.grouping_expressions)
+                       if i != key.index]
+
+    def time(self) -> Any:
+        return F.col(quote_always(self.key.column))
+
+    def gap_us(self) -> Any:
+        """The row's gap in microseconds (a duration string, or an expression giving one)."""
+        gap = column_of(self.window.gap)
+        return F.unix_micros(self.time() + gap.cast("interval")) - F.unix_micros(self.time())
+
+    def row_end_us(self) -> Any:
+        return F.unix_micros(self.time()) + self.gap_us()
+
+    def assign(self, rows: Any) -> Any:
+        """`rows` with their session (struct start, end) in SESSION_COLUMN; rows whose gap is
+        not positive belong to none and are left out, as Spark leaves them out."""
+        from pyspark.sql.connect.window import Window
+
+        order = [self.time(), F.col(BATCH_COLUMN), F.col(ROW_COLUMN)]
+        by_time = Window.partitionBy(*self.others).orderBy(*order)
+        rows = rows.withColumn(GAP_COLUMN, self.gap_us()).where(F.col(GAP_COLUMN) > 0)
+        end = F.unix_micros(self.time()) + F.col(GAP_COLUMN)
+        reach = F.max(end).over(by_time.rowsBetween(Window.unboundedPreceding, -1))
+        starts = F.when(reach.isNull() | (F.unix_micros(self.time()) > reach), 1).otherwise(0)
+        rows = rows.withColumn(SESSION_COLUMN, F.sum(starts).over(
+            by_time.rowsBetween(Window.unboundedPreceding, Window.currentRow)))
+        session = Window.partitionBy(*self.others, F.col(SESSION_COLUMN))
+        return rows.withColumn(SESSION_COLUMN, F.struct(
+            F.min(self.time()).over(session).alias("start"),
+            F.timestamp_micros(F.max(end).over(session)).alias("end"))).drop(GAP_COLUMN)
+
+    def grouped(self, aggregate: proto.Aggregate, client: Any) -> proto.Aggregate:
+        """`aggregate` grouped by the session column in place of `session_window(...)`."""
+        grouped = proto.Aggregate()
+        grouped.CopyFrom(aggregate)
+        session: Any = F.col(SESSION_COLUMN).alias(self.window.name)
+        grouped.grouping_expressions[self.key.index].CopyFrom(session._expr.to_plan(client))
+        return grouped
+
+
+def _by_name(aggregate: proto.Aggregate) -> proto.Aggregate:
+    """`aggregate` with its column references by name: their plan ids name the input this
+    operator replaces."""
+    copied = proto.Aggregate()
+    copied.CopyFrom(aggregate)
+    for expression in [*copied.grouping_expressions, *copied.aggregate_expressions]:
+        for nested in nested_messages(expression, _EXPRESSION):
+            assert isinstance(nested, proto.Expression)
+            if nested.WhichOneof("expr_type") == "unresolved_attribute":
+                nested.unresolved_attribute.ClearField("plan_id")
+    return copied
 
 
 def _aggregate(ctx: OperatorContext, aggregate: proto.Aggregate, rows: Any) -> Any:
     """The user's aggregation over `rows`, with order-sensitive functions made to follow the
-    arrival order, and column references by name (their plan ids named the replaced input)."""
+    arrival order."""
     rewritten = proto.Aggregate()
     rewritten.CopyFrom(aggregate)
     rewritten.input.CopyFrom(relation_of(rows))
     client = ctx.spark.client
-    for expression in [*rewritten.grouping_expressions, *rewritten.aggregate_expressions]:
-        for nested in nested_messages(expression, _EXPRESSION):
-            assert isinstance(nested, proto.Expression)
-            kind = nested.WhichOneof("expr_type")
-            if kind == "unresolved_attribute":
-                nested.unresolved_attribute.ClearField("plan_id")
+    for expression in rewritten.aggregate_expressions:
         for nested in list(nested_messages(expression, _EXPRESSION)):
             assert isinstance(nested, proto.Expression)
             ordered = _in_arrival_order(nested)
@@ -166,13 +245,15 @@ def _still_needed(key: EventTimeKey, watermark_us: int) -> Any:
     window = key.window
     if window is None:
         return time > F.lit(watermark_us)
+    assert isinstance(window, TimeWindow)  # sessions: see _Sessions
     slide, size, start = window.slide_ms * 1000, window.size_ms * 1000, window.start_ms * 1000
     last_end = time - F.pmod(time - F.lit(start), F.lit(slide)) + F.lit(size)
     return last_end > F.lit(watermark_us)
 
 
 def _progress(ctx: OperatorContext, aggregate: proto.Aggregate, key: EventTimeKey,
-              batch_rows: Any, earlier: Callable[[], Any] | None) -> Callable[[], dict[str, Any]]:
+              batch_rows: Any, earlier: Callable[[], Any] | None,
+              prepare: Callable[[Any], Any] | None) -> Callable[[], dict[str, Any]]:
     """The batch's `stateOperators` entry as Spark counts it, in groups: updated (this batch's
     groups not late), dropped by the watermark (its late groups), removed (groups output now),
     total (groups still open). One aggregation in the engine, before the batch writes (it reads
@@ -185,17 +266,14 @@ def _progress(ctx: OperatorContext, aggregate: proto.Aggregate, key: EventTimeKe
         tagged = batch_rows.withColumn(SOURCE_COLUMN, F.lit(1))
         if earlier is not None:
             tagged = earlier().withColumn(SOURCE_COLUMN, F.lit(0)).unionByName(tagged)
+        if prepare is not None:
+            tagged = prepare(tagged)
         groups = proto.Aggregate()
         groups.CopyFrom(aggregate)
         groups.input.CopyFrom(relation_of(tagged))
         del groups.aggregate_expressions[:]
         from_batch: Any = F.max(F.col(SOURCE_COLUMN)).alias(SOURCE_COLUMN)
         groups.aggregate_expressions.append(from_batch._expr.to_plan(ctx.spark.client))
-        for expression in groups.grouping_expressions:
-            for nested in nested_messages(expression, _EXPRESSION):
-                assert isinstance(nested, proto.Expression)
-                if nested.WhichOneof("expr_type") == "unresolved_attribute":
-                    nested.unresolved_attribute.ClearField("plan_id")
         per_group: Any = ctx.bind(proto.Relation(aggregate=groups))
         end = _group_end(key, per_group.columns[key.index])
         in_batch = F.col(SOURCE_COLUMN) == F.lit(1)
