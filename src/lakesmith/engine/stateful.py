@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 
-from lakesmith.engine.plans import PlanRead, plan_read, sql_read
+from lakesmith.engine.plans import PlanRead, nested_messages, plan_read, sql_read
 from lakesmith.engine.stateful_sql import analyze_streaming_sql
 from lakesmith.engine.streaming_aggregate import (
     NO_WATERMARK,
@@ -24,6 +24,7 @@ from lakesmith.engine.streaming_aggregate import (
 )
 
 _RELATION = proto.Relation.DESCRIPTOR.full_name
+_EXPRESSION = proto.Expression.DESCRIPTOR.full_name
 
 # Relation kinds that are per-batch correct only on a static input.
 _UNSUPPORTED_ON_STREAM = {
@@ -145,4 +146,25 @@ def batch_equivalent(relation: proto.Relation) -> proto.Relation:
                 node.common.plan_id = plan_id
         elif kind == "deduplicate" and node.deduplicate.within_watermark:
             node.deduplicate.within_watermark = False
+    for expression in list(nested_messages(copied, _EXPRESSION)):
+        assert isinstance(expression, proto.Expression)
+        if expression.WhichOneof("expr_type") == "unresolved_function" \
+                and expression.unresolved_function.function_name.lower() == "session_window" \
+                and expression.unresolved_function.arguments:
+            expression.CopyFrom(_session_stand_in(expression.unresolved_function.arguments[0]))
     return copied
+
+
+def _session_stand_in(time: proto.Expression) -> proto.Expression:
+    """`struct(time AS start, time AS end) AS session_window`: what `session_window(time, gap)`
+    is to analysis (its type and name), since the engine has no session_window (lakesmith forms
+    sessions itself)."""
+    stand_in = proto.Expression()
+    stand_in.alias.name.append("session_window")
+    struct = stand_in.alias.expr.unresolved_function
+    struct.function_name = "struct"
+    for name in ("start", "end"):
+        field = struct.arguments.add()
+        field.alias.expr.CopyFrom(time)
+        field.alias.name.append(name)
+    return stand_in

@@ -86,6 +86,7 @@ class StreamingAggregate(StatefulOperator):
             F.monotonically_increasing_id().alias(ROW_COLUMN))
         kept = [*columns, BATCH_COLUMN, ROW_COLUMN]
         sessions = _Sessions(aggregate, key) if isinstance(key.window, SessionWindow) else None
+        arrived = batch_rows
         if sessions is not None:
             # A session can still grow by a row only if the row is not late: late rows are
             # dropped before sessions are formed (Spark: the row's own [ts, ts + gap) ends at
@@ -121,9 +122,10 @@ class StreamingAggregate(StatefulOperator):
 
         ctx.writers.append(Overwrite(f"state:{state_id}", log, live_state,
                                      crash_point=AFTER_STATE))
-        ctx.metrics.append(_progress(ctx, grouped, key, batch_rows,
-                                     earlier if has_state else None,
-                                     sessions.assign if sessions is not None else None))
+        ctx.metrics.append(
+            _progress(ctx, grouped, key, batch_rows, earlier if has_state else None)
+            if sessions is None else
+            sessions.progress(ctx, arrived, batch_rows, earlier if has_state else None))
         return output
 
 
@@ -169,6 +171,64 @@ class _Sessions:
             F.min(self.time()).over(session).alias("start"),
             F.timestamp_micros(F.max(end).over(session)).alias("end"))).drop(GAP_COLUMN)
 
+    def progress(self, ctx: OperatorContext, arrived: Any, batch_rows: Any,
+                 earlier: Callable[[], Any] | None) -> Callable[[], dict[str, Any]]:
+        """The batch's `stateOperators` entry as Spark's session window operator counts it:
+        late rows dropped; sessions of the keys that had input (all of them are rewritten);
+        removed: sessions written now, and earlier sessions of those keys that a merge
+        replaced (their start is no longer a session's start); total: sessions still open."""
+        prev_us = ctx.previous_watermark_ms * 1000
+        now_us = ctx.watermark_ms * 1000
+        keys = [f"__lakesmith_key_{i}" for i in range(len(self.others))]
+
+        def sessions_of(rows: Any) -> Any:
+            assigned = self.assign(rows)
+            return assigned.groupBy(
+                *[other.alias(name) for other, name in zip(self.others, keys, strict=True)],
+                F.col(SESSION_COLUMN)).agg(F.max(F.col(SOURCE_COLUMN)).alias(SOURCE_COLUMN))
+
+        def progress() -> dict[str, Any]:
+            dropped: Any = ctx.bind(relation_of(arrived.where(
+                self.row_end_us() <= F.lit(prev_us)))).count()
+            rows = batch_rows.withColumn(SOURCE_COLUMN, F.lit(1))
+            if earlier is not None:
+                rows = earlier().withColumn(SOURCE_COLUMN, F.lit(0)).unionByName(rows)
+            from pyspark.sql.connect.window import Window
+
+            touched = Window.partitionBy(*[F.col(k) for k in keys])
+            new = ctx.bind(relation_of(sessions_of(rows))).withColumn(
+                "__touched", F.max(F.col(SOURCE_COLUMN)).over(touched))
+            end = F.unix_micros(F.col(SESSION_COLUMN).getField("end"))
+
+            def count(condition: Any) -> Any:
+                return F.sum(F.when(condition, 1).otherwise(0))
+
+            row: Any = new.agg(
+                count(F.col("__touched") == 1).alias("updated"),
+                count(end <= F.lit(now_us)).alias("emitted"),
+                count(end > F.lit(now_us)).alias("total")).collect()[0]
+            replaced = 0
+            if earlier is not None:
+                old = ctx.bind(relation_of(sessions_of(
+                    earlier().withColumn(SOURCE_COLUMN, F.lit(0)))))
+                starts = new.where(F.col("__touched") == 1).select(
+                    *[F.col(k).alias(f"n{k}") for k in keys],
+                    F.col(SESSION_COLUMN).getField("start").alias("__start"))
+                touched_keys = starts.select(*[F.col(f"n{k}") for k in keys]).distinct()
+                kept = _all_of([F.col(k).eqNullSafe(F.col(f"n{k}")) for k in keys])
+                old = old.join(touched_keys, kept, "left_semi") if keys else old
+                same = _all_of([*[F.col(k).eqNullSafe(F.col(f"n{k}")) for k in keys],
+                                F.col(SESSION_COLUMN).getField("start") == F.col("__start")])
+                replaced = int(old.join(starts, same, "left_anti").count()) \
+                    if row["updated"] else 0
+            return {"operatorName": "sessionWindowStateStoreSaveExec",
+                    "numRowsTotal": int(row["total"] or 0),
+                    "numRowsUpdated": int(row["updated"] or 0),
+                    "numRowsRemoved": int(row["emitted"] or 0) + replaced,
+                    "numRowsDroppedByWatermark": int(dropped)}
+
+        return progress
+
     def grouped(self, aggregate: proto.Aggregate, client: Any) -> proto.Aggregate:
         """`aggregate` grouped by the session column in place of `session_window(...)`."""
         grouped = proto.Aggregate()
@@ -176,6 +236,13 @@ class _Sessions:
         session: Any = F.col(SESSION_COLUMN).alias(self.window.name)
         grouped.grouping_expressions[self.key.index].CopyFrom(session._expr.to_plan(client))
         return grouped
+
+
+def _all_of(conditions: list[Any]) -> Any:
+    result = F.lit(True)
+    for condition in conditions:
+        result = result & condition
+    return result
 
 
 def _by_name(aggregate: proto.Aggregate) -> proto.Aggregate:
@@ -252,8 +319,7 @@ def _still_needed(key: EventTimeKey, watermark_us: int) -> Any:
 
 
 def _progress(ctx: OperatorContext, aggregate: proto.Aggregate, key: EventTimeKey,
-              batch_rows: Any, earlier: Callable[[], Any] | None,
-              prepare: Callable[[Any], Any] | None) -> Callable[[], dict[str, Any]]:
+              batch_rows: Any, earlier: Callable[[], Any] | None) -> Callable[[], dict[str, Any]]:
     """The batch's `stateOperators` entry as Spark counts it, in groups: updated (this batch's
     groups not late), dropped by the watermark (its late groups), removed (groups output now),
     total (groups still open). One aggregation in the engine, before the batch writes (it reads
@@ -266,8 +332,6 @@ def _progress(ctx: OperatorContext, aggregate: proto.Aggregate, key: EventTimeKe
         tagged = batch_rows.withColumn(SOURCE_COLUMN, F.lit(1))
         if earlier is not None:
             tagged = earlier().withColumn(SOURCE_COLUMN, F.lit(0)).unionByName(tagged)
-        if prepare is not None:
-            tagged = prepare(tagged)
         groups = proto.Aggregate()
         groups.CopyFrom(aggregate)
         groups.input.CopyFrom(relation_of(tagged))
