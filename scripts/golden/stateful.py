@@ -93,6 +93,23 @@ SESSIONS = [
     [r("a", 50, 13)],                                                   # wm 40
 ]
 
+# Stream-stream joins on k: matches within a batch, with earlier batches of the other side,
+# late rows on either side.
+JOIN_LEFT = [
+    [r("a", 10, 1), r("b", 11, 2)],
+    [r("a", 30, 3), r("c", 31, 4)],
+    [r("b", 5, 5), r("a", 40, 6)],           # b 5: late once the watermark is past it
+    [r("c", 60, 7)],
+]
+JOIN_RIGHT = [
+    [r("a", 12, 10)],
+    [r("b", 14, 20), r("a", 33, 30)],
+    [r("c", 32, 40), r("a", 9, 50)],         # a 9: late
+    [r("a", 41, 60), r("c", 61, 70)],
+]
+JOINED = ('.select(F.col("l.k").alias("k"), F.col("l.ts").alias("lts"), '
+          'F.col("l.v").alias("lv"), F.col("r.ts").alias("rts"), F.col("r.v").alias("rv"))')
+
 AGGS = ('F.count("*").alias("n"), F.sum("v").alias("total"), F.avg("v").alias("mean"), '
         'F.min("v").alias("lo"), F.max("v").alias("hi"), '
         'F.approx_count_distinct("v").alias("approx"), F.array_sort(F.collect_set("v")).alias("vals")')
@@ -193,6 +210,24 @@ SCENARIOS = [
                  '.select(F.col("session_window.start").alias("start"), '
                  'F.col("session_window.end").alias("end"), "k", "n", "total")',
         "feed": "incremental", "conf": {}, "inputs": [SESSIONS],
+    },
+    {
+        "name": "join_inner_no_watermark",
+        "description": "An inner stream-stream join on k without watermarks: every pair "
+                       "matches, whenever its rows arrive (state kept forever).",
+        "query": 'inputs[0].alias("l").join(inputs[1].alias("r"), F.expr("l.k = r.k"))' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
+        "name": "join_inner_time_range",
+        "description": "An inner stream-stream join on k with watermarks (10 s) on both sides "
+                       "and a time range: r.ts between l.ts - 5 s and l.ts + 5 s; late rows of "
+                       "either side are dropped.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), F.expr('
+                 '"l.k = r.k AND r.ts BETWEEN l.ts - INTERVAL 5 SECONDS '
+                 'AND l.ts + INTERVAL 5 SECONDS"))' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
     },
     {
         "name": "no_watermark",

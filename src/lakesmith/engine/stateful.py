@@ -79,7 +79,10 @@ def _visit(rel: proto.Relation, reads_stream: Callable[[PlanRead], bool],
     if not streaming:
         return False
     if kind == "join" and len(children) == 2 and all(streaming_children):
-        found.append(StatefulOperator("stream-stream join", False))
+        inner = rel.join.join_type == proto.Join.JOIN_TYPE_INNER
+        kind_name = proto.Join.JoinType.Name(rel.join.join_type).removeprefix("JOIN_TYPE_")
+        found.append(StatefulOperator(
+            "stream-stream join" if inner else f"{kind_name.lower()} stream-stream join", inner))
     elif kind == "deduplicate":
         within = rel.deduplicate.within_watermark
         found.append(StatefulOperator(

@@ -13,6 +13,7 @@ writer's marked commit shows that a batch landed (`output_probe`). Streaming tab
 
 from __future__ import annotations
 
+import copy
 import time
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -357,11 +358,15 @@ def _state_progress(metrics: FlowMetrics, batch: list[dict[str, Any]]) -> None:
     update: list[dict[str, Any]] = metrics.details.setdefault("stateOperators", [])
     for index, operator in enumerate(batch):
         if index == len(update):
-            update.append(dict(operator))
+            update.append(copy.deepcopy(operator))
             continue
         for name, value in operator.items():
             if name.startswith("num") and name != "numRowsTotal":
                 update[index][name] = update[index].get(name, 0) + value
+            elif isinstance(value, dict):  # customMetrics: counts too
+                summed = update[index].setdefault(name, {})
+                for key, count in value.items():
+                    summed[key] = summed.get(key, 0) + count
             else:
                 update[index][name] = value
 

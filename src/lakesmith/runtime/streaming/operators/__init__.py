@@ -29,6 +29,7 @@ class EventTime:
     delay_ms: int
     input: proto.Relation  # the rows reaching the watermark (unbound): they advance it
     index: int = 0  # its place among the flow's watermarks (innermost first, stable per plan)
+    plan_id: int | None = None  # the node's plan id, kept by the relation that replaces it
 
 
 @dataclass
@@ -114,5 +115,6 @@ def _load_operators() -> None:
     from lakesmith.runtime.streaming.operators import (  # noqa: F401
         aggregate,
         deduplicate,
+        join,
         watermark,
     )

@@ -38,7 +38,8 @@ class Watermark(StatefulOperator):
             watermark.event_time,
             interval_ms(watermark.delay_threshold, what=f"the delay of withWatermark("
                         f"'{watermark.event_time}', '{watermark.delay_threshold}')"),
-            watermark.input, index=len(ctx.event_times)))
+            watermark.input, index=len(ctx.event_times),
+            plan_id=node.common.plan_id if node.HasField("common") else None))
         return watermark.input
 
 
