@@ -96,8 +96,6 @@ def test_aggregation_matches_spark(project, tmp_path, spark, scenario) -> None:
             done = last + 1
             assert normalized(project.rows("result")) == normalized(
                 [row for b in expected[:done] for row in b["output"]]), f"after input {i}"
-            if scenario["name"].startswith("join_"):
-                continue  # joins do not report state progress yet (nor evict state)
             progress = state_progress(result)
             assert progress["numRowsTotal"] == ran[-1]["state"]["numRowsTotal"], f"input {i}"
             for name in ("numRowsUpdated", "numRowsRemoved", "numRowsDroppedByWatermark"):
