@@ -230,6 +230,27 @@ SCENARIOS = [
         "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
     },
     {
+        "name": "join_left_outer",
+        "description": "join_inner_time_range as a left outer join: a left row that found no "
+                       "match is output with nulls when the watermark shows none can come.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), F.expr('
+                 '"l.k = r.k AND r.ts BETWEEN l.ts - INTERVAL 5 SECONDS '
+                 'AND l.ts + INTERVAL 5 SECONDS"), "left_outer")' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
+        "name": "join_right_outer_backlog",
+        "description": "The same as a right outer join, all files present before the query.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), F.expr('
+                 '"l.k = r.k AND r.ts BETWEEN l.ts - INTERVAL 5 SECONDS '
+                 'AND l.ts + INTERVAL 5 SECONDS"), "right_outer")'
+                 '.select(F.col("r.k").alias("k"), F.col("l.ts").alias("lts"), '
+                 'F.col("l.v").alias("lv"), F.col("r.ts").alias("rts"), F.col("r.v").alias("rv"))',
+        "feed": "backlog", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
         "name": "no_watermark",
         "description": "An aggregation without a watermark in append mode: refused.",
         "query": 'inputs[0].groupBy(F.window("ts", "10 seconds")).count()',

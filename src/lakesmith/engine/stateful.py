@@ -39,6 +39,11 @@ _UNSUPPORTED_ON_STREAM = {
 }
 
 
+# Stream-stream joins lakesmith runs (runtime/streaming/operators/join.py).
+_SUPPORTED_JOINS = (proto.Join.JOIN_TYPE_INNER, proto.Join.JOIN_TYPE_LEFT_OUTER,
+                    proto.Join.JOIN_TYPE_RIGHT_OUTER)
+
+
 @dataclass(frozen=True)
 class StatefulOperator:
     description: str
@@ -82,7 +87,8 @@ def _visit(rel: proto.Relation, reads_stream: Callable[[PlanRead], bool],
         inner = rel.join.join_type == proto.Join.JOIN_TYPE_INNER
         kind_name = proto.Join.JoinType.Name(rel.join.join_type).removeprefix("JOIN_TYPE_")
         found.append(StatefulOperator(
-            "stream-stream join" if inner else f"{kind_name.lower()} stream-stream join", inner))
+            "stream-stream join" if inner else f"{kind_name.lower()} stream-stream join",
+            rel.join.join_type in _SUPPORTED_JOINS))
     elif kind == "deduplicate":
         within = rel.deduplicate.within_watermark
         found.append(StatefulOperator(

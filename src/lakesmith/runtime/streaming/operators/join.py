@@ -27,7 +27,7 @@ from lakesmith.engine.join_time_bounds import JoinSide, UpperBound, upper_bounds
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import all_relations, dataframe_of, relation_of
 from lakesmith.engine.stateful import is_streaming_relation
-from lakesmith.errors import NotSupportedYet
+from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
 from lakesmith.runtime.streaming.operators import (
@@ -41,6 +41,8 @@ from lakesmith.tables.catalog import quote_always
 LEFT_BATCH = "__lakesmith_left_batch"
 RIGHT_BATCH = "__lakesmith_right_batch"
 STATE_BATCH = "__lakesmith_batch"
+STATE_ROW = "__lakesmith_row"
+MATCHED = "__lakesmith_matched"  # on the side an outer join keeps: whether a row found a match
 
 
 @dataclass
@@ -60,6 +62,81 @@ class _Side:
                         frozenset(e.column.lower() for e in self.events))
 
 
+@dataclass
+class _Rows:
+    """A side's rows for batch N: state plus the batch's rows that are not late."""
+
+    side: _Side
+    columns: list[str]  # quoted
+    batch_column: str
+    row_column: str | None  # a row's identity (batch, row), on the side an outer join keeps
+    arrived: Any  # the batch's rows, late ones included
+    fresh: Any  # the batch's rows that are not late, with batch (and row)
+    earlier: Callable[[], Any] | None  # state rows of earlier batches, as stored
+    bounds: list[UpperBound]
+    watermark_us: int
+
+    @property
+    def alias(self) -> str | None:
+        return self.side.outer.subquery_alias.alias if self.side.outer is not None else None
+
+    def as_side(self, rows: Any) -> Any:
+        return rows.alias(self.alias) if self.alias else rows
+
+    def kept(self, rows: Any) -> Any:
+        """The rows that a future row of the other side can still match."""
+        for bound in self.bounds:
+            limit = F.unix_micros(F.expr(bound.expression))
+            watermark = F.lit(self.watermark_us)
+            rows = rows.where(limit > watermark if bound.strict else limit >= watermark)
+        return rows
+
+    def evicted(self, rows: Any) -> Any:
+        """The rows `kept` leaves out (a row with no bound value stays)."""
+        conditions = [F.unix_micros(F.expr(b.expression)) <= F.lit(self.watermark_us)
+                      if b.strict else F.unix_micros(F.expr(b.expression)) < F.lit(
+                          self.watermark_us) for b in self.bounds]
+        any_of = conditions[0]
+        for condition in conditions[1:]:
+            any_of = any_of | condition
+        return rows.where(any_of)
+
+    def stored_earlier(self) -> Any:
+        """Earlier state rows in the join's shape (state columns renamed to this side's)."""
+        assert self.earlier is not None
+        extra = [F.col(STATE_BATCH).alias(self.batch_column)]
+        if self.row_column is not None:
+            extra += [F.col(STATE_ROW).alias(self.row_column), F.col(MATCHED)]
+        return self.earlier().select(*[F.col(c) for c in self.columns], *extra)
+
+    def both(self) -> Any:
+        fresh = self.fresh
+        if self.row_column is not None:
+            fresh = fresh.withColumn(MATCHED, F.lit(False))
+        return self.stored_earlier().unionByName(fresh) if self.earlier is not None else fresh
+
+    def relation(self) -> proto.Relation:
+        """The join's input for this side: its alias (or plan id) kept on top, so the
+        condition resolves as the user wrote it."""
+        rows = self.both()
+        if self.row_column is not None:
+            rows = rows.drop(MATCHED)
+        result = relation_of(rows)
+        if self.side.outer is None:
+            return _with_plan_id(result, self.side.relation)
+        wrapped = proto.Relation()
+        wrapped.CopyFrom(self.side.outer)
+        wrapped.subquery_alias.input.CopyFrom(result)
+        return wrapped
+
+    def to_state(self, rows: Any) -> Any:
+        """Rows in this side's shape, as the state table stores them."""
+        renamed = rows.withColumnRenamed(self.batch_column, STATE_BATCH)
+        if self.row_column is not None:
+            renamed = renamed.withColumnRenamed(self.row_column, STATE_ROW)
+        return renamed
+
+
 @register_operator("join")
 class StreamStreamJoin(StatefulOperator):
     def rewrite(self, node: proto.Relation, state_id: str, ctx: OperatorContext) -> proto.Relation:
@@ -69,36 +146,55 @@ class StreamStreamJoin(StatefulOperator):
             unchanged = proto.Relation()
             unchanged.CopyFrom(node)  # a stream-static join works batch by batch
             return unchanged
-        if join.join_type != proto.Join.JOIN_TYPE_INNER:
-            kind = proto.Join.JoinType.Name(join.join_type).removeprefix("JOIN_TYPE_").lower()
+        kind = proto.Join.JoinType.Name(join.join_type).removeprefix("JOIN_TYPE_").lower()
+        kept_side = {proto.Join.JOIN_TYPE_INNER: None, proto.Join.JOIN_TYPE_LEFT_OUTER: "left",
+                     proto.Join.JOIN_TYPE_RIGHT_OUTER: "right"}
+        if join.join_type not in kept_side:
             raise NotSupportedYet(f"flow '{ctx.checkpoint.flow}': a {kind} stream-stream join "
-                                  "is not supported by lakesmith yet (inner joins are).")
+                                  "is not supported by lakesmith yet (inner and left/right outer "
+                                  "joins are).")
+        preserved = kept_side[join.join_type]
         left, right = (_side_of(ctx, "left", join.left), _side_of(ctx, "right", join.right))
         condition = (join.join_condition.expression_string.expression
                      if join.join_condition.WhichOneof("expr_type") == "expression_string"
                      else None)
+        sides: dict[str, _Rows] = {}
+        for side, other, batch_column in ((left, right, LEFT_BATCH), (right, left, RIGHT_BATCH)):
+            bounds = upper_bounds(condition, side.shape(), other.shape()) if condition else []
+            if side.name == preserved and not bounds:
+                raise LakesmithError(
+                    f"flow '{ctx.checkpoint.flow}': Stream-stream {kind} join between two "
+                    "streaming DataFrame/Datasets is not supported without a watermark in the "
+                    "join keys, or a watermark on the nullable side and an appropriate range "
+                    "condition.", hint="put withWatermark on both streams and a time range in "
+                    "the condition as a SQL expression, e.g. expr(\"a.id = b.id AND b.ts "
+                    "BETWEEN a.ts AND a.ts + INTERVAL 1 HOUR\").")
+            sides[side.name] = self._rows(ctx, f"{state_id}:{side.name}", side, batch_column,
+                                          bounds, with_row=side.name == preserved)
         rewritten = proto.Join()
         rewritten.CopyFrom(join)
-        counts = []
-        for side, other, batch_column, target in ((left, right, LEFT_BATCH, rewritten.left),
-                                                  (right, left, RIGHT_BATCH, rewritten.right)):
-            bounds = upper_bounds(condition, side.shape(), other.shape()) if condition else []
-            rows, progress = self._side(ctx, f"{state_id}:{side.name}", side, batch_column,
-                                        bounds)
-            target.CopyFrom(rows)
-            counts.append(progress)
-        ctx.metrics.append(lambda: _join_progress([count() for count in counts]))
+        rewritten.join_type = proto.Join.JOIN_TYPE_INNER
+        rewritten.left.CopyFrom(sides["left"].relation())
+        rewritten.right.CopyFrom(sides["right"].relation())
         joined: Any = dataframe_of(ctx.spark, proto.Relation(join=rewritten))
         new_pairs = (F.col(LEFT_BATCH) == F.lit(ctx.batch)) | (
             F.col(RIGHT_BATCH) == F.lit(ctx.batch))
-        return relation_of(joined.where(new_pairs).drop(LEFT_BATCH, RIGHT_BATCH))
+        output = joined.where(new_pairs)
+        matched = None
+        if preserved is not None:
+            kept, partner = sides[preserved], sides["right" if preserved == "left" else "left"]
+            matched = self._matched(ctx, join, kept, partner)
+            unmatched = self._unmatched_outer_rows(ctx, join, kept, partner, matched)
+            if unmatched is not None:
+                output = output.unionByName(unmatched)
+        extra = [LEFT_BATCH, RIGHT_BATCH, *[r.row_column for r in sides.values() if r.row_column]]
+        for rows in sides.values():
+            self._state_writer(ctx, f"{state_id}:{rows.side.name}", rows, matched)
+        ctx.metrics.append(lambda: _join_progress([_progress(ctx, r) for r in sides.values()]))
+        return relation_of(output.drop(*extra))
 
-    def _side(self, ctx: OperatorContext, state_id: str, side: _Side, batch_column: str,
-              bounds: list[UpperBound]) -> tuple[proto.Relation, Callable[[], dict[str, int]]]:
-        """One side's rows for the join: its state plus the batch's rows that are not late,
-        each with its batch; the side's own outer node (its alias, its plan id) kept on top, so
-        the join condition resolves as the user wrote it. Adds the side's state writer: with a
-        time constraint, the rows that can still match (the others are evicted)."""
+    def _rows(self, ctx: OperatorContext, state_id: str, side: _Side, batch_column: str,
+              bounds: list[UpperBound], *, with_row: bool) -> _Rows:
         columns = [quote_always(c) for c in side.columns]
         arrived: Any = dataframe_of(ctx.spark, side.inner)
         rows = arrived
@@ -106,66 +202,109 @@ class StreamStreamJoin(StatefulOperator):
             time = F.col(quote_always(event.column))
             rows = rows.where(time.isNull() | (
                 F.unix_micros(time) > F.lit(ctx.previous_watermark_ms * 1000)))
+        row_column = f"{batch_column}_row" if with_row else None
         fresh = rows.select(*[F.col(c) for c in columns],
-                            F.lit(ctx.batch).cast("bigint").alias(batch_column))
+                            F.lit(ctx.batch).cast("bigint").alias(batch_column),
+                            *([F.monotonically_increasing_id().alias(row_column)]
+                              if row_column else []))
         log = ctx.logs(ctx.checkpoint.state_location(f"join-{state_id}"))
-        has_state = log.version() is not None
+        earlier = None
+        if log.version() is not None:
+            def earlier() -> Any:
+                return (ctx.spark.read.format("delta").load(engine_path(log.location))
+                        .where(F.col(STATE_BATCH) < F.lit(ctx.batch)))
+        return _Rows(side, columns, batch_column, row_column, arrived, fresh, earlier, bounds,
+                     ctx.watermark_ms * 1000)
 
-        def earlier() -> Any:
-            return (ctx.spark.read.format("delta").load(engine_path(log.location))
-                    .where(F.col(STATE_BATCH) < F.lit(ctx.batch)))
+    def _matched(self, ctx: OperatorContext, join: proto.Join, kept: _Rows, other: _Rows) -> Any:
+        """(batch, row) of the kept side's rows that some row of the other side (state or
+        batch) matches now."""
+        semi = proto.Join()
+        semi.CopyFrom(join)
+        semi.join_type = proto.Join.JOIN_TYPE_LEFT_SEMI
+        semi.left.CopyFrom(kept.relation())
+        semi.right.CopyFrom(other.relation())
+        assert kept.row_column is not None
+        found: Any = dataframe_of(ctx.spark, proto.Relation(join=semi))
+        return found.select(F.col(kept.batch_column).alias("__m_batch"),
+                            F.col(kept.row_column).alias("__m_row")).distinct()
 
-        both = fresh
-        if has_state:
-            both = earlier().select(*[F.col(c) for c in columns],
-                                    F.col(STATE_BATCH).alias(batch_column)).unionByName(fresh)
-        fresh_relation = relation_of(fresh)
-        alias = side.outer.subquery_alias.alias if side.outer is not None else None
+    def _unmatched_outer_rows(self, ctx: OperatorContext, join: proto.Join, kept: _Rows,
+                              other: _Rows, matched: Any) -> Any | None:
+        """The kept side's earlier rows evicted now that never found a match, joined with
+        nulls (Spark outputs them when they leave the state; a batch's own rows that are evicted
+        at once never entered it and are not output)."""
+        if kept.earlier is None:
+            return None
+        assert kept.row_column is not None
+        gone = kept.evicted(kept.as_side(kept.stored_earlier())).where(~F.col(MATCHED))
+        gone = gone.join(matched, (F.col(kept.batch_column) == F.col("__m_batch"))
+                         & (F.col(kept.row_column) == F.col("__m_row")), "left_anti")
+        nothing = other.as_side(other.fresh.where(F.lit(False)))
+        outer = proto.Join()
+        outer.CopyFrom(join)
+        gone_relation = relation_of(kept.as_side(gone.drop(MATCHED)))
+        nothing_relation = relation_of(nothing)
+        if kept.side.name == "left":
+            outer.left.CopyFrom(gone_relation)
+            outer.right.CopyFrom(nothing_relation)
+        else:
+            outer.left.CopyFrom(nothing_relation)
+            outer.right.CopyFrom(gone_relation)
+        return dataframe_of(ctx.spark, proto.Relation(join=outer))
 
-        def kept(state_rows: Any) -> Any:
-            """The rows that a future row of the other side can still match."""
-            for bound in bounds:
-                limit = F.unix_micros(F.expr(bound.expression))
-                watermark = F.lit(ctx.watermark_ms * 1000)
-                state_rows = state_rows.where(limit > watermark if bound.strict
-                                              else limit >= watermark)
-            return state_rows
+    def _state_writer(self, ctx: OperatorContext, state_id: str, rows: _Rows,
+                      matched: Any | None) -> None:
+        log = ctx.logs(ctx.checkpoint.state_location(f"join-{state_id}"))
+        name = f"state:{state_id}"
+        fresh_relation = relation_of(rows.fresh)
 
         def new_rows() -> Any:
-            return ctx.bind(fresh_relation).withColumnRenamed(batch_column, STATE_BATCH)
+            return rows.to_state(ctx.bind(fresh_relation))
 
-        def as_side(state_rows: Any) -> Any:
-            return state_rows.alias(alias) if alias else state_rows
+        if not rows.bounds:
+            ctx.writers.append(StateAppend(name, log, new_rows))
+            return
 
         def live() -> Any:
-            """Kept rows, earlier and new (each side filtered before the union)."""
-            now = kept(as_side(new_rows()))
-            if not has_state:
-                return now
-            return kept(as_side(ctx.bind(relation_of(earlier())))).unionByName(now)
+            """Kept rows, earlier and new, each side filtered before the union; on the side an
+            outer join keeps, with whether a row has found a match."""
+            parts = [rows.fresh.withColumn(MATCHED, F.lit(False))
+                     if rows.row_column else rows.fresh]
+            if rows.earlier is not None:
+                parts.insert(0, rows.stored_earlier())
+            kept_parts = []
+            for part in parts:
+                part = rows.kept(rows.as_side(part))
+                if rows.row_column is not None and matched is not None:
+                    part = part.join(matched, (F.col(rows.batch_column) == F.col("__m_batch"))
+                                     & (F.col(rows.row_column) == F.col("__m_row")), "left")
+                    part = part.withColumn(MATCHED, F.col(MATCHED) | F.col("__m_batch")
+                                           .isNotNull()).drop("__m_batch", "__m_row")
+                kept_parts.append(rows.to_state(part))
+            result = kept_parts[0]
+            for part in kept_parts[1:]:
+                result = result.unionByName(part)
+            return ctx.bind(relation_of(result))
 
-        name = f"state:{state_id}"
-        if bounds:
-            ctx.writers.append(Overwrite(name, log, live, crash_point=AFTER_STATE))
-        else:
-            ctx.writers.append(StateAppend(name, log, new_rows))
+        ctx.writers.append(Overwrite(name, log, live, crash_point=AFTER_STATE))
 
-        def progress() -> dict[str, int]:
-            received = int(ctx.bind(relation_of(arrived)).count())
-            added = int(new_rows().count())
-            before = int(ctx.bind(relation_of(earlier())).count()) if has_state else 0
-            after = int(live().count()) if bounds else before + added
-            return {"numRowsTotal": after, "numRowsUpdated": added,
-                    "numRowsRemoved": before + added - after,
-                    "numRowsDroppedByWatermark": received - added}
 
-        result = relation_of(both)
-        if side.outer is None:
-            return _with_plan_id(result, side.relation), progress
-        wrapped = proto.Relation()
-        wrapped.CopyFrom(side.outer)
-        wrapped.subquery_alias.input.CopyFrom(result)
-        return wrapped, progress
+def _progress(ctx: OperatorContext, rows: _Rows) -> dict[str, int]:
+    """One side's counts: rows added to state, evicted, kept, dropped as late."""
+    received = int(ctx.bind(relation_of(rows.arrived)).count())
+    added = int(ctx.bind(relation_of(rows.fresh)).count())
+    before = int(ctx.bind(relation_of(rows.earlier())).count()) if rows.earlier else 0
+    if rows.bounds:
+        after = int(ctx.bind(relation_of(rows.kept(rows.as_side(rows.fresh)))).count())
+        if rows.earlier is not None:
+            after += int(ctx.bind(relation_of(rows.kept(rows.as_side(
+                rows.stored_earlier())))).count())
+    else:
+        after = before + added
+    return {"numRowsTotal": after, "numRowsUpdated": added,
+            "numRowsRemoved": before + added - after,
+            "numRowsDroppedByWatermark": received - added}
 
 
 def _side_of(ctx: OperatorContext, name: str, relation: proto.Relation) -> _Side:
