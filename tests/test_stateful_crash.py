@@ -27,9 +27,10 @@ POINTS = [pytest.param(p, marks=[] if p in FAST else [pytest.mark.slow])
 
 
 class Pipeline:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, scenario: dict = SCENARIO) -> None:
         self.root = root
-        self.source = root / "source"
+        self.scenario = scenario
+        self.sources = [root / f"source{i}" for i in range(len(scenario["inputs"]))]
         (root / "transformations").mkdir(parents=True)
         (root / "transformations" / "t.py").write_text(
             "from pyspark import pipelines as dp\n"
@@ -37,12 +38,18 @@ class Pipeline:
             "@dp.table\n"
             "def result():\n"
             "    inputs = [spark.readStream.format('delta').option('maxFilesPerTrigger', '1')"
-            ".load(spark.conf.get('source'))]\n"
-            f"    return {SCENARIO['query']}\n")
+            ".load(p) for p in spark.conf.get('sources').split(',')]\n"
+            f"    return {scenario['query']}\n")
         (root / "spark-pipeline.yml").write_text(
-            f"name: p\nstorage: storage\nconfiguration:\n  source: {self.source}\n"
+            "name: p\nstorage: storage\nconfiguration:\n"
+            f"  sources: {','.join(str(s) for s in self.sources)}\n"
             "  spark.sql.warehouse.dir: warehouse\n"
             "libraries:\n  - glob:\n      include: transformations/**\n")
+
+    def feed(self, spark) -> None:
+        for source, batches in zip(self.sources, self.scenario["inputs"], strict=True):
+            for batch in batches:
+                append(spark, source, batch)
 
     def run(self, *options: str, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
@@ -56,9 +63,9 @@ class Pipeline:
         return normalized(read_rows(self.root / "warehouse/spark_catalog/default/result"))
 
     def state(self) -> list[tuple]:
-        (state,) = (self.root / "storage").glob("checkpoints/*result*/result/state/*")
-        return sorted(tuple(r.values()) for r in DeltaTable(str(state)).to_pyarrow_table()
-                      .to_pylist())
+        states = sorted((self.root / "storage").glob("checkpoints/*result*/result/state/*"))
+        return [sorted(tuple(r.values()) for r in DeltaTable(str(state)).to_pyarrow_table()
+                       .to_pylist()) for state in states]
 
     def commits(self) -> list[dict]:
         (folder,) = (self.root / "storage").glob("checkpoints/*result*/result/commits")
@@ -77,8 +84,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, sail_url: str) -> Pipeli
 
     pipeline = Pipeline(tmp_path_factory.mktemp("reference") / "p")
     spark = SparkSession.builder.remote(sail_url).create()
-    for batch in SCENARIO["inputs"][0]:
-        append(spark, pipeline.source, batch)
+    pipeline.feed(spark)
     spark.stop()
     ok(pipeline.run())
     assert pipeline.output() == normalized(SCENARIO["total"])
@@ -88,8 +94,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory, sail_url: str) -> Pipeli
 @pytest.mark.parametrize("point", POINTS)
 def test_crash_then_rerun_outputs_each_window_once(tmp_path, spark, reference, point) -> None:
     pipeline = Pipeline(tmp_path / "p")
-    for batch in SCENARIO["inputs"][0]:
-        append(spark, pipeline.source, batch)
+    pipeline.feed(spark)
     crashed = pipeline.run(crash_at=f"{point}:result:{CRASH_BATCH}")
     assert crashed.returncode == 137, crashed.stdout + crashed.stderr
     ok(pipeline.run())
@@ -101,10 +106,22 @@ def test_crash_then_rerun_outputs_each_window_once(tmp_path, spark, reference, p
 
 def test_full_refresh_clears_the_state_and_recomputes(tmp_path, spark, reference) -> None:
     pipeline = Pipeline(tmp_path / "p")
-    for batch in SCENARIO["inputs"][0]:
-        append(spark, pipeline.source, batch)
+    pipeline.feed(spark)
     ok(pipeline.run())
     ok(pipeline.run("--full-refresh-all"))
     assert pipeline.output() == normalized(SCENARIO["total"])
     assert pipeline.state() == reference.state()
     assert len(pipeline.commits()) == len(SCENARIO["batches"])
+
+
+@pytest.mark.parametrize("point", ["after_output", "after_state"])
+def test_outer_join_crash_then_rerun_outputs_each_row_once(tmp_path, spark, point) -> None:
+    """A right outer join killed in the batch that outputs its first unmatched row and evicts:
+    the rerun outputs Spark's rows, each once."""
+    (scenario,) = [s for s in GOLDEN["scenarios"] if s["name"] == "join_right_outer_backlog"]
+    pipeline = Pipeline(tmp_path / "p", scenario)
+    pipeline.feed(spark)
+    crashed = pipeline.run(crash_at=f"{point}:result:2")
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    ok(pipeline.run())
+    assert pipeline.output() == normalized(scenario["total"])

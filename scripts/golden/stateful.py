@@ -97,13 +97,13 @@ SESSIONS = [
 # late rows on either side.
 JOIN_LEFT = [
     [r("a", 10, 1), r("b", 11, 2)],
-    [r("a", 30, 3), r("c", 31, 4)],
+    [r("a", 30, 3), r("c", 31, 4), r("d", 35, 8)],     # d: never matched
     [r("b", 5, 5), r("a", 40, 6)],           # b 5: late once the watermark is past it
     [r("c", 60, 7)],
 ]
 JOIN_RIGHT = [
     [r("a", 12, 10)],
-    [r("b", 14, 20), r("a", 33, 30)],
+    [r("b", 14, 20), r("a", 33, 30), r("e", 36, 80)],  # e: never matched
     [r("c", 32, 40), r("a", 9, 50)],         # a 9: late
     [r("a", 41, 60), r("c", 61, 70)],
 ]

@@ -91,15 +91,16 @@ class _Rows:
             rows = rows.where(limit > watermark if bound.strict else limit >= watermark)
         return rows
 
-    def evicted(self, rows: Any) -> Any:
-        """The rows `kept` leaves out (a row with no bound value stays)."""
+    def evicted(self) -> Any:
+        """Whether a row of this side leaves the state now (what `kept` leaves out), as a
+        condition on the side's columns (by its alias)."""
         conditions = [F.unix_micros(F.expr(b.expression)) <= F.lit(self.watermark_us)
                       if b.strict else F.unix_micros(F.expr(b.expression)) < F.lit(
                           self.watermark_us) for b in self.bounds]
         any_of = conditions[0]
         for condition in conditions[1:]:
             any_of = any_of | condition
-        return rows.where(any_of)
+        return any_of
 
     def stored_earlier(self) -> Any:
         """Earlier state rows in the join's shape (state columns renamed to this side's)."""
@@ -118,10 +119,7 @@ class _Rows:
     def relation(self) -> proto.Relation:
         """The join's input for this side: its alias (or plan id) kept on top, so the
         condition resolves as the user wrote it."""
-        rows = self.both()
-        if self.row_column is not None:
-            rows = rows.drop(MATCHED)
-        result = relation_of(rows)
+        result = relation_of(self.both())
         if self.side.outer is None:
             return _with_plan_id(result, self.side.relation)
         wrapped = proto.Relation()
@@ -173,7 +171,6 @@ class StreamStreamJoin(StatefulOperator):
                                           bounds, with_row=side.name == preserved)
         rewritten = proto.Join()
         rewritten.CopyFrom(join)
-        rewritten.join_type = proto.Join.JOIN_TYPE_INNER
         rewritten.left.CopyFrom(sides["left"].relation())
         rewritten.right.CopyFrom(sides["right"].relation())
         joined: Any = dataframe_of(ctx.spark, proto.Relation(join=rewritten))
@@ -181,13 +178,21 @@ class StreamStreamJoin(StatefulOperator):
             F.col(RIGHT_BATCH) == F.lit(ctx.batch))
         output = joined.where(new_pairs)
         matched = None
+        extra = [LEFT_BATCH, RIGHT_BATCH]
         if preserved is not None:
+            # One outer join of all rows: pairs with a row of this batch, and the kept side's
+            # earlier rows that leave the state now without ever having found a match (Spark
+            # outputs them with nulls then; a batch's own rows evicted at once never entered the
+            # state and are not output).
+            ctx.emits_without_input = True  # a rising watermark alone can output rows
             kept, partner = sides[preserved], sides["right" if preserved == "left" else "left"]
+            pair = F.col(partner.batch_column).isNotNull() & new_pairs
+            lonely = (F.col(partner.batch_column).isNull()
+                      & (F.col(kept.batch_column) < F.lit(ctx.batch))
+                      & ~F.col(MATCHED) & kept.evicted())
+            output = joined.where(pair | lonely)
             matched = self._matched(ctx, join, kept, partner)
-            unmatched = self._unmatched_outer_rows(ctx, join, kept, partner, matched)
-            if unmatched is not None:
-                output = output.unionByName(unmatched)
-        extra = [LEFT_BATCH, RIGHT_BATCH, *[r.row_column for r in sides.values() if r.row_column]]
+            extra += [MATCHED, *[r.row_column for r in sides.values() if r.row_column]]
         for rows in sides.values():
             self._state_writer(ctx, f"{state_id}:{rows.side.name}", rows, matched)
         ctx.metrics.append(lambda: _join_progress([_progress(ctx, r) for r in sides.values()]))
@@ -228,30 +233,6 @@ class StreamStreamJoin(StatefulOperator):
         found: Any = dataframe_of(ctx.spark, proto.Relation(join=semi))
         return found.select(F.col(kept.batch_column).alias("__m_batch"),
                             F.col(kept.row_column).alias("__m_row")).distinct()
-
-    def _unmatched_outer_rows(self, ctx: OperatorContext, join: proto.Join, kept: _Rows,
-                              other: _Rows, matched: Any) -> Any | None:
-        """The kept side's earlier rows evicted now that never found a match, joined with
-        nulls (Spark outputs them when they leave the state; a batch's own rows that are evicted
-        at once never entered it and are not output)."""
-        if kept.earlier is None:
-            return None
-        assert kept.row_column is not None
-        gone = kept.evicted(kept.as_side(kept.stored_earlier())).where(~F.col(MATCHED))
-        gone = gone.join(matched, (F.col(kept.batch_column) == F.col("__m_batch"))
-                         & (F.col(kept.row_column) == F.col("__m_row")), "left_anti")
-        nothing = other.as_side(other.fresh.where(F.lit(False)))
-        outer = proto.Join()
-        outer.CopyFrom(join)
-        gone_relation = relation_of(kept.as_side(gone.drop(MATCHED)))
-        nothing_relation = relation_of(nothing)
-        if kept.side.name == "left":
-            outer.left.CopyFrom(gone_relation)
-            outer.right.CopyFrom(nothing_relation)
-        else:
-            outer.left.CopyFrom(nothing_relation)
-            outer.right.CopyFrom(gone_relation)
-        return dataframe_of(ctx.spark, proto.Relation(join=outer))
 
     def _state_writer(self, ctx: OperatorContext, state_id: str, rows: _Rows,
                       matched: Any | None) -> None:
