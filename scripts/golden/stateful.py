@@ -251,6 +251,17 @@ SCENARIOS = [
         "feed": "backlog", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
     },
     {
+        "name": "join_left_semi",
+        "description": "join_inner_time_range as a left semi join: a left row is output once, "
+                       "when its first match arrives.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), F.expr('
+                 '"l.k = r.k AND r.ts BETWEEN l.ts - INTERVAL 5 SECONDS '
+                 'AND l.ts + INTERVAL 5 SECONDS"), "left_semi")'
+                 '.select("k", F.col("ts").alias("lts"), F.col("v").alias("lv"))',
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
         "name": "no_watermark",
         "description": "An aggregation without a watermark in append mode: refused.",
         "query": 'inputs[0].groupBy(F.window("ts", "10 seconds")).count()',

@@ -41,7 +41,7 @@ _UNSUPPORTED_ON_STREAM = {
 
 # Stream-stream joins lakesmith runs (runtime/streaming/operators/join.py).
 _SUPPORTED_JOINS = (proto.Join.JOIN_TYPE_INNER, proto.Join.JOIN_TYPE_LEFT_OUTER,
-                    proto.Join.JOIN_TYPE_RIGHT_OUTER)
+                    proto.Join.JOIN_TYPE_RIGHT_OUTER, proto.Join.JOIN_TYPE_LEFT_SEMI)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""Inner stream-stream joins, with Spark's results: a pair of rows is output once, in the batch in
-which the later of the two arrives.
+"""Stream-stream joins (inner, left/right outer, left semi), with Spark's results: a pair of rows
+is output once, in the batch in which the later of the two arrives; an outer join's unmatched row
+with nulls when it leaves the state; a semi join's row once, at its first match.
 
 Each side's rows are kept as state (a Delta table per side in the flow's checkpoint, each row with
 the batch that brought it). Batch N runs the user's join, unchanged, over (state + batch N's rows)
@@ -11,7 +12,9 @@ of earlier batches, so it outputs the same pairs.
 
 With watermarks and a time constraint in the condition (`engine/join_time_bounds.py`), a row
 leaves its side's state once no future row of the other side can match it, as in Spark; without
-one, state is kept forever (as Spark keeps it). Not yet: outer and semi joins (refused at dry-run).
+one, state is kept forever (as Spark keeps it). The kept side of an outer or semi join stores
+each row's identity (batch, place) and whether it has matched. Not yet: anti and full outer joins
+(refused at dry-run).
 """
 
 from __future__ import annotations
@@ -75,6 +78,18 @@ class _Rows:
     earlier: Callable[[], Any] | None  # state rows of earlier batches, as stored
     bounds: list[UpperBound]
     watermark_us: int
+    # The kept side of a semi join: a row is output once, when it first matches, and leaves
+    # the state then (one matched on arrival never enters it); `matched` is (batch, row) of
+    # the kept side's rows matched now.
+    semi: bool = False
+    matched: Any | None = None
+
+    def stored_fresh(self) -> Any:
+        """The batch's rows that enter the state (on a semi join's kept side, the unmatched)."""
+        if not self.semi or self.matched is None or self.row_column is None:
+            return self.fresh
+        return self.fresh.join(self.matched, (F.col(self.batch_column) == F.col("__m_batch"))
+                               & (F.col(self.row_column) == F.col("__m_row")), "left_anti")
 
     @property
     def alias(self) -> str | None:
@@ -146,11 +161,13 @@ class StreamStreamJoin(StatefulOperator):
             return unchanged
         kind = proto.Join.JoinType.Name(join.join_type).removeprefix("JOIN_TYPE_").lower()
         kept_side = {proto.Join.JOIN_TYPE_INNER: None, proto.Join.JOIN_TYPE_LEFT_OUTER: "left",
-                     proto.Join.JOIN_TYPE_RIGHT_OUTER: "right"}
+                     proto.Join.JOIN_TYPE_RIGHT_OUTER: "right",
+                     proto.Join.JOIN_TYPE_LEFT_SEMI: "left"}
+        semi = join.join_type == proto.Join.JOIN_TYPE_LEFT_SEMI
         if join.join_type not in kept_side:
             raise NotSupportedYet(f"flow '{ctx.checkpoint.flow}': a {kind} stream-stream join "
-                                  "is not supported by lakesmith yet (inner and left/right outer "
-                                  "joins are).")
+                                  "is not supported by lakesmith yet (inner, left/right outer and "
+                                  "left semi joins are).")
         preserved = kept_side[join.join_type]
         left, right = (_side_of(ctx, "left", join.left), _side_of(ctx, "right", join.right))
         condition = (join.join_condition.expression_string.expression
@@ -159,7 +176,7 @@ class StreamStreamJoin(StatefulOperator):
         sides: dict[str, _Rows] = {}
         for side, other, batch_column in ((left, right, LEFT_BATCH), (right, left, RIGHT_BATCH)):
             bounds = upper_bounds(condition, side.shape(), other.shape()) if condition else []
-            if side.name == preserved and not bounds:
+            if side.name == preserved and not bounds and not semi:
                 raise LakesmithError(
                     f"flow '{ctx.checkpoint.flow}': Stream-stream {kind} join between two "
                     "streaming DataFrame/Datasets is not supported without a watermark in the "
@@ -169,6 +186,7 @@ class StreamStreamJoin(StatefulOperator):
                     "BETWEEN a.ts AND a.ts + INTERVAL 1 HOUR\").")
             sides[side.name] = self._rows(ctx, f"{state_id}:{side.name}", side, batch_column,
                                           bounds, with_row=side.name == preserved)
+            sides[side.name].semi = semi and side.name == preserved
         rewritten = proto.Join()
         rewritten.CopyFrom(join)
         rewritten.left.CopyFrom(sides["left"].relation())
@@ -179,7 +197,14 @@ class StreamStreamJoin(StatefulOperator):
         output = joined.where(new_pairs)
         matched = None
         extra = [LEFT_BATCH, RIGHT_BATCH]
-        if preserved is not None:
+        if semi:
+            # A left row is output once: in the batch its first match shows up.
+            kept, partner = sides["left"], sides["right"]
+            output = joined.where(~F.col(MATCHED))
+            matched = self._matched(ctx, join, kept, partner)
+            kept.matched = matched
+            extra += [MATCHED, *[r.row_column for r in sides.values() if r.row_column]]
+        elif preserved is not None:
             # One outer join of all rows: pairs with a row of this batch, and the kept side's
             # earlier rows that leave the state now without ever having found a match (Spark
             # outputs them with nulls then; a batch's own rows evicted at once never entered the
@@ -243,21 +268,26 @@ class StreamStreamJoin(StatefulOperator):
         def new_rows() -> Any:
             return rows.to_state(ctx.bind(fresh_relation))
 
-        if not rows.bounds:
+        if not rows.bounds and rows.row_column is None:
             ctx.writers.append(StateAppend(name, log, new_rows))
             return
 
         def live() -> Any:
             """Kept rows, earlier and new, each side filtered before the union; on the side an
             outer join keeps, with whether a row has found a match."""
-            parts = [rows.fresh.withColumn(MATCHED, F.lit(False))
-                     if rows.row_column else rows.fresh]
+            fresh = rows.stored_fresh()
+            parts = [fresh.withColumn(MATCHED, F.lit(False)) if rows.row_column else fresh]
             if rows.earlier is not None:
                 parts.insert(0, rows.stored_earlier())
             kept_parts = []
             for part in parts:
                 part = rows.kept(rows.as_side(part))
-                if rows.row_column is not None and matched is not None:
+                if rows.semi and matched is not None and rows.row_column is not None:
+                    # A matched row is done: it leaves.
+                    part = part.join(matched, (F.col(rows.batch_column) == F.col("__m_batch"))
+                                     & (F.col(rows.row_column) == F.col("__m_row")),
+                                     "left_anti")
+                elif rows.row_column is not None and matched is not None:
                     part = part.join(matched, (F.col(rows.batch_column) == F.col("__m_batch"))
                                      & (F.col(rows.row_column) == F.col("__m_row")), "left")
                     part = part.withColumn(MATCHED, F.col(MATCHED) | F.col("__m_batch")
@@ -274,18 +304,25 @@ class StreamStreamJoin(StatefulOperator):
 def _progress(ctx: OperatorContext, rows: _Rows) -> dict[str, int]:
     """One side's counts: rows added to state, evicted, kept, dropped as late."""
     received = int(ctx.bind(relation_of(rows.arrived)).count())
-    added = int(ctx.bind(relation_of(rows.fresh)).count())
+    fresh = int(ctx.bind(relation_of(rows.fresh)).count())
+    added = int(ctx.bind(relation_of(rows.stored_fresh())).count()) if rows.semi else fresh
     before = int(ctx.bind(relation_of(rows.earlier())).count()) if rows.earlier else 0
-    if rows.bounds:
-        after = int(ctx.bind(relation_of(rows.kept(rows.as_side(rows.fresh)))).count())
+    if rows.bounds or rows.semi:
+        after = int(ctx.bind(relation_of(rows.kept(rows.as_side(rows.stored_fresh()))))
+                    .count())
         if rows.earlier is not None:
-            after += int(ctx.bind(relation_of(rows.kept(rows.as_side(
-                rows.stored_earlier())))).count())
+            earlier = rows.stored_earlier()
+            if rows.semi and rows.matched is not None:
+                assert rows.row_column is not None
+                earlier = earlier.join(rows.matched, (
+                    F.col(rows.batch_column) == F.col("__m_batch"))
+                    & (F.col(rows.row_column) == F.col("__m_row")), "left_anti")
+            after += int(ctx.bind(relation_of(rows.kept(rows.as_side(earlier)))).count())
     else:
         after = before + added
     return {"numRowsTotal": after, "numRowsUpdated": added,
             "numRowsRemoved": before + added - after,
-            "numRowsDroppedByWatermark": received - added}
+            "numRowsDroppedByWatermark": received - fresh}
 
 
 def _side_of(ctx: OperatorContext, name: str, relation: proto.Relation) -> _Side:
