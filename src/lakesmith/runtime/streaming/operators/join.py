@@ -84,12 +84,17 @@ class _Rows:
     semi: bool = False
     matched: Any | None = None
 
+    def same_row(self) -> Any:
+        """Join condition of this side's rows with `matched` (by batch and place)."""
+        assert self.row_column is not None
+        return (F.col(self.batch_column) == F.col("__m_batch")) & (
+            F.col(self.row_column) == F.col("__m_row"))
+
     def stored_fresh(self) -> Any:
         """The batch's rows that enter the state (on a semi join's kept side, the unmatched)."""
         if not self.semi or self.matched is None or self.row_column is None:
             return self.fresh
-        return self.fresh.join(self.matched, (F.col(self.batch_column) == F.col("__m_batch"))
-                               & (F.col(self.row_column) == F.col("__m_row")), "left_anti")
+        return self.fresh.join(self.matched, self.same_row(), "left_anti")
 
     @property
     def alias(self) -> str | None:
@@ -284,12 +289,10 @@ class StreamStreamJoin(StatefulOperator):
                 part = rows.kept(rows.as_side(part))
                 if rows.semi and matched is not None and rows.row_column is not None:
                     # A matched row is done: it leaves.
-                    part = part.join(matched, (F.col(rows.batch_column) == F.col("__m_batch"))
-                                     & (F.col(rows.row_column) == F.col("__m_row")),
+                    part = part.join(matched, rows.same_row(),
                                      "left_anti")
                 elif rows.row_column is not None and matched is not None:
-                    part = part.join(matched, (F.col(rows.batch_column) == F.col("__m_batch"))
-                                     & (F.col(rows.row_column) == F.col("__m_row")), "left")
+                    part = part.join(matched, rows.same_row(), "left")
                     part = part.withColumn(MATCHED, F.col(MATCHED) | F.col("__m_batch")
                                            .isNotNull()).drop("__m_batch", "__m_row")
                 kept_parts.append(rows.to_state(part))
@@ -314,9 +317,7 @@ def _progress(ctx: OperatorContext, rows: _Rows) -> dict[str, int]:
             earlier = rows.stored_earlier()
             if rows.semi and rows.matched is not None:
                 assert rows.row_column is not None
-                earlier = earlier.join(rows.matched, (
-                    F.col(rows.batch_column) == F.col("__m_batch"))
-                    & (F.col(rows.row_column) == F.col("__m_row")), "left_anti")
+                earlier = earlier.join(rows.matched, rows.same_row(), "left_anti")
             after += int(ctx.bind(relation_of(rows.kept(rows.as_side(earlier)))).count())
     else:
         after = before + added
