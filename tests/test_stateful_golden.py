@@ -125,3 +125,27 @@ def test_aggregation_refused_as_spark_refuses_it(project, tmp_path, spark, scena
     assert "streaming table 'result' (flow 'result') applies aggregation" in text
     if scenario["name"] == "no_watermark":
         assert "materialized view" in text
+
+
+def test_sql_watermark_clause_and_group_by_window_are_refused_by_name(project, tmp_path,
+                                                                      spark) -> None:
+    source = tmp_path / "source0"
+    append(spark, source, SCENARIOS[0]["inputs"][0][0])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.sql", """
+        CREATE OR REFRESH STREAMING TABLE with_clause AS
+        SELECT window(ts, '10 seconds') AS w, count(*) AS n
+        FROM STREAM(delta.`${source}`) WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS s
+        GROUP BY window(ts, '10 seconds');
+
+        CREATE OR REFRESH STREAMING TABLE grouped AS
+        SELECT window(ts, '10 seconds') AS w, count(*) AS n
+        FROM STREAM(delta.`${source}`) GROUP BY window(ts, '10 seconds');
+    """)
+    with pytest.raises(GraphValidationError) as info:
+        with project.open():
+            pass
+    text = str(info.value)
+    assert "flow 'with_clause': the WATERMARK clause of Databricks SQL" in text
+    assert "withWatermark('ts', '10 minutes')" in text
+    assert "flow 'grouped': GROUP BY window(...) in SQL is not supported by lakesmith yet" in text

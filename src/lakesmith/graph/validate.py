@@ -197,6 +197,13 @@ def _check_streaming_queries(graph: DataflowGraph) -> list[GraphProblem]:
                     f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
                     f"{operator.description} to a stream: {operator.problem}"
                     + (f" Hint: {operator.hint}" if operator.hint else ""), flow.flow.location))
+            elif not operator.supported and operator.description.endswith(" in SQL"):
+                problems.append(GraphProblem(
+                    f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
+                    f"{operator.description} to a stream; stateful operators in SQL are not "
+                    "supported by lakesmith yet: the DataFrame API runs deduplication, windowed "
+                    "aggregations and stream-stream joins with a watermark "
+                    "(docs/stateful-streaming.md).", flow.flow.location))
             elif not operator.supported:
                 problems.append(GraphProblem(
                     f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
