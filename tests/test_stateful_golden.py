@@ -149,3 +149,31 @@ def test_sql_watermark_clause_and_group_by_window_are_refused_by_name(project, t
     assert "flow 'with_clause': the WATERMARK clause of Databricks SQL" in text
     assert "withWatermark('ts', '10 minutes')" in text
     assert "flow 'grouped': GROUP BY window(...) in SQL is not supported by lakesmith yet" in text
+
+
+def test_databricks_pipeline_aggregates_an_upstream_streaming_table(project, tmp_path,
+                                                                    spark) -> None:
+    """The issue's shape: `dlt.read_stream` of a pipeline table, a watermark, a window and other
+    keys; the same rows as Spark for the backlog scenario."""
+    (scenario,) = [s for s in GOLDEN["scenarios"] if s["name"] == "tumbling_backlog"]
+    source = tmp_path / "source0"
+    for batch in scenario["inputs"][0]:
+        append(spark, source, batch)
+    project.write_spec(configuration={"source": str(source)})
+    query = scenario["query"].replace("inputs[0]", 'dlt.read_stream("bronze")')
+    project.write("transformations/t.py", f"""
+        import dlt
+        from pyspark.sql import functions as F
+
+        @dlt.table
+        def bronze():
+            return (spark.readStream.format("delta").option("maxFilesPerTrigger", "1")
+                    .load(spark.conf.get("source")))
+
+        @dlt.table
+        def result():
+            return {query}
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
+    assert normalized(project.rows("result")) == normalized(scenario["total"])
