@@ -295,7 +295,7 @@ def test_stateful_operators_are_refused_at_dry_run(project, tmp_path, spark) -> 
         def joined():
             a = spark.readStream.format("delta").load(spark.conf.get("source"))
             b = spark.readStream.format("delta").load(spark.conf.get("source"))
-            return a.join(b, "id")
+            return a.join(b, "id", "left_anti")
     """)
     project.write("transformations/t.sql", """
         CREATE STREAMING TABLE sql_counts AS
@@ -306,7 +306,7 @@ def test_stateful_operators_are_refused_at_dry_run(project, tmp_path, spark) -> 
             pass
     text = str(info.value)
     assert "streaming table 'counts' (flow 'counts') applies aggregation (groupBy/agg) to a stream" in text
-    assert "'joined' (flow 'joined') applies stream-stream join" in text
+    assert "'joined' (flow 'joined') applies left_anti stream-stream join" in text
     assert "'sql_counts' (flow 'sql_counts') applies aggregation (GROUP BY) in SQL" in text
 
 

@@ -37,6 +37,19 @@ def append(spark, source: Path, batch: list[dict]) -> None:
         .write.format("delta").mode("append").save(str(source))
 
 
+def assert_progress(result, ran: list[dict], where: str) -> None:
+    """The update's `stateOperators` are Spark's counts over the batches it ran."""
+    (flow,) = result.flows
+    (operator,) = flow.metrics.details["stateOperators"]
+    assert operator["operatorName"] == ran[-1]["state"]["operator"], where
+    assert operator["numRowsTotal"] == ran[-1]["state"]["rows_total"], where
+    for ours, spark_name in (("numRowsUpdated", "rows_updated"), ("numRowsRemoved", "rows_removed"),
+                             ("numRowsDroppedByWatermark", "rows_dropped_by_watermark")):
+        assert operator[ours] == sum(b["state"][spark_name] for b in ran), (ours, where)
+    assert operator["customMetrics"]["numDroppedDuplicateRows"] == sum(
+        b["state"]["duplicates_dropped"] for b in ran), where
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s["name"] for s in SCENARIOS])
 def test_deduplication_matches_spark(project, tmp_path, spark, scenario) -> None:
     source = tmp_path / "source"
@@ -56,7 +69,9 @@ def test_deduplication_matches_spark(project, tmp_path, spark, scenario) -> None
             append(spark, source, batch)
         result = project.run()
         assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
+        assert_progress(result, expected_batches, "backlog")
     else:
+        ran_before = 0
         for i, batch in enumerate(scenario["input_batches"]):
             append(spark, source, batch)
             result = project.run()
@@ -68,6 +83,13 @@ def test_deduplication_matches_spark(project, tmp_path, spark, scenario) -> None
                              if b["input_batch"] == i) + 1]
             expected = [row for b in done for row in b["output"]]
             assert rows_key(project.rows("deduped")) == rows_key(expected), f"after batch {i}"
+            # This run's batches: up to the next data batch (a trailing no-data batch included).
+            last = len(done) - 1
+            while last + 1 < len(expected_batches) \
+                    and expected_batches[last + 1]["input_batch"] is None:
+                last += 1
+            assert_progress(result, expected_batches[ran_before:last + 1], f"after batch {i}")
+            ran_before = last + 1
     expected = [row for b in expected_batches for row in b["output"]]
     assert rows_key(project.rows("deduped")) == rows_key(expected)
 

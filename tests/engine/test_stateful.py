@@ -16,6 +16,7 @@ from lakesmith.engine.plans import (
     relation_of,
 )
 from lakesmith.engine.stateful import StatefulOperator, batch_equivalent, stateful_operators
+from lakesmith.engine.streaming_aggregate import DISTINCT, NO_WATERMARK, NO_WATERMARK_HINT
 
 
 def kinds(relation: proto.Relation) -> list[str]:
@@ -77,7 +78,7 @@ def test_stateful_operators_on_streams(spark) -> None:
                               streams) == []
     assert stateful_operators(relation_of(static.groupBy("id").count()), streams) == []
     assert stateful_operators(relation_of(stream.groupBy("id").count()), streams) == [
-        StatefulOperator("aggregation (groupBy/agg)", False)]
+        StatefulOperator("aggregation (groupBy/agg)", False, NO_WATERMARK, NO_WATERMARK_HINT)]
     assert stateful_operators(relation_of(stream.dropDuplicates(["id"])), streams) == [
         StatefulOperator("dropDuplicates", True)]
     watermarked = stream.withWatermark("ts", "1 minute")
@@ -87,9 +88,30 @@ def test_stateful_operators_on_streams(spark) -> None:
                                                             True)]
     assert stateful_operators(relation_of(watermarked.groupBy(F.window("ts", "1 minute"))
                                           .count()), streams) == [
-        StatefulOperator("watermark", False), StatefulOperator("aggregation (groupBy/agg)", False)]
+        StatefulOperator("watermark", True), StatefulOperator("aggregation (groupBy/agg)", True)]
+    assert stateful_operators(relation_of(watermarked.groupBy("id").count()), streams) == [
+        StatefulOperator("watermark", False),
+        StatefulOperator("aggregation (groupBy/agg)", False, NO_WATERMARK, NO_WATERMARK_HINT)]
+    assert stateful_operators(relation_of(watermarked.groupBy(F.window("ts", "1 minute"))
+                                          .agg(F.count_distinct("id"))), streams) == [
+        StatefulOperator("watermark", False),
+        StatefulOperator("aggregation (groupBy/agg)", False, DISTINCT)]
     other = spark.readStream.table("other")
     assert stateful_operators(relation_of(stream.join(other, "id")), streams) == [
-        StatefulOperator("stream-stream join", False)]
+        StatefulOperator("stream-stream join", True)]
+    assert stateful_operators(relation_of(stream.join(other, "id", "left_anti")), streams) == [
+        StatefulOperator("left_anti stream-stream join", False)]
     assert stateful_operators(relation_of(stream.orderBy("id").limit(3)), streams) == [
         StatefulOperator("sorting (orderBy)", False), StatefulOperator("limit", False)]
+
+
+def test_session_window_is_analysed_through_a_stand_in_of_its_type(spark) -> None:
+    """The engine has no session_window: analysis sees struct(ts AS start, ts AS end) named
+    session_window, so `session_window.end` resolves."""
+    from google.protobuf import json_format
+
+    stream = spark.readStream.table("events").withWatermark("ts", "1 minute")
+    grouped = stream.groupBy(F.session_window("ts", "5 minutes")).count()
+    text = json_format.MessageToJson(batch_equivalent(relation_of(grouped)))
+    assert "session_window" in text and '"functionName": "struct"' in text
+    assert '"functionName": "session_window"' not in text

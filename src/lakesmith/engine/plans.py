@@ -16,7 +16,9 @@ from typing import Any
 
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
+from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.dataframe import DataFrame
+from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.plan import LogicalPlan
 
 from lakesmith.engine.sql_files import AUTO_LOADER_FORMAT, shown_sql
@@ -110,6 +112,23 @@ class _RelationPlan(LogicalPlan):
 
     def plan(self, session: Any) -> proto.Relation:
         return self._relation
+
+
+def column_of(expression: proto.Expression) -> Column:
+    """A Column that is exactly `expression` (to build new expressions around a plan's own)."""
+    return Column(_ProtoExpression(expression))
+
+
+class _ProtoExpression(Expression):
+    def __init__(self, expression: proto.Expression) -> None:
+        super().__init__()
+        self._expression = expression
+
+    def to_plan(self, session: Any) -> proto.Expression:
+        return self._expression
+
+    def __repr__(self) -> str:
+        return self._expression.WhichOneof("expr_type") or "expression"
 
 
 def _copy(relation: proto.Relation) -> proto.Relation:

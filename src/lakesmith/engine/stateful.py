@@ -14,14 +14,20 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 
-from lakesmith.engine.plans import PlanRead, plan_read, sql_read
+from lakesmith.engine.plans import PlanRead, nested_messages, plan_read, sql_read
 from lakesmith.engine.stateful_sql import analyze_streaming_sql
+from lakesmith.engine.streaming_aggregate import (
+    NO_WATERMARK,
+    NO_WATERMARK_HINT,
+    aggregation_problem,
+    watermark_columns,
+)
 
 _RELATION = proto.Relation.DESCRIPTOR.full_name
+_EXPRESSION = proto.Expression.DESCRIPTOR.full_name
 
 # Relation kinds that are per-batch correct only on a static input.
 _UNSUPPORTED_ON_STREAM = {
-    "aggregate": "aggregation (groupBy/agg)",
     "sort": "sorting (orderBy)",
     "limit": "limit",
     "offset": "offset",
@@ -33,10 +39,17 @@ _UNSUPPORTED_ON_STREAM = {
 }
 
 
+# Stream-stream joins lakesmith runs (runtime/streaming/operators/join.py).
+_SUPPORTED_JOINS = (proto.Join.JOIN_TYPE_INNER, proto.Join.JOIN_TYPE_LEFT_OUTER,
+                    proto.Join.JOIN_TYPE_RIGHT_OUTER, proto.Join.JOIN_TYPE_LEFT_SEMI)
+
+
 @dataclass(frozen=True)
 class StatefulOperator:
     description: str
     supported: bool
+    problem: str | None = None  # why it is refused, when Spark refuses it too (its message)
+    hint: str | None = None
 
 
 def stateful_operators(relation: proto.Relation,
@@ -45,9 +58,9 @@ def stateful_operators(relation: proto.Relation,
     found: list[StatefulOperator] = []
     _visit(relation, reads_stream, found)
     if any(op.description == "watermark" for op in found):
-        # A watermark is run (so far) for the deduplication it feeds.
-        dedup = any(op.description.startswith("dropDuplicates") for op in found)
-        found = [StatefulOperator(op.description, dedup) if op.description == "watermark" else op
+        # A watermark is run for the deduplication or aggregation it feeds.
+        used = any(op.supported and op.description != "watermark" for op in found)
+        found = [StatefulOperator(op.description, used) if op.description == "watermark" else op
                  for op in found]
     return found
 
@@ -71,13 +84,26 @@ def _visit(rel: proto.Relation, reads_stream: Callable[[PlanRead], bool],
     if not streaming:
         return False
     if kind == "join" and len(children) == 2 and all(streaming_children):
-        found.append(StatefulOperator("stream-stream join", False))
+        inner = rel.join.join_type == proto.Join.JOIN_TYPE_INNER
+        kind_name = proto.Join.JoinType.Name(rel.join.join_type).removeprefix("JOIN_TYPE_")
+        found.append(StatefulOperator(
+            "stream-stream join" if inner else f"{kind_name.lower()} stream-stream join",
+            rel.join.join_type in _SUPPORTED_JOINS))
     elif kind == "deduplicate":
         within = rel.deduplicate.within_watermark
         found.append(StatefulOperator(
             "dropDuplicatesWithinWatermark" if within else "dropDuplicates", True))
+    elif kind == "aggregate":
+        problem = aggregation_problem(rel.aggregate, watermark_columns(rel.aggregate.input))
+        found.append(StatefulOperator(
+            "aggregation (groupBy/agg)", problem is None, problem,
+            NO_WATERMARK_HINT if problem == NO_WATERMARK else None))
     elif kind == "with_watermark":
         found.append(StatefulOperator("watermark", False))
+    elif kind == "group_map" and rel.group_map.HasField("transform_with_state_info"):
+        found.append(StatefulOperator("transformWithState (transformWithStateInPandas)", False))
+    elif kind == "group_map" and rel.group_map.is_map_groups_with_state:
+        found.append(StatefulOperator("flatMapGroupsWithState (mapGroupsWithState)", False))
     elif kind in _UNSUPPORTED_ON_STREAM:
         found.append(StatefulOperator(_UNSUPPORTED_ON_STREAM[kind], False))
     return True
@@ -129,4 +155,25 @@ def batch_equivalent(relation: proto.Relation) -> proto.Relation:
                 node.common.plan_id = plan_id
         elif kind == "deduplicate" and node.deduplicate.within_watermark:
             node.deduplicate.within_watermark = False
+    for expression in list(nested_messages(copied, _EXPRESSION)):
+        assert isinstance(expression, proto.Expression)
+        if expression.WhichOneof("expr_type") == "unresolved_function" \
+                and expression.unresolved_function.function_name.lower() == "session_window" \
+                and expression.unresolved_function.arguments:
+            expression.CopyFrom(_session_stand_in(expression.unresolved_function.arguments[0]))
     return copied
+
+
+def _session_stand_in(time: proto.Expression) -> proto.Expression:
+    """`struct(time AS start, time AS end) AS session_window`: what `session_window(time, gap)`
+    is to analysis (its type and name), since the engine has no session_window (lakesmith forms
+    sessions itself)."""
+    stand_in = proto.Expression()
+    stand_in.alias.name.append("session_window")
+    struct = stand_in.alias.expr.unresolved_function
+    struct.function_name = "struct"
+    for name in ("start", "end"):
+        field = struct.arguments.add()
+        field.alias.expr.CopyFrom(time)
+        field.alias.name.append(name)
+    return stand_in

@@ -198,11 +198,24 @@ def _check_streaming_queries(graph: DataflowGraph) -> list[GraphProblem]:
                     "(spark.readStream.format('delta').load(path)), not supported yet by name.",
                     flow.flow.location))
         for operator in stateful_operators(flow.relation, reads_stream):
-            if not operator.supported:
+            if not operator.supported and operator.problem is not None:
                 problems.append(GraphProblem(
                     f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
-                    f"{operator.description} to a stream; stateful streaming operators other than "
-                    "dropDuplicates are not supported by lakesmith yet.", flow.flow.location))
+                    f"{operator.description} to a stream: {operator.problem}"
+                    + (f" Hint: {operator.hint}" if operator.hint else ""), flow.flow.location))
+            elif not operator.supported and operator.description.endswith(" in SQL"):
+                problems.append(GraphProblem(
+                    f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
+                    f"{operator.description} to a stream; stateful operators in SQL are not "
+                    "supported by lakesmith yet: the DataFrame API runs deduplication, windowed "
+                    "aggregations and stream-stream joins with a watermark "
+                    "(docs/stateful-streaming.md).", flow.flow.location))
+            elif not operator.supported:
+                problems.append(GraphProblem(
+                    f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
+                    f"{operator.description} to a stream; this stateful streaming operator is "
+                    "not supported by lakesmith yet (dropDuplicates and aggregations with a "
+                    "watermark are).", flow.flow.location))
     return problems
 
 

@@ -282,6 +282,8 @@ def _metrics(metrics: FlowMetrics) -> dict[str, Any]:
             result[key] = metrics.details[key]
     if metrics.source_versions:
         result["source_versions"] = metrics.source_versions
+    if "stateOperators" in metrics.details:  # Spark's names, as in a streaming query's progress
+        result["stateOperators"] = metrics.details["stateOperators"]
     sources = metrics.details.get("sources")
     if sources:
         # Databricks' backlog metrics, and Spark's per-source progress.

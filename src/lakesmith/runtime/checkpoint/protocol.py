@@ -34,6 +34,7 @@ class BatchPlan:
     output: BatchWriter | None = None
     num_input_rows: int | None = 0  # None: not known
     next_watermark_ms: int | None = None
+    next_input_watermarks_ms: tuple[int | None, ...] = ()
     # Set by recover(): rerunning a batch whose offsets exist (and, when its output was lost
     # after its commit record was written, whose commit record is replaced).
     recovering: bool = False
@@ -71,7 +72,8 @@ def run_batch(checkpoint: Checkpoint, plan: BatchPlan) -> CommitRecord:
     if written is not None and isinstance(output, MarkedDeltaWriter):
         make_durable(output.location, written.version)
     commit = CommitRecord(batch, written.version if written else None, plan.num_input_rows,
-                          written.rows if written else 0, plan.next_watermark_ms)
+                          written.rows if written else 0, plan.next_watermark_ms,
+                          plan.next_input_watermarks_ms)
     if plan.replace_commit:
         checkpoint.commits.replace(batch, commit.to_json())
     else:

@@ -94,11 +94,15 @@ class CommitRecord:
     num_input_rows: int | None = 0  # None: not known (a file source does not count rows)
     num_output_rows: int = 0
     watermark_ms: int | None = None  # the watermark the next batch starts from
+    # Each withWatermark's own watermark after N (None: it has seen no rows yet), in plan order:
+    # the global one is their min (or max), so a restart must not forget them.
+    input_watermarks_ms: tuple[int | None, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"format": FORMAT, "batch": self.batch, "output_version": self.output_version,
                 "num_input_rows": self.num_input_rows, "num_output_rows": self.num_output_rows,
-                "watermark_ms": self.watermark_ms}
+                "watermark_ms": self.watermark_ms,
+                "input_watermarks_ms": list(self.input_watermarks_ms)}
 
     @staticmethod
     def from_json(data: Mapping[str, Any]) -> CommitRecord:
@@ -107,7 +111,8 @@ class CommitRecord:
         return CommitRecord(int(data["batch"]), None if version is None else int(version),
                             None if data.get("num_input_rows", 0) is None
                             else int(data.get("num_input_rows") or 0),
-                            int(data.get("num_output_rows") or 0), data.get("watermark_ms"))
+                            int(data.get("num_output_rows") or 0), data.get("watermark_ms"),
+                            tuple(data.get("input_watermarks_ms") or ()))
 
 
 # What a marked commit did: a micro-batch (or once flow) of a checkpoint, a materialized view's

@@ -13,6 +13,7 @@ writer's marked commit shows that a batch landed (`output_probe`). Streaming tab
 
 from __future__ import annotations
 
+import copy
 import time
 from abc import abstractmethod
 from dataclasses import dataclass
@@ -61,6 +62,11 @@ class Batch:
     previous_watermark_ms: int = 0
     has_watermark: bool = False
     next_watermark_ms: int | None = None
+    # Each withWatermark's own watermark before and after the batch (see operators/watermark.py).
+    input_watermarks_ms: tuple[int | None, ...] = ()
+    next_input_watermarks_ms: tuple[int | None, ...] = ()
+    # The stateful operators' progress (Spark's `stateOperators`), reported once it committed.
+    progress: tuple[dict[str, Any], ...] = ()
     binder: StreamBatchBinder | None = None
     writers: tuple[BatchWriter, ...] = ()
     report: PendingReport | None = None
@@ -167,9 +173,11 @@ class MicroBatchRunner(FlowRunner):
             slices = {key: _slice_of(record, key, source) for key, source in sources.items()}
             no_data = record.watermark_ms is not None and all(
                 s is None or not s.has_data for s in slices.values())
+            before = recovery.last_commit
             batch = self.prepare(ctx, checkpoint, Batch(
                 record.batch, slices, watermark_ms=record.watermark_ms or 0,
                 previous_watermark_ms=record.previous_watermark_ms or 0,
+                input_watermarks_ms=before.input_watermarks_ms if before is not None else (),
                 timestamp_ms=record.timestamp_ms or _now_ms()), no_data=no_data)
             _source_progress(metrics, sources, slices, {w.key: w.end for w in ctx.work.sources})
             self._execute(ctx, checkpoint, batch, record, metrics, recovering=True,
@@ -189,7 +197,7 @@ class MicroBatchRunner(FlowRunner):
             watermark, previous = _watermarks(last, committed)
             batch = self.prepare(ctx, checkpoint, Batch(
                 number, slices, watermark_ms=watermark, previous_watermark_ms=previous,
-                timestamp_ms=_now_ms()))
+                input_watermarks_ms=_input_watermarks(committed), timestamp_ms=_now_ms()))
             record = self._record(ctx, batch, positions, sources)
             _source_progress(metrics, sources, slices, ends)
             committed = self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
@@ -206,7 +214,8 @@ class MicroBatchRunner(FlowRunner):
             watermark, previous = _watermarks(last, committed)
             batch = self.prepare(ctx, checkpoint, Batch(
                 last.batch + 1, dict.fromkeys(sources), watermark_ms=watermark,
-                previous_watermark_ms=previous, timestamp_ms=_now_ms()), no_data=True)
+                previous_watermark_ms=previous, input_watermarks_ms=_input_watermarks(committed),
+                timestamp_ms=_now_ms()), no_data=True)
             record = self._record(ctx, batch, positions, sources)
             self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
         return metrics
@@ -281,6 +290,7 @@ class MicroBatchRunner(FlowRunner):
             commit = run_batch(checkpoint, BatchPlan(
                 record, batch.writers, output=output, num_input_rows=batch.num_input_rows,
                 next_watermark_ms=batch.next_watermark_ms if batch.has_watermark else None,
+                next_input_watermarks_ms=batch.next_input_watermarks_ms,
                 recovering=recovering,
                 replace_commit=replace_commit, pipeline=ctx.pipeline_name,
                 update_id=ctx.update_id))
@@ -297,6 +307,7 @@ class MicroBatchRunner(FlowRunner):
         finally:
             batch.close()
         FlowQuality(ctx).register()
+        _state_progress(metrics, list(batch.progress))
         self.committed(ctx, batch, commit, metrics)
         metrics.batches += 1
         metrics.num_output_rows = (metrics.num_output_rows or 0) + commit.num_output_rows
@@ -337,6 +348,31 @@ def _source_progress(metrics: FlowMetrics, sources: dict[str, StreamSource],
         if ignored:
             entry["corruptFilesIgnored"] = [{"path": path, "reason": reason}
                                             for path, reason in ignored.items()]
+
+
+def _state_progress(metrics: FlowMetrics, batch: list[dict[str, Any]]) -> None:
+    """Spark's `stateOperators` over the update: per operator, the rows in state after the last
+    batch (`numRowsTotal`) and the other counts summed over the update's batches."""
+    if not batch:
+        return
+    update: list[dict[str, Any]] = metrics.details.setdefault("stateOperators", [])
+    for index, operator in enumerate(batch):
+        if index == len(update):
+            update.append(copy.deepcopy(operator))
+            continue
+        for name, value in operator.items():
+            if name.startswith("num") and name != "numRowsTotal":
+                update[index][name] = update[index].get(name, 0) + value
+            elif isinstance(value, dict):  # customMetrics: counts too
+                summed = update[index].setdefault(name, {})
+                for key, count in value.items():
+                    summed[key] = summed.get(key, 0) + count
+            else:
+                update[index][name] = value
+
+
+def _input_watermarks(committed: CommitRecord | None) -> tuple[int | None, ...]:
+    return committed.input_watermarks_ms if committed is not None else ()
 
 
 def _unreadable_file(ctx: FlowContext, batch: Batch) -> str | None:

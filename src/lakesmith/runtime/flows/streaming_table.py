@@ -10,7 +10,7 @@ from lakesmith.runtime.flows.base import FlowContext, require_delta
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.schema import conform, declared_schema
-from lakesmith.runtime.streaming.operators.watermark import next_watermark_ms
+from lakesmith.runtime.streaming.operators.watermark import next_watermarks, watermark_policy
 
 
 @register_runner(DatasetKind.STREAMING_TABLE.value)
@@ -28,17 +28,22 @@ class StreamingTableRunner(MicroBatchRunner):
         binder, operators = self.bind(ctx, checkpoint, batch)
         try:
             df = binder.batch_dataframe(ctx.flow)
-            batch.has_watermark = operators.event_time is not None
-            if no_data:
+            batch.has_watermark = bool(operators.event_times)
+            batch.progress = tuple(progress() for progress in operators.metrics)
+            batch.next_watermark_ms = batch.watermark_ms
+            batch.next_input_watermarks_ms = batch.input_watermarks_ms
+            if no_data and not operators.emits_without_input:
                 batch.writers = tuple(operators.writers)
-                batch.next_watermark_ms = batch.watermark_ms
                 return batch
             schema = declared_schema(ctx.spark, ctx.table)
             if schema is not None:
                 df = conform(df, ctx.table, schema)
             quality = FlowQuality(ctx)
             result, batch.report = quality.check(df)
-            batch.next_watermark_ms = next_watermark_ms(operators)
+            if not no_data:
+                conf = {**ctx.workspace.configuration, **ctx.flow.flow.spark_conf}
+                batch.next_watermark_ms, batch.next_input_watermarks_ms = next_watermarks(
+                    operators, batch.input_watermarks_ms, watermark_policy(conf))
         except BaseException:
             binder.close()
             raise

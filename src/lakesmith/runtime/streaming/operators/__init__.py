@@ -1,8 +1,8 @@
 """Stateful streaming operators: one module each, registered by the plan node they handle.
 
-Each micro-batch runs as a batch plan. An operator that needs earlier batches (deduplication
-today; watermarks, window aggregation and stream-stream joins next) recognises its node in that
-plan, rewrites it against state it keeps in Delta tables in the flow's checkpoint, and returns the
+Each micro-batch runs as a batch plan. An operator that needs earlier batches (deduplication,
+watermarks, windowed aggregation; stream-stream joins next) recognises its node in that plan,
+rewrites it against state it keeps in Delta tables in the flow's checkpoint, and returns the
 writers that update the state once the batch's output has landed.
 """
 
@@ -28,6 +28,8 @@ class EventTime:
     column: str
     delay_ms: int
     input: proto.Relation  # the rows reaching the watermark (unbound): they advance it
+    index: int = 0  # its place among the flow's watermarks (innermost first, stable per plan)
+    plan_id: int | None = None  # the node's plan id, kept by the relation that replaces it
 
 
 @dataclass
@@ -47,8 +49,19 @@ class OperatorContext:
     bind: Callable[[proto.Relation], Any]  # a rewritten relation as a DataFrame, reads bound
     watermark_ms: int = 0
     previous_watermark_ms: int = 0
-    event_time: EventTime | None = None  # set by the watermark operator
+    event_times: list[EventTime] = field(default_factory=list)  # set by the watermark operator
     writers: list[BatchWriter] = field(default_factory=list)
+    # Per stateful operator, its progress for this batch as Spark reports it (`stateOperators`
+    # in a query's progress), computed in the engine before the batch writes.
+    metrics: list[Callable[[], dict[str, Any]]] = field(default_factory=list)
+    # Whether a batch without input can still output rows (an aggregation emits the windows a
+    # rising watermark closes); deduplication only evicts.
+    emits_without_input: bool = False
+
+    @property
+    def event_time(self) -> EventTime | None:
+        """The flow's event time when it has one watermark (the first one otherwise)."""
+        return self.event_times[0] if self.event_times else None
 
 
 class StatefulOperator(ABC):
@@ -99,4 +112,9 @@ def replace_node(node: proto.Relation, replacement: proto.Relation) -> None:
 
 def _load_operators() -> None:
     # Imported for their registrations.
-    from lakesmith.runtime.streaming.operators import deduplicate, watermark  # noqa: F401
+    from lakesmith.runtime.streaming.operators import (  # noqa: F401
+        aggregate,
+        deduplicate,
+        join,
+        watermark,
+    )

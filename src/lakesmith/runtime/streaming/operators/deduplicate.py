@@ -53,7 +53,8 @@ class Deduplicate(StatefulOperator):
                 "dropDuplicatesWithinWatermark needs a watermark: call withWatermark(column, "
                 "delay) on the stream before it (Spark refuses it too).")
         log = ctx.logs(ctx.checkpoint.state_location(f"dedup-{state_id}"))
-        rows: Any = dataframe_of(ctx.spark, dedup.input)
+        arrived: Any = dataframe_of(ctx.spark, dedup.input)
+        rows = arrived
         time_key = event is not None and event.column.lower() in {k.lower() for k in keys}
         if event is not None:
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
@@ -65,12 +66,17 @@ class Deduplicate(StatefulOperator):
             return (ctx.spark.read.format("delta").load(engine_path(log.location))
                     .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)))
 
-        if has_state:
+        def live_before() -> Any:
+            """The keys in state when the batch starts (what the previous batch kept)."""
             seen = earlier_state()
             if within:  # evicted at the end of the previous batch
                 seen = seen.where(F.col(EXPIRES_COLUMN) > F.lit(ctx.previous_watermark_ms * 1000))
             elif event is not None and time_key:
                 seen = seen.where(_not_late(event.column, ctx.previous_watermark_ms))
+            return seen
+
+        if has_state:
+            seen = live_before()
             # Keys compared by name (renamed on the state's side): column references by plan
             # id do not survive the plan rewriting around this node.
             renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
@@ -91,8 +97,24 @@ class Deduplicate(StatefulOperator):
                      + F.lit(event.delay_ms * 1000)).alias(EXPIRES_COLUMN))
             return new.withColumn(BATCH_COLUMN, F.lit(ctx.batch).cast("bigint"))
 
+        def progress(kept_after: Any | None) -> dict[str, Any]:
+            """Spark's counts for the batch (StreamingDeduplicateExec): rows dropped as late,
+            duplicates dropped, keys added, evicted and kept."""
+            received = int(ctx.bind(relation_of(arrived)).count())
+            late = 0 if event is None else int(ctx.bind(relation_of(arrived.where(
+                ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
+            added = int(ctx.bind(output).count())
+            before = int(ctx.bind(relation_of(live_before())).count()) if has_state else 0
+            after = before + added if kept_after is None else int(kept_after().count())
+            return {"operatorName": "dedupeWithinWatermark" if within else "dedupe",
+                    "numRowsTotal": after, "numRowsUpdated": added,
+                    "numRowsRemoved": before + added - after,
+                    "numRowsDroppedByWatermark": late,
+                    "customMetrics": {"numDroppedDuplicateRows": received - late - added}}
+
         if not within and not time_key:
             ctx.writers.append(StateAppend(name, log, new_state))
+            ctx.metrics.append(lambda: progress(None))
             return output
 
         def live_state() -> Any:
@@ -107,6 +129,7 @@ class Deduplicate(StatefulOperator):
             return earlier_state().where(live).unionByName(fresh) if has_state else fresh
 
         ctx.writers.append(Overwrite(name, log, live_state, crash_point=AFTER_STATE))
+        ctx.metrics.append(lambda: progress(live_state))
         return output
 
 
