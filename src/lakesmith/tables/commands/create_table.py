@@ -31,8 +31,8 @@ class CreateTable:
         text = self.engine_sql
         default = None if self.has_location else context.default_location(self.table)
         if default is not None:
-            location = f"LOCATION {sql_string(engine_path(default))}"
-            text = f"{text[:self.insert_at].rstrip()} {location} {text[self.insert_at:]}"
+            clause = f"LOCATION {sql_string(engine_path(default))}"
+            text = f"{text[:self.insert_at].rstrip()} {clause} {text[self.insert_at:]}"
         if not self.has_using:
             text = f"{text[:self.using_at].rstrip()} USING delta {text[self.using_at:]}"
         result = context.engine_sql(text.strip())
