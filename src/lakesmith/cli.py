@@ -260,6 +260,41 @@ def shell(spec: SpecOption = None, remote: RemoteOption = None,
         spark.stop()
 
 
+@app.command()
+def maintain(
+    spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
+    tables: Annotated[str | None, typer.Option(
+        help="Comma-separated datasets to maintain (default: all).")] = None,
+) -> None:
+    """Run predictive optimization now: compaction, clustering and VACUUM where due, with why."""
+    import uuid
+
+    from lakesmith.pipeline import open_pipeline
+    from lakesmith.runtime.eventlog import EventLog
+
+    with _user_errors(verbose):
+        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
+            names = None
+            if tables:
+                from lakesmith.graph.identifiers import NameResolver
+
+                resolver = NameResolver(pipeline.spec.catalog, pipeline.spec.schema)
+                names = [resolver.qualify(n) for n in _names(tables)]
+            with pipeline.storage.lock():
+                event_log = EventLog(pipeline.storage, str(uuid.uuid4()), pipeline.graph,
+                                     pipeline.plan())
+                done = pipeline.maintain(event_log, names)
+    if not done:
+        console.print("No maintenance is due.")
+    for table in done:
+        for outcome in table.outcomes:
+            what = f"{table.dataset}: {outcome.action.operation} because {outcome.action.reason}"
+            if outcome.error:
+                err_console.print(f"[red]{what}: failed: {outcome.error}[/red]")
+            else:
+                console.print(f"{what} ({', '.join(f'{k}={v}' for k, v in outcome.metrics.items())})")
+
+
 def _spec(spec: Path | None) -> PipelineSpec:
     return load_spec(spec) if spec else load_spec(find_spec(Path.cwd()))
 
