@@ -126,3 +126,19 @@ def _current_paths(table: DeltaTable) -> set[str]:
     import pyarrow as pa
 
     return set(pa.table(table.get_add_actions(flatten=True)).column("path").to_pylist())
+
+
+def clustering_state(location: Location) -> str:
+    """For `lakesmith tables`: the clustering columns and how many files are not clustered."""
+    from lakesmith.tables.delta import open_table
+
+    table = open_table(location)
+    if table is None:
+        return "-"
+    configuration = table.metadata().configuration
+    cluster_by = columns(configuration)
+    if not cluster_by:
+        return "AUTO (no columns chosen yet)" if is_auto(configuration) else "-"
+    pending = unclustered_files(location, table, cluster_by)
+    state = "clustered" if not pending else f"{len(pending)} file(s) not clustered"
+    return f"{', '.join(cluster_by)}: {state}"
