@@ -79,7 +79,8 @@ def test_compaction_after_many_small_appends_not_after_few_large_ones(
             for e in events] == [("managed_copy", "CLUSTER"), ("downstream", "OPTIMIZE")]
     details = json.loads(events[0]["details"])["maintenance"]
     assert details["reason"] == "3 of 3 files are not clustered by id (threshold 3)"
-    assert details["metrics"] == {"numFilesAdded": 1, "numFilesRemoved": 3}
+    assert details["metrics"] == {"numFilesAdded": 1, "numFilesRemoved": 3,
+                                  "outcome": "clustered 3 file(s) not yet clustered"}
     assert json.loads(events[1]["details"])["maintenance"]["reason"] == \
         "3 of 3 files are smaller than 32 MiB (threshold 3)"
     assert files(project, "managed_copy") == 1

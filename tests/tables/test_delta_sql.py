@@ -188,3 +188,28 @@ def test_statements_by_path_and_unknown_tables(spark: Any, project: Project) -> 
     assert rows[0].version == 2
     with pytest.raises(LakesmithError, match="TABLE_OR_VIEW_NOT_FOUND"):
         spark.sql("DESCRIBE HISTORY silver.missing")
+
+
+def test_cluster_by_auto_picks_the_most_filtered_columns(spark: Any, project: Project) -> None:
+    spark.sql("CREATE TABLE events (id INT, kind STRING, day STRING, note STRING) "
+              "CLUSTER BY AUTO")
+    path = project.table_path("events")
+    for i in range(3):
+        spark.sql(f"INSERT INTO events VALUES ({i}, 'k{i}', 'd{i}', 'n')")
+    # Nothing recorded yet: OPTIMIZE compacts and picks no columns.
+    spark.sql("OPTIMIZE events")
+    assert DeltaTable(str(path)).metadata().configuration["clusteringColumns"] == "[]"
+    spark.sql("INSERT INTO events VALUES (3, 'k3', 'd3', 'n')")
+    spark.sql("SELECT * FROM events WHERE kind = 'k1'").collect()
+    spark.sql("SELECT count(*) FROM events e WHERE e.kind IN ('k2') AND e.day > 'd0'").collect()
+    spark.sql("SELECT id FROM events WHERE 'k3' = kind").collect()
+    spark.sql("SELECT a.id FROM events a JOIN events b ON a.id = b.id").collect()
+    assert json.loads((path / "_lakesmith" / "query_filters.json").read_text()) == {
+        "queries": 3, "columns": {"kind": 3, "day": 1}}
+    result = spark.sql("OPTIMIZE events").collect()[0]
+    assert result.metrics.clusteringColumns == ["kind", "day"]
+    detail = spark.sql("DESCRIBE DETAIL events").collect()[0]
+    assert detail.clusteringColumns == ["kind", "day"]
+    assert detail.properties["clusterByAuto"] == "true"
+    assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["kind", "day"]'
+    assert sorted(r["id"] for r in read_rows(path)) == [0, 1, 2, 3]

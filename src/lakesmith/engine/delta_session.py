@@ -27,7 +27,10 @@ class DeltaSession(SparkSession):
             statement = parse_delta_statement(sqlQuery)
             if statement is not None:
                 return statement.run(self.delta_context)
-        return super().sql(to_engine_sql(sqlQuery), args, **kwargs)
+        result = super().sql(to_engine_sql(sqlQuery), args, **kwargs)
+        if self.delta_context is not None:
+            self.delta_context.observe(sqlQuery)
+        return result
 
     def engine_sql(self, sqlQuery: str) -> Any:  # noqa: N803
         """Run `sqlQuery` in the engine as it is."""

@@ -71,7 +71,7 @@ def check_columns(table: DeltaTable, name: str, cluster_by: Sequence[str]) -> No
         raise LakesmithError(
             f"[DELTA_CLUSTER_BY_WITH_PARTITIONED_BY] CLUSTER BY of {name}: a partitioned table "
             f"(by {', '.join(sorted(partitions))}) cannot be clustered.")
-    indexed = _indexed_columns(table, fields)
+    indexed = indexed_columns(table, fields)
     unindexed = [c for c in cluster_by if c not in indexed]
     if unindexed:
         raise LakesmithError(
@@ -82,7 +82,7 @@ def check_columns(table: DeltaTable, name: str, cluster_by: Sequence[str]) -> No
             "delta.dataSkippingStatsColumns.")
 
 
-def _indexed_columns(table: DeltaTable, fields: Sequence[str]) -> set[str]:
+def indexed_columns(table: DeltaTable, fields: Sequence[str]) -> set[str]:
     configuration = table.metadata().configuration
     listed = configuration.get("delta.dataSkippingStatsColumns")
     if listed:

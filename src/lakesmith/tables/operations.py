@@ -220,6 +220,9 @@ def optimize(location: Location, name: str, *, where: Sequence[PartitionFilter] 
             f"OPTIMIZE of {name}: ZORDER BY cannot use the partition column(s) "
             f"{', '.join(sorted(set(zorder_by) & set(metadata.partition_columns)))}.")
     filters = list(where) or None
+    auto_reason = ""
+    if clustering.is_auto(metadata.configuration) and not zorder_by:
+        cluster_columns, auto_reason = _auto_columns(location, table, name, cluster_columns)
     curve = list(zorder_by) or list(cluster_columns)
     if cluster_columns:
         pending = clustering.unclustered_files(location, table, cluster_columns)
@@ -235,12 +238,30 @@ def optimize(location: Location, name: str, *, where: Sequence[PartitionFilter] 
                                              commit_properties=properties)
             reason = (f"clustered {len(pending)} file(s) not yet clustered"
                       if cluster_columns else f"Z-ordered by {curve}")
+            if auto_reason:
+                reason = f"{auto_reason}; {reason}"
         else:
             metrics = table.optimize.compact(partition_filters=filters, target_size=target_size)
-            reason = "compacted small files"
+            reason = f"{auto_reason}; compacted small files" if auto_reason else \
+                "compacted small files"
     except Exception as e:
         raise _commit_error("OPTIMIZE", name, e) from e
     return OptimizeResult(_optimize_row(location, metrics, list(cluster_columns)), reason)
+
+
+def _auto_columns(location: Location, table: DeltaTable, name: str,
+                  current: Sequence[str]) -> tuple[tuple[str, ...], str]:
+    """CLUSTER BY AUTO: the columns chosen from the recorded query filters, recorded on the
+    table when they change."""
+    from lakesmith.tables import query_filters
+
+    fields = [field.name for field in table.schema().fields]
+    candidates = [c for c in fields if c in clustering.indexed_columns(table, fields)]
+    chosen, reason = query_filters.choose(location, candidates)
+    if chosen and tuple(chosen) != tuple(current):
+        set_properties(location, name, clustering.properties(chosen, auto=True))
+        table.update_incremental()
+    return (chosen or tuple(current)), reason
 
 
 def _optimize_row(location: Location, metrics: Mapping[str, Any],

@@ -110,7 +110,8 @@ def run(location: Location, name: str, actions: Sequence[MaintenanceAction],
                 result = operations.optimize(location, name, zorder_by=zorder)
                 metrics = result.row["metrics"]
                 outcome.metrics = {"numFilesAdded": metrics["numFilesAdded"],
-                                   "numFilesRemoved": metrics["numFilesRemoved"]}
+                                   "numFilesRemoved": metrics["numFilesRemoved"],
+                                   "outcome": result.reason}
         except Exception as e:  # recorded in the event log as this operation's error
             outcome.error = str(e)
         outcomes.append(outcome)

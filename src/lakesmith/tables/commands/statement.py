@@ -57,6 +57,21 @@ class DeltaContext:
     conf: Mapping[str, str] = field(default_factory=dict)
     default_location: Callable[[TableRef], Location | None] = lambda ref: None
 
+    def observe(self, query: str) -> None:
+        """Record the columns `query` filters CLUSTER BY AUTO tables by (see
+        `tables/query_filters.py`)."""
+        from lakesmith.tables import clustering, query_filters
+        from lakesmith.tables.delta import open_table
+
+        for parts, columns in query_filters.filtered_columns(query).items():
+            try:
+                location = self.resolve(TableRef(parts=parts))
+            except LakesmithError:
+                continue  # a view or a table of another format: nothing to cluster
+            table = open_table(location)
+            if table is not None and clustering.is_auto(table.metadata().configuration):
+                query_filters.record(location, columns)
+
     def dataframe(self, rows: list[dict[str, Any]], schema: str) -> Any:
         """A small metadata result as an engine DataFrame (never table data)."""
         return self.spark.createDataFrame([tuple(r.values()) for r in rows], schema=schema)
