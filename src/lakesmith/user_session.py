@@ -7,6 +7,7 @@ delta-spark is not installed (`lakesmith.deltaspark`). `lakesmith shell` and `la
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -52,6 +53,9 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
     from lakesmith.tables.delta import is_delta_table
 
     spark: DeltaSession = engine.spark
+    # sqlglot warns when it falls back to an opaque command for a statement lakesmith only
+    # inspects (EXPLAIN, SHOW ...); the engine runs those, so the warning is noise.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     if spec is not None:
         prepare_session(spark, spec)
         warehouse = spec.warehouse

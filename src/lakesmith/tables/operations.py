@@ -397,10 +397,12 @@ def generate_symlink_manifest(location: Location, name: str) -> None:
 
 def _commit_error(operation: str, name: str, error: Exception) -> DeltaOperationError:
     text = str(error)
-    if "version already exists" in text.lower() or "conflict" in text.lower():
+    lowered = text.lower()
+    if type(error).__name__ == "CommitFailedError" or any(
+            word in lowered for word in ("version already exists", "conflict", "concurrent")):
         return DeltaOperationError(
             f"[DELTA_CONCURRENT_MODIFICATION] {operation} of {name} conflicted with a concurrent "
-            f"commit to the table: {text}",
+            f"commit to the table: {text.splitlines()[0]}",
             hint=f"run {operation} again; nothing was changed by the failed attempt.")
     return DeltaOperationError(f"{operation} of {name} failed: {text}")
 

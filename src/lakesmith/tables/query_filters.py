@@ -31,6 +31,9 @@ _COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.B
 def filtered_columns(query: str) -> dict[tuple[str, ...], set[str]]:
     """Per table the query reads (its name parts), the columns its filters compare with values.
     Empty for statements that are not queries or cannot be parsed."""
+    words = query.lstrip().lstrip("(").split(None, 1)
+    if not words or words[0].upper() not in ("SELECT", "WITH", "FROM"):
+        return {}
     try:
         tree = sqlglot.parse_one(query, dialect="databricks")
     except (ParseError, TokenError):
