@@ -213,3 +213,12 @@ def test_cluster_by_auto_picks_the_most_filtered_columns(spark: Any, project: Pr
     assert detail.properties["clusterByAuto"] == "true"
     assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["kind", "day"]'
     assert sorted(r["id"] for r in read_rows(path)) == [0, 1, 2, 3]
+
+
+def test_create_table_as_select_clustered(spark: Any, project: Project) -> None:
+    spark.sql("CREATE TABLE ctas CLUSTER BY (k) AS SELECT id, id % 3 AS k FROM range(6)")
+    path = project.table_path("ctas")
+    assert DeltaTable(str(path)).metadata().configuration["clusteringColumns"] == '["k"]'
+    assert sorted(r["id"] for r in read_rows(path)) == [0, 1, 2, 3, 4, 5]
+    spark.sql("OPTIMIZE ctas")
+    assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["k"]'
