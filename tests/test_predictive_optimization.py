@@ -9,6 +9,7 @@ from typing import Any
 
 from deltalake import DeltaTable
 
+import lakesmith
 from conftest import Project, read_rows
 from lakesmith.runtime.eventlog_queries import read_events
 from lakesmith.runtime.events import UpdateState
@@ -145,6 +146,14 @@ def test_vacuum_keeps_files_a_lagging_stream_still_reads(project: Project, tmp_p
     copy = project.table_path("copy")
     on_disk = len(list(copy.glob("*.parquet")))
     assert on_disk > len(DeltaTable(str(copy)).file_uris())
+    # A VACUUM by hand in a lakesmith session keeps them too.
+    session = lakesmith.session(project.root, remote=project.sail_url)
+    try:
+        assert session.sql("VACUUM copy RETAIN 0 HOURS DRY RUN").collect() == []
+        session.sql("VACUUM copy RETAIN 0 HOURS")
+    finally:
+        session.stop()
+    assert len(list(copy.glob("*.parquet"))) == on_disk
     assert project.run().state == UpdateState.COMPLETED
     assert [r["id"] for r in project.rows("downstream", order_by="id")] == [0, 1, 2, 3]
     # Caught up: now the removed files go.

@@ -49,8 +49,10 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
     from lakesmith.deltaspark.finder import install_delta_module
     from lakesmith.engine.databricks_sql import EVENT_LOG_TABLE
     from lakesmith.pipeline import prepare_session
+    from lakesmith.runtime.checkpoint.retention import versions_needed
     from lakesmith.runtime.storage import PipelineStorage
     from lakesmith.tables.delta import is_delta_table
+    from lakesmith.tables.delta import table_id as latest_table_id
 
     spark: DeltaSession = engine.spark
     # sqlglot warns when it falls back to an opaque command for a statement lakesmith only
@@ -79,10 +81,17 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
         catalog._ensure_schema(name.schema)
         return catalog.location(name)
 
+    def needed_from(location: Location) -> int | None:
+        table_id = latest_table_id(location)
+        if spec is None or table_id is None:
+            return None
+        return versions_needed(PipelineStorage(spec.storage, spec.name).checkpoints, table_id)
+
     spark.delta_context = DeltaContext(
         spark=spark, resolve=lambda ref: locate_table(spark, ref, options),
         engine_sql=spark.engine_sql,
-        conf=dict(spec.configuration) if spec else {}, default_location=new_table_location)
+        conf=dict(spec.configuration) if spec else {}, default_location=new_table_location,
+        needed_from=needed_from)
     spark.on_stop = engine.stop
     install_delta_module()
     return spark

@@ -110,8 +110,10 @@ class DeltaTable:
 
     def vacuum(self, retentionHours: float | None = None) -> Any:  # noqa: N803
         check = str(self._conf(operations.RETENTION_CHECK_CONF, "true")).lower() != "false"
+        context = getattr(self._spark, "delta_context", None)  # a lakesmith session's
+        keep = context.keep_versions(self._location) if context is not None else []
         operations.vacuum(self._location, self._ref.display, retain_hours=retentionHours,
-                          check_retention=check)
+                          check_retention=check, keep_versions=keep)
         return self._frame([], operations.VACUUM_SCHEMA)
 
     def generate(self, mode: str) -> None:

@@ -56,6 +56,18 @@ class DeltaContext:
     engine_sql: Callable[[str], Any]
     conf: Mapping[str, str] = field(default_factory=dict)
     default_location: Callable[[TableRef], Location | None] = lambda ref: None
+    # The oldest version of a table the project's stream checkpoints still read (VACUUM keeps
+    # every version from it on).
+    needed_from: Callable[[Location], int | None] = lambda location: None
+
+    def keep_versions(self, location: Location) -> list[int]:
+        from lakesmith.tables.delta import latest_version
+
+        oldest = self.needed_from(location)
+        latest = latest_version(location)
+        if oldest is None or latest is None:
+            return []
+        return list(range(oldest, latest + 1))
 
     def observe(self, query: str) -> None:
         """Record the columns `query` filters CLUSTER BY AUTO tables by (see

@@ -20,7 +20,8 @@ class Vacuum:
         location = context.resolve(self.table)
         check = str(context.conf.get(operations.RETENTION_CHECK_CONF, "true")).lower() != "false"
         files = operations.vacuum(location, self.table.display, retain_hours=self.retain_hours,
-                                  dry_run=self.dry_run, check_retention=check)
+                                  dry_run=self.dry_run, check_retention=check,
+                                  keep_versions=context.keep_versions(location))
         rows = ([{"path": location.join(f).uri} for f in files] if self.dry_run
                 else [{"path": location.uri}])
         return context.dataframe(rows, operations.VACUUM_SCHEMA)
