@@ -182,3 +182,31 @@ def test_delta_module_is_lakesmiths_only_without_delta_spark(tmp_path: Path) -> 
     (fake / "__init__.py").write_text("")
     (fake / "tables.py").write_text("class DeltaTable:\n    pass\n")
     assert run_python(code, [tmp_path / "site", src]).split()[0] == "delta.tables"
+
+
+def test_table_builder(spark: Any, project: Project, tmp_path: Path) -> None:
+    from delta.tables import DeltaTable
+    from pyspark.sql.types import LongType
+
+    table = (DeltaTable.createIfNotExists(spark).tableName("silver.orders")
+             .addColumn("order_id", "STRING", nullable=False, comment="the order")
+             .addColumn("customer_id", LongType())
+             .clusterBy("customer_id").property("delta.appendOnly", "false")
+             .comment("orders").execute())
+    path = project.table_path("orders", schema="silver")
+    rs = RsTable(str(path))
+    assert [(f.name, f.nullable) for f in rs.schema().fields] == [
+        ("order_id", False), ("customer_id", True)]
+    assert rs.metadata().configuration["clusteringColumns"] == '["customer_id"]'
+    assert rs.metadata().configuration["delta.appendOnly"] == "false"
+    assert rs.metadata().description == "orders"
+    assert table.toDF().columns == ["order_id", "customer_id"]
+    # IF NOT EXISTS: a second call leaves the table alone.
+    DeltaTable.createIfNotExists(spark).tableName("silver.orders").addColumn("x", "INT").execute()
+    assert [f.name for f in RsTable(str(path)).schema().fields] == ["order_id", "customer_id"]
+    with pytest.raises(LakesmithError, match="generated and identity columns"):
+        DeltaTable.create(spark).tableName("g").addColumn("a", "INT", generatedAlwaysAs="1")
+    by_path = (DeltaTable.create(spark).location(str(tmp_path / "by_path"))
+               .addColumn("a", "INT").partitionedBy("a").execute())
+    assert RsTable(str(tmp_path / "by_path")).metadata().partition_columns == ["a"]
+    assert by_path.toDF().count() == 0

@@ -3,6 +3,7 @@ as `delta` / `delta.tables` when delta-spark is absent (`finder.py`)."""
 
 from __future__ import annotations
 
+from lakesmith.deltaspark.builder import DeltaTableBuilder
 from lakesmith.deltaspark.tables import DeltaMergeBuilder, DeltaOptimizeBuilder, DeltaTable
 
-__all__ = ["DeltaMergeBuilder", "DeltaOptimizeBuilder", "DeltaTable"]
+__all__ = ["DeltaMergeBuilder", "DeltaOptimizeBuilder", "DeltaTable", "DeltaTableBuilder"]

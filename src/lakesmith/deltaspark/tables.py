@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
+from lakesmith.deltaspark.builder import DeltaTableBuilder
 from lakesmith.deltaspark.columns import to_sql
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.identifiers import split_identifier
@@ -53,6 +54,22 @@ class DeltaTable:
     def isDeltaTable(cls, sparkSession: Any, identifier: str) -> bool:  # noqa: N802,N803
         """Whether the path `identifier` is the root of a Delta table."""
         return is_delta_table(Location.parse(identifier))
+
+    @classmethod
+    def create(cls, sparkSession: Any = None) -> DeltaTableBuilder:  # noqa: N803
+        return DeltaTableBuilder(_session(sparkSession), "create")
+
+    @classmethod
+    def createIfNotExists(cls, sparkSession: Any = None) -> DeltaTableBuilder:  # noqa: N802,N803
+        return DeltaTableBuilder(_session(sparkSession), "createIfNotExists")
+
+    @classmethod
+    def replace(cls, sparkSession: Any = None) -> DeltaTableBuilder:  # noqa: N803
+        return DeltaTableBuilder(_session(sparkSession), "replace")
+
+    @classmethod
+    def createOrReplace(cls, sparkSession: Any = None) -> DeltaTableBuilder:  # noqa: N802,N803
+        return DeltaTableBuilder(_session(sparkSession), "createOrReplace")
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -254,6 +271,18 @@ class DeltaOptimizeBuilder:
         result = operations.optimize(table._location, table._ref.display, where=self._where,
                                      zorder_by=zorder_by)
         return table._frame([result.row], operations.OPTIMIZE_SCHEMA)
+
+
+def _session(spark: Any) -> Any:
+    if spark is not None:
+        return spark
+    from pyspark.sql.connect.session import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is None:
+        raise LakesmithError("No active Spark session: pass one, e.g. "
+                             "DeltaTable.create(spark), or start lakesmith.session().")
+    return active
 
 
 def _and(condition: Any) -> str:
