@@ -210,3 +210,24 @@ def test_table_builder(spark: Any, project: Project, tmp_path: Path) -> None:
                .addColumn("a", "INT").partitionedBy("a").execute())
     assert RsTable(str(tmp_path / "by_path")).metadata().partition_columns == ["a"]
     assert by_path.toDF().count() == 0
+
+
+def test_on_a_plain_spark_connect_session(sail_url: str, tmp_path: Path) -> None:
+    """Not only lakesmith's session: any Spark Connect session on the engine will do."""
+    from pyspark.sql.connect.session import SparkSession
+
+    from lakesmith.deltaspark import DeltaTable
+
+    plain = SparkSession.builder.remote(sail_url).create()
+    try:
+        path = str(tmp_path / "t")
+        plain.createDataFrame(CUSTOMERS, SCHEMA).write.format("delta").save(path)
+        table = DeltaTable.forPath(plain, path)
+        (table.alias("t").merge(plain.createDataFrame(UPDATES, SCHEMA).alias("u"),
+                                "t.customer_id = u.customer_id")
+         .whenMatchedUpdateAll().whenNotMatchedInsertAll().execute())
+        assert sorted((r["customer_id"], r["name"]) for r in read_rows(Path(path))) == [
+            (1, "ann"), (2, "bob2"), (3, "cy"), (4, "dee"), (5, "eve"), (6, "fay")]
+        assert table.history(1).collect()[0].operation == "MERGE"
+    finally:
+        plain.stop()
