@@ -25,6 +25,7 @@ from lakesmith.locations import Location
 COLUMNS_PROPERTY = "clusteringColumns"
 AUTO_PROPERTY = "clusterByAuto"
 CLUSTERED_BY_COMMIT_KEY = "clusteredBy"
+HISTORY_LOOKBACK = 1000
 
 
 def columns(configuration: Mapping[str, str | None]) -> tuple[str, ...]:
@@ -97,7 +98,8 @@ def unclustered_files(location: Location, table: DeltaTable,
     from lakesmith.tables.delta_log import commit_location
 
     clustered: set[str] = set()
-    for commit in table.history():
+    # A clustering OPTIMIZE older than this many commits counts as none: the table is due again.
+    for commit in table.history(HISTORY_LOOKBACK):
         if commit.get("operation") != "OPTIMIZE":
             continue
         if commit.get(CLUSTERED_BY_COMMIT_KEY) != json.dumps(list(cluster_by)):
