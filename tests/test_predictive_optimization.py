@@ -165,3 +165,32 @@ def test_vacuum_keeps_files_a_lagging_stream_still_reads(project: Project, tmp_p
     assert len(list(copy.glob("*.parquet"))) == len(DeltaTable(str(copy)).file_uris())
     assert [r["id"] for r in read_rows(project.table_path("copy"), order_by="id")] == \
         [0, 1, 2, 3]
+
+
+def test_cluster_by_auto_pipeline_table_clusters_by_queried_columns(
+        project: Project, tmp_path: Path, spark: Any) -> None:
+    tiny = tmp_path / "tiny"
+    project.write_spec(configuration={
+        "tiny": str(tiny), "spark.databricks.delta.autoCompact.minNumFiles": "2"})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table(table_properties={"clusterByAuto": "true"})
+        def auto():
+            return spark.readStream.format("delta").load(spark.conf.get("tiny"))
+    """)
+    append_tiny(spark, tiny, 0)
+    project.run()
+    session = lakesmith.session(project.root, remote=project.sail_url)
+    try:
+        session.sql("SELECT * FROM auto WHERE kind = 'k0'").collect()
+    finally:
+        session.stop()
+    append_tiny(spark, tiny, 1)
+    project.run()
+    (event,) = maintenance_events(project)
+    details = json.loads(event["details"])["maintenance"]
+    assert details["metrics"]["outcome"].startswith(
+        "CLUSTER BY AUTO chose kind: the most filtered columns (kind in 1 of 1 recorded queries)")
+    configuration = DeltaTable(str(project.table_path("auto"))).metadata().configuration
+    assert configuration["clusteringColumns"] == '["kind"]'
