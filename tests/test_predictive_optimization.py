@@ -194,3 +194,33 @@ def test_cluster_by_auto_pipeline_table_clusters_by_queried_columns(
         "CLUSTER BY AUTO chose kind: the most filtered columns (kind in 1 of 1 recorded queries)")
     configuration = DeltaTable(str(project.table_path("auto"))).metadata().configuration
     assert configuration["clusteringColumns"] == '["kind"]'
+
+
+def test_maintain_is_refused_while_an_update_holds_the_pipeline(project: Project,
+                                                               capfd: Any) -> None:
+    from typer.testing import CliRunner
+
+    from lakesmith.cli import app
+    from lakesmith.project import load_spec
+    from lakesmith.runtime.storage import PipelineStorage
+
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def numbers():
+            return spark.range(3)
+    """)
+    project.run()
+    spec = load_spec(project.spec_path)
+    with PipelineStorage(spec.storage, spec.name).lock():
+        result = CliRunner().invoke(app, ["maintain", "--spec", str(project.spec_path),
+                                          "--remote", project.sail_url])
+    assert result.exit_code == 1
+    assert "is already running" in capfd.readouterr().err
+    versions = DeltaTable(str(project.table_path("numbers"))).version()
+    ok = CliRunner().invoke(app, ["maintain", "--spec", str(project.spec_path),
+                                  "--remote", project.sail_url])
+    assert ok.exit_code == 0 and "No maintenance is due." in capfd.readouterr().out
+    assert DeltaTable(str(project.table_path("numbers"))).version() == versions
