@@ -135,7 +135,7 @@ class Pipeline:
         """Predictive optimization of the pipeline's tables (the caller holds the lock); each
         operation is recorded as a `maintenance` event."""
         done = maintain_tables(self.graph, self.catalog, self.storage, self.spec.configuration,
-                               tables)
+                               tables, self.spark)
         for table in done:
             for outcome in table.outcomes:
                 event_log.maintenance(table.dataset, str(table.table), outcome.action.operation,

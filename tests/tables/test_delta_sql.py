@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pytest
 from deltalake import DeltaTable
 
@@ -74,9 +75,29 @@ def test_optimize_clusters_once_without_changing_data(spark: Any, project: Proje
     again = spark.sql("OPTIMIZE silver.orders").collect()[0]
     assert again.metrics.numFilesRemoved == 0
     assert DeltaTable(str(path)).version() == version
-    # A new append is not clustered: the next OPTIMIZE clusters again.
+    # A new append is not clustered: the next OPTIMIZE clusters only it (incrementally, in the
+    # engine), keeping the clustered file.
+    clustered_file = set(DeltaTable(str(path)).file_uris())
     spark.sql("INSERT INTO silver.orders VALUES ('o9', 'c1', DATE '2024-02-01')")
-    assert spark.sql("OPTIMIZE silver.orders").collect()[0].metrics.numFilesRemoved == 2
+    spark.sql("INSERT INTO silver.orders VALUES ('o8', 'c0', DATE '2024-02-02')")
+    metrics = spark.sql("OPTIMIZE silver.orders").collect()[0].metrics
+    assert (metrics.numFilesRemoved, metrics.numFilesAdded) == (2, 1)
+    assert clustered_file < set(DeltaTable(str(path)).file_uris())
+    version = DeltaTable(str(path)).version()
+    actions = log_actions(path, version)
+    assert {a["remove"]["dataChange"] for a in actions if "remove" in a} == {False}
+    (add,) = [a["add"] for a in actions if "add" in a]
+    assert add["dataChange"] is False and add["path"].startswith("clustered-")
+    assert json.loads(add["stats"]) == {
+        "numRecords": 2, "minValues": {"order_id": "o8", "customer_id": "c0",
+                                       "order_date": "2024-02-01"},
+        "maxValues": {"order_id": "o9", "customer_id": "c1", "order_date": "2024-02-02"},
+        "nullCount": {"order_id": 0, "customer_id": 0, "order_date": 0}}
+    assert [r["order_id"] for r in read_rows(path, order_by="order_id")] == \
+        ["o0", "o1", "o2", "o8", "o9"]
+    assert spark.sql("SELECT order_id FROM silver.orders WHERE customer_id = 'c1' "
+                     "ORDER BY order_id").collect() == [("o1",), ("o9",)]
+    assert spark.sql("OPTIMIZE silver.orders").collect()[0].metrics.numFilesRemoved == 0
 
 
 def test_describe_history_lists_commits_newest_first(spark: Any, project: Project) -> None:
@@ -222,3 +243,26 @@ def test_create_table_as_select_clustered(spark: Any, project: Project) -> None:
     assert sorted(r["id"] for r in read_rows(path)) == [0, 1, 2, 3, 4, 5]
     spark.sql("OPTIMIZE ctas")
     assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["k"]'
+
+
+def test_incremental_clustering_writes_files_with_narrow_ranges(spark: Any,
+                                                                project: Project) -> None:
+    spark.sql("CREATE TABLE clicks (id BIGINT, k INT) CLUSTER BY (k)")
+    path = project.table_path("clicks")
+    spark.sql("INSERT INTO clicks SELECT id, CAST(id % 1000 AS INT) FROM range(2000)")
+    spark.sql("OPTIMIZE clicks")  # the first clustering rewrites the table (delta-rs)
+    size = DeltaTable(str(path)).get_add_actions(flatten=True).column("size_bytes") \
+        .to_pylist()[0]
+    spark.sql(f"ALTER TABLE clicks SET TBLPROPERTIES ('delta.targetFileSize' = '{size}')")
+    for i in range(4):  # new files, each spread over every k
+        spark.sql(f"INSERT INTO clicks SELECT id, CAST((id * 7919) % 1000 AS INT) "
+                  f"FROM range({10000 + i * 2000}, {12000 + i * 2000})")
+    metrics = spark.sql("OPTIMIZE clicks").collect()[0].metrics
+    assert metrics.numFilesRemoved == 4 and metrics.numFilesAdded >= 3
+    actions = pa.table(DeltaTable(str(path)).get_add_actions(flatten=True)).to_pylist()
+    ranges = sorted((a["min.k"], a["max.k"]) for a in actions
+                    if a["path"].startswith("clustered-"))
+    assert len(ranges) == metrics.numFilesAdded
+    assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), ranges
+    assert sum(a["num_records"] for a in actions) == 10000
+    assert spark.sql("SELECT count(*) FROM clicks WHERE k = 7").collect()[0][0] == 10

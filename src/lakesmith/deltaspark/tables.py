@@ -269,7 +269,7 @@ class DeltaOptimizeBuilder:
     def _run(self, zorder_by: tuple[str, ...]) -> Any:
         table = self._table
         result = operations.optimize(table._location, table._ref.display, where=self._where,
-                                     zorder_by=zorder_by)
+                                     zorder_by=zorder_by, spark=table._spark)
         return table._frame([result.row], operations.OPTIMIZE_SCHEMA)
 
 

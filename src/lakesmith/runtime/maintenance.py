@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.graph import DataflowGraph
@@ -26,7 +27,8 @@ class TableMaintenance:
 
 def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: PipelineStorage,
                     configuration: Mapping[str, str],
-                    tables: Sequence[TableName] | None = None) -> list[TableMaintenance]:
+                    tables: Sequence[TableName] | None = None,
+                    spark: Any = None) -> list[TableMaintenance]:
     """Decide and run each table's due maintenance (every stored dataset, or `tables`)."""
     stored = graph.stored_datasets()
     unknown = [str(n) for n in tables or () if n not in stored]
@@ -43,6 +45,6 @@ def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: Pipeli
         display = graph.dataset(name).name
         actions = predictive.decide(location, display, configuration, keep_from)
         if actions:
-            outcomes = predictive.run(location, display, actions, keep_from)
+            outcomes = predictive.run(location, display, actions, keep_from, spark)
             done.append(TableMaintenance(name, display, tuple(outcomes)))
     return done

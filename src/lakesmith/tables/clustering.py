@@ -94,18 +94,19 @@ def indexed_columns(table: DeltaTable, fields: Sequence[str]) -> set[str]:
 
 def unclustered_files(location: Location, table: DeltaTable,
                       cluster_by: Sequence[str]) -> list[str]:
-    """The table's files not written by the newest OPTIMIZE that clustered by `cluster_by`."""
+    """The table's files no clustering by `cluster_by` wrote: neither a whole-table OPTIMIZE
+    (delta-rs Z-order) nor an incremental clustering since (`incremental_clustering.py`)."""
     from lakesmith.tables.delta_log import commit_location
 
     clustered: set[str] = set()
-    # A clustering OPTIMIZE older than this many commits counts as none: the table is due again.
+    # Clusterings older than this many commits are not looked at: their files count as not
+    # clustered, so the table is due again.
     for commit in table.history(HISTORY_LOOKBACK):
-        if commit.get("operation") != "OPTIMIZE":
-            continue
         if commit.get(CLUSTERED_BY_COMMIT_KEY) != json.dumps(list(cluster_by)):
             continue
-        clustered = _added_paths(commit_location(location, int(commit["version"])))
-        break
+        clustered |= _added_paths(commit_location(location, int(commit["version"])))
+        if commit.get("operation") == "OPTIMIZE":
+            break  # a whole-table clustering: nothing older is still there
     current = _current_paths(table)
     return sorted(current - clustered)
 

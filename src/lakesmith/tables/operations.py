@@ -20,7 +20,7 @@ from deltalake import CommitProperties, DeltaTable
 
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
-from lakesmith.tables import clustering
+from lakesmith.tables import clustering, incremental_clustering
 from lakesmith.tables.delta import open_table
 
 # Databricks' DESCRIBE HISTORY columns, in order, as engine DDL.
@@ -201,10 +201,13 @@ class OptimizeResult:
 
 
 def optimize(location: Location, name: str, *, where: Sequence[PartitionFilter] = (),
-             zorder_by: Sequence[str] = (), target_size: int | None = None) -> OptimizeResult:
+             zorder_by: Sequence[str] = (), target_size: int | None = None,
+             spark: Any = None) -> OptimizeResult:
     """OPTIMIZE: bin-packing compaction of small files, or, on a clustered table or with ZORDER
-    BY, a rewrite ordered by a Z-order curve over the columns (delta-rs). Its commit changes no
-    data (`dataChange=false`), so streams reading the table skip it."""
+    BY, a rewrite ordered by a Z-order curve over the columns (delta-rs). A clustered table that
+    is clustered already has only its new files clustered, in the engine (`spark`), when it can
+    (`incremental_clustering.py`). Its commit changes no data (`dataChange=false`), so streams
+    reading the table skip it."""
     table = require_table(location, name)
     metadata = table.metadata()
     cluster_columns = clustering.columns(metadata.configuration)
@@ -229,6 +232,18 @@ def optimize(location: Location, name: str, *, where: Sequence[PartitionFilter] 
         if not pending:
             return OptimizeResult(_optimize_row(location, {}, cluster_columns),
                                   f"every file is already clustered by {cluster_columns}")
+    total = len(_files(table))
+    if cluster_columns and spark is not None and 0 < len(pending) < total \
+            and incremental_clustering.supported(location, table):
+        try:
+            metrics = incremental_clustering.cluster(spark, location, table, pending,
+                                                     cluster_columns, target_size)
+        except Exception as e:
+            raise _commit_error("OPTIMIZE", name, e) from e
+        reason = (f"clustered {len(pending)} file(s) not yet clustered, keeping "
+                  f"{total - len(pending)} clustered file(s)")
+        return OptimizeResult(_optimize_row(location, metrics, list(cluster_columns)),
+                              f"{auto_reason}; {reason}" if auto_reason else reason)
     properties = CommitProperties(custom_metadata={
         clustering.CLUSTERED_BY_COMMIT_KEY: json.dumps(curve)}) if curve else None
     try:

@@ -90,9 +90,10 @@ def decide(location: Location, name: str, configuration: Mapping[str, str],
 
 
 def run(location: Location, name: str, actions: Sequence[MaintenanceAction],
-        keep_from_version: int | None = None) -> list[MaintenanceOutcome]:
-    """Run the due operations in order; a failure is reported in its outcome, never raised
-    (maintenance must not fail the update that triggered it)."""
+        keep_from_version: int | None = None, spark: Any = None) -> list[MaintenanceOutcome]:
+    """Run the due operations in order (clustering incrementally in the engine `spark` when
+    given); a failure is reported in its outcome, never raised (maintenance must not fail the
+    update that triggered it)."""
     outcomes = []
     for action in actions:
         outcome = MaintenanceOutcome(action)
@@ -107,7 +108,7 @@ def run(location: Location, name: str, actions: Sequence[MaintenanceAction],
             else:
                 zorder = action.columns if action.operation == "CLUSTER" and not \
                     _is_clustered(location) else ()
-                result = operations.optimize(location, name, zorder_by=zorder)
+                result = operations.optimize(location, name, zorder_by=zorder, spark=spark)
                 metrics = result.row["metrics"]
                 outcome.metrics = {"numFilesAdded": metrics["numFilesAdded"],
                                    "numFilesRemoved": metrics["numFilesRemoved"],

@@ -30,7 +30,8 @@ class Optimize:
 
     def run(self, context: DeltaContext) -> Any:
         result = operations.optimize(context.resolve(self.table), self.table.display,
-                                     where=self.where, zorder_by=self.zorder_by)
+                                     where=self.where, zorder_by=self.zorder_by,
+                                     spark=context.spark)
         return context.dataframe([result.row], operations.OPTIMIZE_SCHEMA)
 
 
