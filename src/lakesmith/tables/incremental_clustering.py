@@ -92,9 +92,10 @@ def cluster(spark: Any, location: Location, table: DeltaTable, files: Sequence[s
 def _write_ranges(spark: Any, keyed: Any, count: int, folder: Location) -> None:
     """`count` files of consecutive Z-order key ranges, each sorted by the key. The engine's
     `repartitionByRange` does not partition by range, so each range is numbered (`ntile`),
-    staged once, and written by itself."""
+    staged once, and written by itself; and its writer spreads one partition's batches over
+    several files unless the plan ends in a single partition (`orderBy` then `coalesce(1)`)."""
     if count == 1:
-        (keyed.coalesce(1).sortWithinPartitions("__lakesmith_z").drop("__lakesmith_z")
+        (keyed.orderBy("__lakesmith_z").coalesce(1).drop("__lakesmith_z")
          .write.mode("append").parquet(engine_path(folder)))
         return
     staging = folder.parent.join(f"_{folder.name}-staging")
@@ -103,8 +104,8 @@ def _write_ranges(spark: Any, keyed: Any, count: int, folder: Location) -> None:
     try:
         staged = spark.read.parquet(engine_path(staging))
         for part in range(1, count + 1):
-            (staged.where(f"__lakesmith_p = {part}").coalesce(1)
-             .sortWithinPartitions("__lakesmith_z").drop("__lakesmith_z", "__lakesmith_p")
+            (staged.where(f"__lakesmith_p = {part}").orderBy("__lakesmith_z").coalesce(1)
+             .drop("__lakesmith_z", "__lakesmith_p")
              .write.mode("append").parquet(engine_path(folder)))
     finally:
         shutil.rmtree(staging.local_path, ignore_errors=True)
