@@ -87,8 +87,14 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
             return None
         return versions_needed(PipelineStorage(spec.storage, spec.name).checkpoints, table_id)
 
+    def resolve(ref: TableRef) -> Location:
+        # The engine knows one catalog: `catalog.schema.table` of this project is `schema.table`.
+        if len(ref.parts) == 3 and ref.parts[0].lower() == resolver.default_catalog.lower():
+            ref = TableRef(parts=ref.parts[1:])
+        return locate_table(spark, ref, options)
+
     spark.delta_context = DeltaContext(
-        spark=spark, resolve=lambda ref: locate_table(spark, ref, options),
+        spark=spark, resolve=resolve,
         engine_sql=spark.engine_sql,
         conf=dict(spec.configuration) if spec else {}, default_location=new_table_location,
         needed_from=needed_from)

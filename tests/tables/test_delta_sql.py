@@ -269,3 +269,13 @@ def test_incremental_clustering_writes_files_with_narrow_ranges(spark: Any,
     assert all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), ranges
     assert sum(a["num_records"] for a in actions) == 10000
     assert spark.sql("SELECT count(*) FROM clicks WHERE k = 7").collect()[0][0] == 10
+
+
+def test_three_part_names_and_tables_of_other_formats(spark: Any, project: Project) -> None:
+    orders_table(spark, project, appends=1)
+    assert spark.sql("DESCRIBE HISTORY spark_catalog.silver.orders LIMIT 1").collect()[0] \
+        .version == 2
+    spark.sql("CREATE TABLE pq (a INT) USING parquet")
+    with pytest.raises(LakesmithError, match=r"DELTA_TABLE_ONLY_OPERATION\] pq is not a Delta "
+                       r"table \(provider: parquet\)"):
+        spark.sql("OPTIMIZE pq")
