@@ -11,7 +11,7 @@ from typing import Any
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
-from lakesmith.runtime.checkpoint.retention import versions_needed
+from lakesmith.runtime.checkpoint.retention import oldest_versions
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables import predictive
 from lakesmith.tables.catalog import TableCatalog
@@ -36,12 +36,13 @@ def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: Pipeli
         raise LakesmithError(f"{', '.join(unknown)}: not a table of this pipeline (its tables: "
                              f"{', '.join(graph.dataset(n).name for n in stored)}).")
     done = []
+    needed = oldest_versions(storage.checkpoints)
     for name in tables if tables is not None else stored:
         location = catalog.location(name)
         table = open_table(location)
         if table is None:
             continue
-        keep_from = versions_needed(storage.checkpoints, str(table.metadata().id))
+        keep_from = needed.get(str(table.metadata().id))
         display = graph.dataset(name).name
         actions = predictive.decide(location, display, configuration, keep_from)
         if actions:

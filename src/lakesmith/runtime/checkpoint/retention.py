@@ -19,17 +19,23 @@ from lakesmith.locations import Location
 def versions_needed(checkpoints: Location, table_id: str) -> int | None:
     """The oldest version of the table (by its Delta id) a checkpoint under `checkpoints` still
     reads from, or None when no checkpoint reads it."""
+    return oldest_versions(checkpoints).get(table_id)
+
+
+def oldest_versions(checkpoints: Location) -> dict[str, int]:
+    """For every Delta table (by id) the checkpoints under `checkpoints` read, the oldest version
+    they still read from (one pass over the flows' newest offset records)."""
     store = store_for(checkpoints)
     if not store.exists(checkpoints):
-        return None
-    oldest: int | None = None
+        return {}
+    oldest: dict[str, int] = {}
     for table in _folders(store, checkpoints):
         for flow in _folders(store, table):
             record = _newest_offsets(store, flow.join("offsets"))
             for source in (record or {}).get("sources", {}).values():
-                version = _version(source, table_id)
-                if version is not None and (oldest is None or version < oldest):
-                    oldest = version
+                table_id, version = source.get("identity"), _version(source)
+                if table_id is not None and version is not None:
+                    oldest[table_id] = min(version, oldest.get(table_id, version))
     return oldest
 
 
@@ -47,9 +53,9 @@ def _newest_offsets(store: Any, offsets: Location) -> dict[str, Any] | None:
     return None if data is None else dict(json.loads(data))
 
 
-def _version(source: dict[str, Any], table_id: str) -> int | None:
+def _version(source: dict[str, Any]) -> int | None:
     end = source.get("end")
-    if source.get("identity") != table_id or not isinstance(end, dict):
+    if not isinstance(end, dict):
         return None
     version = end.get("version")
     return int(version) if isinstance(version, int) else None
