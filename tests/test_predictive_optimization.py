@@ -224,3 +224,30 @@ def test_maintain_is_refused_while_an_update_holds_the_pipeline(project: Project
                                   "--remote", project.sail_url])
     assert ok.exit_code == 0 and "No maintenance is due." in capfd.readouterr().out
     assert DeltaTable(str(project.table_path("numbers"))).version() == versions
+
+
+def test_stream_continues_after_optimize_and_zorder_of_its_source(project: Project,
+                                                                   tmp_path: Path,
+                                                                   spark: Any) -> None:
+    source = tmp_path / "source"
+    project.write_spec(configuration={"tiny": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load(spark.conf.get("tiny"))
+    """)
+    for i in range(3):
+        append_tiny(spark, source, i)
+    project.run()
+    session = lakesmith.session(project.root, remote=project.sail_url)
+    try:
+        session.sql(f"OPTIMIZE delta.`{source}`")
+        append_tiny(spark, source, 3)
+        session.sql(f"OPTIMIZE delta.`{source}` ZORDER BY (kind)")
+        append_tiny(spark, source, 4)
+    finally:
+        session.stop()
+    assert project.run().state == UpdateState.COMPLETED
+    assert [r["id"] for r in project.rows("copy", order_by="id")] == [0, 1, 2, 3, 4]
