@@ -123,7 +123,8 @@ def print_tables(console: Console, pipeline: Any) -> None:
             rows = f"{quarantine_info.row_count:,}" if quarantine_info.row_count is not None else "?"
             table.add_row(dataset.name + QUARANTINE_SUFFIX, "quarantine",
                           _relative_location(quarantine, pipeline.spec.root_location),
-                          str(quarantine_info.version), rows)
+                          str(quarantine_info.version), str(quarantine_info.num_files),
+                          _size(quarantine_info.size_bytes), "-", rows)
     console.print(table)
 
 
