@@ -226,14 +226,20 @@ def test_cluster_by_auto_picks_the_most_filtered_columns(spark: Any, project: Pr
     spark.sql("SELECT count(*) FROM events e WHERE e.kind IN ('k2') AND e.day > 'd0'").collect()
     spark.sql("SELECT id FROM events WHERE 'k3' = kind").collect()
     spark.sql("SELECT a.id FROM events a JOIN events b ON a.id = b.id").collect()
+    # DataFrame filters count too: a Column condition and a SQL string.
+    from pyspark.sql import functions as F
+    spark.table("events").where(F.col("day") == "d1").where("kind IN ('k1')").collect()
+    spark.table("events").where(F.col("id") > 1).count()
+    spark.table("events").where(F.col("kind") == F.col("day")).count()  # no value: not a filter
+    assert spark.sql("SELECT 1").collect()  # filters are recorded at the next SQL statement
     assert json.loads((path / "_lakesmith" / "query_filters.json").read_text()) == {
-        "queries": 3, "columns": {"kind": 3, "day": 1}}
+        "queries": 5, "columns": {"kind": 4, "day": 2, "id": 1}}
     result = spark.sql("OPTIMIZE events").collect()[0]
-    assert result.metrics.clusteringColumns == ["kind", "day"]
+    assert result.metrics.clusteringColumns == ["kind", "day", "id"]
     detail = spark.sql("DESCRIBE DETAIL events").collect()[0]
-    assert detail.clusteringColumns == ["kind", "day"]
+    assert detail.clusteringColumns == ["kind", "day", "id"]
     assert detail.properties["clusterByAuto"] == "true"
-    assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["kind", "day"]'
+    assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["kind", "day", "id"]'
     assert sorted(r["id"] for r in read_rows(path)) == [0, 1, 2, 3]
 
 

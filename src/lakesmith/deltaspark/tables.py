@@ -268,6 +268,9 @@ class DeltaOptimizeBuilder:
 
     def _run(self, zorder_by: tuple[str, ...]) -> Any:
         table = self._table
+        record = getattr(table._spark, "record_pending_filters", None)  # CLUSTER BY AUTO
+        if record is not None:
+            record()
         result = operations.optimize(table._location, table._ref.display, where=self._where,
                                      zorder_by=zorder_by, spark=table._spark)
         return table._frame([result.row], operations.OPTIMIZE_SCHEMA)

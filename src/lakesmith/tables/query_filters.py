@@ -72,6 +72,50 @@ def _value_compared_columns(comparison: Any) -> list[exp.Column]:
     return columns if len(columns) == 1 and values else []
 
 
+_PLAN_COMPARISONS = {"==", "!=", "<", "<=", ">", ">=", "<=>", "in", "between"}
+
+
+def plan_filtered_columns(relation: Any) -> dict[tuple[str, ...], set[str]]:
+    """The same for a DataFrame's Spark Connect plan: each filter directly over a table read
+    (through other filters, projections), its conditions given as Columns or SQL strings."""
+    from lakesmith.engine.plans import all_relations
+    from lakesmith.graph.identifiers import split_identifier
+
+    found: dict[tuple[str, ...], set[str]] = {}
+    for rel in all_relations(relation):
+        if rel.WhichOneof("rel_type") != "filter":
+            continue
+        reads = [r.read.named_table.unparsed_identifier for r in all_relations(rel.filter.input)
+                 if r.WhichOneof("rel_type") == "read"
+                 and r.read.WhichOneof("read_type") == "named_table"]
+        if len(reads) != 1:
+            continue
+        parts = tuple(split_identifier(reads[0]))
+        columns = _condition_columns(rel.filter.condition)
+        if columns:
+            found.setdefault(parts, set()).update(columns)
+    return found
+
+
+def _condition_columns(expression: Any) -> set[str]:
+    kind = expression.WhichOneof("expr_type")
+    if kind == "expression_string":
+        where = filtered_columns(f"SELECT * FROM t WHERE {expression.expression_string.expression}")
+        return where.get(("t",), set())
+    if kind != "unresolved_function":
+        return set()
+    function = expression.unresolved_function
+    if function.function_name in ("and", "or"):
+        return set().union(*(_condition_columns(a) for a in function.arguments))
+    if function.function_name not in _PLAN_COMPARISONS:
+        return set()
+    kinds = [a.WhichOneof("expr_type") for a in function.arguments]
+    if kinds.count("unresolved_attribute") != 1 or "literal" not in kinds:
+        return set()
+    attribute = function.arguments[kinds.index("unresolved_attribute")].unresolved_attribute
+    return {attribute.unparsed_identifier.split(".")[-1].strip("`")}
+
+
 @dataclass
 class QueryFilters:
     queries: int

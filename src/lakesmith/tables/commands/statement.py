@@ -72,10 +72,16 @@ class DeltaContext:
     def observe(self, query: str) -> None:
         """Record the columns `query` filters CLUSTER BY AUTO tables by (see
         `tables/query_filters.py`)."""
+        from lakesmith.tables import query_filters
+
+        self.observe_filters(query_filters.filtered_columns(query))
+
+    def observe_filters(self, found: Mapping[tuple[str, ...], set[str]]) -> None:
+        """Record filter columns per table name, for the tables that are CLUSTER BY AUTO."""
         from lakesmith.tables import clustering, query_filters
         from lakesmith.tables.delta import open_table
 
-        for parts, columns in query_filters.filtered_columns(query).items():
+        for parts, columns in found.items():
             try:
                 location = self.resolve(TableRef(parts=parts))
             except LakesmithError:
