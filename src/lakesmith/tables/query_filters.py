@@ -1,8 +1,9 @@
 """CLUSTER BY AUTO: the columns queries filter a table by, recorded as they run, and the
 clustering columns chosen from them.
 
-Every SQL query through a lakesmith session that reads a table with `CLUSTER BY AUTO` adds the
-columns its WHERE clause compares with values (`=`, `<`, `IN`, `BETWEEN`, ...) to a count kept
+Every SQL query and DataFrame filter (its Spark Connect plan) through a lakesmith session that
+reads a table with `CLUSTER BY AUTO` adds the columns it compares with values (`=`, `<`, `IN`,
+`BETWEEN`, ...) to a count kept
 beside the table's log (`_lakesmith/query_filters.json`; Delta readers and VACUUM skip folders
 starting with `_`). OPTIMIZE then clusters by the most filtered columns (at most 4, those with
 file statistics), and says which it picked and why.
