@@ -12,10 +12,14 @@ __version__ = "0.1.0"
 _EXPECTATIONS = ("expect", "expect_all", "expect_all_or_drop", "expect_all_or_fail",
                  "expect_or_drop", "expect_or_fail")
 
-__all__ = ["__version__", *_EXPECTATIONS]
+__all__ = ["__version__", "session", *_EXPECTATIONS]
 
 
 def __getattr__(name: str) -> Any:
+    if name == "session":  # lakesmith.session(): a Spark session on the project's engine
+        from lakesmith.user_session import session
+
+        return session
     if name in _EXPECTATIONS:
         from lakesmith.authoring import expectations
 

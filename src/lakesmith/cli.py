@@ -218,31 +218,81 @@ def sql(
     spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
     max_rows: Annotated[int, typer.Option(help="Print at most this many rows.")] = 1000,
 ) -> None:
-    """Run a SQL query over the pipeline's tables and its event log (`event_log`)."""
+    """Run a SQL statement over the pipeline's tables and its event log (`event_log`), including
+    Delta's DESCRIBE HISTORY/DETAIL, OPTIMIZE, VACUUM, RESTORE and CLUSTER BY."""
     from lakesmith.authoring.tracebacks import describe
-    from lakesmith.engine.databricks_sql import EVENT_LOG_TABLE, to_engine_sql
-    from lakesmith.engine.session import start_engine
-    from lakesmith.pipeline import prepare_session
     from lakesmith.runtime.display import print_query
-    from lakesmith.runtime.storage import PipelineStorage
-    from lakesmith.storage_options import engine_environment
-    from lakesmith.tables.catalog import TableCatalog
-    from lakesmith.tables.delta import is_delta_table
+    from lakesmith.user_session import session
 
     with _user_errors(verbose):
-        pipeline_spec = _spec(spec)
-        with start_engine(remote, verbose=verbose, conf=pipeline_spec.configuration,
-                          environment=engine_environment(pipeline_spec.storage.options)) as engine:
-            prepare_session(engine.spark, pipeline_spec)
-            catalog = TableCatalog(pipeline_spec.warehouse, engine.spark)
-            catalog.register_warehouse()
-            events = PipelineStorage(pipeline_spec.storage, pipeline_spec.name).events
-            if is_delta_table(events):
-                catalog.register_path(EVENT_LOG_TABLE, events)
+        spark = session(spec or _spec(None).path, remote=remote, verbose=verbose)
+        try:
             try:
-                print_query(console, engine.spark.sql(to_engine_sql(query)), max_rows)
+                result = spark.sql(query)
+                print_query(console, result, max_rows)
+            except LakesmithError:
+                raise
             except Exception as e:  # the engine's error for the user's query
                 raise LakesmithError(f"query failed: {describe(e)}") from e
+        finally:
+            spark.stop()
+
+
+@app.command()
+def shell(spec: SpecOption = None, remote: RemoteOption = None,
+          verbose: VerboseOption = False) -> None:
+    """An interactive Python shell with `spark` on the project's engine (pipeline tables by name,
+    `from delta.tables import DeltaTable` works)."""
+    import code
+
+    from lakesmith.user_session import session
+
+    with _user_errors(verbose):
+        spark = session(spec or _spec(None).path, remote=remote, verbose=verbose)
+    from lakesmith.deltaspark import DeltaTable
+
+    banner = (f"lakesmith {__version__}: `spark` is a Spark session on the project's engine; "
+              "pipeline tables are known by name; DeltaTable is imported.")
+    try:
+        code.interact(banner=banner, local={"spark": spark, "DeltaTable": DeltaTable},
+                      exitmsg="")
+    finally:
+        spark.stop()
+
+
+@app.command()
+def maintain(
+    spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
+    tables: Annotated[str | None, typer.Option(
+        help="Comma-separated datasets to maintain (default: all).")] = None,
+) -> None:
+    """Run predictive optimization now: compaction, clustering and VACUUM where due, with why."""
+    import uuid
+
+    from lakesmith.pipeline import open_pipeline
+    from lakesmith.runtime.eventlog import EventLog
+
+    with _user_errors(verbose):
+        with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
+            names = None
+            if tables:
+                from lakesmith.graph.identifiers import NameResolver
+
+                resolver = NameResolver(pipeline.spec.catalog, pipeline.spec.schema)
+                names = [resolver.qualify(n) for n in _names(tables)]
+            with pipeline.storage.lock():
+                event_log = EventLog(pipeline.storage, str(uuid.uuid4()), pipeline.graph,
+                                     pipeline.plan())
+                done = pipeline.maintain(event_log, names)
+    if not done:
+        console.print("No maintenance is due.")
+    for table in done:
+        for outcome in table.outcomes:
+            what = f"{table.dataset}: {outcome.action.operation} because {outcome.action.reason}"
+            if outcome.error:
+                err_console.print(f"[red]{what}: failed: {outcome.error}[/red]")
+            else:
+                console.print(f"{what} ({', '.join(f'{k}={v}' for k, v in outcome.metrics.items())})")
 
 
 def _spec(spec: Path | None) -> PipelineSpec:

@@ -23,6 +23,7 @@ from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
+from lakesmith.runtime.maintenance import TableMaintenance, maintain_tables
 from lakesmith.runtime.plan import UpdatePlan, plan_update
 from lakesmith.runtime.planner import plan_work
 from lakesmith.runtime.storage import PipelineStorage
@@ -126,9 +127,25 @@ class Pipeline:
                 continuous=continuous, trigger_interval=trigger_interval, stop=stop,
             )
             try:
-                return runner.run()
+                result = runner.run()
+                if result.state == UpdateState.COMPLETED and not continuous:
+                    self.maintain(event_log)
+                return result
             finally:
                 workspace.close()
+
+    def maintain(self, event_log: EventLog,
+                 tables: Sequence[TableName] | None = None) -> list[TableMaintenance]:
+        """Predictive optimization of the pipeline's tables (the caller holds the lock); each
+        operation is recorded as a `maintenance` event."""
+        done = maintain_tables(self.graph, self.catalog, self.storage, self.spec.configuration,
+                               tables, self.spark)
+        for table in done:
+            for outcome in table.outcomes:
+                event_log.maintenance(table.dataset, str(table.table), outcome.action.operation,
+                                      outcome.action.reason, outcome.metrics, outcome.error)
+        event_log.flush()
+        return done
 
     @property
     def max_concurrent_flows(self) -> int:

@@ -48,6 +48,9 @@ def load_definitions(spec: PipelineSpec, spark: Any) -> tuple[Definitions, list[
                 f"{spec.path.name} to match only those.",
             )
     registry = DefinitionRegistry(dict(spec.configuration))
+    from lakesmith.deltaspark.finder import install_delta_module
+
+    install_delta_module()  # `from delta.tables import DeltaTable` in pipeline code
     with _loading(spec, spark, registry):
         for file in files:
             if file.suffix == ".py":

@@ -76,8 +76,10 @@ def quiet_engine_logs(verbose: bool) -> None:
 
 def start_engine(remote: str | None = None, *, verbose: bool = False,
                  conf: Mapping[str, str] | None = None,
-                 environment: Mapping[str, str] | None = None) -> Engine:
+                 environment: Mapping[str, str] | None = None,
+                 session_class: type | None = None) -> Engine:
     """Connect a session to `remote` (or $SPARK_REMOTE), or start an embedded Sail server.
+    `session_class` is a subclass of the Spark Connect session to make (the user's session).
 
     `environment` holds object-store credentials and endpoints: the embedded engine reads them
     from the process environment only (Sail has no per-session storage configuration), so they
@@ -103,7 +105,7 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
         host, port = server.listening_address
         url = f"sc://{host}:{port}"
     try:
-        spark = _connect(url, conf or {})
+        spark = _connect(url, conf or {}, session_class)
     except Exception as e:
         if server is not None:
             server.stop()
@@ -128,9 +130,17 @@ def _check_reachable(url: str, timeout: float = 5.0) -> None:
         ) from e
 
 
-def _connect(url: str, conf: Mapping[str, str]) -> Any:
+def _connect(url: str, conf: Mapping[str, str], session_class: type | None = None) -> Any:
     from pyspark.sql.connect.session import SparkSession
 
+    if session_class is not None:
+        # The builder makes only its own class; made directly, then registered as it would.
+        spark = session_class(connection=url)
+        SparkSession._set_default_and_active_session(spark)
+        if conf:
+            spark.conf._set_all(configs=dict(conf), silent=True)
+        _ = spark.version
+        return spark
     builder = SparkSession.builder.remote(url)
     for key, value in conf.items():
         builder = builder.config(key, value)

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.flows.quality import QUARANTINE_SUFFIX, quarantine_table
+from lakesmith.tables.clustering import clustering_state
 from lakesmith.tables.delta import table_info
 
 
@@ -94,28 +95,46 @@ def _bytes(count: int) -> str:
 def print_tables(console: Console, pipeline: Any) -> None:
     graph = pipeline.graph
     table = Table(show_edge=False, box=None, pad_edge=False)
-    for column in ("dataset", "kind", "location", "version", "rows"):
-        table.add_column(column, justify="right" if column in ("version", "rows") else "left")
+    for column in ("dataset", "kind", "location", "version", "files", "size", "clustering",
+                   "rows"):
+        # Locations are shown whole: other columns wrap first.
+        table.add_column(column, justify="right" if column in ("version", "files", "size",
+                                                               "rows") else "left",
+                         no_wrap=column == "location", overflow="ignore"
+                         if column == "location" else "fold")
     for name, dataset in graph.datasets.items():
         if dataset.kind == DatasetKind.TEMPORARY_VIEW or dataset.kind == DatasetKind.SINK:
-            table.add_row(dataset.name, dataset.kind.label, "-", "-", "-")
+            table.add_row(dataset.name, dataset.kind.label, "-", "-", "-", "-", "-", "-")
             continue
         location = pipeline.catalog.location(name)
         info = table_info(location)
         shown = _relative_location(location, pipeline.spec.root_location)
         if info is None:
-            table.add_row(dataset.name, dataset.kind.label, shown, "-", "not created yet")
+            table.add_row(dataset.name, dataset.kind.label, shown, "-", "-", "-", "-",
+                          "not created yet")
         else:
             rows = f"{info.row_count:,}" if info.row_count is not None else "?"
-            table.add_row(dataset.name, dataset.kind.label, shown, str(info.version), rows)
+            table.add_row(dataset.name, dataset.kind.label, shown, str(info.version),
+                          str(info.num_files), _size(info.size_bytes),
+                          clustering_state(location), rows)
         quarantine = pipeline.catalog.location(quarantine_table(name))
         quarantine_info = table_info(quarantine)
         if quarantine_info is not None:
             rows = f"{quarantine_info.row_count:,}" if quarantine_info.row_count is not None else "?"
             table.add_row(dataset.name + QUARANTINE_SUFFIX, "quarantine",
                           _relative_location(quarantine, pipeline.spec.root_location),
-                          str(quarantine_info.version), rows)
+                          str(quarantine_info.version), str(quarantine_info.num_files),
+                          _size(quarantine_info.size_bytes), "-", rows)
     console.print(table)
+
+
+def _size(size_bytes: int) -> str:
+    size = float(size_bytes)
+    for unit in ("B", "KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
 
 
 def print_query(console: Console, df: Any, max_rows: int) -> None:

@@ -144,6 +144,16 @@ class EventLog:
         if status.is_final and time.monotonic() - self._last_flush >= FLUSH_INTERVAL_SECONDS:
             self.flush()
 
+    def maintenance(self, dataset: str, table: str, operation: str, reason: str,
+                    metrics: dict[str, Any], error: str | None = None) -> None:
+        """A maintenance operation predictive optimization ran on a table, and why."""
+        message = f"Maintenance of '{dataset}': {operation} because {reason}."
+        if error is not None:
+            message = f"Maintenance of '{dataset}': {operation} failed: {error}"
+        self._emit("maintenance", {"maintenance": {
+            "operation": operation, "reason": reason, "metrics": metrics, "error": error}},
+            message, level="WARN" if error else "INFO", dataset=dataset, table=table)
+
     def lock_taken_over(self, message: str) -> None:
         self._emit("lock_takeover", {"lock_takeover": {"message": message}}, message,
                    level="WARN")

@@ -12,11 +12,11 @@ from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.workspace import Workspace
+from lakesmith.tables import clustering
 from lakesmith.tables.delta import apply_metadata, output_rows
 from lakesmith.tables.delta_log import read_commit
 from lakesmith.tables.maintenance import maintain_if_due
 
-CLUSTER_BY_PROPERTY = "lakesmith.clusterByColumns"
 MAINTAIN_EVERY_REFRESHES = 10
 
 
@@ -57,8 +57,9 @@ class MaterializedViewRunner(FlowRunner):
 
 
 def table_properties(dataset: Table) -> dict[str, str]:
-    """The definition's table properties, plus its clustering columns (kept for OPTIMIZE)."""
+    """The definition's table properties, plus its clustering columns as `tables/clustering.py`
+    records them (OPTIMIZE and predictive optimization cluster by them)."""
     properties = dict(dataset.table_properties)
     if dataset.cluster_by:
-        properties[CLUSTER_BY_PROPERTY] = ",".join(dataset.cluster_by)
+        properties.update(clustering.properties(dataset.cluster_by))
     return properties

@@ -1,0 +1,51 @@
+"""Predictive optimization of a pipeline's tables, after each successful update (under the
+pipeline's lock, so it never races the pipeline's own writes) and on demand (`lakesmith
+maintain`). What ran and why goes to the event log as `maintenance` events."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from lakesmith.errors import LakesmithError
+from lakesmith.graph.graph import DataflowGraph
+from lakesmith.graph.identifiers import TableName
+from lakesmith.runtime.checkpoint.retention import oldest_versions
+from lakesmith.runtime.storage import PipelineStorage
+from lakesmith.tables import predictive
+from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import open_table
+
+
+@dataclass(frozen=True)
+class TableMaintenance:
+    table: TableName
+    dataset: str
+    outcomes: tuple[predictive.MaintenanceOutcome, ...]
+
+
+def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: PipelineStorage,
+                    configuration: Mapping[str, str],
+                    tables: Sequence[TableName] | None = None,
+                    spark: Any = None) -> list[TableMaintenance]:
+    """Decide and run each table's due maintenance (every stored dataset, or `tables`)."""
+    stored = graph.stored_datasets()
+    unknown = [str(n) for n in tables or () if n not in stored]
+    if unknown:
+        raise LakesmithError(f"{', '.join(unknown)}: not a table of this pipeline (its tables: "
+                             f"{', '.join(graph.dataset(n).name for n in stored)}).")
+    done = []
+    needed = oldest_versions(storage.checkpoints)
+    for name in tables if tables is not None else stored:
+        location = catalog.location(name)
+        table = open_table(location)
+        if table is None:
+            continue
+        keep_from = needed.get(str(table.metadata().id))
+        display = graph.dataset(name).name
+        actions = predictive.decide(location, display, configuration, keep_from)
+        if actions:
+            outcomes = predictive.run(location, display, actions, keep_from, spark)
+            done.append(TableMaintenance(name, display, tuple(outcomes)))
+    return done
