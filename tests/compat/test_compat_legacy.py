@@ -130,7 +130,7 @@ def test_table_arguments_of_real_pipelines(project) -> None:
         (people,) = [d for d in pipeline.graph.datasets.values() if d.name == "people"]
         assert people.cluster_by == ("id",)
     assert DeltaTable(str(project.table_path("people"))).metadata().configuration[
-        "lakesmith.clusterByColumns"] == "id"
+        "clusteringColumns"] == '["id"]'
 
 
 def test_sql_generated_columns_and_column_order(project) -> None:
