@@ -20,6 +20,11 @@ class LakesmithError(Exception):
         super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
 
 
+class UsageError(LakesmithError):
+    """A command was given options it cannot act on (an unknown dataset or update, a value out
+    of range); the CLI exits with status 2, as for any usage error."""
+
+
 class SpecError(LakesmithError):
     """The pipeline spec (spark-pipeline.yml) is missing or invalid."""
 

@@ -4,7 +4,7 @@ validated graph. The CLI commands are thin wrappers around this."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -140,10 +140,13 @@ class Pipeline:
 
 @contextmanager
 def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
-                  verbose: bool = False, start: Path | None = None) -> Iterator[Pipeline]:
-    """Load the spec, start (or connect) the engine, load sources and build the graph; the engine
-    is stopped when the block exits, on errors and on Ctrl-C too."""
+                  verbose: bool = False, start: Path | None = None,
+                  configuration: Mapping[str, str] | None = None) -> Iterator[Pipeline]:
+    """Load the spec (with `configuration` overriding its keys), start (or connect) the engine,
+    load sources and build the graph; the engine is stopped when the block exits, on errors and
+    on Ctrl-C too."""
     spec = load_spec(spec_path) if spec_path else load_spec(find_spec(start or Path.cwd()))
+    spec = spec.with_configuration(configuration or {})
     # Relative paths in sources (spark.read.csv("data/x.csv")) mean the project folder: they are
     # made absolute when plans are bound, so nothing here changes the working directory.
     with start_engine(remote, verbose=verbose, conf=spec.configuration,
