@@ -124,7 +124,7 @@ def test_full_refresh_all_resets_every_stored_dataset(graph) -> None:
      "datasets: Silver, clean, gold, raw"),
     ({"full_refresh": ["other.silver"]},
      "--full-refresh: 'other.silver' is not a dataset of this pipeline.",
-     "datasets: Silver, clean, gold, raw"),
+     "did you mean 'Silver'?"),
     ({"refresh": ["clean"]}, "--refresh: 'clean' is a temporary view, which is never stored; "
                              "name the tables that read it instead.", None),
     ({"refresh": ["gold", "silver"], "full_refresh": ["SILVER"]},
