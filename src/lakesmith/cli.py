@@ -13,6 +13,7 @@ from typing import Annotated, Any, TextIO
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from lakesmith import __version__
 from lakesmith.errors import LakesmithError
@@ -157,8 +158,8 @@ def _user_errors(verbose: bool, remote: str | None = None, *,
     except LakesmithError as e:
         if verbose:
             err_console.print_exception()
-        err_console.print(f"[bold red]Error:[/bold red] {_relative(str(e))}", markup=True,
-                          highlight=False)
+        err_console.print(f"[bold red]Error:[/bold red] {escape(_relative(str(e)))}",
+                          highlight=False, soft_wrap=True)
         _remote_note(remote)
         if output == OutputFormat.JSON:
             from lakesmith.output import write_json

@@ -7,6 +7,7 @@ do about it. The CLI prints `str(error)` without a traceback for these classes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lakesmith.source_location import SourceLocation
 
@@ -60,10 +61,13 @@ class GraphProblem:
 
 
 class GraphValidationError(LakesmithError):
-    """The dataflow graph is invalid; carries every problem found, not just the first."""
+    """The dataflow graph is invalid; carries every problem found, not just the first. `partial`
+    is what could be built despite them (a `graph.build.PartialGraph`), so that analysis can
+    find the problems of the other flows in the same run."""
 
-    def __init__(self, problems: Sequence[GraphProblem]) -> None:
+    def __init__(self, problems: Sequence[GraphProblem], *, partial: Any = None) -> None:
         self.problems = list(problems)
+        self.partial = partial
         count = len(self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"The pipeline graph is invalid ({count} problem{'s' * (count != 1)}):\n{lines}")

@@ -13,6 +13,7 @@ from typing import Any
 from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
+from lakesmith.errors import GraphValidationError
 from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver
@@ -154,10 +155,31 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
-            graph = build_graph(definitions, engine.spark, NameResolver(spec.catalog, spec.schema),
-                                user_files=frozenset(str(f) for f in files),
-                                project=spec.root_location)
+            try:
+                graph = build_graph(definitions, engine.spark,
+                                    NameResolver(spec.catalog, spec.schema),
+                                    user_files=frozenset(str(f) for f in files),
+                                    project=spec.root_location)
+            except GraphValidationError as e:
+                raise _with_analysis_problems(e, engine.spark, spec) from None
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
+
+
+def _with_analysis_problems(error: GraphValidationError, spark: Any,
+                            spec: PipelineSpec) -> GraphValidationError:
+    """`error` with the problems analysis finds in the flows that could be built, so that one
+    run reports every problem (an unknown column in one flow and a missing table in another)."""
+    partial = error.partial
+    if partial is None:
+        return error
+    try:
+        analyze_graph(partial.graph, spark, spec.root_location,
+                      reported=partial.unresolved)
+    except GraphValidationError as more:
+        known = {str(p) for p in error.problems}
+        return GraphValidationError(
+            error.problems + [p for p in more.problems if str(p) not in known])
+    return error
 
 
 def prepare_session(spark: Any, spec: PipelineSpec) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyspark.pipelines.block_session_mutations import block_session_mutations
@@ -54,6 +54,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     datasets = _qualify_datasets(definitions.datasets, names, problems)
     flows: list[ResolvedFlow] = []
     unresolved: set[TableName] = set()
+    with_problems: set[TableName] = set()  # flows reported already: analysis leaves them out
     seen_flows: dict[str, AnyFlow] = {}
     for flow in definitions.flows:
         key = flow.name.lower()
@@ -64,17 +65,30 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
                 flow.location))
             continue
         seen_flows[key] = flow
+        known_problems = len(problems)
         resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems, project)
         if resolved is not None:
             flows.append(resolved)
         else:
             unresolved.add(_target_or_none(flow.target, names))
+        if len(problems) > known_problems:
+            with_problems.add(_target_or_none(flow.target, names))
     flows = _propagate_streaming(datasets, flows)
     graph = DataflowGraph(datasets=_resolve_table_kinds(datasets, flows), flows=flows, names=names)
     problems += validate_graph(graph, frozenset(unresolved))
     if problems:
-        raise GraphValidationError(problems)
+        raise GraphValidationError(problems, partial=PartialGraph(graph, frozenset(
+            name for name in unresolved | with_problems if name is not None)))
     return graph
+
+
+@dataclass(frozen=True)
+class PartialGraph:
+    """The flows of an invalid graph that could be resolved, and the datasets whose flows could
+    not (analysis skips what reads them: its errors would only repeat theirs)."""
+
+    graph: DataflowGraph
+    unresolved: frozenset[TableName]
 
 
 def _target_or_none(target: str, names: NameResolver) -> Any:
