@@ -43,7 +43,14 @@ class SqlDefinitionError(SourceLoadError):
 
 
 class SqlRefError(LakesmithError):
-    """A query's SQL could not be read to find the tables and files it reads."""
+    """A query's SQL could not be read to find the tables and files it reads; `line` and
+    `column` (1-based, within the query's text) say where, when known."""
+
+    def __init__(self, message: str, *, hint: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        self.line = line
+        self.column = column
+        super().__init__(message, hint=hint)
 
 
 class GraphProblem:

@@ -34,6 +34,7 @@ from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.graph.model import Definitions
 from lakesmith.graph.validate import validate_graph
 from lakesmith.locations import Location
+from lakesmith.source_location import SourceLocation
 from lakesmith.sources.files.planning import file_reads_analysable
 
 _sql_plan_ids = itertools.count(1 << 40)  # far from the client's own plan ids
@@ -157,11 +158,20 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
     try:
         reads = find_reads(relation)
     except SqlRefError as e:
-        problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.location))
+        problems.append(GraphProblem(f"flow '{flow.name}': {e.message}",
+                                     _error_location(flow, e)))
         return None
     inputs = _inputs(flow, reads, datasets, spark, names, problems)
     return ResolvedFlow(flow, target, relation, inputs,
                         streaming=any(i.read.streaming for i in inputs))
+
+
+def _error_location(flow: QueryFlow, error: SqlRefError) -> SourceLocation:
+    """The file line of a SQL error: the query's first line plus the error's line in it."""
+    query = flow.query
+    if error.line is None or not isinstance(query, SqlQuery) or query.location.line is None:
+        return flow.location
+    return replace(query.location, line=query.location.line + error.line - 1)
 
 
 def _plan_of(flow: QueryFlow, spark: Any, user_files: frozenset[str],
