@@ -164,9 +164,10 @@ def _user_errors(verbose: bool, remote: str | None = None, *,
         if output == OutputFormat.JSON:
             from lakesmith.output import write_json
 
-            write_json(console, {"error": {"type": type(e).__name__, "message": e.message,
-                                           "hint": e.hint,
-                                           "problems": [str(p) for p in getattr(e, "problems", [])]}})
+            problems = [_relative(str(p)) for p in getattr(e, "problems", [])]
+            write_json(console, {"error": {"type": type(e).__name__,
+                                           "message": _relative(e.message), "hint": e.hint,
+                                           "problems": problems}})
         raise typer.Exit(exit_code_for(e)) from None
     except KeyboardInterrupt:
         # Only code that runs without lakesmith's signal watcher gets here (tests, embedding).

@@ -10,11 +10,11 @@ they belong to. Names are never shortened.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.graph.datasets import DatasetKind
+from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow, OnceFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 
 
@@ -66,16 +66,23 @@ def picture(graph: DataflowGraph, pipeline_name: str) -> Picture:
                 key = ("external", label)
                 source = result.nodes.setdefault(
                     f"external:{label}", Node(node_id(key), label, "external"))
-            result.edges.append(Edge(source.id, target.id, flow.name, _flow_kind(flow),
+            result.edges.append(Edge(source.id, target.id, flow.name, _flow_kind(graph, flow),
                                      flow_input.read.streaming))
         if not flow.inputs:  # a flow with no read still writes its target
-            result.edges.append(Edge("", target.id, flow.name, _flow_kind(flow), False))
+            result.edges.append(Edge("", target.id, flow.name, _flow_kind(graph, flow), False))
     return result
 
 
-def _flow_kind(flow: ResolvedFlow) -> str:
-    kind = type(flow.flow).__name__
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower().removesuffix("_flow")
+def _flow_kind(graph: DataflowGraph, flow: ResolvedFlow) -> str:
+    """append (a query into a streaming table), once, auto_cdc, auto_cdc_from_snapshot, or
+    query (a materialized view's or view's query)."""
+    if isinstance(flow.flow, AutoCdcSnapshotFlow):
+        return "auto_cdc_from_snapshot"
+    if isinstance(flow.flow, AutoCdcFlow):
+        return "auto_cdc"
+    if isinstance(flow.flow, OnceFlow):
+        return "once"
+    return "append" if graph.kind(flow.target) == DatasetKind.STREAMING_TABLE else "query"
 
 
 def _edge_label(edge: Edge, nodes: dict[str, Node]) -> str:
