@@ -172,9 +172,13 @@ def _with_analysis_problems(error: GraphValidationError, spark: Any,
     partial = error.partial
     if partial is None:
         return error
+    # Flows whose definition has a problem already (found by building or validating) are not
+    # analysed: their analysis errors would repeat it.
+    located = {p.location for p in error.problems if p.location is not None}
+    reported = partial.unresolved | {f.target for f in partial.graph.flows
+                                     if f.flow.location in located}
     try:
-        analyze_graph(partial.graph, spark, spec.root_location,
-                      reported=partial.unresolved)
+        analyze_graph(partial.graph, spark, spec.root_location, reported=reported)
     except GraphValidationError as more:
         known = {str(p) for p in error.problems}
         return GraphValidationError(
