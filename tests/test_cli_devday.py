@@ -393,8 +393,13 @@ def test_conf_overrides_the_spec_configuration(cli, project) -> None:
         def numbers():
             return spark.range(int(spark.conf.get("rows")))
     """)
-    assert cli("run", "--conf", "rows=3", cwd=project.root).code == 0
+    verbose = cli("run", "--conf", "rows=3", "-v", cwd=project.root)
+    assert verbose.code == 0
     assert len(project.rows("numbers")) == 3
+    # -v shows the plan and the SQL lakesmith sends.
+    assert "Update plan:" in verbose.out and "full recompute" in verbose.out
+    assert "lakesmith.sql: CREATE TABLE IF NOT EXISTS `default`.`numbers` USING delta" in \
+        verbose.err
     plan = cli("dry-run", "--conf", "rows=5", "-o", "json", cwd=project.root)
     assert plan.code == 0, plan.err
 

@@ -153,6 +153,8 @@ def _user_errors(verbose: bool, remote: str | None = None, *,
     """Print lakesmith errors as messages (paths relative to the project), not tracebacks, and
     exit with the status their kind calls for (see lakesmith.exit_codes); with --format json the
     error is a JSON object on standard output too."""
+    if verbose:
+        _show_lakesmith_logs()
     try:
         yield
     except LakesmithError as e:
@@ -175,6 +177,20 @@ def _user_errors(verbose: bool, remote: str | None = None, *,
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(EXIT_INTERRUPTED)
+
+
+def _show_lakesmith_logs() -> None:
+    """-v: lakesmith's own logs (the SQL it sends, on `lakesmith.sql`) on standard error."""
+    import logging
+
+    handler = logging.StreamHandler(err_console.file)
+    handler.set_name("lakesmith-cli")
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logger = logging.getLogger("lakesmith")
+    for old in [h for h in logger.handlers if h.get_name() == "lakesmith-cli"]:
+        logger.removeHandler(old)
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _remote_note(remote: str | None) -> None:

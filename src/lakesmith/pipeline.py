@@ -13,6 +13,7 @@ from typing import Any
 from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
+from lakesmith.engine.sql_log import log_sql_statements
 from lakesmith.errors import GraphValidationError
 from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
@@ -152,6 +153,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
     # made absolute when plans are bound, so nothing here changes the working directory.
     with start_engine(remote, verbose=verbose, conf=spec.configuration,
                       environment=engine_environment(spec.storage.options)) as engine:
+        if verbose:
+            log_sql_statements(engine.spark)
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)

@@ -82,8 +82,8 @@ class ConsoleProgress:
                       error: BaseException | None = None) -> None:
         with self.lock:
             row = self.rows.setdefault(flow.name, _FlowRow(flow))
-            if status == FlowStatus.STARTING or (
-                    status == FlowStatus.RUNNING and row.status != FlowStatus.RUNNING):
+            if status == FlowStatus.STARTING or (status == FlowStatus.RUNNING and row.status
+                                                 not in (FlowStatus.STARTING, FlowStatus.RUNNING)):
                 row.started = time.perf_counter()  # per batch RUNNING reports keep the start
             row.status = status
             if metrics is not None:
