@@ -466,3 +466,25 @@ def test_errors_with_remote_say_where_paths_are_resolved(cli, project) -> None:
     assert result.code in (1, 2)
     assert "reads and writes the project's paths" in result.err
     assert f"under {project.root}" in result.err
+
+
+def test_dry_run_fails_for_a_flow_kind_run_cannot_execute_yet(cli, shop) -> None:
+    project = shop
+    project.write("transformations/t.py", """
+        import dlt
+
+        @dlt.table
+        def events():
+            return spark.readStream.format("delta").load("data/orders")
+
+        dlt.create_sink("out", "delta", {"path": "/tmp/never-written"})
+
+        @dlt.append_flow(target="out", name="to_out")
+        def to_out():
+            return spark.readStream.table("events")
+    """)
+    dry = cli("dry-run", cwd=project.root)
+    assert dry.code == 2, dry.out + dry.err
+    assert "The pipeline graph is valid." in dry.out  # it is; it cannot run yet
+    assert "1 flow(s) cannot run yet: transformations/t.py:9: flow 'to_out': sinks are not " \
+           "supported by lakesmith yet" in dry.err

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from lakesmith import __version__
-from lakesmith.errors import LakesmithError
+from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.exit_codes import EXIT_FAILED, exit_code_for
 from lakesmith.output import OutputFormat
 from lakesmith.project import PipelineSpec, find_spec, load_spec
@@ -307,12 +307,18 @@ def dry_run(spec: SpecOption = None, remote: RemoteOption = None,
             plan = pipeline.plan(refresh=_names(refresh), full_refresh=_names(full_refresh),
                                  full_refresh_all=full_refresh_all)
             planned = pipeline.plan_work(plan)
+            unsupported = planned.not_supported()
             if output == OutputFormat.JSON:
                 write_json(console, dry_run_record(pipeline, schemas, planned))
-                return
-            print_graph(console, pipeline, schemas)
-            console.print("[green]The pipeline graph is valid.[/green]")
-            print_plan(console, planned)
+            else:
+                print_graph(console, pipeline, schemas)
+                console.print("[green]The pipeline graph is valid.[/green]")
+                print_plan(console, planned)
+            if unsupported:
+                raise NotSupportedYet(
+                    f"{len(unsupported)} flow(s) cannot run yet: " + "; ".join(
+                        f"{p.flow.flow.location}: flow '{p.name}': {p.work.reason}"
+                        for p in unsupported if p.work is not None))
 
 
 @app.command()

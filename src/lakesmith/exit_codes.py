@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from lakesmith.errors import (
     GraphValidationError,
+    NotSupportedYet,
     SourceLoadError,
     SpecError,
     SqlRefError,
@@ -26,7 +27,9 @@ __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "exit_cod
 
 _USAGE_ERRORS = (UsageError, SpecError, SourceLoadError, GraphValidationError, SqlRefError,
                  LocationError)
+# NotSupportedYet is a validation error before anything runs (dry-run), a failed flow after.
+_VALIDATION_ONLY = (NotSupportedYet,)
 
 
 def exit_code_for(error: BaseException) -> int:
-    return EXIT_USAGE if isinstance(error, _USAGE_ERRORS) else EXIT_FAILED
+    return EXIT_USAGE if isinstance(error, _USAGE_ERRORS + _VALIDATION_ONLY) else EXIT_FAILED

@@ -118,6 +118,11 @@ class UpdatePlan:
         """This plan with each flow's work (keyed by id of the PlannedFlow)."""
         return replace(self, flows=tuple(replace(p, work=work[id(p)]) for p in self.flows))
 
+    def not_supported(self) -> list[PlannedFlow]:
+        """Flows of kinds lakesmith defines and validates but cannot run yet: `run` would fail
+        them, so `dry-run` fails too."""
+        return [p for p in self.flows if p.work is not None and p.work.action == NOT_SUPPORTED]
+
     def to_event(self) -> list[dict[str, Any]]:
         return [{"flow": p.name, "dataset": self.graph.dataset(p.flow.target).name,
                  **(p.work.to_event() if p.work else {})} for p in self.flows]
