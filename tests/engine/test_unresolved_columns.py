@@ -21,6 +21,14 @@ SPARK_43 = {
     "where": "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with "
              "name `amout` cannot be resolved. Did you mean one of the following? [`amount`].",
 }
+SPARK_43_SQL = {  # over a view ok(amount, b)
+    "SELECT amout FROM ok": "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function "
+    "parameter with name `amout` cannot be resolved. Did you mean one of the following? "
+    "[`amount`, `b`].",
+    "WITH c AS (SELECT amount AS total, b FROM ok) SELECT b FROM c WHERE totl > 1":
+    "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name "
+    "`totl` cannot be resolved. Did you mean one of the following? [`total`, `b`].",
+}
 SEVEN = ("id AS amount", "id AS amount2", "id AS customer_id", "id AS a1", "id AS a2", "id AS a3",
          "id AS zz")
 
@@ -54,3 +62,16 @@ def test_engine_errors_are_explained_as_spark_does(spark, case, build) -> None:
     with pytest.raises(Exception) as info:  # noqa: PT011  (the engine's own exception class)
         _ = df.schema
     assert explain_unresolved_column(str(info.value), spark, relation_of(df)) == SPARK_43[case]
+
+
+@pytest.mark.parametrize("query", sorted(SPARK_43_SQL))
+def test_sql_text_is_explained_from_the_select_that_names_the_column(spark, query) -> None:
+    from pyspark.sql.connect import proto
+
+    from lakesmith.engine.plans import dataframe_of
+
+    spark.sql("CREATE OR REPLACE TEMPORARY VIEW ok AS SELECT 1 AS amount, 2 AS b")
+    relation = proto.Relation(sql=proto.SQL(query=query))
+    with pytest.raises(Exception) as info:  # noqa: PT011  (the engine's own exception class)
+        _ = dataframe_of(spark, relation).schema
+    assert explain_unresolved_column(str(info.value), spark, relation) == SPARK_43_SQL[query]

@@ -7,8 +7,10 @@ Sail says only `attribute ObjectName([Identifier("amout")]) is missing from the 
 candidates Spark offers are the columns of the failing operator's inputs, closest first by
 Levenshtein distance, at most five (`StringUtils.orderSuggestedIdentifiersBySimilarity`, recorded
 from Spark 4.3 in `tests/engine/test_unresolved_columns.py`). The failing operator is found by
-analysing the plan's inputs top-down: the first one whose own inputs all resolve. Plans of SQL text
-have no inputs to walk and keep the engine's message.
+analysing the plan's inputs top-down: the first one whose own inputs all resolve. In SQL text the
+input is the FROM clause of the SELECT that names the column (with the query's CTEs), when it
+reads one source (no join: Spark would qualify the candidates of several); otherwise the engine's
+message stands.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import sqlglot
 from pyspark.sql.connect import proto
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.plans import dataframe_of
+from lakesmith.engine.sql_refs import DIALECT
 
 _MISSING = re.compile(r"attribute ObjectName\(\[(?P<parts>[^\]]*)\]\) is missing from the schema")
 _IDENTIFIER = re.compile(r'Identifier\("((?:[^"\\]|\\.)*)"\)')
@@ -67,7 +73,10 @@ def explain_unresolved_column(message: str, spark: Any, relation: proto.Relation
     parts = missing_column(message)
     if parts is None or len(parts) != 1:
         return None
-    candidates = _failing_operator_inputs(spark, relation)
+    if relation.WhichOneof("rel_type") == "sql":
+        candidates = _sql_select_inputs(spark, relation.sql.query, parts[0])
+    else:
+        candidates = _failing_operator_inputs(spark, relation)
     if candidates is None:
         return None
     return unresolved_column_message(parts[0], candidates)
@@ -86,6 +95,29 @@ def _failing_operator_inputs(spark: Any, relation: proto.Relation) -> list[str] 
                 columns += [c for c in dataframe_of(spark, child).columns if c not in columns]
             return columns
         node = failing[0]
+
+
+def _sql_select_inputs(spark: Any, text: str, name: str) -> list[str] | None:
+    """The columns of the FROM source of the SELECT whose list or WHERE names `name`."""
+    try:
+        statement = sqlglot.parse_one(text, dialect=DIALECT)
+    except (ParseError, TokenError):
+        return None
+    for column in statement.find_all(exp.Column):
+        if column.name != name or column.table:
+            continue
+        select = column.find_ancestor(exp.Select)
+        if select is None or select.args.get("joins"):
+            return None
+        source = select.args.get("from_") or select.args.get("from")
+        if source is None:
+            return []
+        probe = exp.Select(expressions=[exp.Star()], from_=source.copy())
+        with_ = statement.args.get("with_") or statement.args.get("with")
+        if with_ is not None:
+            probe.set("with_", with_.copy())
+        return list(spark.sql(probe.sql(dialect=DIALECT)).columns)
+    return None
 
 
 def _children(relation: proto.Relation) -> list[proto.Relation]:
