@@ -371,12 +371,11 @@ def drop(
     """Delete a table the sources no longer define: its Delta table, its quarantine table and its
     flows' checkpoints. Tables still defined are refused."""
     from lakesmith.pipeline import open_pipeline
-    from lakesmith.runtime.eventlog_queries import read_events
     from lakesmith.runtime.orphans import drop_orphan, find_orphan, orphan_tables
 
     with _user_errors(verbose, remote):
         with open_pipeline(spec, remote=remote, verbose=verbose) as pipeline:
-            found = orphan_tables(read_events(pipeline.spec.storage), pipeline.graph,
+            found = orphan_tables(pipeline.spec.storage, pipeline.graph,
                                   pipeline.catalog)
             orphan = find_orphan(found, pipeline.graph, name)
             folders = orphan.folders(pipeline.storage)

@@ -17,7 +17,7 @@ from lakesmith.engine.sql_log import log_sql_statements
 from lakesmith.errors import GraphValidationError
 from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
-from lakesmith.graph.identifiers import NameResolver
+from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
@@ -74,14 +74,16 @@ class Pipeline:
         finally:
             workspace.close()
 
-    def analyze(self, workspace: Workspace | None = None) -> dict[str, Any]:
+    def analyze(self, workspace: Workspace | None = None,
+                reported: frozenset[TableName] = frozenset()) -> dict[str, Any]:
         """Resolve every flow's query against the engine; raises with every problem found.
-        Stream sources come from `workspace` (the update's, so that they are made once)."""
+        Stream sources come from `workspace` (the update's, so that they are made once); flows
+        into `reported` datasets (problems known already) and what reads them are skipped."""
         own = workspace is None
         workspace = workspace or self.workspace()
         try:
             return analyze_graph(self.graph, self.spark, self.spec.root_location,
-                                 stream_sources=workspace.sources)
+                                 stream_sources=workspace.sources, reported=reported)
         finally:
             if own:
                 workspace.close()
@@ -164,12 +166,12 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                                     user_files=frozenset(str(f) for f in files),
                                     project=spec.root_location)
             except GraphValidationError as e:
-                raise _with_analysis_problems(e, engine.spark, spec) from None
+                raise _with_analysis_problems(e, engine, spec, files) from None
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
 
 
-def _with_analysis_problems(error: GraphValidationError, spark: Any,
-                            spec: PipelineSpec) -> GraphValidationError:
+def _with_analysis_problems(error: GraphValidationError, engine: Engine, spec: PipelineSpec,
+                            files: list[Path]) -> GraphValidationError:
     """`error` with the problems analysis finds in the flows that could be built, so that one
     run reports every problem (an unknown column in one flow and a missing table in another)."""
     partial = error.partial
@@ -180,8 +182,9 @@ def _with_analysis_problems(error: GraphValidationError, spark: Any,
     located = {p.location for p in error.problems if p.location is not None}
     reported = partial.unresolved | {f.target for f in partial.graph.flows
                                      if f.flow.location in located}
+    pipeline = Pipeline(spec=spec, engine=engine, graph=partial.graph, source_files=files)
     try:
-        analyze_graph(partial.graph, spark, spec.root_location, reported=reported)
+        pipeline.analyze(reported=reported)
     except GraphValidationError as more:
         known = {str(p) for p in error.problems}
         return GraphValidationError(

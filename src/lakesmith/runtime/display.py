@@ -17,7 +17,6 @@ from lakesmith.errors import LakesmithError, UsageError
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.graph.model import DatasetKind
 from lakesmith.output import OutputFormat, print_records, print_vertical, write_csv, write_json
-from lakesmith.runtime.eventlog_queries import read_events
 from lakesmith.runtime.flows.quality import QUARANTINE_SUFFIX, quarantine_table
 from lakesmith.runtime.orphans import orphan_tables, orphans_since_last_update
 from lakesmith.tables.catalog import TableCatalog
@@ -165,7 +164,7 @@ def print_tables(console: Console, pipeline: Any, output: OutputFormat = OutputF
 
 
 def print_orphans(console: Console, pipeline: Any, output: OutputFormat) -> None:
-    orphans = orphan_tables(read_events(pipeline.spec.storage), pipeline.graph, pipeline.catalog)
+    orphans = orphan_tables(pipeline.spec.storage, pipeline.graph, pipeline.catalog)
     root = pipeline.spec.root_location
     records = [{"table": o.dataset, "location": str(_relative_location(o.location, root)),
                 "quarantine": None if o.quarantine is None
@@ -176,7 +175,7 @@ def print_orphans(console: Console, pipeline: Any, output: OutputFormat) -> None
 
 def print_orphans_warning(console: Console, pipeline: Any) -> None:
     """Before an update: the tables whose definitions were removed (they are kept)."""
-    orphans = orphan_tables(read_events(pipeline.spec.storage), pipeline.graph, pipeline.catalog)
+    orphans = orphan_tables(pipeline.spec.storage, pipeline.graph, pipeline.catalog)
     if orphans:
         names = ", ".join(o.dataset for o in orphans)
         console.print(f"[yellow]Warning: no definition in the sources for table(s) {names}: "
@@ -195,7 +194,7 @@ def run_statements(console: Console, err_console: Console, spark: Any, text: str
     if not statements:
         raise UsageError("No SQL statement given.")
     orphans = {o.name: o for o in orphans_since_last_update(
-        read_events(spec.storage), NameResolver(spec.catalog, spec.schema),
+        spec.storage, NameResolver(spec.catalog, spec.schema),
         TableCatalog(spec.warehouse, spark))}
     results = []
     for statement in statements:

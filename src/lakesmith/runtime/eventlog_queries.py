@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from lakesmith.errors import LakesmithError, UsageError
 from lakesmith.files import store_for
@@ -23,21 +24,26 @@ from lakesmith.tables.delta import open_table
 logger = logging.getLogger("lakesmith")
 
 
-def read_events(storage: Location) -> list[dict[str, Any]]:
-    """Every event, oldest first: the event log's, and those kept aside while it could not be
-    written (a corrupt log warns; it never hides the updates that ran)."""
+def read_events(storage: Location, event_type: str | None = None) -> list[dict[str, Any]]:
+    """Every event (or every one of `event_type`), oldest first: the event log's, and those kept
+    aside while it could not be written (a corrupt log warns; it never hides the updates that
+    ran)."""
     rows: list[dict[str, Any]] = []
     location = storage.join(*EVENT_LOG)
     try:
         table = open_table(location)
         if table is not None:
-            rows = pa.table(table.to_pyarrow_table()).to_pylist()
+            events = pa.table(table.to_pyarrow_table())
+            if event_type is not None:
+                events = events.filter(pc.field("event_type") == event_type)
+            rows = events.to_pylist()
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # delta-rs panics are BaseExceptions, too
         logger.warning("The event log at %s cannot be read (%s); showing the events kept "
                        "aside only.", location, str(e).splitlines()[0] if str(e) else e)
-    rows += _unwritten_events(storage)
+    rows += [e for e in _unwritten_events(storage)
+             if event_type is None or e["event_type"] == event_type]
     rows.sort(key=lambda r: (r["sequence"]["control_plane_seq_no"], r["timestamp"]))
     for row in rows:
         row["details_json"] = json.loads(row["details"]) if row["details"] else {}

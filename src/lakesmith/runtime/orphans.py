@@ -16,9 +16,12 @@ from lakesmith.files import store_for
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.locations import Location
+from lakesmith.runtime.eventlog_queries import read_events
 from lakesmith.runtime.flows.quality import QUARANTINE_SUFFIX, quarantine_table
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables.catalog import TableCatalog
+
+DEFINITION = "dataset_definition"  # the events that say which tables an update defined
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,7 @@ def defined_tables(events: list[dict[str, Any]], names: NameResolver,
     dataset names."""
     defined: dict[TableName, str] = {}
     for event in events:
-        if event["event_type"] != "dataset_definition" or (
+        if event["event_type"] != DEFINITION or (
                 update_id is not None and event["origin"]["update_id"] != update_id):
             continue
         definition = event["details_json"].get("dataset_definition", {})
@@ -50,18 +53,20 @@ def defined_tables(events: list[dict[str, Any]], names: NameResolver,
     return defined
 
 
-def orphan_tables(events: list[dict[str, Any]], graph: DataflowGraph,
+def orphan_tables(storage: Location, graph: DataflowGraph,
                   catalog: TableCatalog) -> list[OrphanTable]:
-    """Tables the event log says this pipeline defined, that exist, and that the current
-    sources no longer define; in name order."""
+    """Tables the event log (at the pipeline's `storage`) says this pipeline defined, that
+    exist, and that the current sources no longer define; in name order."""
+    events = read_events(storage, DEFINITION)
     return _existing(defined_tables(events, graph.names), set(graph.datasets), catalog)
 
 
-def orphans_since_last_update(events: list[dict[str, Any]], names: NameResolver,
+def orphans_since_last_update(storage: Location, names: NameResolver,
                               catalog: TableCatalog) -> list[OrphanTable]:
     """Without loading the sources (`lakesmith sql`): tables an earlier update defined that the
     newest update did not."""
-    definitions = [e for e in events if e["event_type"] == "dataset_definition"]
+    events = read_events(storage, DEFINITION)
+    definitions = [e for e in events if e["event_type"] == DEFINITION]
     if not definitions:
         return []
     latest = defined_tables(events, names, definitions[-1]["origin"]["update_id"])
