@@ -488,3 +488,17 @@ def test_dry_run_fails_for_a_flow_kind_run_cannot_execute_yet(cli, shop) -> None
     assert "The pipeline graph is valid." in dry.out  # it is; it cannot run yet
     assert "1 flow(s) cannot run yet: transformations/t.py:9: flow 'to_out': sinks are not " \
            "supported by lakesmith yet" in dry.err
+
+
+def test_every_source_file_that_does_not_load_is_named_in_one_run(cli, project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", "CREATE MATERIALIZED VIEW a AS SELECT 1 AS x;\n"
+                                           "CREATE MATERIALIZD VIEW b AS SELECT 2;\n")
+    project.write("transformations/b.py", "from pyspark import pipelines as dp\n"
+                                          "import a_module_that_does_not_exist\n")
+    dry = cli("dry-run", "-o", "json", cwd=project.root)
+    assert dry.code == 2
+    error = dry.json()["error"]
+    assert error["type"] == "SourceLoadErrors"
+    assert [p.split(":", 2)[:2] for p in error["problems"]] == [
+        ["transformations/a.sql", "2"], ["transformations/b.py", "2"]]

@@ -38,6 +38,16 @@ class SourceLoadError(LakesmithError):
         super().__init__(f"{location}: {message}", hint=hint)
 
 
+class SourceLoadErrors(LakesmithError):
+    """Several source files could not be loaded: every one is named, in load order."""
+
+    def __init__(self, errors: Sequence[SourceLoadError]) -> None:
+        self.problems = [str(e) for e in errors]
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} pipeline source files could not be loaded:\n"
+                         f"{lines}")
+
+
 class SqlDefinitionError(SourceLoadError):
     """A SQL definition file has a statement lakesmith cannot parse or does not support."""
 

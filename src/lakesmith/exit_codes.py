@@ -13,6 +13,7 @@ from lakesmith.errors import (
     GraphValidationError,
     NotSupportedYet,
     SourceLoadError,
+    SourceLoadErrors,
     SpecError,
     SqlRefError,
     UsageError,
@@ -25,8 +26,8 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 __all__ = ["EXIT_FAILED", "EXIT_INTERRUPTED", "EXIT_OK", "EXIT_USAGE", "exit_code_for"]
 
-_USAGE_ERRORS = (UsageError, SpecError, SourceLoadError, GraphValidationError, SqlRefError,
-                 LocationError)
+_USAGE_ERRORS = (UsageError, SpecError, SourceLoadError, SourceLoadErrors, GraphValidationError,
+                 SqlRefError, LocationError)
 # NotSupportedYet is a validation error before anything runs (dry-run), a failed flow after.
 _VALIDATION_ONLY = (NotSupportedYet,)
 

@@ -18,7 +18,7 @@ from lakesmith.authoring.context import session_active
 from lakesmith.authoring.registry import DefinitionRegistry
 from lakesmith.authoring.sdp_api import spark_43_api
 from lakesmith.authoring.tracebacks import describe, user_location
-from lakesmith.errors import LakesmithError, SourceLoadError
+from lakesmith.errors import LakesmithError, SourceLoadError, SourceLoadErrors
 from lakesmith.graph.model import Definitions
 from lakesmith.project import SOURCE_SUFFIXES, PipelineSpec
 from lakesmith.source_location import SourceLocation
@@ -36,12 +36,20 @@ def load_definitions(spec: PipelineSpec, spark: Any) -> tuple[Definitions, list[
                 f"{spec.path.name} to match only those.",
             )
     registry = DefinitionRegistry(dict(spec.configuration))
+    problems: list[SourceLoadError] = []
     with _loading(spec.root, spark, registry):
         for file in files:
-            if file.suffix == ".py":
-                _import_python(file, spark, files)
-            else:
-                _register_sql(file, registry)
+            try:
+                if file.suffix == ".py":
+                    _import_python(file, spark, files)
+                else:
+                    _register_sql(file, registry)
+            except SourceLoadError as e:  # every file is loaded, so one run names every problem
+                problems.append(e)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise SourceLoadErrors(problems)
     return registry.definitions, files
 
 
