@@ -22,6 +22,7 @@ from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateListener, UpdateState
 from lakesmith.runtime.executor import Outcome, run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
+from lakesmith.runtime.input_signature import inputs_signature
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
 from lakesmith.runtime.planner import plan_work
 from lakesmith.runtime.run_totals import add_metrics
@@ -167,10 +168,13 @@ class UpdateRunner:
 
     def _cycle_was_idle(self) -> bool:
         """Whether no flow of the cycle just run had anything to do."""
-        return self._cycle > 1 and all(
-            (self._results.get(id(p)) is not None and self._results[id(p)].metrics is not None
-             and self._results[id(p)].metrics.details.get(IDLE))  # type: ignore[union-attr]
-            for p in self.plan.flows)
+        if self._cycle <= 1:
+            return False
+        for planned in self.plan.flows:
+            result = self._results.get(id(planned))
+            if result is None or result.metrics is None or not result.metrics.details.get(IDLE):
+                return False
+        return True
 
     def _planned_dependencies(self, planned: PlannedFlow) -> list[PlannedFlow]:
         deps = []
@@ -227,27 +231,12 @@ class UpdateRunner:
         self._report(planned, FlowStatus.COMPLETED, metrics)
 
     def _inputs_signature(self, planned: PlannedFlow) -> tuple[Any, ...] | None:
-        """In continuous mode, the versions of the tables a materialized view reads (through
-        views too); None when the view must run anyway (not continuous, or external inputs)."""
-        graph = self.plan.graph
-        if not self.continuous or graph.kind(planned.flow.target) != DatasetKind.MATERIALIZED_VIEW:
+        """In continuous mode, what a materialized view reads, as it is now
+        (`runtime/input_signature.py`); None when the view must run anyway."""
+        if not self.continuous or \
+                self.plan.graph.kind(planned.flow.target) != DatasetKind.MATERIALIZED_VIEW:
             return None
-        versions: list[tuple[str, int | None]] = []
-        pending, seen = [planned.flow], set()
-        while pending:
-            flow = pending.pop()
-            for flow_input in flow.inputs:
-                name = flow_input.dataset
-                if name is None:
-                    return None
-                if name in seen:
-                    continue
-                seen.add(name)
-                if graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
-                    pending.extend(graph.flows_into(name))
-                else:
-                    versions.append((str(name), self.workspace.table_log(name).version()))
-        return tuple(sorted(versions, key=str))
+        return inputs_signature(self.workspace, planned.flow)
 
     def _report(self, planned: PlannedFlow, status: FlowStatus, metrics: FlowMetrics | None = None,
                 error: BaseException | None = None) -> None:
