@@ -3,6 +3,7 @@ validated graph. The CLI commands are thin wrappers around this."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -36,6 +37,8 @@ from lakesmith.runtime.workspace import Workspace
 from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -189,6 +192,8 @@ def _with_analysis_problems(error: GraphValidationError, engine: Engine, spec: P
         known = {str(p) for p in error.problems}
         return GraphValidationError(
             error.problems + [p for p in more.problems if str(p) not in known])
+    except Exception as e:  # analysing a broken graph failed otherwise: its own problems stand
+        logger.debug("analysis of the flows that could be built failed: %s", e)
     return error
 
 
