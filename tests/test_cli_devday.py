@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jsonschema
+import pyarrow as pa
 import pytest
+from deltalake import write_deltalake
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -433,14 +435,18 @@ def test_tables_without_a_definition_are_listed_warned_about_and_dropped(cli, sh
         "Every table of this pipeline has a definition."
 
 
-def test_projects_in_folders_with_spaces_and_absolute_library_globs(cli, tmp_path, spark) -> None:
+def test_projects_in_folders_with_spaces_and_absolute_library_globs(cli, tmp_path) -> None:
     root = tmp_path / "my projects" / "shop one"
     shared = tmp_path / "shared code"
     (shared).mkdir(parents=True)
     (shared / "t.py").write_text(
-        "from pyspark import pipelines as dp\n\n@dp.materialized_view\ndef n():\n"
-        "    return spark.range(2)\n")
+        "from pyspark import pipelines as dp\n\n@dp.table\ndef s():\n"
+        "    return spark.readStream.format('delta').load('data/src')\n\n"
+        "@dp.materialized_view\ndef n():\n    return spark.read.table('s')\n")
     root.mkdir(parents=True)
+    # delta-rs, not the engine: the engine would write a folder with a space percent-encoded
+    # (docs/engine-gaps.md); lakesmith reads it through an alias (engine/paths.py).
+    write_deltalake(str(root / "data" / "src"), pa.table({"id": pa.array([0, 1], pa.int64())}))
     (root / "spark-pipeline.yml").write_text(
         f"name: p\nstorage: st\nlibraries:\n  - glob:\n      include: {shared}/**\n")
     for _ in range(2):
@@ -448,9 +454,9 @@ def test_projects_in_folders_with_spaces_and_absolute_library_globs(cli, tmp_pat
         assert result.code == 0, result.err
     assert cli("sql", "SELECT count(*) FROM n", cwd=root).code == 0
     tables = cli("tables", "-o", "json", cwd=root).json()
-    assert tables == [{"dataset": "n", "kind": "materialized view",
-                       "location": "warehouse/spark_catalog/default/n", "version": 1, "rows": 2,
-                       "created": True}]
+    assert [(t["dataset"], t["location"], t["rows"]) for t in tables] == [
+        ("s", "warehouse/spark_catalog/default/s", 2),
+        ("n", "warehouse/spark_catalog/default/n", 2)]
 
 
 def test_errors_with_remote_say_where_paths_are_resolved(cli, project) -> None:
