@@ -275,10 +275,7 @@ def test_auto_cdc_into_a_materialized_view_is_a_graph_error(project) -> None:
     assert problem_list(project) == [
         "transformations/t.py:11: [INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
         "AUTO CDC flow 'cdc' writes to materialized view 'mv' (defined at "
-        "transformations/t.py:3); " + AUTO_CDC_HINT.format("mv"),
-        # Every problem in one run: the flows that could be built are analysed too.
-        "transformations/t.py:7: flow 'changes' cannot be analysed: AnalysisException: Invalid "
-        "table location: No commit files found in _delta_log"]
+        "transformations/t.py:3); " + AUTO_CDC_HINT.format("mv")]
 
 
 def test_dlt_apply_changes_into_a_view_is_a_graph_error(project) -> None:
@@ -304,9 +301,7 @@ def test_dlt_apply_changes_into_a_view_is_a_graph_error(project) -> None:
     assert problem_list(project) == [
         "transformations/p.py:15: [INVALID_FLOW_QUERY_TYPE.AUTOCDC_RELATION_FOR_TEMPORARY_VIEW] "
         "AUTO CDC flow 'to_view' writes to temporary view 'current' (defined at "
-        "transformations/p.py:7); " + AUTO_CDC_HINT.format("current"),
-        "transformations/p.py:3: flow 'changes' cannot be analysed: AnalysisException: Invalid "
-        "table location: No commit files found in _delta_log"]  # /tmp/changes does not exist
+        "transformations/p.py:7); " + AUTO_CDC_HINT.format("current")]
 
 
 def test_sql_auto_cdc_into_a_materialized_view_is_a_graph_error(project) -> None:
@@ -322,6 +317,4 @@ def test_sql_auto_cdc_into_a_materialized_view_is_a_graph_error(project) -> None
     assert problem_list(project) == [
         "transformations/t.sql:5: [INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED_VIEW] "
         "AUTO CDC flow 'cdc' writes to materialized view 'totals' (defined at "
-        "transformations/t.sql:3); " + AUTO_CDC_HINT.format("totals"),
-        "transformations/t.sql:1: flow 'changes' cannot be analysed: AnalysisException: Invalid "
-        "table location: No commit files found in _delta_log"]  # /tmp/changes does not exist
+        "transformations/t.sql:3); " + AUTO_CDC_HINT.format("totals")]

@@ -301,8 +301,8 @@ def dry_run(spec: SpecOption = None, remote: RemoteOption = None,
     from lakesmith.runtime.display import dry_run_record, print_graph, print_plan
 
     with _user_errors(verbose, remote, output=output):
-        with open_pipeline(spec, remote=remote, verbose=verbose,
-                           configuration=_conf(conf)) as pipeline:
+        with open_pipeline(spec, remote=remote, verbose=verbose, configuration=_conf(conf),
+                           analyze_invalid=True) as pipeline:
             schemas = pipeline.analyze()
             plan = pipeline.plan(refresh=_names(refresh), full_refresh=_names(full_refresh),
                                  full_refresh_all=full_refresh_all)

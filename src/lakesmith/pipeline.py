@@ -148,10 +148,12 @@ class Pipeline:
 @contextmanager
 def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                   verbose: bool = False, start: Path | None = None,
-                  configuration: Mapping[str, str] | None = None) -> Iterator[Pipeline]:
+                  configuration: Mapping[str, str] | None = None,
+                  analyze_invalid: bool = False) -> Iterator[Pipeline]:
     """Load the spec (with `configuration` overriding its keys), start (or connect) the engine,
     load sources and build the graph; the engine is stopped when the block exits, on errors and
-    on Ctrl-C too."""
+    on Ctrl-C too. With `analyze_invalid` (dry-run), an invalid graph's error also has the
+    problems analysis finds in the flows that could be built: every problem in one run."""
     spec = load_spec(spec_path) if spec_path else load_spec(find_spec(start or Path.cwd()))
     spec = spec.with_configuration(configuration or {})
     # Relative paths in sources (spark.read.csv("data/x.csv")) mean the project folder: they are
@@ -169,6 +171,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                                     user_files=frozenset(str(f) for f in files),
                                     project=spec.root_location)
             except GraphValidationError as e:
+                if not analyze_invalid:
+                    raise
                 raise _with_analysis_problems(e, engine, spec, files) from None
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
 

@@ -244,8 +244,8 @@ class TestPipeline:
         from lakesmith.pipeline import open_pipeline
 
         overrides = {**self.configuration, **(configuration or {})}
-        with open_pipeline(self.spec_path, remote=self.engine_url,
-                           configuration=overrides) as pipeline:
+        with open_pipeline(self.spec_path, remote=self.engine_url, configuration=overrides,
+                           analyze_invalid=True) as pipeline:
             return pipeline.analyze()
 
 
