@@ -468,7 +468,9 @@ def runs(spec: SpecOption = None,
                    "duration_seconds": lambda r: "-" if r["duration_seconds"] is None
                    else f"{r['duration_seconds']:.2f}s",
                    "failed_flows": lambda r: ", ".join(r["failed_flows"])},
-            right=("duration_seconds", "rows_written"), empty="No updates yet.")
+            right=("duration_seconds", "rows_written"),
+            headers={"update_id": "update", "duration_seconds": "duration"},
+            empty="No updates yet.")
 
 
 @app.command()
@@ -509,7 +511,7 @@ def events(
             cells={"timestamp": lambda r: _time(r["timestamp"]),
                    "update_id": lambda r: r["update_id"][:8],
                    "flow_name": lambda r: r["flow_name"] or ""},
-            empty="No matching events.")
+            headers={"update_id": "update", "flow_name": "flow"}, empty="No matching events.")
 
 
 def _pass_rate(value: float | None) -> float | None:

@@ -67,9 +67,11 @@ Cell = Callable[[dict[str, Any]], str]
 
 def print_records(console: Console, output: OutputFormat, records: Sequence[dict[str, Any]],
                   columns: Sequence[str], *, cells: Mapping[str, Cell] | None = None,
-                  right: Sequence[str] = (), empty: str = "Nothing to show.") -> None:
-    """`records` as a table (each column's text from `cells`, else the value), JSON (a list of
-    objects, every field) or CSV (the `columns`)."""
+                  right: Sequence[str] = (), headers: Mapping[str, str] | None = None,
+                  empty: str = "Nothing to show.") -> None:
+    """`records` as a table (each column's text from `cells`, else the value; its header from
+    `headers`, else the field's name), JSON (a list of objects, every field) or CSV (the
+    `columns`, named as the fields are)."""
     if output == OutputFormat.JSON:
         write_json(console, list(records))
         return
@@ -82,7 +84,8 @@ def print_records(console: Console, output: OutputFormat, records: Sequence[dict
     cells = cells or {}
     table = Table(show_edge=False, box=None, pad_edge=False)
     for column in columns:
-        table.add_column(column.replace("_", " "), justify="right" if column in right else "left",
+        header = (headers or {}).get(column, column.replace("_", " "))
+        table.add_column(header, justify="right" if column in right else "left",
                          overflow="fold")
     for record in records:
         table.add_row(*(cells[c](record) if c in cells else _text(record.get(c))
