@@ -372,6 +372,10 @@ def test_selection_operators_and_exit_statuses(cli, shop) -> None:
     assert sorted(flows) == ["raw", "silver_orders"]
     assert shop.rows("silver_orders_quarantine")[0]["id"] == 2  # emptied, then quarantined again
     assert len(shop.rows("silver_orders_quarantine")) == 1
+    # A run and two full refreshes (of all, of one table) keep each quarantined row once.
+    assert cli("run", "--full-refresh-all", cwd=shop.root).code == 0
+    assert cli("run", "--full-refresh", "silver_orders", cwd=shop.root).code == 0
+    assert [r["id"] for r in shop.rows("silver_orders_quarantine")] == [2]
     typo = cli("run", "--refresh", "silver_ordrs", cwd=shop.root)
     assert typo.code == 2 and "did you mean 'silver_orders'?" in typo.err
     interval = cli("run", "--refresh", "gold", "--trigger-interval", "5s", cwd=shop.root)
