@@ -55,7 +55,6 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     datasets = _qualify_datasets(definitions.datasets, names, problems)
     flows: list[ResolvedFlow] = []
     unresolved: set[TableName] = set()
-    with_problems: set[TableName] = set()  # flows reported already: analysis leaves them out
     seen_flows: dict[str, AnyFlow] = {}
     for flow in definitions.flows:
         key = flow.name.lower()
@@ -66,20 +65,17 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
                 flow.location))
             continue
         seen_flows[key] = flow
-        known_problems = len(problems)
         resolved = _resolve_flow(flow, datasets, spark, names, user_files, problems, project)
         if resolved is not None:
             flows.append(resolved)
         else:
             unresolved.add(_target_or_none(flow.target, names))
-        if len(problems) > known_problems:
-            with_problems.add(_target_or_none(flow.target, names))
     flows = _propagate_streaming(datasets, flows)
     graph = DataflowGraph(datasets=_resolve_table_kinds(datasets, flows), flows=flows, names=names)
     problems += validate_graph(graph, frozenset(unresolved))
     if problems:
         raise GraphValidationError(problems, partial=PartialGraph(graph, frozenset(
-            name for name in unresolved | with_problems if name is not None)))
+            name for name in unresolved if name is not None)))
     return graph
 
 
@@ -164,14 +160,6 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
     inputs = _inputs(flow, reads, datasets, spark, names, problems)
     return ResolvedFlow(flow, target, relation, inputs,
                         streaming=any(i.read.streaming for i in inputs))
-
-
-def _error_location(flow: QueryFlow, error: SqlRefError) -> SourceLocation:
-    """The file line of a SQL error: the query's first line plus the error's line in it."""
-    query = flow.query
-    if error.line is None or not isinstance(query, SqlQuery) or query.location.line is None:
-        return flow.location
-    return replace(query.location, line=query.location.line + error.line - 1)
 
 
 def _plan_of(flow: QueryFlow, spark: Any, user_files: frozenset[str],
@@ -270,3 +258,11 @@ def _streaming_views(datasets: dict[TableName, Dataset], flows: list[ResolvedFlo
                 streaming.add(name)
                 changed = True
     return streaming
+
+
+def _error_location(flow: QueryFlow, error: SqlRefError) -> SourceLocation:
+    """The file line of a SQL error: the query's first line plus the error's line in it."""
+    query = flow.query
+    if error.line is None or not isinstance(query, SqlQuery) or query.location.line is None:
+        return flow.location
+    return replace(query.location, line=query.location.line + error.line - 1)
