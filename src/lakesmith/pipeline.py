@@ -11,11 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakesmith import errors
 from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
-from lakesmith.engine.sql_log import log_sql_statements
-from lakesmith.errors import GraphValidationError
 from lakesmith.graph.build import build_graph
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import NameResolver, TableName
@@ -161,6 +160,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
     with start_engine(remote, verbose=verbose, conf=spec.configuration,
                       environment=engine_environment(spec.storage.options)) as engine:
         if verbose:
+            from lakesmith.engine.sql_log import log_sql_statements
+
             log_sql_statements(engine.spark)
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
@@ -170,15 +171,23 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                                     NameResolver(spec.catalog, spec.schema),
                                     user_files=frozenset(str(f) for f in files),
                                     project=spec.root_location)
-            except GraphValidationError as e:
+            except errors.GraphValidationError as e:
                 if not analyze_invalid:
                     raise
                 raise _with_analysis_problems(e, engine, spec, files) from None
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
 
 
-def _with_analysis_problems(error: GraphValidationError, engine: Engine, spec: PipelineSpec,
-                            files: list[Path]) -> GraphValidationError:
+def prepare_session(spark: Any, spec: PipelineSpec) -> None:
+    """Unqualified names of tables outside the pipeline resolve in the spec's schema."""
+    from lakesmith.tables.catalog import quote_always
+
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
+    spark.catalog.setCurrentDatabase(quote_always(spec.schema))
+
+
+def _with_analysis_problems(error: errors.GraphValidationError, engine: Engine, spec: PipelineSpec,
+                            files: list[Path]) -> errors.GraphValidationError:
     """`error` with the problems analysis finds in the flows that could be built, so that one
     run reports every problem (an unknown column in one flow and a missing table in another)."""
     partial = error.partial
@@ -192,19 +201,10 @@ def _with_analysis_problems(error: GraphValidationError, engine: Engine, spec: P
     pipeline = Pipeline(spec=spec, engine=engine, graph=partial.graph, source_files=files)
     try:
         pipeline.analyze(reported=reported)
-    except GraphValidationError as more:
+    except errors.GraphValidationError as more:
         known = {str(p) for p in error.problems}
-        return GraphValidationError(
+        return errors.GraphValidationError(
             error.problems + [p for p in more.problems if str(p) not in known])
     except Exception as e:  # analysing a broken graph failed otherwise: its own problems stand
         logger.debug("analysis of the flows that could be built failed: %s", e)
     return error
-
-
-def prepare_session(spark: Any, spec: PipelineSpec) -> None:
-    """Unqualified names of tables outside the pipeline resolve in the spec's schema."""
-    from lakesmith.tables.catalog import quote_always
-
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
-    spark.catalog.setCurrentDatabase(quote_always(spec.schema))
-
