@@ -404,8 +404,7 @@ def test_conf_overrides_the_spec_configuration(cli, project) -> None:
     assert len(project.rows("numbers")) == 3
     # -v shows the plan and the SQL lakesmith sends.
     assert "Update plan:" in verbose.out and "full recompute" in verbose.out
-    assert "lakesmith.sql: CREATE TABLE IF NOT EXISTS `default`.`numbers` USING delta" in \
-        verbose.err
+    assert "lakesmith.sql: CREATE DATABASE IF NOT EXISTS `default`" in verbose.err
     plan = cli("dry-run", "--conf", "rows=5", "-o", "json", cwd=project.root)
     assert plan.code == 0, plan.err
 
