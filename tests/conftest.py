@@ -18,15 +18,18 @@ os.environ.setdefault("RUST_LOG", "error")
 pytest.register_assert_rewrite("crash_pipeline")
 
 
-@pytest.fixture(scope="session")
-def sail_url() -> Iterator[str]:
-    from pysail.spark import SparkConnectServer
+def pytest_configure(config: pytest.Config) -> None:
+    """lakesmith's pytest plugin, also when lakesmith is installed without its entry points."""
+    import lakesmith.testing.plugin as plugin
 
-    server = SparkConnectServer(ip="127.0.0.1", port=0)
-    server.start(background=True)
-    host, port = server.listening_address
-    yield f"sc://{host}:{port}"
-    server.stop()
+    if not config.pluginmanager.is_registered(plugin):
+        config.pluginmanager.register(plugin, "lakesmith")
+
+
+@pytest.fixture(scope="session")
+def sail_url(lakesmith_engine: Any) -> str:
+    """The engine of lakesmith's pytest plugin (`lakesmith.testing`), which users' tests get too."""
+    return str(lakesmith_engine.url)
 
 
 @pytest.fixture

@@ -76,14 +76,14 @@ def test_invalid_graph_exits_non_zero_with_the_problem(tmp_path: Path) -> None:
         "def a():\n"
         "    return spark.read.table('missing_table')\n")
     result = lakesmith("dry-run", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2  # a validation error
     assert "transformations/t.py:3: [TABLE_OR_VIEW_NOT_FOUND] flow 'a' reads 'missing_table'" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_missing_spec_is_a_clear_error(tmp_path: Path) -> None:
     result = lakesmith("run", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "No spark-pipeline.yml found" in result.stderr
     assert "lakesmith init" in result.stderr
 
@@ -100,7 +100,7 @@ def test_dry_run_of_auto_cdc_into_a_materialized_view_names_the_flow(tmp_path: P
         "dp.create_auto_cdc_flow(target='mv', source='changes', keys=['id'], sequence_by='id',\n"
         "                        name='cdc')\n")
     result = lakesmith("dry-run", cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert ("transformations/t.py:11: [INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_MATERIALIZED"
             "_VIEW] AUTO CDC flow 'cdc' writes to materialized view 'mv'") in result.stderr
     assert "Traceback" not in result.stderr and "AttributeError" not in result.stderr

@@ -208,7 +208,7 @@ def test_cli_quality_runs_events_and_databricks_queries(project, sail_url) -> No
     report = cli("quality")
     assert report.returncode == 0, report.stderr
     line = next(line for line in report.stdout.splitlines() if line.startswith("t "))
-    assert line.split() == ["t", "positive", "3", "1", "75.00%"]
+    assert line.split() == ["t", "positive", "drop", "3", "1", "75.00%"]
     strict = cli("quality", "--min-pass-rate", "0.9")
     assert strict.returncode == 1 and "t.positive (75.00%)" in strict.stderr
     runs = cli("runs")

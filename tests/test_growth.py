@@ -104,6 +104,14 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
         out, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert out.count("Flow 'copy' is COMPLETED") == 2  # idle cycles are not logged
+    # Each stretch of idle cycles is one line, and the summary covers the whole run.
+    assert out.count("no new data; waiting for more.") == 2, out
+    summary = out[out.rindex("dataset "):]
+    copy = next(line.split() for line in summary.splitlines() if line.startswith("copy "))
+    assert copy[4:8] == ["COMPLETED", "2", "3", "3"], summary  # batches, rows in, rows written
+    total = next(line.split() for line in summary.splitlines() if line.startswith("total "))
+    assert total[5] == "1", summary  # a materialized view shows its latest refresh: one row
+    assert "cycles)." in summary
 
 
 @pytest.mark.slow

@@ -113,3 +113,14 @@ def test_storage_and_warehouse_may_be_object_store_uris(tmp_path: Path) -> None:
     assert options["AWS_ENDPOINT_URL"] == "http://127.0.0.1:9000"
     assert options["AWS_ACCESS_KEY_ID"] == "ak"
     assert options["AWS_ALLOW_HTTP"] == "true"
+
+
+def test_an_absolute_library_glob_matches_files_outside_the_project(tmp_path: Path) -> None:
+    shared = tmp_path / "shared code"
+    write(shared / "a.py", "")
+    write(shared / "sub" / "b.sql", "")
+    spec_file = write(tmp_path / "project" / "spark-pipeline.yml", (
+        f"name: p\nstorage: s\nlibraries:\n  - glob:\n      include: {shared}/**\n"))
+    files = load_spec(spec_file).library_files()
+    assert [f.relative_to(tmp_path).as_posix() for f in files] == [
+        "shared code/a.py", "shared code/sub/b.sql"]

@@ -7,6 +7,7 @@ do about it. The CLI prints `str(error)` without a traceback for these classes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lakesmith.source_location import SourceLocation
 
@@ -18,6 +19,11 @@ class LakesmithError(Exception):
         self.message = message
         self.hint = hint
         super().__init__(message + (f"\n  hint: {hint}" if hint else ""))
+
+
+class UsageError(LakesmithError):
+    """A command was given options it cannot act on (an unknown dataset or update, a value out
+    of range); the CLI exits with status 2, as for any usage error."""
 
 
 class SpecError(LakesmithError):
@@ -32,12 +38,29 @@ class SourceLoadError(LakesmithError):
         super().__init__(f"{location}: {message}", hint=hint)
 
 
+class SourceLoadErrors(LakesmithError):
+    """Several source files could not be loaded: every one is named, in load order."""
+
+    def __init__(self, errors: Sequence[SourceLoadError]) -> None:
+        self.problems = [str(e) for e in errors]
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} pipeline source files could not be loaded:\n"
+                         f"{lines}")
+
+
 class SqlDefinitionError(SourceLoadError):
     """A SQL definition file has a statement lakesmith cannot parse or does not support."""
 
 
 class SqlRefError(LakesmithError):
-    """A query's SQL could not be read to find the tables and files it reads."""
+    """A query's SQL could not be read to find the tables and files it reads; `line` and
+    `column` (1-based, within the query's text) say where, when known."""
+
+    def __init__(self, message: str, *, hint: str | None = None, line: int | None = None,
+                 column: int | None = None) -> None:
+        self.line = line
+        self.column = column
+        super().__init__(message, hint=hint)
 
 
 class GraphProblem:
@@ -55,10 +78,13 @@ class GraphProblem:
 
 
 class GraphValidationError(LakesmithError):
-    """The dataflow graph is invalid; carries every problem found, not just the first."""
+    """The dataflow graph is invalid; carries every problem found, not just the first. `partial`
+    is what could be built despite them (a `graph.build.PartialGraph`), so that analysis can
+    find the problems of the other flows in the same run."""
 
-    def __init__(self, problems: Sequence[GraphProblem]) -> None:
+    def __init__(self, problems: Sequence[GraphProblem], *, partial: Any = None) -> None:
         self.problems = list(problems)
+        self.partial = partial
         count = len(self.problems)
         lines = "\n".join(f"  - {p}" for p in self.problems)
         super().__init__(f"The pipeline graph is invalid ({count} problem{'s' * (count != 1)}):\n{lines}")

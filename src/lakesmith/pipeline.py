@@ -3,13 +3,15 @@ validated graph. The CLI commands are thin wrappers around this."""
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lakesmith import errors
 from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
@@ -38,6 +40,8 @@ from lakesmith.runtime.workspace import Workspace
 from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -77,14 +81,16 @@ class Pipeline:
         finally:
             workspace.close()
 
-    def analyze(self, workspace: Workspace | None = None) -> dict[str, Any]:
+    def analyze(self, workspace: Workspace | None = None,
+                reported: frozenset[TableName] = frozenset()) -> dict[str, Any]:
         """Resolve every flow's query against the engine; raises with every problem found.
-        Stream sources come from `workspace` (the update's, so that they are made once)."""
+        Stream sources come from `workspace` (the update's, so that they are made once); flows
+        into `reported` datasets (problems known already) and what reads them are skipped."""
         own = workspace is None
         workspace = workspace or self.workspace()
         try:
             return analyze_graph(self.graph, self.spark, self.spec.root_location,
-                                 stream_sources=workspace.sources)
+                                 stream_sources=workspace.sources, reported=reported)
         finally:
             if own:
                 workspace.close()
@@ -161,20 +167,35 @@ class Pipeline:
 
 @contextmanager
 def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
-                  verbose: bool = False, start: Path | None = None) -> Iterator[Pipeline]:
-    """Load the spec, start (or connect) the engine, load sources and build the graph; the engine
-    is stopped when the block exits, on errors and on Ctrl-C too."""
+                  verbose: bool = False, start: Path | None = None,
+                  configuration: Mapping[str, str] | None = None,
+                  analyze_invalid: bool = False) -> Iterator[Pipeline]:
+    """Load the spec (with `configuration` overriding its keys), start (or connect) the engine,
+    load sources and build the graph; the engine is stopped when the block exits, on errors and
+    on Ctrl-C too. With `analyze_invalid` (dry-run), an invalid graph's error also has the
+    problems analysis finds in the flows that could be built: every problem in one run."""
     spec = load_spec(spec_path) if spec_path else load_spec(find_spec(start or Path.cwd()))
+    spec = spec.with_configuration(configuration or {})
     # Relative paths in sources (spark.read.csv("data/x.csv")) mean the project folder: they are
     # made absolute when plans are bound, so nothing here changes the working directory.
     with start_engine(remote, verbose=verbose, conf=spec.configuration,
                       environment=engine_environment(spec.storage.options)) as engine:
+        if verbose:
+            from lakesmith.engine.sql_log import log_sql_statements
+
+            log_sql_statements(engine.spark)
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
-            graph = build_graph(definitions, engine.spark, NameResolver(spec.catalog, spec.schema),
-                                user_files=frozenset(str(f) for f in files),
-                                project=spec.root_location)
+            try:
+                graph = build_graph(definitions, engine.spark,
+                                    NameResolver(spec.catalog, spec.schema),
+                                    user_files=frozenset(str(f) for f in files),
+                                    project=spec.root_location)
+            except errors.GraphValidationError as e:
+                if not analyze_invalid:
+                    raise
+                raise _with_analysis_problems(e, engine, spec, files) from None
         yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
 
 
@@ -204,3 +225,26 @@ def prepare_session(spark: Any, spec: PipelineSpec) -> None:
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
     spark.catalog.setCurrentDatabase(quote_always(spec.schema))
 
+
+def _with_analysis_problems(error: errors.GraphValidationError, engine: Engine, spec: PipelineSpec,
+                            files: list[Path]) -> errors.GraphValidationError:
+    """`error` with the problems analysis finds in the flows that could be built, so that one
+    run reports every problem (an unknown column in one flow and a missing table in another)."""
+    partial = error.partial
+    if partial is None:
+        return error
+    # Flows whose definition has a problem already (found by building or validating) are not
+    # analysed: their analysis errors would repeat it.
+    located = {p.location for p in error.problems if p.location is not None}
+    reported = partial.unresolved | {f.target for f in partial.graph.flows
+                                     if f.flow.location in located}
+    pipeline = Pipeline(spec=spec, engine=engine, graph=partial.graph, source_files=files)
+    try:
+        pipeline.analyze(reported=reported)
+    except errors.GraphValidationError as more:
+        known = {str(p) for p in error.problems}
+        return errors.GraphValidationError(
+            error.problems + [p for p in more.problems if str(p) not in known])
+    except Exception as e:  # analysing a broken graph failed otherwise: its own problems stand
+        logger.debug("analysis of the flows that could be built failed: %s", e)
+    return error

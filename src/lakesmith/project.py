@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import glob as globlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +55,11 @@ class PipelineSpec:
         return _location(configured, self.root, self.configuration,
                          f"{self.path}: configuration '{WAREHOUSE_KEY}'")
 
+    def with_configuration(self, overrides: Mapping[str, str]) -> PipelineSpec:
+        """This spec with some configuration keys set otherwise (`--conf`, tests)."""
+        return replace(self, configuration={**self.configuration, **overrides}) \
+            if overrides else self
+
     def location(self, text: str, where: str = "") -> Location:
         """A location written in a pipeline (a path relative to the project, or a URI), with the
         storage options the spec's configuration and the environment give its scheme."""
@@ -65,8 +70,9 @@ class PipelineSpec:
         seen: set[Path] = set()
         files: list[Path] = []
         for pattern in self.libraries:
+            base, relative = _glob_base(self.root, pattern)
             matches = sorted(
-                p for p in self.root.glob(_normalize_glob(pattern))
+                p for p in base.glob(_normalize_glob(relative))
                 if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
             )
             for match in matches:
@@ -188,6 +194,15 @@ def _libraries(value: Any, path: Path) -> tuple[str, ...]:
             )
         includes.append(include)
     return tuple(includes)
+
+
+def _glob_base(root: Path, pattern: str) -> tuple[Path, str]:
+    """The folder a `libraries` glob starts from and the pattern below it: the project folder
+    for a relative glob, the file system's root for an absolute one (pathlib refuses those)."""
+    path = Path(pattern)
+    if not path.is_absolute():
+        return root, pattern
+    return Path(path.anchor), str(path.relative_to(path.anchor))
 
 
 def _normalize_glob(pattern: str) -> str:

@@ -124,7 +124,7 @@ def test_full_refresh_all_resets_every_stored_dataset(graph) -> None:
      "datasets: Silver, clean, gold, raw"),
     ({"full_refresh": ["other.silver"]},
      "--full-refresh: 'other.silver' is not a dataset of this pipeline.",
-     "datasets: Silver, clean, gold, raw"),
+     "did you mean 'Silver'?"),
     ({"refresh": ["clean"]}, "--refresh: 'clean' is a temporary view, which is never stored; "
                              "name the tables that read it instead.", None),
     ({"refresh": ["gold", "silver"], "full_refresh": ["SILVER"]},
@@ -186,3 +186,38 @@ def test_flow_work_event_names_each_source() -> None:
              "end_fixed_at": "update start", "files": 2, "bytes": 100, "records": 7},
             {"source": "silver", "start": None, "end": None, "end_fixed_at": "flow start",
              "files": 0, "bytes": 0, "records": 0}]}
+
+
+@pytest.mark.parametrize(("selector", "selected"), [
+    ("+gold", ["raw", "silver", "gold"]),  # through the view clean, which is never stored
+    ("raw+", ["raw", "silver", "gold"]),
+    ("silver+", ["silver", "gold"]),
+    ("+silver+", ["raw", "silver", "gold"]),
+    ("+raw", ["raw"]),
+    ("s*", ["silver"]),  # globs match case-insensitively, as names do
+    ("*l*", ["silver", "gold"]),  # clean matches too, but views are never selected
+    ("default.g?ld", ["gold"]),
+])
+def test_selection_takes_globs_and_graph_operators_like_dbt(graph, selector, selected) -> None:
+    plan = plan_update(graph, full_refresh=[selector])
+    assert sorted(str(n.table) for n in plan.full_refresh) == sorted(selected)
+    targets = {str(p.flow.target.table) for p in plan.flows}
+    assert targets == set(selected) | {"clean"}
+
+
+@pytest.mark.parametrize(("selector", "message", "hint"), [
+    ("silvr", "--refresh: 'silvr' is not a dataset of this pipeline.", "did you mean 'Silver'?"),
+    ("+gld+", "--refresh: '+gld+' is not a dataset of this pipeline.", "did you mean 'gold'?"),
+    ("x*", "--refresh: 'x*' matches no table of this pipeline.",
+     "datasets: Silver, clean, gold, raw"),
+    ("cl*", "--refresh: 'cl*' matches no table of this pipeline.",
+     "datasets: Silver, clean, gold, raw"),
+    ("+", "--refresh: '+' names no dataset.",
+     "write NAME, a glob such as silver_*, +NAME (with upstream) or NAME+ (with downstream)."),
+])
+def test_a_selector_that_matches_nothing_says_what_exists(graph, selector, message, hint) -> None:
+    from lakesmith.errors import UsageError
+
+    with pytest.raises(UsageError) as info:
+        plan_update(graph, refresh=[selector])
+    assert (info.value.message, info.value.hint) == (message, hint)

@@ -28,7 +28,7 @@ from lakesmith.authoring.registry import DefinitionRegistry
 from lakesmith.authoring.sdp_api import spark_43_api
 from lakesmith.authoring.source_warnings import warn_source, warnings_once
 from lakesmith.authoring.tracebacks import describe, user_location
-from lakesmith.errors import LakesmithError, SourceLoadError
+from lakesmith.errors import LakesmithError, SourceLoadError, SourceLoadErrors
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.graph.load_time_schemas import definitions_analysable
 from lakesmith.graph.model import Definitions
@@ -51,12 +51,20 @@ def load_definitions(spec: PipelineSpec, spark: Any) -> tuple[Definitions, list[
     from lakesmith.deltaspark.finder import install_delta_module
 
     install_delta_module()  # `from delta.tables import DeltaTable` in pipeline code
+    problems: list[SourceLoadError] = []
     with _loading(spec, spark, registry):
         for file in files:
-            if file.suffix == ".py":
-                _import_python(file, spark, files, spec)
-            else:
-                _register_sql(file, registry)
+            try:
+                if file.suffix == ".py":
+                    _import_python(file, spark, files, spec)
+                else:
+                    _register_sql(file, registry)
+            except SourceLoadError as e:  # every file is loaded, so one run names every problem
+                problems.append(e)
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise SourceLoadErrors(problems)
     return registry.definitions, files
 
 

@@ -99,11 +99,28 @@ def parse_sql_query(text: str) -> ParsedQuery:
                 "spark.readStream.table(...).withWatermark('ts', '10 minutes')"
                 ".groupBy(window('ts', '5 minutes'), ...).agg(...) runs with Spark's "
                 "results.") from e
-        raise SqlRefError(f"could not parse the SQL query to find the tables it reads: {e}") from e
+        raise syntax_error(e) from e
     statements = tuple(s for s in parsed if s is not None)
     query = _Query(text, tokens, wrappers)
     tables = tuple(pair for statement in statements for pair in _table_refs(statement, query))
     return ParsedQuery(statements, tables)
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def syntax_error(error: Exception) -> SqlRefError:
+    """sqlglot's error as a user reads it: what was expected and where (line and column of the
+    query), without sqlglot's excerpt and its terminal underlining."""
+    first = error.errors[0] if isinstance(error, ParseError) and error.errors else None
+    if first is None:
+        text = _ANSI.sub("", str(error)).strip().splitlines()
+        return SqlRefError(f"the SQL is not valid: {text[0] if text else type(error).__name__}")
+    found = _ANSI.sub("", first.get("highlight") or "").strip()
+    near = f" near '{found}'" if found else ""
+    return SqlRefError(f"the SQL is not valid: {first['description']}{near} (line "
+                       f"{first['line']}, column {first['col']} of the query).",
+                       line=first["line"], column=first["col"])
 
 
 def find_table_refs(text: str) -> list[SqlRef]:

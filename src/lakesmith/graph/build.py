@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 from contextlib import ExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyspark.pipelines.block_session_mutations import block_session_mutations
@@ -36,6 +36,7 @@ from lakesmith.graph.model import Definitions
 from lakesmith.graph.planning_schemas import PlanningSchemas
 from lakesmith.graph.validate import validate_graph
 from lakesmith.locations import Location
+from lakesmith.source_location import SourceLocation
 from lakesmith.sources.files.planning import file_reads_analysable
 
 _sql_plan_ids = itertools.count(1 << 40)  # far from the client's own plan ids
@@ -82,8 +83,18 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
     graph = DataflowGraph(datasets=_resolve_table_kinds(datasets, flows), flows=flows, names=names)
     problems += validate_graph(graph, frozenset(unresolved))
     if problems:
-        raise GraphValidationError(problems)
+        raise GraphValidationError(problems, partial=PartialGraph(graph, frozenset(
+            name for name in unresolved if name is not None)))
     return graph
+
+
+@dataclass(frozen=True)
+class PartialGraph:
+    """The flows of an invalid graph that could be resolved, and the datasets whose flows could
+    not (analysis skips what reads them: its errors would only repeat theirs)."""
+
+    graph: DataflowGraph
+    unresolved: frozenset[TableName]
 
 
 def _target_or_none(target: str, names: NameResolver) -> Any:
@@ -152,7 +163,8 @@ def _resolve_flow(flow: AnyFlow, datasets: dict[TableName, Dataset], spark: Any,
     try:
         reads = find_reads(relation)
     except SqlRefError as e:
-        problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.location))
+        problems.append(GraphProblem(f"flow '{flow.name}': {e.message}",
+                                     _error_location(flow, e)))
         return None
     inputs = _inputs(flow, reads, datasets, spark, names, problems)
     return ResolvedFlow(flow, target, relation, inputs,
@@ -273,3 +285,11 @@ def _streaming_views(datasets: dict[TableName, Dataset], flows: list[ResolvedFlo
                 streaming.add(name)
                 changed = True
     return streaming
+
+
+def _error_location(flow: QueryFlow, error: SqlRefError) -> SourceLocation:
+    """The file line of a SQL error: the query's first line plus the error's line in it."""
+    query = flow.query
+    if error.line is None or not isinstance(query, SqlQuery) or query.location.line is None:
+        return flow.location
+    return replace(query.location, line=query.location.line + error.line - 1)

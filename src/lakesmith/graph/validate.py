@@ -188,8 +188,9 @@ def _check_streaming_queries(graph: DataflowGraph) -> list[GraphProblem]:
                     and not is_stream_format(read.format):
                 problems.append(GraphProblem(
                     f"flow '{flow.name}' reads a stream of format '{read.format}' "
-                    f"({read.describe()}); lakesmith streams from pipeline datasets and, so far, "
-                    f"from sources of format {', '.join(stream_formats())} only.",
+                    f"({read.describe()}): streaming reads of this format are not supported yet; "
+                    "lakesmith streams from pipeline datasets and, so far, from sources of "
+                    f"format {', '.join(stream_formats())} only.",
                     flow.flow.location))
             elif read.streaming and flow_input.dataset is None and read.name is not None:
                 problems.append(GraphProblem(

@@ -10,6 +10,8 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import BooleanType, NullType, StructType
 
 from lakesmith.authoring.tracebacks import describe
+from lakesmith.engine.plans import relation_of
+from lakesmith.engine.unresolved_columns import explain_unresolved_column
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
 from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
@@ -21,18 +23,20 @@ from lakesmith.runtime.binding import AnalysisBinder, StreamSources
 
 
 def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
-                  stream_sources: StreamSources | None = None) -> dict[str, StructType]:
+                  stream_sources: StreamSources | None = None,
+                  reported: frozenset[TableName] = frozenset()) -> dict[str, StructType]:
     """The output schema of every query flow (as written to its target), by flow name; raises
-    with every problem found."""
+    with every problem found. Flows into `reported` datasets (whose problems are known already)
+    and flows reading them are skipped."""
     binder = AnalysisBinder(graph, spark, project, stream_sources)
     schemas: dict[str, StructType] = {}
     problems: list[GraphProblem] = []
-    failed: set[TableName] = set()
+    failed: set[TableName] = set(reported)
     try:
         for flow in graph.topological_flows():
             if flow.relation is None and not _analysable_cdc(flow):
                 continue
-            if flow.upstream & failed:
+            if flow.target in reported or flow.upstream & failed:
                 failed.add(flow.target)  # its own error would only repeat the upstream one
                 continue
             try:
@@ -44,7 +48,8 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
                 failed.add(flow.target)
             except Exception as e:  # the engine's analysis error, reported against the flow
                 problems.append(GraphProblem(
-                    f"flow '{flow.name}' cannot be analysed: {describe(e)}", flow.flow.location))
+                    f"flow '{flow.name}' cannot be analysed: {_as_spark_says(e, binder, flow)}",
+                    flow.flow.location))
                 failed.add(flow.target)
     finally:
         binder.close()
@@ -52,6 +57,20 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
         raise GraphValidationError(problems)
     return schemas
 
+
+
+def _as_spark_says(error: Exception, binder: AnalysisBinder, flow: ResolvedFlow) -> str:
+    """The engine's error, in Spark's words where lakesmith knows them (an unresolved column
+    with the columns that were available)."""
+    message = describe(error)
+    if flow.relation is None or flow.is_auto_cdc:
+        return message
+    try:
+        spark_message = explain_unresolved_column(
+            message, binder.spark, relation_of(binder.flow_dataframe(flow)))
+    except Exception:  # finding the candidates failed too: the engine's message stands
+        return message
+    return spark_message or message
 
 
 def _analysable_cdc(flow: ResolvedFlow) -> bool:

@@ -13,8 +13,9 @@ from datetime import datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from lakesmith.errors import LakesmithError
+from lakesmith.errors import LakesmithError, UsageError
 from lakesmith.files import store_for
 from lakesmith.locations import Location
 from lakesmith.runtime.storage import EVENT_LOG, UNWRITTEN_EVENTS
@@ -23,21 +24,26 @@ from lakesmith.tables.delta import open_table
 logger = logging.getLogger("lakesmith")
 
 
-def read_events(storage: Location) -> list[dict[str, Any]]:
-    """Every event, oldest first: the event log's, and those kept aside while it could not be
-    written (a corrupt log warns; it never hides the updates that ran)."""
+def read_events(storage: Location, event_type: str | None = None) -> list[dict[str, Any]]:
+    """Every event (or every one of `event_type`), oldest first: the event log's, and those kept
+    aside while it could not be written (a corrupt log warns; it never hides the updates that
+    ran)."""
     rows: list[dict[str, Any]] = []
     location = storage.join(*EVENT_LOG)
     try:
         table = open_table(location)
         if table is not None:
-            rows = pa.table(table.to_pyarrow_table()).to_pylist()
+            events = pa.table(table.to_pyarrow_table())
+            if event_type is not None:
+                events = events.filter(pc.field("event_type") == event_type)
+            rows = events.to_pylist()
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as e:  # delta-rs panics are BaseExceptions, too
         logger.warning("The event log at %s cannot be read (%s); showing the events kept "
                        "aside only.", location, str(e).splitlines()[0] if str(e) else e)
-    rows += _unwritten_events(storage)
+    rows += [e for e in _unwritten_events(storage)
+             if event_type is None or e["event_type"] == event_type]
     rows.sort(key=lambda r: (r["sequence"]["control_plane_seq_no"], r["timestamp"]))
     for row in rows:
         row["details_json"] = json.loads(row["details"]) if row["details"] else {}
@@ -111,6 +117,15 @@ def updates(events: list[dict[str, Any]], *, running: bool = False) -> list[Upda
     return result
 
 
+def resolve_updates(events: list[dict[str, Any]], update_id: str | None, last: int = 1
+                    ) -> list[str]:
+    """One update from an id prefix, else the newest `last` updates, oldest first."""
+    if update_id is not None:
+        return [resolve_update(events, update_id)]
+    resolve_update(events, None)  # refuses an empty log
+    return [u.update_id for u in updates(events)][-last:]
+
+
 def resolve_update(events: list[dict[str, Any]], update_id: str | None) -> str:
     """An update id from a prefix, or the latest update when None."""
     ids = [u.update_id for u in updates(events)]
@@ -120,7 +135,7 @@ def resolve_update(events: list[dict[str, Any]], update_id: str | None) -> str:
         return ids[-1]
     matches = [i for i in ids if i.startswith(update_id)]
     if len(matches) != 1:
-        raise LakesmithError(
+        raise UsageError(
             f"Update '{update_id}' " + ("matches several updates." if matches else "not found."),
             hint="`lakesmith runs` lists the updates.")
     return matches[0]
@@ -128,8 +143,10 @@ def resolve_update(events: list[dict[str, Any]], update_id: str | None) -> str:
 
 @dataclass(frozen=True)
 class ExpectationQuality:
+    update_id: str
     dataset: str
     expectation: str
+    action: str  # warn, drop or fail (as the update defined it), "?" when not recorded
     passed: int
     failed: int
 
@@ -140,15 +157,29 @@ class ExpectationQuality:
 
 
 def quality(events: list[dict[str, Any]], update_id: str) -> list[ExpectationQuality]:
-    """Passed and failed records of each expectation in one update, summed over its flows."""
+    """Passed and failed records of each expectation in one update, summed over its flows, with
+    the rule's action from the update's `dataset_definition` events."""
     totals: dict[tuple[str, str], list[int]] = {}
+    actions: dict[tuple[str, str], str] = {}
     for event in events:
-        if event["event_type"] != "flow_progress" or event["origin"]["update_id"] != update_id:
+        if event["origin"]["update_id"] != update_id:
+            continue
+        if event["event_type"] == "dataset_definition":
+            definition = event["details_json"]["dataset_definition"]
+            for rule in definition.get("expectations", []):
+                actions[(event["origin"]["dataset_name"], rule["name"])] = \
+                    _ACTIONS.get(rule["action"], rule["action"].lower())
+        if event["event_type"] != "flow_progress":
             continue
         data_quality = event["details_json"]["flow_progress"].get("data_quality") or {}
         for entry in data_quality.get("expectations", []):
             counts = totals.setdefault((entry["dataset"], entry["name"]), [0, 0])
             counts[0] += entry["passed_records"]
             counts[1] += entry["failed_records"]
-    return [ExpectationQuality(dataset, name, passed, failed)
+    return [ExpectationQuality(update_id, dataset, name, actions.get((dataset, name), "?"),
+                               passed, failed)
             for (dataset, name), (passed, failed) in totals.items()]
+
+
+# The event log's action names (Databricks') in the words of the decorators.
+_ACTIONS = {"ALLOW": "warn", "DROP": "drop", "FAIL": "fail"}

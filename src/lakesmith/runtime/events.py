@@ -74,3 +74,11 @@ class Listeners:
                       error: BaseException | None = None) -> None:
         for listener in self.listeners:
             listener.flow_progress(flow, status, metrics, error)
+
+    def cycle_finished(self, cycle: int, *, idle: bool) -> None:
+        """A continuous update's cycle ended (`idle`: no flow had anything to do). Optional for
+        listeners: only those with a `cycle_finished` method hear of it."""
+        for listener in self.listeners:
+            hook = getattr(listener, "cycle_finished", None)
+            if hook is not None:
+                hook(cycle, idle=idle)

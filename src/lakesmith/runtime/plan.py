@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from lakesmith.errors import LakesmithError
+from lakesmith.errors import LakesmithError, UsageError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind
+from lakesmith.runtime.selection import select_datasets
 from lakesmith.sources.base import Backlog, SourceOffset
 
 # What a flow does in an update.
@@ -117,6 +118,11 @@ class UpdatePlan:
         """This plan with each flow's work (keyed by id of the PlannedFlow)."""
         return replace(self, flows=tuple(replace(p, work=work[id(p)]) for p in self.flows))
 
+    def not_supported(self) -> list[PlannedFlow]:
+        """Flows of kinds lakesmith defines and validates but cannot run yet: `run` would fail
+        them, so `dry-run` fails too."""
+        return [p for p in self.flows if p.work is not None and p.work.action == NOT_SUPPORTED]
+
     def to_event(self) -> list[dict[str, Any]]:
         return [{"flow": p.name, "dataset": self.graph.dataset(p.flow.target).name,
                  **(p.work.to_event() if p.work else {})} for p in self.flows]
@@ -125,17 +131,18 @@ class UpdatePlan:
 def plan_update(graph: DataflowGraph, *, refresh: Sequence[str] = (),
                 full_refresh: Sequence[str] = (), full_refresh_all: bool = False) -> UpdatePlan:
     """Select flows like `spark-pipelines run`: everything by default; with --refresh and/or
-    --full-refresh, only the flows into the named datasets (views they read are always
-    available); --full-refresh and --full-refresh-all reset the named tables first."""
+    --full-refresh, only the flows into the selected datasets (names, globs and dbt's graph
+    operators: `runtime/selection.py`; views they read are always available); --full-refresh and
+    --full-refresh-all reset the selected tables first."""
     if full_refresh_all and (refresh or full_refresh):
         option = "--refresh" if refresh else "--full-refresh"
-        raise LakesmithError(f"--full-refresh-all cannot be combined with {option}.")
-    refresh_names = _dataset_names(graph, refresh, "--refresh")
-    reset_names = _dataset_names(graph, full_refresh, "--full-refresh")
+        raise UsageError(f"--full-refresh-all cannot be combined with {option}.")
+    refresh_names = select_datasets(graph, refresh, "--refresh")
+    reset_names = select_datasets(graph, full_refresh, "--full-refresh")
     overlap = refresh_names & reset_names
     if overlap:
         names = ", ".join(sorted(graph.dataset(n).name for n in overlap))
-        raise LakesmithError(f"Datasets named in both --refresh and --full-refresh: {names}.")
+        raise UsageError(f"Datasets named in both --refresh and --full-refresh: {names}.")
     selection = refresh_names | reset_names
     if full_refresh_all:
         reset_names = frozenset(graph.stored_datasets())
@@ -149,18 +156,3 @@ def plan_update(graph: DataflowGraph, *, refresh: Sequence[str] = (),
             selected.append(PlannedFlow(flow, full_refresh=flow.target in reset_names))
     return UpdatePlan(graph, tuple(selected), tuple(excluded), frozenset(reset_names),
                       full_refresh_all)
-
-
-def _dataset_names(graph: DataflowGraph, names: Sequence[str], option: str) -> frozenset[TableName]:
-    result: set[TableName] = set()
-    for raw in names:
-        name = graph.names.qualify(raw)
-        if name not in graph.datasets:
-            known = ", ".join(sorted(d.name for d in graph.datasets.values())) or "(none)"
-            raise LakesmithError(f"{option}: '{raw}' is not a dataset of this pipeline.",
-                                 hint=f"datasets: {known}")
-        if graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
-            raise LakesmithError(f"{option}: '{raw}' is a temporary view, which is never stored; "
-                                 "name the tables that read it instead.")
-        result.add(name)
-    return frozenset(result)

@@ -13,6 +13,7 @@ from rich.live import Live
 from rich.table import Table
 
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
+from lakesmith.runtime.flow_quality import flow_quality
 
 _STYLE = {
     FlowStatus.QUEUED: "dim", FlowStatus.STARTING: "cyan", FlowStatus.RUNNING: "bold cyan",
@@ -42,10 +43,29 @@ class ConsoleProgress:
         self.interactive = console.is_terminal
         self.continuous = continuous
         self._held: dict[str, list[str]] = {}
+        self._idle_since: str | None = None  # a continuous update waiting for new data
+        self._cycle = 1
+
+    def __rich__(self) -> Table:
+        # Live renders this on every refresh, so running flows' elapsed times keep moving.
+        with self.lock:
+            return self._table()
+
+    def cycle_finished(self, cycle: int, *, idle: bool) -> None:
+        """Idle cycles of a continuous update are one line (or the table's caption), not a
+        screenful each: said once when the update starts waiting, again when data arrives."""
+        self._cycle = cycle + 1
+        if not idle:
+            self._idle_since = None
+            return
+        if self._idle_since is None:
+            self._idle_since = datetime.now().strftime("%H:%M:%S")
+            if not self.interactive:
+                self._line(f"Cycle {cycle}: no new data; waiting for more.")
 
     def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None:
         if state == UpdateState.RUNNING and self.interactive:
-            self.live = Live(self._table(), console=self.console, refresh_per_second=8,
+            self.live = Live(self, console=self.console, refresh_per_second=8,
                              transient=True)
             self.live.start()
         elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
@@ -62,14 +82,13 @@ class ConsoleProgress:
                       error: BaseException | None = None) -> None:
         with self.lock:
             row = self.rows.setdefault(flow.name, _FlowRow(flow))
+            if status == FlowStatus.STARTING or (status == FlowStatus.RUNNING and row.status
+                                                 not in (FlowStatus.STARTING, FlowStatus.RUNNING)):
+                row.started = time.perf_counter()  # per batch RUNNING reports keep the start
             row.status = status
-            if status == FlowStatus.RUNNING:
-                row.started = time.perf_counter()
             if metrics is not None:
                 row.metrics = metrics
             row.error = error
-            if self.live is not None:
-                self.live.update(self._table())
         if self.interactive or status == FlowStatus.QUEUED:
             return
         suffix = ""
@@ -97,7 +116,12 @@ class ConsoleProgress:
         self.console.print(f"[dim]{stamp}[/dim] {text}", highlight=False)
 
     def _table(self) -> Table:
-        table = Table(show_edge=False, box=None, pad_edge=False)
+        caption = None
+        if self.continuous:
+            caption = f"cycle {self._cycle}" + (
+                f" · no new data since {self._idle_since}" if self._idle_since else "")
+        table = Table(show_edge=False, box=None, pad_edge=False, caption=caption,
+                      caption_justify="left")
         for column in ("flow", "dataset", "status", "batches", "rows in", "rows", "sources",
                        "time"):
             table.add_column(column, justify="left" if column in (
@@ -162,29 +186,45 @@ def _describe(metrics: FlowMetrics) -> str:
 
 
 def print_summary(console: Console, result: Any, graph: Any) -> None:
-    """After an update: each flow's outcome, rows written and time, then the update's state."""
+    """After an update: each flow's outcome, rows written, rows its expectations dropped and
+    warned about, and time; then the quarantine tables that received rows and the update's state.
+    A continuous update's summary covers all its cycles."""
+    quality = {id(r): flow_quality(graph, r.planned.flow, r.metrics) for r in result.flows}
+    checked = any(q is not None for q in quality.values())
     table = Table(title=None, show_edge=False, box=None, pad_edge=False)
-    for column in ("dataset", "kind", "flow", "status", "batches", "rows in", "rows written",
-                   "time"):
+    columns = ["dataset", "kind", "flow", "status", "batches", "rows in", "rows written"]
+    columns += ["dropped", "warned"] if checked else []
+    for column in [*columns, "time"]:
         table.add_column(column, justify="left" if column in (
             "dataset", "kind", "flow", "status") else "right")
+    quarantined = []
     for flow_result in result.flows:
         flow = flow_result.planned.flow
         dataset = graph.dataset(flow.target)
         metrics = flow_result.metrics
         completed = flow_result.status == FlowStatus.COMPLETED
-        table.add_row(
+        cells = [
             dataset.name, dataset.kind.label, flow.name,
             f"[{_STYLE[flow_result.status]}]{flow_result.status.value}[/]",
             str(metrics.batches) if completed and metrics and "num_input_rows" in metrics.details
             else "",
             _input_rows(metrics) if completed else "",
             _rows(metrics) if completed else "-",
-            f"{metrics.duration_seconds:.2f}s" if metrics is not None else "-",
-        )
+        ]
+        counts = quality[id(flow_result)]
+        if checked:
+            cells += [f"{counts.dropped:,}", f"{counts.warned:,}"] if counts else ["", ""]
+        if counts is not None and counts.quarantine and counts.dropped:
+            quarantined.append((flow.name, counts))
+        cells.append(f"{metrics.duration_seconds:.2f}s" if metrics is not None else "-")
+        table.add_row(*cells)
     console.print(table)
+    for flow_name, counts in quarantined:
+        console.print(f"Flow '{flow_name}' dropped {counts.dropped:,} row(s) into quarantine "
+                      f"table '{counts.quarantine}'.", highlight=False)
     style = {"COMPLETED": "green", "FAILED": "bold red", "CANCELED": "yellow"}[result.state.value]
+    cycles = f" ({result.cycles} cycles)" if getattr(result, "cycles", 1) > 1 else ""
     console.print(f"Update {result.update_id} [{style}]{result.state.value}[/] in "
-                  f"{result.duration_seconds:.2f}s.", highlight=False)
+                  f"{result.duration_seconds:.2f}s{cycles}.", highlight=False)
     for failed in result.failed_flows:
         console.print(f"[red]✗[/red] {failed.error}", highlight=False)

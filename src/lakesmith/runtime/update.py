@@ -8,7 +8,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -22,8 +22,10 @@ from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateListener, UpdateState
 from lakesmith.runtime.executor import Outcome, run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
+from lakesmith.runtime.input_signature import inputs_signature
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
 from lakesmith.runtime.planner import plan_work
+from lakesmith.runtime.run_totals import add_metrics
 from lakesmith.runtime.tables_setup import TableSetup
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.stopping import StopRequest
@@ -57,6 +59,7 @@ class UpdateResult:
     started_at: datetime
     duration_seconds: float
     flows: list[FlowResult] = field(default_factory=list)
+    cycles: int = 1  # a continuous update's cycles; its flows' metrics are summed over them
 
     @property
     def failed_flows(self) -> list[FlowResult]:
@@ -86,6 +89,7 @@ class UpdateRunner:
         self.stop_request = stop or StopRequest()
         self.stop = self.stop_request.event
         self._results: dict[int, FlowResult] = {}
+        self._totals: dict[str, FlowMetrics | None] = {}  # per flow, over every cycle
         self._last_inputs: dict[str, tuple[Any, ...]] = {}
         self._cycle = 0
         self._target_locks: dict[TableName, threading.Lock] = {
@@ -124,10 +128,13 @@ class UpdateRunner:
         finally:
             binder.close()
             self.listener.update_progress(state, error)
+        flows = [self._results[id(p)] for p in self.plan.flows if id(p) in self._results]
+        if self.continuous:
+            flows = [replace(r, metrics=self._totals.get(r.planned.name, r.metrics))
+                     for r in flows]
         return UpdateResult(
             update_id=self.update_id, state=state, started_at=started_at,
-            duration_seconds=time.perf_counter() - start,
-            flows=[self._results[id(p)] for p in self.plan.flows if id(p) in self._results],
+            duration_seconds=time.perf_counter() - start, flows=flows, cycles=self._cycle,
         )
 
     def _run_cycles(self, binder: TableBinder) -> Outcome[PlannedFlow]:
@@ -152,9 +159,22 @@ class UpdateRunner:
             )
             if not self.continuous or outcome.failed or self.stop.is_set():
                 return outcome
+            cycle_finished = getattr(self.listener, "cycle_finished", None)  # optional
+            if cycle_finished is not None:
+                cycle_finished(self._cycle, idle=self._cycle_was_idle())
             self.stop.wait(self.trigger_interval)
             if self.stop.is_set():
                 return outcome
+
+    def _cycle_was_idle(self) -> bool:
+        """Whether no flow of the cycle just run had anything to do."""
+        if self._cycle <= 1:
+            return False
+        for planned in self.plan.flows:
+            result = self._results.get(id(planned))
+            if result is None or result.metrics is None or not result.metrics.details.get(IDLE):
+                return False
+        return True
 
     def _planned_dependencies(self, planned: PlannedFlow) -> list[PlannedFlow]:
         deps = []
@@ -211,31 +231,18 @@ class UpdateRunner:
         self._report(planned, FlowStatus.COMPLETED, metrics)
 
     def _inputs_signature(self, planned: PlannedFlow) -> tuple[Any, ...] | None:
-        """In continuous mode, the versions of the tables a materialized view reads (through
-        views too); None when the view must run anyway (not continuous, or external inputs)."""
-        graph = self.plan.graph
-        if not self.continuous or graph.kind(planned.flow.target) != DatasetKind.MATERIALIZED_VIEW:
+        """In continuous mode, what a materialized view reads, as it is now
+        (`runtime/input_signature.py`); None when the view must run anyway."""
+        if not self.continuous or \
+                self.plan.graph.kind(planned.flow.target) != DatasetKind.MATERIALIZED_VIEW:
             return None
-        versions: list[tuple[str, int | None]] = []
-        pending, seen = [planned.flow], set()
-        while pending:
-            flow = pending.pop()
-            for flow_input in flow.inputs:
-                name = flow_input.dataset
-                if name is None:
-                    return None
-                if name in seen:
-                    continue
-                seen.add(name)
-                if graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
-                    pending.extend(graph.flows_into(name))
-                else:
-                    versions.append((str(name), self.workspace.table_log(name).version()))
-        return tuple(sorted(versions, key=str))
+        return inputs_signature(self.workspace, planned.flow)
 
     def _report(self, planned: PlannedFlow, status: FlowStatus, metrics: FlowMetrics | None = None,
                 error: BaseException | None = None) -> None:
         self._results[id(planned)] = FlowResult(planned, status, metrics, error)
+        if status.is_final:
+            self._totals[planned.name] = add_metrics(self._totals.get(planned.name), metrics)
         self.listener.flow_progress(planned.flow, status, metrics, error)
 
     def _on_stop(self) -> None:

@@ -32,15 +32,18 @@ def quarantine_table(name: TableName) -> TableName:
     return replace(name, table=name.table + QUARANTINE_SUFFIX)
 
 
+def keeps_quarantine(dataset: Any) -> bool:
+    """Whether the dataset keeps rows its `drop` rules remove (`lakesmith.quarantine = 'true'`)."""
+    properties = ({k.lower(): v for k, v in dataset.table_properties.items()}
+                  if isinstance(dataset, Table) else {})
+    return properties.get(QUARANTINE_PROPERTY, "false").strip().lower() == "true"
+
+
 class FlowQuality:
     def __init__(self, ctx: FlowContext) -> None:
         self.ctx = ctx
         self.rules = ExpectationSet.for_flow(ctx.graph, ctx.flow)
-        dataset = ctx.dataset
-        properties = ({k.lower(): v for k, v in dataset.table_properties.items()}
-                      if isinstance(dataset, Table) else {})
-        self.quarantine = bool(self.rules.drops) and \
-            properties.get(QUARANTINE_PROPERTY, "false").strip().lower() == "true"
+        self.quarantine = bool(self.rules.drops) and keeps_quarantine(ctx.dataset)
 
     def check(self, df: Any) -> tuple[Any, PendingReport | None]:
         """Start evaluating the rules over `df` (one extra pass) and return the rows to write
