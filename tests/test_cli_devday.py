@@ -143,10 +143,13 @@ def test_run_summary_and_quality_gates(cli, shop) -> None:
 
 TABLES_SCHEMA = {"type": "array", "items": {
     "type": "object", "additionalProperties": False,
-    "required": ["dataset", "kind", "location", "version", "rows", "created"],
+    "required": ["dataset", "kind", "location", "version", "files", "bytes", "clustering", "rows",
+                 "created"],
     "properties": {"dataset": {"type": "string"}, "kind": {"type": "string"},
                    "location": {"type": ["string", "null"]},
-                   "version": {"type": ["integer", "null"]}, "rows": {"type": ["integer", "null"]},
+                   "version": {"type": ["integer", "null"]}, "files": {"type": ["integer", "null"]},
+                   "bytes": {"type": ["integer", "null"]},
+                   "clustering": {"type": ["string", "null"]}, "rows": {"type": ["integer", "null"]},
                    "created": {"type": "boolean"}}}}
 RUNS_SCHEMA = {"type": "array", "items": {
     "type": "object", "additionalProperties": False,
@@ -197,7 +200,7 @@ def test_json_and_csv_output_follow_their_schemas(cli, shop) -> None:
     assert {(t["dataset"], t["rows"]) for t in tables} == {
         ("raw", 4), ("silver_orders", 3), ("silver_orders_quarantine", 1), ("gold", 2)}
     csv_lines = cli("tables", "-o", "csv", cwd=shop.root).out.splitlines()
-    assert csv_lines[0] == "dataset,kind,location,version,rows"
+    assert csv_lines[0] == "dataset,kind,location,version,files,bytes,clustering,rows"
     quarantine = next(line for line in csv_lines if line.startswith("silver_orders_quarantine,"))
     assert quarantine.startswith("silver_orders_quarantine,quarantine,warehouse/")
     assert quarantine.endswith(",1")
