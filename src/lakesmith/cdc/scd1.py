@@ -25,16 +25,14 @@ nothing. Re-running it after the state landed finds no event newer than the stat
 MERGE.
 
 Computed once (`changes`): the batch's changes are written to a scratch Delta table in the
-checkpoint, then the MERGE and the state read them from there. The scratch is no protocol write:
-nothing decides from it whether a batch landed, and every run of a batch (the first, or a rerun
-after a crash at any point) writes it again from that run's batch rows and the state as the run
-finds it, before anything reads it. So the MERGE and the state write of one run see the same
-changes, those the argument above is about, and a scratch left by a crashed run is never read.
+checkpoint (`cdc/scratch.py`: why a scratch is safe), then the MERGE and the state read them from
+there; every run of a batch writes it again from that run's batch rows and the state as the run
+finds it, so the MERGE and the state write of one run see the same changes, those the argument
+above is about.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,14 +40,11 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect.window import Window
 
+from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import PREFIX, SEQ, CdcSpec
-from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
 from lakesmith.tables.catalog import quote_always, sql_string
-from lakesmith.tables.delta import open_table
-
-logger = logging.getLogger("lakesmith")
 
 # Databricks' table property for how long deleted keys are remembered, and its default (2 days).
 RETENTION_KEY = "pipelines.cdc.tombstoneGCThresholdInSeconds"
@@ -103,12 +98,7 @@ class Scd1Batch:
         if self.scratch is None:
             return self._changes_plan()
         if self._materialized is None:
-            plan = self._changes_plan()
-            path = engine_path(self.scratch)
-            plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-                .save(path)
-            _drop_replaced_files(self.scratch)
-            self._materialized = plan.sparkSession.read.format("delta").load(path)
+            self._materialized = materialize(self._changes_plan(), self.scratch)
         return self._materialized
 
     def _changes_plan(self) -> Any:
@@ -322,19 +312,6 @@ def merge_sql(spec: CdcSpec, target: str, source_view: str) -> str:
             f"{update}"
             f"WHEN NOT MATCHED AND s.{OP} = {sql_string('U')} THEN INSERT ({columns}) "
             f"VALUES ({inserted})")
-
-
-def _drop_replaced_files(scratch: Location) -> None:
-    """Delete the scratch's files that earlier batches wrote: only the current version is ever
-    read (a rerun writes it again), so without this every batch's changes would stay on disk. A
-    failure only warns: the batch does not depend on it."""
-    try:
-        table = open_table(scratch)
-        if table is not None:
-            table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
-                         full=True)
-    except Exception as e:  # reported; the files are removed by a later batch's vacuum
-        logger.warning("Removing old files of the AUTO CDC scratch at %s failed: %s", scratch, e)
 
 
 def _order(i: int) -> str:

@@ -2,6 +2,11 @@
 `IdempotentMerge` that makes the target's rows of the batch's keys equal to their recomputed
 history, then a `StateAppend` of the batch's events to the flow's event state (marked: it lands
 once). Either order of landing gives the same history, so a crash between them is harmless.
+
+An initial load (no event state yet, and a target without rows, as the writer finds them when it
+writes) appends the batch's history instead of merging it: there is nothing to compare it with.
+It stays idempotent by the same check: a rerun after the append landed finds rows in the target
+and takes the MERGE path, which finds the target already equal to the history.
 """
 
 from __future__ import annotations
@@ -9,16 +14,23 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pyspark.sql.connect import functions as F
+
 from lakesmith.cdc.scd2 import Scd2Batch, batch_events, counts, merge_sql
-from lakesmith.cdc.spec import CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
 from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Checkpoint, IdempotentMerge, Marker, StateAppend
 from lakesmith.runtime.flows.base import FlowContext
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.schema import declared_schema
+from lakesmith.tables.catalog import quote_always
+from lakesmith.tables.delta import open_table, output_rows, table_info
+from lakesmith.tables.writes import write_delta
 
 STATE = "cdc-events"
+SCRATCH = "cdc-changes"  # the MERGE's source, computed once (`Scd2Batch.changes`)
 
 
 def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpoint,
@@ -38,7 +50,7 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         ctx.catalog.register(ctx.flow.target)
         target = ctx.spark.read.format("delta").load(
             engine_path(ctx.catalog.location(ctx.flow.target)))
-        scd = Scd2Batch(spec, events, state, target)
+        scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH))
     except BaseException:
         binder.close()
         raise
@@ -50,9 +62,9 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
 
 
 class Scd2Merge:
-    """The batch's MERGE, through a temporary view of what differs from the target; `details`
-    holds the rows it upserted and deleted and the versions it opened and closed (counted
-    before it runs, from the same rows)."""
+    """The batch's MERGE (or, for an initial load, append), through a temporary view of what
+    differs from the target; `details` holds the rows it upserted and deleted and the versions
+    it opened and closed (counted from the same rows before it runs)."""
 
     def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch) -> None:
         self.ctx = ctx
@@ -62,7 +74,13 @@ class Scd2Merge:
 
     def __call__(self, marker: Marker) -> None:
         ctx = self.ctx
-        changes: Any = self.scd.merge_source()
+        location = ctx.catalog.location(ctx.flow.target)
+        info = table_info(location)
+        if self.scd.state is None and info is not None and \
+                (info.num_files == 0 or info.row_count == 0):
+            self._load(marker, location, info.version)
+            return
+        changes: Any = self.scd.changes()
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
@@ -75,3 +93,25 @@ class Scd2Merge:
                                         view))
         finally:
             ctx.spark.catalog.dropTempView(view)
+
+    def _load(self, marker: Marker, location: Location, version_before: int) -> None:
+        """Append the history of the batch's keys to a target without rows (set-based: most
+        keys' single version needs no ordering)."""
+        ctx = self.ctx
+        rows: Any = self.scd.history().select(
+            *[quote_always(c) for c in [*self.spec.columns, START_AT, END_AT]])
+        schema = declared_schema(ctx.spark, ctx.table)
+        if schema is not None:
+            rows = cast_to(rows, schema)
+        write_delta(rows, location, mode="append", user_metadata=marker.to_json())
+        table = open_table(location)
+        written = 0  # an empty append makes no commit
+        if table is not None and table.version() != version_before:
+            written = output_rows(table.history(1)[0]) or 0
+        closed = 0
+        if written:
+            closed = int(ctx.spark.read.format("delta").load(engine_path(location))
+                         .where(F.col(END_AT).isNotNull()).count())
+        self.details = {"num_upserted_rows": written, "num_deleted_rows": 0,
+                        "num_versions_opened": written, "num_versions_closed": closed}
+
