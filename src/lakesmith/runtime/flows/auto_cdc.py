@@ -23,6 +23,7 @@ from lakesmith.cdc.scd1 import (
     state_truncate,
 )
 from lakesmith.cdc.spec import CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.upkeep import tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.flows import AutoCdcFlow
@@ -34,8 +35,10 @@ from lakesmith.runtime.checkpoint import (
     IdempotentMerge,
     Marker,
     Overwrite,
+    StateAppend,
 )
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
+from lakesmith.runtime.checkpoint.writers import MarkedDeltaWriter
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import AUTO_CDC, register_runner
 from lakesmith.runtime.flows.auto_cdc_scd2 import Scd2Merge, prepare_scd2
@@ -92,6 +95,9 @@ class AutoCdcRunner(MicroBatchRunner):
     def committed(self, ctx: FlowContext, batch: Batch, commit: CommitRecord,
                   metrics: FlowMetrics) -> None:
         merge = batch.writers[0].merge if batch.writers else None  # type: ignore[attr-defined]
+        state = batch.writers[-1] if batch.writers else None
+        if isinstance(state, MarkedDeltaWriter):
+            tidy_state(state.location, batch.number, appended=isinstance(state, StateAppend))
         if isinstance(merge, Scd2Merge):
             metrics.num_output_rows = (metrics.num_output_rows or 0) + \
                 merge.details.get("num_upserted_rows", 0)
