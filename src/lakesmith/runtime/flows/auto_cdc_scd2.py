@@ -22,11 +22,13 @@ from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Checkpoint, IdempotentMerge, Marker, StateAppend
+from lakesmith.runtime.checkpoint.log import BatchLog
 from lakesmith.runtime.flows.base import FlowContext
+from lakesmith.runtime.flows.cdc_counts import counts_log, recorded
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.schema import declared_schema
 from lakesmith.tables.catalog import quote_always
-from lakesmith.tables.delta import open_table, output_rows, table_info
+from lakesmith.tables.delta import open_table, table_info
 from lakesmith.tables.writes import write_delta
 
 STATE = "cdc-events"
@@ -56,23 +58,27 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         raise
     batch.writers = (
         IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target),
-                        Scd2Merge(ctx, spec, scd)),
+                        Scd2Merge(ctx, spec, scd, counts_log(checkpoint))),
         StateAppend(STATE, log, scd.new_state))
     return batch
 
 
 class Scd2Merge:
     """The batch's MERGE (or, for an initial load, append), through a temporary view of what
-    differs from the target; `details` holds the rows it upserted and deleted and the versions
-    it opened and closed (counted from the same rows before it runs)."""
+    differs from the target; `details` holds the rows it upserts and deletes and the versions it
+    opens and closes, counted from the same rows before it runs and recorded once per batch
+    (`cdc_counts.py`)."""
 
-    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch) -> None:
+    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch,
+                 log: BatchLog[dict[str, int]]) -> None:
         self.ctx = ctx
         self.spec = spec
         self.scd = scd
+        self.log = log
         self.details: dict[str, int] = {}
 
     def __call__(self, marker: Marker) -> None:
+        assert marker.batch is not None
         ctx = self.ctx
         location = ctx.catalog.location(ctx.flow.target)
         info = table_info(location)
@@ -87,8 +93,13 @@ class Scd2Merge:
         view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
         changes.createOrReplaceTempView(view)
         try:
-            self.details = counts(ctx.spark.table(view))
-            if self.details["num_upserted_rows"] or self.details["num_deleted_rows"]:
+            counted = counts(ctx.spark.table(view))
+            if self.log.get(marker.batch) is None and _appended(location, marker):
+                # The first run's initial load landed but crashed before recording its counts.
+                self.details = recorded(self.log, marker.batch, self._loaded(location))
+            else:
+                self.details = recorded(self.log, marker.batch, counted)
+            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
                 ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target),
                                         view))
         finally:
@@ -96,7 +107,9 @@ class Scd2Merge:
 
     def _load(self, marker: Marker, location: Location, version_before: int) -> None:
         """Append the history of the batch's keys to a target without rows (set-based: most
-        keys' single version needs no ordering)."""
+        keys' single version needs no ordering), marked with the batch; then record what it
+        wrote."""
+        assert marker.batch is not None
         ctx = self.ctx
         rows: Any = self.scd.history().select(
             *[quote_always(c) for c in [*self.spec.columns, START_AT, END_AT]])
@@ -105,13 +118,29 @@ class Scd2Merge:
             rows = cast_to(rows, schema)
         write_delta(rows, location, mode="append", user_metadata=marker.to_json())
         table = open_table(location)
-        written = 0  # an empty append makes no commit
-        if table is not None and table.version() != version_before:
-            written = output_rows(table.history(1)[0]) or 0
-        closed = 0
-        if written:
-            closed = int(ctx.spark.read.format("delta").load(engine_path(location))
-                         .where(F.col(END_AT).isNotNull()).count())
-        self.details = {"num_upserted_rows": written, "num_deleted_rows": 0,
-                        "num_versions_opened": written, "num_versions_closed": closed}
+        wrote = table is not None and table.version() != version_before  # empty: no commit
+        self.details = recorded(self.log, marker.batch, self._loaded(location) if wrote else {
+            "num_upserted_rows": 0, "num_deleted_rows": 0, "num_versions_opened": 0,
+            "num_versions_closed": 0})
 
+    def _loaded(self, location: Location) -> dict[str, int]:
+        """The counts of an initial load, from the target it wrote (it held no rows before)."""
+        target = self.ctx.spark.read.format("delta").load(engine_path(location))
+        row = target.agg(F.count(F.lit(1)).alias("rows"),
+                         F.count(F.col(END_AT)).alias("closed")).collect()[0]
+        written = int(row["rows"] or 0)
+        return {"num_upserted_rows": written, "num_deleted_rows": 0,
+                "num_versions_opened": written, "num_versions_closed": int(row["closed"] or 0)}
+
+
+def _appended(location: Location, marker: Marker) -> bool:
+    """Whether one of the target's newest commits is this batch's initial load."""
+    assert marker.checkpoint is not None and marker.batch is not None
+    table = open_table(location)
+    if table is None:
+        return False
+    for commit in table.history(5):
+        found = Marker.parse(commit.get("userMetadata"))
+        if found is not None and found.is_batch(marker.checkpoint, marker.batch):
+            return True
+    return False

@@ -44,10 +44,12 @@ from lakesmith.runtime.checkpoint import (
     verify_checkpoint,
     writer_versions,
 )
+from lakesmith.runtime.checkpoint.log import BatchLog
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import AUTO_CDC_SNAPSHOT, register_runner
 from lakesmith.runtime.flows.auto_cdc import check_cdc_target
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.flows.cdc_counts import counts_log, recorded
 from lakesmith.runtime.flows.micro_batch import OUTPUT
 from lakesmith.runtime.flows.snapshots import Snapshots, snapshots_for
 from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow
@@ -121,13 +123,15 @@ class AutoCdcSnapshotRunner(FlowRunner):
             rows = conform(spec, snapshot, target.drop(START_AT, END_AT), where)
             history = Scd2SnapshotDiff(spec, rows, target, version["version"])
             merge = _SnapshotMerge(ctx, history.merge_source, scd2_counts,
-                                   lambda view: scd2_merge_sql(spec, _engine_name(ctx), view))
+                                   lambda view: scd2_merge_sql(spec, _engine_name(ctx), view),
+                                   counts_log(checkpoint))
         else:
             diff = SnapshotDiff(spec, conform(spec, snapshot, target, where), target,
                                 version["version"])
             scd = diff.batch(where, record.timestamp_ms)
             merge = _SnapshotMerge(ctx, scd.merge_source, scd1_counts,
-                                   lambda view: merge_sql(spec, _engine_name(ctx), view))
+                                   lambda view: merge_sql(spec, _engine_name(ctx), view),
+                                   counts_log(checkpoint))
         writer = IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target), merge)
         if not recovering:
             record = OffsetRecord(record.batch, record.sources, writer_versions([writer]),
@@ -135,6 +139,7 @@ class AutoCdcSnapshotRunner(FlowRunner):
         run_batch(checkpoint, BatchPlan(record, [writer], output=writer, num_input_rows=None,
                                         recovering=recovering, pipeline=ctx.pipeline_name,
                                         update_id=ctx.update_id))
+        merge.log.purge(record.batch, checkpoint.retain)
         metrics.batches += 1
         metrics.num_output_rows = (metrics.num_output_rows or 0) + \
             merge.details["num_upserted_rows"]
@@ -147,18 +152,21 @@ class AutoCdcSnapshotRunner(FlowRunner):
 
 class _SnapshotMerge:
     """The snapshot's MERGE, skipped when the target already equals the snapshot; `details`
-    are the rows it upserted and deleted (and, SCD type 2, the versions it opened and closed),
-    counted from its source before it runs."""
+    are the rows it upserts and deletes (and, SCD type 2, the versions it opens and closes),
+    counted from its source before it runs and recorded once per batch (`cdc_counts.py`)."""
 
     def __init__(self, ctx: FlowContext, source: Callable[[], Any],
-                 count: Callable[[Any], dict[str, int]], sql: Callable[[str], str]) -> None:
+                 count: Callable[[Any], dict[str, int]], sql: Callable[[str], str],
+                 log: BatchLog[dict[str, int]]) -> None:
         self.ctx = ctx
         self.source = source
         self.count = count
         self.sql = sql
+        self.log = log
         self.details: dict[str, int] = {"num_upserted_rows": 0, "num_deleted_rows": 0}
 
     def __call__(self, marker: Marker) -> None:
+        assert marker.batch is not None
         ctx = self.ctx
         changes = self.source()
         schema = declared_schema(ctx.spark, ctx.table)
@@ -167,8 +175,9 @@ class _SnapshotMerge:
         view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
         changes.createOrReplaceTempView(view)
         try:
-            self.details = self.count(ctx.spark.table(view))
-            if self.details["num_upserted_rows"] or self.details["num_deleted_rows"]:
+            counted = self.count(ctx.spark.table(view))
+            self.details = recorded(self.log, marker.batch, counted)
+            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
                 ctx.spark.sql(self.sql(view))
         finally:
             ctx.spark.catalog.dropTempView(view)
