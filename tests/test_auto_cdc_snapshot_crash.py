@@ -21,7 +21,7 @@ from test_auto_cdc_snapshot import (
     SNAPSHOT_2,
     write,
 )
-from test_auto_cdc_snapshot_scd2 import FUNCTION_SCD2, HISTORY_1, HISTORY_2, row
+from test_auto_cdc_snapshot_scd2 import FUNCTION_SCD2, HISTORY_1, HISTORY_2, VIEW_SOURCE, row
 
 SNAPSHOT_3 = [(3, "a3", "b3"), (5, "a5", None)]
 RESULT_3 = [{"Key": 3, "TrackingColumn": "a3", "NonTrackingColumn": "b3"},
@@ -86,3 +86,19 @@ def test_crash_then_rerun_leaves_the_target_as_one_run(tmp_path, scd, point, bat
     assert pipeline.target() == results[2]
     offsets = sorted((tmp_path / "p" / "storage").glob("checkpoints/*target*/target/offsets/*"))
     assert [p.name for p in offsets][-1] == "2"  # one batch per snapshot, none twice
+
+
+def test_a_view_snapshot_is_applied_as_read_before_the_crash(tmp_path) -> None:
+    """The view's rows are copied before the batch is recorded: after a crash, the rerun applies
+    snapshot 2 as the first run read it, although the view now gives other rows (snapshot 3,
+    applied next)."""
+    pipeline = Pipeline(tmp_path / "p", VIEW_SOURCE)
+    current = pipeline.snapshots / "current"
+    write(current, SNAPSHOT_1)
+    ok(pipeline.run())
+    write(current, SNAPSHOT_2, mode="overwrite")
+    crashed = pipeline.run("after_offsets:target:1")
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    write(current, SNAPSHOT_3, mode="overwrite")
+    ok(pipeline.run())
+    assert pipeline.target() == HISTORY_3

@@ -119,3 +119,30 @@ def test_a_snapshot_with_a_history_column_is_refused(project, tmp_path: Path) ->
     with pytest.raises(GraphValidationError, match="the snapshot has column '__END_AT', which "
                        "an SCD type 2 target adds itself"):
         project.run()  # refused at analysis, naming the flow
+
+
+VIEW_SOURCE = """
+import dlt
+
+@dlt.view
+def source():
+    return spark.read.format("delta").load(spark.conf.get("snapshots.path") + "/current")
+
+dlt.create_streaming_table("target")
+dlt.apply_changes_from_snapshot(target="target", source="source", keys=["Key"],
+                                TRACKED)
+""".replace("TRACKED", TRACKED)
+
+
+def test_a_temporary_view_gives_one_snapshot_per_update(project, tmp_path) -> None:
+    snapshots = setup(project, tmp_path, VIEW_SOURCE)
+    write(snapshots / "current", SNAPSHOT_1)
+    run_ok(project)  # snapshot 1
+    assert history(project) == HISTORY_1
+    write(snapshots / "current", SNAPSHOT_2, mode="overwrite")
+    run_ok(project)  # snapshot 2
+    assert history(project) == HISTORY_2
+    result = run_ok(project)  # snapshot 3, the same rows: nothing changes
+    assert history(project) == HISTORY_2
+    assert metrics(result).details["snapshot_version"] == 3
+    assert metrics(result).details["num_upserted_rows"] == 0

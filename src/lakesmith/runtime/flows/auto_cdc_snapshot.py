@@ -81,7 +81,7 @@ class AutoCdcSnapshotRunner(FlowRunner):
             return metrics
         checkpoint = ctx.workspace.checkpoint(ctx.flow)
         open_checkpoint(checkpoint, ctx.workspace.table_log(ctx.flow.target))
-        snapshots = snapshots_for(ctx.workspace, ctx.flow)
+        snapshots = snapshots_for(ctx.workspace, ctx.flow).for_run(ctx)
         recovery = recover(checkpoint, None)
         if recovery.rerun is not None:
             record = recovery.rerun
