@@ -146,3 +146,27 @@ def test_a_temporary_view_gives_one_snapshot_per_update(project, tmp_path) -> No
     assert history(project) == HISTORY_2
     assert metrics(result).details["snapshot_version"] == 3
     assert metrics(result).details["num_upserted_rows"] == 0
+
+
+DECLARED = ("Key BIGINT, TrackingColumn STRING, NonTrackingColumn STRING, __START_AT BIGINT, "
+            "__END_AT BIGINT")
+
+
+def test_a_declared_schema_with_the_history_columns(project, tmp_path) -> None:
+    snapshots = setup(project, tmp_path, FUNCTION_SCD2.replace(
+        'dlt.create_streaming_table("target")',
+        f'dlt.create_streaming_table("target", schema="{DECLARED}")'))
+    write(snapshots / "snapshot_1", SNAPSHOT_1)
+    write(snapshots / "snapshot_2", SNAPSHOT_2)
+    run_ok(project)
+    assert history(project) == HISTORY_2
+
+
+def test_a_declared_schema_without_the_history_columns_is_refused(project, tmp_path) -> None:
+    declared = DECLARED.replace(", __START_AT BIGINT, __END_AT BIGINT", "")
+    snapshots = setup(project, tmp_path, FUNCTION_SCD2.replace(
+        'dlt.create_streaming_table("target")',
+        f'dlt.create_streaming_table("target", schema="{declared}")'))
+    write(snapshots / "snapshot_1", SNAPSHOT_1)
+    with pytest.raises(GraphValidationError, match="lacks __START_AT / __END_AT"):
+        project.run()

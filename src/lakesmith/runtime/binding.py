@@ -225,6 +225,14 @@ class AnalysisBinder(DatasetBinder):
             dataset = self.graph.dataset(flow.target)
             schema = declared_schema(self.spark, dataset) if isinstance(dataset, Table) else None
             if schema is not None:
+                declared = {f.name.upper() for f in schema.fields}
+                if cdc.stored_as_scd_type == 2 and not {START_AT, END_AT} <= declared:
+                    raise LakesmithError(
+                        f"AUTO CDC flow '{cdc.name}': the schema declared for '{cdc.target}' "
+                        f"lacks {START_AT} / {END_AT}, which an SCD type 2 target holds.",
+                        hint=f"add `{START_AT} <type>, {END_AT} <type>` to the schema, of the "
+                             "type of the versions next_snapshot_and_version returns (BIGINT "
+                             "for integers).")
                 return self.spark.createDataFrame([], schema)
             from lakesmith.runtime.flows.snapshots import FunctionSnapshots
             found = FunctionSnapshots(cdc).next(None)
