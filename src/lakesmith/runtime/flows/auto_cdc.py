@@ -100,7 +100,8 @@ class AutoCdcRunner(MicroBatchRunner):
         state = batch.writers[-1] if batch.writers else None
         if isinstance(state, MarkedDeltaWriter):
             tidy_state(state.location, batch.number, appended=isinstance(state, StateAppend))
-        counts_log(ctx.workspace.checkpoint(ctx.flow)).purge(batch.number)
+        checkpoint = ctx.workspace.checkpoint(ctx.flow)
+        counts_log(checkpoint).purge(batch.number, checkpoint.retain)
         details: dict[str, int] = merge.details if isinstance(merge, (_Merge, Scd2Merge)) else {}
         metrics.num_output_rows = (metrics.num_output_rows or 0) + \
             details.get("num_upserted_rows", 0)
