@@ -1,13 +1,16 @@
 """A crash at each point of an AUTO CDC batch (before its offsets, after them, after the MERGE,
 after the state, after its commit record), then a run to the end: the target and the flow's state
-are exactly what a run without the crash leaves, and the next batch applies exactly once."""
+are exactly what a run without the crash leaves, the next batch applies exactly once, and the event
+log reports each batch's counts once."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from deltalake import DeltaTable
@@ -61,7 +64,8 @@ class Pipeline:
     def tables(self) -> tuple[list, list]:
         """The target's rows and the state's rows, sorted (the state without its times)."""
         target = self.root / "warehouse" / "spark_catalog" / "default" / "target"
-        states = list((self.root / "storage").glob("checkpoints/*target*/target/state/*"))
+        states = list((self.root / "storage").glob(
+            "checkpoints/*target*/target/state/cdc-state"))
         state = DeltaTable(str(states[0])).to_pyarrow_table().to_pylist() if states else []
         return (sorted(tuple(r.values()) for r in DeltaTable(str(target))
                        .to_pyarrow_table().to_pylist()),
@@ -69,20 +73,60 @@ class Pipeline:
                        for r in state))
 
 
+    def reported(self) -> dict[str, int]:
+        """The AUTO CDC counts the event log reports for flow 'target', summed over updates."""
+        events = DeltaTable(str(self.root / "storage" / "system" / "events")) \
+            .to_pyarrow_table().to_pylist()
+        totals: dict[str, int] = {}
+        for event in events:
+            if event["event_type"] != "flow_progress" or \
+                    event["origin"]["flow_name"] != "target":
+                continue
+            metrics = json.loads(event["details"])["flow_progress"].get("metrics", {})
+            for key, value in metrics.items():
+                if key.startswith(("num_upserted", "num_deleted", "num_versions")):
+                    totals[key] = totals.get(key, 0) + value
+        return totals
+
+
+    def recorded_counts(self, batch: int) -> dict[str, int]:
+        """What the checkpoint recorded for batch `batch` before its MERGE."""
+        (record,) = (self.root / "storage").glob(
+            f"checkpoints/*target*/target/state/cdc-counts/{batch}")
+        return dict(json.loads(record.read_text()))
+
+
+def reported_once(pipeline: Pipeline, expected: dict[str, int], point: str,
+                  batch: int) -> dict[str, int]:
+    """The counts the event log must report after a crash at `point` in batch `batch`: every
+    batch once (a rerun reports the counts its first run recorded). A crash after the commit
+    record kills the update before its events were written: that batch is not run again, so its
+    counts (recorded in the checkpoint) are the ones missing, never counted twice."""
+    if point != "after_commit":
+        return expected
+    lost = pipeline.recorded_counts(batch)
+    return {key: value - lost.get(key, 0) for key, value in expected.items()}
+
+
 def ok(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.fixture(scope="module")
-def expected(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[list, list]]:
-    """The tables after each batch, from runs without crashes."""
+def expected(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """The tables after each batch, from runs without crashes, then the counts reported."""
     pipeline = Pipeline(tmp_path_factory.mktemp("reference") / "p")
-    found = []
+    found: list[Any] = []
     for rows in BATCHES:
         append(pipeline.changes, rows)
         ok(pipeline.run())
         found.append(pipeline.tables())
-    return found
+    return [*found, pipeline.reported()]
+
+
+def test_the_reference_counts(expected) -> None:
+    # Upserted: 3 keys; then keys 1 and 4 (2 deleted, 3's update is older); then 4 and 5.
+    assert expected[3] == {"num_upserted_rows": 7, "num_deleted_rows": 1}
 
 
 @pytest.mark.parametrize(("point", "batch"), [
@@ -103,3 +147,4 @@ def test_crash_then_rerun_leaves_the_tables_as_one_run(tmp_path, expected, point
     append(pipeline.changes, BATCHES[2])
     ok(pipeline.run())
     assert pipeline.tables() == expected[2]
+    assert pipeline.reported() == reported_once(pipeline, expected[3], point, batch)

@@ -12,7 +12,7 @@ import pytest
 from deltalake import DeltaTable
 
 from test_auto_cdc import append
-from test_auto_cdc_crash import POINTS, Pipeline, ok
+from test_auto_cdc_crash import POINTS, Pipeline, ok, reported_once
 
 CODE = """
 import dlt
@@ -53,21 +53,31 @@ class Scd2Pipeline(Pipeline):
     def tables(self) -> tuple[list, list]:
         """The target's rows and the event state's rows, sorted."""
         target = self.root / "warehouse" / "spark_catalog" / "default" / "target"
-        states = list((self.root / "storage").glob("checkpoints/*target*/target/state/*"))
+        states = list((self.root / "storage").glob(
+            "checkpoints/*target*/target/state/cdc-events"))
         state = DeltaTable(str(states[0])).to_pyarrow_table().to_pylist() if states else []
         return (_sorted(DeltaTable(str(target)).to_pyarrow_table().to_pylist()), _sorted(state))
 
 
 @pytest.fixture(scope="module")
-def expected(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[list, list]]:
-    """The tables after each batch, from runs without crashes."""
+def expected(tmp_path_factory: pytest.TempPathFactory) -> list[Any]:
+    """The tables after each batch, from runs without crashes, then the counts reported."""
     pipeline = Scd2Pipeline(tmp_path_factory.mktemp("reference") / "p")
-    found = []
+    found: list[Any] = []
     for rows in BATCHES:
         append(pipeline.changes, rows)
         ok(pipeline.run())
         found.append(pipeline.tables())
-    return found
+    return [*found, pipeline.reported()]
+
+
+def test_the_reference_counts(expected) -> None:
+    # Batch 0 opens keys 1-3. Batch 1 upserts 7 rows: key 1's first version closed at 3 and two
+    # opened (3, 5), key 2's closed (delete), key 3's late version (1-2) opened closed, key 4's
+    # two (1-2 closed, 2-). Batch 2 upserts 6: key 2's version shortened to 3 and (3-4) opened
+    # closed, key 4's closed at 5 and (5-) opened, key 5 opened, key 1's (3-5) shortened to 4.
+    assert expected[3] == {"num_upserted_rows": 3 + 7 + 6, "num_deleted_rows": 0,
+                           "num_versions_opened": 3 + 5 + 3, "num_versions_closed": 5 + 2}
 
 
 def test_the_reference_history(expected) -> None:
@@ -99,3 +109,4 @@ def test_crash_then_rerun_leaves_the_tables_as_one_run(tmp_path, expected, point
     append(pipeline.changes, BATCHES[2])
     ok(pipeline.run())
     assert pipeline.tables() == expected[2]
+    assert pipeline.reported() == reported_once(pipeline, expected[3], point, batch)

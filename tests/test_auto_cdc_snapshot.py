@@ -1,6 +1,7 @@
 """AUTO CDC from snapshots into SCD type 1 tables (`dlt.create_auto_cdc_from_snapshot_flow`): the
 documented example with a function source over several snapshots and with a table source across
-runs, deletes by missing keys, a function returning None, errors, and SCD type 2 refused."""
+runs, deletes by missing keys, a function returning None, errors (SCD type 2:
+`test_auto_cdc_snapshot_scd2.py`)."""
 
 from __future__ import annotations
 
@@ -168,15 +169,6 @@ def test_a_repeated_key_fails_without_applying(project, tmp_path) -> None:
     result = project.run()
     assert result.state == UpdateState.FAILED
     assert "more than one row with key {'Key': 1}" in str(result.failed_flows[0].error)
-
-
-def test_scd_type_2_from_snapshots_is_refused_clearly(project, tmp_path) -> None:
-    snapshots = setup(project, tmp_path, FUNCTION_SOURCE.replace("stored_as_scd_type=1",
-                                                                 "stored_as_scd_type=2"))
-    write(snapshots / "snapshot_1", SNAPSHOT_1)
-    result = project.run()
-    assert result.state == UpdateState.FAILED
-    assert "SCD type 2 are not supported" in str(result.failed_flows[0].error)
 
 
 @pytest.mark.parametrize("keys", ["'Key'", "[]"])

@@ -25,16 +25,14 @@ nothing. Re-running it after the state landed finds no event newer than the stat
 MERGE.
 
 Computed once (`changes`): the batch's changes are written to a scratch Delta table in the
-checkpoint, then the MERGE and the state read them from there. The scratch is no protocol write:
-nothing decides from it whether a batch landed, and every run of a batch (the first, or a rerun
-after a crash at any point) writes it again from that run's batch rows and the state as the run
-finds it, before anything reads it. So the MERGE and the state write of one run see the same
-changes, those the argument above is about, and a scratch left by a crashed run is never read.
+checkpoint (`cdc/scratch.py`: why a scratch is safe), then the MERGE and the state read them from
+there; every run of a batch writes it again from that run's batch rows and the state as the run
+finds it, so the MERGE and the state write of one run see the same changes, those the argument
+above is about.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,14 +40,11 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect.window import Window
 
+from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import PREFIX, SEQ, CdcSpec
-from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
 from lakesmith.tables.catalog import quote_always, sql_string
-from lakesmith.tables.delta import open_table
-
-logger = logging.getLogger("lakesmith")
 
 # Databricks' table property for how long deleted keys are remembered, and its default (2 days).
 RETENTION_KEY = "pipelines.cdc.tombstoneGCThresholdInSeconds"
@@ -64,6 +59,9 @@ ROW = PREFIX + "rn"
 COUNT = PREFIX + "count"
 DELETED = PREFIX + "deleted"
 DELETED_AT = PREFIX + "deleted_at_ms"
+# A change's key is in the target before the batch (the state holds it, not deleted): whether its
+# delete removes a row, so the batch's counts are known before its MERGE runs.
+LIVE = PREFIX + "live"
 KIND = PREFIX + "kind"  # a state row: "key", or "truncate" (the newest truncate's sequence)
 STATE = PREFIX + "state_"  # prefix of the state's columns where they meet the batch's
 
@@ -103,12 +101,7 @@ class Scd1Batch:
         if self.scratch is None:
             return self._changes_plan()
         if self._materialized is None:
-            plan = self._changes_plan()
-            path = engine_path(self.scratch)
-            plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
-                .save(path)
-            _drop_replaced_files(self.scratch)
-            self._materialized = plan.sparkSession.read.format("delta").load(path)
+            self._materialized = materialize(self._changes_plan(), self.scratch)
         return self._materialized
 
     def _changes_plan(self) -> Any:
@@ -120,14 +113,18 @@ class Scd1Batch:
         if self.state is not None:
             known = self._key_state().select(
                 *[F.col(quote_always(k)).alias(_state(k)) for k in spec.keys],
-                *[F.col(o).alias(_state(o)) for o in self.ordering])
+                *[F.col(o).alias(_state(o)) for o in self.ordering],
+                (~F.col(DELETED)).alias(_state(LIVE)))
             events = events.join(known, _all([F.col(k) == F.col(_state(n))
                                               for k, n in zip(keys, spec.keys, strict=True)]),
                                  "left")
             newer = F.col(_state(self.ordering[0])).isNull() | _greater(
                 [F.col(o) for o in self.ordering], [F.col(_state(o)) for o in self.ordering])
             events = events.where(newer)
-        events = events.select(*self._event_columns())
+            live = F.coalesce(F.col(_state(LIVE)), F.lit(False))
+        else:
+            live = F.lit(False)
+        events = events.select(*self._event_columns(), live.alias(LIVE))
         # Most keys have one event in a batch (an initial load: all of them). Only the keys with
         # several are ordered by a window: sorting every event is what made a large batch slow
         # (2M events: about 4x the time of a count per key and two hash joins).
@@ -144,11 +141,11 @@ class Scd1Batch:
         op = F.when(delete, F.lit("D")).otherwise(F.lit("U")).alias(OP)
         if not self.spec.ignore_null_updates:
             return events.select(*keys, *[quote_always(c) for c in self.spec.values], op,
-                                 F.lit(True).alias(RESET), *self.ordering)
+                                 F.lit(True).alias(RESET), *self.ordering, LIVE)
         # A delete keeps no value; an upsert's NULLs stay NULL (nothing before it in the batch).
         return events.select(
             *keys, *[F.when(~delete, F.col(quote_always(c))).alias(c) for c in self.spec.values],
-            op, delete.alias(RESET), *self.ordering)
+            op, delete.alias(RESET), *self.ordering, LIVE)
 
     def _reduce(self, events: Any) -> Any:
         """The changes of keys with several events, newest first by the ordering value."""
@@ -163,7 +160,7 @@ class Scd1Batch:
             return latest.select(
                 *keys, *values,
                 F.when(F.col(RANK) == 1, F.lit("D")).otherwise(F.lit("U")).alias(OP),
-                F.lit(True).alias(RESET), *self.ordering)
+                F.lit(True).alias(RESET), *self.ordering, LIVE)
         # Each value: the newest non-NULL one after the key's newest delete in the batch.
         delete_row = F.min(F.when(F.col(RANK) == 1, F.col(ROW))).over(Window.partitionBy(*keys))
         events = events.withColumn(PREFIX + "delete_row", delete_row)
@@ -175,7 +172,8 @@ class Scd1Batch:
             F.when(F.min_by(F.col(RANK), F.col(ROW)) == 1, F.lit("D")).otherwise(F.lit("U"))
             .alias(OP),
             F.max(F.col(PREFIX + "delete_row")).isNotNull().alias(RESET),
-            *[F.min_by(F.col(o), F.col(ROW)).alias(o) for o in self.ordering])
+            *[F.min_by(F.col(o), F.col(ROW)).alias(o) for o in self.ordering],
+            (F.max(F.col(LIVE).cast("int")) == 1).alias(LIVE))  # the same for all of a key
 
     def merge_source(self) -> Any:
         """What the MERGE applies: the changes, and under a new truncate a delete of every live
@@ -191,7 +189,8 @@ class Scd1Batch:
         schema = {f.name: f.dataType for f in changes.schema.fields}
         return changes.unionByName(truncated.select(
             *keys, *[F.lit(None).cast(schema[c]).alias(c) for c in self.spec.values],
-            F.lit("D").alias(OP), F.lit(False).alias(RESET), *self.ordering))
+            F.lit("D").alias(OP), F.lit(False).alias(RESET), *self.ordering,
+            F.lit(True).alias(LIVE)))
 
     # -- the state -------------------------------------------------------------------------------
 
@@ -243,6 +242,16 @@ class Scd1Batch:
     def _event_columns(self) -> list[Any]:
         return [F.col(quote_always(c)) for c in self.spec.columns] + \
             [F.col(o) for o in self.ordering]
+
+
+def counts(merge_source: Any) -> dict[str, int]:
+    """The rows the MERGE of `merge_source` upserts (every upsert inserts or updates one) and
+    deletes (the deletes of keys the target holds), known before it runs (one small row read)."""
+    row = merge_source.agg(
+        F.count(F.when(F.col(OP) == "U", F.lit(1))).alias("num_upserted_rows"),
+        F.count(F.when((F.col(OP) == "D") & F.col(LIVE), F.lit(1))).alias("num_deleted_rows")) \
+        .collect()[0]
+    return {k: int(v or 0) for k, v in row.asDict().items()}
 
 
 def batch_rows(spec: CdcSpec, source: Any, *, keep_sequence: bool = False) -> Any:
@@ -322,19 +331,6 @@ def merge_sql(spec: CdcSpec, target: str, source_view: str) -> str:
             f"{update}"
             f"WHEN NOT MATCHED AND s.{OP} = {sql_string('U')} THEN INSERT ({columns}) "
             f"VALUES ({inserted})")
-
-
-def _drop_replaced_files(scratch: Location) -> None:
-    """Delete the scratch's files that earlier batches wrote: only the current version is ever
-    read (a rerun writes it again), so without this every batch's changes would stay on disk. A
-    failure only warns: the batch does not depend on it."""
-    try:
-        table = open_table(scratch)
-        if table is not None:
-            table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
-                         full=True)
-    except Exception as e:  # reported; the files are removed by a later batch's vacuum
-        logger.warning("Removing old files of the AUTO CDC scratch at %s failed: %s", scratch, e)
 
 
 def _order(i: int) -> str:

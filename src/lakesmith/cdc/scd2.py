@@ -31,14 +31,16 @@ lands once (and a duplicate would be deduplicated anyway).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect.window import Window
 
-from lakesmith.cdc.scd1 import HASH, RANK, TRUNCATE, batch_rows, check_rows
+from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_rows
+from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
+from lakesmith.locations import Location
 from lakesmith.tables.catalog import quote_always, sql_string
 
 OP = PREFIX + "op"  # "U": insert or update the row; "D": delete it
@@ -68,6 +70,11 @@ class Scd2Batch:
     events: Any  # the batch's events (`batch_events`)
     state: Any | None  # every event applied before, None before the first batch
     target: Any  # the target table
+    # Where the MERGE's source is materialized (`cdc/scratch.py`), so that counting it and the
+    # MERGE (which reads its source more than once) do not each recompute the history; None
+    # computes it from the plan each time.
+    scratch: Location | None = None
+    _materialized: Any = field(default=None, init=False, repr=False)
 
     @property
     def keys(self) -> list[str]:
@@ -80,26 +87,47 @@ class Scd2Batch:
     def affected(self) -> Any:
         return self.events.select(*self.keys).distinct()
 
-    def all_events(self) -> Any:
-        """Every event of the batch's keys, one per key and sequence value (the last in the
-        ordering: a delete, else the larger hash)."""
+    def key_events(self) -> Any:
+        """Every event of the batch's keys: the batch's, and the state's (semi-joined to the
+        batch's keys, so the rest of the state is only scanned)."""
         events = self.events
         if self.state is not None:
             known = self.state.join(self.affected(), list(self.spec.keys), "left_semi")
             events = events.unionByName(known.select(*[F.col(quote_always(c))
                                                         for c in events.columns]))
+        return events
+
+    def history(self) -> Any:
+        """The versions of the batch's keys: the target's columns, __START_AT, __END_AT.
+
+        Most keys have one event (an initial load: all of them; new keys in a later batch): an
+        upsert is one open version, a delete none. Only keys with several events are ordered by
+        windows (`_versions`): sorting every event is what made a large batch slow."""
+        events = self.key_events()
+        several = events.groupBy(*self.keys).agg(F.count(F.lit(1)).alias(COUNT)) \
+            .where(F.col(COUNT) > 1).select(*self.keys)
+        single = events.join(several, list(self.spec.keys), "left_anti").where(F.col(RANK) == 0)
+        single = single.select(*self.keys, *[quote_always(c) for c in self.spec.values],
+                               F.col(SEQ).alias(START_AT),
+                               F.when(F.lit(False), F.col(SEQ)).alias(END_AT))
+        return self._versions(events.join(several, list(self.spec.keys), "left_semi")) \
+            .unionByName(single)
+
+    def _last_per_sequence(self, events: Any) -> Any:
+        """One event per key and sequence value: the last in the ordering (a delete, else the
+        larger hash)."""
         last = Window.partitionBy(*self.keys, *self.orders).orderBy(
             F.col(RANK).desc(), F.col(HASH).desc())
         return events.withColumn(ROW, F.row_number().over(last)).where(F.col(ROW) == 1).drop(ROW)
 
-    def history(self) -> Any:
-        """The versions of the batch's keys: the target's columns, __START_AT, __END_AT."""
+    def _versions(self, events: Any) -> Any:
+        """The versions that `events` (all of their keys' events) make, by the history rule."""
         spec = self.spec
         values = [quote_always(c) for c in spec.values]
         by_key = Window.partitionBy(*self.keys).orderBy(*[F.col(o) for o in self.orders])
         so_far = by_key.rowsBetween(Window.unboundedPreceding, Window.currentRow)
         is_upsert = F.col(RANK) == 0
-        events = self.all_events().select(
+        events = self._last_per_sequence(events).select(
             *self.keys, *[F.when(is_upsert, F.col(c)).alias(n)
                           for c, n in zip(values, spec.values, strict=True)],
             *self.orders, RANK, SEQ)
@@ -164,6 +192,14 @@ class Scd2Batch:
             (~is_gone & is_new).alias(OPENED),
             (~is_gone & F.col(END_AT).isNotNull()
              & (is_new | F.col(quote_always(OLD + END_AT)).isNull())).alias(CLOSED))
+
+    def changes(self) -> Any:
+        """The MERGE's source, computed once into the scratch when there is one."""
+        if self.scratch is None:
+            return self.merge_source()
+        if self._materialized is None:
+            self._materialized = materialize(self.merge_source(), self.scratch)
+        return self._materialized
 
     def new_state(self) -> Any:
         """What the state gains: the batch's events."""

@@ -1,5 +1,6 @@
-"""AUTO CDC from snapshots, SCD type 1: a snapshot turned into the change events that make the
-target equal to it, for the SCD type 1 machinery (`cdc/scd1.py`) to reduce and MERGE.
+"""AUTO CDC from snapshots, SCD type 1 (type 2: `cdc/snapshot_scd2.py`): a snapshot turned into
+the change events that make the target equal to it, for the SCD type 1 machinery (`cdc/scd1.py`)
+to reduce and MERGE.
 
 The events are the difference between the snapshot and the target, computed in the engine: an
 upsert for each snapshot row the target does not hold exactly (a new key, or changed values), a
@@ -20,7 +21,15 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.scd1 import Scd1Batch, batch_rows, check_rows
-from lakesmith.cdc.spec import PREFIX, CdcSpec, cast_to, column_name
+from lakesmith.cdc.spec import (
+    END_AT,
+    PREFIX,
+    START_AT,
+    CdcSpec,
+    cast_to,
+    column_name,
+    tracked_columns,
+)
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.flows import AutoCdcSnapshotFlow
 from lakesmith.tables.catalog import quote_always
@@ -46,9 +55,17 @@ def snapshot_spec(flow: AutoCdcSnapshotFlow, snapshot: Any) -> CdcSpec:
             raise LakesmithError(f"{where}: key '{name}' is not a column of the snapshot (its "
                                  f"columns: {', '.join(columns)}).")
         keys.append(found)
+    history = [c for c in columns if c.upper() in (START_AT, END_AT)]
+    if flow.stored_as_scd_type == 2 and history:
+        raise LakesmithError(
+            f"{where}: the snapshot has column '{history[0]}', which an SCD type 2 target adds "
+            "itself; rename it in the snapshot or leave it out.")
+    tracked = (tracked_columns(flow, tuple(keys), columns, where)
+               if flow.stored_as_scd_type == 2 else ())
     return CdcSpec(flow=flow.name, keys=tuple(keys), columns=tuple(columns),
                    sequence=F.col(VERSION), sequence_fields=("",), deletes=F.col(DELETE),
-                   truncates=None, ignore_null_updates=False, scd_type=1)
+                   truncates=None, ignore_null_updates=False, scd_type=flow.stored_as_scd_type,
+                   tracked=tracked)
 
 
 @dataclass

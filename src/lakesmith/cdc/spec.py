@@ -19,7 +19,7 @@ from pyspark.sql.types import ArrayType, DataType, MapType, StructType
 from lakesmith.engine.plans import relation_of
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.datasets import DatasetKind
-from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.tables.catalog import quote_always
 
@@ -106,11 +106,11 @@ def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
         truncates=_condition(flow.apply_as_truncates, by_name, source, where,
                              "apply_as_truncates"),
         ignore_null_updates=bool(flow.ignore_null_updates), scd_type=flow.stored_as_scd_type,
-        tracked=_tracked(flow, keys, selected, where) if flow.stored_as_scd_type == 2 else ())
+        tracked=tracked_columns(flow, keys, selected, where) if flow.stored_as_scd_type == 2 else ())
 
 
-def _tracked(flow: AutoCdcFlow, keys: tuple[str, ...], selected: list[str],
-             where: str) -> tuple[str, ...]:
+def tracked_columns(flow: AutoCdcFlow | AutoCdcSnapshotFlow, keys: tuple[str, ...],
+                    selected: list[str], where: str) -> tuple[str, ...]:
     """The columns whose changes open a new version: all non-key target columns, or those of
     `track_history_column_list`, or all but `track_history_except_column_list`."""
     by_name = {c.lower(): c for c in selected}

@@ -16,7 +16,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 
 from lakesmith.cdc.snapshot import snapshot_spec
-from lakesmith.cdc.spec import resolve, source_relation, target_dataframe
+from lakesmith.cdc.spec import END_AT, START_AT, resolve, source_relation, target_dataframe
 from lakesmith.engine.file_metadata import (
     rewrite_input_file_name,
     without_hidden_metadata,
@@ -207,11 +207,13 @@ class AnalysisBinder(DatasetBinder):
         return target_dataframe(resolve(cdc, source), source)
 
     def snapshot_dataframe(self, flow: ResolvedFlow) -> Any:
-        """What an AUTO CDC flow from snapshots writes: a snapshot's columns. A table source's
-        are known from its plan; a function source is called with None (its first snapshot, a
-        DataFrame not run), unless the target declares its schema."""
+        """What an AUTO CDC flow from snapshots writes: a snapshot's columns (SCD type 2: and
+        `__START_AT` / `__END_AT` of the versions' type). A table source's are known from its
+        plan; a function source is called with None (its first snapshot, a DataFrame not run),
+        unless the target declares its schema."""
         cdc = flow.flow
         assert isinstance(cdc, AutoCdcSnapshotFlow)
+        version_type = "bigint"  # a table's versions
         if cdc.source_name is not None:
             outer, self._flow = self._flow, flow
             try:
@@ -223,6 +225,14 @@ class AnalysisBinder(DatasetBinder):
             dataset = self.graph.dataset(flow.target)
             schema = declared_schema(self.spark, dataset) if isinstance(dataset, Table) else None
             if schema is not None:
+                declared = {f.name.upper() for f in schema.fields}
+                if cdc.stored_as_scd_type == 2 and not {START_AT, END_AT} <= declared:
+                    raise LakesmithError(
+                        f"AUTO CDC flow '{cdc.name}': the schema declared for '{cdc.target}' "
+                        f"lacks {START_AT} / {END_AT}, which an SCD type 2 target holds.",
+                        hint=f"add `{START_AT} <type>, {END_AT} <type>` to the schema, of the "
+                             "type of the versions next_snapshot_and_version returns (BIGINT "
+                             "for integers).")
                 return self.spark.createDataFrame([], schema)
             from lakesmith.runtime.flows.snapshots import FunctionSnapshots
             found = FunctionSnapshots(cdc).next(None)
@@ -231,9 +241,12 @@ class AnalysisBinder(DatasetBinder):
                     f"AUTO CDC flow '{cdc.name}': the columns of '{cdc.target}' are not known: "
                     "next_snapshot_and_version(None) returned None (no snapshot yet).",
                     hint=f"declare them: create_streaming_table('{cdc.target}', schema=...).")
-            source = found[0]
-        return source.select(*[F.col(quote_always(c)) for c in
-                               snapshot_spec(cdc, source).columns])
+            source, version = found
+            version_type = _version_type(version)
+        columns = [F.col(quote_always(c)) for c in snapshot_spec(cdc, source).columns]
+        if cdc.stored_as_scd_type == 2:
+            columns += [F.lit(None).cast(version_type).alias(c) for c in (START_AT, END_AT)]
+        return source.select(*columns)
 
     def output_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's result as it would be written: conformed to a declared schema."""
@@ -248,3 +261,12 @@ class AnalysisBinder(DatasetBinder):
             return df
         schema = declared_schema(self.spark, dataset)
         return conform(df, dataset, schema) if schema is not None else df
+
+
+def _version_type(version: Any) -> str:
+    """The SQL type of a snapshot function's versions (`__START_AT` / `__END_AT` have it)."""
+    if isinstance(version, int):
+        return "bigint"
+    if isinstance(version, float):
+        return "double"
+    return "string"

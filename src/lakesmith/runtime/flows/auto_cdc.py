@@ -18,11 +18,13 @@ from lakesmith.cdc.scd1 import (
     Scd1Batch,
     batch_rows,
     check_rows,
+    counts,
     merge_sql,
     newest_truncate,
     state_truncate,
 )
 from lakesmith.cdc.spec import CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.upkeep import tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.flows import AutoCdcFlow
@@ -34,17 +36,20 @@ from lakesmith.runtime.checkpoint import (
     IdempotentMerge,
     Marker,
     Overwrite,
+    StateAppend,
 )
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
+from lakesmith.runtime.checkpoint.log import BatchLog
+from lakesmith.runtime.checkpoint.writers import MarkedDeltaWriter
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import AUTO_CDC, register_runner
 from lakesmith.runtime.flows.auto_cdc_scd2 import Scd2Merge, prepare_scd2
 from lakesmith.runtime.flows.base import FlowContext, require_delta
+from lakesmith.runtime.flows.cdc_counts import counts_log, recorded
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.plan import PlannedFlow
 from lakesmith.runtime.schema import declared_schema
 from lakesmith.runtime.workspace import Workspace
-from lakesmith.tables.delta import open_table
 
 STATE = "cdc-state"
 SCRATCH = "cdc-changes"  # the batch's changes, computed once (`Scd1Batch.changes`)
@@ -83,7 +88,7 @@ class AutoCdcRunner(MicroBatchRunner):
         except BaseException:
             binder.close()
             raise
-        merge = _Merge(ctx, spec, scd)
+        merge = _Merge(ctx, spec, scd, counts_log(checkpoint))
         batch.writers = (
             IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target), merge),
             Overwrite(STATE, log, lambda: scd.new_state(scd.changes()), crash_point=AFTER_STATE))
@@ -92,33 +97,33 @@ class AutoCdcRunner(MicroBatchRunner):
     def committed(self, ctx: FlowContext, batch: Batch, commit: CommitRecord,
                   metrics: FlowMetrics) -> None:
         merge = batch.writers[0].merge if batch.writers else None  # type: ignore[attr-defined]
-        if isinstance(merge, Scd2Merge):
-            metrics.num_output_rows = (metrics.num_output_rows or 0) + \
-                merge.details.get("num_upserted_rows", 0)
-            for key, value in merge.details.items():
-                metrics.details[key] = metrics.details.get(key, 0) + value
-            return
-        upserted, deleted = merge.counts if isinstance(merge, _Merge) else (0, 0)
-        metrics.num_output_rows = (metrics.num_output_rows or 0) + upserted
-        for key, value in (("num_upserted_rows", upserted), ("num_deleted_rows", deleted)):
-            metrics.details[key] = metrics.details.get(key, 0) + value
+        state = batch.writers[-1] if batch.writers else None
+        if isinstance(state, MarkedDeltaWriter):
+            tidy_state(state.location, batch.number, appended=isinstance(state, StateAppend))
+        checkpoint = ctx.workspace.checkpoint(ctx.flow)
+        counts_log(checkpoint).purge(batch.number, checkpoint.retain)
+        details: dict[str, int] = merge.details if isinstance(merge, (_Merge, Scd2Merge)) else {}
+        metrics.num_output_rows = (metrics.num_output_rows or 0) + \
+            details.get("num_upserted_rows", 0)
+        for key in dict.fromkeys(("num_upserted_rows", "num_deleted_rows", *details)):
+            metrics.details[key] = metrics.details.get(key, 0) + details.get(key, 0)
 
 
 class _Merge:
-    """The batch's MERGE, through a temporary view of its changes; remembers the rows it
-    upserted and deleted (from the commit's operation metrics)."""
+    """The batch's MERGE, through a temporary view of its changes; `details` holds the rows it
+    upserts and deletes, counted before it runs and recorded once per batch (`cdc_counts.py`)."""
 
-    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd1Batch) -> None:
+    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd1Batch,
+                 log: BatchLog[dict[str, int]]) -> None:
         self.ctx = ctx
         self.spec = spec
         self.scd = scd
-        self.counts = (0, 0)
+        self.log = log
+        self.details: dict[str, int] = {}
 
     def __call__(self, marker: Marker) -> None:
+        assert marker.batch is not None
         ctx = self.ctx
-        location = ctx.catalog.location(ctx.flow.target)
-        before = open_table(location)
-        before_version = before.version() if before is not None else None
         ctx.catalog.register(ctx.flow.target)
         view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
         changes = self.scd.merge_source()
@@ -128,16 +133,13 @@ class _Merge:
             changes = cast_to(changes, schema)
         changes.createOrReplaceTempView(view)
         try:
-            ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target), view))
+            counted = counts(ctx.spark.table(view))
+            self.details = recorded(self.log, marker.batch, counted)
+            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
+                ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target),
+                                        view))
         finally:
             ctx.spark.catalog.dropTempView(view)
-        after = open_table(location)
-        if after is None or after.version() == before_version:
-            return
-        metrics = (after.history(1)[0].get("operationMetrics") or {})
-        upserted = int(metrics.get("numTargetRowsInserted", 0)) + \
-            int(metrics.get("numTargetRowsUpdated", 0))
-        self.counts = (upserted, int(metrics.get("numTargetRowsDeleted", 0)))
 
 
 def retention_ms(ctx: FlowContext) -> int:

@@ -2,6 +2,11 @@
 `IdempotentMerge` that makes the target's rows of the batch's keys equal to their recomputed
 history, then a `StateAppend` of the batch's events to the flow's event state (marked: it lands
 once). Either order of landing gives the same history, so a crash between them is harmless.
+
+An initial load (no event state yet, and a target without rows, as the writer finds them when it
+writes) appends the batch's history instead of merging it: there is nothing to compare it with.
+It stays idempotent by the same check: a rerun after the append landed finds rows in the target
+and takes the MERGE path, which finds the target already equal to the history.
 """
 
 from __future__ import annotations
@@ -9,16 +14,25 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from pyspark.sql.connect import functions as F
+
 from lakesmith.cdc.scd2 import Scd2Batch, batch_events, counts, merge_sql
-from lakesmith.cdc.spec import CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
 from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
+from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Checkpoint, IdempotentMerge, Marker, StateAppend
+from lakesmith.runtime.checkpoint.log import BatchLog
 from lakesmith.runtime.flows.base import FlowContext
+from lakesmith.runtime.flows.cdc_counts import counts_log, recorded
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.schema import declared_schema
+from lakesmith.tables.catalog import quote_always
+from lakesmith.tables.delta import open_table, table_info
+from lakesmith.tables.writes import write_delta
 
 STATE = "cdc-events"
+SCRATCH = "cdc-changes"  # the MERGE's source, computed once (`Scd2Batch.changes`)
 
 
 def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpoint,
@@ -38,40 +52,95 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         ctx.catalog.register(ctx.flow.target)
         target = ctx.spark.read.format("delta").load(
             engine_path(ctx.catalog.location(ctx.flow.target)))
-        scd = Scd2Batch(spec, events, state, target)
+        scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH))
     except BaseException:
         binder.close()
         raise
     batch.writers = (
         IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target),
-                        Scd2Merge(ctx, spec, scd)),
+                        Scd2Merge(ctx, spec, scd, counts_log(checkpoint))),
         StateAppend(STATE, log, scd.new_state))
     return batch
 
 
 class Scd2Merge:
-    """The batch's MERGE, through a temporary view of what differs from the target; `details`
-    holds the rows it upserted and deleted and the versions it opened and closed (counted
-    before it runs, from the same rows)."""
+    """The batch's MERGE (or, for an initial load, append), through a temporary view of what
+    differs from the target; `details` holds the rows it upserts and deletes and the versions it
+    opens and closes, counted from the same rows before it runs and recorded once per batch
+    (`cdc_counts.py`)."""
 
-    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch) -> None:
+    def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch,
+                 log: BatchLog[dict[str, int]]) -> None:
         self.ctx = ctx
         self.spec = spec
         self.scd = scd
+        self.log = log
         self.details: dict[str, int] = {}
 
     def __call__(self, marker: Marker) -> None:
+        assert marker.batch is not None
         ctx = self.ctx
-        changes: Any = self.scd.merge_source()
+        location = ctx.catalog.location(ctx.flow.target)
+        info = table_info(location)
+        if self.scd.state is None and info is not None and \
+                (info.num_files == 0 or info.row_count == 0):
+            self._load(marker, location, info.version)
+            return
+        changes: Any = self.scd.changes()
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
         view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
         changes.createOrReplaceTempView(view)
         try:
-            self.details = counts(ctx.spark.table(view))
-            if self.details["num_upserted_rows"] or self.details["num_deleted_rows"]:
+            counted = counts(ctx.spark.table(view))
+            if self.log.get(marker.batch) is None and _appended(location, marker):
+                # The first run's initial load landed but crashed before recording its counts.
+                self.details = recorded(self.log, marker.batch, self._loaded(location))
+            else:
+                self.details = recorded(self.log, marker.batch, counted)
+            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
                 ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target),
                                         view))
         finally:
             ctx.spark.catalog.dropTempView(view)
+
+    def _load(self, marker: Marker, location: Location, version_before: int) -> None:
+        """Append the history of the batch's keys to a target without rows (set-based: most
+        keys' single version needs no ordering), marked with the batch; then record what it
+        wrote."""
+        assert marker.batch is not None
+        ctx = self.ctx
+        rows: Any = self.scd.history().select(
+            *[quote_always(c) for c in [*self.spec.columns, START_AT, END_AT]])
+        schema = declared_schema(ctx.spark, ctx.table)
+        if schema is not None:
+            rows = cast_to(rows, schema)
+        write_delta(rows, location, mode="append", user_metadata=marker.to_json())
+        table = open_table(location)
+        wrote = table is not None and table.version() != version_before  # empty: no commit
+        self.details = recorded(self.log, marker.batch, self._loaded(location) if wrote else {
+            "num_upserted_rows": 0, "num_deleted_rows": 0, "num_versions_opened": 0,
+            "num_versions_closed": 0})
+
+    def _loaded(self, location: Location) -> dict[str, int]:
+        """The counts of an initial load, from the target it wrote (it held no rows before)."""
+        target = self.ctx.spark.read.format("delta").load(engine_path(location))
+        row = target.agg(F.count(F.lit(1)).alias("rows"),
+                         F.count(F.col(END_AT)).alias("closed")).collect()[0]
+        written = int(row["rows"] or 0)
+        return {"num_upserted_rows": written, "num_deleted_rows": 0,
+                "num_versions_opened": written, "num_versions_closed": int(row["closed"] or 0)}
+
+
+def _appended(location: Location, marker: Marker) -> bool:
+    """Whether one of the target's newest commits is this batch's initial load."""
+    assert marker.checkpoint is not None and marker.batch is not None
+    table = open_table(location)
+    if table is None:
+        return False
+    for commit in table.history(5):
+        found = Marker.parse(commit.get("userMetadata"))
+        if found is not None and found.is_batch(marker.checkpoint, marker.batch):
+            return True
+    return False

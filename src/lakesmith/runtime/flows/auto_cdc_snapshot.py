@@ -8,7 +8,8 @@ Exactly once: a batch's only writer is an `IdempotentMerge` of the difference be
 snapshot and the target (`cdc/snapshot.py`), so a rerun after a crash at any point reads the same
 snapshot again (a table at the recorded version; a function called with the recorded previous
 version, which must return the recorded version) and finds the target already equal to it when
-the MERGE landed. The commit record then says the version was applied; the next batch starts
+the MERGE landed (SCD type 2: `cdc/snapshot_scd2.py`, the snapshot against the target's open
+versions). The commit record then says the version was applied; the next batch starts
 from it.
 """
 
@@ -16,15 +17,18 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.scd1 import OP, merge_sql
+from lakesmith.cdc.scd2 import counts as scd2_counts
+from lakesmith.cdc.scd2 import merge_sql as scd2_merge_sql
 from lakesmith.cdc.snapshot import SnapshotDiff, conform, snapshot_spec
-from lakesmith.cdc.spec import cast_to
+from lakesmith.cdc.snapshot_scd2 import Scd2SnapshotDiff
+from lakesmith.cdc.spec import END_AT, START_AT, cast_to
 from lakesmith.engine.paths import engine_path
-from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.flows import AutoCdcSnapshotFlow
 from lakesmith.graph.graph import ResolvedFlow
 from lakesmith.runtime.checkpoint import (
@@ -40,10 +44,12 @@ from lakesmith.runtime.checkpoint import (
     verify_checkpoint,
     writer_versions,
 )
+from lakesmith.runtime.checkpoint.log import BatchLog
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import AUTO_CDC_SNAPSHOT, register_runner
 from lakesmith.runtime.flows.auto_cdc import check_cdc_target
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
+from lakesmith.runtime.flows.cdc_counts import counts_log, recorded
 from lakesmith.runtime.flows.micro_batch import OUTPUT
 from lakesmith.runtime.flows.snapshots import Snapshots, snapshots_for
 from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow
@@ -75,7 +81,7 @@ class AutoCdcSnapshotRunner(FlowRunner):
             return metrics
         checkpoint = ctx.workspace.checkpoint(ctx.flow)
         open_checkpoint(checkpoint, ctx.workspace.table_log(ctx.flow.target))
-        snapshots = snapshots_for(ctx.workspace, ctx.flow)
+        snapshots = snapshots_for(ctx.workspace, ctx.flow).for_run(ctx)
         recovery = recover(checkpoint, None)
         if recovery.rerun is not None:
             record = recovery.rerun
@@ -112,9 +118,20 @@ class AutoCdcSnapshotRunner(FlowRunner):
         version = record.sources[SNAPSHOT].end
         assert version is not None
         where = _describe_source(flow, version["version"])
-        diff = SnapshotDiff(spec, conform(spec, snapshot, target, where), target,
-                            version["version"])
-        merge = _SnapshotMerge(ctx, diff.batch(where, record.timestamp_ms))
+        merge: _SnapshotMerge
+        if spec.scd_type == 2:
+            rows = conform(spec, snapshot, target.drop(START_AT, END_AT), where)
+            history = Scd2SnapshotDiff(spec, rows, target, version["version"])
+            merge = _SnapshotMerge(ctx, history.merge_source, scd2_counts,
+                                   lambda view: scd2_merge_sql(spec, _engine_name(ctx), view),
+                                   counts_log(checkpoint))
+        else:
+            diff = SnapshotDiff(spec, conform(spec, snapshot, target, where), target,
+                                version["version"])
+            scd = diff.batch(where, record.timestamp_ms)
+            merge = _SnapshotMerge(ctx, scd.merge_source, scd1_counts,
+                                   lambda view: merge_sql(spec, _engine_name(ctx), view),
+                                   counts_log(checkpoint))
         writer = IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target), merge)
         if not recovering:
             record = OffsetRecord(record.batch, record.sources, writer_versions([writer]),
@@ -122,43 +139,60 @@ class AutoCdcSnapshotRunner(FlowRunner):
         run_batch(checkpoint, BatchPlan(record, [writer], output=writer, num_input_rows=None,
                                         recovering=recovering, pipeline=ctx.pipeline_name,
                                         update_id=ctx.update_id))
+        merge.log.purge(record.batch, checkpoint.retain)
         metrics.batches += 1
-        upserted, deleted = merge.counts
-        metrics.num_output_rows = (metrics.num_output_rows or 0) + upserted
-        metrics.details["num_upserted_rows"] += upserted
-        metrics.details["num_deleted_rows"] += deleted
+        metrics.num_output_rows = (metrics.num_output_rows or 0) + \
+            merge.details["num_upserted_rows"]
+        for key, value in merge.details.items():
+            metrics.details[key] = metrics.details.get(key, 0) + value
         metrics.details["snapshot_version"] = version["version"]
         ctx.report(metrics)
         return record
 
 
 class _SnapshotMerge:
-    """The snapshot's MERGE (the SCD type 1 one), skipped when the target already equals the
-    snapshot; `counts` are the rows it upserted and deleted (counted before it runs)."""
+    """The snapshot's MERGE, skipped when the target already equals the snapshot; `details`
+    are the rows it upserts and deletes (and, SCD type 2, the versions it opens and closes),
+    counted from its source before it runs and recorded once per batch (`cdc_counts.py`)."""
 
-    def __init__(self, ctx: FlowContext, scd: Any) -> None:
+    def __init__(self, ctx: FlowContext, source: Callable[[], Any],
+                 count: Callable[[Any], dict[str, int]], sql: Callable[[str], str],
+                 log: BatchLog[dict[str, int]]) -> None:
         self.ctx = ctx
-        self.scd = scd
-        self.counts = (0, 0)
+        self.source = source
+        self.count = count
+        self.sql = sql
+        self.log = log
+        self.details: dict[str, int] = {"num_upserted_rows": 0, "num_deleted_rows": 0}
 
     def __call__(self, marker: Marker) -> None:
+        assert marker.batch is not None
         ctx = self.ctx
-        changes = self.scd.merge_source()
+        changes = self.source()
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:
             changes = cast_to(changes, schema)
         view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
         changes.createOrReplaceTempView(view)
         try:
-            row = ctx.spark.table(view).agg(
-                F.count(F.when(F.col(OP) == "U", F.lit(1))).alias("u"),
-                F.count(F.when(F.col(OP) == "D", F.lit(1))).alias("d")).collect()[0]
-            self.counts = (int(row["u"] or 0), int(row["d"] or 0))
-            if any(self.counts):
-                ctx.spark.sql(merge_sql(self.scd.spec, ctx.catalog.engine_name(ctx.flow.target),
-                                        view))
+            counted = self.count(ctx.spark.table(view))
+            self.details = recorded(self.log, marker.batch, counted)
+            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
+                ctx.spark.sql(self.sql(view))
         finally:
             ctx.spark.catalog.dropTempView(view)
+
+
+def scd1_counts(changes: Any) -> dict[str, int]:
+    """Rows an SCD type 1 MERGE upserts and deletes (one small row read)."""
+    row = changes.agg(
+        F.count(F.when(F.col(OP) == "U", F.lit(1))).alias("u"),
+        F.count(F.when(F.col(OP) == "D", F.lit(1))).alias("d")).collect()[0]
+    return {"num_upserted_rows": int(row["u"] or 0), "num_deleted_rows": int(row["d"] or 0)}
+
+
+def _engine_name(ctx: FlowContext) -> str:
+    return ctx.catalog.engine_name(ctx.flow.target)
 
 
 def applied_version(checkpoint: Checkpoint) -> Any:
@@ -172,11 +206,6 @@ def applied_version(checkpoint: Checkpoint) -> Any:
 
 
 def _check(ctx: FlowContext) -> None:
-    flow = _snapshot_flow(ctx.flow)
-    if flow.stored_as_scd_type == 2:
-        raise NotSupportedYet(
-            f"AUTO CDC flow '{flow.name}' (at {flow.location}): snapshots stored as SCD type 2 "
-            "are not supported by lakesmith yet; use stored_as_scd_type=1.")
     check_cdc_target(ctx, "the snapshot's columns")
 
 

@@ -1,22 +1,32 @@
 """Where an AUTO CDC flow from snapshots gets them: a Delta table (its current version, read by
-time travel so a rerun reads the same rows), or the user's function
-`next_snapshot_and_version(latest_version)`. Both say the next snapshot after a version, and give
+time travel so a rerun reads the same rows), a temporary view (its result at each update, copied
+into the checkpoint so a rerun reads the same rows), or the user's function
+`next_snapshot_and_version(latest_version)`. All say the next snapshot after a version, and give
 back a recorded one for a rerun."""
 
 from __future__ import annotations
 
 import inspect
+import json
 from abc import ABC, abstractmethod
 from typing import Any
 
 from lakesmith.authoring.tracebacks import describe, user_location
+from lakesmith.cdc.scratch import drop_replaced_files
 from lakesmith.engine.paths import engine_path
+from lakesmith.engine.plans import relation_of
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.flows import AutoCdcSnapshotFlow
 from lakesmith.graph.graph import ResolvedFlow
+from lakesmith.graph.model import DatasetKind
 from lakesmith.locations import Location
+from lakesmith.runtime.flows.base import FlowContext
 from lakesmith.runtime.workspace import Workspace
-from lakesmith.tables.delta import is_delta_table, latest_version, table_id
+from lakesmith.tables.delta import is_delta_table, latest_version, open_table, table_id
+from lakesmith.tables.writes import write_delta
+
+VIEW_COPY = "view-snapshot"  # a view's current snapshot, copied (`ViewSnapshots`)
+VERSION_KEY = "lakesmith_snapshot_version"
 
 
 class Snapshots(ABC):
@@ -35,6 +45,10 @@ class Snapshots(ABC):
     @abstractmethod
     def at(self, version: Any, previous: Any) -> Any:
         """The snapshot recorded as `version` (after `previous`), for a rerun."""
+
+    def for_run(self, ctx: FlowContext) -> Snapshots:
+        """These snapshots as the flow's run reads them (a view is bound to the run's tables)."""
+        return self
 
 
 class TableSnapshots(Snapshots):
@@ -65,6 +79,54 @@ class TableSnapshots(Snapshots):
     def at(self, version: Any, previous: Any) -> Any:
         return self._spark.read.format("delta").option("versionAsOf", int(version)) \
             .load(engine_path(self.location))
+
+
+class ViewSnapshots(Snapshots):
+    """A temporary view: one snapshot per update, its result then, numbered 1, 2, ... Before the
+    batch is recorded the rows are copied into the flow's checkpoint (`copy`, a Delta table whose
+    commit names the version), so a rerun after a crash applies the rows the first run read, not
+    the view's result at the rerun."""
+
+    def __init__(self, name: str, copy: Location) -> None:
+        self.name = name
+        self.copy = copy
+        self.reason = f"a snapshot of view '{name}'"
+        self._ctx: FlowContext | None = None
+
+    def for_run(self, ctx: FlowContext) -> ViewSnapshots:
+        self._ctx = ctx
+        return self
+
+    def up_to_date(self, applied: Any) -> bool:
+        return False  # only computing the view tells whether it changed
+
+    def next(self, applied: Any) -> tuple[Any, Any] | None:
+        assert self._ctx is not None, "ViewSnapshots.for_run() first"
+        ctx = self._ctx
+        version = 1 if applied is None else int(applied) + 1
+        binder = ctx.binder
+        rows = binder.rewriter.dataframe(binder.prepare(relation_of(
+            ctx.spark.read.table(self.name))))
+        write_delta(rows, self.copy, mode="overwrite",
+                    user_metadata=json.dumps({VERSION_KEY: version}))
+        drop_replaced_files(self.copy)
+        return self.at(version, applied), version
+
+    def at(self, version: Any, previous: Any) -> Any:
+        assert self._ctx is not None, "ViewSnapshots.for_run() first"
+        table = open_table(self.copy)
+        found = None
+        for commit in table.history(5) if table is not None else []:  # after it: a vacuum's
+            metadata = commit.get("userMetadata")
+            if metadata and VERSION_KEY in metadata:
+                found = json.loads(metadata).get(VERSION_KEY)
+                break
+        if found != version:
+            raise LakesmithError(
+                f"The copy of snapshot {version} of view '{self.name}' at {self.copy} is missing "
+                f"(found: {found}); the checkpoint cannot be trusted.",
+                hint="run a full refresh of the flow's target to start from a new snapshot.")
+        return self._ctx.spark.read.format("delta").load(engine_path(self.copy))
 
 
 class FunctionSnapshots(Snapshots):
@@ -139,11 +201,15 @@ def snapshots_for(workspace: Workspace, flow: ResolvedFlow) -> Snapshots:
     graph = workspace.graph
     name = graph.names.qualify(cdc.source_name)
     internal = name in graph.datasets
+    if internal and graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+        return ViewSnapshots(cdc.source_name,
+                             workspace.checkpoint(flow).state_location(VIEW_COPY))
     if internal and not graph.kind(name).is_stored:
         raise NotSupportedYet(
             f"AUTO CDC flow '{cdc.name}' (at {cdc.location}): its source '{cdc.source_name}' is "
-            f"a {graph.kind(name).label}; snapshots are read from tables only in lakesmith yet. "
-            "Read from a table, or pass a function next_snapshot_and_version.")
+            f"a {graph.kind(name).label}; snapshots are read from tables and temporary views "
+            "only in lakesmith yet. Read from a table, or pass a function "
+            "next_snapshot_and_version.")
     location = workspace.catalog.location(name)
     if not internal and not is_delta_table(location):
         raise LakesmithError(
