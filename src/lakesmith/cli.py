@@ -221,6 +221,8 @@ def sql(
     """Run a SQL query over the pipeline's tables and its event log (`event_log`)."""
     from lakesmith.authoring.tracebacks import describe
     from lakesmith.engine.databricks_sql import EVENT_LOG_TABLE, to_engine_sql
+    from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
+    from lakesmith.engine.semantics.typing import sql_typer
     from lakesmith.engine.session import start_engine
     from lakesmith.pipeline import prepare_session
     from lakesmith.runtime.display import print_query
@@ -240,7 +242,8 @@ def sql(
             if is_delta_table(events):
                 catalog.register_path(EVENT_LOG_TABLE, events)
             try:
-                print_query(console, engine.spark.sql(to_engine_sql(query)), max_rows)
+                print_query(console, engine.spark.sql(
+                    rewrite_sql(to_engine_sql(query), sql_typer(engine.spark))), max_rows)
             except Exception as e:  # the engine's error for the user's query
                 raise LakesmithError(f"query failed: {describe(e)}") from e
 

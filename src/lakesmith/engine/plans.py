@@ -207,7 +207,15 @@ class PlanRewriter:
         return rewritten
 
     def dataframe(self, relation: proto.Relation) -> DataFrame:
-        return dataframe_of(self.spark, self.rewrite(relation))
+        """The relation with its reads bound, computing Spark's answers (`engine/semantics`)."""
+        return dataframe_of(self.spark, self.spark_semantics(self.rewrite(relation)))
+
+    def spark_semantics(self, relation: proto.Relation) -> proto.Relation:
+        # Applied once, to what the engine runs: view relations bound into a plan are rewritten
+        # with it (a second pass would wrap the rewrites again).
+        from lakesmith.engine.semantics import spark_semantics
+
+        return spark_semantics(self.spark, relation)
 
     def _rewrite_sql(self, text: str) -> str:
         refs = find_table_refs(text)
@@ -235,7 +243,8 @@ class PlanRewriter:
         if isinstance(binding, PathsBinding):
             raise TypeError("a path read in SQL text is rewritten by name, not by paths")
         name = f"{self.view_prefix}_{next(self._counter)}"
-        dataframe_of(self.spark, binding.relation).createOrReplaceTempView(name)
+        dataframe_of(self.spark, self.spark_semantics(binding.relation)) \
+            .createOrReplaceTempView(name)
         self.temp_views.append(name)
         return f"`{name}`"
 
