@@ -13,7 +13,7 @@ from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
 
 from lakesmith.engine.plans import all_relations, dataframe_of
-from lakesmith.engine.semantics.rules import RULES_BY_NAME
+from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
 from lakesmith.errors import NotSupportedYet
@@ -82,17 +82,18 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
     if rule is None or function.is_distinct:
         return
     args = [Column(_Proto(a)) for a in function.arguments]
-    arg_type = None
-    if rule.typed and args:
-        arg_type = _argument_type(input_df, args[0])
-        if arg_type is None:
-            raise NotSupportedYet(
-                f"{function.function_name}(...) in a DataFrame expression: lakesmith could not "
-                f"find the type of its argument, and the engine's answer differs from Spark's "
-                f"for some types ({rule.difference}).",
-                hint=f"apply {function.function_name} in a select() directly on the DataFrame "
-                "that has the column, or cast its argument.")
-    replacement = rule.column(args, arg_type)
+    types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
+        if len(args) >= rule.typed else [None]
+    if None in types:
+        if not rule.refuse_untyped:
+            return
+        raise NotSupportedYet(
+            f"{function.function_name}(...) in a DataFrame expression: lakesmith could not "
+            f"find the type of its argument, and the engine's answer differs from Spark's "
+            f"for some types ({rule.difference}).",
+            hint=f"apply {function.function_name} in a select() directly on the DataFrame "
+            "that has the column, or cast its argument.")
+    replacement = rule.column(args, types)
     if replacement is None:
         return
     plan = replacement._expr.to_plan(spark.client)

@@ -25,35 +25,39 @@ MAX_PRECISION = 38
 _PLAIN_DOUBLE_LIMIT = "1e15"
 _TINY_DOUBLE_LIMIT = "1e-4"  # smaller ones print in exponent form; they round to 0 at scale ≤ 3
 
-# (arguments, first argument's type, window clause " OVER (...)" or "") → SQL, or None
-SqlRewrite = Callable[[list[str], DataType | None, str], str | None]
-ColumnRewrite = Callable[[list[Any], DataType | None], Any | None]
+# (arguments, the types of the first `typed` arguments, window clause " OVER (...)" or "")
+# → SQL, or None to leave the call as written
+SqlRewrite = Callable[[list[str], list[DataType | None], str], str | None]
+ColumnRewrite = Callable[[list[Any], list[DataType | None]], Any | None]
 
 
 @dataclass(frozen=True)
 class Rule:
     """A function whose engine answer differs from Spark's, and how to get Spark's.
 
-    `typed` rules need the type of the first argument (asked of the engine); a rewrite that
+    A rule needs the types of its first `typed` arguments (asked of the engine); a rewrite that
     returns None leaves the call as written, because the engine's answer is already Spark's for
-    that type."""
+    those types."""
 
     names: frozenset[str]
     difference: str
     sql: SqlRewrite
     column: ColumnRewrite
-    typed: bool = False
+    typed: int = 0
+    # Whether a call whose argument types cannot be found is refused (else left as written:
+    # for `sum` and operators the engine differs only on overflow or in DECIMAL precision).
+    refuse_untyped: bool = True
 
 
-def _weekday_sql(args: list[str], _: DataType | None, over: str) -> str | None:
+def _weekday_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
     return f"((dayofweek({args[0]}) + 5) % 7)" if len(args) == 1 else None
 
 
-def _weekday_column(args: list[Any], _: DataType | None) -> Any | None:
+def _weekday_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     return (F.dayofweek(args[0]) + 5) % 7 if len(args) == 1 else None
 
 
-def _try_to_date_sql(args: list[str], _: DataType | None, over: str) -> str | None:
+def _try_to_date_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
     if len(args) == 1:
         return f"try_cast({args[0]} AS DATE)"
     if len(args) == 2:
@@ -61,7 +65,7 @@ def _try_to_date_sql(args: list[str], _: DataType | None, over: str) -> str | No
     return None
 
 
-def _try_to_date_column(args: list[Any], _: DataType | None) -> Any | None:
+def _try_to_date_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     if len(args) == 1:
         return args[0].try_cast("date")
     if len(args) == 2:
@@ -69,16 +73,16 @@ def _try_to_date_column(args: list[Any], _: DataType | None) -> Any | None:
     return None
 
 
-def _to_timestamp_sql(args: list[str], _: DataType | None, over: str) -> str | None:
+def _to_timestamp_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
     # Spark: "equivalent to cast(col as timestamp) if fmt is omitted" — numbers are seconds.
     return f"CAST({args[0]} AS TIMESTAMP)" if len(args) == 1 else None
 
 
-def _to_timestamp_column(args: list[Any], _: DataType | None) -> Any | None:
+def _to_timestamp_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     return args[0].cast("timestamp") if len(args) == 1 else None
 
 
-def _percentile_sql(args: list[str], _: DataType | None, over: str) -> str | None:
+def _percentile_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
     if len(args) not in (2, 3) or args[1].lstrip().lower().startswith("array"):
         return None
     x, p = args[0], args[1]
@@ -86,7 +90,7 @@ def _percentile_sql(args: list[str], _: DataType | None, over: str) -> str | Non
             f"CAST(greatest(1, ceil(({p}) * count({x}){over})) AS INT))")
 
 
-def _percentile_column(args: list[Any], _: DataType | None) -> Any | None:
+def _percentile_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     if len(args) not in (2, 3):
         return None
     x, p = args[0], args[1]
@@ -98,8 +102,8 @@ def _is_double_like(t: DataType | None) -> bool:
     return isinstance(t, (DoubleType, StringType))
 
 
-def _round_sql(args: list[str], t: DataType | None, over: str) -> str | None:
-    x = args[0]
+def _round_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    x, t = args[0], types[0]
     scale = args[1] if len(args) > 1 else "0"
     if _is_double_like(t) or isinstance(t, FloatType):
         double = f"CAST({x} AS DOUBLE)"
@@ -117,8 +121,8 @@ def _round_sql(args: list[str], t: DataType | None, over: str) -> str | None:
     return None
 
 
-def _round_column(args: list[Any], t: DataType | None) -> Any | None:
-    x = args[0]
+def _round_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    x, t = args[0], types[0]
     scale = args[1] if len(args) > 1 else F.lit(0)
     if _is_double_like(t) or isinstance(t, FloatType):
         double = x.cast("double")
@@ -153,26 +157,28 @@ def _avg_decimal_type(t: DecimalType) -> tuple[DecimalType, DecimalType] | None:
             DecimalType(min(MAX_PRECISION, t.precision + 4), min(MAX_PRECISION, t.scale + 4)))
 
 
-def _avg_sql(args: list[str], t: DataType | None, over: str) -> str | None:
+def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    t = types[0]
     # The engine truncates the mean; averaged with one more digit, then rounded HALF_UP, it is
     # Spark's (the extra digit decides the rounding exactly as the untruncated value would).
     if not isinstance(t, DecimalType) or len(args) != 1 or args[0].lower().startswith("distinct"):
         return None
-    types = _avg_decimal_type(t)
-    if types is None:
+    widened = _avg_decimal_type(t)
+    if widened is None:
         return None
-    wide, result = types
+    wide, result = widened
     return (f"CAST(round(avg(CAST({args[0]} AS {wide.simpleString()})){over}, {result.scale}) "
             f"AS {result.simpleString()})")
 
 
-def _avg_column(args: list[Any], t: DataType | None) -> Any | None:
+def _avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    t = types[0]
     if not isinstance(t, DecimalType) or len(args) != 1:
         return None
-    types = _avg_decimal_type(t)
-    if types is None:
+    widened = _avg_decimal_type(t)
+    if widened is None:
         return None
-    wide, result = types
+    wide, result = widened
     return F.round(F.avg(args[0].cast(wide)), result.scale).cast(result)
 
 
@@ -187,9 +193,8 @@ RULES: tuple[Rule, ...] = (
          "input, of the input's type", _percentile_sql, _percentile_column),
     Rule(frozenset({"round"}), "round on DOUBLE rounds the binary value (round(1.005D, 2) is "
          "1.0); Spark rounds the decimal representation HALF_UP (1.01)", _round_sql,
-         _round_column, typed=True),
+         _round_column, typed=1),
     Rule(frozenset({"avg", "mean"}), "avg of DECIMAL truncates; Spark rounds HALF_UP",
-         _avg_sql, _avg_column, typed=True),
+         _avg_sql, _avg_column, typed=1),
 )
 
-RULES_BY_NAME: dict[str, Rule] = {name: rule for rule in RULES for name in rule.names}

@@ -14,40 +14,38 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.semantics.sql_rewrite import Typer
-from lakesmith.engine.semantics.sql_text import Call, find_calls
+from lakesmith.engine.semantics.sql_text import Call
 
 _DIALECT = "spark"
 _PROBE = "__lakesmith_probe"
+_MARK = "__lakesmith_argument"
 
 
 def sql_typer(spark: Any) -> Typer:
-    """Types of call arguments in SQL query text (a query's scope found by sqlglot)."""
-    trees: dict[str, exp.Expression | None] = {}
+    """Types of arguments in SQL query text: the argument is marked, the marked text parsed by
+    sqlglot to find the argument's scope, and a probe of that scope analysed by the engine."""
+    cache: dict[tuple[str, int, int], DataType | None] = {}
 
-    def typer(whole: str, call: Call) -> DataType | None:
-        if whole not in trees:
-            trees[whole] = _parse(whole)
-        tree = trees[whole]
-        if tree is None:
-            return None
-        node = _node_of(tree, whole, call)
-        if node is None:
-            return None
-        probe = _probe(node)
-        if probe is None:
-            return None
-        return _analysed_type(lambda: spark.sql(probe))
+    def typer(whole: str, call: Call, index: int) -> DataType | None:
+        start, end = call.args[index]
+        key = (whole, start, end)
+        if key not in cache:
+            probe = _probe_of_marked(whole[:start] + f" {_MARK}(" + whole[start:end] + ") "
+                                     + whole[end:])
+            cache[key] = None if probe is None else _analysed_type(lambda: spark.sql(probe))
+        return cache[key]
 
     return typer
 
 
 def expression_typer(input_df: Any) -> Typer:
-    """Types of call arguments in a SQL expression string applied to `input_df`."""
+    """Types of arguments in a SQL expression string applied to `input_df`."""
 
-    def typer(whole: str, call: Call) -> DataType | None:
+    def typer(whole: str, call: Call, index: int) -> DataType | None:
         if input_df is None:
             return None
-        argument = whole[call.args[0][0]:call.args[0][1]].strip()
+        start, end = call.args[index]
+        argument = whole[start:end].strip()
         return _analysed_type(lambda: input_df.selectExpr(argument))
 
     return typer
@@ -70,36 +68,23 @@ def _parse(text: str) -> exp.Expression | None:
     return tree if isinstance(tree, exp.Expression) else None
 
 
-def _node_of(tree: exp.Expression, whole: str, call: Call) -> exp.Func | None:
-    """The parsed node of `call`: the k-th call of its name in text order is the k-th node of
-    that function in the tree (checked by comparing the argument's text)."""
-    same_name = [c for c in find_calls(whole, frozenset({call.name}))]
-    nodes = [n for n in tree.walk(bfs=False)
-             if isinstance(n, exp.Func) and _function_name(n) == call.name]
-    if len(same_name) != len(nodes) or call not in same_name:
+def _probe_of_marked(text: str) -> str | None:
+    tree = _parse(text)
+    if tree is None:
         return None
-    node = nodes[same_name.index(call)]
-    argument = node.this if isinstance(node.this, exp.Expression) else None
-    if argument is None:
-        return None
-    try:
-        written = sqlglot.parse_one(whole[call.args[0][0]:call.args[0][1]], dialect=_DIALECT)
-    except (ParseError, TokenError):
-        return None
-    return node if written.sql(_DIALECT) == argument.sql(_DIALECT) else None
+    for node in tree.find_all(exp.Anonymous):
+        if str(node.this).lower() == _MARK and len(node.expressions) == 1:
+            return _probe(node, node.expressions[0])
+    return None
 
 
-def _function_name(node: exp.Func) -> str:
-    if isinstance(node, exp.Anonymous):
-        return str(node.this).lower()
-    return node.sql_name().lower()
-
-
-def _probe(node: exp.Func) -> str | None:
+def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
+    """`SELECT <argument> FROM ...` in the scope of `node`: the same FROM, joins, WHERE and
+    GROUP BY (an argument of a grouped query that aggregates nothing is wrapped in `first`)."""
     select = node.find_ancestor(exp.Select)
     if select is None:
         return None
-    argument = node.this.copy()
+    argument = argument.copy()
     if _is_aggregate(select) and argument.find(exp.AggFunc) is None:
         argument = exp.Anonymous(this="first", expressions=[argument])
     probe = exp.Select(expressions=[exp.alias_(argument, _PROBE)])
