@@ -73,7 +73,7 @@ def _probe_of_marked(text: str) -> str | None:
     if tree is None:
         return None
     for node in tree.find_all(exp.Anonymous):
-        if str(node.this).lower() == _MARK and len(node.expressions) == 1:
+        if _is_mark(node):
             return _probe(node, node.expressions[0])
     return None
 
@@ -97,7 +97,14 @@ def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
     with_ = root.args.get("with_") if root is not select else None
     if with_ is not None:
         probe.set("with_", with_.copy())
+    # the mark may sit in a copied clause (GROUP BY): there it is just the argument again
+    probe = probe.transform(lambda n: n.expressions[0] if _is_mark(n) else n)
     return probe.sql(_DIALECT)
+
+
+def _is_mark(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == _MARK \
+        and len(node.expressions) == 1
 
 
 def _is_aggregate(select: exp.Select) -> bool:
