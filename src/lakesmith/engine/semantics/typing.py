@@ -98,8 +98,8 @@ def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
     if with_ is not None:
         probe.set("with_", with_.copy())
     # the mark may sit in a copied clause (GROUP BY): there it is just the argument again
-    probe = probe.transform(lambda n: n.expressions[0] if _is_mark(n) else n)
-    return probe.sql(_DIALECT)
+    unmarked = probe.transform(lambda n: n.expressions[0] if _is_mark(n) else n)
+    return str(unmarked.sql(_DIALECT))
 
 
 def _is_mark(node: exp.Expression) -> bool:
