@@ -9,7 +9,7 @@ from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, require_delta
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.flows.quality import FlowQuality
-from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.runtime.schema import written
 from lakesmith.runtime.streaming.operators.watermark import next_watermark_ms
 
 
@@ -33,9 +33,7 @@ class StreamingTableRunner(MicroBatchRunner):
                 batch.writers = tuple(operators.writers)
                 batch.next_watermark_ms = batch.watermark_ms
                 return batch
-            schema = declared_schema(ctx.spark, ctx.table)
-            if schema is not None:
-                df = conform(df, ctx.table, schema)
+            df = written(ctx.spark, df, ctx.table)
             quality = FlowQuality(ctx)
             result, batch.report = quality.check(df)
             batch.next_watermark_ms = next_watermark_ms(operators)
