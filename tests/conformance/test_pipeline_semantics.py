@@ -114,3 +114,26 @@ def test_round_of_an_unknown_type_is_refused_at_analysis_with_file_and_line(proj
     message = str(info.value)
     assert "flow 'lateral'" in message and "a.sql:" in message
     assert "round(doubled, 1)" in message and "could not find the type" in message
+
+
+def test_sql_sqlglot_cannot_parse_runs_on_the_engines_analysis(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", """
+        CREATE MATERIALIZED VIEW sales AS SELECT * FROM VALUES
+          (' east', 1), ('east ', NULL), ('west', 3) AS t(region, qty);
+
+        CREATE MATERIALIZED VIEW cube AS
+        SELECT upper(trim(region)) AS r, qty IS NULL AS missing, count(*) AS n
+        FROM sales GROUP BY CUBE(upper(trim(region)), qty IS NULL);
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, result
+    assert [f.planned.flow.name for f in result.flows] == ["sales", "cube"]  # the edge is known
+    def key(row: dict) -> tuple[str, str]:
+        return str(row["r"]), str(row["missing"])
+
+    assert sorted(project.rows("cube"), key=key) == sorted([
+        {"r": "EAST", "missing": False, "n": 1}, {"r": "EAST", "missing": True, "n": 1},
+        {"r": "EAST", "missing": None, "n": 2}, {"r": "WEST", "missing": False, "n": 1},
+        {"r": "WEST", "missing": None, "n": 1}, {"r": None, "missing": False, "n": 2},
+        {"r": None, "missing": True, "n": 1}, {"r": None, "missing": None, "n": 3}], key=key)
