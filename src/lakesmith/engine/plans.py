@@ -187,10 +187,12 @@ class PlanRewriter:
 
     _counter = itertools.count()
 
-    def __init__(self, spark: Any, binder: Binder, *, view_prefix: str = "__lakesmith") -> None:
+    def __init__(self, spark: Any, binder: Binder, *, view_prefix: str = "__lakesmith",
+                 semantics: bool = True) -> None:
         self.spark = spark
         self.binder = binder
         self.view_prefix = view_prefix
+        self.semantics = semantics  # False: the plan as written (for Apache Spark itself)
         self.temp_views: list[str] = []
 
     def rewrite(self, relation: proto.Relation) -> proto.Relation:
@@ -213,6 +215,8 @@ class PlanRewriter:
     def spark_semantics(self, relation: proto.Relation) -> proto.Relation:
         # Applied once, to what the engine runs: view relations bound into a plan are rewritten
         # with it (a second pass would wrap the rewrites again).
+        if not self.semantics:
+            return relation
         from lakesmith.engine.semantics import spark_semantics
 
         return spark_semantics(self.spark, relation)
