@@ -89,6 +89,22 @@ def render() -> str:
         "cannot find it, the query is refused at `dry-run` with the construct, flow and file line.",
         "A column named after a rewritten call (`SELECT round(x, 2) FROM t`) keeps that name.",
         "",
+        "## Schemas",
+        "",
+        "Tables are written as Spark's pipelines write them: every column nullable unless declared "
+        "NOT NULL (the engine calls `count(*)` or a literal non-nullable), declared column "
+        "comments kept, and a declared schema the query does not fit (another type, NOT NULL over "
+        "a column that can be NULL, missing or extra columns) refused at `dry-run` with "
+        "USER_SPECIFIED_AND_INFERRED_SCHEMA_NOT_COMPATIBLE — never cast silently.",
+        "",
+        "## Checking your own pipeline",
+        "",
+        "`lakesmith check --against spark [--sample N]` computes every dataset of your pipeline on "
+        "the embedded engine and on a local Apache Spark Connect server (Java 17 and "
+        "`pip install 'lakesmith[spark]'`, or `SPARK_HOME`), from one snapshot of the inputs "
+        "(the first N rows of each), and reports per dataset whether rows and schemas are "
+        "identical, with the first differing rows. AUTO CDC flows are not compared yet.",
+        "",
         "## Known differences",
         "",
         "Each row is the smallest reproducer: run its code on a Spark Connect session to the "

@@ -256,6 +256,7 @@ ROUNDING = _sql("rounding", [
     ("round_sum_decimal", "SELECT round(sum(amount), 1) AS v FROM sales"),
     ("bround_double", "SELECT bround(2.675D, 2) AS v"),
     ("round_string_arg", "SELECT round('1.005', 2) AS v"),
+    ("round_lateral_alias", "SELECT d * 2 AS dd, round(dd, 1) AS v FROM nums"),
 ])
 
 DECIMALS = _sql("decimals", [

@@ -114,9 +114,20 @@ def _incompatibility(declared: StructField, inferred: StructField) -> str | None
 def written(spark: Any, df: Any, dataset: Table) -> Any:
     """The flow's result as the table is written: conformed to a declared schema, and nullable
     except where declared NOT NULL."""
+    return nullable(spark, declared(spark, df, dataset), dataset)
+
+
+def declared(spark: Any, df: Any, dataset: Table) -> Any:
+    """The result conformed to the dataset's declared schema, if it has one (analysed now, so a
+    mismatch is reported before anything runs)."""
     schema = declared_schema(spark, dataset)
-    if schema is not None:
-        df = conform(df, dataset, schema)
+    return conform(df, dataset, schema) if schema is not None else df
+
+
+def nullable(spark: Any, df: Any, dataset: Table) -> Any:
+    """The result with every column nullable except those declared NOT NULL. It asks the engine
+    for the result's schema: call it where a failing read is diagnosed (inside a writer)."""
+    schema = declared_schema(spark, dataset)
     not_null = {f.name for f in schema.fields if not f.nullable} if schema is not None else set()
     fields = df.schema.fields
     if all(f.nullable or f.name in not_null for f in fields):

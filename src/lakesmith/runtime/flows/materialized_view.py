@@ -10,7 +10,7 @@ from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
-from lakesmith.runtime.schema import column_comments, written
+from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables.delta import apply_metadata, output_rows
 from lakesmith.tables.delta_log import read_commit
@@ -28,12 +28,13 @@ class MaterializedViewRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.table
         require_delta(dataset)
-        df = written(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
+        df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         log = ctx.workspace.table_log(ctx.flow.target)
         marker = ctx.refresh_marker()
-        Overwrite("output", log, lambda: result, partition_cols=dataset.partition_cols).write(marker)
+        Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
+                  partition_cols=dataset.partition_cols).write(marker)
         version = log.version()
         assert version is not None
         commit = read_commit(log.location, version)

@@ -9,7 +9,7 @@ from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, require_delta
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.flows.quality import FlowQuality
-from lakesmith.runtime.schema import written
+from lakesmith.runtime.schema import declared, nullable
 from lakesmith.runtime.streaming.operators.watermark import next_watermark_ms
 
 
@@ -33,7 +33,7 @@ class StreamingTableRunner(MicroBatchRunner):
                 batch.writers = tuple(operators.writers)
                 batch.next_watermark_ms = batch.watermark_ms
                 return batch
-            df = written(ctx.spark, df, ctx.table)
+            df = declared(ctx.spark, df, ctx.table)
             quality = FlowQuality(ctx)
             result, batch.report = quality.check(df)
             batch.next_watermark_ms = next_watermark_ms(operators)
@@ -41,7 +41,8 @@ class StreamingTableRunner(MicroBatchRunner):
             binder.close()
             raise
         writers: list[BatchWriter] = [AppendWithMarker(
-            OUTPUT, ctx.workspace.table_log(ctx.flow.target), lambda: result,
+            OUTPUT, ctx.workspace.table_log(ctx.flow.target),
+            lambda: nullable(ctx.spark, result, ctx.table),
             partition_cols=ctx.table.partition_cols)]
         quarantine = quality.writer(df, batch.report, batch=batch.number)
         if quarantine is not None:
