@@ -24,6 +24,9 @@ MAX_PRECISION = 38
 # Doubles at least this large print in exponent form and have no fraction digit to round.
 _PLAIN_DOUBLE_LIMIT = "1e15"
 _TINY_DOUBLE_LIMIT = "1e-4"  # smaller ones print in exponent form; they round to 0 at scale ≤ 3
+# How close to halfway (absolute, and relative to the scaled value) a double must be for its
+# binary value and its decimal text to round apart.
+_HALFWAY_BAND, _RELATIVE_BAND = 1e-6, 1e-14
 
 # (arguments, the types of the first `typed` arguments, window clause " OVER (...)" or "")
 # → SQL, or None to leave the call as written
@@ -112,8 +115,14 @@ def _round_sql(args: list[str], types: list[DataType | None], over: str) -> str 
         exact = f"CAST(round({as_decimal}, {scale}) AS {result_type})"
         engine = f"round({x}, {scale})"
         plain = engine if isinstance(t, FloatType) else f"({engine} + 0.0D)"  # no -0.0
+        scaled = f"abs({double}) * power(10, {scale})"
+        # The answers differ only where the scaled value is (about) halfway between two
+        # results: only there is the slower exact rounding needed.
+        halfway = (f"abs({scaled} - floor({scaled}) - 0.5D) < "
+                   f"greatest({_HALFWAY_BAND!r}D, {scaled} * {_RELATIVE_BAND!r}D)")
         return (f"(CASE WHEN abs({double}) >= {_PLAIN_DOUBLE_LIMIT} "
                 f"OR abs({double}) < {_TINY_DOUBLE_LIMIT} OR isnan({double}) "
+                f"OR NOT ({halfway}) "
                 f"THEN {plain} ELSE coalesce({exact}, {engine}) END)")
     if isinstance(t, DecimalType):
         result = _round_decimal_type(t, scale)
@@ -130,8 +139,11 @@ def _round_column(args: list[Any], types: list[DataType | None]) -> Any | None:
         exact = F.round(as_decimal, scale).cast("float" if isinstance(t, FloatType) else "double")
         engine = F.round(x, scale)
         unchanged = engine if isinstance(t, FloatType) else engine + F.lit(0.0)
+        scaled = F.abs(double) * F.pow(F.lit(10.0), scale)
+        halfway = F.abs(scaled - F.floor(scaled) - 0.5) < F.greatest(
+            F.lit(_HALFWAY_BAND), scaled * _RELATIVE_BAND)
         plain = (F.abs(double) >= float(_PLAIN_DOUBLE_LIMIT)) | (F.abs(double) < float(
-            _TINY_DOUBLE_LIMIT)) | F.isnan(double)
+            _TINY_DOUBLE_LIMIT)) | F.isnan(double) | ~halfway
         return F.when(plain, unchanged).otherwise(F.coalesce(exact, engine))
     return None  # decimal scales come as literals in SQL; DataFrame calls keep the engine's type
 
