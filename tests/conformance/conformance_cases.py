@@ -92,6 +92,7 @@ CASTS = _sql("casts", [
     ("string_to_decimal", "SELECT CAST('123.456' AS DECIMAL(10,2)) AS v"),
     ("string_to_decimal_round", "SELECT CAST('1.005' AS DECIMAL(10,2)) AS v, CAST('-1.005' AS DECIMAL(10,2)) AS w"),
     ("double_to_decimal", "SELECT CAST(1.005D AS DECIMAL(10,2)) AS v, CAST(0.1D AS DECIMAL(20,18)) AS w"),
+    ("double_column_to_decimal", "SELECT id, CAST(d AS DECIMAL(10,2)) AS v, CAST(d * 1.1 AS DECIMAL(12, 1)) AS w FROM nums"),
     ("decimal_overflow", "SELECT CAST('12345.6' AS DECIMAL(5,2)) AS v"),
     ("try_cast_decimal_overflow", "SELECT try_cast('12345.6' AS DECIMAL(5,2)) AS v"),
     ("string_to_boolean", "SELECT CAST('true' AS BOOLEAN) AS a, CAST('F' AS BOOLEAN) AS b, CAST('yes' AS BOOLEAN) AS c, CAST('0' AS BOOLEAN) AS d"),
@@ -630,6 +631,8 @@ DATAFRAME = _df("dataframe", [
     ("struct_field", "spark.range(1).select(F.struct(F.lit(1).alias('a')).alias('s')).select('s.a')"),
     ("round_half_df", "spark.createDataFrame([(0.5,), (1.5,), (2.5,), (-2.5,)], 'x double').select(F.round('x').alias('v'))"),
     ("bround_df", "spark.createDataFrame([(0.5,), (1.5,), (2.5,)], 'x double').select(F.bround('x').alias('v'))"),
+    ("cast_double_decimal", "spark.createDataFrame([(1.005,), (0.285,), (2.675,), (1e-7,)], 'x double').select(F.col('x').cast('decimal(10,2)').alias('v'))"),
+    ("datediff_df", "spark.range(1).select(F.datediff(F.lit('2024-03-01').cast('date'), F.lit('2024-02-01').cast('date')).alias('v'))"),
 ])
 
 READERS = [

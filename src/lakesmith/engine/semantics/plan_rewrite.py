@@ -11,8 +11,11 @@ from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
+from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
+from pyspark.sql.types import DataType, DecimalType
 
 from lakesmith.engine.plans import all_relations, dataframe_of
+from lakesmith.engine.semantics.casts import decimal_cast_column, decimal_of
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
@@ -75,6 +78,9 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
         text = expression.expression_string.expression
         expression.expression_string.expression = rewrite_sql(text, expression_typer(input_df))
         return
+    if kind == "cast":
+        _rewrite_cast(spark, expression, input_df)
+        return
     if kind != "unresolved_function":
         return
     function = expression.unresolved_function
@@ -98,6 +104,18 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
         return
     plan = replacement._expr.to_plan(spark.client)
     expression.CopyFrom(plan)
+
+
+def _rewrite_cast(spark: Any, expression: Any, input_df: Any) -> None:
+    cast = expression.cast
+    target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
+                               if cast.HasField("type") else decimal_of(cast.type_str))
+    if not isinstance(target, DecimalType):
+        return
+    value = Column(_Proto(cast.expr))
+    replacement = decimal_cast_column(value, _argument_type(input_df, value), target)
+    if replacement is not None:
+        expression.CopyFrom(replacement._expr.to_plan(spark.client))
 
 
 def _argument_type(input_df: Any, column: Any) -> Any:

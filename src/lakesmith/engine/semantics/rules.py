@@ -194,7 +194,17 @@ def _avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     return F.round(F.avg(args[0].cast(wide)), result.scale).cast(result)
 
 
+def _datediff_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
+    return f"CAST(datediff({', '.join(args)}) AS INT)" if len(args) == 2 else None
+
+
+def _datediff_column(args: list[Any], _: list[DataType | None]) -> Any | None:
+    return F.datediff(args[0], args[1]).cast("int") if len(args) == 2 else None
+
+
 RULES: tuple[Rule, ...] = (
+    Rule(frozenset({"datediff", "date_diff"}), "datediff returns BIGINT; Spark INT",
+         _datediff_sql, _datediff_column),
     Rule(frozenset({"weekday"}), "weekday(Sunday) is -1, not 6", _weekday_sql, _weekday_column),
     Rule(frozenset({"try_to_date"}), "try_to_date is an unknown function", _try_to_date_sql,
          _try_to_date_column),

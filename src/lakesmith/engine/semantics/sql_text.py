@@ -118,9 +118,37 @@ def find_calls(text: str, names: frozenset[str]) -> list[Call]:
             parsed = _arguments(text, j)
             if parsed is not None:
                 args, end = parsed
+                if match.group().lower() == "cast" and len(args) == 1:
+                    args = _cast_operands(text, args[0])
                 calls.append(Call(match.group().lower(), i, end, args))
         i = word_end
     return calls
+
+
+_AS = re.compile(r"\bas\b", re.IGNORECASE)
+
+
+def _cast_operands(text: str, span: tuple[int, int]) -> tuple[tuple[int, int], ...]:
+    """`x AS type` inside CAST(...): the spans of x and of the type (the last top-level AS)."""
+    start, end = span
+    depth = 0
+    split = None
+    i = start
+    while i < end:
+        c = text[i]
+        if c in "'\"`":
+            i = _skip_quoted(text, i)
+            continue
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif depth == 0 and _AS.match(text, i) and (i == start or not text[i - 1].isalnum()):
+            split = i
+        i += 1
+    if split is None:
+        return (span,)
+    return ((start, split), (split + 2, end))
 
 
 def _arguments(text: str, open_paren: int) -> tuple[tuple[tuple[int, int], ...], int] | None:
