@@ -78,6 +78,12 @@ def render() -> str:
         "- `round(x, s)` on DOUBLE/FLOAT/STRING: HALF_UP on the decimal representation "
         "(`round(1.005D, 2)` is 1.01); on DECIMAL, Spark's result type;",
         "- `avg` of DECIMAL(p, s): rounded HALF_UP to DECIMAL(p+4, s+4) (the engine truncates);",
+        "- `+ - *` on integers: fail on overflow as under ANSI (the engine wraps around); `sum` "
+        "of BIGINT likewise;",
+        "- `+ - * / %` on DECIMAL: Spark's result type; division rounded HALF_UP (the engine "
+        "truncates);",
+        "- `CAST(x AS DECIMAL(p, s))` of a DOUBLE: the decimal text rounded HALF_UP;",
+        "- `datediff` / `date_diff`: INT;",
         "- `weekday(d)`: Monday 0 ... Sunday 6 (the engine gives -1 for Sunday);",
         "- `try_to_date(s[, fmt])` (unknown to the engine);",
         "- `to_timestamp(number)`: seconds since the epoch (the engine reads microseconds);",
@@ -85,8 +91,10 @@ def render() -> str:
         "(the engine interpolates and returns DOUBLE). lakesmith computes the exact percentile, "
         "which is what Spark returns below its accuracy (10000 values by default).",
         "",
-        "A typed rewrite (`round`, `avg`) asks the engine for its argument's type; where lakesmith "
-        "cannot find it, the query is refused at `dry-run` with the construct, flow and file line.",
+        "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "
+        "where lakesmith cannot find them, `round` and `avg` are refused at `dry-run` with the "
+        "construct, flow and file line (the others are left as written: their engine answer "
+        "differs only on overflow or in DECIMAL precision).",
         "A column named after a rewritten call (`SELECT round(x, 2) FROM t`) keeps that name.",
         "",
         "## Schemas",

@@ -43,4 +43,5 @@ def decimal_cast_column(value: Any, value_type: DataType | None, target: DataTyp
 
 CAST_RULE = Rule(frozenset({"cast"}), "CAST(DOUBLE AS DECIMAL) rounds the binary value; Spark "
                  "rounds the decimal text HALF_UP", _cast_sql,
-                 lambda args, types: None, typed=1, refuse_untyped=False)
+                 lambda args, types: None, typed=1, refuse_untyped=False,
+                 candidate=lambda args: len(args) == 2 and decimal_of(args[1]) is not None)

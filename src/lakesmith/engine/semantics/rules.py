@@ -50,6 +50,9 @@ class Rule:
     # Whether a call whose argument types cannot be found is refused (else left as written:
     # for `sum` and operators the engine differs only on overflow or in DECIMAL precision).
     refuse_untyped: bool = True
+    # Whether the call (its argument texts) can need a rewrite at all: saves asking the engine
+    # for types (CAST to anything but DECIMAL never does).
+    candidate: Callable[[list[str]], bool] = lambda args: True
 
 
 def _weekday_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:

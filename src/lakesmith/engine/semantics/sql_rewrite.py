@@ -71,6 +71,8 @@ class _Rewriter:
         """The call rewritten (with its window clause `over`, when it is a window function)."""
         args = [self.span(a, b, exclude=call).strip() for a, b in call.args]
         rule = RULES_BY_NAME[call.name]
+        if not rule.candidate(args):
+            return self._unchanged(call, args, over)
         types: list[DataType | None] = []
         if rule.typed and len(args) >= rule.typed and \
                 not args[0].lower().startswith("distinct"):
