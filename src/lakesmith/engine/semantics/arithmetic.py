@@ -76,11 +76,20 @@ def _decimal_operands(types: list[DataType | None], texts: list[str] | None
     return (a, b) if a is not None and b is not None else None
 
 
-def _division_numerator_scale(a: DecimalType, result: DecimalType) -> int | None:
-    """The scale the numerator needs so the engine (scale of a quotient: the numerator's + 4)
-    computes one digit beyond Spark's result scale; None when it already does."""
+class _Unrepresentable(Exception):
+    """The numerator cannot be widened enough within 38 digits: the division is left as is."""
+
+
+def _numerator_type(a: DecimalType, result: DecimalType) -> DecimalType | None:
+    """The type the numerator is cast to so the engine (scale of a quotient: the numerator's
+    + 4) computes one digit beyond Spark's result scale; None when it already does."""
     needed = result.scale + 1 - 4
-    return needed if needed > a.scale else None
+    if needed <= a.scale:
+        return None
+    integral = a.precision - a.scale
+    if integral + needed > MAX_PRECISION:
+        raise _Unrepresentable
+    return DecimalType(integral + needed, needed)
 
 
 def _widest_small(types: list[DataType | None]) -> str:
@@ -106,12 +115,12 @@ def _operation_sql(op: str) -> SqlRewrite:
             return None
         result = decimal_result(op, *decimals)
         if op == "/":
-            scale = _division_numerator_scale(decimals[0], result)
-            if scale is not None:
-                integral = decimals[0].precision - decimals[0].scale
-                if integral + scale > MAX_PRECISION:
-                    return None
-                a = f"CAST({a} AS DECIMAL({integral + scale}, {scale}))"
+            try:
+                numerator = _numerator_type(decimals[0], result)
+            except _Unrepresentable:
+                return None
+            if numerator is not None:
+                a = f"CAST({a} AS {numerator.simpleString()})"
             return f"CAST(round({a} / {b}, {result.scale}) AS {result.simpleString()})"
         return f"CAST({a} {op} {b} AS {result.simpleString()})"
 
@@ -136,12 +145,12 @@ def _operation_column(op: str) -> ColumnRewrite:
             return None
         result = decimal_result(op, *decimals)
         if op == "/":
-            scale = _division_numerator_scale(decimals[0], result)
-            if scale is not None:
-                integral = decimals[0].precision - decimals[0].scale
-                if integral + scale > MAX_PRECISION:
-                    return None
-                a = a.cast(DecimalType(integral + scale, scale))
+            try:
+                numerator = _numerator_type(decimals[0], result)
+            except _Unrepresentable:
+                return None
+            if numerator is not None:
+                a = a.cast(numerator)
             return F.round(a / b, result.scale).cast(result)
         return _apply(op, a, b).cast(result)
 

@@ -54,6 +54,14 @@ def _skip_comment(text: str, i: int) -> int | None:
     return None
 
 
+def _skip_literal(text: str, i: int) -> int | None:
+    """One past the comment or quoted literal / identifier starting at i; None if none does."""
+    comment_end = _skip_comment(text, i)
+    if comment_end is not None:
+        return comment_end
+    return _skip_quoted(text, i) if text[i] in "'\"`" else None
+
+
 def escape_doubled_quotes(text: str) -> str:
     """`'it''s'` → `'it\\'s'` (and the same in double-quoted strings): Spark reads a doubled quote
     inside a string literal as one quote; the engine reads two literals and concatenates them.
@@ -96,13 +104,9 @@ def find_calls(text: str, names: frozenset[str]) -> list[Call]:
     calls: list[Call] = []
     i = 0
     while i < len(text):
-        comment_end = _skip_comment(text, i)
-        if comment_end is not None:
-            i = comment_end
-            continue
-        c = text[i]
-        if c in "'\"`":
-            i = _skip_quoted(text, i)
+        skipped = _skip_literal(text, i)
+        if skipped is not None:
+            i = skipped
             continue
         match = _IDENT.match(text, i)
         if match is None:
@@ -158,14 +162,11 @@ def _arguments(text: str, open_paren: int) -> tuple[tuple[tuple[int, int], ...],
     start = open_paren + 1
     i = open_paren
     while i < len(text):
-        comment_end = _skip_comment(text, i)
-        if comment_end is not None:
-            i = comment_end
+        skipped = _skip_literal(text, i)
+        if skipped is not None:
+            i = skipped
             continue
         c = text[i]
-        if c in "'\"`":
-            i = _skip_quoted(text, i)
-            continue
         if c in "([":
             depth += 1
         elif c in ")]":
