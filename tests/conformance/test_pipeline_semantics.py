@@ -137,3 +137,18 @@ def test_sql_sqlglot_cannot_parse_runs_on_the_engines_analysis(project) -> None:
         {"r": "EAST", "missing": None, "n": 2}, {"r": "WEST", "missing": False, "n": 1},
         {"r": "WEST", "missing": None, "n": 1}, {"r": None, "missing": False, "n": 2},
         {"r": None, "missing": True, "n": 1}, {"r": None, "missing": None, "n": 3}], key=key)
+
+
+def test_lakesmith_sql_gives_sparks_answers(project) -> None:
+    import os
+    import subprocess
+    import sys
+
+    project.write_spec()
+    project.write("transformations/a.sql", SOURCE)
+    result = subprocess.run(
+        [sys.executable, "-m", "lakesmith", "sql",
+         "SELECT 'it''s' AS quoted, round(1.005D, 2) AS rounded, weekday(DATE'2024-01-07') AS wd"],
+        cwd=project.root, text=True, capture_output=True, env=dict(os.environ), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "it's" in result.stdout and "1.01" in result.stdout and " 6 " in result.stdout
