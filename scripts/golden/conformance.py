@@ -33,7 +33,8 @@ def main() -> None:
 
     builder = SparkSession.builder.remote("local[1]")
     for key, value in {**SESSION_CONF, "spark.ui.enabled": "false",
-                       "spark.sql.shuffle.partitions": "1"}.items():
+                       "spark.sql.shuffle.partitions": "1",
+                       "spark.sql.catalogImplementation": "in-memory"}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:

@@ -26,6 +26,8 @@ SPARK_CONF = {
     "spark.ui.enabled": "false",
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.shuffle.partitions": "4",
+    # no Hive metastore (a metastore_db folder) in the user's project, whatever spark-defaults say
+    "spark.sql.catalogImplementation": "in-memory",
 }
 
 
@@ -82,7 +84,7 @@ class LocalSparkConnect:
         env = {**os.environ, "SPARK_HOME": str(home)}
         with open(log, "wb") as out:
             process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env,
-                                       start_new_session=True)
+                                       cwd=log.parent, start_new_session=True)
         server = cls(process, f"sc://127.0.0.1:{port}", log)
         server._wait_until_listening(port)
         return server
