@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +35,8 @@ def main() -> None:
     builder = SparkSession.builder.remote("local[1]")
     for key, value in {**SESSION_CONF, "spark.ui.enabled": "false",
                        "spark.sql.shuffle.partitions": "1",
-                       "spark.sql.catalogImplementation": "in-memory"}.items():
+                       "spark.sql.catalogImplementation": "in-memory",
+                       "spark.sql.warehouse.dir": tempfile.mkdtemp(prefix="golden-")}.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:
