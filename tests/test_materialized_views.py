@@ -86,7 +86,8 @@ def test_explicit_schema_comment_properties_and_partitions(project) -> None:
         )
         def events():
             return spark.range(4).selectExpr(
-                "id * 1.5 AS score", "id", "CASE WHEN id < 2 THEN 'mon' ELSE 'tue' END AS day")
+                "CAST(id * 1.5 AS DOUBLE) AS score", "CAST(id AS INT) AS id",
+                "CASE WHEN id < 2 THEN 'mon' ELSE 'tue' END AS day")
     """)
     assert project.run().state == UpdateState.COMPLETED
     table = DeltaTable(str(project.table_path("events")))

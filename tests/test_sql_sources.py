@@ -51,7 +51,7 @@ def test_sql_definitions_with_clauses_views_and_substitution(project) -> None:
         COMMENT 'Totals per region'
         TBLPROPERTIES ('quality' = 'gold')
         PARTITIONED BY (region)
-        AS SELECT region, sum(amount) AS total, count(*) AS orders
+        AS SELECT region, sum(amount) AS total, CAST(count(*) AS INT) AS orders
            FROM LIVE.big_orders GROUP BY region;
 
         CREATE MATERIALIZED VIEW renamed (r, n) AS SELECT region, orders FROM orders_by_region
@@ -68,6 +68,8 @@ def test_sql_definitions_with_clauses_views_and_substitution(project) -> None:
     assert table.metadata().partition_columns == ["region"]
     assert {f.name: f.type.type for f in table.schema().fields} == {
         "region": "string", "total": "long", "orders": "integer"}
+    assert {f.name: f.metadata.get("comment") for f in table.schema().fields} == {
+        "region": "sales region", "total": None, "orders": None}
 
 
 def test_sql_syntax_errors_name_file_and_line(project) -> None:

@@ -322,6 +322,39 @@ def dry_run(spec: SpecOption = None, remote: RemoteOption = None,
 
 
 @app.command()
+def check(
+    against: Annotated[str, typer.Option("--against", help="The engine to compare with: spark "
+                                         "(a local Apache Spark 4.3 Connect server).")],
+    sample: Annotated[int | None, typer.Option("--sample", min=1, help="Read only the first N "
+                                               "rows of each input.")] = None,
+    keep_scratch: Annotated[bool, typer.Option("--keep-scratch", help="Keep the folder with "
+                                               "both engines' results.")] = False,
+    spec: SpecOption = None, verbose: VerboseOption = False,
+) -> None:
+    """Compute every dataset on the embedded engine and on Apache Spark from the same inputs, and
+    report per dataset whether the rows and schemas are identical (the first differing rows)."""
+    from lakesmith.check.command import run_check
+    from lakesmith.check.report import all_identical, print_report
+    from lakesmith.check.spark_server import SparkUnavailable
+
+    if against != "spark":
+        raise typer.BadParameter("only --against spark is supported", param_hint="--against")
+    with _user_errors(verbose):
+        try:
+            comparisons = run_check(spec, sample=sample, verbose=verbose,
+                                    keep_scratch=keep_scratch,
+                                    progress=lambda m: err_console.print(m, style="dim"))
+        except SparkUnavailable as e:
+            err_console.print(f"check skipped: {e.message}" + (f"\n  hint: {e.hint}" if e.hint
+                                                               else ""),
+                              markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from e
+        print_report(console, comparisons)
+    if not all_identical(comparisons):
+        raise typer.Exit(1)
+
+
+@app.command()
 def tables(spec: SpecOption = None, remote: RemoteOption = None,
            verbose: VerboseOption = False, output: TableFormat = OutputFormat.TABLE,
            orphans: Annotated[bool, typer.Option(

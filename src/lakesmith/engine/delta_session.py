@@ -7,6 +7,7 @@ SparkSession)` holds and DataFrames made from it carry it."""
 from __future__ import annotations
 
 import threading
+from types import SimpleNamespace
 from typing import Any, cast
 
 from pyspark.sql.connect.session import SparkSession
@@ -58,13 +59,19 @@ class DeltaSession(SparkSession):
 
     def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803
         from lakesmith.engine.databricks_sql import to_engine_sql
+        from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
+        from lakesmith.engine.semantics.typing import sql_typer
 
         self.record_pending_filters()
         if self.delta_context is not None and not args and not kwargs:
             statement = parse_delta_statement(sqlQuery)
             if statement is not None:
                 return statement.run(self.delta_context)
-        result = super().sql(to_engine_sql(sqlQuery), args, **kwargs)
+        # Spark's answers where the engine's differ (docs/compatibility.md).
+        # Type probes go to the engine as they are (not back through this method).
+        engine_query = rewrite_sql(to_engine_sql(sqlQuery),
+                                   sql_typer(SimpleNamespace(sql=self.engine_sql)))
+        result = super().sql(engine_query, args, **kwargs)
         if self.delta_context is not None:
             self.delta_context.observe(sqlQuery)
         return result

@@ -206,10 +206,12 @@ class PlanRewriter:
 
     _counter = itertools.count()
 
-    def __init__(self, spark: Any, binder: Binder, *, view_prefix: str = "__lakesmith") -> None:
+    def __init__(self, spark: Any, binder: Binder, *, view_prefix: str = "__lakesmith",
+                 semantics: bool = True) -> None:
         self.spark = spark
         self.binder = binder
         self.view_prefix = view_prefix
+        self.semantics = semantics  # False: the plan as written (for Apache Spark itself)
         self.temp_views: list[str] = []
 
     def rewrite(self, relation: proto.Relation) -> proto.Relation:
@@ -226,7 +228,17 @@ class PlanRewriter:
         return rewritten
 
     def dataframe(self, relation: proto.Relation) -> DataFrame:
-        return dataframe_of(self.spark, self.rewrite(relation))
+        """The relation with its reads bound, computing Spark's answers (`engine/semantics`)."""
+        return dataframe_of(self.spark, self.spark_semantics(self.rewrite(relation)))
+
+    def spark_semantics(self, relation: proto.Relation) -> proto.Relation:
+        # Applied once, to what the engine runs: view relations bound into a plan are rewritten
+        # with it (a second pass would wrap the rewrites again).
+        if not self.semantics:
+            return relation
+        from lakesmith.engine.semantics import spark_semantics
+
+        return spark_semantics(self.spark, relation)
 
     def _rewrite_sql(self, text: str) -> str:
         refs = find_table_refs(text)
@@ -254,7 +266,8 @@ class PlanRewriter:
         if isinstance(binding, PathsBinding):
             raise TypeError("a path read in SQL text is rewritten by name, not by paths")
         name = f"{self.view_prefix}_{next(self._counter)}"
-        dataframe_of(self.spark, binding.relation).createOrReplaceTempView(name)
+        dataframe_of(self.spark, self.spark_semantics(binding.relation)) \
+            .createOrReplaceTempView(name)
         self.temp_views.append(name)
         return f"`{name}`"
 

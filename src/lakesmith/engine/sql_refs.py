@@ -19,6 +19,7 @@ from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.sql_files import FileFunctionCall, file_function_call, is_file_function
+from lakesmith.engine.sql_refs_tokens import table_names_from_tokens
 from lakesmith.errors import SqlRefError
 
 __all__ = ["SqlFileRef", "SqlRef", "SqlRefError", "SqlTableRef", "find_table_refs",
@@ -125,8 +126,16 @@ def syntax_error(error: Exception) -> SqlRefError:
 
 def find_table_refs(text: str) -> list[SqlRef]:
     """Every table and file function the query reads, in text order; CTE names are not
-    tables."""
-    return sorted((ref for _, ref in parse_sql_query(text).tables), key=lambda r: r.start)
+    tables. SQL that sqlglot cannot parse is read from its tokens (`sql_refs_tokens`): the
+    engine, not sqlglot, decides whether it is valid."""
+    try:
+        return sorted((ref for _, ref in parse_sql_query(text).tables), key=lambda r: r.start)
+    except SqlRefError:
+        blanked, wrappers = _blank_stream_keywords(text)
+        found = table_names_from_tokens(_tokenize(blanked), blanked)
+        if found is None:
+            raise
+        return [SqlTableRef(parts, start in wrappers, start, end) for parts, start, end in found]
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ from lakesmith.graph.identifiers import TableName
 from lakesmith.graph.model import DatasetKind, Table
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
-from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.runtime.schema import declared_schema, written
 from lakesmith.runtime.streaming.sources import reads_file_metadata, source_key
 from lakesmith.sources.base import StreamSource
 from lakesmith.sources.files.batch import batch_files_dataframe
@@ -259,8 +259,7 @@ class AnalysisBinder(DatasetBinder):
         dataset = self.graph.dataset(flow.target)
         if not isinstance(dataset, Table):
             return df
-        schema = declared_schema(self.spark, dataset)
-        return conform(df, dataset, schema) if schema is not None else df
+        return written(self.spark, df, dataset)
 
 
 def _version_type(version: Any) -> str:

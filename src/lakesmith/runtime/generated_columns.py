@@ -11,14 +11,15 @@ from __future__ import annotations
 from typing import Any
 
 from pyspark.sql.connect import functions as F
+from pyspark.sql.types import StructType
 
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 
 
-def with_generated_columns(df: Any, dataset: Table) -> Any:
-    """`df` with each of the dataset's generated columns added (their declared type is applied
-    when the result is conformed to the declared schema)."""
+def with_generated_columns(df: Any, dataset: Table, schema: StructType) -> Any:
+    """`df` with each of the dataset's generated columns added, cast to its declared type in
+    `schema` (Delta accepts an expression whose type up-casts to the column's)."""
     if not dataset.generated_columns:
         return df
     produced = {c.lower() for c in df.columns}
@@ -29,5 +30,8 @@ def with_generated_columns(df: Any, dataset: Table) -> Any:
             f"(GENERATED ALWAYS AS) in its schema.",
             hint="leave generated columns out of the query: their value is computed from the "
                  "expression.")
-    return df.select("*", *[F.expr(expression).alias(name)
-                            for name, expression in dataset.generated_columns.items()])
+    types = {f.name.lower(): f.dataType for f in schema.fields}
+    return df.select("*", *[
+        F.expr(expression).cast(types[name.lower()]).alias(name) if name.lower() in types
+        else F.expr(expression).alias(name)
+        for name, expression in dataset.generated_columns.items()])

@@ -26,6 +26,7 @@ from lakesmith.runtime.checkpoint.crash import AFTER_RESET_MARKER, AFTER_TRUNCAT
 from lakesmith.runtime.checkpoint.records import CREATE, RESET, Marker
 from lakesmith.runtime.flows.materialized_view import table_properties
 from lakesmith.runtime.flows.quality import quarantine_table
+from lakesmith.runtime.schema import column_comments
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables.delta import apply_metadata
 from lakesmith.tables.writes import write_delta
@@ -120,4 +121,5 @@ class TableSetup:
         dataset = self.workspace.graph.dataset(name)
         assert isinstance(dataset, Table)  # streaming tables only
         apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
-                       properties=table_properties(dataset))
+                       properties=table_properties(dataset),
+                       column_comments=column_comments(self.workspace.spark, dataset))

@@ -136,9 +136,10 @@ def output_rows(commit_info: Mapping[str, Any]) -> int | None:
 
 
 def apply_metadata(location: Location, *, description: str | None,
-                   properties: Mapping[str, str]) -> None:
-    """Set the table comment and properties the definition asks for, only when they differ, so an
-    unchanged definition adds no commit."""
+                   properties: Mapping[str, str],
+                   column_comments: Mapping[str, str] | None = None) -> None:
+    """Set the table comment, properties and column comments the definition asks for, only when
+    they differ, so an unchanged definition adds no commit."""
     table = open_table(location)
     if table is None:
         return
@@ -149,3 +150,8 @@ def apply_metadata(location: Location, *, description: str | None,
         table.alter.set_table_properties(changed, raise_if_not_exists=False)
     if description is not None and metadata.description != description:
         table.alter.set_table_description(description)
+    if column_comments:
+        current = {f.name: f.metadata.get("comment") for f in table.schema().fields}
+        for column, comment in column_comments.items():
+            if column in current and current[column] != comment:
+                table.alter.set_column_metadata(column, {"comment": comment})

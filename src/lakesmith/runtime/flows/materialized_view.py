@@ -10,7 +10,7 @@ from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
-from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering
 from lakesmith.tables.delta import apply_metadata, output_rows
@@ -28,20 +28,19 @@ class MaterializedViewRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.table
         require_delta(dataset)
-        df = ctx.binder.flow_dataframe(ctx.flow)
-        schema = declared_schema(ctx.spark, dataset)
-        if schema is not None:
-            df = conform(df, dataset, schema)
+        df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         log = ctx.workspace.table_log(ctx.flow.target)
         marker = ctx.refresh_marker()
-        Overwrite("output", log, lambda: result, partition_cols=dataset.partition_cols).write(marker)
+        Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
+                  partition_cols=dataset.partition_cols).write(marker)
         version = log.version()
         assert version is not None
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
-                       properties=table_properties(dataset))
+                       properties=table_properties(dataset),
+                       column_comments=column_comments(ctx.spark, dataset))
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         ctx.catalog.register(ctx.flow.target)

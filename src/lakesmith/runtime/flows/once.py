@@ -20,7 +20,7 @@ from lakesmith.runtime.flows import ONCE, register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.plan import RUN_ONCE, SKIP, FlowWork, PlannedFlow
-from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.runtime.schema import declared, nullable
 from lakesmith.runtime.workspace import Workspace
 
 BATCH = 0
@@ -47,14 +47,12 @@ class OnceFlowRunner(FlowRunner):
         checkpoint = ctx.workspace.checkpoint(ctx.flow)
         target = ctx.workspace.table_log(ctx.flow.target)
         open_checkpoint(checkpoint, target)
-        df = ctx.binder.flow_dataframe(ctx.flow)
-        schema = declared_schema(ctx.spark, ctx.table)
-        if schema is not None:
-            df = conform(df, ctx.table, schema)
+        df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), ctx.table)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         writers: list[BatchWriter] = [AppendWithMarker(
-            "output", target, lambda: result, partition_cols=ctx.table.partition_cols)]
+            "output", target, lambda: nullable(ctx.spark, result, ctx.table),
+            partition_cols=ctx.table.partition_cols)]
         quarantine = quality.writer(df, report, batch=BATCH)
         if quarantine is not None:
             writers.append(quarantine)

@@ -9,7 +9,7 @@ from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, require_delta
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.flows.quality import FlowQuality
-from lakesmith.runtime.schema import conform, declared_schema
+from lakesmith.runtime.schema import declared, nullable
 from lakesmith.runtime.streaming.operators.watermark import next_watermarks, watermark_policy
 
 
@@ -35,9 +35,7 @@ class StreamingTableRunner(MicroBatchRunner):
             if no_data and not operators.emits_without_input:
                 batch.writers = tuple(operators.writers)
                 return batch
-            schema = declared_schema(ctx.spark, ctx.table)
-            if schema is not None:
-                df = conform(df, ctx.table, schema)
+            df = declared(ctx.spark, df, ctx.table)
             quality = FlowQuality(ctx)
             result, batch.report = quality.check(df)
             if not no_data:
@@ -48,7 +46,8 @@ class StreamingTableRunner(MicroBatchRunner):
             binder.close()
             raise
         writers: list[BatchWriter] = [AppendWithMarker(
-            OUTPUT, ctx.workspace.table_log(ctx.flow.target), lambda: result,
+            OUTPUT, ctx.workspace.table_log(ctx.flow.target),
+            lambda: nullable(ctx.spark, result, ctx.table),
             partition_cols=ctx.table.partition_cols)]
         quarantine = quality.writer(df, batch.report, batch=batch.number)
         if quarantine is not None:

@@ -1,0 +1,201 @@
+"""Arithmetic with Spark's answers (ANSI mode, Spark 4.3's default): integer `+ - *` fail on
+overflow instead of wrapping; DECIMAL operations get Spark's result type (DecimalPrecision, with
+`allowPrecisionLoss`) and division rounds HALF_UP where the engine truncates; `sum` of BIGINT
+fails on overflow."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.types import (
+    ByteType,
+    DataType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    ShortType,
+)
+
+from lakesmith.engine.semantics.rules import MAX_PRECISION, ColumnRewrite, Rule, SqlRewrite
+
+MINIMUM_ADJUSTED_SCALE = 6
+_INTEGRAL_DIGITS = {ByteType: 3, ShortType: 5, IntegerType: 10, LongType: 20}
+_INTEGER_LITERAL = re.compile(r"^\d+$")
+_TRY = {"+": "try_add", "-": "try_subtract", "*": "try_multiply"}
+_OVERFLOW = "[ARITHMETIC_OVERFLOW] integer overflow in {op}: use try_{name} to tolerate it"
+
+
+def _adjust(precision: int, scale: int) -> DecimalType:
+    """Spark's DecimalType.adjustPrecisionScale: keep the integral digits, give up scale."""
+    if precision <= MAX_PRECISION:
+        return DecimalType(precision, scale)
+    integral = precision - scale
+    min_scale = min(scale, MINIMUM_ADJUSTED_SCALE)
+    return DecimalType(MAX_PRECISION, max(MAX_PRECISION - integral, min_scale))
+
+
+def _as_decimal(t: DataType | None, text: str | None) -> DecimalType | None:
+    """An operand as Spark sees it in DECIMAL arithmetic (an integer literal has its digits)."""
+    if isinstance(t, DecimalType):
+        return t
+    if text is not None and _INTEGER_LITERAL.match(text.strip()) and \
+            isinstance(t, (IntegerType, LongType)):
+        return DecimalType(len(text.strip().lstrip("0") or "0"), 0)
+    for kind, digits in _INTEGRAL_DIGITS.items():
+        if isinstance(t, kind):
+            return DecimalType(digits, 0)
+    return None
+
+
+def decimal_result(op: str, a: DecimalType, b: DecimalType) -> DecimalType:
+    p1, s1, p2, s2 = a.precision, a.scale, b.precision, b.scale
+    if op in ("+", "-"):
+        scale = max(s1, s2)
+        return _adjust(max(p1 - s1, p2 - s2) + scale + 1, scale)
+    if op == "*":
+        return _adjust(p1 + p2 + 1, s1 + s2)
+    if op == "/":
+        scale = max(MINIMUM_ADJUSTED_SCALE, s1 + p2 + 1)
+        return _adjust(p1 - s1 + s2 + scale, scale)
+    scale = max(s1, s2)  # %
+    return _adjust(min(p1 - s1, p2 - s2) + scale, scale)
+
+
+def _integral(t: DataType | None) -> bool:
+    return isinstance(t, (ByteType, ShortType, IntegerType, LongType))
+
+
+def _decimal_operands(types: list[DataType | None], texts: list[str] | None
+                      ) -> tuple[DecimalType, DecimalType] | None:
+    if not any(isinstance(t, DecimalType) for t in types):
+        return None
+    a = _as_decimal(types[0], texts[0] if texts else None)
+    b = _as_decimal(types[1], texts[1] if texts else None)
+    return (a, b) if a is not None and b is not None else None
+
+
+class _Unrepresentable(Exception):
+    """The numerator cannot be widened enough within 38 digits: the division is left as is."""
+
+
+def _numerator_type(a: DecimalType, result: DecimalType) -> DecimalType | None:
+    """The type the numerator is cast to so the engine (scale of a quotient: the numerator's
+    + 4) computes one digit beyond Spark's result scale; None when it already does."""
+    needed = result.scale + 1 - 4
+    if needed <= a.scale:
+        return None
+    integral = a.precision - a.scale
+    if integral + needed > MAX_PRECISION:
+        raise _Unrepresentable
+    return DecimalType(integral + needed, needed)
+
+
+def _widest_small(types: list[DataType | None]) -> str:
+    """The wider of two TINYINT/SMALLINT operand types (Spark's result type)."""
+    return "SMALLINT" if any(isinstance(t, ShortType) for t in types) else "TINYINT"
+
+
+def _operation_sql(op: str) -> SqlRewrite:
+    def rewrite(args: list[str], types: list[DataType | None], over: str) -> str | None:
+        a, b = f"({args[0]})", f"({args[1]})"
+        if op in _TRY and _integral(types[0]) and _integral(types[1]):
+            if any(isinstance(t, (ByteType, ShortType)) for t in types) and not any(
+                    isinstance(t, (IntegerType, LongType)) for t in types):
+                return (f"CAST(CAST({a} AS INT) {op} CAST({b} AS INT) AS "
+                        f"{_widest_small(types)})")
+            message = _OVERFLOW.format(op=op, name=_TRY[op][4:])
+            if any(isinstance(t, LongType) for t in types):  # the engine wants one type
+                a, b = f"CAST({a} AS BIGINT)", f"CAST({b} AS BIGINT)"
+            return (f"coalesce({_TRY[op]}({a}, {b}), CASE WHEN {a} IS NULL OR {b} IS NULL "
+                    f"THEN NULL ELSE raise_error('{message}') END)")
+        decimals = _decimal_operands(types, args)
+        if decimals is None or op not in ("+", "-", "*", "/", "%"):
+            return None
+        result = decimal_result(op, *decimals)
+        if op == "/":
+            try:
+                numerator = _numerator_type(decimals[0], result)
+            except _Unrepresentable:
+                return None
+            if numerator is not None:
+                a = f"CAST({a} AS {numerator.simpleString()})"
+            return f"CAST(round({a} / {b}, {result.scale}) AS {result.simpleString()})"
+        return f"CAST({a} {op} {b} AS {result.simpleString()})"
+
+    return rewrite
+
+
+def _operation_column(op: str) -> ColumnRewrite:
+    def rewrite(args: list[Any], types: list[DataType | None]) -> Any | None:
+        a, b = args
+        if op in _TRY and _integral(types[0]) and _integral(types[1]):
+            if not any(isinstance(t, (IntegerType, LongType)) for t in types):
+                result = _apply(op, a.cast("int"), b.cast("int"))
+                return result.cast(_widest_small(types).lower())
+            message = _OVERFLOW.format(op=op, name=_TRY[op][4:])
+            if any(isinstance(t, LongType) for t in types):  # the engine wants one type
+                a, b = a.cast("bigint"), b.cast("bigint")
+            checked = getattr(F, _TRY[op])(a, b)
+            return F.coalesce(checked, F.when(a.isNull() | b.isNull(), F.lit(None))
+                              .otherwise(F.raise_error(F.lit(message))))
+        decimals = _decimal_operands(types, [_literal_text(a), _literal_text(b)])
+        if decimals is None:
+            return None
+        result = decimal_result(op, *decimals)
+        if op == "/":
+            try:
+                numerator = _numerator_type(decimals[0], result)
+            except _Unrepresentable:
+                return None
+            if numerator is not None:
+                a = a.cast(numerator)
+            return F.round(a / b, result.scale).cast(result)
+        return _apply(op, a, b).cast(result)
+
+    return rewrite
+
+
+def _literal_text(column: Any) -> str:
+    """An integer literal's digits (Spark types it by them in DECIMAL arithmetic), else ""."""
+    plan = getattr(getattr(column, "_expr", None), "_plan", None)
+    if plan is None or plan.WhichOneof("expr_type") != "literal":
+        return ""
+    kind = plan.literal.WhichOneof("literal_type")
+    return str(abs(getattr(plan.literal, kind))) if kind in ("integer", "long") else ""
+
+
+def _apply(op: str, a: Any, b: Any) -> Any:
+    if op == "+":
+        return a + b
+    if op == "-":
+        return a - b
+    if op == "*":
+        return a * b
+    if op == "/":
+        return a / b
+    return a % b
+
+
+def _sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    if len(args) != 1 or not isinstance(types[0], LongType):
+        return None
+    return f"CAST(sum(CAST({args[0]} AS DECIMAL(38, 0))){over} AS BIGINT)"
+
+
+def _sum_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    if len(args) != 1 or not isinstance(types[0], LongType):
+        return None
+    return F.sum(args[0].cast("decimal(38,0)")).cast("bigint")
+
+
+OPERATOR_RULES: tuple[Rule, ...] = tuple(
+    Rule(frozenset({op}), f"`{op}` on integers wraps around on overflow (Spark fails under "
+         "ANSI); on DECIMAL it has another result type" + (
+             " and truncates" if op == "/" else ""),
+         _operation_sql(op), _operation_column(op), typed=2, refuse_untyped=False)
+    for op in ("+", "-", "*", "/", "%"))
+
+SUM_RULE = Rule(frozenset({"sum"}), "sum of BIGINT wraps around on overflow (Spark fails "
+                "under ANSI)", _sum_sql, _sum_column, typed=1, refuse_untyped=False)

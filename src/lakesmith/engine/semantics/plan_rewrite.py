@@ -1,0 +1,142 @@
+"""Spark Connect plans with Spark's answers: SQL relations and SQL expression strings are
+rewritten as text (`sql_rewrite`), DataFrame function calls (`unresolved_function`) as columns
+(`rules`); typed rules ask the engine for the argument's type against the relation's input."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from google.protobuf.message import Message
+from pyspark.sql.connect import proto
+from pyspark.sql.connect.column import Column
+from pyspark.sql.connect.expressions import Expression
+from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
+from pyspark.sql.types import DataType, DecimalType
+
+from lakesmith.engine.plans import all_relations, dataframe_of
+from lakesmith.engine.semantics.casts import decimal_cast_column, decimal_of
+from lakesmith.engine.semantics.registry import RULES_BY_NAME
+from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
+from lakesmith.engine.semantics.typing import expression_typer, sql_typer
+from lakesmith.errors import NotSupportedYet
+
+_EXPRESSION = proto.Expression.DESCRIPTOR.full_name
+_RELATION = proto.Relation.DESCRIPTOR.full_name
+
+
+def spark_semantics(spark: Any, relation: proto.Relation) -> proto.Relation:
+    """`relation` rewritten so the engine computes Spark's answers (a copy; the input is left
+    as it is). Raises `NotSupportedYet` naming the construct where it cannot."""
+    rewritten = proto.Relation()
+    rewritten.CopyFrom(relation)
+    for rel in list(all_relations(rewritten)):
+        kind = rel.WhichOneof("rel_type")
+        if kind == "sql":
+            rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark))
+            continue
+        _rewrite_expressions(spark, rel, kind)
+    return rewritten
+
+
+def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None) -> None:
+    if kind is None:
+        return
+    body = getattr(rel, kind)
+    input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
+        and body.HasField("input") else None
+    input_df = dataframe_of(spark, input_rel) if input_rel is not None else None
+    expressions = list(_own_expressions(body))
+    # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
+    windowed = [e.window.window_function for e in expressions
+                if e.WhichOneof("expr_type") == "window"]
+    # Innermost first: a rewritten call's arguments are already Spark's.
+    for expression in reversed(expressions):
+        if not any(expression == w for w in windowed):
+            _rewrite_expression(spark, expression, input_df)
+
+
+def _own_expressions(message: Message) -> Iterator[Any]:
+    """Expressions of this relation (not those of the relations it reads), outermost first."""
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        if descriptor.message_type.full_name == _RELATION:
+            continue
+        items = value if descriptor.is_repeated else [value]
+        if descriptor.message_type.GetOptions().map_entry:
+            continue
+        for item in items:
+            if descriptor.message_type.full_name == _EXPRESSION:
+                yield item
+            yield from _own_expressions(item)
+
+
+def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
+    kind = expression.WhichOneof("expr_type")
+    if kind == "expression_string":
+        text = expression.expression_string.expression
+        expression.expression_string.expression = rewrite_sql(text, expression_typer(input_df))
+        return
+    if kind == "cast":
+        _rewrite_cast(spark, expression, input_df)
+        return
+    if kind != "unresolved_function":
+        return
+    function = expression.unresolved_function
+    rule = RULES_BY_NAME.get(function.function_name.lower())
+    if rule is None or function.is_distinct:
+        return
+    args = [Column(_Proto(a)) for a in function.arguments]
+    types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
+        if len(args) >= rule.typed else [None]
+    if None in types:
+        if not rule.refuse_untyped:
+            return
+        raise NotSupportedYet(
+            f"{function.function_name}(...) in a DataFrame expression: lakesmith could not "
+            f"find the type of its argument, and the engine's answer differs from Spark's "
+            f"for some types ({rule.difference}).",
+            hint=f"apply {function.function_name} in a select() directly on the DataFrame "
+            "that has the column, or cast its argument.")
+    replacement = rule.column(args, types)
+    if replacement is None:
+        return
+    plan = replacement._expr.to_plan(spark.client)
+    expression.CopyFrom(plan)
+
+
+def _rewrite_cast(spark: Any, expression: Any, input_df: Any) -> None:
+    cast = expression.cast
+    target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
+                               if cast.HasField("type") else decimal_of(cast.type_str))
+    if not isinstance(target, DecimalType):
+        return
+    value = Column(_Proto(cast.expr))
+    replacement = decimal_cast_column(value, _argument_type(input_df, value), target)
+    if replacement is not None:
+        expression.CopyFrom(replacement._expr.to_plan(spark.client))
+
+
+def _argument_type(input_df: Any, column: Any) -> Any:
+    if input_df is None:
+        return None
+    try:
+        fields = input_df.select(column).schema.fields
+    except Exception:  # not analysable against the input alone (e.g. a join's two sides)
+        return None
+    return fields[0].dataType if len(fields) == 1 else None
+
+
+class _Proto(Expression):
+    """An expression already in protobuf form, usable in a Column."""
+
+    def __init__(self, plan: proto.Expression) -> None:
+        super().__init__()
+        self._plan = plan
+
+    def to_plan(self, session: Any) -> proto.Expression:
+        return self._plan
+
+    def __repr__(self) -> str:
+        return "<expression>"

@@ -1,0 +1,115 @@
+"""SQL text with Spark's meaning: doubled quotes escaped, then each call of a function and each
+arithmetic operation with a rule (`registry`) replaced by its rewrite — arguments first, so
+nested calls are handled, and a column named after a rewritten call keeps its name.
+
+Typed rules ask a `Typer` for the types of their arguments: the engine's own analysis, so a type
+is never guessed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyspark.sql.types import DataType
+
+from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
+from lakesmith.engine.semantics.sql_operators import find_operations
+from lakesmith.engine.semantics.sql_text import (
+    Call,
+    escape_doubled_quotes,
+    find_calls,
+    is_unaliased_select_item,
+    window_after,
+)
+from lakesmith.errors import NotSupportedYet
+
+# (the whole text, a call, an argument's index) → that argument's type, or None when unknown.
+Typer = Callable[[str, Call, int], DataType | None]
+
+
+def rewrite_sql(text: str, typer: Typer | None) -> str:
+    """`text` rewritten for Spark's answers."""
+    escaped = escape_doubled_quotes(text)
+    calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS)
+    if not calls:
+        return escaped
+    return _Rewriter(escaped, calls, typer).span(0, len(escaped))
+
+
+class _Rewriter:
+    def __init__(self, text: str, calls: list[Call], typer: Typer | None) -> None:
+        self.text = text
+        self.calls = calls
+        self.typer = typer
+
+    def span(self, start: int, end: int, exclude: Call | None = None) -> str:
+        """text[start:end] with every call inside it rewritten, outermost calls last."""
+        inside = [c for c in self.calls if c is not exclude and start <= c.start and c.end <= end]
+        outermost = [c for c in inside if not any(
+            o is not c and o.start <= c.start and c.end <= o.end and (o.start, o.end) != (
+                c.start, c.end) for o in inside)]
+        outermost = _first_of_equal_spans(outermost)
+        out: list[str] = []
+        position = start
+        for call in sorted(outermost, key=lambda c: c.start):
+            if call.start < position:
+                continue  # overlapping spans: keep the first
+            out.append(self.text[position:call.start])
+            operation = call.name in OPERATORS
+            over, call_end = ("", call.end) if operation else window_after(self.text, call.end)
+            rewritten = self.call(call, over)
+            if rewritten != self.text[call.start:call_end] and \
+                    is_unaliased_select_item(self.text, call):
+                # the column keeps the name it has without the rewrite (Spark's for one call)
+                name = " ".join(self.text[call.start:call.end].split()).replace("`", "``")
+                rewritten = f"{rewritten} AS `{'(' + name + ')' if operation else name}`"
+            out.append(rewritten)
+            position = call_end
+        out.append(self.text[position:end])
+        return "".join(out)
+
+    def call(self, call: Call, over: str) -> str:
+        """The call rewritten (with its window clause `over`, when it is a window function)."""
+        args = [self.span(a, b, exclude=call).strip() for a, b in call.args]
+        rule = RULES_BY_NAME[call.name]
+        if not rule.candidate(args):
+            return self._unchanged(call, args, over)
+        types: list[DataType | None] = []
+        if rule.typed and len(args) >= rule.typed and \
+                not args[0].lower().startswith("distinct"):
+            types = [self.typer(self.text, call, i) if self.typer is not None else None
+                     for i in range(rule.typed)]
+            if None in types:
+                if rule.refuse_untyped:
+                    raise _untyped(self.text[call.start:call.end], call.name, rule.difference)
+                return self._unchanged(call, args, over)
+        elif rule.typed:
+            return self._unchanged(call, args, over)
+        replacement = rule.sql(args, types, over)
+        return replacement if replacement is not None else self._unchanged(call, args, over)
+
+    def _unchanged(self, call: Call, args: list[str], over: str) -> str:
+        if call.name == "cast" and len(args) == 2:
+            return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
+        if call.name in OPERATORS:
+            return f"{args[0]} {self.text[call.args[0][1]:call.args[1][0]].strip()} {args[1]}"
+        if not call.args:
+            return self.text[call.start:call.end] + over
+        return f"{self.text[call.start:call.args[0][0]]}{', '.join(args)}){over}"
+
+
+def _first_of_equal_spans(calls: list[Call]) -> list[Call]:
+    seen: set[tuple[int, int]] = set()
+    kept = []
+    for call in calls:
+        if (call.start, call.end) not in seen:
+            seen.add((call.start, call.end))
+            kept.append(call)
+    return kept
+
+
+def _untyped(text: str, name: str, difference: str) -> NotSupportedYet:
+    return NotSupportedYet(
+        f"{text}: lakesmith could not find the type of the argument of {name}(), and the "
+        f"engine's answer differs from Spark's for some types ({difference}).",
+        hint=f"cast the argument of {name}() to the type you mean, e.g. "
+        f"{name}(CAST(x AS DOUBLE), ...), or compute it in a DataFrame.")

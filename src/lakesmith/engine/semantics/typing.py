@@ -1,0 +1,117 @@
+"""The type of a call's argument, asked of the engine: a probe query that selects just that
+argument, in the same FROM / WHERE / GROUP BY scope, analysed (never run) by the engine.
+
+sqlglot finds the scope; it is not trusted with types (it reads `1.0` as DOUBLE, Spark as
+DECIMAL, and gives `avg` of a DECIMAL the type DOUBLE)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlglot
+from pyspark.sql.types import DataType
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from lakesmith.engine.semantics.sql_rewrite import Typer
+from lakesmith.engine.semantics.sql_text import Call
+
+_DIALECT = "spark"
+_PROBE = "__lakesmith_probe"
+_MARK = "__lakesmith_argument"
+
+
+def sql_typer(spark: Any) -> Typer:
+    """Types of arguments in SQL query text: the argument is marked, the marked text parsed by
+    sqlglot to find the argument's scope, and a probe of that scope analysed by the engine."""
+    cache: dict[tuple[str, int, int], DataType | None] = {}
+
+    def typer(whole: str, call: Call, index: int) -> DataType | None:
+        start, end = call.args[index]
+        key = (whole, start, end)
+        if key not in cache:
+            probe = _probe_of_marked(whole[:start] + f" {_MARK}(" + whole[start:end] + ") "
+                                     + whole[end:])
+            cache[key] = None if probe is None else _analysed_type(lambda: spark.sql(probe))
+        return cache[key]
+
+    return typer
+
+
+def expression_typer(input_df: Any) -> Typer:
+    """Types of arguments in a SQL expression string applied to `input_df`."""
+
+    def typer(whole: str, call: Call, index: int) -> DataType | None:
+        if input_df is None:
+            return None
+        start, end = call.args[index]
+        argument = whole[start:end].strip()
+        return _analysed_type(lambda: input_df.selectExpr(argument))
+
+    return typer
+
+
+def _analysed_type(dataframe: Any) -> DataType | None:
+    try:
+        fields = dataframe().schema.fields
+    except Exception:  # the probe is not analysable here (e.g. a correlated reference)
+        return None
+    return fields[0].dataType if len(fields) == 1 else None
+
+
+def _parse(text: str) -> exp.Expression | None:
+    try:
+        statements = sqlglot.parse(text, dialect=_DIALECT)
+    except (ParseError, TokenError):
+        return None
+    tree = statements[0] if len(statements) == 1 else None
+    return tree if isinstance(tree, exp.Expression) else None
+
+
+def _probe_of_marked(text: str) -> str | None:
+    tree = _parse(text)
+    if tree is None:
+        return None
+    for node in tree.find_all(exp.Anonymous):
+        if _is_mark(node):
+            return _probe(node, node.expressions[0])
+    return None
+
+
+def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
+    """`SELECT <argument> FROM ...` in the scope of `node`: the same FROM, joins, WHERE and
+    GROUP BY (an argument of a grouped query that aggregates nothing is wrapped in `first`)."""
+    select = node.find_ancestor(exp.Select)
+    if select is None:
+        return None
+    argument = argument.copy()
+    if _is_aggregate(select) and argument.find(exp.AggFunc) is None:
+        argument = exp.Anonymous(this="first", expressions=[argument])
+    probe = exp.Select(expressions=[exp.alias_(argument, _PROBE)])
+    for key in ("from_", "joins", "laterals", "pivots", "where", "group"):
+        value = select.args.get(key)
+        if value:
+            probe.set(key, value.copy() if isinstance(value, exp.Expression)
+                      else [v.copy() for v in value])
+    root = node.root()
+    with_ = root.args.get("with_") if root is not select else None
+    if with_ is not None:
+        probe.set("with_", with_.copy())
+    # the mark may sit in a copied clause (GROUP BY): there it is just the argument again
+    unmarked = probe.transform(lambda n: n.expressions[0] if _is_mark(n) else n)
+    return str(unmarked.sql(_DIALECT))
+
+
+def _is_mark(node: exp.Expression) -> bool:
+    return isinstance(node, exp.Anonymous) and str(node.this).lower() == _MARK \
+        and len(node.expressions) == 1
+
+
+def _is_aggregate(select: exp.Select) -> bool:
+    if select.args.get("group"):
+        return True
+    for expression in select.expressions:
+        for agg in expression.find_all(exp.AggFunc):
+            if agg.find_ancestor(exp.Window) is None:
+                return True
+    return False
