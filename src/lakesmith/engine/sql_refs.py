@@ -126,12 +126,16 @@ def syntax_error(error: Exception) -> SqlRefError:
 
 def find_table_refs(text: str) -> list[SqlRef]:
     """Every table and file function the query reads, in text order; CTE names are not
-    tables. SQL that sqlglot cannot parse is read from its tokens (`sql_refs_tokens`): the
-    engine, not sqlglot, decides whether it is valid."""
+    tables. A batch query that sqlglot cannot parse is read from its tokens
+    (`sql_refs_tokens`): the engine, not sqlglot, decides whether it is valid. A streaming one
+    (`STREAM`) is not: which of its operators need state is found in the parsed query, and a
+    stateful operator missed would give each micro-batch's answer instead of the stream's."""
     try:
         return sorted((ref for _, ref in parse_sql_query(text).tables), key=lambda r: r.start)
     except SqlRefError:
         blanked, wrappers = _blank_stream_keywords(text)
+        if wrappers:
+            raise
         found = table_names_from_tokens(_tokenize(blanked), blanked)
         if found is None:
             raise
