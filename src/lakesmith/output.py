@@ -68,9 +68,10 @@ Cell = Callable[[dict[str, Any]], str]
 def print_records(console: Console, output: OutputFormat, records: Sequence[dict[str, Any]],
                   columns: Sequence[str], *, cells: Mapping[str, Cell] | None = None,
                   right: Sequence[str] = (), headers: Mapping[str, str] | None = None,
-                  empty: str = "Nothing to show.") -> None:
+                  whole: Sequence[str] = (), empty: str = "Nothing to show.") -> None:
     """`records` as a table (each column's text from `cells`, else the value; its header from
-    `headers`, else the field's name), JSON (a list of objects, every field) or CSV (the
+    `headers`, else the field's name; `whole` columns are never wrapped, others wrap first),
+    JSON (a list of objects, every field) or CSV (the
     `columns`, named as the fields are)."""
     if output == OutputFormat.JSON:
         write_json(console, list(records))
@@ -86,7 +87,8 @@ def print_records(console: Console, output: OutputFormat, records: Sequence[dict
     for column in columns:
         header = (headers or {}).get(column, column.replace("_", " "))
         table.add_column(header, justify="right" if column in right else "left",
-                         overflow="fold")
+                         no_wrap=column in whole,
+                         overflow="ignore" if column in whole else "fold")
     for record in records:
         table.add_row(*(cells[c](record) if c in cells else _text(record.get(c))
                         for c in columns))

@@ -171,7 +171,7 @@ def print_tables(console: Console, pipeline: Any, output: OutputFormat = OutputF
                   ["dataset", "kind", "location", "version", "files", "bytes", "clustering",
                    "rows"],
                   cells={"rows": rows, "bytes": size}, right=("version", "files", "bytes", "rows"),
-                  headers={"bytes": "size"})
+                  headers={"bytes": "size"}, whole=("location",))
 
 
 def _size(size_bytes: int) -> str:
