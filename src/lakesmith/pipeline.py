@@ -23,6 +23,7 @@ from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
+from lakesmith.runtime.flow_filters import record_flow_filters
 from lakesmith.runtime.maintenance import TableMaintenance, maintain_tables
 from lakesmith.runtime.plan import UpdatePlan, plan_update
 from lakesmith.runtime.planner import plan_work
@@ -128,6 +129,8 @@ class Pipeline:
             )
             try:
                 result = runner.run()
+                if result.state == UpdateState.COMPLETED:
+                    record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
                     self.maintain(event_log)
                 return result

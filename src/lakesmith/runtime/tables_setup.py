@@ -119,5 +119,6 @@ class TableSetup:
         """The comment and properties of the definition (a commit only when they differ)."""
         dataset = self.workspace.graph.dataset(name)
         assert isinstance(dataset, Table)  # streaming tables only
-        apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
-                       properties=table_properties(dataset))
+        location = self.workspace.catalog.location(name)
+        apply_metadata(location, description=dataset.comment,
+                       properties=table_properties(dataset, location))

@@ -4,6 +4,7 @@ so readers see the old or the new result, never a mix."""
 from __future__ import annotations
 
 from lakesmith.graph.model import Table
+from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Overwrite
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
@@ -13,7 +14,7 @@ from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering
-from lakesmith.tables.delta import apply_metadata, output_rows
+from lakesmith.tables.delta import apply_metadata, open_table, output_rows
 from lakesmith.tables.delta_log import read_commit
 from lakesmith.tables.maintenance import maintain_if_due
 
@@ -41,7 +42,7 @@ class MaterializedViewRunner(FlowRunner):
         assert version is not None
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
-                       properties=table_properties(dataset))
+                       properties=table_properties(dataset, log.location))
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         ctx.catalog.register(ctx.flow.target)
@@ -56,10 +57,11 @@ class MaterializedViewRunner(FlowRunner):
         return metrics
 
 
-def table_properties(dataset: Table) -> dict[str, str]:
-    """The definition's table properties, plus its clustering columns as `tables/clustering.py`
-    records them (OPTIMIZE and predictive optimization cluster by them)."""
-    properties = dict(dataset.table_properties)
-    if dataset.cluster_by:
-        properties.update(clustering.properties(dataset.cluster_by))
-    return properties
+def table_properties(dataset: Table, location: Location) -> dict[str, str]:
+    """The definition's table properties, plus its clustering as `tables/clustering.py` records
+    it (OPTIMIZE and predictive optimization cluster by it)."""
+    table = open_table(location)
+    current = table.metadata().configuration if table is not None else {}
+    return {**dataset.table_properties,
+            **clustering.definition_properties(dataset.cluster_by, dataset.cluster_by_auto,
+                                               current)}
