@@ -114,3 +114,34 @@ def _spec(project: Project) -> Any:
     from lakesmith.project import load_spec
 
     return load_spec(project.spec_path)
+
+
+def test_tables_with_their_own_location_resolve_by_name_in_a_session(
+        project: Project, tmp_path: Path) -> None:
+    import lakesmith
+
+    elsewhere = tmp_path / "elsewhere"
+    project.write_spec()
+    project.write("transformations/a.py", f"""
+        import dlt
+
+        @dlt.table(path={str(elsewhere / "bronze")!r})
+        def bronze():
+            return spark.range(3).selectExpr("id", "'b' AS kind")
+    """)
+    project.write("transformations/b.sql", f"""
+        CREATE OR REFRESH MATERIALIZED VIEW gold LOCATION '{elsewhere / "gold"}'
+        AS SELECT count(*) AS n FROM bronze;
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    assert not project.table_path("bronze").exists()
+    session = lakesmith.session(project.root, remote=project.sail_url)
+    try:
+        assert sorted(r["id"] for r in session.sql("SELECT id FROM bronze").collect()) == \
+            [0, 1, 2]
+        assert [r["n"] for r in session.table("default.gold").collect()] == [3]
+        (detail,) = session.sql("DESCRIBE DETAIL gold").collect()
+        assert detail["location"].rstrip("/").endswith(str(elsewhere / "gold"))
+        assert session.sql("DESCRIBE HISTORY bronze").count() >= 1
+    finally:
+        session.stop()

@@ -98,6 +98,7 @@ class Pipeline:
         update_id = str(uuid.uuid4())
         self.storage.pipeline_id()  # refuses storage that belongs to another pipeline
         with self.storage.lock() as lock:
+            self.storage.record_table_locations(self.catalog.paths)
             workspace = self.workspace()
             error: BaseException | None = None
             flow_schemas: dict[str, Any] = {}
