@@ -101,13 +101,24 @@ def test_cluster_by_auto_definitions_count_flow_filters_and_choose_columns(
     assert events[0]["metrics"]["outcome"].startswith(
         "CLUSTER BY AUTO chose kind: the most filtered columns (kind in 2 of 2 recorded queries)")
     newest = DeltaTable(str(project.table_path("events"))).history(1)[0]
-    assert newest["operation"] == "OPTIMIZE" and newest["clusteredBy"] == '["kind"]'
+    assert newest["clusteredBy"] == '["kind"]'
+    (add_count, remove_count) = _actions(project.table_path("events"), newest["version"])
+    assert (add_count, remove_count) == (1, 2)
     assert sorted((r["id"], r["kind"]) for r in project.rows("events")) == \
         [(0, "k0"), (1, "k1"), (2, "k2")]
 
     # A third update keeps the chosen columns (the definition does not reset them).
     assert project.run().state == UpdateState.COMPLETED
     assert properties(project, "events")["clusteringColumns"] == '["kind"]'
+
+
+def _actions(path: Path, version: int) -> tuple[int, int]:
+    """Adds and removes of one commit, each with dataChange = false (a clustering)."""
+    lines = [json.loads(line) for line in
+             (path / "_delta_log" / f"{version:020d}.json").read_text().splitlines()]
+    changes = [a.get("add") or a.get("remove") for a in lines if "add" in a or "remove" in a]
+    assert changes and all(c["dataChange"] is False for c in changes)
+    return (sum("add" in a for a in lines), sum("remove" in a for a in lines))
 
 
 def _spec(project: Project) -> Any:
@@ -145,3 +156,57 @@ def test_tables_with_their_own_location_resolve_by_name_in_a_session(
         assert session.sql("DESCRIBE HISTORY bronze").count() >= 1
     finally:
         session.stop()
+
+
+def test_materialized_views_are_clustered_when_refreshed(project: Project, tmp_path: Path,
+                                                         spark: Any) -> None:
+    from lakesmith.locations import Location
+    from lakesmith.tables.clustering import clustering_state
+
+    source = tmp_path / "source"
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/a.py", """
+        import dlt
+
+        @dlt.table(cluster_by=["kind"])
+        def by_kind():
+            return spark.read.format("delta").load(spark.conf.get("source"))
+
+        @dlt.table
+        def plain():
+            return spark.read.format("delta").load(spark.conf.get("source"))
+    """)
+    project.write("transformations/b.sql", """
+        CREATE OR REFRESH MATERIALIZED VIEW by_id CLUSTER BY (id)
+        AS SELECT id, upper(kind) AS kind FROM by_kind;
+    """)
+    for i in range(3):
+        append(spark, source, i)
+    for refresh in range(2):
+        append(spark, source, 3 + refresh)
+        assert project.run().state == UpdateState.COMPLETED
+        expected = [(i, f"k{i}") for i in range(4 + refresh)]
+        assert sorted((r["id"], r["kind"]) for r in project.rows("by_kind")) == expected
+        assert sorted((r["id"], r["kind"]) for r in project.rows("by_id")) == \
+            [(i, k.upper()) for i, k in expected]
+        for view, columns in (("by_kind", '["kind"]'), ("by_id", '["id"]')):
+            path = project.table_path(view)
+            newest = DeltaTable(str(path)).history(1)[0]
+            assert newest["clusteredBy"] == columns
+            assert clustering_state(Location.local(path)).endswith(": clustered")
+        assert "clusteredBy" not in DeltaTable(str(project.table_path("plain"))).history(1)[0]
+
+
+def test_a_clustering_column_the_view_lacks_fails_before_writing(project: Project) -> None:
+    project.write_spec()
+    project.write("transformations/b.sql", """
+        CREATE OR REFRESH MATERIALIZED VIEW v CLUSTER BY (nope) AS SELECT 1 AS id;
+    """)
+    result = project.run()
+    assert result.state == UpdateState.FAILED
+    (failure,) = [f for f in result.failed_flows]
+    message = str(failure.error)
+    assert "[DELTA_COLUMN_NOT_FOUND_IN_SCHEMA]" in message and "b.sql:1" in message
+    assert "CLUSTER BY of 'v' names nope, not a column of its query (columns: id)" in message
+    assert not (project.table_path("v") / "_delta_log").exists() or \
+        DeltaTable(str(project.table_path("v"))).version() == 0

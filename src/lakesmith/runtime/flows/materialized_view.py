@@ -3,6 +3,9 @@ so readers see the old or the new result, never a mix."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Overwrite
@@ -13,7 +16,7 @@ from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.workspace import Workspace
-from lakesmith.tables import clustering
+from lakesmith.tables import clustering, operations, query_filters
 from lakesmith.tables.delta import apply_metadata, open_table, output_rows
 from lakesmith.tables.delta_log import read_commit
 from lakesmith.tables.maintenance import maintain_if_due
@@ -33,6 +36,7 @@ class MaterializedViewRunner(FlowRunner):
         schema = declared_schema(ctx.spark, dataset)
         if schema is not None:
             df = conform(df, dataset, schema)
+        check_clustering_columns(dataset, df.columns)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         log = ctx.workspace.table_log(ctx.flow.target)
@@ -43,6 +47,7 @@ class MaterializedViewRunner(FlowRunner):
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
                        properties=table_properties(dataset, log.location))
+        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         ctx.catalog.register(ctx.flow.target)
@@ -54,7 +59,48 @@ class MaterializedViewRunner(FlowRunner):
                               details={"version": version})
         if report is not None:
             metrics.details["data_quality"] = report.result()
+        if clustered is not None:
+            metrics.details["clustering"] = clustered
         return metrics
+
+
+def check_clustering_columns(dataset: Table, columns: list[str]) -> None:
+    """CLUSTER BY columns must be columns of the view's query: refused before anything is
+    written, as Databricks does."""
+    missing = [c for c in dataset.cluster_by if c not in columns]
+    if missing:
+        raise LakesmithError(
+            f"[DELTA_COLUMN_NOT_FOUND_IN_SCHEMA] {dataset.location}: CLUSTER BY of "
+            f"'{dataset.name}' names {', '.join(missing)}, not a column of its query "
+            f"(columns: {', '.join(columns)}).",
+            hint="cluster by columns the query returns.")
+
+
+def cluster_refreshed(spark: Any, location: Location, name: str) -> dict[str, Any] | None:
+    """Cluster a clustered view's new files right after its refresh (None: not clustered).
+
+    The engine's writer cannot write the result clustered itself: a sorted plan's rows are
+    spread over several files with overlapping ranges (docs/engine-gaps.md), so files of
+    disjoint ranges need the staged, per-range writes of `tables/incremental_clustering.py`
+    and a commit of their own. Clustering the refresh's files in the same flow run costs one
+    more read and write of the view; its readers never see it unclustered for long, and the
+    predictive step after the update finds nothing left to do. A failure fails the flow, the
+    view refreshed but not clustered (the next refresh clusters it)."""
+    table = open_table(location)
+    if table is None:
+        return None
+    configuration = table.metadata().configuration
+    auto_filters = clustering.is_auto(configuration) and query_filters.read(location).columns
+    if not clustering.columns(configuration) and not auto_filters:
+        return None
+    try:
+        result = operations.optimize(location, name, spark=spark)
+    except LakesmithError as e:
+        raise LakesmithError(f"'{name}' was refreshed, but clustering it failed: {e.message}",
+                             hint=e.hint) from e
+    metrics = result.row["metrics"]
+    return {"reason": result.reason, "numFilesAdded": metrics["numFilesAdded"],
+            "numFilesRemoved": metrics["numFilesRemoved"]}
 
 
 def table_properties(dataset: Table, location: Location) -> dict[str, str]:
