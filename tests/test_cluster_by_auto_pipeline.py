@@ -210,3 +210,44 @@ def test_a_clustering_column_the_view_lacks_fails_before_writing(project: Projec
     assert "CLUSTER BY of 'v' names nope, not a column of its query (columns: id)" in message
     assert not (project.table_path("v") / "_delta_log").exists() or \
         DeltaTable(str(project.table_path("v"))).version() == 0
+
+
+def test_definitions_with_cluster_by_auto_keep_their_source_location(
+        project: Project, tmp_path: Path, spark: Any) -> None:
+    from lakesmith.graph.identifiers import TableName
+
+    append(spark, tmp_path / "source", 0)
+    project.write_spec(configuration={"source": str(tmp_path / "source")})
+    project.write("transformations/a.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view(cluster_by_auto=True)
+        def auto():
+            return spark.range(1)
+
+        @dp.materialized_view
+        def plain():
+            return spark.range(1)
+
+        dp.create_streaming_table("declared", cluster_by_auto=True)
+
+        @dp.append_flow(target="declared")
+        def into_declared():
+            return spark.readStream.format("delta").load(spark.conf.get("source"))
+    """)
+    project.write("transformations/b.py", """
+        import dlt
+
+        @dlt.table(cluster_by_auto=True, cluster_by=["id"])
+        def dlt_auto():
+            return spark.range(1)
+    """)
+    with project.open() as pipeline:
+        def dataset(name: str) -> Any:
+            return pipeline.graph.dataset(TableName("spark_catalog", "default", name))
+
+        assert [(dataset(n).location.line, dataset(n).cluster_by_auto)
+                for n in ("auto", "plain", "declared")] == [(3, True), (7, False), (11, True)]
+        assert dataset("auto").location.path.endswith("transformations/a.py")
+        assert (dataset("dlt_auto").kind.label, dataset("dlt_auto").cluster_by,
+                dataset("dlt_auto").cluster_by_auto) == ("materialized view", ("id",), True)

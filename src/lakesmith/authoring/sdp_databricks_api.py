@@ -28,10 +28,11 @@ WRAPPED = ("table", "materialized_view", "create_streaming_table")
 def _with_cluster_by_auto(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def wrapper(*args: Any, cluster_by_auto: bool = False, **kwargs: Any) -> Any:
-        if not cluster_by_auto:
-            return original(*args, **kwargs)
         registered = len(current_registry().definitions.datasets)
-        result = original(*args, **kwargs)
+        with _caller_one_frame_up():
+            result = original(*args, **kwargs)
+        if not cluster_by_auto:
+            return result
         if callable(result):
             # `@dp.table(cluster_by_auto=True)`: Spark's decorator registers the dataset when it
             # is applied to the query function.
@@ -46,6 +47,19 @@ def _with_cluster_by_auto(original: Callable[..., Any]) -> Callable[..., Any]:
         return result
 
     return wrapper
+
+
+@contextmanager
+def _caller_one_frame_up() -> Iterator[None]:
+    """Spark's function records its caller's file and line as the definition's location: with
+    this wrapper in between, it must look one frame further up (and only during this call)."""
+    name = "get_caller_source_code_location"
+    find = getattr(dp_api, name)
+    setattr(dp_api, name, lambda stacklevel: find(stacklevel + 2))
+    try:
+        yield
+    finally:
+        setattr(dp_api, name, find)
 
 
 def _mark_auto(first: int) -> None:
