@@ -36,9 +36,9 @@ class MaterializedViewRunner(FlowRunner):
         schema = declared_schema(ctx.spark, dataset)
         if schema is not None:
             df = conform(df, dataset, schema)
-        check_clustering_columns(dataset, df.columns)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
+        check_clustering_columns(dataset, df.columns)
         log = ctx.workspace.table_log(ctx.flow.target)
         marker = ctx.refresh_marker()
         Overwrite("output", log, lambda: result, partition_cols=dataset.partition_cols).write(marker)
@@ -47,9 +47,9 @@ class MaterializedViewRunner(FlowRunner):
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
                        properties=table_properties(dataset, log.location))
-        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
+        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         ctx.catalog.register(ctx.flow.target)
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:
