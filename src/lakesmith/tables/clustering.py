@@ -52,16 +52,6 @@ def properties(cluster_by: Sequence[str] | None, *, auto: bool = False) -> dict[
             AUTO_PROPERTY: "true" if auto else "false"}
 
 
-def definition_properties(cluster_by: Sequence[str], auto: bool,
-                          current: Mapping[str, str | None]) -> dict[str, str]:
-    """The properties a pipeline definition's clustering sets on its table (`current`: its
-    properties now). With CLUSTER BY AUTO the columns OPTIMIZE chose stay; `cluster_by` only
-    gives the first ones. A definition without clustering sets nothing."""
-    if auto:
-        return {AUTO_PROPERTY: "true"} if columns(current) else properties(cluster_by, auto=True)
-    return properties(cluster_by) if cluster_by else {}
-
-
 def check_columns(table: DeltaTable, name: str, cluster_by: Sequence[str]) -> None:
     """Clustering columns must exist, be distinct, not be partition columns, and have file
     statistics (Delta collects them for the first `delta.dataSkippingNumIndexedCols` columns)."""

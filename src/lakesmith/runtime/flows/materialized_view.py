@@ -46,9 +46,10 @@ class MaterializedViewRunner(FlowRunner):
         assert version is not None
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
-                       properties=table_properties(dataset, log.location))
+                       properties=table_properties(dataset))
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
+        seed_auto_clustering(dataset, log.location)
         clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         ctx.catalog.register(ctx.flow.target)
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
@@ -103,11 +104,24 @@ def cluster_refreshed(spark: Any, location: Location, name: str) -> dict[str, An
             "numFilesRemoved": metrics["numFilesRemoved"]}
 
 
-def table_properties(dataset: Table, location: Location) -> dict[str, str]:
-    """The definition's table properties, plus its clustering as `tables/clustering.py` records
-    it (OPTIMIZE and predictive optimization cluster by it)."""
+def table_properties(dataset: Table) -> dict[str, str]:
+    """The definition's table properties, plus its clustering columns as `tables/clustering.py`
+    records them (OPTIMIZE and predictive optimization cluster by them). CLUSTER BY AUTO sets
+    only `clusterByAuto`: its columns are OPTIMIZE's to choose (`seed_auto_clustering`)."""
+    properties = dict(dataset.table_properties)
+    if dataset.cluster_by_auto:
+        properties[clustering.AUTO_PROPERTY] = "true"
+    elif dataset.cluster_by:
+        properties.update(clustering.properties(dataset.cluster_by))
+    return properties
+
+
+def seed_auto_clustering(dataset: Table, location: Location) -> None:
+    """A CLUSTER BY AUTO table's first clustering columns (its `cluster_by`, or none), set once:
+    later updates keep the columns OPTIMIZE chose from the queries' filters."""
+    if not dataset.cluster_by_auto:
+        return
     table = open_table(location)
-    current = table.metadata().configuration if table is not None else {}
-    return {**dataset.table_properties,
-            **clustering.definition_properties(dataset.cluster_by, dataset.cluster_by_auto,
-                                               current)}
+    if table is not None and clustering.COLUMNS_PROPERTY not in table.metadata().configuration:
+        seed = clustering.properties(dataset.cluster_by, auto=True)
+        apply_metadata(location, description=None, properties=seed)
