@@ -250,6 +250,12 @@ def test_create_table_as_select_clustered(spark: Any, project: Project) -> None:
     assert sorted(r["id"] for r in read_rows(path)) == [0, 1, 2, 3, 4, 5]
     spark.sql("OPTIMIZE ctas")
     assert DeltaTable(str(path)).history(1)[0]["clusteredBy"] == '["k"]'
+    # The first clustering ran in the engine: one range per file, all rows kept, and
+    # DESCRIBE HISTORY names it OPTIMIZE (the log says WRITE: delta-rs' transaction).
+    newest = spark.sql("DESCRIBE HISTORY ctas LIMIT 1").collect()[0]
+    assert (newest.operation, newest.operationParameters["incrementalClustering"]) == \
+        ("OPTIMIZE", "true")
+    assert sorted((r["id"], r["k"]) for r in read_rows(path)) == [(i, i % 3) for i in range(6)]
 
 
 def test_incremental_clustering_writes_files_with_narrow_ranges(spark: Any,
