@@ -25,6 +25,7 @@ from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
+from lakesmith.runtime.flow_filters import record_flow_filters
 from lakesmith.runtime.maintenance import TableMaintenance, maintain_tables
 from lakesmith.runtime.plan import UpdatePlan, plan_update
 from lakesmith.runtime.planner import plan_work
@@ -103,6 +104,7 @@ class Pipeline:
         update_id = str(uuid.uuid4())
         self.storage.pipeline_id()  # refuses storage that belongs to another pipeline
         with self.storage.lock() as lock:
+            self.storage.record_table_locations(self.catalog.paths)
             workspace = self.workspace()
             error: BaseException | None = None
             flow_schemas: dict[str, Any] = {}
@@ -134,6 +136,8 @@ class Pipeline:
             )
             try:
                 result = runner.run()
+                if result.state == UpdateState.COMPLETED:
+                    record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
                     self.maintain(event_log)
                 return result

@@ -17,6 +17,7 @@ from lakesmith.errors import SpecError
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.locations import Location
 from lakesmith.project import DEFAULT_CATALOG, PipelineSpec, find_spec, load_spec
+from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
 from lakesmith.tables.commands import DeltaContext, TableRef
@@ -50,7 +51,6 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
     from lakesmith.engine.databricks_sql import EVENT_LOG_TABLE
     from lakesmith.pipeline import prepare_session
     from lakesmith.runtime.checkpoint.retention import versions_needed
-    from lakesmith.runtime.storage import PipelineStorage
     from lakesmith.tables.delta import is_delta_table
     from lakesmith.tables.delta import table_id as latest_table_id
 
@@ -70,9 +70,10 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
     catalog = TableCatalog(warehouse, spark)
     catalog.register_warehouse()
     if spec is not None:
-        events = PipelineStorage(spec.storage, spec.name).events
-        if is_delta_table(events):
-            catalog.register_path(EVENT_LOG_TABLE, events)
+        storage = PipelineStorage(spec.storage, spec.name)
+        _register_tables_outside_warehouse(catalog, storage, spec)
+        if is_delta_table(storage.events):
+            catalog.register_path(EVENT_LOG_TABLE, storage.events)
 
     def new_table_location(ref: TableRef) -> Location | None:
         if ref.path is not None:
@@ -101,6 +102,16 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
     spark.on_stop = engine.stop
     install_delta_module()
     return spark
+
+
+def _register_tables_outside_warehouse(catalog: TableCatalog, storage: PipelineStorage,
+                                       spec: PipelineSpec) -> None:
+    """The pipeline's tables with their own `path` / `LOCATION`, as its last update recorded
+    them (the session does not load the pipeline's sources to find them)."""
+    for name, uri in storage.table_locations().items():
+        catalog.paths[name] = spec.location(uri, where=str(storage.table_locations_file))
+        if catalog.exists(name):
+            catalog.register(name)
 
 
 def _spec(project: str | os.PathLike[str] | None) -> PipelineSpec | None:

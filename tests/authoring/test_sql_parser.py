@@ -158,6 +158,15 @@ def test_table_clauses_come_in_any_order():
                               cluster_by=("b",), format="delta")
 
 
+def test_cluster_by_auto_on_materialized_views_and_streaming_tables():
+    [view, _, table, _] = parse("""\
+        CREATE OR REFRESH MATERIALIZED VIEW mv CLUSTER BY AUTO AS SELECT 1 AS a;
+        CREATE OR REFRESH STREAMING TABLE st COMMENT 'c' CLUSTER BY AUTO
+          AS SELECT * FROM STREAM(src)""")
+    assert view == MaterializedView(name="mv", location=at(1), cluster_by_auto=True)
+    assert (table.cluster_by, table.cluster_by_auto, table.comment) == ((), True, "c")
+
+
 def test_adjacent_comment_literals_are_concatenated():
     [dataset, _] = parse("CREATE MATERIALIZED VIEW mv COMMENT 'one ' 'two' AS SELECT 1")
     assert dataset.comment == "one two"
@@ -525,8 +534,10 @@ def test_values_are_substituted_recursively():
      ["expected AS after GENERATED ALWAYS"]),
     ("CREATE MATERIALIZED VIEW mv (a INT, PRIMARY KEY (a)) AS SELECT 1", 1,
      ["primary keys", "not supported yet"]),
-    ("CREATE MATERIALIZED VIEW mv CLUSTER BY AUTO AS SELECT 1", 1,
-     ["CLUSTER BY AUTO is not supported yet"]),
+    ("CREATE MATERIALIZED VIEW mv CLUSTER BY AUTO (a) AS SELECT 1", 1,
+     ["expected AS", "'('"]),
+    ("CREATE TEMPORARY VIEW v CLUSTER BY AUTO AS SELECT 1", 1,
+     ["CLUSTER BY is not allowed on a temporary view"]),
     ("CREATE TEMPORARY VIEW v TBLPROPERTIES ('a' = 'b') AS SELECT 1", 1,
      ["TBLPROPERTIES is not allowed on a temporary view"]),
     ("CREATE TEMPORARY VIEW v PARTITIONED BY (a) AS SELECT 1", 1,

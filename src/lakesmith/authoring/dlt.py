@@ -61,7 +61,8 @@ def table(query_function: QueryFunction | None = None, *, name: str | None = Non
           table_properties: Mapping[str, str] | None = None, path: str | None = None,
           partition_cols: Sequence[str] | None = None, cluster_by: Sequence[str] | None = None,
           schema: Any = None, temporary: bool = False, row_filter: str | None = None,
-          private: bool | None = None, format: str | None = None) -> Any:
+          private: bool | None = None, format: str | None = None,
+          cluster_by_auto: bool = False) -> Any:
     """A table whose kind follows its query: streaming table for a stream, else materialized view.
 
     `temporary=True` (Databricks: not published to the catalog) keeps a table the pipeline's
@@ -69,7 +70,8 @@ def table(query_function: QueryFunction | None = None, *, name: str | None = Non
     location = caller_location()
     _unsupported(location, row_filter=row_filter)
     build = partial(DltTable, **_table_fields(table_properties, partition_cols, cluster_by,
-                                               schema, format, path, location))
+                                               schema, format, path, location),
+                    cluster_by_auto=cluster_by_auto)
     return _dataset_decorator(query_function, "table", build, location, name=name,
                               comment=comment, spark_conf=spark_conf)
 
@@ -80,11 +82,12 @@ def materialized_view(query_function: QueryFunction | None = None, *, name: str 
                       partition_cols: Sequence[str] | None = None,
                       cluster_by: Sequence[str] | None = None, schema: Any = None,
                       row_filter: str | None = None, private: bool | None = None,
-                      format: str | None = None) -> Any:
+                      format: str | None = None, cluster_by_auto: bool = False) -> Any:
     location = caller_location()
     _unsupported(location, row_filter=row_filter)
     build = partial(MaterializedView, **_table_fields(table_properties, partition_cols,
-                                                       cluster_by, schema, format, path, location))
+                                                       cluster_by, schema, format, path, location),
+                    cluster_by_auto=cluster_by_auto)
     return _dataset_decorator(query_function, "materialized_view", build, location, name=name,
                               comment=comment, spark_conf=spark_conf)
 
@@ -111,7 +114,8 @@ def create_streaming_table(name: str, *, comment: str | None = None,
                            expect_all: Mapping[str, str] | None = None,  # noqa: F811
                            expect_all_or_drop: Mapping[str, str] | None = None,  # noqa: F811
                            expect_all_or_fail: Mapping[str, str] | None = None,  # noqa: F811
-                           row_filter: str | None = None, format: str | None = None) -> None:
+                           row_filter: str | None = None, format: str | None = None,
+                           cluster_by_auto: bool = False) -> None:
     """A streaming table that append flows and AUTO CDC flows write into."""
     location = caller_location()
     _unsupported(location, row_filter=row_filter)
@@ -125,6 +129,7 @@ def create_streaming_table(name: str, *, comment: str | None = None,
     )
     current_registry().add_dataset(StreamingTable(
         name=name, location=location, comment=comment, expectations=expectations,
+        cluster_by_auto=cluster_by_auto,
         **_table_fields(table_properties, partition_cols, cluster_by, schema, format, path,
                         location),
     ))

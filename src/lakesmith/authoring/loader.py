@@ -26,6 +26,7 @@ from lakesmith.authoring.databricks_runtime import (
 )
 from lakesmith.authoring.registry import DefinitionRegistry
 from lakesmith.authoring.sdp_api import spark_43_api
+from lakesmith.authoring.sdp_databricks_api import databricks_dataset_api
 from lakesmith.authoring.source_warnings import warn_source, warnings_once
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.errors import LakesmithError, SourceLoadError, SourceLoadErrors
@@ -73,6 +74,7 @@ def _loading(spec: PipelineSpec, spark: Any, registry: DefinitionRegistry) -> It
     with ExitStack() as stack:
         stack.enter_context(graph_element_registration_context(registry))
         stack.enter_context(spark_43_api())
+        stack.enter_context(databricks_dataset_api())
         stack.enter_context(_module_alias("dlt", dlt_module))
         stack.enter_context(_on_sys_path(spec.root))
         stack.enter_context(session_active(spark))

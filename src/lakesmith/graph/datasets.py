@@ -74,6 +74,9 @@ class Table(Dataset):
     table_properties: Mapping[str, str] = field(default_factory=dict)
     partition_cols: tuple[str, ...] = ()
     cluster_by: tuple[str, ...] = ()
+    # CLUSTER BY AUTO / `cluster_by_auto=True`: the columns are chosen from the queries' filters
+    # (`cluster_by`, when given too, are the first ones).
+    cluster_by_auto: bool = False
     # Explicit schema: a pyspark StructType or a DDL string such as "a INT, b STRING".
     schema: Any = None
     format: str | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from lakesmith.errors import LakesmithError
@@ -18,6 +19,7 @@ from lakesmith.locations import Location, folder_name
 from lakesmith.runtime.lock import PipelineLock, pipeline_lock
 
 PIPELINE_FILE = "pipeline.json"
+TABLE_LOCATIONS_FILE = "table_locations.json"
 CHECKPOINTS = "checkpoints"
 RESET_MARKER = "_reset_pending"
 EVENT_LOG = ("system", "events")
@@ -63,6 +65,27 @@ class PipelineStorage:
 
     def flow_checkpoint(self, table: TableName, flow: str) -> Location:
         return self.table_checkpoints(table).join(folder_name(flow))
+
+    @property
+    def table_locations_file(self) -> Location:
+        return self.location.join(TABLE_LOCATIONS_FILE)
+
+    def record_table_locations(self, locations: Mapping[TableName, Location]) -> None:
+        """Remember where the tables stored outside the warehouse are (a definition's `path` /
+        `LOCATION`): a session opened without loading the pipeline's sources finds them by
+        name. Written only when it changes."""
+        target = self.table_locations_file
+        store = store_for(target)
+        text = json.dumps([[*name.parts, location.uri] for name, location in
+                           sorted(locations.items(), key=lambda item: item[0].key)]).encode()
+        if (store.read(target) or b"[]") != text:
+            store.write(target, text)
+
+    def table_locations(self) -> dict[TableName, str]:
+        """The recorded locations (URIs) of tables stored outside the warehouse."""
+        data = store_for(self.table_locations_file).read(self.table_locations_file)
+        return {TableName(catalog, schema, table): uri
+                for catalog, schema, table, uri in json.loads(data or b"[]")}
 
     def lock(self) -> PipelineLock:
         self.check_is_folder()

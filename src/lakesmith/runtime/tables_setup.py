@@ -24,7 +24,7 @@ from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import CheckpointError
 from lakesmith.runtime.checkpoint.crash import AFTER_RESET_MARKER, AFTER_TRUNCATE, crash_point
 from lakesmith.runtime.checkpoint.records import CREATE, RESET, Marker
-from lakesmith.runtime.flows.materialized_view import table_properties
+from lakesmith.runtime.flows.materialized_view import seed_auto_clustering, table_properties
 from lakesmith.runtime.flows.quality import quarantine_table
 from lakesmith.runtime.schema import column_comments
 from lakesmith.runtime.workspace import Workspace
@@ -120,6 +120,7 @@ class TableSetup:
         """The comment and properties of the definition (a commit only when they differ)."""
         dataset = self.workspace.graph.dataset(name)
         assert isinstance(dataset, Table)  # streaming tables only
+        seed_auto_clustering(dataset, self.workspace.catalog.location(name))
         apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
                        properties=table_properties(dataset),
                        column_comments=column_comments(self.workspace.spark, dataset))

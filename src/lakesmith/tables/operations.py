@@ -85,7 +85,7 @@ def history(location: Location, name: str, limit: int | None = None) -> list[dic
             "timestamp": _timestamp(commit.get("timestamp")),
             "userId": commit.get("userId"),
             "userName": commit.get("userName"),
-            "operation": commit.get("operation"),
+            "operation": _operation(commit),
             "operationParameters": _string_map(commit.get("operationParameters")),
             "job": None,
             "notebook": None,
@@ -98,6 +98,14 @@ def history(location: Location, name: str, limit: int | None = None) -> list[dic
             "engineInfo": commit.get("engineInfo"),
         })
     return rows
+
+
+def _operation(commit: Mapping[str, Any]) -> Any:
+    """The commit's operation as Databricks names it: a clustering the engine wrote (a delta-rs
+    transaction, recorded as WRITE, which delta-rs does not let us rename) is an OPTIMIZE."""
+    if commit.get("operation") == "WRITE" and commit.get(clustering.CLUSTERED_BY_COMMIT_KEY):
+        return "OPTIMIZE"
+    return commit.get("operation")
 
 
 def detail(location: Location, name: str) -> dict[str, Any]:
@@ -233,15 +241,18 @@ def optimize(location: Location, name: str, *, where: Sequence[PartitionFilter] 
             return OptimizeResult(_optimize_row(location, {}, cluster_columns),
                                   f"every file is already clustered by {cluster_columns}")
     total = len(_files(table))
-    if cluster_columns and spark is not None and 0 < len(pending) < total \
+    if cluster_columns and spark is not None and pending \
             and incremental_clustering.supported(location, table):
+        # The engine clusters the first time too: faster than delta-rs' z_order of the whole
+        # table (benchmarks/optimize.py), and the same code as later incremental clusterings.
         try:
             metrics = incremental_clustering.cluster(spark, location, table, pending,
                                                      cluster_columns, target_size)
         except Exception as e:
             raise _commit_error("OPTIMIZE", name, e) from e
-        reason = (f"clustered {len(pending)} file(s) not yet clustered, keeping "
-                  f"{total - len(pending)} clustered file(s)")
+        reason = f"clustered {len(pending)} file(s) not yet clustered"
+        if len(pending) < total:
+            reason += f", keeping {total - len(pending)} clustered file(s)"
         return OptimizeResult(_optimize_row(location, metrics, list(cluster_columns)),
                               f"{auto_reason}; {reason}" if auto_reason else reason)
     properties = CommitProperties(custom_metadata={

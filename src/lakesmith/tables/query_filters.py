@@ -5,7 +5,8 @@ Every SQL query and DataFrame filter (its Spark Connect plan) through a lakesmit
 reads a table with `CLUSTER BY AUTO` adds the columns it compares with values (`=`, `<`, `IN`,
 `BETWEEN`, ...) to a count kept
 beside the table's log (`_lakesmith/query_filters.json`; Delta readers and VACUUM skip folders
-starting with `_`). OPTIMIZE then clusters by the most filtered columns (at most 4, those with
+starting with `_`); so does each update's run of a pipeline flow reading it
+(`runtime/flow_filters.py`). OPTIMIZE then clusters by the most filtered columns (at most 4, those with
 file statistics), and says which it picked and why.
 """
 
@@ -95,6 +96,21 @@ def plan_filtered_columns(relation: Any) -> dict[tuple[str, ...], set[str]]:
         columns = _condition_columns(rel.filter.condition)
         if columns:
             found.setdefault(parts, set()).update(columns)
+    return found
+
+
+def flow_filtered_columns(relation: Any) -> dict[tuple[str, ...], set[str]]:
+    """The same for a pipeline flow's plan: its DataFrame filters, and the WHERE clauses of its
+    SQL (a SQL definition's query, or `spark.sql(...)` in a query function), `STREAM(t)` read
+    as `t`."""
+    from lakesmith.engine.plans import all_relations
+    from lakesmith.engine.sql_refs import strip_stream_keywords
+
+    found = plan_filtered_columns(relation)
+    for rel in all_relations(relation):
+        if rel.WhichOneof("rel_type") == "sql":
+            for parts, columns in filtered_columns(strip_stream_keywords(rel.sql.query)).items():
+                found.setdefault(parts, set()).update(columns)
     return found
 
 

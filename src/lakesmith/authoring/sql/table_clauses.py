@@ -1,5 +1,5 @@
 """Clauses between a dataset's column list and `AS`, in any order, each at most once:
-`COMMENT '…'`, `TBLPROPERTIES (…)`, `PARTITIONED BY (…)`, `CLUSTER BY (…)`, `USING format`,
+`COMMENT '…'`, `TBLPROPERTIES (…)`, `PARTITIONED BY (…)`, `CLUSTER BY (…) | AUTO | NONE`, `USING format`,
 `LOCATION 'path'`.
 
 Every other clause Spark or Databricks accepts there is refused by name, never skipped.
@@ -27,6 +27,7 @@ class TableClauses:
     table_properties: dict[str, str] = field(default_factory=dict)
     partition_cols: tuple[str, ...] = ()
     cluster_by: tuple[str, ...] = ()
+    cluster_by_auto: bool = False
     format: str | None = None
     path: str | None = None  # LOCATION
 
@@ -45,9 +46,8 @@ def _partitioned_by(stream: TokenStream) -> dict[str, Any]:
 
 
 def _cluster_by(stream: TokenStream) -> dict[str, Any]:
-    if stream.at("AUTO"):
-        raise stream.error("CLUSTER BY AUTO is not supported yet; name the columns: "
-                           "CLUSTER BY (a, b)", stream.peek())
+    if stream.accept("AUTO"):
+        return {"cluster_by": (), "cluster_by_auto": True}
     if stream.accept("NONE"):
         return {"cluster_by": ()}
     return {"cluster_by": parse_name_list(stream, "clustering columns", "CLUSTER BY")}

@@ -3,7 +3,11 @@ so readers see the old or the new result, never a mix."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
+from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Overwrite
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
@@ -12,8 +16,8 @@ from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
-from lakesmith.tables import clustering
-from lakesmith.tables.delta import apply_metadata, output_rows
+from lakesmith.tables import clustering, operations, query_filters
+from lakesmith.tables.delta import apply_metadata, open_table, output_rows
 from lakesmith.tables.delta_log import read_commit
 from lakesmith.tables.maintenance import maintain_if_due
 
@@ -31,6 +35,7 @@ class MaterializedViewRunner(FlowRunner):
         df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
+        check_clustering_columns(dataset, df.columns)
         log = ctx.workspace.table_log(ctx.flow.target)
         marker = ctx.refresh_marker()
         Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
@@ -43,6 +48,8 @@ class MaterializedViewRunner(FlowRunner):
                        column_comments=column_comments(ctx.spark, dataset))
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
+        seed_auto_clustering(dataset, log.location)
+        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         ctx.catalog.register(ctx.flow.target)
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:
@@ -52,13 +59,68 @@ class MaterializedViewRunner(FlowRunner):
                               details={"version": version})
         if report is not None:
             metrics.details["data_quality"] = report.result()
+        if clustered is not None:
+            metrics.details["clustering"] = clustered
         return metrics
+
+
+def check_clustering_columns(dataset: Table, columns: list[str]) -> None:
+    """CLUSTER BY columns must be columns of the view's query: refused before anything is
+    written, as Databricks does."""
+    missing = [c for c in dataset.cluster_by if c not in columns]
+    if missing:
+        raise LakesmithError(
+            f"[DELTA_COLUMN_NOT_FOUND_IN_SCHEMA] {dataset.location}: CLUSTER BY of "
+            f"'{dataset.name}' names {', '.join(missing)}, not a column of its query "
+            f"(columns: {', '.join(columns)}).",
+            hint="cluster by columns the query returns.")
+
+
+def cluster_refreshed(spark: Any, location: Location, name: str) -> dict[str, Any] | None:
+    """Cluster a clustered view's new files right after its refresh (None: not clustered).
+
+    The engine's writer cannot write the result clustered itself: a sorted plan's rows are
+    spread over several files with overlapping ranges (docs/engine-gaps.md), so files of
+    disjoint ranges need the staged, per-range writes of `tables/incremental_clustering.py`
+    and a commit of their own. Clustering the refresh's files in the same flow run costs one
+    more read and write of the view; its readers never see it unclustered for long, and the
+    predictive step after the update finds nothing left to do. A failure fails the flow, the
+    view refreshed but not clustered (the next refresh clusters it)."""
+    table = open_table(location)
+    if table is None:
+        return None
+    configuration = table.metadata().configuration
+    auto_filters = clustering.is_auto(configuration) and query_filters.read(location).columns
+    if not clustering.columns(configuration) and not auto_filters:
+        return None
+    try:
+        result = operations.optimize(location, name, spark=spark)
+    except LakesmithError as e:
+        raise LakesmithError(f"'{name}' was refreshed, but clustering it failed: {e.message}",
+                             hint=e.hint) from e
+    metrics = result.row["metrics"]
+    return {"reason": result.reason, "numFilesAdded": metrics["numFilesAdded"],
+            "numFilesRemoved": metrics["numFilesRemoved"]}
 
 
 def table_properties(dataset: Table) -> dict[str, str]:
     """The definition's table properties, plus its clustering columns as `tables/clustering.py`
-    records them (OPTIMIZE and predictive optimization cluster by them)."""
+    records them (OPTIMIZE and predictive optimization cluster by them). CLUSTER BY AUTO sets
+    only `clusterByAuto`: its columns are OPTIMIZE's to choose (`seed_auto_clustering`)."""
     properties = dict(dataset.table_properties)
-    if dataset.cluster_by:
+    if dataset.cluster_by_auto:
+        properties[clustering.AUTO_PROPERTY] = "true"
+    elif dataset.cluster_by:
         properties.update(clustering.properties(dataset.cluster_by))
     return properties
+
+
+def seed_auto_clustering(dataset: Table, location: Location) -> None:
+    """A CLUSTER BY AUTO table's first clustering columns (its `cluster_by`, or none), set once:
+    later updates keep the columns OPTIMIZE chose from the queries' filters."""
+    if not dataset.cluster_by_auto:
+        return
+    table = open_table(location)
+    if table is not None and clustering.COLUMNS_PROPERTY not in table.metadata().configuration:
+        seed = clustering.properties(dataset.cluster_by, auto=True)
+        apply_metadata(location, description=None, properties=seed)
