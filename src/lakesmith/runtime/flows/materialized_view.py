@@ -1,5 +1,6 @@
 """Materialized views: recompute the query and replace the table's contents in one Delta commit,
-so readers see the old or the new result, never a mix."""
+so readers see the old or the new result, never a mix; unless the view is up to date (its query,
+definition and input versions those of its last refresh: `up_to_date.py`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
+from lakesmith.runtime.flows.up_to_date import RECORD, fingerprint, record, up_to_date
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import conform, declared_schema
 from lakesmith.runtime.workspace import Workspace
@@ -28,13 +30,20 @@ class MaterializedViewRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.table
         require_delta(dataset)
+        log = ctx.workspace.table_log(ctx.flow.target)
+        refresh_record = ctx.workspace.storage.flow_checkpoint(
+            ctx.flow.target, ctx.flow.name).join(RECORD)
+        inputs = None if ctx.work.reset else fingerprint(ctx.workspace, ctx.flow, dataset)
+        if up_to_date(refresh_record, inputs, log.table_id(), log.version()):
+            ctx.catalog.register(ctx.flow.target)
+            return FlowMetrics(num_output_rows=0,
+                               details={"up_to_date": True, "version": log.version()})
         df = ctx.binder.flow_dataframe(ctx.flow)
         schema = declared_schema(ctx.spark, dataset)
         if schema is not None:
             df = conform(df, dataset, schema)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
-        log = ctx.workspace.table_log(ctx.flow.target)
         marker = ctx.refresh_marker()
         Overwrite("output", log, lambda: result, partition_cols=dataset.partition_cols).write(marker)
         version = log.version()
@@ -49,6 +58,8 @@ class MaterializedViewRunner(FlowRunner):
         if quarantine is not None:
             quarantine.write(marker)
             quality.register()
+        if inputs is not None:  # after every commit of this refresh (metadata, maintenance)
+            record(refresh_record, inputs, log.table_id(), log.version() or version)
         metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
                               details={"version": version})
         if report is not None:
