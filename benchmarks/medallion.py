@@ -36,6 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "src" / "lakesmith" / "templates" / "medallion"
 SPARK_PROJECT = Path(__file__).resolve().parent / "medallion_spark"
 FLOOR = Path(__file__).resolve().parent / "medallion_floor.py"
+COLD_START = Path(__file__).resolve().parent / "medallion_cold_start.py"
 SPARK_REF_VENV = Path(os.environ.get("SPARK_REF_VENV", "/work/spark-ref/venv"))
 
 
@@ -231,6 +232,7 @@ def main() -> None:
     shutil.rmtree(run, ignore_errors=True)
     cases: list[Case] = []
     notes: list[str] = []
+    cold_start: dict[str, Any] = {}
     try:
         landing = fresh_landing(initial, run / "landing")
         lakesmith = lakesmith_project(run / "lakesmith", landing)
@@ -260,15 +262,19 @@ def main() -> None:
             cases.append(spark_pipelines_case("spark-pipelines 4.3 +5 % new data", spark,
                                               reference))
         cases.append(lakesmith_case("lakesmith nothing new", lakesmith))
+        cold_start = json.loads(measure([sys.executable, str(COLD_START), str(lakesmith)],
+                                        cwd=lakesmith, env={"PYTHONPATH": str(REPO / "src")}
+                                        )[2].strip().splitlines()[-1])
         if reference is not None:
             cases.append(spark_pipelines_case("spark-pipelines 4.3 nothing new", spark,
                                               reference))
     finally:
         shutil.rmtree(run, ignore_errors=True)
-    report(args, cases, notes)
+    report(args, cases, notes, cold_start)
 
 
-def report(args: argparse.Namespace, cases: list[Case], notes: list[str]) -> None:
+def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
+           cold_start: dict[str, Any]) -> None:
     by_name = {case.name: case for case in cases}
     floor = by_name["engine floor (PySpark on Sail)"]
     full = by_name["lakesmith full"]
@@ -300,6 +306,15 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str]) -> Non
     print(f"{'flow':<26}" + "".join(f"{c.name.removeprefix('lakesmith '):>22}" for c in flows))
     for name in names:
         print(f"{name:<26}" + "".join(f"{c.flows_s.get(name, 0):>22.2f}" for c in flows))
+    if cold_start:
+        print("\na cold run with nothing new, piece by piece (medallion_cold_start.py)")
+        for name, piece in cold_start["pieces"].items():
+            print(f"  {name:<26}{piece['wall_s']:>8.2f} s wall{piece['cpu_s']:>8.2f} s cpu")
+        requests = cold_start["engine_requests"]
+        print(f"  engine round trips: {requests['analyze']['count']} analysis "
+              f"({requests['analyze']['wall_s']:.2f} s), {requests['execute']['count']} execution "
+              f"({requests['execute']['wall_s']:.2f} s); event log commits: "
+              f"{cold_start['event_log_commits']}")
     print("\nratios")
     for key, value in ratios.items():
         print(f"  {key:<52}{value:.2f}")
@@ -309,6 +324,7 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str]) -> Non
     target.write_text(json.dumps({"events": args.events, "files": args.files,
                                   "load_average": load, "cores": os.cpu_count(),
                                   "cases": [asdict(c) for c in cases], "ratios": ratios,
+                                  "cold_start": cold_start,
                                   "notes": notes}, indent=2))
     print(f"\nwritten: {target}")
 

@@ -39,6 +39,10 @@ def test_the_benchmark_runs_lakesmith_and_the_floor(tmp_path: Path) -> None:
                                      "lakesmith_full_vs_floor_update", "plus5_vs_full_update",
                                      "plus5_vs_full_wall"}
     assert "skipped" in report["notes"][0]
+    cold = report["cold_start"]
+    assert set(cold["pieces"]) == {"import_spark_connect", "import_lakesmith",
+                                   "engine_start_and_graph", "update", "close"}
+    assert cold["state"] == "COMPLETED" and cold["engine_requests"]["analyze"]["count"] > 0
 
 
 @pytest.mark.slow
