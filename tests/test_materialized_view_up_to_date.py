@@ -45,6 +45,11 @@ def stamped():
     return spark.read.table("bronze").agg(F.count("*").alias("n"), F.current_timestamp().alias("at"))
 
 @dp.materialized_view
+def udf():
+    plus_one = F.udf(lambda x: x + 1, "bigint")
+    return spark.read.table("bronze").select(plus_one("id").alias("id"))
+
+@dp.materialized_view
 def external():
     return spark.read.format("delta").load("{landing}").agg(F.count("*").alias("n"))
 """
@@ -64,6 +69,7 @@ def test_unchanged_inputs_skip_changed_inputs_recompute(project, spark, tmp_path
     assert described(again)["totals"] is True
     assert described(again)["stamped"] is False  # current_timestamp(): always recomputed
     assert described(again)["external"] is False  # a path outside the pipeline: always
+    assert described(again)["udf"] is False  # a Python UDF may not be deterministic
     assert version(project, "totals") == versions["totals"]
     assert version(project, "stamped") == versions["stamped"] + 1
     assert version(project, "external") == versions["external"] + 1

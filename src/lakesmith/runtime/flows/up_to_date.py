@@ -117,8 +117,8 @@ def _clear_plan_ids(message: Any) -> None:
 def _deterministic(message: Any) -> bool:
     """No volatile function, no Python UDF, no SQL text naming a volatile function."""
     for field, value in message.ListFields():
-        if field.name in ("common_inline_user_defined_function", "python_udf"):
-            return False
+        if "user_defined" in field.name or field.name in ("python_udf", "java_udf"):
+            return False  # Python, pandas, Java UDFs and UDTFs: may not be deterministic
         if isinstance(value, str) and (
                 (field.name == "function_name" and value.lower() in VOLATILE)
                 or (field.name in ("query", "expression", "unparsed_expression")
