@@ -111,9 +111,9 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
 
 def generator() -> Any:
     sys.path.insert(0, str(REPO / "src"))
-    from lakesmith.templates import _load
+    from lakesmith.templates import load_generator
 
-    return _load(TEMPLATE / "generate.py")
+    return load_generator(TEMPLATE / "generate.py")
 
 
 def landing_data(work: Path, events: int, files: int) -> Path:

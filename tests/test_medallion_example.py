@@ -190,9 +190,9 @@ def test_the_example_lands_the_expected_rows_over_two_runs(tmp_path, sail_url, v
 
 
 def _generator(root: Path) -> Any:
-    from lakesmith.templates import _load
+    from lakesmith.templates import load_generator
 
-    return _load(root / "generate.py")
+    return load_generator(root / "generate.py")
 
 
 def test_the_example_is_the_init_template(tmp_path) -> None:

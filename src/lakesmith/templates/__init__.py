@@ -41,11 +41,11 @@ def create_project(parent: Path, name: str, template: str = "medallion") -> Path
                                    count=1))
     generator = target / "generate.py"
     if generator.is_file():
-        _load(generator).generate(target / "data" / "landing")
+        load_generator(generator).generate(target / "data" / "landing")
     return target
 
 
-def _load(path: Path) -> types.ModuleType:
+def load_generator(path: Path) -> types.ModuleType:
     """The template's generator as a module (it is a script in the project, not a package)."""
     spec = importlib.util.spec_from_file_location(f"lakesmith_template_{path.parent.name}", path)
     if spec is None or spec.loader is None:
