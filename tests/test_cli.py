@@ -18,36 +18,39 @@ def lakesmith(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subpr
 def test_init_run_tables_sql_and_dry_run(tmp_path: Path) -> None:
     created = lakesmith("init", "shop", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
+    assert "python generate.py --next" in created.stdout
     project = tmp_path / "shop"
     assert (project / "spark-pipeline.yml").is_file()
 
     dry = lakesmith("dry-run", cwd=project)
     assert dry.returncode == 0, dry.stderr
     assert "The pipeline graph is valid." in dry.stdout
-    assert "gold_revenue_by_country" in dry.stdout and "silver_orders" in dry.stdout
+    assert "gold_daily_revenue" in dry.stdout and "silver_customers" in dry.stdout
     assert not (project / "warehouse").exists()  # a dry run writes nothing
 
     run = lakesmith("run", cwd=project)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "COMPLETED" in run.stdout
     assert "Flow 'silver_orders' is COMPLETED." in run.stdout
     warehouse = project / "warehouse" / "spark_catalog" / "default"
-    gold = read_rows(warehouse / "gold_revenue_by_country", order_by="country")
-    assert [row["country"] for row in gold] == ["NL", "UK", "US"]
-    assert sum(row["orders"] for row in gold) == 980  # 1000 orders, 20 without a status
+    gold = read_rows(warehouse / "gold_daily_revenue", order_by="order_date")
+    assert len(gold) == 90  # the generator spreads orders over 90 days
+    silver_orders = sum(row["orders"] for row in gold)  # (exact rows: test_medallion_example.py)
 
     tables = lakesmith("tables", cwd=project)
     assert tables.returncode == 0, tables.stderr
     line = next(line for line in tables.stdout.splitlines() if line.startswith("silver_orders"))
-    assert "streaming table" in line and line.split()[-1] == "980"
-    quarantine = next(line for line in tables.stdout.splitlines()
-                      if line.startswith("silver_orders_quarantine"))
-    assert quarantine.split()[-1] == "20"
+    assert "streaming table" in line and line.split()[-1].replace(",", "") == str(silver_orders)
 
-    sql = lakesmith("sql", "SELECT country, orders FROM gold_revenue_by_country ORDER BY country",
+    sql = lakesmith("sql", "SELECT count(*) AS n FROM gold_current_customers",
                     cwd=project / "transformations")  # the spec is found in a parent directory
     assert sql.returncode == 0, sql.stderr
-    assert "NL" in sql.stdout and "3 row(s)" in sql.stdout
+    assert "1 row(s)" in sql.stdout
+
+    sql_variant = lakesmith("run", cwd=project / "sql")  # the same pipeline in SQL
+    assert sql_variant.returncode == 0, sql_variant.stdout + sql_variant.stderr
+    sql_gold = read_rows(project / "sql" / "warehouse" / "spark_catalog" / "default" /
+                         "gold_daily_revenue", order_by="order_date")
+    assert sql_gold == gold
 
 
 def write_project(root: Path, source: str) -> None:

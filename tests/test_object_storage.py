@@ -158,14 +158,16 @@ def test_the_init_example_runs_with_storage_and_tables_in_a_bucket(
     root = tmp_path / "shop"
     spec = root / "spark-pipeline.yml"
     spec.write_text(spec.read_text().replace("storage: pipeline-storage", (
-        f"storage: {s3_root}/storage\nconfiguration:\n"
-        f"  spark.sql.warehouse.dir: {s3_root}/warehouse")))
+        f"storage: {s3_root}/storage")).replace("configuration:\n", (
+            f"configuration:\n  spark.sql.warehouse.dir: {s3_root}/warehouse\n")))
     run = cli(root, "run")
     assert run.returncode == 0, run.stdout + run.stderr
-    gold = rows(f"{s3_root}/warehouse/spark_catalog/default/gold_revenue_by_country",
-                moto_s3.storage_options, "country")
-    assert [r["country"] for r in gold] == ["NL", "UK", "US"]
-    assert sum(r["orders"] for r in gold) == 980
+    gold = rows(f"{s3_root}/warehouse/spark_catalog/default/gold_daily_revenue",
+                moto_s3.storage_options, "order_date")
+    assert len(gold) == 90
+    silver = rows(f"{s3_root}/warehouse/spark_catalog/default/silver_orders",
+                  moto_s3.storage_options, "order_id")
+    assert sum(r["orders"] for r in gold) == len(silver) > 9000
     assert not (root / "warehouse").exists() and not (root / "pipeline-storage").exists() \
         or not any((root / "pipeline-storage").iterdir())
     again = cli(root, "run")

@@ -217,6 +217,9 @@ def init(name: Annotated[str, typer.Argument(
         path = create_project(Path.cwd(), name)
     console.print(f"Pipeline project '{name}' created in {path}. To run it:")
     console.print(f"  cd {name}\n  lakesmith run")
+    console.print("Then land one more file and run again (only the new data is processed):")
+    console.print("  python generate.py --next\n  lakesmith run")
+    console.print("The same pipeline in SQL: cd sql && lakesmith run. See README.md.")
 
 
 _SELECTORS = ("names, globs (silver_*), +NAME (with everything upstream) or NAME+ (with "

@@ -103,11 +103,13 @@ def _check_expectations(graph: DataflowGraph, flow: ResolvedFlow, df: Any) -> li
             f"expectations on temporary view '{graph.dataset(flow.target).name}', which reads a "
             "stream, are not supported yet; declare them on the streaming table that reads it.",
             flow.flow.location)]
-    for rule in rules.rules:
+    fields = _rule_types(df, [rule.expectation.condition for rule in rules.rules])
+    for i, rule in enumerate(rules.rules):
         expectation = rule.expectation
         where = expectation.location or flow.flow.location
         try:
-            field = df.select(F.expr(expectation.condition).alias("rule")).schema.fields[0]
+            field = fields[i] if fields is not None else \
+                df.select(F.expr(expectation.condition).alias("rule")).schema.fields[0]
         except Exception as e:  # the engine's parse or analysis error for the condition
             problems.append(GraphProblem(
                 f"expectation '{expectation.name}' of dataset '{rule.dataset}' is not valid: "
@@ -119,3 +121,16 @@ def _check_expectations(graph: DataflowGraph, flow: ResolvedFlow, df: Any) -> li
                 f"condition, but `{expectation.condition}` is {field.dataType.simpleString()}.",
                 where))
     return problems
+
+
+def _rule_types(df: Any, conditions: list[str]) -> list[Any] | None:
+    """The result field of each condition, in one analysis round trip; None when one of them
+    does not analyse (then each is analysed alone, to report exactly which)."""
+    if not conditions:
+        return []
+    try:
+        schema = df.select(*[F.expr(c).alias(f"rule_{i}")
+                             for i, c in enumerate(conditions)]).schema
+    except Exception:  # some rule is invalid: found and reported one by one
+        return None
+    return list(schema.fields)

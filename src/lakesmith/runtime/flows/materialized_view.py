@@ -1,5 +1,6 @@
 """Materialized views: recompute the query and replace the table's contents in one Delta commit,
-so readers see the old or the new result, never a mix."""
+so readers see the old or the new result, never a mix; unless the view is up to date (its query,
+definition and input versions those of its last refresh: `up_to_date.py`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
+from lakesmith.runtime.flows.up_to_date import RECORD, fingerprint, record, up_to_date
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
@@ -32,11 +34,18 @@ class MaterializedViewRunner(FlowRunner):
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.table
         require_delta(dataset)
+        log = ctx.workspace.table_log(ctx.flow.target)
+        refresh_record = ctx.workspace.storage.flow_checkpoint(
+            ctx.flow.target, ctx.flow.name).join(RECORD)
+        inputs = None if ctx.work.reset else fingerprint(ctx.workspace, ctx.flow, dataset)
+        if up_to_date(refresh_record, inputs, log.table_id(), log.version()):
+            ctx.catalog.register(ctx.flow.target)
+            return FlowMetrics(num_output_rows=0,
+                               details={"up_to_date": True, "version": log.version()})
         df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         check_clustering_columns(dataset, df.columns)
-        log = ctx.workspace.table_log(ctx.flow.target)
         marker = ctx.refresh_marker()
         Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
                   partition_cols=dataset.partition_cols).write(marker)
@@ -55,6 +64,8 @@ class MaterializedViewRunner(FlowRunner):
         if quarantine is not None:
             quarantine.write(marker)
             quality.register()
+        if inputs is not None:  # after every commit of this refresh (metadata, maintenance)
+            record(refresh_record, inputs, log.table_id(), log.version() or version)
         metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
                               details={"version": version})
         if report is not None:

@@ -1,20 +1,29 @@
-"""Bronze: raw data as it arrives.
+"""Bronze: the landing files as they arrived, one row per JSON line, ingested once by Auto Loader.
 
-Orders stream in from the Delta table data/orders (append to it and run again: only the new rows
-are processed). Customers come from a CSV file, recomputed on each run.
+The schema is inferred from the files (every column a string, as Auto Loader does for JSON) and
+stored with the flow's checkpoint; values that do not fit it land in `_rescued_data`.
 """
 
-from pyspark import pipelines as dp
-from pyspark.sql import DataFrame
+import dlt
+from pyspark.sql.functions import col, current_timestamp
+
+LANDING = spark.conf.get("medallion.landing")
 
 
-@dp.table(comment="Raw orders, as received.")
-def bronze_orders() -> DataFrame:
-    return spark.readStream.format("delta").load("data/orders")
+def landing_files(folder: str):
+    """New JSON files in a landing folder, with the file each row came from and when it was read."""
+    return (spark.readStream.format("cloudFiles")
+            .option("cloudFiles.format", "json")
+            .load(f"{LANDING}/{folder}")
+            .select("*", col("_metadata.file_path").alias("_source_file"),
+                    current_timestamp().alias("_ingested_at")))
 
 
-@dp.materialized_view(comment="Customers, loaded from data/customers.csv.")
-def bronze_customers() -> DataFrame:
-    return spark.read.option("header", "true").schema(
-        "customer_id BIGINT, name STRING, country STRING"
-    ).csv("data/customers.csv")
+@dlt.table(comment="Raw order events from data/landing/orders, as received.")
+def bronze_orders():
+    return landing_files("orders")
+
+
+@dlt.table(comment="Raw customer changes (upserts and deletes) from data/landing/customers.")
+def bronze_customers():
+    return landing_files("customers")

@@ -1,0 +1,333 @@
+"""Benchmark: the medallion example (`examples/medallion`) with lakesmith, against the engine
+floor and against Apache Spark 4.3.
+
+    python -m benchmarks.medallion --events 1000000 [--files 20] [--work DIR] [--no-spark]
+
+Each case is one cold process (wall time, and the peak RSS summed over its process tree, the
+engine included):
+- lakesmith: the full update, then after one more landing file (5 % new events), then with
+  nothing new; the update's own time and each flow's time from the event log;
+- the engine floor: the same transformations hand-written as plain PySpark on embedded Sail
+  (`benchmarks/medallion_floor.py`);
+- Apache Spark 4.3's `spark-pipelines` on the pipeline written with `pyspark.pipelines`
+  (`benchmarks/medallion_spark/`: Parquet tables, no expectations, SCD type 2 as a materialized
+  view; see that file), full / 5 % / nothing new; and classic Spark local mode running the floor.
+  Skipped when the reference install (`benchmarks/setup_spark_reference.sh`) or Java is missing.
+The landing data is generated once per size under the work folder and reused. Results are printed
+as a table and written as JSON (`--json`, default `<work>/medallion-<events>.json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+TEMPLATE = REPO / "src" / "lakesmith" / "templates" / "medallion"
+SPARK_PROJECT = Path(__file__).resolve().parent / "medallion_spark"
+FLOOR = Path(__file__).resolve().parent / "medallion_floor.py"
+COLD_START = Path(__file__).resolve().parent / "medallion_cold_start.py"
+SPARK_REF_VENV = Path(os.environ.get("SPARK_REF_VENV", "/work/spark-ref/venv"))
+
+
+@dataclass
+class Case:
+    """One measured process."""
+
+    name: str
+    wall_s: float
+    peak_rss_mb: float
+    update_s: float | None = None
+    flows_s: dict[str, float] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+def _tree_rss_kb(root: int) -> int:
+    """RSS of a process and all its descendants, from /proc (kB)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/statm") as statm:
+                pages = int(statm.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended while we looked
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = pages * os.sysconf("SC_PAGE_SIZE") // 1024
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
+            timeout: float = 7200) -> tuple[float, float, str]:
+    """Run argv in a fresh process: (wall seconds, peak tree RSS in MB, stdout). Raises with the
+    output's tail if it fails."""
+    peak = [0]
+    with (cwd / ".bench-stdout").open("w+") as out, (cwd / ".bench-stderr").open("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, text=True,
+                                   env={**os.environ, **(env or {})})
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(0.1):
+                peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        try:
+            code = process.wait(timeout)
+        finally:
+            done.set()
+            sampler.join()
+        wall = time.perf_counter() - start
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if code != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed ({code}) in {cwd}:\n{stdout[-3000:]}\n"
+                           f"{stderr[-3000:]}")
+    return wall, peak[0] / 1024, stdout
+
+
+def generator() -> Any:
+    sys.path.insert(0, str(REPO / "src"))
+    from lakesmith.templates import load_generator
+
+    return load_generator(TEMPLATE / "generate.py")
+
+
+def landing_data(work: Path, events: int, files: int) -> Path:
+    """The initial landing files for this size, generated once and reused."""
+    data = work / f"data-{events}-{files}" / "landing"
+    if not (data.parent / "complete").exists():
+        shutil.rmtree(data.parent, ignore_errors=True)
+        start = time.perf_counter()
+        generator().generate(data, events=events, files=files)
+        (data.parent / "complete").write_text(f"{time.perf_counter() - start:.1f}s\n")
+    return data
+
+
+def fresh_landing(source: Path, target: Path) -> Path:
+    """A landing folder of hard links to the initial files, so one more file can land in it."""
+    for path in source.rglob("*.json"):
+        link = target / path.relative_to(source)
+        link.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, link)
+    return target
+
+
+def lakesmith_project(root: Path, landing: Path) -> Path:
+    """The example's Python pipeline, reading `landing`."""
+    shutil.copytree(TEMPLATE / "transformations", root / "transformations",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    spec = (TEMPLATE / "spark-pipeline.yml").read_text()
+    (root / "spark-pipeline.yml").write_text(
+        spec.replace("medallion.landing: data/landing", f"medallion.landing: {landing}"))
+    return root
+
+
+def lakesmith_case(name: str, root: Path) -> Case:
+    wall, peak, stdout = measure([sys.executable, "-m", "lakesmith", "run"], cwd=root,
+                                 env={"PYTHONPATH": str(REPO / "src")})
+    match = re.search(r"Update \S+ COMPLETED in ([\d.]+)s", stdout)
+    if not match:
+        raise RuntimeError(f"no update summary in lakesmith's output:\n{stdout[-2000:]}")
+    return Case(name, wall, peak, update_s=float(match.group(1)), flows_s=flow_times(root))
+
+
+def flow_times(root: Path) -> dict[str, float]:
+    """Each flow's duration in the newest update, from the event log's flow_progress events."""
+    from lakesmith.locations import Location
+    from lakesmith.runtime.eventlog_queries import read_events, updates
+
+    events = read_events(Location.local(root / "pipeline-storage"))
+    update_id = updates(events)[-1].update_id
+    times: dict[str, float] = {}
+    for event in events:
+        if event["event_type"] != "flow_progress" or event["origin"]["update_id"] != update_id:
+            continue
+        metrics = event["details_json"]["flow_progress"].get("metrics") or {}
+        if "duration_ms" in metrics:
+            times[event["origin"]["flow_name"]] = metrics["duration_ms"] / 1000
+    return times
+
+
+def floor_case(name: str, landing: Path, out: Path, argv_prefix: list[str],
+               env: dict[str, str] | None = None, engine: str = "sail") -> Case:
+    wall, peak, stdout = measure([*argv_prefix, str(FLOOR), str(landing), str(out),
+                                  "--engine", engine], cwd=out.parent, env=env)
+    phases = json.loads(stdout.strip().splitlines()[-1])
+    return Case(name, wall, peak, update_s=phases["work_s"], details=phases)
+
+
+def spark_reference() -> dict[str, str] | None:
+    """The environment that runs the Spark 4.3 reference, or None if it is not installed."""
+    cli = SPARK_REF_VENV / "bin" / "spark-pipelines"
+    site = next((SPARK_REF_VENV / "lib").glob("python3*/site-packages/pyspark"), None)
+    if not cli.exists() or site is None or shutil.which("java") is None:
+        return None
+    return {"SPARK_HOME": str(site), "SPARK_LOCAL_IP": "127.0.0.1",
+            "PATH": f"{SPARK_REF_VENV / 'bin'}:{os.environ['PATH']}"}
+
+
+def isolated(argv: list[str]) -> list[str]:
+    """Spark's local Connect server listens on the fixed port 15002 and its client connects there:
+    in its own network namespace (when we may make one) runs never meet another user's server."""
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    if probe.returncode != 0:
+        return argv
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh", *argv]
+
+
+def spark_project(root: Path, landing: Path) -> Path:
+    shutil.copytree(SPARK_PROJECT / "transformations", root / "transformations",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    spec = (SPARK_PROJECT / "spark-pipeline.yml").read_text()
+    (root / "spark-pipeline.yml").write_text(
+        spec.replace("{storage}", (root / "storage").as_uri()).replace(
+            "{landing}", landing.as_uri()))
+    return root
+
+
+def spark_pipelines_case(name: str, root: Path, env: dict[str, str]) -> Case:
+    wall, peak, stdout = measure(isolated([str(SPARK_REF_VENV / "bin" / "spark-pipelines"),
+                                           "run"]), cwd=root, env=env)
+    if "Run is COMPLETED" not in stdout:
+        raise RuntimeError(f"spark-pipelines did not complete:\n{stdout[-3000:]}")
+    return Case(name, wall, peak)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--files", type=int, default=20)
+    parser.add_argument("--work", type=Path, default=Path("/tmp/lakesmith-bench-medallion"))
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--no-spark", action="store_true", help="skip the Spark 4.3 cases")
+    args = parser.parse_args()
+    os.environ.setdefault("RUST_LOG", "error")
+    args.work.mkdir(parents=True, exist_ok=True)
+    initial = landing_data(args.work, args.events, args.files)
+    run = args.work / f"run-{os.getpid()}"
+    shutil.rmtree(run, ignore_errors=True)
+    cases: list[Case] = []
+    notes: list[str] = []
+    cold_start: dict[str, Any] = {}
+    try:
+        landing = fresh_landing(initial, run / "landing")
+        lakesmith = lakesmith_project(run / "lakesmith", landing)
+        (run / "floor").mkdir()
+        cases.append(floor_case("engine floor (PySpark on Sail)", landing, run / "floor" / "out",
+                                [sys.executable]))
+        cases.append(lakesmith_case("lakesmith full", lakesmith))
+        reference = None if args.no_spark else spark_reference()
+        if reference is not None:
+            spark = spark_project(run / "spark", landing)
+            cases.append(spark_pipelines_case("spark-pipelines 4.3 full", spark, reference))
+            (run / "classic").mkdir()
+            cases.append(floor_case("classic Spark 4.3 local, floor", landing,
+                                    run / "classic" / "out",
+                                    isolated([str(SPARK_REF_VENV / "bin" / "python")]),
+                                    reference, engine="classic"))
+            notes.append("Spark 4.3 cases write Parquet tables (Delta jars cannot be installed "
+                         "here); spark-pipelines runs the pyspark.pipelines version "
+                         "(benchmarks/medallion_spark/): no expectations (a filter), SCD type 2 "
+                         "as a materialized view.")
+        else:
+            notes.append("Spark 4.3 cases skipped: " + ("--no-spark" if args.no_spark else
+                         f"no reference install in {SPARK_REF_VENV} or no java"))
+        generator().generate(landing, events=args.events, files=args.files, more=True)
+        cases.append(lakesmith_case("lakesmith +5 % new data", lakesmith))
+        if reference is not None:
+            cases.append(spark_pipelines_case("spark-pipelines 4.3 +5 % new data", spark,
+                                              reference))
+        cases.append(lakesmith_case("lakesmith nothing new", lakesmith))
+        cold_start = json.loads(measure([sys.executable, str(COLD_START), str(lakesmith)],
+                                        cwd=lakesmith, env={"PYTHONPATH": str(REPO / "src")}
+                                        )[2].strip().splitlines()[-1])
+        if reference is not None:
+            cases.append(spark_pipelines_case("spark-pipelines 4.3 nothing new", spark,
+                                              reference))
+    finally:
+        shutil.rmtree(run, ignore_errors=True)
+    report(args, cases, notes, cold_start)
+
+
+def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
+           cold_start: dict[str, Any]) -> None:
+    by_name = {case.name: case for case in cases}
+    floor = by_name["engine floor (PySpark on Sail)"]
+    full = by_name["lakesmith full"]
+    ratios = {"lakesmith_full_vs_floor_wall": full.wall_s / floor.wall_s,
+              "lakesmith_full_vs_floor_update": (full.update_s or 0) / (floor.update_s or 1),
+              "plus5_vs_full_update": (by_name["lakesmith +5 % new data"].update_s or 0)
+              / (full.update_s or 1),
+              "plus5_vs_full_wall": by_name["lakesmith +5 % new data"].wall_s / full.wall_s}
+    spark = by_name.get("spark-pipelines 4.3 full")
+    if spark is not None:
+        ratios["spark_pipelines_vs_lakesmith_full_wall"] = spark.wall_s / full.wall_s
+        for suffix in ("+5 % new data", "nothing new"):
+            ratios[f"spark_pipelines_vs_lakesmith_{suffix.replace(' ', '_')}_wall"] = (
+                by_name[f"spark-pipelines 4.3 {suffix}"].wall_s / by_name[f"lakesmith {suffix}"].wall_s)
+        ratios["classic_floor_vs_sail_floor_wall"] = (
+            by_name["classic Spark 4.3 local, floor"].wall_s / floor.wall_s)
+    load = os.getloadavg()
+    print(f"\nmedallion example, {args.events:,} events in {args.files} files "
+          f"(+5 %: one more file); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
+          f"{os.cpu_count()} cores")
+    print(f"{'case':<40}{'wall s':>9}{'update s':>10}{'peak MB':>9}  vs floor (wall)")
+    for case in cases:
+        update = f"{case.update_s:.2f}" if case.update_s is not None else "-"
+        print(f"{case.name:<40}{case.wall_s:>9.2f}{update:>10}{case.peak_rss_mb:>9.0f}  "
+              f"{case.wall_s / floor.wall_s:.2f}x")
+    print("\nper flow, seconds (event log)")
+    flows = [c for c in cases if c.flows_s]
+    names = sorted({name for c in flows for name in c.flows_s})
+    print(f"{'flow':<26}" + "".join(f"{c.name.removeprefix('lakesmith '):>22}" for c in flows))
+    for name in names:
+        print(f"{name:<26}" + "".join(f"{c.flows_s.get(name, 0):>22.2f}" for c in flows))
+    if cold_start:
+        print("\na cold run with nothing new, piece by piece (medallion_cold_start.py)")
+        for name, piece in cold_start["pieces"].items():
+            print(f"  {name:<26}{piece['wall_s']:>8.2f} s wall{piece['cpu_s']:>8.2f} s cpu")
+        requests = cold_start["engine_requests"]
+        print(f"  engine round trips: {requests['analyze']['count']} analysis "
+              f"({requests['analyze']['wall_s']:.2f} s), {requests['execute']['count']} execution "
+              f"({requests['execute']['wall_s']:.2f} s); event log commits: "
+              f"{cold_start['event_log_commits']}")
+    print("\nratios")
+    for key, value in ratios.items():
+        print(f"  {key:<52}{value:.2f}")
+    for note in notes:
+        print(f"note: {note}")
+    target = args.json or args.work / f"medallion-{args.events}.json"
+    target.write_text(json.dumps({"events": args.events, "files": args.files,
+                                  "load_average": load, "cores": os.cpu_count(),
+                                  "cases": [asdict(c) for c in cases], "ratios": ratios,
+                                  "cold_start": cold_start,
+                                  "notes": notes}, indent=2))
+    print(f"\nwritten: {target}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""Whether a materialized view is already what a refresh would write: its query, definition and
+inputs are those of its last refresh, and the query gives the same rows for the same inputs.
+
+A refresh records a fingerprint next to the flow's checkpoint: a hash of the query's plan (plan ids
+left out: they number plans in the order the client built them), the dataset's definition, the
+pipeline configuration, and for each table the query reads (through temporary views too) its
+Delta table id and version, plus the view's own table id and version after the write. The next
+refresh computes the same fingerprint before running the query; when it matches, the table
+already holds the result (Databricks reports such a refresh as a no-op) and nothing runs.
+
+Anything whose result can change without a new table version is never skipped: a read of files,
+of a table outside the pipeline or of a path; a function whose value depends on the time, on
+chance, on the session or on the engine's partitioning; a Python UDF; a query given as SQL text
+that mentions any such function. A full refresh always recomputes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from pyspark.sql.connect import proto
+
+from lakesmith.files import store_for
+from lakesmith.graph.graph import ResolvedFlow
+from lakesmith.graph.model import TemporaryView
+from lakesmith.locations import Location
+from lakesmith.runtime.workspace import Workspace
+
+RECORD = "refresh.json"
+# Functions whose result is not a function of the input rows (Spark marks them nondeterministic,
+# or they read the clock or the session).
+VOLATILE = frozenset({
+    "current_timestamp", "now", "current_date", "curdate", "localtimestamp", "current_timezone",
+    "unix_timestamp", "rand", "random", "randn", "randstr", "uniform", "uuid", "shuffle",
+    "monotonically_increasing_id", "spark_partition_id", "input_file_name",
+    "input_file_block_start", "input_file_block_length", "current_user", "user", "session_user",
+    "current_catalog", "current_database", "current_schema", "reflect", "java_method",
+    "try_reflect", "rand_str", "try_aes_decrypt",
+})
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def fingerprint(workspace: Workspace, flow: ResolvedFlow, definition: Any) -> str | None:
+    """The fingerprint of a refresh of `flow` now, or None when its result could differ with the
+    same inputs (then it always runs)."""
+    if flow.relation is None:
+        return None
+    parts: dict[str, Any] = {"definition": repr(definition),
+                             "configuration": sorted(workspace.configuration.items())}
+    tables: dict[str, Any] = {}
+    if not _collect(workspace, flow, parts, tables, seen=set()):
+        return None
+    parts["inputs"] = tables
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
+             tables: dict[str, Any], seen: set[str]) -> bool:
+    """Add the flow's plan and its inputs' versions (views expanded); False if not stable."""
+    if flow.relation is None or not _deterministic(flow.relation):
+        return False
+    parts[f"plan:{flow.name}"] = _plan_bytes(flow.relation).hex()
+    for read in flow.inputs:
+        if read.dataset is None:
+            return False  # files, an external table or a path: may change without a version
+        key = ".".join(read.dataset.key)
+        if key in seen:
+            continue
+        seen.add(key)
+        dataset = workspace.graph.dataset(read.dataset)
+        if isinstance(dataset, TemporaryView):
+            for upstream in workspace.graph.flows_into(read.dataset):
+                if not _collect(workspace, upstream, parts, tables, seen):
+                    return False
+            continue
+        log = workspace.table_log(read.dataset)
+        version = log.version()
+        if version is None:
+            return False
+        tables[key] = [log.table_id(), version]
+    return True
+
+
+def _plan_bytes(relation: proto.Relation) -> bytes:
+    """The plan without its plan ids, serialized deterministically."""
+    copy = proto.Relation()
+    copy.CopyFrom(relation)
+    _clear_plan_ids(copy)
+    return copy.SerializeToString(deterministic=True)
+
+
+def _children(message: Any) -> Iterator[Any]:
+    """The messages directly inside `message` (repeated fields and map values included)."""
+    for field, value in message.ListFields():
+        if field.type != field.TYPE_MESSAGE:
+            continue
+        if field.message_type.GetOptions().map_entry:
+            yield from (v for v in value.values() if hasattr(v, "ListFields"))
+        elif field.is_repeated:
+            yield from value
+        else:
+            yield value
+
+
+def _clear_plan_ids(message: Any) -> None:
+    for field, _ in message.ListFields():
+        if field.name == "plan_id" and field.type == field.TYPE_INT64:
+            message.ClearField(field.name)
+    for child in _children(message):
+        _clear_plan_ids(child)
+
+
+def _deterministic(message: Any) -> bool:
+    """No volatile function, no Python UDF, no SQL text naming a volatile function."""
+    for field, value in message.ListFields():
+        if "user_defined" in field.name or field.name in ("python_udf", "java_udf"):
+            return False  # Python, pandas, Java UDFs and UDTFs: may not be deterministic
+        if isinstance(value, str) and (
+                (field.name == "function_name" and value.lower() in VOLATILE)
+                or (field.name in ("query", "expression", "unparsed_expression")
+                    and any(w.lower() in VOLATILE for w in _WORD.findall(value)))):
+            return False
+    return all(_deterministic(child) for child in _children(message))
+
+
+def recorded(location: Location) -> dict[str, Any] | None:
+    data = store_for(location).read(location)
+    if data is None:
+        return None
+    try:
+        found = json.loads(data)
+    except ValueError:
+        return None  # unreadable: refresh (and record again)
+    return found if isinstance(found, dict) else None
+
+
+def record(location: Location, print_: str, table_id: str | None, version: int) -> None:
+    store_for(location).write(location, json.dumps(
+        {"fingerprint": print_, "table_id": table_id, "version": version}).encode())
+
+
+def up_to_date(location: Location, print_: str | None, table_id: str | None,
+               version: int | None) -> bool:
+    """The last refresh recorded this fingerprint, and the table is still as it left it."""
+    if print_ is None or version is None:
+        return False
+    last = recorded(location)
+    return last is not None and last.get("fingerprint") == print_ \
+        and last.get("table_id") == table_id and last.get("version") == version

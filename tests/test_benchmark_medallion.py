@@ -1,0 +1,58 @@
+"""`python -m benchmarks.medallion` at a tiny size, so the benchmark command cannot rot: it
+generates the data, runs every case and writes its JSON with the ratios."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bench(tmp_path: Path, *extra: str) -> dict:
+    out = tmp_path / "result.json"
+    result = subprocess.run(
+        [sys.executable, "-m", "benchmarks.medallion", "--events", "2000", "--files", "2",
+         "--work", str(tmp_path / "work"), "--json", str(out), *extra],
+        cwd=REPO, capture_output=True, text=True, timeout=1800,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "lakesmith_full_vs_floor_wall" in result.stdout
+    return json.loads(out.read_text())
+
+
+def test_the_benchmark_runs_lakesmith_and_the_floor(tmp_path: Path) -> None:
+    report = bench(tmp_path, "--no-spark")
+    names = [case["name"] for case in report["cases"]]
+    assert names == ["engine floor (PySpark on Sail)", "lakesmith full",
+                     "lakesmith +5 % new data", "lakesmith nothing new"]
+    full = report["cases"][1]
+    assert full["update_s"] > 0 and full["peak_rss_mb"] > 50
+    assert {"bronze_orders", "silver_orders", "silver_customers",
+            "gold_daily_revenue"} <= set(full["flows_s"])
+    assert set(report["ratios"]) == {"lakesmith_full_vs_floor_wall",
+                                     "lakesmith_full_vs_floor_update", "plus5_vs_full_update",
+                                     "plus5_vs_full_wall"}
+    assert "skipped" in report["notes"][0]
+    cold = report["cold_start"]
+    assert set(cold["pieces"]) == {"import_spark_connect", "import_lakesmith",
+                                   "engine_start_and_graph", "update", "close"}
+    assert cold["state"] == "COMPLETED" and cold["engine_requests"]["analyze"]["count"] > 0
+
+
+@pytest.mark.slow
+def test_the_benchmark_with_the_spark_reference(tmp_path: Path) -> None:
+    sys.path.insert(0, str(REPO))
+    from benchmarks.medallion import spark_reference
+
+    if spark_reference() is None:
+        pytest.skip("no Spark 4.3 reference install (benchmarks/setup_spark_reference.sh) or java")
+    report = bench(tmp_path)
+    names = [case["name"] for case in report["cases"]]
+    assert "spark-pipelines 4.3 full" in names and "classic Spark 4.3 local, floor" in names
+    assert "spark_pipelines_vs_lakesmith_full_wall" in report["ratios"]
