@@ -139,6 +139,50 @@ def test_run_summary_and_quality_gates(cli, shop) -> None:
                engine=False).code == 1
 
 
+
+APPEND_FLOWS = """
+import dlt
+
+dlt.create_streaming_table("all_orders", expect_all={"has_id": "id IS NOT NULL"})
+
+@dlt.append_flow(target="all_orders")
+@dlt.expect_or_drop("positive", "amount > 0")
+def web():
+    return spark.readStream.format("delta").load("data/web")
+
+@dlt.append_flow(target="all_orders")
+@dlt.expect("positive", "amount > 0")
+@dlt.expect_or_fail("known_status", "status IS NOT NULL")
+def shop():
+    return spark.readStream.format("delta").load("data/shop")
+"""
+
+
+def test_quality_shows_the_action_of_rules_declared_on_a_flow(cli, project, spark) -> None:
+    """Rules under `@dlt.append_flow` belong to that flow: their action comes from the flow's
+    definition, and one rule name with different actions on two flows is two rows."""
+    project.write_spec()
+    project.write("transformations/flows.py", APPEND_FLOWS)
+    for source, rows in {"web": [(1, "paid", 5.0), (2, "paid", -1.0)],
+                         "shop": [(3, "open", -2.0), (None, "paid", 4.0), (5, "paid", 1.0)]}.items():
+        spark.createDataFrame(rows, "id BIGINT, status STRING, amount DOUBLE") \
+            .write.format("delta").save(str(project.root / "data" / source))
+    run = cli("run", cwd=project.root)
+    assert run.code == 0, run.err
+    assert sorted(r["id"] or 0 for r in project.rows("all_orders")) == [0, 1, 3, 5]
+
+    records = cli("quality", "--format", "json", cwd=project.root, engine=False).json()
+    jsonschema.validate(records, QUALITY_SCHEMA)
+    assert {(r["expectation"], r["action"], r["passed"], r["failed"]) for r in records} == {
+        ("positive", "drop", 1, 1), ("positive", "warn", 2, 1), ("known_status", "fail", 3, 0),
+        ("has_id", "warn", 4, 1)}
+    table = cli("quality", cwd=project.root, engine=False)
+    assert "?" not in table.out, table.out
+    assert {tuple(line.split()[:3]) for line in table.out.splitlines()} >= {
+        ("all_orders", "positive", "drop"), ("all_orders", "positive", "warn"),
+        ("all_orders", "known_status", "fail"), ("all_orders", "has_id", "warn")}
+
+
 # -- output for scripts ------------------------------------------------------------------------
 
 TABLES_SCHEMA = {"type": "array", "items": {
