@@ -432,9 +432,28 @@ def test_selection_operators_and_exit_statuses(cli, shop) -> None:
     assert zero.code == 2 and "is no time at all" in zero.err
     assert cli("run", "--conf", "novalue", cwd=shop.root).code == 2
     assert cli("--version", cwd=shop.root, engine=False).out.startswith("lakesmith ")
-    init_help = cli("init", "--help", cwd=shop.root, engine=False).err  # click's own output
-    # The argument's name, as typer writes a required one (it was the parameter's `{name}`).
-    assert re.search(r"^Usage: \S+ init \[OPTIONS\] \{NAME\}$", init_help, re.M), init_help
+
+
+
+def test_every_commands_help_names_arguments_and_values_plainly() -> None:
+    """No typer decorations: `NAME`, not `{NAME}` or `NAME <str>`; option values named
+    (`--limit N`), not typed (`<int>`); flags without a `--no-` form; no `x>=1`."""
+    runner = CliRunner()
+    names = [c.name or c.callback.__name__ for c in cli_module.app.registered_commands
+             if c.callback is not None]
+    assert {"init", "run", "dry-run", "sql", "drop", "quality"} <= set(names)
+    helps = {name: runner.invoke(cli_module.app, [*name.split(), "--help"], prog_name="lakesmith")
+             for name in ["", *names]}
+    for name, result in helps.items():
+        assert result.exit_code == 0, (name, result.output)
+        assert not re.search(r"[{}]|<\w+>|--no-|x>=", result.output), (name, result.output)
+    assert re.search(r"^Usage: lakesmith init \[OPTIONS\] NAME$", helps["init"].output, re.M)
+    assert re.search(r"^  NAME +Name of the new project directory", helps["init"].output, re.M)
+    assert re.search(r"^Usage: lakesmith drop \[OPTIONS\] TABLE$", helps["drop"].output, re.M)
+    assert re.search(r"^Usage: lakesmith sql \[OPTIONS\] \[QUERY\]$", helps["sql"].output, re.M)
+    assert "--limit N " in helps["runs"].output and "--max-rows N " in helps["sql"].output
+    assert "--full-refresh-all " in helps["run"].output
+    assert runner.invoke(cli_module.app, ["quality", "--last", "0"]).exit_code == 2
 
 
 def test_conf_overrides_the_spec_configuration(cli, project) -> None:
