@@ -301,6 +301,36 @@ def test_invalid_pipeline_with_format_json_is_a_json_error_and_status_2(cli, pro
         " A column, variable, or function parameter with name `amout` cannot be resolved. Did "
         "you mean one of the following? [`amount`].",
     ]
+    # `run` finds the same problems before running anything: c, which is fine, is not written.
+    project.write("transformations/ok.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def c():
+            return spark.range(3)
+    """)
+    run = cli("run", cwd=project.root)
+    assert run.code == 2, run.out + run.err
+    for problem in error["problems"]:
+        assert problem in run.err, run.err
+    assert not project.table_path("c").exists()
+    # An analysis problem alone (the graph builds) stops the update before any flow runs too.
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def b():
+            return spark.range(1).selectExpr("id AS amount").select("amout")
+
+        @dp.materialized_view
+        def d():
+            return spark.range(1).selectExpr("id AS total").where("totl > 0")
+    """)
+    run = cli("run", cwd=project.root)
+    assert run.code == 2, run.out + run.err
+    assert "flow 'b' cannot be analysed" in run.err and "flow 'd' cannot be analysed" in run.err
+    assert "Did you mean one of the following? [`total`]." in run.err
+    assert not project.table_path("c").exists()
 
 
 def test_sql_files_stdin_vertical_and_errors_by_line(cli, shop) -> None:

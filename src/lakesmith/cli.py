@@ -254,8 +254,9 @@ def run(
 
     interval = _trigger_interval(trigger_interval, continuous)
     with _user_errors(verbose, remote):
-        with open_pipeline(spec, remote=remote, verbose=verbose,
-                           configuration=_conf(conf)) as pipeline:
+        # Every build and analysis problem at once, as dry-run reports them; nothing runs.
+        with open_pipeline(spec, remote=remote, verbose=verbose, configuration=_conf(conf),
+                           analyze_invalid=True) as pipeline:
             plan = pipeline.plan(refresh=_names(refresh), full_refresh=_names(full_refresh),
                                  full_refresh_all=full_refresh_all)
             console.print(f"Running pipeline '{pipeline.spec.name}' on "

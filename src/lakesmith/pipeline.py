@@ -172,7 +172,7 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                   analyze_invalid: bool = False) -> Iterator[Pipeline]:
     """Load the spec (with `configuration` overriding its keys), start (or connect) the engine,
     load sources and build the graph; the engine is stopped when the block exits, on errors and
-    on Ctrl-C too. With `analyze_invalid` (dry-run), an invalid graph's error also has the
+    on Ctrl-C too. With `analyze_invalid` (dry-run, run), an invalid graph's error also has the
     problems analysis finds in the flows that could be built: every problem in one run."""
     spec = load_spec(spec_path) if spec_path else load_spec(find_spec(start or Path.cwd()))
     spec = spec.with_configuration(configuration or {})
