@@ -333,6 +333,46 @@ def test_invalid_pipeline_with_format_json_is_a_json_error_and_status_2(cli, pro
     assert not project.table_path("c").exists()
 
 
+
+def test_missing_columns_in_joins_are_reported_with_qualified_candidates(cli, project) -> None:
+    """Spark's UNRESOLVED_COLUMN message for `o.amout` in a SQL join of pipeline datasets and in
+    a DataFrame join of aliases: candidates qualified by the aliases the user wrote."""
+    project.write_spec()
+    project.write("transformations/base.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def orders():
+            return spark.sql("SELECT 1 AS id, 10 AS customer_id, 5.0 AS amount, 'paid' AS status")
+
+        @dp.materialized_view
+        def customers():
+            return spark.sql("SELECT 10 AS id, 'x' AS name, 'nl' AS country")
+
+        @dp.materialized_view
+        def by_dataframe():
+            o, c = spark.read.table("orders").alias("o"), spark.read.table("customers").alias("c")
+            return o.join(c, o.customer_id == c.id).where("c.contry = 'nl'")
+    """)
+    project.write("transformations/joined.sql", """
+        CREATE MATERIALIZED VIEW by_sql AS
+        SELECT o.amout, c.name
+        FROM orders o JOIN customers c ON o.customer_id = c.id
+    """)
+    for command in ("dry-run",):  # `run` reports the same (test_invalid_pipeline_with_...)
+        result = cli(command, cwd=project.root)
+        assert result.code == 2, result.out + result.err
+        assert "flow 'by_sql' cannot be analysed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, " \
+            "variable, or function parameter with name `o`.`amout` cannot be resolved. Did you " \
+            "mean one of the following? [`o`.`amount`, `o`.`id`, `c`.`id`, `c`.`name`, " \
+            "`c`.`country`]." in result.err, result.err
+        assert "flow 'by_dataframe' cannot be analysed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] " \
+            "A column, variable, or function parameter with name `c`.`contry` cannot be " \
+            "resolved. Did you mean one of the following? [`c`.`country`, `o`.`id`, `c`.`id`, " \
+            "`c`.`name`, `o`.`amount`]." in result.err, result.err
+    assert not project.table_path("orders").exists()
+
+
 def test_sql_files_stdin_vertical_and_errors_by_line(cli, shop) -> None:
     assert cli("run", cwd=shop.root).code == 0
     checks = shop.write("checks.sql", """
