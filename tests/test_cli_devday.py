@@ -373,6 +373,27 @@ def test_missing_columns_in_joins_are_reported_with_qualified_candidates(cli, pr
     assert not project.table_path("orders").exists()
 
 
+
+def test_columns_qualified_by_a_pipeline_tables_name_resolve(project) -> None:
+    """`orders.amount` with `FROM orders` (SQL) or `spark.read.table("orders")`: a read bound to
+    the dataset keeps its name, as Spark qualifies a table's columns with it."""
+    project.write_spec()
+    project.write("transformations/t.sql", """
+        CREATE MATERIALIZED VIEW orders AS SELECT 1 AS id, 5.0 AS amount;
+        CREATE MATERIALIZED VIEW by_sql AS SELECT orders.amount FROM orders WHERE orders.id = 1;
+    """)
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def by_dataframe():
+            return spark.read.table("orders").select("orders.amount")
+    """)
+    result = project.run()
+    assert result.state.value == "COMPLETED", [f.error for f in result.failed_flows]
+    assert project.rows("by_sql") == project.rows("by_dataframe") == [{"amount": 5.0}]
+
+
 def test_sql_files_stdin_vertical_and_errors_by_line(cli, shop) -> None:
     assert cli("run", cwd=shop.root).code == 0
     checks = shop.write("checks.sql", """
