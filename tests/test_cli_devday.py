@@ -394,6 +394,26 @@ def test_columns_qualified_by_a_pipeline_tables_name_resolve(project) -> None:
     assert project.rows("by_sql") == project.rows("by_dataframe") == [{"amount": 5.0}]
 
 
+
+def test_a_table_made_with_lakesmith_sql_is_read_by_name_in_the_pipeline(cli, project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def dutch():
+            return spark.read.table("ext.customers").where("country = 'NL'")
+    """)
+    made = cli("sql", "CREATE TABLE ext.customers (id INT, country STRING) USING delta; "
+               "INSERT INTO ext.customers VALUES (1, 'NL'), (2, 'BE')", cwd=project.root)
+    assert made.code == 0, made.err
+    run = cli("run", cwd=project.root)
+    assert run.code == 0, run.out + run.err
+    assert project.rows("dutch") == [{"id": 1, "country": "NL"}]
+    assert project.rows("customers", schema="ext") == [
+        {"id": 1, "country": "NL"}, {"id": 2, "country": "BE"}]  # read, not rewritten
+
+
 def test_sql_files_stdin_vertical_and_errors_by_line(cli, shop) -> None:
     assert cli("run", cwd=shop.root).code == 0
     checks = shop.write("checks.sql", """
