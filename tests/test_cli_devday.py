@@ -181,6 +181,18 @@ def test_quality_shows_the_action_of_rules_declared_on_a_flow(cli, project, spar
     assert {tuple(line.split()[:3]) for line in table.out.splitlines()} >= {
         ("all_orders", "positive", "drop"), ("all_orders", "positive", "warn"),
         ("all_orders", "known_status", "fail"), ("all_orders", "has_id", "warn")}
+    # The graph lists them too, naming the flow each belongs to.
+    text = cli("graph", cwd=project.root).out
+    for line in ("expect has_id (warn): id IS NOT NULL",
+                 "expect positive (drop, flow web): amount > 0",
+                 "expect positive (warn, flow shop): amount > 0",
+                 "expect known_status (fail, flow shop): status IS NOT NULL"):
+        assert line in text, text
+    (node,) = [d for d in cli("graph", "-o", "json", cwd=project.root).json()["datasets"]
+               if d["name"] == "all_orders"]
+    assert {(e["name"], e["action"], e["flow"]) for e in node["expectations"]} == {
+        ("has_id", "warn", None), ("positive", "drop", "web"), ("positive", "warn", "shop"),
+        ("known_status", "fail", "shop")}
 
 
 # -- output for scripts ------------------------------------------------------------------------
