@@ -577,6 +577,7 @@ def test_every_commands_help_names_arguments_and_values_plainly() -> None:
     assert "--limit N " in helps["runs"].output and "--max-rows N " in helps["sql"].output
     assert "--full-refresh-all " in helps["run"].output
     assert runner.invoke(cli_module.app, ["quality", "--last", "0"]).exit_code == 2
+    assert "[default: 1]" in helps["quality"].output
 
 
 def test_conf_overrides_the_spec_configuration(cli, project) -> None:

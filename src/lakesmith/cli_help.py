@@ -1,9 +1,11 @@
-"""`--help` as click writes it. Typer 0.29 shows a required argument as `{NAME}` in the usage line
-and every argument with a type label (`NAME <str>`); lakesmith's arguments name what they hold
-(`NAME`, `TABLE`, `[QUERY]`), which is all a reader needs."""
+"""`--help` as click writes it. Typer 0.29 shows a required argument as `{NAME}` in the usage line,
+every argument and option value with a type label (`NAME <str>`, `--sample <int range>`) and
+ranges as `[x>=1]`; lakesmith's help names what a value is (`NAME`, `[QUERY]`, `--limit N`, an
+option without a metavar by its own name) and says ranges in words (`at least 1`)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -32,9 +34,12 @@ class PlainHelpCommand(TyperCommand):
             if record is None:
                 continue
             if param.param_type_name == "argument":
-                arguments.append((_name(param), record[1]))
+                arguments.append((_name(param), _ranges_in_words(record[1])))
             else:
-                options.append(record)
+                # An option's value is named by its metavar, else by the option (`--sample
+                # SAMPLE`), not typed (`--sample <int range>`).
+                options.append((_TYPE_LABEL.sub(" " + _name(param), record[0]),
+                                _ranges_in_words(record[1])))
         for title, rows in (("Arguments", arguments), ("Options", options)):
             if rows:
                 with formatter.section(title):
@@ -48,6 +53,21 @@ class LakesmithTyper(typer.Typer):
                 ) -> Callable[[CommandFunctionType], CommandFunctionType]:
         kwargs.setdefault("cls", PlainHelpCommand)
         return super().command(*args, **kwargs)
+
+
+_TYPE_LABEL = re.compile(r" <[^<>]*>")
+# click's number ranges (`[x>=1]`, `[1<=x<=9]`) as a reader would say them.
+_RANGES = [(re.compile(r"\b(-?[\d.]+)<=x<=(-?[\d.]+)"), r"\1 to \2"),
+           (re.compile(r"\bx>=(-?[\d.]+)"), r"at least \1"),
+           (re.compile(r"\bx<=(-?[\d.]+)"), r"at most \1"),
+           (re.compile(r"\bx>(-?[\d.]+)"), r"more than \1"),
+           (re.compile(r"\bx<(-?[\d.]+)"), r"less than \1")]
+
+
+def _ranges_in_words(text: str) -> str:
+    for pattern, words in _RANGES:
+        text = pattern.sub(words, text)
+    return text
 
 
 def _name(param: Parameter) -> str:
