@@ -139,6 +139,62 @@ def test_run_summary_and_quality_gates(cli, shop) -> None:
                engine=False).code == 1
 
 
+
+APPEND_FLOWS = """
+import dlt
+
+dlt.create_streaming_table("all_orders", expect_all={"has_id": "id IS NOT NULL"})
+
+@dlt.append_flow(target="all_orders")
+@dlt.expect_or_drop("positive", "amount > 0")
+def web():
+    return spark.readStream.format("delta").load("data/web")
+
+@dlt.append_flow(target="all_orders")
+@dlt.expect("positive", "amount > 0")
+@dlt.expect_or_fail("known_status", "status IS NOT NULL")
+def shop():
+    return spark.readStream.format("delta").load("data/shop")
+"""
+
+
+def test_quality_shows_the_action_of_rules_declared_on_a_flow(cli, project, spark) -> None:
+    """Rules under `@dlt.append_flow` belong to that flow: their action comes from the flow's
+    definition, and one rule name with different actions on two flows is two rows."""
+    project.write_spec()
+    project.write("transformations/flows.py", APPEND_FLOWS)
+    for source, rows in {"web": [(1, "paid", 5.0), (2, "paid", -1.0)],
+                         "shop": [(3, "open", -2.0), (None, "paid", 4.0), (5, "paid", 1.0)]}.items():
+        spark.createDataFrame(rows, "id BIGINT, status STRING, amount DOUBLE") \
+            .write.format("delta").save(str(project.root / "data" / source))
+    run = cli("run", cwd=project.root)
+    assert run.code == 0, run.err
+    assert sorted(r["id"] or 0 for r in project.rows("all_orders")) == [0, 1, 3, 5]
+
+    records = cli("quality", "--format", "json", cwd=project.root, engine=False).json()
+    jsonschema.validate(records, QUALITY_SCHEMA)
+    assert {(r["expectation"], r["action"], r["passed"], r["failed"]) for r in records} == {
+        ("positive", "drop", 1, 1), ("positive", "warn", 2, 1), ("known_status", "fail", 3, 0),
+        ("has_id", "warn", 4, 1)}
+    table = cli("quality", cwd=project.root, engine=False)
+    assert "?" not in table.out, table.out
+    assert {tuple(line.split()[:3]) for line in table.out.splitlines()} >= {
+        ("all_orders", "positive", "drop"), ("all_orders", "positive", "warn"),
+        ("all_orders", "known_status", "fail"), ("all_orders", "has_id", "warn")}
+    # The graph lists them too, naming the flow each belongs to.
+    text = cli("graph", cwd=project.root).out
+    for line in ("expect has_id (warn): id IS NOT NULL",
+                 "expect positive (drop, flow web): amount > 0",
+                 "expect positive (warn, flow shop): amount > 0",
+                 "expect known_status (fail, flow shop): status IS NOT NULL"):
+        assert line in text, text
+    (node,) = [d for d in cli("graph", "-o", "json", cwd=project.root).json()["datasets"]
+               if d["name"] == "all_orders"]
+    assert {(e["name"], e["action"], e["flow"]) for e in node["expectations"]} == {
+        ("has_id", "warn", None), ("positive", "drop", "web"), ("positive", "warn", "shop"),
+        ("known_status", "fail", "shop")}
+
+
 # -- output for scripts ------------------------------------------------------------------------
 
 TABLES_SCHEMA = {"type": "array", "items": {
@@ -257,6 +313,117 @@ def test_invalid_pipeline_with_format_json_is_a_json_error_and_status_2(cli, pro
         " A column, variable, or function parameter with name `amout` cannot be resolved. Did "
         "you mean one of the following? [`amount`].",
     ]
+    # `run` finds the same problems before running anything: c, which is fine, is not written.
+    project.write("transformations/ok.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def c():
+            return spark.range(3)
+    """)
+    run = cli("run", cwd=project.root)
+    assert run.code == 2, run.out + run.err
+    for problem in error["problems"]:
+        assert problem in run.err, run.err
+    assert not project.table_path("c").exists()
+    # An analysis problem alone (the graph builds) stops the update before any flow runs too.
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def b():
+            return spark.range(1).selectExpr("id AS amount").select("amout")
+
+        @dp.materialized_view
+        def d():
+            return spark.range(1).selectExpr("id AS total").where("totl > 0")
+    """)
+    run = cli("run", cwd=project.root)
+    assert run.code == 2, run.out + run.err
+    assert "flow 'b' cannot be analysed" in run.err and "flow 'd' cannot be analysed" in run.err
+    assert "Did you mean one of the following? [`total`]." in run.err
+    assert not project.table_path("c").exists()
+
+
+
+def test_missing_columns_in_joins_are_reported_with_qualified_candidates(cli, project) -> None:
+    """Spark's UNRESOLVED_COLUMN message for `o.amout` in a SQL join of pipeline datasets and in
+    a DataFrame join of aliases: candidates qualified by the aliases the user wrote."""
+    project.write_spec()
+    project.write("transformations/base.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def orders():
+            return spark.sql("SELECT 1 AS id, 10 AS customer_id, 5.0 AS amount, 'paid' AS status")
+
+        @dp.materialized_view
+        def customers():
+            return spark.sql("SELECT 10 AS id, 'x' AS name, 'nl' AS country")
+
+        @dp.materialized_view
+        def by_dataframe():
+            o, c = spark.read.table("orders").alias("o"), spark.read.table("customers").alias("c")
+            return o.join(c, o.customer_id == c.id).where("c.contry = 'nl'")
+    """)
+    project.write("transformations/joined.sql", """
+        CREATE MATERIALIZED VIEW by_sql AS
+        SELECT o.amout, c.name
+        FROM orders o JOIN customers c ON o.customer_id = c.id
+    """)
+    for command in ("dry-run",):  # `run` reports the same (test_invalid_pipeline_with_...)
+        result = cli(command, cwd=project.root)
+        assert result.code == 2, result.out + result.err
+        assert "flow 'by_sql' cannot be analysed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, " \
+            "variable, or function parameter with name `o`.`amout` cannot be resolved. Did you " \
+            "mean one of the following? [`o`.`amount`, `o`.`id`, `c`.`id`, `c`.`name`, " \
+            "`c`.`country`]." in result.err, result.err
+        assert "flow 'by_dataframe' cannot be analysed: [UNRESOLVED_COLUMN.WITH_SUGGESTION] " \
+            "A column, variable, or function parameter with name `c`.`contry` cannot be " \
+            "resolved. Did you mean one of the following? [`c`.`country`, `o`.`id`, `c`.`id`, " \
+            "`c`.`name`, `o`.`amount`]." in result.err, result.err
+    assert not project.table_path("orders").exists()
+
+
+
+def test_columns_qualified_by_a_pipeline_tables_name_resolve(project) -> None:
+    """`orders.amount` with `FROM orders` (SQL) or `spark.read.table("orders")`: a read bound to
+    the dataset keeps its name, as Spark qualifies a table's columns with it."""
+    project.write_spec()
+    project.write("transformations/t.sql", """
+        CREATE MATERIALIZED VIEW orders AS SELECT 1 AS id, 5.0 AS amount;
+        CREATE MATERIALIZED VIEW by_sql AS SELECT orders.amount FROM orders WHERE orders.id = 1;
+    """)
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def by_dataframe():
+            return spark.read.table("orders").select("orders.amount")
+    """)
+    result = project.run()
+    assert result.state.value == "COMPLETED", [f.error for f in result.failed_flows]
+    assert project.rows("by_sql") == project.rows("by_dataframe") == [{"amount": 5.0}]
+
+
+
+def test_a_table_made_with_lakesmith_sql_is_read_by_name_in_the_pipeline(cli, project) -> None:
+    project.write_spec()
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def dutch():
+            return spark.read.table("ext.customers").where("country = 'NL'")
+    """)
+    made = cli("sql", "CREATE TABLE ext.customers (id INT, country STRING) USING delta; "
+               "INSERT INTO ext.customers VALUES (1, 'NL'), (2, 'BE')", cwd=project.root)
+    assert made.code == 0, made.err
+    run = cli("run", cwd=project.root)
+    assert run.code == 0, run.out + run.err
+    assert project.rows("dutch") == [{"id": 1, "country": "NL"}]
+    assert project.rows("customers", schema="ext") == [
+        {"id": 1, "country": "NL"}, {"id": 2, "country": "BE"}]  # read, not rewritten
 
 
 def test_sql_files_stdin_vertical_and_errors_by_line(cli, shop) -> None:
@@ -388,9 +555,29 @@ def test_selection_operators_and_exit_statuses(cli, shop) -> None:
     assert zero.code == 2 and "is no time at all" in zero.err
     assert cli("run", "--conf", "novalue", cwd=shop.root).code == 2
     assert cli("--version", cwd=shop.root, engine=False).out.startswith("lakesmith ")
-    init_help = cli("init", "--help", cwd=shop.root, engine=False).err  # click's own output
-    # The argument's name, as typer writes a required one (it was the parameter's `{name}`).
-    assert re.search(r"^Usage: \S+ init \[OPTIONS\] \{NAME\}$", init_help, re.M), init_help
+
+
+
+def test_every_commands_help_names_arguments_and_values_plainly() -> None:
+    """No typer decorations: `NAME`, not `{NAME}` or `NAME <str>`; option values named
+    (`--limit N`), not typed (`<int>`); flags without a `--no-` form; no `x>=1`."""
+    runner = CliRunner()
+    names = [c.name or c.callback.__name__ for c in cli_module.app.registered_commands
+             if c.callback is not None]
+    assert {"init", "run", "dry-run", "sql", "drop", "quality"} <= set(names)
+    helps = {name: runner.invoke(cli_module.app, [*name.split(), "--help"], prog_name="lakesmith")
+             for name in ["", *names]}
+    for name, result in helps.items():
+        assert result.exit_code == 0, (name, result.output)
+        assert not re.search(r"[{}]|<\w+>|--no-|x>=", result.output), (name, result.output)
+    assert re.search(r"^Usage: lakesmith init \[OPTIONS\] NAME$", helps["init"].output, re.M)
+    assert re.search(r"^  NAME +Name of the new project directory", helps["init"].output, re.M)
+    assert re.search(r"^Usage: lakesmith drop \[OPTIONS\] TABLE$", helps["drop"].output, re.M)
+    assert re.search(r"^Usage: lakesmith sql \[OPTIONS\] \[QUERY\]$", helps["sql"].output, re.M)
+    assert "--limit N " in helps["runs"].output and "--max-rows N " in helps["sql"].output
+    assert "--full-refresh-all " in helps["run"].output
+    assert runner.invoke(cli_module.app, ["quality", "--last", "0"]).exit_code == 2
+    assert "[default: 1]" in helps["quality"].output
 
 
 def test_conf_overrides_the_spec_configuration(cli, project) -> None:

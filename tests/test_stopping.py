@@ -130,3 +130,24 @@ def test_a_closed_stdout_does_not_fail_the_update(tmp_path: Path, spark) -> None
     runs = lakesmith(root, "runs")
     assert "COMPLETED" in runs.stdout and "FAILED" not in runs.stdout
     assert read_rows(root / "warehouse/spark_catalog/default/gold") == [{"count": 3}]
+
+
+@pytest.mark.parametrize("args", [
+    ("-v",),
+    pytest.param(("-v", "--continuous", "--trigger-interval", "1s"), marks=pytest.mark.slow)])
+def test_engine_shutdown_is_not_reported_as_a_warning(tmp_path: Path, spark, args) -> None:
+    """Sail warns `aborting N task(s) for SessionManagerActor` whenever its server stops: after
+    a Ctrl-C mid-flow, a stopped continuous run, and every `-v` run. Not shown, while -v still
+    shows the engine's logs (RUST_LOG left to lakesmith, as a user's shell would)."""
+    root = make_project(tmp_path / "p", spark, sleep=1.0)
+    env = {k: v for k, v in os.environ.items() if k != "RUST_LOG"}
+    process = subprocess.Popen([sys.executable, "-m", "lakesmith", "run", *args], cwd=root,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**env, "PYTHONUNBUFFERED": "1"})
+    wait_for_line(process, "Flow 'silver' is RUNNING")
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == (0 if "--continuous" in args else 130), out + err
+    assert "aborting" not in err and " WARN " not in err, err
+    assert "Traceback" not in err
+    assert "The Spark Connect server has stopped." in err, err  # engine logs still shown

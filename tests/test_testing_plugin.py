@@ -17,10 +17,11 @@ pytest_plugins = ["pytester"]
 
 
 def readme_example() -> str:
-    section = README.read_text().split("## Testing pipelines", 1)[1]
-    match = re.search(r"```python\n(.*?)```", section, re.S)
-    assert match, "the README's testing section has no Python example"
-    return match.group(1)
+    """Every Python example of the README's testing section, as one test module."""
+    section = README.read_text().split("## Testing pipelines", 1)[1].split("\n## ", 1)[0]
+    examples = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(examples) >= 2, "the README's testing section lost an example"
+    return "\n\n".join(examples)
 
 
 def plugin_args() -> list[str]:
@@ -72,6 +73,22 @@ def test_a_users_project_test_suite_runs_with_the_plugin(pytester: pytest.Pytest
                 "update_progress"
 
 
+        def test_inputs_given_as_tables_by_name(lakesmith_pipeline):
+            p = lakesmith_pipeline.source("transformations/t.py", """
+                from pyspark import pipelines as dp
+
+                @dp.materialized_view
+                def dutch():
+                    return spark.read.table("ext.customers").where("country = 'NL'")
+            """)
+            p.table("ext.customers", [{"id": 1, "country": "NL"}, {"id": 2, "country": "BE"}])
+            assert p.run().rows("dutch") == [{"id": 1, "country": "NL"}]
+            p.table("ext.customers", [{"id": 3, "country": "NL"}], mode="overwrite")
+            assert p.run().rows("dutch") == [{"id": 3, "country": "NL"}]
+            assert p.table_location("ext.customers").parts[-3:] == ("spark_catalog", "ext",
+                                                                     "customers")
+
+
         def test_a_failed_update_fails_the_test_with_the_flow_error(lakesmith_pipeline):
             p = lakesmith_pipeline.source("transformations/t.py", """
                 from pyspark import pipelines as dp
@@ -105,4 +122,4 @@ def test_a_users_project_test_suite_runs_with_the_plugin(pytester: pytest.Pytest
     ''')
     result = pytester.runpytest_inprocess(*plugin_args(), "-q", "-p", "no:cacheprovider",
                                           "--durations=0", "--durations-min=0")
-    result.assert_outcomes(passed=6)
+    result.assert_outcomes(passed=8)

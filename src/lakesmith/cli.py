@@ -16,13 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from lakesmith import __version__
+from lakesmith.cli_help import LakesmithTyper
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.exit_codes import EXIT_FAILED, exit_code_for
 from lakesmith.output import OutputFormat
 from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.stopping import EXIT_INTERRUPTED, SignalWatcher, command_stop_request
 
-app = typer.Typer(
+app = LakesmithTyper(
     no_args_is_help=True, rich_markup_mode=None,
     help="Run Spark Declarative Pipelines and Databricks DLT pipelines locally on Delta Lake.",
     epilog="Exit status: 0 done, 1 a flow or check failed, 2 usage or validation error, "
@@ -228,7 +229,8 @@ RefreshOption = Annotated[str | None, typer.Option(
     metavar="DATASETS", help=f"Comma-separated datasets to update (default: all): {_SELECTORS}.")]
 FullRefreshOption = Annotated[str | None, typer.Option(
     metavar="DATASETS", help=f"Comma-separated datasets to reset and recompute: {_SELECTORS}.")]
-FullRefreshAllOption = Annotated[bool, typer.Option(help="Reset and recompute every dataset.")]
+FullRefreshAllOption = Annotated[bool, typer.Option(
+    "--full-refresh-all", help="Reset and recompute every dataset.")]
 
 
 @app.command()
@@ -240,6 +242,7 @@ def run(
     full_refresh: FullRefreshOption = None,
     full_refresh_all: FullRefreshAllOption = False,
     continuous: Annotated[bool, typer.Option(
+        "--continuous",
         help="Keep running micro-batches until Ctrl-C, instead of stopping when caught up.")] = False,
     trigger_interval: Annotated[str | None, typer.Option(
         metavar="DURATION",
@@ -254,8 +257,9 @@ def run(
 
     interval = _trigger_interval(trigger_interval, continuous)
     with _user_errors(verbose, remote):
-        with open_pipeline(spec, remote=remote, verbose=verbose,
-                           configuration=_conf(conf)) as pipeline:
+        # Every build and analysis problem at once, as dry-run reports them; nothing runs.
+        with open_pipeline(spec, remote=remote, verbose=verbose, configuration=_conf(conf),
+                           analyze_invalid=True) as pipeline:
             plan = pipeline.plan(refresh=_names(refresh), full_refresh=_names(full_refresh),
                                  full_refresh_all=full_refresh_all)
             console.print(f"Running pipeline '{pipeline.spec.name}' on "
@@ -434,7 +438,7 @@ def sql(
     file: Annotated[Path | None, typer.Option(
         "--file", "-f", metavar="PATH", help="Run the statements of a SQL file ('-': stdin).")] = None,
     spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
-    max_rows: Annotated[int, typer.Option(help="Print at most this many rows.")] = 1000,
+    max_rows: Annotated[int, typer.Option(metavar="N", help="Print at most this many rows.")] = 1000,
     vertical: Annotated[bool, typer.Option(
         "--vertical", "-x", help="One field per line (for wide rows).")] = False,
     output: TableFormat = OutputFormat.TABLE,
@@ -482,7 +486,7 @@ def shell(spec: SpecOption = None, remote: RemoteOption = None,
 def maintain(
     spec: SpecOption = None, remote: RemoteOption = None, verbose: VerboseOption = False,
     tables: Annotated[str | None, typer.Option(
-        help="Comma-separated datasets to maintain (default: all).")] = None,
+        metavar="DATASETS", help="Comma-separated datasets to maintain (default: all).")] = None,
 ) -> None:
     """Run predictive optimization now: compaction, clustering and VACUUM where due, with why."""
     import uuid
@@ -526,7 +530,7 @@ _STATE_STYLE = {"COMPLETED": "green", "FAILED": "red", "CANCELED": "yellow", "KI
 
 @app.command()
 def runs(spec: SpecOption = None,
-         limit: Annotated[int, typer.Option(help="Show the newest N updates.")] = 20,
+         limit: Annotated[int, typer.Option(metavar="N", help="Show the newest N updates.")] = 20,
          output: TableFormat = OutputFormat.TABLE) -> None:
     """List the pipeline's updates: state, start, duration, rows written."""
     from lakesmith.output import print_records
@@ -566,7 +570,7 @@ def events(
         "--type", metavar="EVENT_TYPE", help="Only this event_type.")] = None,
     level: Annotated[str | None, typer.Option(
         metavar="LEVEL", help="Only this level (INFO, WARN, ERROR).")] = None,
-    limit: Annotated[int, typer.Option(help="Show the newest N events.")] = 200,
+    limit: Annotated[int, typer.Option(metavar="N", help="Show the newest N events.")] = 200,
     output: TableFormat = OutputFormat.TABLE,
 ) -> None:
     """Show events from the pipeline's event log (JSON and CSV carry each event's details)."""
@@ -598,6 +602,12 @@ def events(
             headers={"update_id": "update", "flow_name": "flow"}, empty="No matching events.")
 
 
+def _at_least_one(value: int) -> int:
+    if value < 1:
+        raise typer.BadParameter(f"{value} is not a number of updates (1 or more).")
+    return value
+
+
 def _pass_rate(value: float | None) -> float | None:
     if value is not None and not 0.0 <= value <= 1.0:
         raise typer.BadParameter(
@@ -612,7 +622,8 @@ def quality(
     update: Annotated[str | None, typer.Option(
         metavar="ID", help="An update id (or prefix); default the latest.")] = None,
     last: Annotated[int, typer.Option(
-        "--last", metavar="N", min=1, help="Look at the newest N updates (each checked).")] = 1,
+        "--last", metavar="N", callback=_at_least_one,
+        help="Look at the newest N updates (each checked).")] = 1,
     min_pass_rate: Annotated[float | None, typer.Option(
         metavar="FRACTION", callback=_pass_rate,
         help="Exit with status 1 if any expectation's pass rate is below this fraction (0..1).")

@@ -176,7 +176,7 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                   analyze_invalid: bool = False) -> Iterator[Pipeline]:
     """Load the spec (with `configuration` overriding its keys), start (or connect) the engine,
     load sources and build the graph; the engine is stopped when the block exits, on errors and
-    on Ctrl-C too. With `analyze_invalid` (dry-run), an invalid graph's error also has the
+    on Ctrl-C too. With `analyze_invalid` (dry-run, run), an invalid graph's error also has the
     problems analysis finds in the flows that could be built: every problem in one run."""
     spec = load_spec(spec_path) if spec_path else load_spec(find_spec(start or Path.cwd()))
     spec = spec.with_configuration(configuration or {})
@@ -191,6 +191,7 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
+            register_outside_tables(engine.spark, spec, definitions.datasets)
             try:
                 graph = build_graph(definitions, engine.spark,
                                     NameResolver(spec.catalog, spec.schema),
@@ -220,6 +221,21 @@ def table_paths(graph: DataflowGraph, spec: PipelineSpec) -> dict[TableName, Loc
                 f"both stored at {location}; give each table its own path.")
         paths[name] = location
     return paths
+
+
+def register_outside_tables(spark: Any, spec: PipelineSpec, datasets: Sequence[Any]) -> None:
+    """Tables in the warehouse that the pipeline does not define (`ext.customers`, created with
+    `lakesmith sql` or by a test) readable by name in its sources, as tables of the catalog are
+    on Databricks. The pipeline's own tables are left to its catalog, which registers each when
+    it is read."""
+    names = NameResolver(spec.catalog, spec.schema)
+    own: set[TableName] = set()
+    for dataset in datasets:
+        try:
+            own.add(names.qualify(dataset.name))
+        except LakesmithError:  # an invalid name: building the graph reports it
+            continue
+    TableCatalog(spec.warehouse, spark).register_warehouse(catalogs=[spec.catalog], skip=own)
 
 
 def prepare_session(spark: Any, spec: PipelineSpec) -> None:

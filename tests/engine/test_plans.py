@@ -150,8 +150,11 @@ def test_a_relation_in_sql_text_becomes_a_temp_view(spark) -> None:
     rewritten = rewriter.rewrite(relation_of(spark.sql("SELECT id FROM STREAM bronze")))
     [view] = rewriter.temp_views
     assert view.startswith("__t_")
-    assert rewritten.sql.query == f"SELECT id FROM        `{view}`"
+    # Named after the table it stands for, so that `bronze.id` still means its column.
+    assert rewritten.sql.query == f"SELECT id FROM        `{view}` AS `bronze`"
     assert rows(dataframe_of(spark, rewritten)) == [(7,), (8,)]
+    qualified = rewriter.rewrite(relation_of(spark.sql("SELECT bronze.id FROM bronze b2, bronze")))
+    assert rows(dataframe_of(spark, qualified)) == [(7,), (7,), (8,), (8,)]
     rewriter.drop_temp_views()
     assert rewriter.temp_views == []
     assert view not in [t.name for t in spark.catalog.listTables()]

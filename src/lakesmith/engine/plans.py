@@ -14,17 +14,22 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlglot
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.dataframe import DataFrame
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.plan import LogicalPlan
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.sql_files import AUTO_LOADER_FORMAT, shown_sql
 from lakesmith.engine.sql_refs import (
+    DIALECT,
     SqlFileRef,
     SqlRef,
+    SqlTableRef,
     find_table_refs,
     replace_spans,
     strip_stream_keywords,
@@ -247,7 +252,12 @@ class PlanRewriter:
             read = sql_read(ref)
             binding = self.binder(read)
             if binding is not None:
-                replacements.append((ref.start, ref.end, self._sql_name(binding)))
+                name = self._sql_name(binding)
+                if isinstance(ref, SqlTableRef) and not ref.aliased and \
+                        isinstance(binding, RelationBinding):
+                    # A temporary view stands for the table: `orders.amount` still means it.
+                    name += " AS `" + ref.parts[-1].replace("`", "``") + "`"
+                replacements.append((ref.start, ref.end, name))
             elif isinstance(ref, SqlFileRef):
                 # The engine has no read_files: left as written, the query would fail there
                 # with a message that names neither the flow nor the call.
@@ -288,7 +298,26 @@ def _bind_read(rel: proto.Relation, binding: Binding) -> None:
         rel.read.is_streaming = False
         return
     plan_id = rel.common.plan_id if rel.HasField("common") else None
-    rel.CopyFrom(binding.relation)
+    name = _batch_table_name(rel.read)
+    if name is not None:
+        # The query standing for a table read by name keeps its name: `orders.amount` still
+        # resolves, as Spark qualifies a table's columns with it.
+        rel.CopyFrom(proto.Relation(subquery_alias=proto.SubqueryAlias(
+            input=binding.relation, alias=name)))
+    else:
+        rel.CopyFrom(binding.relation)
     # Columns referenced as df["c"] point at the original read's plan id: keep it.
     if plan_id is not None:
         rel.common.plan_id = plan_id
+
+
+def _batch_table_name(read: proto.Read) -> str | None:
+    """The last part of the name a batch read of a table gives (`orders` of `live.orders`)."""
+    if read.is_streaming or read.WhichOneof("read_type") != "named_table":
+        return None
+    try:
+        table = sqlglot.parse_one(read.named_table.unparsed_identifier, into=exp.Table,
+                                  dialect=DIALECT)
+    except (ParseError, TokenError):
+        return None
+    return table.name or None

@@ -66,9 +66,14 @@ class Engine:
         self.stop(abort=exc_type is not None and issubclass(exc_type, KeyboardInterrupt))
 
 
+# Sail warns `aborting N task(s) for SessionManagerActor` whenever the server stops, after every
+# update: shutdown as designed, not a problem, so not shown (an explicit RUST_LOG is kept as is).
+SHUTDOWN_NOISE = "sail_common::actor=error"
+
+
 def quiet_engine_logs(verbose: bool) -> None:
     """Keep Sail's and the Spark Connect client's logs out of the user's terminal unless -v."""
-    os.environ.setdefault("RUST_LOG", "info" if verbose else "error")
+    os.environ.setdefault("RUST_LOG", f"{'info' if verbose else 'error'},{SHUTDOWN_NOISE}")
     if not verbose:
         warnings.filterwarnings("ignore", module=r"pyspark\..*")
         logging.getLogger("pyspark").setLevel(logging.ERROR)

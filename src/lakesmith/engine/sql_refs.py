@@ -39,6 +39,7 @@ class SqlTableRef:
     streaming: bool
     start: int
     end: int
+    aliased: bool = False  # `FROM orders o`: columns are qualified by the alias, not the name
 
     @property
     def name(self) -> str:
@@ -174,7 +175,8 @@ def _table_refs(statement: exp.Expr, query: _Query) -> Iterator[tuple[exp.Table,
             raise SqlRefError(f"could not locate table {table.sql(DIALECT)} in the query text")
         start = min(int(s) for s in starts if s is not None)
         end = max(int(e) for e in ends if e is not None) + 1
-        yield table, SqlTableRef(tuple(p.name for p in parts), start in query.wrappers, start, end)
+        yield table, SqlTableRef(tuple(p.name for p in parts), start in query.wrappers, start, end,
+                                 aliased=bool(table.alias))
 
 
 def _file_ref(node: exp.Anonymous, query: _Query) -> SqlFileRef:

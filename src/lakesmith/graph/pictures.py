@@ -4,7 +4,7 @@ it), Graphviz DOT for `dot -Tsvg`, and JSON for scripts.
 Nodes are datasets (shaped by kind) and sources outside the pipeline; an edge is a flow's read,
 labelled with the flow when the flow is not named after its target (append flows, AUTO CDC),
 drawn dashed when the read is a stream. Expectations are listed with their action on the dataset
-they belong to. Names are never shortened.
+they belong to (a rule declared on an append flow names that flow). Names are never shortened.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.graph.datasets import DatasetKind
-from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow, OnceFlow
+from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow, OnceFlow, QueryFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 
 
@@ -23,7 +23,8 @@ class Node:
     id: str
     label: str
     kind: str  # a DatasetKind label, or "external"
-    expectations: tuple[tuple[str, str, str], ...] = ()  # (name, action, condition)
+    # (name, action, condition, flow): flow is "" for the dataset's own rules
+    expectations: tuple[tuple[str, str, str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,10 @@ def picture(graph: DataflowGraph, pipeline_name: str) -> Picture:
         return ids[key]
 
     for name, dataset in graph.datasets.items():
-        expectations = tuple((e.name, e.action.value, e.condition) for e in dataset.expectations)
+        expectations = tuple((e.name, e.action.value, e.condition, "")
+                             for e in dataset.expectations) + tuple(
+            (e.name, e.action.value, e.condition, flow.name) for flow in graph.flows_into(name)
+            if isinstance(flow.flow, QueryFlow) for e in flow.flow.expectations)
         result.nodes[str(name)] = Node(node_id(name), dataset.name, dataset.kind.label,
                                        expectations)
     for flow in graph.topological_flows():
@@ -91,9 +95,9 @@ def _edge_label(edge: Edge, nodes: dict[str, Node]) -> str:
     return "" if edge.flow.lower() == target.label.lower() else edge.flow
 
 
-def _expectation_text(expectation: tuple[str, str, str]) -> str:
-    name, action, condition = expectation
-    return f"{name} ({action}): {condition}"
+def _expectation_text(expectation: tuple[str, str, str, str]) -> str:
+    name, action, condition, flow = expectation
+    return f"{name} ({action}{f', flow {flow}' if flow else ''}): {condition}"
 
 
 def to_text(pic: Picture) -> str:
@@ -194,8 +198,9 @@ def to_json(pic: Picture) -> str:
     return json.dumps({
         "pipeline": pic.name,
         "datasets": [{"id": n.id, "name": n.label, "kind": n.kind,
-                      "expectations": [{"name": name, "action": action, "condition": condition}
-                                       for name, action, condition in n.expectations]}
+                      "expectations": [{"name": name, "action": action, "condition": condition,
+                                        "flow": flow or None}
+                                       for name, action, condition, flow in n.expectations]}
                      for n in pic.nodes.values()],
         "edges": [{"from": e.source or None, "to": e.target, "flow": e.flow,
                    "flow_kind": e.flow_kind, "streaming": e.streaming} for e in pic.edges],

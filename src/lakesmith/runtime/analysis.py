@@ -67,7 +67,7 @@ def _as_spark_says(error: Exception, binder: AnalysisBinder, flow: ResolvedFlow)
         return message
     try:
         spark_message = explain_unresolved_column(
-            message, binder.spark, relation_of(binder.flow_dataframe(flow)))
+            message, binder.spark, relation_of(binder.flow_dataframe(flow)), flow.relation)
     except Exception:  # finding the candidates failed too: the engine's message stands
         return message
     return spark_message or message

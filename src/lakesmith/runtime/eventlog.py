@@ -15,12 +15,15 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
 
 import pyarrow as pa
 
 from lakesmith.files import store_for
+from lakesmith.graph.expectations import Expectation
+from lakesmith.graph.flows import QueryFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.model import DatasetKind, ExpectationAction, Table
 from lakesmith.locations import Location
@@ -163,9 +166,7 @@ class EventLog:
     def definitions(self, schemas: dict[str, Any]) -> None:
         """dataset_definition and flow_definition events, once per update, after analysis."""
         for name, dataset in self.graph.datasets.items():
-            expectations = [
-                {"name": e.name, "condition": e.condition, "action": _action(e.action)}
-                for e in dataset.expectations]
+            expectations = _expectations(dataset.expectations)
             self._emit("dataset_definition", {"dataset_definition": {
                 "dataset_type": "VIEW" if dataset.kind == DatasetKind.TEMPORARY_VIEW else "TABLE",
                 "dataset_kind": dataset.kind.value.upper(),
@@ -190,6 +191,10 @@ class EventLog:
                 "schema": [{"name": f.name, "data_type": f.dataType.simpleString(),
                             "nullable": f.nullable} for f in schema.fields] if schema else [],
                 "source_code_location": str(flow.flow.location),
+                # Rules declared on this flow only (an append flow's); the target's own rules
+                # are in its dataset_definition.
+                "expectations": _expectations(
+                    flow.flow.expectations if isinstance(flow.flow, QueryFlow) else ()),
             }}, f"Flow '{flow.name}' defined, writing to '{self.graph.dataset(flow.target).name}'.",
                 flow=flow)
 
@@ -302,6 +307,11 @@ def _metrics(metrics: FlowMetrics) -> dict[str, Any]:
         result["sources"] = sources
     result["duration_ms"] = int(metrics.duration_seconds * 1000)
     return result
+
+
+def _expectations(rules: Iterable[Expectation]) -> list[dict[str, str]]:
+    return [{"name": e.name, "condition": e.condition, "action": _action(e.action)}
+            for e in rules]
 
 
 def _action(action: ExpectationAction) -> str:

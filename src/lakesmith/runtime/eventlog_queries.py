@@ -158,27 +158,42 @@ class ExpectationQuality:
 
 def quality(events: list[dict[str, Any]], update_id: str) -> list[ExpectationQuality]:
     """Passed and failed records of each expectation in one update, summed over its flows, with
-    the rule's action from the update's `dataset_definition` events."""
-    totals: dict[tuple[str, str], list[int]] = {}
-    actions: dict[tuple[str, str], str] = {}
+    the rule's action from the update's definitions: a flow's own rules (an append flow's, in its
+    `flow_definition`) first, then its target's (`dataset_definition`). Rules of one name with
+    different actions (on two flows into one dataset) are reported apart."""
+    totals: dict[tuple[str, str, str], list[int]] = {}
+    dataset_actions: dict[tuple[str, str], str] = {}
+    flow_actions: dict[tuple[str, str], str] = {}
+    progress: list[dict[str, Any]] = []
     for event in events:
         if event["origin"]["update_id"] != update_id:
             continue
-        if event["event_type"] == "dataset_definition":
-            definition = event["details_json"]["dataset_definition"]
-            for rule in definition.get("expectations", []):
-                actions[(event["origin"]["dataset_name"], rule["name"])] = \
-                    _ACTIONS.get(rule["action"], rule["action"].lower())
-        if event["event_type"] != "flow_progress":
-            continue
+        kind = event["event_type"]
+        if kind == "dataset_definition":
+            _record_actions(dataset_actions, event["origin"]["dataset_name"],
+                            event["details_json"]["dataset_definition"])
+        elif kind == "flow_definition":
+            _record_actions(flow_actions, event["origin"]["flow_name"],
+                            event["details_json"]["flow_definition"])
+        elif kind == "flow_progress":
+            progress.append(event)
+    for event in progress:
+        flow = event["origin"]["flow_name"]
         data_quality = event["details_json"]["flow_progress"].get("data_quality") or {}
         for entry in data_quality.get("expectations", []):
-            counts = totals.setdefault((entry["dataset"], entry["name"]), [0, 0])
+            dataset, name = entry["dataset"], entry["name"]
+            action = flow_actions.get((flow, name)) or dataset_actions.get((dataset, name), "?")
+            counts = totals.setdefault((dataset, name, action), [0, 0])
             counts[0] += entry["passed_records"]
             counts[1] += entry["failed_records"]
-    return [ExpectationQuality(update_id, dataset, name, actions.get((dataset, name), "?"),
-                               passed, failed)
-            for (dataset, name), (passed, failed) in totals.items()]
+    return [ExpectationQuality(update_id, dataset, name, action, passed, failed)
+            for (dataset, name, action), (passed, failed) in totals.items()]
+
+
+def _record_actions(actions: dict[tuple[str, str], str], owner: str,
+                    definition: dict[str, Any]) -> None:
+    for rule in definition.get("expectations", []):
+        actions[(owner, rule["name"])] = _ACTIONS.get(rule["action"], rule["action"].lower())
 
 
 # The event log's action names (Databricks') in the words of the decorators.

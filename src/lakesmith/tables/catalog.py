@@ -8,7 +8,7 @@ that folder, so SQL and DataFrame reads by name work in flows and in `lakesmith 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from lakesmith.engine.paths import engine_path
@@ -49,15 +49,22 @@ class TableCatalog:
         self.register_path(self.engine_name(name), self.location(name))
         self._registered.add(name)
 
-    def register_warehouse(self) -> list[TableName]:
+    def register_warehouse(self, *, catalogs: Collection[str] | None = None,
+                           skip: Collection[TableName] = ()) -> list[TableName]:
         """Register every Delta table under the warehouse (catalog/schema/table folders), without
-        the pipeline's sources: what `lakesmith sql` can query."""
+        the pipeline's sources: what `lakesmith sql` can query. `catalogs` limits the catalog
+        folders looked at; tables in `skip` are left out."""
         found: list[TableName] = []
         store = store_for(self.warehouse)
+        wanted = None if catalogs is None else {folder_name(c).lower() for c in catalogs}
         for catalog in _folders(store, self.warehouse):
+            if wanted is not None and catalog.lower() not in wanted:
+                continue
             for schema in _folders(store, self.warehouse.join(catalog)):
                 for table in _folders(store, self.warehouse.join(catalog, schema)):
                     location = self.warehouse.join(catalog, schema, table)
+                    if TableName(catalog, schema, table) in skip:
+                        continue
                     if store.exists(location.join(DELTA_LOG)) and is_delta_table(location):
                         name = TableName(catalog, schema, table)
                         self.register(name)

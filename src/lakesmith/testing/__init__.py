@@ -9,6 +9,7 @@ With lakesmith installed, its pytest plugin (`lakesmith.testing.plugin`) gives e
         p.delta("data/orders", [{"order_id": 1, "status": "paid", "amount": 5.0},
                                 {"order_id": 2, "status": None, "amount": 7.0}])
         p.file("data/customers.csv", "customer_id,country\\n1,NL\\n")
+        p.table("ref.countries", [{"country": "NL", "region": "EU"}])   # read by name
         result = p.run(configuration={"shop.min_amount": "1"})
         assert result.rows("silver_orders", order_by="order_id") == [...]
         assert result.expectations()[("silver_orders", "paid")] == (1, 1)
@@ -195,16 +196,15 @@ class TestPipeline:
         """A Delta table the pipeline reads by path, from rows (a list of dicts), a pandas
         DataFrame or an Arrow table; `mode="overwrite"` replaces it. Appending again adds a
         version, which streaming flows read as new data."""
-        from deltalake import write_deltalake
+        return _write_delta(self.root / relative, data, schema, mode)
 
-        path = self.root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if mode == "overwrite":
-            write_deltalake(str(path), _arrow(data, schema), mode="overwrite",
-                            schema_mode="overwrite")
-        else:
-            write_deltalake(str(path), _arrow(data, schema), mode="append")
-        return path
+    def table(self, name: str, data: Any, *, schema: pa.Schema | None = None,
+              mode: Literal["append", "overwrite"] = "append") -> Path:
+        """A table outside the pipeline that its sources read by name (`ext.customers`,
+        `schema.table` or `catalog.schema.table`: `spark.read.table("ext.customers")`,
+        `FROM ext.customers`, or a stream of it), stored in the test's warehouse; the data and
+        modes are as for `delta`."""
+        return _write_delta(self.table_location(name), data, schema, mode)
 
     def table_location(self, table: str) -> Path:
         """Where a pipeline table (`name`, `schema.name` or `catalog.schema.name`) is stored."""
@@ -247,6 +247,18 @@ class TestPipeline:
         with open_pipeline(self.spec_path, remote=self.engine_url, configuration=overrides,
                            analyze_invalid=True) as pipeline:
             return pipeline.analyze()
+
+
+def _write_delta(path: Path, data: Any, schema: pa.Schema | None,
+                 mode: Literal["append", "overwrite"]) -> Path:
+    from deltalake import write_deltalake
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "overwrite":
+        write_deltalake(str(path), _arrow(data, schema), mode="overwrite", schema_mode="overwrite")
+    else:
+        write_deltalake(str(path), _arrow(data, schema), mode="append")
+    return path
 
 
 def _arrow(data: Any, schema: pa.Schema | None) -> pa.Table:

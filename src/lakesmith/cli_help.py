@@ -1,0 +1,74 @@
+"""`--help` as click writes it. Typer 0.29 shows a required argument as `{NAME}` in the usage line,
+every argument and option value with a type label (`NAME <str>`, `--sample <int range>`) and
+ranges as `[x>=1]`; lakesmith's help names what a value is (`NAME`, `[QUERY]`, `--limit N`, an
+option without a metavar by its own name) and says ranges in words (`at least 1`)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import typer
+from typer._click import Context, HelpFormatter, Parameter  # typer 0.29 vendors click
+from typer.core import TyperCommand
+from typer.models import CommandFunctionType
+
+
+class PlainHelpCommand(TyperCommand):
+    """A command whose arguments read `NAME` (required) or `[NAME]` (optional) in its help."""
+
+    def collect_usage_pieces(self, ctx: Context) -> list[str]:
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name == "argument":
+                name = _name(param) + ("..." if param.nargs != 1 else "")
+                pieces.append(name if param.required else f"[{name}]")
+        return pieces
+
+    def format_options(self, ctx: Context, formatter: HelpFormatter) -> None:
+        arguments: list[tuple[str, str]] = []
+        options: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is None:
+                continue
+            if param.param_type_name == "argument":
+                arguments.append((_name(param), _ranges_in_words(record[1])))
+            else:
+                # An option's value is named by its metavar, else by the option (`--sample
+                # SAMPLE`), not typed (`--sample <int range>`).
+                options.append((_TYPE_LABEL.sub(" " + _name(param), record[0]),
+                                _ranges_in_words(record[1])))
+        for title, rows in (("Arguments", arguments), ("Options", options)):
+            if rows:
+                with formatter.section(title):
+                    formatter.write_dl(rows)
+
+
+class LakesmithTyper(typer.Typer):
+    """`typer.Typer` whose commands are `PlainHelpCommand`s."""
+
+    def command(self, *args: Any, **kwargs: Any
+                ) -> Callable[[CommandFunctionType], CommandFunctionType]:
+        kwargs.setdefault("cls", PlainHelpCommand)
+        return super().command(*args, **kwargs)
+
+
+_TYPE_LABEL = re.compile(r" <[^<>]*>")
+# click's number ranges (`[x>=1]`, `[1<=x<=9]`) as a reader would say them.
+_RANGES = [(re.compile(r"\b(-?[\d.]+)<=x<=(-?[\d.]+)"), r"\1 to \2"),
+           (re.compile(r"\bx>=(-?[\d.]+)"), r"at least \1"),
+           (re.compile(r"\bx<=(-?[\d.]+)"), r"at most \1"),
+           (re.compile(r"\bx>(-?[\d.]+)"), r"more than \1"),
+           (re.compile(r"\bx<(-?[\d.]+)"), r"less than \1")]
+
+
+def _ranges_in_words(text: str) -> str:
+    for pattern, words in _RANGES:
+        text = pattern.sub(words, text)
+    return text
+
+
+def _name(param: Parameter) -> str:
+    return param.metavar or (param.name or "").upper()
