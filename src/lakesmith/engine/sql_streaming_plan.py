@@ -1,0 +1,250 @@
+"""A streaming SQL aggregation as the DataFrame plan the stateful operators run.
+
+    SELECT window(ts, '5 minutes') AS w, country, sum(amount) AS revenue
+    FROM STREAM(orders) WATERMARK ts DELAY OF INTERVAL 10 MINUTES AS o
+    WHERE amount > 0
+    GROUP BY window(ts, '5 minutes'), country
+
+is, to lakesmith, the same query as
+
+    (read of STREAM(orders)).withWatermark("ts", "10 minutes").alias("o")
+        .where(expr("amount > 0"))
+        .groupBy(window(col("ts"), "5 minutes"), expr("country"))
+        .agg(expr("window(ts, '5 minutes') AS w"), expr("country"), expr("sum(amount) AS revenue"))
+
+with the grouping keys left out of the output, so the aggregation operator
+(`runtime/streaming/operators/aggregate.py`) sees the `withWatermark` and the `window(...)` key it
+handles in Python, and the results are the Python form's. The read stays SQL text (the binder binds
+it to the batch's slice as any SQL read); every expression is the user's text, run by the engine.
+
+Handled: one FROM item (a table, `STREAM(t)`, `STREAM read_files(...)`) with an optional
+WATERMARK clause and alias, WHERE, GROUP BY, HAVING; a WATERMARK clause without GROUP BY is a
+`withWatermark` under the projection. Other shapes with a WATERMARK clause are refused by name;
+without one they stay SQL (and stateful operators in them are refused at dry-run as before).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlglot
+from pyspark.sql.connect import functions as F
+from pyspark.sql.connect import proto
+from sqlglot import Token, TokenType, exp
+
+from lakesmith.engine.plans import dataframe_of, relation_of
+from lakesmith.engine.sql_dialect import DIALECT
+from lakesmith.engine.sql_refs import (
+    SqlFileRef,
+    SqlRef,
+    SqlTableRef,
+    parse_sql_query,
+    strip_stream_keywords,
+)
+from lakesmith.engine.sql_watermark import WatermarkClause, watermark_clauses
+from lakesmith.errors import SqlRefError
+
+KEY_PREFIX = "__lakesmith_key_"
+ITEM_PREFIX = "__lakesmith_item_"
+HAVING = "__lakesmith_having"
+_WINDOWS = ("window", "session_window")
+# Aggregates whose result follows the order of rows: in SQL lakesmith cannot yet make them
+# follow arrival order as it does for the DataFrame API (F.first, ...), so they are refused.
+_ORDERED = (exp.First, exp.Last, exp.FirstValue, exp.LastValue, exp.ArrayAgg)
+_CLAUSES_REFUSED = (("joins", "a JOIN"), ("with_", "a WITH clause"), ("distinct", "DISTINCT"),
+                    ("order", "ORDER BY"), ("limit", "LIMIT"), ("offset", "OFFSET"),
+                    ("laterals", "LATERAL VIEW"), ("windows", "a WINDOW clause"),
+                    ("sort", "SORT BY"), ("cluster", "CLUSTER BY"))
+
+
+def streaming_sql_plan(text: str, spark: Any) -> proto.Relation | None:
+    """The plan of a streaming SQL query that groups a stream or has a WATERMARK clause; None
+    for any other query (it runs as SQL). A SqlRefError says what is not supported."""
+    clauses = watermark_clauses(text)
+    parsed = parse_sql_query(text)
+    statement = parsed.statements[0] if len(parsed.statements) == 1 else None
+    from_item = _from_table(statement) if isinstance(statement, exp.Select) else None
+    refs = {id(node): ref for node, ref in parsed.tables}
+    ref = refs.get(id(from_item)) if from_item is not None else None
+    if not clauses and not (isinstance(statement, exp.Select) and statement.args.get("group")
+                            and ref is not None and ref.streaming):
+        return None
+    where = "the WATERMARK clause" if clauses else "GROUP BY over a stream"
+    if not isinstance(statement, exp.Select) or ref is None or from_item is None:
+        raise SqlRefError(
+            f"{where} is supported by lakesmith in a SELECT that reads one table or stream "
+            "(FROM STREAM(t) [WATERMARK ...] [AS alias] [WHERE ...] [GROUP BY ...]); define "
+            "the other parts as temporary views and read them with STREAM(view).")
+    for arg, shown in _CLAUSES_REFUSED:
+        if statement.args.get(arg):
+            raise SqlRefError(f"{where} with {shown} is not supported by lakesmith yet: write "
+                              "this query with the DataFrame API (withWatermark, groupBy, join), "
+                              "which runs it with Spark's results.")
+    if len(clauses) > 1:
+        raise SqlRefError("one WATERMARK clause per query is supported by lakesmith yet (a "
+                          "query reading one stream).")
+    return _Translation(text, spark).plan(statement, from_item, ref,
+                                          clauses[0] if clauses else None)
+
+
+def _from_table(select: exp.Select) -> exp.Table | None:
+    from_ = select.args.get("from_")
+    table = from_.this if isinstance(from_, exp.From) else None
+    return table if isinstance(table, exp.Table) else None
+
+
+class _Translation:
+    def __init__(self, text: str, spark: Any) -> None:
+        self.text = text
+        self.spark = spark
+        blanked = strip_stream_keywords(text)
+        self.tokens: list[Token] = list(sqlglot.Dialect.get_or_raise(DIALECT).tokenize(blanked))
+
+    def plan(self, select: exp.Select, table: exp.Table, ref: SqlRef,
+             clause: WatermarkClause | None) -> proto.Relation:
+        rows = self._source(table, ref, clause)
+        where = select.args.get("where")
+        if where is not None:
+            rows = rows.where(F.expr(self.span(where.this)))
+        group = select.args.get("group")
+        if group is None:
+            if select.args.get("having"):
+                raise SqlRefError("HAVING without GROUP BY is not supported by lakesmith on a "
+                                  "stream.")
+            return relation_of(rows.select(*[F.expr(self.span(item))
+                                             for item in select.expressions]))
+        return relation_of(self._aggregate(rows, select, group))
+
+    def _source(self, table: exp.Table, ref: SqlRef, clause: WatermarkClause | None) -> Any:
+        if isinstance(ref, SqlFileRef):
+            read = self.text[ref.start:ref.end]
+        else:
+            name = self.text[ref.start:ref.end]
+            read = f"STREAM({name})" if ref.streaming else name
+        relation = proto.Relation()
+        relation.sql.query = f"SELECT * FROM {read}"
+        rows: Any = dataframe_of(self.spark, relation)
+        if clause is not None:
+            if clause.computed:
+                rows = rows.select(F.col("*"), F.expr(clause.expression).alias(clause.name))
+            rows = rows.withWatermark(clause.name, clause.delay)
+        alias = table.alias or (ref.parts[-1] if isinstance(ref, SqlTableRef)
+                                and ref.path_format is None else None)
+        return rows.alias(alias) if alias else rows
+
+    def _aggregate(self, rows: Any, select: exp.Select, group: exp.Group) -> Any:
+        if any(group.args.get(k) for k in ("rollup", "cube", "grouping_sets", "all")):
+            raise SqlRefError("GROUP BY ROLLUP / CUBE / GROUPING SETS / ALL over a stream is not "
+                              "supported by lakesmith yet.")
+        keys, dropped = [], []
+        for index, expression in enumerate(group.expressions):
+            key = self._window_key(expression)
+            if key is not None:
+                keys.append(key)  # keeps its name (`window`): the items refer to it by it
+                dropped.append(expression.name.lower())
+                continue
+            name = f"{KEY_PREFIX}{index}"
+            column = (F.col(_quoted(expression.name)) if isinstance(expression, exp.Column)
+                      else F.expr(self.span(expression)))
+            keys.append(column.alias(name))
+            dropped.append(name)
+        items: list[Any] = []
+        renamed: dict[str, str] = {}
+        for index, item in enumerate(select.expressions):
+            _refuse_unsupported_aggregates(item)
+            window_name = _window_item_name(item)
+            if window_name is not None:
+                hidden = f"{ITEM_PREFIX}{index}"
+                inner = item.this if isinstance(item, exp.Alias) else item
+                items.append(F.expr(self.span(inner)).alias(hidden))
+                renamed[hidden] = window_name
+            else:
+                items.append(F.expr(self.span(item)))
+        having = select.args.get("having")
+        if having is not None:
+            _refuse_unsupported_aggregates(having)
+            items.append(F.expr(self.span(having.this)).alias(HAVING))
+        aggregated = rows.groupBy(*keys).agg(*items)
+        if having is not None:
+            aggregated = aggregated.where(F.col(HAVING))
+            dropped.append(HAVING)
+        output = aggregated.drop(*dropped)
+        for hidden, name in renamed.items():
+            output = output.withColumnRenamed(hidden, name)
+        return output
+
+    def _window_key(self, expression: exp.Expr) -> Any | None:
+        """`window(col, 'size'[, 'slide'[, 'start']])` / `session_window(col, gap)` as the
+        DataFrame API builds them (what the aggregation operator recognises), or None."""
+        if not isinstance(expression, exp.Anonymous) or expression.name.lower() not in _WINDOWS:
+            return None
+        arguments = expression.expressions
+        if not arguments or not isinstance(arguments[0], exp.Column):
+            return None
+        time = F.col(_quoted(arguments[0].name))
+        if expression.name.lower() == "session_window":
+            if len(arguments) != 2:
+                return None
+            gap = arguments[1]
+            return F.session_window(time, gap.this if _is_string(gap)
+                                    else F.expr(self.span(gap)))
+        durations = arguments[1:]
+        if not durations or not all(_is_string(d) for d in durations) or len(durations) > 3:
+            return None
+        return F.window(time, *[d.this for d in durations])
+
+    def span(self, node: exp.Expr) -> str:
+        """The text of `node` as the user wrote it."""
+        offsets = [(n.meta["start"], n.meta["end"]) for n in node.walk()
+                   if "start" in n.meta and "end" in n.meta]
+        if not offsets:
+            return node.sql(dialect=DIALECT)
+        low = min(s for s, _ in offsets)
+        high = max(e for _, e in offsets)
+        first = next(i for i, t in enumerate(self.tokens) if t.end >= low)
+        last = max(i for i, t in enumerate(self.tokens) if t.start <= high)
+        depth = sum(_paren(t) for t in self.tokens[first:last + 1])
+        while depth > 0 and last + 1 < len(self.tokens):
+            last += 1
+            depth += _paren(self.tokens[last])
+        while depth < 0 and first > 0:
+            first -= 1
+            depth += _paren(self.tokens[first])
+        return self.text[self.tokens[first].start:self.tokens[last].end + 1]
+
+
+def _window_item_name(item: exp.Expr) -> str | None:
+    """The output name of a select item the engine would call `window` / `session_window`
+    (it would clash with the grouping key of that name), or None."""
+    if isinstance(item, exp.Alias):
+        return item.alias if item.alias.lower() in _WINDOWS else None
+    if isinstance(item, exp.Anonymous) and item.name.lower() in _WINDOWS:
+        return item.name.lower()
+    if isinstance(item, exp.Column) and not item.table and item.name.lower() in _WINDOWS:
+        return item.name
+    return None
+
+
+def _refuse_unsupported_aggregates(node: exp.Expr) -> None:
+    for found in node.find_all(exp.AggFunc):
+        if found.find(exp.Distinct) is not None:
+            raise SqlRefError(
+                "Distinct aggregations are not supported on streaming DataFrames/Datasets. "
+                "Consider using approx_count_distinct() instead.")
+        if isinstance(found, _ORDERED):
+            raise SqlRefError(
+                f"{found.sql(dialect=DIALECT)}: first, last and collect_list in a streaming SQL "
+                "aggregation are not supported by lakesmith yet; the DataFrame API "
+                "(F.first, F.last, F.collect_list) runs them in arrival order, as Spark does.")
+
+
+def _is_string(node: exp.Expr) -> bool:
+    return isinstance(node, exp.Literal) and node.is_string
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _paren(token: Token) -> int:
+    return {TokenType.L_PAREN: 1, TokenType.R_PAREN: -1}.get(token.token_type, 0)
