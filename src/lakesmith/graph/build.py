@@ -186,7 +186,7 @@ class FlowPlans:
                 translated = streaming_sql_plan(query.text, self.spark)
             except SqlRefError as e:
                 self.problems.append(GraphProblem(f"flow '{flow.name}': {e.message}",
-                                                  query.location))
+                                                  flow.location))
                 return None
             if translated is not None:
                 return translated
