@@ -265,6 +265,28 @@ SCENARIOS = [
         "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
     },
     {
+        "name": "join_inner_columns",
+        "description": "join_inner_time_range with the condition built from Columns "
+                       "(between of Column arithmetic): state evicted as with SQL text.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), '
+                 '(F.col("l.k") == F.col("r.k")) & F.col("r.ts").between('
+                 'F.col("l.ts") - F.expr("INTERVAL 5 SECONDS"), '
+                 'F.col("l.ts") + F.expr("INTERVAL 5 SECONDS")))' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
+        "name": "join_left_outer_columns",
+        "description": "join_left_outer with the condition built from Columns.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), '
+                 '(F.col("l.k") == F.col("r.k")) '
+                 '& (F.col("r.ts") >= F.col("l.ts") - F.expr("INTERVAL 5 SECONDS")) '
+                 '& (F.col("r.ts") <= F.col("l.ts") + F.expr("INTERVAL 5 SECONDS")), '
+                 '"left_outer")' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
         "name": "sql_tumbling_watermark_clause",
         "description": "tumbling_incremental in SQL: Databricks' WATERMARK clause on the FROM "
                        "item and GROUP BY window(...), the select list naming window.start.",

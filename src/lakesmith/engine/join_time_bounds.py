@@ -7,8 +7,9 @@ Rows of the other side at or before the watermark are late, so once that express
 watermark no future row can match: the row leaves the state. Spark keeps a row one millisecond
 longer for a non-strict bound (`<=`); so does lakesmith, so that state sizes agree.
 
-Only conditions written as SQL text (`expr("...")` or a string) are read; a condition built from
-Columns keeps the state of an inner join forever (correct, not bounded).
+Conditions are read as SQL text: as written in `expr("...")`, or written from the Columns they
+were built with (`engine/expression_sql.py`); a condition whose time constraint cannot be read
+keeps the state of an inner join forever (correct, not bounded).
 """
 
 from __future__ import annotations
@@ -43,14 +44,15 @@ def upper_bounds(condition: str, side: JoinSide, other: JoinSide) -> list[UpperB
         return []
     found = []
     for lower, strict, upper in _comparisons(parsed):
+        lower, upper = lower.unnest(), upper.unnest()
         if not _only_of(upper, side, other):
             continue
         # `time + c <= f` is `time <= f - c`; `time - c <= f` is `time <= f + c`.
         if isinstance(lower, (exp.Add, exp.Sub)) and not list(lower.expression.find_all(
-                exp.Column)) and _is_time_of(lower.this, other, side):
+                exp.Column)) and _is_time_of(lower.this.unnest(), other, side):
             moved = exp.Sub if isinstance(lower, exp.Add) else exp.Add
             upper = moved(this=exp.Paren(this=upper.copy()), expression=lower.expression.copy())
-            lower = lower.this
+            lower = lower.this.unnest()
         if _is_time_of(lower, other, side):
             found.append(UpperBound(upper.sql(dialect="spark"), strict))
     return found
@@ -62,6 +64,8 @@ def _comparisons(condition: exp.Expr) -> list[tuple[exp.Expr, bool, exp.Expr]]:
     for conjunct in condition.flatten() if isinstance(condition, exp.And) else [condition]:
         if isinstance(conjunct, exp.Paren):
             found += _comparisons(conjunct.this)
+        elif isinstance(conjunct, exp.And):  # `a AND (b AND c)`: flatten() unnests to it
+            found += _comparisons(conjunct)
         elif isinstance(conjunct, exp.Between):
             found.append((conjunct.args["low"], False, conjunct.this))
             found.append((conjunct.this, False, conjunct.args["high"]))

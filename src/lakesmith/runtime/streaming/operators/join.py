@@ -26,6 +26,7 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.join_time_bounds import JoinSide, UpperBound, upper_bounds
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import all_relations, dataframe_of, relation_of
@@ -175,9 +176,7 @@ class StreamStreamJoin(StatefulOperator):
                                   "left semi joins are).")
         preserved = kept_side[join.join_type]
         left, right = (_side_of(ctx, "left", join.left), _side_of(ctx, "right", join.right))
-        condition = (join.join_condition.expression_string.expression
-                     if join.join_condition.WhichOneof("expr_type") == "expression_string"
-                     else None)
+        condition = _condition_sql(join.join_condition, (left, right))
         sides: dict[str, _Rows] = {}
         for side, other, batch_column in ((left, right, LEFT_BATCH), (right, left, RIGHT_BATCH)):
             bounds = upper_bounds(condition, side.shape(), other.shape()) if condition else []
@@ -187,8 +186,8 @@ class StreamStreamJoin(StatefulOperator):
                     "streaming DataFrame/Datasets is not supported without a watermark in the "
                     "join keys, or a watermark on the nullable side and an appropriate range "
                     "condition.", hint="put withWatermark on both streams and a time range in "
-                    "the condition as a SQL expression, e.g. expr(\"a.id = b.id AND b.ts "
-                    "BETWEEN a.ts AND a.ts + INTERVAL 1 HOUR\").")
+                    "the condition, e.g. expr(\"a.id = b.id AND b.ts BETWEEN a.ts AND a.ts + "
+                    "INTERVAL 1 HOUR\"), qualifying columns by the sides' aliases.")
             sides[side.name] = self._rows(ctx, f"{state_id}:{side.name}", side, batch_column,
                                           bounds, with_row=side.name == preserved)
             sides[side.name].semi = semi and side.name == preserved
@@ -324,6 +323,20 @@ def _progress(ctx: OperatorContext, rows: _Rows) -> dict[str, int]:
     return {"numRowsTotal": after, "numRowsUpdated": added,
             "numRowsRemoved": before + added - after,
             "numRowsDroppedByWatermark": received - fresh}
+
+
+def _condition_sql(condition: proto.Expression, sides: tuple[_Side, _Side]) -> str | None:
+    """The join condition as SQL text: as written in `expr(...)`, or written from its Columns
+    (a `df["col"]` reference qualified by its side's alias)."""
+    if condition.WhichOneof("expr_type") == "expression_string":
+        return condition.expression_string.expression
+    if condition.WhichOneof("expr_type") is None:
+        return None
+    qualifiers = {rel.common.plan_id: side.outer.subquery_alias.alias
+                  for side in sides if side.outer is not None
+                  for rel in all_relations(side.relation)
+                  if rel.HasField("common") and rel.common.HasField("plan_id")}
+    return expression_sql(condition, qualifiers)
 
 
 def _side_of(ctx: OperatorContext, name: str, relation: proto.Relation) -> _Side:
