@@ -150,7 +150,7 @@ def test_aggregation_refused_as_spark_refuses_it(project, tmp_path, spark, scena
 
 def test_sql_stateful_forms_refused_with_reasons(project, tmp_path, spark) -> None:
     """SQL shapes lakesmith does not run are refused at dry-run naming the flow and why: no
-    watermark (Spark's message), a join, order-sensitive and distinct aggregates, an unnamed
+    watermark (Spark's message), a CTE, order-sensitive and distinct aggregates, an unnamed
     WATERMARK expression."""
     source = tmp_path / "source0"
     append(spark, source, SCENARIOS[0]["inputs"][0][0])
@@ -160,10 +160,10 @@ def test_sql_stateful_forms_refused_with_reasons(project, tmp_path, spark) -> No
         SELECT window(ts, '10 seconds') AS w, count(*) AS n
         FROM STREAM(delta.`${source}`) GROUP BY window(ts, '10 seconds');
 
-        CREATE OR REFRESH STREAMING TABLE joined AS
-        SELECT a.k, count(*) AS n
-        FROM STREAM(delta.`${source}`) WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS a
-        JOIN STREAM(delta.`${source}`) AS b ON a.k = b.k GROUP BY window(a.ts, '10 seconds'), a.k;
+        CREATE OR REFRESH STREAMING TABLE with_cte AS
+        WITH s AS (SELECT * FROM STREAM(delta.`${source}`))
+        SELECT k, count(*) AS n
+        FROM s WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds'), k;
 
         CREATE OR REFRESH STREAMING TABLE ordered AS
         SELECT k, first(v) AS f FROM STREAM(delta.`${source}`)
@@ -183,7 +183,8 @@ def test_sql_stateful_forms_refused_with_reasons(project, tmp_path, spark) -> No
     text = str(info.value)
     assert "streaming table 'no_watermark' (flow 'no_watermark') applies aggregation" in text
     assert "STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION" in text and "materialized view" in text
-    assert "flow 'joined': the WATERMARK clause with a JOIN is not supported by lakesmith" in text
+    assert ("flow 'with_cte': the WATERMARK clause is supported by lakesmith in a SELECT that "
+            "reads tables or streams") in text and "temporary views" in text
     assert "flow 'ordered': FIRST(v): first, last and collect_list in a streaming SQL" in text
     assert "flow 'distinct_values': Distinct aggregations are not supported" in text
     assert "flow 'unnamed': [REQUIRES_EXPLICIT_NAME_IN_WATERMARK_CLAUSE]" in text

@@ -310,6 +310,17 @@ SCENARIOS = [
         "feed": "backlog", "conf": {}, "inputs": [TUMBLING],
     },
     {
+        "name": "sql_join_left_outer",
+        "description": "join_left_outer in SQL: a WATERMARK clause on each side of a LEFT OUTER "
+                       "JOIN with a time range in ON.",
+        "sql": "SELECT l.k AS k, l.ts AS lts, l.v AS lv, r.ts AS rts, r.v AS rv "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS l "
+               "LEFT OUTER JOIN {src1} WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS r "
+               "ON l.k = r.k AND r.ts BETWEEN l.ts - INTERVAL 5 SECONDS "
+               "AND l.ts + INTERVAL 5 SECONDS",
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
         "name": "no_watermark",
         "description": "An aggregation without a watermark in append mode: refused.",
         "query": 'inputs[0].groupBy(F.window("ts", "10 seconds")).count()',

@@ -17,10 +17,11 @@ with the grouping keys left out of the output, so the aggregation operator
 handles in Python, and the results are the Python form's. The read stays SQL text (the binder binds
 it to the batch's slice as any SQL read); every expression is the user's text, run by the engine.
 
-Handled: one FROM item (a table, `STREAM(t)`, `STREAM read_files(...)`) with an optional
-WATERMARK clause and alias, WHERE, GROUP BY, HAVING; a WATERMARK clause without GROUP BY is a
-`withWatermark` under the projection. Other shapes with a WATERMARK clause are refused by name;
-without one they stay SQL (and stateful operators in them are refused at dry-run as before).
+Handled: FROM items that are tables, `STREAM(t)` or `STREAM read_files(...)`, each with an
+optional WATERMARK clause and alias, joined with `JOIN ... ON` (a stream-stream join is the
+DataFrame join the join operator runs), WHERE, GROUP BY, HAVING; without GROUP BY the select list
+is a projection. Other shapes with a WATERMARK clause are refused by name; without one they stay
+SQL (and stateful operators in them are refused at dry-run as before).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import sqlglot
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 from sqlglot import Token, TokenType, exp
+from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.engine.sql_dialect import DIALECT
@@ -48,49 +50,60 @@ KEY_PREFIX = "__lakesmith_key_"
 ITEM_PREFIX = "__lakesmith_item_"
 HAVING = "__lakesmith_having"
 _WINDOWS = ("window", "session_window")
+_LOOKAHEAD = 8  # tokens an expression may run past its last token with an offset
 # Aggregates whose result follows the order of rows: in SQL lakesmith cannot yet make them
 # follow arrival order as it does for the DataFrame API (F.first, ...), so they are refused.
 _ORDERED = (exp.First, exp.Last, exp.FirstValue, exp.LastValue, exp.ArrayAgg)
-_CLAUSES_REFUSED = (("joins", "a JOIN"), ("with_", "a WITH clause"), ("distinct", "DISTINCT"),
+_CLAUSES_REFUSED = (("with_", "a WITH clause"), ("distinct", "DISTINCT"),
                     ("order", "ORDER BY"), ("limit", "LIMIT"), ("offset", "OFFSET"),
                     ("laterals", "LATERAL VIEW"), ("windows", "a WINDOW clause"),
                     ("sort", "SORT BY"), ("cluster", "CLUSTER BY"))
 
 
 def streaming_sql_plan(text: str, spark: Any) -> proto.Relation | None:
-    """The plan of a streaming SQL query that groups a stream or has a WATERMARK clause; None
-    for any other query (it runs as SQL). A SqlRefError says what is not supported."""
+    """The plan of a streaming SQL query that groups a stream, joins two streams or has a
+    WATERMARK clause; None for any other query (it runs as SQL). A SqlRefError says what is not
+    supported."""
     clauses = watermark_clauses(text)
     parsed = parse_sql_query(text)
     statement = parsed.statements[0] if len(parsed.statements) == 1 else None
-    from_item = _from_table(statement) if isinstance(statement, exp.Select) else None
     refs = {id(node): ref for node, ref in parsed.tables}
-    ref = refs.get(id(from_item)) if from_item is not None else None
-    if not clauses and not (isinstance(statement, exp.Select) and statement.args.get("group")
-                            and ref is not None and ref.streaming):
+    items = _from_items(statement, refs) if isinstance(statement, exp.Select) else None
+    streams = sum(1 for _, ref in items or [] if ref.streaming)
+    joined = isinstance(statement, exp.Select) and bool(statement.args.get("joins"))
+    grouped = isinstance(statement, exp.Select) and bool(statement.args.get("group"))
+    if not clauses and not (items and ((grouped and streams) or (joined and streams > 1))):
         return None
-    where = "the WATERMARK clause" if clauses else "GROUP BY over a stream"
-    if not isinstance(statement, exp.Select) or ref is None or from_item is None:
+    where = ("the WATERMARK clause" if clauses else "GROUP BY over a stream" if grouped
+             else "a stream-stream join")
+    if not isinstance(statement, exp.Select) or not items:
         raise SqlRefError(
-            f"{where} is supported by lakesmith in a SELECT that reads one table or stream "
-            "(FROM STREAM(t) [WATERMARK ...] [AS alias] [WHERE ...] [GROUP BY ...]); define "
-            "the other parts as temporary views and read them with STREAM(view).")
+            f"{where} is supported by lakesmith in a SELECT that reads tables or streams "
+            "(FROM STREAM(t) [WATERMARK ...] [AS alias] [JOIN ... ON ...] [WHERE ...] "
+            "[GROUP BY ...]); define the other parts as temporary views and read them with "
+            "STREAM(view).")
     for arg, shown in _CLAUSES_REFUSED:
         if statement.args.get(arg):
             raise SqlRefError(f"{where} with {shown} is not supported by lakesmith yet: write "
                               "this query with the DataFrame API (withWatermark, groupBy, join), "
                               "which runs it with Spark's results.")
-    if len(clauses) > 1:
-        raise SqlRefError("one WATERMARK clause per query is supported by lakesmith yet (a "
-                          "query reading one stream).")
-    return _Translation(text, spark).plan(statement, from_item, ref,
-                                          clauses[0] if clauses else None)
+    return _Translation(text, spark).plan(statement, items, clauses)
 
 
-def _from_table(select: exp.Select) -> exp.Table | None:
+def _from_items(select: exp.Select, refs: dict[int, SqlRef]
+                ) -> list[tuple[exp.Table, SqlRef]] | None:
+    """The tables of FROM and its JOINs with their references; None when one is something
+    else (a subquery, a table function, a lateral view)."""
     from_ = select.args.get("from_")
-    table = from_.this if isinstance(from_, exp.From) else None
-    return table if isinstance(table, exp.Table) else None
+    nodes = [from_.this if isinstance(from_, exp.From) else None,
+             *[join.this for join in select.args.get("joins") or []]]
+    found = []
+    for node in nodes:
+        ref = refs.get(id(node)) if isinstance(node, exp.Table) else None
+        if ref is None or not isinstance(node, exp.Table):
+            return None
+        found.append((node, ref))
+    return found
 
 
 class _Translation:
@@ -100,9 +113,19 @@ class _Translation:
         blanked = strip_stream_keywords(text)
         self.tokens: list[Token] = list(sqlglot.Dialect.get_or_raise(DIALECT).tokenize(blanked))
 
-    def plan(self, select: exp.Select, table: exp.Table, ref: SqlRef,
-             clause: WatermarkClause | None) -> proto.Relation:
-        rows = self._source(table, ref, clause)
+    def plan(self, select: exp.Select, items: list[tuple[exp.Table, SqlRef]],
+             clauses: list[WatermarkClause]) -> proto.Relation:
+        sources = []
+        for index, (table, ref) in enumerate(items):
+            following = items[index + 1][1].start if index + 1 < len(items) else len(self.text)
+            own = [c for c in clauses if ref.start < c.start < following]
+            if len(own) > 1:
+                raise SqlRefError(f"{self.text[ref.start:ref.end]} has {len(own)} WATERMARK "
+                                  "clauses; a FROM item takes one.")
+            sources.append(self._source(table, ref, own[0] if own else None))
+        rows = sources[0]
+        for join, right in zip(select.args.get("joins") or [], sources[1:], strict=True):
+            rows = rows.join(right, self._join_condition(join), _join_type(join))
         where = select.args.get("where")
         if where is not None:
             rows = rows.where(F.expr(self.span(where.this)))
@@ -114,6 +137,12 @@ class _Translation:
             return relation_of(rows.select(*[F.expr(self.span(item))
                                              for item in select.expressions]))
         return relation_of(self._aggregate(rows, select, group))
+
+    def _join_condition(self, join: exp.Join) -> Any:
+        if join.args.get("using") or join.args.get("on") is None:
+            raise SqlRefError("a stream-stream join in SQL needs an ON condition (USING and "
+                              "NATURAL joins are not supported by lakesmith yet).")
+        return F.expr(self.span(join.args["on"]))
 
     def _source(self, table: exp.Table, ref: SqlRef, clause: WatermarkClause | None) -> Any:
         if isinstance(ref, SqlFileRef):
@@ -210,7 +239,30 @@ class _Translation:
         while depth < 0 and first > 0:
             first -= 1
             depth += _paren(self.tokens[first])
-        return self.text[self.tokens[first].start:self.tokens[last].end + 1]
+        # Some nodes carry no offsets (an interval's unit): the text ends at the first token
+        # after which it reads back as the same expression.
+        for end in range(last, min(last + _LOOKAHEAD, len(self.tokens))):
+            candidate = self.text[self.tokens[first].start:self.tokens[end].end + 1]
+            if _reads_as(candidate, node):
+                return candidate
+        return node.sql(dialect=DIALECT)
+
+
+def _reads_as(text: str, node: exp.Expr) -> bool:
+    try:
+        return sqlglot.parse_one(text, read=DIALECT) == node
+    except (ParseError, TokenError):
+        return False
+
+
+def _join_type(join: exp.Join) -> str:
+    """The DataFrame API's name of the join (`left_outer`, `left_semi`, ...)."""
+    side, kind = (join.args.get("side") or "").upper(), (join.args.get("kind") or "").upper()
+    if kind == "CROSS":
+        return "cross"
+    if kind in ("SEMI", "ANTI"):
+        return f"{(side or 'left').lower()}_{kind.lower()}"
+    return f"{side.lower()}_outer" if side else "inner"
 
 
 def _window_item_name(item: exp.Expr) -> str | None:
