@@ -310,6 +310,16 @@ SCENARIOS = [
         "feed": "backlog", "conf": {}, "inputs": [TUMBLING],
     },
     {
+        "name": "sql_session_window",
+        "description": "session_incremental in SQL: GROUP BY session_window(ts, '5 seconds'), "
+                       "k, the select list naming session_window.start.",
+        "sql": "SELECT session_window.start AS start, session_window.end AS end, k, "
+               "count(*) AS n, sum(v) AS total "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 10 SECONDS "
+               "GROUP BY session_window(ts, '5 seconds'), k",
+        "feed": "incremental", "conf": {}, "inputs": [SESSIONS],
+    },
+    {
         "name": "sql_join_left_outer",
         "description": "join_left_outer in SQL: a WATERMARK clause on each side of a LEFT OUTER "
                        "JOIN with a time range in ON.",

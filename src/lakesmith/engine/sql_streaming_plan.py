@@ -165,28 +165,33 @@ class _Translation:
         if any(group.args.get(k) for k in ("rollup", "cube", "grouping_sets", "all")):
             raise SqlRefError("GROUP BY ROLLUP / CUBE / GROUPING SETS / ALL over a stream is not "
                               "supported by lakesmith yet.")
-        keys, dropped = [], []
+        # Keys keep their names where items may refer to them (`window`, `window.start`, a
+        # column); other keys get hidden ones. Items named like a key are renamed after the
+        # keys are dropped.
+        keys: list[Any] = []
+        dropped: list[str] = []
         for index, expression in enumerate(group.expressions):
             key = self._window_key(expression)
             if key is not None:
-                keys.append(key)  # keeps its name (`window`): the items refer to it by it
+                keys.append(key)
                 dropped.append(expression.name.lower())
-                continue
-            name = f"{KEY_PREFIX}{index}"
-            column = (F.col(_quoted(expression.name)) if isinstance(expression, exp.Column)
-                      else F.expr(self.span(expression)))
-            keys.append(column.alias(name))
-            dropped.append(name)
+            elif isinstance(expression, exp.Column):
+                keys.append(F.col(_quoted(expression.name)))
+                dropped.append(expression.name)
+            else:
+                keys.append(F.expr(self.span(expression)).alias(f"{KEY_PREFIX}{index}"))
+                dropped.append(f"{KEY_PREFIX}{index}")
+        key_names = {name.lower() for name in dropped}
         items: list[Any] = []
         renamed: dict[str, str] = {}
         for index, item in enumerate(select.expressions):
             _refuse_unsupported_aggregates(item)
-            window_name = _window_item_name(item)
-            if window_name is not None:
+            name = _output_name(item)
+            if name is not None and name.lower() in key_names:
                 hidden = f"{ITEM_PREFIX}{index}"
                 inner = item.this if isinstance(item, exp.Alias) else item
                 items.append(F.expr(self.span(inner)).alias(hidden))
-                renamed[hidden] = window_name
+                renamed[hidden] = name
             else:
                 items.append(F.expr(self.span(item)))
         having = select.args.get("having")
@@ -265,15 +270,15 @@ def _join_type(join: exp.Join) -> str:
     return f"{side.lower()}_outer" if side else "inner"
 
 
-def _window_item_name(item: exp.Expr) -> str | None:
-    """The output name of a select item the engine would call `window` / `session_window`
-    (it would clash with the grouping key of that name), or None."""
+def _output_name(item: exp.Expr) -> str | None:
+    """The name the engine gives a select item when it is plain (an alias, a column, a window
+    call); None for other expressions."""
     if isinstance(item, exp.Alias):
-        return item.alias if item.alias.lower() in _WINDOWS else None
+        return item.alias
+    if isinstance(item, exp.Column):
+        return item.name
     if isinstance(item, exp.Anonymous) and item.name.lower() in _WINDOWS:
         return item.name.lower()
-    if isinstance(item, exp.Column) and not item.table and item.name.lower() in _WINDOWS:
-        return item.name
     return None
 
 
