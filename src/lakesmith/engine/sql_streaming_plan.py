@@ -65,7 +65,12 @@ def streaming_sql_plan(text: str, spark: Any) -> proto.Relation | None:
     WATERMARK clause; None for any other query (it runs as SQL). A SqlRefError says what is not
     supported."""
     clauses = watermark_clauses(text)
-    parsed = parse_sql_query(text)
+    try:
+        parsed = parse_sql_query(text)
+    except SqlRefError:
+        if clauses:
+            raise
+        return None  # not for this module to judge: the SQL path reports it, or runs it
     statement = parsed.statements[0] if len(parsed.statements) == 1 else None
     refs = {id(node): ref for node, ref in parsed.tables}
     items = _from_items(statement, refs) if isinstance(statement, exp.Select) else None
