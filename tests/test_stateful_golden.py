@@ -217,3 +217,27 @@ def test_databricks_pipeline_aggregates_an_upstream_streaming_table(project, tmp
     result = project.run()
     assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
     assert normalized(project.rows("result")) == normalized(scenario["total"])
+
+
+def test_sql_watermark_clause_over_read_files(project, tmp_path, spark) -> None:
+    """The Databricks shape: `STREAM read_files(...)` of JSON files (timestamps arrive as
+    strings; `v` hinted as an INT), a computed WATERMARK column, GROUP BY window: Spark's rows of
+    sql_tumbling_watermark_clause, whose input is the same rows one file per batch."""
+    (scenario,) = [s for s in SCENARIOS if s["name"] == "sql_tumbling_watermark_clause"]
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    project.write_spec(configuration={"landing": str(landing)})
+    query = scenario["sql"].format(src0=(
+        "STREAM read_files('${landing}', format => 'json', schemaHints => 'v INT', "
+        "maxFilesPerTrigger => 1)"
+    )).replace("WATERMARK ts", "WATERMARK to_timestamp(ts) AS event_time").replace(
+        "window(ts,", "window(event_time,")
+    project.write("transformations/result.sql",
+                  f"CREATE OR REFRESH STREAMING TABLE result AS\n{query};\n")
+    for index, batch in enumerate(scenario["inputs"][0]):  # a file per run, as Spark was fed
+        (landing / f"batch_{index:03d}.json").write_text(
+            "".join(json.dumps(row) + "\n" for row in batch))
+        result = project.run()
+        assert result.state == UpdateState.COMPLETED, [str(r.error)
+                                                      for r in result.failed_flows]
+    assert normalized(project.rows("result")) == normalized(scenario["total"])
