@@ -63,3 +63,15 @@ def test_df_column_references_are_qualified_by_their_sides_alias() -> None:
     unknown = proto.Expression()
     unknown.lambda_function.function.literal.integer = 1
     assert expression_sql(unknown) is None
+
+
+def test_a_watermark_in_the_join_keys_bounds_both_sides_by_their_key() -> None:
+    """Spark's key predicate: a row leaves when its key (a window's end) is at or before the
+    watermark; preferred to a time range when both are there."""
+    left = JoinSide("l", frozenset({"w", "k", "ts"}), frozenset({"ts"}), frozenset({"w"}))
+    right = JoinSide("r", frozenset({"w", "k", "ts"}), frozenset({"ts"}), frozenset({"w"}))
+    condition = "l.w = r.w AND l.k = r.k AND r.ts BETWEEN l.ts AND l.ts + INTERVAL 5 SECONDS"
+    assert upper_bounds(condition, left, right) == [UpperBound("l.w.`end`", True, on_key=True)]
+    assert upper_bounds(condition, right, left) == [UpperBound("r.w.`end`", True, on_key=True)]
+    assert upper_bounds("l.ts = r.ts", left, right) == [UpperBound("l.ts", True, on_key=True)]
+    assert upper_bounds("l.k = r.k", left, right) == []

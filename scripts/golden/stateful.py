@@ -287,6 +287,20 @@ SCENARIOS = [
         "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
     },
     {
+        "name": "join_window_key",
+        "description": "An inner join of two streams on their 10 s window and k (a window of "
+                       "the watermarked column as a join key, no time range): state evicted "
+                       "when the watermark passes a key's window end.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds")'
+                 '.select(F.window("ts", "10 seconds").alias("w"), "k", "v").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds")'
+                 '.select(F.window("ts", "10 seconds").alias("w"), "k", "v").alias("r"), '
+                 'F.expr("l.w = r.w AND l.k = r.k"))'
+                 '.select(F.col("l.w.start").alias("start"), F.col("l.k").alias("k"), '
+                 'F.col("l.v").alias("lv"), F.col("r.v").alias("rv"))',
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
         "name": "sql_tumbling_watermark_clause",
         "description": "tumbling_incremental in SQL: Databricks' WATERMARK clause on the FROM "
                        "item and GROUP BY window(...), the select list naming window.start.",

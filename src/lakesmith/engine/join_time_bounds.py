@@ -26,6 +26,7 @@ class JoinSide:
     alias: str | None  # `df.alias("l")`, or None
     columns: frozenset[str]  # lower case
     watermarked: frozenset[str]  # its watermarked event-time columns, lower case
+    windows: frozenset[str] = frozenset()  # its columns that are window(...)s of those
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class UpperBound:
 
     expression: str  # Spark SQL
     strict: bool
+    on_key: bool = False  # a watermarked join key (or its window's end), not a time range
 
 
 def upper_bounds(condition: str, side: JoinSide, other: JoinSide) -> list[UpperBound]:
@@ -55,7 +57,38 @@ def upper_bounds(condition: str, side: JoinSide, other: JoinSide) -> list[UpperB
             lower = lower.this.unnest()
         if _is_time_of(lower, other, side):
             found.append(UpperBound(upper.sql(dialect="spark"), strict))
+    # Spark prefers a watermark in the join keys to a time range when both are there.
+    return _key_bounds(parsed, side, other) or found
+
+
+def _key_bounds(condition: exp.Expr, side: JoinSide, other: JoinSide) -> list[UpperBound]:
+    """A watermark in the join keys (`l.ts = r.ts`, `l.window = r.window` of windowed
+    streams): a row leaves once its key is at or before the watermark (its window's end, for a
+    window), on both sides, as Spark's `JoinStateKeyWatermarkPredicate` has it."""
+    found = []
+    for conjunct in _conjuncts(condition):
+        if not isinstance(conjunct, exp.EQ):
+            continue
+        pair = (conjunct.this.unnest(), conjunct.expression.unnest())
+        if not all(isinstance(c, exp.Column) for c in pair):
+            continue
+        mine = [c for c in pair if _owner(c, side, other) is side]
+        theirs = [c for c in pair if _owner(c, side, other) is other]
+        if len(mine) != 1 or len(theirs) != 1:
+            continue
+        key, partner = mine[0], theirs[0]
+        if key.name.lower() in side.windows or partner.name.lower() in other.windows:
+            found.append(UpperBound(f"{key.sql(dialect='spark')}.`end`", True, on_key=True))
+        elif key.name.lower() in side.watermarked or partner.name.lower() in other.watermarked:
+            found.append(UpperBound(key.sql(dialect="spark"), True, on_key=True))
     return found
+
+
+def _conjuncts(condition: exp.Expr) -> list[exp.Expr]:
+    condition = condition.unnest()
+    if isinstance(condition, exp.And):
+        return [c for part in condition.flatten() for c in _conjuncts(part)]
+    return [condition]
 
 
 def _comparisons(condition: exp.Expr) -> list[tuple[exp.Expr, bool, exp.Expr]]:

@@ -31,6 +31,7 @@ from lakesmith.engine.join_time_bounds import JoinSide, UpperBound, upper_bounds
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import all_relations, dataframe_of, relation_of
 from lakesmith.engine.stateful import is_streaming_relation
+from lakesmith.engine.streaming_aggregate import unaliased
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
@@ -61,9 +62,10 @@ class _Side:
     events: list[EventTime]
 
     def shape(self) -> JoinSide:
+        watermarked = frozenset(e.column.lower() for e in self.events)
         return JoinSide(self.outer.subquery_alias.alias if self.outer is not None else None,
-                        frozenset(c.lower() for c in self.columns),
-                        frozenset(e.column.lower() for e in self.events))
+                        frozenset(c.lower() for c in self.columns), watermarked,
+                        _window_columns(self.inner, watermarked))
 
 
 @dataclass
@@ -232,7 +234,17 @@ class StreamStreamJoin(StatefulOperator):
         columns = [quote_always(c) for c in side.columns]
         arrived: Any = dataframe_of(ctx.spark, side.inner)
         rows = arrived
-        for event in side.events:
+        keys = [bound for bound in bounds if bound.on_key]
+        if keys:
+            # A watermark in the join keys: late rows are those whose key the previous
+            # watermark has passed (Spark's key predicate for late events).
+            alias = side.outer.subquery_alias.alias if side.outer is not None else None
+            aliased = rows.alias(alias) if alias else rows
+            for bound in keys:
+                key = F.unix_micros(F.expr(bound.expression))
+                aliased = aliased.where(key > F.lit(ctx.previous_watermark_ms * 1000))
+            rows = aliased
+        for event in [] if keys else side.events:
             time = F.col(quote_always(event.column))
             rows = rows.where(time.isNull() | (
                 F.unix_micros(time) > F.lit(ctx.previous_watermark_ms * 1000)))
@@ -347,6 +359,28 @@ def _side_of(ctx: OperatorContext, name: str, relation: proto.Relation) -> _Side
         inner.common.ClearField("plan_id")
     return _Side(name, relation, outer, inner, ctx.columns_of(inner),
                  _event_times(inner, ctx.event_times))
+
+
+def _window_columns(side: proto.Relation, watermarked: frozenset[str]) -> frozenset[str]:
+    """The columns a projection in `side` makes a `window(...)` of a watermarked column
+    (`select(window("ts", "10 minutes").alias("w"), ...)`), lower case."""
+    found = set()
+    for rel in all_relations(side):
+        if rel.WhichOneof("rel_type") != "project":
+            continue
+        for expression in rel.project.expressions:
+            name = (expression.alias.name[0].lower()
+                    if expression.WhichOneof("expr_type") == "alias" else "window")
+            function = unaliased(expression)
+            if function.WhichOneof("expr_type") == "unresolved_function" \
+                    and function.unresolved_function.function_name.lower() == "window" \
+                    and function.unresolved_function.arguments:
+                time = unaliased(function.unresolved_function.arguments[0])
+                if time.WhichOneof("expr_type") == "unresolved_attribute" and \
+                        time.unresolved_attribute.unparsed_identifier.strip("`").lower() \
+                        in watermarked:
+                    found.add(name)
+    return frozenset(found)
 
 
 def _join_progress(sides: list[dict[str, int]]) -> dict[str, Any]:
