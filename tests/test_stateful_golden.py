@@ -166,7 +166,7 @@ def test_sql_stateful_forms_refused_with_reasons(project, tmp_path, spark) -> No
         FROM s WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds'), k;
 
         CREATE OR REFRESH STREAMING TABLE ordered AS
-        SELECT k, first(v) AS f FROM STREAM(delta.`${source}`)
+        SELECT k, first(v) + 1 AS f FROM STREAM(delta.`${source}`)
         WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds'), k;
 
         CREATE OR REFRESH STREAMING TABLE distinct_values AS

@@ -324,6 +324,16 @@ SCENARIOS = [
         "feed": "backlog", "conf": {}, "inputs": [TUMBLING],
     },
     {
+        "name": "sql_ordered_aggregates",
+        "description": "ordered_aggregates in SQL: first, last, collect_list as select items "
+                       "with aliases, in arrival order.",
+        "sql": "SELECT window.start AS start, window.end AS end, k, first(v) AS first, "
+               "last(v) AS last, collect_list(v) AS all "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 5 SECONDS "
+               "GROUP BY window(ts, '10 seconds'), k",
+        "feed": "incremental", "conf": {}, "inputs": [ORDERED],
+    },
+    {
         "name": "sql_session_window",
         "description": "session_incremental in SQL: GROUP BY session_window(ts, '5 seconds'), "
                        "k, the select list naming session_window.start.",

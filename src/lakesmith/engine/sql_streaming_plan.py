@@ -51,9 +51,11 @@ ITEM_PREFIX = "__lakesmith_item_"
 HAVING = "__lakesmith_having"
 _WINDOWS = ("window", "session_window")
 _LOOKAHEAD = 8  # tokens an expression may run past its last token with an offset
-# Aggregates whose result follows the order of rows: in SQL lakesmith cannot yet make them
-# follow arrival order as it does for the DataFrame API (F.first, ...), so they are refused.
+# Aggregates whose result follows the order of rows: run in arrival order when a select item is
+# one of them with an alias (`_ordered_aggregate`), refused inside other expressions.
 _ORDERED = (exp.First, exp.Last, exp.FirstValue, exp.LastValue, exp.ArrayAgg)
+_ORDERED_NAMES = ((exp.First, "first"), (exp.Last, "last"), (exp.FirstValue, "first_value"),
+                  (exp.LastValue, "last_value"), (exp.ArrayAgg, "collect_list"))
 _CLAUSES_REFUSED = (("with_", "a WITH clause"), ("distinct", "DISTINCT"),
                     ("order", "ORDER BY"), ("limit", "LIMIT"), ("offset", "OFFSET"),
                     ("laterals", "LATERAL VIEW"), ("windows", "a WINDOW clause"),
@@ -190,13 +192,18 @@ class _Translation:
         items: list[Any] = []
         renamed: dict[str, str] = {}
         for index, item in enumerate(select.expressions):
-            _refuse_unsupported_aggregates(item)
+            ordered = self._ordered_aggregate(item)
+            if ordered is None:
+                _refuse_unsupported_aggregates(item)
             name = _output_name(item)
+            inner = item.this if isinstance(item, exp.Alias) else item
+            value = ordered if ordered is not None else F.expr(self.span(inner))
             if name is not None and name.lower() in key_names:
                 hidden = f"{ITEM_PREFIX}{index}"
-                inner = item.this if isinstance(item, exp.Alias) else item
-                items.append(F.expr(self.span(inner)).alias(hidden))
+                items.append(value.alias(hidden))
                 renamed[hidden] = name
+            elif ordered is not None:
+                items.append(ordered.alias(name))
             else:
                 items.append(F.expr(self.span(item)))
         having = select.args.get("having")
@@ -211,6 +218,32 @@ class _Translation:
         for hidden, name in renamed.items():
             output = output.withColumnRenamed(hidden, name)
         return output
+
+    def _ordered_aggregate(self, item: exp.Expr) -> Any | None:
+        """`first(v) AS f` (also `last`, `first_value`, `last_value`, `collect_list`, with
+        `IGNORE NULLS` / `true`) as the DataFrame API's function call, which the aggregation
+        operator makes follow arrival order as Spark does; None for any other item."""
+        if not isinstance(item, exp.Alias):
+            return None
+        function, ignore_nulls = item.this, False
+        if isinstance(function, exp.IgnoreNulls):
+            function, ignore_nulls = function.this, True
+        name = next((n for kind, n in _ORDERED_NAMES if isinstance(function, kind)), None)
+        extra = {k for k, v in function.args.items() if v is not None} - {"this",
+                                                                            "nulls_excluded"}
+        if name is None or extra or function.this is None or \
+                function.this.find(exp.AggFunc) is not None:
+            return None
+        if ignore_nulls and name == "collect_list":
+            return None
+        value = F.expr(self.span(function.this))
+        if name == "collect_list":
+            return F.collect_list(value)
+        build = {"first": F.first, "last": F.last}.get(name)
+        if build is not None:
+            return build(value, ignore_nulls)
+        return (F.first_value if name == "first_value" else F.last_value)(
+            value, F.lit(ignore_nulls))
 
     def _window_key(self, expression: exp.Expr) -> Any | None:
         """`window(col, 'size'[, 'slide'[, 'start']])` / `session_window(col, gap)` as the
@@ -296,8 +329,9 @@ def _refuse_unsupported_aggregates(node: exp.Expr) -> None:
         if isinstance(found, _ORDERED):
             raise SqlRefError(
                 f"{found.sql(dialect=DIALECT)}: first, last and collect_list in a streaming SQL "
-                "aggregation are not supported by lakesmith yet; the DataFrame API "
-                "(F.first, F.last, F.collect_list) runs them in arrival order, as Spark does.")
+                "aggregation run in arrival order (as Spark) only as a select item of their "
+                "own with an alias (`first(v) AS first_v`); lakesmith does not support them "
+                "inside other expressions or unnamed yet.")
 
 
 def _is_string(node: exp.Expr) -> bool:
