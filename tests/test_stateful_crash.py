@@ -32,6 +32,33 @@ class Pipeline:
         self.scenario = scenario
         self.sources = [root / f"source{i}" for i in range(len(scenario["inputs"]))]
         (root / "transformations").mkdir(parents=True)
+        if "sql" in scenario:
+            self._write_sql()
+        else:
+            self._write_python()
+        (root / "spark-pipeline.yml").write_text(
+            "name: p\nstorage: storage\nconfiguration:\n"
+            f"  sources: {','.join(str(s) for s in self.sources)}\n"
+            "  spark.sql.warehouse.dir: warehouse\n"
+            "libraries:\n  - glob:\n      include: transformations/**\n")
+
+    def _write_sql(self) -> None:
+        """The scenario's SQL over `STREAM(srcN)`, views of the inputs read a file per batch."""
+        (self.root / "transformations" / "inputs.py").write_text(
+            "from pyspark import pipelines as dp\n\n"
+            "def stream(path):\n"
+            "    return lambda: (spark.readStream.format('delta')"
+            ".option('maxFilesPerTrigger', '1').load(path))\n\n"
+            "for i, path in enumerate(spark.conf.get('sources').split(',')):\n"
+            "    dp.temporary_view(stream(path), name=f'src{i}')\n")
+        query = self.scenario["sql"].format(**{f"src{i}": f"STREAM(src{i})"
+                                               for i in range(len(self.sources))})
+        (self.root / "transformations" / "result.sql").write_text(
+            f"CREATE OR REFRESH STREAMING TABLE result AS\n{query};\n")
+
+    def _write_python(self) -> None:
+        root = self.root
+        scenario = self.scenario
         (root / "transformations" / "t.py").write_text(
             "from pyspark import pipelines as dp\n"
             "from pyspark.sql import functions as F\n\n"
@@ -40,11 +67,6 @@ class Pipeline:
             "    inputs = [spark.readStream.format('delta').option('maxFilesPerTrigger', '1')"
             ".load(p) for p in spark.conf.get('sources').split(',')]\n"
             f"    return {scenario['query']}\n")
-        (root / "spark-pipeline.yml").write_text(
-            "name: p\nstorage: storage\nconfiguration:\n"
-            f"  sources: {','.join(str(s) for s in self.sources)}\n"
-            "  spark.sql.warehouse.dir: warehouse\n"
-            "libraries:\n  - glob:\n      include: transformations/**\n")
 
     def feed(self, spark) -> None:
         for source, batches in zip(self.sources, self.scenario["inputs"], strict=True):
@@ -115,13 +137,18 @@ def test_full_refresh_clears_the_state_and_recomputes(tmp_path, spark, reference
 
 
 @pytest.mark.parametrize("point", ["after_output", "after_state"])
-def test_outer_join_crash_then_rerun_outputs_each_row_once(tmp_path, spark, point) -> None:
-    """A right outer join killed in the batch that outputs its first unmatched row and evicts:
-    the rerun outputs Spark's rows, each once."""
-    (scenario,) = [s for s in GOLDEN["scenarios"] if s["name"] == "join_right_outer_backlog"]
+@pytest.mark.parametrize("name", ["join_right_outer_backlog", "sql_sliding_computed_watermark"])
+def test_crash_in_an_emitting_batch_then_rerun_outputs_each_row_once(tmp_path, spark, name,
+                                                                     point) -> None:
+    """Killed in batch 2, which outputs rows and evicts state: a right outer join (its first
+    unmatched row), and the SQL form of a windowed aggregation (WATERMARK clause, GROUP BY
+    window, HAVING). The rerun outputs Spark's rows, each once."""
+    (scenario,) = [s for s in GOLDEN["scenarios"] if s["name"] == name]
     pipeline = Pipeline(tmp_path / "p", scenario)
     pipeline.feed(spark)
     crashed = pipeline.run(crash_at=f"{point}:result:2")
     assert crashed.returncode == 137, crashed.stdout + crashed.stderr
     ok(pipeline.run())
     assert pipeline.output() == normalized(scenario["total"])
+    assert [c["watermark_ms"] for c in pipeline.commits()] == [
+        b["next_watermark_ms"] for b in scenario["batches"]]

@@ -47,6 +47,9 @@ def append(spark, source: Path, batch: list[dict]) -> None:
 def write_pipeline(project, sources: list[Path], scenario: dict) -> None:
     project.write_spec(configuration={"sources": ",".join(str(s) for s in sources),
                                       **scenario["conf"]})
+    if "sql" in scenario:
+        write_sql_pipeline(project, sources, scenario)
+        return
     project.write("transformations/t.py", f"""
         from pyspark import pipelines as dp
         from pyspark.sql import functions as F
@@ -59,6 +62,24 @@ def write_pipeline(project, sources: list[Path], scenario: dict) -> None:
     """)
 
 
+def write_sql_pipeline(project, sources: list[Path], scenario: dict) -> None:
+    """The scenario's SQL in a pipeline SQL file, reading each input as `STREAM(srcN)`: a
+    temporary view of the Delta input read one file per batch, as Spark read its files."""
+    project.write("transformations/inputs.py", """
+        from pyspark import pipelines as dp
+
+        def stream(path):
+            return lambda: (spark.readStream.format("delta").option("maxFilesPerTrigger", "1")
+                            .load(path))
+
+        for i, path in enumerate(spark.conf.get("sources").split(",")):
+            dp.temporary_view(stream(path), name=f"src{i}")
+    """)
+    query = scenario["sql"].format(**{f"src{i}": f"STREAM(src{i})" for i in range(len(sources))})
+    project.write("transformations/result.sql",
+                  f"CREATE OR REFRESH STREAMING TABLE result AS\n{query};\n")
+
+
 def feed(spark, sources: list[Path], scenario: dict, index: int) -> None:
     for source, batches in zip(sources, scenario["inputs"], strict=True):
         if index < len(batches):
@@ -66,7 +87,7 @@ def feed(spark, sources: list[Path], scenario: dict, index: int) -> None:
 
 
 def state_progress(result) -> dict[str, int]:
-    (flow,) = result.flows
+    (flow,) = [f for f in result.flows if f.metrics and "stateOperators" in f.metrics.details]
     (operator,) = flow.metrics.details["stateOperators"]
     return operator
 
@@ -127,28 +148,47 @@ def test_aggregation_refused_as_spark_refuses_it(project, tmp_path, spark, scena
         assert "materialized view" in text
 
 
-def test_sql_watermark_clause_and_group_by_window_are_refused_by_name(project, tmp_path,
-                                                                      spark) -> None:
+def test_sql_stateful_forms_refused_with_reasons(project, tmp_path, spark) -> None:
+    """SQL shapes lakesmith does not run are refused at dry-run naming the flow and why: no
+    watermark (Spark's message), a CTE, order-sensitive and distinct aggregates, an unnamed
+    WATERMARK expression."""
     source = tmp_path / "source0"
     append(spark, source, SCENARIOS[0]["inputs"][0][0])
     project.write_spec(configuration={"source": str(source)})
     project.write("transformations/t.sql", """
-        CREATE OR REFRESH STREAMING TABLE with_clause AS
-        SELECT window(ts, '10 seconds') AS w, count(*) AS n
-        FROM STREAM(delta.`${source}`) WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS s
-        GROUP BY window(ts, '10 seconds');
-
-        CREATE OR REFRESH STREAMING TABLE grouped AS
+        CREATE OR REFRESH STREAMING TABLE no_watermark AS
         SELECT window(ts, '10 seconds') AS w, count(*) AS n
         FROM STREAM(delta.`${source}`) GROUP BY window(ts, '10 seconds');
+
+        CREATE OR REFRESH STREAMING TABLE with_cte AS
+        WITH s AS (SELECT * FROM STREAM(delta.`${source}`))
+        SELECT k, count(*) AS n
+        FROM s WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds'), k;
+
+        CREATE OR REFRESH STREAMING TABLE ordered AS
+        SELECT k, first(v) + 1 AS f FROM STREAM(delta.`${source}`)
+        WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds'), k;
+
+        CREATE OR REFRESH STREAMING TABLE distinct_values AS
+        SELECT k, count(DISTINCT v) AS f FROM STREAM(delta.`${source}`)
+        WATERMARK ts DELAY OF INTERVAL 10 SECONDS GROUP BY window(ts, '10 seconds'), k;
+
+        CREATE OR REFRESH STREAMING TABLE unnamed AS
+        SELECT * FROM STREAM(delta.`${source}`)
+        WATERMARK ts + INTERVAL 1 SECOND DELAY OF INTERVAL 10 SECONDS;
     """)
     with pytest.raises(GraphValidationError) as info:
         with project.open():
             pass
     text = str(info.value)
-    assert "flow 'with_clause': the WATERMARK clause of Databricks SQL" in text
-    assert "withWatermark('ts', '10 minutes')" in text
-    assert "flow 'grouped': GROUP BY window(...) in SQL is not supported by lakesmith yet" in text
+    assert "streaming table 'no_watermark' (flow 'no_watermark') applies aggregation" in text
+    assert "STREAMING_OUTPUT_MODE.UNSUPPORTED_OPERATION" in text and "materialized view" in text
+    assert ("flow 'with_cte': the WATERMARK clause is supported by lakesmith in a SELECT that "
+            "reads tables or streams") in text and "temporary views" in text
+    assert "flow 'ordered': FIRST(v): first, last and collect_list in a streaming SQL" in text
+    assert "flow 'distinct_values': Distinct aggregations are not supported" in text
+    assert "flow 'unnamed': [REQUIRES_EXPLICIT_NAME_IN_WATERMARK_CLAUSE]" in text
+    assert "t.sql:" in text
 
 
 def test_databricks_pipeline_aggregates_an_upstream_streaming_table(project, tmp_path,
@@ -176,4 +216,28 @@ def test_databricks_pipeline_aggregates_an_upstream_streaming_table(project, tmp
     """)
     result = project.run()
     assert result.state == UpdateState.COMPLETED, [str(r.error) for r in result.failed_flows]
+    assert normalized(project.rows("result")) == normalized(scenario["total"])
+
+
+def test_sql_watermark_clause_over_read_files(project, tmp_path, spark) -> None:
+    """The Databricks shape: `STREAM read_files(...)` of JSON files (timestamps arrive as
+    strings; `v` hinted as an INT), a computed WATERMARK column, GROUP BY window: Spark's rows of
+    sql_tumbling_watermark_clause, whose input is the same rows one file per batch."""
+    (scenario,) = [s for s in SCENARIOS if s["name"] == "sql_tumbling_watermark_clause"]
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    project.write_spec(configuration={"landing": str(landing)})
+    query = scenario["sql"].format(src0=(
+        "STREAM read_files('${landing}', format => 'json', schemaHints => 'v INT', "
+        "maxFilesPerTrigger => 1)"
+    )).replace("WATERMARK ts", "WATERMARK to_timestamp(ts) AS event_time").replace(
+        "window(ts,", "window(event_time,")
+    project.write("transformations/result.sql",
+                  f"CREATE OR REFRESH STREAMING TABLE result AS\n{query};\n")
+    for index, batch in enumerate(scenario["inputs"][0]):  # a file per run, as Spark was fed
+        (landing / f"batch_{index:03d}.json").write_text(
+            "".join(json.dumps(row) + "\n" for row in batch))
+        result = project.run()
+        assert result.state == UpdateState.COMPLETED, [str(r.error)
+                                                      for r in result.failed_flows]
     assert normalized(project.rows("result")) == normalized(scenario["total"])

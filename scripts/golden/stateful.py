@@ -7,7 +7,10 @@ Run with the *oracle* environment (classic PySpark 4.3.0 on a local JVM), from t
 Each scenario is a query over one or two JSON file streams (`k STRING, ts TIMESTAMP, v INT`), read
 with `maxFilesPerTrigger` 1 and written in append mode to a Parquet sink. The query text
 (`scenario["query"]`) is Python evaluated with `F` (pyspark.sql.functions) and `inputs` (the
-streaming DataFrames, in order); lakesmith's tests evaluate the very same text in a pipeline.
+streaming DataFrames, in order); lakesmith's tests evaluate the very same text in a pipeline. A
+scenario with `sql` instead is a SQL query over the inputs as streaming temp views `{src0}`, ...
+(Spark 4.3 reads Databricks' WATERMARK clause); lakesmith's tests run the same text in a pipeline
+SQL file with `{src0}` read as `STREAM(src0)`.
 
 Recorded per scenario: every micro-batch Spark ran, in order, including no-data batches: which input
 batch it read, the rows it wrote to the sink (from the sink's `_spark_metadata` log), the batch's
@@ -262,6 +265,96 @@ SCENARIOS = [
         "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
     },
     {
+        "name": "join_inner_columns",
+        "description": "join_inner_time_range with the condition built from Columns "
+                       "(between of Column arithmetic): state evicted as with SQL text.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), '
+                 '(F.col("l.k") == F.col("r.k")) & F.col("r.ts").between('
+                 'F.col("l.ts") - F.expr("INTERVAL 5 SECONDS"), '
+                 'F.col("l.ts") + F.expr("INTERVAL 5 SECONDS")))' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
+        "name": "join_left_outer_columns",
+        "description": "join_left_outer with the condition built from Columns.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds").alias("r"), '
+                 '(F.col("l.k") == F.col("r.k")) '
+                 '& (F.col("r.ts") >= F.col("l.ts") - F.expr("INTERVAL 5 SECONDS")) '
+                 '& (F.col("r.ts") <= F.col("l.ts") + F.expr("INTERVAL 5 SECONDS")), '
+                 '"left_outer")' + JOINED,
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
+        "name": "join_window_key",
+        "description": "An inner join of two streams on their 10 s window and k (a window of "
+                       "the watermarked column as a join key, no time range): state evicted "
+                       "when the watermark passes a key's window end.",
+        "query": 'inputs[0].withWatermark("ts", "10 seconds")'
+                 '.select(F.window("ts", "10 seconds").alias("w"), "k", "v").alias("l").join('
+                 'inputs[1].withWatermark("ts", "10 seconds")'
+                 '.select(F.window("ts", "10 seconds").alias("w"), "k", "v").alias("r"), '
+                 'F.expr("l.w = r.w AND l.k = r.k"))'
+                 '.select(F.col("l.w.start").alias("start"), F.col("l.k").alias("k"), '
+                 'F.col("l.v").alias("lv"), F.col("r.v").alias("rv"))',
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
+        "name": "sql_tumbling_watermark_clause",
+        "description": "tumbling_incremental in SQL: Databricks' WATERMARK clause on the FROM "
+                       "item and GROUP BY window(...), the select list naming window.start.",
+        "sql": "SELECT window.start AS start, window.end AS end, k, count(*) AS n, "
+               "sum(v) AS total, avg(v) AS mean, min(v) AS lo, max(v) AS hi, "
+               "approx_count_distinct(v) AS approx, array_sort(collect_set(v)) AS vals "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS s "
+               "GROUP BY window(ts, '10 seconds'), k",
+        "feed": "incremental", "conf": {}, "inputs": [TUMBLING],
+    },
+    {
+        "name": "sql_sliding_computed_watermark",
+        "description": "Sliding windows in SQL over a watermark on a computed column "
+                       "(WATERMARK expr AS name), with WHERE and HAVING; all files present "
+                       "before the query.",
+        "sql": "SELECT window(et, '10 seconds', '5 seconds').start AS start, "
+               "window.end AS end, count(*) AS n, sum(v) AS total "
+               "FROM {src0} WATERMARK ts + INTERVAL 1 SECOND AS et DELAY OF INTERVAL 10 SECONDS "
+               "WHERE v <> 3 GROUP BY window(et, '10 seconds', '5 seconds') "
+               "HAVING count(*) > 1",
+        "feed": "backlog", "conf": {}, "inputs": [TUMBLING],
+    },
+    {
+        "name": "sql_ordered_aggregates",
+        "description": "ordered_aggregates in SQL: first, last, collect_list as select items "
+                       "with aliases, in arrival order.",
+        "sql": "SELECT window.start AS start, window.end AS end, k, first(v) AS first, "
+               "last(v) AS last, collect_list(v) AS all "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 5 SECONDS "
+               "GROUP BY window(ts, '10 seconds'), k",
+        "feed": "incremental", "conf": {}, "inputs": [ORDERED],
+    },
+    {
+        "name": "sql_session_window",
+        "description": "session_incremental in SQL: GROUP BY session_window(ts, '5 seconds'), "
+                       "k, the select list naming session_window.start.",
+        "sql": "SELECT session_window.start AS start, session_window.end AS end, k, "
+               "count(*) AS n, sum(v) AS total "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 10 SECONDS "
+               "GROUP BY session_window(ts, '5 seconds'), k",
+        "feed": "incremental", "conf": {}, "inputs": [SESSIONS],
+    },
+    {
+        "name": "sql_join_left_outer",
+        "description": "join_left_outer in SQL: a WATERMARK clause on each side of a LEFT OUTER "
+                       "JOIN with a time range in ON.",
+        "sql": "SELECT l.k AS k, l.ts AS lts, l.v AS lv, r.ts AS rts, r.v AS rv "
+               "FROM {src0} WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS l "
+               "LEFT OUTER JOIN {src1} WATERMARK ts DELAY OF INTERVAL 10 SECONDS AS r "
+               "ON l.k = r.k AND r.ts BETWEEN l.ts - INTERVAL 5 SECONDS "
+               "AND l.ts + INTERVAL 5 SECONDS",
+        "feed": "incremental", "conf": {}, "inputs": [JOIN_LEFT, JOIN_RIGHT],
+    },
+    {
         "name": "no_watermark",
         "description": "An aggregation without a watermark in append mode: refused.",
         "query": 'inputs[0].groupBy(F.window("ts", "10 seconds")).count()',
@@ -321,7 +414,8 @@ def run_scenario(spark, sc: dict, root: Path) -> dict:
     folders = [work / f"src{i}" for i in range(len(sc["inputs"]))]
     for folder in folders:
         folder.mkdir()
-    result = {k: sc[k] for k in ("name", "description", "query", "feed", "conf", "inputs")}
+    result = {k: sc[k] for k in ("name", "description", "query", "sql", "feed", "conf", "inputs")
+              if k in sc}
     for k, v in sc["conf"].items():
         spark.conf.set(k, v)
 
@@ -337,7 +431,13 @@ def run_scenario(spark, sc: dict, root: Path) -> dict:
                 feed(i)
         inputs = [spark.readStream.schema(SCHEMA_DDL).option("maxFilesPerTrigger", 1)
                   .json(str(folder)) for folder in folders]
-        query = eval(sc["query"], {"F": F, "inputs": inputs})  # noqa: S307 (our own text)
+        if "sql" in sc:  # the inputs as streaming views src0, src1, ...
+            for i, stream in enumerate(inputs):
+                stream.createOrReplaceTempView(f"src{i}")
+            query = spark.sql(sc["sql"].format(**{f"src{i}": f"src{i}" for i in
+                                                  range(len(inputs))}))
+        else:
+            query = eval(sc["query"], {"F": F, "inputs": inputs})  # noqa: S307 (our own text)
         writer = (query.writeStream.format("parquet").outputMode("append")
                   .option("checkpointLocation", str(ckpt)).option("path", str(sink)))
         try:

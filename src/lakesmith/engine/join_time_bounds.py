@@ -7,8 +7,9 @@ Rows of the other side at or before the watermark are late, so once that express
 watermark no future row can match: the row leaves the state. Spark keeps a row one millisecond
 longer for a non-strict bound (`<=`); so does lakesmith, so that state sizes agree.
 
-Only conditions written as SQL text (`expr("...")` or a string) are read; a condition built from
-Columns keeps the state of an inner join forever (correct, not bounded).
+Conditions are read as SQL text: as written in `expr("...")`, or written from the Columns they
+were built with (`engine/expression_sql.py`); a condition whose time constraint cannot be read
+keeps the state of an inner join forever (correct, not bounded).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class JoinSide:
     alias: str | None  # `df.alias("l")`, or None
     columns: frozenset[str]  # lower case
     watermarked: frozenset[str]  # its watermarked event-time columns, lower case
+    windows: frozenset[str] = frozenset()  # its columns that are window(...)s of those
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,7 @@ class UpperBound:
 
     expression: str  # Spark SQL
     strict: bool
+    on_key: bool = False  # a watermarked join key (or its window's end), not a time range
 
 
 def upper_bounds(condition: str, side: JoinSide, other: JoinSide) -> list[UpperBound]:
@@ -43,17 +46,49 @@ def upper_bounds(condition: str, side: JoinSide, other: JoinSide) -> list[UpperB
         return []
     found = []
     for lower, strict, upper in _comparisons(parsed):
+        lower, upper = lower.unnest(), upper.unnest()
         if not _only_of(upper, side, other):
             continue
         # `time + c <= f` is `time <= f - c`; `time - c <= f` is `time <= f + c`.
         if isinstance(lower, (exp.Add, exp.Sub)) and not list(lower.expression.find_all(
-                exp.Column)) and _is_time_of(lower.this, other, side):
+                exp.Column)) and _is_time_of(lower.this.unnest(), other, side):
             moved = exp.Sub if isinstance(lower, exp.Add) else exp.Add
             upper = moved(this=exp.Paren(this=upper.copy()), expression=lower.expression.copy())
-            lower = lower.this
+            lower = lower.this.unnest()
         if _is_time_of(lower, other, side):
             found.append(UpperBound(upper.sql(dialect="spark"), strict))
+    # Spark prefers a watermark in the join keys to a time range when both are there.
+    return _key_bounds(parsed, side, other) or found
+
+
+def _key_bounds(condition: exp.Expr, side: JoinSide, other: JoinSide) -> list[UpperBound]:
+    """A watermark in the join keys (`l.ts = r.ts`, `l.window = r.window` of windowed
+    streams): a row leaves once its key is at or before the watermark (its window's end, for a
+    window), on both sides, as Spark's `JoinStateKeyWatermarkPredicate` has it."""
+    found = []
+    for conjunct in _conjuncts(condition):
+        if not isinstance(conjunct, exp.EQ):
+            continue
+        pair = (conjunct.this.unnest(), conjunct.expression.unnest())
+        if not all(isinstance(c, exp.Column) for c in pair):
+            continue
+        mine = [c for c in pair if _owner(c, side, other) is side]
+        theirs = [c for c in pair if _owner(c, side, other) is other]
+        if len(mine) != 1 or len(theirs) != 1:
+            continue
+        key, partner = mine[0], theirs[0]
+        if key.name.lower() in side.windows or partner.name.lower() in other.windows:
+            found.append(UpperBound(f"{key.sql(dialect='spark')}.`end`", True, on_key=True))
+        elif key.name.lower() in side.watermarked or partner.name.lower() in other.watermarked:
+            found.append(UpperBound(key.sql(dialect="spark"), True, on_key=True))
     return found
+
+
+def _conjuncts(condition: exp.Expr) -> list[exp.Expr]:
+    condition = condition.unnest()
+    if isinstance(condition, exp.And):
+        return [c for part in condition.flatten() for c in _conjuncts(part)]
+    return [condition]
 
 
 def _comparisons(condition: exp.Expr) -> list[tuple[exp.Expr, bool, exp.Expr]]:
@@ -62,6 +97,8 @@ def _comparisons(condition: exp.Expr) -> list[tuple[exp.Expr, bool, exp.Expr]]:
     for conjunct in condition.flatten() if isinstance(condition, exp.And) else [condition]:
         if isinstance(conjunct, exp.Paren):
             found += _comparisons(conjunct.this)
+        elif isinstance(conjunct, exp.And):  # `a AND (b AND c)`: flatten() unnests to it
+            found += _comparisons(conjunct)
         elif isinstance(conjunct, exp.Between):
             found.append((conjunct.args["low"], False, conjunct.this))
             found.append((conjunct.this, False, conjunct.args["high"]))

@@ -24,9 +24,9 @@ from pyspark.sql.connect.plan import LogicalPlan
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from lakesmith.engine.sql_dialect import DIALECT
 from lakesmith.engine.sql_files import AUTO_LOADER_FORMAT, shown_sql
 from lakesmith.engine.sql_refs import (
-    DIALECT,
     SqlFileRef,
     SqlRef,
     SqlTableRef,

@@ -18,14 +18,15 @@ import sqlglot
 from sqlglot import Token, TokenType, exp
 from sqlglot.errors import ParseError, TokenError
 
+from lakesmith.engine.sql_dialect import DIALECT
 from lakesmith.engine.sql_files import FileFunctionCall, file_function_call, is_file_function
 from lakesmith.engine.sql_refs_tokens import table_names_from_tokens
+from lakesmith.engine.sql_watermark import without_watermark_clauses
 from lakesmith.errors import SqlRefError
 
 __all__ = ["SqlFileRef", "SqlRef", "SqlRefError", "SqlTableRef", "find_table_refs",
            "parse_sql_query", "replace_spans", "strip_stream_keywords"]
 
-DIALECT = "spark"
 # `format.`path`` reads a file-based source directly, as in Spark SQL.
 PATH_FORMATS = frozenset({"delta", "parquet", "json", "csv", "orc", "avro", "text"})
 _FROM_KEYWORDS = frozenset({TokenType.FROM, TokenType.JOIN, TokenType.COMMA})
@@ -79,28 +80,15 @@ class ParsedQuery:
     tables: tuple[tuple[exp.Table, SqlRef], ...]
 
 
-_GROUP_BY_WINDOW = re.compile(r"\bGROUP\s+BY\b[^;]*\b(session_)?window\s*\(",
-                              re.IGNORECASE | re.DOTALL)
-_WATERMARK_CLAUSE = re.compile(r"\bWATERMARK\s+.+?\s+DELAY\s+OF\b", re.IGNORECASE | re.DOTALL)
-
-
 def parse_sql_query(text: str) -> ParsedQuery:
-    """Parse `text`; a SqlRefError when it is not SQL sqlglot can read."""
+    """Parse `text`; a SqlRefError when it is not SQL sqlglot can read. WATERMARK clauses
+    are left out of the trees (`engine/sql_watermark.py`)."""
     blanked, wrappers = _blank_stream_keywords(text)
+    blanked = without_watermark_clauses(blanked)
     try:
         parsed = sqlglot.parse(blanked, dialect=DIALECT)
         tokens = _tokenize(blanked)
     except (ParseError, TokenError, IndexError) as e:  # sqlglot 30 indexes past `map('a')`
-        unsupported = ("the WATERMARK clause of Databricks SQL (`WATERMARK ts DELAY OF "
-                       "INTERVAL ...`)" if _WATERMARK_CLAUSE.search(text) else
-                       "GROUP BY window(...) in SQL" if _GROUP_BY_WINDOW.search(text) else None)
-        if unsupported is not None:
-            raise SqlRefError(
-                f"{unsupported} is not supported by lakesmith yet; write this streaming table "
-                "in Python: "
-                "spark.readStream.table(...).withWatermark('ts', '10 minutes')"
-                ".groupBy(window('ts', '5 minutes'), ...).agg(...) runs with Spark's "
-                "results.") from e
         raise syntax_error(e) from e
     statements = tuple(s for s in parsed if s is not None)
     query = _Query(text, tokens, wrappers)

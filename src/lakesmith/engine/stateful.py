@@ -155,6 +155,9 @@ def batch_equivalent(relation: proto.Relation) -> proto.Relation:
                 node.common.plan_id = plan_id
         elif kind == "deduplicate" and node.deduplicate.within_watermark:
             node.deduplicate.within_watermark = False
+    for node in list(all_relations(copied)):
+        if node.WhichOneof("rel_type") == "aggregate":
+            _group_by_session_column(node.aggregate)
     for expression in list(nested_messages(copied, _EXPRESSION)):
         assert isinstance(expression, proto.Expression)
         if expression.WhichOneof("expr_type") == "unresolved_function" \
@@ -162,6 +165,32 @@ def batch_equivalent(relation: proto.Relation) -> proto.Relation:
                 and expression.unresolved_function.arguments:
             expression.CopyFrom(_session_stand_in(expression.unresolved_function.arguments[0]))
     return copied
+
+
+def _group_by_session_column(aggregate: proto.Aggregate) -> None:
+    """`groupBy(session_window(ts, gap) [AS name])` as a group by the column `name` added to the
+    input: the aggregate's own expressions may then name it (`session_window.start` in SQL), as
+    they can in Spark, where the session column is the input's."""
+    for index, grouping in enumerate(aggregate.grouping_expressions):
+        function = grouping
+        while function.WhichOneof("expr_type") == "alias":
+            function = function.alias.expr
+        if function.WhichOneof("expr_type") != "unresolved_function" \
+                or function.unresolved_function.function_name.lower() != "session_window" \
+                or not function.unresolved_function.arguments:
+            continue
+        name = (grouping.alias.name[0] if grouping.WhichOneof("expr_type") == "alias"
+                else "session_window")
+        stand_in = _session_stand_in(function.unresolved_function.arguments[0])
+        stand_in.alias.name[0] = name
+        project = proto.Relation()
+        project.project.input.CopyFrom(aggregate.input)
+        project.project.expressions.add().unresolved_star.SetInParent()
+        project.project.expressions.append(stand_in)
+        aggregate.input.CopyFrom(project)
+        column = proto.Expression()
+        column.unresolved_attribute.unparsed_identifier = f"`{name}`"
+        aggregate.grouping_expressions[index].CopyFrom(column)
 
 
 def _session_stand_in(time: proto.Expression) -> proto.Expression:

@@ -30,7 +30,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.plans import dataframe_of
-from lakesmith.engine.sql_refs import DIALECT
+from lakesmith.engine.sql_dialect import DIALECT
 
 _MISSING = re.compile(r"attribute ObjectName\(\[(?P<parts>[^\]]*)\]\) is missing from the schema")
 _IDENTIFIER = re.compile(r'Identifier\("((?:[^"\\]|\\.)*)"\)')

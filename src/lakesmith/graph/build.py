@@ -14,6 +14,7 @@ from pyspark.sql.connect import proto
 from lakesmith.authoring.databricks_runtime import conf_problem, missing_conf_key
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
+from lakesmith.engine.sql_streaming_plan import streaming_sql_plan
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError, SqlRefError
 from lakesmith.graph.datasets import (
     Dataset,
@@ -193,6 +194,14 @@ class FlowPlans:
         """Call the query function once (Python) or wrap the SQL text as a SQL relation."""
         query = flow.query
         if isinstance(query, SqlQuery):
+            try:  # a windowed aggregation or a WATERMARK clause: the DataFrame plan
+                translated = streaming_sql_plan(query.text, self.spark)
+            except SqlRefError as e:
+                self.problems.append(GraphProblem(f"flow '{flow.name}': {e.message}",
+                                                  flow.location))
+                return None
+            if translated is not None:
+                return translated
             relation = proto.Relation()
             relation.common.plan_id = next(_sql_plan_ids)
             relation.sql.query = query.text

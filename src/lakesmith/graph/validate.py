@@ -207,10 +207,11 @@ def _check_streaming_queries(graph: DataflowGraph) -> list[GraphProblem]:
             elif not operator.supported and operator.description.endswith(" in SQL"):
                 problems.append(GraphProblem(
                     f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "
-                    f"{operator.description} to a stream; stateful operators in SQL are not "
-                    "supported by lakesmith yet: the DataFrame API runs deduplication, windowed "
-                    "aggregations and stream-stream joins with a watermark "
-                    "(docs/stateful-streaming.md).", flow.flow.location))
+                    f"{operator.description} to a stream, which lakesmith does not support in "
+                    "SQL yet: it runs GROUP BY with a WATERMARK clause, joins of streams and "
+                    "the WATERMARK clause in a query's own SELECT (not in a subquery), and the "
+                    "DataFrame API runs deduplication too (docs/stateful-streaming.md).",
+                    flow.flow.location))
             elif not operator.supported:
                 problems.append(GraphProblem(
                     f"{dataset.kind.label} '{dataset.name}' (flow '{flow.name}') applies "

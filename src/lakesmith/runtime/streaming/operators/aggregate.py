@@ -103,7 +103,7 @@ class StreamingAggregate(StatefulOperator):
         if sessions is not None:
             rows = sessions.assign(rows)
             grouped = sessions.grouped(aggregate, ctx.spark.client)
-        aggregated = _aggregate(ctx, grouped, rows)
+        aggregated = _aggregate(ctx, grouped, sessions.named(rows) if sessions else rows)
         end = _group_end(key, ctx.columns_of(relation_of(aggregated))[key.index])
         output = relation_of(aggregated.where((end > F.lit(prev_us)) & (end <= F.lit(now_us))))
 
@@ -229,11 +229,17 @@ class _Sessions:
 
         return progress
 
+    def named(self, rows: Any) -> Any:
+        """`rows` with their session under the window's name too, the column `grouped` groups
+        by: the aggregate's expressions may name it (`session_window.start` in SQL)."""
+        return rows.withColumn(self.window.name, F.col(SESSION_COLUMN))
+
     def grouped(self, aggregate: proto.Aggregate, client: Any) -> proto.Aggregate:
-        """`aggregate` grouped by the session column in place of `session_window(...)`."""
+        """`aggregate` grouped by the session column (`named`) in place of
+        `session_window(...)`."""
         grouped = proto.Aggregate()
         grouped.CopyFrom(aggregate)
-        session: Any = F.col(SESSION_COLUMN).alias(self.window.name)
+        session: Any = F.col(quote_always(self.window.name))
         grouped.grouping_expressions[self.key.index].CopyFrom(session._expr.to_plan(client))
         return grouped
 

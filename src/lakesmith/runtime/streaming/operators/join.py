@@ -26,10 +26,12 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.join_time_bounds import JoinSide, UpperBound, upper_bounds
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import all_relations, dataframe_of, relation_of
 from lakesmith.engine.stateful import is_streaming_relation
+from lakesmith.engine.streaming_aggregate import unaliased
 from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
@@ -60,9 +62,10 @@ class _Side:
     events: list[EventTime]
 
     def shape(self) -> JoinSide:
+        watermarked = frozenset(e.column.lower() for e in self.events)
         return JoinSide(self.outer.subquery_alias.alias if self.outer is not None else None,
-                        frozenset(c.lower() for c in self.columns),
-                        frozenset(e.column.lower() for e in self.events))
+                        frozenset(c.lower() for c in self.columns), watermarked,
+                        _window_columns(self.inner, watermarked))
 
 
 @dataclass
@@ -175,9 +178,7 @@ class StreamStreamJoin(StatefulOperator):
                                   "left semi joins are).")
         preserved = kept_side[join.join_type]
         left, right = (_side_of(ctx, "left", join.left), _side_of(ctx, "right", join.right))
-        condition = (join.join_condition.expression_string.expression
-                     if join.join_condition.WhichOneof("expr_type") == "expression_string"
-                     else None)
+        condition = _condition_sql(join.join_condition, (left, right))
         sides: dict[str, _Rows] = {}
         for side, other, batch_column in ((left, right, LEFT_BATCH), (right, left, RIGHT_BATCH)):
             bounds = upper_bounds(condition, side.shape(), other.shape()) if condition else []
@@ -187,8 +188,8 @@ class StreamStreamJoin(StatefulOperator):
                     "streaming DataFrame/Datasets is not supported without a watermark in the "
                     "join keys, or a watermark on the nullable side and an appropriate range "
                     "condition.", hint="put withWatermark on both streams and a time range in "
-                    "the condition as a SQL expression, e.g. expr(\"a.id = b.id AND b.ts "
-                    "BETWEEN a.ts AND a.ts + INTERVAL 1 HOUR\").")
+                    "the condition, e.g. expr(\"a.id = b.id AND b.ts BETWEEN a.ts AND a.ts + "
+                    "INTERVAL 1 HOUR\"), qualifying columns by the sides' aliases.")
             sides[side.name] = self._rows(ctx, f"{state_id}:{side.name}", side, batch_column,
                                           bounds, with_row=side.name == preserved)
             sides[side.name].semi = semi and side.name == preserved
@@ -233,7 +234,17 @@ class StreamStreamJoin(StatefulOperator):
         columns = [quote_always(c) for c in side.columns]
         arrived: Any = dataframe_of(ctx.spark, side.inner)
         rows = arrived
-        for event in side.events:
+        keys = [bound for bound in bounds if bound.on_key]
+        if keys:
+            # A watermark in the join keys: late rows are those whose key the previous
+            # watermark has passed (Spark's key predicate for late events).
+            alias = side.outer.subquery_alias.alias if side.outer is not None else None
+            aliased = rows.alias(alias) if alias else rows
+            for bound in keys:
+                key = F.unix_micros(F.expr(bound.expression))
+                aliased = aliased.where(key > F.lit(ctx.previous_watermark_ms * 1000))
+            rows = aliased
+        for event in [] if keys else side.events:
             time = F.col(quote_always(event.column))
             rows = rows.where(time.isNull() | (
                 F.unix_micros(time) > F.lit(ctx.previous_watermark_ms * 1000)))
@@ -326,6 +337,20 @@ def _progress(ctx: OperatorContext, rows: _Rows) -> dict[str, int]:
             "numRowsDroppedByWatermark": received - fresh}
 
 
+def _condition_sql(condition: proto.Expression, sides: tuple[_Side, _Side]) -> str | None:
+    """The join condition as SQL text: as written in `expr(...)`, or written from its Columns
+    (a `df["col"]` reference qualified by its side's alias)."""
+    if condition.WhichOneof("expr_type") == "expression_string":
+        return condition.expression_string.expression
+    if condition.WhichOneof("expr_type") is None:
+        return None
+    qualifiers = {rel.common.plan_id: side.outer.subquery_alias.alias
+                  for side in sides if side.outer is not None
+                  for rel in all_relations(side.relation)
+                  if rel.HasField("common") and rel.common.HasField("plan_id")}
+    return expression_sql(condition, qualifiers)
+
+
 def _side_of(ctx: OperatorContext, name: str, relation: proto.Relation) -> _Side:
     outer, inner = _split_alias(relation)
     if outer is None:  # its plan id moves to the rows that replace it (no duplicates)
@@ -334,6 +359,28 @@ def _side_of(ctx: OperatorContext, name: str, relation: proto.Relation) -> _Side
         inner.common.ClearField("plan_id")
     return _Side(name, relation, outer, inner, ctx.columns_of(inner),
                  _event_times(inner, ctx.event_times))
+
+
+def _window_columns(side: proto.Relation, watermarked: frozenset[str]) -> frozenset[str]:
+    """The columns a projection in `side` makes a `window(...)` of a watermarked column
+    (`select(window("ts", "10 minutes").alias("w"), ...)`), lower case."""
+    found = set()
+    for rel in all_relations(side):
+        if rel.WhichOneof("rel_type") != "project":
+            continue
+        for expression in rel.project.expressions:
+            name = (expression.alias.name[0].lower()
+                    if expression.WhichOneof("expr_type") == "alias" else "window")
+            function = unaliased(expression)
+            if function.WhichOneof("expr_type") == "unresolved_function" \
+                    and function.unresolved_function.function_name.lower() == "window" \
+                    and function.unresolved_function.arguments:
+                time = unaliased(function.unresolved_function.arguments[0])
+                if time.WhichOneof("expr_type") == "unresolved_attribute" and \
+                        time.unresolved_attribute.unparsed_identifier.strip("`").lower() \
+                        in watermarked:
+                    found.add(name)
+    return frozenset(found)
 
 
 def _join_progress(sides: list[dict[str, int]]) -> dict[str, Any]:
