@@ -73,6 +73,20 @@ def test_materialized_view_files_are_vacuumed_under_their_retention(project, tmp
     assert read_rows(project.table_path("total")) == [{"count": 12}]
 
 
+def settled(*folders: Path) -> tuple[int, ...]:
+    """The folders' file counts once the cycle that wrote them is over: the same for 2 s (a
+    loaded machine can take longer than a fixed wait to finish a cycle's writes)."""
+    deadline = time.monotonic() + 60
+    counts = tuple(files(f) for f in folders)
+    while time.monotonic() < deadline:
+        time.sleep(2)
+        now = tuple(files(f) for f in folders)
+        if now == counts:
+            return counts
+        counts = now
+    raise AssertionError(f"files under {folders} kept changing for 60 s")
+
+
 def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> None:
     source = tmp_path / "source"
     append(spark, source, [1, 2])
@@ -87,8 +101,7 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
         while not (warehouse / "spark_catalog/default/total").exists():
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
-        time.sleep(2)
-        counts = (files(storage), files(warehouse))
+        counts = settled(storage, warehouse)
         time.sleep(4)  # about twenty idle cycles
         assert (files(storage), files(warehouse)) == counts
         append(spark, source, [3])
@@ -96,8 +109,7 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
         while read_rows(warehouse / "spark_catalog/default/total") != [{"count": 3}]:
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
-        time.sleep(2)
-        counts = (files(storage), files(warehouse))
+        counts = settled(storage, warehouse)
         time.sleep(3)
         assert (files(storage), files(warehouse)) == counts
     finally:

@@ -1,11 +1,8 @@
-"""Whether a materialized view's inputs changed since its last refresh in a continuous update.
-
-A refresh replaces the table (a Delta commit); recomputing a view whose inputs did not change
-would commit the same rows every cycle (a 5-row view reached version 4,557 in ten minutes at a
-0 s interval). The signature is metadata only: the version of each Delta table read (pipeline
-tables, through views, and Delta paths) and, for files, each file's path, size and modification
-time. A read that cannot be told apart (a table outside the pipeline, read by name) has no
-signature: the view is recomputed every cycle.
+"""What a read of a path outside the pipeline holds now, told from metadata only: a Delta
+table's version, or for files each file's path, size and modification time. A materialized view
+whose inputs have the same signatures as at its last refresh is up to date
+(`runtime/flows/up_to_date.py`); without it, a continuous update would recompute and commit the
+same rows every cycle (a 5-row view reached version 4,557 in ten minutes at a 0 s interval).
 """
 
 from __future__ import annotations
@@ -14,8 +11,6 @@ from typing import Any
 
 from lakesmith.engine.plans import PlanRead
 from lakesmith.files import FileStatus, store_for
-from lakesmith.graph.graph import ResolvedFlow
-from lakesmith.graph.model import DatasetKind
 from lakesmith.locations import Location, LocationError
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.sources.files.listing import ListingRules, list_files
@@ -23,32 +18,9 @@ from lakesmith.sources.files.listing import ListingRules, list_files
 Signature = tuple[tuple[str, Any], ...]
 
 
-def inputs_signature(workspace: Workspace, flow: ResolvedFlow) -> Signature | None:
-    """What `flow` reads, as it is now (through temporary views); None when unknowable."""
-    graph = workspace.graph
-    parts: list[tuple[str, Any]] = []
-    pending, seen = [flow], set()
-    while pending:
-        current = pending.pop()
-        for flow_input in current.inputs:
-            name = flow_input.dataset
-            if name is None:
-                external = _external(workspace, flow_input.read)
-                if external is None:
-                    return None
-                parts.append(external)
-                continue
-            if name in seen:
-                continue
-            seen.add(name)
-            if graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
-                pending.extend(graph.flows_into(name))
-            else:
-                parts.append((str(name), workspace.table_log(name).version()))
-    return tuple(sorted(parts, key=lambda part: part[0]))
-
-
-def _external(workspace: Workspace, read: PlanRead) -> tuple[str, Any] | None:
+def external_signature(workspace: Workspace, read: PlanRead) -> tuple[str, Any] | None:
+    """A read of a path as it is now: a Delta table's version, or each file's path, size and
+    modification time; None for a table outside the pipeline read by name (unknowable)."""
     if read.name is not None or not read.paths:
         return None
     try:

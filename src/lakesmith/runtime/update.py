@@ -17,12 +17,10 @@ from pyspark.sql.types import StructType
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.errors import FlowFailed, LakesmithError
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateListener, UpdateState
 from lakesmith.runtime.executor import Outcome, run_dag
 from lakesmith.runtime.flows import FlowContext, runner_for
-from lakesmith.runtime.input_signature import inputs_signature
 from lakesmith.runtime.plan import PlannedFlow, UpdatePlan
 from lakesmith.runtime.planner import plan_work
 from lakesmith.runtime.run_totals import add_metrics
@@ -90,7 +88,6 @@ class UpdateRunner:
         self.stop = self.stop_request.event
         self._results: dict[int, FlowResult] = {}
         self._totals: dict[str, FlowMetrics | None] = {}  # per flow, over every cycle
-        self._last_inputs: dict[str, tuple[Any, ...]] = {}
         self._cycle = 0
         self._target_locks: dict[TableName, threading.Lock] = {
             name: threading.Lock() for name in plan.graph.datasets}
@@ -197,12 +194,6 @@ class UpdateRunner:
                           planned=planned, stop=self.stop,
                           on_progress=lambda m: self._report(planned, FlowStatus.RUNNING, m))
         start = time.perf_counter()
-        signature = self._inputs_signature(planned)
-        if signature is not None and self._last_inputs.get(planned.name) == signature:
-            # Continuous mode: a materialized view whose inputs did not change is up to date.
-            self._report(planned, FlowStatus.COMPLETED, FlowMetrics(
-                num_output_rows=0, details={"up_to_date": True, IDLE: True}))
-            return
         self._report(planned, FlowStatus.RUNNING)
         try:
             if planned.work is not None and planned.work.error is not None:
@@ -224,19 +215,9 @@ class UpdateRunner:
                 duration_seconds=time.perf_counter() - start), failure)
             raise failure from e
         metrics.duration_seconds = time.perf_counter() - start
-        if signature is not None:
-            self._last_inputs[planned.name] = signature
         if self._cycle > 1 and _did_nothing(metrics):
             metrics.details[IDLE] = True  # a continuous cycle with nothing new: not logged
         self._report(planned, FlowStatus.COMPLETED, metrics)
-
-    def _inputs_signature(self, planned: PlannedFlow) -> tuple[Any, ...] | None:
-        """In continuous mode, what a materialized view reads, as it is now
-        (`runtime/input_signature.py`); None when the view must run anyway."""
-        if not self.continuous or \
-                self.plan.graph.kind(planned.flow.target) != DatasetKind.MATERIALIZED_VIEW:
-            return None
-        return inputs_signature(self.workspace, planned.flow)
 
     def _report(self, planned: PlannedFlow, status: FlowStatus, metrics: FlowMetrics | None = None,
                 error: BaseException | None = None) -> None:

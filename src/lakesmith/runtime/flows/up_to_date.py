@@ -8,8 +8,10 @@ Delta table id and version, plus the view's own table id and version after the w
 refresh computes the same fingerprint before running the query; when it matches, the table
 already holds the result (Databricks reports such a refresh as a no-op) and nothing runs.
 
-Anything whose result can change without a new table version is never skipped: a read of files,
-of a table outside the pipeline or of a path; a function whose value depends on the time, on
+Reads of files or Delta paths are part of the fingerprint by their metadata
+(`runtime/input_signature.py`: file sizes and modification times, Delta versions). Anything
+whose result can change without that is never skipped: a table outside the pipeline read by
+name; a function whose value depends on the time, on
 chance, on the session or on the engine's partitioning; a Python UDF; a query given as SQL text
 that mentions any such function. A full refresh always recomputes.
 """
@@ -28,6 +30,7 @@ from lakesmith.files import store_for
 from lakesmith.graph.graph import ResolvedFlow
 from lakesmith.graph.model import TemporaryView
 from lakesmith.locations import Location
+from lakesmith.runtime.input_signature import external_signature
 from lakesmith.runtime.workspace import Workspace
 
 RECORD = "refresh.json"
@@ -65,8 +68,12 @@ def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
         return False
     parts[f"plan:{flow.name}"] = _plan_bytes(flow.relation).hex()
     for read in flow.inputs:
-        if read.dataset is None:
-            return False  # files, an external table or a path: may change without a version
+        if read.dataset is None:  # files or a Delta path: their metadata now
+            external = external_signature(workspace, read.read)
+            if external is None:
+                return False  # a table outside the pipeline, read by name: unknowable
+            tables[external[0]] = external[1]
+            continue
         key = ".".join(read.dataset.key)
         if key in seen:
             continue
