@@ -191,6 +191,30 @@ def test_sql_stateful_forms_refused_with_reasons(project, tmp_path, spark) -> No
     assert "t.sql:" in text
 
 
+def test_order_sensitive_aggregates_as_sql_text_are_refused(project, tmp_path, spark) -> None:
+    """`F.expr("first(v)")` would not be put in arrival order: refused, never a different value."""
+    source = tmp_path / "source0"
+    append(spark, source, SCENARIOS[0]["inputs"][0][0])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.table
+        def firsts():
+            return (spark.readStream.format("delta").load(spark.conf.get("source"))
+                    .withWatermark("ts", "10 seconds")
+                    .groupBy(F.window("ts", "10 seconds"), "k")
+                    .agg(F.expr("first(v)").alias("f")))
+    """)
+    with pytest.raises(GraphValidationError) as info:
+        with project.open():
+            pass
+    assert ("first(...) written as SQL text (`F.expr(...)` / `selectExpr`) in a streaming "
+            "aggregation is not supported by lakesmith yet") in str(info.value)
+    assert "Write F.first(...) instead" in str(info.value)
+
+
 def test_databricks_pipeline_aggregates_an_upstream_streaming_table(project, tmp_path,
                                                                     spark) -> None:
     """The issue's shape: `dlt.read_stream` of a pipeline table, a watermark, a window and other

@@ -9,6 +9,7 @@ cannot run on a stream, so dry-run and the run refuse it alike.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -99,6 +100,29 @@ def aggregation_problem(aggregate: proto.Aggregate, watermarked: set[str]) -> st
         return DISTINCT
     if event_time_key(aggregate, watermarked) is None:
         return NO_WATERMARK
+    ordered = _ordered_in_sql_text(aggregate.aggregate_expressions)
+    if ordered is not None:
+        return (f"{ordered}(...) written as SQL text (`F.expr(...)` / `selectExpr`) in a "
+                "streaming aggregation is not supported by lakesmith yet: Spark takes its "
+                "values in the order rows arrived, which lakesmith computes for the function "
+                f"form only. Write F.{ordered}(...) instead.")
+    return None
+
+
+# Aggregates whose value depends on the order of rows (computed by arrival order when they are
+# function calls, `runtime/streaming/operators/aggregate.py`).
+_ORDERED_CALL = re.compile(
+    r"\b(first|first_value|last|last_value|collect_list|array_agg|list)\s*\(", re.IGNORECASE)
+
+
+def _ordered_in_sql_text(expressions: Iterable[proto.Expression]) -> str | None:
+    for expression in expressions:
+        for nested in nested_messages(expression, _EXPRESSION):
+            if isinstance(nested, proto.Expression) \
+                    and nested.WhichOneof("expr_type") == "expression_string":
+                found = _ORDERED_CALL.search(nested.expression_string.expression)
+                if found:
+                    return found.group(1).lower()
     return None
 
 
