@@ -12,10 +12,10 @@ from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
-from pyspark.sql.types import DataType, DecimalType
+from pyspark.sql.types import DataType, DateType, DecimalType
 
 from lakesmith.engine.plans import all_relations, dataframe_of
-from lakesmith.engine.semantics.casts import decimal_cast_column, decimal_of
+from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
@@ -109,11 +109,12 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
 def _rewrite_cast(spark: Any, expression: Any, input_df: Any) -> None:
     cast = expression.cast
     target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
-                               if cast.HasField("type") else decimal_of(cast.type_str))
-    if not isinstance(target, DecimalType):
+                               if cast.HasField("type") else rewritable_target(cast.type_str))
+    if not isinstance(target, (DecimalType, DateType)):
         return
     value = Column(_Proto(cast.expr))
-    replacement = decimal_cast_column(value, _argument_type(input_df, value), target)
+    try_ = cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY
+    replacement = cast_column(value, _argument_type(input_df, value), target, try_=try_)
     if replacement is not None:
         expression.CopyFrom(replacement._expr.to_plan(spark.client))
 

@@ -88,7 +88,7 @@ class _Rewriter:
         return replacement if replacement is not None else self._unchanged(call, args, over)
 
     def _unchanged(self, call: Call, args: list[str], over: str) -> str:
-        if call.name == "cast" and len(args) == 2:
+        if call.name in ("cast", "try_cast") and len(args) == 2:
             return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
         if call.name in OPERATORS:
             return f"{args[0]} {self.text[call.args[0][1]:call.args[1][0]].strip()} {args[1]}"
