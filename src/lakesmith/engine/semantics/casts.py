@@ -86,3 +86,20 @@ CAST_RULE = Rule(frozenset({"cast"}), _DIFFERENCE, _cast_sql, lambda args, types
 TRY_CAST_RULE = Rule(frozenset({"try_cast"}), _DIFFERENCE, _try_cast_sql,
                      lambda args, types: None, typed=1, refuse_untyped=False,
                      candidate=_rewritable)
+
+
+def _to_date_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    # to_date(s) and date(s) are CAST(s AS DATE) in Spark; with a format the engine parses it.
+    return string_to_date_sql(args[0], try_=False) if len(args) == 1 and is_string(
+        types[0]) else None
+
+
+def _to_date_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    return string_to_date_column(args[0], try_=False) if len(args) == 1 and is_string(
+        types[0]) else None
+
+
+TO_DATE_RULE = Rule(frozenset({"to_date", "date"}), "to_date(STRING) fails on ISO-8601 "
+                    "timestamps with a 'T', which Spark reads as their date", _to_date_sql,
+                    _to_date_column, typed=1, refuse_untyped=False,
+                    candidate=lambda args: len(args) == 1)

@@ -50,10 +50,43 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None) -> N
     # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
     windowed = [e.window.window_function for e in expressions
                 if e.WhichOneof("expr_type") == "window"]
+    originals = [_copy(e) for e in body.expressions] if kind == "project" else []
     # Innermost first: a rewritten call's arguments are already Spark's.
     for expression in reversed(expressions):
         if not any(expression == w for w in windowed):
             _rewrite_expression(spark, expression, input_df)
+    # A rewritten projected column keeps the name Spark gives the call as written.
+    for original, expression in zip(originals, body.expressions if originals else [],
+                                    strict=True):
+        if expression != original:
+            name = _engine_name(input_df, original)
+            if name is not None:
+                _alias(expression, name)
+
+
+def _copy(expression: Any) -> Any:
+    copied = proto.Expression()
+    copied.CopyFrom(expression)
+    return copied
+
+
+def _engine_name(input_df: Any, expression: Any) -> str | None:
+    """The name the engine gives `expression` unaliased (Spark's, for a function call)."""
+    if input_df is None or expression.WhichOneof("expr_type") not in (
+            "unresolved_function", "cast"):
+        return None
+    try:
+        columns = input_df.select(Column(_Proto(expression))).columns
+    except Exception:  # not analysable against the input alone: the rewrite keeps its name
+        return None
+    return str(columns[0]) if len(columns) == 1 else None
+
+
+def _alias(expression: Any, name: str) -> None:
+    aliased = proto.Expression()
+    aliased.alias.expr.CopyFrom(expression)
+    aliased.alias.name.append(name)
+    expression.CopyFrom(aliased)
 
 
 def _own_expressions(message: Message) -> Iterator[Any]:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from lakesmith.engine.semantics.arithmetic import OPERATOR_RULES, SUM_RULE
-from lakesmith.engine.semantics.casts import CAST_RULE, TRY_CAST_RULE
+from lakesmith.engine.semantics.casts import CAST_RULE, TO_DATE_RULE, TRY_CAST_RULE
 from lakesmith.engine.semantics.rules import RULES, Rule
-from lakesmith.engine.semantics.string_dates import TO_DATE_RULE
 
 ALL_RULES: tuple[Rule, ...] = (*RULES, SUM_RULE, CAST_RULE, TRY_CAST_RULE, TO_DATE_RULE,
                                *OPERATOR_RULES)

@@ -7,6 +7,7 @@ is never guessed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pyspark.sql.types import DataType
@@ -60,7 +61,7 @@ class _Rewriter:
             if rewritten != self.text[call.start:call_end] and \
                     is_unaliased_select_item(self.text, call):
                 # the column keeps the name it has without the rewrite (Spark's for one call)
-                name = " ".join(self.text[call.start:call.end].split()).replace("`", "``")
+                name = _auto_name(self.text[call.start:call.end]).replace("`", "``")
                 rewritten = f"{rewritten} AS `{'(' + name + ')' if operation else name}`"
             out.append(rewritten)
             position = call_end
@@ -95,6 +96,15 @@ class _Rewriter:
         if not call.args:
             return self.text[call.start:call.end] + over
         return f"{self.text[call.start:call.args[0][0]]}{', '.join(args)}){over}"
+
+
+_STRING_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _auto_name(call_text: str) -> str:
+    """Spark's name for an unaliased call: its text with white space collapsed and string
+    literals shown by their value (`to_date('2026-11-02')` is named `to_date(2026-11-02)`)."""
+    return _STRING_LITERAL.sub(lambda m: m.group(1), " ".join(call_text.split()))
 
 
 def _first_of_equal_spans(calls: list[Call]) -> list[Call]:

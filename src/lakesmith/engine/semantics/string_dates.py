@@ -14,8 +14,6 @@ from typing import Any
 
 from pyspark.sql.types import DataType, StringType
 
-from lakesmith.engine.semantics.rules import Rule
-
 # The date of a date-time text: group 1 is `[+-]yyyy-[m]m-[d]d`, what follows a `T` or a white
 # space is dropped. POSIX classes, not backslashes, so the pattern reads the same in SQL text.
 DATE_PART = "(?s)^[[:space:]]*([+-]?[0-9]+-[0-9]{1,2}-[0-9]{1,2})([T[:space:]].*)?$"
@@ -39,19 +37,3 @@ def string_to_date_column(x: Any, *, try_: bool) -> Any:
     cut = F.regexp_replace(x, DATE_PART, _KEEP).try_cast("date")
     return cut if try_ else F.coalesce(cut, x.cast("date"))
 
-
-def _to_date_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
-    # to_date(s) and date(s) are CAST(s AS DATE) in Spark; with a format the engine parses it.
-    return string_to_date_sql(args[0], try_=False) if len(args) == 1 and is_string(
-        types[0]) else None
-
-
-def _to_date_column(args: list[Any], types: list[DataType | None]) -> Any | None:
-    return string_to_date_column(args[0], try_=False) if len(args) == 1 and is_string(
-        types[0]) else None
-
-
-TO_DATE_RULE = Rule(frozenset({"to_date", "date"}), "to_date(STRING) fails on ISO-8601 "
-                    "timestamps with a 'T', which Spark reads as their date", _to_date_sql,
-                    _to_date_column, typed=1, refuse_untyped=False,
-                    candidate=lambda args: len(args) == 1)
