@@ -92,3 +92,26 @@ def test_python_flow_to_date_and_an_invalid_value_commits_nothing(project, tmp_p
     message = " ".join(str(f.error) for f in failed.failed_flows)
     assert "CAST_INVALID_INPUT" in message and "2026-13-02T10:00:00" in message, message
     assert project.rows("orders", order_by="id") == expected  # nothing of b.json committed
+
+
+def test_csv_date_and_timestamp_columns_read_iso_timestamps(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    (landing / "a.csv").write_text(
+        "id,d,t\n1,2026-11-02T23:30:00-05:00,2026-11-02T23:30:00-05:00\n"
+        "2,2026-11-02T10:00:00Z,2026-11-02T10:00:00Z\n3,2026-11-02,2026-11-02\n"
+        "4,2026-13-02T10:00:00,2026-11-02T10:00:00\n")
+    project.write_spec()
+    project.write("transformations/orders.sql", f"""
+        CREATE OR REFRESH STREAMING TABLE orders AS SELECT id, d, t, try_to_date(t) AS day
+        FROM STREAM read_files('{landing}', format => 'csv', header => 'true',
+                               schemaHints => 'id INT, d DATE, t STRING');
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    # the reader's DATE column holds the date written; an impossible date is NULL (PERMISSIVE)
+    texts = ["2026-11-02T23:30:00-05:00", "2026-11-02T10:00:00Z", "2026-11-02",
+             "2026-11-02T10:00:00"]
+    assert project.rows("orders", order_by="id") == [
+        {"id": i, "d": None if i == 4 else NOV_2, "t": text, "day": NOV_2}
+        for i, text in enumerate(texts, start=1)]

@@ -4,8 +4,8 @@ value (1.00). The text is cast instead; where the engine prints it in exponent f
 cannot cast back), or the value does not fit, the engine's own cast decides (and fails on
 overflow, as Spark does).
 
-`CAST(s AS DATE)` of a STRING reads it as Spark does (`string_dates`): ISO-8601 timestamps with a
-`T` are dates."""
+`CAST(s AS DATE)`, `try_cast(s AS DATE)`, `to_date(s)` and `date(s)` of a STRING read it as Spark
+does (`string_dates`): ISO-8601 timestamps with a `T` are dates."""
 
 from __future__ import annotations
 
