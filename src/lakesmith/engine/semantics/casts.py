@@ -4,8 +4,8 @@ value (1.00). The text is cast instead; where the engine prints it in exponent f
 cannot cast back), or the value does not fit, the engine's own cast decides (and fails on
 overflow, as Spark does).
 
-`CAST(s AS DATE)`, `try_cast(s AS DATE)`, `to_date(s)` and `date(s)` of a STRING read it as Spark
-does (`string_dates`): ISO-8601 timestamps with a `T` are dates."""
+`CAST(s AS DATE)` (and `s::date`), `try_cast(s AS DATE)`, `to_date(s)` and `date(s)` of a STRING
+read it as Spark does (`string_dates`): ISO-8601 timestamps with a `T` are dates."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from typing import Any
 from pyspark.sql.types import DataType, DateType, DecimalType, DoubleType, FloatType
 
 from lakesmith.engine.semantics.rules import Rule
+from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR
 from lakesmith.engine.semantics.string_dates import (
     is_string,
     string_to_date_column,
@@ -83,6 +84,9 @@ _DIFFERENCE = ("CAST(DOUBLE AS DECIMAL) rounds the binary value, Spark the decim
                "as their date")
 CAST_RULE = Rule(frozenset({"cast"}), _DIFFERENCE, _cast_sql, lambda args, types: None,
                  typed=1, refuse_untyped=False, candidate=_rewritable)
+CAST_OPERATOR_RULE = Rule(frozenset({CAST_OPERATOR}), _DIFFERENCE, _cast_sql,
+                          lambda args, types: None, typed=1, refuse_untyped=False,
+                          candidate=_rewritable)
 TRY_CAST_RULE = Rule(frozenset({"try_cast"}), _DIFFERENCE, _try_cast_sql,
                      lambda args, types: None, typed=1, refuse_untyped=False,
                      candidate=_rewritable)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
-from lakesmith.engine.semantics.sql_operators import find_operations
+from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
 from lakesmith.engine.semantics.sql_text import (
     Call,
     escape_doubled_quotes,
@@ -62,7 +62,12 @@ class _Rewriter:
                     is_unaliased_select_item(self.text, call):
                 # the column keeps the name it has without the rewrite (Spark's for one call)
                 name = _auto_name(self.text[call.start:call.end]).replace("`", "``")
-                rewritten = f"{rewritten} AS `{'(' + name + ')' if operation else name}`"
+                if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
+                    x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
+                    name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
+                elif operation:
+                    name = f"({name})"
+                rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
             position = call_end
         out.append(self.text[position:end])
@@ -91,6 +96,8 @@ class _Rewriter:
     def _unchanged(self, call: Call, args: list[str], over: str) -> str:
         if call.name in ("cast", "try_cast") and len(args) == 2:
             return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
+        if call.name == CAST_OPERATOR:
+            return f"{args[0]}::{args[1]}"
         if call.name in OPERATORS:
             return f"{args[0]} {self.text[call.args[0][1]:call.args[1][0]].strip()} {args[1]}"
         if not call.args:
