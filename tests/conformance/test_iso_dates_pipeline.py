@@ -115,3 +115,22 @@ def test_csv_date_and_timestamp_columns_read_iso_timestamps(project, tmp_path: P
     assert project.rows("orders", order_by="id") == [
         {"id": i, "d": None if i == 4 else NOV_2, "t": text, "day": NOV_2}
         for i, text in enumerate(texts, start=1)]
+
+
+def test_batch_json_read_with_a_date_schema_in_a_materialized_view(project, tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    landing_file(landing, "a.json", ORDERS, 1_700_000_000)
+    project.write_spec()
+    project.write("transformations/orders.py", f"""
+        import dlt
+
+        @dlt.table
+        def shipments():
+            return spark.read.schema("id INT, shipped_on DATE").json("{landing}")
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    # 2026-11-02T23:30:00-05:00 is the date written (the engine's reader alone says 11-03)
+    assert project.rows("shipments", order_by="id") == [
+        {"id": 1, "shipped_on": NOV_2}, {"id": 2, "shipped_on": NOV_2},
+        {"id": 3, "shipped_on": NOV_2}, {"id": 4, "shipped_on": None}]

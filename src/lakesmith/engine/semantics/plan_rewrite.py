@@ -16,6 +16,7 @@ from pyspark.sql.types import DataType, DateType, DecimalType
 
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
+from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
@@ -34,6 +35,9 @@ def spark_semantics(spark: Any, relation: proto.Relation) -> proto.Relation:
         kind = rel.WhichOneof("rel_type")
         if kind == "sql":
             rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark))
+            continue
+        if kind == "read":
+            read_dates_as_spark(spark, rel)
             continue
         _rewrite_expressions(spark, rel, kind)
     return rewritten
