@@ -66,6 +66,12 @@ SETUP = [
          (3, '1970-01-01 00:00:00', 'garbage', 'not json'),
          (4, NULL, NULL, NULL)
        AS t(id, ts, raw, j)""",
+    """CREATE OR REPLACE TEMP VIEW iso_strings AS SELECT CAST(id AS INT) AS id, CAST(s AS STRING) AS s
+       FROM VALUES
+         (1, '2026-11-02T10:00:00'), (2, '2026-11-02T23:30:00Z'), (3, '2026-11-02T23:30:00+05:00'),
+         (4, '2026-11-02T23:30:00-05:00'), (5, '2026-11-02T23:59:59.123456'), (6, '2026-11-02'),
+         (7, '2026-11-02 10:00:00'), (8, ' 2026-11-02T10:00 '), (9, '2026-11-02T'), (10, NULL)
+       AS t(id, s)""",
 ]
 
 
@@ -329,6 +335,39 @@ DATES = _sql("dates", [
     ("dateadd_function", "SELECT dateadd(DATE'2024-01-10', 3) AS v"),
     ("unix_date", "SELECT unix_date(DATE'2024-01-01') AS a, date_from_unix_date(19723) AS b"),
     ("weekofyear_edge", "SELECT weekofyear(DATE'2021-01-03') AS a, weekofyear(DATE'2024-12-31') AS b"),
+])
+
+# ISO-8601 date-time strings (JSON landing data) read as DATE and TIMESTAMP.
+ISO_DATES = _sql("iso_dates", [
+    ("to_date", "SELECT id, to_date(s) AS v FROM iso_strings"),
+    ("cast_date", "SELECT id, CAST(s AS DATE) AS v FROM iso_strings"),
+    ("try_cast_date", "SELECT id, try_cast(s AS DATE) AS v FROM iso_strings"),
+    ("date_function", "SELECT id, date(s) AS v FROM iso_strings"),
+    ("to_date_literal_unaliased", "SELECT to_date('2026-11-02T10:00:00')"),
+    ("cast_literal_unaliased", "SELECT CAST('2026-11-02T10:00:00' AS DATE)"),
+    ("cast_operator", "SELECT id, s::date AS v, upper(s)::date AS w FROM iso_strings WHERE id <= 4"),
+    ("cast_operator_unaliased", "SELECT '2026-11-02T10:00:00'::date, ' 2026-11-02 '::date"),
+    ("cast_operator_arithmetic", "SELECT date_add('2026-11-02T23:30:00-05:00'::date, 1) AS a, 1 + '2'::int * 3 AS b, 1.005D::decimal(10, 2) AS c"),
+    ("cast_in_where", "SELECT count(*) AS n FROM iso_strings WHERE CAST(s AS DATE) = DATE'2026-11-02'"),
+    ("to_date_grouped", "SELECT to_date(s) AS d, count(*) AS n FROM iso_strings GROUP BY to_date(s)"),
+    ("to_date_nested", "SELECT id, date_add(to_date(upper(s)), 1) AS v FROM iso_strings WHERE id <= 3"),
+    ("to_date_of_timestamp", "SELECT id, to_date(CAST(s AS TIMESTAMP)) AS v FROM iso_strings WHERE id <= 5"),
+    ("to_date_timestamp_column", "SELECT id, to_date(ts) AS v FROM events"),
+    ("cast_invalid_month", "SELECT CAST('2026-13-02T10:00:00' AS DATE) AS v"),
+    ("to_date_invalid_separator", "SELECT to_date('2026-11-02X10:00:00') AS v"),
+    ("cast_year_month_t", "SELECT CAST('2026-11T10:00' AS DATE) AS v"),
+    ("cast_garbage", "SELECT CAST('garbage' AS DATE) AS v"),
+    ("try_cast_invalid", "SELECT try_cast('2026-13-02T10:00:00' AS DATE) AS a, try_cast('2026-11-02X10' AS DATE) AS b, try_cast('garbage' AS DATE) AS c"),
+    ("try_to_date_t", "SELECT try_to_date('2026-11-02T10:00:00') AS a, try_to_date('2026-13-02T10:00:00') AS b"),
+    ("to_date_format_t", "SELECT to_date('2026-11-02T10:00:00', 'yyyy-MM-dd') AS v"),
+    ("to_date_format_iso", "SELECT to_date('2026-11-02T23:30:00', \"yyyy-MM-dd'T'HH:mm:ss\") AS v"),
+    ("cast_timestamp", "SELECT id, CAST(s AS TIMESTAMP) AS v FROM iso_strings WHERE id NOT IN (8, 9)"),
+    ("cast_timestamp_trailing_t", "SELECT CAST('2026-11-02T' AS TIMESTAMP) AS v"),
+    ("cast_timestamp_padded", "SELECT CAST(' 2026-11-02T10:00 ' AS TIMESTAMP) AS v"),
+    ("to_timestamp", "SELECT id, to_timestamp(s) AS v FROM iso_strings WHERE id NOT IN (8, 9)"),
+    ("try_cast_timestamp_invalid", "SELECT try_cast('2026-13-02T10:00:00' AS TIMESTAMP) AS a, try_cast('2026-11-02X10' AS TIMESTAMP) AS b"),
+    ("cast_timestamp_invalid", "SELECT CAST('2026-11-02X10:00:00' AS TIMESTAMP) AS v"),
+    ("cast_timestamp_ntz", "SELECT id, CAST(s AS TIMESTAMP_NTZ) AS v FROM iso_strings WHERE id IN (1, 5, 6, 7)"),
 ])
 
 TIMESTAMPS = _sql("timestamps", [
@@ -632,6 +671,16 @@ DATAFRAME = _df("dataframe", [
     ("round_half_df", "spark.createDataFrame([(0.5,), (1.5,), (2.5,), (-2.5,)], 'x double').select(F.round('x').alias('v'))"),
     ("bround_df", "spark.createDataFrame([(0.5,), (1.5,), (2.5,)], 'x double').select(F.bround('x').alias('v'))"),
     ("cast_double_decimal", "spark.createDataFrame([(1.005,), (0.285,), (2.675,), (1e-7,)], 'x double').select(F.col('x').cast('decimal(10,2)').alias('v'))"),
+    ("iso_to_date", "spark.table('iso_strings').select('id', F.to_date('s').alias('v'))"),
+    ("iso_cast_date", "spark.table('iso_strings').select('id', F.col('s').cast('date').alias('v'))"),
+    ("iso_cast_date_type", "spark.table('iso_strings').select('id', F.col('s').cast(T.DateType()).alias('v'))"),
+    ("iso_try_cast_date", "spark.table('iso_strings').select('id', F.col('s').try_cast('date').alias('v'))"),
+    ("iso_to_date_unaliased", "spark.table('iso_strings').where('id = 4').select(F.to_date('s'))"),
+    ("iso_with_column", "spark.table('iso_strings').withColumn('d', F.to_date(F.col('s'))).where(F.col('d') == F.lit('2026-11-02').cast('date')).select('id')"),
+    ("iso_expr", "spark.table('iso_strings').selectExpr('id', 'to_date(s) AS v', 'CAST(s AS DATE) AS w')"),
+    ("iso_to_date_invalid", "spark.createDataFrame([('2026-13-02T10:00:00',)], 's string').select(F.to_date('s').alias('v'))"),
+    ("iso_try_cast_invalid", "spark.createDataFrame([('2026-13-02T10:00:00',), ('garbage',)], 's string').select(F.col('s').try_cast('date').alias('v'))"),
+    ("iso_to_timestamp", "spark.table('iso_strings').where('id NOT IN (8, 9)').select('id', F.to_timestamp('s').alias('v'))"),
     ("datediff_df", "spark.range(1).select(F.datediff(F.lit('2024-03-01').cast('date'), F.lit('2024-02-01').cast('date')).alias('v'))"),
 ])
 
@@ -660,10 +709,16 @@ READERS = [
          files={"a.json": '{"id":1}\n{"id":2}\n'}),
     Case("readers/csv_sql", sql="SELECT * FROM csv.`{dir}/a.csv`",
          files={"a.csv": "1,x\n2,y\n"}),
+    Case("readers/json_iso_date_schema", dataframe="spark.read.schema('id INT, d DATE, t TIMESTAMP').json(dir + '/a.json')",
+         files={"a.json": '{"id":1,"d":"2026-11-02T23:30:00-05:00","t":"2026-11-02T23:30:00-05:00"}\n{"id":2,"d":"2026-11-02T10:00:00.123Z","t":"2026-11-02T10:00:00.123Z"}\n{"id":3,"d":"2026-11-02","t":"2026-11-02"}\n'}),
+    Case("readers/csv_iso_date_schema", dataframe="spark.read.schema('id INT, d DATE, t TIMESTAMP').option('header', True).csv(dir + '/a.csv')",
+         files={"a.csv": "id,d,t\n1,2026-11-02T23:30:00-05:00,2026-11-02T23:30:00-05:00\n2,2026-11-02T10:00:00Z,2026-11-02T10:00:00Z\n3,2026-11-02,2026-11-02\n"}),
+    Case("readers/json_iso_date_to_date", dataframe="spark.read.schema('id INT, ts STRING').json(dir + '/a.json').select('id', F.to_date('ts').alias('v'))",
+         files={"a.json": '{"id":1,"ts":"2026-11-02T23:30:00-05:00"}\n{"id":2,"ts":"2026-11-02T10:00:00Z"}\n'}),
     Case("readers/text", dataframe="spark.read.text(dir + '/a.txt')",
          files={"a.txt": "line one\nline two\n"}),
 ]
 
-CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES
+CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS)

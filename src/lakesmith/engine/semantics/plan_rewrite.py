@@ -12,10 +12,11 @@ from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
-from pyspark.sql.types import DataType, DecimalType
+from pyspark.sql.types import DataType, DateType, DecimalType
 
 from lakesmith.engine.plans import all_relations, dataframe_of
-from lakesmith.engine.semantics.casts import decimal_cast_column, decimal_of
+from lakesmith.engine.semantics.casts import cast_column, rewritable_target
+from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
@@ -35,6 +36,9 @@ def spark_semantics(spark: Any, relation: proto.Relation) -> proto.Relation:
         if kind == "sql":
             rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark))
             continue
+        if kind == "read":
+            read_dates_as_spark(spark, rel)
+            continue
         _rewrite_expressions(spark, rel, kind)
     return rewritten
 
@@ -50,10 +54,43 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None) -> N
     # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
     windowed = [e.window.window_function for e in expressions
                 if e.WhichOneof("expr_type") == "window"]
+    originals = [_copy(e) for e in body.expressions] if kind == "project" else []
     # Innermost first: a rewritten call's arguments are already Spark's.
     for expression in reversed(expressions):
         if not any(expression == w for w in windowed):
             _rewrite_expression(spark, expression, input_df)
+    # A rewritten projected column keeps the name Spark gives the call as written.
+    for original, expression in zip(originals, body.expressions if originals else [],
+                                    strict=True):
+        if expression != original:
+            name = _engine_name(input_df, original)
+            if name is not None:
+                _alias(expression, name)
+
+
+def _copy(expression: Any) -> Any:
+    copied = proto.Expression()
+    copied.CopyFrom(expression)
+    return copied
+
+
+def _engine_name(input_df: Any, expression: Any) -> str | None:
+    """The name the engine gives `expression` unaliased (Spark's, for a function call)."""
+    if input_df is None or expression.WhichOneof("expr_type") not in (
+            "unresolved_function", "cast"):
+        return None
+    try:
+        columns = input_df.select(Column(_Proto(expression))).columns
+    except Exception:  # not analysable against the input alone: the rewrite keeps its name
+        return None
+    return str(columns[0]) if len(columns) == 1 else None
+
+
+def _alias(expression: Any, name: str) -> None:
+    aliased = proto.Expression()
+    aliased.alias.expr.CopyFrom(expression)
+    aliased.alias.name.append(name)
+    expression.CopyFrom(aliased)
 
 
 def _own_expressions(message: Message) -> Iterator[Any]:
@@ -109,11 +146,12 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
 def _rewrite_cast(spark: Any, expression: Any, input_df: Any) -> None:
     cast = expression.cast
     target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
-                               if cast.HasField("type") else decimal_of(cast.type_str))
-    if not isinstance(target, DecimalType):
+                               if cast.HasField("type") else rewritable_target(cast.type_str))
+    if not isinstance(target, (DecimalType, DateType)):
         return
     value = Column(_Proto(cast.expr))
-    replacement = decimal_cast_column(value, _argument_type(input_df, value), target)
+    try_ = cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY
+    replacement = cast_column(value, _argument_type(input_df, value), target, try_=try_)
     if replacement is not None:
         expression.CopyFrom(replacement._expr.to_plan(spark.client))
 

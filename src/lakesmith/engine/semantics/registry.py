@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from lakesmith.engine.semantics.arithmetic import OPERATOR_RULES, SUM_RULE
-from lakesmith.engine.semantics.casts import CAST_RULE
+from lakesmith.engine.semantics.casts import (
+    CAST_OPERATOR_RULE,
+    CAST_RULE,
+    TO_DATE_RULE,
+    TRY_CAST_RULE,
+)
 from lakesmith.engine.semantics.rules import RULES, Rule
 
-ALL_RULES: tuple[Rule, ...] = (*RULES, SUM_RULE, CAST_RULE, *OPERATOR_RULES)
+ALL_RULES: tuple[Rule, ...] = (*RULES, SUM_RULE, CAST_RULE, TRY_CAST_RULE, TO_DATE_RULE,
+                               CAST_OPERATOR_RULE, *OPERATOR_RULES)
 RULES_BY_NAME: dict[str, Rule] = {name: rule for rule in ALL_RULES for name in rule.names}
 FUNCTION_NAMES = frozenset(n for n in RULES_BY_NAME if n[0].isalpha())
 OPERATORS = frozenset(n for n in RULES_BY_NAME if not n[0].isalpha())

@@ -20,6 +20,8 @@ from pyspark.sql.types import (
     StringType,
 )
 
+from lakesmith.engine.semantics.string_dates import string_to_date_column, string_to_date_sql
+
 MAX_PRECISION = 38
 # Doubles at least this large print in exponent form and have no fraction digit to round.
 _PLAIN_DOUBLE_LIMIT = "1e15"
@@ -64,8 +66,9 @@ def _weekday_column(args: list[Any], _: list[DataType | None]) -> Any | None:
 
 
 def _try_to_date_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
-    if len(args) == 1:
-        return f"try_cast({args[0]} AS DATE)"
+    if len(args) == 1:  # Spark: try_cast(x AS DATE), which reads "2026-11-02T10:00" too
+        # (the engine's cast first: it is Spark's for a TIMESTAMP, whose text is in UTC)
+        return f"coalesce(try_cast({args[0]} AS DATE), {string_to_date_sql(args[0], try_=True)})"
     if len(args) == 2:
         return f"CAST(try_to_timestamp({args[0]}, {args[1]}) AS DATE)"
     return None
@@ -73,7 +76,7 @@ def _try_to_date_sql(args: list[str], _: list[DataType | None], over: str) -> st
 
 def _try_to_date_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     if len(args) == 1:
-        return args[0].try_cast("date")
+        return F.coalesce(args[0].try_cast("date"), string_to_date_column(args[0], try_=True))
     if len(args) == 2:
         return F.try_to_timestamp(args[0], args[1]).cast("date")
     return None

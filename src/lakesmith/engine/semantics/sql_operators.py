@@ -23,6 +23,7 @@ _TOKEN = re.compile(r"""
   | (?P<punct>[(),.\[\];:{}])
 """, re.VERBOSE | re.DOTALL)
 
+CAST_OPERATOR = "::"  # `x::type`, Spark's shorthand for CAST(x AS type)
 PRECEDENCE = {"*": 2, "/": 2, "%": 2, "div": 2, "+": 1, "-": 1, "||": 1}
 ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 _KEYWORDS = frozenset("""select from where and or not as on when then else end case is in between
@@ -60,6 +61,9 @@ def find_operations(text: str, operators: frozenset[str] = ARITHMETIC) -> list[C
     found: list[Call] = []
     for i, token in enumerate(tokens):
         op = token.lower if token.kind in ("op", "word") else ""
+        if op == CAST_OPERATOR and op in operators:
+            found.extend(_cast_operation(tokens, i))
+            continue
         if op not in operators or op not in PRECEDENCE or not _is_binary(tokens, i):
             continue
         left = _left_operand(tokens, i, PRECEDENCE[op])
@@ -69,6 +73,25 @@ def find_operations(text: str, operators: frozenset[str] = ARITHMETIC) -> list[C
         start, end = tokens[left].start, tokens[right].end
         found.append(Call(op, start, end, ((start, token.start), (token.end, end))))
     return found
+
+
+def _cast_operation(tokens: list[_Token], i: int) -> list[Call]:
+    """`x::type` as a Call named `::` with the operands x and type (a name, with its
+    parenthesised parameters: `decimal(10, 2)`)."""
+    if not _is_binary(tokens, i) or i + 1 >= len(tokens) or tokens[i + 1].kind != "word":
+        return []
+    left = _primary_start(tokens, i - 1)
+    if left is None:
+        return []
+    type_end = i + 1
+    if type_end + 1 < len(tokens) and tokens[type_end + 1].text == "(":
+        closing = _matching(tokens, type_end + 1, 1)
+        if closing is None:
+            return []
+        type_end = closing
+    start, end = tokens[left].start, tokens[type_end].end
+    return [Call(CAST_OPERATOR, start, end,
+                 ((start, tokens[i].start), (tokens[i + 1].start, end)))]
 
 
 def _ends_operand(token: _Token) -> bool:

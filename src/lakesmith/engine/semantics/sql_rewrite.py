@@ -7,12 +7,13 @@ is never guessed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
-from lakesmith.engine.semantics.sql_operators import find_operations
+from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
 from lakesmith.engine.semantics.sql_text import (
     Call,
     escape_doubled_quotes,
@@ -60,8 +61,13 @@ class _Rewriter:
             if rewritten != self.text[call.start:call_end] and \
                     is_unaliased_select_item(self.text, call):
                 # the column keeps the name it has without the rewrite (Spark's for one call)
-                name = " ".join(self.text[call.start:call.end].split()).replace("`", "``")
-                rewritten = f"{rewritten} AS `{'(' + name + ')' if operation else name}`"
+                name = _auto_name(self.text[call.start:call.end]).replace("`", "``")
+                if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
+                    x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
+                    name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
+                elif operation:
+                    name = f"({name})"
+                rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
             position = call_end
         out.append(self.text[position:end])
@@ -88,13 +94,24 @@ class _Rewriter:
         return replacement if replacement is not None else self._unchanged(call, args, over)
 
     def _unchanged(self, call: Call, args: list[str], over: str) -> str:
-        if call.name == "cast" and len(args) == 2:
+        if call.name in ("cast", "try_cast") and len(args) == 2:
             return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
+        if call.name == CAST_OPERATOR:
+            return f"{args[0]}::{args[1]}"
         if call.name in OPERATORS:
             return f"{args[0]} {self.text[call.args[0][1]:call.args[1][0]].strip()} {args[1]}"
         if not call.args:
             return self.text[call.start:call.end] + over
         return f"{self.text[call.start:call.args[0][0]]}{', '.join(args)}){over}"
+
+
+_STRING_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
+
+
+def _auto_name(call_text: str) -> str:
+    """Spark's name for an unaliased call: its text with white space collapsed and string
+    literals shown by their value (`to_date('2026-11-02')` is named `to_date(2026-11-02)`)."""
+    return _STRING_LITERAL.sub(lambda m: m.group(1), " ".join(call_text.split()))
 
 
 def _first_of_equal_spans(calls: list[Call]) -> list[Call]:

@@ -122,7 +122,7 @@ def find_calls(text: str, names: frozenset[str]) -> list[Call]:
             parsed = _arguments(text, j)
             if parsed is not None:
                 args, end = parsed
-                if match.group().lower() == "cast" and len(args) == 1:
+                if match.group().lower() in ("cast", "try_cast") and len(args) == 1:
                     args = _cast_operands(text, args[0])
                 calls.append(Call(match.group().lower(), i, end, args))
         i = word_end

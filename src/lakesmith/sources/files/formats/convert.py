@@ -30,6 +30,7 @@ from pyspark.sql.types import (
 )
 
 from lakesmith.engine.ddl import type_ddl
+from lakesmith.engine.semantics.string_dates import string_to_date_column
 
 RANGES: dict[type[DataType], tuple[int, int]] = {
     IntegerType: (-(2**31), 2**31 - 1), ShortType: (-(2**15), 2**15 - 1),
@@ -86,4 +87,6 @@ def textual(data_type: DataType, options: Mapping[str, str]) -> Callable[[Column
     if isinstance(data_type, (TimestampType, TimestampNTZType)) and options.get("timestampformat"):
         timestamp_format = F.lit(options["timestampformat"])
         return lambda v: F.try_to_timestamp(v, timestamp_format).cast(target)
+    if isinstance(data_type, DateType):  # "2026-11-02T10:00:00Z" is a DATE to Spark's readers
+        return lambda v: string_to_date_column(v, try_=True)
     return lambda v: v.try_cast(target)
