@@ -120,6 +120,8 @@ def test_a_users_project_test_suite_runs_with_the_plugin(pytester: pytest.Pytest
                 p.dry_run()
             assert len(info.value.problems) == 2
     ''')
-    result = pytester.runpytest_inprocess(*plugin_args(), "-q", "-p", "no:cacheprovider",
+    # In a subprocess: an in-process run drops the modules it imported first (sqlglot's dialects,
+    # lakesmith's own) when it ends, and their re-imports would not be the classes others hold.
+    result = pytester.runpytest_subprocess(*plugin_args(), "-q", "-p", "no:cacheprovider",
                                           "--durations=0", "--durations-min=0")
     result.assert_outcomes(passed=8)
