@@ -6,6 +6,12 @@ first saw it. Batch N drops its in-batch duplicates, then anti-joins (null-safe)
 before N; rows of batch N itself never count, so re-running batch N after a crash gives the same
 rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
+The batch's deduplicated rows are computed once, into a scratch Delta table in the checkpoint
+(`cdc/scratch.py`): the expectation counts, the output write, the state write and the progress
+counts all read them from there, instead of each running the deduplication (a join against the
+state) again. Every run of a batch writes the scratch afresh before anything reads it, so a rerun
+after a crash sees what its own run computed.
+
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
 - `dropDuplicatesWithinWatermark` keeps a key until `event time + delay` is at or before the
@@ -21,7 +27,9 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
+from pyspark.sql.types import ArrayType, MapType, NullType, StructType
 
+from lakesmith.cdc.scratch import materialize
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.errors import LakesmithError
@@ -84,7 +92,7 @@ class Deduplicate(StatefulOperator):
             condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
-        output = relation_of(rows)
+        output = _computed_once(ctx, relation_of(rows), f"scratch-dedup-{state_id}")
         name = f"state:{state_id}"
 
         def new_state() -> Any:
@@ -131,6 +139,29 @@ class Deduplicate(StatefulOperator):
         ctx.writers.append(Overwrite(name, log, live_state, crash_point=AFTER_STATE))
         ctx.metrics.append(lambda: progress(live_state))
         return output
+
+
+def _computed_once(ctx: OperatorContext, rows: proto.Relation, scratch: str) -> proto.Relation:
+    """`rows` (the batch's deduplicated rows) run once into the checkpoint's scratch table named
+    `scratch`, as a read of it; as they are when a column's type cannot be stored in Delta (a
+    NULL literal's void type), which the engine then computes again for each use."""
+    bound = ctx.bind(rows)
+    if not _storable(bound.schema):
+        return rows
+    return relation_of(materialize(bound, ctx.checkpoint.state_location(scratch)))
+
+
+def _storable(data_type: Any) -> bool:
+    """Whether Delta can store the type (it has no void type)."""
+    if isinstance(data_type, NullType):
+        return False
+    if isinstance(data_type, StructType):
+        return all(_storable(f.dataType) for f in data_type.fields)
+    if isinstance(data_type, ArrayType):
+        return _storable(data_type.elementType)
+    if isinstance(data_type, MapType):
+        return _storable(data_type.keyType) and _storable(data_type.valueType)
+    return True
 
 
 def _not_late(column: str, watermark_ms: int) -> Any:
