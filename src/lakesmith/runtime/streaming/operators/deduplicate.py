@@ -23,6 +23,7 @@ Evicted keys are left out of the state table when the batch rewrites it, so it s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pyspark.sql.connect import functions as F
@@ -30,6 +31,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.types import ArrayType, MapType, NullType, StructType
 
 from lakesmith.cdc.scratch import materialize
+from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.errors import LakesmithError
@@ -45,6 +47,7 @@ from lakesmith.tables.catalog import quote_always
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
 SEEN_PREFIX = "__lakesmith_seen_"
+_DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
 @register_operator("deduplicate")
@@ -148,15 +151,23 @@ def _computed_once(ctx: OperatorContext, rows: proto.Relation, scratch: str) -> 
     bound = ctx.bind(rows)
     if not _storable(bound.schema):
         return rows
-    return relation_of(materialize(bound, ctx.checkpoint.state_location(scratch)))
+    location = ctx.checkpoint.state_location(scratch)
+    computed = relation_of(materialize(bound, location))
+    if ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0:
+        tidy_state(location, ctx.batch, appended=False)  # its log checkpointed, so it stays fast
+    return computed
 
 
 def _storable(data_type: Any) -> bool:
-    """Whether Delta can store the type (it has no void type)."""
+    """Whether a Delta table can hold the type as it is: no void type, and struct fields whose
+    names Delta accepts without column mapping (no duplicates, none of ` ,;{}()\n\t=`)."""
     if isinstance(data_type, NullType):
         return False
     if isinstance(data_type, StructType):
-        return all(_storable(f.dataType) for f in data_type.fields)
+        names = [f.name.lower() for f in data_type.fields]
+        return len(set(names)) == len(names) \
+            and not any(_DELTA_UNSAFE.search(name) for name in names) \
+            and all(_storable(f.dataType) for f in data_type.fields)
     if isinstance(data_type, ArrayType):
         return _storable(data_type.elementType)
     if isinstance(data_type, MapType):
