@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -50,6 +51,9 @@ class Case:
     update_s: float | None = None
     flows_s: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
+    # CPU seconds (user + system) of the process and the children it waited for: on a loaded
+    # machine wall time measures the load as much as the work; this does not.
+    cpu_s: float | None = None
 
 
 def _tree_rss_kb(root: int) -> int:
@@ -78,10 +82,11 @@ def _tree_rss_kb(root: int) -> int:
 
 
 def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
-            timeout: float = 7200) -> tuple[float, float, str]:
-    """Run argv in a fresh process: (wall seconds, peak tree RSS in MB, stdout). Raises with the
-    output's tail if it fails."""
+            timeout: float = 7200) -> tuple[float, float, str, float]:
+    """Run argv in a fresh process: (wall seconds, peak tree RSS in MB, stdout, CPU seconds).
+    Raises with the output's tail if it fails."""
     peak = [0]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (cwd / ".bench-stdout").open("w+") as out, (cwd / ".bench-stderr").open("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, text=True,
@@ -100,13 +105,15 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
             done.set()
             sampler.join()
         wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if code != 0:
         raise RuntimeError(f"{' '.join(argv)} failed ({code}) in {cwd}:\n{stdout[-3000:]}\n"
                            f"{stderr[-3000:]}")
-    return wall, peak[0] / 1024, stdout
+    return wall, peak[0] / 1024, stdout, cpu
 
 
 def generator() -> Any:
@@ -147,12 +154,13 @@ def lakesmith_project(root: Path, landing: Path) -> Path:
 
 
 def lakesmith_case(name: str, root: Path) -> Case:
-    wall, peak, stdout = measure([sys.executable, "-m", "lakesmith", "run"], cwd=root,
+    wall, peak, stdout, cpu = measure([sys.executable, "-m", "lakesmith", "run"], cwd=root,
                                  env={"PYTHONPATH": str(REPO / "src")})
     match = re.search(r"Update \S+ COMPLETED in ([\d.]+)s", stdout)
     if not match:
         raise RuntimeError(f"no update summary in lakesmith's output:\n{stdout[-2000:]}")
-    return Case(name, wall, peak, update_s=float(match.group(1)), flows_s=flow_times(root))
+    return Case(name, wall, peak, update_s=float(match.group(1)), flows_s=flow_times(root),
+                cpu_s=cpu)
 
 
 def flow_times(root: Path) -> dict[str, float]:
@@ -174,10 +182,10 @@ def flow_times(root: Path) -> dict[str, float]:
 
 def floor_case(name: str, landing: Path, out: Path, argv_prefix: list[str],
                env: dict[str, str] | None = None, engine: str = "sail") -> Case:
-    wall, peak, stdout = measure([*argv_prefix, str(FLOOR), str(landing), str(out),
+    wall, peak, stdout, cpu = measure([*argv_prefix, str(FLOOR), str(landing), str(out),
                                   "--engine", engine], cwd=out.parent, env=env)
     phases = json.loads(stdout.strip().splitlines()[-1])
-    return Case(name, wall, peak, update_s=phases["work_s"], details=phases)
+    return Case(name, wall, peak, update_s=phases["work_s"], details=phases, cpu_s=cpu)
 
 
 def spark_reference() -> dict[str, str] | None:
@@ -210,11 +218,11 @@ def spark_project(root: Path, landing: Path) -> Path:
 
 
 def spark_pipelines_case(name: str, root: Path, env: dict[str, str]) -> Case:
-    wall, peak, stdout = measure(isolated([str(SPARK_REF_VENV / "bin" / "spark-pipelines"),
+    wall, peak, stdout, cpu = measure(isolated([str(SPARK_REF_VENV / "bin" / "spark-pipelines"),
                                            "run"]), cwd=root, env=env)
     if "Run is COMPLETED" not in stdout:
         raise RuntimeError(f"spark-pipelines did not complete:\n{stdout[-3000:]}")
-    return Case(name, wall, peak)
+    return Case(name, wall, peak, cpu_s=cpu)
 
 
 def main() -> None:
@@ -280,6 +288,7 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
     full = by_name["lakesmith full"]
     ratios = {"lakesmith_full_vs_floor_wall": full.wall_s / floor.wall_s,
               "lakesmith_full_vs_floor_update": (full.update_s or 0) / (floor.update_s or 1),
+              "lakesmith_full_vs_floor_cpu": (full.cpu_s or 0) / (floor.cpu_s or 1),
               "plus5_vs_full_update": (by_name["lakesmith +5 % new data"].update_s or 0)
               / (full.update_s or 1),
               "plus5_vs_full_wall": by_name["lakesmith +5 % new data"].wall_s / full.wall_s}
@@ -295,10 +304,11 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
     print(f"\nmedallion example, {args.events:,} events in {args.files} files "
           f"(+5 %: one more file); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
           f"{os.cpu_count()} cores")
-    print(f"{'case':<40}{'wall s':>9}{'update s':>10}{'peak MB':>9}  vs floor (wall)")
+    print(f"{'case':<40}{'wall s':>9}{'update s':>10}{'cpu s':>8}{'peak MB':>9}  vs floor (wall)")
     for case in cases:
         update = f"{case.update_s:.2f}" if case.update_s is not None else "-"
-        print(f"{case.name:<40}{case.wall_s:>9.2f}{update:>10}{case.peak_rss_mb:>9.0f}  "
+        cpu = f"{case.cpu_s:.1f}" if case.cpu_s is not None else "-"
+        print(f"{case.name:<40}{case.wall_s:>9.2f}{update:>10}{cpu:>8}{case.peak_rss_mb:>9.0f}  "
               f"{case.wall_s / floor.wall_s:.2f}x")
     print("\nper flow, seconds (event log)")
     flows = [c for c in cases if c.flows_s]

@@ -33,10 +33,13 @@ def test_the_benchmark_runs_lakesmith_and_the_floor(tmp_path: Path) -> None:
                      "lakesmith +5 % new data", "lakesmith nothing new"]
     full = report["cases"][1]
     assert full["update_s"] > 0 and full["peak_rss_mb"] > 50
+    # CPU seconds of each process, the in-process engine included
+    assert all(case["cpu_s"] > 0 for case in report["cases"])
     assert {"bronze_orders", "silver_orders", "silver_customers",
             "gold_daily_revenue"} <= set(full["flows_s"])
     assert set(report["ratios"]) == {"lakesmith_full_vs_floor_wall",
-                                     "lakesmith_full_vs_floor_update", "plus5_vs_full_update",
+                                     "lakesmith_full_vs_floor_update",
+                                     "lakesmith_full_vs_floor_cpu", "plus5_vs_full_update",
                                      "plus5_vs_full_wall"}
     assert "skipped" in report["notes"][0]
     cold = report["cold_start"]

@@ -44,4 +44,4 @@ def tidy_state(location: Location, batch: int, *, appended: bool) -> None:
                 table.create_checkpoint()
                 table.cleanup_metadata()
     except Exception as e:  # reported, then the pipeline carries on
-        logger.warning("Tidying the AUTO CDC state at %s failed: %s", location, e)
+        logger.warning("Tidying the state at %s failed: %s", location, e)

@@ -218,6 +218,7 @@ class PlanRewriter:
         self.view_prefix = view_prefix
         self.semantics = semantics  # False: the plan as written (for Apache Spark itself)
         self.temp_views: list[str] = []
+        self._types: dict[Any, Any] = {}  # argument types probed by `spark_semantics`
 
     def rewrite(self, relation: proto.Relation) -> proto.Relation:
         rewritten = _copy(relation)
@@ -243,7 +244,7 @@ class PlanRewriter:
             return relation
         from lakesmith.engine.semantics import spark_semantics
 
-        return spark_semantics(self.spark, relation)
+        return spark_semantics(self.spark, relation, self._types)
 
     def _rewrite_sql(self, text: str) -> str:
         refs = find_table_refs(text)

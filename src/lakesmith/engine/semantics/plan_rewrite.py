@@ -26,30 +26,64 @@ _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
 _RELATION = proto.Relation.DESCRIPTOR.full_name
 
 
-def spark_semantics(spark: Any, relation: proto.Relation) -> proto.Relation:
+# Argument types the engine gave, by (the argument's input plan, the argument): a probe is an
+# analysis round trip, and one batch binds the same plans several times (its output, its
+# expectation counts, its state and progress). Kept per plan rewriter (one batch, one flow
+# refresh): a plan that reads a temporary view by name may mean other rows, and other types,
+# in another.
+TypeCache = dict[tuple[bytes, bytes], DataType | None]
+
+
+def spark_semantics(spark: Any, relation: proto.Relation,
+                    types: TypeCache | None = None) -> proto.Relation:
     """`relation` rewritten so the engine computes Spark's answers (a copy; the input is left
-    as it is). Raises `NotSupportedYet` naming the construct where it cannot."""
+    as it is). Raises `NotSupportedYet` naming the construct where it cannot. `types` keeps the
+    argument types probed, for the next call with the same cache."""
+    types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
     for rel in list(all_relations(rewritten)):
         kind = rel.WhichOneof("rel_type")
         if kind == "sql":
-            rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark))
+            rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark, types))
             continue
         if kind == "read":
             read_dates_as_spark(spark, rel)
             continue
-        _rewrite_expressions(spark, rel, kind)
+        _rewrite_expressions(spark, rel, kind, types)
     return rewritten
 
 
-def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None) -> None:
+class _Input:
+    """The relation a node's expressions are analysed against, with the cache of the types
+    probed there."""
+
+    def __init__(self, spark: Any, relation: proto.Relation | None, types: TypeCache) -> None:
+        self.df = dataframe_of(spark, relation) if relation is not None else None
+        self._relation = relation
+        self._key: bytes | None = None
+        self._types = types
+
+    def type_of(self, argument: bytes, probe: Any) -> DataType | None:
+        """The type of `argument` (its serialized form): cached, or `probe()`."""
+        if self._relation is None:
+            return None
+        if self._key is None:
+            self._key = self._relation.SerializeToString(deterministic=True)
+        key = (self._key, argument)
+        if key not in self._types:
+            self._types[key] = probe()
+        return self._types[key]
+
+
+def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
+                         types: TypeCache) -> None:
     if kind is None:
         return
     body = getattr(rel, kind)
     input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
         and body.HasField("input") else None
-    input_df = dataframe_of(spark, input_rel) if input_rel is not None else None
+    input_df = _Input(spark, input_rel, types)
     expressions = list(_own_expressions(body))
     # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
     windowed = [e.window.window_function for e in expressions
@@ -109,11 +143,12 @@ def _own_expressions(message: Message) -> Iterator[Any]:
             yield from _own_expressions(item)
 
 
-def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
+def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     kind = expression.WhichOneof("expr_type")
     if kind == "expression_string":
         text = expression.expression_string.expression
-        expression.expression_string.expression = rewrite_sql(text, expression_typer(input_df))
+        expression.expression_string.expression = rewrite_sql(
+            text, expression_typer(input_df.df, input_df.type_of))
         return
     if kind == "cast":
         _rewrite_cast(spark, expression, input_df)
@@ -143,7 +178,7 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: Any) -> None:
     expression.CopyFrom(plan)
 
 
-def _rewrite_cast(spark: Any, expression: Any, input_df: Any) -> None:
+def _rewrite_cast(spark: Any, expression: Any, input_df: _Input) -> None:
     cast = expression.cast
     target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
                                if cast.HasField("type") else rewritable_target(cast.type_str))
@@ -156,14 +191,17 @@ def _rewrite_cast(spark: Any, expression: Any, input_df: Any) -> None:
         expression.CopyFrom(replacement._expr.to_plan(spark.client))
 
 
-def _argument_type(input_df: Any, column: Any) -> Any:
-    if input_df is None:
-        return None
-    try:
-        fields = input_df.select(column).schema.fields
-    except Exception:  # not analysable against the input alone (e.g. a join's two sides)
-        return None
-    return fields[0].dataType if len(fields) == 1 else None
+def _argument_type(input_df: _Input, column: Any) -> Any:
+    def probe() -> DataType | None:
+        assert input_df.df is not None  # probed only when the node has an input
+        try:
+            fields = input_df.df.select(column).schema.fields
+        except Exception:  # not analysable against the input alone (e.g. a join's two sides)
+            return None
+        return fields[0].dataType if len(fields) == 1 else None
+
+    argument = column._expr.to_plan(None).SerializeToString(deterministic=True)
+    return input_df.type_of(argument, probe)
 
 
 class _Proto(Expression):

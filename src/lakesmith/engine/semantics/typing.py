@@ -6,6 +6,7 @@ DECIMAL, and gives `avg` of a DECIMAL the type DOUBLE)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import sqlglot
@@ -16,19 +17,23 @@ from sqlglot.errors import ParseError, TokenError
 from lakesmith.engine.semantics.sql_rewrite import Typer
 from lakesmith.engine.semantics.sql_text import Call
 
+# Answers a probe's type from a cache (by the argument's key), or runs the probe.
+Cached = Callable[[bytes, Callable[[], DataType | None]], DataType | None]
+
 _DIALECT = "spark"
 _PROBE = "__lakesmith_probe"
 _MARK = "__lakesmith_argument"
 
 
-def sql_typer(spark: Any) -> Typer:
+def sql_typer(spark: Any, cache: dict[Any, DataType | None] | None = None) -> Typer:
     """Types of arguments in SQL query text: the argument is marked, the marked text parsed by
-    sqlglot to find the argument's scope, and a probe of that scope analysed by the engine."""
-    cache: dict[tuple[str, int, int], DataType | None] = {}
+    sqlglot to find the argument's scope, and a probe of that scope analysed by the engine.
+    `cache` keeps the types probed, for later typers given the same one."""
+    cache = {} if cache is None else cache
 
     def typer(whole: str, call: Call, index: int) -> DataType | None:
         start, end = call.args[index]
-        key = (whole, start, end)
+        key = (whole.encode(), f"sql:{start}:{end}".encode())
         if key not in cache:
             probe = _probe_of_marked(whole[:start] + f" {_MARK}(" + whole[start:end] + ") "
                                      + whole[end:])
@@ -38,15 +43,20 @@ def sql_typer(spark: Any) -> Typer:
     return typer
 
 
-def expression_typer(input_df: Any) -> Typer:
-    """Types of arguments in a SQL expression string applied to `input_df`."""
+def expression_typer(input_df: Any, cached: Cached | None = None) -> Typer:
+    """Types of arguments in a SQL expression string applied to `input_df`; `cached(argument,
+    probe)` (when given) answers from a cache of earlier probes or runs `probe`."""
 
     def typer(whole: str, call: Call, index: int) -> DataType | None:
         if input_df is None:
             return None
         start, end = call.args[index]
         argument = whole[start:end].strip()
-        return _analysed_type(lambda: input_df.selectExpr(argument))
+
+        def probe() -> DataType | None:
+            return _analysed_type(lambda: input_df.selectExpr(argument))
+
+        return probe() if cached is None else cached(f"expr:{argument}".encode(), probe)
 
     return typer
 

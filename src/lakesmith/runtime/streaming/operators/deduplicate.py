@@ -6,6 +6,12 @@ first saw it. Batch N drops its in-batch duplicates, then anti-joins (null-safe)
 before N; rows of batch N itself never count, so re-running batch N after a crash gives the same
 rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
+The batch's deduplicated rows are computed once, into a scratch Delta table in the checkpoint
+(`cdc/scratch.py`): the expectation counts, the output write, the state write and the progress
+counts all read them from there, instead of each running the deduplication (a join against the
+state) again. Every run of a batch writes the scratch afresh before anything reads it, so a rerun
+after a crash sees what its own run computed.
+
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
 - `dropDuplicatesWithinWatermark` keeps a key until `event time + delay` is at or before the
@@ -17,11 +23,15 @@ Evicted keys are left out of the state table when the batch rewrites it, so it s
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
+from pyspark.sql.types import ArrayType, MapType, NullType, StructType
 
+from lakesmith.cdc.scratch import materialize
+from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.errors import LakesmithError
@@ -37,6 +47,7 @@ from lakesmith.tables.catalog import quote_always
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
 SEEN_PREFIX = "__lakesmith_seen_"
+_DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
 @register_operator("deduplicate")
@@ -84,7 +95,7 @@ class Deduplicate(StatefulOperator):
             condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
-        output = relation_of(rows)
+        output = _computed_once(ctx, relation_of(rows), f"scratch-dedup-{state_id}")
         name = f"state:{state_id}"
 
         def new_state() -> Any:
@@ -131,6 +142,37 @@ class Deduplicate(StatefulOperator):
         ctx.writers.append(Overwrite(name, log, live_state, crash_point=AFTER_STATE))
         ctx.metrics.append(lambda: progress(live_state))
         return output
+
+
+def _computed_once(ctx: OperatorContext, rows: proto.Relation, scratch: str) -> proto.Relation:
+    """`rows` (the batch's deduplicated rows) run once into the checkpoint's scratch table named
+    `scratch`, as a read of it; as they are when a column's type cannot be stored in Delta (a
+    NULL literal's void type), which the engine then computes again for each use."""
+    bound = ctx.bind(rows)
+    if not _storable(bound.schema):
+        return rows
+    location = ctx.checkpoint.state_location(scratch)
+    computed = relation_of(materialize(bound, location))
+    if ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0:
+        tidy_state(location, ctx.batch, appended=False)  # its log checkpointed, so it stays fast
+    return computed
+
+
+def _storable(data_type: Any) -> bool:
+    """Whether a Delta table can hold the type as it is: no void type, and struct fields whose
+    names Delta accepts without column mapping (no duplicates, none of ` ,;{}()\n\t=`)."""
+    if isinstance(data_type, NullType):
+        return False
+    if isinstance(data_type, StructType):
+        names = [f.name.lower() for f in data_type.fields]
+        return len(set(names)) == len(names) \
+            and not any(_DELTA_UNSAFE.search(name) for name in names) \
+            and all(_storable(f.dataType) for f in data_type.fields)
+    if isinstance(data_type, ArrayType):
+        return _storable(data_type.elementType)
+    if isinstance(data_type, MapType):
+        return _storable(data_type.keyType) and _storable(data_type.valueType)
+    return True
 
 
 def _not_late(column: str, watermark_ms: int) -> Any:
