@@ -97,7 +97,7 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
     for original, expression in zip(originals, body.expressions if originals else [],
                                     strict=True):
         if expression != original:
-            name = _engine_name(input_df, original)
+            name = _engine_name(input_df.df, original)
             if name is not None:
                 _alias(expression, name)
 
