@@ -15,7 +15,6 @@ from typing import Any
 from lakesmith.engine.plans import PlanRead
 from lakesmith.files import FileStatus, store_for
 from lakesmith.graph.graph import ResolvedFlow
-from lakesmith.graph.model import DatasetKind
 from lakesmith.locations import Location, LocationError
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.sources.files.listing import ListingRules, list_files
@@ -41,7 +40,7 @@ def inputs_signature(workspace: Workspace, flow: ResolvedFlow) -> Signature | No
             if name in seen:
                 continue
             seen.add(name)
-            if graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+            if graph.kind(name).is_view:
                 pending.extend(graph.flows_into(name))
             else:
                 parts.append((str(name), workspace.table_log(name).version()))
