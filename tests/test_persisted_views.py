@@ -5,6 +5,8 @@ pipeline reads as a batch and publishes under its schema, readable by name from
 from __future__ import annotations
 
 import json
+import logging
+import shutil
 import subprocess
 import sys
 
@@ -149,6 +151,7 @@ def test_a_persisted_view_over_a_stream_is_refused_with_its_line(project) -> Non
     ("CREATE VIEW v (a, CONSTRAINT ok EXPECT (a > 0)) AS SELECT 1 AS a",
      "a persisted view cannot have expectations"),
     ("CREATE OR REFRESH VIEW v AS SELECT 1 AS a", "CREATE OR REFRESH VIEW is not supported"),
+    ("CREATE VIEW v TBLPROPERTIES ('a' = 'b') AS SELECT 1 AS a", "TBLPROPERTIES"),
 ])
 def test_unsupported_view_definitions_are_refused_with_file_and_line(project, statement: str,
                                                                       fragment: str) -> None:
@@ -159,3 +162,20 @@ def test_unsupported_view_definitions_are_refused_with_file_and_line(project, st
             pass
     assert fragment in str(info.value)
     assert "views.sql:2" in str(info.value)
+
+
+def test_a_view_whose_table_was_dropped_is_left_out_of_the_session_with_a_warning(
+        project, caplog) -> None:
+    _orders(project)
+    project.write("transformations/views.sql", """
+        CREATE VIEW big_orders AS SELECT id FROM orders WHERE amount > 6;
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    shutil.rmtree(project.table_path("orders"))
+    with caplog.at_level(logging.WARNING, logger="lakesmith.runtime.published_views"):
+        session = lakesmith.session(project.root, remote=project.sail_url)
+    try:
+        assert "`default`.`big_orders`" in caplog.text and "views.sql:1" in caplog.text
+        assert session.sql("SELECT 1 AS one").collect()[0].one == 1  # the session still works
+    finally:
+        session.stop()
