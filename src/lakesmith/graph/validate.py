@@ -167,10 +167,11 @@ def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
             elif isinstance(source, TemporaryView) and isinstance(target, PersistedView):
                 problems.append(GraphProblem(
                     f"[INVALID_TEMP_OBJ_REFERENCE] Cannot create the persistent object "
-                    f"'{target.name}' of the type VIEW because it references to the temporary "
-                    f"object '{source.name}' of the type VIEW. Make the temporary view "
-                    f"'{source.name}' persistent (CREATE VIEW), or make '{target.name}' temporary "
-                    "(CREATE TEMPORARY VIEW).", flow.flow.location))
+                    f"'{target.name}' of the type view because it references to the temporary "
+                    f"object '{source.name}' of the type temporary view. Please make the "
+                    f"temporary object '{source.name}' persistent (CREATE VIEW), or make the "
+                    f"persistent object '{target.name}' temporary (CREATE TEMPORARY VIEW).",
+                    flow.flow.location))
             elif flow_input.read.streaming and isinstance(source, MaterializedView):
                 problems.append(GraphProblem(
                     f"flow '{flow.name}' reads materialized view '{source.name}' as a stream; a "
