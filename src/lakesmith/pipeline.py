@@ -29,6 +29,7 @@ from lakesmith.runtime.flow_filters import record_flow_filters
 from lakesmith.runtime.maintenance import TableMaintenance, maintain_tables
 from lakesmith.runtime.plan import UpdatePlan, plan_update
 from lakesmith.runtime.planner import plan_work
+from lakesmith.runtime.published_views import published_views, record_views
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.runtime.update import (
     DEFAULT_MAX_CONCURRENT_FLOWS,
@@ -110,6 +111,7 @@ class Pipeline:
             flow_schemas: dict[str, Any] = {}
             try:
                 flow_schemas = self.analyze(workspace)
+                record_views(self.storage.location, published_views(self.graph))
                 plan = plan_work(plan, workspace)
             except BaseException as e:
                 error = e

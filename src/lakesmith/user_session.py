@@ -17,6 +17,7 @@ from lakesmith.errors import SpecError
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.locations import Location
 from lakesmith.project import DEFAULT_CATALOG, PipelineSpec, find_spec, load_spec
+from lakesmith.runtime.published_views import register_views
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
@@ -99,6 +100,8 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
         engine_sql=spark.engine_sql,
         conf=dict(spec.configuration) if spec else {}, default_location=new_table_location,
         needed_from=needed_from)
+    if spec is not None:
+        register_views(spark, PipelineStorage(spec.storage, spec.name).location)
     spark.on_stop = engine.stop
     install_delta_module()
     return spark

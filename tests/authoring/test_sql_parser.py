@@ -513,7 +513,7 @@ def test_values_are_substituted_recursively():
      ["INSERT INTO is not supported", "CREATE FLOW"]),
     ("SELECT * FROM t", 1, ["SELECT is not supported", "CREATE MATERIALIZED VIEW"]),
     ("DROP TABLE t", 1, ["DROP TABLE is not supported", "supported statements"]),
-    ("CREATE VIEW v AS SELECT 1", 1, ["CREATE VIEW is not supported", "CREATE TEMPORARY VIEW"]),
+    ("CREATE OR REFRESH VIEW v AS SELECT 1", 1, ["CREATE OR REFRESH VIEW is not supported"]),
     ("CREATE OR REPLACE STREAMING TABLE s", 1,
      ["CREATE OR REPLACE STREAMING TABLE is not supported", "CREATE OR REFRESH STREAMING TABLE"]),
     ("USE SCHEMA silver", 1, ["USE SCHEMA is not supported"]),

@@ -19,6 +19,7 @@ from lakesmith.graph.model import (
     Flow,
     MaterializedView,
     OnceFlow,
+    PersistedView,
     QueryFlow,
     Sink,
     SqlQuery,
@@ -39,10 +40,12 @@ def invalid(build, **fields) -> str:
 
 
 def test_each_dataset_kind_is_a_class_with_its_kind() -> None:
-    assert [cls.kind for cls in (MaterializedView, StreamingTable, DltTable, TemporaryView, Sink)] \
+    kinds = (MaterializedView, StreamingTable, DltTable, TemporaryView, PersistedView, Sink)
+    assert [cls.kind for cls in kinds] \
         == [DatasetKind.MATERIALIZED_VIEW, DatasetKind.STREAMING_TABLE, DatasetKind.TABLE,
-            DatasetKind.TEMPORARY_VIEW, DatasetKind.SINK]
-    assert [k.is_stored for k in DatasetKind] == [True, True, False, False, True]
+            DatasetKind.TEMPORARY_VIEW, DatasetKind.PERSISTED_VIEW, DatasetKind.SINK]
+    assert [k.is_stored for k in DatasetKind] == [True, True, False, False, False, True]
+    assert [k.is_view for k in DatasetKind] == [False, False, True, True, False, False]
     assert DatasetKind.MATERIALIZED_VIEW.label == "materialized view"
 
 

@@ -6,6 +6,7 @@
     │   ├── StreamingTable       appended to by streaming flows (or maintained by AUTO CDC)
     │   └── DltTable             Databricks `@dlt.table`: one of the two, decided by its query
     ├── TemporaryView            a named query, inlined where it is read
+    ├── PersistedView            a named query published in the catalog (SQL `CREATE VIEW`)
     └── Sink                     an external destination (format, options)
 
 A field exists only on the kinds that have it, so reading a table's partition columns on a sink is
@@ -30,6 +31,7 @@ class DatasetKind(str, Enum):
     MATERIALIZED_VIEW = "materialized_view"
     STREAMING_TABLE = "streaming_table"
     TEMPORARY_VIEW = "temporary_view"
+    PERSISTED_VIEW = "persisted_view"
     SINK = "sink"
     # Databricks `@dlt.table`: a streaming table when its query is streaming, else a materialized
     # view. Resolved to one of the two when the graph is built.
@@ -40,6 +42,12 @@ class DatasetKind(str, Enum):
         """Whether the dataset is a Delta table the pipeline writes (not a view or a sink)."""
         return self in (DatasetKind.MATERIALIZED_VIEW, DatasetKind.STREAMING_TABLE,
                         DatasetKind.TABLE)
+
+    @property
+    def is_view(self) -> bool:
+        """Whether the dataset is a named query (temporary or persisted), inlined where the
+        pipeline reads it."""
+        return self in (DatasetKind.TEMPORARY_VIEW, DatasetKind.PERSISTED_VIEW)
 
     @property
     def label(self) -> str:
@@ -129,6 +137,16 @@ class TemporaryView(Dataset):
         if "." in self.name.strip("`"):
             raise InvalidDefinition(
                 f"temporary view '{self.name}' must have a single-part name.", self.location)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PersistedView(Dataset):
+    """A named query published in the pipeline's catalog and schema (SQL `CREATE VIEW`): not
+    stored, readable by name outside the pipeline (`lakesmith sql`, `lakesmith.session()`).
+    Inside the pipeline it is inlined like a temporary view; Spark allows it only batch reads of
+    tables and other persisted views (graph/validate.py)."""
+
+    kind = DatasetKind.PERSISTED_VIEW
 
 
 @dataclass(frozen=True, kw_only=True)

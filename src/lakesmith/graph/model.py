@@ -15,6 +15,7 @@ from lakesmith.graph.datasets import (
     DatasetKind,
     DltTable,
     MaterializedView,
+    PersistedView,
     Sink,
     StreamingTable,
     Table,
@@ -35,7 +36,7 @@ from lakesmith.graph.flows import (
 __all__ = [
     "AnyFlow", "AutoCdcFlow", "Dataset", "DatasetKind", "Definitions", "DltTable", "Expectation",
     "ExpectationAction", "Flow", "MaterializedView", "OnceFlow", "PythonQuery", "Query",
-    "QueryFlow", "Sink", "SqlQuery", "StreamingTable", "Table", "TemporaryView",
+    "PersistedView", "QueryFlow", "Sink", "SqlQuery", "StreamingTable", "Table", "TemporaryView",
 ]
 
 

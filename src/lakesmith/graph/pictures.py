@@ -129,6 +129,7 @@ _MERMAID_SHAPES = {  # opening and closing brackets per kind
     DatasetKind.STREAMING_TABLE.label: ("[(", ")]"),
     DatasetKind.MATERIALIZED_VIEW.label: ("[", "]"),
     DatasetKind.TEMPORARY_VIEW.label: ("([", "])"),
+    DatasetKind.PERSISTED_VIEW.label: ("([", "])"),
     DatasetKind.SINK.label: ("[/", "/]"),
     "external": ("{{", "}}"),
 }
@@ -164,6 +165,7 @@ _DOT_SHAPES = {
     DatasetKind.STREAMING_TABLE.label: "cylinder",
     DatasetKind.MATERIALIZED_VIEW.label: "box",
     DatasetKind.TEMPORARY_VIEW.label: "ellipse",
+    DatasetKind.PERSISTED_VIEW.label: "ellipse",
     DatasetKind.SINK.label: "cds",
     "external": "hexagon",
 }

@@ -10,6 +10,7 @@ from lakesmith.graph.datasets import (
     Dataset,
     DatasetKind,
     MaterializedView,
+    PersistedView,
     Sink,
     StreamingTable,
     TemporaryView,
@@ -47,7 +48,7 @@ def _check_flows_per_dataset(graph: DataflowGraph,
         if name in unresolved_targets:
             continue
         flows = graph.flows_into(name)
-        if isinstance(dataset, (MaterializedView, TemporaryView)):
+        if isinstance(dataset, (MaterializedView, TemporaryView, PersistedView)):
             if not flows:
                 problems.append(GraphProblem(
                     f"[PIPELINE_DATASET_WITHOUT_FLOW] {dataset.kind.label} '{dataset.name}' has no "
@@ -93,6 +94,12 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
                 f"materialized view '{dataset.name}' reads a stream ({_streaming_reads(flow)}); a "
                 "materialized view must be defined by a batch query. Use a streaming table, or read "
                 f"the source as a batch ({_batch_read_hint(flow)}).", where))
+        elif isinstance(dataset, PersistedView) and flow.streaming:
+            problems.append(GraphProblem(
+                "[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_PERSISTED_VIEW] "
+                f"persisted view '{dataset.name}' reads a stream ({_streaming_reads(flow)}); "
+                "persisted views may only be defined by a batch query. Read the source as a "
+                f"batch ({_batch_read_hint(flow)}), or use a streaming table.", where))
         elif once and flow.streaming:
             problems.append(GraphProblem(
                 f"[INVALID_FLOW_QUERY_TYPE.STREAMING_RELATION_FOR_ONCE_FLOW] flow '{flow.name}' is "
@@ -148,6 +155,7 @@ def _batch_read_hint(flow: ResolvedFlow) -> str:
 def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
     problems: list[GraphProblem] = []
     for flow in graph.flows:
+        target = graph.dataset(flow.target)
         for flow_input in flow.inputs:
             if flow_input.dataset is None:
                 continue
@@ -155,6 +163,14 @@ def _check_reads(graph: DataflowGraph) -> list[GraphProblem]:
             if isinstance(source, Sink):
                 problems.append(GraphProblem(
                     f"flow '{flow.name}' reads sink '{source.name}'; sinks can only be written.",
+                    flow.flow.location))
+            elif isinstance(source, TemporaryView) and isinstance(target, PersistedView):
+                problems.append(GraphProblem(
+                    f"[INVALID_TEMP_OBJ_REFERENCE] Cannot create the persistent object "
+                    f"'{target.name}' of the type view because it references to the temporary "
+                    f"object '{source.name}' of the type temporary view. Please make the "
+                    f"temporary object '{source.name}' persistent (CREATE VIEW), or make the "
+                    f"persistent object '{target.name}' temporary (CREATE TEMPORARY VIEW).",
                     flow.flow.location))
             elif flow_input.read.streaming and isinstance(source, MaterializedView):
                 problems.append(GraphProblem(

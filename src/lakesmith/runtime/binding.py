@@ -37,7 +37,7 @@ from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind, Table
+from lakesmith.graph.model import Table
 from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.schema import declared_schema, written
@@ -68,7 +68,7 @@ class DatasetBinder(ABC):
             if is_file_stream_format(read.format):
                 return RelationBinding(relation_of(self.files_dataframe(read)))
             return self.absolute_paths(read)
-        if self.graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+        if self.graph.kind(name).is_view:
             return RelationBinding(self.view_relation(name))
         return self.bind_table(name, read)
 

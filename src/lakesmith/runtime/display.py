@@ -131,7 +131,7 @@ def table_records(pipeline: Any) -> list[dict[str, Any]]:
     graph = pipeline.graph
     records: list[dict[str, Any]] = []
     for name, dataset in graph.datasets.items():
-        if dataset.kind == DatasetKind.TEMPORARY_VIEW or dataset.kind == DatasetKind.SINK:
+        if dataset.kind.is_view or dataset.kind == DatasetKind.SINK:
             records.append({"dataset": dataset.name, "kind": dataset.kind.label,
                             "location": None, "version": None, "files": None, "bytes": None,
                             "clustering": None, "rows": None, "created": False})

@@ -60,7 +60,8 @@ SCHEMA = pa.schema([
 ])
 
 _FLOW_TYPES = {DatasetKind.MATERIALIZED_VIEW: "COMPLETE", DatasetKind.STREAMING_TABLE: "APPEND",
-               DatasetKind.TEMPORARY_VIEW: "VIEW", DatasetKind.SINK: "APPEND"}
+               DatasetKind.TEMPORARY_VIEW: "VIEW", DatasetKind.PERSISTED_VIEW: "VIEW",
+               DatasetKind.SINK: "APPEND"}
 
 
 class EventLog:
@@ -168,7 +169,7 @@ class EventLog:
         for name, dataset in self.graph.datasets.items():
             expectations = _expectations(dataset.expectations)
             self._emit("dataset_definition", {"dataset_definition": {
-                "dataset_type": "VIEW" if dataset.kind == DatasetKind.TEMPORARY_VIEW else "TABLE",
+                "dataset_type": "VIEW" if dataset.kind.is_view else "TABLE",
                 "dataset_kind": dataset.kind.value.upper(),
                 "num_flows": len(self.graph.flows_into(name)),
                 "expectations": expectations,

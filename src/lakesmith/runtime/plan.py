@@ -13,7 +13,6 @@ from typing import Any
 from lakesmith.errors import LakesmithError, UsageError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
 from lakesmith.runtime.selection import select_datasets
 from lakesmith.sources.base import Backlog, SourceOffset
 
@@ -149,7 +148,7 @@ def plan_update(graph: DataflowGraph, *, refresh: Sequence[str] = (),
     selected: list[PlannedFlow] = []
     excluded: list[ResolvedFlow] = []
     for flow in graph.topological_flows():
-        is_view = graph.kind(flow.target) == DatasetKind.TEMPORARY_VIEW
+        is_view = graph.kind(flow.target).is_view
         if selection and flow.target not in selection and not is_view:
             excluded.append(flow)
         else:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Sequence
 from lakesmith.errors import UsageError
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
 
 GLOB_CHARACTERS = "*?["
 
@@ -37,7 +36,7 @@ def select_datasets(graph: DataflowGraph, selectors: Sequence[str], option: str
             matched |= _reachable(graph, matched, _upstream_of)
         if downstream:
             matched |= _reachable(graph, matched, _downstream_of)
-        selected |= {name for name in matched if graph.kind(name) != DatasetKind.TEMPORARY_VIEW}
+        selected |= {name for name in matched if not graph.kind(name).is_view}
     return frozenset(selected)
 
 
@@ -47,7 +46,7 @@ def _match(graph: DataflowGraph, pattern: str, raw: str, option: str) -> set[Tab
         qualified = "." in pattern
         matched = {name for name, dataset in graph.datasets.items() if fnmatch.fnmatchcase(
             (_qualified(name, pattern) if qualified else dataset.name).lower(), pattern.lower())}
-        stored = {name for name in matched if graph.kind(name) != DatasetKind.TEMPORARY_VIEW}
+        stored = {name for name in matched if not graph.kind(name).is_view}
         if not stored:
             raise UsageError(f"{option}: '{raw}' matches no table of this pipeline.",
                              hint=_known(graph))
@@ -59,8 +58,8 @@ def _match(graph: DataflowGraph, pattern: str, raw: str, option: str) -> set[Tab
         hint = (f"did you mean {' or '.join(repr(c) for c in close)}?" if close
                 else _known(graph))
         raise UsageError(f"{option}: '{raw}' is not a dataset of this pipeline.", hint=hint)
-    if graph.kind(name) == DatasetKind.TEMPORARY_VIEW and pattern == raw.strip():
-        raise UsageError(f"{option}: '{raw}' is a temporary view, which is never stored; "
+    if graph.kind(name).is_view and pattern == raw.strip():
+        raise UsageError(f"{option}: '{raw}' is a {graph.kind(name).label}, which is never stored; "
                          "name the tables that read it instead.")
     return {name}
 

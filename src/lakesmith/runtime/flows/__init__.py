@@ -51,6 +51,7 @@ def _load_runners() -> None:
         auto_cdc_snapshot,
         materialized_view,
         once,
+        persisted_view,
         streaming_table,
         temporary_view,
         unsupported,

@@ -23,7 +23,6 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import LakesmithError
-from lakesmith.graph.model import DatasetKind
 from lakesmith.quality.expectations import QualityReport
 from lakesmith.runtime.checkpoint import (
     AppendWithMarker,
@@ -257,7 +256,7 @@ class MicroBatchRunner(FlowRunner):
         sources = workspace.sources(ctx.flow)
         graph = ctx.graph
         streaming_views = {f.target for f in graph.flows
-                           if f.streaming and graph.kind(f.target) == DatasetKind.TEMPORARY_VIEW}
+                           if f.streaming and graph.kind(f.target).is_view}
 
         def reads_stream(read: PlanRead) -> bool:
             if source_key(read, graph, workspace.project) is not None:

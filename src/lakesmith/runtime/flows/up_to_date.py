@@ -28,7 +28,7 @@ from pyspark.sql.connect import proto
 
 from lakesmith.files import store_for
 from lakesmith.graph.graph import ResolvedFlow
-from lakesmith.graph.model import TemporaryView
+from lakesmith.graph.model import PersistedView, TemporaryView
 from lakesmith.locations import Location
 from lakesmith.runtime.input_signature import external_signature
 from lakesmith.runtime.workspace import Workspace
@@ -79,7 +79,7 @@ def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
             continue
         seen.add(key)
         dataset = workspace.graph.dataset(read.dataset)
-        if isinstance(dataset, TemporaryView):
+        if isinstance(dataset, (TemporaryView, PersistedView)):
             for upstream in workspace.graph.flows_into(read.dataset):
                 if not _collect(workspace, upstream, parts, tables, seen):
                     return False

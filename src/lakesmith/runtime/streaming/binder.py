@@ -12,7 +12,6 @@ from lakesmith.engine.file_metadata import rewrite_input_file_name, without_hidd
 from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
 from lakesmith.locations import Location
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.streaming.sources import source_key
@@ -32,7 +31,7 @@ class StreamBatchBinder(TableBinder):
 
     def __call__(self, read: PlanRead) -> Binding | None:
         name = self.dataset_of(read)
-        if name is not None and self.graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+        if name is not None and self.graph.kind(name).is_view:
             # A streaming read of a view (`dlt.read_stream("view")`) is the view's query, whose
             # own streaming reads are bound to their slices.
             return super().__call__(read)

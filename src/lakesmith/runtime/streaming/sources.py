@@ -9,7 +9,6 @@ from lakesmith.engine.plans import PlanRead
 from lakesmith.errors import NotSupportedYet
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
-from lakesmith.graph.model import DatasetKind
 from lakesmith.locations import Location
 from lakesmith.sources.base import StreamSource
 from lakesmith.sources.registry import SourceRequest, create_source
@@ -53,7 +52,7 @@ def flow_sources(flow: ResolvedFlow, graph: DataflowGraph, catalog: TableCatalog
         for flow_input in current.inputs:
             read = flow_input.read
             if flow_input.dataset is not None and \
-                    graph.kind(flow_input.dataset) == DatasetKind.TEMPORARY_VIEW:
+                    graph.kind(flow_input.dataset).is_view:
                 if flow_input.dataset not in seen_views:
                     seen_views.add(flow_input.dataset)
                     pending.extend(graph.flows_into(flow_input.dataset))
@@ -86,7 +85,7 @@ def reachable_flows(flow: ResolvedFlow, graph: DataflowGraph) -> list[ResolvedFl
         for flow_input in current.inputs:
             name = flow_input.dataset
             if name is not None and name not in seen and \
-                    graph.kind(name) == DatasetKind.TEMPORARY_VIEW:
+                    graph.kind(name).is_view:
                 seen.add(name)
                 found.extend(graph.flows_into(name))
     return found

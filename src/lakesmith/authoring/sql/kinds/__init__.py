@@ -10,6 +10,7 @@ from lakesmith.authoring.sql.kinds.auto_cdc import AutoCdcInto
 from lakesmith.authoring.sql.kinds.base import Definition, Lead, StatementKind
 from lakesmith.authoring.sql.kinds.create_flow import CreateFlow
 from lakesmith.authoring.sql.kinds.materialized_view import MaterializedView
+from lakesmith.authoring.sql.kinds.persisted_view import CreateView
 from lakesmith.authoring.sql.kinds.set_configuration import SetConfiguration
 from lakesmith.authoring.sql.kinds.streaming_table import StreamingTable
 from lakesmith.authoring.sql.kinds.temporary_view import TemporaryView
@@ -22,6 +23,7 @@ STATEMENT_KINDS: tuple[StatementKind, ...] = (
     MaterializedView(),
     StreamingTable(),
     TemporaryView(),
+    CreateView(),
     CreateFlow(),
     AutoCdcInto(),
     SetConfiguration(),
@@ -31,8 +33,6 @@ STATEMENT_KINDS: tuple[StatementKind, ...] = (
 # (`CREATE TABLE`) or first word (`INSERT`).
 _HINTS: dict[str, str] = {
     "CREATE TABLE": "define a dataset with CREATE MATERIALIZED VIEW or CREATE STREAMING TABLE",
-    "CREATE VIEW": ("persisted views are not supported yet; use CREATE TEMPORARY VIEW, or "
-                    "CREATE MATERIALIZED VIEW to store the result"),
     "INSERT": "append with a flow: CREATE FLOW name AS INSERT INTO target BY NAME query",
     "SELECT": "a query on its own defines nothing: CREATE MATERIALIZED VIEW name AS query",
     "WITH": "a query on its own defines nothing: CREATE MATERIALIZED VIEW name AS query",
