@@ -3,6 +3,7 @@ tables`' files, size and clustering columns, as a user runs them (fresh processe
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -32,9 +33,11 @@ def test_sql_shell_maintain_and_tables(tmp_path: Path) -> None:
     assert lakesmith("run", cwd=tmp_path).returncode == 0
     table = tmp_path / "warehouse" / "spark_catalog" / "default" / "numbers"
 
-    history = lakesmith("sql", "DESCRIBE HISTORY numbers", cwd=tmp_path)
+    history = lakesmith("sql", "DESCRIBE HISTORY numbers", "--format", "json", cwd=tmp_path)
     assert history.returncode == 0, history.stderr
-    assert history.stdout.startswith("version") and "row(s)" in history.stdout
+    rows = json.loads(history.stdout)
+    assert [r["version"] for r in rows] == [2, 1, 0]  # newest first, as Databricks shows it
+    assert {"timestamp", "operation", "operationParameters"} <= set(rows[0])
 
     shell = lakesmith("shell", cwd=tmp_path, stdin=(
         "t = DeltaTable.forName(spark, 'numbers')\n"
