@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from conformance_cases import CASES, SESSION_CONF
-from conformance_differences import Difference, load_differences
+from conformance_differences import Difference, disagreement, load_differences
 from conformance_outcome import same
 from conformance_runner import run_cases
 
@@ -73,20 +73,12 @@ def test_case(case: Any, rewritten: dict[str, dict[str, Any]],
               unrewritten: dict[str, dict[str, Any]]) -> None:
     expected, actual = GOLDEN[case.id], rewritten[case.id]
     difference: Difference | None = DIFFERENCES.get(case.id)
-    agrees = same(expected, actual)
-    if difference is None or difference.status == "fixed":
-        assert agrees, (f"{case.id} differs from Apache Spark 4.3:\n  code: {case.code}\n"
-                        f"  spark: {json.dumps(expected)[:400]}\n  lakesmith: {json.dumps(actual)[:400]}")
-        if difference is not None:
-            assert not same(expected, unrewritten[case.id]), (
-                f"{case.id}: the engine now gives Spark's answer without lakesmith's rewrite; "
-                "drop the rewrite and the entry in differences.toml")
-    elif difference.status == "refused":
-        assert actual.get("error") == "NotSupportedYet", \
-            f"{case.id} is listed as refused by lakesmith, but: {json.dumps(actual)[:300]}"
-    else:  # open upstream
-        assert not agrees, (f"{case.id} now gives Spark's answer: mark it resolved (remove it "
-                            "from differences.toml and regenerate docs/compatibility.md)")
+    problem = disagreement(case.id, case.code, expected, actual, difference)
+    assert problem is None, problem
+    if difference is not None and difference.status == "fixed":
+        assert not same(expected, unrewritten[case.id]), (
+            f"{case.id}: the engine now gives Spark's answer without lakesmith's rewrite; "
+            "drop the rewrite and the entry in differences.toml")
 
 
 def test_compatibility_page_is_generated_from_the_suite() -> None:

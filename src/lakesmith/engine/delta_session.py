@@ -1,17 +1,18 @@
 """The Spark session lakesmith hands to users (`lakesmith.session()`, `lakesmith shell`, `lakesmith
 sql`): a Spark Connect session whose `sql()` runs the Delta utility statements the engine lacks
 (`tables/commands/`) before anything reaches the engine, and translates Databricks SQL (the event
-log's `:` paths). Everything else is the engine's. It is a subclass, so `isinstance(spark,
-SparkSession)` holds and DataFrames made from it carry it."""
+log's `:` paths). Every plan it sends, SQL or DataFrame, is rewritten for Apache Spark's answers
+where the engine's differ (`engine/semantics/session_plans.py`). It is a subclass, so
+`isinstance(spark, SparkSession)` holds and DataFrames made from it carry it."""
 
 from __future__ import annotations
 
 import threading
-from types import SimpleNamespace
 from typing import Any, cast
 
 from pyspark.sql.connect.session import SparkSession
 
+from lakesmith.engine.semantics.session_plans import SessionSemantics
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
 
 
@@ -35,8 +36,9 @@ class _FilterHook(SparkSession.Hook):
 
 
 class DeltaSession(SparkSession):
-    """A Spark Connect session with Delta utility statements; `stop()` also stops the embedded
-    engine lakesmith started for it."""
+    """A Spark Connect session with Delta utility statements and Spark's answers; `stop()` also
+    stops the embedded engine lakesmith started for it. `semantics.enabled = False` sends plans
+    as they are (what the engine itself answers)."""
 
     delta_context: DeltaContext | None = None
     on_stop: Any = None
@@ -45,9 +47,13 @@ class DeltaSession(SparkSession):
                  hook_factories: list[Any] | None = None) -> None:
         self.pending_filters: list[dict[tuple[str, ...], set[str]]] = []
         self.pending_lock = threading.Lock()
+        self.semantics = SessionSemantics(self)
+        # The filter hook sees the user's plan; the rewrite comes last, just before sending.
         super().__init__(connection, userId,
                          [*(hook_factories or []),
-                          lambda session: _FilterHook(cast(DeltaSession, session))])
+                          lambda session: _FilterHook(cast(DeltaSession, session)),
+                          lambda session: cast(DeltaSession, session).semantics])
+        self.semantics.install_on_analyze(self._client)
 
     def record_pending_filters(self) -> None:
         """Record the filters DataFrame queries used since the last time (see `_FilterHook`)."""
@@ -59,26 +65,26 @@ class DeltaSession(SparkSession):
 
     def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803
         from lakesmith.engine.databricks_sql import to_engine_sql
-        from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
-        from lakesmith.engine.semantics.typing import sql_typer
 
+        if self.semantics.busy:
+            # lakesmith's own request while it rewrites one (a type probe): to the engine.
+            return super().sql(sqlQuery, args, **kwargs)
         self.record_pending_filters()
         if self.delta_context is not None and not args and not kwargs:
             statement = parse_delta_statement(sqlQuery)
             if statement is not None:
                 return statement.run(self.delta_context)
-        # Spark's answers where the engine's differ (docs/compatibility.md).
-        # Type probes go to the engine as they are (not back through this method).
-        engine_query = rewrite_sql(to_engine_sql(sqlQuery),
-                                   sql_typer(SimpleNamespace(sql=self.engine_sql)))
-        result = super().sql(engine_query, args, **kwargs)
+        # The text reaches the engine rewritten for Spark's answers (`self.semantics`).
+        result = super().sql(to_engine_sql(sqlQuery), args, **kwargs)
         if self.delta_context is not None:
             self.delta_context.observe(sqlQuery)
         return result
 
     def engine_sql(self, sqlQuery: str) -> Any:  # noqa: N803
-        """Run `sqlQuery` in the engine as it is."""
-        return super().sql(sqlQuery)
+        """Run `sqlQuery` in the engine as it is (a statement lakesmith composed)."""
+        self.semantics.remember_sql(sqlQuery)
+        with self.semantics.bypassed():
+            return super().sql(sqlQuery)
 
     def stop(self) -> None:
         if not self.is_stopped:

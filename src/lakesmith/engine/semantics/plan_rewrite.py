@@ -4,7 +4,7 @@ rewritten as text (`sql_rewrite`), DataFrame function calls (`unresolved_functio
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from google.protobuf.message import Message
@@ -35,17 +35,21 @@ TypeCache = dict[tuple[bytes, bytes], DataType | None]
 
 
 def spark_semantics(spark: Any, relation: proto.Relation,
-                    types: TypeCache | None = None) -> proto.Relation:
+                    types: TypeCache | None = None,
+                    rewritten_sql: Callable[[str], bool] | None = None) -> proto.Relation:
     """`relation` rewritten so the engine computes Spark's answers (a copy; the input is left
     as it is). Raises `NotSupportedYet` naming the construct where it cannot. `types` keeps the
-    argument types probed, for the next call with the same cache."""
+    argument types probed, for the next call with the same cache. SQL text for which
+    `rewritten_sql` is true has been rewritten already (a second pass would wrap its rewrites
+    again) and is left as it is."""
     types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
     for rel in list(all_relations(rewritten)):
         kind = rel.WhichOneof("rel_type")
         if kind == "sql":
-            rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark, types))
+            if rewritten_sql is None or not rewritten_sql(rel.sql.query):
+                rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark, types))
             continue
         if kind == "read":
             read_dates_as_spark(spark, rel)

@@ -1,0 +1,196 @@
+"""Spark's answers for everything a user's session sends (`lakesmith.session()`, `lakesmith
+shell`, `lakesmith sql`): one interception point in the Spark Connect client, so that no way of
+running a DataFrame (collect, show, toPandas, count, a write, createOrReplaceTempView, a
+`spark.sql` statement, df.schema) escapes the rewrites and refusals pipelines apply
+(`plan_rewrite.spark_semantics`).
+
+Two doors lead to the engine: execute requests (queries and commands), which the client hands
+to its session hooks before sending, and analyze requests (schemas, explain), which it sends
+from `_analyze`; both go through `SessionSemantics.plan()`. Rewriting needs the engine too (the
+types of arguments, the name of a column): those requests go out as they are, marked by a
+per-thread bypass, and so do statements lakesmith itself composes (`DeltaSession.engine_sql`).
+
+SQL text is rewritten where it enters: the `spark.sql` command. The engine hands the query back
+as a SQL relation of the rewritten text, which later plans then contain; the texts already
+rewritten are remembered so they are not rewritten twice (a second pass would still be Spark's
+answer, only slower: every rule is exact on its own output)."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from google.protobuf.message import Message
+from pyspark.sql.connect import proto
+from pyspark.sql.connect.session import SparkSession
+
+from lakesmith.engine.plans import all_relations, dataframe_of
+from lakesmith.engine.semantics.plan_rewrite import TypeCache, spark_semantics
+from lakesmith.errors import NotSupportedYet
+
+# Analyze requests whose answer depends on the plan's expressions (not is_streaming, inputFiles).
+_PLAN_ARGUMENTS = {"schema": ("plan",), "explain": ("plan",), "tree_string": ("plan",),
+                   "semantic_hash": ("plan",), "same_semantics": ("plan", "other")}
+_RELATION_ARGUMENTS = {"persist": ("relation",), "unpersist": ("relation",),
+                       "get_storage_level": ("relation",)}
+_RELATION = proto.Relation.DESCRIPTOR.full_name
+# How many rewritten SQL texts are remembered; a text forgotten is only rewritten again.
+REMEMBERED_SQL = 4096
+
+
+class SessionSemantics(SparkSession.Hook):
+    """Rewrites every plan `session` sends for Spark's answers (see the module's docstring)."""
+
+    def __init__(self, session: Any) -> None:
+        self.session = session
+        self.enabled = True
+        self._local = threading.local()
+        self._rewritten_sql: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    # -- the two doors -------------------------------------------------------------------
+
+    def on_execute_plan(self, request: Any) -> Any:
+        if not self.bypassing:
+            request.plan.CopyFrom(self.plan(request.plan))
+        return request
+
+    def install_on_analyze(self, client: Any) -> None:
+        """Route `client`'s analyze requests through `plan()` too."""
+        analyze: Callable[..., Any] = client._analyze
+
+        def analyze_with_semantics(method: str, **kwargs: Any) -> Any:
+            if not self.bypassing:
+                for name in _PLAN_ARGUMENTS.get(method, ()):
+                    if name in kwargs:
+                        kwargs[name] = self.plan(kwargs[name])
+                for name in _RELATION_ARGUMENTS.get(method, ()):
+                    if name in kwargs:
+                        with self.bypassed():
+                            kwargs[name] = self._relation(kwargs[name], {})
+            return analyze(method, **kwargs)
+
+        client._analyze = analyze_with_semantics
+
+    # -- what passes unchanged -----------------------------------------------------------
+
+    @property
+    def bypassing(self) -> bool:
+        """Whether requests now go out as they are (rewriting off, or `busy`)."""
+        return not self.enabled or self.busy
+
+    @property
+    def busy(self) -> bool:
+        """Whether this thread is rewriting a request, or sending one lakesmith composed: what
+        it sends meanwhile is lakesmith's own (type probes, its statements)."""
+        return getattr(self._local, "depth", 0) > 0
+
+    @contextmanager
+    def bypassed(self) -> Iterator[None]:
+        self._local.depth = getattr(self._local, "depth", 0) + 1
+        try:
+            yield
+        finally:
+            self._local.depth -= 1
+
+    def remember_sql(self, text: str) -> None:
+        """`text` is what the engine should run as it is (rewritten already, or lakesmith's)."""
+        with self._lock:
+            self._rewritten_sql[text] = None
+            self._rewritten_sql.move_to_end(text)
+            while len(self._rewritten_sql) > REMEMBERED_SQL:
+                self._rewritten_sql.popitem(last=False)
+
+    def _is_rewritten_sql(self, text: str) -> bool:
+        with self._lock:
+            return text in self._rewritten_sql
+
+    # -- rewriting -----------------------------------------------------------------------
+
+    def plan(self, plan: proto.Plan) -> proto.Plan:
+        """`plan` (a query or a command) with Spark's answers; raises `NotSupportedYet` where
+        lakesmith cannot give them."""
+        rewritten = proto.Plan()
+        rewritten.CopyFrom(plan)
+        types: TypeCache = {}  # per request: a temporary view may mean other types next time
+        with self.bypassed():
+            if rewritten.HasField("root"):
+                rewritten.root.CopyFrom(self._relation(rewritten.root, types))
+            elif rewritten.HasField("command"):
+                self._command(rewritten.command, types)
+        return rewritten
+
+    def _command(self, command: proto.Command, types: TypeCache) -> None:
+        kind = command.WhichOneof("command_type")
+        if kind is None:
+            return
+        body = getattr(command, kind)
+        if kind == "sql_command":
+            self._sql_command(body, types)
+            return
+        for relation in _top_relations(body):
+            relation.CopyFrom(self._relation(relation, types))
+
+    def _sql_command(self, body: Any, types: TypeCache) -> None:
+        if body.sql:  # the field older clients send the text in
+            holder = proto.Relation()
+            holder.sql.query = body.sql
+            body.sql = self._relation(holder, types).sql.query
+            self.remember_sql(body.sql)
+        if body.HasField("input"):
+            body.input.CopyFrom(self._relation(body.input, types))
+            for rel in all_relations(body.input):
+                if rel.WhichOneof("rel_type") == "sql":
+                    self.remember_sql(rel.sql.query)
+
+    def _relation(self, relation: proto.Relation, types: TypeCache) -> proto.Relation:
+        try:
+            return spark_semantics(self.session, relation, types, self._is_rewritten_sql)
+        except NotSupportedYet as refusal:
+            # A query the engine cannot analyse either may hold the user's mistake (a column
+            # name mistyped): its error is added, as the engine says it.
+            engine_error = _analysis_error(self.session, relation)
+            if engine_error is None:
+                raise
+            first_line = (str(engine_error).strip().splitlines() or [""])[0]
+            raise NotSupportedYet(f"{refusal.message} The engine cannot analyse the query "
+                                  f"either: {first_line}", hint=refusal.hint) from engine_error
+
+
+def _top_relations(message: Message) -> Iterator[Any]:
+    """The relations a command holds (each one whole; not the relations inside them)."""
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None or descriptor.message_type.GetOptions().map_entry:
+            continue
+        for item in value if descriptor.is_repeated else [value]:
+            if descriptor.message_type.full_name == _RELATION:
+                yield item
+            else:
+                yield from _top_relations(item)
+
+
+def _analysis_error(spark: Any, relation: proto.Relation) -> Exception | None:
+    """The engine's error analysing `relation` as written, or None when it analyses. SQL text
+    is analysed only when it is a query (a statement would run)."""
+    if relation.WhichOneof("rel_type") == "sql" and not _is_query(relation.sql.query):
+        return None
+    try:
+        dataframe_of(spark, relation).schema  # noqa: B018 - the analysis is the point
+    except Exception as e:  # the engine's analysis error, shown to the user as it is
+        return e
+    return None
+
+
+def _is_query(text: str) -> bool:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    try:
+        statements = sqlglot.parse(text, dialect="spark")
+    except (ParseError, TokenError):
+        return False
+    return len(statements) == 1 and isinstance(statements[0], exp.Query)
