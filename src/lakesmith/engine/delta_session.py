@@ -81,10 +81,10 @@ class DeltaSession(SparkSession):
         return result
 
     def engine_sql(self, sqlQuery: str) -> Any:  # noqa: N803
-        """Run `sqlQuery` in the engine as it is (a statement lakesmith composed)."""
-        self.semantics.remember_sql(sqlQuery)
-        with self.semantics.bypassed():
-            return super().sql(sqlQuery)
+        """Run `sqlQuery` in the engine, not as a Delta statement: a statement lakesmith
+        composed around the user's SQL (`CREATE TABLE ... AS query`), whose query still gets
+        Spark's answers."""
+        return super().sql(sqlQuery)
 
     def stop(self) -> None:
         if not self.is_stopped:

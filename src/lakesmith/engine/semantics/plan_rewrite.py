@@ -45,17 +45,62 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
+
+    def rewrite_text(rel: proto.Relation, scope: proto.Relation) -> None:
+        if rewritten_sql is None or not rewritten_sql(rel.sql.query):
+            typer = sql_typer(_SqlScope(spark, scope) if scope is not rel or _has_arguments(
+                rel) else spark, types)
+            text = rewrite_sql(rel.sql.query, typer)
+            if text != rel.sql.query and (rel.sql.pos_args or rel.sql.pos_arguments):
+                # a rewrite may repeat an argument, and with it a `?`: positions would shift
+                raise NotSupportedYet(
+                    "SQL with positional parameters (?) that lakesmith rewrites for Spark's "
+                    f"answers: {rel.sql.query.strip()[:200]}",
+                    hint="pass the parameters by name (`:name` with args={'name': value}).")
+            rel.sql.query = text
+
+    # SQL text over DataFrames (`spark.sql("... {df}", df=...)`): rewritten last, so that its
+    # type probes see the DataFrames as rewritten.
+    scoped: list[proto.Relation] = []
     for rel in list(all_relations(rewritten)):
         kind = rel.WhichOneof("rel_type")
+        if scoped and rel is not scoped[-1] and rel == scoped[-1].with_relations.root:
+            continue  # a walk yields a with_relations' root right after it
+        if kind == "with_relations" and rel.with_relations.root.WhichOneof("rel_type") == "sql":
+            scoped.append(rel)
+            continue
         if kind == "sql":
-            if rewritten_sql is None or not rewritten_sql(rel.sql.query):
-                rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark, types))
+            rewrite_text(rel, rel)
             continue
         if kind == "read":
             read_dates_as_spark(spark, rel)
             continue
         _rewrite_expressions(spark, rel, kind, types)
+    for rel in scoped:
+        rewrite_text(rel.with_relations.root, rel)
     return rewritten
+
+
+def _has_arguments(rel: proto.Relation) -> bool:
+    sql = rel.sql
+    return bool(sql.args or sql.pos_args or sql.named_arguments or sql.pos_arguments)
+
+
+class _SqlScope:
+    """`spark.sql` for the type probes of a SQL relation's text, with the parameters and the
+    DataFrames the text refers to (`scope`: the SQL relation, or the with_relations over it)."""
+
+    def __init__(self, spark: Any, scope: proto.Relation) -> None:
+        self.spark = spark
+        self.scope = scope
+
+    def sql(self, text: str) -> Any:
+        probe = proto.Relation()
+        probe.CopyFrom(self.scope)
+        probe.ClearField("common")
+        sql = probe.with_relations.root.sql if probe.HasField("with_relations") else probe.sql
+        sql.query = text
+        return dataframe_of(self.spark, probe)
 
 
 class _Input:
