@@ -48,8 +48,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
 
     def rewrite_text(rel: proto.Relation, scope: proto.Relation) -> None:
         if rewritten_sql is None or not rewritten_sql(rel.sql.query):
-            typer = sql_typer(_SqlScope(spark, scope) if scope is not rel or _has_arguments(
-                rel) else spark, types)
+            typer = sql_typer(_SqlScope(spark, scope), types)
             text = rewrite_sql(rel.sql.query, typer)
             if text != rel.sql.query and (rel.sql.pos_args or rel.sql.pos_arguments):
                 # a rewrite may repeat an argument, and with it a `?`: positions would shift
@@ -81,14 +80,10 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     return rewritten
 
 
-def _has_arguments(rel: proto.Relation) -> bool:
-    sql = rel.sql
-    return bool(sql.args or sql.pos_args or sql.named_arguments or sql.pos_arguments)
-
-
 class _SqlScope:
     """`spark.sql` for the type probes of a SQL relation's text, with the parameters and the
-    DataFrames the text refers to (`scope`: the SQL relation, or the with_relations over it)."""
+    DataFrames the text refers to (`scope`: the SQL relation, or the with_relations over it).
+    A probe is analysed as a relation: one round trip (`spark.sql` would add a command)."""
 
     def __init__(self, spark: Any, scope: proto.Relation) -> None:
         self.spark = spark
