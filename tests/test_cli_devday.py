@@ -200,13 +200,13 @@ def test_quality_shows_the_action_of_rules_declared_on_a_flow(cli, project, spar
 TABLES_SCHEMA = {"type": "array", "items": {
     "type": "object", "additionalProperties": False,
     "required": ["dataset", "kind", "location", "version", "files", "bytes", "clustering", "rows",
-                 "created"],
+                 "created", "comment"],
     "properties": {"dataset": {"type": "string"}, "kind": {"type": "string"},
                    "location": {"type": ["string", "null"]},
                    "version": {"type": ["integer", "null"]}, "files": {"type": ["integer", "null"]},
                    "bytes": {"type": ["integer", "null"]},
                    "clustering": {"type": ["string", "null"]}, "rows": {"type": ["integer", "null"]},
-                   "created": {"type": "boolean"}}}}
+                   "created": {"type": "boolean"}, "comment": {"type": ["string", "null"]}}}}
 RUNS_SCHEMA = {"type": "array", "items": {
     "type": "object", "additionalProperties": False,
     "required": ["update_id", "state", "started", "ended", "duration_seconds", "rows_written",

@@ -151,7 +151,13 @@ def test_a_persisted_view_over_a_stream_is_refused_with_its_line(project) -> Non
     ("CREATE VIEW v (a, CONSTRAINT ok EXPECT (a > 0)) AS SELECT 1 AS a",
      "a persisted view cannot have expectations"),
     ("CREATE OR REFRESH VIEW v AS SELECT 1 AS a", "CREATE OR REFRESH VIEW is not supported"),
-    ("CREATE VIEW v TBLPROPERTIES ('a' = 'b') AS SELECT 1 AS a", "TBLPROPERTIES"),
+    ("CREATE OR REPLACE VIEW IF NOT EXISTS v AS SELECT 1 AS a",
+     "CREATE VIEW with both IF NOT EXISTS and REPLACE is not allowed"),
+    ("CREATE VIEW v PARTITIONED BY (a) AS SELECT 1 AS a", "PARTITIONED BY is not allowed"),
+    ("CREATE MATERIALIZED VIEW m (a COMMENT 'x') AS SELECT 1 AS a",
+     "comments on columns without a type are not supported here"),
+    ("CREATE TEMPORARY VIEW t (a COMMENT 'x') AS SELECT 1 AS a",
+     "comments on columns without a type are not supported here"),
 ])
 def test_unsupported_view_definitions_are_refused_with_file_and_line(project, statement: str,
                                                                       fragment: str) -> None:
@@ -179,3 +185,69 @@ def test_a_view_whose_table_was_dropped_is_left_out_of_the_session_with_a_warnin
         assert session.sql("SELECT 1 AS one").collect()[0].one == 1  # the session still works
     finally:
         session.stop()
+
+
+def _described_view(project) -> None:
+    _orders(project)
+    project.write("transformations/views.sql", """
+        CREATE VIEW IF NOT EXISTS big_orders (order_id COMMENT 'the order''s id', who, amount)
+        COMMENT 'orders over 6'
+        TBLPROPERTIES ('quality' = 'silver', 'owner' = 'sales team')
+        AS SELECT id, customer, amount FROM orders WHERE amount > 6;
+    """)
+
+
+def test_comments_and_properties_are_published_and_shown(project) -> None:
+    _described_view(project)
+    assert project.run().state == UpdateState.COMPLETED
+    recorded = json.loads((project.root / "storage" / "views.json").read_text())
+    assert recorded[0]["comment"] == "orders over 6"
+    assert recorded[0]["columns"] == [["order_id", "the order's id"], ["who", None],
+                                      ["amount", None]]
+    assert recorded[0]["properties"] == {"quality": "silver", "owner": "sales team"}
+
+    session = lakesmith.session(project.root, remote=project.sail_url)
+    try:
+        rows = session.sql("SELECT * FROM big_orders ORDER BY order_id").collect()
+        assert [r.asDict() for r in rows] == [{"order_id": 1, "who": "a", "amount": 10},
+                                              {"order_id": 3, "who": "a", "amount": 7}]
+        described = {r.col_name: r.data_type for r in session.sql(
+            "DESCRIBE TABLE EXTENDED big_orders").collect()}
+        assert described["Type"] == "VIEW" and described["Comment"] == "orders over 6"
+        columns = {c.name: c.description for c in session.catalog.listColumns("big_orders")}
+        assert columns == {"order_id": "the order's id", "who": None, "amount": None}
+        [listed] = [t for t in session.catalog.listTables("default") if t.name == "big_orders"]
+        assert (listed.tableType, listed.description) == ("VIEW", "orders over 6")
+        properties = session.sql("SHOW TBLPROPERTIES big_orders").collect()
+        assert [r.asDict() for r in properties] == [{"key": "owner", "value": "sales team"},
+                                                    {"key": "quality", "value": "silver"}]
+        [owner] = session.sql("SHOW TBLPROPERTIES big_orders ('owner')").collect()
+        assert owner.value == "sales team"
+    finally:
+        session.stop()
+
+    tables = subprocess.run([sys.executable, "-m", "lakesmith", "tables", "--format", "json"],
+                            cwd=project.root, text=True, capture_output=True, timeout=120)
+    assert tables.returncode == 0, tables.stderr
+    by_name = {t["dataset"]: t for t in json.loads(tables.stdout)}
+    assert by_name["big_orders"]["comment"] == "orders over 6"
+    assert by_name["big_orders"]["kind"] == "persisted view"
+
+
+def test_dry_run_validates_views_and_publishes_nothing(project) -> None:
+    _described_view(project)
+    project.write("transformations/broken.sql", """
+        CREATE VIEW renamed_badly (a, b) AS SELECT id FROM orders;
+    """)
+    dry_run = subprocess.run([sys.executable, "-m", "lakesmith", "dry-run"], cwd=project.root,
+                             text=True, capture_output=True, timeout=120)
+    assert dry_run.returncode != 0
+    assert "broken.sql:1" in dry_run.stdout + dry_run.stderr
+    assert "renamed_badly" in dry_run.stdout + dry_run.stderr
+    (project.root / "transformations" / "broken.sql").unlink()
+    dry_run = subprocess.run([sys.executable, "-m", "lakesmith", "dry-run", "--format", "json"],
+                             cwd=project.root, text=True, capture_output=True, timeout=120)
+    assert dry_run.returncode == 0, dry_run.stdout + dry_run.stderr
+    flows = {f["flow"]: f for f in json.loads(dry_run.stdout)["flows"]}
+    assert [c["name"] for c in flows["big_orders"]["columns"]] == ["order_id", "who", "amount"]
+    assert not (project.root / "storage" / "views.json").exists()  # validated, not published

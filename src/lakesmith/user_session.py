@@ -13,7 +13,7 @@ from pathlib import Path
 
 from lakesmith.engine.delta_session import DeltaSession
 from lakesmith.engine.session import Engine, start_engine
-from lakesmith.errors import SpecError
+from lakesmith.errors import LakesmithError, SpecError
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.locations import Location
 from lakesmith.project import DEFAULT_CATALOG, PipelineSpec, find_spec, load_spec
@@ -95,13 +95,27 @@ def open_session(engine: Engine, spec: PipelineSpec | None) -> DeltaSession:
             ref = TableRef(parts=ref.parts[1:])
         return locate_table(spark, ref, options)
 
+    view_properties: dict[str, dict[str, str]] = {}
+
+    def properties_of_view(ref: TableRef) -> dict[str, str] | None:
+        if ref.path is not None or not view_properties:
+            return None
+        try:
+            name = resolver.qualify(ref.engine_name())
+        except LakesmithError:  # more than three parts: no view of this project
+            return None
+        if name.catalog.lower() != resolver.default_catalog.lower():
+            return None
+        return view_properties.get(TableCatalog.engine_name(name))
+
     spark.delta_context = DeltaContext(
         spark=spark, resolve=resolve,
         engine_sql=spark.engine_sql,
         conf=dict(spec.configuration) if spec else {}, default_location=new_table_location,
-        needed_from=needed_from)
+        needed_from=needed_from, view_properties=properties_of_view)
     if spec is not None:
-        register_views(spark, PipelineStorage(spec.storage, spec.name).location)
+        for view in register_views(spark, PipelineStorage(spec.storage, spec.name).location):
+            view_properties[view.engine_name] = view.properties
     spark.on_stop = engine.stop
     install_delta_module()
     return spark

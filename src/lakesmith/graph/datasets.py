@@ -144,9 +144,14 @@ class PersistedView(Dataset):
     """A named query published in the pipeline's catalog and schema (SQL `CREATE VIEW`): not
     stored, readable by name outside the pipeline (`lakesmith sql`, `lakesmith.session()`).
     Inside the pipeline it is inlined like a temporary view; Spark allows it only batch reads of
-    tables and other persisted views (graph/validate.py)."""
+    tables and other persisted views (graph/validate.py). Its comment, column comments and
+    properties are published with it."""
 
     kind = DatasetKind.PERSISTED_VIEW
+
+    table_properties: Mapping[str, str] = field(default_factory=dict)
+    # the column list (`(a COMMENT 'why', b)`): each name with its comment, or () without one
+    columns: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -127,21 +127,23 @@ def dry_run_record(pipeline: Any, schemas: dict[str, Any], plan: Any) -> dict[st
 
 def table_records(pipeline: Any) -> list[dict[str, Any]]:
     """Each dataset (and quarantine table): kind, location, Delta version, files, size,
-    clustering state and row count."""
+    clustering state, row count and its comment."""
     graph = pipeline.graph
     records: list[dict[str, Any]] = []
     for name, dataset in graph.datasets.items():
         if dataset.kind.is_view or dataset.kind == DatasetKind.SINK:
             records.append({"dataset": dataset.name, "kind": dataset.kind.label,
                             "location": None, "version": None, "files": None, "bytes": None,
-                            "clustering": None, "rows": None, "created": False})
+                            "clustering": None, "rows": None, "created": False,
+                            "comment": dataset.comment})
             continue
-        records.append(_table_record(pipeline, dataset.name, dataset.kind.label,
-                                     pipeline.catalog.location(name)))
+        records.append({**_table_record(pipeline, dataset.name, dataset.kind.label,
+                                        pipeline.catalog.location(name)),
+                        "comment": dataset.comment})
         quarantine = pipeline.catalog.location(quarantine_table(name))
         if table_info(quarantine) is not None:
-            records.append(_table_record(pipeline, dataset.name + QUARANTINE_SUFFIX,
-                                         "quarantine", quarantine))
+            records.append({**_table_record(pipeline, dataset.name + QUARANTINE_SUFFIX,
+                                            "quarantine", quarantine), "comment": None})
     return records
 
 
@@ -169,7 +171,7 @@ def print_tables(console: Console, pipeline: Any, output: OutputFormat = OutputF
 
     print_records(console, output, table_records(pipeline),
                   ["dataset", "kind", "location", "version", "files", "bytes", "clustering",
-                   "rows"],
+                   "rows", "comment"],
                   cells={"rows": rows, "bytes": size}, right=("version", "files", "bytes", "rows"),
                   headers={"bytes": "size"}, whole=("location",))
 

@@ -2,32 +2,33 @@
 
 The engine has no persistent catalog: each session starts empty, and `lakesmith.session()` /
 `lakesmith sql` register the pipeline's tables from their Delta folders. A view has no folder, so
-each update records the pipeline's persisted views in its storage (`views.json`: name, comment,
-SQL), and a session creates them with `CREATE OR REPLACE VIEW schema.name AS query` after the
-tables, in the order the graph reads them. Why a file of SQL: the definition is the user's query,
-which the session's own SQL path (semantics rewrites included) then analyses like any query the
-user types, and the whole file is rewritten by each update, so a view whose definition left the
-pipeline is gone from the next session. Names of pipeline datasets in the query are written as
-the engine names the session registers (`schema`.`table`), so `LIVE.x` and catalog-qualified
-names resolve there.
+each update records the pipeline's persisted views in its storage (`views.json`: name, SQL,
+comment, column comments, properties), and a session creates them with `CREATE OR REPLACE VIEW
+schema.name [(columns)] [COMMENT] [TBLPROPERTIES] AS query` after the tables, in the order the
+graph reads them (DESCRIBE TABLE EXTENDED, the catalog and SHOW TBLPROPERTIES then show what was
+declared). Why a file of SQL: the definition is the user's query, which the session's own SQL
+path (semantics rewrites included) then analyses like any query the user types, and the whole
+file is rewritten by each update, so a view whose definition left the pipeline is gone from the
+next session. Names of pipeline datasets in the query are written as the engine names the
+session registers (`schema`.`table`), so `LIVE.x` and catalog-qualified names resolve there.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.engine.sql_refs import SqlTableRef, find_table_refs
 from lakesmith.errors import LakesmithError
 from lakesmith.files import store_for
-from lakesmith.graph.datasets import DatasetKind
+from lakesmith.graph.datasets import DatasetKind, PersistedView
 from lakesmith.graph.flows import SqlQuery
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import quote_part
 from lakesmith.locations import Location
-from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.catalog import TableCatalog, sql_string
 
 logger = logging.getLogger(__name__)
 
@@ -42,9 +43,22 @@ class PublishedView:
     sql: str  # the query, pipeline datasets named by their engine names
     comment: str | None
     defined_at: str  # file:line, for messages when the session cannot create it
+    # its column list: [name, comment or None] each (empty: the query's columns as they are)
+    columns: list[list[str | None]] = field(default_factory=list)
+    properties: dict[str, str] = field(default_factory=dict)  # TBLPROPERTIES
 
     def statement(self) -> str:
-        return f"CREATE OR REPLACE VIEW {self.engine_name} AS {self.sql}"
+        parts = [f"CREATE OR REPLACE VIEW {self.engine_name}"]
+        if self.columns:
+            parts.append("(" + ", ".join(
+                quote_part(str(name)) + ("" if comment is None else f" COMMENT {sql_string(comment)}")
+                for name, comment in self.columns) + ")")
+        if self.comment is not None:
+            parts.append(f"COMMENT {sql_string(self.comment)}")
+        if self.properties:
+            parts.append("TBLPROPERTIES (" + ", ".join(
+                f"{sql_string(k)} = {sql_string(v)}" for k, v in self.properties.items()) + ")")
+        return " ".join([*parts, "AS", self.sql])
 
 
 def views_file(storage: Location) -> Location:
@@ -58,9 +72,12 @@ def published_views(graph: DataflowGraph) -> list[PublishedView]:
         dataset = graph.dataset(flow.target)
         if dataset.kind != DatasetKind.PERSISTED_VIEW:
             continue
+        assert isinstance(dataset, PersistedView)
         views.append(PublishedView(TableCatalog.engine_name(flow.target),
                                    _engine_sql(flow, graph), dataset.comment,
-                                   str(dataset.location)))
+                                   str(dataset.location),
+                                   columns=[[name, comment] for name, comment in dataset.columns],
+                                   properties=dict(dataset.table_properties)))
     return views
 
 
@@ -78,11 +95,11 @@ def recorded_views(storage: Location) -> list[PublishedView]:
     return [PublishedView(**entry) for entry in json.loads(data or b"[]")]
 
 
-def register_views(spark: Any, storage: Location) -> list[str]:
+def register_views(spark: Any, storage: Location) -> list[PublishedView]:
     """Create the recorded views in the session; a view the engine cannot create (a table it
     reads was dropped since) is left out with a warning naming it and where it is defined.
-    Returns the engine names of the views created."""
-    created: list[str] = []
+    Returns the views created."""
+    created: list[PublishedView] = []
     for view in recorded_views(storage):
         try:
             spark.sql(view.statement())
@@ -90,7 +107,7 @@ def register_views(spark: Any, storage: Location) -> list[str]:
             logger.warning("view %s (defined at %s) is not available in this session: %s",
                            view.engine_name, view.defined_at, str(e).splitlines()[0])
             continue
-        created.append(view.engine_name)
+        created.append(view)
     return created
 
 

@@ -5,7 +5,8 @@
       CONSTRAINT valid_id EXPECT (id IS NOT NULL) ON VIOLATION DROP ROW )
 
 Typed columns become the dataset's schema, as a DDL string. Untyped names (`(a, b)`) rename the
-query's columns (views and materialized views only). `CONSTRAINT name EXPECT (condition)` entries
+query's columns (views and materialized views only); a view's may carry a comment
+(`(a COMMENT 'why', b)`). `CONSTRAINT name EXPECT (condition)` entries
 are the dataset's expectations. `GENERATED ALWAYS AS (expression)` makes a generated column: the
 query does not produce it, its value is the expression over the row (as in Delta).
 
@@ -54,6 +55,9 @@ class ColumnList:
     expectations: tuple[Expectation, ...] = ()
     generated: tuple[tuple[str, str], ...] = ()  # (column name, SQL expression), in order
     token: Token | None = None  # the opening parenthesis
+    # comments of untyped columns (`(a COMMENT 'why')`), by name, with the first one's token
+    rename_comments: tuple[tuple[str, str], ...] = ()
+    rename_comment_token: Token | None = None
 
     @property
     def schema(self) -> str | None:
@@ -67,6 +71,8 @@ def parse_column_list(stream: TokenStream) -> ColumnList:
     renames: list[str] = []
     expectations: list[Expectation] = []
     generated: list[tuple[str, str]] = []
+    comments: list[tuple[str, str]] = []
+    comment_token: Token | None = None
     while True:
         if stream.at("CONSTRAINT"):
             expectations.append(_parse_constraint(stream))
@@ -77,6 +83,10 @@ def parse_column_list(stream: TokenStream) -> ColumnList:
             (columns if kind == "typed" else renames).append(text)
             if generation is not None:
                 generated.append(generation)
+            if kind == "untyped" and stream.at("COMMENT"):
+                comment_token = comment_token or stream.peek()
+                stream.expect("COMMENT")
+                comments.append((text, parse_string(stream, "a comment", "COMMENT")))
         if not stream.accept_punct(TokenType.COMMA):
             break
     stream.expect_punct(TokenType.R_PAREN, "',' or ')'", "a column definition")
@@ -88,7 +98,8 @@ def parse_column_list(stream: TokenStream) -> ColumnList:
             opening,
         )
     return ColumnList(tuple(columns), tuple(renames), tuple(expectations),
-                      generated=tuple(generated), token=opening)
+                      generated=tuple(generated), token=opening,
+                      rename_comments=tuple(comments), rename_comment_token=comment_token)
 
 
 def _parse_constraint(stream: TokenStream) -> Expectation:
@@ -114,12 +125,9 @@ def _parse_column(stream: TokenStream) -> tuple[str, str, tuple[str, str] | None
     column name (`("untyped", name, None)`)."""
     name = parse_identifier(stream, "a column definition or CONSTRAINT", "'(' or ','")
     column = quote_part(name.parts[0])
-    if stream.at_punct(TokenType.COMMA) or stream.at_punct(TokenType.R_PAREN):
+    if stream.at_punct(TokenType.COMMA) or stream.at_punct(TokenType.R_PAREN) or \
+            stream.at("COMMENT"):
         return "untyped", name.parts[0], None
-    if stream.at("COMMENT"):
-        raise stream.error(
-            "comments on columns without a type are not supported yet; give the column a type, "
-            "or drop the comment", stream.peek())
     ddl = [column, _parse_type(stream, column)]
     seen: set[str] = set()
     expression = None

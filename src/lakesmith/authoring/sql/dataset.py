@@ -87,6 +87,15 @@ def default_flow(stream: TokenStream, context: FileContext, header: DatasetHeade
     )
 
 
+def refuse_column_comments(stream: TokenStream, header: DatasetHeader) -> None:
+    """Comments on untyped columns are kept for persisted views (published with them); other
+    datasets give a column its comment with its type."""
+    if header.columns.rename_comments:
+        raise stream.error(
+            "comments on columns without a type are not supported here; give the column a "
+            "type, or drop the comment", header.columns.rename_comment_token)
+
+
 def with_column_names(query: SqlQuery, names: tuple[str, ...]) -> SqlQuery:
     """`query` with its columns renamed to `names` (a view's untyped column list)."""
     if not names:

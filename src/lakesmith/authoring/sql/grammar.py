@@ -70,13 +70,21 @@ def parse_identifier(stream: TokenStream, what: str, after: str | None = None) -
 
 
 def parse_string(stream: TokenStream, what: str, after: str | None = None) -> str:
-    """A string literal; adjacent literals are concatenated, as Spark does (`'a' 'b'` is `'ab'`)."""
+    """A string literal; adjacent literals are concatenated, as Spark does (`'a' 'b'` is `'ab'`),
+    and a doubled quote inside one is the quote (`'it''s'` is `it's`, Spark 4's reading; the
+    tokenizer sees two literals touching)."""
     token = stream.peek()
     if token is None or not is_string(token):
         raise stream.unexpected(what, after)
     parts = []
+    previous = None
     while (token := stream.peek()) is not None and is_string(token):
-        parts.append(stream.next().text)
+        if previous is not None and token.start == previous.end + 1:
+            quote = stream.raw(previous)[-1]
+            if stream.raw(token)[:1] == quote:
+                parts.append(quote)
+        previous = stream.next()
+        parts.append(previous.text)
     return "".join(parts)
 
 

@@ -93,6 +93,7 @@ UNSUPPORTED_CLAUSES: tuple[tuple[str, ...], ...] = (
 TABLE_CLAUSES = frozenset({"COMMENT", "TBLPROPERTIES", "PARTITIONED BY", "CLUSTER BY", "USING",
                            "LOCATION"})
 VIEW_CLAUSES = frozenset({"COMMENT"})
+PERSISTED_VIEW_CLAUSES = frozenset({"COMMENT", "TBLPROPERTIES"})
 
 
 def parse_table_clauses(stream: TokenStream, allowed: Collection[str], dataset: str,

@@ -1,4 +1,5 @@
-"""`SHOW TBLPROPERTIES table [(key)]`: the Delta table's properties as key/value rows."""
+"""`SHOW TBLPROPERTIES table [(key)]`: the Delta table's properties as key/value rows (a view
+the session published: its TBLPROPERTIES)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,11 @@ class ShowTableProperties:
     key: str | None = None
 
     def run(self, context: DeltaContext) -> Any:
-        location = context.resolve(self.table)
-        table = operations.require_table(location, self.table.display)
-        properties = dict(table.metadata().configuration)
+        properties = context.view_properties(self.table)
+        if properties is None:
+            location = context.resolve(self.table)
+            table = operations.require_table(location, self.table.display)
+            properties = dict(table.metadata().configuration)
         rows = [{"key": k, "value": v} for k, v in sorted(properties.items())
                 if self.key is None or k == self.key]
         if self.key is not None and not rows:

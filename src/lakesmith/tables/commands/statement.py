@@ -59,6 +59,8 @@ class DeltaContext:
     # The oldest version of a table the project's stream checkpoints still read (VACUUM keeps
     # every version from it on).
     needed_from: Callable[[Location], int | None] = lambda location: None
+    # The properties of a view the session published (None: `ref` names no such view).
+    view_properties: Callable[[TableRef], Mapping[str, str] | None] = lambda ref: None
 
     def keep_versions(self, location: Location) -> list[int]:
         from lakesmith.tables.delta import latest_version

@@ -11,6 +11,7 @@ from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.dataset import (
     default_flow,
     parse_dataset_header,
+    refuse_column_comments,
     table_of,
     with_column_names,
 )
@@ -38,5 +39,6 @@ class MaterializedView(CreateStatementKind):
         table = datasets.MaterializedView
         dataset = parse_dataset_header(stream, table.kind, TABLE_CLAUSES, header.spelling)
         stream.expect("AS", after=dataset.after)
+        refuse_column_comments(stream, dataset)
         query = with_column_names(parse_query(stream, "AS"), dataset.columns.renames)
         return [table_of(stream, dataset, table), default_flow(stream, context, dataset, query)]

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from lakesmith.authoring.sql.cdc import parse_cdc_clauses
 from lakesmith.authoring.sql.context import FileContext
-from lakesmith.authoring.sql.dataset import default_flow, parse_dataset_header, table_of
+from lakesmith.authoring.sql.dataset import (
+    default_flow,
+    parse_dataset_header,
+    refuse_column_comments,
+    table_of,
+)
 from lakesmith.authoring.sql.grammar import parse_query
 from lakesmith.authoring.sql.kinds.base import CreateStatementKind, Definition
 from lakesmith.authoring.sql.stream import TokenStream
@@ -34,6 +39,7 @@ class StreamingTable(CreateStatementKind):
         header = self.read_header(stream)
         table = datasets.StreamingTable
         dataset = parse_dataset_header(stream, table.kind, TABLE_CLAUSES, header.spelling)
+        refuse_column_comments(stream, dataset)
         if dataset.columns.renames:
             raise stream.error(
                 "a streaming table's column list must give every column a type; column names "

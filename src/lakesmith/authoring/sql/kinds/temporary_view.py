@@ -11,6 +11,7 @@ from lakesmith.authoring.sql.context import FileContext
 from lakesmith.authoring.sql.dataset import (
     default_flow,
     parse_dataset_header,
+    refuse_column_comments,
     view_of,
     with_column_names,
 )
@@ -39,5 +40,6 @@ class TemporaryView(CreateStatementKind):
                 "a temporary view's column list cannot give types; list the column names only, "
                 "to rename the query's columns", dataset.columns.token)
         stream.expect("AS", after=dataset.after)
+        refuse_column_comments(stream, dataset)
         query = with_column_names(parse_query(stream, "AS"), dataset.columns.renames)
         return [view_of(stream, dataset), default_flow(stream, context, dataset, query)]
