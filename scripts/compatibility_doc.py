@@ -57,7 +57,10 @@ def render() -> str:
         f"(`tests/conformance/`) runs {total} SQL and DataFrame cases of the kind medallion "
         f"pipelines use through lakesmith's engine session and compares them with Apache Spark "
         f"{golden['spark']}'s answers (columns, types and rows; recorded by "
-        "`scripts/golden/conformance.py`).",
+        "`scripts/golden/conformance.py`), twice: as pipelines hand them to the engine "
+        "(`test_conformance.py`), and as a user types them in `lakesmith.session()` "
+        "(`test_session_conformance.py`: the DataFrame code run as it is, the SQL through "
+        "`spark.sql`).",
         "",
         "| | cases |",
         "|---|---|",
@@ -69,9 +72,12 @@ def render() -> str:
         "",
         "## What lakesmith rewrites",
         "",
-        "Before the engine sees a query (pipeline SQL, `spark.sql(...)`, `expr(...)`, DataFrame "
-        "functions and `lakesmith sql`), `lakesmith/engine/semantics/` rewrites these so the "
-        "engine computes Spark's answer:",
+        "Before the engine sees a query (pipeline SQL and DataFrame plans; in "
+        "`lakesmith.session()`, `lakesmith shell` and `lakesmith sql` every plan the session "
+        "sends: `spark.sql(...)`, `expr(...)`, DataFrame functions, whether collected, shown, "
+        "counted, written, made a temporary view or asked for its schema — see "
+        "`docs/session.md`), `lakesmith/engine/semantics/` rewrites these so the engine computes "
+        "Spark's answer:",
         "",
         "- `'it''s'`: a doubled quote inside a string literal is one quote (the engine reads two "
         "literals and concatenates them);",
