@@ -251,3 +251,30 @@ def test_dry_run_validates_views_and_publishes_nothing(project) -> None:
     flows = {f["flow"]: f for f in json.loads(dry_run.stdout)["flows"]}
     assert [c["name"] for c in flows["big_orders"]["columns"]] == ["order_id", "who", "amount"]
     assert not (project.root / "storage" / "views.json").exists()  # validated, not published
+
+
+def test_a_view_named_like_an_existing_table_is_refused_at_dry_run_and_run(project) -> None:
+    _orders(project)
+    project.write("transformations/views.sql", """
+        CREATE MATERIALIZED VIEW big_orders AS SELECT id FROM orders WHERE amount > 6;
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    # the name becomes a view: the table the materialized view left is still there
+    project.write("transformations/views.sql", """
+        CREATE VIEW big_orders AS SELECT id FROM orders WHERE amount > 6;
+    """)
+    text = _problems_at_analysis(project)
+    assert "persisted view 'big_orders': a table of that name already exists" in text
+    assert "views.sql:1" in text
+    assert not (project.root / "storage" / "views.json").exists()  # nothing published
+    shutil.rmtree(project.table_path("big_orders"))
+    assert project.run().state == UpdateState.COMPLETED
+    assert [v["engine_name"] for v in json.loads(
+        (project.root / "storage" / "views.json").read_text())] == ["`default`.`big_orders`"]
+
+
+def _problems_at_analysis(project) -> str:
+    with pytest.raises(GraphValidationError) as info:
+        with project.open() as pipeline:
+            pipeline.analyze()
+    return str(info.value)

@@ -29,7 +29,11 @@ from lakesmith.runtime.flow_filters import record_flow_filters
 from lakesmith.runtime.maintenance import TableMaintenance, maintain_tables
 from lakesmith.runtime.plan import UpdatePlan, plan_update
 from lakesmith.runtime.planner import plan_work
-from lakesmith.runtime.published_views import published_views, record_views
+from lakesmith.runtime.published_views import (
+    published_views,
+    record_views,
+    view_name_conflicts,
+)
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.runtime.update import (
     DEFAULT_MAX_CONCURRENT_FLOWS,
@@ -88,6 +92,9 @@ class Pipeline:
         """Resolve every flow's query against the engine; raises with every problem found.
         Stream sources come from `workspace` (the update's, so that they are made once); flows
         into `reported` datasets (problems known already) and what reads them are skipped."""
+        conflicts = view_name_conflicts(self.graph, self.catalog)
+        if conflicts:
+            raise errors.GraphValidationError(conflicts)
         own = workspace is None
         workspace = workspace or self.workspace()
         try:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.engine.sql_refs import SqlTableRef, find_table_refs
-from lakesmith.errors import LakesmithError
+from lakesmith.errors import GraphProblem, LakesmithError
 from lakesmith.files import store_for
 from lakesmith.graph.datasets import DatasetKind, PersistedView
 from lakesmith.graph.flows import SqlQuery
@@ -59,6 +59,24 @@ class PublishedView:
             parts.append("TBLPROPERTIES (" + ", ".join(
                 f"{sql_string(k)} = {sql_string(v)}" for k, v in self.properties.items()) + ")")
         return " ".join([*parts, "AS", self.sql])
+
+
+def view_name_conflicts(graph: DataflowGraph, catalog: TableCatalog) -> list[GraphProblem]:
+    """Persisted views whose name a Delta table already has in the pipeline's catalog and
+    schema. Databricks requires a view's name to be unique there; here the session would find
+    both (the table registered from its folder, the view created over it), so the view is
+    refused at analysis (`dry-run` and every update) instead."""
+    problems = []
+    for name, dataset in graph.datasets.items():
+        if dataset.kind != DatasetKind.PERSISTED_VIEW or not catalog.exists(name):
+            continue
+        problems.append(GraphProblem(
+            f"persisted view '{dataset.name}': a table of that name already exists in schema "
+            f"'{name.schema}' ({catalog.location(name)}); a view's name must be unique in the "
+            "pipeline's catalog and schema. Rename the view, or delete the table's folder if "
+            "nothing needs it (an earlier definition of the name as a table left it).",
+            dataset.location))
+    return problems
 
 
 def views_file(storage: Location) -> Location:
