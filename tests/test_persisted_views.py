@@ -214,6 +214,11 @@ def test_comments_and_properties_are_published_and_shown(project) -> None:
         described = {r.col_name: r.data_type for r in session.sql(
             "DESCRIBE TABLE EXTENDED big_orders").collect()}
         assert described["Type"] == "VIEW" and described["Comment"] == "orders over 6"
+        for statement in ("DESCRIBE big_orders", "DESC default.big_orders",
+                          "DESCRIBE TABLE big_orders"):
+            assert [tuple(r) for r in session.sql(statement).collect()] == [
+                ("order_id", "int", "the order's id"), ("who", "string", None),
+                ("amount", "int", None)], statement
         columns = {c.name: c.description for c in session.catalog.listColumns("big_orders")}
         assert columns == {"order_id": "the order's id", "who": None, "amount": None}
         [listed] = [t for t in session.catalog.listTables("default") if t.name == "big_orders"]

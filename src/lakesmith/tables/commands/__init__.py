@@ -1,5 +1,6 @@
 """Delta utility statements the engine's SQL parser lacks (DESCRIBE HISTORY/DETAIL, RESTORE,
-OPTIMIZE, VACUUM, CLUSTER BY, SHOW TBLPROPERTIES), one module per statement, each with a `parse`
+OPTIMIZE, VACUUM, CLUSTER BY, SHOW TBLPROPERTIES, `DESCRIBE name` without TABLE), one module per
+statement, each with a `parse`
 that returns None for statements it does not own. Anything else goes to the engine unchanged."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 from lakesmith.tables.commands import (
     clustering,
     create_table,
+    describe_table,
     detail,
     history,
     optimize,
@@ -22,7 +24,8 @@ from lakesmith.tables.commands.statement import (
     Tokens,
 )
 
-STATEMENTS = (history, detail, restore, optimize, vacuum, clustering, create_table, properties)
+STATEMENTS = (history, detail, restore, optimize, vacuum, clustering, create_table, properties,
+              describe_table)
 
 __all__ = ["DeltaContext", "DeltaStatement", "DeltaStatementError", "TableRef",
            "parse_delta_statement"]
