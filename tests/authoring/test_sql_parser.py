@@ -172,6 +172,21 @@ def test_adjacent_comment_literals_are_concatenated():
     assert dataset.comment == "one two"
 
 
+def test_a_doubled_quote_inside_a_literal_is_the_quote_as_in_spark_4():
+    [dataset, _] = parse("CREATE MATERIALIZED VIEW mv COMMENT 'it''s ' 'ok' AS SELECT 1")
+    assert dataset.comment == "it's ok"
+    [dataset, _] = parse('CREATE MATERIALIZED VIEW mv COMMENT "say ""hi""" AS SELECT 1')
+    assert dataset.comment == 'say "hi"'
+
+
+def test_persisted_view_clauses_and_column_comments():
+    [view, flow] = parse("CREATE VIEW IF NOT EXISTS v (a COMMENT 'the a', b) COMMENT 'c' "
+                         "TBLPROPERTIES ('k' = 'v') AS SELECT 1 AS x, 2 AS y")
+    assert (view.name, view.comment, dict(view.table_properties), view.columns) == (
+        "v", "c", {"k": "v"}, (("a", "the a"), ("b", None)))
+    assert flow.query.text.startswith("SELECT * FROM (SELECT 1 AS x, 2 AS y)")
+
+
 @pytest.mark.parametrize("header", [
     "CREATE LIVE TABLE",
     "CREATE OR REFRESH LIVE TABLE",
