@@ -256,10 +256,10 @@ def test_json_and_csv_output_follow_their_schemas(cli, shop) -> None:
     assert {(t["dataset"], t["rows"]) for t in tables} == {
         ("raw", 4), ("silver_orders", 3), ("silver_orders_quarantine", 1), ("gold", 2)}
     csv_lines = cli("tables", "-o", "csv", cwd=shop.root).out.splitlines()
-    assert csv_lines[0] == "dataset,kind,location,version,files,bytes,clustering,rows,comment"
+    assert csv_lines[0] == "dataset,kind,location,version,files,bytes,clustering,rows"
     quarantine = next(line for line in csv_lines if line.startswith("silver_orders_quarantine,"))
     assert quarantine.startswith("silver_orders_quarantine,quarantine,warehouse/")
-    assert quarantine.endswith(",1,")  # 1 row, no comment
+    assert quarantine.endswith(",1")
 
     runs = cli("runs", "--format", "json", cwd=shop.root, engine=False).json()
     jsonschema.validate(runs, RUNS_SCHEMA, format_checker=jsonschema.FormatChecker())

@@ -171,7 +171,7 @@ def print_tables(console: Console, pipeline: Any, output: OutputFormat = OutputF
 
     print_records(console, output, table_records(pipeline),
                   ["dataset", "kind", "location", "version", "files", "bytes", "clustering",
-                   "rows", "comment"],
+                   "rows"],  # the comment is in JSON only: a table's last column stays the rows
                   cells={"rows": rows, "bytes": size}, right=("version", "files", "bytes", "rows"),
                   headers={"bytes": "size"}, whole=("location",))
 
