@@ -115,3 +115,18 @@ def test_sql_parameters_are_typed_with_their_values(spark: Any) -> None:
     with pytest.raises(NotSupportedYet, match=r"positional parameters.*\n.*hint: pass the"):
         spark.sql("SELECT round(?, 2) AS r", args=[0.285]).collect()
     assert spark.sql("SELECT ? + 1 AS v", args=[1]).collect()[0].v == 2
+
+
+def test_lakesmith_shell_gives_sparks_answers(project: Project) -> None:
+    import subprocess
+    import sys
+
+    project.write_spec()
+    typed = ("from pyspark.sql import functions as F\n"
+             "df = spark.createDataFrame([(1.005,), (0.285,)], 'x double')\n"
+             "print('ROUNDED', [r[0] for r in df.select(F.round('x', 2)).collect()])\n")
+    shell = subprocess.run([sys.executable, "-m", "lakesmith", "shell", "--remote",
+                            project.sail_url], cwd=project.root, input=typed, text=True,
+                           capture_output=True, timeout=120)
+    assert shell.returncode == 0, shell.stdout + shell.stderr
+    assert "ROUNDED [1.01, 0.29]" in shell.stdout
