@@ -85,6 +85,16 @@ def test_sql_text_and_dataframes_on_top_of_it(spark: Any) -> None:
     assert [r.asDict() for r in with_df.collect()] == SPARK_ROWS
 
 
+def test_sql_runs_with_the_types_of_the_moment(spark: Any) -> None:
+    """A DataFrame over SQL text runs the text as written each time: a temporary view
+    redefined with another type in between is typed anew (as Spark analyses it again)."""
+    spark.createDataFrame([(1, 1)], "id int, x int").createOrReplaceTempView("changing")
+    df = spark.sql("SELECT round(x, 2) AS r FROM changing")
+    assert df.collect()[0].r == 1
+    spark.createDataFrame([(1, 1.005)], "id int, x double").createOrReplaceTempView("changing")
+    assert df.collect()[0].r == 1.01  # the engine alone: 1.0
+
+
 def test_refusals_and_errors_reach_the_user(spark: Any) -> None:
     with pytest.raises(Exception, match="ARITHMETIC_OVERFLOW"):
         spark.range(1).select((F.lit(2147483647) + F.lit(1)).alias("v")).collect()

@@ -36,27 +36,30 @@ TypeCache = dict[tuple[bytes, bytes], DataType | None]
 
 def spark_semantics(spark: Any, relation: proto.Relation,
                     types: TypeCache | None = None,
-                    rewritten_sql: Callable[[str], bool] | None = None) -> proto.Relation:
+                    written_sql: Callable[[str], str | None] | None = None) -> proto.Relation:
     """`relation` rewritten so the engine computes Spark's answers (a copy; the input is left
     as it is). Raises `NotSupportedYet` naming the construct where it cannot. `types` keeps the
-    argument types probed, for the next call with the same cache. SQL text for which
-    `rewritten_sql` is true has been rewritten already (a second pass would wrap its rewrites
-    again) and is left as it is."""
+    argument types probed, for the next call with the same cache. `written_sql(text)` is the
+    text the user wrote when `text` is a rewrite of it (the engine hands SQL back rewritten):
+    that is rewritten again, for the types of now (a second pass over the rewrite would only
+    wrap its rewrites again)."""
     types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
 
     def rewrite_text(rel: proto.Relation, scope: proto.Relation) -> None:
-        if rewritten_sql is None or not rewritten_sql(rel.sql.query):
-            typer = sql_typer(_SqlScope(spark, scope), types)
-            text = rewrite_sql(rel.sql.query, typer)
-            if text != rel.sql.query and (rel.sql.pos_args or rel.sql.pos_arguments):
-                # a rewrite may repeat an argument, and with it a `?`: positions would shift
-                raise NotSupportedYet(
-                    "SQL with positional parameters (?) that lakesmith rewrites for Spark's "
-                    f"answers: {rel.sql.query.strip()[:200]}",
-                    hint="pass the parameters by name (`:name` with args={'name': value}).")
-            rel.sql.query = text
+        written = rel.sql.query
+        if written_sql is not None:
+            written = written_sql(written) or written
+        typer = sql_typer(_SqlScope(spark, scope), types)
+        text = rewrite_sql(written, typer)
+        if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
+            # a rewrite may repeat an argument, and with it a `?`: positions would shift
+            raise NotSupportedYet(
+                "SQL with positional parameters (?) that lakesmith rewrites for Spark's "
+                f"answers: {written.strip()[:200]}",
+                hint="pass the parameters by name (`:name` with args={'name': value}).")
+        rel.sql.query = text
 
     # SQL text over DataFrames (`spark.sql("... {df}", df=...)`): rewritten last, so that its
     # type probes see the DataFrames as rewritten.

@@ -10,10 +10,14 @@ from `_analyze`; both go through `SessionSemantics.plan()`. Rewriting needs the 
 types of arguments, the name of a column): those requests go out as they are, marked by a
 per-thread bypass, and so do statements lakesmith itself composes (`DeltaSession.engine_sql`).
 
-SQL text is rewritten where it enters: the `spark.sql` command. The engine hands the query back
-as a SQL relation of the rewritten text, which later plans then contain; the texts already
-rewritten are remembered so they are not rewritten twice (a second pass would still be Spark's
-answer, only slower: every rule is exact on its own output)."""
+SQL text is rewritten where it runs. A query given to `spark.sql` is not run by the command (the
+engine hands it back as a SQL relation, rewritten when a DataFrame over it runs, for the types
+of that moment); any other statement (CREATE … AS, INSERT, MERGE, CREATE VIEW) runs at once and
+is rewritten in the command. A rewritten text the engine hands back is mapped to the text the
+user wrote, and rewritten from that again, never as a rewrite of a rewrite (which would still be
+Spark's answer, only slower: every rule is exact on its own output; that is what happens once a
+text has left the bounded map).
+"""
 
 from __future__ import annotations
 
@@ -27,7 +31,7 @@ from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.session import SparkSession
 
-from lakesmith.engine.plans import all_relations, dataframe_of
+from lakesmith.engine.plans import dataframe_of
 from lakesmith.engine.semantics.plan_rewrite import TypeCache, spark_semantics
 from lakesmith.errors import NotSupportedYet
 
@@ -37,7 +41,7 @@ _PLAN_ARGUMENTS = {"schema": ("plan",), "explain": ("plan",), "tree_string": ("p
 _RELATION_ARGUMENTS = {"persist": ("relation",), "unpersist": ("relation",),
                        "get_storage_level": ("relation",)}
 _RELATION = proto.Relation.DESCRIPTOR.full_name
-# How many rewritten SQL texts are remembered; a text forgotten is only rewritten again.
+# How many rewritten SQL texts are mapped to what the user wrote (see the module's docstring).
 REMEMBERED_SQL = 4096
 
 
@@ -48,7 +52,7 @@ class SessionSemantics(SparkSession.Hook):
         self.session = session
         self.enabled = True
         self._local = threading.local()
-        self._rewritten_sql: OrderedDict[str, None] = OrderedDict()
+        self._written_sql: OrderedDict[str, str] = OrderedDict()  # rewritten text → written
         self._lock = threading.Lock()
 
     # -- the two doors -------------------------------------------------------------------
@@ -96,17 +100,17 @@ class SessionSemantics(SparkSession.Hook):
         finally:
             self._local.depth -= 1
 
-    def remember_sql(self, text: str) -> None:
-        """`text` is what the engine should run as it is (rewritten already, or lakesmith's)."""
+    def remember_sql(self, rewritten: str, written: str) -> None:
+        """`rewritten` is what lakesmith made of the user's `written` SQL text."""
         with self._lock:
-            self._rewritten_sql[text] = None
-            self._rewritten_sql.move_to_end(text)
-            while len(self._rewritten_sql) > REMEMBERED_SQL:
-                self._rewritten_sql.popitem(last=False)
+            self._written_sql[rewritten] = written
+            self._written_sql.move_to_end(rewritten)
+            while len(self._written_sql) > REMEMBERED_SQL:
+                self._written_sql.popitem(last=False)
 
-    def _is_rewritten_sql(self, text: str) -> bool:
+    def _written(self, text: str) -> str | None:
         with self._lock:
-            return text in self._rewritten_sql
+            return self._written_sql.get(text)
 
     # -- rewriting -----------------------------------------------------------------------
 
@@ -138,17 +142,20 @@ class SessionSemantics(SparkSession.Hook):
         if body.sql:  # the field older clients send the text in
             holder = proto.Relation()
             holder.sql.query = body.sql
-            body.sql = self._relation(holder, types).sql.query
-            self.remember_sql(body.sql)
+            written, body.sql = body.sql, self._relation(holder, types).sql.query
+            self.remember_sql(body.sql, written)
         if body.HasField("input"):
+            if body.input.WhichOneof("rel_type") == "sql" and _is_query(body.input.sql.query):
+                return  # not run now: the engine hands it back, rewritten when it runs
+            before = _sql_text(body.input)
             body.input.CopyFrom(self._relation(body.input, types))
-            for rel in all_relations(body.input):
-                if rel.WhichOneof("rel_type") == "sql":
-                    self.remember_sql(rel.sql.query)
+            after = _sql_text(body.input)
+            if before is not None and after is not None:
+                self.remember_sql(after, before)
 
     def _relation(self, relation: proto.Relation, types: TypeCache) -> proto.Relation:
         try:
-            return spark_semantics(self.session, relation, types, self._is_rewritten_sql)
+            return spark_semantics(self.session, relation, types, self._written)
         except NotSupportedYet as refusal:
             # A query the engine cannot analyse either may hold the user's mistake (a column
             # name mistyped): its error is added, as the engine says it.
@@ -158,6 +165,13 @@ class SessionSemantics(SparkSession.Hook):
             first_line = (str(engine_error).strip().splitlines() or [""])[0]
             raise NotSupportedYet(f"{refusal.message} The engine cannot analyse the query "
                                   f"either: {first_line}", hint=refusal.hint) from engine_error
+
+
+def _sql_text(relation: proto.Relation) -> str | None:
+    """The text of a `spark.sql` command's input (a SQL relation, or one over DataFrames)."""
+    if relation.HasField("with_relations"):
+        relation = relation.with_relations.root
+    return relation.sql.query if relation.WhichOneof("rel_type") == "sql" else None
 
 
 def _top_relations(message: Message) -> Iterator[Any]:
