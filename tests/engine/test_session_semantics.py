@@ -104,6 +104,19 @@ def test_refusals_and_errors_reach_the_user(spark: Any) -> None:
     # a mistyped column: the engine's own words are part of the refusal
     with pytest.raises(NotSupportedYet, match="(?s)could not find the type.*nope"):
         spark.sql("SELECT round(nope, 2) FROM doubles").collect()
+    # and said as Spark says it where no rewrite is involved, for DataFrames and SQL
+    from pyspark.errors import AnalysisException
+
+    expected = (r"^\[UNRESOLVED_COLUMN.WITH_SUGGESTION\] A column, variable, or function "
+                r"parameter with name `ix` cannot be resolved. Did you mean one of the "
+                r"following\? \[`x`, `id`\].$")
+    with pytest.raises(AnalysisException, match=expected) as info:
+        spark.table("doubles").select("ix").collect()
+    assert info.value.getCondition() == "UNRESOLVED_COLUMN.WITH_SUGGESTION"
+    with pytest.raises(AnalysisException, match=expected):
+        _ = spark.table("doubles").select(F.col("ix") + 1).columns
+    with pytest.raises(AnalysisException, match=expected):
+        spark.sql("SELECT ix FROM doubles WHERE id > 0").collect()
 
 
 def test_rewrites_can_be_turned_off_to_see_the_engines_answer(spark: Any) -> None:

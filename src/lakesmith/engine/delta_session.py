@@ -53,7 +53,7 @@ class DeltaSession(SparkSession):
                          [*(hook_factories or []),
                           lambda session: _FilterHook(cast(DeltaSession, session)),
                           lambda session: cast(DeltaSession, session).semantics])
-        self.semantics.install_on_analyze(self._client)
+        self.semantics.install(self._client)
 
     def record_pending_filters(self) -> None:
         """Record the filters DataFrame queries used since the last time (see `_FilterHook`)."""

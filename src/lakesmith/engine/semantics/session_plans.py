@@ -33,7 +33,7 @@ from pyspark.sql.connect.session import SparkSession
 
 from lakesmith.engine.plans import dataframe_of
 from lakesmith.engine.semantics.plan_rewrite import TypeCache, spark_semantics
-from lakesmith.errors import NotSupportedYet
+from lakesmith.errors import LakesmithError, NotSupportedYet
 
 # Analyze requests whose answer depends on the plan's expressions (not is_streaming, inputFiles).
 _PLAN_ARGUMENTS = {"schema": ("plan",), "explain": ("plan",), "tree_string": ("plan",),
@@ -62,22 +62,69 @@ class SessionSemantics(SparkSession.Hook):
             request.plan.CopyFrom(self.plan(request.plan))
         return request
 
-    def install_on_analyze(self, client: Any) -> None:
-        """Route `client`'s analyze requests through `plan()` too."""
+    def install(self, client: Any) -> None:
+        """Route `client`'s analyze requests through `plan()` too, and put the engine's errors
+        of both kinds of request in Spark's words (`in_sparks_words`)."""
         analyze: Callable[..., Any] = client._analyze
+        execute: Callable[..., Iterator[Any]] = client._execute_and_fetch_as_iterator
 
         def analyze_with_semantics(method: str, **kwargs: Any) -> Any:
-            if not self.bypassing:
-                for name in _PLAN_ARGUMENTS.get(method, ()):
-                    if name in kwargs:
-                        kwargs[name] = self.plan(kwargs[name])
-                for name in _RELATION_ARGUMENTS.get(method, ()):
-                    if name in kwargs:
-                        with self.bypassed():
-                            kwargs[name] = self._relation(kwargs[name], {})
-            return analyze(method, **kwargs)
+            if self.bypassing:
+                return analyze(method, **kwargs)
+            written = kwargs.get("plan")
+            for name in _PLAN_ARGUMENTS.get(method, ()):
+                if name in kwargs:
+                    kwargs[name] = self.plan(kwargs[name])
+            for name in _RELATION_ARGUMENTS.get(method, ()):
+                if name in kwargs:
+                    with self.bypassed():
+                        kwargs[name] = self._relation(kwargs[name], {})
+            try:
+                return analyze(method, **kwargs)
+            except Exception as error:
+                text = _sql_text(written.root) if written is not None and written.HasField(
+                    "root") else None
+                raise self.in_sparks_words(error, kwargs.get("plan"), text) from None
+
+        def execute_with_semantics(request: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            bypassing = self.bypassing
+            root = request.plan.root if request.plan.HasField("root") else None
+            written = _sql_text(root) if root is not None else None
+            try:
+                yield from execute(request, *args, **kwargs)  # the hooks rewrite `request`
+            except Exception as error:
+                if bypassing:
+                    raise
+                raise self.in_sparks_words(error, request.plan, written) from None
 
         client._analyze = analyze_with_semantics
+        client._execute_and_fetch_as_iterator = execute_with_semantics
+
+    def in_sparks_words(self, error: Exception, plan: proto.Plan | None,
+                        written_sql: str | None) -> Exception:
+        """`error` as Spark words it where lakesmith knows how (a column that does not resolve:
+        Spark's UNRESOLVED_COLUMN with the columns there are), else `error` itself. `plan` is
+        what the engine ran; `written_sql` the SQL text it was rewritten from, if any."""
+        from pyspark.errors.exceptions.connect import AnalysisException
+
+        from lakesmith.engine.unresolved_columns import explain_unresolved_column
+
+        if isinstance(error, LakesmithError) or plan is None or not plan.HasField("root"):
+            return error  # lakesmith's own refusals say what they mean
+        original = None
+        if written_sql is not None:
+            original = proto.Relation()
+            original.sql.query = self._written(written_sql) or written_sql
+        with self.bypassed():
+            try:
+                message = explain_unresolved_column(str(error), self.session, plan.root,
+                                                    original)
+            except Exception:  # finding the candidates failed too: the engine's error stands
+                return error
+        if message is None:
+            return error
+        condition = message[1:message.index("]")] if message.startswith("[") else None
+        return AnalysisException(message=message, errorClass=condition, messageParameters={})
 
     # -- what passes unchanged -----------------------------------------------------------
 
