@@ -6,7 +6,8 @@ running a DataFrame (collect, show, toPandas, count, a write, createOrReplaceTem
 
 Two doors lead to the engine: execute requests (queries and commands), which the client hands
 to its session hooks before sending, and analyze requests (schemas, explain), which it sends
-from `_analyze`; both go through `SessionSemantics.plan()`. Rewriting needs the engine too (the
+from `_analyze`; both go through `SessionSemantics.plan()`, and the engine's errors coming back
+through either are put in Spark's words (`in_sparks_words`), as pipelines report them. Rewriting needs the engine too (the
 types of arguments, the name of a column): those requests go out as they are, marked by a
 per-thread bypass, and so do statements lakesmith itself composes (`DeltaSession.engine_sql`).
 
@@ -84,7 +85,10 @@ class SessionSemantics(SparkSession.Hook):
             except Exception as error:
                 text = _sql_text(written.root) if written is not None and written.HasField(
                     "root") else None
-                raise self.in_sparks_words(error, kwargs.get("plan"), text) from None
+                explained = self.in_sparks_words(error, kwargs.get("plan"), text)
+                if explained is error:
+                    raise
+                raise explained from None
 
         def execute_with_semantics(request: Any, *args: Any, **kwargs: Any) -> Iterator[Any]:
             bypassing = self.bypassing
@@ -93,9 +97,11 @@ class SessionSemantics(SparkSession.Hook):
             try:
                 yield from execute(request, *args, **kwargs)  # the hooks rewrite `request`
             except Exception as error:
-                if bypassing:
+                explained = error if bypassing else self.in_sparks_words(
+                    error, request.plan, written)
+                if explained is error:
                     raise
-                raise self.in_sparks_words(error, request.plan, written) from None
+                raise explained from None
 
         client._analyze = analyze_with_semantics
         client._execute_and_fetch_as_iterator = execute_with_semantics
