@@ -7,9 +7,9 @@ running a DataFrame (collect, show, toPandas, count, a write, createOrReplaceTem
 Two doors lead to the engine: execute requests (queries and commands), which the client hands
 to its session hooks before sending, and analyze requests (schemas, explain), which it sends
 from `_analyze`; both go through `SessionSemantics.plan()`, and the engine's errors coming back
-through either are put in Spark's words (`in_sparks_words`), as pipelines report them. Rewriting needs the engine too (the
-types of arguments, the name of a column): those requests go out as they are, marked by a
-per-thread bypass, and so do statements lakesmith itself composes (`DeltaSession.engine_sql`).
+through either are put in Spark's words (`in_sparks_words`), as pipelines report them.
+Rewriting needs the engine too (the types of arguments, the name of a column): those requests
+go out as they are, marked by a per-thread bypass.
 
 SQL text is rewritten where it runs. A query given to `spark.sql` is not run by the command (the
 engine hands it back as a SQL relation, rewritten when a DataFrame over it runs, for the types
