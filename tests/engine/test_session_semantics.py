@@ -153,3 +153,21 @@ def test_lakesmith_shell_gives_sparks_answers(project: Project) -> None:
                            capture_output=True, timeout=120)
     assert shell.returncode == 0, shell.stdout + shell.stderr
     assert "ROUNDED [1.01, 0.29]" in shell.stdout
+
+
+def test_save_as_table_lands_in_the_project_warehouse_as_delta(spark: Any,
+                                                               project: Project) -> None:
+    _rounded(spark).write.saveAsTable("saved")  # no format: Delta, as on Databricks
+    assert read_rows(project.table_path("saved"), order_by="id") == SPARK_ROWS
+    _rounded(spark).where("id = 1").write.mode("append").saveAsTable("saved")
+    assert [r.id for r in spark.table("saved").orderBy("id").collect()] == [1, 1, 2, 3]
+    with pytest.raises(Exception, match="(?i)exist"):  # the default mode: the table exists
+        _rounded(spark).write.saveAsTable("saved")
+    _rounded(spark).where("id = 3").write.format("delta").mode("overwrite") \
+        .saveAsTable("silver.kept")
+    assert read_rows(project.table_path("kept", schema="silver")) == [{"id": 3, "r": 2.68}]
+    later = lakesmith.session(project.root, remote=project.sail_url)  # found by name again
+    try:
+        assert later.table("silver.kept").collect()[0].r == 2.68
+    finally:
+        later.stop()

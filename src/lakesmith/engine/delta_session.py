@@ -12,6 +12,7 @@ from typing import Any, cast
 
 from pyspark.sql.connect.session import SparkSession
 
+from lakesmith.engine import session_tables
 from lakesmith.engine.semantics.session_plans import SessionSemantics
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
 
@@ -54,6 +55,7 @@ class DeltaSession(SparkSession):
                           lambda session: _FilterHook(cast(DeltaSession, session)),
                           lambda session: cast(DeltaSession, session).semantics])
         self.semantics.install(self._client)
+        session_tables.install(self, self._client)
 
     def record_pending_filters(self) -> None:
         """Record the filters DataFrame queries used since the last time (see `_FilterHook`)."""
