@@ -44,7 +44,7 @@ def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: Pipeli
             continue
         keep_from = needed.get(str(table.metadata().id))
         display = graph.dataset(name).name
-        actions = predictive.decide(location, display, configuration, keep_from)
+        actions = predictive.decide(location, display, configuration, keep_from, table=table)
         if actions:
             outcomes = predictive.run(location, display, actions, keep_from, spark)
             done.append(TableMaintenance(name, display, tuple(outcomes)))
