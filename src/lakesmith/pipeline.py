@@ -23,6 +23,7 @@ from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.locations import Location
 from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
+from lakesmith.runtime.analysis_cache import analysis_key, cached_schemas, record_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
 from lakesmith.runtime.flow_filters import record_flow_filters
@@ -97,6 +98,16 @@ class Pipeline:
             if own:
                 workspace.close()
 
+    def analyze_or_reuse(self, workspace: Workspace) -> dict[str, Any]:
+        """`analyze`, unless the last successful analysis depended on exactly what the graph
+        depends on now: then its schemas (`runtime/analysis_cache.py`)."""
+        key = analysis_key(workspace, self.spark)
+        schemas = cached_schemas(self.storage.location, key)
+        if schemas is None:
+            schemas = self.analyze(workspace)
+            record_schemas(self.storage.location, key, schemas)
+        return schemas
+
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
             trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
             stop: StopRequest | None = None) -> UpdateResult:
@@ -110,7 +121,7 @@ class Pipeline:
             error: BaseException | None = None
             flow_schemas: dict[str, Any] = {}
             try:
-                flow_schemas = self.analyze(workspace)
+                flow_schemas = self.analyze_or_reuse(workspace)
                 record_views(self.storage.location, published_views(self.graph))
                 plan = plan_work(plan, workspace)
             except BaseException as e:
