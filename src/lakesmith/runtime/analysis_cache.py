@@ -64,8 +64,8 @@ def analysis_key(workspace: Workspace, spark: Any) -> str | None:
                       for flow in sorted(workspace.graph.flows, key=lambda f: f.name)],
         }
         text = json.dumps(parts, sort_keys=True, default=_refuse)
-    except (_NotDescribable, TypeError) as e:
-        logger.debug("the graph is analysed: %s", e)
+    except Exception as e:  # not describable (or a source that fails): analysis runs, and
+        logger.debug("the graph is analysed: %s", e)  # reports what is wrong as it does
         return None
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -120,11 +120,13 @@ def _outside_inputs(workspace: Workspace, spark: Any, flow: ResolvedFlow) -> lis
         if key is not None and key.startswith("cloudfiles:"):
             # A stream of files is analysed with the columns it is read with.
             sources = workspace.sources(flow) if sources is None else sources
-            source = sources.get(key)
-            read_spec = getattr(source, "read_spec", None)
+            read_spec = getattr(sources.get(key), "analysis_read_spec", None)
             if read_spec is None:
                 raise _NotDescribable(f"{read.describe()}: no file stream source")
-            found.append([key, repr(read_spec(spark, persist=False))])
+            try:
+                found.append([key, repr(read_spec(spark))])
+            except Exception as e:  # (no files yet, ...): analysis reports it as it does
+                raise _NotDescribable(f"{read.describe()}: {e}") from e
             continue
         signature = external_signature(workspace, read)
         if signature is None:

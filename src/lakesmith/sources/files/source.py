@@ -293,9 +293,14 @@ class FileStreamSource(StreamSource):
         """No rows, the stream's columns: what analysis and dry-run bind the read to."""
         from lakesmith.sources.files import formats
 
+        return formats.read_files(spark, (), self.analysis_read_spec(spark))
+
+    def analysis_read_spec(self, spark: Any) -> Any:
+        """How analysis reads the stream (`empty_dataframe`): also what a recorded analysis
+        depends on (`runtime/analysis_cache.py`)."""
         if self._entries is None:
             self.discover()  # the files a schema would be inferred from
-        return formats.read_files(spark, (), self.read_spec(spark, persist=False))
+        return self.read_spec(spark, persist=False)
 
     def diagnose(self, data: SourceSlice) -> str | None:
         from lakesmith.sources.files import formats
