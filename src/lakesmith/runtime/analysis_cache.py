@@ -18,12 +18,13 @@ schema they are read with (given, or stored in their schema location).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import logging
+import sys
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from enum import Enum
-from importlib import metadata
 from typing import Any
 
 from pyspark.sql.connect.column import Column
@@ -55,8 +56,7 @@ def analysis_key(workspace: Workspace, spark: Any) -> str | None:
     try:
         parts: dict[str, Any] = {
             "format": FORMAT,
-            "versions": [__version__, _version("pysail"), _version("pyspark-client"),
-                         _version("pyspark")],
+            "versions": [__version__, _engine_version(spark), _version("pyspark")],
             "configuration": sorted(workspace.configuration.items()),
             "datasets": sorted((str(name), repr(dataset))
                                for name, dataset in workspace.graph.datasets.items()),
@@ -164,11 +164,21 @@ def _describe(value: Any, spark: Any) -> Any:
     raise _NotDescribable(f"a {type(value).__name__} in a flow definition")
 
 
+def _engine_version(spark: Any) -> str:
+    """Sail's version when it runs embedded (the module is loaded then), else the endpoint's."""
+    if "pysail" in sys.modules:
+        return f"pysail {_version('pysail')}"
+    return f"remote {spark.version}"
+
+
 def _version(package: str) -> str | None:
+    """A package's `__version__` (its import is cheap; reading the installed distributions'
+    metadata is not)."""
     try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
+        module = importlib.import_module(package)
+    except ImportError:
         return None
+    return str(getattr(module, "__version__", None))
 
 
 def _refuse(value: Any) -> Any:
