@@ -308,7 +308,8 @@ class FileStreamSource(StreamSource):
         files: tuple[InputFile, ...] = data.content or ()
         if self._schema is None:  # the batch failed before its files were read
             return None
-        return formats.diagnose(files, self.read_spec(None, persist=False))
+        problem: str | None = formats.diagnose(files, self.read_spec(None, persist=False))
+        return problem
 
     def _without_corrupt_files(self, files: tuple[InputFile, ...],
                                spec: Any) -> tuple[InputFile, ...]:
