@@ -36,6 +36,14 @@ def test_importing_the_command_line_loads_nothing_heavy(tmp_path: Path) -> None:
     assert not names & HEAVY
 
 
+def test_version_is_answered_before_the_command_line_loads(tmp_path: Path) -> None:
+    for args in (["--version"], ["version"]):
+        result, names = imported(["-m", "lakesmith", *args], tmp_path)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert result.stdout.startswith("lakesmith ")
+        assert not names & (HEAVY | {"typer", "rich", "yaml"}), args
+
+
 def test_help_and_version_load_nothing_heavy(tmp_path: Path) -> None:
     for args in (["--help"], ["--version"], ["run", "--help"]):
         result, names = imported(["-m", "lakesmith", *args], tmp_path)
