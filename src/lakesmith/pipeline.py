@@ -43,6 +43,7 @@ from lakesmith.runtime.workspace import Workspace
 from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import DeltaLogs
 
 logger = logging.getLogger(__name__)
 
@@ -152,17 +153,17 @@ class Pipeline:
                 if result.state == UpdateState.COMPLETED:
                     record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
-                    self.maintain(event_log)
+                    self.maintain(event_log, logs=workspace.logs)
                 return result
             finally:
                 workspace.close()
 
-    def maintain(self, event_log: EventLog,
-                 tables: Sequence[TableName] | None = None) -> list[TableMaintenance]:
+    def maintain(self, event_log: EventLog, tables: Sequence[TableName] | None = None,
+                 logs: DeltaLogs | None = None) -> list[TableMaintenance]:
         """Predictive optimization of the pipeline's tables (the caller holds the lock); each
-        operation is recorded as a `maintenance` event."""
+        operation is recorded as a `maintenance` event. `logs`: the tables an update loaded."""
         done = maintain_tables(self.graph, self.catalog, self.storage, self.spec.configuration,
-                               tables, self.spark)
+                               tables, self.spark, logs)
         for table in done:
             for outcome in table.outcomes:
                 event_log.maintenance(table.dataset, str(table.table), outcome.action.operation,
@@ -252,9 +253,12 @@ def register_outside_tables(spark: Any, spec: PipelineSpec, datasets: Sequence[A
 
 
 def prepare_session(spark: Any, spec: PipelineSpec) -> None:
-    """Unqualified names of tables outside the pipeline resolve in the spec's schema."""
+    """Unqualified names of tables outside the pipeline resolve in the spec's schema. A new
+    session is in `default` already, which every catalog has (two round trips fewer)."""
     from lakesmith.tables.catalog import quote_always
 
+    if spec.schema.lower() == "default":
+        return
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
     spark.catalog.setCurrentDatabase(quote_always(spec.schema))
 
