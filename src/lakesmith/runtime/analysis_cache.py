@@ -3,10 +3,11 @@
 Analysing a graph (`runtime/analysis.py`) asks the engine for the schema of every flow's query:
 some twenty round trips for the medallion example, a tenth of an update with nothing new. Its
 answer depends only on the flows' definitions and plans, the datasets' definitions, the pipeline's
-configuration, the versions of lakesmith and the engine, and the columns of what the flows read
-from outside the pipeline. A key over all of those is recorded with the schemas after each
-successful analysis (`<storage>/system/analysis.json`); an update whose key is the same uses
-the recorded schemas, and its graph is valid as it was then.
+configuration, the versions of lakesmith (its files' sizes and times too: an edited checkout) and
+of the engine, and the columns of what the flows read from outside the pipeline. A key over all
+of those is recorded with the schemas after each successful analysis
+(`<storage>/system/analysis.json`); an update whose key is the same uses the recorded schemas, and
+its graph is valid as it was then.
 
 What cannot be told from metadata is never cached (the key is None and the graph is analysed):
 a table outside the pipeline read by name, a flow kind whose definition holds a function (AUTO
@@ -21,6 +22,7 @@ import hashlib
 import importlib
 import json
 import logging
+import os
 import sys
 from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
@@ -56,7 +58,8 @@ def analysis_key(workspace: Workspace, spark: Any) -> str | None:
     try:
         parts: dict[str, Any] = {
             "format": FORMAT,
-            "versions": [__version__, _engine_version(spark), _version("pyspark")],
+            "versions": [__version__, _code_version(), _engine_version(spark),
+                         _version("pyspark")],
             "configuration": sorted(workspace.configuration.items()),
             "datasets": sorted((str(name), repr(dataset))
                                for name, dataset in workspace.graph.datasets.items()),
@@ -162,6 +165,23 @@ def _describe(value: Any, spark: Any) -> Any:
             raise _NotDescribable(f"column {value!r}") from e
         return ["Column", plan_bytes(expression).hex()]
     raise _NotDescribable(f"a {type(value).__name__} in a flow definition")
+
+
+def _code_version() -> list[int]:
+    """lakesmith's modules as installed (how many, their newest change, their total size): a
+    checkout edited or upgraded between updates analyses again, whatever `__version__` says."""
+    newest = total = count = 0
+    pending = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if entry.is_dir() and entry.name != "__pycache__":
+                    pending.append(entry.path)
+                elif entry.name.endswith(".py"):
+                    stat = entry.stat()
+                    newest, total, count = max(newest, stat.st_mtime_ns), total + stat.st_size, \
+                        count + 1
+    return [count, newest, total]
 
 
 def _engine_version(spark: Any) -> str:
