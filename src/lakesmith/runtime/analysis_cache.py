@@ -6,7 +6,7 @@ answer depends only on the flows' definitions and plans, the datasets' definitio
 configuration, the versions of lakesmith (its files' sizes and times too: an edited checkout) and
 of the engine, and the columns of what the flows read from outside the pipeline. A key over all
 of those is recorded with the schemas after each successful analysis
-(`<storage>/system/analysis.json`); an update whose key is the same uses the recorded schemas, and
+(`<storage>/analysis.json`); an update whose key is the same uses the recorded schemas, and
 its graph is valid as it was then.
 
 What cannot be told from metadata is never cached (the key is None and the graph is analysed):
@@ -45,7 +45,7 @@ from lakesmith.source_location import SourceLocation
 
 logger = logging.getLogger(__name__)
 
-CACHE_FILE = ("system", "analysis.json")
+CACHE_FILE = ("analysis.json",)
 FORMAT = 1  # of the key and the record; a change makes every recorded analysis stale
 
 
