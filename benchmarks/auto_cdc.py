@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from common import PYTHON, Measurement, embedded_spark
+from common import PYTHON, Measurement, compile_lakesmith, embedded_spark
 
 os.environ.setdefault("RUST_LOG", "error")
 
@@ -227,6 +227,7 @@ def main() -> None:
     parser.add_argument("--scd", default="1,2", help="the SCD types to run (default 1,2)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
     args = parser.parse_args()
+    compile_lakesmith()
     scds = [int(s) for s in args.scd.split(",")]
     if 1 not in scds:
         parser.error("--scd must include 1: the floor MERGEs into the target SCD1 loaded")

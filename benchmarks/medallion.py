@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.common import compile_lakesmith
+
 REPO = Path(__file__).resolve().parent.parent
 TEMPLATE = REPO / "src" / "lakesmith" / "templates" / "medallion"
 SPARK_PROJECT = Path(__file__).resolve().parent / "medallion_spark"
@@ -234,6 +236,7 @@ def main() -> None:
     parser.add_argument("--no-spark", action="store_true", help="skip the Spark 4.3 cases")
     args = parser.parse_args()
     os.environ.setdefault("RUST_LOG", "error")
+    compile_lakesmith()
     args.work.mkdir(parents=True, exist_ok=True)
     initial = landing_data(args.work, args.events, args.files)
     run = args.work / f"run-{os.getpid()}"

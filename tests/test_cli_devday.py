@@ -581,7 +581,7 @@ def test_every_commands_help_names_arguments_and_values_plainly() -> None:
 
 
 def test_conf_overrides_the_spec_configuration(cli, project) -> None:
-    project.write_spec(configuration={"rows": "1"})
+    project.write_spec(configuration={"rows": "1"}, schema="sales")
     project.write("transformations/t.py", """
         from pyspark import pipelines as dp
 
@@ -591,10 +591,10 @@ def test_conf_overrides_the_spec_configuration(cli, project) -> None:
     """)
     verbose = cli("run", "--conf", "rows=3", "-v", cwd=project.root)
     assert verbose.code == 0
-    assert len(project.rows("numbers")) == 3
-    # -v shows the plan and the SQL lakesmith sends.
+    assert len(project.rows("numbers", schema="sales")) == 3
+    # -v shows the plan and the SQL lakesmith sends (the `default` schema needs none).
     assert "Update plan:" in verbose.out and "full recompute" in verbose.out
-    assert "lakesmith.sql: CREATE DATABASE IF NOT EXISTS `default`" in verbose.err
+    assert "lakesmith.sql: CREATE DATABASE IF NOT EXISTS `sales`" in verbose.err
     plan = cli("dry-run", "--conf", "rows=5", "-o", "json", cwd=project.root)
     assert plan.code == 0, plan.err
 

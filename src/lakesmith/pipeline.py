@@ -23,6 +23,7 @@ from lakesmith.graph.identifiers import NameResolver, TableName
 from lakesmith.locations import Location
 from lakesmith.project import PipelineSpec, find_spec, load_spec
 from lakesmith.runtime.analysis import analyze_graph, dataset_schemas
+from lakesmith.runtime.analysis_cache import analysis_key, cached_schemas, record_schemas
 from lakesmith.runtime.eventlog import EventLog
 from lakesmith.runtime.events import Listeners, UpdateListener, UpdateState
 from lakesmith.runtime.flow_filters import record_flow_filters
@@ -46,6 +47,7 @@ from lakesmith.runtime.workspace import Workspace
 from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import DeltaLogs
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +106,16 @@ class Pipeline:
             if own:
                 workspace.close()
 
+    def analyze_or_reuse(self, workspace: Workspace) -> dict[str, Any]:
+        """`analyze`, unless the last successful analysis depended on exactly what the graph
+        depends on now: then its schemas (`runtime/analysis_cache.py`)."""
+        key = analysis_key(workspace, self.spark)
+        schemas = cached_schemas(self.storage.location, key)
+        if schemas is None:
+            schemas = self.analyze(workspace)
+            record_schemas(self.storage.location, key, schemas)
+        return schemas
+
     def run(self, plan: UpdatePlan, *listeners: UpdateListener, continuous: bool = False,
             trigger_interval: float = DEFAULT_TRIGGER_INTERVAL,
             stop: StopRequest | None = None) -> UpdateResult:
@@ -117,7 +129,7 @@ class Pipeline:
             error: BaseException | None = None
             flow_schemas: dict[str, Any] = {}
             try:
-                flow_schemas = self.analyze(workspace)
+                flow_schemas = self.analyze_or_reuse(workspace)
                 record_views(self.storage.location, published_views(self.graph))
                 plan = plan_work(plan, workspace)
             except BaseException as e:
@@ -148,17 +160,17 @@ class Pipeline:
                 if result.state == UpdateState.COMPLETED:
                     record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
-                    self.maintain(event_log)
+                    self.maintain(event_log, logs=workspace.logs)
                 return result
             finally:
                 workspace.close()
 
-    def maintain(self, event_log: EventLog,
-                 tables: Sequence[TableName] | None = None) -> list[TableMaintenance]:
+    def maintain(self, event_log: EventLog, tables: Sequence[TableName] | None = None,
+                 logs: DeltaLogs | None = None) -> list[TableMaintenance]:
         """Predictive optimization of the pipeline's tables (the caller holds the lock); each
-        operation is recorded as a `maintenance` event."""
+        operation is recorded as a `maintenance` event. `logs`: the tables an update loaded."""
         done = maintain_tables(self.graph, self.catalog, self.storage, self.spec.configuration,
-                               tables, self.spark)
+                               tables, self.spark, logs)
         for table in done:
             for outcome in table.outcomes:
                 event_log.maintenance(table.dataset, str(table.table), outcome.action.operation,
@@ -248,9 +260,12 @@ def register_outside_tables(spark: Any, spec: PipelineSpec, datasets: Sequence[A
 
 
 def prepare_session(spark: Any, spec: PipelineSpec) -> None:
-    """Unqualified names of tables outside the pipeline resolve in the spec's schema."""
+    """Unqualified names of tables outside the pipeline resolve in the spec's schema. A new
+    session is in `default` already, which every catalog has (two round trips fewer)."""
     from lakesmith.tables.catalog import quote_always
 
+    if spec.schema.lower() == "default":
+        return
     spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(spec.schema)}")
     spark.catalog.setCurrentDatabase(quote_always(spec.schema))
 

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from lakesmith.authoring.sql.splitter import Region
+if TYPE_CHECKING:  # the splitter imports the SQL lexer (sqlglot): only SQL notebooks need it
+    from lakesmith.authoring.sql.splitter import Region
 
 _HEADER = {"python": "# Databricks notebook source", "sql": "-- Databricks notebook source"}
 _COMMENT = {"python": "#", "sql": "--"}
@@ -50,6 +52,8 @@ def is_notebook(text: str, language: str) -> bool:
 
 def cells(text: str, language: str) -> list[Region]:
     """The cells of a notebook, as regions of `text` (the separator lines belong to no cell)."""
+    from lakesmith.authoring.sql.splitter import Region
+
     regions: list[Region] = []
     start = 0
     for match in _CELL_BREAK[language].finditer(text):

@@ -29,6 +29,8 @@ class _DeltaAliasLoader(importlib.abc.Loader):
         # `delta.tables` before this finder does.
         module = ModuleType(spec.name)
         target = importlib.import_module(self.target)
+        for name in getattr(target, "__all__", ()):  # names the target imports on first use
+            getattr(target, name)
         module.__dict__.update({k: v for k, v in vars(target).items() if not k.startswith("__")})
         module.__doc__ = target.__doc__
         if spec.submodule_search_locations is not None:

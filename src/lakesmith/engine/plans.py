@@ -10,31 +10,26 @@ executes the rewritten relation.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlglot
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.dataframe import DataFrame
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.plan import LogicalPlan
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
-from lakesmith.engine.sql_dialect import DIALECT
-from lakesmith.engine.sql_files import AUTO_LOADER_FORMAT, shown_sql
-from lakesmith.engine.sql_refs import (
-    SqlFileRef,
-    SqlRef,
-    SqlTableRef,
-    find_table_refs,
-    replace_spans,
-    strip_stream_keywords,
-)
+from lakesmith.engine.sql_files import AUTO_LOADER_FORMAT
 from lakesmith.errors import NotSupportedYet
+
+if TYPE_CHECKING:
+    from lakesmith.engine.sql_refs import SqlRef
+
+# SQL text in a plan (`spark.sql(...)`, SQL sources) is read with sqlglot (`engine/sql_refs.py`),
+# imported where a plan has SQL text: a plan built with DataFrame calls does not pay for it.
 
 _RELATION = proto.Relation.DESCRIPTOR.full_name
 
@@ -150,6 +145,8 @@ def find_reads(relation: proto.Relation) -> list[PlanRead]:
         if kind == "read":
             reads.append(plan_read(rel.read))
         elif kind == "sql":
+            from lakesmith.engine.sql_refs import find_table_refs
+
             reads.extend(sql_read(ref) for ref in find_table_refs(rel.sql.query))
     return reads
 
@@ -173,6 +170,8 @@ def plan_read(read: proto.Read) -> PlanRead:
 
 
 def sql_read(ref: SqlRef) -> PlanRead:
+    from lakesmith.engine.sql_refs import SqlFileRef
+
     if isinstance(ref, SqlFileRef):
         return PlanRead(name=None, streaming=ref.streaming, format=AUTO_LOADER_FORMAT,
                         paths=(ref.call.path,), options=dict(ref.call.options), in_sql=True)
@@ -247,6 +246,15 @@ class PlanRewriter:
         return spark_semantics(self.spark, relation, self._types)
 
     def _rewrite_sql(self, text: str) -> str:
+        from lakesmith.engine.sql_files import shown_sql
+        from lakesmith.engine.sql_refs import (
+            SqlFileRef,
+            SqlTableRef,
+            find_table_refs,
+            replace_spans,
+            strip_stream_keywords,
+        )
+
         refs = find_table_refs(text)
         replacements: list[tuple[int, int, str]] = []
         for ref in refs:
@@ -313,12 +321,25 @@ def _bind_read(rel: proto.Relation, binding: Binding) -> None:
 
 
 def _batch_table_name(read: proto.Read) -> str | None:
-    """The last part of the name a batch read of a table gives (`orders` of `live.orders`)."""
+    """The last part of the name a batch read of a table gives (`orders` of `live.orders`).
+    A plain dotted name is split here, as Spark's identifier parser would; anything else
+    (backquotes, unusual characters) is parsed with sqlglot."""
     if read.is_streaming or read.WhichOneof("read_type") != "named_table":
         return None
+    identifier = read.named_table.unparsed_identifier
+    if _PLAIN_NAME.fullmatch(identifier):
+        return identifier.rsplit(".", 1)[-1]
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    from lakesmith.engine.sql_dialect import DIALECT
+
     try:
-        table = sqlglot.parse_one(read.named_table.unparsed_identifier, into=exp.Table,
-                                  dialect=DIALECT)
+        table = sqlglot.parse_one(identifier, into=exp.Table, dialect=DIALECT)
     except (ParseError, TokenError):
         return None
     return table.name or None
+
+
+_PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")

@@ -150,6 +150,7 @@ def _connect(url: str, conf: Mapping[str, str], session_class: type | None = Non
     for key, value in conf.items():
         builder = builder.config(key, value)
     spark = builder.create()
-    # A cheap round trip so an unreachable endpoint fails here with a clear message.
-    _ = spark.version
+    if not conf:  # (setting the configuration was a round trip already)
+        # A cheap round trip so an unreachable endpoint fails here with a clear message.
+        _ = spark.version
     return spark

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-
-from sqlglot import exp
+from typing import TYPE_CHECKING
 
 from lakesmith.errors import SqlRefError
+
+if TYPE_CHECKING:  # imported where a call is read: a module that only needs the names is light
+    from sqlglot import exp
 
 AUTO_LOADER_FORMAT = "cloudFiles"
 _PREFIX = "cloudFiles."
@@ -64,6 +66,8 @@ class FileFunctionCall:
 
 
 def is_file_function(node: exp.Expr) -> bool:
+    from sqlglot import exp
+
     return isinstance(node, exp.Anonymous) and node.name.lower() in FILE_FUNCTIONS
 
 
@@ -96,6 +100,8 @@ class _Call:
 
     def literal(self, value: exp.Expr, what: str) -> str:
         """A SQL literal as a Spark option map holds it: `true` is "true", `5` is "5"."""
+        from sqlglot import exp
+
         if isinstance(value, exp.Literal):
             return str(value.this)
         if isinstance(value, exp.Boolean):
@@ -111,6 +117,8 @@ class _Call:
             "${key}).")
 
     def string(self, value: exp.Expr, what: str) -> str:
+        from sqlglot import exp
+
         if not (isinstance(value, exp.Literal) and value.is_string):
             raise self.error(f"{what} must be a string literal, not {value.sql('spark')}.",
                              f"Write it in quotes, as in {self.function}('/data/in', ...).")
@@ -136,6 +144,8 @@ class _Options:
 
 
 def _read_files(node: exp.Anonymous, call: _Call) -> FileFunctionCall:
+    from sqlglot import exp
+
     path: str | None = None
     options = _Options(call)
     for argument in node.expressions:
@@ -180,6 +190,8 @@ def _auto_loader_name(written: str) -> str:
 
 
 def _cloud_files(node: exp.Anonymous, call: _Call) -> FileFunctionCall:
+    from sqlglot import exp
+
     arguments = list(node.expressions)
     if not 2 <= len(arguments) <= 3 or any(isinstance(a, exp.Kwarg) for a in arguments):
         raise call.error(
@@ -196,6 +208,8 @@ def _cloud_files(node: exp.Anonymous, call: _Call) -> FileFunctionCall:
 
 
 def _map_entries(node: exp.Expr, call: _Call) -> list[tuple[exp.Expr, exp.Expr]]:
+    from sqlglot import exp
+
     if isinstance(node, exp.VarMap):
         keys, values = node.args["keys"], node.args["values"]
         if isinstance(keys, exp.Array) and isinstance(values, exp.Array) \

@@ -15,7 +15,6 @@ from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import PlanRead, nested_messages, plan_read, sql_read
-from lakesmith.engine.stateful_sql import analyze_streaming_sql
 from lakesmith.engine.streaming_aggregate import (
     NO_WATERMARK,
     NO_WATERMARK_HINT,
@@ -133,6 +132,8 @@ def _relations_below(message: Message) -> Iterator[proto.Relation]:
 
 def _visit_sql(text: str, reads_stream: Callable[[PlanRead], bool],
                found: list[StatefulOperator]) -> bool:
+    from lakesmith.engine.stateful_sql import analyze_streaming_sql  # sqlglot: SQL text only
+
     analysis = analyze_streaming_sql(text, lambda ref: reads_stream(sql_read(ref)))
     found += [StatefulOperator(f"{description} in SQL", False) for description in analysis.operators]
     return analysis.streaming

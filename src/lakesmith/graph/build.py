@@ -14,7 +14,6 @@ from pyspark.sql.connect import proto
 from lakesmith.authoring.databricks_runtime import conf_problem, missing_conf_key
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
-from lakesmith.engine.sql_streaming_plan import streaming_sql_plan
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError, SqlRefError
 from lakesmith.graph.datasets import (
     Dataset,
@@ -195,6 +194,8 @@ class FlowPlans:
         query = flow.query
         if isinstance(query, SqlQuery):
             try:  # a windowed aggregation or a WATERMARK clause: the DataFrame plan
+                from lakesmith.engine.sql_streaming_plan import streaming_sql_plan  # sqlglot
+
                 translated = streaming_sql_plan(query.text, self.spark)
             except SqlRefError as e:
                 self.problems.append(GraphProblem(f"flow '{flow.name}': {e.message}",

@@ -24,7 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.catalog import Catalog
@@ -33,17 +33,14 @@ from pyspark.sql.types import StructType
 
 from lakesmith.engine.analysis_hook import schema_requests_rewritten
 from lakesmith.engine.plans import all_relations, dataframe_of, plan_read, relation_of, sql_read
-from lakesmith.engine.sql_refs import (
-    SqlTableRef,
-    find_table_refs,
-    replace_spans,
-    strip_stream_keywords,
-)
 from lakesmith.engine.stateful import batch_equivalent
 from lakesmith.errors import LakesmithError, SqlRefError
 from lakesmith.graph.datasets import Dataset, Table
 from lakesmith.graph.flows import AnyFlow, QueryFlow
 from lakesmith.graph.identifiers import NameResolver, TableName
+
+if TYPE_CHECKING:  # SQL text is read with sqlglot, imported where a plan has SQL text
+    from lakesmith.engine.sql_refs import SqlTableRef
 
 # The plan of a flow's query (computed once), or None when it has none or it failed.
 FlowPlanner = Callable[[QueryFlow], "proto.Relation | None"]
@@ -124,10 +121,14 @@ class PlanningSchemas:
                 replacements.append((ref.start, ref.end, self._empty_view(name)))
         if not replacements:
             return text
+        from lakesmith.engine.sql_refs import replace_spans, strip_stream_keywords
+
         # The engine does not know STREAM(x): x is the view of no rows.
         return replace_spans(strip_stream_keywords(text), replacements)
 
     def _table_refs(self, text: str) -> list[SqlTableRef]:
+        from lakesmith.engine.sql_refs import SqlTableRef, find_table_refs
+
         try:
             return [ref for ref in find_table_refs(text) if isinstance(ref, SqlTableRef)]
         except SqlRefError:

@@ -11,7 +11,6 @@ from pyspark.sql.types import BooleanType, NullType, StructType
 
 from lakesmith.authoring.tracebacks import describe
 from lakesmith.engine.plans import relation_of
-from lakesmith.engine.unresolved_columns import explain_unresolved_column
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError
 from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
@@ -65,6 +64,8 @@ def _as_spark_says(error: Exception, binder: AnalysisBinder, flow: ResolvedFlow)
     message = describe(error)
     if flow.relation is None or flow.is_auto_cdc:
         return message
+    from lakesmith.engine.unresolved_columns import explain_unresolved_column  # sqlglot
+
     try:
         spark_message = explain_unresolved_column(
             message, binder.spark, relation_of(binder.flow_dataframe(flow)), flow.relation)

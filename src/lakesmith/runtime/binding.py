@@ -153,6 +153,9 @@ class TableBinder(DatasetBinder):
                 f"'{self.graph.dataset(name).name}' has no data yet: it was not refreshed in this "
                 "update and has never been refreshed.",
                 hint="run the pipeline without --refresh/--full-refresh first, or include it.")
+        # Registered with the engine when first read (once a session), not every table before
+        # an update starts: an update with nothing new reads none (docs/benchmarks.md).
+        self.catalog.register(name)
         return TableBinding(self.catalog.engine_name(name))
 
 
@@ -164,6 +167,9 @@ class AnalysisBinder(DatasetBinder):
                  stream_sources: StreamSources | None = None) -> None:
         super().__init__(graph, spark, project)
         self._tables: dict[TableName, proto.Relation] = {}
+        # Each flow's output, computed once: analysing a graph asks for a flow's output, and
+        # again for every table read downstream of it (each asks the engine for schemas).
+        self._outputs: dict[str, Any] = {}
         self.stream_sources = stream_sources
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
@@ -250,6 +256,11 @@ class AnalysisBinder(DatasetBinder):
 
     def output_dataframe(self, flow: ResolvedFlow) -> Any:
         """The flow's result as it would be written: conformed to a declared schema."""
+        if flow.name not in self._outputs:
+            self._outputs[flow.name] = self._output_dataframe(flow)
+        return self._outputs[flow.name]
+
+    def _output_dataframe(self, flow: ResolvedFlow) -> Any:
         if isinstance(flow.flow, AutoCdcSnapshotFlow):
             df = self.snapshot_dataframe(flow)
         elif flow.is_auto_cdc:

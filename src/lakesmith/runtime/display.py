@@ -8,10 +8,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from lakesmith.authoring.sql.lexer import LexError
-from lakesmith.authoring.sql.splitter import line_at, split_statements
 from lakesmith.authoring.tracebacks import describe
-from lakesmith.engine.sql_refs import find_table_refs
 from lakesmith.errors import LakesmithError, UsageError
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.graph.model import DatasetKind
@@ -209,6 +206,9 @@ def run_statements(console: Console, err_console: Console, spark: Any, text: str
                    max_rows: int, vertical: bool, output: OutputFormat) -> None:
     """Run each statement of `text` in turn and print its result; a failing statement stops the
     rest and is named by its line."""
+    from lakesmith.authoring.sql.lexer import LexError
+    from lakesmith.authoring.sql.splitter import line_at, split_statements
+
     try:
         statements = split_statements(text)
     except LexError as e:
@@ -245,6 +245,8 @@ def _warn_orphan_reads(err_console: Console, sql: str, orphans: dict[Any, Any], 
                        where: str) -> None:
     if not orphans:
         return
+    from lakesmith.engine.sql_refs import find_table_refs
+
     names = NameResolver(spec.catalog, spec.schema)
     try:
         refs = find_table_refs(sql)

@@ -30,7 +30,7 @@ from lakesmith.locations import Location
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
 from lakesmith.runtime.storage import PipelineStorage
-from lakesmith.tables.delta import latest_version
+from lakesmith.tables.delta import DeltaLog
 from lakesmith.tables.maintenance import maintain_if_due
 
 logger = logging.getLogger("lakesmith")
@@ -81,6 +81,9 @@ class EventLog:
         self.plan = plan
         self.continuous = continuous
         self._events: list[dict[str, Any]] = []
+        # The log's Delta table, loaded at the first flush and written through (delta-rs then
+        # advances it in place): an update's two commits do not each load the log twice.
+        self._log = DeltaLog(self.location)
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._running_reported: set[str] = set()
@@ -258,10 +261,11 @@ class EventLog:
                 return
             if self._fallback is None:
                 try:
-                    write_deltalake(self.location.delta_uri(),
+                    table = self._log.table()  # None until the log's first commit
+                    write_deltalake(self.location.delta_uri() if table is None else table,
                                     pa.Table.from_pylist(events, schema=SCHEMA), mode="append",
                                     storage_options=self.location.storage_options() or None)
-                    version = latest_version(self.location)
+                    version = self._log.version() if table is None else table.version()
                     if version is not None:
                         maintain_if_due(self.location, version, compact=True)
                     return

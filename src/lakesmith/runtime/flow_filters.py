@@ -14,13 +14,18 @@ from lakesmith.errors import LakesmithError
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName, quote_part
 from lakesmith.graph.model import Table
-from lakesmith.tables import clustering, query_filters
+from lakesmith.tables import clustering
 from lakesmith.tables.catalog import TableCatalog
 
 
 def record_flow_filters(graph: DataflowGraph, catalog: TableCatalog,
                         flows: Iterable[ResolvedFlow]) -> None:
-    """Count the filters of `flows` (and of the views they read) on CLUSTER BY AUTO tables."""
+    """Count the filters of `flows` (and of the views they read) on CLUSTER BY AUTO tables.
+    A pipeline without such tables has nothing to count (and does not load the SQL parser)."""
+    if not any(_is_auto(graph.dataset(name)) for name in graph.stored_datasets()):
+        return
+    from lakesmith.tables import query_filters
+
     seen: set[int] = set()
     pending = list(flows)
     while pending:
@@ -46,9 +51,9 @@ def _auto_table(graph: DataflowGraph, parts: tuple[str, ...]) -> TableName | Non
         return None
     if name not in graph.datasets:
         return None
-    dataset = graph.dataset(name)
-    if not isinstance(dataset, Table):
-        return None
-    if dataset.cluster_by_auto or clustering.is_auto(dataset.table_properties):
-        return name
-    return None
+    return name if _is_auto(graph.dataset(name)) else None
+
+
+def _is_auto(dataset: object) -> bool:
+    return isinstance(dataset, Table) and (dataset.cluster_by_auto
+                                           or clustering.is_auto(dataset.table_properties))

@@ -15,7 +15,7 @@ from lakesmith.runtime.checkpoint.retention import oldest_versions
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables import predictive
 from lakesmith.tables.catalog import TableCatalog
-from lakesmith.tables.delta import open_table
+from lakesmith.tables.delta import DeltaLogs, open_table
 
 
 @dataclass(frozen=True)
@@ -28,8 +28,10 @@ class TableMaintenance:
 def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: PipelineStorage,
                     configuration: Mapping[str, str],
                     tables: Sequence[TableName] | None = None,
-                    spark: Any = None) -> list[TableMaintenance]:
-    """Decide and run each table's due maintenance (every stored dataset, or `tables`)."""
+                    spark: Any = None, logs: DeltaLogs | None = None) -> list[TableMaintenance]:
+    """Decide and run each table's due maintenance (every stored dataset, or `tables`). `logs`
+    are the table logs the update that just ran has loaded (read again only from where it
+    left them)."""
     stored = graph.stored_datasets()
     unknown = [str(n) for n in tables or () if n not in stored]
     if unknown:
@@ -39,12 +41,12 @@ def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: Pipeli
     needed = oldest_versions(storage.checkpoints)
     for name in tables if tables is not None else stored:
         location = catalog.location(name)
-        table = open_table(location)
+        table = logs(location).table() if logs is not None else open_table(location)
         if table is None:
             continue
         keep_from = needed.get(str(table.metadata().id))
         display = graph.dataset(name).name
-        actions = predictive.decide(location, display, configuration, keep_from)
+        actions = predictive.decide(location, display, configuration, keep_from, table=table)
         if actions:
             outcomes = predictive.run(location, display, actions, keep_from, spark)
             done.append(TableMaintenance(name, display, tuple(outcomes)))

@@ -20,6 +20,7 @@ from lakesmith.runtime.eventlog_queries import read_events
 from lakesmith.runtime.flows.quality import QUARANTINE_SUFFIX, quarantine_table
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import DELTA_LOG
 
 DEFINITION = "dataset_definition"  # the events that say which tables an update defined
 
@@ -57,8 +58,32 @@ def orphan_tables(storage: Location, graph: DataflowGraph,
                   catalog: TableCatalog) -> list[OrphanTable]:
     """Tables the event log (at the pipeline's `storage`) says this pipeline defined, that
     exist, and that the current sources no longer define; in name order."""
+    if not _unknown_warehouse_tables(graph, catalog):
+        return []  # an orphan is a Delta table in the warehouse: none but the pipeline's own
     events = read_events(storage, DEFINITION)
     return _existing(defined_tables(events, graph.names), set(graph.datasets), catalog)
+
+
+def _unknown_warehouse_tables(graph: DataflowGraph, catalog: TableCatalog) -> bool:
+    """Whether the warehouse holds a Delta table that is none of the graph's datasets (nor a
+    quarantine table of one). An orphan is such a table (`_existing`: its name is no dataset
+    now, so it lives at its warehouse folder); when there is none, every update of a pipeline
+    with a long event log need not read the log to find out (docs/benchmarks.md, cold start)."""
+    known = {catalog.location(n).uri for name in graph.datasets
+             for n in (name, quarantine_table(name))}
+    store = store_for(catalog.warehouse)
+    for location in _folders(store, catalog.warehouse, depth=3):
+        if location.uri not in known and store.exists(location.join(DELTA_LOG)):
+            return True
+    return False
+
+
+def _folders(store: Any, location: Location, depth: int) -> list[Location]:
+    """The folders `depth` levels below `location` (catalog/schema/table in a warehouse)."""
+    if depth == 0:
+        return [location]
+    return [found for entry in store.list(location) if entry.is_dir
+            for found in _folders(store, location.join(entry.name), depth - 1)]
 
 
 def orphans_since_last_update(storage: Location, names: NameResolver,

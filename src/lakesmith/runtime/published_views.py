@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from lakesmith.engine.sql_refs import SqlTableRef, find_table_refs
 from lakesmith.errors import GraphProblem, LakesmithError
 from lakesmith.files import store_for
 from lakesmith.graph.datasets import DatasetKind, PersistedView
@@ -134,6 +133,8 @@ def _engine_sql(flow: ResolvedFlow, graph: DataflowGraph) -> str:
     if not isinstance(query, SqlQuery):
         raise LakesmithError(f"persisted view '{graph.dataset(flow.target).name}' has no SQL "
                              "query; persisted views are defined with CREATE VIEW in SQL.")
+    from lakesmith.engine.sql_refs import SqlTableRef, find_table_refs  # sqlglot: SQL views only
+
     text = query.text
     for ref in sorted((r for r in find_table_refs(text) if isinstance(r, SqlTableRef)),
                       key=lambda r: r.start, reverse=True):

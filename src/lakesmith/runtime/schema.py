@@ -12,11 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlglot
 from pyspark.sql.connect import functions as F
 from pyspark.sql.types import StructField, StructType
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
@@ -49,7 +46,14 @@ INCOMPATIBLE = "USER_SPECIFIED_AND_INFERRED_SCHEMA_NOT_COMPATIBLE"
 
 
 def ddl_comments(ddl: str) -> dict[str, str]:
-    """`COMMENT '...'` of each column of a DDL column list (the engine's DDL parser drops them)."""
+    """`COMMENT '...'` of each column of a DDL column list (the engine's DDL parser drops them).
+    sqlglot reads the list only when it has a comment (`lakesmith run` starts without it)."""
+    if "comment" not in ddl.lower():
+        return {}
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
     try:
         table = sqlglot.parse_one(f"CREATE TABLE t ({ddl})", dialect="spark")
     except (ParseError, TokenError):

@@ -104,7 +104,6 @@ class UpdateRunner:
                 self.listener.update_progress(UpdateState.SETTING_UP_TABLES)
                 TableSetup(self.workspace, self.schemas, self.update_id).run(
                     self.plan.full_refresh)
-                self._register_existing_tables()
                 self.listener.update_progress(UpdateState.RUNNING)
                 outcome = self._run_cycles(binder)
             for planned in outcome.canceled:
@@ -180,12 +179,6 @@ class UpdateRunner:
             if dep is not None:
                 deps.append(dep)
         return deps
-
-    def _register_existing_tables(self) -> None:
-        """Tables from earlier updates are readable by name before any flow runs."""
-        for name in self.plan.graph.stored_datasets():
-            if self.catalog.exists(name):
-                self.catalog.register(name)
 
     def _run_flow(self, planned: PlannedFlow, binder: TableBinder) -> None:
         flow = planned.flow

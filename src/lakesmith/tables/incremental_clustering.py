@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from deltalake import CommitProperties, DeltaTable
 from deltalake.transaction import AddAction, RemoveAction
 
@@ -133,6 +132,8 @@ def _stats(path: Any, indexed: set[str]) -> dict[str, Any]:
     """Delta file statistics from a Parquet footer: row count, and per indexed top-level column
     its null count and (for numbers, strings and dates) min and max. Truncated string bounds
     stay bounds (the Parquet writer rounds a truncated maximum up)."""
+    import pyarrow.parquet as pq  # (only clustering reads footers: every run imports this module)
+
     metadata = pq.read_metadata(path)
     stats: dict[str, Any] = {"numRecords": metadata.num_rows, "minValues": {},
                              "maxValues": {}, "nullCount": {}}

@@ -340,13 +340,14 @@ def _check_columns(table: DeltaTable, name: str, columns: Sequence[str], clause:
 
 def vacuum(location: Location, name: str, *, retain_hours: float | None = None,
            dry_run: bool = False, check_retention: bool = True,
-           keep_versions: Sequence[int] = ()) -> list[str]:
+           keep_versions: Sequence[int] = (), table: DeltaTable | None = None) -> list[str]:
     """VACUUM: delete files no version inside the retention needs. Refuses a RETAIN shorter than
     the table's `delta.deletedFileRetentionDuration` (7 days by default) unless the retention
     check is off, as Databricks does: time travel and running readers need those files. Files
     of `keep_versions` (those a checkpoint of the project still reads) are kept whatever the
-    retention. Returns the files deleted (or, dry run, that would be)."""
-    table = require_table(location, name)
+    retention. Returns the files deleted (or, dry run, that would be). `table` is the table at
+    `location` when the caller has it loaded already."""
+    table = table if table is not None else require_table(location, name)
     retention = deleted_file_retention(table.metadata().configuration)
     hours = retention.total_seconds() / 3600 if retain_hours is None else retain_hours
     if hours < 0:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pyarrow as pa
+from deltalake import DeltaTable
 
 from lakesmith.locations import Location
 from lakesmith.tables import clustering, operations
@@ -54,9 +55,11 @@ def is_managed(properties: Mapping[str, str | None], configuration: Mapping[str,
 
 
 def decide(location: Location, name: str, configuration: Mapping[str, str],
-           keep_from_version: int | None = None) -> list[MaintenanceAction]:
-    """What maintenance the table needs now (metadata only)."""
-    table = open_table(location)
+           keep_from_version: int | None = None,
+           table: DeltaTable | None = None) -> list[MaintenanceAction]:
+    """What maintenance the table needs now (metadata only); `table` is the table at `location`
+    when the caller has it loaded already (its log is then not read again)."""
+    table = table if table is not None else open_table(location)
     if table is None:
         return []
     properties = dict(table.metadata().configuration)
@@ -80,7 +83,8 @@ def decide(location: Location, name: str, configuration: Mapping[str, str],
             "OPTIMIZE", f"{small} of {len(sizes)} files are smaller than "
             f"{target // 4 // (1024 * 1024)} MiB (threshold {min_files})"))
     expired = operations.vacuum(location, name, dry_run=True,
-                                keep_versions=_keep(table.version(), keep_from_version))
+                                keep_versions=_keep(table.version(), keep_from_version),
+                                table=table)
     if expired:
         retention = operations.deleted_file_retention(properties)
         actions.append(MaintenanceAction(

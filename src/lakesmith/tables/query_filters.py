@@ -15,19 +15,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import sqlglot
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
+from typing import TYPE_CHECKING, Any
 
 from lakesmith.files import store_for
 from lakesmith.locations import Location
 
+if TYPE_CHECKING:  # sqlglot is imported where a query is parsed: reading the counts needs none
+    from sqlglot import exp
+
 FILTERS_FILE = ("_lakesmith", "query_filters.json")
 MAX_COLUMNS = 4
-_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between,
-                exp.NullSafeEQ)
 
 
 def filtered_columns(query: str) -> dict[tuple[str, ...], set[str]]:
@@ -36,6 +33,12 @@ def filtered_columns(query: str) -> dict[tuple[str, ...], set[str]]:
     words = query.lstrip().lstrip("(").split(None, 1)
     if not words or words[0].upper() not in ("SELECT", "WITH", "FROM"):
         return {}
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
+    comparisons = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between,
+                   exp.NullSafeEQ)
     try:
         tree = sqlglot.parse_one(query, dialect="databricks")
     except (ParseError, TokenError):
@@ -47,7 +50,7 @@ def filtered_columns(query: str) -> dict[tuple[str, ...], set[str]]:
         where = select.args.get("where")
         if where is None or not tables:
             continue
-        for comparison in where.find_all(*_COMPARISONS):
+        for comparison in where.find_all(*comparisons):
             for column in _value_compared_columns(comparison):
                 owner = column.table.lower() if column.table else None
                 if owner is None and len(tables) == 1:
@@ -63,6 +66,8 @@ def _parts(table: exp.Table) -> tuple[str, ...]:
 
 def _value_compared_columns(comparison: Any) -> list[exp.Column]:
     """The columns compared with literal values (a join condition names no filter column)."""
+    from sqlglot import exp
+
     operands = [comparison.this, *(comparison.expressions or [])]
     if comparison.args.get("expression") is not None:
         operands.append(comparison.expression)

@@ -7,15 +7,15 @@ DECIMAL, and gives `avg` of a DECIMAL the type DOUBLE)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import sqlglot
 from pyspark.sql.types import DataType
-from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.semantics.sql_rewrite import Typer
 from lakesmith.engine.semantics.sql_text import Call
+
+if TYPE_CHECKING:  # sqlglot is imported where SQL text is probed (`sql_typer`), not by DataFrames
+    from sqlglot import exp
 
 # Answers a probe's type from a cache (by the argument's key), or runs the probe.
 Cached = Callable[[bytes, Callable[[], DataType | None]], DataType | None]
@@ -70,6 +70,10 @@ def _analysed_type(dataframe: Any) -> DataType | None:
 
 
 def _parse(text: str) -> exp.Expression | None:
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import ParseError, TokenError
+
     try:
         statements = sqlglot.parse(text, dialect=_DIALECT)
     except (ParseError, TokenError):
@@ -79,6 +83,8 @@ def _parse(text: str) -> exp.Expression | None:
 
 
 def _probe_of_marked(text: str) -> str | None:
+    from sqlglot import exp
+
     tree = _parse(text)
     if tree is None:
         return None
@@ -91,6 +97,8 @@ def _probe_of_marked(text: str) -> str | None:
 def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
     """`SELECT <argument> FROM ...` in the scope of `node`: the same FROM, joins, WHERE and
     GROUP BY (an argument of a grouped query that aggregates nothing is wrapped in `first`)."""
+    from sqlglot import exp
+
     select = node.find_ancestor(exp.Select)
     if select is None:
         return None
@@ -113,11 +121,15 @@ def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
 
 
 def _is_mark(node: exp.Expression) -> bool:
+    from sqlglot import exp
+
     return isinstance(node, exp.Anonymous) and str(node.this).lower() == _MARK \
         and len(node.expressions) == 1
 
 
 def _is_aggregate(select: exp.Select) -> bool:
+    from sqlglot import exp
+
     if select.args.get("group"):
         return True
     for expression in select.expressions:

@@ -39,7 +39,7 @@ class MaterializedViewRunner(FlowRunner):
             ctx.flow.target, ctx.flow.name).join(RECORD)
         inputs = None if ctx.work.reset else fingerprint(ctx.workspace, ctx.flow, dataset)
         if up_to_date(refresh_record, inputs, log.table_id(), log.version()):
-            ctx.catalog.register(ctx.flow.target)
+            # (a flow reading it registers it with the engine then: runtime/binding.py)
             return FlowMetrics(num_output_rows=0,
                                details={"up_to_date": True, "version": log.version()})
         df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)

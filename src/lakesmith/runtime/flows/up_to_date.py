@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from pyspark.sql.connect import proto
+from google.protobuf.message import Message
 
 from lakesmith.files import store_for
 from lakesmith.graph.graph import ResolvedFlow
@@ -66,7 +66,7 @@ def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
     """Add the flow's plan and its inputs' versions (views expanded); False if not stable."""
     if flow.relation is None or not _deterministic(flow.relation):
         return False
-    parts[f"plan:{flow.name}"] = _plan_bytes(flow.relation).hex()
+    parts[f"plan:{flow.name}"] = plan_bytes(flow.relation).hex()
     for read in flow.inputs:
         if read.dataset is None:  # files or a Delta path: their metadata now
             external = external_signature(workspace, read.read)
@@ -92,12 +92,12 @@ def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
     return True
 
 
-def _plan_bytes(relation: proto.Relation) -> bytes:
-    """The plan without its plan ids, serialized deterministically."""
-    copy = proto.Relation()
+def plan_bytes(relation: Message) -> bytes:
+    """The plan (or expression) without its plan ids, serialized deterministically."""
+    copy = type(relation)()
     copy.CopyFrom(relation)
     _clear_plan_ids(copy)
-    return copy.SerializeToString(deterministic=True)
+    return bytes(copy.SerializeToString(deterministic=True))
 
 
 def _children(message: Any) -> Iterator[Any]:

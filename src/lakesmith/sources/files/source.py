@@ -293,9 +293,14 @@ class FileStreamSource(StreamSource):
         """No rows, the stream's columns: what analysis and dry-run bind the read to."""
         from lakesmith.sources.files import formats
 
+        return formats.read_files(spark, (), self.analysis_read_spec(spark))
+
+    def analysis_read_spec(self, spark: Any) -> Any:
+        """How analysis reads the stream (`empty_dataframe`): also what a recorded analysis
+        depends on (`runtime/analysis_cache.py`)."""
         if self._entries is None:
             self.discover()  # the files a schema would be inferred from
-        return formats.read_files(spark, (), self.read_spec(spark, persist=False))
+        return self.read_spec(spark, persist=False)
 
     def diagnose(self, data: SourceSlice) -> str | None:
         from lakesmith.sources.files import formats
@@ -303,7 +308,8 @@ class FileStreamSource(StreamSource):
         files: tuple[InputFile, ...] = data.content or ()
         if self._schema is None:  # the batch failed before its files were read
             return None
-        return formats.diagnose(files, self.read_spec(None, persist=False))
+        problem: str | None = formats.diagnose(files, self.read_spec(None, persist=False))
+        return problem
 
     def _without_corrupt_files(self, files: tuple[InputFile, ...],
                                spec: Any) -> tuple[InputFile, ...]:
