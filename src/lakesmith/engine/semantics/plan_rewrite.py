@@ -162,6 +162,8 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     args = [Column(_Proto(a)) for a in function.arguments]
     types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
         if len(args) >= rule.typed else [None]
+    if rule.typed_result:
+        types.append(_argument_type(input_df, Column(_Proto(expression))))
     if None in types:
         if not rule.refuse_untyped:
             return

@@ -58,7 +58,8 @@ class _Rewriter:
             operation = call.name in OPERATORS
             over, call_end = ("", call.end) if operation else window_after(self.text, call.end)
             rewritten = self.call(call, over)
-            if rewritten != self.text[call.start:call_end] and \
+            if rewritten != self.text[call.start:call_end] and not (
+                    not operation and RULES_BY_NAME[call.name].generator) and \
                     is_unaliased_select_item(self.text, call):
                 # the column keeps the name it has without the rewrite (Spark's for one call)
                 name = _auto_name(self.text[call.start:call.end]).replace("`", "``")
@@ -90,6 +91,14 @@ class _Rewriter:
                 return self._unchanged(call, args, over)
         elif rule.typed:
             return self._unchanged(call, args, over)
+        if rule.typed_result:
+            whole = Call(call.name, call.start, call.end, ((call.start, call.end),))
+            result = self.typer(self.text, whole, 0) if self.typer is not None else None
+            if result is None:
+                if rule.refuse_untyped:
+                    raise _untyped(self.text[call.start:call.end], call.name, rule.difference)
+                return self._unchanged(call, args, over)
+            types = [*types, result]
         replacement = rule.sql(args, types, over)
         return replacement if replacement is not None else self._unchanged(call, args, over)
 

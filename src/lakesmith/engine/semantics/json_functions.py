@@ -1,0 +1,301 @@
+"""JSON functions with Spark's answers:
+
+* `from_json(s, schema)`: the engine wraps an INT/SMALLINT/TINYINT that overflows
+  (3000000000 becomes -1294967296; Spark gives NULL) and fails on TIMESTAMP and DATE fields.
+  Such fields are parsed as BIGINT / STRING (a wider schema) and converted with a range check
+  or a cast, at every depth (structs, arrays, map values), as Auto Loader's JSON reader does
+  (`sources/files/formats/convert.py`). The schema is the engine's analysis of the call.
+* `to_json(x)`: the engine writes TIMESTAMPs with microseconds (`...00.000000Z`; Spark
+  milliseconds, `...00.000Z`) and DECIMALs without trailing zeros (`1.5`; Spark `1.50`).
+  TIMESTAMP fields are formatted as Spark formats them; DECIMAL fields (scale up to 6, which
+  Spark writes in plain notation) are written as their text between two private-use marks
+  (U+E000, U+E001) and unquoted after `to_json`.
+* `json_array_length(s)`: the engine counts an object as 0; Spark gives NULL for anything that
+  is not a JSON array.
+
+A value is converted once: the parsed or given value is bound to a lambda variable
+(`transform(array(v), e -> ...)[0]`), not written again for each field."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.types import (
+    ArrayType,
+    ByteType,
+    DataType,
+    DateType,
+    DecimalType,
+    IntegerType,
+    LongType,
+    MapType,
+    ShortType,
+    StringType,
+    StructField,
+    StructType,
+    TimestampNTZType,
+    TimestampType,
+)
+
+from lakesmith.engine.ddl import type_ddl
+from lakesmith.engine.semantics.lambda_text import VARIABLE
+from lakesmith.engine.semantics.rules import Rule
+from lakesmith.engine.semantics.string_dates import string_to_date_column, string_to_date_sql
+from lakesmith.errors import NotSupportedYet
+
+# A leaf of a type: SQL (value text → text) or Column (value → Column), None when unchanged.
+SqlLeaf = Callable[[str, DataType], str | None]
+ColumnLeaf = Callable[[Any, DataType], Any | None]
+
+# The integer types whose overflow the engine wraps (as in `sources/files/formats/convert.py`,
+# which cannot be imported here: it imports this package).
+RANGES: dict[type[DataType], tuple[int, int]] = {
+    IntegerType: (-(2**31), 2**31 - 1), ShortType: (-(2**15), 2**15 - 1),
+    ByteType: (-(2**7), 2**7 - 1)}
+_TEXTUAL = (TimestampType, TimestampNTZType, DateType)
+_SPARK_JSON_TIMESTAMP = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_MARKED = f'"{_OPEN}([^"{_CLOSE}]*){_CLOSE}"'
+_PLAIN_SCALE = 6  # Java's BigDecimal.toString is plain down to 1e-6
+
+
+def _touches(t: DataType, leaf: Callable[[DataType], bool]) -> bool:
+    if isinstance(t, StructType):
+        return any(_touches(f.dataType, leaf) for f in t.fields)
+    if isinstance(t, ArrayType):
+        return _touches(t.elementType, leaf)
+    if isinstance(t, MapType):
+        return _touches(t.valueType, leaf)
+    return leaf(t)
+
+
+def _structural_sql(v: str, t: DataType, leaf: SqlLeaf, touched: Callable[[DataType], bool],
+                    depth: int = 0) -> str:
+    """`v` of type `t` with `leaf` applied to every leaf, structure kept."""
+    if not _touches(t, touched):
+        return v
+    e = f"{VARIABLE}{depth}"
+    if isinstance(t, StructType):
+        fields = ", ".join(
+            f"'{_sql_string(f.name)}', "
+            f"{_structural_sql(f'{v}.`' + f.name.replace('`', '``') + '`', f.dataType, leaf, touched, depth)}"
+            for f in t.fields)
+        return f"CASE WHEN {v} IS NOT NULL THEN named_struct({fields}) END"
+    if isinstance(t, ArrayType):
+        return f"transform({v}, {e} -> {_structural_sql(e, t.elementType, leaf, touched, depth + 1)})"
+    if isinstance(t, MapType):
+        value = _structural_sql(f"{e}.value", t.valueType, leaf, touched, depth + 1)
+        return (f"map_from_entries(transform(map_entries({v}), {e} -> "
+                f"struct({e}.key AS key, {value} AS value)))")
+    return leaf(v, t) or v
+
+
+def _structural_column(v: Any, t: DataType, leaf: ColumnLeaf,
+                       touched: Callable[[DataType], bool]) -> Any:
+    if not _touches(t, touched):
+        return v
+    if isinstance(t, StructType):
+        return F.when(v.isNotNull(), F.struct(*[
+            _structural_column(v[f.name], f.dataType, leaf, touched).alias(f.name)
+            for f in t.fields]))
+    if isinstance(t, ArrayType):
+        return F.transform(v, lambda x: _structural_column(x, t.elementType, leaf, touched))
+    if isinstance(t, MapType):
+        return F.map_from_entries(F.transform(F.map_entries(v), lambda x: F.struct(
+            x["key"].alias("key"),
+            _structural_column(x["value"], t.valueType, leaf, touched).alias("value"))))
+    result = leaf(v, t)
+    return v if result is None else result
+
+
+def _once_sql(value: str, body: Callable[[str], str]) -> str:
+    e = f"{VARIABLE}_v"
+    return f"transform(array({value}), {e} -> {body(e)})[0]"
+
+
+def _once_column(value: Any, body: Callable[[Any], Any]) -> Any:
+    return F.transform(F.array(value), body)[0]
+
+
+def _sql_string(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("'", "\\'")
+
+
+# from_json ---------------------------------------------------------------------------------
+
+def _widened(t: DataType) -> bool:
+    return type(t) in RANGES or isinstance(t, _TEXTUAL)
+
+
+def _parse_type(t: DataType) -> DataType:
+    """The type `from_json` is asked for: overflowing integers as BIGINT, dates as text."""
+    if isinstance(t, StructType):
+        return StructType([StructField(f.name, _parse_type(f.dataType)) for f in t.fields])
+    if isinstance(t, ArrayType):
+        return ArrayType(_parse_type(t.elementType))
+    if isinstance(t, MapType):
+        return MapType(t.keyType, _parse_type(t.valueType))
+    if type(t) in RANGES:
+        return LongType()
+    return StringType() if isinstance(t, _TEXTUAL) else t
+
+
+def _from_json_leaf_sql(v: str, t: DataType) -> str | None:
+    if type(t) in RANGES:
+        low, high = RANGES[type(t)]
+        return f"CASE WHEN {v} BETWEEN {low} AND {high} THEN CAST({v} AS {type_ddl(t)}) END"
+    if isinstance(t, DateType):
+        return string_to_date_sql(v, try_=True)
+    if isinstance(t, (TimestampType, TimestampNTZType)):
+        return f"try_cast({v} AS {type_ddl(t)})"
+    return None
+
+
+def _from_json_leaf_column(v: Any, t: DataType) -> Any | None:
+    if type(t) in RANGES:
+        low, high = RANGES[type(t)]
+        return F.when(v.between(low, high), v.cast(type_ddl(t)))
+    if isinstance(t, DateType):
+        return string_to_date_column(v, try_=True)
+    if isinstance(t, (TimestampType, TimestampNTZType)):
+        return v.try_cast(type_ddl(t))
+    return None
+
+
+def _refuse_formats(options: str, t: DataType) -> None:
+    if _touches(t, lambda x: isinstance(x, _TEXTUAL)) and "format" in options.lower():
+        raise NotSupportedYet(
+            "from_json with a dateFormat/timestampFormat option and DATE or TIMESTAMP fields: "
+            "the engine cannot parse them, and lakesmith does not rewrite formats given here.",
+            hint="parse the field as STRING and convert it with to_timestamp(field, format).")
+
+
+def _from_json_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    t = types[-1]
+    if len(args) not in (2, 3) or t is None or not _touches(t, _widened):
+        return None
+    if len(args) == 3:
+        _refuse_formats(args[2], t)
+    ddl = type_ddl(_parse_type(t))
+    parse = f"from_json({', '.join([args[0], _quoted_sql(ddl), *args[2:]])})"
+    return _once_sql(parse, lambda e: _structural_sql(e, t, _from_json_leaf_sql, _widened))
+
+
+def _quoted_sql(text: str) -> str:
+    return f"'{_sql_string(text)}'"
+
+
+def _from_json_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    t = types[-1]
+    if len(args) not in (2, 3) or t is None or not _touches(t, _widened):
+        return None
+    if len(args) == 3:
+        _refuse_formats(str(args[2]._expr.to_plan(None)), t)
+    parse = F.from_json(args[0], F.lit(type_ddl(_parse_type(t))),
+                        *([] if len(args) == 2 else [args[2]]))
+    return _once_column(parse, lambda e: _structural_column(
+        e, t, _from_json_leaf_column, _widened))
+
+
+# to_json -----------------------------------------------------------------------------------
+
+def _rewritten_leaf(t: DataType) -> bool:
+    return isinstance(t, (TimestampType, DecimalType))
+
+
+def _check_decimals(t: DataType) -> None:
+    if _touches(t, lambda x: isinstance(x, DecimalType) and x.scale > _PLAIN_SCALE):
+        raise NotSupportedYet(
+            f"to_json of a DECIMAL with a scale above {_PLAIN_SCALE}: Spark writes small values "
+            "of it in exponent form (1.2E-7), the engine in plain form (0.00000012), and "
+            "lakesmith does not rewrite it.",
+            hint="cast the field to a DECIMAL with a scale of 6 or less, or to STRING.")
+
+
+def _to_json_leaf_sql(v: str, t: DataType) -> str | None:
+    if isinstance(t, TimestampType):
+        return f"date_format({v}, '{_sql_string(_SPARK_JSON_TIMESTAMP)}')"
+    if isinstance(t, DecimalType):
+        return f"concat('{_OPEN}', CAST({v} AS STRING), '{_CLOSE}')"
+    return None
+
+
+def _to_json_leaf_column(v: Any, t: DataType) -> Any | None:
+    if isinstance(t, TimestampType):
+        return F.date_format(v, _SPARK_JSON_TIMESTAMP)
+    if isinstance(t, DecimalType):
+        return F.concat(F.lit(_OPEN), v.cast("string"), F.lit(_CLOSE))
+    return None
+
+
+def _has_decimals(t: DataType) -> bool:
+    return _touches(t, lambda x: isinstance(x, DecimalType))
+
+
+def _to_json_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    t = types[0]
+    if t is None or not _touches(t, _rewritten_leaf):
+        return None
+    if len(args) != 1:
+        raise _options_refused()
+    _check_decimals(t)
+    converted = _once_sql(args[0], lambda e: _structural_sql(e, t, _to_json_leaf_sql,
+                                                             _rewritten_leaf))
+    text = f"to_json({converted})"
+    if _has_decimals(t):
+        text = f"regexp_replace({text}, '{_MARKED}', '$1')"
+    return text
+
+
+def _to_json_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    t = types[0]
+    if t is None or not _touches(t, _rewritten_leaf):
+        return None
+    if len(args) != 1:
+        raise _options_refused()
+    _check_decimals(t)
+    converted = _once_column(args[0], lambda e: _structural_column(
+        e, t, _to_json_leaf_column, _rewritten_leaf))
+    text = F.to_json(converted)
+    return F.regexp_replace(text, _MARKED, "$1") if _has_decimals(t) else text
+
+
+def _options_refused() -> NotSupportedYet:
+    return NotSupportedYet(
+        "to_json with options of a value holding TIMESTAMP or DECIMAL fields: the engine "
+        "writes them otherwise than Spark (microseconds, no trailing zeros), and lakesmith "
+        "rewrites to_json without options only.",
+        hint="format the fields yourself (date_format, CAST(x AS STRING)) before to_json.")
+
+
+# json_array_length -------------------------------------------------------------------------
+
+_ARRAY_START = r"^[[:space:]]*\\["
+
+
+def _json_array_length_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
+    if len(args) != 1:
+        return None
+    return (f"(CASE WHEN ({args[0]}) RLIKE '{_ARRAY_START}' "
+            f"THEN json_array_length({args[0]}) END)")
+
+
+def _json_array_length_column(args: list[Any], _: list[DataType | None]) -> Any | None:
+    if len(args) != 1:
+        return None
+    return F.when(args[0].rlike(_ARRAY_START.replace("\\\\", "\\")),
+                  F.json_array_length(args[0]))
+
+
+JSON_RULES: tuple[Rule, ...] = (
+    Rule(frozenset({"from_json"}), "from_json wraps INT fields that overflow and fails on "
+         "TIMESTAMP and DATE fields", _from_json_sql, _from_json_column,
+         refuse_untyped=False, typed_result=True),
+    Rule(frozenset({"to_json"}), "to_json writes TIMESTAMPs with microseconds and DECIMALs "
+         "without trailing zeros", _to_json_sql, _to_json_column, typed=1,
+         refuse_untyped=False),
+    Rule(frozenset({"json_array_length"}), "json_array_length of a JSON object is 0; Spark "
+         "NULL", _json_array_length_sql, _json_array_length_column),
+)
