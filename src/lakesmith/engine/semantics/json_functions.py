@@ -13,8 +13,13 @@
 * `json_array_length(s)`: the engine counts an object as 0; Spark gives NULL for anything that
   is not a JSON array.
 
-A value is converted once: the parsed or given value is bound to a lambda variable
-(`transform(array(v), e -> ...)[0]`), not written again for each field."""
+The parsed value is written once per field (`from_json(...).a`, `from_json(...).b`): the engine
+computes the repeated call once (measured: 5 references cost 1.4x one, where binding it to a
+lambda variable, `transform(array(v), e -> ...)[0]`, costs 1.7x and trips an engine bug in
+nested lambdas; see docs/engine-gaps.md).
+
+Like Spark's parser, a value that does not convert inside an array or a map makes the whole
+array or map NULL (Spark's partial results stop at struct fields)."""
 
 from __future__ import annotations
 
@@ -49,11 +54,9 @@ from lakesmith.errors import NotSupportedYet
 SqlLeaf = Callable[[str, DataType], str | None]
 ColumnLeaf = Callable[[Any, DataType], Any | None]
 
-# The integer types whose overflow the engine wraps (as in `sources/files/formats/convert.py`,
-# which cannot be imported here: it imports this package).
-RANGES: dict[type[DataType], tuple[int, int]] = {
-    IntegerType: (-(2**31), 2**31 - 1), ShortType: (-(2**15), 2**15 - 1),
-    ByteType: (-(2**7), 2**7 - 1)}
+# The integer types whose overflow the engine's from_json wraps: parsed as BIGINT, then a
+# `try_cast` is NULL out of range (a CASE on the range is folded eagerly for a literal).
+RANGES = (IntegerType, ShortType, ByteType)
 _TEXTUAL = (TimestampType, TimestampNTZType, DateType)
 _SPARK_JSON_TIMESTAMP = "yyyy-MM-dd'T'HH:mm:ss.SSSXXX"
 _OPEN, _CLOSE = "\ue000", "\ue001"
@@ -72,51 +75,66 @@ def _touches(t: DataType, leaf: Callable[[DataType], bool]) -> bool:
 
 
 def _structural_sql(v: str, t: DataType, leaf: SqlLeaf, touched: Callable[[DataType], bool],
-                    depth: int = 0) -> str:
-    """`v` of type `t` with `leaf` applied to every leaf, structure kept."""
+                    *, strict: bool, depth: int = 0) -> str:
+    """`v` of type `t` with `leaf` applied to every leaf, structure kept; `strict`: an array
+    or map with an element that does not convert (NULL from a value) is NULL."""
     if not _touches(t, touched):
         return v
     e = f"{VARIABLE}{depth}"
+
+    def inner(value: str, of: DataType) -> str:
+        return _structural_sql(value, of, leaf, touched, strict=strict, depth=depth + 1)
+
     if isinstance(t, StructType):
         fields = ", ".join(
             f"'{_sql_string(f.name)}', "
-            f"{_structural_sql(f'{v}.`' + f.name.replace('`', '``') + '`', f.dataType, leaf, touched, depth)}"
-            for f in t.fields)
+            + inner(f"{v}.`" + f.name.replace("`", "``") + "`", f.dataType) for f in t.fields)
         return f"CASE WHEN {v} IS NOT NULL THEN named_struct({fields}) END"
     if isinstance(t, ArrayType):
-        return f"transform({v}, {e} -> {_structural_sql(e, t.elementType, leaf, touched, depth + 1)})"
-    if isinstance(t, MapType):
-        value = _structural_sql(f"{e}.value", t.valueType, leaf, touched, depth + 1)
-        return (f"map_from_entries(transform(map_entries({v}), {e} -> "
-                f"struct({e}.key AS key, {value} AS value)))")
-    return leaf(v, t) or v
+        element = inner(e, t.elementType)
+        converted = f"transform({v}, {e} -> {element})"
+        values = v
+    elif isinstance(t, MapType):
+        element = inner(e, t.valueType)
+        converted = (f"map_from_entries(transform(map_entries({v}), {e} -> "
+                     f"struct({e}.key AS key, {inner(f'{e}.value', t.valueType)} AS value)))")
+        values = f"map_values({v})"
+    else:
+        return leaf(v, t) or v
+    if not strict:
+        return converted
+    return (f"CASE WHEN exists({values}, {e} -> {e} IS NOT NULL AND ({element}) IS NULL) "
+            f"THEN NULL ELSE {converted} END")
 
 
 def _structural_column(v: Any, t: DataType, leaf: ColumnLeaf,
-                       touched: Callable[[DataType], bool]) -> Any:
+                       touched: Callable[[DataType], bool], *, strict: bool) -> Any:
+    """`_structural_sql` for a Column."""
     if not _touches(t, touched):
         return v
+
+    def inner(value: Any, of: DataType) -> Any:
+        return _structural_column(value, of, leaf, touched, strict=strict)
+
     if isinstance(t, StructType):
         return F.when(v.isNotNull(), F.struct(*[
-            _structural_column(v[f.name], f.dataType, leaf, touched).alias(f.name)
-            for f in t.fields]))
+            inner(v[f.name], f.dataType).alias(f.name) for f in t.fields]))
     if isinstance(t, ArrayType):
-        return F.transform(v, lambda x: _structural_column(x, t.elementType, leaf, touched))
-    if isinstance(t, MapType):
-        return F.map_from_entries(F.transform(F.map_entries(v), lambda x: F.struct(
-            x["key"].alias("key"),
-            _structural_column(x["value"], t.valueType, leaf, touched).alias("value"))))
-    result = leaf(v, t)
-    return v if result is None else result
-
-
-def _once_sql(value: str, body: Callable[[str], str]) -> str:
-    e = f"{VARIABLE}_v"
-    return f"transform(array({value}), {e} -> {body(e)})[0]"
-
-
-def _once_column(value: Any, body: Callable[[Any], Any]) -> Any:
-    return F.transform(F.array(value), body)[0]
+        element_type = t.elementType
+        converted = F.transform(v, lambda x: inner(x, element_type))
+        values = v
+    elif isinstance(t, MapType):
+        element_type = t.valueType
+        converted = F.map_from_entries(F.transform(F.map_entries(v), lambda x: F.struct(
+            x["key"].alias("key"), inner(x["value"], element_type).alias("value"))))
+        values = F.map_values(v)
+    else:
+        result = leaf(v, t)
+        return v if result is None else result
+    if not strict:
+        return converted
+    failed = F.exists(values, lambda x: x.isNotNull() & inner(x, element_type).isNull())
+    return F.when(~failed, converted)
 
 
 def _sql_string(text: str) -> str:
@@ -126,7 +144,7 @@ def _sql_string(text: str) -> str:
 # from_json ---------------------------------------------------------------------------------
 
 def _widened(t: DataType) -> bool:
-    return type(t) in RANGES or isinstance(t, _TEXTUAL)
+    return isinstance(t, RANGES) or isinstance(t, _TEXTUAL)
 
 
 def _parse_type(t: DataType) -> DataType:
@@ -137,15 +155,14 @@ def _parse_type(t: DataType) -> DataType:
         return ArrayType(_parse_type(t.elementType))
     if isinstance(t, MapType):
         return MapType(t.keyType, _parse_type(t.valueType))
-    if type(t) in RANGES:
+    if isinstance(t, RANGES):
         return LongType()
     return StringType() if isinstance(t, _TEXTUAL) else t
 
 
 def _from_json_leaf_sql(v: str, t: DataType) -> str | None:
-    if type(t) in RANGES:
-        low, high = RANGES[type(t)]
-        return f"CASE WHEN {v} BETWEEN {low} AND {high} THEN CAST({v} AS {type_ddl(t)}) END"
+    if isinstance(t, RANGES):  # NULL when out of range
+        return f"try_cast({v} AS {type_ddl(t)})"
     if isinstance(t, DateType):
         return string_to_date_sql(v, try_=True)
     if isinstance(t, (TimestampType, TimestampNTZType)):
@@ -154,9 +171,8 @@ def _from_json_leaf_sql(v: str, t: DataType) -> str | None:
 
 
 def _from_json_leaf_column(v: Any, t: DataType) -> Any | None:
-    if type(t) in RANGES:
-        low, high = RANGES[type(t)]
-        return F.when(v.between(low, high), v.cast(type_ddl(t)))
+    if isinstance(t, RANGES):
+        return v.try_cast(type_ddl(t))
     if isinstance(t, DateType):
         return string_to_date_column(v, try_=True)
     if isinstance(t, (TimestampType, TimestampNTZType)):
@@ -180,7 +196,7 @@ def _from_json_sql(args: list[str], types: list[DataType | None], over: str) -> 
         _refuse_formats(args[2], t)
     ddl = type_ddl(_parse_type(t))
     parse = f"from_json({', '.join([args[0], _quoted_sql(ddl), *args[2:]])})"
-    return _once_sql(parse, lambda e: _structural_sql(e, t, _from_json_leaf_sql, _widened))
+    return _structural_sql(f"({parse})", t, _from_json_leaf_sql, _widened, strict=True)
 
 
 def _quoted_sql(text: str) -> str:
@@ -195,8 +211,7 @@ def _from_json_column(args: list[Any], types: list[DataType | None]) -> Any | No
         _refuse_formats(str(args[2]._expr.to_plan(None)), t)
     parse = F.from_json(args[0], F.lit(type_ddl(_parse_type(t))),
                         *([] if len(args) == 2 else [args[2]]))
-    return _once_column(parse, lambda e: _structural_column(
-        e, t, _from_json_leaf_column, _widened))
+    return _structural_column(parse, t, _from_json_leaf_column, _widened, strict=True)
 
 
 # to_json -----------------------------------------------------------------------------------
@@ -241,8 +256,8 @@ def _to_json_sql(args: list[str], types: list[DataType | None], over: str) -> st
     if len(args) != 1:
         raise _options_refused()
     _check_decimals(t)
-    converted = _once_sql(args[0], lambda e: _structural_sql(e, t, _to_json_leaf_sql,
-                                                             _rewritten_leaf))
+    converted = _structural_sql(f"({args[0]})", t, _to_json_leaf_sql, _rewritten_leaf,
+                                strict=False)
     text = f"to_json({converted})"
     if _has_decimals(t):
         text = f"regexp_replace({text}, '{_MARKED}', '$1')"
@@ -256,8 +271,8 @@ def _to_json_column(args: list[Any], types: list[DataType | None]) -> Any | None
     if len(args) != 1:
         raise _options_refused()
     _check_decimals(t)
-    converted = _once_column(args[0], lambda e: _structural_column(
-        e, t, _to_json_leaf_column, _rewritten_leaf))
+    converted = _structural_column(args[0], t, _to_json_leaf_column, _rewritten_leaf,
+                                   strict=False)
     text = F.to_json(converted)
     return F.regexp_replace(text, _MARKED, "$1") if _has_decimals(t) else text
 

@@ -3,9 +3,9 @@ with each parameter replaced by an expression: how a higher-order function the e
 (`zip_with`, `transform_values`) becomes one it has (`transform`) with the same body.
 
 The body is rewritten token by token, so everything else stays as the user wrote it. A
-parameter is replaced where it is a name: not after a `.` (a struct field of that name), not
-before `(` (a function of that name). A nested lambda that binds the same name again is not
-rewritten (None: the caller leaves the call as written)."""
+parameter is replaced where it is a name: not after a `.` (a struct field of that name) or
+`AS` (an alias), not before `(` (a function of that name). A nested lambda that binds the
+same name again is not rewritten (None: the caller leaves the call as written)."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def substitute(function: Lambda, values: Mapping[str, str]) -> str | None:
     for i, token in enumerate(tokens):
         if token.kind not in ("word", "quoted") or _name(token.text) not in values:
             continue
-        after_dot = i > 0 and tokens[i - 1].text == "."
+        after_dot = i > 0 and (tokens[i - 1].text == "." or tokens[i - 1].lower == "as")
         called = i + 1 < len(tokens) and tokens[i + 1].text in ("(", "->")
         if after_dot or called:
             continue

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from pyspark.sql.types import DataType
 
+from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
 from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
 from lakesmith.engine.semantics.sql_text import (
@@ -30,7 +31,8 @@ Typer = Callable[[str, Call, int], DataType | None]
 def rewrite_sql(text: str, typer: Typer | None) -> str:
     """`text` rewritten for Spark's answers."""
     escaped = escape_doubled_quotes(text)
-    calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS)
+    calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
+        + find_field_accesses(escaped)
     if not calls:
         return escaped
     return _Rewriter(escaped, calls, typer).span(0, len(escaped))
@@ -66,7 +68,7 @@ class _Rewriter:
                 if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
                     x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
-                elif operation:
+                elif operation and call.name != FIELD:
                     name = f"({name})"
                 rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
@@ -107,6 +109,8 @@ class _Rewriter:
             return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
         if call.name == CAST_OPERATOR:
             return f"{args[0]}::{args[1]}"
+        if call.name == FIELD:
+            return f"{args[0]}.{args[1]}"
         if call.name in OPERATORS:
             return f"{args[0]} {self.text[call.args[0][1]:call.args[1][0]].strip()} {args[1]}"
         if not call.args:
