@@ -593,6 +593,7 @@ ARRAYS = _sql("arrays", [
     ("array_contains_null_cases", "SELECT array_contains(array(1, 2), CAST(NULL AS INT)) AS a, array_contains(array(1, NULL), 1) AS b, array_contains(array(1, 2), 3) AS c, array_contains(CAST(NULL AS ARRAY<INT>), 1) AS d"),
     ("zip_with", "SELECT zip_with(array(1, 2), array(10, 20), (x, y) -> x + y) AS v"),
     ("zip_with_uneven_columns", "SELECT zip_with(a, b, (x, y) -> concat(x, coalesce(y, '-'))) AS v FROM VALUES (array('a', 'b', 'c'), array('x')) AS t(a, b)"),
+    ("zip_with_shadowed_lambda", "SELECT zip_with(array(1), array(2), (x, y) -> transform(array(x, y), x -> x * 10)) AS v"),
     ("zip_with_struct_field", "SELECT zip_with(array(1, 2), array(3, 4), (x, y) -> named_struct('x', x, 'y', y)).y AS v"),
 ])
 

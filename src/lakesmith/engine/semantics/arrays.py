@@ -74,10 +74,23 @@ def _explode_column(name: str) -> Any:
     return rewrite
 
 
+# Functions that give an array, never a map: their explode needs no type probe.
+_ARRAY_FUNCTIONS = ("array(", "split(", "sequence(", "concat(", "flatten(", "arrays_zip(",
+                    "array_distinct(", "array_union(", "array_except(", "array_intersect(",
+                    "array_sort(", "sort_array(", "slice(", "array_repeat(", "filter(",
+                    "transform(", "collect_list(", "collect_set(", "map_keys(", "map_values(",
+                    "json_object_keys(")
+
+
+def _may_be_map(args: list[str]) -> bool:
+    return not (len(args) == 1 and args[0].lower().startswith(_ARRAY_FUNCTIONS))
+
+
 ARRAY_RULES: tuple[Rule, ...] = (
     Rule(frozenset({"array_contains"}), "array_contains is false where Spark's is NULL (a "
          "NULL element or value)", _contains_sql, _contains_column),
     *(Rule(frozenset({name}), f"{name} of a MAP crashes the engine", _explode_sql(name),
-           _explode_column(name), typed=1, refuse_untyped=False, generator=True)
+           _explode_column(name), typed=1, refuse_untyped=False, generator=True,
+           candidate=_may_be_map)
       for name in _EXPLODES),
 )

@@ -20,31 +20,45 @@ from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.lambda_text import VARIABLE, read_lambda, substitute
 from lakesmith.engine.semantics.rules import Rule
+from lakesmith.errors import NotSupportedYet
 
 E = VARIABLE
 
 
+def _unreadable(name: str, text: str) -> NotSupportedYet:
+    return NotSupportedYet(
+        f"{name}(..., {text}): the engine has no {name}, and lakesmith rewrites it only with a "
+        "lambda of two parameters that no nested lambda binds again.",
+        hint="write the lambda as (x, y) -> expression, with other names in nested lambdas.")
+
+
 def _zip_with_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
-    function = read_lambda(args[2]) if len(args) == 3 else None
-    if function is None or len(function.parameters) != 2:
+    if len(args) != 3:
         return None
+    function = read_lambda(args[2])
+    if function is None or len(function.parameters) != 2:
+        raise _unreadable("zip_with", args[2])
     x, y = function.parameters
     body = substitute(function, {x: f"{E}['0']", y: f"{E}['1']"})
     if body is None:
-        return None
+        raise _unreadable("zip_with", args[2])
     return (f"transform(arrays_zip(coalesce({args[0]}), coalesce({args[1]})), "
             f"{E} -> {body})")
 
 
 def _map_sql(keys: bool) -> Any:
+    name = "transform_keys" if keys else "transform_values"
+
     def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
-        function = read_lambda(args[1]) if len(args) == 2 else None
-        if function is None or len(function.parameters) != 2:
+        if len(args) != 2:
             return None
+        function = read_lambda(args[1])
+        if function is None or len(function.parameters) != 2:
+            raise _unreadable(name, args[1])
         k, v = function.parameters
         body = substitute(function, {k: f"{E}.key", v: f"{E}.value"})
         if body is None:
-            return None
+            raise _unreadable(name, args[1])
         key, value = (body, f"{E}.value") if keys else (f"{E}.key", body)
         return (f"map_from_entries(transform(map_entries({args[0]}), "
                 f"{E} -> struct({key} AS key, {value} AS value)))")

@@ -23,6 +23,7 @@ array or map NULL (Spark's partial results stop at struct fields)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -180,6 +181,15 @@ def _from_json_leaf_column(v: Any, t: DataType) -> Any | None:
     return None
 
 
+_WIDENED_WORDS = re.compile(r"\b(?:int|integer|smallint|short|tinyint|byte|timestamp|"
+                            r"timestamp_ltz|timestamp_ntz|date)\b", re.IGNORECASE)
+
+
+def _may_widen(args: list[str]) -> bool:
+    """Whether a from_json schema (as SQL text, "" when unknown) can name a type to widen."""
+    return len(args) < 2 or not args[1] or bool(_WIDENED_WORDS.search(args[1]))
+
+
 def _refuse_formats(options: str, t: DataType) -> None:
     if _touches(t, lambda x: isinstance(x, _TEXTUAL)) and "format" in options.lower():
         raise NotSupportedYet(
@@ -307,7 +317,7 @@ def _json_array_length_column(args: list[Any], _: list[DataType | None]) -> Any 
 JSON_RULES: tuple[Rule, ...] = (
     Rule(frozenset({"from_json"}), "from_json wraps INT fields that overflow and fails on "
          "TIMESTAMP and DATE fields", _from_json_sql, _from_json_column,
-         refuse_untyped=False, typed_result=True),
+         refuse_untyped=False, typed_result=True, candidate=_may_widen),
     Rule(frozenset({"to_json"}), "to_json writes TIMESTAMPs with microseconds and DECIMALs "
          "without trailing zeros", _to_json_sql, _to_json_column, typed=1,
          refuse_untyped=False),

@@ -14,6 +14,7 @@ from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
 from pyspark.sql.types import DataType, DateType, DecimalType
 
+from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
@@ -159,6 +160,9 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     rule = RULES_BY_NAME.get(function.function_name.lower())
     if rule is None or function.is_distinct:
         return
+    if (rule.typed or rule.typed_result) and not rule.candidate(
+            [expression_sql(a) or "" for a in function.arguments]):
+        return  # the arguments as SQL tell the engine's answer is Spark's: no probe
     args = [Column(_Proto(a)) for a in function.arguments]
     types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
         if len(args) >= rule.typed else [None]

@@ -119,7 +119,9 @@ def _initcap_sql(args: list[str], _: list[DataType | None], over: str) -> str | 
         return None
     s, w = args[0], VARIABLE
     first = f"substring({w}, 1, 1)"
-    title = f"coalesce(try_element_at({_title_map_sql()}, {first}), upper({first}))"
+    # the map of special title cases only for non-ASCII letters (a map literal per word is slow)
+    title = (f"CASE WHEN ascii({first}) < 128 THEN upper({first}) ELSE "
+             f"coalesce(try_element_at({_title_map_sql()}, {first}), upper({first})) END")
     words = (f"array_join(transform(split(lower({s}), ' '), {w} -> concat({title}, "
              f"substring({w}, 2))), ' ')")
     return f"(CASE WHEN ({s}) RLIKE '{_PLAIN}' THEN initcap({s}) ELSE {words} END)"
@@ -133,8 +135,9 @@ def _initcap_column(args: list[Any], _: list[DataType | None]) -> Any | None:
 
     def word(w: Any) -> Any:
         first = F.substring(w, 1, 1)
-        return F.concat(F.coalesce(F.try_element_at(titles, first), F.upper(first)),
-                        F.substring(w, 2, 2**31 - 1))
+        title = F.when(F.ascii(first) < 128, F.upper(first)).otherwise(
+            F.coalesce(F.try_element_at(titles, first), F.upper(first)))
+        return F.concat(title, F.substring(w, 2, 2**31 - 1))
 
     words = F.array_join(F.transform(F.split(F.lower(s), " "), word), " ")
     return F.when(s.rlike(_PLAIN), F.initcap(s)).otherwise(words)
