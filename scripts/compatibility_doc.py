@@ -94,6 +94,8 @@ def render() -> str:
         "- `substring(s, pos, len)` / `substr`: Spark's start and length (a negative length is '', "
         "a start before the string shortens the result, a NULL start is NULL);",
         "- `initcap(s)`: capitals after spaces only, with Unicode title case (`ß` → `Ss`);",
+        "- `left(s, n)` / `right(s, n)` with n ≤ 0: '' (the engine drops characters from the "
+        "other end); `regexp_count`: INT;",
         "- `extract(DOW | DAYOFWEEK | DAYOFWEEK_ISO | DOW_ISO | YEAROFWEEK FROM d)` and "
         "`date_part('field', d)`: Spark's numbering (the engine counts DOW from 0 and lacks the "
         "others);",

@@ -9,7 +9,9 @@
 * `initcap(s)`: Spark capitalises the first letter after a space only, with Unicode title case
   (`ß` → `Ss`, `ǆ` → `ǅ`); the engine after any non-alphanumeric character. Strings of ASCII
   letters, digits and spaces (where both agree) keep the engine's function; others are split
-  on spaces, each word's first character title-cased."""
+  on spaces, each word's first character title-cased.
+* `left(s, n)` / `right(s, n)` with n ≤ 0: '' (the engine drops characters from the other end).
+* `regexp_count`: INT, as in Spark (the engine's is BIGINT)."""
 
 from __future__ import annotations
 
@@ -143,7 +145,47 @@ def _initcap_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     return F.when(s.rlike(_PLAIN), F.initcap(s)).otherwise(words)
 
 
+def _left_right_sql(name: str) -> Any:
+    def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
+        if len(args) != 2:
+            return None
+        count = _literal_int(args[1])
+        if count is not None and count >= 0:
+            return None  # the engine agrees
+        n = f"({args[1]})"
+        return f"(CASE WHEN {n} <= 0 THEN '' ELSE {name}({args[0]}, {n}) END)"
+
+    return rewrite
+
+
+def _left_right_column(name: str) -> Any:
+    def rewrite(args: list[Any], _: list[DataType | None]) -> Any | None:
+        if len(args) != 2:
+            return None
+        count = _literal_of(args[1])
+        if count is not None and count >= 0:
+            return None
+        s, n = args
+        return F.when(n <= 0, F.lit("")).when(n > 0, F.call_function(name, s, n))
+
+    return rewrite
+
+
+def _regexp_count_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
+    return f"CAST(regexp_count({', '.join(args)}) AS INT)" if len(args) == 2 else None
+
+
+def _regexp_count_column(args: list[Any], _: list[DataType | None]) -> Any | None:
+    return F.regexp_count(args[0], args[1]).cast("int") if len(args) == 2 else None
+
+
 STRING_RULES: tuple[Rule, ...] = (
+    Rule(frozenset({"left"}), "left(s, n) with n < 0 drops the last characters; Spark gives ''",
+         _left_right_sql("left"), _left_right_column("left")),
+    Rule(frozenset({"right"}), "right(s, n) with n < 0 drops the first characters; Spark gives "
+         "''", _left_right_sql("right"), _left_right_column("right")),
+    Rule(frozenset({"regexp_count"}), "regexp_count returns BIGINT; Spark INT",
+         _regexp_count_sql, _regexp_count_column),
     Rule(frozenset({"substring", "substr"}), "substring with a negative length fails, and a "
          "start before the string or a NULL start is read otherwise than in Spark",
          _substring_sql, _substring_column),
