@@ -115,7 +115,8 @@ def render() -> str:
         "entries (the engine crashes);",
         "- `zip_with`, `transform_values`, `transform_keys` (unknown to the engine): "
         "`transform` over `arrays_zip` / the map's entries, with the same lambda body;",
-        "- `expr.field` of an array of structs given by an expression (`from_json(...).a`): "
+        "- `expr.field` (SQL) / `.getField(...)` (DataFrame) of an array of structs given by an "
+        "expression (`from_json(...).a`): "
         "`transform(expr, e -> e.field)` (the engine fails; a column `arr.a` works).",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "

@@ -720,6 +720,7 @@ DATAFRAME = _df("dataframe", [
     ("extract_df", "spark.sql(\"SELECT DATE'2024-01-07' AS d\").select(F.extract(F.lit('DOW'), F.col('d')).alias('a'), F.date_part(F.lit('DAYOFWEEK_ISO'), F.col('d')).alias('b'))"),
     ("percentile_array_df", "spark.range(1, 101).select(F.percentile_approx('id', [0.25, 0.75]).alias('v'))"),
     ("json_array_length_df", "spark.createDataFrame([('[1,2]',), ('{}',)], 's string').select(F.json_array_length('s').alias('v'))"),
+    ("field_of_array_expression_df", "spark.range(2).select(F.array(F.struct(F.col('id').alias('a')), F.struct(F.lit(5).alias('a'))).getField('a').alias('v'))"),
     ("decode_expr", "spark.range(3).select(F.expr(\"decode(id, 0, 'zero', 1, 'one', 'many')\").alias('v'))"),
 ])
 

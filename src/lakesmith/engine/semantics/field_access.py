@@ -53,7 +53,24 @@ def _field_sql(args: list[str], types: list[DataType | None], over: str) -> str 
 
 
 def _field_column(args: list[Any], types: list[DataType | None]) -> Any | None:
-    return None  # a DataFrame's field access is not a function call; the engine reads it
+    return None  # a DataFrame's field access is no function call: `field_of_each`
+
+
+def is_expression_field_access(extract: Any) -> bool:
+    """Whether a Connect `unresolved_extract_value` takes a named field of an expression (not
+    of a column, which the engine reads as Spark does): `F.array(...).getField("a")`."""
+    return extract.child.WhichOneof("expr_type") not in ("unresolved_attribute", None) and \
+        extract.extraction.WhichOneof("expr_type") == "literal" and \
+        extract.extraction.literal.WhichOneof("literal_type") == "string"
+
+
+def field_of_each(child: Any, child_type: DataType | None, name: str) -> Any | None:
+    """`child[name]` as Spark reads it where `child` is an array of structs, else None."""
+    if not isinstance(child_type, ArrayType) or not isinstance(child_type.elementType, StructType):
+        return None
+    from pyspark.sql.connect import functions as F
+
+    return F.transform(child, lambda e: e[name])
 
 
 FIELD_RULE = Rule(frozenset({FIELD}), "a field of an array of structs given by an expression "

@@ -17,6 +17,7 @@ from pyspark.sql.types import DataType, DateType, DecimalType
 from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
+from lakesmith.engine.semantics.field_access import field_of_each, is_expression_field_access
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
@@ -154,6 +155,9 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     if kind == "cast":
         _rewrite_cast(spark, expression, input_df)
         return
+    if kind == "unresolved_extract_value":
+        _rewrite_extract(spark, expression, input_df)
+        return
     if kind != "unresolved_function":
         return
     function = expression.unresolved_function
@@ -193,6 +197,17 @@ def _rewrite_cast(spark: Any, expression: Any, input_df: _Input) -> None:
     value = Column(_Proto(cast.expr))
     try_ = cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY
     replacement = cast_column(value, _argument_type(input_df, value), target, try_=try_)
+    if replacement is not None:
+        expression.CopyFrom(replacement._expr.to_plan(spark.client))
+
+
+def _rewrite_extract(spark: Any, expression: Any, input_df: _Input) -> None:
+    extract = expression.unresolved_extract_value
+    if not is_expression_field_access(extract):
+        return
+    child = Column(_Proto(extract.child))
+    replacement = field_of_each(child, _argument_type(input_df, child),
+                                extract.extraction.literal.string)
     if replacement is not None:
         expression.CopyFrom(replacement._expr.to_plan(spark.client))
 
