@@ -124,3 +124,40 @@ def test_to_json_of_a_decimal_spark_writes_in_exponent_form_is_refused_at_dry_ru
     assert "to_json of a DECIMAL with a scale above 6" in message
     assert "exponent form (1.2E-7)" in message
     assert not project.table_path("payloads").exists()
+
+
+def test_streaming_table_from_landing_files_gets_sparks_values_per_batch(
+        project, tmp_path) -> None:
+    import json
+    import os
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+
+    def land(name: str, rows: list[dict], mtime: int) -> None:
+        path = landing / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        os.utime(path, (mtime, mtime))
+
+    land("a.json", [{"id": 1, "name": "mary-jane o'neil",
+                     "payload": '{"qty": 3000000000, "at": "2024-01-05T10:00:00Z"}'}],
+         1_700_000_000)
+    project.write_spec()
+    project.write("transformations/orders.sql", f"""
+        CREATE OR REFRESH STREAMING TABLE orders AS
+        SELECT CAST(id AS INT) AS id, initcap(name) AS name,
+               from_json(payload, 'qty INT, at TIMESTAMP').qty AS qty,
+               from_json(payload, 'qty INT, at TIMESTAMP').at AS at
+        FROM STREAM read_files('{landing}', format => 'json');
+    """)
+    first = project.run()
+    assert first.state == UpdateState.COMPLETED, [str(f.error) for f in first.failed_flows]
+    land("b.json", [{"id": 2, "name": "ßen b", "payload": '{"qty": 7, "at": "2024-01-06"}'}],
+         1_700_000_100)
+    second = project.run()
+    assert second.state == UpdateState.COMPLETED, [str(f.error) for f in second.failed_flows]
+    assert project.rows("orders", order_by="id") == [
+        {"id": 1, "name": "Mary-jane O'neil", "qty": None,
+         "at": dt.datetime(2024, 1, 5, 10, 0, tzinfo=UTC)},
+        {"id": 2, "name": "Ssen B", "qty": 7, "at": dt.datetime(2024, 1, 6, 0, 0, tzinfo=UTC)},
+    ]
