@@ -103,10 +103,11 @@ def render() -> str:
         "evaluates (the engine knows only `decode(binary, charset)`);",
         "- `from_json(s, schema)`: INT/SMALLINT/TINYINT fields that overflow are NULL (the engine "
         "wraps), TIMESTAMP and DATE fields are read (the engine fails); a value that does not "
-        "convert inside an array or map makes it NULL, as in Spark;",
+        "convert inside an array or map makes it NULL, as in Spark (with a `dateFormat` / "
+        "`timestampFormat` option the engine parses those fields itself);",
         "- `to_json(x)`: TIMESTAMPs with milliseconds and DECIMALs with their scale "
-        "(`1.50`), as Spark writes them; to_json with options of such values, or of DECIMALs with "
-        "a scale above 6, is refused;",
+        "(`1.50`), as Spark writes them (a `timestampFormat` option is honoured by the engine); "
+        "DECIMALs with a scale above 6 are refused (Spark writes small ones as `1.2E-7`);",
         "- `json_array_length(s)`: NULL for anything but a JSON array (the engine counts an "
         "object as 0);",
         "- `array_contains(a, v)`: NULL when `v` is not found and `a` holds a NULL, or `v` is "

@@ -9,7 +9,8 @@
   milliseconds, `...00.000Z`) and DECIMALs without trailing zeros (`1.5`; Spark `1.50`).
   TIMESTAMP fields are formatted as Spark formats them; DECIMAL fields (scale up to 6, which
   Spark writes in plain notation) are written as their text between two private-use marks
-  (U+E000, U+E001) and unquoted after `to_json`.
+  (U+E000, U+E001) and unquoted after `to_json`. A `timestampFormat` option is honoured by the
+  engine as by Spark; a DECIMAL of a larger scale is refused (Spark writes `1.2E-7`).
 * `json_array_length(s)`: the engine counts an object as 0; Spark gives NULL for anything that
   is not a JSON array.
 
@@ -148,17 +149,28 @@ def _widened(t: DataType) -> bool:
     return isinstance(t, RANGES) or isinstance(t, _TEXTUAL)
 
 
-def _parse_type(t: DataType) -> DataType:
+def _integers(t: DataType) -> bool:
+    return isinstance(t, RANGES)
+
+
+def _widened_with(format_given: bool) -> Callable[[DataType], bool]:
+    """The leaves to widen: with a dateFormat/timestampFormat option the engine parses DATE
+    and TIMESTAMP fields itself (as Spark does), so only integers are widened."""
+    return _integers if format_given else _widened
+
+
+def _parse_type(t: DataType, widened: Callable[[DataType], bool]) -> DataType:
     """The type `from_json` is asked for: overflowing integers as BIGINT, dates as text."""
     if isinstance(t, StructType):
-        return StructType([StructField(f.name, _parse_type(f.dataType)) for f in t.fields])
+        return StructType([StructField(f.name, _parse_type(f.dataType, widened))
+                           for f in t.fields])
     if isinstance(t, ArrayType):
-        return ArrayType(_parse_type(t.elementType))
+        return ArrayType(_parse_type(t.elementType, widened))
     if isinstance(t, MapType):
-        return MapType(t.keyType, _parse_type(t.valueType))
-    if isinstance(t, RANGES):
-        return LongType()
-    return StringType() if isinstance(t, _TEXTUAL) else t
+        return MapType(t.keyType, _parse_type(t.valueType, widened))
+    if not widened(t):
+        return t
+    return LongType() if isinstance(t, RANGES) else StringType()
 
 
 def _from_json_leaf_sql(v: str, t: DataType) -> str | None:
@@ -190,23 +202,21 @@ def _may_widen(args: list[str]) -> bool:
     return len(args) < 2 or not args[1] or bool(_WIDENED_WORDS.search(args[1]))
 
 
-def _refuse_formats(options: str, t: DataType) -> None:
-    if _touches(t, lambda x: isinstance(x, _TEXTUAL)) and "format" in options.lower():
-        raise NotSupportedYet(
-            "from_json with a dateFormat/timestampFormat option and DATE or TIMESTAMP fields: "
-            "the engine cannot parse them, and lakesmith does not rewrite formats given here.",
-            hint="parse the field as STRING and convert it with to_timestamp(field, format).")
+def _has_format(options: str, key: str = "format") -> bool:
+    """Whether options (as SQL text or a plan) name a format: the engine honours them."""
+    return key in options.lower()
 
 
 def _from_json_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     t = types[-1]
     if len(args) not in (2, 3) or t is None or not _touches(t, _widened):
         return None
-    if len(args) == 3:
-        _refuse_formats(args[2], t)
-    ddl = type_ddl(_parse_type(t))
+    widened = _widened_with(len(args) == 3 and _has_format(args[2]))
+    if not _touches(t, widened):
+        return None
+    ddl = type_ddl(_parse_type(t, widened))
     parse = f"from_json({', '.join([args[0], _quoted_sql(ddl), *args[2:]])})"
-    return _structural_sql(f"({parse})", t, _from_json_leaf_sql, _widened, strict=True)
+    return _structural_sql(f"({parse})", t, _from_json_leaf_sql, widened, strict=True)
 
 
 def _quoted_sql(text: str) -> str:
@@ -217,17 +227,29 @@ def _from_json_column(args: list[Any], types: list[DataType | None]) -> Any | No
     t = types[-1]
     if len(args) not in (2, 3) or t is None or not _touches(t, _widened):
         return None
-    if len(args) == 3:
-        _refuse_formats(str(args[2]._expr.to_plan(None)), t)
-    parse = F.from_json(args[0], F.lit(type_ddl(_parse_type(t))),
+    widened = _widened_with(len(args) == 3 and _has_format(str(args[2]._expr.to_plan(None))))
+    if not _touches(t, widened):
+        return None
+    parse = F.from_json(args[0], F.lit(type_ddl(_parse_type(t, widened))),
                         *([] if len(args) == 2 else [args[2]]))
-    return _structural_column(parse, t, _from_json_leaf_column, _widened, strict=True)
+    return _structural_column(parse, t, _from_json_leaf_column, widened, strict=True)
 
 
 # to_json -----------------------------------------------------------------------------------
 
 def _rewritten_leaf(t: DataType) -> bool:
     return isinstance(t, (TimestampType, DecimalType))
+
+
+def _decimal_leaf(t: DataType) -> bool:
+    return isinstance(t, DecimalType)
+
+
+def _to_json_leaves(args: list[str]) -> Callable[[DataType], bool]:
+    """The leaves to rewrite: with a timestampFormat option the engine formats TIMESTAMPs as
+    asked (as Spark does); DECIMALs lose their trailing zeros whatever the options."""
+    return _decimal_leaf if len(args) > 1 and _has_format(args[1], "timestampformat") \
+        else _rewritten_leaf
 
 
 def _check_decimals(t: DataType) -> None:
@@ -260,39 +282,26 @@ def _has_decimals(t: DataType) -> bool:
 
 
 def _to_json_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
-    t = types[0]
-    if t is None or not _touches(t, _rewritten_leaf):
+    t, leaves = types[0], _to_json_leaves(args)
+    if t is None or not _touches(t, leaves):
         return None
-    if len(args) != 1:
-        raise _options_refused()
     _check_decimals(t)
-    converted = _structural_sql(f"({args[0]})", t, _to_json_leaf_sql, _rewritten_leaf,
-                                strict=False)
-    text = f"to_json({converted})"
+    converted = _structural_sql(f"({args[0]})", t, _to_json_leaf_sql, leaves, strict=False)
+    text = f"to_json({', '.join([converted, *args[1:]])})"
     if _has_decimals(t):
         text = f"regexp_replace({text}, '{_MARKED}', '$1')"
     return text
 
 
 def _to_json_column(args: list[Any], types: list[DataType | None]) -> Any | None:
-    t = types[0]
-    if t is None or not _touches(t, _rewritten_leaf):
+    options = [str(a._expr.to_plan(None)) for a in args[1:]]
+    t, leaves = types[0], _to_json_leaves(["", *options])
+    if t is None or not _touches(t, leaves):
         return None
-    if len(args) != 1:
-        raise _options_refused()
     _check_decimals(t)
-    converted = _structural_column(args[0], t, _to_json_leaf_column, _rewritten_leaf,
-                                   strict=False)
-    text = F.to_json(converted)
+    converted = _structural_column(args[0], t, _to_json_leaf_column, leaves, strict=False)
+    text = F.call_function("to_json", converted, *args[1:])
     return F.regexp_replace(text, _MARKED, "$1") if _has_decimals(t) else text
-
-
-def _options_refused() -> NotSupportedYet:
-    return NotSupportedYet(
-        "to_json with options of a value holding TIMESTAMP or DECIMAL fields: the engine "
-        "writes them otherwise than Spark (microseconds, no trailing zeros), and lakesmith "
-        "rewrites to_json without options only.",
-        hint="format the fields yourself (date_format, CAST(x AS STRING)) before to_json.")
 
 
 # json_array_length -------------------------------------------------------------------------
