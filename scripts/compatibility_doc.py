@@ -114,8 +114,9 @@ def render() -> str:
         "NULL;",
         "- `explode` / `explode_outer` / `posexplode` / `posexplode_outer` of a MAP: its "
         "entries (the engine crashes);",
-        "- `zip_with`, `transform_values`, `transform_keys` (unknown to the engine): "
-        "`transform` over `arrays_zip` / the map's entries, with the same lambda body;",
+        "- `zip_with`, `transform_values`, `transform_keys`, `map_zip_with` (unknown to the "
+        "engine): `transform` over `arrays_zip` / the map's entries / both maps' keys, with the "
+        "same lambda body;",
         "- `expr.field` (SQL) / `.getField(...)` (DataFrame) of an array of structs given by an "
         "expression (`from_json(...).a`): "
         "`transform(expr, e -> e.field)` (the engine fails; a column `arr.a` works).",

@@ -613,6 +613,7 @@ MAPS_STRUCTS = _sql("maps", [
     ("str_to_map", "SELECT str_to_map('a:1,b:2') AS a, str_to_map('a=1&b=2', '&', '=') AS b"),
     ("map_entries_filter", "SELECT map_entries(map('a', 1)) AS a, map_filter(map('a', 1, 'b', 2), (k, v) -> v > 1) AS b"),
     ("transform_values", "SELECT transform_values(map('a', 1), (k, v) -> v * 2) AS v"),
+    ("map_zip_with", "SELECT map_zip_with(map('a', 1, 'b', 2), map('b', 3, 'c', 4), (k, v1, v2) -> concat(k, ':', coalesce(v1, 0) + coalesce(v2, 0))) AS v, map_zip_with(map('a', 1), CAST(NULL AS MAP<STRING, INT>), (k, x, y) -> x) AS w"),
     ("transform_keys", "SELECT transform_keys(map('a', 1, 'b', 2), (k, v) -> upper(k)) AS v"),
     ("transform_values_column", "SELECT region, transform_values(map(region, qty), (k, v) -> v + 1) AS v FROM sales WHERE region IS NOT NULL"),
     ("map_contains_key", "SELECT map_contains_key(map('a', 1), 'a') AS v"),
@@ -724,6 +725,7 @@ DATAFRAME = _df("dataframe", [
     ("percentile_array_df", "spark.range(1, 101).select(F.percentile_approx('id', [0.25, 0.75]).alias('v'))"),
     ("json_array_length_df", "spark.createDataFrame([('[1,2]',), ('{}',)], 's string').select(F.json_array_length('s').alias('v'))"),
     ("field_of_array_expression_df", "spark.range(2).select(F.array(F.struct(F.col('id').alias('a')), F.struct(F.lit(5).alias('a'))).getField('a').alias('v'))"),
+    ("map_zip_with_df", "spark.range(1).select(F.map_zip_with(F.create_map(F.lit('a'), F.lit(1)), F.create_map(F.lit('a'), F.lit(2), F.lit('b'), F.lit(3)), lambda k, x, y: F.coalesce(x, F.lit(0)) * 10 + y).alias('v'))"),
     ("decode_expr", "spark.range(3).select(F.expr(\"decode(id, 0, 'zero', 1, 'one', 'many')\").alias('v'))"),
 ])
 

@@ -5,7 +5,9 @@ body unchanged:
   `arrays_zip` pads the shorter array with NULLs, as `zip_with` does;
 * `transform_values(m, (k, v) -> f)` / `transform_keys(m, (k, v) -> f)` rebuild the map from
   its entries, `map_from_entries(transform(map_entries(m), e -> struct(...)))` (a duplicate or
-  NULL key from `transform_keys` fails as in Spark).
+  NULL key from `transform_keys` fails as in Spark);
+* `map_zip_with(m1, m2, (k, v1, v2) -> f)` maps each key of either map (m1's first, in order)
+  to `f` of the key and its values in both (NULL where a map lacks it).
 
 Each argument array is wrapped in `coalesce(...)` so `arrays_zip` names its fields by position
 (`0`, `1`) whatever the argument is (a column reference would lend its name)."""
@@ -128,7 +130,38 @@ def _map_column(keys: bool) -> Any:
     return rewrite
 
 
+def _map_zip_with_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
+    if len(args) != 3:
+        return None
+    function = read_lambda(args[2])
+    if function is None or len(function.parameters) != 3:
+        raise _unreadable("map_zip_with", args[2])
+    k, v1, v2 = function.parameters
+    a, b = f"({args[0]})", f"({args[1]})"
+    body = substitute(function, {k: E, v1: f"try_element_at({a}, {E})",
+                                 v2: f"try_element_at({b}, {E})"})
+    if body is None:
+        raise _unreadable("map_zip_with", args[2])
+    return (f"CASE WHEN {a} IS NOT NULL AND {b} IS NOT NULL THEN map_from_entries(transform("
+            f"array_distinct(concat(map_keys({a}), map_keys({b}))), "
+            f"{E} -> struct({E} AS key, {body} AS value))) END")
+
+
+def _map_zip_with_column(args: list[Any], _: list[DataType | None]) -> Any | None:
+    parts = _lambda_parts(args[2]) if len(args) == 3 else None
+    if parts is None or len(parts[0]) != 3:
+        return None
+    (k, v1, v2), body = parts
+    a, b = args[0], args[1]
+    keys = F.array_distinct(F.concat(F.map_keys(a), F.map_keys(b)))
+    entries = F.transform(keys, lambda e: F.struct(e.alias("key"), _replaced(body, {
+        k: e, v1: F.try_element_at(a, e), v2: F.try_element_at(b, e)}).alias("value")))
+    return F.when(a.isNotNull() & b.isNotNull(), F.map_from_entries(entries))
+
+
 HIGHER_ORDER_RULES: tuple[Rule, ...] = (
+    Rule(frozenset({"map_zip_with"}), "map_zip_with is an unknown function", _map_zip_with_sql,
+         _map_zip_with_column),
     Rule(frozenset({"zip_with"}), "zip_with is an unknown function", _zip_with_sql,
          _zip_with_column),
     Rule(frozenset({"transform_values"}), "transform_values is an unknown function",
