@@ -95,7 +95,37 @@ def render() -> str:
         "- `to_timestamp(number)`: seconds since the epoch (the engine reads microseconds);",
         "- `percentile_approx` / `approx_percentile`: a value of the input, of the input's type "
         "(the engine interpolates and returns DOUBLE). lakesmith computes the exact percentile, "
-        "which is what Spark returns below its accuracy (10000 values by default).",
+        "which is what Spark returns below its accuracy (10000 values by default); an array of "
+        "percentages gives an array, each computed so;",
+        "- `substring(s, pos, len)` / `substr`: Spark's start and length (a negative length is '', "
+        "a start before the string shortens the result, a NULL start is NULL);",
+        "- `initcap(s)`: capitals after spaces only, with Unicode title case (`ß` → `Ss`);",
+        "- `left(s, n)` / `right(s, n)` with n ≤ 0: '' (the engine drops characters from the "
+        "other end); `regexp_count`: INT;",
+        "- `extract(DOW | DAYOFWEEK | DAYOFWEEK_ISO | DOW_ISO | YEAROFWEEK FROM d)` and "
+        "`date_part('field', d)`: Spark's numbering (the engine counts DOW from 0 and lacks the "
+        "others);",
+        "- `decode(expr, search, result, ..., default)`: the CASE with null-safe equality Spark "
+        "evaluates (the engine knows only `decode(binary, charset)`);",
+        "- `from_json(s, schema)`: INT/SMALLINT/TINYINT fields that overflow are NULL (the engine "
+        "wraps), TIMESTAMP and DATE fields are read (the engine fails); a value that does not "
+        "convert inside an array or map makes it NULL, as in Spark (with a `dateFormat` / "
+        "`timestampFormat` option the engine parses those fields itself);",
+        "- `to_json(x)`: TIMESTAMPs with milliseconds and DECIMALs with their scale "
+        "(`1.50`), as Spark writes them (a `timestampFormat` option is honoured by the engine); "
+        "DECIMALs with a scale above 6 are refused (Spark writes small ones as `1.2E-7`);",
+        "- `json_array_length(s)`: NULL for anything but a JSON array (the engine counts an "
+        "object as 0);",
+        "- `array_contains(a, v)`: NULL when `v` is not found and `a` holds a NULL, or `v` is "
+        "NULL;",
+        "- `explode` / `explode_outer` / `posexplode` / `posexplode_outer` of a MAP: its "
+        "entries (the engine crashes);",
+        "- `zip_with`, `transform_values`, `transform_keys`, `map_zip_with` (unknown to the "
+        "engine): `transform` over `arrays_zip` / the map's entries / both maps' keys, with the "
+        "same lambda body;",
+        "- `expr.field` (SQL) / `.getField(...)` (DataFrame) of an array of structs given by an "
+        "expression (`from_json(...).a`): "
+        "`transform(expr, e -> e.field)` (the engine fails; a column `arr.a` works).",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "
         "where lakesmith cannot find them, `round` and `avg` are refused at `dry-run` with the "

@@ -14,8 +14,10 @@ from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
 from pyspark.sql.types import DataType, DateType, DecimalType
 
+from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
+from lakesmith.engine.semantics.field_access import field_of_each, is_expression_field_access
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
@@ -200,15 +202,23 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     if kind == "cast":
         _rewrite_cast(spark, expression, input_df)
         return
+    if kind == "unresolved_extract_value":
+        _rewrite_extract(spark, expression, input_df)
+        return
     if kind != "unresolved_function":
         return
     function = expression.unresolved_function
     rule = RULES_BY_NAME.get(function.function_name.lower())
     if rule is None or function.is_distinct:
         return
+    if (rule.typed or rule.typed_result) and not rule.candidate(
+            [expression_sql(a) or "" for a in function.arguments]):
+        return  # the arguments as SQL tell the engine's answer is Spark's: no probe
     args = [Column(_Proto(a)) for a in function.arguments]
     types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
         if len(args) >= rule.typed else [None]
+    if rule.typed_result:
+        types.append(_argument_type(input_df, Column(_Proto(expression))))
     if None in types:
         if not rule.refuse_untyped:
             return
@@ -234,6 +244,17 @@ def _rewrite_cast(spark: Any, expression: Any, input_df: _Input) -> None:
     value = Column(_Proto(cast.expr))
     try_ = cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY
     replacement = cast_column(value, _argument_type(input_df, value), target, try_=try_)
+    if replacement is not None:
+        expression.CopyFrom(replacement._expr.to_plan(spark.client))
+
+
+def _rewrite_extract(spark: Any, expression: Any, input_df: _Input) -> None:
+    extract = expression.unresolved_extract_value
+    if not is_expression_field_access(extract):
+        return
+    child = Column(_Proto(extract.child))
+    replacement = field_of_each(child, _argument_type(input_df, child),
+                                extract.extraction.literal.string)
     if replacement is not None:
         expression.CopyFrom(replacement._expr.to_plan(spark.client))
 

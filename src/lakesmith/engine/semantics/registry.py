@@ -9,10 +9,11 @@ from lakesmith.engine.semantics.casts import (
     TO_DATE_RULE,
     TRY_CAST_RULE,
 )
+from lakesmith.engine.semantics.function_rules import FUNCTION_RULES
 from lakesmith.engine.semantics.rules import RULES, Rule
 
 ALL_RULES: tuple[Rule, ...] = (*RULES, SUM_RULE, CAST_RULE, TRY_CAST_RULE, TO_DATE_RULE,
-                               CAST_OPERATOR_RULE, *OPERATOR_RULES)
+                               CAST_OPERATOR_RULE, *OPERATOR_RULES, *FUNCTION_RULES)
 RULES_BY_NAME: dict[str, Rule] = {name: rule for rule in ALL_RULES for name in rule.names}
 FUNCTION_NAMES = frozenset(n for n in RULES_BY_NAME if n[0].isalpha())
 OPERATORS = frozenset(n for n in RULES_BY_NAME if not n[0].isalpha())

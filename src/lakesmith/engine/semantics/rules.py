@@ -20,6 +20,7 @@ from pyspark.sql.types import (
     StringType,
 )
 
+from lakesmith.engine.semantics.percentages import percentage_array, percentage_columns
 from lakesmith.engine.semantics.string_dates import string_to_date_column, string_to_date_sql
 
 MAX_PRECISION = 38
@@ -55,6 +56,11 @@ class Rule:
     # Whether the call (its argument texts) can need a rewrite at all: saves asking the engine
     # for types (CAST to anything but DECIMAL never does).
     candidate: Callable[[list[str]], bool] = lambda args: True
+    # Whether the call's own result type is asked of the engine too (appended to the argument
+    # types): `from_json`'s schema, written as DDL text, is read by the engine's analysis.
+    typed_result: bool = False
+    # A generator (`explode`): its rewrite names its own columns, never aliased after the call.
+    generator: bool = False
 
 
 def _weekday_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
@@ -92,9 +98,15 @@ def _to_timestamp_column(args: list[Any], _: list[DataType | None]) -> Any | Non
 
 
 def _percentile_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
-    if len(args) not in (2, 3) or args[1].lstrip().lower().startswith("array"):
+    if len(args) not in (2, 3):
         return None
     x, p = args[0], args[1]
+    percentages = percentage_array(p)
+    if percentages is not None:  # one value per percentage, each computed as below
+        return "array(" + ", ".join(_percentile_sql([x, q], [], over) or "" for q in
+                                    percentages) + ")"
+    if p.lstrip().lower().startswith("array"):
+        return None
     return (f"try_element_at(array_sort(collect_list({x}){over}), "
             f"CAST(greatest(1, ceil(({p}) * count({x}){over})) AS INT))")
 
@@ -103,6 +115,10 @@ def _percentile_column(args: list[Any], _: list[DataType | None]) -> Any | None:
     if len(args) not in (2, 3):
         return None
     x, p = args[0], args[1]
+    percentages = percentage_columns(p)
+    if percentages is not None:
+        return F.array(*[c for q in percentages if (c := _percentile_column([x, q], []))
+                         is not None])
     index = F.greatest(F.lit(1), F.ceil(p * F.count(x))).cast("int")
     return F.try_element_at(F.array_sort(F.collect_list(x)), index)
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 from pyspark.sql.types import DataType
 
+from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
 from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
 from lakesmith.engine.semantics.sql_text import (
@@ -30,7 +31,8 @@ Typer = Callable[[str, Call, int], DataType | None]
 def rewrite_sql(text: str, typer: Typer | None) -> str:
     """`text` rewritten for Spark's answers."""
     escaped = escape_doubled_quotes(text)
-    calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS)
+    calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
+        + find_field_accesses(escaped)
     if not calls:
         return escaped
     return _Rewriter(escaped, calls, typer).span(0, len(escaped))
@@ -58,14 +60,15 @@ class _Rewriter:
             operation = call.name in OPERATORS
             over, call_end = ("", call.end) if operation else window_after(self.text, call.end)
             rewritten = self.call(call, over)
-            if rewritten != self.text[call.start:call_end] and \
+            if rewritten != self.text[call.start:call_end] and not (
+                    not operation and RULES_BY_NAME[call.name].generator) and \
                     is_unaliased_select_item(self.text, call):
                 # the column keeps the name it has without the rewrite (Spark's for one call)
                 name = _auto_name(self.text[call.start:call.end]).replace("`", "``")
                 if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
                     x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
-                elif operation:
+                elif operation and call.name != FIELD:
                     name = f"({name})"
                 rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
@@ -90,6 +93,14 @@ class _Rewriter:
                 return self._unchanged(call, args, over)
         elif rule.typed:
             return self._unchanged(call, args, over)
+        if rule.typed_result:
+            whole = Call(call.name, call.start, call.end, ((call.start, call.end),))
+            result = self.typer(self.text, whole, 0) if self.typer is not None else None
+            if result is None:
+                if rule.refuse_untyped:
+                    raise _untyped(self.text[call.start:call.end], call.name, rule.difference)
+                return self._unchanged(call, args, over)
+            types = [*types, result]
         replacement = rule.sql(args, types, over)
         return replacement if replacement is not None else self._unchanged(call, args, over)
 
@@ -98,6 +109,8 @@ class _Rewriter:
             return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
         if call.name == CAST_OPERATOR:
             return f"{args[0]}::{args[1]}"
+        if call.name == FIELD:
+            return f"{args[0]}.{args[1]}"
         if call.name in OPERATORS:
             return f"{args[0]} {self.text[call.args[0][1]:call.args[1][0]].strip()} {args[1]}"
         if not call.args:

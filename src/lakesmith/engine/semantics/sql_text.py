@@ -122,8 +122,9 @@ def find_calls(text: str, names: frozenset[str]) -> list[Call]:
             parsed = _arguments(text, j)
             if parsed is not None:
                 args, end = parsed
-                if match.group().lower() in ("cast", "try_cast") and len(args) == 1:
-                    args = _cast_operands(text, args[0])
+                if match.group().lower() in ("cast", "try_cast") and args:
+                    # one operand, whatever commas its type has (`MAP<STRING, INT>`)
+                    args = _cast_operands(text, (args[0][0], args[-1][1]))
                 calls.append(Call(match.group().lower(), i, end, args))
         i = word_end
     return calls

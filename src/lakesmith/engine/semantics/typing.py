@@ -1,6 +1,9 @@
 """The type of a call's argument, asked of the engine: a probe query that selects just that
 argument, in the same FROM / WHERE / GROUP BY scope, analysed (never run) by the engine.
 
+A probe is itself rewritten (without types): an argument that calls a function the engine
+lacks (`zip_with(...).a`, `round(try_to_date(...))`) is typed as its rewrite.
+
 sqlglot finds the scope; it is not trusted with types (it reads `1.0` as DOUBLE, Spark as
 DECIMAL, and gives `avg` of a DECIMAL the type DOUBLE)."""
 
@@ -11,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from pyspark.sql.types import DataType
 
-from lakesmith.engine.semantics.sql_rewrite import Typer
+from lakesmith.engine.semantics.sql_rewrite import Typer, rewrite_sql
 from lakesmith.engine.semantics.sql_text import Call
+from lakesmith.errors import NotSupportedYet
 
 if TYPE_CHECKING:  # sqlglot is imported where SQL text is probed (`sql_typer`), not by DataFrames
     from sqlglot import exp
@@ -37,7 +41,8 @@ def sql_typer(spark: Any, cache: dict[Any, DataType | None] | None = None) -> Ty
         if key not in cache:
             probe = _probe_of_marked(whole[:start] + f" {_MARK}(" + whole[start:end] + ") "
                                      + whole[end:])
-            cache[key] = None if probe is None else _analysed_type(lambda: spark.sql(probe))
+            cache[key] = None if probe is None else _analysed_type(
+                lambda: spark.sql(_rewritten(probe)))
         return cache[key]
 
     return typer
@@ -54,11 +59,19 @@ def expression_typer(input_df: Any, cached: Cached | None = None) -> Typer:
         argument = whole[start:end].strip()
 
         def probe() -> DataType | None:
-            return _analysed_type(lambda: input_df.selectExpr(argument))
+            return _analysed_type(lambda: input_df.selectExpr(_rewritten(argument)))
 
         return probe() if cached is None else cached(f"expr:{argument}".encode(), probe)
 
     return typer
+
+
+def _rewritten(text: str) -> str:
+    """A probe's text with the rewrites that need no types (typed ones are left as written)."""
+    try:
+        return rewrite_sql(text, None)
+    except NotSupportedYet:  # a typed rule that refuses without types: the text as written
+        return text
 
 
 def _analysed_type(dataframe: Any) -> DataType | None:
