@@ -571,6 +571,36 @@ def test_initial_snapshot_is_read_in_modification_time_order(project, tmp_path, 
     assert sorted(int(p.name) for p in (checkpoint / "commits").iterdir()) == [0, 1, 2, 3]
 
 
+def test_one_batch_of_many_files_keeps_the_first_row_of_each_key(project, tmp_path,
+                                                                   spark) -> None:
+    """A batch reading several files (several input partitions of the engine) keeps each key
+    once, and of a key repeated within a file the file's first row, as Spark's dropDuplicates
+    does for a stream: the first row seen. (Across files the first seen follows the engine's
+    order of the batch's files; Spark's follows its partitioning, by file size.)"""
+    source = tmp_path / "source"
+    for n in range(6):
+        append(spark, source, [(n, "first"), (n, "second"), (100, "same"), (n, "third"),
+                               (None, "null-key")])
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load("{source}").dropDuplicates(["id"])
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    (metrics,) = [r.metrics for r in result.flows]
+    assert metrics.batches == 1
+    rows = project.rows("copy", order_by="id")
+    assert [(r["id"], r["kind"]) for r in rows] == [
+        *[(n, "first") for n in range(6)], (100, "same"), (None, "null-key")]
+    (operator,) = metrics.details["stateOperators"]
+    assert (operator["numRowsUpdated"], operator["customMetrics"]["numDroppedDuplicateRows"]) \
+        == (8, 22)
+
+
 def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
         project, tmp_path, spark) -> None:
     """A batch's deduplicated rows land once in a scratch table in the checkpoint; the output,
@@ -601,13 +631,18 @@ def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
             operator["customMetrics"]["numDroppedDuplicateRows"]) == (3, 3, 1)
     state = project.root / "storage/checkpoints/spark_catalog.default.unique_ids/unique_ids/state"
     (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-")]
-    assert sorted(r["id"] for r in read_rows(scratch)) == [1, 2, 3]  # before the expectations
+    # The batch's new rows with their ordinals, before the expectations: the output is the
+    # first row of each key among them.
+    candidates = sorted((r["id"], r["kind"], r["__lakesmith_ordinal"]) for r in read_rows(scratch))
+    assert [(i, k) for i, k, _ in candidates] == [(1, "a"), (1, "a-again"), (2, "drop-me"),
+                                                  (3, "c")]
+    assert candidates[0][2] < candidates[1][2]
     # Keys of the first run (2 included: dropped by a rule, still seen) are not output again.
     append(spark, source, [(2, "b"), (3, "c-again"), (4, "d")])
     second = project.run()
     assert [(r["id"], r["kind"]) for r in project.rows("unique_ids", order_by="id")] == [
         (1, "a"), (3, "c"), (4, "d")]
-    assert sorted(r["id"] for r in read_rows(scratch)) == [4]  # the newest batch's rows only
+    assert sorted(r["id"] for r in read_rows(scratch)) == [4]  # new keys of the newest batch
     (metrics,) = [r.metrics for r in second.flows]
     assert metrics.details["data_quality"].dropped_records == 0
     assert metrics.details["stateOperators"][0]["numRowsTotal"] == 4

@@ -6,11 +6,17 @@ first saw it. Batch N drops its in-batch duplicates, then anti-joins (null-safe)
 before N; rows of batch N itself never count, so re-running batch N after a crash gives the same
 rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
-The batch's deduplicated rows are computed once, into a scratch Delta table in the checkpoint
-(`cdc/scratch.py`): the expectation counts, the output write, the state write and the progress
-counts all read them from there, instead of each running the deduplication (a join against the
-state) again. Every run of a batch writes the scratch afresh before anything reads it, so a rerun
-after a crash sees what its own run computed.
+Which row of a key the batch keeps is chosen from keys, not whole rows. The engine's own
+`dropDuplicates` aggregates `first_value` of every column per key, which holds whole rows and costs
+~8 CPU seconds and GBs of memory per million rows (docs/engine-gaps.md). Instead the batch's rows
+that are new (late rows dropped, keys seen before anti-joined away) are written once, each with its
+ordinal in the input (`monotonically_increasing_id()`: input partitions in order, rows in order
+within each), to a scratch Delta table in the checkpoint (`cdc/scratch.py`). The kept rows are the
+scratch's rows whose ordinal is the smallest of their key: an aggregate of one number per key and a
+semi-join on it, the first row seen as Spark keeps it. The ordinals are stored, so every reader (the
+expectation counts, the output, the quarantine, the state, the progress counts) sees the same
+choice; every run of a batch writes the scratch afresh before anything reads it, so a rerun after a
+crash sees what its own run computed.
 
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
@@ -47,6 +53,8 @@ from lakesmith.tables.catalog import quote_always
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
 SEEN_PREFIX = "__lakesmith_seen_"
+ORDINAL_COLUMN = "__lakesmith_ordinal"  # a candidate row's place in the batch's input
+FIRST_COLUMN = "__lakesmith_first_ordinal"
 _DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
@@ -69,7 +77,6 @@ class Deduplicate(StatefulOperator):
         time_key = event is not None and event.column.lower() in {k.lower() for k in keys}
         if event is not None:
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
-        rows = rows.dropDuplicates(keys)
         has_state = log.version() is not None
 
         def earlier_state() -> Any:
@@ -95,11 +102,11 @@ class Deduplicate(StatefulOperator):
             condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
-        output = _computed_once(ctx, relation_of(rows), f"scratch-dedup-{state_id}")
+        output, firsts = _first_rows(ctx, relation_of(rows), keys, f"scratch-dedup-{state_id}")
         name = f"state:{state_id}"
 
         def new_state() -> Any:
-            new = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys])
+            new = ctx.bind(firsts).select(*[F.col(quote_always(k)) for k in keys])
             if within:
                 assert event is not None
                 new = ctx.bind(output).select(
@@ -114,7 +121,7 @@ class Deduplicate(StatefulOperator):
             received = int(ctx.bind(relation_of(arrived)).count())
             late = 0 if event is None else int(ctx.bind(relation_of(arrived.where(
                 ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
-            added = int(ctx.bind(output).count())
+            added = int(ctx.bind(firsts).count())
             before = int(ctx.bind(relation_of(live_before())).count()) if has_state else 0
             after = before + added if kept_after is None else int(kept_after().count())
             return {"operatorName": "dedupeWithinWatermark" if within else "dedupe",
@@ -144,18 +151,30 @@ class Deduplicate(StatefulOperator):
         return output
 
 
-def _computed_once(ctx: OperatorContext, rows: proto.Relation, scratch: str) -> proto.Relation:
-    """`rows` (the batch's deduplicated rows) run once into the checkpoint's scratch table named
-    `scratch`, as a read of it; as they are when a column's type cannot be stored in Delta (a
-    NULL literal's void type), which the engine then computes again for each use."""
-    bound = ctx.bind(rows)
+def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str],
+                scratch: str) -> tuple[proto.Relation, proto.Relation]:
+    """The first row of each key among `candidates` (the batch's new rows), and one row per key
+    with its columns (what the state records). The candidates are written once, with their
+    ordinals, to the checkpoint's scratch table named `scratch`; both results read it.
+
+    When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
+    `dropDuplicates` runs instead, computed again for each use."""
+    bound = ctx.bind(candidates)
+    key_columns = [F.col(quote_always(k)) for k in keys]
     if not _storable(bound.schema):
-        return rows
+        deduplicated = relation_of(dataframe_of(ctx.spark, candidates).dropDuplicates(keys))
+        return deduplicated, relation_of(dataframe_of(ctx.spark, deduplicated)
+                                         .select(*key_columns))
     location = ctx.checkpoint.state_location(scratch)
-    computed = relation_of(materialize(bound, location))
+    stored = materialize(bound.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id()),
+                         location)
     if ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0:
         tidy_state(location, ctx.batch, appended=False)  # its log checkpointed, so it stays fast
-    return computed
+    firsts = stored.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
+    kept = (stored.join(firsts.select(FIRST_COLUMN),
+                        F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
+            .drop(ORDINAL_COLUMN))
+    return relation_of(kept), relation_of(firsts.drop(FIRST_COLUMN))
 
 
 def _storable(data_type: Any) -> bool:
