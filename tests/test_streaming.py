@@ -601,6 +601,45 @@ def test_one_batch_of_many_files_keeps_the_first_row_of_each_key(project, tmp_pa
         == (8, 22)
 
 
+def test_large_batch_is_deduplicated_in_passes_over_slices_of_its_keys(
+        project, tmp_path, spark, monkeypatch) -> None:
+    """A batch larger than a pass is deduplicated one slice of its keys at a time (bounded engine
+    memory), with the same rows as in one pass; the next, small batch takes one pass again."""
+    from lakesmith.runtime.streaming.operators import deduplicate
+
+    monkeypatch.setattr(deduplicate, "ROWS_PER_PASS", 4)
+    source = tmp_path / "source"
+    append(spark, source, [(n % 7 if n % 5 else None, f"k{n}") for n in range(20)])
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load("{source}").dropDuplicates(["id"])
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    # ids: n % 7, or NULL when n % 5 == 0; each key's first row is kept
+    assert [(r["id"], r["kind"]) for r in project.rows("copy", order_by="id")] == [
+        (0, "k7"), (1, "k1"), (2, "k2"), (3, "k3"), (4, "k4"), (5, "k12"), (6, "k6"),
+        (None, "k0")]
+    state = project.root / "storage/checkpoints/spark_catalog.default.copy/copy/state"
+    (candidates,) = [d for d in state.iterdir()
+                     if d.name.startswith("scratch-dedup-candidates-")]
+    passes = {p.name for p in candidates.iterdir() if p.name.startswith("__lakesmith_pass=")}
+    assert len(passes) > 1 and passes <= {f"__lakesmith_pass={n}" for n in range(5)}  # 20 / 4
+    monkeypatch.setattr(deduplicate, "ROWS_PER_PASS", 1000)
+    append(spark, source, [(7, "new"), (6, "again"), (7, "new-again")])
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    assert [(r["id"], r["kind"]) for r in project.rows("copy", order_by="id")
+            if r["id"] in (6, 7)] == [(6, "k6"), (7, "new")]
+    (metrics,) = [r.metrics for r in result.flows]
+    (operator,) = metrics.details["stateOperators"]
+    assert (operator["numRowsTotal"], operator["numRowsUpdated"],
+            operator["customMetrics"]["numDroppedDuplicateRows"]) == (9, 1, 2)
+
+
 def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
         project, tmp_path, spark) -> None:
     """A batch's deduplicated rows land once in a scratch table in the checkpoint; the output,
@@ -630,7 +669,11 @@ def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
     assert (operator["numRowsTotal"], operator["numRowsUpdated"],
             operator["customMetrics"]["numDroppedDuplicateRows"]) == (3, 3, 1)
     state = project.root / "storage/checkpoints/spark_catalog.default.unique_ids/unique_ids/state"
-    (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-")]
+    (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-dedup-candidates-")]
+    (kept,) = [d for d in state.iterdir()
+               if d.name.startswith("scratch-") and d.name != scratch.name]
+    assert sorted((r["id"], r["kind"]) for r in read_rows(kept)) == [
+        (1, "a"), (2, "drop-me"), (3, "c")]  # what the expectations, output and state read
     # The batch's new rows with their ordinals, before the expectations: the output is the
     # first row of each key among them.
     candidates = sorted((r["id"], r["kind"], r["__lakesmith_ordinal"]) for r in read_rows(scratch))
