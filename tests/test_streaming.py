@@ -640,6 +640,30 @@ def test_large_batch_is_deduplicated_in_passes_over_slices_of_its_keys(
             operator["customMetrics"]["numDroppedDuplicateRows"]) == (9, 1, 2)
 
 
+def test_deduplication_of_columns_delta_cannot_store_runs_in_the_engine(
+        project, tmp_path, spark) -> None:
+    """A struct field named with a space cannot be written to a scratch table (no column
+    mapping): the batch is deduplicated by the engine's dropDuplicates, with the same rows."""
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (1, "a-again"), (2, "b")])
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.table
+        def copy():
+            return (spark.readStream.format("delta").load("{source}")
+                    .select("id", F.struct(F.col("kind").alias("a b")).alias("s"))
+                    .dropDuplicates(["id"]).select("id", F.col("s.`a b`").alias("kind")))
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    append(spark, source, [(2, "b-again"), (3, "c")])
+    assert project.run().state == UpdateState.COMPLETED
+    assert [(r["id"], r["kind"]) for r in project.rows("copy", order_by="id")] == [
+        (1, "a"), (2, "b"), (3, "c")]
+
+
 def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
         project, tmp_path, spark) -> None:
     """A batch's deduplicated rows land once in a scratch table in the checkpoint; the output,
