@@ -2,9 +2,9 @@
 
 `dropDuplicates(keys)` on a stream keeps the first row of each key ever seen, not just within a
 batch. The keys seen so far live in a Delta table in the flow's checkpoint, each with the batch that
-first saw it. Batch N drops its in-batch duplicates, then anti-joins (null-safe) the keys of batches
-before N; rows of batch N itself never count, so re-running batch N after a crash gives the same
-rows. After the batch's output commits, its new keys are written to the state, marked with N.
+first saw it. Batch N anti-joins (null-safe) the keys of batches before N, then keeps the first
+row of each remaining key; rows of batch N itself never count, so re-running batch N after a crash
+gives the same rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
 Which row of a key the batch keeps is chosen from keys, not whole rows. The engine's own
 `dropDuplicates` aggregates `first_value` of every column per key, which holds whole rows and costs
