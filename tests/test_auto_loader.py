@@ -435,6 +435,32 @@ def test_a_large_file_is_read_once(project, tmp_path: Path) -> None:
     assert result.flows[0].metrics.num_output_rows == count
 
 
+def test_a_batch_of_many_large_files_writes_at_most_one_file_per_core(project,
+                                                                      tmp_path: Path) -> None:
+    """Each large file is its own text scan; the engine runs every partition of their union at
+    once, one Parquet writer each, so memory grew with the files of a batch. The union is
+    coalesced to the local engine's cores: as many data files at most, every record once."""
+    import os
+
+    from deltalake import DeltaTable
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    per_file = 40_000  # about 9 MB each: the large-file route
+    for n in range(3):  # 6 partitions: more than the cores of a small machine
+        (landing / f"part-{n}.json").write_text("".join(
+            json.dumps({"id": n * per_file + i, "pad": "x" * 200}) + "\n"
+            for i in range(per_file)))
+    bronze(project, landing, **{"cloudFiles.schemaEvolutionMode": "none"})
+    result = project.run()
+    completed(result)
+    assert result.flows[0].metrics.num_output_rows == 3 * per_file
+    table = project.root / "warehouse/spark_catalog/default/bronze_orders"
+    assert len(DeltaTable(str(table)).file_uris()) <= (os.cpu_count() or 1)
+    ids = sorted(int(r["id"]) for r in project.rows("bronze_orders"))
+    assert ids == list(range(3 * per_file))
+
+
 def test_large_and_small_files_and_invalid_utf8_in_one_batch(project, tmp_path: Path) -> None:
     """Large files are read by the engine's line reader, small ones whole; a large file with
     bytes that are not UTF-8 is read whole, its bad bytes shown as U+FFFD (as Spark does)."""

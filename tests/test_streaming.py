@@ -571,6 +571,99 @@ def test_initial_snapshot_is_read_in_modification_time_order(project, tmp_path, 
     assert sorted(int(p.name) for p in (checkpoint / "commits").iterdir()) == [0, 1, 2, 3]
 
 
+def test_one_batch_of_many_files_keeps_the_first_row_of_each_key(project, tmp_path,
+                                                                   spark) -> None:
+    """A batch reading several files (several input partitions of the engine) keeps each key
+    once, and of a key repeated within a file the file's first row, as Spark's dropDuplicates
+    does for a stream: the first row seen. (Across files the first seen follows the engine's
+    order of the batch's files; Spark's follows its partitioning, by file size.)"""
+    source = tmp_path / "source"
+    for n in range(6):
+        append(spark, source, [(n, "first"), (n, "second"), (100, "same"), (n, "third"),
+                               (None, "null-key")])
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load("{source}").dropDuplicates(["id"])
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    (metrics,) = [r.metrics for r in result.flows]
+    assert metrics.batches == 1
+    rows = project.rows("copy", order_by="id")
+    assert [(r["id"], r["kind"]) for r in rows] == [
+        *[(n, "first") for n in range(6)], (100, "same"), (None, "null-key")]
+    (operator,) = metrics.details["stateOperators"]
+    assert (operator["numRowsUpdated"], operator["customMetrics"]["numDroppedDuplicateRows"]) \
+        == (8, 22)
+
+
+def test_large_batch_is_deduplicated_in_passes_over_slices_of_its_keys(
+        project, tmp_path, spark, monkeypatch) -> None:
+    """A batch larger than a pass is deduplicated one slice of its keys at a time (bounded engine
+    memory), with the same rows as in one pass; the next, small batch takes one pass again."""
+    from lakesmith.runtime.streaming.operators import deduplicate
+
+    monkeypatch.setattr(deduplicate, "ROWS_PER_PASS", 4)
+    source = tmp_path / "source"
+    append(spark, source, [(n % 7 if n % 5 else None, f"k{n}") for n in range(20)])
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def copy():
+            return spark.readStream.format("delta").load("{source}").dropDuplicates(["id"])
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    # ids: n % 7, or NULL when n % 5 == 0; each key's first row is kept
+    assert [(r["id"], r["kind"]) for r in project.rows("copy", order_by="id")] == [
+        (0, "k7"), (1, "k1"), (2, "k2"), (3, "k3"), (4, "k4"), (5, "k12"), (6, "k6"),
+        (None, "k0")]
+    state = project.root / "storage/checkpoints/spark_catalog.default.copy/copy/state"
+    (candidates,) = [d for d in state.iterdir()
+                     if d.name.startswith("scratch-dedup-candidates-")]
+    passes = {p.name for p in candidates.iterdir() if p.name.startswith("__lakesmith_pass=")}
+    assert len(passes) > 1 and passes <= {f"__lakesmith_pass={n}" for n in range(5)}  # 20 / 4
+    monkeypatch.setattr(deduplicate, "ROWS_PER_PASS", 1000)
+    append(spark, source, [(7, "new"), (6, "again"), (7, "new-again")])
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    assert [(r["id"], r["kind"]) for r in project.rows("copy", order_by="id")
+            if r["id"] in (6, 7)] == [(6, "k6"), (7, "new")]
+    (metrics,) = [r.metrics for r in result.flows]
+    (operator,) = metrics.details["stateOperators"]
+    assert (operator["numRowsTotal"], operator["numRowsUpdated"],
+            operator["customMetrics"]["numDroppedDuplicateRows"]) == (9, 1, 2)
+
+
+def test_deduplication_of_columns_delta_cannot_store_runs_in_the_engine(
+        project, tmp_path, spark) -> None:
+    """A struct field named with a space cannot be written to a scratch table (no column
+    mapping): the batch is deduplicated by the engine's dropDuplicates, with the same rows."""
+    source = tmp_path / "source"
+    append(spark, source, [(1, "a"), (1, "a-again"), (2, "b")])
+    project.write_spec()
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.table
+        def copy():
+            return (spark.readStream.format("delta").load("{source}")
+                    .select("id", F.struct(F.col("kind").alias("a b")).alias("s"))
+                    .dropDuplicates(["id"]).select("id", F.col("s.`a b`").alias("kind")))
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    append(spark, source, [(2, "b-again"), (3, "c")])
+    assert project.run().state == UpdateState.COMPLETED
+    assert [(r["id"], r["kind"]) for r in project.rows("copy", order_by="id")] == [
+        (1, "a"), (2, "b"), (3, "c")]
+
+
 def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
         project, tmp_path, spark) -> None:
     """A batch's deduplicated rows land once in a scratch table in the checkpoint; the output,
@@ -600,14 +693,23 @@ def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
     assert (operator["numRowsTotal"], operator["numRowsUpdated"],
             operator["customMetrics"]["numDroppedDuplicateRows"]) == (3, 3, 1)
     state = project.root / "storage/checkpoints/spark_catalog.default.unique_ids/unique_ids/state"
-    (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-")]
-    assert sorted(r["id"] for r in read_rows(scratch)) == [1, 2, 3]  # before the expectations
+    (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-dedup-candidates-")]
+    (kept,) = [d for d in state.iterdir()
+               if d.name.startswith("scratch-") and d.name != scratch.name]
+    assert sorted((r["id"], r["kind"]) for r in read_rows(kept)) == [
+        (1, "a"), (2, "drop-me"), (3, "c")]  # what the expectations, output and state read
+    # The batch's new rows with their ordinals, before the expectations: the output is the
+    # first row of each key among them.
+    candidates = sorted((r["id"], r["kind"], r["__lakesmith_ordinal"]) for r in read_rows(scratch))
+    assert [(i, k) for i, k, _ in candidates] == [(1, "a"), (1, "a-again"), (2, "drop-me"),
+                                                  (3, "c")]
+    assert candidates[0][2] < candidates[1][2]
     # Keys of the first run (2 included: dropped by a rule, still seen) are not output again.
     append(spark, source, [(2, "b"), (3, "c-again"), (4, "d")])
     second = project.run()
     assert [(r["id"], r["kind"]) for r in project.rows("unique_ids", order_by="id")] == [
         (1, "a"), (3, "c"), (4, "d")]
-    assert sorted(r["id"] for r in read_rows(scratch)) == [4]  # the newest batch's rows only
+    assert sorted(r["id"] for r in read_rows(scratch)) == [4]  # new keys of the newest batch
     (metrics,) = [r.metrics for r in second.flows]
     assert metrics.details["data_quality"].dropped_records == 0
     assert metrics.details["stateOperators"][0]["numRowsTotal"] == 4

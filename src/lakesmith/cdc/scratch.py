@@ -12,6 +12,7 @@ versions wrote are deleted at once (otherwise every batch's result would stay on
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from lakesmith.engine.paths import engine_path
@@ -21,10 +22,13 @@ from lakesmith.tables.delta import open_table
 logger = logging.getLogger("lakesmith")
 
 
-def materialize(plan: Any, scratch: Location) -> Any:
+def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = ()) -> Any:
     """Run `plan` once into the scratch table at `scratch` and return a read of it."""
     path = engine_path(scratch)
-    plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true").save(path)
+    writer = plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
+    if partition_by:
+        writer = writer.partitionBy(*partition_by)
+    writer.save(path)
     drop_replaced_files(scratch)
     return plan.sparkSession.read.format("delta").load(path)
 

@@ -2,15 +2,24 @@
 
 `dropDuplicates(keys)` on a stream keeps the first row of each key ever seen, not just within a
 batch. The keys seen so far live in a Delta table in the flow's checkpoint, each with the batch that
-first saw it. Batch N drops its in-batch duplicates, then anti-joins (null-safe) the keys of batches
-before N; rows of batch N itself never count, so re-running batch N after a crash gives the same
-rows. After the batch's output commits, its new keys are written to the state, marked with N.
+first saw it. Batch N anti-joins (null-safe) the keys of batches before N, then keeps the first
+row of each remaining key; rows of batch N itself never count, so re-running batch N after a crash
+gives the same rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
-The batch's deduplicated rows are computed once, into a scratch Delta table in the checkpoint
-(`cdc/scratch.py`): the expectation counts, the output write, the state write and the progress
-counts all read them from there, instead of each running the deduplication (a join against the
-state) again. Every run of a batch writes the scratch afresh before anything reads it, so a rerun
-after a crash sees what its own run computed.
+Which row of a key the batch keeps is chosen from keys, not whole rows. The engine's own
+`dropDuplicates` aggregates `first_value` of every column per key, which holds whole rows and costs
+~8 CPU seconds and GBs of memory per million rows (docs/engine-gaps.md). Instead the batch's rows
+that are new (late rows dropped, keys seen before anti-joined away) are written once, each with its
+ordinal in the input (`monotonically_increasing_id()`: input partitions in order, rows in order
+within each), to a scratch Delta table in the checkpoint (`cdc/scratch.py`). A key's kept row is
+the one whose ordinal is the smallest of its key: an aggregate of one number per key and a
+semi-join on it, the first row seen, as Spark keeps it. The kept rows are written to a second
+scratch table, which the expectation counts, the output, the quarantine, the state and the
+progress counts all read as a plain scan. A large batch is deduplicated in passes, one per slice of
+its keys (the candidates are written partitioned by a hash of the key), so the engine holds at most
+`ROWS_PER_PASS` rows' keys at once, however large the batch. Every run of a batch writes both
+scratch tables afresh before anything reads them, so a rerun after a crash sees what its own run
+computed.
 
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
@@ -47,6 +56,12 @@ from lakesmith.tables.catalog import quote_always
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
 SEEN_PREFIX = "__lakesmith_seen_"
+ORDINAL_COLUMN = "__lakesmith_ordinal"  # a candidate row's place in the batch's input
+FIRST_COLUMN = "__lakesmith_first_ordinal"
+PASS_COLUMN = "__lakesmith_pass"  # which pass deduplicates the row's key
+# Candidate rows deduplicated per engine query: the aggregate and the semi-join hold about 150
+# bytes per row, so a pass stays near 300 MB whatever the batch's size.
+ROWS_PER_PASS = 2_000_000
 _DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
@@ -69,7 +84,6 @@ class Deduplicate(StatefulOperator):
         time_key = event is not None and event.column.lower() in {k.lower() for k in keys}
         if event is not None:
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
-        rows = rows.dropDuplicates(keys)
         has_state = log.version() is not None
 
         def earlier_state() -> Any:
@@ -95,7 +109,9 @@ class Deduplicate(StatefulOperator):
             condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
-        output = _computed_once(ctx, relation_of(rows), f"scratch-dedup-{state_id}")
+        received = int(ctx.bind(relation_of(arrived)).count())
+        output = _first_rows(ctx, relation_of(rows), keys, state_id,
+                             passes=max(1, -(-received // ROWS_PER_PASS)))
         name = f"state:{state_id}"
 
         def new_state() -> Any:
@@ -111,7 +127,6 @@ class Deduplicate(StatefulOperator):
         def progress(kept_after: Any | None) -> dict[str, Any]:
             """Spark's counts for the batch (StreamingDeduplicateExec): rows dropped as late,
             duplicates dropped, keys added, evicted and kept."""
-            received = int(ctx.bind(relation_of(arrived)).count())
             late = 0 if event is None else int(ctx.bind(relation_of(arrived.where(
                 ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
             added = int(ctx.bind(output).count())
@@ -144,18 +159,40 @@ class Deduplicate(StatefulOperator):
         return output
 
 
-def _computed_once(ctx: OperatorContext, rows: proto.Relation, scratch: str) -> proto.Relation:
-    """`rows` (the batch's deduplicated rows) run once into the checkpoint's scratch table named
-    `scratch`, as a read of it; as they are when a column's type cannot be stored in Delta (a
-    NULL literal's void type), which the engine then computes again for each use."""
-    bound = ctx.bind(rows)
+def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str],
+                state_id: str, *, passes: int) -> proto.Relation:
+    """The first row of each key among `candidates` (the batch's new rows), as a read of the
+    scratch table `scratch-dedup-<state_id>`. The candidates are written once, with their
+    ordinals, to `scratch-dedup-candidates-<state_id>` (partitioned by pass when there are
+    several passes).
+
+    When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
+    `dropDuplicates` runs instead, computed again for each use."""
+    bound = ctx.bind(candidates)
     if not _storable(bound.schema):
-        return rows
-    location = ctx.checkpoint.state_location(scratch)
-    computed = relation_of(materialize(bound, location))
+        return relation_of(dataframe_of(ctx.spark, candidates).dropDuplicates(keys))
+    key_columns = [F.col(quote_always(k)) for k in keys]
+    numbered = bound.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
+    if passes > 1:
+        numbered = numbered.withColumn(
+            PASS_COLUMN, F.pmod(F.xxhash64(*key_columns), F.lit(passes)).cast("int"))
+    stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
+    kept_at = ctx.checkpoint.state_location(f"scratch-dedup-{state_id}")
+    stored = materialize(numbered, stored_at, partition_by=[PASS_COLUMN] if passes > 1 else [])
+    for part in range(passes):
+        rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
+        firsts = rows.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
+        kept = (rows.join(firsts.select(FIRST_COLUMN),
+                          F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
+                .drop(ORDINAL_COLUMN, PASS_COLUMN))
+        if part == 0:
+            result = materialize(kept, kept_at)
+        else:
+            kept.write.format("delta").mode("append").save(engine_path(kept_at))
     if ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0:
-        tidy_state(location, ctx.batch, appended=False)  # its log checkpointed, so it stays fast
-    return computed
+        for location in (stored_at, kept_at):  # logs checkpointed, so they stay fast to open
+            tidy_state(location, ctx.batch, appended=False)
+    return relation_of(result)
 
 
 def _storable(data_type: Any) -> bool:

@@ -16,6 +16,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.connect.session import SparkSession
 
+from lakesmith.engine.parallelism import at_most_local_cores
 from lakesmith.engine.paths import engine_path
 from lakesmith.sources.files.formats.file_table import (
     engine_key,
@@ -73,4 +74,5 @@ def _text_lines(spark: SparkSession, files: Sequence[InputFile],
     while len(frames) > 1:  # balanced: a chain of unions this long overflows the client
         frames = [frames[i].unionAll(frames[i + 1]) if i + 1 < len(frames) else frames[i]
                   for i in range(0, len(frames), 2)]
-    return frames[0]
+    # One scan (or more) per file: written as they are, each would hold a Parquet writer open.
+    return at_most_local_cores(frames[0], len(files))
