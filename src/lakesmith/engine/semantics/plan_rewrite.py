@@ -16,9 +16,12 @@ from pyspark.sql.types import DataType, DateType, DecimalType
 
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
+from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.query_forms import rewrite_query_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
+from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
 from lakesmith.errors import NotSupportedYet
 
@@ -45,10 +48,12 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     for rel in list(all_relations(rewritten)):
         kind = rel.WhichOneof("rel_type")
         if kind == "sql":
-            rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark, types))
+            query = rewrite_query_forms(spark, escape_doubled_quotes(rel.sql.query))
+            rel.sql.query = rewrite_sql(query, sql_typer(spark, types))
             continue
         if kind == "read":
-            read_dates_as_spark(spark, rel)
+            if not read_files_as_spark(spark, rel):
+                read_dates_as_spark(spark, rel)
             continue
         _rewrite_expressions(spark, rel, kind, types)
     return rewritten

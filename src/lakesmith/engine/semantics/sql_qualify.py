@@ -1,0 +1,67 @@
+"""`QUALIFY condition`: the engine's parser has no QUALIFY. Spark filters a block's rows by the
+condition after its window functions are computed and before DISTINCT, ORDER BY and LIMIT; the
+same is written as a subquery that computes the condition as one more column, filtered outside:
+
+    SELECT <the block's columns> FROM (SELECT <items>, (condition) AS q FROM ...) WHERE q
+        [ORDER BY ...] [LIMIT ...]
+
+Lateral aliases in the condition (`QUALIFY rn = 1` where `rn` is a select alias) are resolved
+first (`sql_lateral_alias`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lakesmith.engine.semantics.sql_blocks import SelectBlock
+from lakesmith.engine.semantics.sql_scope import output_columns
+from lakesmith.errors import NotSupportedYet
+
+QUALIFY_COLUMN = "__lakesmith_qualify"
+# Clauses that apply after QUALIFY: they move to the outer query.
+_AFTER = ("order", "sort", "cluster", "distribute", "limit", "offset")
+
+
+def rewrite_qualify(spark: Any, text: str, block: SelectBlock) -> str:
+    start, end = block.clauses["qualify"]
+    condition = text[start + len("QUALIFY"):end].strip()
+    written = text[start:end]
+    distinct = bool(block.items) and text[block.start + len("SELECT"):block.items[0].start] \
+        .strip().upper() == "DISTINCT"
+    inner_parts = []
+    position = block.start
+    after: list[str] = []
+    for name, (s, e) in sorted(block.clauses.items(), key=lambda kv: kv[1][0]):
+        if name == "qualify" or name in _AFTER:
+            inner_parts.append(text[position:s])
+            position = e
+            if name in _AFTER:
+                after.append(text[s:e])
+    inner_parts.append(text[position:block.end])
+    inner = "".join(inner_parts).rstrip()
+    last_item_end = block.items[-1].end - block.start
+    inner = (inner[:last_item_end] + f", ({condition}) AS `{QUALIFY_COLUMN}`"
+             + inner[last_item_end:])
+    if distinct:
+        inner = "SELECT " + inner[len("SELECT"):].lstrip()[len("DISTINCT"):]
+    columns = output_columns(spark, block.cte_prefix + inner)
+    if columns is None:
+        raise NotSupportedYet(
+            f"{written}: the engine has no QUALIFY, and lakesmith could not analyse the query "
+            "block it filters on its own (it reads an outer query's columns) to rewrite it.",
+            hint="filter on the window function in an outer query: SELECT * FROM (SELECT ..., "
+            "row_number() OVER (...) AS rn ...) WHERE rn = 1.")
+    kept = columns[:-1]
+    if len({c.lower() for c in kept}) < len(kept):
+        raise NotSupportedYet(
+            f"{written}: the query block it filters has duplicate column names "
+            f"({', '.join(kept)}); lakesmith rewrites QUALIFY as a subquery, which needs "
+            "distinct names.", hint="give the columns distinct aliases.")
+    outer = ", ".join("`" + c.replace("`", "``") + "`" for c in kept)
+    rewritten = (f"SELECT {'DISTINCT ' if distinct else ''}{outer} FROM ({inner}) "
+                 f"WHERE `{QUALIFY_COLUMN}`" + "".join(" " + a for a in after))
+    return text[:block.start] + rewritten + text[block.end:]
+
+
+def has_qualify(block: SelectBlock) -> bool:
+    return "qualify" in block.clauses
+
