@@ -264,6 +264,7 @@ ROUNDING = _sql("rounding", [
     ("bround_double", "SELECT bround(2.675D, 2) AS v"),
     ("round_string_arg", "SELECT round('1.005', 2) AS v"),
     ("round_lateral_alias", "SELECT d * 2 AS dd, round(dd, 1) AS v FROM nums"),
+    ("round_in_lambda", "SELECT id, transform(array(d), x -> round(x, 2)) AS v FROM nums"),
 ])
 
 DECIMALS = _sql("decimals", [
@@ -520,6 +521,8 @@ WINDOWS = _sql("windows", [
     ("qualify_alias", "SELECT product, row_number() OVER (PARTITION BY product ORDER BY amount DESC NULLS LAST) AS rn FROM sales QUALIFY rn = 1"),
     ("qualify_where_order_limit", "SELECT region, product, qty FROM sales WHERE qty IS NOT NULL QUALIFY rank() OVER (PARTITION BY region ORDER BY qty DESC) = 1 ORDER BY qty DESC LIMIT 2"),
     ("qualify_aggregate", "SELECT region, sum(qty) AS total FROM sales GROUP BY region QUALIFY rank() OVER (ORDER BY sum(qty) DESC NULLS LAST) = 1"),
+    ("qualify_aggregate_alias", "SELECT region, sum(qty) AS total FROM sales GROUP BY region QUALIFY rank() OVER (ORDER BY total DESC NULLS LAST) = 1"),
+    ("qualify_dedup_latest", "SELECT * FROM sales QUALIFY row_number() OVER (PARTITION BY product ORDER BY day DESC NULLS LAST, amount DESC NULLS LAST) = 1"),
     ("qualify_in_cte", "WITH latest AS (SELECT * FROM sales QUALIFY row_number() OVER (PARTITION BY region ORDER BY day DESC, amount) = 1) SELECT region, product FROM latest"),
     ("qualify_distinct", "SELECT DISTINCT region FROM sales QUALIFY count(*) OVER (PARTITION BY region) > 1"),
     ("qualify_column_not_selected", "SELECT product FROM sales QUALIFY row_number() OVER (PARTITION BY region ORDER BY qty DESC NULLS LAST) = 1"),
@@ -629,11 +632,14 @@ SQL_SHAPES = _sql("queries", [
     ("star_except_in_cte", "WITH t AS (SELECT * EXCEPT (day, amount) FROM sales) SELECT * FROM t WHERE qty = 2"),
     ("star_except_case", "SELECT * EXCEPT (S, Id) FROM nums WHERE id = 2"),
     ("star_except_unknown_column", "SELECT * EXCEPT (nope) FROM nums"),
+    ("star_except_nested_field", "SELECT * EXCEPT (s.a) FROM (SELECT named_struct('a', 1, 'b', 2) AS s, 1 AS x)"),
     ("values_types", "SELECT * FROM VALUES (1, 'a'), (2.5, NULL) AS t(x, y)"),
     ("lateral_alias", "SELECT qty * 2 AS dbl, dbl + 1 AS v FROM sales WHERE qty = 1"),
     ("lateral_alias_chain", "SELECT qty AS a, a + 1 AS b, b * 2 AS c FROM sales WHERE qty = 2"),
     ("lateral_alias_column_wins", "SELECT qty * 10 AS amount, amount AS v FROM sales WHERE qty = 1"),
     ("lateral_alias_unaliased", "SELECT qty * 2 AS dbl, dbl + 1 FROM sales WHERE qty = 1"),
+    ("lateral_alias_unaliased_call", "SELECT qty * 2 AS dbl, upper(concat(dbl, 'x')) FROM sales WHERE qty = 1"),
+    ("lateral_alias_in_window", "SELECT qty AS q, row_number() OVER (ORDER BY q) AS rn FROM sales"),
     ("lateral_alias_aggregate", "SELECT region, sum(qty) AS total, total * 2 AS twice FROM sales GROUP BY region"),
     ("lateral_alias_in_aggregate", "SELECT qty AS q, sum(q) AS s FROM sales"),
     ("lateral_alias_upper", "SELECT upper(product) AS p, concat(p, '!') AS e FROM sales WHERE qty = 5"),

@@ -114,9 +114,8 @@ def resolve_lateral_aliases(spark: Any, text: str, block: SelectBlock,
                                    if ref.inside == "aggregate"
                                    else "LATERAL_COLUMN_ALIAS_IN_WINDOW")
             expression = _substituted(expression, refs, resolved)
-            written = text[select_item.start:select_item.end]
             name = item.alias if item.alias is not None else _spark_name(
-                spark, text, block, items[:index], written)
+                spark, text, block, items[:index], item.expression, refs)
             edits.append((select_item.start, select_item.end,
                           f"{expression} AS `{name.replace('`', '``')}`"))
         if item.alias:
@@ -139,20 +138,32 @@ def _substituted(expression: str, refs: list[_Reference], resolved: dict[str, st
 
 
 def _spark_name(spark: Any, text: str, block: SelectBlock, earlier: list[_Item],
-                written: str) -> str:
-    """Spark's name for an unaliased item that reads lateral aliases: the engine's name for it
-    over a projection in which those aliases are columns."""
+                expression: str, refs: list[_Reference]) -> str:
+    """Spark's name for an unaliased item that reads lateral aliases: Spark shows each
+    reference as `lateralAliasReference(name)` (`SELECT x * 2 AS d, d + 1` names its second
+    column `(lateralAliasReference(d) + 1)`). The engine names the item over a projection in
+    which columns of those names stand for the aliases."""
     source = block.clause_text(text, "from") or ""
-    aliased = ", ".join(f"{i.expression} AS `{i.alias.replace('`', '``')}`"
-                        for i in earlier if i.alias)
+    marked = _substituted(expression, refs, {r.name.lower(): _quoted(_marker(r.name))
+                                             for r in refs})
+    aliased = ", ".join(f"NULL AS {_quoted(_marker(r.name))}"
+                        for r in {r.name.lower(): r for r in refs}.values())
     inner = f"SELECT *, {aliased} {source}" if source else f"SELECT {aliased}"
-    names = output_columns(spark, f"{block.cte_prefix}SELECT {written} FROM ({inner})")
+    names = output_columns(spark, f"{block.cte_prefix}SELECT {marked} FROM ({inner})")
     if names is None or len(names) != 1:
         raise NotSupportedYet(
-            f"{written}: this select item reads a lateral column alias and has no alias of its "
-            "own; lakesmith could not work out the name Spark gives it.",
-            hint=f"give it a name: {written} AS name.")
+            f"{expression}: this select item reads a lateral column alias and has no alias of "
+            "its own; lakesmith could not work out the name Spark gives it.",
+            hint=f"give it a name: {expression} AS name.")
     return names[0]
+
+
+def _marker(name: str) -> str:
+    return f"lateralAliasReference({name})"
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
 
 
 def _refused(ref: _Reference, expression: str, condition: str) -> NotSupportedYet:
