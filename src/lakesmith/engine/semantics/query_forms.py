@@ -11,7 +11,7 @@ from typing import Any
 from lakesmith.engine.semantics.sql_blocks import SelectBlock, select_blocks
 from lakesmith.engine.semantics.sql_lateral_alias import resolve_lateral_aliases
 from lakesmith.engine.semantics.sql_pivot import parenthesise_pivot_columns
-from lakesmith.engine.semantics.sql_qualify import rewrite_qualify
+from lakesmith.engine.semantics.sql_qualify import check_grouped_qualify, rewrite_qualify
 from lakesmith.engine.semantics.sql_star_except import expand_star_except, is_star_except
 
 _MAX_STEPS = 1000  # each step removes one construct; a loop beyond this is a bug
@@ -19,6 +19,9 @@ _MAX_STEPS = 1000  # each step removes one construct; a loop beyond this is a bu
 
 def rewrite_query_forms(spark: Any, text: str) -> str:
     text = parenthesise_pivot_columns(text)
+    for block in select_blocks(text):  # on the text as written: Spark's resolution
+        if "qualify" in block.clauses and not any(i.star for i in block.items):
+            check_grouped_qualify(text, block)
     done: set[tuple[str, int]] = set()  # blocks whose lateral aliases are resolved
     for _ in range(_MAX_STEPS):
         step = _next_step(spark, text, done)

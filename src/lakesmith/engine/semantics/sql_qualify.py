@@ -12,9 +12,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
 from lakesmith.engine.semantics.sql_blocks import SelectBlock
 from lakesmith.engine.semantics.sql_scope import output_columns
-from lakesmith.errors import NotSupportedYet
+from lakesmith.engine.sql_dialect import DIALECT
+from lakesmith.errors import LakesmithError, NotSupportedYet
 
 QUALIFY_COLUMN = "__lakesmith_qualify"
 # Clauses that apply after QUALIFY: they move to the outer query.
@@ -62,6 +67,33 @@ def rewrite_qualify(spark: Any, text: str, block: SelectBlock) -> str:
     return text[:block.start] + rewritten + text[block.end:]
 
 
-def has_qualify(block: SelectBlock) -> bool:
-    return "qualify" in block.clauses
+def check_grouped_qualify(text: str, block: SelectBlock) -> None:
+    """In a block that aggregates, Spark resolves QUALIFY against the select list's columns only
+    (`QUALIFY rank() OVER (ORDER BY sum(qty))` fails: `qty` is not one of them); refused the
+    same way rather than answered."""
+    start, end = block.clauses["qualify"]
+    trees = [_parse(text[i.start:i.end]) for i in block.items]
+    grouped = "group" in block.clauses or any(
+        agg.find_ancestor(exp.Window) is None
+        for tree in trees if tree is not None for agg in tree.find_all(exp.AggFunc))
+    condition = _parse(text[start + len("QUALIFY"):end])
+    if not grouped or condition is None or any(t is None for t in trees):
+        return
+    outputs = {(t.alias_or_name or "").lower() for t in trees if t is not None}
+    for column in condition.find_all(exp.Column):
+        if column.find_ancestor(exp.Subquery, exp.Select) is None and \
+                column.name.lower() not in outputs:
+            raise LakesmithError(
+                f"[UNRESOLVED_COLUMN.WITH_SUGGESTION] {text[start:end]}: the column "
+                f"`{column.sql(dialect=DIALECT)}` cannot be resolved. In a query that "
+                "aggregates, Apache Spark resolves QUALIFY against the select list's columns "
+                f"only: {', '.join(sorted(n for n in outputs if n))}.",
+                hint="select the expression with an alias and name the alias in QUALIFY.")
+
+
+def _parse(text: str) -> exp.Expr | None:
+    try:
+        return sqlglot.parse_one(text, read=DIALECT)
+    except (ParseError, TokenError, ValueError):
+        return None
 
