@@ -72,8 +72,11 @@ def test_python_pipeline_reads_csv_and_json_as_spark_does(project) -> None:
 
         @dp.materialized_view
         def orders():
-            return (spark.read.option("header", True).option("inferSchema", True)
-                    .csv("data/orders.csv"))
+            df = spark.read.option("header", True).option("inferSchema", True).csv("data/orders.csv")
+            # the columns a query function sees while the graph is built are Spark's too
+            assert df.dtypes[:3] == [("id", "int"), ("customer", "string"),
+                                     ("amount", "double")], df.dtypes
+            return df
 
         @dp.materialized_view
         def typed_orders():
