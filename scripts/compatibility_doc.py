@@ -104,7 +104,8 @@ def render() -> str:
         "`QUALIFY` (a subquery filtered on the condition), `SELECT * EXCEPT (...)` (the star "
         "expanded to the columns it keeps), lateral column aliases (`SELECT x * 2 AS d, d + 1`: "
         "the aliased expression inlined where the name is not an input column, as Spark "
-        "resolves it) and `PIVOT (... FOR col IN ...)` (the column parenthesised). Batch "
+        "resolves it; also in `selectExpr`) and `PIVOT (... FOR col IN ...)` (the column "
+        "parenthesised). Batch "
         "`spark.read.csv/json` and `readStream.csv/json` with a schema read files with "
         "lakesmith's Spark-compatible readers (Spark's CSV escape, INT inference, DECIMAL "
         "rounding; sorted JSON fields, STRING for all-NULL fields, nested DATE fields).",

@@ -632,6 +632,7 @@ SQL_SHAPES = _sql("queries", [
     ("star_except_in_cte", "WITH t AS (SELECT * EXCEPT (day, amount) FROM sales) SELECT * FROM t WHERE qty = 2"),
     ("star_except_case", "SELECT * EXCEPT (S, Id) FROM nums WHERE id = 2"),
     ("star_except_unknown_column", "SELECT * EXCEPT (nope) FROM nums"),
+    ("star_except_join_duplicates", "SELECT * EXCEPT (v) FROM nums n JOIN (SELECT 1 AS id, 'x' AS v) x ON n.id = x.id"),
     ("star_except_nested_field", "SELECT * EXCEPT (s.a) FROM (SELECT named_struct('a', 1, 'b', 2) AS s, 1 AS x)"),
     ("values_types", "SELECT * FROM VALUES (1, 'a'), (2.5, NULL) AS t(x, y)"),
     ("lateral_alias", "SELECT qty * 2 AS dbl, dbl + 1 AS v FROM sales WHERE qty = 1"),
@@ -656,6 +657,8 @@ SQL_SHAPES = _sql("queries", [
 
 DATAFRAME = _df("dataframe", [
     ("round_double", "spark.createDataFrame([(1.005,), (0.285,), (2.675,)], 'x double').select(F.round('x', 2).alias('v'))"),
+    ("selectexpr_lateral_alias", "spark.table('sales').where('qty = 1').selectExpr('qty * 2 AS dbl', 'dbl + 1 AS v')"),
+    ("selectexpr_star_except", "spark.table('nums').where('id = 1').selectExpr('* EXCEPT (s, m)')"),
     ("round_double_column_expr", "spark.table('nums').select('id', F.round(F.col('d') * 1.1, 2).alias('v'))"),
     ("weekday", "spark.sql(\"SELECT DATE'2024-01-07' AS d\").select(F.weekday('d').alias('v'), F.dayofweek('d').alias('w'))"),
     ("to_timestamp_numeric", "spark.range(1).select(F.to_timestamp(F.lit(1700000000)).alias('v'))"),

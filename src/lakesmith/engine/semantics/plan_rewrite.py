@@ -18,6 +18,7 @@ from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.query_forms import rewrite_query_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
@@ -89,6 +90,8 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
     input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
         and body.HasField("input") else None
     input_df = _Input(spark, input_rel, types)
+    if kind == "project":
+        rewrite_projection_forms(body, input_df.df)
     expressions = list(_own_expressions(body))
     # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
     windowed = [e.window.window_function for e in expressions

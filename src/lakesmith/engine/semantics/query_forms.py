@@ -12,6 +12,7 @@ from lakesmith.engine.semantics.sql_blocks import SelectBlock, select_blocks
 from lakesmith.engine.semantics.sql_lateral_alias import resolve_lateral_aliases
 from lakesmith.engine.semantics.sql_pivot import parenthesise_pivot_columns
 from lakesmith.engine.semantics.sql_qualify import check_grouped_qualify, rewrite_qualify
+from lakesmith.engine.semantics.sql_scope import SqlScope
 from lakesmith.engine.semantics.sql_star_except import expand_star_except, is_star_except
 
 _MAX_STEPS = 1000  # each step removes one construct; a loop beyond this is a bug
@@ -35,11 +36,12 @@ def _next_step(spark: Any, text: str, done: set[tuple[str, int]]) -> str | None:
     for block in sorted(select_blocks(text), key=lambda b: b.end):
         star = next((i for i in block.items if is_star_except(i)), None)
         if star is not None:
-            return expand_star_except(spark, text, block, star)
+            return expand_star_except(SqlScope(spark, text, block), text, star)
         key = (text[block.start:block.end], block.start)
         if key not in done:
             done.add(key)
-            rewritten = resolve_lateral_aliases(spark, text, block, _condition(block))
+            rewritten = resolve_lateral_aliases(SqlScope(spark, text, block), text, block,
+                                                _condition(block))
             if rewritten != text:
                 return rewritten
         if "qualify" in block.clauses:

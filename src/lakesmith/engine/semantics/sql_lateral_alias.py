@@ -8,14 +8,13 @@ lakesmith refuses too, with Spark's error condition."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from lakesmith.engine.semantics.sql_blocks import SelectBlock, SelectItem
-from lakesmith.engine.semantics.sql_scope import input_columns, output_columns
+from lakesmith.engine.semantics.sql_scope import Scope, quoted
 from lakesmith.engine.sql_dialect import DIALECT
 from lakesmith.errors import NotSupportedYet
 
@@ -76,7 +75,7 @@ def references(expression: str, tree: exp.Expr | None, aliases: set[str]) -> lis
     return sorted(found, key=lambda r: r.start)
 
 
-def resolve_lateral_aliases(spark: Any, text: str, block: SelectBlock,
+def resolve_lateral_aliases(scope: Scope, text: str, block: SelectBlock,
                             extra: tuple[int, int] | None = None) -> str:
     """`text` with the lateral alias references of `block`'s select list (and of the span
     `extra` of the same block, e.g. its QUALIFY condition) replaced by the aliased expressions."""
@@ -96,7 +95,7 @@ def resolve_lateral_aliases(spark: Any, text: str, block: SelectBlock,
         extra_refs = references(extra_text, _parse(extra_text), aliases)
     if not pending and not extra_refs:
         return text
-    columns = input_columns(spark, text, block)
+    columns = scope.columns()
     if columns is None:
         return text  # the engine reports the name it cannot resolve
     known = {c.lower() for c in columns}
@@ -115,7 +114,7 @@ def resolve_lateral_aliases(spark: Any, text: str, block: SelectBlock,
                                    else "LATERAL_COLUMN_ALIAS_IN_WINDOW")
             expression = _substituted(expression, refs, resolved)
             name = item.alias if item.alias is not None else _spark_name(
-                spark, text, block, items[:index], item.expression, refs)
+                scope, item.expression, refs)
             edits.append((select_item.start, select_item.end,
                           f"{expression} AS `{name.replace('`', '``')}`"))
         if item.alias:
@@ -137,33 +136,20 @@ def _substituted(expression: str, refs: list[_Reference], resolved: dict[str, st
     return expression
 
 
-def _spark_name(spark: Any, text: str, block: SelectBlock, earlier: list[_Item],
-                expression: str, refs: list[_Reference]) -> str:
+def _spark_name(scope: Scope, expression: str, refs: list[_Reference]) -> str:
     """Spark's name for an unaliased item that reads lateral aliases: Spark shows each
     reference as `lateralAliasReference(name)` (`SELECT x * 2 AS d, d + 1` names its second
-    column `(lateralAliasReference(d) + 1)`). The engine names the item over a projection in
-    which columns of those names stand for the aliases."""
-    source = block.clause_text(text, "from") or ""
-    marked = _substituted(expression, refs, {r.name.lower(): _quoted(_marker(r.name))
-                                             for r in refs})
-    aliased = ", ".join(f"NULL AS {_quoted(_marker(r.name))}"
-                        for r in {r.name.lower(): r for r in refs}.values())
-    inner = f"SELECT *, {aliased} {source}" if source else f"SELECT {aliased}"
-    names = output_columns(spark, f"{block.cte_prefix}SELECT {marked} FROM ({inner})")
-    if names is None or len(names) != 1:
+    column `(lateralAliasReference(d) + 1)`). The engine names the item over its input plus
+    columns of those names."""
+    markers = {r.name.lower(): f"lateralAliasReference({r.name})" for r in refs}
+    marked = _substituted(expression, refs, {k: quoted(v) for k, v in markers.items()})
+    name = scope.name_of(marked, list(dict.fromkeys(markers.values())))
+    if name is None:
         raise NotSupportedYet(
             f"{expression}: this select item reads a lateral column alias and has no alias of "
             "its own; lakesmith could not work out the name Spark gives it.",
             hint=f"give it a name: {expression} AS name.")
-    return names[0]
-
-
-def _marker(name: str) -> str:
-    return f"lateralAliasReference({name})"
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+    return name
 
 
 def _refused(ref: _Reference, expression: str, condition: str) -> NotSupportedYet:

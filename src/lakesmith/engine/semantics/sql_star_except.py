@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlglot import TokenType
 
-from lakesmith.engine.semantics.sql_blocks import SelectBlock, SelectItem
-from lakesmith.engine.semantics.sql_scope import input_columns
+from lakesmith.engine.semantics.sql_blocks import SelectItem
+from lakesmith.engine.semantics.sql_scope import Scope, quoted
 from lakesmith.errors import LakesmithError, NotSupportedYet
 
 
@@ -19,18 +19,19 @@ def is_star_except(item: SelectItem) -> bool:
         kinds[kinds.index(TokenType.EXCEPT) - 1] == TokenType.STAR
 
 
-def expand_star_except(spark: Any, text: str, block: SelectBlock, item: SelectItem) -> str:
+def expand_star_except(scope: Scope, text: str, item: SelectItem) -> str:
     """`text` with `item` (a star with EXCEPT) replaced by the columns it keeps."""
     written = text[item.start:item.end]
     kinds = [t.token_type for t in item.tokens]
     star = kinds.index(TokenType.STAR)
     qualifier = text[item.start:item.tokens[star - 1].start] if star > 0 else None
     excepted = _excepted(item.tokens[star + 2:], written)
-    columns = input_columns(spark, text, block, qualifier)
+    columns = scope.columns(qualifier)
     if columns is None:
         raise NotSupportedYet(
-            f"{written}: lakesmith could not find the columns the star stands for (its FROM "
-            "clause reads an outer query), and the engine cannot run * EXCEPT itself.",
+            f"{written}: lakesmith could not find the columns the star stands for (its input "
+            "reads an outer query, or names a qualifier lakesmith cannot resolve), and the "
+            "engine cannot run * EXCEPT itself.",
             hint="list the columns you want instead of * EXCEPT (...).")
     lowered = [c.lower() for c in columns]
     for name in excepted:
@@ -48,7 +49,7 @@ def expand_star_except(spark: Any, text: str, block: SelectBlock, item: SelectIt
     if not kept:
         raise LakesmithError(f"{written} keeps no column.", hint="remove the item.")
     prefix = f"{qualifier}." if qualifier else ""
-    expanded = ", ".join(prefix + "`" + c.replace("`", "``") + "`" for c in kept)
+    expanded = ", ".join(prefix + quoted(c) for c in kept)
     return text[:item.start] + expanded + text[item.end:]
 
 
