@@ -114,6 +114,37 @@ def test_python_pipeline_reads_csv_and_json_as_spark_does(project) -> None:
     ]
 
 
+def test_python_pipeline_with_select_expr_aliases_and_spark_sql_qualify(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", EVENTS)
+    project.write("transformations/b.py", """
+        from pyspark import pipelines as dp
+
+        @dp.materialized_view
+        def priced():
+            return (spark.read.table("events")
+                    .selectExpr("* EXCEPT (status, day)", "qty * 2 AS doubled",
+                                "doubled + 1 AS plus_one"))
+
+        @dp.materialized_view
+        def first_per_channel():
+            return spark.sql(
+                "SELECT channel, id, row_number() OVER (PARTITION BY channel ORDER BY qty) AS rn "
+                "FROM events QUALIFY rn = 1")
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, result
+    assert project.rows("priced", order_by="qty") == [
+        {"id": 3, "qty": 1, "channel": "x", "doubled": 2, "plus_one": 3},
+        {"id": 2, "qty": 5, "channel": "x", "doubled": 10, "plus_one": 11},
+        {"id": 2, "qty": 7, "channel": "y", "doubled": 14, "plus_one": 15},
+        {"id": 1, "qty": 10, "channel": "x", "doubled": 20, "plus_one": 21},
+        {"id": 1, "qty": 20, "channel": "y", "doubled": 40, "plus_one": 41},
+    ]
+    assert project.rows("first_per_channel", order_by="channel") == [
+        {"channel": "x", "id": 3, "rn": 1}, {"channel": "y", "id": 2, "rn": 1}]
+
+
 def test_lateral_alias_inside_an_aggregate_is_refused_at_analysis_as_spark_does(project) -> None:
     project.write_spec()
     project.write("transformations/a.sql", EVENTS + """
@@ -139,3 +170,23 @@ def test_star_except_of_a_missing_column_is_refused_at_analysis(project) -> None
     message = str(info.value)
     assert "flow 'bad'" in message and "a.sql:" in message
     assert "EXCEPT_UNRESOLVED_COLUMN" in message and "'chanel'" in message
+
+
+def test_lakesmith_sql_runs_qualify_and_star_except(project) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    project.write_spec()
+    project.write("transformations/a.sql", EVENTS)
+    assert project.run().state == UpdateState.COMPLETED
+    result = subprocess.run(
+        [sys.executable, "-m", "lakesmith", "sql", "--format", "json",
+         "SELECT * EXCEPT (day, channel) FROM events "
+         "QUALIFY row_number() OVER (PARTITION BY id ORDER BY qty DESC) = 1 ORDER BY id"],
+        cwd=project.root, text=True, capture_output=True, env=dict(os.environ), timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert json.loads(result.stdout) == [
+        {"id": 1, "status": "b", "qty": 20}, {"id": 2, "status": "d", "qty": 7},
+        {"id": 3, "status": "e", "qty": 1}]

@@ -59,7 +59,9 @@ class DeltaSession(SparkSession):
 
     def sql(self, sqlQuery: str, args: Any = None, **kwargs: Any) -> Any:  # noqa: N803
         from lakesmith.engine.databricks_sql import to_engine_sql
+        from lakesmith.engine.semantics.query_forms import rewrite_query_forms
         from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
+        from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
         from lakesmith.engine.semantics.typing import sql_typer
 
         self.record_pending_filters()
@@ -69,8 +71,10 @@ class DeltaSession(SparkSession):
                 return statement.run(self.delta_context)
         # Spark's answers where the engine's differ (docs/compatibility.md).
         # Type probes go to the engine as they are (not back through this method).
-        engine_query = rewrite_sql(to_engine_sql(sqlQuery),
-                                   sql_typer(SimpleNamespace(sql=self.engine_sql)))
+        engine = SimpleNamespace(sql=self.engine_sql)
+        engine_query = rewrite_sql(
+            rewrite_query_forms(engine, escape_doubled_quotes(to_engine_sql(sqlQuery))),
+            sql_typer(engine))
         result = super().sql(engine_query, args, **kwargs)
         if self.delta_context is not None:
             self.delta_context.observe(sqlQuery)
