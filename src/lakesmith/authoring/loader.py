@@ -79,8 +79,8 @@ def _loading(spec: PipelineSpec, spark: Any, registry: DefinitionRegistry) -> It
         stack.enter_context(_module_alias("dlt", dlt_module))
         stack.enter_context(_on_sys_path(spec.root))
         stack.enter_context(session_active(spark))
+        stack.enter_context(sql_deferred(spark))  # inside USE CATALOG's (which names the caller)
         stack.enter_context(use_catalog_handled(spark, spec))
-        stack.enter_context(sql_deferred(spark))
         stack.enter_context(warnings_once())
         stack.enter_context(definitions_analysable(
             spark, registry.definitions, NameResolver(spec.catalog, spec.schema),

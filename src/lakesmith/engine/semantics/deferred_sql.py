@@ -49,5 +49,5 @@ def sql_deferred(spark: Any) -> Iterator[None]:
     finally:
         if had_own:
             spark.sql = original
-        else:
+        elif "sql" in vars(spark):
             del spark.sql  # the class's method again
