@@ -50,34 +50,28 @@ def test_json_and_csv_streams_land_each_file_once(project) -> None:
 
 
 def test_a_file_stream_without_a_schema_is_refused_as_spark_does(project) -> None:
-    project.write_spec()
-    project.write("data/json/a.json", '{"id":1}\n')
-    project.write("transformations/a.py", """
-        from pyspark import pipelines as dp
-
-        @dp.table
-        def events():
-            return spark.readStream.json("data/json")
-    """)
-    with pytest.raises(LakesmithError) as info:
-        with project.open() as pipeline:
-            pipeline.analyze()
-    message = str(info.value)
+    message = _refusal_of(project, 'spark.readStream.json("data/json")')
     assert "Schema must be specified" in message and "events" in message
 
 
 def test_a_spark_file_source_option_lakesmith_lacks_is_refused(project) -> None:
+    message = _refusal_of(
+        project, 'spark.readStream.schema("id INT").option("latestFirst", True).json("data/json")')
+    assert "latestFirst=True is not supported yet" in message
+
+
+def _refusal_of(project, read: str) -> str:
+    """The dry-run error of a streaming table 'events' that returns `read`."""
     project.write_spec()
     project.write("data/json/a.json", '{"id":1}\n')
-    project.write("transformations/a.py", """
+    project.write("transformations/a.py", f"""
         from pyspark import pipelines as dp
 
         @dp.table
         def events():
-            return (spark.readStream.schema("id INT").option("latestFirst", True)
-                    .json("data/json"))
+            return {read}
     """)
     with pytest.raises(LakesmithError) as info:
         with project.open() as pipeline:
             pipeline.analyze()
-    assert "latestFirst=True is not supported yet" in str(info.value)
+    return str(info.value)

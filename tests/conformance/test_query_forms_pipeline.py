@@ -146,30 +146,29 @@ def test_python_pipeline_with_select_expr_aliases_and_spark_sql_qualify(project)
 
 
 def test_lateral_alias_inside_an_aggregate_is_refused_at_analysis_as_spark_does(project) -> None:
-    project.write_spec()
-    project.write("transformations/a.sql", EVENTS + """
-        CREATE MATERIALIZED VIEW bad AS
-        SELECT qty * 2 AS doubled, sum(doubled) AS total FROM events;
-    """)
-    with pytest.raises(GraphValidationError) as info:
-        with project.open() as pipeline:
-            pipeline.analyze()
-    message = str(info.value)
-    assert "flow 'bad'" in message and "a.sql:" in message
+    message = _refusal_of(project, "SELECT qty * 2 AS doubled, sum(doubled) AS total FROM events")
     assert "LATERAL_COLUMN_ALIAS_IN_AGGREGATE_FUNC" in message and "sum(doubled)" in message
 
 
 def test_star_except_of_a_missing_column_is_refused_at_analysis(project) -> None:
+    message = _refusal_of(project, "SELECT * EXCEPT (chanel) FROM events")
+    assert "EXCEPT_UNRESOLVED_COLUMN" in message and "'chanel'" in message
+
+
+def _refusal_of(project, query: str) -> str:
+    """The dry-run error of a materialized view 'bad' defined by `query` (over EVENTS), which
+    must name the flow and the file line."""
     project.write_spec()
-    project.write("transformations/a.sql", EVENTS + """
-        CREATE MATERIALIZED VIEW bad AS SELECT * EXCEPT (chanel) FROM events;
+    project.write("transformations/a.sql", EVENTS + f"""
+        CREATE MATERIALIZED VIEW bad AS
+        {query};
     """)
     with pytest.raises(GraphValidationError) as info:
         with project.open() as pipeline:
             pipeline.analyze()
     message = str(info.value)
     assert "flow 'bad'" in message and "a.sql:" in message
-    assert "EXCEPT_UNRESOLVED_COLUMN" in message and "'chanel'" in message
+    return message
 
 
 def test_lakesmith_sql_runs_qualify_and_star_except(project) -> None:
