@@ -762,6 +762,12 @@ READERS = [
          files={"a.json": '{"id":1,"s":{"d":"2026-11-02T23:30:00-05:00","t":"2026-11-02T23:30:00-05:00"},"a":["2026-11-02T23:30:00-05:00","2026-11-03"]}\n'}),
     Case("readers/json_folder", dataframe="spark.read.json(dir)",
          files={"a.json": '{"id":1}\n', "b.json": '{"id":2,"x":"y"}\n', "_hidden.json": '{"id":3}\n'}),
+    Case("readers/json_partitioned", dataframe="spark.read.json(dir)",
+         files={"year=2024/m=01/a.json": '{"id":1}\n', "year=2025/m=x/b.json": '{"id":2}\n'}),
+    Case("readers/csv_partitioned_types", dataframe="spark.read.option('header', True).csv(dir)",
+         files={"d=2024-01-05/n=1/a.csv": "id\n1\n", "d=2024-01-06/n=2.5/b.csv": "id\n2\n"}),
+    Case("readers/json_partitioned_default", dataframe="spark.read.json(dir)",
+         files={"k=7/a.json": '{"id":1}\n', "k=__HIVE_DEFAULT_PARTITION__/b.json": '{"id":2}\n'}),
     Case("readers/json_decimal_schema", dataframe="spark.read.schema('m DECIMAL(10,2), i INT').json(dir + '/a.json')",
          files={"a.json": '{"m":1.005,"i":3000000000}\n{"m":"2.675","i":7}\n'}),
 ]

@@ -65,8 +65,8 @@ def test_python_pipeline_reads_csv_and_json_as_spark_does(project) -> None:
         2,bob,2.675,"say ""hi"""
         3,cy,3,
     ''')
-    project.write("data/events/a.json", '{"id":1,"kind":"click","extra":null}\n')
-    project.write("data/events/b.json", '{"id":2,"kind":"view","score":1.5}\n')
+    project.write("data/events/day=2024-01-01/a.json", '{"id":1,"kind":"click","extra":null}\n')
+    project.write("data/events/day=2024-01-02/b.json", '{"id":2,"kind":"view","score":1.5}\n')
     project.write("transformations/a.py", """
         from pyspark import pipelines as dp
 
@@ -96,9 +96,10 @@ def test_python_pipeline_reads_csv_and_json_as_spark_does(project) -> None:
                    for name in ("orders", "events")}
     assert schemas["orders"] == [("id", "int"), ("customer", "string"), ("amount", "double"),
                                  ("note", "string")]
-    # Spark sorts inferred JSON fields and types an all-NULL field STRING
+    # Spark sorts inferred JSON fields, types an all-NULL field STRING and infers the type of
+    # a key=value folder's partition column
     assert schemas["events"] == [("extra", "string"), ("id", "bigint"), ("kind", "string"),
-                                 ("score", "double")]
+                                 ("score", "double"), ("day", "date")]
     # Spark's default CSV escape is a backslash: a doubled quote stays as written
     assert project.rows("orders", order_by="id") == [
         {"id": 1, "customer": "ann", "amount": 1.005, "note": "plain"},
@@ -109,8 +110,8 @@ def test_python_pipeline_reads_csv_and_json_as_spark_does(project) -> None:
     assert [r["amount"] for r in project.rows("typed_orders", order_by="id")] == [
         Decimal("1.01"), Decimal("2.68"), Decimal("3.00")]
     assert project.rows("events", order_by="id") == [
-        {"extra": None, "id": 1, "kind": "click", "score": None},
-        {"extra": None, "id": 2, "kind": "view", "score": 1.5},
+        {"extra": None, "id": 1, "kind": "click", "score": None, "day": dt.date(2024, 1, 1)},
+        {"extra": None, "id": 2, "kind": "view", "score": 1.5, "day": dt.date(2024, 1, 2)},
     ]
 
 

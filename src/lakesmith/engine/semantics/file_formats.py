@@ -7,17 +7,22 @@ Loader reads with) follow Spark's parsing and inference, so such a read is repla
 the files the paths name, listed as Spark's file index lists them, the schema given or inferred
 as `spark.read` infers it (no rescued-data column), every record kept.
 
-Reads lakesmith's readers cannot take as written keep the engine's reader: key=value folders
-(Spark types partition columns, Auto Loader's reader gives STRING) and reader options or modes
-those readers do not implement (see `docs/compatibility.md`)."""
+`key=value` folders give partition columns typed as Spark infers them (`partition_types`).
+Reads lakesmith's readers cannot take as written keep the engine's reader: a schema that names
+a partition column, `basePath`, timestamp-valued partitions, folders that disagree on their
+partition columns, and reader options or modes those readers do not implement."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
+from pyspark.sql.types import DataType, StringType, StructField, StructType
 
+from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.plans import dataframe_of, relation_of
+from lakesmith.engine.semantics.partition_types import column_type
 from lakesmith.errors import LakesmithError, NotSupportedYet
 
 _FORMATS = frozenset({"json", "csv"})
@@ -43,10 +48,15 @@ def read_files_as_spark(spark: Any, rel: proto.Relation) -> bool:
     except NotSupportedYet:
         return False  # an option these readers lack: the engine's reader, as before
     files = _listed(paths, where)
-    if files is None or any(f.partition_values for f in files):
+    if files is None or "basepath" in {k.lower() for k in options}:
+        return False
+    partitions = _partition_types(files)
+    if partitions is None:
         return False
     if source.schema:
         schema = dataframe_of(spark, rel).schema
+        if any(f.name.lower() in {n.lower() for n in partitions} for f in schema.fields):
+            return False  # Spark takes such a column's type from the schema: the engine's
     elif not files:
         raise LakesmithError(
             f"[UNABLE_TO_INFER_SCHEMA] {where}: unable to infer the schema for "
@@ -54,13 +64,36 @@ def read_files_as_spark(spark: Any, rel: proto.Relation) -> bool:
     else:
         schema = formats.infer_schema(spark, files, format, options,
                                       infer_column_types=format == "json", where=where)
-    spec = formats.ReadSpec(format=format, options=options, schema=schema, where=where)
+    spec = formats.ReadSpec(
+        format=format, options=options, schema=schema, where=where,
+        partition_schema=StructType([StructField(n, StringType()) for n in partitions]))
+    df = formats.read_files(spark, tuple(files), spec)
+    if partitions:
+        df = df.select(*[F.col(quote_name(f.name)) for f in schema.fields],
+                         *[F.col(quote_name(n)).cast(t).alias(n) for n, t in partitions.items()])
     plan_id = rel.common.plan_id if rel.HasField("common") else None
-    rel.CopyFrom(relation_of(formats.read_files(spark, tuple(files), spec)))
+    rel.CopyFrom(relation_of(df))
     # Columns referenced as df["c"] point at the original read's plan id: keep it.
     if plan_id is not None:
         rel.common.plan_id = plan_id
     return True
+
+
+def _partition_types(files: list[Any]) -> dict[str, DataType] | None:
+    """Spark's partition columns of `files` (`key=value` folders) with their inferred types;
+    None where lakesmith does not infer them as Spark does (folders that disagree on the
+    columns, timestamp values)."""
+    layouts = {tuple(k.lower() for k, _ in f.partition_values) for f in files}
+    if len(layouts) > 1:
+        return None
+    names = [k for k, _ in files[0].partition_values] if files else []
+    types: dict[str, DataType] = {}
+    for i, name in enumerate(names):
+        found = column_type(f.partition_values[i][1] for f in files)
+        if found is None:
+            return None
+        types[name] = found
+    return types
 
 
 def _listed(paths: list[str], where: str) -> list[Any] | None:
