@@ -528,6 +528,10 @@ WINDOWS = _sql("windows", [
     ("qualify_column_not_selected", "SELECT product FROM sales QUALIFY row_number() OVER (PARTITION BY region ORDER BY qty DESC NULLS LAST) = 1"),
 ])
 
+WINDOWS += [Case("windows/qualify_order_by_unselected", ordered=True, sql=(
+    "SELECT product FROM sales QUALIFY row_number() OVER (PARTITION BY product ORDER BY amount "
+    "DESC NULLS LAST) = 1 ORDER BY amount DESC NULLS LAST"))]
+
 JSON = _sql("json", [
     ("get_json_object", "SELECT id, get_json_object(j, '$.a') AS a, get_json_object(j, '$.b.c') AS c, get_json_object(j, '$.arr[1]') AS e FROM events"),
     ("get_json_object_nested", "SELECT get_json_object(j, '$.b') AS v FROM events WHERE id = 1"),
