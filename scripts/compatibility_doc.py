@@ -133,6 +133,19 @@ def render() -> str:
         "differs only on overflow or in DECIMAL precision).",
         "A column named after a rewritten call (`SELECT round(x, 2) FROM t`) keeps that name.",
         "",
+        "### Query forms and file readers",
+        "",
+        "SQL the engine cannot parse or resolve is rewritten into forms it runs, by editing only "
+        "the clause in question (`engine/semantics/query_forms.py`; see `docs/query-forms.md`):",
+        "`QUALIFY` (a subquery filtered on the condition), `SELECT * EXCEPT (...)` (the star "
+        "expanded to the columns it keeps), lateral column aliases (`SELECT x * 2 AS d, d + 1`: "
+        "the aliased expression inlined where the name is not an input column, as Spark "
+        "resolves it; also in `selectExpr`) and `PIVOT (... FOR col IN ...)` (the column "
+        "parenthesised). Batch "
+        "`spark.read.csv/json` and `readStream.csv/json` with a schema read files with "
+        "lakesmith's Spark-compatible readers (Spark's CSV escape, INT inference, DECIMAL "
+        "rounding; sorted JSON fields, STRING for all-NULL fields, nested DATE fields).",
+        "",
         "## Schemas",
         "",
         "Tables are written as Spark's pipelines write them: every column nullable unless declared "

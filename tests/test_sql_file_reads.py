@@ -128,7 +128,7 @@ def test_a_stream_of_a_format_no_source_streams_is_refused_naming_the_files(
         "transformations/bronze.sql:1: flow 'bronze_orders' reads a stream of format 'cloudFiles' "
         "(streaming Auto Loader read of json files in data/orders/): streaming reads of this "
         "format are not supported yet; lakesmith streams from pipeline datasets and, so far, "
-        "from sources of format delta only."]
+        "from sources of format csv, delta, json, parquet, text only."]
 
 
 def test_a_call_with_a_non_literal_option_is_a_problem_of_its_flow(project,

@@ -271,6 +271,7 @@ ROUNDING = _sql("rounding", [
     ("bround_double", "SELECT bround(2.675D, 2) AS v"),
     ("round_string_arg", "SELECT round('1.005', 2) AS v"),
     ("round_lateral_alias", "SELECT d * 2 AS dd, round(dd, 1) AS v FROM nums"),
+    ("round_in_lambda", "SELECT id, transform(array(d), x -> round(x, 2)) AS v FROM nums"),
 ])
 
 DECIMALS = _sql("decimals", [
@@ -496,6 +497,10 @@ AGGREGATES = _sql("aggregates", [
     ("grouping_id", "SELECT region, grouping_id() AS g, count(*) AS n FROM sales GROUP BY ROLLUP(region)"),
     ("filter_clause", "SELECT count(*) FILTER (WHERE qty > 1) AS v FROM sales"),
     ("pivot", "SELECT * FROM (SELECT region, product, qty FROM sales) PIVOT (sum(qty) FOR product IN ('apple' AS apple, 'fig' AS fig))"),
+    ("pivot_unaliased_values", "SELECT * FROM (SELECT region, product, qty FROM sales) PIVOT (sum(qty) FOR product IN ('apple', 'fig'))"),
+    ("pivot_two_aggregates", "SELECT * FROM (SELECT region, product, qty FROM sales) PIVOT (sum(qty) AS s, count(*) AS c FOR product IN ('apple' AS apple, 'fig'))"),
+    ("pivot_unaliased_aggregates", "SELECT * FROM (SELECT region, product, qty, amount FROM sales) PIVOT (sum(qty), max(amount) FOR product IN ('apple' AS a, 'fig' AS f))"),
+    ("pivot_count", "SELECT * FROM (SELECT region, product, qty FROM sales) PIVOT (count(qty) FOR product IN ('apple', 'pear'))"),
     ("global_aggregate_empty", "SELECT count(*) AS a, max(qty) AS b FROM sales WHERE false"),
     ("distinct_sum", "SELECT sum(DISTINCT qty) AS v FROM sales"),
     ("array_agg", "SELECT size(array_agg(qty)) AS v FROM sales"),
@@ -524,7 +529,19 @@ WINDOWS = _sql("windows", [
     ("nth_value", "SELECT x, nth_value(x, 2) OVER (ORDER BY x) AS v FROM VALUES (1), (2), (3) AS t(x)"),
     ("count_window_nulls", "SELECT x, count(x) OVER (ORDER BY x) AS v FROM VALUES (NULL), (1), (1) AS t(x)"),
     ("qualify", "SELECT product, amount FROM sales QUALIFY row_number() OVER (PARTITION BY product ORDER BY amount DESC NULLS LAST) = 1"),
+    ("qualify_alias", "SELECT product, row_number() OVER (PARTITION BY product ORDER BY amount DESC NULLS LAST) AS rn FROM sales QUALIFY rn = 1"),
+    ("qualify_where_order_limit", "SELECT region, product, qty FROM sales WHERE qty IS NOT NULL QUALIFY rank() OVER (PARTITION BY region ORDER BY qty DESC) = 1 ORDER BY qty DESC LIMIT 2"),
+    ("qualify_aggregate", "SELECT region, sum(qty) AS total FROM sales GROUP BY region QUALIFY rank() OVER (ORDER BY sum(qty) DESC NULLS LAST) = 1"),
+    ("qualify_aggregate_alias", "SELECT region, sum(qty) AS total FROM sales GROUP BY region QUALIFY rank() OVER (ORDER BY total DESC NULLS LAST) = 1"),
+    ("qualify_dedup_latest", "SELECT * FROM sales QUALIFY row_number() OVER (PARTITION BY product ORDER BY day DESC NULLS LAST, amount DESC NULLS LAST) = 1"),
+    ("qualify_in_cte", "WITH latest AS (SELECT * FROM sales QUALIFY row_number() OVER (PARTITION BY region ORDER BY day DESC, amount) = 1) SELECT region, product FROM latest"),
+    ("qualify_distinct", "SELECT DISTINCT region FROM sales QUALIFY count(*) OVER (PARTITION BY region) > 1"),
+    ("qualify_column_not_selected", "SELECT product FROM sales QUALIFY row_number() OVER (PARTITION BY region ORDER BY qty DESC NULLS LAST) = 1"),
 ])
+
+WINDOWS += [Case("windows/qualify_order_by_unselected", ordered=True, sql=(
+    "SELECT product FROM sales QUALIFY row_number() OVER (PARTITION BY product ORDER BY amount "
+    "DESC NULLS LAST) = 1 ORDER BY amount DESC NULLS LAST"))]
 
 JSON = _sql("json", [
     ("get_json_object", "SELECT id, get_json_object(j, '$.a') AS a, get_json_object(j, '$.b.c') AS c, get_json_object(j, '$.arr[1]') AS e FROM events"),
@@ -646,8 +663,22 @@ SQL_SHAPES = _sql("queries", [
     ("limit_order", "SELECT id FROM nums ORDER BY id DESC LIMIT 2"),
     ("distinct_multiple", "SELECT DISTINCT region, product FROM sales"),
     ("star_except", "SELECT * EXCEPT (s, m) FROM nums WHERE id = 1"),
+    ("star_except_qualified", "SELECT n.* EXCEPT (s, m), x.v FROM nums n JOIN (SELECT 1 AS id, 'x' AS v) x ON n.id = x.id"),
+    ("star_except_in_cte", "WITH t AS (SELECT * EXCEPT (day, amount) FROM sales) SELECT * FROM t WHERE qty = 2"),
+    ("star_except_case", "SELECT * EXCEPT (S, Id) FROM nums WHERE id = 2"),
+    ("star_except_unknown_column", "SELECT * EXCEPT (nope) FROM nums"),
+    ("star_except_join_duplicates", "SELECT * EXCEPT (v) FROM nums n JOIN (SELECT 1 AS id, 'x' AS v) x ON n.id = x.id"),
+    ("star_except_nested_field", "SELECT * EXCEPT (s.a) FROM (SELECT named_struct('a', 1, 'b', 2) AS s, 1 AS x)"),
     ("values_types", "SELECT * FROM VALUES (1, 'a'), (2.5, NULL) AS t(x, y)"),
     ("lateral_alias", "SELECT qty * 2 AS dbl, dbl + 1 AS v FROM sales WHERE qty = 1"),
+    ("lateral_alias_chain", "SELECT qty AS a, a + 1 AS b, b * 2 AS c FROM sales WHERE qty = 2"),
+    ("lateral_alias_column_wins", "SELECT qty * 10 AS amount, amount AS v FROM sales WHERE qty = 1"),
+    ("lateral_alias_unaliased", "SELECT qty * 2 AS dbl, dbl + 1 FROM sales WHERE qty = 1"),
+    ("lateral_alias_unaliased_call", "SELECT qty * 2 AS dbl, upper(concat(dbl, 'x')) FROM sales WHERE qty = 1"),
+    ("lateral_alias_in_window", "SELECT qty AS q, row_number() OVER (ORDER BY q) AS rn FROM sales"),
+    ("lateral_alias_aggregate", "SELECT region, sum(qty) AS total, total * 2 AS twice FROM sales GROUP BY region"),
+    ("lateral_alias_in_aggregate", "SELECT qty AS q, sum(q) AS s FROM sales"),
+    ("lateral_alias_upper", "SELECT upper(product) AS p, concat(p, '!') AS e FROM sales WHERE qty = 5"),
     ("tablesample_none", "SELECT count(*) AS n FROM nums TABLESAMPLE (100 PERCENT)"),
     ("range_table", "SELECT sum(id) AS v FROM range(10)"),
     ("named_expression_case", "SELECT ID, S FROM nums WHERE Id = 1"),
@@ -661,6 +692,8 @@ SQL_SHAPES = _sql("queries", [
 
 DATAFRAME = _df("dataframe", [
     ("round_double", "spark.createDataFrame([(1.005,), (0.285,), (2.675,)], 'x double').select(F.round('x', 2).alias('v'))"),
+    ("selectexpr_lateral_alias", "spark.table('sales').where('qty = 1').selectExpr('qty * 2 AS dbl', 'dbl + 1 AS v')"),
+    ("selectexpr_star_except", "spark.table('nums').where('id = 1').selectExpr('* EXCEPT (s, m)')"),
     ("round_double_column_expr", "spark.table('nums').select('id', F.round(F.col('d') * 1.1, 2).alias('v'))"),
     ("weekday", "spark.sql(\"SELECT DATE'2024-01-07' AS d\").select(F.weekday('d').alias('v'), F.dayofweek('d').alias('w'))"),
     ("to_timestamp_numeric", "spark.range(1).select(F.to_timestamp(F.lit(1700000000)).alias('v'))"),
@@ -762,6 +795,30 @@ READERS = [
          files={"a.json": '{"id":1,"ts":"2026-11-02T23:30:00-05:00"}\n{"id":2,"ts":"2026-11-02T10:00:00Z"}\n'}),
     Case("readers/text", dataframe="spark.read.text(dir + '/a.txt')",
          files={"a.txt": "line one\nline two\n"}),
+    Case("readers/csv_infer_mixed", dataframe="spark.read.option('header', True).option('inferSchema', True).csv(dir + '/a.csv')",
+         files={"a.csv": "a,b,c,d,e\n1,3000000000,true,x,\n2,1,false,1.5,\n"}),
+    Case("readers/csv_quoted_backslash", dataframe="spark.read.option('header', True).csv(dir + '/a.csv')",
+         files={"a.csv": "id,name\n1,\"a \\\"b\\\" c\"\n"}),
+    Case("readers/csv_quote_escape_option", dataframe="spark.read.option('header', True).option('escape', '\"').csv(dir + '/a.csv')",
+         files={"a.csv": "id,name\n2,\"say \"\"hi\"\"\"\n"}),
+    Case("readers/csv_schema_short_row", dataframe="spark.read.schema('a INT, b STRING, c DOUBLE').csv(dir + '/a.csv')",
+         files={"a.csv": "1,x,2.5\n2,y\n3,z,4,extra\n"}),
+    Case("readers/json_infer_conflicts", dataframe="spark.read.json(dir + '/a.json')",
+         files={"a.json": '{"a":1,"b":"x"}\n{"a":2.5,"b":3,"c":{"z":1,"y":[1,2]}}\n'}),
+    Case("readers/json_malformed", dataframe="spark.read.json(dir + '/a.json')",
+         files={"a.json": '{"a":1}\nnot json\n{"a":2}\n'}),
+    Case("readers/json_nested_date_schema", dataframe="spark.read.schema('id INT, s STRUCT<d: DATE, t: TIMESTAMP>, a ARRAY<DATE>').json(dir + '/a.json')",
+         files={"a.json": '{"id":1,"s":{"d":"2026-11-02T23:30:00-05:00","t":"2026-11-02T23:30:00-05:00"},"a":["2026-11-02T23:30:00-05:00","2026-11-03"]}\n'}),
+    Case("readers/json_folder", dataframe="spark.read.json(dir)",
+         files={"a.json": '{"id":1}\n', "b.json": '{"id":2,"x":"y"}\n', "_hidden.json": '{"id":3}\n'}),
+    Case("readers/json_partitioned", dataframe="spark.read.json(dir)",
+         files={"year=2024/m=01/a.json": '{"id":1}\n', "year=2025/m=x/b.json": '{"id":2}\n'}),
+    Case("readers/csv_partitioned_types", dataframe="spark.read.option('header', True).csv(dir)",
+         files={"d=2024-01-05/n=1/a.csv": "id\n1\n", "d=2024-01-06/n=2.5/b.csv": "id\n2\n"}),
+    Case("readers/json_partitioned_default", dataframe="spark.read.json(dir)",
+         files={"k=7/a.json": '{"id":1}\n', "k=__HIVE_DEFAULT_PARTITION__/b.json": '{"id":2}\n'}),
+    Case("readers/json_decimal_schema", dataframe="spark.read.schema('m DECIMAL(10,2), i INT').json(dir + '/a.json')",
+         files={"a.json": '{"m":1.005,"i":3000000000}\n{"m":"2.675","i":7}\n'}),
 ]
 
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES

@@ -31,7 +31,7 @@ def run_case(spark: Any, case: Case, *, sql: SqlQuery, prepare: Prepare,
 
     case_dir = folder / case.id.replace("/", "__")
     for name, text in case.files.items():
-        case_dir.mkdir(parents=True, exist_ok=True)
+        (case_dir / name).parent.mkdir(parents=True, exist_ok=True)
         (case_dir / name).write_text(text)
     try:
         if case.sql is not None:

@@ -105,15 +105,15 @@ def test_integer_overflow_fails_the_flow_instead_of_wrapping(project) -> None:
 def test_round_of_an_unknown_type_is_refused_at_analysis_with_file_and_line(project) -> None:
     project.write_spec()
     project.write("transformations/a.sql", SOURCE + """
-        CREATE MATERIALIZED VIEW lateral AS
-        SELECT d * 2 AS doubled, round(doubled, 1) AS r FROM src;
+        CREATE MATERIALIZED VIEW lambda AS
+        SELECT transform(array(d), x -> round(x, 1)) AS r FROM src;
     """)
     with pytest.raises(GraphValidationError) as info:
         with project.open() as pipeline:
             pipeline.analyze()
     message = str(info.value)
-    assert "flow 'lateral'" in message and "a.sql:" in message
-    assert "round(doubled, 1)" in message and "could not find the type" in message
+    assert "flow 'lambda'" in message and "a.sql:" in message
+    assert "round(x, 1)" in message and "could not find the type" in message
 
 
 def test_sql_sqlglot_cannot_parse_runs_on_the_engines_analysis(project) -> None:

@@ -29,6 +29,7 @@ from lakesmith.authoring.sdp_api import spark_43_api
 from lakesmith.authoring.sdp_databricks_api import databricks_dataset_api
 from lakesmith.authoring.source_warnings import warn_source, warnings_once
 from lakesmith.authoring.tracebacks import describe, user_location
+from lakesmith.engine.semantics.deferred_sql import sql_deferred
 from lakesmith.errors import LakesmithError, SourceLoadError, SourceLoadErrors
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.graph.load_time_schemas import definitions_analysable
@@ -78,6 +79,7 @@ def _loading(spec: PipelineSpec, spark: Any, registry: DefinitionRegistry) -> It
         stack.enter_context(_module_alias("dlt", dlt_module))
         stack.enter_context(_on_sys_path(spec.root))
         stack.enter_context(session_active(spark))
+        stack.enter_context(sql_deferred(spark))  # inside USE CATALOG's (which names the caller)
         stack.enter_context(use_catalog_handled(spark, spec))
         stack.enter_context(warnings_once())
         stack.enter_context(definitions_analysable(

@@ -14,6 +14,7 @@ from pyspark.sql.connect import proto
 from lakesmith.authoring.databricks_runtime import conf_problem, missing_conf_key
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
+from lakesmith.engine.semantics.deferred_sql import sql_deferred
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError, SqlRefError
 from lakesmith.graph.datasets import (
     Dataset,
@@ -65,6 +66,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
         stack.enter_context(schemas.analysable())
         if project is not None:
             stack.enter_context(file_reads_analysable(spark, project))
+        stack.enter_context(sql_deferred(spark))  # spark.sql("... QUALIFY ...") runs later
         for flow in definitions.flows:
             key = flow.name.lower()
             if key in seen_flows:

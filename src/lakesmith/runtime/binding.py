@@ -44,6 +44,7 @@ from lakesmith.runtime.schema import declared_schema, written
 from lakesmith.runtime.streaming.sources import reads_file_metadata, source_key
 from lakesmith.sources.base import StreamSource
 from lakesmith.sources.files.batch import batch_files_dataframe
+from lakesmith.sources.files.file_stream_format import is_spark_file_stream
 from lakesmith.sources.registry import is_file_stream_format
 from lakesmith.tables.catalog import TableCatalog, quote_always
 
@@ -65,7 +66,8 @@ class DatasetBinder(ABC):
     def __call__(self, read: PlanRead) -> Binding | None:
         name = self.dataset_of(read)
         if name is None:
-            if is_file_stream_format(read.format):
+            if is_file_stream_format(read.format) or \
+                    is_spark_file_stream(read.format, read.streaming):
                 return RelationBinding(relation_of(self.files_dataframe(read)))
             return self.absolute_paths(read)
         if self.graph.kind(name).is_view:

@@ -68,4 +68,5 @@ def create_source(format_name: str, request: SourceRequest) -> StreamSource:
 def _load_builtin_formats() -> None:
     # Imported for their registrations; late, so that formats may import this module.
     import lakesmith.sources.delta_format  # noqa: F401
+    import lakesmith.sources.files.file_stream_format  # noqa: F401
     import lakesmith.sources.files.register  # noqa: F401

@@ -18,9 +18,13 @@ from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.field_access import field_of_each, is_expression_field_access
+from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
+from lakesmith.engine.semantics.query_forms import rewrite_query_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
+from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
 from lakesmith.engine.semantics.typing import expression_typer, sql_typer
 from lakesmith.errors import NotSupportedYet
 
@@ -53,8 +57,9 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         written = rel.sql.query
         if written_sql is not None:
             written = written_sql(written) or written
-        typer = sql_typer(_SqlScope(spark, scope), types)
-        text = rewrite_sql(written, typer)
+        engine = _SqlScope(spark, scope)
+        text = rewrite_sql(rewrite_query_forms(engine, escape_doubled_quotes(written)),
+                           sql_typer(engine, types))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
             raise NotSupportedYet(
@@ -77,7 +82,8 @@ def spark_semantics(spark: Any, relation: proto.Relation,
             rewrite_text(rel, rel)
             continue
         if kind == "read":
-            read_dates_as_spark(spark, rel)
+            if not read_files_as_spark(spark, rel):
+                read_dates_as_spark(spark, rel)
             continue
         _rewrite_expressions(spark, rel, kind, types)
     for rel in scoped:
@@ -133,6 +139,8 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
     input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
         and body.HasField("input") else None
     input_df = _Input(spark, input_rel, types)
+    if kind == "project":
+        rewrite_projection_forms(body, input_df.df)
     expressions = list(_own_expressions(body))
     # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
     windowed = [e.window.window_function for e in expressions

@@ -33,6 +33,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.connect.session import SparkSession
 
 from lakesmith.engine.plans import dataframe_of
+from lakesmith.engine.semantics.deferred_sql import needs_rewrite
 from lakesmith.engine.semantics.plan_rewrite import TypeCache, spark_semantics
 from lakesmith.errors import LakesmithError, NotSupportedYet
 
@@ -198,8 +199,11 @@ class SessionSemantics(SparkSession.Hook):
             written, body.sql = body.sql, self._relation(holder, types).sql.query
             self.remember_sql(body.sql, written)
         if body.HasField("input"):
-            if body.input.WhichOneof("rel_type") == "sql" and _is_query(body.input.sql.query):
-                return  # not run now: the engine hands it back, rewritten when it runs
+            if (body.input.WhichOneof("rel_type") == "sql" and _is_query(body.input.sql.query)
+                    and not needs_rewrite(body.input.sql.query)):
+                # not run now: the engine hands it back, rewritten when it runs (a form its
+                # parser refuses, QUALIFY say, is rewritten now: the engine parses it here)
+                return
             before = _sql_text(body.input)
             body.input.CopyFrom(self._relation(body.input, types))
             after = _sql_text(body.input)

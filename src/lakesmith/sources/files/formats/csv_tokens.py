@@ -6,7 +6,8 @@ data (`mapInArrow`, see csv_format). Recorded against Spark 4.3 (tests/golden/fi
 
 * blank lines are skipped; a line starting with the `comment` character is skipped;
 * a field starting with the quote character runs to the closing quote; the escape character
-  (default backslash) before a quote makes it literal; a closing quote not followed by the
+  (default backslash) before a quote makes it literal (set to the quote itself, a doubled quote
+  is one quote); a closing quote not followed by the
   separator or the end of the record means the quote was not a quote after all, and the field is
   the raw text up to the next separator (univocity's STOP_AT_DELIMITER);
 * an unquoted empty field is NULL, a quoted one the empty string;
@@ -95,6 +96,9 @@ def _quoted(text: str, i: int, n: int, sep: str, quote: str, escape: str, multil
         c = text[i]
         if escape and c == escape and escape != quote and i + 1 < n and text[i + 1] in (quote, escape):
             parts.append(text[i + 1])
+            i += 2
+        elif c == quote and escape == quote and i + 1 < n and text[i + 1] == quote:
+            parts.append(quote)  # `escape` set to the quote: a doubled quote is one quote
             i += 2
         elif c == quote:
             after = i + 1

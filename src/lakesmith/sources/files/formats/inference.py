@@ -128,18 +128,23 @@ def _infer_csv(contents, options: dict[str, str], infer_types: bool, where: str)
         return StructType([StructField(n, StringType()) for n in names])
     data = rows.where(F.col("__ls_position") > 0) if header else rows
     null_value = options.get("nullvalue", "")
+    # Per token, whether it fits each type, as named columns first: the engine names an
+    # aggregate by its expression and refuses two that print alike (its plan shows
+    # `try_cast(t AS INT) IS NOT NULL` and the BIGINT one the same way).
+    fits = []
     checks = []
     for i in range(len(names)):
         token = F.get(F.col(TOKENS), i)
         present = token.isNotNull() & (token != null_value)
         for kind, target in (("int", "int"), ("long", "bigint"), ("double", "double")):
-            fits = F.when(present, token.try_cast(target).isNotNull() &
-                          token.rlike(r"^\s*[+-]?[0-9]" if kind != "double" else r"[0-9]"))
-            checks.append(F.coalesce(F.bool_and(fits), F.lit(True)).alias(f"{kind}{i}"))
-        checks.append(F.coalesce(F.bool_and(F.when(present, F.lower(token).isin("true", "false"))),
-                                 F.lit(True)).alias(f"bool{i}"))
-        checks.append(F.max(present.cast("int")).alias(f"any{i}"))
-    found = data.select(*checks).collect()[0] if names else None
+            fits.append(F.when(present, token.try_cast(target).isNotNull() & token.rlike(
+                r"^\s*[+-]?[0-9]" if kind != "double" else r"[0-9]")).alias(f"{kind}{i}"))
+        fits.append(F.when(present, F.lower(token).isin("true", "false")).alias(f"bool{i}"))
+        fits.append(present.cast("int").alias(f"any{i}"))
+        checks += [F.coalesce(F.bool_and(f"{kind}{i}"), F.lit(True)).alias(f"{kind}{i}")
+                   for kind in ("int", "long", "double", "bool")]
+        checks.append(F.max(f"any{i}").alias(f"any{i}"))
+    found = data.select(*fits).select(*checks).collect()[0] if names else None
     fields = []
     for i, name in enumerate(names):
         data_type: DataType = StringType()

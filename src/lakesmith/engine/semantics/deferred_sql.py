@@ -1,0 +1,57 @@
+"""`spark.sql(...)` in a pipeline source, for SQL the engine cannot parse as written (QUALIFY,
+`SELECT * EXCEPT`, `PIVOT ... FOR col IN`). The client sends `spark.sql` to the engine at once,
+which parses it there and then; while sources load and query functions run, such a query becomes
+a SQL relation the engine sees only when the flow is analysed or run, after lakesmith has
+rewritten it (`query_forms`) against the tables the graph binds its names to."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from pyspark.sql.connect import proto
+
+from lakesmith.engine.plans import dataframe_of
+
+
+def needs_rewrite(query: str) -> bool:
+    """Whether `query` has a form the engine's parser refuses and `query_forms` rewrites."""
+    if not any(word in query.upper() for word in ("QUALIFY", "PIVOT", "EXCEPT")):
+        return False  # most text: no tokenizer (sqlglot is imported only where it is needed)
+    from sqlglot import TokenType
+
+    from lakesmith.engine.semantics.sql_blocks import tokens_of
+
+    tokens = tokens_of(query)
+    if tokens is None:
+        return False
+    for i, token in enumerate(tokens):
+        kind = token.token_type
+        if kind in (TokenType.QUALIFY, TokenType.PIVOT):
+            return True
+        if kind == TokenType.EXCEPT and i > 0 and tokens[i - 1].token_type == TokenType.STAR:
+            return True
+    return False
+
+
+@contextmanager
+def sql_deferred(spark: Any) -> Iterator[None]:
+    had_own = "sql" in vars(spark)
+    original = spark.sql
+
+    def sql(query: Any, args: Any = None, **kwargs: Any) -> Any:
+        if isinstance(query, str) and args is None and not kwargs and needs_rewrite(query):
+            relation = proto.Relation()
+            relation.sql.query = query
+            return dataframe_of(spark, relation)
+        return original(query, args, **kwargs)
+
+    spark.sql = sql
+    try:
+        yield
+    finally:
+        if had_own:
+            spark.sql = original
+        elif "sql" in vars(spark):
+            del spark.sql  # the class's method again
