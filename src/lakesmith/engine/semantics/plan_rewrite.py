@@ -21,7 +21,6 @@ from lakesmith.engine.semantics.field_access import field_of_each, is_expression
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
-from lakesmith.engine.semantics.query_forms import rewrite_query_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
@@ -57,6 +56,8 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         written = rel.sql.query
         if written_sql is not None:
             written = written_sql(written) or written
+        from lakesmith.engine.semantics.query_forms import rewrite_query_forms  # sqlglot
+
         engine = _SqlScope(spark, scope)
         text = rewrite_sql(rewrite_query_forms(engine, escape_doubled_quotes(written)),
                            sql_typer(engine, types))

@@ -11,11 +11,6 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
-from lakesmith.engine.semantics.sql_blocks import select_blocks
-from lakesmith.engine.semantics.sql_lateral_alias import resolve_lateral_aliases
-from lakesmith.engine.semantics.sql_scope import DataFrameScope
-from lakesmith.engine.semantics.sql_star_except import expand_star_except, is_star_except
-
 _OPAQUE = "__lakesmith_expression_{}"  # stands for an expression that is not SQL text
 _SELECT = "SELECT "
 
@@ -25,6 +20,11 @@ def rewrite_projection_forms(project: Any, input_df: Any) -> None:
     if input_df is None or not any(e.WhichOneof("expr_type") == "expression_string"
                                    for e in project.expressions):
         return
+    # sqlglot (under these) is imported only for a projection with SQL text
+    from lakesmith.engine.semantics.sql_lateral_alias import resolve_lateral_aliases
+    from lakesmith.engine.semantics.sql_scope import DataFrameScope
+    from lakesmith.engine.semantics.sql_star_except import expand_star_except, is_star_except
+
     opaque: dict[str, proto.Expression] = {}
     items = []
     for i, expression in enumerate(project.expressions):
@@ -65,5 +65,7 @@ def rewrite_projection_forms(project: Any, input_df: Any) -> None:
 
 
 def _block(text: str) -> Any:
+    from lakesmith.engine.semantics.sql_blocks import select_blocks
+
     blocks = [b for b in select_blocks(text) if b.depth == 0]
     return blocks[0] if len(blocks) == 1 and not blocks[0].clauses else None
