@@ -18,8 +18,17 @@ from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
+from lakesmith.engine.semantics.set_operations import (
+    coerce_set_operations_plan,
+    coerce_set_operations_sql,
+)
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
-from lakesmith.engine.semantics.typing import expression_typer, sql_typer
+from lakesmith.engine.semantics.typing import (
+    expression_typer,
+    relation_schema_probe,
+    sql_schema_probe,
+    sql_typer,
+)
 from lakesmith.errors import NotSupportedYet
 
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
@@ -45,12 +54,16 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     for rel in list(all_relations(rewritten)):
         kind = rel.WhichOneof("rel_type")
         if kind == "sql":
-            rel.sql.query = rewrite_sql(rel.sql.query, sql_typer(spark, types))
+            # set operations first: the rules then ask the types of the coerced columns
+            coerced = coerce_set_operations_sql(rel.sql.query, sql_schema_probe(spark, types))
+            rel.sql.query = rewrite_sql(coerced, sql_typer(spark, types))
             continue
         if kind == "read":
             read_dates_as_spark(spark, rel)
             continue
         _rewrite_expressions(spark, rel, kind, types)
+    # once the inputs are rewritten (their types are Spark's)
+    coerce_set_operations_plan(spark, rewritten, relation_schema_probe(spark, types))
     return rewritten
 
 
@@ -160,9 +173,10 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     if rule is None or function.is_distinct:
         return
     args = [Column(_Proto(a)) for a in function.arguments]
-    types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
-        if len(args) >= rule.typed else [None]
-    if None in types:
+    positions = rule.typed_positions(len(args))
+    probed = {i: _argument_type(input_df, args[i]) for i in positions}
+    types = [probed.get(i) for i in range(max(positions) + 1)] if positions else []
+    if (rule.typed or rule.positions is not None) and (not positions or None in probed.values()):
         if not rule.refuse_untyped:
             return
         raise NotSupportedYet(

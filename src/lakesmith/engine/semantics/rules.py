@@ -55,6 +55,15 @@ class Rule:
     # Whether the call (its argument texts) can need a rewrite at all: saves asking the engine
     # for types (CAST to anything but DECIMAL never does).
     candidate: Callable[[list[str]], bool] = lambda args: True
+    # Which arguments need types, by the number of arguments (default: the first `typed`); for
+    # rules on the values of conditional branches (`conditionals`).
+    positions: Callable[[int], tuple[int, ...]] | None = None
+
+    def typed_positions(self, count: int) -> tuple[int, ...]:
+        """The indices of the arguments whose types the rewrite needs."""
+        if self.positions is not None:
+            return self.positions(count)
+        return tuple(range(self.typed)) if count >= self.typed else ()
 
 
 def _weekday_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:

@@ -54,6 +54,10 @@ def _tokens(text: str) -> list[_Token]:
     return tokens
 
 
+tokens = _tokens  # the tokens of a text, for other finders (`sql_case`, `set_operations`)
+Token = _Token
+
+
 def find_operations(text: str, operators: frozenset[str] = ARITHMETIC) -> list[Call]:
     """Every binary arithmetic operation in `operators`, as a Call named by the operator with
     its two operands as arguments."""

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import sqlglot
-from pyspark.sql.types import DataType
+from pyspark.sql.types import DataType, StructType
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
@@ -61,6 +61,44 @@ def expression_typer(input_df: Any, cached: Cached | None = None) -> Typer:
     return typer
 
 
+def sql_schema_probe(spark: Any, cache: dict[Any, DataType | None]
+                     ) -> Callable[[str], StructType | None]:
+    """The schema of a query's text, analysed (never run) by the engine; None when it cannot be
+    analysed alone. Cached in `cache`."""
+
+    def probe(text: str) -> StructType | None:
+        key = (text.encode(), b"schema")
+        if key not in cache:
+            cache[key] = _analysed_schema(lambda: spark.sql(text))
+        found = cache[key]
+        return found if isinstance(found, StructType) else None
+
+    return probe
+
+
+def relation_schema_probe(spark: Any, cache: dict[Any, DataType | None]
+                          ) -> Callable[[Any], StructType | None]:
+    """The schema of a Connect relation, analysed by the engine; cached in `cache`."""
+    from lakesmith.engine.plans import dataframe_of
+
+    def probe(relation: Any) -> StructType | None:
+        key = (relation.SerializeToString(deterministic=True), b"schema")
+        if key not in cache:
+            cache[key] = _analysed_schema(lambda: dataframe_of(spark, relation))
+        found = cache[key]
+        return found if isinstance(found, StructType) else None
+
+    return probe
+
+
+def _analysed_schema(dataframe: Any) -> StructType | None:
+    try:
+        schema = dataframe().schema
+    except Exception:  # not analysable alone (e.g. a reference to an outer query)
+        return None
+    return schema if isinstance(schema, StructType) else None
+
+
 def _analysed_type(dataframe: Any) -> DataType | None:
     try:
         fields = dataframe().schema.fields
@@ -104,7 +142,7 @@ def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
             probe.set(key, value.copy() if isinstance(value, exp.Expression)
                       else [v.copy() for v in value])
     root = node.root()
-    with_ = root.args.get("with_") if root is not select else None
+    with_ = root.args.get("with_")  # the probe may read the query's CTEs
     if with_ is not None:
         probe.set("with_", with_.copy())
     # the mark may sit in a copied clause (GROUP BY): there it is just the argument again
