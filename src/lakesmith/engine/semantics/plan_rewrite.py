@@ -12,7 +12,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
-from pyspark.sql.types import DataType, DateType, DecimalType
+from pyspark.sql.types import DataType, DateType, DecimalType, StringType
 
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
@@ -196,7 +196,7 @@ def _rewrite_cast(spark: Any, expression: Any, input_df: _Input) -> None:
     cast = expression.cast
     target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
                                if cast.HasField("type") else rewritable_target(cast.type_str))
-    if not isinstance(target, (DecimalType, DateType)):
+    if not isinstance(target, (DecimalType, DateType, StringType)):
         return
     value = Column(_Proto(cast.expr))
     try_ = cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lakesmith.engine.semantics.arithmetic import OPERATOR_RULES, SUM_RULE
+from lakesmith.engine.semantics.bround import BROUND_RULE
 from lakesmith.engine.semantics.casts import (
     CAST_OPERATOR_RULE,
     CAST_RULE,
@@ -14,7 +15,8 @@ from lakesmith.engine.semantics.rules import RULES, Rule
 from lakesmith.engine.semantics.sql_case import CASE
 
 ALL_RULES: tuple[Rule, ...] = (*RULES, SUM_RULE, CAST_RULE, TRY_CAST_RULE, TO_DATE_RULE,
-                               CAST_OPERATOR_RULE, *OPERATOR_RULES, *CONDITIONAL_RULES)
+                               CAST_OPERATOR_RULE, *OPERATOR_RULES, *CONDITIONAL_RULES,
+                               BROUND_RULE)
 RULES_BY_NAME: dict[str, Rule] = {name: rule for rule in ALL_RULES for name in rule.names}
 # CASE is found as CASE ... END (`sql_case`), `when` is a DataFrame function (a keyword in SQL)
 FUNCTION_NAMES = frozenset(n for n in RULES_BY_NAME if n[0].isalpha()) - {CASE, "when"}

@@ -140,7 +140,7 @@ def _round_sql(args: list[str], types: list[DataType | None], over: str) -> str 
                 f"OR NOT ({halfway}) "
                 f"THEN {plain} ELSE coalesce({exact}, {engine}) END)")
     if isinstance(t, DecimalType):
-        result = _round_decimal_type(t, scale)
+        result = round_decimal_type(t, scale)
         return None if result is None else f"CAST(round({x}, {scale}) AS {result.simpleString()})"
     return None
 
@@ -163,15 +163,15 @@ def _round_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     return None  # decimal scales come as literals in SQL; DataFrame calls keep the engine's type
 
 
-def _round_decimal_type(t: DecimalType, scale_text: str) -> DecimalType | None:
+def round_decimal_type(t: DecimalType, scale_text: str) -> DecimalType | None:
     """Spark's result type of round(DECIMAL(p, s), scale): one more integral digit."""
     try:
         scale = int(scale_text)
     except ValueError:
         return None
     integral = t.precision - t.scale + 1
-    if scale < 0:
-        return DecimalType(min(MAX_PRECISION, integral - scale), 0)
+    if scale < 0:  # at least the digits a rounded value needs before the point
+        return DecimalType(min(MAX_PRECISION, max(integral, -scale + 1)), 0)
     new_scale = min(t.scale, scale)
     return DecimalType(min(MAX_PRECISION, integral + new_scale), new_scale)
 
