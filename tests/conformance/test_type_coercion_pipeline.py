@@ -131,3 +131,21 @@ def test_values_spark_refuses_fail_the_flow_and_commit_nothing(project) -> None:
     assert "too large" in errors["too_wide"] or "overflow" in errors["too_wide"].lower(), errors
     assert not project.table_path("labels").exists()
     assert not project.table_path("too_wide").exists()
+
+
+def test_case_of_literals_in_sql_sqlglot_cannot_parse_gets_sparks_type(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", """
+        CREATE MATERIALIZED VIEW sales AS SELECT * FROM VALUES
+          (' east', 1), ('east ', NULL), ('west', 3) AS t(region, qty);
+
+        CREATE MATERIALIZED VIEW cube AS
+        SELECT upper(trim(region)) AS r, qty IS NULL AS missing,
+               CASE WHEN count(*) > 1 THEN 1 ELSE 0.5 END AS weight
+        FROM sales GROUP BY CUBE(upper(trim(region)), qty IS NULL);
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    assert _types(project, "cube")["weight"] == "PrimitiveType(\"decimal(11,1)\")"
+    weights = sorted(r["weight"] for r in project.rows("cube"))
+    assert weights == [Decimal("0.5")] * 5 + [Decimal("1.0")] * 3

@@ -14,6 +14,7 @@ from pyspark.sql.types import DataType, StructType
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
+from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.sql_rewrite import Typer
 from lakesmith.engine.semantics.sql_text import Call
 
@@ -33,6 +34,9 @@ def sql_typer(spark: Any, cache: dict[Any, DataType | None] | None = None) -> Ty
 
     def typer(whole: str, call: Call, index: int) -> DataType | None:
         start, end = call.args[index]
+        literal = literal_type(whole[start:end])
+        if literal is not None:
+            return literal
         key = (whole.encode(), f"sql:{start}:{end}".encode())
         if key not in cache:
             probe = _probe_of_marked(whole[:start] + f" {_MARK}(" + whole[start:end] + ") "
@@ -52,6 +56,9 @@ def expression_typer(input_df: Any, cached: Cached | None = None) -> Typer:
             return None
         start, end = call.args[index]
         argument = whole[start:end].strip()
+        literal = literal_type(argument)
+        if literal is not None:
+            return literal
 
         def probe() -> DataType | None:
             return _analysed_type(lambda: input_df.selectExpr(argument))
