@@ -37,6 +37,7 @@ def test_sql_pipeline_gets_sparks_types_and_numbers(project) -> None:
                if(id = 1, m, 0) AS chosen,
                CAST(m AS DECIMAL(38,18)) * CAST(2 AS DECIMAL(38,18)) AS wide,
                CAST(d AS STRING) AS text,
+               concat('d=', d) AS labelled,
                bround(m, 1) AS banker,
                bround(d, 2) AS banker_double
         FROM src;
@@ -49,13 +50,14 @@ def test_sql_pipeline_gets_sparks_types_and_numbers(project) -> None:
     assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
     assert project.rows("answers", order_by="id") == [
         {"id": 1, "branch": Decimal("1.0"), "chosen": Decimal("1.25"),
-         "wide": Decimal("2.500000"), "text": "1.015", "banker": Decimal("1.2"),
+         "wide": Decimal("2.500000"), "text": "1.015", "labelled": "d=1.015", "banker": Decimal("1.2"),
          "banker_double": 1.02},
         {"id": 2, "branch": Decimal("2.5"), "chosen": Decimal("0.00"),
-         "wide": Decimal("4.700000"), "text": "1.23456789E7", "banker": Decimal("2.4"),
+         "wide": Decimal("4.700000"), "text": "1.23456789E7", "labelled": "d=1.23456789E7",
+         "banker": Decimal("2.4"),
          "banker_double": 12345678.9},
         {"id": 3, "branch": None, "chosen": Decimal("0.00"), "wide": Decimal("-2.500000"),
-         "text": "1.0E-5", "banker": Decimal("-1.2"), "banker_double": 0.0},
+         "text": "1.0E-5", "labelled": "d=1.0E-5", "banker": Decimal("-1.2"), "banker_double": 0.0},
     ]
     types = _types(project, "answers")
     assert (types["branch"], types["chosen"], types["wide"], types["banker"]) == (

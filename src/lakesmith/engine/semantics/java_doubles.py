@@ -6,8 +6,9 @@ exponents its own way (`12345678.9`, `0.00001`, `1e20`, `inf`).
 
 The engine's text holds the same shortest digits; outside Java's plain range they are read out
 of it (the digits, where the point is, the engine's exponent) and written Java's way, all in the
-engine. (Java 17's `Double.toString` is not always the shortest text — it prints
-`Double.MIN_VALUE` as 4.9E-324 where the shortest is 5e-324 — such values keep the shortest.)"""
+engine, in a lambda over the value so an expression is written (and computed) once. (Java 17's
+`Double.toString` is not always the shortest text — it prints `Double.MIN_VALUE` as 4.9E-324
+where the shortest is 5e-324 — such values keep the shortest.)"""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType, DoubleType, FloatType
 
 _PLAIN_LOW, _PLAIN_HIGH = "1e-3", "1e7"
+_VARIABLE = "__lakesmith_double"  # the lambda variable the text is built from
 # The parts of the engine's text (without its sign): integer digits, fraction digits, exponent.
 _INTEGER, _FRACTION, _EXPONENT = "^-?([0-9]*)", "[.]([0-9]*)", "e(-?[0-9]+)$"
 
@@ -26,7 +28,12 @@ def is_floating(t: DataType | None) -> bool:
 
 
 def java_string_sql(x: str) -> str:
-    """SQL for `CAST(x AS STRING)` of a DOUBLE or FLOAT `x`, as Spark writes it."""
+    """SQL for `CAST(x AS STRING)` of a DOUBLE or FLOAT `x`, as Spark writes it (`x` is written
+    once: the text is built in a lambda over it)."""
+    return f"element_at(transform(array({x}), {_VARIABLE} -> {_java_text_sql(_VARIABLE)}), 1)"
+
+
+def _java_text_sql(x: str) -> str:
     text = f"CAST({x} AS STRING)"
     magnitude = f"abs(CAST({x} AS DOUBLE))"
     integer = f"regexp_extract({text}, '{_INTEGER}', 1)"
@@ -39,15 +46,19 @@ def java_string_sql(x: str) -> str:
         f"concat(CASE WHEN {x} < 0 THEN '-' ELSE '' END, substr({digits}, 1, 1), '.', "
         f"CASE WHEN length({digits}) > 1 THEN substr({digits}, 2) ELSE '0' END, 'E', "
         f"CAST({exponent} + length({integer}) - 1 - {leading} AS STRING))")
-    return (f"(CASE WHEN {x} IS NULL THEN NULL WHEN isnan({x}) THEN 'NaN' "
+    return (f"CASE WHEN {x} IS NULL THEN NULL WHEN isnan({x}) THEN 'NaN' "
             f"WHEN {magnitude} = double('Infinity') THEN "
             f"CASE WHEN {x} > 0 THEN 'Infinity' ELSE '-Infinity' END "
             f"WHEN {x} = 0 OR ({magnitude} >= {_PLAIN_LOW} AND {magnitude} < {_PLAIN_HIGH}) "
-            f"THEN {text} ELSE {scientific} END)")
+            f"THEN {text} ELSE {scientific} END")
 
 
 def java_string_column(x: Any) -> Any:
     """`x.cast("string")` of a DOUBLE or FLOAT column, as Spark writes it."""
+    return F.element_at(F.transform(F.array(x), _java_text_column), 1)
+
+
+def _java_text_column(x: Any) -> Any:
     text = x.cast("string")
     magnitude = F.abs(x.cast("double"))
     integer = F.regexp_extract(text, _INTEGER, 1)
