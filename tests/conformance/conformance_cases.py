@@ -734,6 +734,9 @@ COERCION = _sql("coercion", [
     ("union_in_cte", "WITH t AS (SELECT 1 AS v UNION ALL SELECT 2.5) SELECT v * 2 AS w FROM t"),
     ("union_in_subquery", "SELECT sum(v) AS s FROM (SELECT i AS v FROM nums UNION ALL SELECT d FROM nums)"),
     ("intersect_types", "SELECT 1 AS v INTERSECT SELECT 1.0D"),
+    ("boolean_column_string", "SELECT id FROM (SELECT 1 AS id, true AS b UNION ALL SELECT 2, false) WHERE b = 'yes' OR 'no' <=> b"),
+    ("boolean_column_invalid_string", "SELECT id FROM (SELECT 1 AS id, true AS b) WHERE b = 'abc'"),
+    ("string_column_boolean", "SELECT s = true AS v FROM VALUES ('true'), ('0'), (NULL) AS t(s)"),
 ]) + _df("coercion", [
     ("when_decimal_int_df", "spark.table('nums').select(F.when(F.col('id') < 3, F.col('m')).otherwise(F.col('i')).alias('v'))"),
     ("when_no_otherwise_df", "spark.table('nums').select(F.when(F.col('id') == 1, F.lit(1)).when(F.col('id') == 2, F.lit(2.5)).alias('v'))"),

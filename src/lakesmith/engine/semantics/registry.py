@@ -10,6 +10,7 @@ from lakesmith.engine.semantics.casts import (
     TO_DATE_RULE,
     TRY_CAST_RULE,
 )
+from lakesmith.engine.semantics.comparisons import COMPARISON_RULES
 from lakesmith.engine.semantics.conditionals import CONDITIONAL_RULES
 from lakesmith.engine.semantics.implicit_strings import IMPLICIT_STRING_RULES
 from lakesmith.engine.semantics.rules import RULES, Rule
@@ -17,7 +18,7 @@ from lakesmith.engine.semantics.sql_case import CASE
 
 ALL_RULES: tuple[Rule, ...] = (*RULES, SUM_RULE, CAST_RULE, TRY_CAST_RULE, TO_DATE_RULE,
                                CAST_OPERATOR_RULE, *OPERATOR_RULES, *CONDITIONAL_RULES,
-                               BROUND_RULE, *IMPLICIT_STRING_RULES)
+                               BROUND_RULE, *IMPLICIT_STRING_RULES, *COMPARISON_RULES)
 RULES_BY_NAME: dict[str, Rule] = {name: rule for rule in ALL_RULES for name in rule.names}
 # CASE is found as CASE ... END (`sql_case`), `when` is a DataFrame function (a keyword in SQL)
 FUNCTION_NAMES = frozenset(n for n in RULES_BY_NAME if n[0].isalpha()) - {CASE, "when"}

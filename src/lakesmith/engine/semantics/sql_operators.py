@@ -24,7 +24,9 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 CAST_OPERATOR = "::"  # `x::type`, Spark's shorthand for CAST(x AS type)
-PRECEDENCE = {"*": 2, "/": 2, "%": 2, "div": 2, "+": 1, "-": 1, "||": 1}
+PRECEDENCE = {"*": 2, "/": 2, "%": 2, "div": 2, "+": 1, "-": 1, "||": 1,
+              # comparisons bind looser than arithmetic (`comparisons` rewrites some)
+              "=": 0, "==": 0, "!=": 0, "<>": 0, "<": 0, ">": 0, "<=": 0, ">=": 0, "<=>": 0}
 ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 _KEYWORDS = frozenset("""select from where and or not as on when then else end case is in between
 like rlike ilike by group order having limit distinct all over partition rows range preceding
