@@ -737,6 +737,12 @@ COERCION = _sql("coercion", [
     ("boolean_column_string", "SELECT id FROM (SELECT 1 AS id, true AS b UNION ALL SELECT 2, false) WHERE b = 'yes' OR 'no' <=> b"),
     ("boolean_column_invalid_string", "SELECT id FROM (SELECT 1 AS id, true AS b) WHERE b = 'abc'"),
     ("string_column_boolean", "SELECT s = true AS v FROM VALUES ('true'), ('0'), (NULL) AS t(s)"),
+    ("coalesce_mixed", "SELECT coalesce(i, d) AS a, coalesce(m, i) AS b, nvl(i, 2.5) AS c, ifnull(l, m) AS d FROM nums"),
+    ("nvl2_nullif_mixed", "SELECT nvl2(i, m, d) AS a, nullif(i, 2.5D) AS b FROM nums"),
+    ("greatest_least_mixed", "SELECT greatest(i, m) AS a, least(d, m) AS b, greatest(i, l) AS c FROM nums"),
+    ("array_map_mixed", "SELECT array(i, m) AS a, map('x', i, 'y', d) AS b FROM nums WHERE id < 3"),
+    ("case_unaliased_name", "SELECT CASE WHEN id = 1 THEN 1 ELSE 2.5 END FROM nums WHERE id < 3"),
+    ("in_subquery_union", "SELECT id FROM nums WHERE i IN (SELECT 10 UNION SELECT 7.0D)"),
 ]) + _df("coercion", [
     ("when_decimal_int_df", "spark.table('nums').select(F.when(F.col('id') < 3, F.col('m')).otherwise(F.col('i')).alias('v'))"),
     ("when_no_otherwise_df", "spark.table('nums').select(F.when(F.col('id') == 1, F.lit(1)).when(F.col('id') == 2, F.lit(2.5)).alias('v'))"),

@@ -6,13 +6,14 @@ INT and holds DECIMALs), or coerces to STRING where Spark casts a STRING to BIGI
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.common_type import NoCommonType, common_type, needs_cast, sql_type
-from lakesmith.engine.semantics.rules import Rule
+from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 from lakesmith.engine.semantics.sql_case import CASE, case_sql, value_positions
 from lakesmith.errors import NotSupportedYet
 
@@ -96,7 +97,86 @@ def _if_positions(count: int) -> tuple[int, ...]:
     return (1, 2) if count == 3 else ()
 
 
+def _all(count: int) -> tuple[int, ...]:
+    return tuple(range(count))
+
+
+def _nvl2_positions(count: int) -> tuple[int, ...]:
+    return (1, 2) if count == 3 else ()
+
+
+def _function_sql(name: str, positions: Callable[[int], tuple[int, ...]]) -> SqlRewrite:
+    """`name(...)` with the arguments at `positions` cast to their common type."""
+    written = _WRITTEN_AS.get(name, name)
+
+    def rewrite(args: list[str], types: list[DataType | None], over: str) -> str | None:
+        chosen = [i for i in positions(len(args)) if i < len(types)]
+        target = _target([t for i in chosen if (t := types[i]) is not None], f"{name}(...)")
+        if target is None and written == name:
+            return None
+        coerced = [_cast_sql(a, types[i], target) if i in chosen and target is not None else a
+                   for i, a in enumerate(args)]
+        return f"{written}({', '.join(coerced)})"
+
+    return rewrite
+
+
+def _function_column(name: str, positions: Callable[[int], tuple[int, ...]]) -> ColumnRewrite:
+    written = _WRITTEN_AS.get(name, name)
+
+    def rewrite(args: list[Any], types: list[DataType | None]) -> Any | None:
+        chosen = [i for i in positions(len(args)) if i < len(types)]
+        target = _target([t for i in chosen if (t := types[i]) is not None], f"{name}(...)")
+        if target is None and written == name:
+            return None
+        return F.call_function(written, *[
+            _cast_column(a, types[i], target) if i in chosen and target is not None else a
+            for i, a in enumerate(args)])
+
+    return rewrite
+
+
+# nvl and ifnull are Spark's coalesce of two; the engine's return DOUBLE for DECIMALs
+_WRITTEN_AS = {"nvl": "coalesce", "ifnull": "coalesce"}
+
+
+def _nullif_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    """Spark: `if(a = b, NULL, a)` with the comparison in the common type; the result is `a`'s
+    type (the engine gives the common type)."""
+    if len(args) != 2 or types[0] is None or types[1] is None:
+        return None
+    target = _target([types[0], types[1]], "nullif(...)")
+    if target is None:
+        return None
+    a, b = args
+    return (f"if({_cast_sql(a, types[0], target)} = {_cast_sql(b, types[1], target)}, "
+            f"CAST(NULL AS {sql_type(types[0])}), {a})")
+
+
+def _nullif_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    if len(args) != 2 or types[0] is None or types[1] is None:
+        return None
+    target = _target([types[0], types[1]], "nullif(...)")
+    if target is None:
+        return None
+    a, b = args
+    equal = _cast_column(a, types[0], target) == _cast_column(b, types[1], target)
+    return F.when(equal, F.lit(None).cast(types[0])).otherwise(a)
+
+
+# Functions whose arguments Spark casts to their common type; arguments whose types cannot be
+# found leave the call as written (lakesmith's own plans use them over lambda variables).
+_COMMON_TYPE_FUNCTIONS = {"coalesce": _all, "nvl": _all, "ifnull": _all, "greatest": _all,
+                          "least": _all, "nvl2": _nvl2_positions}
+
 CONDITIONAL_RULES: tuple[Rule, ...] = (
+    *(Rule(frozenset({name}), f"{name} of different types: another result type than Spark's "
+           "common type", _function_sql(name, where), _function_column(name, where),
+           positions=where, refuse_untyped=False)
+      for name, where in _COMMON_TYPE_FUNCTIONS.items()),
+    Rule(frozenset({"nullif"}), "nullif(a, b) has the common type; Spark a's type",
+         _nullif_sql, _nullif_column, positions=lambda count: (0, 1) if count == 2 else (),
+         refuse_untyped=False),
     Rule(frozenset({CASE}), _DIFFERENCE, _case_sql, lambda args, types: None,
          positions=value_positions),
     Rule(frozenset({"if"}), _DIFFERENCE, _if_sql, _if_column, positions=_if_positions),

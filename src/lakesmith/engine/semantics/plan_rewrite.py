@@ -26,6 +26,7 @@ from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.typing import (
     expression_typer,
     relation_schema_probe,
+    sql_namer,
     sql_schema_probe,
     sql_typer,
 )
@@ -56,7 +57,8 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         if kind == "sql":
             # set operations first: the rules then ask the types of the coerced columns
             coerced = coerce_set_operations_sql(rel.sql.query, sql_schema_probe(spark, types))
-            rel.sql.query = rewrite_sql(coerced, sql_typer(spark, types))
+            rel.sql.query = rewrite_sql(coerced, sql_typer(spark, types),
+                                        sql_namer(spark, types))
             continue
         if kind == "read":
             read_dates_as_spark(spark, rel)

@@ -28,21 +28,27 @@ from lakesmith.errors import NotSupportedYet
 Typer = Callable[[str, Call, int], DataType | None]
 
 
-def rewrite_sql(text: str, typer: Typer | None) -> str:
+# (the whole text, a call) → the name the engine gives the call unaliased, or None.
+Namer = Callable[[str, Call], str | None]
+
+
+def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None) -> str:
     """`text` rewritten for Spark's answers."""
     escaped = escape_doubled_quotes(text)
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) + \
         find_cases(escaped)
     if not calls:
         return escaped
-    return _Rewriter(escaped, calls, typer).span(0, len(escaped))
+    return _Rewriter(escaped, calls, typer, namer).span(0, len(escaped))
 
 
 class _Rewriter:
-    def __init__(self, text: str, calls: list[Call], typer: Typer | None) -> None:
+    def __init__(self, text: str, calls: list[Call], typer: Typer | None,
+                 namer: Namer | None = None) -> None:
         self.text = text
         self.calls = calls
         self.typer = typer
+        self.namer = namer
 
     def span(self, start: int, end: int, exclude: Call | None = None) -> str:
         """text[start:end] with every call inside it rewritten, outermost calls last."""
@@ -69,6 +75,9 @@ class _Rewriter:
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
                 elif operation:
                     name = f"({name})"
+                elif call.name == CASE and self.namer is not None:
+                    # Spark names a CASE by its parsed form (`CASE WHEN (id = 1) THEN ...`)
+                    name = (self.namer(self.text, call) or name).replace("`", "``")
                 rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
             position = call_end

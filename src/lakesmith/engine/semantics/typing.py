@@ -123,26 +123,53 @@ def _parse(text: str) -> exp.Expression | None:
     return tree if isinstance(tree, exp.Expression) else None
 
 
-def _probe_of_marked(text: str) -> str | None:
+def sql_namer(spark: Any, cache: dict[Any, DataType | None] | None = None
+              ) -> Callable[[str, Call], str | None]:
+    """The name the engine gives a whole unaliased call in SQL text (Spark's, for a call as
+    written), from a probe of its scope; None when it cannot be analysed."""
+    names: dict[Any, Any] = {} if cache is None else cache
+
+    def namer(whole: str, call: Call) -> str | None:
+        key = (whole.encode(), f"name:{call.start}:{call.end}".encode())
+        if key not in names:
+            probe = _probe_of_marked(whole[:call.start] + f" {_MARK}(" +
+                                     whole[call.start:call.end] + ") " + whole[call.end:],
+                                     named=False)
+            names[key] = None if probe is None else _analysed_name(lambda: spark.sql(probe))
+        found = names[key]
+        return found if isinstance(found, str) else None
+
+    return namer
+
+
+def _analysed_name(dataframe: Any) -> str | None:
+    try:
+        columns = dataframe().columns
+    except Exception:  # not analysable here
+        return None
+    return str(columns[0]) if len(columns) == 1 else None
+
+
+def _probe_of_marked(text: str, *, named: bool = True) -> str | None:
     tree = _parse(text)
     if tree is None:
         return None
     for node in tree.find_all(exp.Anonymous):
         if _is_mark(node):
-            return _probe(node, node.expressions[0])
+            return _probe(node, node.expressions[0], named=named)
     return None
 
 
-def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
+def _probe(node: exp.Expression, argument: exp.Expression, *, named: bool = True) -> str | None:
     """`SELECT <argument> FROM ...` in the scope of `node`: the same FROM, joins, WHERE and
     GROUP BY (an argument of a grouped query that aggregates nothing is wrapped in `first`)."""
     select = node.find_ancestor(exp.Select)
     if select is None:
         return None
     argument = argument.copy()
-    if _is_aggregate(select) and argument.find(exp.AggFunc) is None:
+    if named and _is_aggregate(select) and argument.find(exp.AggFunc) is None:
         argument = exp.Anonymous(this="first", expressions=[argument])
-    probe = exp.Select(expressions=[exp.alias_(argument, _PROBE)])
+    probe = exp.Select(expressions=[exp.alias_(argument, _PROBE) if named else argument])
     for key in ("from_", "joins", "laterals", "pivots", "where", "group"):
         value = select.args.get(key)
         if value:
