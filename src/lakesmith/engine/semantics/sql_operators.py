@@ -150,6 +150,8 @@ def _primary_start(tokens: list[_Token], j: int) -> int | None:
             return None
         k = opening
         inner = tokens[k + 1:j]
+        if _scalar_subquery(tokens, k, j):
+            return k
         if any(x.lower in ("select", "interval") for x in inner if x.kind == "word"):
             return None
         if k > 0 and tokens[k - 1].lower == "over" and k > 1:
@@ -176,6 +178,18 @@ def _primary_start(tokens: list[_Token], j: int) -> int | None:
     if t.kind == "number":
         return j
     return None
+
+
+def _scalar_subquery(tokens: list[_Token], opening: int, closing: int) -> bool:
+    """`(SELECT ...)` between `opening` and `closing`, an operand (not IN's or EXISTS' list,
+    not a function's argument): `100 * sum(x) / (SELECT sum(x) FROM t)`."""
+    if opening + 1 >= closing or tokens[opening + 1].lower != "select":
+        return False
+    if any(x.kind == "word" and x.lower == "interval" for x in tokens[opening + 1:closing]):
+        return False
+    before = tokens[opening - 1] if opening > 0 else None
+    return before is None or before.kind not in ("word", "quoted") or before.lower in (
+        "select", "when", "then", "else", "and", "or", "not", "by", "on", "where", "having")
 
 
 def _left_operand(tokens: list[_Token], i: int, precedence: int) -> int | None:
@@ -216,6 +230,8 @@ def _primary_end(tokens: list[_Token], j: int) -> int | None:
         return None
     if t.text == "(":
         closing = _matching(tokens, j, 1)
+        if closing is not None and _scalar_subquery(tokens, j, closing):
+            return closing
         if closing is None or any(x.lower in ("select", "interval") for x in tokens[j + 1:closing]
                                   if x.kind == "word"):
             return None
