@@ -1,8 +1,10 @@
-"""Conditional expressions with Spark's result type: the values of `CASE ... END`, `if(c, a, b)`
-and `when(...).otherwise(...)` are cast to their common type (`common_type`), as Spark's
-analyzer does (CaseWhenCoercion, IfCoercion). The engine types the expression by its first
-branch and may return values of another type (`CASE WHEN .. THEN 1 ELSE 2.5 END` is declared
-INT and holds DECIMALs), or coerces to STRING where Spark casts a STRING to BIGINT and fails."""
+"""Conditional expressions with Spark's result type: the values of `CASE ... END`, `if(c, a, b)`,
+`when(...).otherwise(...)`, `coalesce` / `nvl` / `ifnull` / `nvl2` / `greatest` / `least` are cast
+to their common type (`common_type`), as Spark's analyzer does (CaseWhenCoercion, IfCoercion,
+FunctionArgumentConversion); `nullif(a, b)` compares in the common type and keeps `a`'s. The
+engine types a CASE by its first branch and may return values of another type (`CASE WHEN ..
+THEN 1 ELSE 2.5 END` is declared INT and holds DECIMALs), coerces to STRING where Spark casts a
+STRING to BIGINT and fails, and gives `nvl` of DECIMALs the type DOUBLE."""
 
 from __future__ import annotations
 
@@ -50,28 +52,8 @@ def _case_sql(args: list[str], types: list[DataType | None], over: str) -> str |
     return case_sql(coerced)
 
 
-def _if_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
-    if len(args) != 3 or types[1] is None or types[2] is None:
-        return None
-    target = _target([types[1], types[2]], "if(...)")
-    if target is None:
-        return None
-    return (f"if({args[0]}, {_cast_sql(args[1], types[1], target)}, "
-            f"{_cast_sql(args[2], types[2], target)})")
-
-
 def _cast_column(value: Any, t: DataType | None, target: DataType) -> Any:
     return value.cast(target) if t is not None and needs_cast(t, target) else value
-
-
-def _if_column(args: list[Any], types: list[DataType | None]) -> Any | None:
-    if len(args) != 3 or types[1] is None or types[2] is None:
-        return None
-    target = _target([types[1], types[2]], "if(...)")
-    if target is None:
-        return None
-    return F.call_function("if", args[0], _cast_column(args[1], types[1], target),
-                           _cast_column(args[2], types[2], target))
 
 
 def _when_positions(count: int) -> tuple[int, ...]:
@@ -93,15 +75,12 @@ def _when_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     return result.otherwise(values[-1]) if len(values) % 2 else result
 
 
-def _if_positions(count: int) -> tuple[int, ...]:
-    return (1, 2) if count == 3 else ()
-
-
 def _all(count: int) -> tuple[int, ...]:
     return tuple(range(count))
 
 
-def _nvl2_positions(count: int) -> tuple[int, ...]:
+def _second_and_third(count: int) -> tuple[int, ...]:
+    """`if(c, a, b)`, `nvl2(x, a, b)`: the two values."""
     return (1, 2) if count == 3 else ()
 
 
@@ -167,7 +146,7 @@ def _nullif_column(args: list[Any], types: list[DataType | None]) -> Any | None:
 # Functions whose arguments Spark casts to their common type; arguments whose types cannot be
 # found leave the call as written (lakesmith's own plans use them over lambda variables).
 _COMMON_TYPE_FUNCTIONS = {"coalesce": _all, "nvl": _all, "ifnull": _all, "greatest": _all,
-                          "least": _all, "nvl2": _nvl2_positions}
+                          "least": _all, "nvl2": _second_and_third}
 
 CONDITIONAL_RULES: tuple[Rule, ...] = (
     *(Rule(frozenset({name}), f"{name} of different types: another result type than Spark's "
@@ -179,7 +158,8 @@ CONDITIONAL_RULES: tuple[Rule, ...] = (
          refuse_untyped=False),
     Rule(frozenset({CASE}), _DIFFERENCE, _case_sql, lambda args, types: None,
          positions=value_positions),
-    Rule(frozenset({"if"}), _DIFFERENCE, _if_sql, _if_column, positions=_if_positions),
+    Rule(frozenset({"if"}), _DIFFERENCE, _function_sql("if", _second_and_third),
+         _function_column("if", _second_and_third), positions=_second_and_third),
     # lakesmith's own plans use when() over lambda variables (no type to ask): left as written
     Rule(frozenset({"when"}), _DIFFERENCE, lambda args, types, over: None, _when_column,
          positions=_when_positions, refuse_untyped=False),
