@@ -6,6 +6,7 @@ of literal values is typed even in a query sqlglot cannot read."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from pyspark.sql.types import (
     BooleanType,
@@ -65,3 +66,24 @@ def _decimal(integer: str, fraction: str) -> DataType | None:
     precision, scale = max(len(unscaled), 1), len(fraction)
     precision = max(precision, scale)
     return DecimalType(precision, scale) if precision <= MAX_PRECISION else None
+
+
+_PROTO_KINDS: dict[str, DataType] = {
+    "integer": IntegerType(), "long": LongType(), "short": ShortType(), "byte": ByteType(),
+    "double": DoubleType(), "float": FloatType(), "string": StringType(),
+    "boolean": BooleanType()}
+
+
+def expression_literal_type(expression: Any) -> DataType | None:
+    """The type of a Spark Connect literal expression (`F.lit(1)`, a value in `when`), or
+    None when it is not a plain literal."""
+    if expression.WhichOneof("expr_type") != "literal":
+        return None
+    literal = expression.literal
+    kind = literal.WhichOneof("literal_type")
+    if kind in _PROTO_KINDS:
+        return _PROTO_KINDS[kind]
+    if kind == "decimal" and literal.decimal.HasField("precision") and \
+            literal.decimal.HasField("scale"):
+        return DecimalType(literal.decimal.precision, literal.decimal.scale)
+    return None

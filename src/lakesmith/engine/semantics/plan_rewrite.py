@@ -17,6 +17,7 @@ from pyspark.sql.types import DataType, DateType, DecimalType, StringType
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.set_operations import (
     coerce_set_operations_plan,
@@ -216,8 +217,11 @@ def _argument_type(input_df: _Input, column: Any) -> Any:
             return None
         return fields[0].dataType if len(fields) == 1 else None
 
-    argument = column._expr.to_plan(None).SerializeToString(deterministic=True)
-    return input_df.type_of(argument, probe)
+    plan = column._expr.to_plan(None)
+    literal = expression_literal_type(plan)
+    if literal is not None:  # no probe needed
+        return literal
+    return input_df.type_of(plan.SerializeToString(deterministic=True), probe)
 
 
 class _Proto(Expression):
