@@ -821,6 +821,62 @@ READERS = [
          files={"a.json": '{"m":1.005,"i":3000000000}\n{"m":"2.675","i":7}\n'}),
 ]
 
+# Branches and set operation sides of different types: Spark casts them to their common type.
+COERCION = _sql("coercion", [
+    ("case_null_first", "SELECT CASE WHEN id > 3 THEN NULL WHEN id = 1 THEN 1 ELSE 2.5D END AS v FROM nums"),
+    ("case_simple_int_bigint", "SELECT CASE id WHEN 1 THEN i ELSE l END AS v FROM nums"),
+    ("case_decimal_int_columns", "SELECT CASE WHEN id < 3 THEN m ELSE i END AS v FROM nums"),
+    ("case_date_timestamp", "SELECT CASE WHEN id = 1 THEN DATE'2024-01-01' ELSE TIMESTAMP'2024-01-02 03:00:00' END AS v FROM nums WHERE id < 3"),
+    ("case_string_double", "SELECT CASE WHEN id = 1 THEN '1.5' ELSE d END AS v FROM nums WHERE id < 3"),
+    ("case_nested", "SELECT CASE WHEN id > 2 THEN CASE WHEN id > 3 THEN 1 ELSE 2.5 END ELSE 0L END AS v FROM nums"),
+    ("case_in_aggregate", "SELECT sum(CASE WHEN qty > 2 THEN amount ELSE 0 END) AS v FROM sales"),
+    ("if_string_int", "SELECT if(id = 1, 'x', 2) AS v FROM nums"),
+    ("union_decimal_int", "SELECT m AS v FROM nums UNION ALL SELECT i FROM nums"),
+    ("union_three_sides", "SELECT 1 AS a, 'x' AS b UNION ALL SELECT 2L, 'y' UNION ALL SELECT 2.5D, NULL"),
+    ("union_in_cte", "WITH t AS (SELECT 1 AS v UNION ALL SELECT 2.5) SELECT v * 2 AS w FROM t"),
+    ("union_in_subquery", "SELECT sum(v) AS s FROM (SELECT i AS v FROM nums UNION ALL SELECT d FROM nums)"),
+    ("intersect_types", "SELECT 1 AS v INTERSECT SELECT 1.0D"),
+    ("boolean_column_string", "SELECT id FROM (SELECT 1 AS id, true AS b UNION ALL SELECT 2, false) WHERE b = 'yes' OR 'no' <=> b"),
+    ("boolean_column_invalid_string", "SELECT id FROM (SELECT 1 AS id, true AS b) WHERE b = 'abc'"),
+    ("string_column_boolean", "SELECT s = true AS v FROM VALUES ('true'), ('0'), (NULL) AS t(s)"),
+    ("coalesce_mixed", "SELECT coalesce(i, d) AS a, coalesce(m, i) AS b, nvl(i, 2.5) AS c, ifnull(l, m) AS d FROM nums"),
+    ("nvl2_nullif_mixed", "SELECT nvl2(i, m, d) AS a, nullif(i, 2.5D) AS b FROM nums"),
+    ("greatest_least_mixed", "SELECT greatest(i, m) AS a, least(d, m) AS b, greatest(i, l) AS c FROM nums"),
+    ("array_map_mixed", "SELECT array(i, m) AS a, map('x', i, 'y', d) AS b FROM nums WHERE id < 3"),
+    ("case_unaliased_name", "SELECT CASE WHEN id = 1 THEN 1 ELSE 2.5 END FROM nums WHERE id < 3"),
+    ("in_subquery_union", "SELECT id FROM nums WHERE i IN (SELECT 10 UNION SELECT 7.0D)"),
+]) + _df("coercion", [
+    ("when_decimal_int_df", "spark.table('nums').select(F.when(F.col('id') < 3, F.col('m')).otherwise(F.col('i')).alias('v'))"),
+    ("when_no_otherwise_df", "spark.table('nums').select(F.when(F.col('id') == 1, F.lit(1)).when(F.col('id') == 2, F.lit(2.5)).alias('v'))"),
+    ("union_df", "spark.table('nums').select('i').union(spark.table('nums').select('d'))"),
+    ("union_by_name_df", "spark.table('nums').select('id', 'm').unionByName(spark.table('nums').select(F.col('d').alias('m'), 'id'))"),
+    ("selectexpr_case_df", "spark.table('nums').selectExpr('CASE WHEN id = 1 THEN i ELSE d END AS v')"),
+    ("if_expr_df", "spark.table('nums').select(F.expr('if(id = 1, m, 0)').alias('v'))"),
+])
+
+# Numbers as Spark types, rounds and prints them: wide DECIMAL results, HALF_EVEN, Java's text.
+NUMBER_TYPES = _sql("number_types", [
+    ("multiply_wide_values", "SELECT id, CAST(m AS DECIMAL(38,18)) * CAST(d AS DECIMAL(38,18)) AS v FROM nums"),
+    ("multiply_wide_rounding", "SELECT CAST(1.0000005 AS DECIMAL(38,18)) * CAST(1.0000001 AS DECIMAL(38,18)) AS v"),
+    ("subtract_wide", "SELECT CAST(-1.5 AS DECIMAL(38,20)) - CAST(1 AS DECIMAL(38,0)) AS v"),
+    ("add_overflow_column", "SELECT CAST(99999999999999999999999999999999999999 AS DECIMAL(38,0)) + CAST(id AS DECIMAL(38,0)) AS v FROM nums WHERE id = 1"),
+    ("double_to_string_values", "SELECT id, CAST(d AS STRING) AS v FROM nums"),
+    ("double_to_string_edges", "SELECT CAST(x AS STRING) AS v FROM VALUES (1e7D), (9999999.0D), (0.001D), (0.00099D), (-1.25e-7D), (1.7976931348623157e308D), (123456789012345678D), (CAST('Infinity' AS DOUBLE)), (CAST('-Infinity' AS DOUBLE)), (CAST('NaN' AS DOUBLE)), (-0.0D) AS t(x)"),
+    ("float_to_string", "SELECT CAST(x AS STRING) AS v FROM VALUES (CAST(1e20 AS FLOAT)), (CAST(1.5e-5 AS FLOAT)), (CAST(12345678 AS FLOAT)), (CAST(0.1 AS FLOAT)) AS t(x)"),
+    ("double_to_string_operator", "SELECT id, (d * 1e8)::string AS v FROM nums"),
+    ("concat_double", "SELECT id, concat('v=', d * 1e7) AS v FROM nums"),
+    ("bround_decimal_half_even", "SELECT id, bround(m, 1) AS v FROM nums"),
+    ("bround_double_text", "SELECT bround(1.015D, 2) AS a, bround(2.675D, 2) AS b, bround(-0.125D, 2) AS c"),
+    ("bround_negative_scale", "SELECT bround(CAST(25 AS DECIMAL(4,0)), -1) AS a, bround(35, -1) AS b"),
+    ("round_decimal_negative_scale", "SELECT round(CAST(25 AS DECIMAL(4,0)), -1) AS a, round(m, -1) AS b, round(CAST(999 AS DECIMAL(3,0)), -5) AS c FROM nums WHERE id = 1"),
+    ("round_over_cte", "WITH t AS (SELECT id, d FROM nums) SELECT id, round(d, 2) AS r FROM t"),
+    ("double_to_string_min_value", "SELECT CAST(4.9e-324D AS STRING) AS v"),
+]) + _df("number_types", [
+    ("double_to_string_df", "spark.table('nums').select('id', (F.col('d') * 1e7).cast('string').alias('v'))"),
+    ("bround_df", "spark.table('nums').select('id', F.bround('m', 1).alias('v'))"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
-                     + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS)
+                     + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
+                     + NUMBER_TYPES)

@@ -19,6 +19,7 @@ from pyspark.sql.types import (
 )
 
 from lakesmith.engine.semantics.rules import MAX_PRECISION, ColumnRewrite, Rule, SqlRewrite
+from lakesmith.engine.semantics.wide_decimals import needs_wide, wide_column, wide_sql
 
 MINIMUM_ADJUSTED_SCALE = 6
 _INTEGRAL_DIGITS = {ByteType: 3, ShortType: 5, IntegerType: 10, LongType: 20}
@@ -122,6 +123,8 @@ def _operation_sql(op: str) -> SqlRewrite:
             if numerator is not None:
                 a = f"CAST({a} AS {numerator.simpleString()})"
             return f"CAST(round({a} / {b}, {result.scale}) AS {result.simpleString()})"
+        if needs_wide(op, *decimals):
+            return wide_sql(op, a, b, decimals, result)
         return f"CAST({a} {op} {b} AS {result.simpleString()})"
 
     return rewrite
@@ -152,6 +155,8 @@ def _operation_column(op: str) -> ColumnRewrite:
             if numerator is not None:
                 a = a.cast(numerator)
             return F.round(a / b, result.scale).cast(result)
+        if needs_wide(op, *decimals):
+            return wide_column(op, a, b, decimals, result)
         return _apply(op, a, b).cast(result)
 
     return rewrite

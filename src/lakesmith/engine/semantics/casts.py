@@ -12,8 +12,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pyspark.sql.types import DataType, DateType, DecimalType, DoubleType, FloatType
+from pyspark.sql.types import DataType, DateType, DecimalType, DoubleType, FloatType, StringType
 
+from lakesmith.engine.semantics.java_doubles import (
+    is_floating,
+    java_string_column,
+    java_string_sql,
+)
 from lakesmith.engine.semantics.rules import Rule
 from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR
 from lakesmith.engine.semantics.string_dates import (
@@ -37,8 +42,14 @@ def _is_date(type_text: str) -> bool:
     return type_text.strip().upper() == "DATE"
 
 
+def _is_string_type(type_text: str) -> bool:
+    return type_text.strip().upper() == "STRING"
+
+
 def rewritable_target(type_text: str) -> DataType | None:
     """The target type of a cast written as text, where lakesmith may rewrite the cast."""
+    if _is_string_type(type_text):
+        return StringType()
     return DateType() if _is_date(type_text) else decimal_of(type_text)
 
 
@@ -49,6 +60,8 @@ def _cast_sql(args: list[str], types: list[DataType | None], over: str, *,
     x, cast = args[0], "try_cast" if try_ else "CAST"
     if _is_date(args[1]):
         return string_to_date_sql(x, try_=try_) if is_string(types[0]) else None
+    if _is_string_type(args[1]):
+        return java_string_sql(x) if is_floating(types[0]) else None
     target = decimal_of(args[1])
     if target is None or not isinstance(types[0], (DoubleType, FloatType)):
         return None
@@ -67,6 +80,8 @@ def cast_column(value: Any, value_type: DataType | None, target: DataType, *,
     answer is already Spark's."""
     if isinstance(target, DateType):
         return string_to_date_column(value, try_=try_) if is_string(value_type) else None
+    if isinstance(target, StringType):
+        return java_string_column(value) if is_floating(value_type) else None
     if not isinstance(target, DecimalType) or not isinstance(value_type, (DoubleType, FloatType)):
         return None
     from pyspark.sql.connect import functions as F
@@ -76,12 +91,13 @@ def cast_column(value: Any, value_type: DataType | None, target: DataType, *,
 
 
 def _rewritable(args: list[str]) -> bool:
-    return len(args) == 2 and (decimal_of(args[1]) is not None or _is_date(args[1]))
+    return len(args) == 2 and (decimal_of(args[1]) is not None or _is_date(args[1])
+                               or _is_string_type(args[1]))
 
 
 _DIFFERENCE = ("CAST(DOUBLE AS DECIMAL) rounds the binary value, Spark the decimal text HALF_UP; "
                "CAST(STRING AS DATE) fails on ISO-8601 timestamps with a 'T', which Spark reads "
-               "as their date")
+               "as their date; CAST(DOUBLE AS STRING) is not written as Java writes it")
 CAST_RULE = Rule(frozenset({"cast"}), _DIFFERENCE, _cast_sql, lambda args, types: None,
                  typed=1, refuse_untyped=False, candidate=_rewritable)
 CAST_OPERATOR_RULE = Rule(frozenset({CAST_OPERATOR}), _DIFFERENCE, _cast_sql,

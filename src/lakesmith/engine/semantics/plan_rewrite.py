@@ -12,7 +12,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
-from pyspark.sql.types import DataType, DateType, DecimalType
+from pyspark.sql.types import DataType, DateType, DecimalType, StringType
 
 from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
@@ -20,11 +20,22 @@ from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.field_access import field_of_each, is_expression_field_access
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
+from lakesmith.engine.semantics.set_operations import (
+    coerce_set_operations_plan,
+    coerce_set_operations_sql,
+)
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
-from lakesmith.engine.semantics.typing import expression_typer, sql_typer
+from lakesmith.engine.semantics.typing import (
+    expression_typer,
+    relation_schema_probe,
+    sql_namer,
+    sql_schema_probe,
+    sql_typer,
+)
 from lakesmith.errors import NotSupportedYet
 
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
@@ -59,8 +70,10 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         from lakesmith.engine.semantics.query_forms import rewrite_query_forms  # sqlglot
 
         engine = _SqlScope(spark, scope)
-        text = rewrite_sql(rewrite_query_forms(engine, escape_doubled_quotes(written)),
-                           sql_typer(engine, types))
+        formed = rewrite_query_forms(engine, escape_doubled_quotes(written))
+        # set operations first: the rules then ask the types of the coerced columns
+        coerced = coerce_set_operations_sql(formed, sql_schema_probe(engine, types))
+        text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
             raise NotSupportedYet(
@@ -89,6 +102,8 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         _rewrite_expressions(spark, rel, kind, types)
     for rel in scoped:
         rewrite_text(rel.with_relations.root, rel)
+    # once the inputs are rewritten (their types are Spark's)
+    coerce_set_operations_plan(spark, rewritten, relation_schema_probe(spark, types))
     return rewritten
 
 
@@ -224,11 +239,16 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
             [expression_sql(a) or "" for a in function.arguments]):
         return  # the arguments as SQL tell the engine's answer is Spark's: no probe
     args = [Column(_Proto(a)) for a in function.arguments]
-    types = [_argument_type(input_df, a) for a in args[:rule.typed]] \
-        if len(args) >= rule.typed else [None]
-    if rule.typed_result:
-        types.append(_argument_type(input_df, Column(_Proto(expression))))
-    if None in types:
+    positions = rule.typed_positions(len(args))
+    probed = {i: _argument_type(input_df, args[i]) for i in positions}
+    types = [probed.get(i) for i in range(max(positions) + 1)] if positions else []
+    untyped = bool(rule.typed or rule.positions is not None) and (
+        not positions or None in probed.values())
+    if rule.typed_result:  # the call's own result type, after the arguments'
+        result_type = _argument_type(input_df, Column(_Proto(expression)))
+        types.append(result_type)
+        untyped = untyped or result_type is None
+    if untyped:
         if not rule.refuse_untyped:
             return
         raise NotSupportedYet(
@@ -248,7 +268,7 @@ def _rewrite_cast(spark: Any, expression: Any, input_df: _Input) -> None:
     cast = expression.cast
     target: DataType | None = (proto_schema_to_pyspark_data_type(cast.type)
                                if cast.HasField("type") else rewritable_target(cast.type_str))
-    if not isinstance(target, (DecimalType, DateType)):
+    if not isinstance(target, (DecimalType, DateType, StringType)):
         return
     value = Column(_Proto(cast.expr))
     try_ = cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY
@@ -277,8 +297,11 @@ def _argument_type(input_df: _Input, column: Any) -> Any:
             return None
         return fields[0].dataType if len(fields) == 1 else None
 
-    argument = column._expr.to_plan(None).SerializeToString(deterministic=True)
-    return input_df.type_of(argument, probe)
+    plan = column._expr.to_plan(None)
+    literal = expression_literal_type(plan)
+    if literal is not None:  # no probe needed
+        return literal
+    return input_df.type_of(plan.SerializeToString(deterministic=True), probe)
 
 
 class _Proto(Expression):

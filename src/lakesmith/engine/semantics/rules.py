@@ -61,6 +61,15 @@ class Rule:
     typed_result: bool = False
     # A generator (`explode`): its rewrite names its own columns, never aliased after the call.
     generator: bool = False
+    # Which arguments need types, by the number of arguments (default: the first `typed`); for
+    # rules on the values of conditional branches (`conditionals`).
+    positions: Callable[[int], tuple[int, ...]] | None = None
+
+    def typed_positions(self, count: int) -> tuple[int, ...]:
+        """The indices of the arguments whose types the rewrite needs."""
+        if self.positions is not None:
+            return self.positions(count)
+        return tuple(range(self.typed)) if count >= self.typed else ()
 
 
 def _weekday_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
@@ -147,7 +156,7 @@ def _round_sql(args: list[str], types: list[DataType | None], over: str) -> str 
                 f"OR NOT ({halfway}) "
                 f"THEN {plain} ELSE coalesce({exact}, {engine}) END)")
     if isinstance(t, DecimalType):
-        result = _round_decimal_type(t, scale)
+        result = round_decimal_type(t, scale)
         return None if result is None else f"CAST(round({x}, {scale}) AS {result.simpleString()})"
     return None
 
@@ -170,15 +179,15 @@ def _round_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     return None  # decimal scales come as literals in SQL; DataFrame calls keep the engine's type
 
 
-def _round_decimal_type(t: DecimalType, scale_text: str) -> DecimalType | None:
+def round_decimal_type(t: DecimalType, scale_text: str) -> DecimalType | None:
     """Spark's result type of round(DECIMAL(p, s), scale): one more integral digit."""
     try:
         scale = int(scale_text)
     except ValueError:
         return None
     integral = t.precision - t.scale + 1
-    if scale < 0:
-        return DecimalType(min(MAX_PRECISION, integral - scale), 0)
+    if scale < 0:  # at least the digits a rounded value needs before the point
+        return DecimalType(min(MAX_PRECISION, max(integral, -scale + 1)), 0)
     new_scale = min(t.scale, scale)
     return DecimalType(min(MAX_PRECISION, integral + new_scale), new_scale)
 

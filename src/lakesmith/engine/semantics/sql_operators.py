@@ -24,7 +24,9 @@ _TOKEN = re.compile(r"""
 """, re.VERBOSE | re.DOTALL)
 
 CAST_OPERATOR = "::"  # `x::type`, Spark's shorthand for CAST(x AS type)
-PRECEDENCE = {"*": 2, "/": 2, "%": 2, "div": 2, "+": 1, "-": 1, "||": 1}
+PRECEDENCE = {"*": 2, "/": 2, "%": 2, "div": 2, "+": 1, "-": 1, "||": 1,
+              # comparisons bind looser than arithmetic (`comparisons` rewrites some)
+              "=": 0, "==": 0, "!=": 0, "<>": 0, "<": 0, ">": 0, "<=": 0, ">=": 0, "<=>": 0}
 ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
 _KEYWORDS = frozenset("""select from where and or not as on when then else end case is in between
 like rlike ilike by group order having limit distinct all over partition rows range preceding
@@ -52,6 +54,10 @@ def _tokens(text: str) -> list[_Token]:
         if kind != "space":
             tokens.append(_Token(kind, match.group(), match.start(), match.end()))
     return tokens
+
+
+tokens = _tokens  # the tokens of a text, for other finders (`sql_case`, `set_operations`)
+Token = _Token
 
 
 def find_operations(text: str, operators: frozenset[str] = ARITHMETIC) -> list[Call]:
@@ -144,6 +150,8 @@ def _primary_start(tokens: list[_Token], j: int) -> int | None:
             return None
         k = opening
         inner = tokens[k + 1:j]
+        if _scalar_subquery(tokens, k, j):
+            return k
         if any(x.lower in ("select", "interval") for x in inner if x.kind == "word"):
             return None
         if k > 0 and tokens[k - 1].lower == "over" and k > 1:
@@ -170,6 +178,18 @@ def _primary_start(tokens: list[_Token], j: int) -> int | None:
     if t.kind == "number":
         return j
     return None
+
+
+def _scalar_subquery(tokens: list[_Token], opening: int, closing: int) -> bool:
+    """`(SELECT ...)` between `opening` and `closing`, an operand (not IN's or EXISTS' list,
+    not a function's argument): `100 * sum(x) / (SELECT sum(x) FROM t)`."""
+    if opening + 1 >= closing or tokens[opening + 1].lower != "select":
+        return False
+    if any(x.kind == "word" and x.lower == "interval" for x in tokens[opening + 1:closing]):
+        return False
+    before = tokens[opening - 1] if opening > 0 else None
+    return before is None or before.kind not in ("word", "quoted") or before.lower in (
+        "select", "when", "then", "else", "and", "or", "not", "by", "on", "where", "having")
 
 
 def _left_operand(tokens: list[_Token], i: int, precedence: int) -> int | None:
@@ -210,6 +230,8 @@ def _primary_end(tokens: list[_Token], j: int) -> int | None:
         return None
     if t.text == "(":
         closing = _matching(tokens, j, 1)
+        if closing is not None and _scalar_subquery(tokens, j, closing):
+            return closing
         if closing is None or any(x.lower in ("select", "interval") for x in tokens[j + 1:closing]
                                   if x.kind == "word"):
             return None

@@ -14,6 +14,7 @@ from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
+from lakesmith.engine.semantics.sql_case import CASE, find_cases
 from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
 from lakesmith.engine.semantics.sql_text import (
     Call,
@@ -28,21 +29,27 @@ from lakesmith.errors import NotSupportedYet
 Typer = Callable[[str, Call, int], DataType | None]
 
 
-def rewrite_sql(text: str, typer: Typer | None) -> str:
+# (the whole text, a call) → the name the engine gives the call unaliased, or None.
+Namer = Callable[[str, Call], str | None]
+
+
+def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None) -> str:
     """`text` rewritten for Spark's answers."""
     escaped = escape_doubled_quotes(text)
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
-        + find_field_accesses(escaped)
+        + find_field_accesses(escaped) + find_cases(escaped)
     if not calls:
         return escaped
-    return _Rewriter(escaped, calls, typer).span(0, len(escaped))
+    return _Rewriter(escaped, calls, typer, namer).span(0, len(escaped))
 
 
 class _Rewriter:
-    def __init__(self, text: str, calls: list[Call], typer: Typer | None) -> None:
+    def __init__(self, text: str, calls: list[Call], typer: Typer | None,
+                 namer: Namer | None = None) -> None:
         self.text = text
         self.calls = calls
         self.typer = typer
+        self.namer = namer
 
     def span(self, start: int, end: int, exclude: Call | None = None) -> str:
         """text[start:end] with every call inside it rewritten, outermost calls last."""
@@ -70,6 +77,9 @@ class _Rewriter:
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
                 elif operation and call.name != FIELD:
                     name = f"({name})"
+                elif call.name == CASE and self.namer is not None:
+                    # Spark names a CASE by its parsed form (`CASE WHEN (id = 1) THEN ...`)
+                    name = (self.namer(self.text, call) or name).replace("`", "``")
                 rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
             position = call_end
@@ -83,15 +93,16 @@ class _Rewriter:
         if not rule.candidate(args):
             return self._unchanged(call, args, over)
         types: list[DataType | None] = []
-        if rule.typed and len(args) >= rule.typed and \
-                not args[0].lower().startswith("distinct"):
-            types = [self.typer(self.text, call, i) if self.typer is not None else None
-                     for i in range(rule.typed)]
-            if None in types:
+        positions = rule.typed_positions(len(args))
+        if positions and not args[0].lower().startswith("distinct"):
+            # an absent part (a CASE without ELSE) has no type to ask for
+            probed = {i: self._type(call, i, args[i]) for i in positions if args[i]}
+            if None in probed.values():
                 if rule.refuse_untyped:
                     raise _untyped(self.text[call.start:call.end], call.name, rule.difference)
                 return self._unchanged(call, args, over)
-        elif rule.typed:
+            types = [probed.get(i) for i in range(max(positions) + 1)]
+        elif rule.typed or rule.positions is not None:
             return self._unchanged(call, args, over)
         if rule.typed_result:
             whole = Call(call.name, call.start, call.end, ((call.start, call.end),))
@@ -104,7 +115,28 @@ class _Rewriter:
         replacement = rule.sql(args, types, over)
         return replacement if replacement is not None else self._unchanged(call, args, over)
 
+    def _type(self, call: Call, index: int, rewritten: str) -> DataType | None:
+        """The type of an argument as rewritten (a nested rewrite may change it: Spark's type),
+        or, where that cannot be analysed, as written."""
+        if self.typer is None:
+            return None
+        start, end = call.args[index]
+        if rewritten != self.text[start:end].strip():
+            text = self.text[:start] + f" {rewritten} " + self.text[end:]
+            spans = list(call.args)
+            spans[index] = (start, start + len(rewritten) + 2)
+            found = self.typer(text, Call(call.name, call.start, call.end, tuple(spans)), index)
+            if found is not None:
+                return found
+        return self.typer(self.text, call, index)
+
     def _unchanged(self, call: Call, args: list[str], over: str) -> str:
+        if call.name == CASE:  # as written, its parts rewritten
+            spliced, position = [], call.start
+            for (a, b), arg in zip(call.args, args, strict=True):
+                spliced += [self.text[position:a], f" {arg} " if arg else ""]
+                position = b
+            return "".join(spliced) + self.text[position:call.end]
         if call.name in ("cast", "try_cast") and len(args) == 2:
             return f"{self.text[call.start:call.args[0][0]]}{args[0]} AS {args[1]}){over}"
         if call.name == CAST_OPERATOR:
@@ -138,6 +170,12 @@ def _first_of_equal_spans(calls: list[Call]) -> list[Call]:
 
 
 def _untyped(text: str, name: str, difference: str) -> NotSupportedYet:
+    if name == CASE:
+        return NotSupportedYet(
+            f"{text}: lakesmith could not find the types of the values of this CASE, and the "
+            f"engine's answer differs from Spark's when they differ ({difference}).",
+            hint="cast every THEN and ELSE value to the type you mean, e.g. "
+            "CASE WHEN ... THEN CAST(x AS DOUBLE) ELSE CAST(y AS DOUBLE) END.")
     return NotSupportedYet(
         f"{text}: lakesmith could not find the type of the argument of {name}(), and the "
         f"engine's answer differs from Spark's for some types ({difference}).",

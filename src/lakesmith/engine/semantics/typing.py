@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pyspark.sql.types import DataType
+from pyspark.sql.types import DataType, StructType
 
+from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.sql_rewrite import Typer, rewrite_sql
 from lakesmith.engine.semantics.sql_text import Call
 from lakesmith.errors import NotSupportedYet
@@ -37,6 +38,9 @@ def sql_typer(spark: Any, cache: dict[Any, DataType | None] | None = None) -> Ty
 
     def typer(whole: str, call: Call, index: int) -> DataType | None:
         start, end = call.args[index]
+        literal = literal_type(whole[start:end])
+        if literal is not None:
+            return literal
         key = (whole.encode(), f"sql:{start}:{end}".encode())
         if key not in cache:
             probe = _probe_of_marked(whole[:start] + f" {_MARK}(" + whole[start:end] + ") "
@@ -57,6 +61,9 @@ def expression_typer(input_df: Any, cached: Cached | None = None) -> Typer:
             return None
         start, end = call.args[index]
         argument = whole[start:end].strip()
+        literal = literal_type(argument)
+        if literal is not None:
+            return literal
 
         def probe() -> DataType | None:
             return _analysed_type(lambda: input_df.selectExpr(_rewritten(argument)))
@@ -72,6 +79,44 @@ def _rewritten(text: str) -> str:
         return rewrite_sql(text, None)
     except NotSupportedYet:  # a typed rule that refuses without types: the text as written
         return text
+
+
+def sql_schema_probe(spark: Any, cache: dict[Any, DataType | None]
+                     ) -> Callable[[str], StructType | None]:
+    """The schema of a query's text, analysed (never run) by the engine; None when it cannot be
+    analysed alone. Cached in `cache`."""
+
+    def probe(text: str) -> StructType | None:
+        key = (text.encode(), b"schema")
+        if key not in cache:
+            cache[key] = _analysed_schema(lambda: spark.sql(text))
+        found = cache[key]
+        return found if isinstance(found, StructType) else None
+
+    return probe
+
+
+def relation_schema_probe(spark: Any, cache: dict[Any, DataType | None]
+                          ) -> Callable[[Any], StructType | None]:
+    """The schema of a Connect relation, analysed by the engine; cached in `cache`."""
+    from lakesmith.engine.plans import dataframe_of
+
+    def probe(relation: Any) -> StructType | None:
+        key = (relation.SerializeToString(deterministic=True), b"schema")
+        if key not in cache:
+            cache[key] = _analysed_schema(lambda: dataframe_of(spark, relation))
+        found = cache[key]
+        return found if isinstance(found, StructType) else None
+
+    return probe
+
+
+def _analysed_schema(dataframe: Any) -> StructType | None:
+    try:
+        schema = dataframe().schema
+    except Exception:  # not analysable alone (e.g. a reference to an outer query)
+        return None
+    return schema if isinstance(schema, StructType) else None
 
 
 def _analysed_type(dataframe: Any) -> DataType | None:
@@ -95,7 +140,34 @@ def _parse(text: str) -> exp.Expression | None:
     return tree if isinstance(tree, exp.Expression) else None
 
 
-def _probe_of_marked(text: str) -> str | None:
+def sql_namer(spark: Any, cache: dict[Any, DataType | None] | None = None
+              ) -> Callable[[str, Call], str | None]:
+    """The name the engine gives a whole unaliased call in SQL text (Spark's, for a call as
+    written), from a probe of its scope; None when it cannot be analysed."""
+    names: dict[Any, Any] = {} if cache is None else cache
+
+    def namer(whole: str, call: Call) -> str | None:
+        key = (whole.encode(), f"name:{call.start}:{call.end}".encode())
+        if key not in names:
+            probe = _probe_of_marked(whole[:call.start] + f" {_MARK}(" +
+                                     whole[call.start:call.end] + ") " + whole[call.end:],
+                                     named=False)
+            names[key] = None if probe is None else _analysed_name(lambda: spark.sql(probe))
+        found = names[key]
+        return found if isinstance(found, str) else None
+
+    return namer
+
+
+def _analysed_name(dataframe: Any) -> str | None:
+    try:
+        columns = dataframe().columns
+    except Exception:  # not analysable here
+        return None
+    return str(columns[0]) if len(columns) == 1 else None
+
+
+def _probe_of_marked(text: str, *, named: bool = True) -> str | None:
     from sqlglot import exp
 
     tree = _parse(text)
@@ -103,11 +175,11 @@ def _probe_of_marked(text: str) -> str | None:
         return None
     for node in tree.find_all(exp.Anonymous):
         if _is_mark(node):
-            return _probe(node, node.expressions[0])
+            return _probe(node, node.expressions[0], named=named)
     return None
 
 
-def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
+def _probe(node: exp.Expression, argument: exp.Expression, *, named: bool = True) -> str | None:
     """`SELECT <argument> FROM ...` in the scope of `node`: the same FROM, joins, WHERE and
     GROUP BY (an argument of a grouped query that aggregates nothing is wrapped in `first`)."""
     from sqlglot import exp
@@ -116,16 +188,16 @@ def _probe(node: exp.Expression, argument: exp.Expression) -> str | None:
     if select is None:
         return None
     argument = argument.copy()
-    if _is_aggregate(select) and argument.find(exp.AggFunc) is None:
+    if named and _is_aggregate(select) and argument.find(exp.AggFunc) is None:
         argument = exp.Anonymous(this="first", expressions=[argument])
-    probe = exp.Select(expressions=[exp.alias_(argument, _PROBE)])
+    probe = exp.Select(expressions=[exp.alias_(argument, _PROBE) if named else argument])
     for key in ("from_", "joins", "laterals", "pivots", "where", "group"):
         value = select.args.get(key)
         if value:
             probe.set(key, value.copy() if isinstance(value, exp.Expression)
                       else [v.copy() for v in value])
     root = node.root()
-    with_ = root.args.get("with_") if root is not select else None
+    with_ = root.args.get("with_")  # the probe may read the query's CTEs
     if with_ is not None:
         probe.set("with_", with_.copy())
     # the mark may sit in a copied clause (GROUP BY): there it is just the argument again
