@@ -8,6 +8,7 @@ that has not run yet (`AnalysisBinder`). Reads of anything else are left as writ
 
 from __future__ import annotations
 
+import itertools
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -165,6 +166,8 @@ class AnalysisBinder(DatasetBinder):
     """Dry run: reads of tables stand for the queries that produce them, so a graph can be
     analysed (schemas, columns, expressions) before any table exists."""
 
+    _view_counter = itertools.count()
+
     def __init__(self, graph: DataflowGraph, spark: Any, project: Location,
                  stream_sources: StreamSources | None = None) -> None:
         super().__init__(graph, spark, project)
@@ -172,10 +175,23 @@ class AnalysisBinder(DatasetBinder):
         # Each flow's output, computed once: analysing a graph asks for a flow's output, and
         # again for every table read downstream of it (each asks the engine for schemas).
         self._outputs: dict[str, Any] = {}
+        self._table_views: dict[TableName, str] = {}
         self.stream_sources = stream_sources
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
-        return RelationBinding(self.table_relation(name))
+        return TableBinding(self.table_view(name))
+
+    def table_view(self, name: TableName) -> str:
+        """A temporary view of what the flows into `name` write, for the plans that read it.
+        A view, not the relation inlined: each flow's plan gets Spark's semantics once
+        (`PlanRewriter.spark_semantics`); rewriting a plan that holds the upstream flows'
+        rewritten plans would rewrite lakesmith's own rewrites again."""
+        if name not in self._table_views:
+            view = f"{self.rewriter.view_prefix}_table_{next(self._view_counter)}"
+            dataframe_of(self.spark, self.table_relation(name)).createOrReplaceTempView(view)
+            self.rewriter.temp_views.append(view)
+            self._table_views[name] = view
+        return self._table_views[name]
 
     def files_dataframe(self, read: PlanRead) -> Any:
         """A stream of files stands for no rows with the stream's columns (its schema: given,
