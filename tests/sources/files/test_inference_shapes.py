@@ -64,3 +64,22 @@ def test_inferred_strings_read_back_every_record(spark, tmp_path: Path) -> None:
     got = sorted((r.id, r.v, r.t, r._corrupt_record) for r in rows if r.id is not None)
     assert got == [("1", '{"k": 1}', ["1"], None), ("2", "plain", ['{"x":"y"}'], None)]
     assert [r._corrupt_record for r in rows if r.id is None] == ["broken {"]
+
+
+def test_rescued_data_only_where_something_was_rescued(spark, tmp_path: Path) -> None:
+    """Records with a JSON null, a repeated key or nothing unusual rescue nothing; a value of
+    the wrong type, an unknown field and a name whose case differs are rescued."""
+    files = _files(tmp_path, ['{"id": 1, "name": "a"}', '{"id": null, "name": "b"}',
+                              '{"id": 3, "id": 4, "name": "c"}', '{"id": "x", "name": "d"}',
+                              '{"id": 5, "name": "e", "more": [1]}', '{"id": 6, "NAME": "f"}'])
+    schema = StructType.fromDDL("id BIGINT, name STRING")
+    spec = ReadSpec("json", {}, schema, rescued_data_column="_rescued_data", where="t")
+    path = f"file:{files[0].location.path}"
+    rows = sorted(((r.id, r.name, r._rescued_data) for r in read_files(spark, files, spec)
+                   .collect() if r.name != "c"), key=repr)
+    assert rows == sorted([
+        (1, "a", None), (None, "b", None), (None, "d", f'{{"id":"x","_file_path":"{path}"}}'),
+        (5, "e", f'{{"more":"[1]","_file_path":"{path}"}}'),
+        (6, None, f'{{"NAME":"f","_file_path":"{path}"}}')], key=repr)
+    (repeated,) = [r for r in read_files(spark, files, spec).collect() if r.name == "c"]
+    assert repeated._rescued_data is None
