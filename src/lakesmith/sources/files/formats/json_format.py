@@ -66,7 +66,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     need_raw = has_corrupt or spec.rescued_data_column is not None
     parsed = records
     if typed:
-        parsed = parsed.withColumn(PARSED, F.from_json(F.col(RECORD), ddl_of(parse_schema)))
+        parsed = parsed.withColumn(PARSED, F.from_json(first_value(), ddl_of(parse_schema)))
     # The keys tell a malformed record (or one that is not a JSON object: NULL) and the fields
     # present. The typed parse cannot: the engine's `from_json` gives a struct of NULLs for a
     # malformed record, not NULL.
@@ -98,7 +98,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         suspect = ~F.forall(keys, lambda key: F.array_contains(known, key)) | \
             (F.size(keys) > present)
         parsed = parsed.withColumn(
-            RAW, F.when(keys.isNotNull() & suspect, F.from_json(F.col(RECORD), RAW_MAP)))
+            RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
     raw = F.col(RAW)
     mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields}
     if spec.rescued_data_column is not None:
@@ -132,6 +132,14 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                 .otherwise(rescued)
         columns.append(rescued.cast("string").alias(spec.rescued_data_column))
     return parsed, columns
+
+
+def first_value() -> Column:
+    """The record's first JSON value, as written. Spark's parser reads a record's first value
+    and ignores what follows it (`{"a": 1} {"a": 2}` is the row a=1, not a corrupt record);
+    the engine's `from_json` finds such a record malformed (a row of NULLs), where its key
+    scan (`json_object_keys`, `get_json_object`) stops after the first value as Spark does."""
+    return F.get_json_object(F.col(RECORD), "$")
 
 
 def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -> DataFrame:

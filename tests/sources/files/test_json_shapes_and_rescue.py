@@ -1,6 +1,8 @@
-"""JSON inference with every primitive as STRING (Auto Loader's default) merges the records'
-shapes in one engine aggregate; the schema must be the one the exact per-record route gives
-(distinct shapes merged with Spark's rules), whatever the records hold."""
+"""JSON records as Spark reads them: inference with every primitive as STRING (Auto Loader's
+default) merges the records' shapes in one engine aggregate, and must give the schema the exact
+per-record route gives (distinct shapes merged with Spark's rules) whatever the records hold; the
+rescued data column holds something only where something was rescued; what follows a record's
+first value is ignored."""
 
 from __future__ import annotations
 
@@ -83,3 +85,19 @@ def test_rescued_data_only_where_something_was_rescued(spark, tmp_path: Path) ->
         (6, None, f'{{"NAME":"f","_file_path":"{path}"}}')], key=repr)
     (repeated,) = [r for r in read_files(spark, files, spec).collect() if r.name == "c"]
     assert repeated._rescued_data is None
+
+
+def test_what_follows_a_records_first_value_is_ignored_as_in_spark(spark, tmp_path: Path) -> None:
+    """Spark 4.3 reads `{"a":1,"s":"x"} {"a":2,"s":"y"}` as the row (1, "x"), not a corrupt
+    record (checked on Spark 4.3: `spark.read.schema(...).json(...)`)."""
+    files = _files(tmp_path, ['{"a":1,"s":"x"} {"a":2,"s":"y"}', '{"a":3,"s":"z"}'])
+    corrupt = StructType.fromDDL("a BIGINT, s STRING, _corrupt_record STRING")
+    rows = read_files(spark, files, ReadSpec("json", {}, corrupt, where="t")).collect()
+    assert sorted((r.a, r.s, r._corrupt_record) for r in rows) == [(1, "x", None),
+                                                                   (3, "z", None)]
+    rescue = ReadSpec("json", {}, StructType.fromDDL("a BIGINT"),
+                      rescued_data_column="_rescued_data", where="t")
+    path = f"file:{files[0].location.path}"
+    rows = read_files(spark, files, rescue).collect()
+    assert sorted((r.a, r._rescued_data) for r in rows) == [
+        (1, f'{{"s":"x","_file_path":"{path}"}}'), (3, f'{{"s":"z","_file_path":"{path}"}}')]
