@@ -78,6 +78,7 @@ class Run:
     seconds: float
     peak_mb: float
     stdout: str
+    cpu_s: float = 0.0  # user + system CPU seconds of the process and the children it waited for
 
 
 def run_command(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = None) -> Run:
@@ -98,7 +99,7 @@ def run_command(argv: Sequence[str], *, cwd: Path, env: dict[str, str] | None = 
         raise RuntimeError(f"{' '.join(argv)} failed ({process.returncode}):\n"
                            f"{stdout[-2000:]}\n{stderr[-4000:]}")
     peak_kb = usage.ru_maxrss  # kilobytes on Linux
-    return Run(elapsed, peak_kb / 1024, stdout)
+    return Run(elapsed, peak_kb / 1024, stdout, usage.ru_utime + usage.ru_stime)
 
 
 def print_table(title: str, rows: list[Measurement], baseline: str) -> None:

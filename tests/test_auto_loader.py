@@ -127,6 +127,26 @@ def test_schema_evolution_add_new_columns_stops_then_the_rerun_adds_them(project
         ("1", "x", None, None), ("2", "y", "red", None)]
 
 
+@pytest.mark.parametrize("option", ["numFiles", "numBytes"])
+def test_inference_samples_the_first_files_as_sample_size_says(project, tmp_path: Path,
+                                                               option: str) -> None:
+    """Databricks infers from the first files discovered, up to
+    `cloudFiles.schemaInference.sampleSize.numFiles` / `.numBytes`: a column found only past
+    the sample is a new column of the first batch (addNewColumns: stop, then the rerun reads
+    it)."""
+    landing = tmp_path / "landing"
+    first = landing_file(landing, "a.json", [{"id": 1}], 1_700_000_000)
+    landing_file(landing, "b.json", [{"id": 2, "late": "x"}], 1_700_000_100)
+    limit = "1" if option == "numFiles" else str(first.stat().st_size)
+    bronze(project, landing, **{f"cloudFiles.schemaInference.sampleSize.{option}": limit})
+    message = failure(project.run())
+    assert "late" in message and "Run the pipeline again" in message
+    assert project.rows("bronze_orders") == []  # nothing committed
+    completed(project.run())
+    rows = project.rows("bronze_orders", order_by="id")
+    assert [(r["id"], r["late"]) for r in rows] == [("1", None), ("2", "x")]
+
+
 def test_schema_evolution_modes(project, tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     landing_file(landing, "a.json", [{"id": 1}], 1_700_000_000)
