@@ -179,7 +179,11 @@ class AnalysisBinder(DatasetBinder):
         self.stream_sources = stream_sources
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
-        return TableBinding(self.table_view(name))
+        # a relation (a read of the view), so that the read keeps the table's name as its
+        # qualifier (`orders.amount`), as a relation bound in its place does (`_bind_read`)
+        view = proto.Relation()
+        view.read.named_table.unparsed_identifier = self.table_view(name)
+        return RelationBinding(view)
 
     def table_view(self, name: TableName) -> str:
         """A temporary view of what the flows into `name` write, for the plans that read it.
