@@ -105,6 +105,8 @@ def render() -> str:
         "- `extract(DOW | DAYOFWEEK | DAYOFWEEK_ISO | DOW_ISO | YEAROFWEEK FROM d)` and "
         "`date_part('field', d)`: Spark's numbering (the engine counts DOW from 0 and lacks the "
         "others);",
+        "- `date_trunc(unit, x)`: a TIMESTAMP for a DATE, STRING or TIMESTAMP_NTZ `x` too (the "
+        "engine gives a TIMESTAMP_NTZ);",
         "- `decode(expr, search, result, ..., default)`: the CASE with null-safe equality Spark "
         "evaluates (the engine knows only `decode(binary, charset)`);",
         "- `from_json(s, schema)`: INT/SMALLINT/TINYINT fields that overflow are NULL (the engine "

@@ -407,6 +407,7 @@ TIMESTAMPS = _sql("timestamps", [
     ("timestampdiff", "SELECT timestampdiff(HOUR, TIMESTAMP'2024-01-01 00:00:00', TIMESTAMP'2024-01-02 03:00:00') AS a, timestampdiff(MONTH, DATE'2024-01-31', DATE'2024-02-29') AS b"),
     ("timestamp_subtract", "SELECT TIMESTAMP'2024-01-02 03:04:05' - TIMESTAMP'2024-01-01 00:00:00' AS v"),
     ("date_trunc_column", "SELECT id, date_trunc('DAY', ts) AS v FROM events"),
+    ("date_trunc_of_date", "SELECT date_trunc('MONTH', DATE'2024-03-15') AS a, date_trunc('MONTH', TIMESTAMP_NTZ'2024-03-15 10:00:00') AS b, date_trunc('MONTH', '2024-03-15 10:00:00') AS c, date_trunc('QUARTER', TIMESTAMP'2024-05-15 10:00:00') AS d"),
     ("hour_minute_second", "SELECT id, hour(ts) AS h, minute(ts) AS m, second(ts) AS s FROM events"),
     ("window_bucket", "SELECT window(TIMESTAMP'2024-01-01 10:07:00', '5 minutes').start AS v"),
     ("make_timestamp", "SELECT make_timestamp(2024, 1, 2, 3, 4, 5.5) AS v"),
@@ -696,6 +697,7 @@ DATAFRAME = _df("dataframe", [
     ("selectexpr_star_except", "spark.table('nums').where('id = 1').selectExpr('* EXCEPT (s, m)')"),
     ("round_double_column_expr", "spark.table('nums').select('id', F.round(F.col('d') * 1.1, 2).alias('v'))"),
     ("weekday", "spark.sql(\"SELECT DATE'2024-01-07' AS d\").select(F.weekday('d').alias('v'), F.dayofweek('d').alias('w'))"),
+    ("date_trunc_of_date", "spark.sql(\"SELECT DATE'2024-01-07' AS d\").select(F.date_trunc('month', 'd').alias('v'))"),
     ("to_timestamp_numeric", "spark.range(1).select(F.to_timestamp(F.lit(1700000000)).alias('v'))"),
     ("try_to_date_expr", "spark.range(1).select(F.expr(\"try_to_date('2024-01-05', 'yyyy-MM-dd')\").alias('v'))"),
     ("selectexpr_quote", "spark.range(1).selectExpr(\"'it''s' AS v\")"),
@@ -852,6 +854,7 @@ COERCION = _sql("coercion", [
     ("union_by_name_df", "spark.table('nums').select('id', 'm').unionByName(spark.table('nums').select(F.col('d').alias('m'), 'id'))"),
     ("selectexpr_case_df", "spark.table('nums').selectExpr('CASE WHEN id = 1 THEN i ELSE d END AS v')"),
     ("if_expr_df", "spark.table('nums').select(F.expr('if(id = 1, m, 0)').alias('v'))"),
+    ("concat_ws_double_df", "spark.table('nums').select('id', F.concat_ws('-', F.lit('v'), F.col('d') * 1e7).alias('v'))"),
 ])
 
 # Numbers as Spark types, rounds and prints them: wide DECIMAL results, HALF_EVEN, Java's text.
@@ -865,6 +868,7 @@ NUMBER_TYPES = _sql("number_types", [
     ("float_to_string", "SELECT CAST(x AS STRING) AS v FROM VALUES (CAST(1e20 AS FLOAT)), (CAST(1.5e-5 AS FLOAT)), (CAST(12345678 AS FLOAT)), (CAST(0.1 AS FLOAT)) AS t(x)"),
     ("double_to_string_operator", "SELECT id, (d * 1e8)::string AS v FROM nums"),
     ("concat_double", "SELECT id, concat('v=', d * 1e7) AS v FROM nums"),
+    ("concat_ws_double", "SELECT id, concat_ws('-', 'v', d * 1e7, CAST(1e20 AS DOUBLE)) AS v FROM nums"),
     ("bround_decimal_half_even", "SELECT id, bround(m, 1) AS v FROM nums"),
     ("bround_double_text", "SELECT bround(1.015D, 2) AS a, bround(2.675D, 2) AS b, bround(-0.125D, 2) AS c"),
     ("bround_negative_scale", "SELECT bround(CAST(25 AS DECIMAL(4,0)), -1) AS a, bround(35, -1) AS b"),

@@ -151,3 +151,36 @@ def test_case_of_literals_in_sql_sqlglot_cannot_parse_gets_sparks_type(project) 
     assert _types(project, "cube")["weight"] == "PrimitiveType(\"decimal(11,1)\")"
     weights = sorted(r["weight"] for r in project.rows("cube"))
     assert weights == [Decimal("0.5")] * 5 + [Decimal("1.0")] * 3
+
+
+def test_gold_grouped_by_date_trunc_of_a_date_is_a_timestamp_column(project) -> None:
+    """`date_trunc('MONTH', order_date)` of a DATE: Spark writes a TIMESTAMP column (the engine
+    alone a TIMESTAMP_NTZ); the same for a Python flow, and `concat_ws` of a DOUBLE is written
+    the Java way."""
+    project.write_spec()
+    project.write("transformations/a.sql", """
+        CREATE MATERIALIZED VIEW orders AS SELECT * FROM VALUES
+          (DATE'2024-03-15', 10.0D), (DATE'2024-03-20', 5.0D), (DATE'2024-04-02', 1e20D)
+        AS t(order_date, amount);
+
+        CREATE MATERIALIZED VIEW monthly AS
+        SELECT date_trunc('MONTH', order_date) AS month, count(*) AS n,
+               concat_ws('/', 'max', max(amount)) AS top
+        FROM orders GROUP BY date_trunc('MONTH', order_date);
+    """)
+    project.write("transformations/b.py", """
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.materialized_view
+        def monthly_py():
+            return spark.read.table("orders").select(
+                F.date_trunc("month", "order_date").alias("month")).distinct()
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    assert _types(project, "monthly")["month"] == "PrimitiveType(\"timestamp\")"
+    assert _types(project, "monthly_py") == {"month": "PrimitiveType(\"timestamp\")"}
+    rows = project.rows("monthly", order_by="month")
+    assert [(r["month"].strftime("%Y-%m-%d %H:%M"), r["n"], r["top"]) for r in rows] == [
+        ("2024-03-01 00:00", 2, "max/10.0"), ("2024-04-01 00:00", 1, "max/1.0E20")]

@@ -1,6 +1,7 @@
-"""DOUBLE and FLOAT values turned into text implicitly — arguments of `concat(...)` and operands
-of `||` — written as Spark writes them (Java's `Double.toString`, `java_doubles`): Spark casts
-them to STRING, and so the text is the same as `CAST(d AS STRING)`'s."""
+"""DOUBLE and FLOAT values turned into text implicitly — arguments of `concat(...)` and
+`concat_ws(...)`, operands of `||` — written as Spark writes them (Java's `Double.toString`,
+`java_doubles`): Spark casts them to STRING, and so the text is the same as
+`CAST(d AS STRING)`'s."""
 
 from __future__ import annotations
 
@@ -37,6 +38,20 @@ def _concat_column(args: list[Any], types: list[DataType | None]) -> Any | None:
                       for a, t in zip(args, types, strict=True)])
 
 
+def _concat_ws_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    if not any(is_floating(t) for t in types):
+        return None
+    return "concat_ws(" + ", ".join(java_string_sql(a) if is_floating(t) else a
+                                    for a, t in zip(args, types, strict=True)) + ")"
+
+
+def _concat_ws_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    if not any(is_floating(t) for t in types):
+        return None
+    return F.call_function("concat_ws", *[java_string_column(a) if is_floating(t) else a
+                                          for a, t in zip(args, types, strict=True)])
+
+
 def _pipes_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     if len(args) != 2 or not any(is_floating(t) for t in types):
         return None
@@ -48,6 +63,8 @@ IMPLICIT_STRING_RULES: tuple[Rule, ...] = (
     # a concat whose argument types cannot be found keeps the engine's text
     Rule(frozenset({"concat"}), _DIFFERENCE, _concat_sql, _concat_column, positions=_all,
          refuse_untyped=False),
+    Rule(frozenset({"concat_ws"}), _DIFFERENCE, _concat_ws_sql, _concat_ws_column,
+         positions=_all, refuse_untyped=False),
     Rule(frozenset({"||"}), _DIFFERENCE, _pipes_sql, lambda args, types: None,
          positions=_all, refuse_untyped=False),
 )
