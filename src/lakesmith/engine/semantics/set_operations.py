@@ -67,7 +67,7 @@ def find_set_operations(text: str) -> list[SetOperation]:
         start = region + 1
         inner = [j for j in range(start, len(toks)) if region_of[j] == region
                  and depth_of[j] == depth_of[ops[0]]]
-        region_end = _region_end(toks, region, len(toks))
+        region_end = _region_end(toks, region)
         first = _first_side_start(toks, words, inner, ops[0])
         if first is None:
             continue
@@ -92,19 +92,10 @@ def find_set_operations(text: str) -> list[SetOperation]:
     return found
 
 
-def _region_end(toks: list[Token], region: int, count: int) -> int:
+def _region_end(toks: list[Token], region: int) -> int:
     """The index of the ")" closing `region` (or the token count at the top level)."""
-    if region < 0:
-        return count
-    depth = 0
-    for j in range(region, count):
-        if toks[j].text == "(":
-            depth += 1
-        elif toks[j].text == ")":
-            depth -= 1
-            if depth == 0:
-                return j
-    return count
+    close = _matching(toks, region) if region >= 0 else None
+    return len(toks) if close is None else close
 
 
 def _first_side_start(toks: list[Token], words: list[str], inner: list[int], op: int) -> int | None:
