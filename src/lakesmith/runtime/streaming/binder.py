@@ -3,18 +3,21 @@ owns; stateful operators are rewritten against their state; everything else as a
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyspark.sql.connect import proto
 
 from lakesmith.engine.file_metadata import rewrite_input_file_name, without_hidden_metadata
-from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
+from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, dataframe_of, relation_of
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.streaming.sources import source_key
+from lakesmith.sources.files.file_stream_format import is_spark_file_stream
+from lakesmith.sources.registry import is_file_stream_format
 from lakesmith.tables.catalog import TableCatalog
 
 RelationTransform = Callable[[proto.Relation, str], proto.Relation]
@@ -23,10 +26,13 @@ RelationTransform = Callable[[proto.Relation, str], proto.Relation]
 class StreamBatchBinder(TableBinder):
     """A binder for one batch: `slices` maps each source key to the batch's slice DataFrame."""
 
+    _slice_counter = itertools.count()
+
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog, project: Location,
                  slices: Mapping[str, Any], transform: RelationTransform | None = None) -> None:
         super().__init__(graph, spark, catalog, project)
         self.slices = {key: relation_of(df) for key, df in slices.items()}
+        self._slice_views: dict[str, str] = {}
         self.transform = transform
 
     def __call__(self, read: PlanRead) -> Binding | None:
@@ -37,8 +43,29 @@ class StreamBatchBinder(TableBinder):
             return super().__call__(read)
         key = source_key(read, self.graph, self.project)
         if key is not None:
+            if is_file_stream_format(read.format) or \
+                    is_spark_file_stream(read.format, read.streaming):
+                return RelationBinding(self._slice_view(key))
             return RelationBinding(self.slices[key])
         return super().__call__(read)
+
+    def _slice_view(self, key: str) -> proto.Relation:
+        """A read of a temporary view of a file source's batch slice. lakesmith builds that
+        slice (parsing, rescued data, file metadata) with Spark's answers already; inlined in
+        the flow's plan, Spark's semantics would rewrite its expressions again and ask the
+        engine the types of their arguments against the whole batch's plan of files: a round
+        trip each, dozens per batch, each analysing a thousand files."""
+        if key not in self._slice_views:
+            view = f"{self.rewriter.view_prefix}_slice_{next(self._slice_counter)}"
+            try:
+                dataframe_of(self.spark, self.slices[key]).createOrReplaceTempView(view)
+            except Exception:  # e.g. an unreadable file: the slice stays inline, and the batch
+                return self.slices[key]  # fails where its files are read and named
+            self.rewriter.temp_views.append(view)
+            self._slice_views[key] = view
+        relation = proto.Relation()
+        relation.read.named_table.unparsed_identifier = self._slice_views[key]
+        return relation
 
     def view_relation(self, name: TableName) -> proto.Relation:
         if name not in self._views:
