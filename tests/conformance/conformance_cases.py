@@ -875,6 +875,8 @@ NUMBER_TYPES = _sql("number_types", [
     ("round_decimal_negative_scale", "SELECT round(CAST(25 AS DECIMAL(4,0)), -1) AS a, round(m, -1) AS b, round(CAST(999 AS DECIMAL(3,0)), -5) AS c FROM nums WHERE id = 1"),
     ("round_over_cte", "WITH t AS (SELECT id, d FROM nums) SELECT id, round(d, 2) AS r FROM t"),
     ("double_to_string_min_value", "SELECT CAST(4.9e-324D AS STRING) AS v"),
+    ("double_to_string_tiny_subnormals", "SELECT CAST(x AS STRING) AS v FROM VALUES (5e-323D), (-6e-323D), (9e-323D), (1e-322D), (1.5e-323D), (2e-323D) AS t(x)"),
+    ("double_to_string_java17_long_text", "SELECT CAST(1e23D AS STRING) AS a, CAST(8.41e21D AS STRING) AS b"),
 ]) + _df("number_types", [
     ("double_to_string_df", "spark.table('nums').select('id', (F.col('d') * 1e7).cast('string').alias('v'))"),
     ("bround_df", "spark.table('nums').select('id', F.bround('m', 1).alias('v'))"),

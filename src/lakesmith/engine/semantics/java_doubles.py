@@ -6,9 +6,14 @@ exponents its own way (`12345678.9`, `0.00001`, `1e20`, `inf`).
 
 The engine's text holds the same shortest digits; outside Java's plain range they are read out
 of it (the digits, where the point is, the engine's exponent) and written Java's way, all in the
-engine, in a lambda over the value so an expression is written (and computed) once. (Java 17's
-`Double.toString` is not always the shortest text — it prints `Double.MIN_VALUE` as 4.9E-324
-where the shortest is 5e-324 — such values keep the shortest.)"""
+engine, in a lambda over the value so an expression is written (and computed) once.
+
+Java does not always print the shortest text. The tiniest subnormals whose shortest text has one
+digit are printed with the closer two-digit text (`Double.MIN_VALUE` is 4.9E-324, not 5e-324):
+Java 17 and Java 19+ (JDK-4511638's fix) agree on six such values, which lakesmith writes as Java
+does. Elsewhere Java 17 sometimes prints a longer, non-shortest text (1.0E23 as
+9.999999999999999E22) where Java 19+ prints the shortest; lakesmith writes the shortest, Spark's
+answer on Java 21 (docs/spark-types.md)."""
 
 from __future__ import annotations
 
@@ -21,6 +26,11 @@ _PLAIN_LOW, _PLAIN_HIGH = "1e-3", "1e7"
 _VARIABLE = "__lakesmith_double"  # the lambda variable the text is built from
 # The parts of the engine's text (without its sign): integer digits, fraction digits, exponent.
 _INTEGER, _FRACTION, _EXPONENT = "^-?([0-9]*)", "[.]([0-9]*)", "e(-?[0-9]+)$"
+# The subnormals (k times Double.MIN_VALUE, k = 1, 10, 12, 14, 16, 18) whose shortest text has one
+# digit and that Java 17 and Java 19+ both print with the closer two-digit text.
+_TINY_JAVA_TEXT = {"5e-324": "4.9E-324", "5e-323": "4.9E-323", "6e-323": "5.9E-323",
+                   "7e-323": "6.9E-323", "8e-323": "7.9E-323", "9e-323": "8.9E-323"}
+_TINY_BOUND = "1e-322"  # every value of _TINY_JAVA_TEXT is below it
 
 
 def is_floating(t: DataType | None) -> bool:
@@ -46,11 +56,15 @@ def _java_text_sql(x: str) -> str:
         f"concat(CASE WHEN {x} < 0 THEN '-' ELSE '' END, substr({digits}, 1, 1), '.', "
         f"CASE WHEN length({digits}) > 1 THEN substr({digits}, 2) ELSE '0' END, 'E', "
         f"CAST({exponent} + length({integer}) - 1 - {leading} AS STRING))")
+    tiny = " ".join(f"WHEN double('{value}') THEN '{java}'"
+                    for value, java in _TINY_JAVA_TEXT.items())
+    tiny_text = (f"CASE WHEN {magnitude} < double('{_TINY_BOUND}') THEN concat("
+                 f"CASE WHEN {x} < 0 THEN '-' ELSE '' END, CASE {magnitude} {tiny} END) END")
     return (f"CASE WHEN {x} IS NULL THEN NULL WHEN isnan({x}) THEN 'NaN' "
             f"WHEN {magnitude} = double('Infinity') THEN "
             f"CASE WHEN {x} > 0 THEN 'Infinity' ELSE '-Infinity' END "
             f"WHEN {x} = 0 OR ({magnitude} >= {_PLAIN_LOW} AND {magnitude} < {_PLAIN_HIGH}) "
-            f"THEN {text} ELSE {scientific} END")
+            f"THEN {text} ELSE coalesce({tiny_text}, {scientific}) END")
 
 
 def java_string_column(x: Any) -> Any:
@@ -73,9 +87,14 @@ def _java_text_column(x: Any) -> Any:
         F.when(F.length(digits) > 1, digits.substr(F.lit(2), F.length(digits)))
         .otherwise(F.lit("0")),
         F.lit("E"), (exponent + F.length(integer) - 1 - leading).cast("string"))
+    tiny: Any = F.lit(None).cast("string")
+    for value, java in reversed(_TINY_JAVA_TEXT.items()):
+        tiny = F.when(magnitude == F.lit(float(value)), F.lit(java)).otherwise(tiny)
+    tiny_text = F.when(magnitude < float(_TINY_BOUND), F.concat(
+        F.when(x < 0, F.lit("-")).otherwise(F.lit("")), tiny))
     infinite = magnitude == F.lit(float("inf"))
     plain = (x == 0) | ((magnitude >= float(_PLAIN_LOW)) & (magnitude < float(_PLAIN_HIGH)))
     return (F.when(x.isNull(), F.lit(None).cast("string"))
             .when(F.isnan(x), F.lit("NaN"))
             .when(infinite, F.when(x > 0, F.lit("Infinity")).otherwise(F.lit("-Infinity")))
-            .when(plain, text).otherwise(scientific))
+            .when(plain, text).otherwise(F.coalesce(tiny_text, scientific)))
