@@ -50,7 +50,8 @@ class Case:
     name: str
     wall_s: float
     peak_rss_mb: float
-    update_s: float | None = None
+    update_s: float | None = None  # lakesmith: INITIALIZING to the end, as Databricks counts
+    initializing_s: float | None = None  # lakesmith: the update's INITIALIZING part
     flows_s: dict[str, float] = field(default_factory=dict)
     details: dict[str, Any] = field(default_factory=dict)
     # CPU seconds (user + system) of the process and the children it waited for: on a loaded
@@ -158,11 +159,12 @@ def lakesmith_project(root: Path, landing: Path) -> Path:
 def lakesmith_case(name: str, root: Path) -> Case:
     wall, peak, stdout, cpu = measure([sys.executable, "-m", "lakesmith", "run"], cwd=root,
                                  env={"PYTHONPATH": str(REPO / "src")})
-    match = re.search(r"Update \S+ COMPLETED in ([\d.]+)s", stdout)
+    match = re.search(r"Update \S+ COMPLETED in ([\d.]+)s(?: \(initializing ([\d.]+)s\))?",
+                      stdout)
     if not match:
         raise RuntimeError(f"no update summary in lakesmith's output:\n{stdout[-2000:]}")
     return Case(name, wall, peak, update_s=float(match.group(1)), flows_s=flow_times(root),
-                cpu_s=cpu)
+                cpu_s=cpu, initializing_s=float(match.group(2) or 0))
 
 
 def flow_times(root: Path) -> dict[str, float]:
@@ -284,6 +286,11 @@ def main() -> None:
     report(args, cases, notes, cold_start)
 
 
+def _running(case: Case) -> float:
+    """An update's time after INITIALIZING (setting up tables and running the flows)."""
+    return (case.update_s or 0) - (case.initializing_s or 0)
+
+
 def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
            cold_start: dict[str, Any]) -> None:
     by_name = {case.name: case for case in cases}
@@ -294,6 +301,8 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
               "lakesmith_full_vs_floor_cpu": (full.cpu_s or 0) / (floor.cpu_s or 1),
               "plus5_vs_full_update": (by_name["lakesmith +5 % new data"].update_s or 0)
               / (full.update_s or 1),
+              "plus5_vs_full_running": _running(by_name["lakesmith +5 % new data"])
+              / (_running(full) or 1),
               "plus5_vs_full_wall": by_name["lakesmith +5 % new data"].wall_s / full.wall_s}
     spark = by_name.get("spark-pipelines 4.3 full")
     if spark is not None:
@@ -307,12 +316,17 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
     print(f"\nmedallion example, {args.events:,} events in {args.files} files "
           f"(+5 %: one more file); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
           f"{os.cpu_count()} cores")
-    print(f"{'case':<40}{'wall s':>9}{'update s':>10}{'cpu s':>8}{'peak MB':>9}  vs floor (wall)")
+    print(f"{'case':<40}{'wall s':>9}{'update s':>10}{'init s':>8}{'cpu s':>8}{'peak MB':>9}"
+          "  vs floor (wall)")
     for case in cases:
         update = f"{case.update_s:.2f}" if case.update_s is not None else "-"
+        init = f"{case.initializing_s:.2f}" if case.initializing_s is not None else "-"
         cpu = f"{case.cpu_s:.1f}" if case.cpu_s is not None else "-"
-        print(f"{case.name:<40}{case.wall_s:>9.2f}{update:>10}{cpu:>8}{case.peak_rss_mb:>9.0f}  "
-              f"{case.wall_s / floor.wall_s:.2f}x")
+        print(f"{case.name:<40}{case.wall_s:>9.2f}{update:>10}{init:>8}{cpu:>8}"
+              f"{case.peak_rss_mb:>9.0f}  {case.wall_s / floor.wall_s:.2f}x")
+    print("(lakesmith's update s runs from INITIALIZING to the end, as Databricks counts an "
+          "update; init s is its INITIALIZING part: loading the code, analysis, schema "
+          "inference, planning)")
     print("\nper flow, seconds (event log)")
     flows = [c for c in cases if c.flows_s]
     names = sorted({name for c in flows for name in c.flows_s})

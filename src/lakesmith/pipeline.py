@@ -4,10 +4,12 @@ validated graph. The CLI commands are thin wrappers around this."""
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +60,9 @@ class Pipeline:
     engine: Engine
     graph: DataflowGraph
     source_files: list[Path]
+    # When loading the pipeline's code began: its first update's INITIALIZING starts there, as
+    # on Databricks (building the graph, analysing it, inferring schemas, planning the work).
+    opened_at: tuple[datetime, float] | None = None
     catalog: TableCatalog = field(init=False)
     storage: PipelineStorage = field(init=False)
 
@@ -124,6 +129,11 @@ class Pipeline:
         update_id = str(uuid.uuid4())
         self.storage.pipeline_id()  # refuses storage that belongs to another pipeline
         with self.storage.lock() as lock:
+            # The update's time includes INITIALIZING, as on Databricks: the first update of an
+            # opened pipeline began when its code began loading.
+            started_at, start = self.opened_at or (datetime.now(timezone.utc),
+                                                   time.perf_counter())
+            self.opened_at = None
             self.storage.record_table_locations(self.catalog.paths)
             workspace = self.workspace()
             error: BaseException | None = None
@@ -135,7 +145,7 @@ class Pipeline:
             except BaseException as e:
                 error = e
             event_log = EventLog(self.storage, update_id, self.graph, plan,
-                                 continuous=continuous)
+                                 continuous=continuous, started_at=started_at)
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
             if lock.previous_holder:
@@ -156,7 +166,9 @@ class Pipeline:
                 continuous=continuous, trigger_interval=trigger_interval, stop=stop,
             )
             try:
-                result = runner.run()
+                initializing = time.perf_counter() - start
+                result = replace(runner.run(), started_at=started_at,
+                                 initializing_seconds=initializing)
                 if result.state == UpdateState.COMPLETED:
                     record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
@@ -209,6 +221,7 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
             from lakesmith.engine.sql_log import log_sql_statements
 
             log_sql_statements(engine.spark)
+        opened_at = (datetime.now(timezone.utc), time.perf_counter())
         prepare_session(engine.spark, spec)
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
@@ -222,7 +235,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                 if not analyze_invalid:
                     raise
                 raise _with_analysis_problems(e, engine, spec, files) from None
-        yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files)
+        yield Pipeline(spec=spec, engine=engine, graph=graph, source_files=files,
+                       opened_at=opened_at)
 
 
 def table_paths(graph: DataflowGraph, spec: PipelineSpec) -> dict[TableName, Location]:

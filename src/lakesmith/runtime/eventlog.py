@@ -70,7 +70,8 @@ class EventLog:
     _sequence = itertools.count()
 
     def __init__(self, storage: PipelineStorage, update_id: str, graph: DataflowGraph,
-                 plan: UpdatePlan, *, continuous: bool = False) -> None:
+                 plan: UpdatePlan, *, continuous: bool = False,
+                 started_at: datetime | None = None) -> None:
         self.storage = storage
         self.location = storage.events
         self._fallback: Location | None = None
@@ -80,6 +81,9 @@ class EventLog:
         self.graph = graph
         self.plan = plan
         self.continuous = continuous
+        # When the update began initializing: its create_update and INITIALIZING events carry
+        # it, though they are written once the plan they describe is known.
+        self.started_at = started_at
         self._events: list[dict[str, Any]] = []
         # The log's Delta table, loaded at the first flush and written through (delta-rs then
         # advances it in place): an update's two commits do not each load the log twice.
@@ -101,7 +105,8 @@ class EventLog:
         if error is not None and state == UpdateState.FAILED:
             message = f"Update {self.update_id[:8]} is FAILED: {_first_line(error)}"
         self._emit("update_progress", {"update_progress": {"state": state.value}}, message,
-                   level=level, error=error, fatal=state == UpdateState.FAILED)
+                   level=level, error=error, fatal=state == UpdateState.FAILED,
+                   timestamp=self.started_at if state == UpdateState.INITIALIZING else None)
         if state in (UpdateState.RUNNING, UpdateState.COMPLETED, UpdateState.FAILED,
                      UpdateState.CANCELED):
             self.flush()
@@ -218,12 +223,12 @@ class EventLog:
             "continuous": self.continuous,
             "engine": "lakesmith",
             "plan": plan.to_event(),
-        }}, f"Update {self.update_id[:8]} started by USER_ACTION.")
+        }}, f"Update {self.update_id[:8]} started by USER_ACTION.", timestamp=self.started_at)
 
     def _emit(self, event_type: str, details: dict[str, Any], message: str, *,
               level: str = "INFO", error: BaseException | None = None, fatal: bool = False,
               flow: ResolvedFlow | None = None, dataset: str | None = None,
-              table: str | None = None) -> None:
+              table: str | None = None, timestamp: datetime | None = None) -> None:
         if flow is not None:
             dataset = self.graph.dataset(flow.target).name
             table = str(flow.target)
@@ -237,7 +242,7 @@ class EventLog:
                        "flow_name": None if flow is None else flow.name,
                        "dataset_name": dataset, "table_name": table, "batch_id": None,
                        "host": None},
-            "timestamp": datetime.now(timezone.utc),
+            "timestamp": timestamp or datetime.now(timezone.utc),
             "message": message,
             "level": level,
             "maturity_level": "STABLE",

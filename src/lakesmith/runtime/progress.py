@@ -224,7 +224,10 @@ def print_summary(console: Console, result: Any, graph: Any) -> None:
                       f"table '{counts.quarantine}'.", highlight=False)
     style = {"COMPLETED": "green", "FAILED": "bold red", "CANCELED": "yellow"}[result.state.value]
     cycles = f" ({result.cycles} cycles)" if getattr(result, "cycles", 1) > 1 else ""
+    initializing = getattr(result, "initializing_seconds", 0.0)
+    phases = f" (initializing {initializing:.2f}s)" if initializing else ""
     console.print(f"Update {result.update_id} [{style}]{result.state.value}[/] in "
-                  f"{result.duration_seconds:.2f}s{cycles}.", highlight=False)
+                  f"{result.duration_seconds + initializing:.2f}s{phases}{cycles}.",
+                  highlight=False)
     for failed in result.failed_flows:
         console.print(f"[red]✗[/red] {failed.error}", highlight=False)

@@ -55,9 +55,15 @@ class UpdateResult:
     update_id: str
     state: UpdateState
     started_at: datetime
-    duration_seconds: float
+    duration_seconds: float  # SETTING_UP_TABLES and RUNNING
     flows: list[FlowResult] = field(default_factory=list)
     cycles: int = 1  # a continuous update's cycles; its flows' metrics are summed over them
+    initializing_seconds: float = 0.0  # INITIALIZING: analysis, schema inference, planning
+
+    @property
+    def total_seconds(self) -> float:
+        """The update's time as Databricks reports it: from INITIALIZING to its end."""
+        return self.initializing_seconds + self.duration_seconds
 
     @property
     def failed_flows(self) -> list[FlowResult]:
