@@ -1,0 +1,199 @@
+"""The embedded engine starts on the first request that needs it (`engine/lazy_start.py`): an
+update with nothing new never starts it, the next update with a new file starts it from the flow
+that has data and lands exactly that file's rows, and a failure to start reads as before.
+
+These tests start their own embedded engines (the point is when it starts), not the session's
+shared one."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import Project
+
+from lakesmith.errors import EngineError
+from lakesmith.pipeline import open_pipeline
+
+BRONZE = '''
+import dlt
+from pyspark.sql.functions import col
+
+LANDING = spark.conf.get("shop.landing")
+
+
+def landing(folder):
+    return spark.readStream.format("cloudFiles").option("cloudFiles.format", "json").load(
+        f"{LANDING}/{folder}")
+
+
+@dlt.table
+def bronze_orders():
+    return landing("orders")
+
+
+@dlt.table
+def bronze_customers():
+    return landing("customers")
+'''
+
+SILVER = '''
+import dlt
+from pyspark.sql.functions import col, sum
+
+
+@dlt.table
+@dlt.expect_or_drop("positive_amount", "amount > 0")
+def silver_orders():
+    return dlt.read_stream("bronze_orders").select(
+        col("order_id").cast("bigint").alias("order_id"),
+        col("customer_id").cast("bigint").alias("customer_id"),
+        col("amount").cast("bigint").alias("amount"))
+
+
+@dlt.view
+def customer_changes():
+    return dlt.read_stream("bronze_customers").select(
+        col("customer_id").cast("bigint").alias("customer_id"), "name",
+        col("seq").cast("bigint").alias("seq"))
+
+
+dlt.create_streaming_table("silver_customers")
+dlt.create_auto_cdc_flow(target="silver_customers", source="customer_changes",
+                         keys=["customer_id"], sequence_by=col("seq"), stored_as_scd_type=1)
+
+
+@dlt.table
+def gold_revenue():
+    return (dlt.read("silver_orders").groupBy("customer_id").agg(sum("amount").alias("revenue"))
+            .join(dlt.read("silver_customers").select("customer_id", "name"), "customer_id",
+                  "left"))
+'''
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    """A small medallion: Auto Loader → streaming table (expectation) and AUTO CDC → a
+    materialized view; the landing folder comes from the configuration."""
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    (tmp_path / "shop").mkdir()
+    project = Project(tmp_path / "shop", sail_url="")
+    project.write_spec(configuration={"shop.landing": str(tmp_path / "shop" / "landing")})
+    project.write("transformations/bronze.py", BRONZE)
+    project.write("transformations/silver.py", SILVER)
+    land(project, "orders/o1.json", [{"order_id": 1, "customer_id": 10, "amount": 5},
+                                     {"order_id": 2, "customer_id": 20, "amount": -1},
+                                     {"order_id": 3, "customer_id": 10, "amount": 7}])
+    land(project, "customers/c1.json", [{"customer_id": 10, "name": "Ann", "seq": 1},
+                                        {"customer_id": 20, "name": "Bob", "seq": 1}])
+    return project
+
+
+def land(project: Project, relative: str, rows: list[dict[str, Any]]) -> None:
+    project.write(f"landing/{relative}", "".join(json.dumps(r) + "\n" for r in rows))
+
+
+def run_embedded(project: Project) -> tuple[Any, bool]:
+    """One update on the project's own embedded engine: its result, and whether the engine
+    started."""
+    with open_pipeline(project.spec_path) as pipeline:
+        result = pipeline.run(pipeline.plan())
+        return result, pipeline.engine.started
+
+
+def outputs(result: Any) -> dict[str, int | None]:
+    return {r.planned.name: (r.metrics.num_output_rows if r.metrics else None)
+            for r in result.flows}
+
+
+def test_an_update_with_nothing_new_starts_no_engine_and_the_next_new_file_lands(
+        shop: Project) -> None:
+    first, started = run_embedded(shop)
+    assert first.state.value == "COMPLETED" and started
+    assert shop.rows("gold_revenue", order_by="customer_id") == [
+        {"customer_id": 10, "revenue": 12, "name": "Ann"}]
+
+    idle, started = run_embedded(shop)
+    assert idle.state.value == "COMPLETED"
+    assert not started  # no analysis, no flow with data: nothing needed the engine
+    assert shop.rows("silver_orders", order_by="order_id") == [
+        {"order_id": 1, "customer_id": 10, "amount": 5},
+        {"order_id": 3, "customer_id": 10, "amount": 7}]
+
+    land(shop, "orders/o2.json", [{"order_id": 4, "customer_id": 20, "amount": 30}])
+    land(shop, "customers/c2.json", [{"customer_id": 20, "name": "Bea", "seq": 2}])
+    later, started = run_embedded(shop)
+    assert later.state.value == "COMPLETED" and started
+    counts = outputs(later)
+    assert counts["bronze_orders"] == 1 and counts["silver_orders"] == 1
+    assert shop.rows("silver_orders", order_by="order_id") == [
+        {"order_id": 1, "customer_id": 10, "amount": 5},
+        {"order_id": 3, "customer_id": 10, "amount": 7},
+        {"order_id": 4, "customer_id": 20, "amount": 30}]
+    assert shop.rows("silver_customers", order_by="customer_id") == [
+        {"customer_id": 10, "name": "Ann", "seq": 1},
+        {"customer_id": 20, "name": "Bea", "seq": 2}]
+    assert shop.rows("gold_revenue", order_by="customer_id") == [
+        {"customer_id": 10, "revenue": 12, "name": "Ann"},
+        {"customer_id": 20, "revenue": 30, "name": "Bea"}]
+
+
+@pytest.fixture
+def failing_start(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    from pysail.spark import SparkConnectServer
+
+    def start(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("failed to bind 127.0.0.1: address in use")
+
+    monkeypatch.setattr(SparkConnectServer, "start", start)
+    yield
+
+
+def test_a_failure_to_start_the_engine_reads_as_before(shop: Project,
+                                                       failing_start: None) -> None:
+    """The first update must analyse: the engine is started before the analysis, and its
+    failure is the error of the update, not a problem of every flow."""
+    with pytest.raises(EngineError, match=r"^Could not start the embedded Sail engine: failed "
+                                          r"to bind 127\.0\.0\.1: address in use$"):
+        run_embedded(shop)
+
+
+def test_an_update_with_nothing_new_needs_no_engine_at_all(shop: Project,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    run_embedded(shop)
+    from pysail.spark import SparkConnectServer
+
+    def start(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise AssertionError("the engine was started")
+
+    monkeypatch.setattr(SparkConnectServer, "start", start)
+    result, started = run_embedded(shop)
+    assert result.state.value == "COMPLETED" and not started
+
+
+def test_answers_given_before_the_engine_starts_are_the_engines(monkeypatch: pytest.MonkeyPatch
+                                                                ) -> None:
+    """Configuration keys the pipeline sets and the client's own debugging flag are answered
+    without the engine; after it starts, the engine gives the same answers."""
+    from lakesmith.engine.session import start_engine
+
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    keys = {"shop.landing": "/data/landing", "shop.limit": "10"}
+    debugging = "spark.python.sql.dataFrameDebugging.enabled"
+    with start_engine(conf=keys, lazy=True) as engine:
+        spark = engine.spark
+
+        def answers() -> list[str | None]:
+            return [spark.conf.get("shop.landing"), spark.conf.get("shop.limit", "x"),
+                    spark.conf.get(debugging, "true"), spark.conf.get(debugging, "false")]
+
+        before = answers()
+        assert not engine.started
+        assert before == ["/data/landing", "10", "true", "false"]
+        assert spark.conf.get("spark.sql.session.timeZone")  # a key of the engine's: it starts
+        assert engine.started
+        assert answers() == before
