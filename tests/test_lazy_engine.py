@@ -8,13 +8,16 @@ shared one."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Project
 
+from conftest import Project
 from lakesmith.errors import EngineError
 from lakesmith.pipeline import open_pipeline
 
@@ -197,3 +200,22 @@ def test_answers_given_before_the_engine_starts_are_the_engines(monkeypatch: pyt
         assert spark.conf.get("spark.sql.session.timeZone")  # a key of the engine's: it starts
         assert engine.started
         assert answers() == before
+
+
+def test_a_cold_lakesmith_run_with_nothing_new_does_not_load_the_engine(shop: Project) -> None:
+    """The command line, in fresh processes: the second run does not even load Sail's native
+    module (`pysail._native`, loaded when the engine starts). The Spark Connect client is still
+    imported: the sources build Columns and DataFrames while they load (docs/benchmarks.md)."""
+    env = {**os.environ, "RUST_LOG": "error"}
+    env.pop("SPARK_REMOTE", None)
+    first = subprocess.run([sys.executable, "-m", "lakesmith", "run"], cwd=shop.root, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    idle = subprocess.run([sys.executable, "-X", "importtime", "-m", "lakesmith", "run"],
+                          cwd=shop.root, env=env, capture_output=True, text=True, timeout=300)
+    assert idle.returncode == 0, idle.stdout + idle.stderr[-3000:]
+    modules = {line.rsplit("|", 1)[1].strip() for line in idle.stderr.splitlines()
+               if line.startswith("import time:")}
+    assert "lakesmith.pipeline" in modules  # the list was read
+    assert "pysail" in modules and "pysail._native" not in modules
+    assert "COMPLETED" in idle.stdout

@@ -53,9 +53,11 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
     """Starts the embedded server before the first request that must reach it (once, whatever
     thread asks first; the others wait until it is ready)."""
 
-    def __init__(self, server: Any, url: str, configuration: Mapping[str, str]) -> None:
-        self.server = server
-        self.url = url
+    def __init__(self, host: str, port: int, configuration: Mapping[str, str]) -> None:
+        self.host, self.port = host, port
+        self.url = f"sc://{host}:{port}"
+        self.server: Any = None  # pysail's SparkConnectServer once started (its import loads
+        # the native engine: not before it is needed)
         self.configuration = dict(configuration)
         self.spark: Any = None  # the session, set once it is made (it needs this interceptor)
         self.on_start: list[Callable[[Any], None]] = []
@@ -90,7 +92,11 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
 
     def _start(self) -> None:
         try:
-            start_keeping_sigint(lambda: self.server.start(background=True))
+            from pysail.spark import SparkConnectServer
+
+            server = SparkConnectServer(ip=self.host, port=self.port)
+            start_keeping_sigint(lambda: server.start(background=True))
+            self.server = server  # (only a started server is stopped)
         except Exception as e:  # the native server reports startup failures as plain exceptions
             raise EngineError(f"Could not start the embedded Sail engine: {e}") from e
         client = self.spark.client

@@ -36,7 +36,7 @@ class Engine:
     embedded: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.embedded = self.server is not None
+        self.embedded = self.server is not None or self.lazy is not None
 
     @property
     def started(self) -> bool:
@@ -73,8 +73,8 @@ class Engine:
         server; a remote server expires the session."""
         spark, self.spark = self.spark, None
         server, self.server = self.server, None
-        if not self.started:
-            server = None  # never started (closing the session asks the server nothing then)
+        if self.lazy is not None:  # started or not (closing the session asks it nothing then)
+            server, self.lazy.server = self.lazy.server, None
         if abort:
             return
         try:
@@ -151,24 +151,18 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
 
 def _lazy_embedded_engine(conf: Mapping[str, str]) -> Engine:
     """A session to an embedded server that starts on the first request that needs it."""
-    from pysail.spark import SparkConnectServer
+    import pysail  # noqa: F401  (cheap; its engine, pysail.spark, loads when it starts)
     from pyspark.sql.connect.client.core import DefaultChannelBuilder
     from pyspark.sql.connect.session import SparkSession
 
     from lakesmith.engine.lazy_start import LazyServerStart, reserve_port
 
     host = "127.0.0.1"
-    port = reserve_port(host)
-    try:
-        server = SparkConnectServer(ip=host, port=port)
-    except Exception as e:  # the native server reports failures as plain exceptions
-        raise EngineError(f"Could not start the embedded Sail engine: {e}") from e
-    url = f"sc://{host}:{port}"
-    lazy = LazyServerStart(server, url, conf)
-    channel = DefaultChannelBuilder(url)
+    lazy = LazyServerStart(host, reserve_port(host), conf)
+    channel = DefaultChannelBuilder(lazy.url)
     channel.add_interceptor(lazy)
     lazy.spark = SparkSession.builder.channelBuilder(channel).create()  # asks the server nothing
-    return Engine(spark=lazy.spark, url=url, server=server, lazy=lazy)
+    return Engine(spark=lazy.spark, url=lazy.url, lazy=lazy)
 
 
 def _check_reachable(url: str, timeout: float = 5.0) -> None:
