@@ -77,14 +77,12 @@ def gold_revenue():
 '''
 
 
-@pytest.fixture
-def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+def make_shop(root: Path, **spec: Any) -> Project:
     """A small medallion: Auto Loader → streaming table (expectation) and AUTO CDC → a
     materialized view; the landing folder comes from the configuration."""
-    monkeypatch.delenv("SPARK_REMOTE", raising=False)
-    (tmp_path / "shop").mkdir()
-    project = Project(tmp_path / "shop", sail_url="")
-    project.write_spec(configuration={"shop.landing": str(tmp_path / "shop" / "landing")})
+    root.mkdir()
+    project = Project(root, sail_url="")
+    project.write_spec(configuration={"shop.landing": str(root / "landing")}, **spec)
     project.write("transformations/bronze.py", BRONZE)
     project.write("transformations/silver.py", SILVER)
     land(project, "orders/o1.json", [{"order_id": 1, "customer_id": 10, "amount": 5},
@@ -93,6 +91,12 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
     land(project, "customers/c1.json", [{"customer_id": 10, "name": "Ann", "seq": 1},
                                         {"customer_id": 20, "name": "Bob", "seq": 1}])
     return project
+
+
+@pytest.fixture
+def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Project:
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    return make_shop(tmp_path / "shop")
 
 
 def land(project: Project, relative: str, rows: list[dict[str, Any]]) -> None:
@@ -112,17 +116,25 @@ def outputs(result: Any) -> dict[str, int | None]:
             for r in result.flows}
 
 
+@pytest.mark.parametrize("schema", ["default", "sales"])
 def test_an_update_with_nothing_new_starts_no_engine_and_the_next_new_file_lands(
-        shop: Project) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, schema: str) -> None:
+    """In another schema than `default`, the engine is told to use it when it starts."""
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    shop = make_shop(tmp_path / "shop", schema=schema)
+
+    def rows(table: str, order_by: str) -> list[dict[str, Any]]:
+        return shop.rows(table, order_by=order_by, schema=schema)
+
     first, started = run_embedded(shop)
     assert first.state.value == "COMPLETED" and started
-    assert shop.rows("gold_revenue", order_by="customer_id") == [
+    assert rows("gold_revenue", order_by="customer_id") == [
         {"customer_id": 10, "revenue": 12, "name": "Ann"}]
 
     idle, started = run_embedded(shop)
     assert idle.state.value == "COMPLETED"
     assert not started  # no analysis, no flow with data: nothing needed the engine
-    assert shop.rows("silver_orders", order_by="order_id") == [
+    assert rows("silver_orders", order_by="order_id") == [
         {"order_id": 1, "customer_id": 10, "amount": 5},
         {"order_id": 3, "customer_id": 10, "amount": 7}]
 
@@ -132,14 +144,14 @@ def test_an_update_with_nothing_new_starts_no_engine_and_the_next_new_file_lands
     assert later.state.value == "COMPLETED" and started
     counts = outputs(later)
     assert counts["bronze_orders"] == 1 and counts["silver_orders"] == 1
-    assert shop.rows("silver_orders", order_by="order_id") == [
+    assert rows("silver_orders", order_by="order_id") == [
         {"order_id": 1, "customer_id": 10, "amount": 5},
         {"order_id": 3, "customer_id": 10, "amount": 7},
         {"order_id": 4, "customer_id": 20, "amount": 30}]
-    assert shop.rows("silver_customers", order_by="customer_id") == [
+    assert rows("silver_customers", order_by="customer_id") == [
         {"customer_id": 10, "name": "Ann", "seq": 1},
         {"customer_id": 20, "name": "Bea", "seq": 2}]
-    assert shop.rows("gold_revenue", order_by="customer_id") == [
+    assert rows("gold_revenue", order_by="customer_id") == [
         {"customer_id": 10, "revenue": 12, "name": "Ann"},
         {"customer_id": 20, "revenue": 30, "name": "Bea"}]
 
@@ -195,6 +207,7 @@ def test_answers_given_before_the_engine_starts_are_the_engines(monkeypatch: pyt
                     spark.conf.get(debugging, "true"), spark.conf.get(debugging, "false")]
 
         before = answers()
+        assert spark.interruptAll() == []  # nothing runs
         assert not engine.started
         assert before == ["/data/landing", "10", "true", "false"]
         assert spark.conf.get("spark.sql.session.timeZone")  # a key of the engine's: it starts
