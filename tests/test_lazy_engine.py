@@ -232,3 +232,21 @@ def test_a_cold_lakesmith_run_with_nothing_new_does_not_load_the_engine(shop: Pr
     assert "lakesmith.pipeline" in modules  # the list was read
     assert "pysail" in modules and "pysail._native" not in modules
     assert "COMPLETED" in idle.stdout
+
+
+def test_tables_outside_the_pipeline_are_registered_when_the_engine_starts(
+        shop: Project) -> None:
+    """A table in the warehouse that the pipeline does not define (made with `lakesmith sql`)
+    is registered with the engine when it starts: an update with nothing new leaves it alone,
+    and a query of it by name works once the engine runs."""
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    run_embedded(shop)
+    write_deltalake(str(shop.table_path("rates", schema="ext")),
+                    pa.table({"currency": ["EUR"], "rate": [1.0]}))
+    idle, started = run_embedded(shop)
+    assert idle.state.value == "COMPLETED" and not started
+    with open_pipeline(shop.spec_path) as pipeline:
+        rows = pipeline.spark.sql("SELECT currency, rate FROM ext.rates").collect()
+        assert [r.asDict() for r in rows] == [{"currency": "EUR", "rate": 1.0}]

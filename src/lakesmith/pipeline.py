@@ -215,7 +215,9 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
         engine.on_start(lambda spark: prepare_session(spark, spec))
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
-            register_outside_tables(engine.spark, spec, definitions.datasets)
+            # (when the engine runs: found from the warehouse's folders now, registered then)
+            engine.on_start(lambda spark: register_outside_tables(spark, spec,
+                                                                  definitions.datasets))
             try:
                 graph = build_graph(definitions, engine.spark,
                                     NameResolver(spec.catalog, spec.schema),
