@@ -250,3 +250,19 @@ def test_tables_outside_the_pipeline_are_registered_when_the_engine_starts(
     with open_pipeline(shop.spec_path) as pipeline:
         rows = pipeline.spark.sql("SELECT currency, rate FROM ext.rates").collect()
         assert [r.asDict() for r in rows] == [{"currency": "EUR", "rate": 1.0}]
+
+
+def test_the_engines_port_is_held_until_it_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing else can take the port the session is pointed at while the engine waits to
+    start; the engine then listens on it."""
+    import socket
+
+    from lakesmith.engine.session import start_engine
+
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+    with start_engine(lazy=True) as engine:
+        port = int(engine.url.rsplit(":", 1)[1])
+        with socket.socket() as other, pytest.raises(OSError):
+            other.bind(("127.0.0.1", port))
+        assert engine.spark.range(3).count() == 3
+        assert engine.started and engine.lazy.server.listening_address[1] == port

@@ -37,12 +37,17 @@ ENGINE_UNDEFINED = frozenset({"spark.python.sql.dataFrameDebugging.enabled"})
 _SERVICE = "/spark.connect.SparkConnectService/"
 
 
-def reserve_port(host: str = "127.0.0.1") -> int:
-    """A free loopback port for the engine to listen on once it starts. (Another process could
-    take it first; the start then fails with a clear error.)"""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((host, 0))
-        return int(probe.getsockname()[1])
+def reserve_port(host: str = "127.0.0.1") -> socket.socket:
+    """A free loopback port, held for the engine (a socket bound to it) until just before the
+    engine binds it: an engine that starts minutes later, in a continuous update, still finds
+    its port free."""
+    reservation = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        reservation.bind((host, 0))
+    except OSError:
+        reservation.close()
+        raise
+    return reservation
 
 
 _INTERCEPTORS = (grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
@@ -53,9 +58,10 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
     """Starts the embedded server before the first request that must reach it (once, whatever
     thread asks first; the others wait until it is ready)."""
 
-    def __init__(self, host: str, port: int, configuration: Mapping[str, str]) -> None:
-        self.host, self.port = host, port
-        self.url = f"sc://{host}:{port}"
+    def __init__(self, reservation: socket.socket, configuration: Mapping[str, str]) -> None:
+        self._reservation: socket.socket | None = reservation
+        self.host, self.port = reservation.getsockname()[:2]
+        self.url = f"sc://{self.host}:{self.port}"
         self.server: Any = None  # pysail's SparkConnectServer once started (its import loads
         # the native engine: not before it is needed)
         self.configuration = dict(configuration)
@@ -95,6 +101,7 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
             from pysail.spark import SparkConnectServer
 
             server = SparkConnectServer(ip=self.host, port=self.port)
+            self.release_port()
             start_keeping_sigint(lambda: server.start(background=True))
             self.server = server  # (only a started server is stopped)
         except Exception as e:  # the native server reports startup failures as plain exceptions
@@ -114,6 +121,12 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
         except Exception as e:
             raise EngineError(
                 f"Could not connect to the Spark Connect endpoint {self.url}: {e}") from e
+
+    def release_port(self) -> None:
+        """Let go of the reserved port (for the engine to bind, or when it will not start)."""
+        reservation, self._reservation = self._reservation, None
+        if reservation is not None:
+            reservation.close()
 
     # -- the interceptor ------------------------------------------------------------------
 

@@ -75,6 +75,7 @@ class Engine:
         server, self.server = self.server, None
         if self.lazy is not None:  # started or not (closing the session asks it nothing then)
             server, self.lazy.server = self.lazy.server, None
+            self.lazy.release_port()
         if abort:
             return
         try:
@@ -157,8 +158,7 @@ def _lazy_embedded_engine(conf: Mapping[str, str]) -> Engine:
 
     from lakesmith.engine.lazy_start import LazyServerStart, reserve_port
 
-    host = "127.0.0.1"
-    lazy = LazyServerStart(host, reserve_port(host), conf)
+    lazy = LazyServerStart(reserve_port("127.0.0.1"), conf)
     channel = DefaultChannelBuilder(lazy.url)
     channel.add_interceptor(lazy)
     lazy.spark = SparkSession.builder.channelBuilder(channel).create()  # asks the server nothing
