@@ -266,3 +266,23 @@ def test_the_engines_port_is_held_until_it_starts(monkeypatch: pytest.MonkeyPatc
             other.bind(("127.0.0.1", port))
         assert engine.spark.range(3).count() == 3
         assert engine.started and engine.lazy.server.listening_address[1] == port
+
+
+def test_a_failing_start_up_action_is_the_error_of_every_request(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A start-up action's own error (the pipeline's `CREATE DATABASE`, say) is what the
+    request that started the engine raises, and every later one: it reads as it did when the
+    engine started with the command."""
+    from lakesmith.engine.session import start_engine
+
+    monkeypatch.delenv("SPARK_REMOTE", raising=False)
+
+    def refuse(spark: Any) -> None:
+        raise ValueError("schema `bad` cannot be created")
+
+    with start_engine(lazy=True) as engine:
+        engine.on_start(refuse)
+        for _ in range(2):
+            with pytest.raises(ValueError, match="^schema `bad` cannot be created$"):
+                engine.spark.range(3).count()
+        assert not engine.started

@@ -68,7 +68,7 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
         self.spark: Any = None  # the session, set once it is made (it needs this interceptor)
         self.on_start: list[Callable[[Any], None]] = []
         self._ready = False
-        self._failed: EngineError | None = None  # a start that failed is not tried again
+        self._failed: Exception | None = None  # a start that failed is not tried again
         self._starting = False  # true while the starting thread sets the session up
         self._lock = threading.RLock()
 
@@ -90,7 +90,7 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
             try:
                 self._start()
                 self._ready = True
-            except EngineError as e:
+            except Exception as e:  # every later request fails the same way
                 self._failed = e
                 raise
             finally:
@@ -114,13 +114,11 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
         try:
             if self.configuration:
                 self.spark.conf._set_all(configs=self.configuration, silent=True)
-            for action in self.on_start:
-                action(self.spark)
-        except EngineError:
-            raise
         except Exception as e:
             raise EngineError(
                 f"Could not connect to the Spark Connect endpoint {self.url}: {e}") from e
+        for action in self.on_start:  # their errors are theirs (an invalid schema name, ...)
+            action(self.spark)
 
     def release_port(self) -> None:
         """Let go of the reserved port (for the engine to bind, or when it will not start)."""
