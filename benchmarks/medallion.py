@@ -341,7 +341,8 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
         print(f"  engine round trips: {requests['analyze']['count']} analysis "
               f"({requests['analyze']['wall_s']:.2f} s), {requests['execute']['count']} execution "
               f"({requests['execute']['wall_s']:.2f} s); event log commits: "
-              f"{cold_start['event_log_commits']}")
+              f"{cold_start['event_log_commits']}; engine started: "
+              f"{'yes' if cold_start.get('engine_started') else 'no'}")
     print("\nratios")
     for key, value in ratios.items():
         print(f"  {key:<52}{value:.2f}")

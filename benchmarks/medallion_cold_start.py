@@ -1,7 +1,8 @@
 """Where a cold `lakesmith run` with nothing new spends its time, piece by piece, in one fresh
-process: imports (the Spark Connect client, then lakesmith), engine start, loading and analysing
-the graph (with the number of analysis round trips), the update itself, and the event log's
-commits. Prints JSON on its last line.
+process: imports (the Spark Connect client, then lakesmith), the session and loading the graph
+(the embedded engine starts only when a request needs it: `engine_started` says whether one did),
+the update itself (with the number of engine round trips), and the event log's commits. Prints
+JSON on its last line.
 
     python benchmarks/medallion_cold_start.py PROJECT_DIR
 """
@@ -40,9 +41,10 @@ def main(project: Path) -> None:
     events = project / "pipeline-storage" / "system" / "events" / "_delta_log"
     commits_before = len(list(events.glob("*.json")))
     with open_pipeline(find_spec(project)) as pipeline:
-        marks.append(("engine_start_and_graph", time.perf_counter(), cpu()))
+        marks.append(("session_and_graph", time.perf_counter(), cpu()))
         result = pipeline.run(pipeline.plan())
         marks.append(("update", time.perf_counter(), cpu()))
+        engine_started = pipeline.engine.started
     marks.append(("close", time.perf_counter(), cpu()))
     pieces = {name: {"wall_s": round(wall - marks[i][1], 3), "cpu_s": round(used - marks[i][2], 3)}
               for i, (name, wall, used) in enumerate(marks[1:])}
@@ -51,6 +53,7 @@ def main(project: Path) -> None:
         "engine_requests": {kind: {"count": n, "wall_s": round(s, 3)}
                             for kind, (n, s) in calls.items()},
         "event_log_commits": len(list(events.glob("*.json"))) - commits_before,
+        "engine_started": engine_started,
         "state": result.state.value,
     }))
 

@@ -46,12 +46,13 @@ def test_the_benchmark_runs_lakesmith_and_the_floor(tmp_path: Path) -> None:
     assert "skipped" in report["notes"][0]
     cold = report["cold_start"]
     assert set(cold["pieces"]) == {"import_spark_connect", "import_lakesmith",
-                                   "engine_start_and_graph", "update", "close"}
+                                   "session_and_graph", "update", "close"}
     # round trips are counted; an update with nothing new reuses the last analysis and finds
     # every flow up to date without asking the engine anything
     assert cold["state"] == "COMPLETED"
     assert {kind: request["count"] for kind, request in cold["engine_requests"].items()} == {
         "analyze": 0, "execute": 0}
+    assert cold["engine_started"] is False  # so the embedded engine never started
 
 
 @pytest.mark.slow

@@ -102,6 +102,7 @@ class Pipeline:
         conflicts = view_name_conflicts(self.graph, self.catalog)
         if conflicts:
             raise errors.GraphValidationError(conflicts)
+        self.engine.ensure_started()
         own = workspace is None
         workspace = workspace or self.workspace()
         try:
@@ -215,17 +216,21 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
     spec = spec.with_configuration(configuration or {})
     # Relative paths in sources (spark.read.csv("data/x.csv")) mean the project folder: they are
     # made absolute when plans are bound, so nothing here changes the working directory.
+    # The embedded engine starts on the first request that needs it: an update with nothing new
+    # asks it nothing (engine/lazy_start.py).
     with start_engine(remote, verbose=verbose, conf=spec.configuration,
-                      environment=engine_environment(spec.storage.options)) as engine:
+                      environment=engine_environment(spec.storage.options), lazy=True) as engine:
         if verbose:
             from lakesmith.engine.sql_log import log_sql_statements
 
             log_sql_statements(engine.spark)
         opened_at = (datetime.now(timezone.utc), time.perf_counter())
-        prepare_session(engine.spark, spec)
+        engine.on_start(lambda spark: prepare_session(spark, spec))
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
-            register_outside_tables(engine.spark, spec, definitions.datasets)
+            # (when the engine runs: found from the warehouse's folders now, registered then)
+            engine.on_start(lambda spark: register_outside_tables(spark, spec,
+                                                                  definitions.datasets))
             try:
                 graph = build_graph(definitions, engine.spark,
                                     NameResolver(spec.catalog, spec.schema),

@@ -3,6 +3,8 @@
 By default lakesmith starts Sail in-process on a free loopback port and connects a Spark Connect
 session to it; with `--remote sc://host:port` (or `SPARK_REMOTE`) it connects to a running endpoint
 instead. `SAIL_MODE=local-cluster` is read by Sail itself and runs a driver with workers.
+A pipeline's embedded engine starts lazily, on the first request that needs it
+(`engine/lazy_start.py`): an update with nothing new never starts it.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import logging
 import os
 import socket
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -30,10 +32,31 @@ class Engine:
     spark: Any  # pyspark.sql.connect.session.SparkSession
     url: str
     server: Any = None
+    lazy: Any = None  # engine.lazy_start.LazyServerStart when the server starts on first use
     embedded: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.embedded = self.server is not None
+        self.embedded = self.server is not None or self.lazy is not None
+
+    @property
+    def started(self) -> bool:
+        """Whether the engine runs: a lazily started one only after a request needed it."""
+        return self.lazy is None or self.lazy.started
+
+    def ensure_started(self) -> None:
+        """Start a lazily started engine now: where lakesmith knows it needs the engine (an
+        analysis), so that a failure to start is reported as itself, not by the first flow."""
+        if self.lazy is not None:
+            self.lazy.ensure_started()
+
+    def on_start(self, action: Callable[[Any], None]) -> None:
+        """Run `action(spark)` once the engine runs (now, unless it starts lazily)."""
+        if self.lazy is None:
+            action(self.spark)
+        elif self.lazy.started:
+            action(self.spark)
+        else:
+            self.lazy.on_start.append(action)
 
     @property
     def description(self) -> str:
@@ -50,6 +73,9 @@ class Engine:
         server; a remote server expires the session."""
         spark, self.spark = self.spark, None
         server, self.server = self.server, None
+        if self.lazy is not None:  # started or not (closing the session asks it nothing then)
+            server, self.lazy.server = self.lazy.server, None
+            self.lazy.release_port()
         if abort:
             return
         try:
@@ -82,9 +108,10 @@ def quiet_engine_logs(verbose: bool) -> None:
 def start_engine(remote: str | None = None, *, verbose: bool = False,
                  conf: Mapping[str, str] | None = None,
                  environment: Mapping[str, str] | None = None,
-                 session_class: type | None = None) -> Engine:
+                 session_class: type | None = None, lazy: bool = False) -> Engine:
     """Connect a session to `remote` (or $SPARK_REMOTE), or start an embedded Sail server.
     `session_class` is a subclass of the Spark Connect session to make (the user's session).
+    `lazy`: an embedded server starts on the first request that needs it, not now.
 
     `environment` holds object-store credentials and endpoints: the embedded engine reads them
     from the process environment only (Sail has no per-session storage configuration), so they
@@ -99,6 +126,8 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
     if remote:
         url = remote if remote.startswith("sc://") else f"sc://{remote}"
         _check_reachable(url)
+    elif lazy and session_class is None:
+        return _lazy_embedded_engine(conf or {})
     else:
         from pysail.spark import SparkConnectServer
 
@@ -119,6 +148,21 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
             hint="check that the server is running and reachable" if remote else None,
         ) from e
     return Engine(spark=spark, url=url, server=server)
+
+
+def _lazy_embedded_engine(conf: Mapping[str, str]) -> Engine:
+    """A session to an embedded server that starts on the first request that needs it."""
+    import pysail  # noqa: F401  (cheap; its engine, pysail.spark, loads when it starts)
+    from pyspark.sql.connect.client.core import DefaultChannelBuilder
+    from pyspark.sql.connect.session import SparkSession
+
+    from lakesmith.engine.lazy_start import LazyServerStart, reserve_port
+
+    lazy = LazyServerStart(reserve_port("127.0.0.1"), conf)
+    channel = DefaultChannelBuilder(lazy.url)
+    channel.add_interceptor(lazy)
+    lazy.spark = SparkSession.builder.channelBuilder(channel).create()  # asks the server nothing
+    return Engine(spark=lazy.spark, url=lazy.url, lazy=lazy)
 
 
 def _check_reachable(url: str, timeout: float = 5.0) -> None:
