@@ -286,3 +286,27 @@ def test_a_failing_start_up_action_is_the_error_of_every_request(
             with pytest.raises(ValueError, match="^schema `bad` cannot be created$"):
                 engine.spark.range(3).count()
         assert not engine.started
+
+
+def test_a_failure_to_start_the_engine_for_new_data_is_the_updates_error(
+        shop: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The analysis is reused, but a flow has a new file: the engine is started before the
+    flows run, so its failure is the update's error (as when it started with the command), and
+    nothing is committed."""
+    run_embedded(shop)
+    before = shop.rows("silver_orders", order_by="order_id")
+    land(shop, "orders/o2.json", [{"order_id": 4, "customer_id": 20, "amount": 30}])
+    from pysail.spark import SparkConnectServer
+
+    def start(self: Any, *args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("no memory")
+
+    working = SparkConnectServer.start
+    monkeypatch.setattr(SparkConnectServer, "start", start)
+    with pytest.raises(EngineError, match="^Could not start the embedded Sail engine: no memory$"):
+        run_embedded(shop)
+    assert shop.rows("silver_orders", order_by="order_id") == before
+    monkeypatch.setattr(SparkConnectServer, "start", working)
+    later, started = run_embedded(shop)
+    assert later.state.value == "COMPLETED" and started
+    assert [r["order_id"] for r in shop.rows("silver_orders", order_by="order_id")] == [1, 3, 4]

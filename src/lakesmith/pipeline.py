@@ -143,6 +143,10 @@ class Pipeline:
                 flow_schemas = self.analyze_or_reuse(workspace)
                 record_views(self.storage.location, published_views(self.graph))
                 plan = plan_work(plan, workspace)
+                if any(p.work is not None and p.work.has_data_now for p in plan.flows):
+                    # Started here, not by the first flow: a failure is the update's error as
+                    # before, and no flow's time includes the start.
+                    self.engine.ensure_started()
             except BaseException as e:
                 error = e
             event_log = EventLog(self.storage, update_id, self.graph, plan,

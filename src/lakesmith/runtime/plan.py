@@ -60,6 +60,15 @@ class FlowWork:
     # the update runs it, and flows that do not depend on it run as planned.
     error: LakesmithError | None = None
 
+    @property
+    def has_data_now(self) -> bool:
+        """Whether the flow has data to process as planned: a backlog, a batch to recover, a
+        reset, a once flow to run (the engine is needed; a materialized view decides whether it
+        is up to date when it runs)."""
+        return (self.error is None and (self.reset or self.recover_batch is not None
+                                        or self.action == RUN_ONCE
+                                        or any(not s.backlog.is_empty for s in self.sources)))
+
     def describe(self) -> str:
         if self.error is not None:
             return f"fails: {self.error.message}"
