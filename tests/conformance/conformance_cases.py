@@ -692,6 +692,8 @@ SQL_SHAPES = _sql("queries", [
 ])
 
 DATAFRAME = _df("dataframe", [
+    ("aggregate_rewrite_keeps_name", "spark.range(4).selectExpr('id % 2 AS k', 'id AS a', 'id * 0.5D AS d').groupBy('k').agg(F.sum('a'), F.round(F.avg('d'), 1)).orderBy('k')"),
+    ("grouped_sum_keeps_name", "spark.range(4).selectExpr('id % 2 AS k', 'id AS a').groupBy('k').sum('a').orderBy('k')"),
     ("round_double", "spark.createDataFrame([(1.005,), (0.285,), (2.675,)], 'x double').select(F.round('x', 2).alias('v'))"),
     ("selectexpr_lateral_alias", "spark.table('sales').where('qty = 1').selectExpr('qty * 2 AS dbl', 'dbl + 1 AS v')"),
     ("selectexpr_star_except", "spark.table('nums').where('id = 1').selectExpr('* EXCEPT (s, m)')"),

@@ -76,6 +76,10 @@ def test_python_pipeline_gets_sparks_answers_through_a_view(project) -> None:
             return spark.read.table("src").agg(F.avg("m").alias("mean"))
 
         @dp.materialized_view
+        def totals():  # rewritten aggregates keep the names Spark gives them
+            return spark.read.table("src").groupBy("m").agg(F.sum("id"), F.round(F.avg("d"), 1))
+
+        @dp.materialized_view
         def from_sql():
             return spark.sql("SELECT id, round(d, 2) AS r FROM src WHERE id = 2")
     """)
@@ -87,6 +91,10 @@ def test_python_pipeline_gets_sparks_answers_through_a_view(project) -> None:
         {"id": 3, "r": 2.68, "wd": 1, "quoted": "it's"},
     ]
     assert project.rows("mean") == [{"mean": Decimal("0.016667")}]
+    assert project.rows("totals", order_by="m") == [
+        {"m": Decimal("0.01"), "sum(id)": 3, "round(avg(d), 1)": 0.6},
+        {"m": Decimal("0.03"), "sum(id)": 3, "round(avg(d), 1)": 2.7},
+    ]
     assert project.rows("from_sql") == [{"id": 2, "r": 0.29}]
 
 

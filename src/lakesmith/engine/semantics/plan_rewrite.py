@@ -161,18 +161,23 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
     # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
     windowed = [e.window.window_function for e in expressions
                 if e.WhichOneof("expr_type") == "window"]
-    originals = [_copy(e) for e in body.expressions] if kind == "project" else []
+    outputs = _OUTPUT_EXPRESSIONS.get(kind)
+    named = list(getattr(body, outputs)) if outputs else []
+    originals = [_copy(e) for e in named]
     # Innermost first: a rewritten call's arguments are already Spark's.
     for expression in reversed(expressions):
         if not any(expression == w for w in windowed):
             _rewrite_expression(spark, expression, input_df)
-    # A rewritten projected column keeps the name Spark gives the call as written.
-    for original, expression in zip(originals, body.expressions if originals else [],
-                                    strict=True):
+    # A rewritten output column keeps the name Spark gives the call as written.
+    for original, expression in zip(originals, named, strict=True):
         if expression != original:
             name = _engine_name(input_df.df, original)
             if name is not None:
                 _alias(expression, name)
+
+
+# The relations whose expressions name their output columns, and the field that holds them.
+_OUTPUT_EXPRESSIONS = {"project": "expressions", "aggregate": "aggregate_expressions"}
 
 
 def _copy(expression: Any) -> Any:
