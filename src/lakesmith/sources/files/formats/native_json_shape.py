@@ -1,0 +1,183 @@
+"""A cheaper route to the shape Spark infers from JSON lines when every primitive is a STRING:
+the engine's own JSON inference over every record, checked in one cheap pass.
+
+The exact route (`inference._string_shape`) parses every record into a VARIANT, which costs
+about twice the engine's own inference (arrow-json's `infer_json_schema` over every line,
+`schemaInferMaxRecords`). With every primitive a STRING only the structure must match Spark's:
+which fields are objects, arrays, or scalars. The engine's inference *errors* where Spark
+would give STRING for an object against a scalar or an array, an array of mixed elements, a
+malformed line, a scalar or `null` or array record, text after a record's value, and types
+that differ between files; lakesmith then takes the exact route. Where it answers without an
+error, it differs from Spark in a few ways, each checked here, and any hit takes the exact
+route too:
+
+* a scalar against an array in the same field: Spark gives STRING, the engine an array of
+  scalars. Checked for every array-of-scalars field outside arrays, with `get_json_object`
+  (an empty string is NULL to Spark and passes); such a field inside an array, or an array of
+  arrays of scalars, cannot be checked cheaply: exact route;
+* lines: the engine cuts at `\\n` and trims Unicode whitespace; Spark also cuts at a lone `\\r`
+  and reads a line that starts with other Unicode whitespace as malformed. Every record must be
+  a JSON object to the key scan (`json_object_keys`, which accepts only JSON's whitespace);
+* a key twice in one object: Spark refuses ([COLUMN_ALREADY_EXISTS]), the engine keeps the last
+  value. Checked at the top level and in struct fields outside arrays (the key scan lists
+  repeated keys). Objects inside arrays are not checked (docs/engine-gaps.md).
+
+Only the merged types come back to Python; the data stays in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pyspark.errors import PySparkException
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.connect.session import SparkSession
+from pyspark.sql.types import (
+    ArrayType,
+    BooleanType,
+    DataType,
+    DoubleType,
+    LongType,
+    NullType,
+    StringType,
+    StructField,
+    StructType,
+)
+
+from lakesmith.sources.files.formats.records import RECORD
+from lakesmith.sources.files.inputs import InputFile
+
+# File name endings the engine reads as compressed (its listing picks the codec by extension);
+# lakesmith's records read such files' bytes as they are, so the two would see other records.
+_COMPRESSED = (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zstd", ".deflate", ".lz4", ".snappy",
+               ".br", ".zip")
+_SCALARS = (LongType, DoubleType, StringType, BooleanType)
+
+
+def native_string_shape(spark: SparkSession, files: Sequence[InputFile], records: DataFrame,
+                        options: dict[str, str]) -> DataType | None:
+    """The merged shape (leaves STRING, all-NULL leaves NULL) of `records`, the JSON records of
+    `files`, from the engine's own inference; None when this route cannot vouch for Spark's
+    answer (the caller takes the exact route)."""
+    if not _eligible(files, options):
+        return None
+    candidate = _engine_inference(spark, files)
+    if candidate is None or not _checkable(candidate):
+        return None
+    return candidate if _checks_pass(records, candidate) else None
+
+
+def _eligible(files: Sequence[InputFile], options: dict[str, str]) -> bool:
+    """JSON lines with Spark's line separators, uncompressed: the records the engine's
+    inference reads are then the lines lakesmith reads."""
+    if options.get("multiline", "false").strip().lower() != "false" or options.get("linesep"):
+        return False
+    return bool(files) and not any(
+        f.location.uri.lower().endswith(_COMPRESSED) for f in files)
+
+
+def _engine_inference(spark: SparkSession, files: Sequence[InputFile]) -> DataType | None:
+    """The engine's inference over every record of every file, as a shape; None when it
+    refuses the records (any of the cases where it differs from Spark by an error)."""
+    from lakesmith.engine.paths import engine_path
+
+    paths = [engine_path(f.location) for f in files]
+    try:
+        schema = spark.read.option("schemaInferMaxRecords", 2**62).json(paths).schema
+    except PySparkException:
+        return None
+    return _shape(schema)
+
+
+def _shape(data_type: DataType) -> DataType | None:
+    """The engine's type with every scalar as STRING; None for a type it should not give."""
+    if isinstance(data_type, StructType):
+        fields = []
+        for f in data_type.fields:
+            inner = _shape(f.dataType)
+            if inner is None:
+                return None
+            fields.append(StructField(f.name, inner))
+        return StructType(fields)
+    if isinstance(data_type, ArrayType):
+        element = _shape(data_type.elementType)
+        return None if element is None else ArrayType(element)
+    if isinstance(data_type, NullType):
+        return NullType()
+    if isinstance(data_type, _SCALARS):
+        return StringType()
+    return None
+
+
+def _leaf(data_type: DataType) -> DataType:
+    while isinstance(data_type, ArrayType):
+        data_type = data_type.elementType
+    return data_type
+
+
+def _is_scalar(data_type: DataType) -> bool:
+    return isinstance(data_type, (StringType, NullType))
+
+
+def _checkable(shape: DataType, inside_array: bool = False) -> bool:
+    """Whether every difference the engine's answer can hide is checkable: no array of arrays
+    of scalars, no array of scalars inside an array, no field name `get_json_object` cannot
+    address."""
+    if isinstance(shape, StructType):
+        return all((inside_array or _addressable(f.name))
+                   and _checkable(f.dataType, inside_array) for f in shape.fields)
+    if isinstance(shape, ArrayType):
+        if _is_scalar(_leaf(shape)) and (inside_array or isinstance(shape.elementType,
+                                                                    ArrayType)):
+            return False
+        return _checkable(shape.elementType, True)
+    return True
+
+
+def _addressable(name: str) -> bool:
+    return "'" not in name and "\\" not in name
+
+
+def _json_path(path: tuple[str, ...]) -> str:
+    return "$" + "".join(f"['{p}']" for p in path)
+
+
+def _repeats(keys: Column) -> Column:
+    return F.size(keys) != F.size(F.array_distinct(keys))
+
+
+def _problems(shape: StructType, path: tuple[str, ...] = ()) -> list[Column]:
+    """Per record, each check that fails, for the struct at `path` and the fields below it
+    (outside arrays)."""
+    record = F.col(RECORD)
+    found: list[Column] = []
+    if path:
+        keys = F.json_object_keys(F.get_json_object(record, _json_path(path)))
+        found.append(keys.isNotNull() & _repeats(keys))
+    for f in shape.fields:
+        here = (*path, f.name)
+        if isinstance(f.dataType, StructType):
+            found += _problems(f.dataType, here)
+        elif isinstance(f.dataType, ArrayType) and _is_scalar(f.dataType.elementType):
+            text = F.get_json_object(record, _json_path(here))
+            # The value's text starts with `[` for an array; a string's text is its content,
+            # so a record with a string that starts with `[` (or an escape) is not vouched for.
+            ambiguous = (F.instr(record, '"[') > 0) | (F.instr(record, '"\\u005') > 0)
+            found.append(text.isNotNull() & (text != "")
+                         & (~text.startswith("[") | ambiguous))
+    return found
+
+
+def _checks_pass(records: DataFrame, shape: DataType) -> bool:
+    """One pass: every record an object to the key scan, no repeated key, no scalar where the
+    engine found an array."""
+    if not isinstance(shape, StructType):
+        return False
+    keys = F.json_object_keys(F.col(RECORD))
+    problem = keys.isNull() | _repeats(keys)
+    for check in _problems(shape):
+        problem = problem | check
+    row = records.select(F.coalesce(F.bool_or(problem), F.lit(False)).alias("bad")).collect()[0]
+    return not row.bad
+

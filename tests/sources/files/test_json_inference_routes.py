@@ -1,0 +1,117 @@
+"""JSON schema inference gives Apache Spark 4.3's schema on both routes: the engine's own
+inference checked in one pass (`native_json_shape`, taken when every primitive is a STRING)
+and the exact route (every record parsed into a VARIANT), or refuses clearly. Expected schemas
+are recorded from Spark by scripts/golden/json_inference.py (no JVM here)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pyspark.sql.types import StructType
+
+from lakesmith.errors import LakesmithError
+from lakesmith.locations import Location
+from lakesmith.sources.files.formats import ReadSpec, infer_schema, inference
+from lakesmith.sources.files.formats.json_format import json_records
+from lakesmith.sources.files.formats.lines import records_of
+from lakesmith.sources.files.formats.native_json_shape import native_string_shape
+from lakesmith.sources.files.inputs import InputFile
+
+GOLDEN = json.loads((Path(__file__).parents[2] / "golden" / "json_inference.json").read_text())
+CASES = {c["name"]: c for c in GOLDEN["cases"]}
+
+# Cases the engine's inference answers and the checks vouch for; every other case must take
+# the exact route (the engine refuses the records, or a check finds a difference).
+FAST = {"events", "field_order", "empty_struct", "empty_struct_in_array", "empty_name",
+        "only_empty_arrays", "empty_string_and_array", "case_top", "case_nested",
+        "unicode_escape_key", "big_integer"}
+# Spark's answer that lakesmith refuses instead, with the reason.
+REFUSED = {
+    "case_top": "Spark merges two structs whose names differ only by case under the first "
+                "record's spelling (an order-dependent answer)",
+    "case_nested": "as case_top, inside a struct",
+    "deep_nesting": "the engine's VARIANT parser stops at a nesting depth Spark reads",
+}
+# The exact route's known differences (the fast route gives Spark's answer for them).
+EXACT_DIFFERS = {
+    "empty_string_and_array": "Spark infers an empty string as NULL; a VARIANT holds a STRING",
+}
+# The typed route (inferColumnTypes) is always the exact one; its known differences.
+TYPED_DIFFERS = {
+    "empty_string_and_array": "as EXACT_DIFFERS",
+    "big_integer": "the engine's VARIANT holds an integer beyond BIGINT as a DOUBLE; Spark "
+                   "infers DECIMAL(20,0)",
+}
+
+
+def _files(root: Path, case: dict) -> list[InputFile]:
+    files = []
+    for name, text in sorted(case["files"].items()):
+        path = root / name
+        path.write_bytes(text.encode("latin-1"))
+        stat = path.stat()
+        files.append(InputFile(Location.local(path), stat.st_size, stat.st_mtime_ns // 10**6))
+    return files
+
+
+def _infer(spark, files: list[InputFile], name: str, *, typed: bool = False) -> str:
+    try:
+        return infer_schema(spark, files, "json", {}, infer_column_types=typed,
+                            where=name).simpleString()
+    except LakesmithError as e:
+        return f"REFUSED {e}"
+
+
+def _matches(got: str, expected: str) -> bool:
+    if expected.startswith("ERROR "):
+        return got.startswith("REFUSED") and expected.removeprefix("ERROR ") in got
+    return got == expected
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_inference_routes_match_spark(spark, tmp_path, monkeypatch, name) -> None:
+    case = CASES[name]
+    files = _files(tmp_path, case)
+    records = json_records(records_of(spark, files, [], whole=False, line_sep=None, where=name),
+                           ReadSpec("json", {}, StructType(), where=name))
+    took_fast = native_string_shape(spark, files, records, {}) is not None
+    assert took_fast == (name in FAST)
+
+    got = _infer(spark, files, name)
+    if name in REFUSED:
+        assert got.startswith("REFUSED"), REFUSED[name]
+    else:
+        assert _matches(got, case["strings"])
+
+    monkeypatch.setattr(inference, "native_string_shape", lambda *args: None)
+    exact = _infer(spark, files, name)
+    if name in EXACT_DIFFERS:
+        assert not _matches(exact, case["strings"]), f"fixed? {EXACT_DIFFERS[name]}"
+    elif name in REFUSED:
+        assert exact.startswith("REFUSED"), REFUSED[name]
+    else:
+        assert _matches(exact, case["strings"])
+
+    typed = _infer(spark, files, name, typed=True)
+    if name in TYPED_DIFFERS:
+        assert not _matches(typed, case["typed"]), f"fixed? {TYPED_DIFFERS[name]}"
+    elif name in REFUSED:
+        assert typed.startswith("REFUSED"), REFUSED[name]
+    else:
+        assert _matches(typed, case["typed"]), typed
+
+
+def test_repeated_key_names_the_file(spark, tmp_path) -> None:
+    files = _files(tmp_path, CASES["repeated_key_struct"])
+    with pytest.raises(LakesmithError, match=r"d\.json repeats a key.*COLUMN_ALREADY_EXISTS"):
+        infer_schema(spark, files, "json", {}, infer_column_types=False, where="bronze")
+
+
+def test_fast_route_is_not_taken_for_other_line_separators(spark, tmp_path) -> None:
+    files = _files(tmp_path, CASES["field_order"])
+    records = json_records(records_of(spark, files, [], whole=False, line_sep=";", where="x"),
+                           ReadSpec("json", {"linesep": ";"}, StructType(), where="x"))
+    assert native_string_shape(spark, files, records, {"linesep": ";"}) is None
+    assert native_string_shape(spark, files, records, {"multiline": "true"}) is None
