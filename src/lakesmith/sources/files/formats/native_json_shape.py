@@ -28,6 +28,7 @@ Only the merged types come back to Python; the data stays in the engine.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from pyspark.errors import PySparkException
 from pyspark.sql import Column, DataFrame
@@ -45,7 +46,9 @@ from pyspark.sql.types import (
     StructType,
 )
 
+from lakesmith.engine.parallelism import local_cores
 from lakesmith.sources.files.formats.records import RECORD
+from lakesmith.sources.files.formats.variant_types import merge
 from lakesmith.sources.files.inputs import InputFile
 
 # File name endings the engine reads as compressed (its listing picks the codec by extension);
@@ -79,7 +82,51 @@ def _eligible(files: Sequence[InputFile], options: dict[str, str]) -> bool:
 
 def _engine_inference(spark: SparkSession, files: Sequence[InputFile]) -> DataType | None:
     """The engine's inference over every record of every file, as a shape; None when it
-    refuses the records (any of the cases where it differs from Spark by an error)."""
+    refuses the records (any of the cases where it differs from Spark by an error).
+
+    The engine infers on one thread per read; on a local engine with several cores, large
+    inputs are split by size into one read per core, each on its own session (one session
+    serves one request at a time), and the shapes merged here with Spark's rules."""
+    groups = _groups(files, local_cores(spark) or 1)
+    if len(groups) == 1:
+        return _group_shape(spark, groups[0])
+    endpoint = getattr(spark.client._builder, "endpoint", None)
+    if not isinstance(endpoint, str):
+        return _group_shape(spark, files)
+    sessions = [spark] + [SparkSession.builder.remote(f"sc://{endpoint}").create()
+                          for _ in groups[1:]]
+    try:
+        with ThreadPoolExecutor(max_workers=len(groups)) as pool:
+            shapes = list(pool.map(_group_shape, sessions, groups))
+    finally:
+        for extra in sessions[1:]:
+            extra.stop()
+    if any(shape is None for shape in shapes):
+        return None
+    result: DataType = NullType()
+    for shape in shapes:
+        assert shape is not None
+        result = merge(result, shape)
+    return result
+
+
+# Below this many bytes one read infers faster than several (each read lists and opens files).
+_SPLIT_BYTES = 16 * 1024 * 1024
+
+
+def _groups(files: Sequence[InputFile], cores: int) -> list[list[InputFile]]:
+    """`files` in at most `cores` consecutive groups of about equal size."""
+    total = sum(f.size for f in files)
+    count = min(cores, len(files)) if total >= _SPLIT_BYTES else 1
+    groups: list[list[InputFile]] = [[] for _ in range(count)]
+    done = 0
+    for f in files:
+        groups[min(count - 1, done * count // max(total, 1))].append(f)
+        done += f.size
+    return [g for g in groups if g]
+
+
+def _group_shape(spark: SparkSession, files: Sequence[InputFile]) -> DataType | None:
     from lakesmith.engine.paths import engine_path
 
     paths = [engine_path(f.location) for f in files]
@@ -147,37 +194,47 @@ def _repeats(keys: Column) -> Column:
     return F.size(keys) != F.size(F.array_distinct(keys))
 
 
-def _problems(shape: StructType, path: tuple[str, ...] = ()) -> list[Column]:
-    """Per record, each check that fails, for the struct at `path` and the fields below it
-    (outside arrays)."""
-    record = F.col(RECORD)
-    found: list[Column] = []
-    if path:
-        keys = F.json_object_keys(F.get_json_object(record, _json_path(path)))
-        found.append(keys.isNotNull() & _repeats(keys))
+def _struct_paths(shape: StructType, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The struct fields outside arrays, with their paths."""
+    found: list[tuple[str, ...]] = []
     for f in shape.fields:
-        here = (*path, f.name)
         if isinstance(f.dataType, StructType):
-            found += _problems(f.dataType, here)
+            found += [(*path, f.name), *_struct_paths(f.dataType, (*path, f.name))]
+    return found
+
+
+def _scalar_array_paths(shape: StructType, path: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """The arrays of scalars outside arrays, with their paths."""
+    found: list[tuple[str, ...]] = []
+    for f in shape.fields:
+        if isinstance(f.dataType, StructType):
+            found += _scalar_array_paths(f.dataType, (*path, f.name))
         elif isinstance(f.dataType, ArrayType) and _is_scalar(f.dataType.elementType):
-            text = F.get_json_object(record, _json_path(here))
-            # The value's text starts with `[` for an array; a string's text is its content,
-            # so a record with a string that starts with `[` (or an escape) is not vouched for.
-            ambiguous = (F.instr(record, '"[') > 0) | (F.instr(record, '"\\u005') > 0)
-            found.append(text.isNotNull() & (text != "")
-                         & (~text.startswith("[") | ambiguous))
+            found.append((*path, f.name))
     return found
 
 
 def _checks_pass(records: DataFrame, shape: DataType) -> bool:
     """One pass: every record an object to the key scan, no repeated key, no scalar where the
-    engine found an array."""
+    engine found an array. Each key list is computed once, as a column of its own (used in
+    two tests as an expression, the engine would scan the record twice)."""
     if not isinstance(shape, StructType):
         return False
-    keys = F.json_object_keys(F.col(RECORD))
-    problem = keys.isNull() | _repeats(keys)
-    for check in _problems(shape):
-        problem = problem | check
-    row = records.select(F.coalesce(F.bool_or(problem), F.lit(False)).alias("bad")).collect()[0]
+    record = F.col(RECORD)
+    key_lists = [F.json_object_keys(record).alias("k0")] + [
+        F.json_object_keys(F.get_json_object(record, _json_path(p))).alias(f"k{i + 1}")
+        for i, p in enumerate(_struct_paths(shape))]
+    keys = records.select(record, *key_lists)
+    problem = F.col("k0").isNull() | _repeats(F.col("k0"))
+    for i in range(1, len(key_lists)):
+        problem = problem | (F.col(f"k{i}").isNotNull() & _repeats(F.col(f"k{i}")))
+    for p in _scalar_array_paths(shape):
+        text = F.get_json_object(record, _json_path(p))
+        # The value's text starts with `[` for an array; a string's text is its content, so a
+        # record with a string that starts with `[` (or an escape) is not vouched for. An empty
+        # string is NULL to Spark's inference, which merges it into the array.
+        ambiguous = (F.instr(record, '"[') > 0) | (F.instr(record, '"\\u005') > 0)
+        problem = problem | (text.isNotNull() & (text != "")
+                             & (~text.startswith("[") | ambiguous))
+    row = keys.select(F.coalesce(F.bool_or(problem), F.lit(False)).alias("bad")).collect()[0]
     return not row.bad
-
