@@ -13,7 +13,7 @@ from pyspark.sql.types import StructType
 
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
-from lakesmith.sources.files.formats import ReadSpec, infer_schema, inference
+from lakesmith.sources.files.formats import ReadSpec, infer_schema, inference, native_json_shape
 from lakesmith.sources.files.formats.json_format import json_records
 from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.native_json_shape import native_string_shape
@@ -115,3 +115,28 @@ def test_fast_route_is_not_taken_for_other_line_separators(spark, tmp_path) -> N
                            ReadSpec("json", {"linesep": ";"}, StructType(), where="x"))
     assert native_string_shape(spark, files, records, {"linesep": ";"}) is None
     assert native_string_shape(spark, files, records, {"multiline": "true"}) is None
+
+
+@pytest.mark.parametrize("name", ["int_and_double_across_files", "array_and_scalar_across_files",
+                                  "events"])
+def test_one_read_per_core_merges_with_spark_rules(spark, tmp_path, monkeypatch, name) -> None:
+    """Large inputs are inferred by one read per core, on sessions of their own; the shapes
+    merge here with Spark's rules, so a field that is BIGINT in one file and DOUBLE in another
+    (which one engine read refuses) or an array in one and a scalar in another still gets
+    Spark's schema."""
+    monkeypatch.setattr(native_json_shape, "_SPLIT_BYTES", 0)
+    monkeypatch.setattr(native_json_shape, "local_cores", lambda _spark: 2)
+    case = CASES[name]
+    files = _files(tmp_path, case)
+    if len(files) == 1:  # split one file's records over two
+        text = (tmp_path / next(iter(case["files"]))).read_bytes().splitlines(keepends=True)
+        (tmp_path / "second.json").write_bytes(b"".join(text[len(text) // 2:]))
+        (tmp_path / next(iter(case["files"]))).write_bytes(b"".join(text[:len(text) // 2]))
+        files = _files(tmp_path, {"files": {}}) + [
+            InputFile(Location.local(p), p.stat().st_size, p.stat().st_mtime_ns // 10**6)
+            for p in sorted(tmp_path.iterdir())]
+    assert len(native_json_shape._groups(files, 2)) == 2
+    records = json_records(records_of(spark, files, [], whole=False, line_sep=None, where=name),
+                           ReadSpec("json", {}, StructType(), where=name))
+    assert native_string_shape(spark, files, records, {}) is not None
+    assert _infer(spark, files, name) == case["strings"]

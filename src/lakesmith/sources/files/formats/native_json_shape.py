@@ -121,7 +121,8 @@ def _groups(files: Sequence[InputFile], cores: int) -> list[list[InputFile]]:
     groups: list[list[InputFile]] = [[] for _ in range(count)]
     done = 0
     for f in files:
-        groups[min(count - 1, done * count // max(total, 1))].append(f)
+        middle = done + f.size // 2  # a file goes with the group its middle byte falls in
+        groups[min(count - 1, middle * count // max(total, 1))].append(f)
         done += f.size
     return [g for g in groups if g]
 
