@@ -85,8 +85,10 @@ def _engine_inference(spark: SparkSession, files: Sequence[InputFile]) -> DataTy
     refuses the records (any of the cases where it differs from Spark by an error).
 
     The engine infers on one thread per read; on a local engine with several cores, large
-    inputs are split by size into one read per core, each on its own session (one session
-    serves one request at a time), and the shapes merged here with Spark's rules."""
+    inputs are split by size into one read per core, each on a session of its own (requests
+    of one client are not shared between threads), and the shapes merged here with Spark's
+    rules: a type that differs between two reads (BIGINT and DOUBLE) is Spark's answer here,
+    where one read over both files refuses it."""
     groups = _groups(files, local_cores(spark) or 1)
     if len(groups) == 1:
         return _group_shape(spark, groups[0])
