@@ -20,7 +20,8 @@ route too:
   a JSON object to the key scan (`json_object_keys`, which accepts only JSON's whitespace);
 * a key twice in one object: Spark refuses ([COLUMN_ALREADY_EXISTS]), the engine keeps the last
   value. Checked at the top level and in struct fields outside arrays (the key scan lists
-  repeated keys). Objects inside arrays are not checked (docs/engine-gaps.md).
+  repeated keys). Objects inside arrays cannot be checked cheaply (no engine function lists an
+  array element's keys without merging repeated ones): a shape with one takes the exact route.
 
 Only the merged types come back to Python; the data stays in the engine.
 """
@@ -172,10 +173,12 @@ def _is_scalar(data_type: DataType) -> bool:
 
 def _checkable(shape: DataType, inside_array: bool = False) -> bool:
     """Whether every difference the engine's answer can hide is checkable: no array of arrays
-    of scalars, no array of scalars inside an array, no field name `get_json_object` cannot
-    address."""
+    of scalars, no array of scalars inside an array, no object inside an array (its repeated
+    keys), no field name `get_json_object` cannot address."""
     if isinstance(shape, StructType):
-        return all((inside_array or _addressable(f.name))
+        if inside_array:
+            return False
+        return all(_addressable(f.name)
                    and _checkable(f.dataType, inside_array) for f in shape.fields)
     if isinstance(shape, ArrayType):
         if _is_scalar(_leaf(shape)) and (inside_array or isinstance(shape.elementType,
