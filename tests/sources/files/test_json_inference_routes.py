@@ -140,3 +140,19 @@ def test_one_read_per_core_merges_with_spark_rules(spark, tmp_path, monkeypatch,
                            ReadSpec("json", {}, StructType(), where=name))
     assert native_string_shape(spark, files, records, {}) is not None
     assert _infer(spark, files, name) == case["strings"]
+
+
+def test_an_object_inside_an_array_in_the_first_records_skips_the_engine_inference(
+        spark, tmp_path, monkeypatch) -> None:
+    """Its repeated keys cannot be checked cheaply, so the exact route runs, and the first
+    records' shape says so before the engine infers from every record."""
+    def never(*_args):
+        raise AssertionError("the engine's inference over every record ran")
+
+    monkeypatch.setattr(native_json_shape, "_engine_inference", never)
+    files = _files(tmp_path, CASES["events"])
+    records = json_records(records_of(spark, files, [], whole=False, line_sep=None, where="e"),
+                           ReadSpec("json", {}, StructType(), where="e"))
+    assert native_string_shape(spark, files, records, {}) is None
+    monkeypatch.undo()
+    assert _infer(spark, files, "events") == CASES["events"]["strings"]
