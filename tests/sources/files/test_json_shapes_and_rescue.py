@@ -47,8 +47,8 @@ def test_the_one_pass_shape_is_the_exact_shape(spark, tmp_path: Path, name: str)
     files = _files(tmp_path, CASES[name])
     records = json_records(records_of(spark, files, [], whole=False, line_sep=None, where=name),
                            ReadSpec("json", {}, StructType(), where=name))
-    fast, fast_malformed = _string_shape(records)
-    exact, exact_malformed = _typed_shape(records)
+    fast, fast_malformed = _string_shape(records, name)
+    exact, exact_malformed = _typed_shape(records, name)
     assert fast_malformed == exact_malformed
     assert finish(fast, primitives_as_string=True) == finish(exact, primitives_as_string=True)
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.connect.session import SparkSession
 from pyspark.sql.types import (
+    ArrayType,
     DataType,
     DoubleType,
     IntegerType,
@@ -27,9 +29,10 @@ from pyspark.sql.types import (
 
 from lakesmith.errors import LakesmithError
 from lakesmith.sources.files.formats.csv_format import TOKENS, tokenized
-from lakesmith.sources.files.formats.file_table import INDEX, file_contents
+from lakesmith.sources.files.formats.file_table import FILE_URI, INDEX, file_contents
 from lakesmith.sources.files.formats.json_format import json_records
 from lakesmith.sources.files.formats.lines import records_of
+from lakesmith.sources.files.formats.native_json_shape import native_string_shape
 from lakesmith.sources.files.formats.records import RECORD
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column, format_flag, normalize
 from lakesmith.sources.files.formats.variant_types import finish, merge, parse_variant_type
@@ -52,7 +55,7 @@ def infer_schema(spark: SparkSession, files: Sequence[InputFile], format: str,
     if name == "json":
         records = records_of(spark, files, [], whole=format_flag(opts, "multiline", False, where),
                              line_sep=opts.get("linesep"), where=where)
-        return _infer_json(records, opts, infer_column_types, where)
+        return _infer_json(spark, files, records, opts, infer_column_types, where)
     return _infer_csv(file_contents(spark, files, [], where=where), opts, infer_column_types,
                       where)
 
@@ -63,14 +66,16 @@ def _path(file: InputFile) -> str:
     return engine_path(file.location)
 
 
-def _infer_json(records, options: dict[str, str], infer_types: bool, where: str) -> StructType:  # type: ignore[no-untyped-def]
+def _infer_json(spark: SparkSession, files: Sequence[InputFile], records,  # type: ignore[no-untyped-def]
+                options: dict[str, str], infer_types: bool, where: str) -> StructType:
     spec = ReadSpec("json", options, StructType(), where=where)
     records = json_records(records, spec)
     primitives_as_string = format_flag(options, "primitivesasstring", not infer_types, where)
     if primitives_as_string:
-        merged, malformed = _string_shape(records)
+        native = native_string_shape(spark, files, records, options)
+        merged, malformed = (native, False) if native is not None else _string_shape(records, where)
     else:
-        merged, malformed = _typed_shape(records)
+        merged, malformed = _typed_shape(records, where)
     result = finish(merged, primitives_as_string=primitives_as_string)
     schema = result if isinstance(result, StructType) else StructType()
     if malformed:
@@ -80,33 +85,64 @@ def _infer_json(records, options: dict[str, str], infer_types: bool, where: str)
     return schema
 
 
-def _typed_shape(records) -> tuple[DataType, bool]:  # type: ignore[no-untyped-def]
+def _typed_shape(records, where: str) -> tuple[DataType, bool]:  # type: ignore[no-untyped-def]
     """Each distinct record shape from the engine, merged here with Spark's JSON rules (numbers
     widen as Spark widens them, which the engine's own merge does not do); whether a record is
     malformed (or not an object, which Spark counts as malformed)."""
-    shapes = records.select(F.expr(f"schema_of_variant(try_parse_json({RECORD}))").alias("s")) \
+    parsed = _parsed(records)
+    odd = F.when(F.expr("v IS NULL OR NOT o"), F.when(_nothing(), F.lit("nothing"))
+                 .when(_unreadable(), F.concat(F.lit("unreadable "), F.col(FILE_URI)))
+                 .otherwise(F.lit("malformed")))
+    shapes = parsed.select(F.expr("schema_of_variant(v)").alias("s"), odd.alias("odd")) \
         .distinct().collect()
     merged: DataType = NullType()
     malformed = False
     for row in shapes:
-        if row.s is None:
-            malformed = True
+        if row.odd is not None:
+            if row.odd.startswith("unreadable "):
+                _refuse_unreadable(row.odd.removeprefix("unreadable "), where)
+            malformed = malformed or row.odd == "malformed"
             continue
         shape = parse_variant_type(row.s)
-        if not isinstance(shape, StructType):  # a scalar record is malformed to Spark
-            malformed = True
-            continue
         merged = merge(merged, shape)
     return merged, malformed
 
 
 # A record whose text starts with `{` after JSON's whitespace: once it parses, it is an object.
 _OBJECT_TEXT = r"^[ \t\n\r]*\{"
+_NOTHING_TEXT = r"^[ \t\n\r]*(null[ \t\n\r]*)?$"
 
 
-def _string_shape(records) -> tuple[DataType, bool]:  # type: ignore[no-untyped-def]
+def _parsed(records: DataFrame) -> DataFrame:
+    """Each record's VARIANT `v`, whether its text is an object's `o`, the record and its file."""
+    return records.select(F.expr(f"try_parse_json({RECORD})").alias("v"),
+                          F.col(RECORD).rlike(_OBJECT_TEXT).alias("o"), F.col(RECORD),
+                          F.col(FILE_URI))
+
+
+def _nothing() -> Column:
+    """A record of JSON whitespace only, or `null`: nothing to Spark (NullType, discarded)."""
+    return F.col(RECORD).rlike(_NOTHING_TEXT)
+
+
+def _unreadable() -> Column:
+    """An object the key scan reads but the VARIANT parser refuses: it repeats a key (or nests
+    deeper than the parser goes). Spark refuses repeated keys; a VARIANT cannot hold them."""
+    return F.expr("v IS NULL AND o") & F.json_object_keys(F.col(RECORD)).isNotNull()
+
+
+def _refuse_unreadable(file: str, where: str) -> None:
+    raise LakesmithError(
+        f"{where}: a JSON record in {file} repeats a key within one object (or nests deeper "
+        "than lakesmith can infer a schema from); Spark refuses repeated keys "
+        "([COLUMN_ALREADY_EXISTS]).",
+        hint="give the schema (.schema(...) or schemaHints), or fix the records.")
+
+
+def _string_shape(records, where: str) -> tuple[DataType, bool]:  # type: ignore[no-untyped-def]
     """The records' merged shape, merged by the engine in one aggregate, for inference with
-    every primitive as STRING (Auto Loader's default, Spark's `primitivesAsString`).
+    every primitive as STRING (Auto Loader's default, Spark's `primitivesAsString`), when the
+    engine's own inference cannot be vouched for (`native_json_shape`).
 
     The engine's `schema_of_variant_agg` merges objects field by field, arrays element by
     element and NULL into anything, as Spark's JSON inference does; where the two differ (a
@@ -114,24 +150,38 @@ def _string_shape(records) -> tuple[DataType, bool]:  # type: ignore[no-untyped-
     engine, STRING or a wider number in Spark) every difference ends as STRING here, since all
     primitives become strings. It costs one pass, with no per-record shape strings: 15-35 % less
     CPU than the distinct shapes of `_typed_shape` (docs/benchmarks.md)."""
-    parsed = records.select(F.expr(f"try_parse_json({RECORD})").alias("v"),
-                            F.col(RECORD).rlike(_OBJECT_TEXT).alias("o"))
-    row = parsed.select(
+    # Only records that are not objects are looked at for the last two.
+    row = _parsed(records).select(
         F.expr("schema_of_variant_agg(CASE WHEN o AND v IS NOT NULL THEN v END)").alias("s"),
-        F.expr("coalesce(bool_or(v IS NULL OR NOT o), false)").alias("bad")).collect()[0]
+        F.coalesce(F.bool_or(F.when(F.expr("v IS NULL OR NOT o"), ~_nothing())), F.lit(False))
+        .alias("bad"), F.max(F.when(_unreadable(), F.col(FILE_URI))).alias("unreadable")) \
+        .collect()[0]
+    if row.unreadable is not None:
+        _refuse_unreadable(row.unreadable, where)
     merged = NullType() if row.s is None else parse_variant_type(row.s)
     return merged, bool(row.bad)
 
 
-def _refuse_case_duplicates(schema: StructType, where: str) -> None:
+def _refuse_case_duplicates(data_type: DataType, where: str, path: str = "") -> None:
+    """Names that differ only by case, at any depth. Spark refuses them at the top level and in
+    most nested cases ([COLUMN_ALREADY_EXISTS]); it keeps the first record's spelling when two
+    structs have the same fields but for case, which depends on the order records merge in:
+    lakesmith refuses those too rather than guess."""
+    if isinstance(data_type, ArrayType):
+        _refuse_case_duplicates(data_type.elementType, where, path)
+        return
+    if not isinstance(data_type, StructType):
+        return
     seen: dict[str, str] = {}
-    for f in schema.fields:
+    for f in data_type.fields:
         if f.name.lower() in seen:
+            kind = "columns" if not path else f"fields of '{path}'"
             raise LakesmithError(
-                f"{where}: the files have the columns '{seen[f.name.lower()]}' and '{f.name}', "
+                f"{where}: the files have the {kind} '{seen[f.name.lower()]}' and '{f.name}', "
                 "which differ only by case; Spark refuses them ([COLUMN_ALREADY_EXISTS]).",
                 hint="give the schema, or rename the fields in the files.")
         seen[f.name.lower()] = f.name
+        _refuse_case_duplicates(f.dataType, where, f"{path}.{f.name}" if path else f.name)
 
 
 def csv_names(first_record: list[str | None] | None, header: bool) -> list[str]:

@@ -142,14 +142,20 @@ def merge(a: DataType, b: DataType) -> DataType:
     return StringType()
 
 
-def finish(data_type: DataType, *, primitives_as_string: bool) -> DataType:
-    """Fields sorted by name, NULL-only values as STRING, primitives as STRING when asked."""
+def finish(data_type: DataType, *, primitives_as_string: bool) -> DataType | None:
+    """Spark's `canonicalizeType`: fields sorted by name, NULL-only values as STRING, primitives
+    as STRING when asked; fields with an empty name dropped, and structs left with no field
+    dropped with the field or array that holds them (SPARK-8093). None when nothing is left."""
     if isinstance(data_type, StructType):
-        return StructType([StructField(f.name, finish(f.dataType,
-                                                      primitives_as_string=primitives_as_string))
-                           for f in sorted(data_type.fields, key=lambda f: f.name)])
+        fields = []
+        for f in sorted(data_type.fields, key=lambda f: f.name):
+            inner = finish(f.dataType, primitives_as_string=primitives_as_string)
+            if f.name and inner is not None:
+                fields.append(StructField(f.name, inner))
+        return StructType(fields) if fields else None
     if isinstance(data_type, ArrayType):
-        return ArrayType(finish(data_type.elementType, primitives_as_string=primitives_as_string))
+        element = finish(data_type.elementType, primitives_as_string=primitives_as_string)
+        return None if element is None else ArrayType(element)
     if isinstance(data_type, NullType) or primitives_as_string:
         return StringType()
     return data_type
