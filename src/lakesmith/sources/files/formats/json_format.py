@@ -27,6 +27,7 @@ from pyspark.sql.types import DoubleType, FloatType, StringType, StructField, St
 from lakesmith.engine.ddl import ddl_of, type_ddl
 from lakesmith.sources.files.formats.convert import convert, parse_type
 from lakesmith.sources.files.formats.file_table import FILE_URI
+from lakesmith.sources.files.formats.new_fields import guard_keys
 from lakesmith.sources.files.formats.records import RECORD, is_blank
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column
 
@@ -79,8 +80,9 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     # The keys tell a malformed record (or one that is not a JSON object: NULL) and the fields
     # present. The typed parse cannot: the engine's `from_json` gives a struct of NULLs for a
     # malformed record, not NULL.
-    parsed = refuse_single_quotes(
-        parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD))), KEYS, spec)
+    # The keys also carry the guard against fields the schema lacks (`new_fields.py`).
+    parsed = refuse_single_quotes(parsed.withColumn(
+        KEYS, guard_keys(F.json_object_keys(F.col(RECORD)), spec)), KEYS, spec)
     valid = F.col(KEYS).isNotNull()
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
