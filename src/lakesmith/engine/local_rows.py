@@ -20,5 +20,7 @@ from pyspark.sql.types import StructType
 
 def local_rows(spark: Any, rows: Sequence[tuple[Any, ...]], schema: StructType) -> DataFrame:
     """`rows` (tuples in `schema`'s order, no timestamps) as a DataFrame; its plan carries them."""
+    if not rows:
+        return DataFrame(LocalRelation(None, schema=schema.json()), spark)
     table = LocalDataToArrowConversion.convert(list(rows), schema, False)
     return DataFrame(LocalRelation(table, schema=schema.json()), spark)
