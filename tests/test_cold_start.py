@@ -94,3 +94,30 @@ def test_an_update_of_a_sql_pipeline_loads_it(tmp_path: Path) -> None:
     assert "sqlglot" in names
     assert read_rows(root / "warehouse" / "spark_catalog" / "default" / "numbers",
                      order_by="id") == [{"id": i, "twice": 2 * i} for i in range(3)]
+
+
+def test_a_streaming_update_that_joins_nothing_does_not_load_the_sql_parser(
+        tmp_path: Path) -> None:
+    """Stateful operators are imported by the plan nodes a batch has: the join operator (which
+    parses join conditions with sqlglot) stays out of an Auto Loader batch and a deduplication."""
+    root = tmp_path / "stream"
+    (root / "transformations").mkdir(parents=True)
+    (root / "landing").mkdir()
+    (root / "landing" / "a.json").write_text('{"id": 1}\n{"id": 1}\n{"id": 2}\n')
+    (root / "spark-pipeline.yml").write_text(
+        "name: cold\nstorage: storage\nlibraries:\n  - glob:\n      include: transformations/**\n")
+    (root / "transformations" / "bronze.py").write_text(
+        "from pyspark import pipelines as dp\n\n\n"
+        "@dp.table\n"
+        "def bronze():\n"
+        "    return spark.readStream.format('cloudFiles').option('cloudFiles.format', 'json')"
+        f".load('{root / 'landing'}')\n\n\n"
+        "@dp.table\n"
+        "def unique():\n"
+        "    return spark.readStream.table('bronze').dropDuplicates(['id'])\n")
+    result, names = imported(["-m", "lakesmith", "run"], root)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "sqlglot" not in names
+    assert read_rows(root / "warehouse" / "spark_catalog" / "default" / "unique",
+                     order_by="id") == [{"id": "1", "_rescued_data": None},
+                                        {"id": "2", "_rescued_data": None}]

@@ -61,5 +61,7 @@ def _rewrite(relation: proto.Relation) -> None:
 
 
 def without_hidden_metadata(df: Any) -> Any:
-    """The result without `_metadata`, as Spark's `*` would have left it out."""
-    return df.drop(METADATA_COLUMN) if METADATA_COLUMN in df.columns else df
+    """The result without `_metadata`, as Spark's `*` would have left it out. Dropping a column
+    the result does not have changes nothing, so the engine is not asked which it has (a round
+    trip per batch)."""
+    return df.drop(METADATA_COLUMN)

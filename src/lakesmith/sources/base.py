@@ -105,6 +105,11 @@ class StreamSource(ABC):
         (None when no file can be blamed)."""
         return None
 
+    def refuse_failed_batch(self, spark: Any, data: SourceSlice,  # noqa: B027
+                            error: BaseException) -> None:
+        """After a batch failed: raise the source's own error when one of the checks its read
+        carries stopped it (a file stream's guard against new fields); otherwise return."""
+
     def identity(self) -> str | None:
         """What the source is (e.g. a Delta table's id): offsets recorded against one source
         must not be applied to another that replaced it under the same name."""

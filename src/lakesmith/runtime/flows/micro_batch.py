@@ -16,6 +16,8 @@ from __future__ import annotations
 import copy
 import time
 from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,11 +175,12 @@ class MicroBatchRunner(FlowRunner):
             no_data = record.watermark_ms is not None and all(
                 s is None or not s.has_data for s in slices.values())
             before = recovery.last_commit
-            batch = self.prepare(ctx, checkpoint, Batch(
-                record.batch, slices, watermark_ms=record.watermark_ms or 0,
-                previous_watermark_ms=record.previous_watermark_ms or 0,
-                input_watermarks_ms=before.input_watermarks_ms if before is not None else (),
-                timestamp_ms=record.timestamp_ms or _now_ms()), no_data=no_data)
+            with _source_refusals(ctx, slices):
+                batch = self.prepare(ctx, checkpoint, Batch(
+                    record.batch, slices, watermark_ms=record.watermark_ms or 0,
+                    previous_watermark_ms=record.previous_watermark_ms or 0,
+                    input_watermarks_ms=before.input_watermarks_ms if before is not None else (),
+                    timestamp_ms=record.timestamp_ms or _now_ms()), no_data=no_data)
             _source_progress(metrics, sources, slices, {w.key: w.end for w in ctx.work.sources})
             self._execute(ctx, checkpoint, batch, record, metrics, recovering=True,
                           replace_commit=recovery.replace_commit)
@@ -194,9 +197,10 @@ class MicroBatchRunner(FlowRunner):
             if all(s is None for s in slices.values()):
                 break
             watermark, previous = _watermarks(last, committed)
-            batch = self.prepare(ctx, checkpoint, Batch(
-                number, slices, watermark_ms=watermark, previous_watermark_ms=previous,
-                input_watermarks_ms=_input_watermarks(committed), timestamp_ms=_now_ms()))
+            with _source_refusals(ctx, slices):
+                batch = self.prepare(ctx, checkpoint, Batch(
+                    number, slices, watermark_ms=watermark, previous_watermark_ms=previous,
+                    input_watermarks_ms=_input_watermarks(committed), timestamp_ms=_now_ms()))
             record = self._record(ctx, batch, positions, sources)
             _source_progress(metrics, sources, slices, ends)
             committed = self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
@@ -294,6 +298,8 @@ class MicroBatchRunner(FlowRunner):
                 replace_commit=replace_commit, pipeline=ctx.pipeline_name,
                 update_id=ctx.update_id))
         except Exception as e:
+            if not ctx.stop.is_set():
+                _refuse_failed_batch(ctx, batch.slices, e)
             problem = _unreadable_file(ctx, batch) if not ctx.stop.is_set() else None
             if problem is not None:
                 raise LakesmithError(
@@ -372,6 +378,28 @@ def _state_progress(metrics: FlowMetrics, batch: list[dict[str, Any]]) -> None:
 
 def _input_watermarks(committed: CommitRecord | None) -> tuple[int | None, ...]:
     return committed.input_watermarks_ms if committed is not None else ()
+
+
+@contextmanager
+def _source_refusals(ctx: FlowContext, slices: dict[str, SourceSlice | None]) -> Iterator[None]:
+    """A batch that fails while it is prepared (a stateful operator's scratch, an AUTO CDC
+    check, a `fail` expectation read the sources): a source's own refusal explains it."""
+    try:
+        yield
+    except Exception as e:
+        if not ctx.stop.is_set():
+            _refuse_failed_batch(ctx, slices, e)
+        raise
+
+
+def _refuse_failed_batch(ctx: FlowContext, slices: dict[str, SourceSlice | None],
+                         error: BaseException) -> None:
+    """Raise a source's own error when a check its read carries failed the batch (a file
+    stream's guard against new fields: the evolution mode's stop)."""
+    sources = ctx.workspace.sources(ctx.flow)
+    for key, data in slices.items():
+        if data is not None and data.has_data:
+            sources[key].refuse_failed_batch(ctx.spark, data, error)
 
 
 def _unreadable_file(ctx: FlowContext, batch: Batch) -> str | None:

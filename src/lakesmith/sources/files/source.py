@@ -14,7 +14,7 @@ deletes the log.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lakesmith.errors import LakesmithError
@@ -84,6 +84,8 @@ class FileStreamSource(StreamSource):
         self.schemas = SchemaLocation(config.schema_location)
         # Unreadable files left out under ignoreCorruptFiles, and why (reported in the event log).
         self.ignored_files: dict[str, str] = {}
+        # The files of the last batch read (after ignoreCorruptFiles left some out).
+        self._read: tuple[InputFile, ...] | None = None
 
     # -- discovery -----------------------------------------------------------------------------
 
@@ -277,17 +279,64 @@ class FileStreamSource(StreamSource):
             files = self._without_corrupt_files(files, spec)
             if not files:
                 return formats.read_files(spark, (), spec)
+        self._read = files
+        guard = self._new_field_guard(files)
+        if guard is not None:
+            # The batch's read fails at a record with a field the schema lacks; the flow then
+            # asks `refuse_failed_batch` for the exact names and the evolution mode's stop.
+            return formats.read_files(spark, files, replace(spec, new_field_guard=guard))
         mode = schema_evolution.mode(self.options, inferred=self.schema_inferred)
-        if all(f.location.uri in self._inferred_from for f in files):
-            pass  # the schema was just inferred from these very files: nothing is new
-        elif mode in schema_evolution.CHECKS_NEW_COLUMNS:
-            found = formats.new_columns(spark, files, spec)
-            if found:
-                schema_evolution.refuse_new_columns(self, spark, files, found, mode)
-        elif mode == RESCUE and self.options.format == "json":
-            schema_evolution.refuse_unrescued_nested_fields(
-                self, formats.new_columns(spark, files, spec))
+        if mode in schema_evolution.CHECKS_NEW_COLUMNS and not self._inferred_from_all(files):
+            self._refuse_new_columns(spark, files, spec)
         return formats.read_files(spark, files, spec)
+
+    def _inferred_from_all(self, files: tuple[InputFile, ...]) -> bool:
+        """The schema was just inferred from these very files: nothing in them is new."""
+        return all(f.location.uri in self._inferred_from for f in files)
+
+    def _new_field_guard(self, files: tuple[InputFile, ...]) -> Any:
+        """How a JSON batch notices new fields, when its evolution mode must (addNewColumns and
+        failOnNewColumns: any field; rescue: fields of struct columns, which it cannot rescue)."""
+        from lakesmith.sources.files.formats.spec import NewFieldGuard
+
+        if self.options.format != "json" or self._inferred_from_all(files):
+            return None
+        mode = schema_evolution.mode(self.options, inferred=self.schema_inferred)
+        if mode in schema_evolution.CHECKS_NEW_COLUMNS:
+            return NewFieldGuard.for_source(self.key)
+        if mode == RESCUE:
+            return NewFieldGuard.for_source(self.key, nested_only=True)
+        return None
+
+    def refuse_failed_batch(self, spark: Any, data: SourceSlice, error: BaseException) -> None:
+        """After a batch failed: when this source's new-field guard stopped it, list the new
+        fields exactly and stop as the evolution mode says (addNewColumns stores the evolved
+        schema first). Nothing of the batch was committed: the guard fails the read itself."""
+        files = self._read if self._read is not None else data.content
+        if not files:
+            return
+        guard = self._new_field_guard(files)
+        if guard is None or not guard.fired_in(error):
+            return
+        spec = self.read_spec(spark, persist=False)
+        self._refuse_new_columns(spark, files, spec)
+        raise LakesmithError(
+            f"{self.config.where}: the read of {self.display_name} stopped at a record with a "
+            "field its schema lacks, but listing the batch's fields found none: the files may "
+            f"have changed while the batch ran ({error}).",
+            hint="run the pipeline again; the batch is read again from its recorded files.")
+
+    def _refuse_new_columns(self, spark: Any, files: tuple[InputFile, ...], spec: Any) -> None:
+        """The exact check: stop (and in addNewColumns, evolve) when the files have new columns;
+        in rescue mode, only new fields of struct columns stop the batch."""
+        from lakesmith.sources.files import formats
+
+        mode = schema_evolution.mode(self.options, inferred=self.schema_inferred)
+        found = formats.new_columns(spark, files, spec)
+        if mode == RESCUE:
+            schema_evolution.refuse_unrescued_nested_fields(self, found)
+        elif found:
+            schema_evolution.refuse_new_columns(self, spark, files, found, mode)
 
     def empty_dataframe(self, spark: Any) -> Any:
         """No rows, the stream's columns: what analysis and dry-run bind the read to."""

@@ -15,6 +15,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.connect.session import SparkSession
+from pyspark.sql.types import IntegerType, LongType, StringType, StructField, StructType
 
 from lakesmith.engine.paths import engine_path
 from lakesmith.sources.files.inputs import InputFile
@@ -78,10 +79,15 @@ def file_row(index: int, file: InputFile, partition_names: Sequence[str]) -> tup
 
 
 def file_table(spark: SparkSession, files: Sequence[InputFile], partition_names: Sequence[str]) -> DataFrame:
-    """One row per file: index, engine path key, `_metadata` values, raw partition values."""
+    """One row per file: index, engine path key, `_metadata` values, raw partition values
+    (built with no round trip to the engine)."""
+    from lakesmith.engine.local_rows import local_rows
+
     rows = [file_row(index, file, partition_names) for index, file in enumerate(files)]
-    ddl = ", ".join(f"`{name}` {kind}" for name, kind in file_columns(partition_names))
-    frame: DataFrame = spark.createDataFrame(rows, ddl)
+    types = {"INT": IntegerType(), "STRING": StringType(), "BIGINT": LongType()}
+    schema = StructType([StructField(name, types[kind])
+                         for name, kind in file_columns(partition_names)])
+    frame: DataFrame = local_rows(spark, rows, schema)
     return frame
 
 
@@ -110,6 +116,6 @@ def file_contents(spark: SparkSession, files: Sequence[InputFile], partition_nam
     # read, the engine would prune it away.
     checked: Column = F.when(F.col(INDEX).isNull(), unknown.cast("string")) \
         .otherwise(F.col(CONTENT))
-    result: DataFrame = joined.select(*[F.col(c) for c in table.columns],
+    result: DataFrame = joined.select(*[F.col(name) for name, _ in file_columns(partition_names)],
                                       checked.alias(CONTENT))
     return result

@@ -33,6 +33,7 @@ from lakesmith.sources.files.formats.file_table import FILE_URI, INDEX, file_con
 from lakesmith.sources.files.formats.json_format import json_records
 from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.native_json_shape import native_string_shape
+from lakesmith.sources.files.formats.new_fields import object_keys, struct_paths
 from lakesmith.sources.files.formats.records import RECORD
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column, format_flag, normalize
 from lakesmith.sources.files.formats.variant_types import finish, merge, parse_variant_type
@@ -274,16 +275,6 @@ def new_columns(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec)
     return [n for n in names if n.lower() not in known]
 
 
-def _struct_paths(schema: StructType, prefix: tuple[str, ...] = ()
-                  ) -> list[tuple[tuple[str, ...], StructType]]:
-    """Every struct column (not inside an array), with its path."""
-    found: list[tuple[tuple[str, ...], StructType]] = [(prefix, schema)]
-    for f in schema.fields:
-        if isinstance(f.dataType, StructType):
-            found += _struct_paths(f.dataType, (*prefix, f.name))
-    return found
-
-
 def _prefixed(label: str):  # type: ignore[no-untyped-def]
     # One parameter: `transform` passes the index as a second argument to a two-parameter lambda.
     return lambda key: F.concat(F.lit(label), key)
@@ -293,16 +284,11 @@ def _new_json_fields(records, schema: StructType) -> list[str]:  # type: ignore[
     """One engine query: the distinct keys of the records and of their struct values, as
     dotted paths, less those the schema has (compared without case, as Spark resolves them)."""
     key_lists = []
-    for path, _ in _struct_paths(schema):
-        if not path:
-            value = F.col(RECORD)
-        else:
-            json_path = "$" + "".join("['" + p.replace("'", "\\'") + "']" for p in path)
-            value = F.get_json_object(F.col(RECORD), json_path)
-        keys = F.coalesce(F.json_object_keys(value), F.array().cast("array<string>"))
+    for path, _ in struct_paths(schema):
+        keys = object_keys(path, F.json_object_keys(F.col(RECORD)))
         label = "".join(p + "." for p in path)
         key_lists.append(F.transform(keys, _prefixed(label)) if label else keys)
     found = records.select(F.explode(F.concat(*key_lists)).alias("k")).distinct().collect()
-    known = {".".join(p + (f.name,)).lower() for p, struct in _struct_paths(schema)
+    known = {".".join(p + (f.name,)).lower() for p, struct in struct_paths(schema)
              for f in struct.fields}
     return sorted(r.k for r in found if r.k.lower() not in known)

@@ -27,6 +27,7 @@ from pyspark.sql.types import DoubleType, FloatType, StringType, StructField, St
 from lakesmith.engine.ddl import ddl_of, type_ddl
 from lakesmith.sources.files.formats.convert import convert, parse_type
 from lakesmith.sources.files.formats.file_table import FILE_URI
+from lakesmith.sources.files.formats.new_fields import guard_keys
 from lakesmith.sources.files.formats.records import RECORD, is_blank
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column
 
@@ -36,19 +37,21 @@ RAW = "__ls_raw"
 RAW_MAP = "map<string,string>"
 FOUND = "__ls_found"
 KEYS = "__ls_keys"
+EXPLODED = "__ls_exploded"
 
 
 def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
     """One row per JSON record from the files' records (`lines.records_of`: lines, or whole
     files for multiLine): blank lines skipped, a top-level array one record per element."""
     records = records.where(~is_blank(F.col(RECORD)))
-    others = [F.col(c) for c in records.columns if c != RECORD]
     record = F.col(RECORD)
     # A top-level array holds one record per element; an unparsable one stays a (corrupt) record.
     # Only records that start with `[` are parsed as arrays (CASE branches run on their rows).
     exploded = F.when(F.ltrim(record).startswith("["), F.coalesce(
         F.from_json(record, "array<string>"), F.array(record))).otherwise(F.array(record))
-    return records.select(*others, F.explode(exploded).alias(RECORD))
+    # `*` and `drop` keep the other columns without asking the engine what they are.
+    return records.select("*", F.explode(exploded).alias(EXPLODED)).drop(RECORD) \
+        .withColumnRenamed(EXPLODED, RECORD)
 
 
 def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
@@ -79,8 +82,9 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     # The keys tell a malformed record (or one that is not a JSON object: NULL) and the fields
     # present. The typed parse cannot: the engine's `from_json` gives a struct of NULLs for a
     # malformed record, not NULL.
-    parsed = refuse_single_quotes(
-        parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD))), KEYS, spec)
+    # The keys also carry the guard against fields the schema lacks (`new_fields.py`).
+    parsed = refuse_single_quotes(parsed.withColumn(
+        KEYS, guard_keys(F.json_object_keys(F.col(RECORD)), spec)), KEYS, spec)
     valid = F.col(KEYS).isNotNull()
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
@@ -147,7 +151,8 @@ def first_value() -> Column:
     return F.get_json_object(F.col(RECORD), "$")
 
 
-def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -> DataFrame:
+def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec,
+                         data_type: str = "array<string>") -> DataFrame:
     """Spark reads `{'a': 1}` (allowSingleQuotes is on by default); the engine's parser finds
     it malformed. Rather than give NULLs where Spark gives values, such a record fails the read,
     naming its file. The check guards `valid_column` (the keys), which every value column
@@ -159,9 +164,8 @@ def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -
         F.lit(" uses single quotes, which Spark reads (allowSingleQuotes) and lakesmith cannot "
               "yet; convert the file to standard JSON (double quotes). Record: "),
         F.substring(F.col(RECORD), 1, 200))
-    data_type = parsed.schema[valid_column].dataType
     return parsed.withColumn(valid_column, F.when(
-        single_quoted, F.raise_error(message).cast(type_ddl(data_type))).otherwise(column))
+        single_quoted, F.raise_error(message).cast(data_type)).otherwise(column))
 
 
 # Strings Spark reads as a DOUBLE or FLOAT (JacksonParser, allowNonNumericNumbers).

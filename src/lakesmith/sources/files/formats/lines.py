@@ -1,12 +1,12 @@
 """The records of line-based files (JSON lines, text) with the file each came from.
 
 Two routes give the same rows. Small files are read whole through `binaryFile` (one scan for a
-thousand files) and cut into lines in the engine. A large file is read with the engine's text
-reader, which cuts lines itself, in parallel, without holding the file as one string: about three
-times faster, and a fraction of the memory. The text reader fails on bytes that are not UTF-8
-(where Spark shows U+FFFD), so a large file takes that route only after a check of its bytes by
-the engine finds them valid (once per process while the file is unchanged); one with a custom
-`lineSep` never does.
+thousand files) and cut into lines in the engine. A large file (from 4 MB:
+`LARGE_FILE_BYTES`) is read with the engine's text reader, which cuts lines itself, in parallel,
+without holding the file as one string: about three times faster, and a fraction of the memory.
+The text reader fails on bytes that are not UTF-8 (where Spark shows U+FFFD), so a large file
+takes that route only after a check of its bytes by the engine finds them valid (once per
+process while the file is unchanged); one with a custom `lineSep` never does.
 """
 
 from __future__ import annotations
@@ -29,7 +29,13 @@ from lakesmith.sources.files.formats.file_table import (
 from lakesmith.sources.files.formats.records import LINE, RECORD, split_lines, whole_files
 from lakesmith.sources.files.inputs import InputFile
 
-LARGE_FILE_BYTES = 8 * 1024 * 1024
+# Where the line reader starts to pay. Sail's binaryFile source can return a file of a few
+# megabytes once per byte range it plans, so the small route read such a file twice and dropped
+# the copy in a shuffle: a 7 MB file of 51,000 JSON lines costs 0.073 CPU s that way, 0.024 by
+# the line reader plus 0.009 for the UTF-8 check. From 1 to 3 MB the two routes cost about the
+# same (one file, or a hundred of 1.2 MB), and the line reader is one scan per file, so the
+# limit stays above that (docs/benchmarks.md).
+LARGE_FILE_BYTES = 4 * 1024 * 1024
 
 
 def records_of(spark: SparkSession, files: Sequence[InputFile], partition_names: Sequence[str],

@@ -7,6 +7,7 @@ partition columns, the rescued data column, then `_metadata`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from pyspark.sql import DataFrame
 from pyspark.sql.connect.session import SparkSession
@@ -32,8 +33,7 @@ from lakesmith.sources.files.inputs import InputFile
 def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) -> DataFrame:
     """Exactly `files`, read as `spec` says (one row per record; no record is dropped)."""
     format, options = normalize(spec.format, spec.options, spec.where)
-    spec = ReadSpec(format, options, spec.schema, spec.partition_schema,
-                    spec.rescued_data_column, spec.with_metadata, spec.where)
+    spec = replace(spec, format=format, options=options)
     _check_names(spec)
     if not files:
         return spark.createDataFrame([], output_schema(spec))

@@ -31,18 +31,18 @@ def split_lines(contents: DataFrame, line_sep: str | None) -> DataFrame:
     pattern = line_separator_pattern(line_sep)
     # A separator at the end of the text does not begin a last, empty line.
     trimmed = F.regexp_replace(F.col(CONTENT), f"({pattern})$", "")
-    keep = [F.col(c) for c in contents.columns if c != CONTENT]
+    # `*` and `drop` keep the other columns without asking the engine what they are.
     exploded = contents.select(
-        *keep, F.when(F.col(CONTENT) == "", F.array().cast("array<string>"))
-        .otherwise(F.split(trimmed, pattern, -1)).alias("__ls_lines"))
-    return exploded.select(*[F.col(c) for c in contents.columns if c != CONTENT],
-                           F.posexplode(F.col("__ls_lines")).alias(LINE, RECORD))
+        "*", F.when(F.col(CONTENT) == "", F.array().cast("array<string>"))
+        .otherwise(F.split(trimmed, pattern, -1)).alias("__ls_lines")).drop(CONTENT)
+    return exploded.select("*", F.posexplode(F.col("__ls_lines")).alias(LINE, RECORD)) \
+        .drop("__ls_lines")
 
 
 def whole_files(contents: DataFrame) -> DataFrame:
     """One row per file, its whole text as `RECORD`."""
-    keep = [F.col(c) for c in contents.columns if c != CONTENT]
-    return contents.select(*keep, F.lit(0).alias(LINE), F.col(CONTENT).alias(RECORD))
+    return contents.select("*", F.lit(0).alias(LINE), F.col(CONTENT).alias(RECORD)) \
+        .drop(CONTENT)
 
 
 def is_blank(record: Column) -> Column:

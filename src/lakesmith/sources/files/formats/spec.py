@@ -7,6 +7,7 @@ engine DataFrame. Options are compared lower-cased, as Spark compares them.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -48,6 +49,38 @@ SOURCE_OPTION_PREFIXES = ("cloudfiles.", "pathglobfilter", "recursivefilelookup"
                           "basepath", "partitioncolumns", "schemaevolutionmode", "path")
 
 
+# What the engine's error says when a guard fires; the tag names the source whose read it was.
+GUARD_ERROR = "[LAKESMITH_UNKNOWN_FIELD:"
+
+
+@dataclass(frozen=True)
+class NewFieldGuard:
+    """A JSON read that fails when a record has a field the schema lacks. `nested_only` guards
+    only the fields of struct columns (mode `rescue` rescues unknown top-level fields)."""
+
+    tag: str
+    nested_only: bool = False
+
+    @staticmethod
+    def for_source(key: str, *, nested_only: bool = False) -> NewFieldGuard:
+        return NewFieldGuard(hashlib.sha256(key.encode()).hexdigest()[:16], nested_only)
+
+    @property
+    def error_prefix(self) -> str:
+        return f"{GUARD_ERROR}{self.tag}]"
+
+    def fired_in(self, error: BaseException) -> bool:
+        """Whether `error` (from the engine, maybe wrapped) is this guard's."""
+        seen: set[int] = set()
+        current: BaseException | None = error
+        while current is not None and id(current) not in seen:
+            if self.error_prefix in str(current):
+                return True
+            seen.add(id(current))
+            current = current.__cause__ or current.__context__
+        return False
+
+
 @dataclass(frozen=True)
 class ReadSpec:
     """A read of a list of files.
@@ -64,6 +97,8 @@ class ReadSpec:
     rescued_data_column: str | None = None
     with_metadata: bool = False
     where: str = ""
+    # JSON: fail the read at a record with a field the schema lacks (`new_fields.py`).
+    new_field_guard: NewFieldGuard | None = None
 
     def option(self, name: str, default: str | None = None) -> str | None:
         return self.options.get(name, default)
