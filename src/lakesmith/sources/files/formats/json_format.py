@@ -36,6 +36,8 @@ RAW = "__ls_raw"
 RAW_MAP = "map<string,string>"
 FOUND = "__ls_found"
 KEYS = "__ls_keys"
+VALID = "__ls_valid"
+SOURCE = "__ls_source"  # the record as written, before an array is split
 
 
 def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -49,6 +51,25 @@ def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
     exploded = F.when(F.ltrim(record).startswith("["), F.coalesce(
         F.from_json(record, "array<string>"), F.array(record))).otherwise(F.array(record))
     return records.select(*others, F.explode(exploded).alias(RECORD))
+
+
+def json_read_records(records: DataFrame) -> DataFrame:
+    """The rows a read gives for the files' records, as Spark's JSON reader gives them: blank
+    lines skipped; a record whose first value is an array of objects gives one row per object
+    (none for `[]`), each keeping the whole record as `SOURCE`, the text a corrupt-record column
+    shows; an array holding anything else (a number, a string, `null`, an array) is one corrupt
+    record, not one row per element (tests/golden/file_formats.json, `json_root_arrays`).
+    Records that do not start with `[` are not looked at (CASE branches run on their rows)."""
+    records = records.where(~is_blank(F.col(RECORD)))
+    others = [F.col(c) for c in records.columns if c != RECORD]
+    record = F.col(RECORD)
+    first = first_value()  # text after the array is ignored, as after an object
+    objects = F.from_json(first, "array<map<string,string>>")  # NULL elements: not objects
+    only_objects = F.forall(objects, lambda o: o.isNotNull())
+    elements = F.when(F.coalesce(only_objects, F.lit(False)), F.from_json(first, "array<string>"))
+    exploded = F.when(F.ltrim(record).startswith("["), F.coalesce(elements, F.array(record))) \
+        .otherwise(F.array(record))
+    return records.select(*others, record.alias(SOURCE), F.explode(exploded).alias(RECORD))
 
 
 def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
@@ -66,6 +87,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed])
     need_raw = has_corrupt or spec.rescued_data_column is not None
     parsed = records
+    all_null: Column | None = None
     if typed:
         ddl = ddl_of(parse_schema)
         parsed = parsed.withColumn(WHOLE, F.from_json(F.col(RECORD), ddl))
@@ -76,12 +98,9 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
             all_null = all_null & F.col(WHOLE)[f.name].isNull()
         parsed = parsed.withColumn(PARSED, F.when(all_null, F.from_json(first_value(), ddl))
                                    .otherwise(F.col(WHOLE)))
-    # The keys tell a malformed record (or one that is not a JSON object: NULL) and the fields
-    # present. The typed parse cannot: the engine's `from_json` gives a struct of NULLs for a
-    # malformed record, not NULL.
-    parsed = refuse_single_quotes(
-        parsed.withColumn(KEYS, F.json_object_keys(F.col(RECORD))), KEYS, spec)
-    valid = F.col(KEYS).isNotNull()
+    parsed = with_validity(parsed, all_null, need_raw)
+    parsed = refuse_single_quotes(parsed, VALID, spec)
+    valid = F.col(VALID)
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
@@ -116,11 +135,11 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                 raise NotSupportedYet(
                     f"{spec.where}: the corrupt record column '{corrupt}' must be a STRING, "
                     f"not {type_ddl(f.dataType)}.")
-            bad = F.col(KEYS).isNull()  # malformed, or not a JSON object
+            bad = ~valid  # malformed, or not a JSON object
             if spec.rescued_data_column is None:
                 for name in mismatch:
                     bad = bad | mismatch[name]
-            columns.append(F.when(bad, F.col(RECORD)).alias(corrupt))
+            columns.append(F.when(bad, F.col(SOURCE)).alias(corrupt))
         else:
             columns.append(values[f.name].alias(f.name))
     if spec.rescued_data_column is not None:
@@ -130,8 +149,8 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         if not has_corrupt:
             # A malformed record keeps its text: without a corrupt-record column it would be a
             # row of NULLs, its data lost (a lakesmith choice; see docs/auto-loader.md).
-            rescued = F.when(F.col(KEYS).isNull(), F.to_json(F.create_map(
-                F.lit(corrupt), F.col(RECORD), F.lit("_file_path"), F.col(FILE_URI)))) \
+            rescued = F.when(~valid, F.to_json(F.create_map(
+                F.lit(corrupt), F.col(SOURCE), F.lit("_file_path"), F.col(FILE_URI)))) \
                 .otherwise(rescued)
         columns.append(rescued.cast("string").alias(spec.rescued_data_column))
     return parsed, columns
@@ -147,21 +166,39 @@ def first_value() -> Column:
     return F.get_json_object(F.col(RECORD), "$")
 
 
+def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool) -> DataFrame:
+    """`records` with `VALID`: whether the record is a JSON object (its first value, as Spark
+    reads it), and `KEYS`, its top-level keys, when `need_keys` (rescued data and the corrupt
+    record column compare them with the schema).
+
+    The typed parse cannot tell a malformed record from an object without the schema's fields
+    (the engine's `from_json` gives a struct of NULLs for both), so the key scan
+    (`json_object_keys`) decides. Without `need_keys` it runs only where it can change the
+    answer: a record whose typed parse (`all_null` false) found a value is an object the engine
+    parsed whole, which the key scan also reads as an object (it is the laxer parser: it stops
+    after the first value). That skips the scan for almost every record: about 10 % of a read
+    (docs/benchmarks.md)."""
+    keys = F.json_object_keys(F.col(RECORD))
+    if need_keys or all_null is None:
+        records = records.withColumn(KEYS, keys)
+        return records.withColumn(VALID, F.col(KEYS).isNotNull())
+    return records.withColumn(VALID, F.when(all_null, keys.isNotNull()).otherwise(F.lit(True)))
+
+
 def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -> DataFrame:
     """Spark reads `{'a': 1}` (allowSingleQuotes is on by default); the engine's parser finds
     it malformed. Rather than give NULLs where Spark gives values, such a record fails the read,
-    naming its file. The check guards `valid_column` (the keys), which every value column
-    depends on, so that it cannot be pruned."""
+    naming its file. The check guards `valid_column` (whether the record is an object), which
+    every value column depends on, so that it cannot be pruned."""
     column = F.col(valid_column)
-    single_quoted = column.isNull() & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
+    single_quoted = ~column & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
     message = F.concat(
         F.lit(f"{spec.where}: a JSON record in "), F.col(FILE_URI),
         F.lit(" uses single quotes, which Spark reads (allowSingleQuotes) and lakesmith cannot "
               "yet; convert the file to standard JSON (double quotes). Record: "),
         F.substring(F.col(RECORD), 1, 200))
-    data_type = parsed.schema[valid_column].dataType
     return parsed.withColumn(valid_column, F.when(
-        single_quoted, F.raise_error(message).cast(type_ddl(data_type))).otherwise(column))
+        single_quoted, F.raise_error(message).cast("boolean")).otherwise(column))
 
 
 # Strings Spark reads as a DOUBLE or FLOAT (JacksonParser, allowNonNumericNumbers).
