@@ -115,16 +115,14 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         # The raw key/value map costs about as much as the typed parse itself, and almost every
         # record is clean: only a record with a key the schema lacks, or a field whose value did
         # not convert, gets it (the engine evaluates CASE branches only for matching rows).
-        # A key the schema lacks: more keys than the schema's names found among them (a
-        # repeated key also counts, which only costs that record the raw map). Cheaper than
-        # `array_except`, which builds a set and an array per record.
-        present = [F.array_contains(keys, f.name) for f in fields]
-        found = F.lit(0)
-        for contains in present:
-            found = found + contains.cast("int")
-        suspect = F.size(keys) > found
-        for f, contains in zip(fields, present, strict=True):
-            suspect = suspect | (contains & values[f.name].isNull())
+        # Suspect: a key the schema lacks, or a field present whose value is NULL (a JSON null or
+        # a value that did not convert), is a record with more keys than values. A value is
+        # only ever found under its key, so a clean record has exactly as many; a repeated key
+        # also counts, which only costs that record the raw map. No per-field key look-ups.
+        values_found = F.lit(0)
+        for f in fields:
+            values_found = values_found + values[f.name].isNotNull().cast("int")
+        suspect = F.size(keys) > values_found
         parsed = parsed.withColumn(
             RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
     raw = F.col(RAW)
