@@ -78,6 +78,13 @@ JSON_VALIDITY = (
 )
 # A value of the wrong type inside a struct or an array makes the record corrupt (partial results).
 JSON_NESTED_MISMATCH = b'{"c":{"k":"1"},"items":[{"q":1.5},{"q":3000000000}]}\n{"id":1,"c":{"k":2}}\n'
+# Repeated keys: Spark keeps the last value, at the top level and inside structs.
+JSON_REPEATED_KEYS = (
+    b'{"id":1,"id":2,"s":"a","s":"b","c":{"k":"x","k":"y"}}\n'
+    b'{"s":"only","t":"u","t":"v"}\n'
+    b'{"s":12.30,"t":"w"}\n'
+    b'{"s":"first","s":null}\n'
+)
 # Lines holding a top-level array: one row per element only when every element is an object.
 JSON_ROOT_ARRAYS = (
     b'[{"id":1}, 5]\n'
@@ -138,6 +145,11 @@ SCENARIOS: list[dict] = [
      "schema": "id BIGINT, c STRUCT<k: INT, n: STRING>, items ARRAY<STRUCT<q: INT>>, "
                "_corrupt_record STRING",
      "files": {"n.json": JSON_NESTED_MISMATCH}},
+    {"name": "json_repeated_keys", "format": "json", "options": {},
+     "schema": "id BIGINT, s STRING, t STRING, c STRUCT<k: STRING>",
+     "files": {"k.json": JSON_REPEATED_KEYS}},
+    {"name": "json_repeated_keys_strings", "format": "json", "options": {},
+     "schema": "s STRING, t STRING", "files": {"k.json": JSON_REPEATED_KEYS}},
     {"name": "json_root_arrays", "format": "json", "options": {},
      "schema": "id BIGINT, n STRING", "files": {"r.json": JSON_ROOT_ARRAYS}},
     {"name": "json_root_arrays_corrupt", "format": "json", "options": {},

@@ -84,7 +84,11 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     as_text = {f.name for f in fields if isinstance(f.dataType, StringType)
                and "'" not in f.name and "\\" not in f.name}
     typed = [f for f in fields if f.name not in as_text]
-    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed])
+    # With a typed parse, the text columns ride along in it (the record is parsed anyway): its
+    # value is the last of repeated keys, as Spark's, where `get_json_object` finds the first.
+    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed] + (
+        [StructField(f.name, StringType()) for f in fields if f.name in as_text] if typed
+        else []))
     need_raw = has_corrupt or spec.rescued_data_column is not None
     parsed = records
     all_null: Column | None = None
@@ -105,7 +109,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
     parsed = parsed.select("*", *[(
-        F.when(valid, F.get_json_object(F.col(RECORD), f"$['{f.name}']"))
+        F.when(valid, _text_value(f.name, bool(typed)))
         if f.name in as_text else F.when(valid, _with_special_floats(
             convert(F.col(PARSED)[f.name], f.dataType, spec.options), f)))
         .alias(value_names[f.name]) for f in fields])
@@ -168,6 +172,26 @@ def first_value() -> Column:
     The scan and copy cost about 10 % of a typed read, so only records that did not parse
     whole are parsed from it."""
     return F.get_json_object(F.col(RECORD), "$")
+
+
+def _text_value(name: str, parsed: bool) -> Column:
+    """A top-level STRING field's value: its text as written (`get_json_object`), unless the
+    record repeats the key, where Spark keeps the last value and `get_json_object` finds the
+    first. Then the value comes from a parse (the engine's keeps the last): `PARSED`'s when the
+    record was parsed with the field (`parsed`; where the two agree, which is every record
+    without repeated keys or re-serialized numbers, nothing else is computed), else a parse of
+    the record's first value as a map, only for records whose keys repeat (`KEYS`, which a read
+    without a typed parse always has)."""
+    text = F.get_json_object(F.col(RECORD), f"$['{name}']")
+    if parsed:
+        keys = F.json_object_keys(F.col(RECORD))
+        last = F.col(PARSED)[name]
+        repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
+        return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
+    keys = F.col(KEYS)
+    repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
+    last = F.when(repeated, F.from_json(first_value(), RAW_MAP)[name]).otherwise(text)
+    return F.when(F.size(keys) > F.size(F.array_distinct(keys)), last).otherwise(text)
 
 
 def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool) -> DataFrame:
