@@ -108,8 +108,11 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    text_names = {f.name: f"__ls_t{i}" for i, f in enumerate(fields) if f.name in as_text}
+    parsed = parsed.select("*", *[F.get_json_object(F.col(RECORD), f"$['{name}']").alias(column)
+                                  for name, column in text_names.items()])
     parsed = parsed.select("*", *[(
-        F.when(valid, _text_value(f.name, bool(typed)))
+        F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed)))
         if f.name in as_text else F.when(valid, _with_special_floats(
             convert(F.col(PARSED)[f.name], f.dataType, spec.options), f)))
         .alias(value_names[f.name]) for f in fields])
@@ -174,15 +177,15 @@ def first_value() -> Column:
     return F.get_json_object(F.col(RECORD), "$")
 
 
-def _text_value(name: str, parsed: bool) -> Column:
-    """A top-level STRING field's value: its text as written (`get_json_object`), unless the
-    record repeats the key, where Spark keeps the last value and `get_json_object` finds the
+def _text_value(text: Column, name: str, parsed: bool) -> Column:
+    """A top-level STRING field's value: its text as written (`text`, from `get_json_object`,
+    a column of its own: a CASE would compute it in its test and again in its result), unless
+    the record repeats the key, where Spark keeps the last value and `get_json_object` finds the
     first. Then the value comes from a parse (the engine's keeps the last): `PARSED`'s when the
     record was parsed with the field (`parsed`; where the two agree, which is every record
     without repeated keys or re-serialized numbers, nothing else is computed), else a parse of
     the record's first value as a map, only for records whose keys repeat (`KEYS`, which a read
     without a typed parse always has)."""
-    text = F.get_json_object(F.col(RECORD), f"$['{name}']")
     if parsed:
         keys = F.json_object_keys(F.col(RECORD))
         last = F.col(PARSED)[name]
