@@ -63,12 +63,18 @@ def json_read_records(records: DataFrame) -> DataFrame:
     records = records.where(~is_blank(F.col(RECORD)))
     others = [F.col(c) for c in records.columns if c != RECORD]
     record = F.col(RECORD)
-    first = first_value()  # text after the array is ignored, as after an object
-    objects = F.from_json(first, "array<map<string,string>>")  # NULL elements: not objects
-    only_objects = F.forall(objects, lambda o: o.isNotNull())
-    elements = F.when(F.coalesce(only_objects, F.lit(False)), F.from_json(first, "array<string>"))
-    exploded = F.when(F.ltrim(record).startswith("["), F.coalesce(elements, F.array(record))) \
-        .otherwise(F.array(record))
+
+    def elements_of(text: Column) -> Column:
+        """The elements' texts when every element is an object, else the record itself."""
+        objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
+        only_objects = F.coalesce(F.forall(objects, lambda o: o.isNotNull()), F.lit(False))
+        return F.when(only_objects, F.from_json(text, "array<string>")).otherwise(F.array(record))
+
+    # A whole array is parsed as it is; one with text after it (it does not parse whole) from
+    # its first value, which the scan copies (as costly as a parse for a multiLine file).
+    whole = F.from_json(record, "array<map<string,string>>").isNotNull()
+    exploded = F.when(F.ltrim(record).startswith("["), F.when(whole, elements_of(record))
+                      .otherwise(elements_of(first_value()))).otherwise(F.array(record))
     return records.select(*others, record.alias(SOURCE), F.explode(exploded).alias(RECORD))
 
 
@@ -103,6 +109,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         parsed = parsed.withColumn(PARSED, F.when(all_null, F.from_json(first_value(), ddl))
                                    .otherwise(F.col(WHOLE)))
     parsed = with_validity(parsed, all_null, need_raw)
+    has_keys = need_raw or all_null is None  # `with_validity` added KEYS
     parsed = refuse_single_quotes(parsed, VALID, spec)
     valid = F.col(VALID)
     # Converted values are computed once, as columns of their own: used twice as expressions
@@ -112,7 +119,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     parsed = parsed.select("*", *[F.get_json_object(F.col(RECORD), f"$['{name}']").alias(column)
                                   for name, column in text_names.items()])
     parsed = parsed.select("*", *[(
-        F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed)))
+        F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed), has_keys))
         if f.name in as_text else F.when(valid, _with_special_floats(
             convert(F.col(PARSED)[f.name], f.dataType, spec.options), f)))
         .alias(value_names[f.name]) for f in fields])
@@ -177,7 +184,7 @@ def first_value() -> Column:
     return F.get_json_object(F.col(RECORD), "$")
 
 
-def _text_value(text: Column, name: str, parsed: bool) -> Column:
+def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column:
     """A top-level STRING field's value: its text as written (`text`, from `get_json_object`,
     a column of its own: a CASE would compute it in its test and again in its result), unless
     the record repeats the key, where Spark keeps the last value and `get_json_object` finds the
@@ -185,9 +192,9 @@ def _text_value(text: Column, name: str, parsed: bool) -> Column:
     record was parsed with the field (`parsed`; where the two agree, which is every record
     without repeated keys or re-serialized numbers, nothing else is computed), else a parse of
     the record's first value as a map, only for records whose keys repeat (`KEYS`, which a read
-    without a typed parse always has)."""
+    without a typed parse always has; `has_keys`: the read has it)."""
     if parsed:
-        keys = F.json_object_keys(F.col(RECORD))
+        keys = F.col(KEYS) if has_keys else F.json_object_keys(F.col(RECORD))
         last = F.col(PARSED)[name]
         repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
         return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
