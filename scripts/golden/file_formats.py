@@ -55,6 +55,49 @@ JSON_TYPES = (
     b'{"i":1.5,"l":1.5,"d":2.5,"b":1,"s":{"k":[1, 2]},"ts":null,"dt":null}\n'
     b'{"s":[1,"a"],"d":"NaN"}\n'
 )
+# Records whose typed values are all absent or NULL, next to malformed ones and values that are
+# not objects: a read with a schema and no corrupt-record column must still tell them apart.
+JSON_VALIDITY = (
+    b'{"id":1,"amount":2.5,"c":{"k":1,"n":"x"},"items":[{"q":1},{"q":2}]}\n'
+    b'{}\n'
+    b'{"other":1}\n'
+    b'{"id":null,"amount":null,"c":null,"items":null}\n'
+    b'not json\n'
+    b'5\n'
+    b'"text"\n'
+    b'null\n'
+    b'[[1,2]]\n'
+    b'{"id":2} {"id":3}\n'
+    b'{"id":4,"amount":"x"}\n'
+    b'{"id":"7","amount":1}\n'
+    b'{"id":1.5,"amount":1e2}\n'
+    b'{"id":9223372036854775808}\n'
+    b'{"id":6,"amount":\n'
+    b'{"items":[],"c":{}}\n'
+    b'  {"id":8}  \n'
+)
+# A value of the wrong type inside a struct or an array makes the record corrupt (partial results).
+JSON_NESTED_MISMATCH = b'{"c":{"k":"1"},"items":[{"q":1.5},{"q":3000000000}]}\n{"id":1,"c":{"k":2}}\n'
+# Repeated keys: Spark keeps the last value, at the top level and inside structs.
+JSON_REPEATED_KEYS = (
+    b'{"id":1,"id":2,"s":"a","s":"b","c":{"k":"x","k":"y"}}\n'
+    b'{"s":"only","t":"u","t":"v"}\n'
+    b'{"s":12.30,"t":"w"}\n'
+    b'{"s":"first","s":null}\n'
+)
+# Lines holding a top-level array: one row per element only when every element is an object.
+JSON_ROOT_ARRAYS = (
+    b'[{"id":1}, 5]\n'
+    b'[null]\n'
+    b'["{\\"id\\":1}"]\n'
+    b'[]\n'
+    b'[{"id":2},{"id":3}] x\n'
+    b'[{"id":4}, {"id":"s"}]\n'
+    b'[{"id":5}, null, {"id":6}]\n'
+    b'[[{"id":7}]]\n'
+    b'  [ {"id":8} ,{"id":9,"n":"b"}]  \n'
+    b'[{"id":10},\n'
+)
 CSV_HEADER = (
     b'id,name,amount,day\n'
     b'1,"x,y",1.5,2024-01-02\n'
@@ -87,6 +130,31 @@ SCENARIOS: list[dict] = [
      "files": {"t.json": JSON_TYPES}},
     {"name": "json_infer_types_only", "format": "json", "options": {},
      "files": {"t.json": JSON_TYPES}},
+    {"name": "json_schema_validity", "format": "json", "options": {},
+     "schema": "id BIGINT, amount DOUBLE, c STRUCT<k: INT, n: STRING>, "
+               "items ARRAY<STRUCT<q: INT>>",
+     "files": {"v.json": JSON_VALIDITY}},
+    {"name": "json_schema_validity_corrupt", "format": "json", "options": {},
+     "schema": "id BIGINT, amount DOUBLE, c STRUCT<k: INT, n: STRING>, "
+               "items ARRAY<STRUCT<q: INT>>, _corrupt_record STRING",
+     "files": {"v.json": JSON_VALIDITY}},
+    {"name": "json_nested_mismatch", "format": "json", "options": {},
+     "schema": "id BIGINT, c STRUCT<k: INT, n: STRING>, items ARRAY<STRUCT<q: INT>>",
+     "files": {"n.json": JSON_NESTED_MISMATCH}},
+    {"name": "json_nested_mismatch_corrupt", "format": "json", "options": {},
+     "schema": "id BIGINT, c STRUCT<k: INT, n: STRING>, items ARRAY<STRUCT<q: INT>>, "
+               "_corrupt_record STRING",
+     "files": {"n.json": JSON_NESTED_MISMATCH}},
+    {"name": "json_repeated_keys", "format": "json", "options": {},
+     "schema": "id BIGINT, s STRING, t STRING, c STRUCT<k: STRING>",
+     "files": {"k.json": JSON_REPEATED_KEYS}},
+    {"name": "json_repeated_keys_strings", "format": "json", "options": {},
+     "schema": "s STRING, t STRING", "files": {"k.json": JSON_REPEATED_KEYS}},
+    {"name": "json_root_arrays", "format": "json", "options": {},
+     "schema": "id BIGINT, n STRING", "files": {"r.json": JSON_ROOT_ARRAYS}},
+    {"name": "json_root_arrays_corrupt", "format": "json", "options": {},
+     "schema": "id BIGINT, n STRING, _corrupt_record STRING",
+     "files": {"r.json": JSON_ROOT_ARRAYS}},
     {"name": "json_case_infer", "format": "json", "options": {},
      "files": {"c.json": JSON_CASE}},
     {"name": "json_case_schema", "format": "json", "options": {},

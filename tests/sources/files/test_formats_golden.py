@@ -34,6 +34,11 @@ KNOWN_GAPS = {
     "partitions_infer": "read_files is given explicit files; folder discovery is the source's",
     "partitions_infer_mixed": "read_files is given explicit files; folder discovery is the "
                               "source's",
+    "json_nested_mismatch_corrupt": "a value of the wrong type inside a struct or an array "
+                                    "does not make the record corrupt (only top-level ones do)",
+    "json_root_arrays_corrupt": "a type mismatch in one element of a top-level array makes only "
+                                "that element's row corrupt; Spark shows the line in every row "
+                                "of the array",
 }
 
 

@@ -120,10 +120,13 @@ def csv_data(contents: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Colum
     rows = tokenized(contents, spec, spec.where)
     header = spec.flag("header")
     if header:
-        headers = rows.where(F.col(POSITION) == 0).select(
-            F.col(INDEX).alias("__ls_h_file"), F.col(TOKENS).alias(HEADER))
-        rows = rows.where(F.col(POSITION) > 0).join(
-            headers, F.col(INDEX) == F.col("__ls_h_file"), "left")
+        # Each file's first record, beside its others. A join of the records with their own
+        # first ones would make the engine cut every file twice (it does not share the plan).
+        from pyspark.sql.window import Window
+
+        first = Window.partitionBy(INDEX).orderBy(POSITION)
+        rows = rows.withColumn(HEADER, F.first(TOKENS).over(first)) \
+            .where(F.col(POSITION) > 0)
     corrupt = corrupt_column(spec.options)
     fields = [f for f in spec.schema.fields if f.name != corrupt]
     tokens = F.col(TOKENS)

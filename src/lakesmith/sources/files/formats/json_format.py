@@ -38,6 +38,8 @@ RAW_MAP = "map<string,string>"
 FOUND = "__ls_found"
 KEYS = "__ls_keys"
 EXPLODED = "__ls_exploded"
+VALID = "__ls_valid"
+SOURCE = "__ls_source"  # the record as written, before an array is split
 
 
 def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -54,6 +56,32 @@ def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
         .withColumnRenamed(EXPLODED, RECORD)
 
 
+def json_read_records(records: DataFrame) -> DataFrame:
+    """The rows a read gives for the files' records, as Spark's JSON reader gives them: blank
+    lines skipped; a record whose first value is an array of objects gives one row per object
+    (none for `[]`), each keeping the whole record as `SOURCE`, the text a corrupt-record column
+    shows; an array holding anything else (a number, a string, `null`, an array) is one corrupt
+    record, not one row per element (tests/golden/file_formats.json, `json_root_arrays`).
+    Records that do not start with `[` are not looked at (CASE branches run on their rows)."""
+    records = records.where(~is_blank(F.col(RECORD)))
+    record = F.col(RECORD)
+
+    def elements_of(text: Column) -> Column:
+        """The elements' texts when every element is an object, else the record itself."""
+        objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
+        only_objects = F.coalesce(F.forall(objects, lambda o: o.isNotNull()), F.lit(False))
+        return F.when(only_objects, F.from_json(text, "array<string>")).otherwise(F.array(record))
+
+    # A whole array is parsed as it is; one with text after it (it does not parse whole) from
+    # its first value, which the scan copies (as costly as a parse for a multiLine file).
+    whole = F.from_json(record, "array<map<string,string>>").isNotNull()
+    exploded = F.when(F.ltrim(record).startswith("["), F.when(whole, elements_of(record))
+                      .otherwise(elements_of(first_value()))).otherwise(F.array(record))
+    # `*` and `drop` keep the other columns without asking the engine what they are.
+    return records.select("*", record.alias(SOURCE), F.explode(exploded).alias(EXPLODED)) \
+        .drop(RECORD).withColumnRenamed(EXPLODED, RECORD)
+
+
 def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
     """`records` with the parse columns added, and the data columns (then the rescued column
     when asked) to select from it, in `spec.schema` order."""
@@ -66,9 +94,14 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     as_text = {f.name for f in fields if isinstance(f.dataType, StringType)
                and "'" not in f.name and "\\" not in f.name}
     typed = [f for f in fields if f.name not in as_text]
-    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed])
+    # With a typed parse, the text columns ride along in it (the record is parsed anyway): its
+    # value is the last of repeated keys, as Spark's, where `get_json_object` finds the first.
+    parse_schema = StructType([StructField(f.name, parse_type(f.dataType)) for f in typed] + (
+        [StructField(f.name, StringType()) for f in fields if f.name in as_text] if typed
+        else []))
     need_raw = has_corrupt or spec.rescued_data_column is not None
     parsed = records
+    all_null: Column | None = None
     if typed:
         ddl = ddl_of(parse_schema)
         parsed = parsed.withColumn(WHOLE, F.from_json(F.col(RECORD), ddl))
@@ -79,18 +112,21 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
             all_null = all_null & F.col(WHOLE)[f.name].isNull()
         parsed = parsed.withColumn(PARSED, F.when(all_null, F.from_json(first_value(), ddl))
                                    .otherwise(F.col(WHOLE)))
-    # The keys tell a malformed record (or one that is not a JSON object: NULL) and the fields
-    # present. The typed parse cannot: the engine's `from_json` gives a struct of NULLs for a
-    # malformed record, not NULL.
-    # The keys also carry the guard against fields the schema lacks (`new_fields.py`).
-    parsed = refuse_single_quotes(parsed.withColumn(
-        KEYS, guard_keys(F.json_object_keys(F.col(RECORD)), spec)), KEYS, spec)
-    valid = F.col(KEYS).isNotNull()
+    # The keys also carry the guard against fields the schema lacks (`new_fields.py`): with
+    # one, every record's keys are scanned.
+    need_keys = need_raw or spec.new_field_guard is not None
+    parsed = with_validity(parsed, all_null, need_keys, spec)
+    has_keys = need_keys or all_null is None  # `with_validity` added KEYS
+    parsed = refuse_single_quotes(parsed, VALID, spec)
+    valid = F.col(VALID)
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    text_names = {f.name: f"__ls_t{i}" for i, f in enumerate(fields) if f.name in as_text}
+    parsed = parsed.select("*", *[F.get_json_object(F.col(RECORD), f"$['{name}']").alias(column)
+                                  for name, column in text_names.items()])
     parsed = parsed.select("*", *[(
-        F.when(valid, F.get_json_object(F.col(RECORD), f"$['{f.name}']"))
+        F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed), has_keys))
         if f.name in as_text else F.when(valid, _with_special_floats(
             convert(F.col(PARSED)[f.name], f.dataType, spec.options), f)))
         .alias(value_names[f.name]) for f in fields])
@@ -100,10 +136,14 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         # The raw key/value map costs about as much as the typed parse itself, and almost every
         # record is clean: only a record with a key the schema lacks, or a field whose value did
         # not convert, gets it (the engine evaluates CASE branches only for matching rows).
-        known = F.array(*[F.lit(f.name) for f in fields]).cast("array<string>")
-        suspect = F.size(F.array_except(keys, known)) > 0
+        # Suspect: a key the schema lacks, or a field present whose value is NULL (a JSON null or
+        # a value that did not convert), is a record with more keys than values. A value is
+        # only ever found under its key, so a clean record has exactly as many; a repeated key
+        # also counts, which only costs that record the raw map. No per-field key look-ups.
+        values_found = F.lit(0)
         for f in fields:
-            suspect = suspect | (F.array_contains(keys, f.name) & values[f.name].isNull())
+            values_found = values_found + values[f.name].isNotNull().cast("int")
+        suspect = F.size(keys) > values_found
         parsed = parsed.withColumn(
             RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
     raw = F.col(RAW)
@@ -120,11 +160,11 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                 raise NotSupportedYet(
                     f"{spec.where}: the corrupt record column '{corrupt}' must be a STRING, "
                     f"not {type_ddl(f.dataType)}.")
-            bad = F.col(KEYS).isNull()  # malformed, or not a JSON object
+            bad = ~valid  # malformed, or not a JSON object
             if spec.rescued_data_column is None:
                 for name in mismatch:
                     bad = bad | mismatch[name]
-            columns.append(F.when(bad, F.col(RECORD)).alias(corrupt))
+            columns.append(F.when(bad, F.col(SOURCE)).alias(corrupt))
         else:
             columns.append(values[f.name].alias(f.name))
     if spec.rescued_data_column is not None:
@@ -134,8 +174,8 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         if not has_corrupt:
             # A malformed record keeps its text: without a corrupt-record column it would be a
             # row of NULLs, its data lost (a lakesmith choice; see docs/auto-loader.md).
-            rescued = F.when(F.col(KEYS).isNull(), F.to_json(F.create_map(
-                F.lit(corrupt), F.col(RECORD), F.lit("_file_path"), F.col(FILE_URI)))) \
+            rescued = F.when(~valid, F.to_json(F.create_map(
+                F.lit(corrupt), F.col(SOURCE), F.lit("_file_path"), F.col(FILE_URI)))) \
                 .otherwise(rescued)
         columns.append(rescued.cast("string").alias(spec.rescued_data_column))
     return parsed, columns
@@ -151,21 +191,61 @@ def first_value() -> Column:
     return F.get_json_object(F.col(RECORD), "$")
 
 
-def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec,
-                         data_type: str = "array<string>") -> DataFrame:
+def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column:
+    """A top-level STRING field's value: its text as written (`text`, from `get_json_object`,
+    a column of its own: a CASE would compute it in its test and again in its result), unless
+    the record repeats the key, where Spark keeps the last value and `get_json_object` finds the
+    first. Then the value comes from a parse (the engine's keeps the last): `PARSED`'s when the
+    record was parsed with the field (`parsed`; where the two agree, which is every record
+    without repeated keys or re-serialized numbers, nothing else is computed), else a parse of
+    the record's first value as a map, only for records whose keys repeat (`KEYS`, which a read
+    without a typed parse always has; `has_keys`: the read has it)."""
+    if parsed:
+        keys = F.col(KEYS) if has_keys else F.json_object_keys(F.col(RECORD))
+        last = F.col(PARSED)[name]
+        repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
+        return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
+    keys = F.col(KEYS)
+    repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
+    last = F.when(repeated, F.from_json(first_value(), RAW_MAP)[name]).otherwise(text)
+    return F.when(F.size(keys) > F.size(F.array_distinct(keys)), last).otherwise(text)
+
+
+def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
+                  spec: ReadSpec) -> DataFrame:
+    """`records` with `VALID`: whether the record is a JSON object (its first value, as Spark
+    reads it), and `KEYS`, its top-level keys, when `need_keys` (rescued data and the corrupt
+    record column compare them with the schema).
+
+    The typed parse cannot tell a malformed record from an object without the schema's fields
+    (the engine's `from_json` gives a struct of NULLs for both), so the key scan
+    (`json_object_keys`) decides. Without `need_keys` it runs only where it can change the
+    answer: a record whose typed parse (`all_null` false) found a value is an object the engine
+    parsed whole, which the key scan also reads as an object (it is the laxer parser: it stops
+    after the first value). That skips the scan for almost every record: about 10 % of a read
+    (docs/benchmarks.md)."""
+    keys = F.json_object_keys(F.col(RECORD))
+    if need_keys or all_null is None:
+        # The new-field guard rides on the keys (`new_fields.py`), which every value depends on.
+        records = records.withColumn(KEYS, guard_keys(keys, spec))
+        return records.withColumn(VALID, F.col(KEYS).isNotNull())
+    return records.withColumn(VALID, F.when(all_null, keys.isNotNull()).otherwise(F.lit(True)))
+
+
+def refuse_single_quotes(parsed: DataFrame, valid_column: str, spec: ReadSpec) -> DataFrame:
     """Spark reads `{'a': 1}` (allowSingleQuotes is on by default); the engine's parser finds
     it malformed. Rather than give NULLs where Spark gives values, such a record fails the read,
-    naming its file. The check guards `valid_column` (the keys), which every value column
-    depends on, so that it cannot be pruned."""
+    naming its file. The check guards `valid_column` (whether the record is an object), which
+    every value column depends on, so that it cannot be pruned."""
     column = F.col(valid_column)
-    single_quoted = column.isNull() & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
+    single_quoted = ~column & F.col(RECORD).rlike(r"^\s*[\[{]\s*'")
     message = F.concat(
         F.lit(f"{spec.where}: a JSON record in "), F.col(FILE_URI),
         F.lit(" uses single quotes, which Spark reads (allowSingleQuotes) and lakesmith cannot "
               "yet; convert the file to standard JSON (double quotes). Record: "),
         F.substring(F.col(RECORD), 1, 200))
     return parsed.withColumn(valid_column, F.when(
-        single_quoted, F.raise_error(message).cast(data_type)).otherwise(column))
+        single_quoted, F.raise_error(message).cast("boolean")).otherwise(column))
 
 
 # Strings Spark reads as a DOUBLE or FLOAT (JacksonParser, allowNonNumericNumbers).

@@ -22,7 +22,7 @@ from lakesmith.sources.files.formats.columns import (
 )
 from lakesmith.sources.files.formats.csv_format import csv_data
 from lakesmith.sources.files.formats.file_table import file_contents
-from lakesmith.sources.files.formats.json_format import json_data_columns, json_records
+from lakesmith.sources.files.formats.json_format import json_data_columns, json_read_records
 from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.parquet_format import parquet_frame
 from lakesmith.sources.files.formats.spec import ReadSpec, normalize
@@ -49,7 +49,7 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
         records = records_of(spark, files, partition_names, whole=whole,
                              line_sep=spec.option("linesep"), where=spec.where)
         if format == "json":
-            frame, data = json_data_columns(json_records(records, spec), spec)
+            frame, data = json_data_columns(json_read_records(records), spec)
         else:
             frame, data = text_data(records, spec)
     columns = [*data, *partition_columns(spec.partition_schema)]
