@@ -15,7 +15,9 @@ within each), to a scratch Delta table in the checkpoint (`cdc/scratch.py`). A k
 the one whose ordinal is the smallest of its key: an aggregate of one number per key and a
 semi-join on it, the first row seen, as Spark keeps it. The kept rows are written to a second
 scratch table, which the expectation counts, the output, the quarantine, the state and the
-progress counts all read as a plain scan. A large batch is deduplicated in passes, one per slice of
+progress counts all read as a plain scan (a small batch, up to `KEPT_AS_QUERY_ROWS` rows, reads them
+as the aggregate and semi-join over the stored candidates instead: the same rows every time, for
+less than a second write). A large batch is deduplicated in passes, one per slice of
 its keys (the candidates are written partitioned by a hash of the key), so the engine holds at most
 `ROWS_PER_PASS` rows' keys at once, however large the batch. Every run of a batch writes both
 scratch tables afresh before anything reads them, so a rerun after a crash sees what its own run
@@ -45,6 +47,7 @@ from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.errors import LakesmithError
+from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
 from lakesmith.runtime.streaming.operators import (
@@ -64,6 +67,9 @@ PASS_COLUMN = "__lakesmith_pass"  # which pass deduplicates the row's key
 # Candidate rows deduplicated per engine query: the aggregate and the semi-join hold about 150
 # bytes per row, so a pass stays near 300 MB whatever the batch's size.
 ROWS_PER_PASS = 2_000_000
+# Batches up to this many rows read their kept rows as a query over the candidates (computed
+# again by each reader: the counts, the output, the state) instead of writing them once more.
+KEPT_AS_QUERY_ROWS = 250_000
 _DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
@@ -170,7 +176,8 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str
     """The first row of each key among `candidates` (the batch's new rows), as a read of the
     scratch table `scratch-dedup-<state_id>`, with its rows (None: count them). The candidates
     are written once, with their ordinals, to `scratch-dedup-candidates-<state_id>`
-    (partitioned by pass when there are several passes).
+    (partitioned by pass when there are several passes); a batch of up to `KEPT_AS_QUERY_ROWS`
+    rows gives its kept rows as a query over them instead.
 
     When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
     `dropDuplicates` runs instead, computed again for each use."""
@@ -186,12 +193,14 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str
         numbered = numbered.withColumn(
             PASS_COLUMN, F.pmod(F.xxhash64(*key_columns), F.lit(passes)).cast("int"))
     stored = materialize(numbered, stored_at, partition_by=[PASS_COLUMN] if passes > 1 else [])
+    if passes == 1 and received <= KEPT_AS_QUERY_ROWS:
+        # The kept rows as a query over the stored candidates: it gives the same rows each time
+        # it runs (the ordinals are stored), and is cheaper than a second scratch table.
+        store_for(kept_at).delete_tree(kept_at)  # a larger batch's kept rows: never read again
+        return relation_of(_kept(stored, key_columns)), None
     for part in range(passes):
         rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
-        firsts = rows.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
-        kept = (rows.join(firsts.select(FIRST_COLUMN),
-                          F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
-                .drop(ORDINAL_COLUMN, PASS_COLUMN))
+        kept = _kept(rows, key_columns).drop(PASS_COLUMN)
         if part == 0:
             kept.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
                 .save(engine_path(kept_at))
@@ -202,6 +211,15 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str
         for location in (stored_at, kept_at):  # logs checkpointed, so they stay fast to open
             tidy_state(location, ctx.batch, appended=False)
     return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
+
+
+def _kept(rows: Any, key_columns: list[Any]) -> Any:
+    """Of stored candidate rows, the one with the smallest ordinal per key (an aggregate of one
+    number per key and a semi-join on it)."""
+    firsts = rows.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
+    return (rows.join(firsts.select(FIRST_COLUMN),
+                      F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
+            .drop(ORDINAL_COLUMN))
 
 
 def _state_rows_before(log: Any, batch: int) -> int | None:
