@@ -167,10 +167,12 @@ def output_rows(commit_info: Mapping[str, Any]) -> int | None:
 
 def apply_metadata(location: Location, *, description: str | None,
                    properties: Mapping[str, str],
-                   column_comments: Mapping[str, str] | None = None) -> None:
+                   column_comments: Mapping[str, str] | None = None,
+                   log: DeltaLog | None = None) -> None:
     """Set the table comment, properties and column comments the definition asks for, only when
-    they differ, so an unchanged definition adds no commit."""
-    table = open_table(location)
+    they differ, so an unchanged definition adds no commit. `log`: the table's log an update
+    keeps loaded (advanced, not loaded again)."""
+    table = log.table() if log is not None else open_table(location)
     if table is None:
         return
     metadata = table.metadata()
