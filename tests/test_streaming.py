@@ -664,11 +664,16 @@ def test_deduplication_of_columns_delta_cannot_store_runs_in_the_engine(
         (1, "a"), (2, "b"), (3, "c")]
 
 
+@pytest.mark.parametrize("kept_as_query", [False, True], ids=["kept-scratch", "kept-query"])
 def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
-        project, tmp_path, spark) -> None:
-    """A batch's deduplicated rows land once in a scratch table in the checkpoint; the output,
-    the expectation counts, the quarantine and the state all come from them, exactly."""
+        project, tmp_path, spark, monkeypatch, kept_as_query) -> None:
+    """A batch's deduplicated rows land once in a scratch table in the checkpoint (a small batch:
+    they are a query over its stored candidates); the output, the expectation counts, the
+    quarantine and the state all come from them, exactly."""
     from conftest import read_rows
+    from lakesmith.runtime.streaming.operators import deduplicate
+
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 1000 if kept_as_query else 0)
 
     source = tmp_path / "source"
     append(spark, source, [(1, "a"), (1, "a-again"), (2, "drop-me"), (3, "c")])
@@ -694,10 +699,14 @@ def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
             operator["customMetrics"]["numDroppedDuplicateRows"]) == (3, 3, 1)
     state = project.root / "storage/checkpoints/spark_catalog.default.unique_ids/unique_ids/state"
     (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-dedup-candidates-")]
-    (kept,) = [d for d in state.iterdir()
-               if d.name.startswith("scratch-") and d.name != scratch.name]
-    assert sorted((r["id"], r["kind"]) for r in read_rows(kept)) == [
-        (1, "a"), (2, "drop-me"), (3, "c")]  # what the expectations, output and state read
+    kept_tables = [d for d in state.iterdir()
+                   if d.name.startswith("scratch-") and d.name != scratch.name]
+    if kept_as_query:
+        assert kept_tables == []
+    else:
+        (kept,) = kept_tables
+        assert sorted((r["id"], r["kind"]) for r in read_rows(kept)) == [
+            (1, "a"), (2, "drop-me"), (3, "c")]  # what the expectations, output and state read
     # The batch's new rows with their ordinals, before the expectations: the output is the
     # first row of each key among them.
     candidates = sorted((r["id"], r["kind"], r["__lakesmith_ordinal"]) for r in read_rows(scratch))

@@ -74,6 +74,9 @@ class Scd2Batch:
     # MERGE (which reads its source more than once) do not each recompute the history; None
     # computes it from the plan each time.
     scratch: Location | None = None
+    # Where the batch keys' events are materialized (every event of the keys the batch touches:
+    # the history reads them three times); None computes them from the plan each time.
+    events_scratch: Location | None = None
     _materialized: Any = field(default=None, init=False, repr=False)
 
     @property
@@ -102,8 +105,12 @@ class Scd2Batch:
 
         Most keys have one event (an initial load: all of them; new keys in a later batch): an
         upsert is one open version, a delete none. Only keys with several events are ordered by
-        windows (`_versions`): sorting every event is what made a large batch slow."""
+        windows (`_versions`): sorting every event is what made a large batch slow. After the
+        first batch the keys' events are computed once, into their scratch: the batch's slice and
+        the scan of the event state are not repeated for each of the three reads."""
         events = self.key_events()
+        if self.state is not None and self.events_scratch is not None:
+            events = materialize(events, self.events_scratch)
         several = events.groupBy(*self.keys).agg(F.count(F.lit(1)).alias(COUNT)) \
             .where(F.col(COUNT) > 1).select(*self.keys)
         single = events.join(several, list(self.spec.keys), "left_anti").where(F.col(RANK) == 0)

@@ -13,32 +13,58 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from lakesmith.engine.paths import engine_path
 from lakesmith.locations import Location
-from lakesmith.tables.delta import open_table
+from lakesmith.tables.delta import open_table, stats_row_count
 
 logger = logging.getLogger("lakesmith")
 
 
+@dataclass(frozen=True)
+class Scratch:
+    """A scratch table just written: a read of it, and its rows from the log's statistics (None
+    when a file has none; then count with the engine)."""
+
+    rows: Any
+    count: int | None
+
+
 def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = ()) -> Any:
     """Run `plan` once into the scratch table at `scratch` and return a read of it."""
+    return materialize_counted(plan, scratch, partition_by=partition_by).rows
+
+
+def materialize_counted(plan: Any, scratch: Location, *,
+                        partition_by: Sequence[str] = ()) -> Scratch:
+    """`materialize`, with the rows written counted from the new version's add actions: the
+    log is opened once for the count and the removal of the replaced files, no engine query."""
     path = engine_path(scratch)
     writer = plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(path)
-    drop_replaced_files(scratch)
-    return plan.sparkSession.read.format("delta").load(path)
+    return Scratch(plan.sparkSession.read.format("delta").load(path), count_and_tidy(scratch))
 
 
-def drop_replaced_files(location: Location) -> None:
+def count_and_tidy(location: Location) -> int | None:
+    """The rows of the table's newest version (from statistics), then its replaced files
+    dropped (`drop_replaced_files`)."""
+    table = open_table(location)
+    count = stats_row_count(table) if table is not None else None
+    drop_replaced_files(location, table)
+    return count
+
+
+def drop_replaced_files(location: Location, table: Any | None = None) -> None:
     """Delete the files of the table at `location` that its current version no longer uses,
     without waiting for the retention: for tables only lakesmith reads, and only at their newest
-    version (a scratch, a flow's state). A failure only warns: nothing depends on it."""
+    version (a scratch, a flow's state). A failure only warns: nothing depends on it. `table`:
+    the table already opened at its newest version."""
     try:
-        table = open_table(location)
+        table = table if table is not None else open_table(location)
         if table is not None:
             table.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
                          full=True)

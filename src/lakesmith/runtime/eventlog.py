@@ -5,6 +5,8 @@ run here too (through `lakesmith sql`, where the table is `event_log`).
 The log is lakesmith's own metadata, written by delta-rs from the control plane (no engine round
 trip). Events are buffered: they are written when the update starts running and when it ends, and
 in between at most once a second (when a flow finishes), so a short update costs two commits.
+Only the last write is made by the thread that reports the update's end: the others are handed to
+a writer thread, so no flow (and no flow waiting for it) waits for a commit of the log.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
 
@@ -94,6 +97,9 @@ class EventLog:
         self._pending: dict[str, list[tuple[Any, ...]]] = {}
         self._last_flush = 0.0
         self._base_sequence = time.time_ns() // 1000
+        self._writer: ThreadPoolExecutor | None = None
+        self._queued: Future[None] | None = None  # a write handed to the writer, not started
+        self._handed: list[Future[None]] = []
 
     # -- UpdateListener --------------------------------------------------------------------------
 
@@ -107,9 +113,13 @@ class EventLog:
         self._emit("update_progress", {"update_progress": {"state": state.value}}, message,
                    level=level, error=error, fatal=state == UpdateState.FAILED,
                    timestamp=self.started_at if state == UpdateState.INITIALIZING else None)
-        if state in (UpdateState.RUNNING, UpdateState.COMPLETED, UpdateState.FAILED,
-                     UpdateState.CANCELED):
-            self.flush()
+        if state == UpdateState.RUNNING:
+            self._flush_soon()
+        elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
+            try:
+                self.flush()
+            finally:
+                self._stop_writer()
 
     def flow_progress(self, flow: ResolvedFlow, status: FlowStatus,
                       metrics: FlowMetrics | None = None,
@@ -154,7 +164,7 @@ class EventLog:
         self._emit("flow_progress", {"flow_progress": progress}, message, level=level,
                    error=error, flow=flow)
         if status.is_final and time.monotonic() - self._last_flush >= FLUSH_INTERVAL_SECONDS:
-            self.flush()
+            self._flush_soon()
 
     def maintenance(self, dataset: str, table: str, operation: str, reason: str,
                     metrics: dict[str, Any], error: str | None = None) -> None:
@@ -255,7 +265,36 @@ class EventLog:
         with self._lock:
             self._events.append(event)
 
+    def _flush_soon(self) -> None:
+        """Write the buffered events on the writer thread (one write queued at a time: a later
+        request is served by the queued one, which takes every event buffered when it starts)."""
+        with self._lock:
+            self._last_flush = time.monotonic()
+            if self._queued is not None and not self._queued.running() \
+                    and not self._queued.done():
+                return
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-log")
+            self._queued = self._writer.submit(self._write_buffered)
+            self._handed.append(self._queued)
+
+    def _stop_writer(self) -> None:
+        """The update ended: later events (maintenance) are written by `flush` directly."""
+        with self._lock:
+            writer, self._writer, self._queued = self._writer, None, None
+        if writer is not None:
+            writer.shutdown(wait=True)
+
     def flush(self) -> None:
+        """Write every event reported so far, in order, and return when they are written: the
+        writes handed to the writer thread first (their failures raised here), then the rest."""
+        with self._lock:
+            handed, self._handed = self._handed, []
+        for future in handed:
+            future.result()
+        self._write_buffered()
+
+    def _write_buffered(self) -> None:
         from deltalake import write_deltalake
 
         with self._write_lock:

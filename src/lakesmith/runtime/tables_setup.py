@@ -123,4 +123,5 @@ class TableSetup:
         seed_auto_clustering(dataset, self.workspace.catalog.location(name))
         apply_metadata(self.workspace.catalog.location(name), description=dataset.comment,
                        properties=table_properties(dataset),
-                       column_comments=column_comments(self.workspace.spark, dataset))
+                       column_comments=column_comments(self.workspace.spark, dataset),
+                       log=self.workspace.table_log(name))

@@ -105,17 +105,47 @@ class TableInfo:
     properties: Mapping[str, str]
 
 
+def stats_row_count(table: DeltaTable, *, below: tuple[str, int] | None = None) -> int | None:
+    """The rows of the table's version, from its add actions' statistics (None when a file has
+    none). `below=(column, n)`: only the rows whose non-NULL integer `column` is below n, None
+    when a file's statistics cannot tell (rows on both sides, or NULLs)."""
+    return _row_count(pa.table(table.get_add_actions(flatten=True)), below)
+
+
+def _row_count(actions: pa.Table, below: tuple[str, int] | None = None) -> int | None:
+    if actions.num_rows == 0:
+        return 0
+    if "num_records" not in actions.column_names:
+        return None
+    counts = actions.column("num_records").to_pylist()
+    if any(c is None for c in counts):
+        return None
+    if below is None:
+        return int(sum(counts))
+    column, bound = below
+    names = [f"min.{column}", f"max.{column}", f"null_count.{column}"]
+    if any(name not in actions.column_names for name in names):
+        return None
+    total = 0
+    for rows, low, high, nulls in zip(counts, *(actions.column(n).to_pylist() for n in names),
+                                      strict=True):
+        if rows == 0:
+            continue
+        if low is None or high is None or nulls is None or nulls:
+            return None
+        if high < bound:
+            total += rows
+        elif low < bound:
+            return None  # the file holds rows on both sides
+    return total
+
+
 def table_info(location: Location) -> TableInfo | None:
     table = open_table(location)
     if table is None:
         return None
     actions = pa.table(table.get_add_actions(flatten=True))
-    row_count: int | None = None
-    if "num_records" in actions.column_names:
-        counts = actions.column("num_records").to_pylist()
-        row_count = None if any(c is None for c in counts) else int(sum(counts))
-    elif actions.num_rows == 0:
-        row_count = 0
+    row_count = _row_count(actions)
     size = int(sum(actions.column("size_bytes").to_pylist())) if actions.num_rows else 0
     metadata = table.metadata()
     return TableInfo(
@@ -137,10 +167,12 @@ def output_rows(commit_info: Mapping[str, Any]) -> int | None:
 
 def apply_metadata(location: Location, *, description: str | None,
                    properties: Mapping[str, str],
-                   column_comments: Mapping[str, str] | None = None) -> None:
+                   column_comments: Mapping[str, str] | None = None,
+                   log: DeltaLog | None = None) -> None:
     """Set the table comment, properties and column comments the definition asks for, only when
-    they differ, so an unchanged definition adds no commit."""
-    table = open_table(location)
+    they differ, so an unchanged definition adds no commit. `log`: the table's log an update
+    keeps loaded (advanced, not loaded again)."""
+    table = log.table() if log is not None else open_table(location)
     if table is None:
         return
     metadata = table.metadata()

@@ -33,6 +33,7 @@ from lakesmith.tables.writes import write_delta
 
 STATE = "cdc-events"
 SCRATCH = "cdc-changes"  # the MERGE's source, computed once (`Scd2Batch.changes`)
+EVENTS_SCRATCH = "cdc-key-events"  # every event of the batch's keys (`Scd2Batch.history`)
 
 
 def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpoint,
@@ -52,7 +53,8 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         ctx.catalog.register(ctx.flow.target)
         target = ctx.spark.read.format("delta").load(
             engine_path(ctx.catalog.location(ctx.flow.target)))
-        scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH))
+        scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH),
+                        checkpoint.state_location(EVENTS_SCRATCH))
     except BaseException:
         binder.close()
         raise

@@ -59,7 +59,8 @@ class MaterializedViewRunner(FlowRunner):
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         seed_auto_clustering(dataset, log.location)
         clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
-        ctx.catalog.register(ctx.flow.target)
+        # Not registered with the engine here: a flow that reads it registers it then
+        # (runtime/binding.py), so a view nothing reads in this update costs no round trip.
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:
             quarantine.write(marker)

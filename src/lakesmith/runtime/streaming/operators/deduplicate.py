@@ -15,11 +15,14 @@ within each), to a scratch Delta table in the checkpoint (`cdc/scratch.py`). A k
 the one whose ordinal is the smallest of its key: an aggregate of one number per key and a
 semi-join on it, the first row seen, as Spark keeps it. The kept rows are written to a second
 scratch table, which the expectation counts, the output, the quarantine, the state and the
-progress counts all read as a plain scan. A large batch is deduplicated in passes, one per slice of
+progress counts all read as a plain scan (a small batch, up to `KEPT_AS_QUERY_ROWS` rows, reads them
+as the aggregate and semi-join over the stored candidates instead: the same rows every time, for
+less than a second write). A large batch is deduplicated in passes, one per slice of
 its keys (the candidates are written partitioned by a hash of the key), so the engine holds at most
 `ROWS_PER_PASS` rows' keys at once, however large the batch. Every run of a batch writes both
 scratch tables afresh before anything reads them, so a rerun after a crash sees what its own run
-computed.
+computed. The rows kept, and the keys in state before the batch, are counted from the Delta
+logs' statistics where they can tell, without a query.
 
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
@@ -39,11 +42,12 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 from pyspark.sql.types import ArrayType, MapType, NullType, StructType
 
-from lakesmith.cdc.scratch import materialize
+from lakesmith.cdc.scratch import count_and_tidy, materialize
 from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.errors import LakesmithError
+from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
 from lakesmith.runtime.streaming.operators import (
@@ -52,6 +56,7 @@ from lakesmith.runtime.streaming.operators import (
     register_operator,
 )
 from lakesmith.tables.catalog import quote_always
+from lakesmith.tables.delta import stats_row_count
 
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
@@ -62,6 +67,9 @@ PASS_COLUMN = "__lakesmith_pass"  # which pass deduplicates the row's key
 # Candidate rows deduplicated per engine query: the aggregate and the semi-join hold about 150
 # bytes per row, so a pass stays near 300 MB whatever the batch's size.
 ROWS_PER_PASS = 2_000_000
+# Batches up to this many rows read their kept rows as a query over the candidates (computed
+# again by each reader: the counts, the output, the state) instead of writing them once more.
+KEPT_AS_QUERY_ROWS = 250_000
 _DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
@@ -110,8 +118,7 @@ class Deduplicate(StatefulOperator):
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
         received = int(ctx.bind(relation_of(arrived)).count())
-        output = _first_rows(ctx, relation_of(rows), keys, state_id,
-                             passes=max(1, -(-received // ROWS_PER_PASS)))
+        output, kept = _first_rows(ctx, relation_of(rows), keys, state_id, received=received)
         name = f"state:{state_id}"
 
         def new_state() -> Any:
@@ -129,8 +136,13 @@ class Deduplicate(StatefulOperator):
             duplicates dropped, keys added, evicted and kept."""
             late = 0 if event is None else int(ctx.bind(relation_of(arrived.where(
                 ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
-            added = int(ctx.bind(output).count())
-            before = int(ctx.bind(relation_of(live_before())).count()) if has_state else 0
+            added = kept if kept is not None else int(ctx.bind(output).count())
+            before = 0
+            if has_state:
+                known = _state_rows_before(log, ctx.batch) if not within and not time_key \
+                    else None
+                before = known if known is not None else \
+                    int(ctx.bind(relation_of(live_before())).count())
             after = before + added if kept_after is None else int(kept_after().count())
             return {"operatorName": "dedupeWithinWatermark" if within else "dedupe",
                     "numRowsTotal": after, "numRowsUpdated": added,
@@ -160,39 +172,61 @@ class Deduplicate(StatefulOperator):
 
 
 def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str],
-                state_id: str, *, passes: int) -> proto.Relation:
+                state_id: str, *, received: int) -> tuple[proto.Relation, int | None]:
     """The first row of each key among `candidates` (the batch's new rows), as a read of the
-    scratch table `scratch-dedup-<state_id>`. The candidates are written once, with their
-    ordinals, to `scratch-dedup-candidates-<state_id>` (partitioned by pass when there are
-    several passes).
+    scratch table `scratch-dedup-<state_id>`, with its rows (None: count them). The candidates
+    are written once, with their ordinals, to `scratch-dedup-candidates-<state_id>`
+    (partitioned by pass when there are several passes); a batch of up to `KEPT_AS_QUERY_ROWS`
+    rows gives its kept rows as a query over them instead.
 
     When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
     `dropDuplicates` runs instead, computed again for each use."""
     bound = ctx.bind(candidates)
     if not _storable(bound.schema):
-        return relation_of(dataframe_of(ctx.spark, candidates).dropDuplicates(keys))
+        return relation_of(dataframe_of(ctx.spark, candidates).dropDuplicates(keys)), None
     key_columns = [F.col(quote_always(k)) for k in keys]
     numbered = bound.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
+    stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
+    kept_at = ctx.checkpoint.state_location(f"scratch-dedup-{state_id}")
+    passes = max(1, -(-received // ROWS_PER_PASS))
     if passes > 1:
         numbered = numbered.withColumn(
             PASS_COLUMN, F.pmod(F.xxhash64(*key_columns), F.lit(passes)).cast("int"))
-    stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
-    kept_at = ctx.checkpoint.state_location(f"scratch-dedup-{state_id}")
     stored = materialize(numbered, stored_at, partition_by=[PASS_COLUMN] if passes > 1 else [])
+    if passes == 1 and received <= KEPT_AS_QUERY_ROWS:
+        # The kept rows as a query over the stored candidates: it gives the same rows each time
+        # it runs (the ordinals are stored), and is cheaper than a second scratch table.
+        store_for(kept_at).delete_tree(kept_at)  # a larger batch's kept rows: never read again
+        return relation_of(_kept(stored, key_columns)), None
     for part in range(passes):
         rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
-        firsts = rows.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
-        kept = (rows.join(firsts.select(FIRST_COLUMN),
-                          F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
-                .drop(ORDINAL_COLUMN, PASS_COLUMN))
+        kept = _kept(rows, key_columns).drop(PASS_COLUMN)
         if part == 0:
-            result = materialize(kept, kept_at)
+            kept.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
+                .save(engine_path(kept_at))
         else:
             kept.write.format("delta").mode("append").save(engine_path(kept_at))
+    count = count_and_tidy(kept_at)
     if ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0:
         for location in (stored_at, kept_at):  # logs checkpointed, so they stay fast to open
             tidy_state(location, ctx.batch, appended=False)
-    return relation_of(result)
+    return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
+
+
+def _kept(rows: Any, key_columns: list[Any]) -> Any:
+    """Of stored candidate rows, the one with the smallest ordinal per key (an aggregate of one
+    number per key and a semi-join on it)."""
+    firsts = rows.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
+    return (rows.join(firsts.select(FIRST_COLUMN),
+                      F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
+            .drop(ORDINAL_COLUMN))
+
+
+def _state_rows_before(log: Any, batch: int) -> int | None:
+    """The keys the state held before `batch` (its rows of earlier batches), from the
+    statistics of its files; None when they cannot tell."""
+    table = log.table()
+    return None if table is None else stats_row_count(table, below=(BATCH_COLUMN, batch))
 
 
 def _storable(data_type: Any) -> bool:
