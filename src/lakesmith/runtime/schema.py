@@ -142,7 +142,15 @@ def nullable(spark: Any, df: Any, dataset: Table) -> Any:
     # wanted nullability gives it (a union is nullable where either side is).
     wanted = StructType([StructField(f.name, f.dataType, f.name not in not_null)
                          for f in fields])
-    return df.unionByName(spark.createDataFrame([], wanted))
+    result = df.unionByName(spark.createDataFrame([], wanted))
+    if not any(f.metadata for f in fields):
+        # The union's schema is known: each side's types, nullable where either side is. Kept
+        # on the DataFrame, so the write's new-columns check asks the engine nothing (a round
+        # trip per batch, which waits behind any query running in the engine).
+        result._cached_schema = StructType([
+            StructField(f.name, f.dataType, f.nullable or f.name not in not_null)
+            for f in fields])
+    return result
 
 
 def column_comments(spark: Any, dataset: Table) -> dict[str, str]:

@@ -12,10 +12,12 @@ from lakesmith.tables.delta import open_table
 
 
 def write_delta(df: Any, location: Location, *, mode: str, user_metadata: str,
-                partition_cols: Sequence[str] = ()) -> None:
-    """Append (new columns are added to the table) or overwrite (the schema is replaced)."""
+                partition_cols: Sequence[str] = (), columns: Sequence[str] | None = None) -> None:
+    """Append (new columns are added to the table) or overwrite (the schema is replaced).
+    `columns`: the DataFrame's column names when the caller knows them without asking the
+    engine (a state table's fixed columns)."""
     if mode == "append":
-        add_new_columns(df, location)
+        add_new_columns(df, location, columns)
     writer = df.write.format("delta").mode(mode).option("userMetadata", user_metadata)
     writer = writer.option("overwriteSchema" if mode == "overwrite" else "mergeSchema", "true")
     if partition_cols:
@@ -23,17 +25,21 @@ def write_delta(df: Any, location: Location, *, mode: str, user_metadata: str,
     writer.save(engine_path(location))
 
 
-def add_new_columns(df: Any, location: Location) -> None:
+def add_new_columns(df: Any, location: Location, columns: Sequence[str] | None = None) -> None:
     """Add the DataFrame's columns the table lacks (nullable, at the end) with delta-rs, before
     the engine appends: the engine's own `mergeSchema` drops new columns, and their values, that
     come before a NOT NULL column of the table (docs/engine-gaps.md). The added columns commit on
-    their own; a batch that then fails leaves them empty, and its rerun fills them."""
+    their own; a batch that then fails leaves them empty, and its rerun fills them. When the
+    caller gives the `columns` and the table has them all, the engine is not asked for the
+    DataFrame's schema (a round trip per write)."""
     table = open_table(location)
     if table is None:
         return
     from deltalake import Field
 
     known = {field.name.lower() for field in table.schema().fields}
+    if columns is not None and all(c.lower() in known for c in columns):
+        return
     new = [Field.from_json(json.dumps({**field.jsonValue(), "nullable": True}))
            for field in df.schema.fields if field.name.lower() not in known]
     if new:

@@ -60,12 +60,14 @@ class MarkedDeltaWriter(BatchWriter):
     mode: str
 
     def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None], *,
-                 partition_cols: Sequence[str] = (), crash_point: str = crash.AFTER_OUTPUT) -> None:
+                 partition_cols: Sequence[str] = (), crash_point: str = crash.AFTER_OUTPUT,
+                 columns: Sequence[str] | None = None) -> None:
         self.name = name
         self.log = log
         self.rows = rows
         self.partition_cols = tuple(partition_cols)
         self.crash_point = crash_point
+        self.columns = tuple(columns) if columns is not None else None  # the rows' names, if known
 
     @property
     def location(self) -> Location:
@@ -86,7 +88,7 @@ class MarkedDeltaWriter(BatchWriter):
         df = self.rows()
         if df is not None:
             write_delta(df, self.location, mode=self.mode, user_metadata=marker.to_json(),
-                        partition_cols=self.partition_cols)
+                        partition_cols=self.partition_cols, columns=self.columns)
 
 
 class AppendWithMarker(MarkedDeltaWriter):
@@ -104,8 +106,9 @@ class Overwrite(MarkedDeltaWriter):
 class StateAppend(AppendWithMarker):
     """Append rows to a state table kept in the checkpoint (e.g. deduplication keys)."""
 
-    def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None]) -> None:
-        super().__init__(name, log, rows, crash_point=crash.AFTER_STATE)
+    def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None], *,
+                 columns: Sequence[str] | None = None) -> None:
+        super().__init__(name, log, rows, crash_point=crash.AFTER_STATE, columns=columns)
 
 
 class IdempotentMerge(BatchWriter):

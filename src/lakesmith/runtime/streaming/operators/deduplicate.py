@@ -151,7 +151,7 @@ class Deduplicate(StatefulOperator):
                     "customMetrics": {"numDroppedDuplicateRows": received - late - added}}
 
         if not within and not time_key:
-            ctx.writers.append(StateAppend(name, log, new_state))
+            ctx.writers.append(StateAppend(name, log, new_state, columns=[*keys, BATCH_COLUMN]))
             ctx.metrics.append(lambda: progress(None))
             return output
 
