@@ -93,18 +93,25 @@ def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
                 f"{where}: the source has column '{added[0]}', which an SCD type 2 target adds "
                 f"itself; rename it in the source or leave it out (except_column_list).")
     sequence = expression(flow.sequence_by, by_name)
-    try:
-        sequence_type = source.select(sequence.alias(SEQ)).schema.fields[0].dataType
-    except Exception as e:  # the engine's analysis error for the expression
-        raise LakesmithError(f"{where}: sequence_by {_show(flow.sequence_by)} is not a valid "
-                             f"expression over the source: {str(e).splitlines()[0]}") from e
+    types = _expression_types(source, by_name, {
+        SEQ: flow.sequence_by, "deletes": flow.apply_as_deletes,
+        "truncates": flow.apply_as_truncates})
+    if SEQ in types:
+        sequence_type = types[SEQ]
+    else:
+        try:
+            sequence_type = source.select(sequence.alias(SEQ)).schema.fields[0].dataType
+        except Exception as e:  # the engine's analysis error for the expression
+            raise LakesmithError(f"{where}: sequence_by {_show(flow.sequence_by)} is not a valid "
+                                 f"expression over the source: {str(e).splitlines()[0]}") from e
     fields = _ordering_fields(sequence_type, (), where, flow.sequence_by)
     return CdcSpec(
         flow=flow.name, keys=keys, columns=tuple(selected), sequence=sequence,
         sequence_fields=fields,
-        deletes=_condition(flow.apply_as_deletes, by_name, source, where, "apply_as_deletes"),
+        deletes=_condition(flow.apply_as_deletes, by_name, source, where, "apply_as_deletes",
+                           types.get("deletes")),
         truncates=_condition(flow.apply_as_truncates, by_name, source, where,
-                             "apply_as_truncates"),
+                             "apply_as_truncates", types.get("truncates")),
         ignore_null_updates=bool(flow.ignore_null_updates), scd_type=flow.stored_as_scd_type,
         tracked=tracked_columns(flow, keys, selected, where) if flow.stored_as_scd_type == 2 else ())
 
@@ -185,19 +192,52 @@ def expression(value: Any, by_name: dict[str, str]) -> Any:
     return F.col(quote_always(name)) if name is not None else F.expr(value)
 
 
+def _expression_types(source: Any, by_name: dict[str, str],
+                      values: dict[str, Any]) -> dict[str, DataType]:
+    """The types of the options' expressions over the source, by name: a plain column's from
+    the source's schema (already known), the others from one request for all of them. Empty
+    for the others when that request fails: each is then analysed alone, for its own error.
+    (Each request is a round trip, which waits behind any query the engine is running.)"""
+    fields = {f.name: f.dataType for f in source.schema.fields}
+    types: dict[str, DataType] = {}
+    rest: dict[str, Any] = {}
+    for name, value in values.items():
+        if value is None:
+            continue
+        if isinstance(value, str):  # a name, as `expression` reads it
+            column = by_name.get(value.strip().strip("`").lower())
+        else:  # col("name"): a plain one-part name, spelled as the source spells it
+            column = getattr(getattr(value, "_expr", None), "_unparsed_identifier", None)
+            if not isinstance(column, str) or "." in column or "`" in column:
+                column = None
+        if column is not None and column in fields:
+            types[name] = fields[column]
+        else:
+            rest[name] = expression(value, by_name)
+    if rest:
+        try:
+            schema = source.select(*[e.alias(n) for n, e in rest.items()]).schema
+        except Exception:  # analysed one by one, for the error naming the option
+            return types
+        types.update({f.name: f.dataType for f in schema.fields})
+    return types
+
+
 def _condition(value: Any, by_name: dict[str, str], source: Any, where: str,
-               what: str) -> Any | None:
+               what: str, data_type: DataType | None = None) -> Any | None:
+    """The condition as a Column; `data_type`, when already known, spares a request."""
     if value is None:
         return None
     condition = expression(value, by_name)
-    try:
-        field = source.select(condition.alias("condition")).schema.fields[0]
-    except Exception as e:
-        raise LakesmithError(f"{where}: {what} {_show(value)} is not a valid condition over the "
-                             f"source: {str(e).splitlines()[0]}") from e
-    if field.dataType.typeName() not in ("boolean", "void"):
+    if data_type is None:
+        try:
+            data_type = source.select(condition.alias("condition")).schema.fields[0].dataType
+        except Exception as e:
+            raise LakesmithError(f"{where}: {what} {_show(value)} is not a valid condition over "
+                                 f"the source: {str(e).splitlines()[0]}") from e
+    if data_type.typeName() not in ("boolean", "void"):
         raise LakesmithError(f"{where}: {what} {_show(value)} must be a boolean condition, not "
-                             f"{field.dataType.simpleString()}.")
+                             f"{data_type.simpleString()}.")
     return condition
 
 
