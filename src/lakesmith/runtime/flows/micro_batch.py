@@ -16,7 +16,7 @@ from __future__ import annotations
 import copy
 import time
 from abc import abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -66,8 +66,9 @@ class Batch:
     # Each withWatermark's own watermark before and after the batch (see operators/watermark.py).
     input_watermarks_ms: tuple[int | None, ...] = ()
     next_input_watermarks_ms: tuple[int | None, ...] = ()
-    # The stateful operators' progress (Spark's `stateOperators`), reported once it committed.
-    progress: tuple[dict[str, Any], ...] = ()
+    # The stateful operators' progress (Spark's `stateOperators`), reported once it committed;
+    # an entry may be a function, called then: counts the batch's commits give for free.
+    progress: tuple[dict[str, Any] | Callable[[], dict[str, Any]], ...] = ()
     binder: StreamBatchBinder | None = None
     writers: tuple[BatchWriter, ...] = ()
     report: PendingReport | None = None
@@ -312,7 +313,7 @@ class MicroBatchRunner(FlowRunner):
         finally:
             batch.close()
         FlowQuality(ctx).register()
-        _state_progress(metrics, list(batch.progress))
+        _state_progress(metrics, [p() if callable(p) else p for p in batch.progress])
         self.committed(ctx, batch, commit, metrics)
         metrics.batches += 1
         metrics.num_output_rows = (metrics.num_output_rows or 0) + commit.num_output_rows

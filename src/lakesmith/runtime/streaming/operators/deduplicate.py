@@ -131,24 +131,34 @@ class Deduplicate(StatefulOperator):
                      + F.lit(event.delay_ms * 1000)).alias(EXPIRES_COLUMN))
             return new.withColumn(BATCH_COLUMN, F.lit(ctx.batch).cast("bigint"))
 
-        def progress(kept_after: Any | None) -> dict[str, Any]:
+        def progress(kept_after: Any | None) -> Any:
             """Spark's counts for the batch (StreamingDeduplicateExec): rows dropped as late,
             duplicates dropped, keys added, evicted and kept."""
             late = 0 if event is None else int(ctx.bind(relation_of(arrived.where(
                 ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
-            added = kept if kept is not None else int(ctx.bind(output).count())
             before = 0
             if has_state:
                 known = _state_rows_before(log, ctx.batch) if not within and not time_key \
                     else None
                 before = known if known is not None else \
                     int(ctx.bind(relation_of(live_before())).count())
-            after = before + added if kept_after is None else int(kept_after().count())
-            return {"operatorName": "dedupeWithinWatermark" if within else "dedupe",
-                    "numRowsTotal": after, "numRowsUpdated": added,
-                    "numRowsRemoved": before + added - after,
-                    "numRowsDroppedByWatermark": late,
-                    "customMetrics": {"numDroppedDuplicateRows": received - late - added}}
+
+            def counts(added: int) -> dict[str, Any]:
+                after = before + added if kept_after is None else int(kept_after().count())
+                return {"operatorName": "dedupeWithinWatermark" if within else "dedupe",
+                        "numRowsTotal": after, "numRowsUpdated": added,
+                        "numRowsRemoved": before + added - after,
+                        "numRowsDroppedByWatermark": late,
+                        "customMetrics": {"numDroppedDuplicateRows": received - late - added}}
+
+            if kept is not None:
+                return counts(kept)
+            if kept_after is None:
+                # The keys added are the rows the state append commits for this batch: counted
+                # from its commit once the batch committed, not by running the batch's
+                # deduplication once more before it (the write computes it anyway).
+                return lambda: counts(_state_rows_of(ctx.spark, log, ctx.batch))
+            return counts(int(ctx.bind(output).count()))
 
         if not within and not time_key:
             ctx.writers.append(StateAppend(name, log, new_state, columns=[*keys, BATCH_COLUMN]))
@@ -220,6 +230,20 @@ def _kept(rows: Any, key_columns: list[Any]) -> Any:
     return (rows.join(firsts.select(FIRST_COLUMN),
                       F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
             .drop(ORDINAL_COLUMN))
+
+
+def _state_rows_of(spark: Any, log: Any, batch: int) -> int:
+    """The state's rows of `batch` (the keys it added), from the statistics of its files, else
+    counted by the engine (a query of the state table alone: the batch's slices are gone)."""
+    table = log.table()
+    if table is None:
+        return 0
+    through = stats_row_count(table, below=(BATCH_COLUMN, batch + 1))
+    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
+    if through is not None and before is not None:
+        return through - before
+    return int(spark.read.format("delta").load(engine_path(log.location))
+               .where(F.col(BATCH_COLUMN) == F.lit(batch)).count())
 
 
 def _state_rows_before(log: Any, batch: int) -> int | None:
