@@ -152,6 +152,8 @@ SCENARIOS: list[dict] = [
      "schema": "s STRING, t STRING", "files": {"k.json": JSON_REPEATED_KEYS}},
     {"name": "json_root_arrays", "format": "json", "options": {},
      "schema": "id BIGINT, n STRING", "files": {"r.json": JSON_ROOT_ARRAYS}},
+    {"name": "json_root_arrays_inferred", "format": "json", "options": {"primitivesAsString": "true"},
+     "files": {"r.json": b'[1, 2]\n[{"a":"x"}, 5]\n{"b":"y"}\n[{"a":"z"},{"c":"w"}]\n'}},
     {"name": "json_root_arrays_corrupt", "format": "json", "options": {},
      "schema": "id BIGINT, n STRING, _corrupt_record STRING",
      "files": {"r.json": JSON_ROOT_ARRAYS}},
