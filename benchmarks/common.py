@@ -36,6 +36,9 @@ def embedded_spark() -> Iterator[tuple[str, Any]]:
     from pysail.spark import SparkConnectServer
     from pyspark.sql.connect.session import SparkSession
 
+    from lakesmith.engine.runtime_workers import give_engine_spare_workers
+
+    give_engine_spare_workers()  # the engine as lakesmith sizes it
     server = SparkConnectServer()
     server.start(background=True)
     host, port = server.listening_address

@@ -31,6 +31,9 @@ def start(engine: str) -> tuple[object, object]:
     from pysail.spark import SparkConnectServer
     from pyspark.sql.connect.session import SparkSession as ConnectSession
 
+    from lakesmith.engine.runtime_workers import give_engine_spare_workers
+
+    give_engine_spare_workers()  # the engine as lakesmith sizes it (no effect on one query)
     server = SparkConnectServer(ip="127.0.0.1", port=0)
     server.start(background=True)
     host, port = server.listening_address

@@ -28,6 +28,7 @@ from typing import Any
 
 import grpc  # type: ignore[import-untyped]
 
+from lakesmith.engine.runtime_workers import give_engine_spare_workers
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
 
@@ -100,6 +101,7 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
         try:
             from pysail.spark import SparkConnectServer
 
+            give_engine_spare_workers()
             server = SparkConnectServer(ip=self.host, port=self.port)
             self.release_port()
             start_keeping_sigint(lambda: server.start(background=True))

@@ -12,8 +12,9 @@ parallelism.
 from __future__ import annotations
 
 import ipaddress
-import os
 from typing import Any, TypeVar
+
+from lakesmith.engine.runtime_workers import usable_cores
 
 Frame = TypeVar("Frame")
 
@@ -30,7 +31,7 @@ def local_cores(spark: Any) -> int | None:
                 return None
         except ValueError:
             return None
-    return os.cpu_count() or 1
+    return usable_cores()
 
 
 def at_most_local_cores(df: Frame, partitions: int) -> Frame:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from lakesmith.engine.runtime_workers import give_engine_spare_workers
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
 
@@ -131,6 +132,7 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
     else:
         from pysail.spark import SparkConnectServer
 
+        give_engine_spare_workers()
         try:
             server = SparkConnectServer(ip="127.0.0.1", port=0)
             start_keeping_sigint(lambda: server.start(background=True))

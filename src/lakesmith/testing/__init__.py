@@ -47,7 +47,10 @@ class TestEngine:
 
         from pysail.spark import SparkConnectServer
 
+        from lakesmith.engine.runtime_workers import give_engine_spare_workers
+
         os.environ.setdefault("RUST_LOG", "error")
+        give_engine_spare_workers()
         self._server = SparkConnectServer(ip="127.0.0.1", port=0)
         self._server.start(background=True)
         host, port = self._server.listening_address
