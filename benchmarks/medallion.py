@@ -25,10 +25,12 @@ import os
 import re
 import resource
 import shutil
+import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,21 +86,37 @@ def _tree_rss_kb(root: int) -> int:
     return total
 
 
+class CaseFailed(RuntimeError):
+    """A measured process that did not complete: killed (by the memory cap or the system's
+    out-of-memory killer) or failed; what it reached before is kept for the report."""
+
+    def __init__(self, message: str, *, wall_s: float, peak_rss_mb: float) -> None:
+        super().__init__(message)
+        self.wall_s = wall_s
+        self.peak_rss_mb = peak_rss_mb
+
+
 def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
-            timeout: float = 7200) -> tuple[float, float, str, float]:
+            timeout: float = 7200, rss_cap_mb: float | None = None
+            ) -> tuple[float, float, str, float]:
     """Run argv in a fresh process: (wall seconds, peak tree RSS in MB, stdout, CPU seconds).
-    Raises with the output's tail if it fails."""
+    With `rss_cap_mb`, the process tree is killed once its RSS passes the cap, before it can
+    exhaust the machine's memory. Raises CaseFailed with the output's tail if it fails."""
     peak = [0]
+    capped = threading.Event()
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with (cwd / ".bench-stdout").open("w+") as out, (cwd / ".bench-stderr").open("w+") as err:
         start = time.perf_counter()
         process = subprocess.Popen(argv, cwd=cwd, stdout=out, stderr=err, text=True,
-                                   env={**os.environ, **(env or {})})
+                                   env={**os.environ, **(env or {})}, start_new_session=True)
         done = threading.Event()
 
         def sample() -> None:
             while not done.wait(0.1):
                 peak[0] = max(peak[0], _tree_rss_kb(process.pid))
+                if rss_cap_mb is not None and peak[0] / 1024 > rss_cap_mb and not capped.is_set():
+                    capped.set()
+                    os.killpg(process.pid, signal.SIGKILL)
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
@@ -114,8 +132,15 @@ def measure(argv: list[str], *, cwd: Path, env: dict[str, str] | None = None,
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if code != 0:
-        raise RuntimeError(f"{' '.join(argv)} failed ({code}) in {cwd}:\n{stdout[-3000:]}\n"
-                           f"{stderr[-3000:]}")
+        if capped.is_set():
+            why = f"killed at the benchmark's memory cap of {rss_cap_mb:,.0f} MB"
+        elif code == -signal.SIGKILL:
+            why = "killed by the system (out of memory)"
+        else:
+            why = f"failed ({code})"
+        raise CaseFailed(f"{' '.join(argv)} {why} after {wall:.0f} s in {cwd}:\n"
+                         f"{stdout[-3000:]}\n{stderr[-3000:]}", wall_s=wall,
+                         peak_rss_mb=peak[0] / 1024)
     return wall, peak[0] / 1024, stdout, cpu
 
 
@@ -156,9 +181,10 @@ def lakesmith_project(root: Path, landing: Path) -> Path:
     return root
 
 
-def lakesmith_case(name: str, root: Path) -> Case:
+def lakesmith_case(name: str, root: Path, rss_cap_mb: float | None = None) -> Case:
     wall, peak, stdout, cpu = measure([sys.executable, "-m", "lakesmith", "run"], cwd=root,
-                                 env={"PYTHONPATH": str(REPO / "src")})
+                                      env={"PYTHONPATH": str(REPO / "src")},
+                                      rss_cap_mb=rss_cap_mb)
     match = re.search(r"Update \S+ COMPLETED in ([\d.]+)s(?: \(initializing ([\d.]+)s\))?",
                       stdout)
     if not match:
@@ -185,9 +211,11 @@ def flow_times(root: Path) -> dict[str, float]:
 
 
 def floor_case(name: str, landing: Path, out: Path, argv_prefix: list[str],
-               env: dict[str, str] | None = None, engine: str = "sail") -> Case:
+               env: dict[str, str] | None = None, engine: str = "sail",
+               rss_cap_mb: float | None = None) -> Case:
     wall, peak, stdout, cpu = measure([*argv_prefix, str(FLOOR), str(landing), str(out),
-                                  "--engine", engine], cwd=out.parent, env=env)
+                                       "--engine", engine], cwd=out.parent, env=env,
+                                      rss_cap_mb=rss_cap_mb)
     phases = json.loads(stdout.strip().splitlines()[-1])
     return Case(name, wall, peak, update_s=phases["work_s"], details=phases, cpu_s=cpu)
 
@@ -221,12 +249,29 @@ def spark_project(root: Path, landing: Path) -> Path:
     return root
 
 
-def spark_pipelines_case(name: str, root: Path, env: dict[str, str]) -> Case:
+def spark_pipelines_case(name: str, root: Path, env: dict[str, str],
+                         rss_cap_mb: float | None = None) -> Case:
     wall, peak, stdout, cpu = measure(isolated([str(SPARK_REF_VENV / "bin" / "spark-pipelines"),
-                                           "run"]), cwd=root, env=env)
+                                                "run"]), cwd=root, env=env,
+                                      rss_cap_mb=rss_cap_mb)
     if "Run is COMPLETED" not in stdout:
         raise RuntimeError(f"spark-pipelines did not complete:\n{stdout[-3000:]}")
     return Case(name, wall, peak, cpu_s=cpu)
+
+
+def add_peer(cases: list[Case], notes: list[str], name: str,
+             measured: Callable[[str], Case]) -> bool:
+    """Measure a comparison case (the floor, Spark) into `cases`. One that cannot complete at
+    this size, such as the floor's `dropDuplicates` holding whole rows in memory at 20M events,
+    is reported in the notes instead and the benchmark goes on (lakesmith's own cases must
+    complete). Whether it completed."""
+    try:
+        cases.append(measured(name))
+        return True
+    except CaseFailed as failure:
+        notes.append(f"{name} did not complete: {str(failure).splitlines()[0]} "
+                     f"(peak RSS {failure.peak_rss_mb:,.0f} MB)")
+        return False
 
 
 def main() -> None:
@@ -236,7 +281,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path("/tmp/lakesmith-bench-medallion"))
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--no-spark", action="store_true", help="skip the Spark 4.3 cases")
+    parser.add_argument("--memory-cap-mb", type=float, default=16384,
+                        help="kill a case whose processes' RSS passes this (default 16 GiB), "
+                             "before it exhausts the machine's memory")
     args = parser.parse_args()
+    cap = args.memory_cap_mb
     os.environ.setdefault("RUST_LOG", "error")
     compile_lakesmith()
     args.work.mkdir(parents=True, exist_ok=True)
@@ -250,18 +299,21 @@ def main() -> None:
         landing = fresh_landing(initial, run / "landing")
         lakesmith = lakesmith_project(run / "lakesmith", landing)
         (run / "floor").mkdir()
-        cases.append(floor_case("engine floor (PySpark on Sail)", landing, run / "floor" / "out",
-                                [sys.executable]))
-        cases.append(lakesmith_case("lakesmith full", lakesmith))
+        add_peer(cases, notes, "engine floor (PySpark on Sail)", lambda name: floor_case(
+            name, landing, run / "floor" / "out", [sys.executable], rss_cap_mb=cap))
+        cases.append(lakesmith_case("lakesmith full", lakesmith, cap))
         reference = None if args.no_spark else spark_reference()
+        spark_ran = False
         if reference is not None:
             spark = spark_project(run / "spark", landing)
-            cases.append(spark_pipelines_case("spark-pipelines 4.3 full", spark, reference))
+            # (its later updates only mean something after a full one)
+            spark_ran = add_peer(cases, notes, "spark-pipelines 4.3 full",
+                                 lambda name: spark_pipelines_case(name, spark, reference, cap))
             (run / "classic").mkdir()
-            cases.append(floor_case("classic Spark 4.3 local, floor", landing,
-                                    run / "classic" / "out",
-                                    isolated([str(SPARK_REF_VENV / "bin" / "python")]),
-                                    reference, engine="classic"))
+            add_peer(cases, notes, "classic Spark 4.3 local, floor", lambda name: floor_case(
+                name, landing, run / "classic" / "out",
+                isolated([str(SPARK_REF_VENV / "bin" / "python")]), reference, engine="classic",
+                rss_cap_mb=cap))
             notes.append("Spark 4.3 cases write Parquet tables (Delta jars cannot be installed "
                          "here); spark-pipelines runs the pyspark.pipelines version "
                          "(benchmarks/medallion_spark/): no expectations (a filter), SCD type 2 "
@@ -270,17 +322,17 @@ def main() -> None:
             notes.append("Spark 4.3 cases skipped: " + ("--no-spark" if args.no_spark else
                          f"no reference install in {SPARK_REF_VENV} or no java"))
         generator().generate(landing, events=args.events, files=args.files, more=True)
-        cases.append(lakesmith_case("lakesmith +5 % new data", lakesmith))
-        if reference is not None:
-            cases.append(spark_pipelines_case("spark-pipelines 4.3 +5 % new data", spark,
-                                              reference))
-        cases.append(lakesmith_case("lakesmith nothing new", lakesmith))
+        cases.append(lakesmith_case("lakesmith +5 % new data", lakesmith, cap))
+        if spark_ran and reference is not None:
+            spark_ran = add_peer(cases, notes, "spark-pipelines 4.3 +5 % new data",
+                                 lambda name: spark_pipelines_case(name, spark, reference, cap))
+        cases.append(lakesmith_case("lakesmith nothing new", lakesmith, cap))
         cold_start = json.loads(measure([sys.executable, str(COLD_START), str(lakesmith)],
                                         cwd=lakesmith, env={"PYTHONPATH": str(REPO / "src")}
                                         )[2].strip().splitlines()[-1])
-        if reference is not None:
-            cases.append(spark_pipelines_case("spark-pipelines 4.3 nothing new", spark,
-                                              reference))
+        if spark_ran and reference is not None:
+            add_peer(cases, notes, "spark-pipelines 4.3 nothing new",
+                     lambda name: spark_pipelines_case(name, spark, reference, cap))
     finally:
         shutil.rmtree(run, ignore_errors=True)
     report(args, cases, notes, cold_start)
@@ -294,24 +346,27 @@ def _running(case: Case) -> float:
 def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
            cold_start: dict[str, Any]) -> None:
     by_name = {case.name: case for case in cases}
-    floor = by_name["engine floor (PySpark on Sail)"]
+    floor = by_name.get("engine floor (PySpark on Sail)")
     full = by_name["lakesmith full"]
-    ratios = {"lakesmith_full_vs_floor_wall": full.wall_s / floor.wall_s,
-              "lakesmith_full_vs_floor_update": (full.update_s or 0) / (floor.update_s or 1),
-              "lakesmith_full_vs_floor_cpu": (full.cpu_s or 0) / (floor.cpu_s or 1),
-              "plus5_vs_full_update": (by_name["lakesmith +5 % new data"].update_s or 0)
+    ratios: dict[str, float] = {}
+    if floor is not None:
+        ratios.update({"lakesmith_full_vs_floor_wall": full.wall_s / floor.wall_s,
+                       "lakesmith_full_vs_floor_update": (full.update_s or 0)
+                       / (floor.update_s or 1),
+                       "lakesmith_full_vs_floor_cpu": (full.cpu_s or 0) / (floor.cpu_s or 1)})
+    ratios.update({"plus5_vs_full_update": (by_name["lakesmith +5 % new data"].update_s or 0)
               / (full.update_s or 1),
               "plus5_vs_full_running": _running(by_name["lakesmith +5 % new data"])
               / (_running(full) or 1),
-              "plus5_vs_full_wall": by_name["lakesmith +5 % new data"].wall_s / full.wall_s}
-    spark = by_name.get("spark-pipelines 4.3 full")
-    if spark is not None:
-        ratios["spark_pipelines_vs_lakesmith_full_wall"] = spark.wall_s / full.wall_s
-        for suffix in ("+5 % new data", "nothing new"):
+              "plus5_vs_full_wall": by_name["lakesmith +5 % new data"].wall_s / full.wall_s})
+    for suffix in ("full", "+5 % new data", "nothing new"):
+        spark = by_name.get(f"spark-pipelines 4.3 {suffix}")
+        if spark is not None:
             ratios[f"spark_pipelines_vs_lakesmith_{suffix.replace(' ', '_')}_wall"] = (
-                by_name[f"spark-pipelines 4.3 {suffix}"].wall_s / by_name[f"lakesmith {suffix}"].wall_s)
-        ratios["classic_floor_vs_sail_floor_wall"] = (
-            by_name["classic Spark 4.3 local, floor"].wall_s / floor.wall_s)
+                spark.wall_s / by_name[f"lakesmith {suffix}"].wall_s)
+    classic = by_name.get("classic Spark 4.3 local, floor")
+    if classic is not None and floor is not None:
+        ratios["classic_floor_vs_sail_floor_wall"] = classic.wall_s / floor.wall_s
     load = os.getloadavg()
     print(f"\nmedallion example, {args.events:,} events in {args.files} files "
           f"(+5 %: one more file); load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} on "
@@ -322,8 +377,9 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
         update = f"{case.update_s:.2f}" if case.update_s is not None else "-"
         init = f"{case.initializing_s:.2f}" if case.initializing_s is not None else "-"
         cpu = f"{case.cpu_s:.1f}" if case.cpu_s is not None else "-"
+        versus = f"{case.wall_s / floor.wall_s:.2f}x" if floor is not None else "-"
         print(f"{case.name:<40}{case.wall_s:>9.2f}{update:>10}{init:>8}{cpu:>8}"
-              f"{case.peak_rss_mb:>9.0f}  {case.wall_s / floor.wall_s:.2f}x")
+              f"{case.peak_rss_mb:>9.0f}  {versus}")
     print("(lakesmith's update s runs from INITIALIZING to the end, as Databricks counts an "
           "update; init s is its INITIALIZING part: loading the code, analysis, schema "
           "inference, planning)")

@@ -66,3 +66,36 @@ def test_the_benchmark_with_the_spark_reference(tmp_path: Path) -> None:
     names = [case["name"] for case in report["cases"]]
     assert "spark-pipelines 4.3 full" in names and "classic Spark 4.3 local, floor" in names
     assert "spark_pipelines_vs_lakesmith_full_wall" in report["ratios"]
+
+
+def test_a_peer_that_passes_the_memory_cap_is_stopped_and_reported(tmp_path: Path) -> None:
+    """At 20M events the floor's `dropDuplicates` needs more memory than the machine has: the
+    benchmark stops such a case at its cap, says so, and goes on with the others."""
+    sys.path.insert(0, str(REPO))
+    from benchmarks.medallion import Case, CaseFailed, add_peer, measure
+
+    hog = [sys.executable, "-c", "import time; b = bytearray(400 << 20); b[::4096] = "
+           "b'x' * len(b[::4096]); time.sleep(30)"]
+    with pytest.raises(CaseFailed) as failure:
+        measure(hog, cwd=tmp_path, rss_cap_mb=150)
+    assert "killed at the benchmark's memory cap of 150 MB" in str(failure.value)
+    assert failure.value.peak_rss_mb > 150 and failure.value.wall_s < 25
+
+    cases: list[Case] = []
+    notes: list[str] = []
+
+    def floor(name: str) -> Case:
+        measure(hog, cwd=tmp_path, rss_cap_mb=150)
+        raise AssertionError("the cap did not stop it")
+
+    assert add_peer(cases, notes, "engine floor (PySpark on Sail)", floor) is False
+    assert cases == []
+    assert notes[0].startswith("engine floor (PySpark on Sail) did not complete: ")
+    assert "memory cap of 150 MB" in notes[0] and "peak RSS" in notes[0]
+
+    def quick(name: str) -> Case:
+        wall, peak, _, cpu = measure([sys.executable, "-c", "print(1)"], cwd=tmp_path)
+        return Case(name, wall, peak, cpu_s=cpu)
+
+    assert add_peer(cases, notes, "classic Spark 4.3 local, floor", quick) is True
+    assert [case.name for case in cases] == ["classic Spark 4.3 local, floor"]
