@@ -35,8 +35,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import functions as F
-from pyspark.sql.connect.window import Window
 
+from lakesmith.cdc.key_windows import (
+    BUCKET,
+    bucketed,
+    following,
+    in_key_order,
+    previous,
+    same_key,
+    so_far,
+)
 from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_rows
 from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
@@ -49,9 +57,13 @@ CLOSED = PREFIX + "closed"  # the row's __END_AT is set by this batch
 ROW = PREFIX + "rn"
 SEGMENT = PREFIX + "segment"  # deletes so far: ignore_null_updates fills within one segment
 NEW = PREFIX + "new_version"
-VERSION = PREFIX + "version"
 NEXT = PREFIX + "next"
 OLD = PREFIX + "old_"  # prefix of the target's columns where they meet the new history
+
+# The largest batch whose keys' events are all ordered by windows at once (`Scd2Batch.history`):
+# measured on 2 cores, setting aside the keys with one event costs about what ordering 100,000
+# events does; at 1M events ordering them all costs 3x more.
+DIRECT_HISTORY_ROWS = 100_000
 
 
 def batch_events(spec: CdcSpec, source: Any, source_name: str) -> Any:
@@ -77,6 +89,8 @@ class Scd2Batch:
     # Where the batch keys' events are materialized (every event of the keys the batch touches:
     # the history reads them three times); None computes them from the plan each time.
     events_scratch: Location | None = None
+    # The batch's changes, when its source tells them without reading them (`history`).
+    input_rows: int | None = None
     _materialized: Any = field(default=None, init=False, repr=False)
 
     @property
@@ -103,12 +117,17 @@ class Scd2Batch:
     def history(self) -> Any:
         """The versions of the batch's keys: the target's columns, __START_AT, __END_AT.
 
-        Most keys have one event (an initial load: all of them; new keys in a later batch): an
-        upsert is one open version, a delete none. Only keys with several events are ordered by
-        windows (`_versions`): sorting every event is what made a large batch slow. After the
-        first batch the keys' events are computed once, into their scratch: the batch's slice and
-        the scan of the event state are not repeated for each of the three reads."""
+        A batch of at most DIRECT_HISTORY_ROWS changes orders all its keys' events at once
+        (`_versions`), read once, in the query that compares them with the target: a few
+        thousand events cost less than setting any aside. In a larger batch (an initial load, a
+        backfill) most keys have one event, an upsert that is one open version (a delete: none);
+        only keys with several events are ordered (sorting every event is what made a large
+        batch slow), so the events are read three times: after the first batch they are
+        computed once, into their scratch, so that the batch's slice and the scan of the event
+        state are not repeated for each read."""
         events = self.key_events()
+        if self.input_rows is not None and self.input_rows <= DIRECT_HISTORY_ROWS:
+            return self._versions(events)
         if self.state is not None and self.events_scratch is not None:
             events = materialize(events, self.events_scratch)
         several = events.groupBy(*self.keys).agg(F.count(F.lit(1)).alias(COUNT)) \
@@ -122,50 +141,60 @@ class Scd2Batch:
 
     def _last_per_sequence(self, events: Any) -> Any:
         """One event per key and sequence value: the last in the ordering (a delete, else the
-        larger hash)."""
-        last = Window.partitionBy(*self.keys, *self.orders).orderBy(
-            F.col(RANK).desc(), F.col(HASH).desc())
-        return events.withColumn(ROW, F.row_number().over(last)).where(F.col(ROW) == 1).drop(ROW)
+        larger hash). `events` are bucketed (`key_windows.bucketed`)."""
+        newest = in_key_order(self.keys, [*[F.col(o) for o in self.orders],
+                                          F.col(RANK).desc(), F.col(HASH).desc()])
+        repeated = same_key(self.keys, newest, offset=-1)
+        for o in self.orders:
+            repeated = repeated & F.col(o).eqNullSafe(F.lag(F.col(o)).over(newest))
+        return events.withColumn(ROW, repeated).where(~F.col(ROW)).drop(ROW)
 
     def _versions(self, events: Any) -> Any:
-        """The versions that `events` (all of their keys' events) make, by the history rule."""
+        """The versions that `events` (all of their keys' events) make, by the history rule.
+
+        Each key's events are ordered within a bucket of keys (`cdc/key_windows.py`: the engine
+        pays for every window partition). A version is a run of upserts that starts with one
+        that opens it (after nothing, after a delete, or changing a tracked column); its
+        `__START_AT` is the sequence value of the nearest opening upsert at or before a row, and
+        its last upsert (the key's next event is not an upsert of the same run) carries its
+        values and `__END_AT`, the next event's sequence value."""
         spec = self.spec
+        keys = self.keys
         values = [quote_always(c) for c in spec.values]
-        by_key = Window.partitionBy(*self.keys).orderBy(*[F.col(o) for o in self.orders])
-        so_far = by_key.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+        window = in_key_order(keys, [F.col(o) for o in self.orders])
         is_upsert = F.col(RANK) == 0
-        events = self._last_per_sequence(events).select(
-            *self.keys, *[F.when(is_upsert, F.col(c)).alias(n)
-                          for c, n in zip(values, spec.values, strict=True)],
-            *self.orders, RANK, SEQ)
+        events = self._last_per_sequence(bucketed(events, keys)).select(
+            *keys, *[F.when(is_upsert, F.col(c)).alias(n)
+                     for c, n in zip(values, spec.values, strict=True)],
+            *self.orders, RANK, SEQ, BUCKET)
         if spec.ignore_null_updates:
-            events = events.withColumn(SEGMENT, F.sum(F.col(RANK)).over(so_far))
-            in_segment = Window.partitionBy(*self.keys, SEGMENT).orderBy(
-                *[F.col(o) for o in self.orders]).rowsBetween(Window.unboundedPreceding,
-                                                             Window.currentRow)
-            events = events.select(
-                *self.keys, *[F.last(F.col(c), ignorenulls=True).over(in_segment).alias(n)
-                              for c, n in zip(values, spec.values, strict=True)],
-                *self.orders, RANK, SEQ)
-        previous_kind = F.lag(F.col(RANK)).over(by_key)
+            # A NULL takes the key's last non-NULL value since its newest delete: segments of
+            # the bucket start at each key's first event and at each delete.
+            starts = ~same_key(keys, window, offset=-1) | (F.col(RANK) == 1)
+            events = events.withColumn(
+                SEGMENT, F.sum(F.when(starts, F.lit(1)).otherwise(F.lit(0))).over(so_far(window)))
+            filled = []
+            for c, n in zip(values, spec.values, strict=True):
+                set_in = F.last(F.when(F.col(c).isNotNull(), F.col(SEGMENT)), ignorenulls=True) \
+                    .over(so_far(window))
+                filled.append(F.when(set_in == F.col(SEGMENT), F.last(F.col(c), ignorenulls=True)
+                                     .over(so_far(window))).alias(n))
+            events = events.select(*keys, *filled, *self.orders, RANK, SEQ, BUCKET)
+        previous_kind = previous(F.col(RANK), keys, window)
         changed = F.lit(False)
-        for column in spec.tracked:
+        for column in spec.tracked:  # (a key's first event opens whatever its neighbour holds)
             value = F.col(quote_always(column))
-            changed = changed | ~value.eqNullSafe(F.lag(value).over(by_key))
+            changed = changed | ~value.eqNullSafe(F.lag(value).over(window))
         opens = is_upsert & (previous_kind.isNull() | (previous_kind == 1) | changed)
-        events = events.withColumn(NEW, opens).withColumn(NEXT, F.lead(F.col(SEQ)).over(by_key))
+        events = events.withColumn(NEW, opens) \
+            .withColumn(NEXT, following(F.col(SEQ), keys, window))
+        continues = same_key(keys, window, offset=1) & (F.lead(F.col(RANK)).over(window) == 0) \
+            & ~F.lead(F.col(NEW)).over(window)
         events = events.withColumn(
-            VERSION, F.sum(F.when(F.col(NEW), F.lit(1)).otherwise(F.lit(0))).over(so_far))
-        upserts = events.where(is_upsert)
-        version = Window.partitionBy(*self.keys, VERSION)
-        upserts = upserts.withColumn(
-            START_AT, F.first(F.col(SEQ)).over(version.orderBy(*[F.col(o) for o in self.orders])
-                                               .rowsBetween(Window.unboundedPreceding,
-                                                            Window.currentRow)))
-        upserts = upserts.withColumn(ROW, F.row_number().over(
-            version.orderBy(*[F.col(o).desc() for o in self.orders])))
-        return upserts.where(F.col(ROW) == 1).select(
-            *self.keys, *values, F.col(START_AT), F.col(NEXT).alias(END_AT))
+            START_AT, F.last(F.when(F.col(NEW), F.col(SEQ)), ignorenulls=True)
+            .over(so_far(window))).withColumn(ROW, continues)
+        return events.where(is_upsert & ~F.col(ROW)).select(
+            *keys, *values, F.col(START_AT), F.col(NEXT).alias(END_AT))
 
     def merge_source(self) -> Any:
         """The history's rows that the target lacks or holds differently (OP "U", with whether

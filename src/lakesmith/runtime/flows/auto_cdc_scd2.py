@@ -54,7 +54,8 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         target = ctx.spark.read.format("delta").load(
             engine_path(ctx.catalog.location(ctx.flow.target)))
         scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH),
-                        checkpoint.state_location(EVENTS_SCRATCH))
+                        checkpoint.state_location(EVENTS_SCRATCH),
+                        input_rows=batch.num_input_rows)
     except BaseException:
         binder.close()
         raise
