@@ -16,7 +16,8 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 
-from lakesmith.cdc.scd2 import Scd2Batch, batch_events, counts, merge_sql
+from lakesmith.cdc.scd2 import Scd2Batch, batch_events, counts
+from lakesmith.cdc.scd2_apply import Applied, Target, apply_changes
 from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
 from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
@@ -67,9 +68,10 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
 
 
 class Scd2Merge:
-    """The batch's MERGE (or, for an initial load, append), through a temporary view of what
-    differs from the target; `details` holds the rows it upserts and deletes and the versions it
-    opens and closes, counted from the same rows before it runs and recorded once per batch
+    """The batch's write of what differs from the target (through a temporary view of it): an
+    append, a rewrite or a MERGE (`cdc/scd2_apply.py`), or for an initial load an append of the
+    history; `details` holds the rows it upserts and deletes and the versions it opens and
+    closes, counted from the same rows before it runs and recorded once per batch
     (`cdc_counts.py`)."""
 
     def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch,
@@ -79,6 +81,7 @@ class Scd2Merge:
         self.scd = scd
         self.log = log
         self.details: dict[str, int] = {}
+        self.applied: Applied | None = None  # how the changes were applied (not for a load)
 
     def __call__(self, marker: Marker) -> None:
         assert marker.batch is not None
@@ -102,9 +105,10 @@ class Scd2Merge:
                 self.details = recorded(self.log, marker.batch, self._loaded(location))
             else:
                 self.details = recorded(self.log, marker.batch, counted)
-            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
-                ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target),
-                                        view))
+            self.applied = apply_changes(self.spec, view, counted, Target(
+                self.scd.target, ctx.workspace.table_log(ctx.flow.target).table(),
+                info.size_bytes if info is not None else 0, location,
+                ctx.catalog.engine_name(ctx.flow.target)), marker.to_json())
         finally:
             ctx.spark.catalog.dropTempView(view)
 
