@@ -10,7 +10,9 @@ at its sequence value and opens a new one; one changing no tracked column update
 place; a delete closes it. With ignore_null_updates a NULL keeps the key's previous value (since
 its newest delete). Sequence values are distinct here (ties are tested in test_auto_cdc_scd2.py).
 Every other pair of seeds computes the history as a large batch does (keys with a single event
-set aside, the others ordered), the rest as a small batch does (every event ordered at once).
+set aside, the others ordered), the rest as a small batch does (every event ordered at once); two
+seeds in five MERGE the changes as into a large target, the rest rewrite the small target (or
+append new versions: `cdc/scd2_apply.py`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from lakesmith.cdc import scd2
+from lakesmith.cdc import scd2, scd2_apply
 from test_auto_cdc import append, run_ok, setup
 
 CDC = """
@@ -90,6 +92,8 @@ def table(project: Any) -> list[tuple]:
 def check_seed(project: Any, tmp_path: Any, seed: int, monkeypatch: Any) -> None:
     if (seed // 2) % 2 == 1:  # as a batch too large to order every event at once
         monkeypatch.setattr(scd2, "DIRECT_HISTORY_ROWS", 0)
+    if seed % 5 in (1, 2):  # as into a target too large to rewrite
+        monkeypatch.setattr(scd2_apply, "REWRITE_BYTES", 0)
     rng = random.Random(seed)
     ignore_nulls = seed % 2 == 1
     track_city = seed % 3 == 1  # track_history_except_column_list=["city"]
