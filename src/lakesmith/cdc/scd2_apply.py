@@ -27,8 +27,8 @@ the batch's marker; a MERGE cannot (docs/engine-gaps.md).
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
-from enum import Enum
 from typing import Any
 
 from pyspark.sql.connect import functions as F
@@ -44,13 +44,6 @@ from lakesmith.tables.writes import replace_rows, write_delta
 REWRITE_BYTES = 32 * 1024 * 1024
 
 
-class Applied(Enum):
-    NOTHING = "nothing"
-    APPEND = "append"
-    REWRITE = "rewrite"
-    MERGE = "merge"
-
-
 @dataclass(frozen=True)
 class Target:
     """The table a batch applies its changes to."""
@@ -62,14 +55,12 @@ class Target:
     engine_name: str  # for the MERGE
 
 
-def apply_changes(spec: CdcSpec, view: str, counted: dict[str, int], target: Target,
-                  marker: str) -> Applied:
-    """Apply the changes the temporary view `view` holds, counted as `counted` (`scd2.counts`),
+def apply_changes(spec: CdcSpec, changes: Any, counted: dict[str, int], target: Target,
+                  marker: str) -> None:
+    """Apply `changes` (a read of the computed changes), counted as `counted` (`scd2.counts`),
     to `target`; `marker` is the batch's."""
     if not counted["num_upserted_rows"] and not counted["num_deleted_rows"]:
-        return Applied.NOTHING
-    spark = target.rows.sparkSession
-    changes = spark.table(view)
+        return
     types = _types(target.table)
     names = [*spec.columns, START_AT, END_AT]
     exact = types is not None and sorted(types) == sorted(c.lower() for c in names)
@@ -77,13 +68,18 @@ def apply_changes(spec: CdcSpec, view: str, counted: dict[str, int], target: Tar
             counted["num_upserted_rows"] == counted["num_versions_opened"]:
         write_delta(upserted(changes, names, types), target.location, mode="append",
                     user_metadata=marker, columns=names)
-        return Applied.APPEND
+        return
     if exact and target.size_bytes <= REWRITE_BYTES:
         replace_rows(rewritten(spec, target.rows, changes, names, types), target.location,
                      user_metadata=marker)
-        return Applied.REWRITE
-    spark.sql(merge_sql(spec, target.engine_name, view))
-    return Applied.MERGE
+        return
+    spark = changes.sparkSession
+    view = f"__lakesmith_cdc_{uuid.uuid4().hex}"  # the MERGE's source, named
+    changes.createOrReplaceTempView(view)
+    try:
+        spark.sql(merge_sql(spec, target.engine_name, view))
+    finally:
+        spark.catalog.dropTempView(view)
 
 
 def upserted(changes: Any, names: list[str], types: dict[str, DataType] | None) -> Any:
