@@ -6,13 +6,17 @@ rows: 5,480 events of 2,740 keys spent ~150 ms in the nine window operators of a
 history, where one partition per core spends a few. So the events are spread over a few dozen
 buckets (a hash of the keys), each bucket is ordered by the keys and then the key's own order,
 and a value taken from a neighbouring row counts only when that row has the same keys
-(`previous` / `following`). Running values (a count so far, the last non-NULL value so far) run
+(`neighbour`, `same_key`). Running values (a count so far, the last non-NULL value so far) run
 over the whole bucket, so the callers make them key-local themselves: a counter whose value only
 identifies a group within a key, or a value kept only when it was set within the same key.
+
+Each window expression is an operator of its own in the engine, so a neighbour's values are
+taken at once, as one struct.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from pyspark.sql.connect import functions as F
@@ -33,7 +37,7 @@ def bucketed(events: Any, keys: list[str]) -> Any:
 
 
 def in_key_order(keys: list[str], order: list[Any]) -> Any:
-    """A window over a bucket (`bucketed`), ordered by the keys then `order` (Columns)."""
+    """A window over a bucket (`bucketed`), ordered by the keys then `order`."""
     return Window.partitionBy(BUCKET).orderBy(*[F.col(k) for k in keys], *order)
 
 
@@ -42,20 +46,23 @@ def so_far(window: Any) -> Any:
     return window.rowsBetween(Window.unboundedPreceding, Window.currentRow)
 
 
-def same_key(keys: list[str], window: Any, *, offset: int) -> Any:
-    """Whether the row `offset` rows away (-1: the previous, 1: the next) has the same keys."""
+def neighbour(window: Any, keys: list[str], values: Mapping[str, Any], *,
+              offset: int) -> Any:
+    """The keys and `values` (by field name) of the row `offset` rows away in the window's order
+    (-1: the previous row, 1: the next), as one struct; NULL past the bucket's edge."""
+    fields = [F.col(k).alias(_key_field(i)) for i, k in enumerate(keys)]
+    fields += [value.alias(name) for name, value in values.items()]
     shifted = F.lag if offset < 0 else F.lead
+    return shifted(F.struct(*fields), abs(offset)).over(window)
+
+
+def same_key(row: Any, keys: list[str]) -> Any:
+    """Whether the `neighbour` struct `row` holds the current row's keys (false past the edge)."""
     same = F.lit(True)
-    for k in keys:
-        same = same & F.col(k).eqNullSafe(shifted(F.col(k), abs(offset)).over(window))
+    for i, k in enumerate(keys):
+        same = same & F.col(k).eqNullSafe(row.getField(_key_field(i)))
     return same
 
 
-def previous(value: Any, keys: list[str], window: Any) -> Any:
-    """`value` of the key's previous row in the window's order (NULL for its first row)."""
-    return F.when(same_key(keys, window, offset=-1), F.lag(value).over(window))
-
-
-def following(value: Any, keys: list[str], window: Any) -> Any:
-    """`value` of the key's next row in the window's order (NULL for its last row)."""
-    return F.when(same_key(keys, window, offset=1), F.lead(value).over(window))
+def _key_field(i: int) -> str:
+    return f"key{i}"

@@ -36,15 +36,7 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 
-from lakesmith.cdc.key_windows import (
-    BUCKET,
-    bucketed,
-    following,
-    in_key_order,
-    previous,
-    same_key,
-    so_far,
-)
+from lakesmith.cdc.key_windows import BUCKET, bucketed, in_key_order, neighbour, same_key, so_far
 from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_rows
 from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
@@ -58,6 +50,8 @@ ROW = PREFIX + "rn"
 SEGMENT = PREFIX + "segment"  # deletes so far: ignore_null_updates fills within one segment
 NEW = PREFIX + "new_version"
 NEXT = PREFIX + "next"
+PREVIOUS = PREFIX + "previous"  # the key's previous event (`key_windows.neighbour`)
+FOLLOWING = PREFIX + "following"  # its next one
 OLD = PREFIX + "old_"  # prefix of the target's columns where they meet the new history
 
 # The largest batch whose keys' events are all ordered by windows at once (`Scd2Batch.history`):
@@ -144,10 +138,13 @@ class Scd2Batch:
         larger hash). `events` are bucketed (`key_windows.bucketed`)."""
         newest = in_key_order(self.keys, [*[F.col(o) for o in self.orders],
                                           F.col(RANK).desc(), F.col(HASH).desc()])
-        repeated = same_key(self.keys, newest, offset=-1)
+        events = events.withColumn(PREVIOUS, neighbour(
+            newest, self.keys, {o: F.col(o) for o in self.orders}, offset=-1))
+        before = F.col(PREVIOUS)
+        repeated = same_key(before, self.keys)
         for o in self.orders:
-            repeated = repeated & F.col(o).eqNullSafe(F.lag(F.col(o)).over(newest))
-        return events.withColumn(ROW, repeated).where(~F.col(ROW)).drop(ROW)
+            repeated = repeated & F.col(o).eqNullSafe(before.getField(o))
+        return events.where(~repeated).drop(PREVIOUS)
 
     def _versions(self, events: Any) -> Any:
         """The versions that `events` (all of their keys' events) make, by the history rule.
@@ -170,30 +167,39 @@ class Scd2Batch:
         if spec.ignore_null_updates:
             # A NULL takes the key's last non-NULL value since its newest delete: segments of
             # the bucket start at each key's first event and at each delete.
-            starts = ~same_key(keys, window, offset=-1) | (F.col(RANK) == 1)
+            events = events.withColumn(PREVIOUS, neighbour(window, keys, {}, offset=-1))
+            starts = ~same_key(F.col(PREVIOUS), keys) | (F.col(RANK) == 1)
             events = events.withColumn(
                 SEGMENT, F.sum(F.when(starts, F.lit(1)).otherwise(F.lit(0))).over(so_far(window)))
             filled = []
             for c, n in zip(values, spec.values, strict=True):
-                set_in = F.last(F.when(F.col(c).isNotNull(), F.col(SEGMENT)), ignorenulls=True) \
-                    .over(so_far(window))
-                filled.append(F.when(set_in == F.col(SEGMENT), F.last(F.col(c), ignorenulls=True)
-                                     .over(so_far(window))).alias(n))
+                last_set = F.last(F.when(F.col(c).isNotNull(), F.struct(
+                    F.col(c).alias("value"), F.col(SEGMENT).alias("segment"))),
+                    ignorenulls=True).over(so_far(window))
+                filled.append(F.when(last_set.getField("segment") == F.col(SEGMENT),
+                                     last_set.getField("value")).alias(n))
             events = events.select(*keys, *filled, *self.orders, RANK, SEQ, BUCKET)
-        previous_kind = previous(F.col(RANK), keys, window)
+        tracked = {f"t{i}": F.col(quote_always(c)) for i, c in enumerate(spec.tracked)}
+        events = events.withColumn(PREVIOUS, neighbour(
+            window, keys, {"kind": F.col(RANK), **tracked}, offset=-1)).withColumn(
+            FOLLOWING, neighbour(window, keys, {"seq": F.col(SEQ)}, offset=1))
+        before, after = F.col(PREVIOUS), F.col(FOLLOWING)
         changed = F.lit(False)
-        for column in spec.tracked:  # (a key's first event opens whatever its neighbour holds)
-            value = F.col(quote_always(column))
-            changed = changed | ~value.eqNullSafe(F.lag(value).over(window))
-        opens = is_upsert & (previous_kind.isNull() | (previous_kind == 1) | changed)
-        events = events.withColumn(NEW, opens) \
-            .withColumn(NEXT, following(F.col(SEQ), keys, window))
-        continues = same_key(keys, window, offset=1) & (F.lead(F.col(RANK)).over(window) == 0) \
-            & ~F.lead(F.col(NEW)).over(window)
+        for name, value in tracked.items():
+            changed = changed | ~value.eqNullSafe(before.getField(name))
+        first = ~same_key(before, keys)
+        opens = is_upsert & (first | (before.getField("kind") == 1) | changed)
+        events = events.select(
+            *keys, *values, *self.orders, RANK, SEQ, BUCKET, opens.alias(NEW),
+            F.when(same_key(after, keys), after.getField("seq")).alias(NEXT))
         events = events.withColumn(
             START_AT, F.last(F.when(F.col(NEW), F.col(SEQ)), ignorenulls=True)
-            .over(so_far(window))).withColumn(ROW, continues)
-        return events.where(is_upsert & ~F.col(ROW)).select(
+            .over(so_far(window))).withColumn(
+            FOLLOWING, neighbour(window, keys, {"kind": F.col(RANK), "opens": F.col(NEW)},
+                                 offset=1))
+        continues = same_key(after, keys) & (after.getField("kind") == 0) \
+            & ~after.getField("opens")
+        return events.where(is_upsert & ~continues).select(
             *keys, *values, F.col(START_AT), F.col(NEXT).alias(END_AT))
 
     def merge_source(self) -> Any:
