@@ -38,7 +38,7 @@ from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.key_windows import BUCKET, bucketed, in_key_order, neighbour, same_key, so_far
 from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_rows
-from lakesmith.cdc.scratch import materialize
+from lakesmith.cdc.scratch import Scratch, materialize, materialize_counted
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
 from lakesmith.locations import Location
 from lakesmith.tables.catalog import quote_always, sql_string
@@ -53,6 +53,7 @@ NEXT = PREFIX + "next"
 PREVIOUS = PREFIX + "previous"  # the key's previous event (`key_windows.neighbour`)
 FOLLOWING = PREFIX + "following"  # its next one
 OLD = PREFIX + "old_"  # prefix of the target's columns where they meet the new history
+COUNTED_BY = (OP, OPENED, CLOSED)  # the changes' scratch is partitioned by them
 
 # The largest batch whose keys' events are all ordered by windows at once (`Scd2Batch.history`):
 # measured on 2 cores, setting aside the keys with one event costs about what ordering 100,000
@@ -85,7 +86,7 @@ class Scd2Batch:
     events_scratch: Location | None = None
     # The batch's changes, when its source tells them without reading them (`history`).
     input_rows: int | None = None
-    _materialized: Any = field(default=None, init=False, repr=False)
+    _materialized: Scratch | None = field(default=None, init=False, repr=False)
 
     @property
     def keys(self) -> list[str]:
@@ -236,16 +237,37 @@ class Scd2Batch:
              & (is_new | F.col(quote_always(OLD + END_AT)).isNull())).alias(CLOSED))
 
     def changes(self) -> Any:
-        """The MERGE's source, computed once into the scratch when there is one."""
+        """The MERGE's source, computed once into the scratch when there is one (partitioned by
+        OP, OPENED and CLOSED: the log then counts them, `counted`)."""
         if self.scratch is None:
             return self.merge_source()
         if self._materialized is None:
-            self._materialized = materialize(self.merge_source(), self.scratch)
-        return self._materialized
+            self._materialized = materialize_counted(self.merge_source(), self.scratch,
+                                                     partition_by=COUNTED_BY)
+        return self._materialized.rows
+
+    def counted(self, changes: Any) -> dict[str, int]:
+        """What `changes` (`changes()`, perhaps cast) upsert, delete, open and close: from the
+        scratch's log when it has statistics, else by the engine (`counts`)."""
+        partitions = self._materialized.partitions if self._materialized is not None else None
+        if partitions is None:
+            return counts(changes)
+        found = {"num_upserted_rows": 0, "num_deleted_rows": 0, "num_versions_opened": 0,
+                 "num_versions_closed": 0}
+        for (op, opened, closed), rows in partitions.items():
+            found["num_upserted_rows" if op == "U" else "num_deleted_rows"] += rows
+            found["num_versions_opened"] += rows if _true(opened) else 0
+            found["num_versions_closed"] += rows if _true(closed) else 0
+        return found
 
     def new_state(self) -> Any:
         """What the state gains: the batch's events."""
         return self.events
+
+
+def _true(value: Any) -> bool:
+    """A boolean partition value, as the log holds it."""
+    return value is True or str(value).lower() == "true"
 
 
 def counts(merge_source: Any) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 
-from lakesmith.cdc.scd2 import Scd2Batch, batch_events, counts
+from lakesmith.cdc.scd2 import Scd2Batch, batch_events
 from lakesmith.cdc.scd2_apply import Target, apply_changes
 from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
 from lakesmith.engine.paths import engine_path
@@ -93,7 +93,7 @@ class Scd2Merge:
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
-        counted = counts(changes)
+        counted = self.scd.counted(changes)
         if self.log.get(marker.batch) is None and _appended(location, marker):
             # The first run's initial load landed but crashed before recording its counts.
             self.details = recorded(self.log, marker.batch, self._loaded(location))
