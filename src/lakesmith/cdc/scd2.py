@@ -105,8 +105,10 @@ class Scd2Batch:
         events = self.events
         if self.state is not None:
             known = self.state.join(self.affected(), list(self.spec.keys), "left_semi")
+            # The events' columns (`batch_events`), named without asking the engine.
+            columns = [*self.spec.columns, *self.orders, RANK, HASH, SEQ]
             events = events.unionByName(known.select(*[F.col(quote_always(c))
-                                                        for c in events.columns]))
+                                                        for c in columns]))
         return events
 
     def history(self) -> Any:
