@@ -96,6 +96,12 @@ class Scd2Batch:
     def orders(self) -> list[str]:
         return [f"{PREFIX}order{i}" for i in range(len(self.spec.sequence_fields))]
 
+    @property
+    def event_columns(self) -> list[str]:
+        """The columns of the events (`batch_events`) and of the event state, known without
+        asking the engine."""
+        return [*self.spec.columns, *self.orders, RANK, HASH, SEQ]
+
     def affected(self) -> Any:
         return self.events.select(*self.keys).distinct()
 
@@ -105,10 +111,8 @@ class Scd2Batch:
         events = self.events
         if self.state is not None:
             known = self.state.join(self.affected(), list(self.spec.keys), "left_semi")
-            # The events' columns (`batch_events`), named without asking the engine.
-            columns = [*self.spec.columns, *self.orders, RANK, HASH, SEQ]
             events = events.unionByName(known.select(*[F.col(quote_always(c))
-                                                        for c in columns]))
+                                                        for c in self.event_columns]))
         return events
 
     def history(self) -> Any:

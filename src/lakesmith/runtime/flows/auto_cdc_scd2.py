@@ -62,7 +62,7 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
     batch.writers = (
         IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target),
                         Scd2Merge(ctx, spec, scd, counts_log(checkpoint))),
-        StateAppend(STATE, log, scd.new_state))
+        StateAppend(STATE, log, scd.new_state, columns=scd.event_columns))
     return batch
 
 
