@@ -323,3 +323,29 @@ def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monk
                 for c in commits] == [("WRITE", "Overwrite", 2), ("WRITE", "Overwrite", 3)]
     else:
         assert [(c["operation"], _batch_of(c)) for c in commits] == [("MERGE", None)] * 2
+
+
+def test_a_rewritten_target_keeps_its_partitioning_properties_and_comments(project,
+                                                                           tmp_path) -> None:
+    """A small target's rewrite (one overwrite) keeps what the table declares: its partition
+    columns, table properties, comment and column comments."""
+    changes = setup(project, tmp_path, cdc().replace(
+        'create_streaming_table("target")',
+        'create_streaming_table("target", comment="people", partition_cols=["city"], '
+        'table_properties={"quality": "silver"}, schema="userId BIGINT COMMENT \'the key\', '
+        'name STRING, city STRING, __START_AT BIGINT, __END_AT BIGINT")'))
+    append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])
+    run_ok(project)
+    append(changes, [(1, "a2", "y", "UPDATE", 2), (2, None, None, "DELETE", 3)])
+    run_ok(project)
+    assert history(project) == [(1, "a", "x", 1, 2), (1, "a2", "y", 2, None),
+                                (2, "b", "y", 1, 3)]
+    table = DeltaTable(str(project.table_path("target")))
+    assert table.history(1)[0]["operationParameters"]["mode"] == "Overwrite"
+    metadata = table.metadata()
+    assert (metadata.partition_columns, metadata.description) == (["city"], "people")
+    assert metadata.configuration.get("quality") == "silver"
+    fields = {f.name: f for f in table.schema().fields}
+    assert fields["userId"].metadata.get("comment") == "the key"
+    assert sorted(p.name for p in project.table_path("target").iterdir()
+                  if p.name.startswith("city=")) == ["city=x", "city=y"]
