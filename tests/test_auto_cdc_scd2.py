@@ -171,6 +171,16 @@ def test_struct_sequence_values(project, tmp_path) -> None:
     assert [(r["name"], r["__START_AT"], r["__END_AT"]) for r in rows] == [
         ("a", {"sequenceNum": 1, "city": "x"}, {"sequenceNum": 1, "city": "y"}),
         ("b", {"sequenceNum": 1, "city": "y"}, {"sequenceNum": 2, "city": "z"})]
+    # A late event splits b's version: b's row changes (the rewrite matches rows by the struct).
+    append(changes, [(1, "b2", "yy", "UPDATE", 1)])
+    run_ok(project)
+    rows = sorted(project.rows("target"), key=lambda r: r["__START_AT"]["city"])
+    assert [(r["name"], r["__START_AT"], r["__END_AT"]) for r in rows] == [
+        ("a", {"sequenceNum": 1, "city": "x"}, {"sequenceNum": 1, "city": "y"}),
+        ("b", {"sequenceNum": 1, "city": "y"}, {"sequenceNum": 1, "city": "yy"}),
+        ("b2", {"sequenceNum": 1, "city": "yy"}, {"sequenceNum": 2, "city": "z"})]
+    newest = DeltaTable(str(project.table_path("target"))).history(1)[0]
+    assert newest["operationParameters"]["mode"] == "Overwrite"
 
 
 def test_equal_sequence_values_keep_the_last_event(project, tmp_path) -> None:
