@@ -1,6 +1,6 @@
 """One batch of an SCD type 2 AUTO CDC flow, computed in the engine: the history of every key the
-batch touches is recomputed from all of that key's events, and one MERGE makes the target's rows
-of those keys equal to it.
+batch touches is recomputed from all of that key's events, and one commit (an append, a rewrite
+or a MERGE: `cdc/scd2_apply.py`) makes the target's rows of those keys equal to it.
 
 History. A key's events, in order (`sequence_by`, then at an equal sequence value only the last
 event counts: a delete over an upsert, else the upsert with the larger hash of its values, as in
@@ -20,12 +20,12 @@ trace in the target, yet a late event before it makes it a new version again. Th
 (`<checkpoint>/state/cdc-events`) keeps every event applied (the target's columns, ordering and
 sequence value), appended once per batch with the batch's marker.
 
-Idempotence (the MERGE carries no marker): the new history of the batch's keys is a function of
+Idempotence (a MERGE carries no marker): the new history of the batch's keys is a function of
 (state ∪ batch) deduplicated per key and ordering value, which is the same whether or not the
-batch's state append already landed. The MERGE source is that history compared with the target's
+batch's state append already landed. The changes are that history compared with the target's
 rows of those keys (by key and `__START_AT`): rows new or different are upserted, target rows
-not in it are deleted, equal rows are left out. Re-running the batch after the MERGE landed finds
-the target already equal to the history: nothing to merge. The state append is marked, so it
+not in it are deleted, equal rows are left out. Re-running the batch after its commit landed
+finds the target already equal to the history: nothing to write. The state append is marked, so it
 lands once (and a duplicate would be deduplicated anyway).
 """
 
