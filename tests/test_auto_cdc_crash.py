@@ -53,11 +53,14 @@ class Pipeline:
             "  spark.sql.warehouse.dir: warehouse\n"
             "libraries:\n  - glob:\n      include: transformations/**\n")
 
+    # The command that runs lakesmith in a fresh process.
+    command: tuple[str, ...] = (sys.executable, "-m", "lakesmith")
+
     def run(self, crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
         env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
         if crash_at:
             env[CRASH_ENV] = crash_at
-        return subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
+        return subprocess.run([*self.command, "run", "--spec",
                                str(self.root / "spark-pipeline.yml")], cwd=self.root, env=env,
                               capture_output=True, text=True, timeout=120)
 

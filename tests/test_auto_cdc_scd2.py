@@ -7,7 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from deltalake import DeltaTable
 
+from lakesmith.cdc import scd2_apply
+from lakesmith.runtime.checkpoint.records import Marker
 from test_auto_cdc import DOC_EVENTS, append, run_ok, setup
 
 # Databricks' SCD type 2 example (AUTO CDC docs, "Example: SCD type 1 and SCD type 2 processing"):
@@ -168,6 +171,16 @@ def test_struct_sequence_values(project, tmp_path) -> None:
     assert [(r["name"], r["__START_AT"], r["__END_AT"]) for r in rows] == [
         ("a", {"sequenceNum": 1, "city": "x"}, {"sequenceNum": 1, "city": "y"}),
         ("b", {"sequenceNum": 1, "city": "y"}, {"sequenceNum": 2, "city": "z"})]
+    # A late event splits b's version: b's row changes (the rewrite matches rows by the struct).
+    append(changes, [(1, "b2", "yy", "UPDATE", 1)])
+    run_ok(project)
+    rows = sorted(project.rows("target"), key=lambda r: r["__START_AT"]["city"])
+    assert [(r["name"], r["__START_AT"], r["__END_AT"]) for r in rows] == [
+        ("a", {"sequenceNum": 1, "city": "x"}, {"sequenceNum": 1, "city": "y"}),
+        ("b", {"sequenceNum": 1, "city": "y"}, {"sequenceNum": 1, "city": "yy"}),
+        ("b2", {"sequenceNum": 1, "city": "yy"}, {"sequenceNum": 2, "city": "z"})]
+    newest = DeltaTable(str(project.table_path("target"))).history(1)[0]
+    assert newest["operationParameters"]["mode"] == "Overwrite"
 
 
 def test_equal_sequence_values_keep_the_last_event(project, tmp_path) -> None:
@@ -253,3 +266,96 @@ def test_a_declared_schema_with_the_history_columns(project, tmp_path) -> None:
     append(changes, DOC_EVENTS)
     run_ok(project)
     assert history(project) == DOC_RESULT
+
+
+def _details(result: Any) -> tuple[int, int, int, int]:
+    (flow,) = [f for f in result.flows if f.planned.flow.name == "target"]
+    details = flow.metrics.details
+    return (details["num_upserted_rows"], details["num_deleted_rows"],
+            details["num_versions_opened"], details["num_versions_closed"])
+
+
+def _commits_since(project: Any, version: int) -> list[dict[str, Any]]:
+    """The target's commits after `version`, oldest first."""
+    table = DeltaTable(str(project.table_path("target")))
+    return sorted((c for c in table.history() if c["version"] > version),
+                  key=lambda c: c["version"])
+
+
+def _batch_of(commit: dict[str, Any]) -> int | None:
+    marker = Marker.parse(commit.get("userMetadata"))
+    return None if marker is None else marker.batch
+
+
+@pytest.mark.parametrize("way", ["rewrite", "merge"])
+def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monkeypatch,
+                                                         way) -> None:
+    """A batch of new versions only is appended; one that closes, changes or removes versions
+    rewrites a small target whole, or MERGEs into a larger one (`cdc/scd2_apply.py`): the same
+    rows and counts either way, one commit per batch, marked with the batch where the engine
+    can mark it (a MERGE cannot)."""
+    if way == "merge":
+        monkeypatch.setattr(scd2_apply, "REWRITE_BYTES", 0)
+    changes = setup(project, tmp_path, cdc())
+    append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])
+    run_ok(project)
+    loaded = DeltaTable(str(project.table_path("target"))).version()
+
+    append(changes, [(3, "c", "z", "INSERT", 2), (4, "d", "w", "INSERT", 2)])
+    assert _details(run_ok(project)) == (2, 0, 2, 0)
+    assert history(project) == [(1, "a", "x", 1, None), (2, "b", "y", 1, None),
+                                (3, "c", "z", 2, None), (4, "d", "w", 2, None)]
+    (commit,) = _commits_since(project, loaded)
+    assert (commit["operation"], commit["operationParameters"]["mode"], _batch_of(commit)) == \
+        ("WRITE", "Append", 1)
+
+    # Key 1 changes (its version closes, one opens), key 2 is deleted, key 5 is new.
+    append(changes, [(1, "a2", "x", "UPDATE", 3), (2, None, None, "DELETE", 2),
+                     (5, "e", "v", "INSERT", 3)])
+    assert _details(run_ok(project)) == (4, 0, 2, 2)
+    assert history(project) == [
+        (1, "a", "x", 1, 3), (1, "a2", "x", 3, None), (2, "b", "y", 1, 2),
+        (3, "c", "z", 2, None), (4, "d", "w", 2, None), (5, "e", "v", 3, None)]
+    # A late event makes a2 start at 2: the version starting at 3 is gone (deleted).
+    append(changes, [(1, "a2", "x", "UPDATE", 2)])
+    assert _details(run_ok(project)) == (2, 1, 1, 0)
+    assert history(project) == [
+        (1, "a", "x", 1, 2), (1, "a2", "x", 2, None), (2, "b", "y", 1, 2),
+        (3, "c", "z", 2, None), (4, "d", "w", 2, None), (5, "e", "v", 3, None)]
+    # A late event that repeats the version it falls in changes nothing: no commit.
+    append(changes, [(1, "a2", "x", "UPDATE", 4)])
+    assert _details(run_ok(project)) == (0, 0, 0, 0)
+
+    commits = _commits_since(project, loaded)[1:]
+    assert len(commits) == 2  # batches 2 and 3
+    if way == "rewrite":
+        assert [(c["operation"], c["operationParameters"]["mode"], _batch_of(c))
+                for c in commits] == [("WRITE", "Overwrite", 2), ("WRITE", "Overwrite", 3)]
+    else:
+        assert [(c["operation"], _batch_of(c)) for c in commits] == [("MERGE", None)] * 2
+
+
+def test_a_rewritten_target_keeps_its_partitioning_properties_and_comments(project,
+                                                                           tmp_path) -> None:
+    """A small target's rewrite (one overwrite) keeps what the table declares: its partition
+    columns, table properties, comment and column comments."""
+    changes = setup(project, tmp_path, cdc().replace(
+        'create_streaming_table("target")',
+        'create_streaming_table("target", comment="people", partition_cols=["city"], '
+        'table_properties={"quality": "silver"}, schema="userId BIGINT COMMENT \'the key\', '
+        'name STRING, city STRING, __START_AT BIGINT, __END_AT BIGINT")'))
+    append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])
+    run_ok(project)
+    append(changes, [(1, "a2", "y", "UPDATE", 2), (2, None, None, "DELETE", 3)])
+    run_ok(project)
+    assert history(project) == [(1, "a", "x", 1, 2), (1, "a2", "y", 2, None),
+                                (2, "b", "y", 1, 3)]
+    table = DeltaTable(str(project.table_path("target")))
+    assert table.history(1)[0]["operationParameters"]["mode"] == "Overwrite"
+    metadata = table.metadata()
+    assert (metadata.partition_columns, metadata.description) == (["city"], "people")
+    assert metadata.configuration.get("quality") == "silver"
+    fields = {f.name: f for f in table.schema().fields}
+    assert fields["userId"].metadata.get("comment") == "the key"
+    assert sorted(p.name for p in project.table_path("target").iterdir()
+                  if p.name.startswith("city=")) == ["city=x", "city=y"]

@@ -9,6 +9,10 @@ after nothing or a delete opens a version; an upsert changing a tracked column c
 at its sequence value and opens a new one; one changing no tracked column updates the open one in
 place; a delete closes it. With ignore_null_updates a NULL keeps the key's previous value (since
 its newest delete). Sequence values are distinct here (ties are tested in test_auto_cdc_scd2.py).
+Every other pair of seeds computes the history as a large batch does (keys with a single event
+set aside, the others ordered), the rest as a small batch does (every event ordered at once); two
+seeds in five MERGE the changes as into a large target, the rest rewrite the small target (or
+append new versions: `cdc/scd2_apply.py`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from typing import Any
 
 import pytest
 
+from lakesmith.cdc import scd2, scd2_apply
 from test_auto_cdc import append, run_ok, setup
 
 CDC = """
@@ -84,7 +89,11 @@ def table(project: Any) -> list[tuple]:
                    for r in project.rows("target")), key=lambda r: (r[0], r[3]))
 
 
-def check_seed(project: Any, tmp_path: Any, seed: int) -> None:
+def check_seed(project: Any, tmp_path: Any, seed: int, monkeypatch: Any) -> None:
+    if (seed // 2) % 2 == 1:  # as a batch too large to order every event at once
+        monkeypatch.setattr(scd2, "DIRECT_HISTORY_ROWS", 0)
+    if seed % 5 in (1, 2):  # as into a target too large to rewrite
+        monkeypatch.setattr(scd2_apply, "REWRITE_BYTES", 0)
     rng = random.Random(seed)
     ignore_nulls = seed % 2 == 1
     track_city = seed % 3 == 1  # track_history_except_column_list=["city"]
@@ -107,11 +116,11 @@ def check_seed(project: Any, tmp_path: Any, seed: int) -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_random_histories_match_the_model(project, tmp_path, seed) -> None:
-    check_seed(project, tmp_path, seed)
+def test_random_histories_match_the_model(project, tmp_path, seed, monkeypatch) -> None:
+    check_seed(project, tmp_path, seed, monkeypatch)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(4, 40))
-def test_more_random_histories_match_the_model(project, tmp_path, seed) -> None:
-    check_seed(project, tmp_path, seed)
+def test_more_random_histories_match_the_model(project, tmp_path, seed, monkeypatch) -> None:
+    check_seed(project, tmp_path, seed, monkeypatch)

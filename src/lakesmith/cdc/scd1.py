@@ -38,8 +38,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import functions as F
-from pyspark.sql.connect.window import Window
 
+from lakesmith.cdc.key_windows import bucketed, in_key_order, neighbour, same_key, so_far
 from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import PREFIX, SEQ, CdcSpec
 from lakesmith.errors import LakesmithError
@@ -58,6 +58,9 @@ TRUNCATE = PREFIX + "truncate"
 ROW = PREFIX + "rn"
 COUNT = PREFIX + "count"
 DELETED = PREFIX + "deleted"
+PREVIOUS = PREFIX + "previous"  # a key's next newer event in the batch (`key_windows.neighbour`)
+NEWEST = PREFIX + "newest"  # the key's newest event in the batch
+DELETES = PREFIX + "deletes"  # the key's deletes from its newest event to this one
 DELETED_AT = PREFIX + "deleted_at_ms"
 # A change's key is in the target before the batch (the state holds it, not deleted): whether its
 # delete removes a row, so the batch's counts are known before its MERGE runs.
@@ -148,30 +151,39 @@ class Scd1Batch:
             op, delete.alias(RESET), *self.ordering, LIVE)
 
     def _reduce(self, events: Any) -> Any:
-        """The changes of keys with several events, newest first by the ordering value."""
+        """The changes of keys with several events, newest first by the ordering value (within
+        buckets of keys: `cdc/key_windows.py`; ROW numbers the bucket's events, so it orders a
+        key's events as a per-key number would)."""
         spec = self.spec
         keys = [quote_always(k) for k in spec.keys]
-        newest_first = Window.partitionBy(*keys).orderBy(
-            *[F.col(o).desc() for o in self.ordering])
-        events = events.withColumn(ROW, F.row_number().over(newest_first))
+        newest_first = in_key_order(keys, [F.col(o).desc() for o in self.ordering])
+        events = bucketed(events, keys).withColumn(
+            PREVIOUS, neighbour(newest_first, keys, {}, offset=-1))
+        newest = ~same_key(F.col(PREVIOUS), keys)
         values = [quote_always(c) for c in spec.values]
         if not spec.ignore_null_updates:
-            latest = events.where(F.col(ROW) == 1)
+            latest = events.where(newest)
             return latest.select(
                 *keys, *values,
                 F.when(F.col(RANK) == 1, F.lit("D")).otherwise(F.lit("U")).alias(OP),
                 F.lit(True).alias(RESET), *self.ordering, LIVE)
-        # Each value: the newest non-NULL one after the key's newest delete in the batch.
-        delete_row = F.min(F.when(F.col(RANK) == 1, F.col(ROW))).over(Window.partitionBy(*keys))
-        events = events.withColumn(PREFIX + "delete_row", delete_row)
-        after_delete = F.col(PREFIX + "delete_row").isNull() | \
-            (F.col(ROW) < F.col(PREFIX + "delete_row"))
+        # Each value: the newest non-NULL one after the key's newest delete in the batch, that
+        # is among the key's events before any delete, newest first (no delete counted so far
+        # since the key's newest event).
+        so_far_first = so_far(newest_first)
+        events = events.select(
+            "*", F.row_number().over(newest_first).alias(ROW),
+            F.sum(F.col(RANK)).over(so_far_first).alias(DELETES), newest.alias(NEWEST))
+        before_key = F.last(F.when(F.col(NEWEST), F.col(DELETES) - F.col(RANK)),
+                            ignorenulls=True).over(so_far_first)
+        events = events.withColumn(DELETES, F.col(DELETES) - before_key)
+        after_delete = F.col(DELETES) == 0
         return events.groupBy(*keys).agg(
             *[F.min_by(F.col(c), F.when(after_delete & F.col(c).isNotNull(), F.col(ROW)))
               .alias(n) for c, n in zip(values, spec.values, strict=True)],
             F.when(F.min_by(F.col(RANK), F.col(ROW)) == 1, F.lit("D")).otherwise(F.lit("U"))
             .alias(OP),
-            F.max(F.col(PREFIX + "delete_row")).isNotNull().alias(RESET),
+            (F.max(F.col(RANK)) == 1).alias(RESET),
             *[F.min_by(F.col(o), F.col(ROW)).alias(o) for o in self.ordering],
             (F.max(F.col(LIVE).cast("int")) == 1).alias(LIVE))  # the same for all of a key
 

@@ -1,6 +1,6 @@
 """One batch of an SCD type 2 AUTO CDC flow, computed in the engine: the history of every key the
-batch touches is recomputed from all of that key's events, and one MERGE makes the target's rows
-of those keys equal to it.
+batch touches is recomputed from all of that key's events, and one commit (an append, a rewrite
+or a MERGE: `cdc/scd2_apply.py`) makes the target's rows of those keys equal to it.
 
 History. A key's events, in order (`sequence_by`, then at an equal sequence value only the last
 event counts: a delete over an upsert, else the upsert with the larger hash of its values, as in
@@ -20,12 +20,12 @@ trace in the target, yet a late event before it makes it a new version again. Th
 (`<checkpoint>/state/cdc-events`) keeps every event applied (the target's columns, ordering and
 sequence value), appended once per batch with the batch's marker.
 
-Idempotence (the MERGE carries no marker): the new history of the batch's keys is a function of
+Idempotence (a MERGE carries no marker): the new history of the batch's keys is a function of
 (state ∪ batch) deduplicated per key and ordering value, which is the same whether or not the
-batch's state append already landed. The MERGE source is that history compared with the target's
+batch's state append already landed. The changes are that history compared with the target's
 rows of those keys (by key and `__START_AT`): rows new or different are upserted, target rows
-not in it are deleted, equal rows are left out. Re-running the batch after the MERGE landed finds
-the target already equal to the history: nothing to merge. The state append is marked, so it
+not in it are deleted, equal rows are left out. Re-running the batch after its commit landed
+finds the target already equal to the history: nothing to write. The state append is marked, so it
 lands once (and a duplicate would be deduplicated anyway).
 """
 
@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import functions as F
-from pyspark.sql.connect.window import Window
 
+from lakesmith.cdc.key_windows import BUCKET, bucketed, in_key_order, neighbour, same_key, so_far
 from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_rows
-from lakesmith.cdc.scratch import materialize
+from lakesmith.cdc.scratch import Scratch, materialize, materialize_counted
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
 from lakesmith.locations import Location
 from lakesmith.tables.catalog import quote_always, sql_string
@@ -49,9 +49,16 @@ CLOSED = PREFIX + "closed"  # the row's __END_AT is set by this batch
 ROW = PREFIX + "rn"
 SEGMENT = PREFIX + "segment"  # deletes so far: ignore_null_updates fills within one segment
 NEW = PREFIX + "new_version"
-VERSION = PREFIX + "version"
 NEXT = PREFIX + "next"
+PREVIOUS = PREFIX + "previous"  # the key's previous event (`key_windows.neighbour`)
+FOLLOWING = PREFIX + "following"  # its next one
 OLD = PREFIX + "old_"  # prefix of the target's columns where they meet the new history
+COUNTED_BY = (OP, OPENED, CLOSED)  # the changes' scratch is partitioned by them
+
+# The largest batch whose keys' events are all ordered by windows at once (`Scd2Batch.history`):
+# measured on 2 cores, setting aside the keys with one event costs about what ordering 100,000
+# events does; at 1M events ordering them all costs 3x more.
+DIRECT_HISTORY_ROWS = 100_000
 
 
 def batch_events(spec: CdcSpec, source: Any, source_name: str) -> Any:
@@ -77,7 +84,9 @@ class Scd2Batch:
     # Where the batch keys' events are materialized (every event of the keys the batch touches:
     # the history reads them three times); None computes them from the plan each time.
     events_scratch: Location | None = None
-    _materialized: Any = field(default=None, init=False, repr=False)
+    # The batch's changes, when its source tells them without reading them (`history`).
+    input_rows: int | None = None
+    _materialized: Scratch | None = field(default=None, init=False, repr=False)
 
     @property
     def keys(self) -> list[str]:
@@ -86,6 +95,12 @@ class Scd2Batch:
     @property
     def orders(self) -> list[str]:
         return [f"{PREFIX}order{i}" for i in range(len(self.spec.sequence_fields))]
+
+    @property
+    def event_columns(self) -> list[str]:
+        """The columns of the events (`batch_events`) and of the event state, known without
+        asking the engine."""
+        return [*self.spec.columns, *self.orders, RANK, HASH, SEQ]
 
     def affected(self) -> Any:
         return self.events.select(*self.keys).distinct()
@@ -97,18 +112,23 @@ class Scd2Batch:
         if self.state is not None:
             known = self.state.join(self.affected(), list(self.spec.keys), "left_semi")
             events = events.unionByName(known.select(*[F.col(quote_always(c))
-                                                        for c in events.columns]))
+                                                        for c in self.event_columns]))
         return events
 
     def history(self) -> Any:
         """The versions of the batch's keys: the target's columns, __START_AT, __END_AT.
 
-        Most keys have one event (an initial load: all of them; new keys in a later batch): an
-        upsert is one open version, a delete none. Only keys with several events are ordered by
-        windows (`_versions`): sorting every event is what made a large batch slow. After the
-        first batch the keys' events are computed once, into their scratch: the batch's slice and
-        the scan of the event state are not repeated for each of the three reads."""
+        A batch of at most DIRECT_HISTORY_ROWS changes orders all its keys' events at once
+        (`_versions`), read once, in the query that compares them with the target: a few
+        thousand events cost less than setting any aside. In a larger batch (an initial load, a
+        backfill) most keys have one event, an upsert that is one open version (a delete: none);
+        only keys with several events are ordered (sorting every event is what made a large
+        batch slow), so the events are read three times: after the first batch they are
+        computed once, into their scratch, so that the batch's slice and the scan of the event
+        state are not repeated for each read."""
         events = self.key_events()
+        if self.input_rows is not None and self.input_rows <= DIRECT_HISTORY_ROWS:
+            return self._versions(events)
         if self.state is not None and self.events_scratch is not None:
             events = materialize(events, self.events_scratch)
         several = events.groupBy(*self.keys).agg(F.count(F.lit(1)).alias(COUNT)) \
@@ -122,50 +142,72 @@ class Scd2Batch:
 
     def _last_per_sequence(self, events: Any) -> Any:
         """One event per key and sequence value: the last in the ordering (a delete, else the
-        larger hash)."""
-        last = Window.partitionBy(*self.keys, *self.orders).orderBy(
-            F.col(RANK).desc(), F.col(HASH).desc())
-        return events.withColumn(ROW, F.row_number().over(last)).where(F.col(ROW) == 1).drop(ROW)
+        larger hash). `events` are bucketed (`key_windows.bucketed`)."""
+        newest = in_key_order(self.keys, [*[F.col(o) for o in self.orders],
+                                          F.col(RANK).desc(), F.col(HASH).desc()])
+        events = events.withColumn(PREVIOUS, neighbour(
+            newest, self.keys, {o: F.col(o) for o in self.orders}, offset=-1))
+        before = F.col(PREVIOUS)
+        repeated = same_key(before, self.keys)
+        for o in self.orders:
+            repeated = repeated & F.col(o).eqNullSafe(before.getField(o))
+        return events.where(~repeated).drop(PREVIOUS)
 
     def _versions(self, events: Any) -> Any:
-        """The versions that `events` (all of their keys' events) make, by the history rule."""
+        """The versions that `events` (all of their keys' events) make, by the history rule.
+
+        Each key's events are ordered within a bucket of keys (`cdc/key_windows.py`: the engine
+        pays for every window partition). A version is a run of upserts that starts with one
+        that opens it (after nothing, after a delete, or changing a tracked column); its
+        `__START_AT` is the sequence value of the nearest opening upsert at or before a row, and
+        its last upsert (the key's next event is not an upsert of the same run) carries its
+        values and `__END_AT`, the next event's sequence value."""
         spec = self.spec
+        keys = self.keys
         values = [quote_always(c) for c in spec.values]
-        by_key = Window.partitionBy(*self.keys).orderBy(*[F.col(o) for o in self.orders])
-        so_far = by_key.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+        window = in_key_order(keys, [F.col(o) for o in self.orders])
         is_upsert = F.col(RANK) == 0
-        events = self._last_per_sequence(events).select(
-            *self.keys, *[F.when(is_upsert, F.col(c)).alias(n)
-                          for c, n in zip(values, spec.values, strict=True)],
-            *self.orders, RANK, SEQ)
+        events = self._last_per_sequence(bucketed(events, keys)).select(
+            *keys, *[F.when(is_upsert, F.col(c)).alias(n)
+                     for c, n in zip(values, spec.values, strict=True)],
+            *self.orders, RANK, SEQ, BUCKET)
         if spec.ignore_null_updates:
-            events = events.withColumn(SEGMENT, F.sum(F.col(RANK)).over(so_far))
-            in_segment = Window.partitionBy(*self.keys, SEGMENT).orderBy(
-                *[F.col(o) for o in self.orders]).rowsBetween(Window.unboundedPreceding,
-                                                             Window.currentRow)
-            events = events.select(
-                *self.keys, *[F.last(F.col(c), ignorenulls=True).over(in_segment).alias(n)
-                              for c, n in zip(values, spec.values, strict=True)],
-                *self.orders, RANK, SEQ)
-        previous_kind = F.lag(F.col(RANK)).over(by_key)
+            # A NULL takes the key's last non-NULL value since its newest delete: segments of
+            # the bucket start at each key's first event and at each delete.
+            events = events.withColumn(PREVIOUS, neighbour(window, keys, {}, offset=-1))
+            starts = ~same_key(F.col(PREVIOUS), keys) | (F.col(RANK) == 1)
+            events = events.withColumn(
+                SEGMENT, F.sum(F.when(starts, F.lit(1)).otherwise(F.lit(0))).over(so_far(window)))
+            filled = []
+            for c, n in zip(values, spec.values, strict=True):
+                last_set = F.last(F.when(F.col(c).isNotNull(), F.struct(
+                    F.col(c).alias("value"), F.col(SEGMENT).alias("segment"))),
+                    ignorenulls=True).over(so_far(window))
+                filled.append(F.when(last_set.getField("segment") == F.col(SEGMENT),
+                                     last_set.getField("value")).alias(n))
+            events = events.select(*keys, *filled, *self.orders, RANK, SEQ, BUCKET)
+        tracked = {f"t{i}": F.col(quote_always(c)) for i, c in enumerate(spec.tracked)}
+        events = events.withColumn(PREVIOUS, neighbour(
+            window, keys, {"kind": F.col(RANK), **tracked}, offset=-1)).withColumn(
+            FOLLOWING, neighbour(window, keys, {"seq": F.col(SEQ)}, offset=1))
+        before, after = F.col(PREVIOUS), F.col(FOLLOWING)
         changed = F.lit(False)
-        for column in spec.tracked:
-            value = F.col(quote_always(column))
-            changed = changed | ~value.eqNullSafe(F.lag(value).over(by_key))
-        opens = is_upsert & (previous_kind.isNull() | (previous_kind == 1) | changed)
-        events = events.withColumn(NEW, opens).withColumn(NEXT, F.lead(F.col(SEQ)).over(by_key))
+        for name, value in tracked.items():
+            changed = changed | ~value.eqNullSafe(before.getField(name))
+        first = ~same_key(before, keys)
+        opens = is_upsert & (first | (before.getField("kind") == 1) | changed)
+        events = events.select(
+            *keys, *values, *self.orders, RANK, SEQ, BUCKET, opens.alias(NEW),
+            F.when(same_key(after, keys), after.getField("seq")).alias(NEXT))
         events = events.withColumn(
-            VERSION, F.sum(F.when(F.col(NEW), F.lit(1)).otherwise(F.lit(0))).over(so_far))
-        upserts = events.where(is_upsert)
-        version = Window.partitionBy(*self.keys, VERSION)
-        upserts = upserts.withColumn(
-            START_AT, F.first(F.col(SEQ)).over(version.orderBy(*[F.col(o) for o in self.orders])
-                                               .rowsBetween(Window.unboundedPreceding,
-                                                            Window.currentRow)))
-        upserts = upserts.withColumn(ROW, F.row_number().over(
-            version.orderBy(*[F.col(o).desc() for o in self.orders])))
-        return upserts.where(F.col(ROW) == 1).select(
-            *self.keys, *values, F.col(START_AT), F.col(NEXT).alias(END_AT))
+            START_AT, F.last(F.when(F.col(NEW), F.col(SEQ)), ignorenulls=True)
+            .over(so_far(window))).withColumn(
+            FOLLOWING, neighbour(window, keys, {"kind": F.col(RANK), "opens": F.col(NEW)},
+                                 offset=1))
+        continues = same_key(after, keys) & (after.getField("kind") == 0) \
+            & ~after.getField("opens")
+        return events.where(is_upsert & ~continues).select(
+            *keys, *values, F.col(START_AT), F.col(NEXT).alias(END_AT))
 
     def merge_source(self) -> Any:
         """The history's rows that the target lacks or holds differently (OP "U", with whether
@@ -201,16 +243,37 @@ class Scd2Batch:
              & (is_new | F.col(quote_always(OLD + END_AT)).isNull())).alias(CLOSED))
 
     def changes(self) -> Any:
-        """The MERGE's source, computed once into the scratch when there is one."""
+        """The MERGE's source, computed once into the scratch when there is one (partitioned by
+        OP, OPENED and CLOSED: the log then counts them, `counted`)."""
         if self.scratch is None:
             return self.merge_source()
         if self._materialized is None:
-            self._materialized = materialize(self.merge_source(), self.scratch)
-        return self._materialized
+            self._materialized = materialize_counted(self.merge_source(), self.scratch,
+                                                     partition_by=COUNTED_BY)
+        return self._materialized.rows
+
+    def counted(self, changes: Any) -> dict[str, int]:
+        """What `changes` (`changes()`, perhaps cast) upsert, delete, open and close: from the
+        scratch's log when it has statistics, else by the engine (`counts`)."""
+        partitions = self._materialized.partitions if self._materialized is not None else None
+        if partitions is None:
+            return counts(changes)
+        found = {"num_upserted_rows": 0, "num_deleted_rows": 0, "num_versions_opened": 0,
+                 "num_versions_closed": 0}
+        for (op, opened, closed), rows in partitions.items():
+            found["num_upserted_rows" if op == "U" else "num_deleted_rows"] += rows
+            found["num_versions_opened"] += rows if _true(opened) else 0
+            found["num_versions_closed"] += rows if _true(closed) else 0
+        return found
 
     def new_state(self) -> Any:
         """What the state gains: the batch's events."""
         return self.events
+
+
+def _true(value: Any) -> bool:
+    """A boolean partition value, as the log holds it."""
+    return value is True or str(value).lower() == "true"
 
 
 def counts(merge_source: Any) -> dict[str, int]:

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import pyarrow as pa
+
 from lakesmith.engine.paths import engine_path
 from lakesmith.locations import Location
 from lakesmith.tables.delta import open_table, stats_row_count
@@ -26,10 +28,12 @@ logger = logging.getLogger("lakesmith")
 @dataclass(frozen=True)
 class Scratch:
     """A scratch table just written: a read of it, and its rows from the log's statistics (None
-    when a file has none; then count with the engine)."""
+    when a file has none; then count with the engine); when it is partitioned, its rows by
+    partition values (in `partition_by`'s order) too."""
 
     rows: Any
     count: int | None
+    partitions: dict[tuple[Any, ...], int] | None = None
 
 
 def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = ()) -> Any:
@@ -40,13 +44,18 @@ def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = (
 def materialize_counted(plan: Any, scratch: Location, *,
                         partition_by: Sequence[str] = ()) -> Scratch:
     """`materialize`, with the rows written counted from the new version's add actions: the
-    log is opened once for the count and the removal of the replaced files, no engine query."""
+    log is opened once for the counts and the removal of the replaced files, no engine query."""
     path = engine_path(scratch)
     writer = plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(path)
-    return Scratch(plan.sparkSession.read.format("delta").load(path), count_and_tidy(scratch))
+    table = open_table(scratch)
+    count = stats_row_count(table) if table is not None else None
+    partitions = partition_rows(table, partition_by) if table is not None and partition_by \
+        else None
+    drop_replaced_files(scratch, table)
+    return Scratch(plan.sparkSession.read.format("delta").load(path), count, partitions)
 
 
 def count_and_tidy(location: Location) -> int | None:
@@ -56,6 +65,25 @@ def count_and_tidy(location: Location) -> int | None:
     count = stats_row_count(table) if table is not None else None
     drop_replaced_files(location, table)
     return count
+
+
+def partition_rows(table: Any, columns: Sequence[str]) -> dict[tuple[Any, ...], int] | None:
+    """The rows of the table's version by the values of its partition `columns`, from its add
+    actions (None when a file has no statistics)."""
+    actions = pa.table(table.get_add_actions(flatten=True))
+    if actions.num_rows == 0:
+        return {}
+    names = [f"partition.{c}" for c in columns]
+    if "num_records" not in actions.column_names or \
+            any(n not in actions.column_names for n in names):
+        return None
+    found: dict[tuple[Any, ...], int] = {}
+    for rows, *values in zip(actions.column("num_records").to_pylist(),
+                             *(actions.column(n).to_pylist() for n in names), strict=True):
+        if rows is None:
+            return None
+        found[tuple(values)] = found.get(tuple(values), 0) + int(rows)
+    return found
 
 
 def drop_replaced_files(location: Location, table: Any | None = None) -> None:

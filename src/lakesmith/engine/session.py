@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from lakesmith.engine.call_sites import skip_missing_ipython
 from lakesmith.engine.runtime_workers import give_engine_spare_workers
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
@@ -118,6 +119,7 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
     from the process environment only (Sail has no per-session storage configuration), so they
     are set there; a remote engine has its own."""
     quiet_engine_logs(verbose)
+    skip_missing_ipython()
     remote = remote or os.environ.get(REMOTE_ENV)
     server = None
     if not remote:

@@ -25,6 +25,14 @@ def write_delta(df: Any, location: Location, *, mode: str, user_metadata: str,
     writer.save(engine_path(location))
 
 
+def replace_rows(df: Any, location: Location, *, user_metadata: str) -> None:
+    """Overwrite the table's rows with the DataFrame's, in one commit that keeps its schema,
+    partitioning and properties: without `overwriteSchema` the engine writes no metadata action
+    (the DataFrame's columns must be the table's)."""
+    df.write.format("delta").mode("overwrite").option("userMetadata", user_metadata) \
+        .save(engine_path(location))
+
+
 def add_new_columns(df: Any, location: Location, columns: Sequence[str] | None = None) -> None:
     """Add the DataFrame's columns the table lacks (nullable, at the end) with delta-rs, before
     the engine appends: the engine's own `mergeSchema` drops new columns, and their values, that

@@ -11,12 +11,12 @@ and takes the MERGE path, which finds the target already equal to the history.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 
-from lakesmith.cdc.scd2 import Scd2Batch, batch_events, counts, merge_sql
+from lakesmith.cdc.scd2 import Scd2Batch, batch_events
+from lakesmith.cdc.scd2_apply import Target, apply_changes
 from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
 from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
@@ -54,22 +54,23 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         target = ctx.spark.read.format("delta").load(
             engine_path(ctx.catalog.location(ctx.flow.target)))
         scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH),
-                        checkpoint.state_location(EVENTS_SCRATCH))
+                        checkpoint.state_location(EVENTS_SCRATCH),
+                        input_rows=batch.num_input_rows)
     except BaseException:
         binder.close()
         raise
     batch.writers = (
         IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target),
                         Scd2Merge(ctx, spec, scd, counts_log(checkpoint))),
-        StateAppend(STATE, log, scd.new_state))
+        StateAppend(STATE, log, scd.new_state, columns=scd.event_columns))
     return batch
 
 
 class Scd2Merge:
-    """The batch's MERGE (or, for an initial load, append), through a temporary view of what
-    differs from the target; `details` holds the rows it upserts and deletes and the versions it
-    opens and closes, counted from the same rows before it runs and recorded once per batch
-    (`cdc_counts.py`)."""
+    """The batch's write of what differs from the target: an append, a rewrite or a MERGE
+    (`cdc/scd2_apply.py`), or for an initial load an append of the history. `details` holds the
+    rows it upserts and deletes and the versions it opens and closes, counted from the same rows
+    before it runs and recorded once per batch (`cdc_counts.py`)."""
 
     def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch,
                  log: BatchLog[dict[str, int]]) -> None:
@@ -92,20 +93,16 @@ class Scd2Merge:
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
-        view = f"__lakesmith_cdc_{uuid.uuid4().hex}"
-        changes.createOrReplaceTempView(view)
-        try:
-            counted = counts(ctx.spark.table(view))
-            if self.log.get(marker.batch) is None and _appended(location, marker):
-                # The first run's initial load landed but crashed before recording its counts.
-                self.details = recorded(self.log, marker.batch, self._loaded(location))
-            else:
-                self.details = recorded(self.log, marker.batch, counted)
-            if counted["num_upserted_rows"] or counted["num_deleted_rows"]:
-                ctx.spark.sql(merge_sql(self.spec, ctx.catalog.engine_name(ctx.flow.target),
-                                        view))
-        finally:
-            ctx.spark.catalog.dropTempView(view)
+        counted = self.scd.counted(changes)
+        if self.log.get(marker.batch) is None and _appended(location, marker):
+            # The first run's initial load landed but crashed before recording its counts.
+            self.details = recorded(self.log, marker.batch, self._loaded(location))
+        else:
+            self.details = recorded(self.log, marker.batch, counted)
+        apply_changes(self.spec, changes, counted, Target(
+            self.scd.target, ctx.workspace.table_log(ctx.flow.target).table(),
+            info.size_bytes if info is not None else 0, location,
+            ctx.catalog.engine_name(ctx.flow.target)), marker.to_json())
 
     def _load(self, marker: Marker, location: Location, version_before: int) -> None:
         """Append the history of the batch's keys to a target without rows (set-based: most
