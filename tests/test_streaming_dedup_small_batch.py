@@ -1,0 +1,154 @@
+"""A small streaming batch is deduplicated in one engine query that writes its kept rows once; the
+output, the expectation counts, the state and Spark's progress counts all come from them. Two runs
+of a real pipeline: the second batch repeats keys within itself and keys of the first run (a NULL
+key among them), and its first row of a new key fails an `expect_or_drop` rule (the key is still
+seen). Killed at each point of the second batch and run again, it lands the same rows and state,
+once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+from deltalake import write_deltalake
+
+from conftest import Project, read_rows
+from lakesmith.locations import Location
+from lakesmith.runtime.checkpoint.crash import CRASH_ENV
+from lakesmith.runtime.eventlog_queries import quality, read_events, updates
+from lakesmith.runtime.events import UpdateState
+
+Row = tuple[int | None, float, str]
+
+RUN_1: list[Row] = [(1, 10.0, "a"), (1, 11.0, "a-dup"), (2, -1.0, "b-negative"),
+                    (None, 5.0, "null-key"), (None, 6.0, "null-key-dup"), (3, 3.0, "c")]
+# In one file, in this order: keys seen in run 1 (3, NULL, 2: dropped by the rule then, still
+# seen), new keys repeated within the batch (4, 6), a new key whose first row fails the rule (5).
+RUN_2: list[Row] = [(3, 30.0, "c-again"), (4, 4.0, "d"), (None, 7.0, "null-key-again"),
+                    (4, 40.0, "d-dup"), (5, -5.0, "e-negative"), (6, 6.0, "f"),
+                    (6, 60.0, "f-dup"), (6, 61.0, "f-dup-2"), (2, 2.0, "b-again"), (5, 50.0, "e")]
+
+OUTPUT = [(1, 10.0, "a"), (3, 3.0, "c"), (4, 4.0, "d"), (6, 6.0, "f"), (None, 5.0, "null-key")]
+STATE = [(1, 0), (2, 0), (3, 0), (4, 1), (5, 1), (6, 1), (None, 0)]  # key, batch that saw it
+KEPT_2 = [(4, 4.0, "d"), (5, -5.0, "e-negative"), (6, 6.0, "f")]  # the second batch's kept rows
+# Spark's counts for the second batch: 10 rows in, 3 keys added, 7 duplicates dropped.
+PROGRESS_2 = {"numRowsTotal": 7, "numRowsUpdated": 3, "numRowsRemoved": 0,
+              "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 7}}
+
+CODE = """
+import dlt
+
+
+@dlt.table
+@dlt.expect_or_drop("positive", "amount > 0")
+def orders():
+    return (spark.readStream.format("delta").load(spark.conf.get("source"))
+            .select("order_id", "amount", "note").dropDuplicates(["order_id"]))
+"""
+
+POINTS = ("before_offsets", "after_offsets", "after_output", "after_state", "after_commit")
+
+
+def append(source: Path, rows: list[Row]) -> None:
+    """One source commit, one file, rows in this order."""
+    write_deltalake(str(source), pa.table({
+        "order_id": pa.array([r[0] for r in rows], pa.int64()),
+        "amount": pa.array([r[1] for r in rows], pa.float64()),
+        "note": pa.array([r[2] for r in rows], pa.string())}), mode="append")
+
+
+def rows_of(path: Path, *columns: str) -> list[tuple]:
+    return sorted((tuple(r[c] for c in columns) for r in read_rows(path)),
+                  key=lambda r: tuple((v is None, v) for v in r))
+
+
+@pytest.fixture
+def pipeline(project: Project, tmp_path: Path) -> Project:
+    source = tmp_path / "source"
+    append(source, RUN_1)
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/orders.py", CODE)
+    first = project.run()
+    assert first.state == UpdateState.COMPLETED
+    assert progress(project, first.update_id) == {
+        "numRowsTotal": 4, "numRowsUpdated": 4, "numRowsRemoved": 0,
+        "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 2}}
+    assert expectations(project, first.update_id) == (3, 1)
+    append(source, RUN_2)
+    return project
+
+
+def state_folder(project: Project) -> Path:
+    return project.root / "storage/checkpoints/spark_catalog.default.orders/orders/state"
+
+
+def scratches(project: Project) -> dict[str, Path]:
+    """The flow's scratch tables by kind (`scratch-dedup`, `scratch-dedup-candidates`)."""
+    return {d.name.split("-flow")[0]: d for d in state_folder(project).iterdir()
+            if d.name.startswith("scratch-")}
+
+
+def state_rows(project: Project) -> list[tuple]:
+    (state,) = [d for d in state_folder(project).iterdir() if d.name.startswith("dedup-")]
+    return rows_of(state, "order_id", "__lakesmith_batch")
+
+
+def events(project: Project) -> list[dict]:
+    return read_events(Location.local(project.root / "storage"))
+
+
+def progress(project: Project, update_id: str) -> dict:
+    (event,) = [e for e in events(project) if e["event_type"] == "flow_progress"
+                and e["origin"]["update_id"] == update_id
+                and e["details_json"]["flow_progress"]["status"] == "COMPLETED"]
+    (operator,) = event["details_json"]["flow_progress"]["metrics"]["stateOperators"]
+    return {k: v for k, v in operator.items() if k != "operatorName"}
+
+
+def expectations(project: Project, update_id: str) -> tuple[int, int]:
+    (rule,) = quality(events(project), update_id)
+    assert (rule.dataset, rule.expectation, rule.action) == ("orders", "positive", "drop")
+    return rule.passed, rule.failed
+
+
+def assert_landed_once(project: Project) -> None:
+    """The target, the state and the kept rows hold the two batches' rows exactly once."""
+    assert rows_of(project.table_path("orders"), "order_id", "amount", "note") == OUTPUT
+    assert state_rows(project) == STATE
+    kinds = scratches(project)
+    assert kinds.keys() == {"scratch-dedup"}  # no candidates stored: one query
+    assert rows_of(kinds["scratch-dedup"], "order_id", "amount", "note") == KEPT_2
+
+
+def test_small_batch_keeps_first_rows_in_one_query(pipeline: Project) -> None:
+    second = pipeline.run()
+    assert second.state == UpdateState.COMPLETED
+    assert_landed_once(pipeline)
+    assert progress(pipeline, second.update_id) == PROGRESS_2
+    assert expectations(pipeline, second.update_id) == (2, 1)
+    (flow,) = second.flows
+    assert (flow.metrics.details["num_input_rows"], flow.metrics.num_output_rows) == (10, 2)
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_small_batch_killed_at_each_point_lands_once(pipeline: Project, point: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+    env[CRASH_ENV] = f"{point}:orders:1"
+    crashed = subprocess.run(
+        [sys.executable, "-m", "lakesmith", "run", "--spec", str(pipeline.spec_path)],
+        cwd=pipeline.root, env=env, capture_output=True, text=True, timeout=120)
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    rerun = pipeline.run()
+    assert rerun.state == UpdateState.COMPLETED
+    assert_landed_once(pipeline)
+    (last,) = updates(events(pipeline))[-1:]
+    assert last.update_id == rerun.update_id
+    if point != "after_commit":  # the batch runs again: Spark's counts for it, as without a crash
+        assert progress(pipeline, rerun.update_id) == PROGRESS_2
+    third = pipeline.run()  # and nothing runs twice after it
+    assert third.state == UpdateState.COMPLETED
+    assert_landed_once(pipeline)
