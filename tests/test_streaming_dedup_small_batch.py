@@ -152,3 +152,23 @@ def test_small_batch_killed_at_each_point_lands_once(pipeline: Project, point: s
     third = pipeline.run()  # and nothing runs twice after it
     assert third.state == UpdateState.COMPLETED
     assert_landed_once(pipeline)
+
+
+def test_rows_filtered_before_the_deduplication_are_not_counted_as_duplicates(
+        project: Project, tmp_path: Path) -> None:
+    """The rows reaching the deduplication are the slice's only through a projection; after a
+    filter they are counted by the engine (Spark's numDroppedDuplicateRows counts only rows the
+    deduplication saw)."""
+    source = tmp_path / "source"
+    append(source, [(1, 1.0, "a"), (1, 2.0, "skip"), (2, 3.0, "b"), (2, 4.0, "b-dup"),
+                    (3, 5.0, "skip")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/orders.py", CODE.replace(
+        '.select("order_id", "amount", "note")',
+        '.select("order_id", "amount", "note").where("note <> \'skip\'")'))
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    assert rows_of(project.table_path("orders"), "order_id", "note") == [(1, "a"), (2, "b")]
+    assert progress(project, result.update_id) == {
+        "numRowsTotal": 2, "numRowsUpdated": 2, "numRowsRemoved": 0,
+        "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 1}}

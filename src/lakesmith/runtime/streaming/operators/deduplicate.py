@@ -61,6 +61,7 @@ from lakesmith.errors import LakesmithError
 from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
+from lakesmith.runtime.streaming.known_rows import known_rows
 from lakesmith.runtime.streaming.operators import (
     OperatorContext,
     StatefulOperator,
@@ -131,7 +132,11 @@ class Deduplicate(StatefulOperator):
             condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
-        received = int(ctx.bind(relation_of(arrived)).count())
+        # The rows reaching the deduplication: from the batch's metadata when they are those of
+        # its slice (a projection of a Delta stream), else counted by the engine.
+        received = known_rows(dedup.input, ctx.rows_of_read)
+        if received is None:
+            received = int(ctx.bind(relation_of(arrived)).count())
         output, kept = _first_rows(ctx, relation_of(rows), keys, state_id, received=received)
         name = f"state:{state_id}"
 
