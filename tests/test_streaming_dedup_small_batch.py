@@ -7,6 +7,7 @@ once."""
 
 from __future__ import annotations
 
+import math
 import os
 import subprocess
 import sys
@@ -172,3 +173,40 @@ def test_rows_filtered_before_the_deduplication_are_not_counted_as_duplicates(
     assert progress(project, result.update_id) == {
         "numRowsTotal": 2, "numRowsUpdated": 2, "numRowsRemoved": 0,
         "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 1}}
+
+
+@pytest.mark.parametrize("rows_per_pass", [2_000_000, 2], ids=["one-query", "passes"])
+def test_floating_point_keys_are_equal_as_spark_compares_them(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        rows_per_pass: int) -> None:
+    """Spark normalizes FLOAT and DOUBLE keys (-0.0 = 0.0, every NaN one value) within a batch and
+    against the keys of earlier batches; the engine tells them apart by their bits. The rows are
+    Apache Spark 4.3's (a streaming dropDuplicates over the same two Parquet files: run 1 keeps
+    zero, nan, null; run 2 adds new)."""
+    from lakesmith.runtime.streaming.operators import deduplicate
+
+    monkeypatch.setattr(deduplicate, "ROWS_PER_PASS", rows_per_pass)
+    source = tmp_path / "source"
+
+    def add(rows: list[tuple[float | None, str]]) -> None:
+        write_deltalake(str(source), pa.table({
+            "k": pa.array([r[0] for r in rows], pa.float64()),
+            "v": pa.array([r[1] for r in rows], pa.string())}), mode="append")
+
+    add([(0.0, "zero"), (-0.0, "negative-zero"), (math.nan, "nan"), (-math.nan, "negative-nan"),
+         (None, "null")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def t():
+            return (spark.readStream.format("delta").load(spark.conf.get("source"))
+                    .dropDuplicates(["k"]))
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    assert sorted(r["v"] for r in read_rows(project.table_path("t"))) == ["nan", "null", "zero"]
+    add([(-0.0, "negative-zero-again"), (-math.nan, "negative-nan-again"), (1.5, "new")])
+    assert project.run().state == UpdateState.COMPLETED
+    assert sorted(r["v"] for r in read_rows(project.table_path("t"))) == [
+        "nan", "new", "null", "zero"]

@@ -123,13 +123,17 @@ class Deduplicate(StatefulOperator):
                 seen = seen.where(_not_late(event.column, ctx.previous_watermark_ms))
             return seen
 
+        schema = ctx.bind(relation_of(rows)).schema
+        types = {f.name.lower(): f.dataType for f in schema.fields}
         if has_state:
             seen = live_before()
             # Keys compared by name (renamed on the state's side): column references by plan
             # id do not survive the plan rewriting around this node.
             renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
                                     for i, k in enumerate(keys)])
-            condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
+            condition = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+                         .eqNullSafe(_as_spark_compares(F.col(f"{SEEN_PREFIX}{i}"),
+                                                        types.get(k.lower())))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
         # The rows reaching the deduplication: from the batch's metadata when they are those of
@@ -137,7 +141,8 @@ class Deduplicate(StatefulOperator):
         received = known_rows(dedup.input, ctx.rows_of_read)
         if received is None:
             received = int(ctx.bind(relation_of(arrived)).count())
-        output, kept = _first_rows(ctx, relation_of(rows), keys, state_id, received=received)
+        output, kept = _first_rows(ctx, relation_of(rows), schema, keys, state_id,
+                                   received=received)
         name = f"state:{state_id}"
 
         def new_state() -> Any:
@@ -200,8 +205,9 @@ class Deduplicate(StatefulOperator):
         return output
 
 
-def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str],
-                state_id: str, *, received: int) -> tuple[proto.Relation, int | None]:
+def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: StructType,
+                keys: list[str], state_id: str, *,
+                received: int) -> tuple[proto.Relation, int | None]:
     """The first row of each key among `candidates` (the batch's new rows, numbered by
     `ORDINAL_COLUMN`), as a read of the scratch table `scratch-dedup-<state_id>`, with its rows
     (None: count them). A batch of up to `ONE_QUERY_ROWS` rows writes it in one query
@@ -209,13 +215,14 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str
     `scratch-dedup-candidates-<state_id>` (partitioned by pass when there are several passes).
 
     When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
-    `dropDuplicates` runs instead, computed again for each use."""
+    `dropDuplicates` runs instead, computed again for each use. `schema`: the candidates'."""
     bound = ctx.bind(candidates)
-    schema = bound.schema
     if not _storable(schema):
         return relation_of(dataframe_of(ctx.spark, candidates).drop(ORDINAL_COLUMN)
                            .dropDuplicates(keys)), None
-    key_columns = [F.col(quote_always(k)) for k in keys]
+    types = {f.name.lower(): f.dataType for f in schema.fields}
+    key_columns = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+                   for k in keys]  # grouped and hashed into passes as Spark compares them
     stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
     kept_at = ctx.checkpoint.state_location(f"scratch-dedup-{state_id}")
     passes = max(1, -(-received // ROWS_PER_PASS))
@@ -267,23 +274,27 @@ def _first_by_window(rows: Any, schema: StructType, partition_keys: list[Any]) -
 
 def _window_keys(schema: StructType, keys: list[str]) -> list[Any] | None:
     """The key columns as a window partitions by them, equal where Spark's `dropDuplicates`
-    finds keys equal. The engine's window tells -0.0 from 0.0 and a negative NaN from NaN,
-    where Spark normalizes both (and the engine's grouping does): a FLOAT or DOUBLE key is
-    partitioned by its normalized value. None when a key holds a floating-point value inside a
-    struct, array or map (deduplicated by the aggregate, which groups as the engine groups)."""
+    finds keys equal (`_as_spark_compares`). None when a key holds a floating-point value inside
+    a struct, array or map (deduplicated by the aggregate, which groups as the engine groups)."""
     types = {f.name.lower(): f.dataType for f in schema.fields}
     columns = []
     for key in keys:
         data_type = types.get(key.lower())
-        column = F.col(quote_always(key))
-        if isinstance(data_type, (FloatType, DoubleType)):
-            zero = F.lit(0.0).cast(data_type)
-            column = F.when(F.isnan(column), F.lit(float("nan")).cast(data_type)) \
-                .otherwise(column + zero)
-        elif data_type is None or _holds_floating_point(data_type):
+        if data_type is None or (_holds_floating_point(data_type)
+                                 and not isinstance(data_type, (FloatType, DoubleType))):
             return None
-        columns.append(column)
+        columns.append(_as_spark_compares(F.col(quote_always(key)), data_type))
     return columns
+
+
+def _as_spark_compares(column: Any, data_type: Any) -> Any:
+    """A FLOAT or DOUBLE key as Spark compares keys (NormalizeFloatingNumbers): -0.0 as 0.0 and
+    every NaN as one NaN, where the engine tells them apart by their bits (in a window's
+    partitions and a join's hash). Other keys as they are."""
+    if not isinstance(data_type, (FloatType, DoubleType)):
+        return column
+    return F.when(F.isnan(column), F.lit(float("nan")).cast(data_type)) \
+        .otherwise(column + F.lit(0.0).cast(data_type))
 
 
 def _holds_floating_point(data_type: Any) -> bool:
