@@ -664,16 +664,16 @@ def test_deduplication_of_columns_delta_cannot_store_runs_in_the_engine(
         (1, "a"), (2, "b"), (3, "c")]
 
 
-@pytest.mark.parametrize("one_query", [False, True], ids=["candidates-stored", "one-query"])
+@pytest.mark.parametrize("kept_as_query", [False, True], ids=["kept-scratch", "kept-query"])
 def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
-        project, tmp_path, spark, monkeypatch, one_query) -> None:
+        project, tmp_path, spark, monkeypatch, kept_as_query) -> None:
     """A batch's deduplicated rows land once in a scratch table in the checkpoint (a small batch:
-    in one query, without storing its candidates first); the output, the expectation counts, the
+    they are a query over its stored candidates); the output, the expectation counts, the
     quarantine and the state all come from them, exactly."""
     from conftest import read_rows
     from lakesmith.runtime.streaming.operators import deduplicate
 
-    monkeypatch.setattr(deduplicate, "ONE_QUERY_ROWS", 1000 if one_query else 0)
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 1000 if kept_as_query else 0)
 
     source = tmp_path / "source"
     append(spark, source, [(1, "a"), (1, "a-again"), (2, "drop-me"), (3, "c")])
@@ -698,32 +698,29 @@ def test_deduplicated_batch_computed_once_feeds_output_expectations_and_state(
     assert (operator["numRowsTotal"], operator["numRowsUpdated"],
             operator["customMetrics"]["numDroppedDuplicateRows"]) == (3, 3, 1)
     state = project.root / "storage/checkpoints/spark_catalog.default.unique_ids/unique_ids/state"
-    scratches = {d.name.split("-flow")[0]: d for d in state.iterdir()
-                 if d.name.startswith("scratch-")}
-    kept = scratches["scratch-dedup"]
-    # What the expectations, output and state read: each key's first row, no ordinal.
-    assert sorted(tuple(r.items()) for r in read_rows(kept)) == [
-        (("id", 1), ("kind", "a")), (("id", 2), ("kind", "drop-me")), (("id", 3), ("kind", "c"))]
-    if one_query:
-        assert scratches.keys() == {"scratch-dedup"}
+    (scratch,) = [d for d in state.iterdir() if d.name.startswith("scratch-dedup-candidates-")]
+    kept_tables = [d for d in state.iterdir()
+                   if d.name.startswith("scratch-") and d.name != scratch.name]
+    if kept_as_query:
+        assert kept_tables == []
     else:
-        # The batch's new rows with their ordinals, stored before they are deduplicated.
-        candidates = sorted((r["id"], r["kind"], r["__lakesmith_ordinal"])
-                            for r in read_rows(scratches["scratch-dedup-candidates"]))
-        assert [(i, k) for i, k, _ in candidates] == [(1, "a"), (1, "a-again"),
-                                                      (2, "drop-me"), (3, "c")]
-        assert candidates[0][2] < candidates[1][2]
+        (kept,) = kept_tables
+        assert sorted((r["id"], r["kind"]) for r in read_rows(kept)) == [
+            (1, "a"), (2, "drop-me"), (3, "c")]  # what the expectations, output and state read
+    # The batch's new rows with their ordinals, before the expectations: the output is the
+    # first row of each key among them.
+    candidates = sorted((r["id"], r["kind"], r["__lakesmith_ordinal"]) for r in read_rows(scratch))
+    assert [(i, k) for i, k, _ in candidates] == [(1, "a"), (1, "a-again"), (2, "drop-me"),
+                                                  (3, "c")]
+    assert candidates[0][2] < candidates[1][2]
     # Keys of the first run (2 included: dropped by a rule, still seen) are not output again.
-    append(spark, source, [(2, "b"), (3, "c-again"), (4, "d"), (4, "d-again")])
+    append(spark, source, [(2, "b"), (3, "c-again"), (4, "d")])
     second = project.run()
     assert [(r["id"], r["kind"]) for r in project.rows("unique_ids", order_by="id")] == [
         (1, "a"), (3, "c"), (4, "d")]
-    assert [(r["id"], r["kind"]) for r in read_rows(kept)] == [(4, "d")]  # the newest batch's
+    assert sorted(r["id"] for r in read_rows(scratch)) == [4]  # new keys of the newest batch
     (metrics,) = [r.metrics for r in second.flows]
     assert metrics.details["data_quality"].dropped_records == 0
-    (operator,) = metrics.details["stateOperators"]
-    assert (operator["numRowsTotal"], operator["numRowsUpdated"],
-            operator["customMetrics"]["numDroppedDuplicateRows"]) == (4, 1, 3)
-    for scratch in scratches.values():  # only the newest version's files are kept
-        data_files = {p.name for p in scratch.rglob("*.parquet") if "_delta_log" not in p.parts}
-        assert data_files == {f.split("/")[-1] for f in DeltaTable(str(scratch)).file_uris()}
+    assert metrics.details["stateOperators"][0]["numRowsTotal"] == 4
+    data_files = {p.name for p in scratch.rglob("*.parquet") if "_delta_log" not in p.parts}
+    assert data_files == {f.split("/")[-1] for f in DeltaTable(str(scratch)).file_uris()}

@@ -35,7 +35,9 @@ RUN_2: list[Row] = [(3, 30.0, "c-again"), (4, 4.0, "d"), (None, 7.0, "null-key-a
 
 OUTPUT = [(1, 10.0, "a"), (3, 3.0, "c"), (4, 4.0, "d"), (6, 6.0, "f"), (None, 5.0, "null-key")]
 STATE = [(1, 0), (2, 0), (3, 0), (4, 1), (5, 1), (6, 1), (None, 0)]  # key, batch that saw it
-KEPT_2 = [(4, 4.0, "d"), (5, -5.0, "e-negative"), (6, 6.0, "f")]  # the second batch's kept rows
+# The second batch's new rows (keys not seen in run 1), stored in input order with their ordinals.
+CANDIDATES_2 = [(4, 4.0, "d"), (4, 40.0, "d-dup"), (5, -5.0, "e-negative"), (6, 6.0, "f"),
+                (6, 60.0, "f-dup"), (6, 61.0, "f-dup-2"), (5, 50.0, "e")]
 # Spark's counts for the second batch: 10 rows in, 3 keys added, 7 duplicates dropped.
 PROGRESS_2 = {"numRowsTotal": 7, "numRowsUpdated": 3, "numRowsRemoved": 0,
               "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 7}}
@@ -117,15 +119,18 @@ def expectations(project: Project, update_id: str) -> tuple[int, int]:
 
 
 def assert_landed_once(project: Project) -> None:
-    """The target, the state and the kept rows hold the two batches' rows exactly once."""
+    """The target and the state hold the two batches' rows exactly once; the second batch's
+    candidates are stored once, and no kept rows (a small batch reads them as a query)."""
     assert rows_of(project.table_path("orders"), "order_id", "amount", "note") == OUTPUT
     assert state_rows(project) == STATE
     kinds = scratches(project)
-    assert kinds.keys() == {"scratch-dedup"}  # no candidates stored: one query
-    assert rows_of(kinds["scratch-dedup"], "order_id", "amount", "note") == KEPT_2
+    assert kinds.keys() == {"scratch-dedup-candidates"}
+    stored = read_rows(kinds["scratch-dedup-candidates"])
+    by_ordinal = sorted(stored, key=lambda r: r["__lakesmith_ordinal"])
+    assert [(r["order_id"], r["amount"], r["note"]) for r in by_ordinal] == CANDIDATES_2
 
 
-def test_small_batch_keeps_first_rows_in_one_query(pipeline: Project) -> None:
+def test_small_batch_keeps_each_keys_first_row(pipeline: Project) -> None:
     second = pipeline.run()
     assert second.state == UpdateState.COMPLETED
     assert_landed_once(pipeline)
@@ -175,7 +180,7 @@ def test_rows_filtered_before_the_deduplication_are_not_counted_as_duplicates(
         "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 1}}
 
 
-@pytest.mark.parametrize("rows_per_pass", [2_000_000, 2], ids=["one-query", "passes"])
+@pytest.mark.parametrize("rows_per_pass", [2_000_000, 2], ids=["one-pass", "passes"])
 def test_floating_point_keys_are_equal_as_spark_compares_them(
         project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         rows_per_pass: int) -> None:

@@ -6,25 +6,28 @@ first saw it. Batch N anti-joins (null-safe) the keys of batches before N, then 
 row of each remaining key; rows of batch N itself never count, so re-running batch N after a crash
 gives the same rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
-Which row of a key the batch keeps is its first: each input row (late rows dropped) is numbered
-with its ordinal in the input (`monotonically_increasing_id()`: input partitions in order, rows in
-order within each) before the keys seen before are anti-joined away, and a key's kept row is the
-one whose ordinal is the smallest of its key, as Spark keeps the first row seen. The engine's own
-`dropDuplicates` aggregates `first_value` of every column per key, and its `min_by(struct(...))`
+Which row of a key the batch keeps is its first, chosen from keys, not whole rows. The engine's
+own `dropDuplicates` aggregates `first_value` of every column per key, and `min_by(struct(...))`
 is slower still: both hold whole rows and cost 8-18 CPU seconds and GBs of memory per million rows
-(docs/engine-gaps.md). The kept rows are computed once and written to a scratch Delta table in the
-checkpoint (`cdc/scratch.py`), which the expectation counts, the output, the quarantine, the state
-and the progress counts all read as a plain scan:
-- a batch of up to `ONE_QUERY_ROWS` rows in one engine query: the anti-join, the numbering and a
-  window that numbers each key's rows by ordinal (`row_number() = 1` kept);
-- a larger batch stores its new rows (the candidates) with their ordinals in a second scratch table
-  first, then keeps, per key, the row with the smallest ordinal (an aggregate of one number per key
-  and a semi-join on it, 1.8 CPU seconds per million rows), in passes, one per slice of its keys
-  (the candidates are written partitioned by a hash of the key), so the engine holds at most
-  `ROWS_PER_PASS` rows' keys at once, however large the batch.
-Every run of a batch writes the scratch tables afresh before anything reads them, so a rerun after
-a crash sees what its own run computed. The rows kept, and the keys in state before the batch, are
-counted from the Delta logs' statistics where they can tell, without a query.
+(docs/engine-gaps.md). Instead each input row (late rows dropped) is numbered with its ordinal in
+the input (`monotonically_increasing_id()`: input partitions in order, rows in order within each)
+before the keys seen before are anti-joined away, and the batch's new rows are written once, with
+their ordinals, to a scratch Delta table in the checkpoint (`cdc/scratch.py`). A key's kept row is
+the one whose ordinal is the smallest of its key: an aggregate of one number per key and a
+semi-join on it, the first row seen, as Spark keeps it. A small batch (up to `KEPT_AS_QUERY_ROWS`
+rows) gives its kept rows as that query over the stored candidates, which the expectation counts,
+the output, the quarantine and the state each run (the same rows every time: the ordinals are
+stored); it costs each a few milliseconds, less than writing the kept rows once more or keeping
+them in one query with a window, which sorts whole rows (both measured on the medallion's
++5 % batch). A larger batch writes its kept rows to a second scratch table, read as a plain scan,
+and is deduplicated in passes, one per slice of its keys (the candidates are written partitioned
+by a hash of the key), so the engine holds at most `ROWS_PER_PASS` rows' keys at once, however
+large the batch. Every run of a batch writes both scratch tables afresh before anything reads
+them, so a rerun after a crash sees what its own run computed. The rows reaching the
+deduplication are known from the batch's slice when its input is a projection of one Delta stream
+(`known_rows`); the rows kept, and the keys in state before the batch, are counted from the Delta
+logs' statistics where they can tell, without a query. FLOAT and DOUBLE keys are compared as Spark
+compares them (-0.0 = 0.0, every NaN one value), which the engine does not do by itself.
 
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
@@ -42,18 +45,9 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.connect.window import Window
-from pyspark.sql.types import (
-    ArrayType,
-    DoubleType,
-    FloatType,
-    MapType,
-    NullType,
-    StructField,
-    StructType,
-)
+from pyspark.sql.types import ArrayType, DoubleType, FloatType, MapType, NullType, StructType
 
-from lakesmith.cdc.scratch import count_and_tidy, materialize, materialize_counted
+from lakesmith.cdc.scratch import count_and_tidy, materialize
 from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
@@ -79,10 +73,9 @@ PASS_COLUMN = "__lakesmith_pass"  # which pass deduplicates the row's key
 # Candidate rows deduplicated per engine query: the aggregate and the semi-join hold about 150
 # bytes per row, so a pass stays near 300 MB whatever the batch's size.
 ROWS_PER_PASS = 2_000_000
-# Batches up to this many rows are deduplicated in one query that writes their kept rows (a
-# window over the rows sorted by key and ordinal); larger ones store their candidates first.
-ONE_QUERY_ROWS = 250_000
-ROW_IN_KEY_COLUMN = "__lakesmith_row_in_key"
+# Batches up to this many rows read their kept rows as a query over the candidates (computed
+# again by each reader: the counts, the output, the state) instead of writing them once more.
+KEPT_AS_QUERY_ROWS = 250_000
 _DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
@@ -209,36 +202,35 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
                 keys: list[str], state_id: str, *,
                 received: int) -> tuple[proto.Relation, int | None]:
     """The first row of each key among `candidates` (the batch's new rows, numbered by
-    `ORDINAL_COLUMN`), as a read of the scratch table `scratch-dedup-<state_id>`, with its rows
-    (None: count them). A batch of up to `ONE_QUERY_ROWS` rows writes it in one query
-    (`_first_by_window`); a larger one stores its candidates first, in
-    `scratch-dedup-candidates-<state_id>` (partitioned by pass when there are several passes).
+    `ORDINAL_COLUMN`; `schema` is theirs), with its rows (None: count them). The candidates are
+    written once to `scratch-dedup-candidates-<state_id>` (partitioned by pass when there are
+    several passes); a batch of up to `KEPT_AS_QUERY_ROWS` rows gives its kept rows as a query
+    over them, a larger one as a read of the scratch table `scratch-dedup-<state_id>`.
 
     When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
-    `dropDuplicates` runs instead, computed again for each use. `schema`: the candidates'."""
-    bound = ctx.bind(candidates)
+    `dropDuplicates` runs instead, computed again for each use."""
     if not _storable(schema):
         return relation_of(dataframe_of(ctx.spark, candidates).drop(ORDINAL_COLUMN)
                            .dropDuplicates(keys)), None
     types = {f.name.lower(): f.dataType for f in schema.fields}
     key_columns = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
-                   for k in keys]  # grouped and hashed into passes as Spark compares them
+                   for k in keys]  # grouped and hashed into passes as Spark compares keys
+    numbered = ctx.bind(candidates)
     stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
     kept_at = ctx.checkpoint.state_location(f"scratch-dedup-{state_id}")
     passes = max(1, -(-received // ROWS_PER_PASS))
     tidy = ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0  # logs checkpointed: fast to open
-    window_keys = _window_keys(schema, keys)
-    if passes == 1 and received <= ONE_QUERY_ROWS and window_keys is not None:
-        store_for(stored_at).delete_tree(stored_at)  # a larger batch's: never read again
-        kept = materialize_counted(_first_by_window(bound, schema, window_keys), kept_at)
-        if tidy:
-            tidy_state(kept_at, ctx.batch, appended=False)
-        return relation_of(kept.rows), kept.count
-    numbered = bound
     if passes > 1:
         numbered = numbered.withColumn(
             PASS_COLUMN, F.pmod(F.xxhash64(*key_columns), F.lit(passes)).cast("int"))
     stored = materialize(numbered, stored_at, partition_by=[PASS_COLUMN] if passes > 1 else [])
+    if passes == 1 and received <= KEPT_AS_QUERY_ROWS:
+        # The kept rows as a query over the stored candidates: it gives the same rows each time
+        # it runs (the ordinals are stored), and is cheaper than a second scratch table.
+        store_for(kept_at).delete_tree(kept_at)  # a larger batch's kept rows: never read again
+        if tidy:
+            tidy_state(stored_at, ctx.batch, appended=False)
+        return relation_of(_kept(stored, key_columns)), None
     for part in range(passes):
         rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
         first = _kept(rows, key_columns).drop(PASS_COLUMN)
@@ -254,60 +246,15 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
     return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
 
 
-def _first_by_window(rows: Any, schema: StructType, partition_keys: list[Any]) -> Any:
-    """Of numbered rows, the one with the smallest ordinal per key, in one pass: the rows are
-    sorted by key and ordinal and each key's first kept (the ordinal is computed once, in the
-    same query, so every row of a key sees the same numbering).
-
-    The rows are first unioned with an empty relation of their schema, which leaves them as
-    they are but drops the column statistics the engine carries from the files: it derives a
-    column CAST from STRING's range from the strings' (`'10001'` to `'953'` gives 10001..953)
-    and any filter above a window or an aggregate over it then fails to plan ("Interval's lower
-    bound 10001 is greater than the upper bound 953", docs/engine-gaps.md)."""
-    plain = StructType([StructField(f.name, f.dataType, f.nullable) for f in schema.fields])
-    rows = rows.unionByName(rows.sparkSession.createDataFrame([], plain))
-    in_key = Window.partitionBy(*partition_keys).orderBy(F.col(ORDINAL_COLUMN))
-    return (rows.withColumn(ROW_IN_KEY_COLUMN, F.row_number().over(in_key))
-            .where(F.col(ROW_IN_KEY_COLUMN) == F.lit(1))
-            .drop(ROW_IN_KEY_COLUMN, ORDINAL_COLUMN))
-
-
-def _window_keys(schema: StructType, keys: list[str]) -> list[Any] | None:
-    """The key columns as a window partitions by them, equal where Spark's `dropDuplicates`
-    finds keys equal (`_as_spark_compares`). None when a key holds a floating-point value inside
-    a struct, array or map (deduplicated by the aggregate, which groups as the engine groups)."""
-    types = {f.name.lower(): f.dataType for f in schema.fields}
-    columns = []
-    for key in keys:
-        data_type = types.get(key.lower())
-        if data_type is None or (_holds_floating_point(data_type)
-                                 and not isinstance(data_type, (FloatType, DoubleType))):
-            return None
-        columns.append(_as_spark_compares(F.col(quote_always(key)), data_type))
-    return columns
-
-
 def _as_spark_compares(column: Any, data_type: Any) -> Any:
     """A FLOAT or DOUBLE key as Spark compares keys (NormalizeFloatingNumbers): -0.0 as 0.0 and
-    every NaN as one NaN, where the engine tells them apart by their bits (in a window's
-    partitions and a join's hash). Other keys as they are."""
+    every NaN as one NaN, where the engine tells them apart by their bits (in a join's and a
+    pass's hash, and NaNs in a grouping). Other keys as they are (a floating-point value nested in
+    a struct or array key is the engine's)."""
     if not isinstance(data_type, (FloatType, DoubleType)):
         return column
     return F.when(F.isnan(column), F.lit(float("nan")).cast(data_type)) \
         .otherwise(column + F.lit(0.0).cast(data_type))
-
-
-def _holds_floating_point(data_type: Any) -> bool:
-    if isinstance(data_type, (FloatType, DoubleType)):
-        return True
-    if isinstance(data_type, StructType):
-        return any(_holds_floating_point(f.dataType) for f in data_type.fields)
-    if isinstance(data_type, ArrayType):
-        return _holds_floating_point(data_type.elementType)
-    if isinstance(data_type, MapType):
-        return _holds_floating_point(data_type.keyType) \
-            or _holds_floating_point(data_type.valueType)
-    return False
 
 
 def _kept(rows: Any, key_columns: list[Any]) -> Any:
