@@ -102,14 +102,19 @@ class Deduplicate(StatefulOperator):
         rows = rows.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
         has_state = log.version() is not None
 
-        def earlier_state() -> Any:
-            """The keys of batches before this one (never this batch's: a rerun is the same)."""
-            return (ctx.spark.read.format("delta").load(engine_path(log.location))
-                    .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)))
+        def earlier_state(*, read_now: bool = False) -> Any:
+            """The keys of batches before this one (never this batch's: a rerun is the same).
+            `read_now`: read before the batch writes its state; then, when the state's
+            statistics show only earlier batches' rows (not a rerun after the state landed),
+            the filter is left out, sparing the engine a column of every key in state."""
+            state = ctx.spark.read.format("delta").load(engine_path(log.location))
+            if read_now and _only_before(log, ctx.batch):
+                return state
+            return state.where(F.col(BATCH_COLUMN) < F.lit(ctx.batch))
 
-        def live_before() -> Any:
+        def live_before(*, read_now: bool = False) -> Any:
             """The keys in state when the batch starts (what the previous batch kept)."""
-            seen = earlier_state()
+            seen = earlier_state(read_now=read_now)
             if within:  # evicted at the end of the previous batch
                 seen = seen.where(F.col(EXPIRES_COLUMN) > F.lit(ctx.previous_watermark_ms * 1000))
             elif event is not None and time_key:
@@ -119,7 +124,9 @@ class Deduplicate(StatefulOperator):
         schema = ctx.bind(relation_of(rows)).schema
         types = {f.name.lower(): f.dataType for f in schema.fields}
         if has_state:
-            seen = live_before()
+            # Candidates that can be stored are written before any state write (_first_rows);
+            # the engine's dropDuplicates (the others) runs again after it.
+            seen = live_before(read_now=_storable(schema))
             # Keys compared by name (renamed on the state's side): column references by plan
             # id do not survive the plan rewriting around this node.
             renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
@@ -285,6 +292,15 @@ def _state_rows_before(log: Any, batch: int) -> int | None:
     statistics of its files; None when they cannot tell."""
     table = log.table()
     return None if table is None else stats_row_count(table, below=(BATCH_COLUMN, batch))
+
+
+def _only_before(log: Any, batch: int) -> bool:
+    """Whether the state holds rows of batches before `batch` only, by its statistics."""
+    table = log.table()
+    if table is None:
+        return False
+    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
+    return before is not None and before == stats_row_count(table)
 
 
 def _storable(data_type: Any) -> bool:
