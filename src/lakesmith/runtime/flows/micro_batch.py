@@ -268,9 +268,14 @@ class MicroBatchRunner(FlowRunner):
                 return True
             return read.name is not None and graph.names.qualify(read.name) in streaming_views
 
+        def rows_of_read(read: PlanRead) -> int | None:
+            key = source_key(read, graph, workspace.project)
+            data = batch.slices.get(key) if key is not None else None
+            return data.backlog.records if data is not None else None
+
         operators = OperatorContext(
             spark=ctx.spark, checkpoint=checkpoint, batch=batch.number, logs=workspace.logs,
-            reads_stream=reads_stream,
+            reads_stream=reads_stream, rows_of_read=rows_of_read,
             columns_of=lambda relation: list(binder.rewriter.dataframe(relation).columns),
             bind=lambda relation: binder.rewriter.dataframe(relation),
             watermark_ms=batch.watermark_ms, previous_watermark_ms=batch.previous_watermark_ms)

@@ -57,6 +57,9 @@ class OperatorContext:
     # Whether a batch without input can still output rows (an aggregation emits the windows a
     # rising watermark closes); deduplication only evicts.
     emits_without_input: bool = False
+    # The rows of one streaming read's slice in this batch, when its source knows them without
+    # a query (a Delta source, from its log's statistics); None: count them.
+    rows_of_read: Callable[[PlanRead], int | None] = lambda read: None
 
     @property
     def event_time(self) -> EventTime | None:

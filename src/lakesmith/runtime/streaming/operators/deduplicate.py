@@ -6,23 +6,28 @@ first saw it. Batch N anti-joins (null-safe) the keys of batches before N, then 
 row of each remaining key; rows of batch N itself never count, so re-running batch N after a crash
 gives the same rows. After the batch's output commits, its new keys are written to the state, marked with N.
 
-Which row of a key the batch keeps is chosen from keys, not whole rows. The engine's own
-`dropDuplicates` aggregates `first_value` of every column per key, which holds whole rows and costs
-~8 CPU seconds and GBs of memory per million rows (docs/engine-gaps.md). Instead the batch's rows
-that are new (late rows dropped, keys seen before anti-joined away) are written once, each with its
-ordinal in the input (`monotonically_increasing_id()`: input partitions in order, rows in order
-within each), to a scratch Delta table in the checkpoint (`cdc/scratch.py`). A key's kept row is
+Which row of a key the batch keeps is its first, chosen from keys, not whole rows. The engine's
+own `dropDuplicates` aggregates `first_value` of every column per key, and `min_by(struct(...))`
+is slower still: both hold whole rows and cost 8-18 CPU seconds and GBs of memory per million rows
+(docs/engine-gaps.md). Instead each input row (late rows dropped) is numbered with its ordinal in
+the input (`monotonically_increasing_id()`: input partitions in order, rows in order within each)
+before the keys seen before are anti-joined away, and the batch's new rows are written once, with
+their ordinals, to a scratch Delta table in the checkpoint (`cdc/scratch.py`). A key's kept row is
 the one whose ordinal is the smallest of its key: an aggregate of one number per key and a
-semi-join on it, the first row seen, as Spark keeps it. The kept rows are written to a second
-scratch table, which the expectation counts, the output, the quarantine, the state and the
-progress counts all read as a plain scan (a small batch, up to `KEPT_AS_QUERY_ROWS` rows, reads them
-as the aggregate and semi-join over the stored candidates instead: the same rows every time, for
-less than a second write). A large batch is deduplicated in passes, one per slice of
-its keys (the candidates are written partitioned by a hash of the key), so the engine holds at most
-`ROWS_PER_PASS` rows' keys at once, however large the batch. Every run of a batch writes both
-scratch tables afresh before anything reads them, so a rerun after a crash sees what its own run
-computed. The rows kept, and the keys in state before the batch, are counted from the Delta
-logs' statistics where they can tell, without a query.
+semi-join on it, the first row seen, as Spark keeps it. A small batch (up to `KEPT_AS_QUERY_ROWS`
+rows) gives its kept rows as that query over the stored candidates, which the expectation counts,
+the output, the quarantine and the state each run (the same rows every time: the ordinals are
+stored); it costs each a few milliseconds, less than writing the kept rows once more or keeping
+them in one query with a window, which sorts whole rows (both measured on the medallion's
++5 % batch). A larger batch writes its kept rows to a second scratch table, read as a plain scan,
+and is deduplicated in passes, one per slice of its keys (the candidates are written partitioned
+by a hash of the key), so the engine holds at most `ROWS_PER_PASS` rows' keys at once, however
+large the batch. Every run of a batch writes both scratch tables afresh before anything reads
+them, so a rerun after a crash sees what its own run computed. The rows reaching the
+deduplication are known from the batch's slice when its input is a projection of one Delta stream
+(`known_rows`); the rows kept, and the keys in state before the batch, are counted from the Delta
+logs' statistics where they can tell, without a query. FLOAT and DOUBLE keys are compared as Spark
+compares them (-0.0 = 0.0, every NaN one value), which the engine does not do by itself.
 
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
@@ -40,7 +45,7 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.types import ArrayType, MapType, NullType, StructType
+from pyspark.sql.types import ArrayType, DoubleType, FloatType, MapType, NullType, StructType
 
 from lakesmith.cdc.scratch import count_and_tidy, materialize
 from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
@@ -50,6 +55,7 @@ from lakesmith.errors import LakesmithError
 from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
 from lakesmith.runtime.checkpoint.crash import AFTER_STATE
+from lakesmith.runtime.streaming.known_rows import known_rows
 from lakesmith.runtime.streaming.operators import (
     OperatorContext,
     StatefulOperator,
@@ -92,33 +98,51 @@ class Deduplicate(StatefulOperator):
         time_key = event is not None and event.column.lower() in {k.lower() for k in keys}
         if event is not None:
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
+        # Numbered before the anti-join: a key's first row is its first in the batch's input.
+        rows = rows.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
         has_state = log.version() is not None
 
-        def earlier_state() -> Any:
-            """The keys of batches before this one (never this batch's: a rerun is the same)."""
-            return (ctx.spark.read.format("delta").load(engine_path(log.location))
-                    .where(F.col(BATCH_COLUMN) < F.lit(ctx.batch)))
+        def earlier_state(*, read_now: bool = False) -> Any:
+            """The keys of batches before this one (never this batch's: a rerun is the same).
+            `read_now`: read before the batch writes its state; then, when the state's
+            statistics show only earlier batches' rows (not a rerun after the state landed),
+            the filter is left out, sparing the engine a column of every key in state."""
+            state = ctx.spark.read.format("delta").load(engine_path(log.location))
+            if read_now and _only_before(log, ctx.batch):
+                return state
+            return state.where(F.col(BATCH_COLUMN) < F.lit(ctx.batch))
 
-        def live_before() -> Any:
+        def live_before(*, read_now: bool = False) -> Any:
             """The keys in state when the batch starts (what the previous batch kept)."""
-            seen = earlier_state()
+            seen = earlier_state(read_now=read_now)
             if within:  # evicted at the end of the previous batch
                 seen = seen.where(F.col(EXPIRES_COLUMN) > F.lit(ctx.previous_watermark_ms * 1000))
             elif event is not None and time_key:
                 seen = seen.where(_not_late(event.column, ctx.previous_watermark_ms))
             return seen
 
+        schema = ctx.bind(relation_of(rows)).schema
+        types = {f.name.lower(): f.dataType for f in schema.fields}
         if has_state:
-            seen = live_before()
+            # Candidates that can be stored are written before any state write (_first_rows);
+            # the engine's dropDuplicates (the others) runs again after it.
+            seen = live_before(read_now=_storable(schema))
             # Keys compared by name (renamed on the state's side): column references by plan
             # id do not survive the plan rewriting around this node.
             renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
                                     for i, k in enumerate(keys)])
-            condition = [F.col(quote_always(k)).eqNullSafe(F.col(f"{SEEN_PREFIX}{i}"))
+            condition = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+                         .eqNullSafe(_as_spark_compares(F.col(f"{SEEN_PREFIX}{i}"),
+                                                        types.get(k.lower())))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
-        received = int(ctx.bind(relation_of(arrived)).count())
-        output, kept = _first_rows(ctx, relation_of(rows), keys, state_id, received=received)
+        # The rows reaching the deduplication: from the batch's metadata when they are those of
+        # its slice (a projection of a Delta stream), else counted by the engine.
+        received = known_rows(dedup.input, ctx.rows_of_read)
+        if received is None:
+            received = int(ctx.bind(relation_of(arrived)).count())
+        output, kept = _first_rows(ctx, relation_of(rows), schema, keys, state_id,
+                                   received=received)
         name = f"state:{state_id}"
 
         def new_state() -> Any:
@@ -181,24 +205,28 @@ class Deduplicate(StatefulOperator):
         return output
 
 
-def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str],
-                state_id: str, *, received: int) -> tuple[proto.Relation, int | None]:
-    """The first row of each key among `candidates` (the batch's new rows), as a read of the
-    scratch table `scratch-dedup-<state_id>`, with its rows (None: count them). The candidates
-    are written once, with their ordinals, to `scratch-dedup-candidates-<state_id>`
-    (partitioned by pass when there are several passes); a batch of up to `KEPT_AS_QUERY_ROWS`
-    rows gives its kept rows as a query over them instead.
+def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: StructType,
+                keys: list[str], state_id: str, *,
+                received: int) -> tuple[proto.Relation, int | None]:
+    """The first row of each key among `candidates` (the batch's new rows, numbered by
+    `ORDINAL_COLUMN`; `schema` is theirs), with its rows (None: count them). The candidates are
+    written once to `scratch-dedup-candidates-<state_id>` (partitioned by pass when there are
+    several passes); a batch of up to `KEPT_AS_QUERY_ROWS` rows gives its kept rows as a query
+    over them, a larger one as a read of the scratch table `scratch-dedup-<state_id>`.
 
     When a column's type cannot be stored in Delta (a NULL literal's void type), the engine's
     `dropDuplicates` runs instead, computed again for each use."""
-    bound = ctx.bind(candidates)
-    if not _storable(bound.schema):
-        return relation_of(dataframe_of(ctx.spark, candidates).dropDuplicates(keys)), None
-    key_columns = [F.col(quote_always(k)) for k in keys]
-    numbered = bound.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
+    if not _storable(schema):
+        return relation_of(dataframe_of(ctx.spark, candidates).drop(ORDINAL_COLUMN)
+                           .dropDuplicates(keys)), None
+    types = {f.name.lower(): f.dataType for f in schema.fields}
+    key_columns = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+                   for k in keys]  # grouped and hashed into passes as Spark compares keys
+    numbered = ctx.bind(candidates)
     stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
     kept_at = ctx.checkpoint.state_location(f"scratch-dedup-{state_id}")
     passes = max(1, -(-received // ROWS_PER_PASS))
+    tidy = ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0  # logs checkpointed: fast to open
     if passes > 1:
         numbered = numbered.withColumn(
             PASS_COLUMN, F.pmod(F.xxhash64(*key_columns), F.lit(passes)).cast("int"))
@@ -207,20 +235,33 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, keys: list[str
         # The kept rows as a query over the stored candidates: it gives the same rows each time
         # it runs (the ordinals are stored), and is cheaper than a second scratch table.
         store_for(kept_at).delete_tree(kept_at)  # a larger batch's kept rows: never read again
+        if tidy:
+            tidy_state(stored_at, ctx.batch, appended=False)
         return relation_of(_kept(stored, key_columns)), None
     for part in range(passes):
         rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
-        kept = _kept(rows, key_columns).drop(PASS_COLUMN)
+        first = _kept(rows, key_columns).drop(PASS_COLUMN)
         if part == 0:
-            kept.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
+            first.write.format("delta").mode("overwrite").option("overwriteSchema", "true") \
                 .save(engine_path(kept_at))
         else:
-            kept.write.format("delta").mode("append").save(engine_path(kept_at))
+            first.write.format("delta").mode("append").save(engine_path(kept_at))
     count = count_and_tidy(kept_at)
-    if ctx.batch > 0 and ctx.batch % EVERY_BATCHES == 0:
-        for location in (stored_at, kept_at):  # logs checkpointed, so they stay fast to open
+    if tidy:
+        for location in (stored_at, kept_at):
             tidy_state(location, ctx.batch, appended=False)
     return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
+
+
+def _as_spark_compares(column: Any, data_type: Any) -> Any:
+    """A FLOAT or DOUBLE key as Spark compares keys (NormalizeFloatingNumbers): -0.0 as 0.0 and
+    every NaN as one NaN, where the engine tells them apart by their bits (in a join's and a
+    pass's hash, and NaNs in a grouping). Other keys as they are (a floating-point value nested in
+    a struct or array key is the engine's)."""
+    if not isinstance(data_type, (FloatType, DoubleType)):
+        return column
+    return F.when(F.isnan(column), F.lit(float("nan")).cast(data_type)) \
+        .otherwise(column + F.lit(0.0).cast(data_type))
 
 
 def _kept(rows: Any, key_columns: list[Any]) -> Any:
@@ -251,6 +292,15 @@ def _state_rows_before(log: Any, batch: int) -> int | None:
     statistics of its files; None when they cannot tell."""
     table = log.table()
     return None if table is None else stats_row_count(table, below=(BATCH_COLUMN, batch))
+
+
+def _only_before(log: Any, batch: int) -> bool:
+    """Whether the state holds rows of batches before `batch` only, by its statistics."""
+    table = log.table()
+    if table is None:
+        return False
+    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
+    return before is not None and before == stats_row_count(table)
 
 
 def _storable(data_type: Any) -> bool:
