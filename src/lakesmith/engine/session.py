@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+from lakesmith.engine.call_sites import remember_absent_notebook_modules
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
 
@@ -117,6 +118,7 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
     from the process environment only (Sail has no per-session storage configuration), so they
     are set there; a remote engine has its own."""
     quiet_engine_logs(verbose)
+    remember_absent_notebook_modules()  # every DataFrame function call imports IPython
     remote = remote or os.environ.get(REMOTE_ENV)
     server = None
     if not remote:
