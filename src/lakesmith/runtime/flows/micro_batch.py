@@ -239,18 +239,22 @@ class MicroBatchRunner(FlowRunner):
             try:
                 with _source_refusals(ctx, planned.slices):
                     batch = self.prepare(ctx, checkpoint, batch, no_data=no_data)
-                recovering = record is not None
-                if record is None:
-                    assert positions is not None
-                    record = self._record(ctx, batch, positions, sources)
-                if not reported:
-                    _source_progress(metrics, sources, planned.slices, ends)
-                    reported = True
+            except _ReadAgain:
+                batch.close()
+                continue
+            recovering = record is not None
+            if record is None:
+                assert positions is not None
+                record = self._record(ctx, batch, positions, sources)
+            if not reported:
+                _source_progress(metrics, sources, planned.slices, ends)
+                reported = True
+            try:
                 return record, self._execute(ctx, checkpoint, batch, record, metrics,
                                              recovering=recovering,
                                              replace_commit=replace_commit)
             except _ReadAgain:
-                batch.close()  # (closed already when it failed while executing)
+                continue  # (the batch was closed when it failed)
 
     def _record(self, ctx: FlowContext, batch: Batch, positions: dict[str, SourceOffset | None],
                 sources: dict[str, StreamSource]) -> OffsetRecord:
@@ -340,7 +344,8 @@ class MicroBatchRunner(FlowRunner):
                     "ignoreCorruptFiles=true.") from e
             raise
         finally:
-            batch.close()
+            # The batch's temporary views (its slices): dropped off the flow's path.
+            ctx.workspace.in_background(batch.close, f"drop the views of batch {batch.number}")
         FlowQuality(ctx).register()
         _state_progress(metrics, [p() if callable(p) else p for p in batch.progress])
         self.committed(ctx, batch, commit, metrics)
