@@ -107,7 +107,8 @@ class Pipeline:
         workspace = workspace or self.workspace()
         try:
             return analyze_graph(self.graph, self.spark, self.spec.root_location,
-                                 stream_sources=workspace.sources, reported=reported)
+                                 stream_sources=workspace.sources, reported=reported,
+                                 in_background=workspace.in_background)
         finally:
             if own:
                 workspace.close()
