@@ -91,6 +91,12 @@ class Batch:
         if self.binder is not None:
             self.binder.close()
 
+    def release(self) -> None:
+        """Close once the counts running beside the write (which read its views) are done."""
+        if self.report is not None:
+            self.report.settle()
+        self.close()
+
 
 class MicroBatchRunner(FlowRunner):
     """The shared loop; subclasses write the batches (`prepare`, `output_probe`)."""
@@ -345,7 +351,7 @@ class MicroBatchRunner(FlowRunner):
             raise
         finally:
             # The batch's temporary views (its slices): dropped off the flow's path.
-            ctx.workspace.in_background(batch.close, f"drop the views of batch {batch.number}")
+            ctx.workspace.in_background(batch.release, f"drop the views of batch {batch.number}")
         FlowQuality(ctx).register()
         _state_progress(metrics, [p() if callable(p) else p for p in batch.progress])
         self.committed(ctx, batch, commit, metrics)
