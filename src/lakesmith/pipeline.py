@@ -107,8 +107,7 @@ class Pipeline:
         workspace = workspace or self.workspace()
         try:
             return analyze_graph(self.graph, self.spark, self.spec.root_location,
-                                 stream_sources=workspace.sources, reported=reported,
-                                 in_background=workspace.in_background)
+                                 stream_sources=workspace.sources, reported=reported)
         finally:
             if own:
                 workspace.close()

@@ -4,7 +4,6 @@ queries upstream of it, so a missing column or a bad expression is reported by `
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql.connect import functions as F
@@ -24,14 +23,10 @@ from lakesmith.runtime.binding import AnalysisBinder, StreamSources
 
 def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
                   stream_sources: StreamSources | None = None,
-                  reported: frozenset[TableName] = frozenset(),
-                  in_background: Callable[[Callable[[], None], str], None] | None = None
-                  ) -> dict[str, StructType]:
+                  reported: frozenset[TableName] = frozenset()) -> dict[str, StructType]:
     """The output schema of every query flow (as written to its target), by flow name; raises
     with every problem found. Flows into `reported` datasets (whose problems are known already)
-    and flows reading them are skipped. `in_background(work, what)` drops the temporary views
-    analysis made off the update's path (`Workspace.in_background`); else they are dropped
-    before this returns."""
+    and flows reading them are skipped."""
     binder = AnalysisBinder(graph, spark, project, stream_sources)
     schemas: dict[str, StructType] = {}
     problems: list[GraphProblem] = []
@@ -56,10 +51,7 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
                     flow.flow.location))
                 failed.add(flow.target)
     finally:
-        if in_background is not None:
-            in_background(binder.close, "drop the views of the graph's analysis")
-        else:
-            binder.close()
+        binder.close()
     if problems:
         raise GraphValidationError(problems)
     return schemas

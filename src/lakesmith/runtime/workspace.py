@@ -7,10 +7,9 @@ UI), each with its own workspace.
 
 from __future__ import annotations
 
-import logging
 import threading
-from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +27,6 @@ from lakesmith.tables.delta import DeltaLog, DeltaLogs
 
 MIN_BATCHES_TO_RETAIN = "spark.sql.streaming.minBatchesToRetain"
 
-logger = logging.getLogger(__name__)
-
 
 @dataclass
 class Workspace:
@@ -44,10 +41,6 @@ class Workspace:
     # Expectation counts run alongside a flow's write on these threads.
     evaluations: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
         max_workers=4, thread_name_prefix="expectations"))
-    # Work that need not hold up a flow (dropping a finished batch's temporary views, a round
-    # trip on the flow's path to the next one): one thread, in order; `close` waits for it.
-    cleanup: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(
-        max_workers=1, thread_name_prefix="cleanup"))
     _sources: dict[int, dict[str, StreamSource]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -84,16 +77,5 @@ class Workspace:
                     self.storage.flow_checkpoint(flow.target, flow.name))
             return found
 
-    def in_background(self, work: Callable[[], None], what: str) -> None:
-        """Run `work` on the cleanup thread. It only tidies the session (what it leaves behind
-        ends with the session): a failure is logged, not raised."""
-        def logged(future: Future[None]) -> None:
-            error = future.exception()
-            if error is not None:
-                logger.debug("could not %s: %s", what, error)
-
-        self.cleanup.submit(work).add_done_callback(logged)
-
     def close(self) -> None:
         self.evaluations.shutdown(wait=False, cancel_futures=True)
-        self.cleanup.shutdown(wait=True)  # (before the session closes)

@@ -91,12 +91,6 @@ class Batch:
         if self.binder is not None:
             self.binder.close()
 
-    def release(self) -> None:
-        """Close once the counts running beside the write (which read its views) are done."""
-        if self.report is not None:
-            self.report.settle()
-        self.close()
-
 
 class MicroBatchRunner(FlowRunner):
     """The shared loop; subclasses write the batches (`prepare`, `output_probe`)."""
@@ -260,7 +254,7 @@ class MicroBatchRunner(FlowRunner):
                                              recovering=recovering,
                                              replace_commit=replace_commit)
             except _ReadAgain:
-                continue  # (the batch was closed when it failed)
+                continue  # (`_execute` closed the batch)
 
     def _record(self, ctx: FlowContext, batch: Batch, positions: dict[str, SourceOffset | None],
                 sources: dict[str, StreamSource]) -> OffsetRecord:
@@ -350,8 +344,7 @@ class MicroBatchRunner(FlowRunner):
                     "ignoreCorruptFiles=true.") from e
             raise
         finally:
-            # The batch's temporary views (its slices): dropped off the flow's path.
-            ctx.workspace.in_background(batch.release, f"drop the views of batch {batch.number}")
+            batch.close()
         FlowQuality(ctx).register()
         _state_progress(metrics, [p() if callable(p) else p for p in batch.progress])
         self.committed(ctx, batch, commit, metrics)

@@ -3,7 +3,7 @@ quarantine table when the dataset asks for it (`lakesmith.quarantine = 'true'`).
 
 from __future__ import annotations
 
-from concurrent.futures import Future, wait
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
@@ -26,10 +26,6 @@ class PendingReport:
 
     def result(self) -> QualityReport:
         return self._future.result()
-
-    def settle(self) -> None:
-        """Wait until the counts are computed or failed (`result` raises a failure)."""
-        wait([self._future])
 
 
 def quarantine_table(name: TableName) -> TableName:
