@@ -110,6 +110,13 @@ class StreamSource(ABC):
         """After a batch failed: raise the source's own error when one of the checks its read
         carries stopped it (a file stream's guard against new fields); otherwise return."""
 
+    def read_again_after(self, spark: Any, data: SourceSlice, error: BaseException) -> bool:
+        """After a batch failed with `error`: whether this source now reads the slice another way
+        that avoids the failure (the batch then runs once more; nothing of it was committed).
+        A file stream reads large files optimistically with the engine's line reader, which
+        fails on bytes that are not UTF-8; such files are then read whole."""
+        return False
+
     def identity(self) -> str | None:
         """What the source is (e.g. a Delta table's id): offsets recorded against one source
         must not be applied to another that replaced it under the same name."""

@@ -18,7 +18,7 @@ import time
 from abc import abstractmethod
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pyspark.sql.connect import proto
@@ -176,15 +176,13 @@ class MicroBatchRunner(FlowRunner):
             no_data = record.watermark_ms is not None and all(
                 s is None or not s.has_data for s in slices.values())
             before = recovery.last_commit
-            with _source_refusals(ctx, slices):
-                batch = self.prepare(ctx, checkpoint, Batch(
-                    record.batch, slices, watermark_ms=record.watermark_ms or 0,
-                    previous_watermark_ms=record.previous_watermark_ms or 0,
-                    input_watermarks_ms=before.input_watermarks_ms if before is not None else (),
-                    timestamp_ms=record.timestamp_ms or _now_ms()), no_data=no_data)
-            _source_progress(metrics, sources, slices, {w.key: w.end for w in ctx.work.sources})
-            self._execute(ctx, checkpoint, batch, record, metrics, recovering=True,
-                          replace_commit=recovery.replace_commit)
+            self._run_batch(ctx, checkpoint, metrics, Batch(
+                record.batch, slices, watermark_ms=record.watermark_ms or 0,
+                previous_watermark_ms=record.previous_watermark_ms or 0,
+                input_watermarks_ms=before.input_watermarks_ms if before is not None else (),
+                timestamp_ms=record.timestamp_ms or _now_ms()), sources,
+                {w.key: w.end for w in ctx.work.sources}, no_data=no_data, recorded=record,
+                replace_commit=recovery.replace_commit)
         positions: dict[str, SourceOffset | None] = {w.key: w.start for w in ctx.work.sources}
         last = checkpoint.offsets.latest()
         committed = checkpoint.commits.latest()
@@ -198,14 +196,10 @@ class MicroBatchRunner(FlowRunner):
             if all(s is None for s in slices.values()):
                 break
             watermark, previous = _watermarks(last, committed)
-            with _source_refusals(ctx, slices):
-                batch = self.prepare(ctx, checkpoint, Batch(
-                    number, slices, watermark_ms=watermark, previous_watermark_ms=previous,
-                    input_watermarks_ms=_input_watermarks(committed), timestamp_ms=_now_ms()))
-            record = self._record(ctx, batch, positions, sources)
-            _source_progress(metrics, sources, slices, ends)
-            committed = self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
-            last = record
+            last, committed = self._run_batch(ctx, checkpoint, metrics, Batch(
+                number, slices, watermark_ms=watermark, previous_watermark_ms=previous,
+                input_watermarks_ms=_input_watermarks(committed), timestamp_ms=_now_ms()),
+                sources, ends, positions=positions)
             for key, data in slices.items():
                 if data is not None:
                     positions[key] = data.end
@@ -223,6 +217,44 @@ class MicroBatchRunner(FlowRunner):
             record = self._record(ctx, batch, positions, sources)
             self._execute(ctx, checkpoint, batch, record, metrics, recovering=False)
         return metrics
+
+    def _run_batch(self, ctx: FlowContext, checkpoint: Checkpoint, metrics: FlowMetrics,
+                   planned: Batch, sources: dict[str, StreamSource],
+                   ends: dict[str, SourceOffset | None], *, no_data: bool = False,
+                   recorded: OffsetRecord | None = None,
+                   positions: dict[str, SourceOffset | None] | None = None,
+                   replace_commit: bool = False) -> tuple[OffsetRecord, CommitRecord]:
+        """Prepare and execute the `planned` batch: `recorded` when its offsets are recorded
+        already (a rerun), else they are recorded from the sources' `positions`. When it fails
+        and a source can read its slice another way that avoids the failure
+        (`StreamSource.read_again_after`: a large file that is not UTF-8, read optimistically
+        by the engine's line reader), the batch is prepared and run once more, from its
+        recorded offsets when the first run recorded them: nothing of it was committed, and a
+        writer whose marked commit landed is skipped, as in a rerun after a crash. (Each time
+        it reads another way, at least one file moves to the other route: this ends.)"""
+        record = recorded
+        reported = False
+        while True:
+            batch = replace(planned)  # prepare() fills in its binder, writers, ...
+            try:
+                with _source_refusals(ctx, planned.slices):
+                    batch = self.prepare(ctx, checkpoint, batch, no_data=no_data)
+            except _ReadAgain:
+                batch.close()
+                continue
+            recovering = record is not None
+            if record is None:
+                assert positions is not None
+                record = self._record(ctx, batch, positions, sources)
+            if not reported:
+                _source_progress(metrics, sources, planned.slices, ends)
+                reported = True
+            try:
+                return record, self._execute(ctx, checkpoint, batch, record, metrics,
+                                             recovering=recovering,
+                                             replace_commit=replace_commit)
+            except _ReadAgain:
+                continue  # (`_execute` closed the batch)
 
     def _record(self, ctx: FlowContext, batch: Batch, positions: dict[str, SourceOffset | None],
                 sources: dict[str, StreamSource]) -> OffsetRecord:
@@ -305,6 +337,7 @@ class MicroBatchRunner(FlowRunner):
                 update_id=ctx.update_id))
         except Exception as e:
             if not ctx.stop.is_set():
+                _read_again_after(ctx, batch.slices, e)
                 _refuse_failed_batch(ctx, batch.slices, e)
             problem = _unreadable_file(ctx, batch) if not ctx.stop.is_set() else None
             if problem is not None:
@@ -394,8 +427,25 @@ def _source_refusals(ctx: FlowContext, slices: dict[str, SourceSlice | None]) ->
         yield
     except Exception as e:
         if not ctx.stop.is_set():
+            _read_again_after(ctx, slices, e)
             _refuse_failed_batch(ctx, slices, e)
         raise
+
+
+class _ReadAgain(Exception):
+    """A source now reads its slice another way that avoids the batch's failure: run it again."""
+
+
+def _read_again_after(ctx: FlowContext, slices: dict[str, SourceSlice | None],
+                      error: Exception) -> None:
+    """Raise `_ReadAgain` (from `error`) when a source of the failed batch can avoid `error`."""
+    if isinstance(error, _ReadAgain):
+        return
+    sources = ctx.workspace.sources(ctx.flow)
+    changed = [key for key, data in slices.items() if data is not None and data.has_data
+               and sources[key].read_again_after(ctx.spark, data, error)]
+    if changed:
+        raise _ReadAgain(f"{', '.join(changed)}: read again") from error
 
 
 def _refuse_failed_batch(ctx: FlowContext, slices: dict[str, SourceSlice | None],

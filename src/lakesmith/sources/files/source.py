@@ -270,7 +270,8 @@ class FileStreamSource(StreamSource):
     def dataframe(self, spark: Any, data: SourceSlice | None) -> Any:
         from lakesmith.sources.files import formats
 
-        spec = self.read_spec(spark, persist=True)
+        # Large files skip the UTF-8 check before the line reader (`read_again_after`).
+        spec = replace(self.read_spec(spark, persist=True), unchecked_utf8=True)
         files: tuple[InputFile, ...] = data.content if data is not None else ()
         if not files:
             return formats.read_files(spark, (), spec)
@@ -325,6 +326,17 @@ class FileStreamSource(StreamSource):
             "field its schema lacks, but listing the batch's fields found none: the files may "
             f"have changed while the batch ran ({error}).",
             hint="run the pipeline again; the batch is read again from its recorded files.")
+
+    def read_again_after(self, spark: Any, data: SourceSlice, error: BaseException) -> bool:
+        """A large file the batch gave the engine's line reader without checking its bytes was
+        not UTF-8 (the reader failed; Spark shows U+FFFD): it is read whole from now on."""
+        from lakesmith.sources.files import formats
+
+        files = self._read if self._read is not None else data.content
+        if not files or self._schema is None:  # nothing was read yet
+            return False
+        spec = replace(self.read_spec(spark, persist=False), unchecked_utf8=True)
+        return bool(formats.found_not_utf8(spark, files, spec, error))
 
     def _refuse_new_columns(self, spark: Any, files: tuple[InputFile, ...], spec: Any) -> None:
         """The exact check: stop (and in addNewColumns, evolve) when the files have new columns;

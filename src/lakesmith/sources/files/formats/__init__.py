@@ -12,11 +12,11 @@ from typing import Any
 _MODULES = {
     "INPUT_FILE_NAME_SQL": "columns", "infer_partition_schema": "columns",
     "diagnose": "diagnose", "infer_schema": "inference", "new_columns": "inference",
-    "read_files": "read", "ReadSpec": "spec",
+    "read_files": "read", "found_not_utf8": "read", "ReadSpec": "spec",
 }
 
-__all__ = ["INPUT_FILE_NAME_SQL", "ReadSpec", "diagnose", "infer_partition_schema",
-           "infer_schema", "new_columns", "read_files"]
+__all__ = ["INPUT_FILE_NAME_SQL", "ReadSpec", "diagnose", "found_not_utf8",
+           "infer_partition_schema", "infer_schema", "new_columns", "read_files"]
 
 
 def __getattr__(name: str) -> Any:

@@ -6,7 +6,11 @@ thousand files) and cut into lines in the engine. A large file (from 4 MB:
 without holding the file as one string: about three times faster, and a fraction of the memory.
 The text reader fails on bytes that are not UTF-8 (where Spark shows U+FFFD), so a large file
 takes that route only after a check of its bytes by the engine finds them valid (once per
-process while the file is unchanged); one with a custom `lineSep` never does.
+process while the file is unchanged); one with a custom `lineSep` never does. A streaming batch
+skips the check (`unchecked_utf8`): landing files are nearly always UTF-8, and the check is a
+scan of every byte on the batch's critical path. When the line reader then fails on such a file,
+nothing was committed: `found_not_utf8` checks the files it read unchecked, the ones it finds
+are read whole from then on, and the batch runs again (`runtime/flows/micro_batch.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from lakesmith.sources.files.formats.file_table import (
     path_key,
 )
 from lakesmith.sources.files.formats.records import LINE, RECORD, split_lines, whole_files
+from lakesmith.sources.files.formats.spec import error_mentions
 from lakesmith.sources.files.inputs import InputFile
 
 # Where the line reader starts to pay. Sail's binaryFile source can return a file of a few
@@ -37,15 +42,23 @@ from lakesmith.sources.files.inputs import InputFile
 # limit stays above that (docs/benchmarks.md).
 LARGE_FILE_BYTES = 4 * 1024 * 1024
 
+# How the engine's line reader fails on bytes that are not UTF-8 (Sail's text reader:
+# "Parser error: Encountered invalid UTF-8 data at line N", no file named).
+LINE_READER_UTF8_ERROR = "invalid UTF-8 data"
+
 
 def records_of(spark: SparkSession, files: Sequence[InputFile], partition_names: Sequence[str],
-               *, whole: bool, line_sep: str | None, where: str) -> DataFrame:
-    """One row per record (a line, or a whole file): the file table's columns and `RECORD`."""
+               *, whole: bool, line_sep: str | None, where: str,
+               unchecked_utf8: bool = False) -> DataFrame:
+    """One row per record (a line, or a whole file): the file table's columns and `RECORD`.
+    `unchecked_utf8`: large files not known to be invalid go to the line reader without the
+    check (the caller recovers from its failure with `found_not_utf8`)."""
     if whole:
         return whole_files(file_contents(spark, files, partition_names, where=where)).drop(LINE)
-    large = [f for f in files if f.size >= LARGE_FILE_BYTES] if not line_sep else []
+    large = _line_reader_files(files, line_sep)
     if large:
-        large = _valid_utf8(spark, large)
+        large = [f for f in large if _CHECKED.get(_identity(f), True)] if unchecked_utf8 \
+            else _valid_utf8(spark, large)
     chosen = {id(f) for f in large}
     small = [f for f in files if id(f) not in chosen]
     frames = []
@@ -58,6 +71,25 @@ def records_of(spark: SparkSession, files: Sequence[InputFile], partition_names:
     for frame in frames[1:]:
         result = result.unionByName(frame)
     return result
+
+
+def found_not_utf8(spark: SparkSession, files: Sequence[InputFile], error: BaseException, *,
+                   whole: bool, line_sep: str | None) -> list[InputFile]:
+    """After a read with `unchecked_utf8` failed with `error`: the files it gave the line reader
+    unchecked whose bytes are not all UTF-8 (each is read whole from now on). Empty when the
+    failure was not theirs: then the line reader's files are all known to be valid."""
+    if whole or not error_mentions(error, LINE_READER_UTF8_ERROR):
+        return []
+    unchecked = [f for f in _line_reader_files(files, line_sep) if _identity(f) not in _CHECKED]
+    if not unchecked:
+        return []
+    valid = {id(f) for f in _valid_utf8(spark, unchecked)}
+    return [f for f in unchecked if id(f) not in valid]
+
+
+def _line_reader_files(files: Sequence[InputFile], line_sep: str | None) -> list[InputFile]:
+    """The files large enough for the line reader (none with a custom `lineSep`)."""
+    return [f for f in files if f.size >= LARGE_FILE_BYTES] if not line_sep else []
 
 
 # Files already checked, by (URI, size, modification time): inference and the batch read

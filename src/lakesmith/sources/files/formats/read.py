@@ -14,6 +14,7 @@ from pyspark.sql.connect.session import SparkSession
 from pyspark.sql.types import StringType, StructField, StructType
 
 from lakesmith.errors import LakesmithError
+from lakesmith.sources.files.formats import lines
 from lakesmith.sources.files.formats.columns import (
     METADATA,
     METADATA_TYPE,
@@ -23,7 +24,6 @@ from lakesmith.sources.files.formats.columns import (
 from lakesmith.sources.files.formats.csv_format import csv_data
 from lakesmith.sources.files.formats.file_table import file_contents
 from lakesmith.sources.files.formats.json_format import json_data_columns, json_read_records
-from lakesmith.sources.files.formats.lines import records_of
 from lakesmith.sources.files.formats.parquet_format import parquet_frame
 from lakesmith.sources.files.formats.spec import ReadSpec, normalize
 from lakesmith.sources.files.formats.text_format import text_data
@@ -45,9 +45,9 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
         frame, data = csv_data(file_contents(spark, files, partition_names, where=spec.where),
                                spec)
     else:
-        whole = spec.flag("multiline") if format == "json" else spec.flag("wholetext")
-        records = records_of(spark, files, partition_names, whole=whole,
-                             line_sep=spec.option("linesep"), where=spec.where)
+        records = lines.records_of(spark, files, partition_names, whole=_whole_files(spec),
+                                   line_sep=spec.option("linesep"), where=spec.where,
+                                   unchecked_utf8=spec.unchecked_utf8)
         if format == "json":
             frame, data = json_data_columns(json_read_records(records), spec)
         else:
@@ -56,6 +56,24 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
     if spec.with_metadata:
         columns.append(metadata_column())
     return frame.select(*columns)
+
+
+def found_not_utf8(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec,
+                   error: BaseException) -> list[InputFile]:
+    """After a read of `files` with `spec.unchecked_utf8` failed with `error`: the files the
+    engine's line reader read unchecked that are not UTF-8 (read whole, as Spark reads them,
+    from now on). Empty when the failure was not theirs."""
+    format, options = normalize(spec.format, spec.options, spec.where)
+    spec = replace(spec, format=format, options=options)
+    if format not in ("json", "text") or not spec.unchecked_utf8:
+        return []
+    return lines.found_not_utf8(spark, files, error, whole=_whole_files(spec),
+                                line_sep=spec.option("linesep"))
+
+
+def _whole_files(spec: ReadSpec) -> bool:
+    """Whether each file is one record (multiLine JSON, wholetext), for a normalized spec."""
+    return spec.flag("multiline") if spec.format == "json" else spec.flag("wholetext")
 
 
 def output_schema(spec: ReadSpec) -> StructType:

@@ -71,14 +71,19 @@ class NewFieldGuard:
 
     def fired_in(self, error: BaseException) -> bool:
         """Whether `error` (from the engine, maybe wrapped) is this guard's."""
-        seen: set[int] = set()
-        current: BaseException | None = error
-        while current is not None and id(current) not in seen:
-            if self.error_prefix in str(current):
-                return True
-            seen.add(id(current))
-            current = current.__cause__ or current.__context__
-        return False
+        return error_mentions(error, self.error_prefix)
+
+
+def error_mentions(error: BaseException, text: str) -> bool:
+    """Whether `error` or an error it wraps (its cause, its context) says `text`."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if text in str(current):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,9 @@ class ReadSpec:
     where: str = ""
     # JSON: fail the read at a record with a field the schema lacks (`new_fields.py`).
     new_field_guard: NewFieldGuard | None = None
+    # JSON and text: large files go to the line reader without a UTF-8 check first; the caller
+    # recovers from the reader's failure (`read.found_not_utf8`, `lines.py`).
+    unchecked_utf8: bool = False
 
     def option(self, name: str, default: str | None = None) -> str | None:
         return self.options.get(name, default)
