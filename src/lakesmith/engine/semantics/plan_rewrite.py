@@ -20,6 +20,7 @@ from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.field_access import field_of_each, is_expression_field_access
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.float_keys import normalize_float_keys_plan
 from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
@@ -104,6 +105,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         rewrite_text(rel.with_relations.root, rel)
     # once the inputs are rewritten (their types are Spark's)
     coerce_set_operations_plan(spark, rewritten, relation_schema_probe(spark, types))
+    normalize_float_keys_plan(spark, rewritten, relation_schema_probe(spark, types))
     return rewritten
 
 
