@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyspark.sql import functions as F
+from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
@@ -36,6 +36,20 @@ def as_spark_compares(column: Any, data_type: DataType | None) -> Any:
         return column
     return F.when(F.isnan(column), F.lit(float("nan")).cast(data_type)) \
         .otherwise(column + F.lit(0.0).cast(data_type))
+
+
+def as_spark_compares_sql(value: str, data_type: DataType) -> str:
+    """`as_spark_compares` as SQL text, over the SQL `value`."""
+    if not isinstance(data_type, FLOATING):
+        return value
+    type_sql = data_type.simpleString().upper()
+    value = f"({value})"
+    return (f"CASE WHEN isnan({value}) THEN CAST('NaN' AS {type_sql}) "
+            f"ELSE {value} + CAST(0.0 AS {type_sql}) END")
+
+
+def is_floating(data_type: DataType) -> bool:
+    return isinstance(data_type, FLOATING)
 
 
 def normalize_float_keys_plan(spark: Any, relation: proto.Relation, schema_of: SchemaOf) -> None:

@@ -28,6 +28,7 @@ from lakesmith.engine.semantics.set_operations import (
     coerce_set_operations_plan,
     coerce_set_operations_sql,
 )
+from lakesmith.engine.semantics.sql_float_keys import normalize_float_keys_sql
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
 from lakesmith.engine.semantics.typing import (
@@ -74,6 +75,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         formed = rewrite_query_forms(engine, escape_doubled_quotes(written))
         # set operations first: the rules then ask the types of the coerced columns
         coerced = coerce_set_operations_sql(formed, sql_schema_probe(engine, types))
+        coerced = normalize_float_keys_sql(coerced, sql_schema_probe(engine, types))
         text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift

@@ -20,6 +20,7 @@ from pyspark.sql.types import DataType, StructType
 
 from lakesmith.engine.plans import all_relations, dataframe_of, relation_of
 from lakesmith.engine.semantics.common_type import NoCommonType, common_type, needs_cast, sql_type
+from lakesmith.engine.semantics.float_keys import as_spark_compares_sql, is_floating
 from lakesmith.engine.semantics.sql_operators import Token, tokens
 from lakesmith.errors import NotSupportedYet
 
@@ -41,6 +42,7 @@ class SetOperation:
     sides: tuple[tuple[int, int], ...]
     with_clause: str
     depth: int  # of parentheses
+    distinct: bool = False  # no operator is ALL: rows are compared as keys (float_keys)
 
 
 def find_set_operations(text: str) -> list[SetOperation]:
@@ -88,7 +90,8 @@ def find_set_operations(text: str) -> list[SetOperation]:
         if side_start >= last_end:
             continue
         sides.append((toks[side_start].start, toks[last_end - 1].end))
-        found.append(SetOperation(tuple(sides), with_clause, depth_of[ops[0]]))
+        distinct = not any(op + 1 < len(toks) and words[op + 1] == "all" for op in ops)
+        found.append(SetOperation(tuple(sides), with_clause, depth_of[ops[0]], distinct))
     return found
 
 
@@ -180,15 +183,18 @@ def _quoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _wrapping(side: tuple[int, int], schema: StructType, targets: list[DataType]
-              ) -> list[tuple[int, int, int, str]]:
-    """The text put before and after a side to cast its columns: (position, order, span
-    length, text) — wrappings of nested sides nest: the longer side's prefix comes first, its
-    suffix last."""
+def _wrapping(side: tuple[int, int], schema: StructType, targets: list[DataType],
+              distinct: bool) -> list[tuple[int, int, int, str]]:
+    """The text put before and after a side to cast its columns (and, compared as keys by a
+    `distinct` operation, FLOAT/DOUBLE ones normalized as Spark compares them): (position,
+    order, span length, text) — wrappings of nested sides nest: the longer side's prefix comes
+    first, its suffix last."""
     positions = [f"__c{i}" for i in range(len(schema.fields))]
-    items = [f"CAST({p} AS {sql_type(t)}) AS {_quoted(f.name)}" if needs_cast(f.dataType, t)
-             else f"{p} AS {_quoted(f.name)}"
-             for p, f, t in zip(positions, schema.fields, targets, strict=True)]
+    values = [f"CAST({p} AS {sql_type(t)})" if needs_cast(f.dataType, t) else p
+              for p, f, t in zip(positions, schema.fields, targets, strict=True)]
+    if distinct:
+        values = [as_spark_compares_sql(v, t) for v, t in zip(values, targets, strict=True)]
+    items = [f"{v} AS {_quoted(f.name)}" for v, f in zip(values, schema.fields, strict=True)]
     start, end = side
     length = end - start
     return [(start, 1, -length, f"SELECT {', '.join(items)} FROM ("),
@@ -227,12 +233,17 @@ def _coerced(text: str, operation: SetOperation, probe: SchemaProbe
                 "common type.", hint="cast the columns of every side to the types you mean.")
         schemas.append(schema)
     targets = _targets(schemas, "UNION")
+    floating = operation.distinct and any(
+        is_floating(f.dataType) for schema in schemas for f in schema.fields)
     if targets is None:
-        return []
+        if not floating:
+            return []
+        targets = [f.dataType for f in schemas[0].fields]
     insertions: list[tuple[int, int, int, str]] = []
     for side, schema in zip(operation.sides, schemas, strict=True):
-        if any(needs_cast(f.dataType, t) for f, t in zip(schema.fields, targets, strict=True)):
-            insertions += _wrapping(side, schema, targets)
+        if floating or any(needs_cast(f.dataType, t)
+                           for f, t in zip(schema.fields, targets, strict=True)):
+            insertions += _wrapping(side, schema, targets, floating)
     return insertions
 
 
