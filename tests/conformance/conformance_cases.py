@@ -902,6 +902,13 @@ FLOAT_KEYS = _sql("float_keys", [
     ("join_on", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b ON a.d = b.d"),
     ("join_on_float", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b ON a.f = b.f"),
     ("window_partition", "SELECT o, count(*) OVER (PARTITION BY d) AS c FROM fkeys"),
+    ("union_all_keeps_values", "SELECT d FROM fkeys WHERE o IN (3, 4) UNION ALL SELECT d FROM fkeys WHERE o = 3"),
+    ("select_keeps_values", "SELECT d, f, o FROM fkeys WHERE o IN (3, 4)"),
+    ("join_keeps_values", "SELECT a.d AS d, b.o AS o FROM fkeys a JOIN fkeys b ON a.d = b.d WHERE a.o IN (3, 4)"),
+    ("group_by_alias", "SELECT d * 2 AS k, count(*) AS c FROM fkeys GROUP BY k HAVING count(*) > 1"),
+    ("group_by_ordinal", "SELECT f, max(o) AS o FROM fkeys GROUP BY 1"),
+    ("group_by_in_cte", "WITH t AS (SELECT d, o FROM fkeys) SELECT d, sum(o) AS s FROM t GROUP BY d"),
+    ("group_by_struct", "SELECT s.d AS d, count(*) AS c FROM (SELECT named_struct('d', d) AS s FROM fkeys) GROUP BY s"),
 ]) + _df("float_keys", [
     ("groupby_df", "spark.table('fkeys').groupBy('d').count()"),
     ("groupby_float_df", "spark.table('fkeys').groupBy('f').agg(F.min('o').alias('o'))"),
@@ -911,6 +918,7 @@ FLOAT_KEYS = _sql("float_keys", [
     ("join_condition_df", "spark.table('fkeys').alias('a').join(spark.table('fkeys').alias('b'), F.col('a.d') == F.col('b.d')).select(F.col('a.o').alias('a'), F.col('b.o').alias('b'))"),
     ("window_df", "spark.table('fkeys').select('o', F.count('*').over(W.partitionBy('d')).alias('c'))"),
     ("union_distinct_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').union(spark.table('fkeys').where('o IN (2, 4)').select('d')).distinct()"),
+    ("count_distinct_df", "spark.table('fkeys').agg(F.countDistinct('d').alias('n'))"),
     ("intersect_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersect(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
 ])
 

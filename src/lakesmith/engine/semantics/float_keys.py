@@ -20,7 +20,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
-from pyspark.sql.types import DataType, DoubleType, FloatType, StructType
+from pyspark.sql.types import ArrayType, DataType, DoubleType, FloatType, StructType
 
 from lakesmith.engine.plans import all_relations
 from lakesmith.errors import NotSupportedYet
@@ -38,18 +38,52 @@ def as_spark_compares(column: Any, data_type: DataType | None) -> Any:
         .otherwise(column + F.lit(0.0).cast(data_type))
 
 
-def as_spark_compares_sql(value: str, data_type: DataType) -> str:
-    """`as_spark_compares` as SQL text, over the SQL `value`."""
-    if not isinstance(data_type, FLOATING):
+def as_spark_compares_nested(column: Any, data_type: DataType | None, depth: int = 0) -> Any:
+    """`as_spark_compares`, also of the FLOAT/DOUBLE fields and elements inside a STRUCT or ARRAY
+    key (Spark normalizes those too); a key with none as it is."""
+    if isinstance(data_type, FLOATING) or not is_floating(data_type):
+        return as_spark_compares(column, data_type)
+    if isinstance(data_type, StructType):
+        fields = [as_spark_compares_nested(column.getField(f.name), f.dataType, depth + 1)
+                  .alias(f.name) for f in data_type.fields]
+        return F.when(column.isNull(), F.lit(None)).otherwise(F.struct(*fields))
+    assert isinstance(data_type, ArrayType)
+    element = data_type.elementType
+    return F.transform(column, lambda x: as_spark_compares_nested(x, element, depth + 1))
+
+
+def as_spark_compares_sql(value: str, data_type: DataType, depth: int = 0) -> str:
+    """`as_spark_compares_nested` as SQL text, over the SQL `value`."""
+    if not is_floating(data_type):
         return value
-    type_sql = data_type.simpleString().upper()
     value = f"({value})"
+    if isinstance(data_type, StructType):
+        fields = ", ".join(
+            f"{_string(f.name)}, "
+            f"{as_spark_compares_sql(f'{value}.{_quoted(f.name)}', f.dataType, depth + 1)}"
+            for f in data_type.fields)
+        return f"CASE WHEN {value} IS NULL THEN NULL ELSE named_struct({fields}) END"
+    if isinstance(data_type, ArrayType):
+        x = f"__lakesmith_x{depth}"
+        return f"transform({value}, {x} -> {as_spark_compares_sql(x, data_type.elementType, depth + 1)})"
+    type_sql = data_type.simpleString().upper()
     return (f"CASE WHEN isnan({value}) THEN CAST('NaN' AS {type_sql}) "
             f"ELSE {value} + CAST(0.0 AS {type_sql}) END")
 
 
-def is_floating(data_type: DataType) -> bool:
-    return isinstance(data_type, FLOATING)
+def is_floating(data_type: DataType | None) -> bool:
+    """A FLOAT/DOUBLE type, or a STRUCT/ARRAY holding one: a key Spark normalizes."""
+    if isinstance(data_type, FLOATING):
+        return True
+    if isinstance(data_type, StructType):
+        return any(is_floating(f.dataType) for f in data_type.fields)
+    if isinstance(data_type, ArrayType):
+        return is_floating(data_type.elementType)
+    return False
+
+
+def _string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def normalize_float_keys_plan(spark: Any, relation: proto.Relation, schema_of: SchemaOf) -> None:
@@ -59,6 +93,7 @@ def normalize_float_keys_plan(spark: Any, relation: proto.Relation, schema_of: S
     for rel in reversed(list(all_relations(relation))):
         kind = rel.WhichOneof("rel_type")
         if kind == "aggregate":
+            keys.distinct_arguments(rel.aggregate)
             keys.aggregate(rel.aggregate)
         elif kind == "deduplicate":
             keys.deduplicate(rel.deduplicate)
@@ -87,7 +122,7 @@ class _Keys:
             found = _field(schema, name)
             if found is not None:
                 return found
-        if not any(isinstance(f.dataType, FLOATING) for f in schema.fields) \
+        if not any(is_floating(f.dataType) for f in schema.fields) \
                 and name is not None:
             return None
         probe = proto.Relation()
@@ -97,8 +132,8 @@ class _Keys:
         return probed.fields[0].dataType if probed is not None and len(probed.fields) == 1 \
             else None
 
-    def _normalized(self, key: proto.Expression, data_type: DataType) -> proto.Expression:
-        return self._plan(as_spark_compares(Column(_Proto(_copy(key))), data_type))
+    def _normalized(self, key: proto.Expression, data_type: DataType | None) -> proto.Expression:
+        return self._plan(as_spark_compares_nested(Column(_Proto(_copy(key))), data_type))
 
     def aggregate(self, body: Any) -> None:
         if not body.grouping_expressions or not body.HasField("input"):
@@ -108,7 +143,7 @@ class _Keys:
             return
         for key in body.grouping_expressions:
             data_type = self._key_type(body.input, schema, key)
-            if not isinstance(data_type, FLOATING):
+            if not is_floating(data_type):
                 continue
             name = _output_name(self.schema_of, body.input, key)
             normalized = self._normalized(key, data_type)
@@ -119,12 +154,30 @@ class _Keys:
             key.alias.expr.CopyFrom(normalized)  # the output keeps the key's name
             key.alias.name.append(name)
 
+    def distinct_arguments(self, body: Any) -> None:
+        """`count(DISTINCT x)` and other aggregates over distinct values: `x` normalized."""
+        if not body.HasField("input"):
+            return
+        calls = [e.unresolved_function for e in body.aggregate_expressions for e in
+                 _expressions_in(e) if e.WhichOneof("expr_type") == "unresolved_function"
+                 and e.unresolved_function.is_distinct]
+        if not calls:
+            return
+        schema = self.schema_of(body.input)
+        if schema is None or not _has_floating(schema):
+            return
+        for call in calls:
+            for argument in call.arguments:
+                data_type = self._key_type(body.input, schema, argument)
+                if is_floating(data_type):
+                    argument.CopyFrom(self._normalized(argument, data_type))
+
     def deduplicate(self, body: Any) -> None:
         schema = self.schema_of(body.input)
         if schema is None:
             return
         wanted = {n.lower() for n in body.column_names}
-        columns = [f for f in schema.fields if isinstance(f.dataType, FLOATING)
+        columns = [f for f in schema.fields if is_floating(f.dataType)
                    and (body.all_columns_as_keys or f.name.lower() in wanted)]
         if columns:
             self._normalize_columns(body.input, schema, columns)
@@ -137,7 +190,7 @@ class _Keys:
             schema = self.schema_of(side)
             if schema is None:
                 continue
-            columns = [f for f in schema.fields if isinstance(f.dataType, FLOATING)]
+            columns = [f for f in schema.fields if is_floating(f.dataType)]
             if columns:
                 self._normalize_columns(side, schema, columns)
 
@@ -156,7 +209,7 @@ class _Keys:
         wrapped.with_columns.input.CopyFrom(rel)
         for f in columns:
             alias = wrapped.with_columns.aliases.add()
-            alias.expr.CopyFrom(self._plan(as_spark_compares(F.col(_quoted(f.name)),
+            alias.expr.CopyFrom(self._plan(as_spark_compares_nested(F.col(_quoted(f.name)),
                                                              f.dataType)))
             alias.name.append(f.name)
         rel.CopyFrom(wrapped)
@@ -169,7 +222,7 @@ class _Keys:
             return
         for name in body.using_columns:
             found = _field(left, name) or _field(right, name)
-            if isinstance(found, FLOATING):
+            if found is not None and is_floating(found):
                 raise NotSupportedYet(
                     f"a join on the {found.simpleString().upper()} column '{name}' by name: "
                     "Spark matches -0.0 with 0.0 and every NaN with NaN there and outputs the "
@@ -192,7 +245,7 @@ class _Keys:
             return
         for operand in function.arguments:
             data_type = self._operand_type(body, operand)
-            if isinstance(data_type, FLOATING):
+            if is_floating(data_type):
                 operand.CopyFrom(self._normalized(operand, data_type))
 
     def _operand_type(self, body: Any, operand: proto.Expression) -> DataType | None:
@@ -218,7 +271,7 @@ class _Keys:
         for window in windows:
             for key in window.partition_spec:
                 data_type = self._key_type(body.input, schema, key)
-                if isinstance(data_type, FLOATING):
+                if is_floating(data_type):
                     key.CopyFrom(self._normalized(key, data_type))
 
 
@@ -237,8 +290,14 @@ def _windows(message: Any) -> list[Any]:
     return found
 
 
+def _expressions_in(expression: proto.Expression) -> list[Any]:
+    from lakesmith.engine.plans import nested_messages
+
+    return list(nested_messages(expression, proto.Expression.DESCRIPTOR.full_name))
+
+
 def _has_floating(schema: StructType) -> bool:
-    return any(isinstance(f.dataType, FLOATING) for f in schema.fields)
+    return is_floating(schema)
 
 
 def _column_name(key: proto.Expression) -> str | None:

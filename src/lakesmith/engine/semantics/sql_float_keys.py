@@ -21,6 +21,7 @@ from typing import Any
 from pyspark.sql.types import StructType
 
 from lakesmith.engine.semantics.float_keys import as_spark_compares_sql, is_floating
+from lakesmith.errors import NotSupportedYet
 
 SchemaProbe = Callable[[str], StructType | None]
 
@@ -42,7 +43,8 @@ def normalize_float_keys_sql(text: str, probe: SchemaProbe) -> str:
     changed = False
     for select in list(tree.find_all(exp.Select)):
         changed = _normalize_select(select, with_prefix, probe, exp) or changed
-    return tree.sql(dialect="spark") if changed else text
+    # functions written in lower case, as Spark names them (sqlglot's default is upper case)
+    return tree.sql(dialect="spark", normalize_functions="lower") if changed else text
 
 
 def _with_prefix(tree: Any, exp: Any) -> str:
@@ -91,8 +93,10 @@ def _keys(select: Any, exp: Any) -> list[Any]:
 
 
 def _own(node: Any, select: Any, exp: Any) -> bool:
-    """`node` belongs to `select`, not to a query nested in it."""
-    return node.find_ancestor(exp.Select) is select
+    """`node` belongs to `select`, not to a query nested in it (or is in a detached copy of an
+    item of `select`)."""
+    owner = node.find_ancestor(exp.Select)
+    return owner is select or owner is None
 
 
 def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: Any) -> bool:
@@ -100,24 +104,35 @@ def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: An
     source = select.args.get("from_")
     if not keys or source is None:
         return False
-    shape = select.copy()
-    for clause in ("where", "group", "having", "order", "limit", "qualify", "distinct", "windows",
-                   "with_"):
-        shape.set(clause, None)
-    shape.set("expressions", [k.copy() for k in keys])
-    schema = probe(with_prefix + shape.sql(dialect="spark"))
+    schema = _probe_keys(select, keys, with_prefix, probe)
+    if schema is None:  # GROUP BY a select alias: Spark groups by the aliased expression
+        keys_meant = [_alias_meaning(select, k, exp) for k in keys]
+        if all(m is k for m, k in zip(keys_meant, keys, strict=True)):
+            return False
+        schema = _probe_keys(select, keys_meant, with_prefix, probe)
+    else:
+        keys_meant = keys
     if schema is None or len(schema.fields) != len(keys):
-        return False  # not analysable alone: the engine's keys
+        return False  # not analysable alone (an outer query's column): the engine's keys
     normalized = {}
-    for key, field in zip(keys, schema.fields, strict=True):
+    for key, meant, field in zip(keys, keys_meant, schema.fields, strict=True):
         if is_floating(field.dataType):
             normalized[id(key)] = _parsed(
-                as_spark_compares_sql(key.sql(dialect="spark"), field.dataType), exp)
+                as_spark_compares_sql(meant.sql(dialect="spark"), field.dataType), exp)
     if not normalized:
         return False
+    original = select.copy()
+    known: list[list[str] | None] = []
+
+    def original_names() -> list[str] | None:
+        if not known:
+            schema = probe(with_prefix + original.sql(dialect="spark", normalize_functions="lower"))
+            known.append(None if schema is None else [f.name for f in schema.fields])
+        return known[0]
+
     group = select.args.get("group")
-    grouped = {key.sql(dialect="spark"): (normalized[id(key)], field.name)
-               for key, field in zip(keys, schema.fields, strict=True)
+    grouped = {meant.sql(dialect="spark"): (normalized[id(key)], field.name)
+               for key, meant, field in zip(keys, keys_meant, schema.fields, strict=True)
                if id(key) in normalized and group is not None and key.parent is group}
     for key, field in zip(keys, schema.fields, strict=True):
         if id(key) in normalized:
@@ -125,35 +140,94 @@ def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: An
             if key.parent is select:  # a select item keeps the name Spark gives it
                 replacement = exp.alias_(replacement, field.name, quoted=True)
             key.replace(replacement)
-    _grouped_references(select, grouped, exp)
+    _grouped_references(select, grouped, original_names, exp)
+    _keep_names(select, original_names, exp)
     return True
 
 
-def _grouped_references(select: Any, grouped: dict[str, tuple[Any, str]], exp: Any) -> None:
-    """Select items, HAVING and ORDER BY expressions that are a normalized GROUP BY key read
-    it normalized (Spark outputs the key normalized), a select item under its own name."""
+def _keep_names(select: Any, original_names: Callable[[], list[str] | None], exp: Any) -> None:
+    """Every unaliased select item named as the engine named it before the rewrite (sqlglot
+    writes the text anew, and an item's name is made from its text)."""
+    items = list(select.expressions)
+    if not any(not isinstance(i, (exp.Alias, exp.Star)) for i in items) \
+            or any(isinstance(i, exp.Star) or isinstance(i, exp.Column)
+                   and isinstance(i.this, exp.Star) for i in items):
+        return
+    names = original_names()
+    if names is None or len(names) != len(items):
+        return
+    select.set("expressions", [i if isinstance(i, exp.Alias)
+                               else exp.alias_(i, name, quoted=True)
+                               for i, name in zip(items, names, strict=True)])
+
+
+def _probe_keys(select: Any, keys: list[Any], with_prefix: str, probe: SchemaProbe
+                ) -> StructType | None:
+    """The keys' types (and names), asked as `SELECT <keys> FROM <the select's FROM>`."""
+    shape = select.copy()
+    for clause in ("where", "group", "having", "order", "limit", "qualify", "distinct", "windows",
+                   "with_"):
+        shape.set(clause, None)
+    shape.set("expressions", [k.copy() for k in keys])
+    return probe(with_prefix + shape.sql(dialect="spark", normalize_functions="lower"))
+
+
+def _alias_meaning(select: Any, key: Any, exp: Any) -> Any:
+    """A GROUP BY key naming a select item's alias: that item's expression (else the key)."""
+    if key.parent is not select.args.get("group") or not isinstance(key, exp.Column) \
+            or key.table:
+        return key
+    for item in select.expressions:
+        if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():
+            return item.this
+    return key
+
+
+def _grouped_references(select: Any, grouped: dict[str, tuple[Any, str]],
+                        original_names: Callable[[], list[str] | None], exp: Any) -> None:
+    """Select items, HAVING and ORDER BY expressions made of a normalized GROUP BY key read it
+    normalized (Spark outputs the key normalized); a changed select item keeps its name."""
     if not grouped:
         return
     items = list(select.expressions)
     for position, item in enumerate(items):
-        inner = item.this if isinstance(item, exp.Alias) else item
-        text = inner.sql(dialect="spark")
-        if text not in grouped:
-            continue
-        replacement, name = grouped[text]
         if isinstance(item, exp.Alias):
-            inner.replace(replacement.copy())
-        else:
+            _replace_grouped(item, select, grouped, exp)
+            continue
+        text = item.sql(dialect="spark")
+        if text in grouped:
+            replacement, name = grouped[text]
             items[position] = exp.alias_(replacement.copy(), name, quoted=True)
+            continue
+        holder = exp.Paren(this=item.copy())
+        if not _replace_grouped(holder, select, grouped, exp):
+            continue
+        names = original_names()
+        if names is None or len(names) != len(items):
+            raise NotSupportedYet(
+                f"{text[:120]}: a select item made of a FLOAT/DOUBLE GROUP BY key, whose "
+                "name lakesmith could not find; Spark outputs it from the key compared as "
+                "Spark compares keys (-0.0 = 0.0, one NaN), which lakesmith rewrites.",
+                hint="give the item an alias (AS name).")
+        items[position] = exp.alias_(holder.this, names[position], quoted=True)
     select.set("expressions", items)
     for clause in ("having", "order"):
         node = select.args.get(clause)
-        if node is None:
-            continue
-        for part in list(node.walk()):
-            if isinstance(part, exp.Expression) and part.sql(dialect="spark") in grouped \
-                    and _own(part, select, exp):
-                part.replace(grouped[part.sql(dialect="spark")][0].copy())
+        if node is not None:
+            _replace_grouped(node, select, grouped, exp)
+
+
+def _replace_grouped(node: Any, select: Any, grouped: dict[str, tuple[Any, str]],
+                     exp: Any) -> bool:
+    """Replace, under `node`, the outermost expressions that are a normalized GROUP BY key."""
+    replaced = False
+    for child in list(node.iter_expressions()):
+        if _own(child, select, exp) and child.sql(dialect="spark") in grouped:
+            child.replace(grouped[child.sql(dialect="spark")][0].copy())
+            replaced = True
+        else:
+            replaced = _replace_grouped(child, select, grouped, exp) or replaced
+    return replaced
 
 
 def _parsed(text: str, exp: Any) -> Any:
