@@ -908,6 +908,10 @@ FLOAT_KEYS = _sql("float_keys", [
     ("group_by_alias", "SELECT d * 2 AS k, count(*) AS c FROM fkeys GROUP BY k HAVING count(*) > 1"),
     ("group_by_ordinal", "SELECT f, max(o) AS o FROM fkeys GROUP BY 1"),
     ("group_by_in_cte", "WITH t AS (SELECT d, o FROM fkeys) SELECT d, sum(o) AS s FROM t GROUP BY d"),
+    ("intersect_all", "SELECT d FROM fkeys WHERE o IN (1, 3, 3) INTERSECT ALL SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("except_all", "SELECT d FROM fkeys WHERE o IN (1, 3, 5) EXCEPT ALL SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("union_then_distinct_chain", "SELECT d FROM fkeys WHERE o = 1 UNION ALL SELECT d FROM fkeys WHERE o = 2 UNION SELECT d FROM fkeys WHERE o = 3"),
+    ("union_then_all_refused", "SELECT d FROM fkeys WHERE o = 1 UNION SELECT d FROM fkeys WHERE o = 2 UNION ALL SELECT d FROM fkeys WHERE o = 3"),
     ("group_by_struct", "SELECT s.d AS d, count(*) AS c FROM (SELECT named_struct('d', d) AS s FROM fkeys) GROUP BY s"),
 ]) + _df("float_keys", [
     ("groupby_df", "spark.table('fkeys').groupBy('d').count()"),
@@ -918,6 +922,7 @@ FLOAT_KEYS = _sql("float_keys", [
     ("join_condition_df", "spark.table('fkeys').alias('a').join(spark.table('fkeys').alias('b'), F.col('a.d') == F.col('b.d')).select(F.col('a.o').alias('a'), F.col('b.o').alias('b'))"),
     ("window_df", "spark.table('fkeys').select('o', F.count('*').over(W.partitionBy('d')).alias('c'))"),
     ("union_distinct_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').union(spark.table('fkeys').where('o IN (2, 4)').select('d')).distinct()"),
+    ("intersect_all_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersectAll(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
     ("count_distinct_df", "spark.table('fkeys').agg(F.countDistinct('d').alias('n'))"),
     ("intersect_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersect(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
 ])

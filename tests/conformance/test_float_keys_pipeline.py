@@ -1,4 +1,4 @@
-"""FLOAT/DOUBLE keys in a pipeline's DataFrame flows are compared as Spark compares them
+"""FLOAT/DOUBLE keys in a pipeline's Python and SQL flows are compared as Spark compares them
 (-0.0 = 0.0, every NaN one value): grouped, joined, partitioned and deduplicated, with exact rows
 in the Delta tables; a join on such a column by name is refused at analysis, naming the flow."""
 
@@ -85,3 +85,27 @@ def test_join_on_a_double_column_by_name_is_refused_at_analysis(project) -> None
             pipeline.analyze()
     message = str(info.value)
     assert "by_name" in message and "'d'" in message and "DOUBLE" in message, message
+
+
+def test_sql_flows_group_and_join_on_double_keys_as_spark_does(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", SOURCE + """
+        CREATE MATERIALIZED VIEW grouped AS
+        SELECT d, count(*) AS n, min(o) AS o FROM src GROUP BY d;
+
+        CREATE MATERIALIZED VIEW joined AS
+        SELECT a.o AS a, b.o AS b, a.d AS d FROM src a JOIN src b ON a.d = b.d;
+
+        CREATE MATERIALIZED VIEW partitioned AS
+        SELECT o, count(*) OVER (PARTITION BY d) AS n FROM src;
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, result
+    grouped = sorted((_key(r["d"]), r["n"], r["o"]) for r in project.rows("grouped"))
+    assert grouped == [("+0.0", 2, 3), ("+1.5", 1, 5), ("NaN", 2, 1)]
+    joined = sorted((r["a"], r["b"], _key(r["d"])) for r in project.rows("joined"))
+    assert joined == [(1, 1, "NaN"), (1, 2, "NaN"), (2, 1, "NaN"), (2, 2, "NaN"),
+                      (3, 3, "-0.0"), (3, 4, "-0.0"), (4, 3, "+0.0"), (4, 4, "+0.0"),
+                      (5, 5, "+1.5")]
+    assert project.rows("partitioned", order_by="o") == [
+        {"o": 1, "n": 2}, {"o": 2, "n": 2}, {"o": 3, "n": 2}, {"o": 4, "n": 2}, {"o": 5, "n": 1}]

@@ -183,9 +183,8 @@ class _Keys:
             self._normalize_columns(body.input, schema, columns)
 
     def set_operation(self, body: Any) -> None:
-        if body.set_op_type not in (proto.SetOperation.SET_OP_TYPE_INTERSECT,
-                                    proto.SetOperation.SET_OP_TYPE_EXCEPT):
-            return  # a UNION compares no keys; its DISTINCT is a `deduplicate` above it
+        if body.set_op_type == proto.SetOperation.SET_OP_TYPE_UNION and body.is_all:
+            return  # UNION ALL compares nothing (`union().distinct()` is a `deduplicate`)
         for side in (body.left_input, body.right_input):
             schema = self.schema_of(side)
             if schema is None:
