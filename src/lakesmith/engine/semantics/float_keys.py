@@ -18,11 +18,9 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.connect.column import Column
-from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.types import ArrayType, DataType, DoubleType, FloatType, StructType
 
-from lakesmith.engine.plans import all_relations
+from lakesmith.engine.plans import all_relations, column_of
 from lakesmith.errors import NotSupportedYet
 
 SchemaOf = Callable[[proto.Relation], StructType | None]
@@ -133,7 +131,7 @@ class _Keys:
             else None
 
     def _normalized(self, key: proto.Expression, data_type: DataType | None) -> proto.Expression:
-        return self._plan(as_spark_compares_nested(Column(_Proto(_copy(key))), data_type))
+        return self._plan(as_spark_compares_nested(column_of(_copy(key)), data_type))
 
     def aggregate(self, body: Any) -> None:
         if not body.grouping_expressions or not body.HasField("input"):
@@ -334,17 +332,3 @@ def _copy(expression: proto.Expression) -> proto.Expression:
     copied = proto.Expression()
     copied.CopyFrom(expression)
     return copied
-
-
-class _Proto(Expression):
-    """An expression already in protobuf form, usable in a Column."""
-
-    def __init__(self, plan: proto.Expression) -> None:
-        super().__init__()
-        self._plan = plan
-
-    def to_plan(self, session: Any) -> proto.Expression:
-        return self._plan
-
-    def __repr__(self) -> str:
-        return "<expression>"
