@@ -912,6 +912,7 @@ FLOAT_KEYS = _sql("float_keys", [
     ("except_all", "SELECT d FROM fkeys WHERE o IN (1, 3, 5) EXCEPT ALL SELECT d FROM fkeys WHERE o IN (2, 4)"),
     ("union_then_distinct_chain", "SELECT d FROM fkeys WHERE o = 1 UNION ALL SELECT d FROM fkeys WHERE o = 2 UNION SELECT d FROM fkeys WHERE o = 3"),
     ("union_then_all_refused", "SELECT d FROM fkeys WHERE o = 1 UNION SELECT d FROM fkeys WHERE o = 2 UNION ALL SELECT d FROM fkeys WHERE o = 3"),
+    ("join_using_refused", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b USING (d)"),
     ("group_by_struct", "SELECT s.d AS d, count(*) AS c FROM (SELECT named_struct('d', d) AS s FROM fkeys) GROUP BY s"),
 ]) + _df("float_keys", [
     ("groupby_df", "spark.table('fkeys').groupBy('d').count()"),

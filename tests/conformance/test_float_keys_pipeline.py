@@ -109,3 +109,16 @@ def test_sql_flows_group_and_join_on_double_keys_as_spark_does(project) -> None:
                       (5, 5, "+1.5")]
     assert project.rows("partitioned", order_by="o") == [
         {"o": 1, "n": 2}, {"o": 2, "n": 2}, {"o": 3, "n": 2}, {"o": 4, "n": 2}, {"o": 5, "n": 1}]
+
+
+def test_sql_join_using_a_double_column_is_refused_with_file_and_line(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", SOURCE + """
+        CREATE MATERIALIZED VIEW using_d AS
+        SELECT a.o AS a, b.o AS b FROM src a JOIN src b USING (d);
+    """)
+    with pytest.raises(GraphValidationError) as info:
+        with project.open() as pipeline:
+            pipeline.analyze()
+    message = str(info.value)
+    assert "using_d" in message and "a.sql:" in message and "USING (d)" in message, message

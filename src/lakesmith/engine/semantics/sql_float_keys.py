@@ -99,7 +99,26 @@ def _own(node: Any, select: Any, exp: Any) -> bool:
     return owner is select or owner is None
 
 
+def _refuse_float_using(select: Any, with_prefix: str, probe: SchemaProbe, exp: Any) -> None:
+    """`JOIN ... USING (k)` on a FLOAT/DOUBLE `k`: Spark matches -0.0 with 0.0 and NaN with NaN
+    and outputs the left side's value, which a rewrite of the join would not keep: refused."""
+    names = [i for join in select.args.get("joins") or [] for i in join.args.get("using") or []]
+    if not names:
+        return
+    schema = _probe_keys(select, [exp.column(i.name, quoted=True) for i in names], with_prefix,
+                         probe)
+    for name, field in zip(names, schema.fields if schema is not None else [], strict=False):
+        if is_floating(field.dataType):
+            raise NotSupportedYet(
+                f"JOIN ... USING ({name.name}) on a {field.dataType.simpleString().upper()} "
+                "column: Spark matches -0.0 with 0.0 and every NaN with NaN there and outputs "
+                "the left side's value; the engine compares the bits, and lakesmith cannot "
+                "rewrite this form and keep the output.",
+                hint=f"join ON a.{name.name} = b.{name.name} and select the columns to keep.")
+
+
 def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: Any) -> bool:
+    _refuse_float_using(select, with_prefix, probe, exp)
     keys = _keys(select, exp)
     source = select.args.get("from_")
     if not keys or source is None:
