@@ -72,6 +72,9 @@ SETUP = [
          (4, '2026-11-02T23:30:00-05:00'), (5, '2026-11-02T23:59:59.123456'), (6, '2026-11-02'),
          (7, '2026-11-02 10:00:00'), (8, ' 2026-11-02T10:00 '), (9, '2026-11-02T'), (10, NULL)
        AS t(id, s)""",
+    """CREATE OR REPLACE TEMP VIEW fkeys AS SELECT CAST(d AS DOUBLE) AS d, CAST(d AS FLOAT) AS f, CAST(o AS INT) AS o
+       FROM VALUES (-CAST('NaN' AS DOUBLE), 1), (CAST('NaN' AS DOUBLE), 2), (-0.0D, 3), (0.0D, 4), (1.5D, 5)
+       AS t(d, o)""",
 ]
 
 
@@ -884,7 +887,48 @@ NUMBER_TYPES = _sql("number_types", [
     ("bround_df", "spark.table('nums').select('id', F.bround('m', 1).alias('v'))"),
 ])
 
+# Floating-point keys compared as Spark compares them (NormalizeFloatingNumbers): -0.0 = 0.0 and
+# every NaN one value, in groupings, DISTINCT, set operations, joins and window partitions.
+FLOAT_KEYS = _sql("float_keys", [
+    ("group_by_double", "SELECT d, count(*) AS c FROM fkeys GROUP BY d"),
+    ("group_by_float", "SELECT f, count(*) AS c FROM fkeys GROUP BY f"),
+    ("group_by_expression", "SELECT d * 2 AS k, count(*) AS c FROM fkeys GROUP BY d * 2"),
+    ("distinct_double", "SELECT DISTINCT d FROM fkeys"),
+    ("count_distinct", "SELECT count(DISTINCT d) AS a, count(DISTINCT f) AS b FROM fkeys"),
+    ("union_distinct", "SELECT d FROM fkeys WHERE o IN (1, 3) UNION SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("intersect", "SELECT d FROM fkeys WHERE o IN (1, 3) INTERSECT SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("except", "SELECT d FROM fkeys WHERE o IN (1, 3, 5) EXCEPT SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("in_subquery", "SELECT o FROM fkeys WHERE o IN (1, 3) AND d IN (SELECT d FROM fkeys WHERE o IN (2, 4))"),
+    ("join_on", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b ON a.d = b.d"),
+    ("join_on_float", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b ON a.f = b.f"),
+    ("window_partition", "SELECT o, count(*) OVER (PARTITION BY d) AS c FROM fkeys"),
+    ("union_all_keeps_values", "SELECT d FROM fkeys WHERE o IN (3, 4) UNION ALL SELECT d FROM fkeys WHERE o = 3"),
+    ("select_keeps_values", "SELECT d, f, o FROM fkeys WHERE o IN (3, 4)"),
+    ("join_keeps_values", "SELECT a.d AS d, b.o AS o FROM fkeys a JOIN fkeys b ON a.d = b.d WHERE a.o IN (3, 4)"),
+    ("group_by_alias", "SELECT d * 2 AS k, count(*) AS c FROM fkeys GROUP BY k HAVING count(*) > 1"),
+    ("group_by_ordinal", "SELECT f, max(o) AS o FROM fkeys GROUP BY 1"),
+    ("group_by_in_cte", "WITH t AS (SELECT d, o FROM fkeys) SELECT d, sum(o) AS s FROM t GROUP BY d"),
+    ("intersect_all", "SELECT d FROM fkeys WHERE o IN (1, 3, 3) INTERSECT ALL SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("except_all", "SELECT d FROM fkeys WHERE o IN (1, 3, 5) EXCEPT ALL SELECT d FROM fkeys WHERE o IN (2, 4)"),
+    ("union_then_distinct_chain", "SELECT d FROM fkeys WHERE o = 1 UNION ALL SELECT d FROM fkeys WHERE o = 2 UNION SELECT d FROM fkeys WHERE o = 3"),
+    ("union_then_all_refused", "SELECT d FROM fkeys WHERE o = 1 UNION SELECT d FROM fkeys WHERE o = 2 UNION ALL SELECT d FROM fkeys WHERE o = 3"),
+    ("join_using_refused", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b USING (d)"),
+    ("group_by_struct", "SELECT s.d AS d, count(*) AS c FROM (SELECT named_struct('d', d) AS s FROM fkeys) GROUP BY s"),
+]) + _df("float_keys", [
+    ("groupby_df", "spark.table('fkeys').groupBy('d').count()"),
+    ("groupby_float_df", "spark.table('fkeys').groupBy('f').agg(F.min('o').alias('o'))"),
+    ("distinct_df", "spark.table('fkeys').select('d').distinct()"),
+    ("drop_duplicates_df", "spark.table('fkeys').dropDuplicates(['d']).select('d', 'o')"),
+    ("join_using_df", "spark.table('fkeys').alias('a').join(spark.table('fkeys').select('d', F.col('o').alias('p')), 'd').select('o', 'p')"),
+    ("join_condition_df", "spark.table('fkeys').alias('a').join(spark.table('fkeys').alias('b'), F.col('a.d') == F.col('b.d')).select(F.col('a.o').alias('a'), F.col('b.o').alias('b'))"),
+    ("window_df", "spark.table('fkeys').select('o', F.count('*').over(W.partitionBy('d')).alias('c'))"),
+    ("union_distinct_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').union(spark.table('fkeys').where('o IN (2, 4)').select('d')).distinct()"),
+    ("intersect_all_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersectAll(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
+    ("count_distinct_df", "spark.table('fkeys').agg(F.countDistinct('d').alias('n'))"),
+    ("intersect_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersect(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
-                     + NUMBER_TYPES)
+                     + NUMBER_TYPES + FLOAT_KEYS)

@@ -20,6 +20,7 @@ from lakesmith.engine.semantics.casts import cast_column, rewritable_target
 from lakesmith.engine.semantics.field_access import field_of_each, is_expression_field_access
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
+from lakesmith.engine.semantics.float_keys import normalize_float_keys_plan
 from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
@@ -27,6 +28,7 @@ from lakesmith.engine.semantics.set_operations import (
     coerce_set_operations_plan,
     coerce_set_operations_sql,
 )
+from lakesmith.engine.semantics.sql_float_keys import normalize_float_keys_sql
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
 from lakesmith.engine.semantics.typing import (
@@ -73,6 +75,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         formed = rewrite_query_forms(engine, escape_doubled_quotes(written))
         # set operations first: the rules then ask the types of the coerced columns
         coerced = coerce_set_operations_sql(formed, sql_schema_probe(engine, types))
+        coerced = normalize_float_keys_sql(coerced, sql_schema_probe(engine, types))
         text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
@@ -104,6 +107,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         rewrite_text(rel.with_relations.root, rel)
     # once the inputs are rewritten (their types are Spark's)
     coerce_set_operations_plan(spark, rewritten, relation_schema_probe(spark, types))
+    normalize_float_keys_plan(spark, rewritten, relation_schema_probe(spark, types))
     return rewritten
 
 

@@ -20,6 +20,7 @@ from pyspark.sql.types import DataType, StructType
 
 from lakesmith.engine.plans import all_relations, dataframe_of, relation_of
 from lakesmith.engine.semantics.common_type import NoCommonType, common_type, needs_cast, sql_type
+from lakesmith.engine.semantics.float_keys import as_spark_compares_sql, is_floating
 from lakesmith.engine.semantics.sql_operators import Token, tokens
 from lakesmith.errors import NotSupportedYet
 
@@ -41,6 +42,7 @@ class SetOperation:
     sides: tuple[tuple[int, int], ...]
     with_clause: str
     depth: int  # of parentheses
+    operators: tuple[tuple[str, bool], ...] = ()  # each operator's word and whether it is ALL
 
 
 def find_set_operations(text: str) -> list[SetOperation]:
@@ -88,7 +90,8 @@ def find_set_operations(text: str) -> list[SetOperation]:
         if side_start >= last_end:
             continue
         sides.append((toks[side_start].start, toks[last_end - 1].end))
-        found.append(SetOperation(tuple(sides), with_clause, depth_of[ops[0]]))
+        kinds = tuple((words[op], op + 1 < len(toks) and words[op + 1] == "all") for op in ops)
+        found.append(SetOperation(tuple(sides), with_clause, depth_of[ops[0]], kinds))
     return found
 
 
@@ -180,15 +183,18 @@ def _quoted(name: str) -> str:
     return "`" + name.replace("`", "``") + "`"
 
 
-def _wrapping(side: tuple[int, int], schema: StructType, targets: list[DataType]
-              ) -> list[tuple[int, int, int, str]]:
-    """The text put before and after a side to cast its columns: (position, order, span
-    length, text) — wrappings of nested sides nest: the longer side's prefix comes first, its
-    suffix last."""
+def _wrapping(side: tuple[int, int], schema: StructType, targets: list[DataType],
+              compared: bool) -> list[tuple[int, int, int, str]]:
+    """The text put before and after a side to cast its columns (and, when the operation
+    `compared` its rows as keys, FLOAT/DOUBLE ones normalized as Spark compares them): (position,
+    order, span length, text) — wrappings of nested sides nest: the longer side's prefix comes
+    first, its suffix last."""
     positions = [f"__c{i}" for i in range(len(schema.fields))]
-    items = [f"CAST({p} AS {sql_type(t)}) AS {_quoted(f.name)}" if needs_cast(f.dataType, t)
-             else f"{p} AS {_quoted(f.name)}"
-             for p, f, t in zip(positions, schema.fields, targets, strict=True)]
+    values = [f"CAST({p} AS {sql_type(t)})" if needs_cast(f.dataType, t) else p
+              for p, f, t in zip(positions, schema.fields, targets, strict=True)]
+    if compared:
+        values = [as_spark_compares_sql(v, t) for v, t in zip(values, targets, strict=True)]
+    items = [f"{v} AS {_quoted(f.name)}" for v, f in zip(values, schema.fields, strict=True)]
     start, end = side
     length = end - start
     return [(start, 1, -length, f"SELECT {', '.join(items)} FROM ("),
@@ -212,6 +218,27 @@ def coerce_set_operations_sql(text: str, probe: SchemaProbe) -> str:
     return text
 
 
+def _compares_rows(text: str, operation: SetOperation) -> bool:
+    """Whether every side's rows are compared as keys (UNION DISTINCT, INTERSECT and EXCEPT,
+    ALL or not, compare FLOAT/DOUBLE values as Spark compares keys; UNION ALL does not).
+    A chain where some sides are compared and others not is refused (a rewrite of its sides
+    would take precedence into account)."""
+    compares = [not (word == "union" and all_) for word, all_ in operation.operators]
+    if all(compares) or not any(compares):
+        return all(compares)
+    first_compare = compares.index(True)
+    unions_all = [i for i, c in enumerate(compares) if not c]
+    if max(unions_all) < first_compare and all(w != "intersect" for w, _ in operation.operators):
+        return True  # (a UNION ALL b) UNION c: the last operator compares every side
+    start, end = operation.sides[0][0], operation.sides[-1][1]
+    raise NotSupportedYet(
+        f"{text[start:end].strip()[:160]}: a chain of set operations mixing UNION ALL with "
+        "UNION, INTERSECT or EXCEPT over FLOAT/DOUBLE columns; Spark compares the values of "
+        "some sides as keys (-0.0 = 0.0, one NaN) and keeps the others as they are, which "
+        "lakesmith does not rewrite in one chain.",
+        hint="put the operations in parentheses, one kind per level.")
+
+
 def _coerced(text: str, operation: SetOperation, probe: SchemaProbe
              ) -> list[tuple[int, int, int, str]]:
     """The wrappings that cast the sides of `operation` to their common column types."""
@@ -227,12 +254,17 @@ def _coerced(text: str, operation: SetOperation, probe: SchemaProbe
                 "common type.", hint="cast the columns of every side to the types you mean.")
         schemas.append(schema)
     targets = _targets(schemas, "UNION")
+    floating = any(is_floating(f.dataType) for schema in schemas for f in schema.fields) \
+        and _compares_rows(text, operation)
     if targets is None:
-        return []
+        if not floating:
+            return []
+        targets = [f.dataType for f in schemas[0].fields]
     insertions: list[tuple[int, int, int, str]] = []
     for side, schema in zip(operation.sides, schemas, strict=True):
-        if any(needs_cast(f.dataType, t) for f, t in zip(schema.fields, targets, strict=True)):
-            insertions += _wrapping(side, schema, targets)
+        if floating or any(needs_cast(f.dataType, t)
+                           for f, t in zip(schema.fields, targets, strict=True)):
+            insertions += _wrapping(side, schema, targets, floating)
     return insertions
 
 

@@ -45,12 +45,13 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.types import ArrayType, DoubleType, FloatType, MapType, NullType, StructType
+from pyspark.sql.types import ArrayType, MapType, NullType, StructType
 
 from lakesmith.cdc.scratch import count_and_tidy, materialize
 from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
+from lakesmith.engine.semantics.float_keys import as_spark_compares
 from lakesmith.errors import LakesmithError
 from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
@@ -131,8 +132,8 @@ class Deduplicate(StatefulOperator):
             # id do not survive the plan rewriting around this node.
             renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
                                     for i, k in enumerate(keys)])
-            condition = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
-                         .eqNullSafe(_as_spark_compares(F.col(f"{SEEN_PREFIX}{i}"),
+            condition = [as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+                         .eqNullSafe(as_spark_compares(F.col(f"{SEEN_PREFIX}{i}"),
                                                         types.get(k.lower())))
                          for i, k in enumerate(keys)]
             rows = rows.join(renamed, _all(condition), "left_anti")
@@ -220,7 +221,7 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
         return relation_of(dataframe_of(ctx.spark, candidates).drop(ORDINAL_COLUMN)
                            .dropDuplicates(keys)), None
     types = {f.name.lower(): f.dataType for f in schema.fields}
-    key_columns = [_as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+    key_columns = [as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
                    for k in keys]  # grouped and hashed into passes as Spark compares keys
     numbered = ctx.bind(candidates)
     stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
@@ -251,17 +252,6 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
         for location in (stored_at, kept_at):
             tidy_state(location, ctx.batch, appended=False)
     return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
-
-
-def _as_spark_compares(column: Any, data_type: Any) -> Any:
-    """A FLOAT or DOUBLE key as Spark compares keys (NormalizeFloatingNumbers): -0.0 as 0.0 and
-    every NaN as one NaN, where the engine tells them apart by their bits (in a join's and a
-    pass's hash, and NaNs in a grouping). Other keys as they are (a floating-point value nested in
-    a struct or array key is the engine's)."""
-    if not isinstance(data_type, (FloatType, DoubleType)):
-        return column
-    return F.when(F.isnan(column), F.lit(float("nan")).cast(data_type)) \
-        .otherwise(column + F.lit(0.0).cast(data_type))
 
 
 def _kept(rows: Any, key_columns: list[Any]) -> Any:
