@@ -133,6 +133,17 @@ class _Keys:
     def _normalized(self, key: proto.Expression, data_type: DataType | None) -> proto.Expression:
         return self._plan(as_spark_compares_nested(column_of(_copy(key)), data_type))
 
+    def _normalize_in_place(self, input_rel: proto.Relation, keys: list[Any]) -> None:
+        """Normalize each of `keys` (expressions over `input_rel`) that is FLOAT or DOUBLE; the
+        input's schema is asked once, and nothing more when it has no floating column."""
+        schema = self.schema_of(input_rel)
+        if schema is None or not _has_floating(schema):
+            return
+        for key in keys:
+            data_type = self._key_type(input_rel, schema, key)
+            if is_floating(data_type):
+                key.CopyFrom(self._normalized(key, data_type))
+
     def aggregate(self, body: Any) -> None:
         if not body.grouping_expressions or not body.HasField("input"):
             return
@@ -161,14 +172,7 @@ class _Keys:
                  and e.unresolved_function.is_distinct]
         if not calls:
             return
-        schema = self.schema_of(body.input)
-        if schema is None or not _has_floating(schema):
-            return
-        for call in calls:
-            for argument in call.arguments:
-                data_type = self._key_type(body.input, schema, argument)
-                if is_floating(data_type):
-                    argument.CopyFrom(self._normalized(argument, data_type))
+        self._normalize_in_place(body.input, [a for call in calls for a in call.arguments])
 
     def deduplicate(self, body: Any) -> None:
         schema = self.schema_of(body.input)
@@ -262,14 +266,7 @@ class _Keys:
         windows = _windows(body)
         if not windows:
             return
-        schema = self.schema_of(body.input)
-        if schema is None or not _has_floating(schema):
-            return
-        for window in windows:
-            for key in window.partition_spec:
-                data_type = self._key_type(body.input, schema, key)
-                if is_floating(data_type):
-                    key.CopyFrom(self._normalized(key, data_type))
+        self._normalize_in_place(body.input, [k for w in windows for k in w.partition_spec])
 
 
 def _windows(message: Any) -> list[Any]:
