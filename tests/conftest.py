@@ -105,3 +105,20 @@ def project(tmp_path: Path, sail_url: str) -> Project:
 
 
 from s3_fixture import moto_s3, s3_process_env, s3_root  # noqa: E402,F401  (fixtures)
+
+
+@pytest.fixture
+def schema_requests(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The analysis (schema) requests the Spark Connect client sends, in order: for tests that
+    pin how many round trips an operation makes."""
+    from pyspark.sql.connect.client.core import SparkConnectClient
+
+    sent: list[str] = []
+    analyze = SparkConnectClient._analyze
+
+    def counted(self: Any, method: str, **kwargs: Any) -> Any:
+        sent.append(method)
+        return analyze(self, method, **kwargs)
+
+    monkeypatch.setattr(SparkConnectClient, "_analyze", counted)
+    return sent

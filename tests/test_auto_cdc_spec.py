@@ -8,26 +8,12 @@ from typing import Any
 
 import pytest
 from pyspark.sql.connect import functions as F
-from pyspark.sql.connect.client.core import SparkConnectClient
 from pyspark.sql.types import LongType, StructType
 
 from lakesmith.cdc.spec import resolve
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.source_location import SourceLocation
-
-
-@pytest.fixture
-def analyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    sent: list[str] = []
-    analyze = SparkConnectClient._analyze
-
-    def counted(self: Any, method: str, **kwargs: Any) -> Any:
-        sent.append(method)
-        return analyze(self, method, **kwargs)
-
-    monkeypatch.setattr(SparkConnectClient, "_analyze", counted)
-    return sent
 
 
 def _flow(**options: Any) -> AutoCdcFlow:
@@ -41,17 +27,17 @@ def _source(spark: Any) -> Any:
 
 
 def test_plain_sequence_column_and_no_conditions_ask_once(spark: Any,
-                                                          analyses: list[str]) -> None:
+                                                          schema_requests: list[str]) -> None:
     spec = resolve(_flow(sequence_by=F.col("seq")), _source(spark))
-    assert len(analyses) == 1  # the source's schema
+    assert len(schema_requests) == 1  # the source's schema
     assert spec.sequence_fields == ("",)  # a scalar: the value itself
     assert spec.deletes is None
 
 
-def test_expressions_are_typed_in_one_request(spark: Any, analyses: list[str]) -> None:
+def test_expressions_are_typed_in_one_request(spark: Any, schema_requests: list[str]) -> None:
     spec = resolve(_flow(sequence_by="seq", apply_as_deletes=F.expr("op = 'DELETE'"),
                          apply_as_truncates="op = 'TRUNCATE'"), _source(spark))
-    assert len(analyses) == 2
+    assert len(schema_requests) == 2
     assert spec.deletes is not None and spec.truncates is not None
 
 

@@ -7,8 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-from pyspark.sql.connect.client.core import SparkConnectClient
 from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from lakesmith.graph.datasets import StreamingTable
@@ -19,31 +17,17 @@ from lakesmith.tables.delta import open_table
 from lakesmith.tables.writes import write_delta
 
 
-@pytest.fixture
-def analyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The schema requests the client sends."""
-    sent: list[str] = []
-    analyze = SparkConnectClient._analyze
-
-    def counted(self: Any, method: str, **kwargs: Any) -> Any:
-        sent.append(method)
-        return analyze(self, method, **kwargs)
-
-    monkeypatch.setattr(SparkConnectClient, "_analyze", counted)
-    return sent
-
-
 def _table() -> StreamingTable:
     return StreamingTable(name="t", location=SourceLocation("test.py"))
 
 
-def test_nullable_result_keeps_the_engines_schema(spark: Any, analyses: list[str]) -> None:
+def test_nullable_result_keeps_the_engines_schema(spark: Any, schema_requests: list[str]) -> None:
     df = spark.sql("SELECT 1L AS id, 'a' AS name, current_timestamp() AS at, "
                    "CAST(NULL AS STRING) AS maybe")
     result = nullable(spark, df, _table())
-    asked = len(analyses)
+    asked = len(schema_requests)
     known = result.schema
-    assert len(analyses) == asked  # no second request
+    assert len(schema_requests) == asked  # no second request
     result._cached_schema = None
     assert known == result.schema  # the engine's own answer
     assert all(f.nullable for f in known.fields)
@@ -51,16 +35,16 @@ def test_nullable_result_keeps_the_engines_schema(spark: Any, analyses: list[str
 
 
 def test_state_append_with_known_columns_asks_nothing(spark: Any, tmp_path: Path,
-                                                      analyses: list[str]) -> None:
+                                                      schema_requests: list[str]) -> None:
     location = Location.local(tmp_path / "state")
     rows = spark.sql("SELECT 1L AS order_id, 0L AS __lakesmith_batch")
     write_delta(rows, location, mode="append", user_metadata="{}",
                 columns=["order_id", "__lakesmith_batch"])
     more = spark.sql("SELECT 2L AS ORDER_ID, 1L AS __lakesmith_batch")
-    asked = len(analyses)
+    asked = len(schema_requests)
     write_delta(more, location, mode="append", user_metadata="{}",
                 columns=["ORDER_ID", "__lakesmith_batch"])
-    assert analyses[asked:] == []
+    assert schema_requests[asked:] == []
     table = open_table(location)
     assert table is not None
     assert sorted(r["order_id"] for r in table.to_pyarrow_table().to_pylist()) == [1, 2]
