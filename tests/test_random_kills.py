@@ -5,7 +5,7 @@ Each trial adds a few source commits (so each update runs several micro-batches,
 the first) to two pipelines whose specs, code, sources, storage and warehouses share one folder,
 and runs both at the same time: they share nothing. Before every run the code spells its dataset
 names in another case (`def Bronze` / `readStream.table("bronze")`), which Spark reads as the same
-tables, so nothing may start over. The default suite runs 8 trials; `-m slow` runs 30 more.
+tables, so nothing may start over. The default suite runs 4 trials; `-m slow` runs 30 more.
 """
 
 from __future__ import annotations
@@ -64,7 +64,7 @@ def run_trial(pipeline: CrashPipeline, runs: list[tuple[dict[str, str], float | 
 
 
 @pytest.mark.parametrize(("seed", "trials"), [
-    pytest.param(11, 8, id="8-trials"),
+    pytest.param(11, 4, id="4-trials"),
     pytest.param(2026, 30, id="30-trials", marks=(pytest.mark.slow, pytest.mark.timeout(900))),
 ])
 def test_random_kills_lose_and_repeat_nothing(tmp_path: Path, seed: int, trials: int) -> None:
