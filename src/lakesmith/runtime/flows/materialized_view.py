@@ -1,6 +1,10 @@
-"""Materialized views: recompute the query and replace the table's contents in one Delta commit,
-so readers see the old or the new result, never a mix; unless the view is up to date (its query,
-definition and input versions those of its last refresh: `up_to_date.py`)."""
+"""Materialized views: replace the table's contents in one Delta commit, so readers see the old or
+the new result, never a mix. The refresh planner (`runtime/refresh/planner.py`) decides how, and
+the event log says so (`planning_information`): nothing when the view is up to date (NO_OP, its
+query, definition and input versions those of its last refresh: `up_to_date.py`), its stored rows
+merged with the aggregation of an input's appended rows (GROUP_AGGREGATE), or the query
+recomputed (COMPLETE_RECOMPUTE). The refresh is recorded after its commits; a crash in between
+leaves the view at a version the record does not name, so the next refresh recomputes."""
 
 from __future__ import annotations
 
@@ -10,16 +14,21 @@ from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Overwrite
+from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, crash_point
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
-from lakesmith.runtime.flows.up_to_date import RECORD, fingerprint, record, up_to_date
+from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
+from lakesmith.runtime.refresh.appended import schema_signature
+from lakesmith.runtime.refresh.group_aggregate import AppendedRowsBinder, merged
+from lakesmith.runtime.refresh.planner import GroupAggregateWork, plan_refresh
+from lakesmith.runtime.refresh.planning import NO_OP, PLANNING, TECHNIQUE
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering, operations, query_filters
-from lakesmith.tables.delta import apply_metadata, open_table, output_rows
+from lakesmith.tables.delta import DeltaLog, apply_metadata, open_table, output_rows
 from lakesmith.tables.delta_log import read_commit
 from lakesmith.tables.maintenance import maintain_if_due
 
@@ -37,11 +46,27 @@ class MaterializedViewRunner(FlowRunner):
         log = ctx.workspace.table_log(ctx.flow.target)
         refresh_record = ctx.workspace.storage.flow_checkpoint(
             ctx.flow.target, ctx.flow.name).join(RECORD)
-        inputs = None if ctx.work.reset else fingerprint(ctx.workspace, ctx.flow, dataset)
-        if up_to_date(refresh_record, inputs, log.table_id(), log.version()):
+        planned = plan_refresh(ctx, dataset, log, refresh_record)
+        ctx.report(FlowMetrics(details={PLANNING: planned.information}))
+        if planned.technique == NO_OP:
             # (a flow reading it registers it with the engine then: runtime/binding.py)
             return FlowMetrics(num_output_rows=0,
-                               details={"up_to_date": True, "version": log.version()})
+                               details={"up_to_date": True, "version": log.version(),
+                                        TECHNIQUE: NO_OP})
+        work = planned.group_aggregate
+        if work is not None:
+            metrics = self._merge(ctx, dataset, log, work)
+        else:
+            metrics = self._recompute(ctx, dataset, log)
+        crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
+        if isinstance(planned.fingerprint, Fingerprint):  # after every commit of this refresh
+            record(refresh_record, planned.fingerprint, log.table_id(),
+                   log.version() or metrics.details["version"],
+                   input_schemas(ctx, planned.fingerprint))
+        metrics.details[TECHNIQUE] = planned.technique
+        return metrics
+
+    def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog) -> FlowMetrics:
         df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
@@ -49,6 +74,38 @@ class MaterializedViewRunner(FlowRunner):
         marker = ctx.refresh_marker()
         Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
                   partition_cols=dataset.partition_cols).write(marker)
+        metrics, clustered = self._after_write(ctx, dataset, log)
+        # Not registered with the engine here: a flow that reads it registers it then
+        # (runtime/binding.py), so a view nothing reads in this update costs no round trip.
+        quarantine = quality.writer(df, report, batch=None, overwrite=True)
+        if quarantine is not None:
+            quarantine.write(marker)
+            quality.register()
+        if report is not None:
+            metrics.details["data_quality"] = report.result()
+        return metrics
+
+    def _merge(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+               work: GroupAggregateWork) -> FlowMetrics:
+        """GROUP_AGGREGATE (`runtime/refresh/group_aggregate.py`): the stored rows merged with
+        the query over the appended rows, in one commit. Nothing appended (only commits that
+        rearrange files): the view already holds the result."""
+        metrics = FlowMetrics(num_output_rows=0, details={"version": log.version()})
+        if not work.appended.files:
+            return metrics
+        binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
+                                    work.table, work.appended.dataframe(ctx.spark))
+        try:
+            result = merged(binder, ctx.flow, work.form, log.location, work.schema)
+            Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
+                      partition_cols=dataset.partition_cols).write(ctx.refresh_marker())
+        finally:
+            binder.close()
+        metrics, _ = self._after_write(ctx, dataset, log)
+        return metrics
+
+    def _after_write(self, ctx: FlowContext, dataset: Table,
+                     log: DeltaLog) -> tuple[FlowMetrics, dict[str, Any] | None]:
         version = log.version()
         assert version is not None
         commit = read_commit(log.location, version)
@@ -59,21 +116,26 @@ class MaterializedViewRunner(FlowRunner):
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         seed_auto_clustering(dataset, log.location)
         clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
-        # Not registered with the engine here: a flow that reads it registers it then
-        # (runtime/binding.py), so a view nothing reads in this update costs no round trip.
-        quarantine = quality.writer(df, report, batch=None, overwrite=True)
-        if quarantine is not None:
-            quarantine.write(marker)
-            quality.register()
-        if inputs is not None:  # after every commit of this refresh (metadata, maintenance)
-            record(refresh_record, inputs, log.table_id(), log.version() or version)
         metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
                               details={"version": version})
-        if report is not None:
-            metrics.details["data_quality"] = report.result()
         if clustered is not None:
             metrics.details["clustering"] = clustered
-        return metrics
+        return metrics, clustered
+
+
+def input_schemas(ctx: FlowContext, print_: Fingerprint) -> dict[str, str]:
+    """The schema signature of each pipeline table the refresh read (`runtime/refresh/
+    appended.py`): rows appended later under the same schema can be merged into it."""
+    signatures: dict[str, str] = {}
+    for read in ctx.flow.inputs:
+        if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
+            continue
+        key = ".".join(read.dataset.key)
+        if key in print_.inputs:
+            signature = schema_signature(ctx.workspace.table_log(read.dataset))
+            if signature is not None:
+                signatures[key] = signature
+    return signatures
 
 
 def check_clustering_columns(dataset: Table, columns: list[str]) -> None:
