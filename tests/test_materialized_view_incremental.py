@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from deltalake import DeltaTable
 
 from lakesmith.runtime.events import UpdateState
@@ -331,3 +332,82 @@ def test_the_event_log_query_of_the_docs(project: Any, spark: Any, tmp_path: Any
     (row,) = found
     assert any(t["maintenance_type"] == "MAINTENANCE_TYPE_GROUP_AGGREGATE" and t["is_chosen"]
                for t in json.loads(row["t"]))
+
+
+CRASHING = """
+from pyspark import pipelines as dp
+from pyspark.sql import functions as F
+
+@dp.table
+def bronze():
+    return spark.readStream.format("delta").load(spark.conf.get("landing"))
+
+@dp.materialized_view
+def by_key():
+    return spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"),
+                                                       F.count("*").alias("n"))
+"""
+
+
+@pytest.mark.slow  # four runs of a fresh process (about 16 s)
+def test_a_crash_between_the_commit_and_its_record_recomputes(spark: Any,
+                                                              tmp_path: Any) -> None:
+    """The merged rows were committed, the refresh not recorded: the next refresh must not
+    merge the same appended rows again. It sees the view at a version the record does not
+    name and recomputes."""
+    import os
+    import subprocess
+    import sys
+
+    from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, CRASH_ENV
+
+    root, landing = tmp_path / "p", tmp_path / "landing"
+    (root / "transformations").mkdir(parents=True)
+    (root / "transformations" / "t.py").write_text(CRASHING)
+    (root / "spark-pipeline.yml").write_text(
+        f"name: p\nstorage: storage\nconfiguration:\n  landing: {landing}\n"
+        "  spark.sql.warehouse.dir: warehouse\n"
+        "libraries:\n  - glob:\n      include: transformations/**\n")
+
+    def run(crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
+        if crash_at:
+            env[CRASH_ENV] = crash_at
+        return subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
+                               str(root / "spark-pipeline.yml")], cwd=root, env=env,
+                              capture_output=True, text=True, timeout=120)
+
+    def totals() -> dict[Any, tuple[int, int]]:
+        table = DeltaTable(str(root / "warehouse" / "spark_catalog" / "default" / "by_key"))
+        return {r["k"]: (r["s"], r["n"]) for r in table.to_pyarrow_table().to_pylist()}
+
+    rows: list[Row] = [("a", None, 1, None, None, None), (None, None, 2, None, None, None)]
+    append(spark, landing, rows)
+    assert run().returncode == 0
+    append(spark, landing, [("a", None, 10, None, None, None), ("b", None, 5, None, None, None)])
+    crashed = run(f"{AFTER_REFRESH_COMMIT}:by_key")
+    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
+    merged_before_the_crash = {"a": (11, 2), None: (2, 1), "b": (5, 1)}
+    assert totals() == merged_before_the_crash  # committed, not recorded
+
+    append(spark, landing, [("b", None, 100, None, None, None)])
+    again = run()
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert totals() == {"a": (11, 2), None: (2, 1), "b": (105, 2)}  # nothing counted twice
+    events = DeltaTable(str(root / "storage" / "system" / "events")).to_pyarrow_table() \
+        .to_pylist()
+    (*_, last) = sorted((e for e in events if e["event_type"] == "planning_information"),
+                        key=lambda e: e["sequence"]["control_plane_seq_no"])
+    information = json.loads(last["details"])["planning_information"]
+    assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
+    assert issues(information, "GROUP_AGGREGATE") == ["TARGET_CHANGED_SINCE_LAST_REFRESH"]
+
+    append(spark, landing, [("c", None, 7, None, None, None)])
+    assert run().returncode == 0  # recorded again: incremental from here
+    assert totals() == {"a": (11, 2), None: (2, 1), "b": (105, 2), "c": (7, 1)}
+    events = DeltaTable(str(root / "storage" / "system" / "events")).to_pyarrow_table() \
+        .to_pylist()
+    (*_, last) = sorted((e for e in events if e["event_type"] == "planning_information"),
+                        key=lambda e: e["sequence"]["control_plane_seq_no"])
+    assert chosen(json.loads(last["details"])["planning_information"]) == \
+        "MAINTENANCE_TYPE_GROUP_AGGREGATE"
