@@ -411,3 +411,24 @@ def test_a_crash_between_the_commit_and_its_record_recomputes(spark: Any,
                         key=lambda e: e["sequence"]["control_plane_seq_no"])
     assert chosen(json.loads(last["details"])["planning_information"]) == \
         "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+
+
+def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,
+                                                        tmp_path: Any) -> None:
+    """A BIGINT sum whose merged total no longer fits fails the refresh (Spark under ANSI, and
+    lakesmith's recompute); the view keeps its rows."""
+    landing = tmp_path / "landing"
+    big = 9223372036854775000
+    append(spark, landing, [("a", None, big, None, None, None)])
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace(
+        'spark.conf.get("landing")', f'"{landing}"'))
+    assert project.run().state == UpdateState.COMPLETED
+    append(spark, landing, [("a", None, 1000, None, None, None)])
+    failed = project.run()
+    assert failed.state == UpdateState.FAILED
+    _, information = last_planning(project, "by_key")
+    assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    assert project.rows("by_key") == [{"k": "a", "s": big, "n": 1}]
+    with project.open() as pipeline:  # a recompute fails the same way
+        assert pipeline.run(pipeline.plan(full_refresh=["by_key"])).state == UpdateState.FAILED

@@ -111,7 +111,7 @@ class MaterializedViewRunner(FlowRunner):
         commit = read_commit(log.location, version)
         apply_metadata(log.location, description=dataset.comment,
                        properties=table_properties(dataset),
-                       column_comments=column_comments(ctx.spark, dataset))
+                       column_comments=column_comments(ctx.spark, dataset), log=log)
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         seed_auto_clustering(dataset, log.location)

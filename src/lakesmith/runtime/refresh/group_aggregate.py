@@ -16,11 +16,10 @@ every input row.
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from pyspark.sql.connect import functions as F
-from pyspark.sql.types import StructType
+from pyspark.sql.types import DataType, LongType, StructType
 
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
@@ -32,14 +31,24 @@ from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.refresh.aggregate_form import KEY, AggregateForm
 from lakesmith.tables.catalog import TableCatalog
 
-MERGE = {"count": F.sum, "sum": F.sum, "min": F.min, "max": F.max}
+
+def _merge(function: str, column: Any, stored: DataType) -> Any:
+    """One aggregate of the stored and the new rows' values, typed as the view stores it.
+
+    Written as Spark computes it, not left to `engine/semantics`: a BIGINT sum exact in
+    DECIMAL(38, 0) and cast back, failing on overflow as Spark does under ANSI (the engine's
+    own wraps around: `semantics/arithmetic.py`); a DECIMAL sum cast back to the view's
+    `decimal(p+10, s)`, failing when the total no longer fits."""
+    if function in ("count", "sum"):
+        if isinstance(stored, LongType):
+            return F.sum(column.cast("decimal(38,0)")).cast(stored)
+        return F.sum(column).cast(stored)
+    return (F.min if function == "min" else F.max)(column)
 
 
 class AppendedRowsBinder(TableBinder):
     """Binds the aggregated table's read to its appended rows; every other read as at run
     time."""
-
-    _counter = itertools.count()
 
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
                  project: Location, table: TableName, rows: Any) -> None:
@@ -52,26 +61,22 @@ class AppendedRowsBinder(TableBinder):
             return RelationBinding(self.rows)
         return super().bind_table(name, read)
 
-    def temp_view(self, df: Any) -> Any:
-        """`df` read through a temporary view (dropped by `close`): a plan built on it gets
-        Spark's semantics for its own operators only, not again for `df`'s."""
-        name = f"{self.rewriter.view_prefix}_partial_{next(self._counter)}"
-        df.createOrReplaceTempView(name)
-        self.rewriter.temp_views.append(name)
-        return self.spark.table(name)
-
 
 def merged(binder: AppendedRowsBinder, flow: ResolvedFlow, form: AggregateForm,
            view: Location, schema: StructType) -> Any:
-    """The view's new rows: its stored rows merged with the query over the appended rows."""
+    """The view's new rows: its stored rows merged with the query over the appended rows.
+
+    Only the query over the appended rows gets `engine/semantics` (as every flow's query does);
+    the merge around it is written as Spark computes it (`_merge`). Its keys need no
+    normalization: both sides' keys are outputs of the query's grouping, normalized there
+    (`engine/semantics/float_keys.py`), so equal keys have equal bits."""
     spark = binder.spark
-    partial = binder.temp_view(binder.flow_dataframe(flow))
+    partial = binder.flow_dataframe(flow)
     stored = spark.read.format("delta").load(engine_path(view))
     both = stored.unionByName(partial)
     types = {f.name: f.dataType for f in schema.fields}
-    aggregates = [MERGE[function](F.col(quote_name(name))).cast(types[name]).alias(name)
+    aggregates = [_merge(function, F.col(quote_name(name)), types[name]).alias(name)
                   for name, function in form.columns if function != KEY]
     keys = [F.col(quote_name(k)) for k in form.keys]
     grouped = both.groupBy(*keys).agg(*aggregates) if keys else both.agg(*aggregates)
-    result = grouped.select(*[F.col(quote_name(f.name)) for f in schema.fields])
-    return binder.rewriter.dataframe(relation_of(result))
+    return grouped.select(*[F.col(quote_name(f.name)) for f in schema.fields])
