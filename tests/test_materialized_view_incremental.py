@@ -249,6 +249,11 @@ def test_full_refresh_and_a_changed_definition_recompute(project: Any, spark: An
     _, information = last_planning(project, "by_key")
     assert issues(information, "GROUP_AGGREGATE") == ["FULL_REFRESH_REQUESTED"]
     assert canonical(stored(project, "by_key")) == canonical(expected(rows + more)["by_key"])
+    even_more = [("c", None, 1, Decimal("0.01"), None, None)]
+    append(spark, landing, even_more)  # recorded by the full refresh: incremental from it
+    assert techniques(project.run())["by_key"] == "GROUP_AGGREGATE"
+    assert canonical(stored(project, "by_key")) == \
+        canonical(expected(rows + more + even_more)["by_key"])
 
     # The query changes: recomputed with the new one, then incremental again.
     project.write("transformations/t.py", PIPELINE.format(landing=landing).replace(
@@ -259,11 +264,11 @@ def test_full_refresh_and_a_changed_definition_recompute(project: Any, spark: An
     _, information = last_planning(project, "by_key")
     assert issues(information, "GROUP_AGGREGATE") == ["DEFINITION_CHANGED"]
     assert {r["k"]: r["p"] for r in project.rows("by_key")} == {
-        "a": Decimal("2.25"), None: None, "b": Decimal("9.99")}
+        "a": Decimal("2.25"), None: None, "b": Decimal("9.99"), "c": Decimal("0.01")}
     append(spark, landing, [("b", 3.0, 1, Decimal("10.01"), "z", None)])
     assert techniques(project.run())["by_key"] == "GROUP_AGGREGATE"
     assert {r["k"]: r["p"] for r in project.rows("by_key")} == {
-        "a": Decimal("2.25"), None: None, "b": Decimal("10.01")}
+        "a": Decimal("2.25"), None: None, "b": Decimal("10.01"), "c": Decimal("0.01")}
 
 
 SCD2 = """

@@ -83,10 +83,10 @@ def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
                  record: Location) -> RefreshPlan:
     flow = ctx.flow
     target = {"table_name": dataset.name, "table_id": view.table_id()}
-    if ctx.work.reset:
-        issue = Issue(FULL_REFRESH, "a full refresh was requested")
-        return _plan(flow.name, None, (issue,), (issue,), target)
     print_ = fingerprint(ctx.workspace, flow, dataset)
+    if ctx.work.reset:  # recorded all the same: the next refresh can be incremental from it
+        issue = Issue(FULL_REFRESH, "a full refresh was requested")
+        return _plan(flow.name, print_, (issue,), (issue,), target)
     if isinstance(print_, Unstable):
         issue = Issue(print_.issue, print_.explanation)
         return _plan(flow.name, print_, (issue,), (issue,), target)
