@@ -65,9 +65,20 @@ def averaged():
 def having():
     return (spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
             .where("s > 10"))
+
+@dp.materialized_view
+def labels():
+    return spark.sql("SELECT * FROM VALUES ('a', 'Alpha'), ('b', 'Beta') AS t(k, label)")
+
+@dp.materialized_view
+def joined():
+    orders = (spark.read.table("bronze").groupBy("k")
+              .agg(F.count("*").alias("n"), F.sum("amount").alias("s")))
+    return orders.join(spark.read.table("labels"), "k", "left")
 """
 
-INCREMENTAL = ("by_key", "by_float", "filtered", "total")
+INCREMENTAL = ("by_key", "by_float", "filtered", "total", "having", "joined")
+LABELS = {"a": "Alpha", "b": "Beta"}
 
 
 def append(spark: Any, path: Any, rows: list[Row]) -> None:
@@ -115,7 +126,11 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
     filtered = [{"k": k, "s2": sum(2 * r[2] for r in g), "m": max(2 * r[2] for r in g)}
                 for k, g in grouped(positive, lambda r: r[0]).items()]
     total = [{"n": len(rows), "p": total_of(r[3] for r in rows)}]
-    return {"by_key": by_key, "by_float": by_float, "filtered": filtered, "total": total}
+    having = [{"k": r["k"], "s": r["s"]} for r in by_key if r["s"] is not None and r["s"] > 10]
+    joined = [{"k": r["k"], "n": r["n"], "s": r["s"], "label": LABELS.get(r["k"])}
+              for r in by_key]
+    return {"by_key": by_key, "by_float": by_float, "filtered": filtered, "total": total,
+            "having": having, "joined": joined}
 
 
 def stored(project: Any, table: str) -> list[dict[str, Any]]:
@@ -222,12 +237,11 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
     assert issues(information, "GROUP_AGGREGATE") == ["AGGREGATE_FUNCTION_NOT_INCREMENTALIZABLE"]
     assert "GROUP_AGGREGATE is not applicable: it computes avg(...)" in message
-    _, information = last_planning(project, "having")
-    assert issues(information, "GROUP_AGGREGATE") == ["AGGREGATE_NOT_TOP_NODE"]
-    assert project.rows("averaged", order_by="k") and project.rows("having", order_by="k") == [
-        {"k": k, "s": s} for k, s in sorted(
-            ((k, total_of(r[2] for r in g)) for k, g in grouped(rows, lambda r: r[0]).items()),
-            key=lambda ks: (ks[0] is None, ks[0] or "")) if s is not None and s > 10]
+    # HAVING, a join: the aggregation below kept in a backing table, the rest recomputed.
+    message, information = last_planning(project, "joined")
+    assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    assert information["target_table_information"]["backing_table"].endswith("state/aggregate")
+    assert project.rows("averaged", order_by="k")
 
 
 def test_full_refresh_and_a_changed_definition_recompute(project: Any, spark: Any,
@@ -351,71 +365,101 @@ def bronze():
 def by_key():
     return spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"),
                                                        F.count("*").alias("n"))
+
+@dp.materialized_view
+def joined():
+    orders = spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
+    return orders.join(spark.createDataFrame([("a", "Alpha")], "k STRING, label STRING"), "k",
+                       "left")
 """
 
 
-@pytest.mark.slow  # four runs of a fresh process (about 16 s)
-def test_a_crash_between_the_commit_and_its_record_recomputes(spark: Any,
-                                                              tmp_path: Any) -> None:
-    """The merged rows were committed, the refresh not recorded: the next refresh must not
-    merge the same appended rows again. It sees the view at a version the record does not
-    name and recomputes."""
-    import os
-    import subprocess
-    import sys
+class Crashing:
+    """The pipeline above in a folder, run as a separate process that may crash."""
 
-    from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, CRASH_ENV
+    def __init__(self, spark: Any, tmp_path: Any) -> None:
+        self.spark = spark
+        self.root, self.landing = tmp_path / "p", tmp_path / "landing"
+        self.amounts: list[tuple[Any, int]] = []
+        (self.root / "transformations").mkdir(parents=True)
+        (self.root / "transformations" / "t.py").write_text(CRASHING)
+        (self.root / "spark-pipeline.yml").write_text(
+            f"name: p\nstorage: storage\nconfiguration:\n  landing: {self.landing}\n"
+            "  spark.sql.warehouse.dir: warehouse\n"
+            "libraries:\n  - glob:\n      include: transformations/**\n")
 
-    root, landing = tmp_path / "p", tmp_path / "landing"
-    (root / "transformations").mkdir(parents=True)
-    (root / "transformations" / "t.py").write_text(CRASHING)
-    (root / "spark-pipeline.yml").write_text(
-        f"name: p\nstorage: storage\nconfiguration:\n  landing: {landing}\n"
-        "  spark.sql.warehouse.dir: warehouse\n"
-        "libraries:\n  - glob:\n      include: transformations/**\n")
+    def append(self, *amounts: tuple[Any, int]) -> None:
+        append(self.spark, self.landing, [(k, None, a, None, None, None) for k, a in amounts])
+        self.amounts += amounts
 
-    def run(crash_at: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(self, crash_at: str | None = None) -> int:
+        import os
+        import subprocess
+        import sys
+
+        from lakesmith.runtime.checkpoint.crash import CRASH_ENV
+
         env = {k: v for k, v in os.environ.items() if k != CRASH_ENV}
         if crash_at:
             env[CRASH_ENV] = crash_at
-        return subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
-                               str(root / "spark-pipeline.yml")], cwd=root, env=env,
+        done = subprocess.run([sys.executable, "-m", "lakesmith", "run", "--spec",
+                               str(self.root / "spark-pipeline.yml")], cwd=self.root, env=env,
                               capture_output=True, text=True, timeout=120)
+        assert done.returncode in (0, 137), done.stdout + done.stderr
+        return done.returncode
 
-    def totals() -> dict[Any, tuple[int, int]]:
-        table = DeltaTable(str(root / "warehouse" / "spark_catalog" / "default" / "by_key"))
-        return {r["k"]: (r["s"], r["n"]) for r in table.to_pyarrow_table().to_pylist()}
+    def rows(self, table: str) -> list[dict[str, Any]]:
+        path = self.root / "warehouse" / "spark_catalog" / "default" / table
+        return DeltaTable(str(path)).to_pyarrow_table().to_pylist()
 
-    rows: list[Row] = [("a", None, 1, None, None, None), (None, None, 2, None, None, None)]
-    append(spark, landing, rows)
-    assert run().returncode == 0
-    append(spark, landing, [("a", None, 10, None, None, None), ("b", None, 5, None, None, None)])
-    crashed = run(f"{AFTER_REFRESH_COMMIT}:by_key")
-    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
-    merged_before_the_crash = {"a": (11, 2), None: (2, 1), "b": (5, 1)}
-    assert totals() == merged_before_the_crash  # committed, not recorded
+    def totals(self) -> dict[Any, tuple[int, int]]:
+        found: dict[Any, tuple[int, int]] = {}
+        for k, amount in self.amounts:
+            s, n = found.get(k, (0, 0))
+            found[k] = (s + amount, n + 1)
+        return found
 
-    append(spark, landing, [("b", None, 100, None, None, None)])
-    again = run()
-    assert again.returncode == 0, again.stdout + again.stderr
-    assert totals() == {"a": (11, 2), None: (2, 1), "b": (105, 2)}  # nothing counted twice
-    events = DeltaTable(str(root / "storage" / "system" / "events")).to_pyarrow_table() \
-        .to_pylist()
-    (*_, last) = sorted((e for e in events if e["event_type"] == "planning_information"),
-                        key=lambda e: e["sequence"]["control_plane_seq_no"])
-    information = json.loads(last["details"])["planning_information"]
-    assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
-    assert issues(information, "GROUP_AGGREGATE") == ["TARGET_CHANGED_SINCE_LAST_REFRESH"]
+    def check(self) -> None:
+        """Both views hold exactly what a recompute gives: nothing counted twice or lost."""
+        assert {r["k"]: (r["s"], r["n"]) for r in self.rows("by_key")} == self.totals()
+        assert sorted(((r["k"] or ""), r["s"], r["label"]) for r in self.rows("joined")) == \
+            sorted(((k or ""), s, "Alpha" if k == "a" else None)
+                   for k, (s, _) in self.totals().items())
 
-    append(spark, landing, [("c", None, 7, None, None, None)])
-    assert run().returncode == 0  # recorded again: incremental from here
-    assert totals() == {"a": (11, 2), None: (2, 1), "b": (105, 2), "c": (7, 1)}
-    events = DeltaTable(str(root / "storage" / "system" / "events")).to_pyarrow_table() \
-        .to_pylist()
-    (*_, last) = sorted((e for e in events if e["event_type"] == "planning_information"),
-                        key=lambda e: e["sequence"]["control_plane_seq_no"])
-    assert chosen(json.loads(last["details"])["planning_information"]) == \
-        "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    def last_planning(self, flow: str) -> dict[str, Any]:
+        events = DeltaTable(str(self.root / "storage" / "system" / "events")) \
+            .to_pyarrow_table().to_pylist()
+        (*_, last) = sorted((e for e in events if e["event_type"] == "planning_information"
+                             and e["origin"]["flow_name"] == flow),
+                            key=lambda e: e["sequence"]["control_plane_seq_no"])
+        return dict(json.loads(last["details"])["planning_information"])
+
+
+@pytest.mark.slow  # eight runs of a fresh process (about 35 s)
+def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
+                                                               tmp_path: Any) -> None:
+    """The merged rows (of the view, or of a backing table) were committed and the refresh
+    not recorded: the next refresh must not merge the same appended rows again. It sees the
+    view or backing table at a version the record does not name and recomputes."""
+    from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE
+
+    pipeline = Crashing(spark, tmp_path)
+    pipeline.append(("a", 1), (None, 2))
+    assert pipeline.run() == 0
+    for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "joined"),
+                           (AFTER_REFRESH_COMMIT, "joined")):
+        pipeline.append(("a", 10), ("b", 5))
+        assert pipeline.run(f"{crash_at}:{flow}") == 137
+        pipeline.append(("b", 100))
+        assert pipeline.run() == 0
+        pipeline.check()
+        information = pipeline.last_planning(flow)
+        assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
+        assert issues(information, "GROUP_AGGREGATE") == ["TARGET_CHANGED_SINCE_LAST_REFRESH"]
+        pipeline.append(("c", 7))
+        assert pipeline.run() == 0  # recorded again: incremental from here
+        pipeline.check()
+        assert chosen(pipeline.last_planning(flow)) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
 
 
 def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,
@@ -427,7 +471,7 @@ def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any
     append(spark, landing, [("a", None, big, None, None, None)])
     project.write_spec()
     project.write("transformations/t.py", CRASHING.replace(
-        'spark.conf.get("landing")', f'"{landing}"'))
+        'spark.conf.get("landing")', f'"{landing}"').split("@dp.materialized_view\ndef joined")[0])
     assert project.run().state == UpdateState.COMPLETED
     append(spark, landing, [("a", None, 1000, None, None, None)])
     failed = project.run()

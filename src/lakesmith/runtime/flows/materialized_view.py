@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyspark.sql.connect import proto
+
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Overwrite
-from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, crash_point
+from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE, crash_point
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
+from lakesmith.runtime.refresh.aggregate_state import with_state
 from lakesmith.runtime.refresh.appended import schema_signature
 from lakesmith.runtime.refresh.group_aggregate import AppendedRowsBinder, merged
 from lakesmith.runtime.refresh.planner import GroupAggregateWork, plan_refresh
@@ -54,7 +57,12 @@ class MaterializedViewRunner(FlowRunner):
                                details={"up_to_date": True, "version": log.version(),
                                         TECHNIQUE: NO_OP})
         work = planned.group_aggregate
-        if work is not None:
+        state: dict[str, Any] | None = None
+        if work is not None and work.below is not None and work.state is not None:
+            state = self._refresh_state(ctx, work)
+            metrics = self._recompute(ctx, dataset, log, with_state(
+                ctx.flow.relation, work.below, work.state))
+        elif work is not None:
             metrics = self._merge(ctx, dataset, log, work)
         else:
             metrics = self._recompute(ctx, dataset, log)
@@ -62,12 +70,16 @@ class MaterializedViewRunner(FlowRunner):
         if isinstance(planned.fingerprint, Fingerprint):  # after every commit of this refresh
             record(refresh_record, planned.fingerprint, log.table_id(),
                    log.version() or metrics.details["version"],
-                   input_schemas(ctx, planned.fingerprint))
+                   input_schemas(ctx, planned.fingerprint), state)
         metrics.details[TECHNIQUE] = planned.technique
         return metrics
 
-    def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog) -> FlowMetrics:
-        df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
+    def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+                   relation: proto.Relation | None = None) -> FlowMetrics:
+        """The query (or `relation`, the query reading a backing table) run and written."""
+        query = ctx.binder.flow_dataframe(ctx.flow) if relation is None else \
+            ctx.binder.rewriter.dataframe(ctx.binder.prepare(relation))
+        df = declared(ctx.spark, query, dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         check_clustering_columns(dataset, df.columns)
@@ -91,18 +103,39 @@ class MaterializedViewRunner(FlowRunner):
         the query over the appended rows, in one commit. Nothing appended (only commits that
         rearrange files): the view already holds the result."""
         metrics = FlowMetrics(num_output_rows=0, details={"version": log.version()})
+        assert work.appended is not None and ctx.flow.relation is not None
         if not work.appended.files:
             return metrics
         binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
                                     work.table, work.appended.dataframe(ctx.spark))
         try:
-            result = merged(binder, ctx.flow, work.form, log.location, work.schema)
+            result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
             Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
                       partition_cols=dataset.partition_cols).write(ctx.refresh_marker())
         finally:
             binder.close()
         metrics, _ = self._after_write(ctx, dataset, log)
         return metrics
+
+    def _refresh_state(self, ctx: FlowContext, work: GroupAggregateWork) -> dict[str, Any]:
+        """Bring an aggregation's backing table up to date (`runtime/refresh/
+        aggregate_state.py`): merged with the appended rows, or rebuilt from the whole table.
+        Returns what the refresh records of it."""
+        assert work.below is not None and work.state is not None
+        state = ctx.workspace.logs(work.state)
+        if work.appended is None:
+            rows = ctx.binder.rewriter.dataframe(ctx.binder.prepare(work.below.relation))
+            Overwrite("state", state, lambda: rows).write(ctx.refresh_marker())
+        elif work.appended.files:
+            binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
+                                        work.table, work.appended.dataframe(ctx.spark))
+            try:
+                result = merged(binder, work.below.relation, work.form, work.state, work.schema)
+                Overwrite("state", state, lambda: result).write(ctx.refresh_marker())
+            finally:
+                binder.close()
+        crash_point(AFTER_STATE, ctx.flow.name)
+        return {"table_id": state.table_id(), "version": state.version()}
 
     def _after_write(self, ctx: FlowContext, dataset: Table,
                      log: DeltaLog) -> tuple[FlowMetrics, dict[str, Any] | None]:

@@ -179,12 +179,13 @@ def recorded(location: Location) -> dict[str, Any] | None:
 
 
 def record(location: Location, print_: Fingerprint, table_id: str | None, version: int,
-           input_schemas: dict[str, str] | None = None) -> None:
+           input_schemas: dict[str, str] | None = None,
+           state: dict[str, Any] | None = None) -> None:
     """What this refresh read and wrote: the next refresh is a no-op when nothing changed, and
     can be incremental from it (`runtime/refresh/`) when its inputs only grew."""
     store_for(location).write(location, json.dumps(
         {"fingerprint": print_.value, "definition": print_.definition, "inputs": print_.inputs,
-         "input_schemas": input_schemas or {}, "table_id": table_id,
+         "input_schemas": input_schemas or {}, "state": state, "table_id": table_id,
          "version": version}).encode())
 
 

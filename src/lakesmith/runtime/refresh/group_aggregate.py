@@ -19,12 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 from pyspark.sql.connect import functions as F
+from pyspark.sql.connect import proto
 from pyspark.sql.types import DataType, LongType, StructType
 
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
-from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
+from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
 from lakesmith.runtime.binding import TableBinder
@@ -62,16 +63,17 @@ class AppendedRowsBinder(TableBinder):
         return super().bind_table(name, read)
 
 
-def merged(binder: AppendedRowsBinder, flow: ResolvedFlow, form: AggregateForm,
+def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: AggregateForm,
            view: Location, schema: StructType) -> Any:
-    """The view's new rows: its stored rows merged with the query over the appended rows.
+    """The new rows of `view` (the view, or a backing table): its stored rows merged with the
+    aggregation `relation` over the appended rows.
 
     Only the query over the appended rows gets `engine/semantics` (as every flow's query does);
     the merge around it is written as Spark computes it (`_merge`). Its keys need no
     normalization: both sides' keys are outputs of the query's grouping, normalized there
     (`engine/semantics/float_keys.py`), so equal keys have equal bits."""
     spark = binder.spark
-    partial = binder.flow_dataframe(flow)
+    partial = binder.rewriter.dataframe(binder.prepare(relation))
     stored = spark.read.format("delta").load(engine_path(view))
     both = stored.unionByName(partial)
     types = {f.name: f.dataType for f in schema.fields}

@@ -34,7 +34,14 @@ from lakesmith.runtime.flows.up_to_date import (
     same_table,
     up_to_date,
 )
-from lakesmith.runtime.refresh.aggregate_form import AggregateForm, aggregate_form
+from lakesmith.runtime.refresh.aggregate_form import NOT_TOP, AggregateForm, aggregate_form
+from lakesmith.runtime.refresh.aggregate_state import (
+    AggregateBelow,
+    aggregate_below,
+    recorded_state,
+    state_form,
+    state_location,
+)
 from lakesmith.runtime.refresh.appended import Appended, appended_since
 from lakesmith.runtime.refresh.planning import (
     COMPLETE_RECOMPUTE,
@@ -64,14 +71,17 @@ class GroupAggregateWork:
 
     form: AggregateForm
     table: TableName
-    appended: Appended
-    schema: StructType
+    appended: Appended | None  # None: the backing table is rebuilt from the whole table
+    schema: StructType  # the view's columns (or the backing table's)
+    below: AggregateBelow | None = None  # an aggregation below the top of the query
+    state: Location | None = None  # its backing table
 
 
 @dataclass(frozen=True)
 class RefreshPlan:
     information: PlanningInformation
     fingerprint: Fingerprint | Unstable | None
+    # The merge (GROUP_AGGREGATE), or the rebuild of a backing table (COMPLETE_RECOMPUTE).
     group_aggregate: GroupAggregateWork | None = None
 
     @property
@@ -95,17 +105,21 @@ def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
             Technique(NO_OP, chosen=True), Technique(COMPLETE_RECOMPUTE)), target=target),
             print_)
     no_op = Issue(DATA_HAS_CHANGED, "the inputs or the definition changed")
-    found = _group_aggregate(ctx, dataset, view, record, print_)
-    if isinstance(found, Issue):
-        return _plan(flow.name, print_, (no_op,), (found,), target)
-    appended = found.appended
-    source = {"table_name": ctx.graph.dataset(found.table).name,
+    work, why = _group_aggregate(ctx, dataset, view, record, print_)
+    if why is not None:
+        plan = _plan(flow.name, print_, (no_op,), (why,), target)
+        return RefreshPlan(plan.information, print_, work)
+    assert work is not None and work.appended is not None
+    appended = work.appended
+    source = {"table_name": ctx.graph.dataset(work.table).name,
               "table_id": appended.source.identity(),
               "change_size": appended.rows.backlog.bytes,
               "start_version": appended.start, "end_version": appended.end}
+    if work.state is not None:
+        target["backing_table"] = str(work.state)
     return RefreshPlan(PlanningInformation(flow.name, (
         Technique(NO_OP, (no_op,)), Technique(GROUP_AGGREGATE, chosen=True),
-        Technique(COMPLETE_RECOMPUTE)), (source,), target), print_, found)
+        Technique(COMPLETE_RECOMPUTE)), (source,), target), print_, work)
 
 
 def _plan(flow: str, print_: Fingerprint | Unstable | None, no_op: tuple[Issue, ...],
@@ -116,44 +130,103 @@ def _plan(flow: str, print_: Fingerprint | Unstable | None, no_op: tuple[Issue, 
 
 
 def _group_aggregate(ctx: FlowContext, dataset: Table, view: DeltaLog, record: Location,
-                     print_: Fingerprint) -> GroupAggregateWork | Issue:
-    """The GROUP_AGGREGATE work of this refresh, or why it does not apply."""
+                     print_: Fingerprint) -> tuple[GroupAggregateWork | None, Issue | None]:
+    """The GROUP_AGGREGATE work of this refresh and, when it cannot be incremental, why: no
+    work (a recompute), or (an aggregation below the top) work that rebuilds the backing
+    table."""
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
-        return Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the result "
-                     "they drop cannot be merged later)")
+        return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
+                           "result they drop cannot be merged later)")
     if dataset.schema is not None:
-        return Issue(NOT_SUPPORTED, f"'{dataset.name}' declares its schema")
+        return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' declares its schema")
+    assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
+    below = aggregate_below(ctx.flow.relation)
+    if below is not None:
+        return _below(ctx, record, print_, below)
     table = view.table()
     if table is None:
-        return Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
+        return None, Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
     schema = StructType.fromJson(json.loads(table.schema().to_json()))
-    assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
     form = aggregate_form(ctx.flow.relation, schema)
     if isinstance(form, Issue):
-        return form
+        return None, form
+    name = _input(ctx, form)
+    if isinstance(name, Issue):
+        return None, name
+    last = recorded(record)
+    issue = _changed(last, print_)
+    if issue is None and not same_table(last, view.table_id(), view.version()):
+        issue = Issue(TARGET_CHANGED, f"'{dataset.name}' was written after its last recorded "
+                      "refresh (an interrupted refresh, or a write from outside the pipeline)")
+    if issue is None and len(print_.inputs) != 1:
+        issue = Issue(NO_PREVIOUS, f"no earlier refresh from '{form.read.name}' alone is "
+                      "recorded")
+    appended = issue or _appended(ctx, name, last or {}, print_)
+    if isinstance(appended, Issue):
+        return None, appended
+    return GroupAggregateWork(form, name, appended, schema), None
+
+
+def _below(ctx: FlowContext, record: Location, print_: Fingerprint,
+           below: AggregateBelow) -> tuple[GroupAggregateWork | None, Issue | None]:
+    """An aggregation below the top (`aggregate_state.py`): its backing table merged with the
+    appended rows, or rebuilt."""
+    location = state_location(ctx.workspace.storage.flow_checkpoint(ctx.flow.target,
+                                                                    ctx.flow.name))
+    state = ctx.workspace.logs(location)
+    table = state.table()
+    if table is not None:
+        schema = StructType.fromJson(json.loads(table.schema().to_json()))
+    else:  # the first refresh: the aggregation's columns from the engine (one analysis)
+        schema = ctx.binder.rewriter.dataframe(ctx.binder.prepare(below.relation)).schema
+    form = state_form(below, schema)
+    if isinstance(form, Issue):
+        return None, Issue(NOT_TOP, "the top of its query is not an aggregation, and the "
+                           f"aggregation below it cannot be merged: {form.explanation}",
+                           {"operator_name": ctx.flow.relation.WhichOneof("rel_type")
+                            if ctx.flow.relation is not None else None})
+    name = _input(ctx, form)
+    if isinstance(name, Issue):
+        return None, name
+    rebuild = GroupAggregateWork(form, name, None, schema, below, location)
+    last = recorded(record)
+    issue = _changed(last, print_)
+    if issue is None and (table is None or recorded_state(last) != (
+            state.table_id(), state.version())):
+        issue = Issue(TARGET_CHANGED, "its backing table was written after the last recorded "
+                      "refresh (an interrupted refresh)")
+    appended = issue or _appended(ctx, name, last or {}, print_)
+    if isinstance(appended, Issue):
+        return rebuild, appended
+    return GroupAggregateWork(form, name, appended, schema, below, location), None
+
+
+def _input(ctx: FlowContext, form: AggregateForm) -> TableName | Issue:
     name = ctx.graph.names.qualify(form.read.name or "")
     if name not in ctx.graph.datasets or ctx.graph.kind(name).is_view:
         return Issue("INPUT_NOT_IN_DELTA", f"it aggregates '{form.read.name}', which is not a "
                      "table of the pipeline", {"table_name": form.read.name})
-    last = recorded(record)
+    return name
+
+
+def _changed(last: dict[str, Any] | None, print_: Fingerprint) -> Issue | None:
     if last is None or "definition" not in last:
         return Issue(NO_PREVIOUS, "no earlier refresh of this definition is recorded")
     if last["definition"] != print_.definition:
         return Issue(DEFINITION_CHANGED, "the definition changed since the last refresh")
-    if not same_table(last, view.table_id(), view.version()):
-        return Issue(TARGET_CHANGED, f"'{dataset.name}' was written after its last recorded "
-                     "refresh (an interrupted refresh, or a write from outside the pipeline)")
+    return None
+
+
+def _appended(ctx: FlowContext, name: TableName, last: dict[str, Any],
+              print_: Fingerprint) -> Appended | Issue:
+    """What the aggregated table gained since the recorded refresh."""
     key = ".".join(name.key)
-    before, now = last.get("inputs", {}).get(key), print_.inputs.get(key)
-    if before is None or now is None or len(print_.inputs) != 1:
-        return Issue(NO_PREVIOUS, f"no earlier refresh from '{form.read.name}' alone is "
-                     "recorded")
     input_name = ctx.graph.dataset(name).name
+    before, now = last.get("inputs", {}).get(key), print_.inputs.get(key)
+    if before is None or now is None:
+        return Issue(NO_PREVIOUS, f"no earlier refresh from '{input_name}' is recorded")
     if before[0] != now[0]:
         return Issue("SOURCE_REPLACED", f"'{input_name}' was replaced by another table",
                      {"table_name": input_name})
-    appended = appended_since(ctx.workspace.table_log(name), key, input_name, int(before[1]),
-                              int(now[1]), last.get("input_schemas", {}).get(key))
-    if isinstance(appended, Issue):
-        return appended
-    return GroupAggregateWork(form, name, appended, schema)
+    return appended_since(ctx.workspace.table_log(name), key, input_name, int(before[1]),
+                          int(now[1]), last.get("input_schemas", {}).get(key))
