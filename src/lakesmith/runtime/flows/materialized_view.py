@@ -110,7 +110,7 @@ class MaterializedViewRunner(FlowRunner):
                                     work.table, work.appended.dataframe(ctx.spark))
         try:
             result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
-            Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
+            Overwrite("output", log, lambda: result,
                       partition_cols=dataset.partition_cols).write(ctx.refresh_marker())
         finally:
             binder.close()
@@ -135,6 +135,10 @@ class MaterializedViewRunner(FlowRunner):
             finally:
                 binder.close()
         crash_point(AFTER_STATE, ctx.flow.name)
+        version = state.version()
+        if version is not None:  # each write replaces every file: vacuum the replaced ones
+            maintain_if_due(state.location, version, compact=False,
+                            every=MAINTAIN_EVERY_REFRESHES)
         return {"table_id": state.table_id(), "version": state.version()}
 
     def _after_write(self, ctx: FlowContext, dataset: Table,

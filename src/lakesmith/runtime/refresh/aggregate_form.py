@@ -106,6 +106,24 @@ def aggregate_form(relation: proto.Relation, view: StructType) -> AggregateForm 
     return AggregateForm(tuple(columns), read)
 
 
+def mergeable_shape(relation: proto.Relation) -> Issue | None:
+    """What `aggregate_form` checks of an aggregation without its output types: the grouping,
+    the functions' names, the one table read. Checked before asking the engine for those
+    types (an aggregation that has no backing table yet)."""
+    aggregate = relation.aggregate
+    if aggregate.group_type != proto.Aggregate.GroupType.GROUP_TYPE_GROUPBY \
+            or aggregate.HasField("pivot"):
+        name = proto.Aggregate.GroupType.Name(aggregate.group_type)
+        return Issue(OPERATOR, f"it aggregates with {name}", {"operator_name": name})
+    for expression in aggregate.aggregate_expressions:
+        function = _function(expression)
+        if function is None or function.function_name.lower() not in MERGEABLE \
+                or function.is_distinct:
+            return _mergeable(function, LongType())
+    read = _single_read(aggregate.input)
+    return read if isinstance(read, Issue) else None
+
+
 def _function(expression: proto.Expression) -> proto.Expression.UnresolvedFunction | None:
     while expression.WhichOneof("expr_type") == "alias":
         expression = expression.alias.expr

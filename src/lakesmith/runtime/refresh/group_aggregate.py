@@ -20,7 +20,7 @@ from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.types import DataType, LongType, StructType
+from pyspark.sql.types import DataType, LongType, StructField, StructType
 
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
@@ -81,4 +81,9 @@ def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: Aggregate
                   for name, function in form.columns if function != KEY]
     keys = [F.col(quote_name(k)) for k in form.keys]
     grouped = both.groupBy(*keys).agg(*aggregates) if keys else both.agg(*aggregates)
-    return grouped.select(*[F.col(quote_name(f.name)) for f in schema.fields])
+    result = grouped.select(*[F.col(quote_name(f.name)) for f in schema.fields])
+    # Its schema is the view's (each column cast to it, every column nullable as the view's
+    # are: no declared schema): known, so writing it asks the engine nothing.
+    result._cached_schema = StructType([StructField(f.name, f.dataType, True)
+                                        for f in schema.fields])
+    return result

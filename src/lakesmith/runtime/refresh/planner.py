@@ -34,7 +34,12 @@ from lakesmith.runtime.flows.up_to_date import (
     same_table,
     up_to_date,
 )
-from lakesmith.runtime.refresh.aggregate_form import NOT_TOP, AggregateForm, aggregate_form
+from lakesmith.runtime.refresh.aggregate_form import (
+    NOT_TOP,
+    AggregateForm,
+    aggregate_form,
+    mergeable_shape,
+)
 from lakesmith.runtime.refresh.aggregate_state import (
     AggregateBelow,
     aggregate_below,
@@ -78,6 +83,23 @@ class GroupAggregateWork:
 
 
 @dataclass(frozen=True)
+class Found:
+    """The view's table as the refresh found it (its log advanced once: each advance lists the
+    log again)."""
+
+    table: Any  # a DeltaTable, None before the first refresh
+    table_id: str | None
+    version: int | None
+
+    @staticmethod
+    def of(log: DeltaLog) -> Found:
+        table = log.table()
+        if table is None:
+            return Found(None, None, None)
+        return Found(table, str(table.metadata().id), table.version())
+
+
+@dataclass(frozen=True)
 class RefreshPlan:
     information: PlanningInformation
     fingerprint: Fingerprint | Unstable | None
@@ -92,7 +114,8 @@ class RefreshPlan:
 def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
                  record: Location) -> RefreshPlan:
     flow = ctx.flow
-    target = {"table_name": dataset.name, "table_id": view.table_id()}
+    found = Found.of(view)
+    target = {"table_name": dataset.name, "table_id": found.table_id}
     print_ = fingerprint(ctx.workspace, flow, dataset)
     if ctx.work.reset:  # recorded all the same: the next refresh can be incremental from it
         issue = Issue(FULL_REFRESH, "a full refresh was requested")
@@ -100,12 +123,12 @@ def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
     if isinstance(print_, Unstable):
         issue = Issue(print_.issue, print_.explanation)
         return _plan(flow.name, print_, (issue,), (issue,), target)
-    if up_to_date(record, print_, view.table_id(), view.version()):
+    if up_to_date(record, print_, found.table_id, found.version):
         return RefreshPlan(PlanningInformation(flow.name, (
             Technique(NO_OP, chosen=True), Technique(COMPLETE_RECOMPUTE)), target=target),
             print_)
     no_op = Issue(DATA_HAS_CHANGED, "the inputs or the definition changed")
-    work, why = _group_aggregate(ctx, dataset, view, record, print_)
+    work, why = _group_aggregate(ctx, dataset, found, record, print_)
     if why is not None:
         plan = _plan(flow.name, print_, (no_op,), (why,), target)
         return RefreshPlan(plan.information, print_, work)
@@ -129,24 +152,23 @@ def _plan(flow: str, print_: Fingerprint | Unstable | None, no_op: tuple[Issue, 
         Technique(COMPLETE_RECOMPUTE, chosen=True)), target=target), print_)
 
 
-def _group_aggregate(ctx: FlowContext, dataset: Table, view: DeltaLog, record: Location,
+def _group_aggregate(ctx: FlowContext, dataset: Table, view: Found, record: Location,
                      print_: Fingerprint) -> tuple[GroupAggregateWork | None, Issue | None]:
     """The GROUP_AGGREGATE work of this refresh and, when it cannot be incremental, why: no
     work (a recompute), or (an aggregation below the top) work that rebuilds the backing
     table."""
+    assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
+    below = aggregate_below(ctx.flow.relation)
+    if below is not None:  # the rest of the query is recomputed: expectations, schema apply
+        return _below(ctx, record, print_, below)
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
                            "result they drop cannot be merged later)")
     if dataset.schema is not None:
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' declares its schema")
-    assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
-    below = aggregate_below(ctx.flow.relation)
-    if below is not None:
-        return _below(ctx, record, print_, below)
-    table = view.table()
-    if table is None:
+    if view.table is None:
         return None, Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
-    schema = StructType.fromJson(json.loads(table.schema().to_json()))
+    schema = StructType.fromJson(json.loads(view.table.schema().to_json()))
     form = aggregate_form(ctx.flow.relation, schema)
     if isinstance(form, Issue):
         return None, form
@@ -155,7 +177,7 @@ def _group_aggregate(ctx: FlowContext, dataset: Table, view: DeltaLog, record: L
         return None, name
     last = recorded(record)
     issue = _changed(last, print_)
-    if issue is None and not same_table(last, view.table_id(), view.version()):
+    if issue is None and not same_table(last, view.table_id, view.version):
         issue = Issue(TARGET_CHANGED, f"'{dataset.name}' was written after its last recorded "
                       "refresh (an interrupted refresh, or a write from outside the pipeline)")
     if issue is None and len(print_.inputs) != 1:
@@ -175,11 +197,13 @@ def _below(ctx: FlowContext, record: Location, print_: Fingerprint,
                                                                     ctx.flow.name))
     state = ctx.workspace.logs(location)
     table = state.table()
+    form: AggregateForm | Issue | None = mergeable_shape(below.relation)
     if table is not None:
         schema = StructType.fromJson(json.loads(table.schema().to_json()))
-    else:  # the first refresh: the aggregation's columns from the engine (one analysis)
+    elif form is None:  # no backing table yet: the aggregation's columns from the engine
         schema = ctx.binder.rewriter.dataframe(ctx.binder.prepare(below.relation)).schema
-    form = state_form(below, schema)
+    if form is None:
+        form = state_form(below, schema)
     if isinstance(form, Issue):
         return None, Issue(NOT_TOP, "the top of its query is not an aggregation, and the "
                            f"aggregation below it cannot be merged: {form.explanation}",
