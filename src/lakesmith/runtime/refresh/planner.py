@@ -8,7 +8,9 @@ up_to_date.py`), the Delta logs of its inputs, and the shape of its query.
 - GROUP_AGGREGATE (`group_aggregate.py`): the query has the form `aggregate_form.py` accepts, the
   definition is the one last refreshed, the view is as that refresh left it (a crash after the
   view's commit and before its record, or a write from outside, makes it recompute), and its one
-  input only gained rows since (`appended.py`).
+  input only gained rows since (`appended.py`). An aggregation of that form below the top of the
+  query (a join, HAVING) is kept in a backing table (`aggregate_state.py`), merged the same way
+  or rebuilt; the rest of the query is recomputed from it.
 - COMPLETE_RECOMPUTE: always applicable; chosen when neither of the others applies, and on a full
   refresh.
 lakesmith has no cost model: an applicable incremental technique is always chosen.
