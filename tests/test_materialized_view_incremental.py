@@ -203,7 +203,7 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     bronze = str(project.table_path("bronze"))
     types = {t: columns(project, t) for t in INCREMENTAL}
 
-    for round_ in range(6):
+    for round_ in range(10):
         new = random_rows(rng, rng.choice([1, 3, 8]))
         if round_ == 2:
             new = []  # nothing new: every view is up to date
@@ -435,7 +435,7 @@ class Crashing:
         return dict(json.loads(last["details"])["planning_information"])
 
 
-@pytest.mark.slow  # eight runs of a fresh process (about 35 s)
+@pytest.mark.slow  # ten runs of a fresh process (about 20 s)
 def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
                                                                tmp_path: Any) -> None:
     """The merged rows (of the view, or of a backing table) were committed and the refresh
