@@ -481,3 +481,36 @@ def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any
     assert project.rows("by_key") == [{"k": "a", "s": big, "n": 1}]
     with project.open() as pipeline:  # a recompute fails the same way
         assert pipeline.run(pipeline.plan(full_refresh=["by_key"])).state == UpdateState.FAILED
+
+
+def test_an_input_written_while_the_view_recomputes_is_not_merged_twice(
+        project: Any, spark: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    """Rows appended to the input after the refresh was planned and before its query read the
+    input are in the recomputed view: the record must not let the next refresh merge them
+    again."""
+    from lakesmith.runtime.flows.materialized_view import MaterializedViewRunner
+
+    landing = tmp_path / "landing"
+    append(spark, landing, [("a", None, 1, None, None, None)])
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace(
+        'spark.conf.get("landing")', f'"{landing}"').split("@dp.materialized_view\ndef joined")[0])
+    assert project.run().state == UpdateState.COMPLETED
+    recompute = MaterializedViewRunner._recompute
+
+    def written_meanwhile(self: Any, ctx: Any, *args: Any) -> Any:
+        append(spark, project.table_path("bronze"), [("a", None, 10, None, None, None)])
+        return recompute(self, ctx, *args)
+
+    monkeypatch.setattr(MaterializedViewRunner, "_recompute", written_meanwhile)
+    with project.open() as pipeline:  # a full refresh recomputes
+        assert pipeline.run(pipeline.plan(full_refresh=["by_key"])).state == \
+            UpdateState.COMPLETED
+    monkeypatch.setattr(MaterializedViewRunner, "_recompute", recompute)
+    assert project.rows("by_key") == [{"k": "a", "s": 11, "n": 2}]
+    append(spark, landing, [("a", None, 100, None, None, None)])
+    result = project.run()
+    assert project.rows("by_key") == [{"k": "a", "s": 111, "n": 3}]
+    assert techniques(result)["by_key"] == "COMPLETE_RECOMPUTE"
+    _, information = last_planning(project, "by_key")
+    assert issues(information, "GROUP_AGGREGATE") == ["NO_PREVIOUS_REFRESH"]

@@ -67,10 +67,15 @@ class MaterializedViewRunner(FlowRunner):
         else:
             metrics = self._recompute(ctx, dataset, log)
         crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
-        if isinstance(planned.fingerprint, Fingerprint):  # after every commit of this refresh
-            record(refresh_record, planned.fingerprint, log.table_id(),
+        print_ = planned.fingerprint
+        if isinstance(print_, Fingerprint):  # after every commit of this refresh
+            if (work is None or work.appended is None) and inputs_moved(ctx, print_):
+                # The query read a version newer than the planned one: no merge may start
+                # from this record (it would count that version's rows twice).
+                print_ = Fingerprint("", print_.inputs)
+            record(refresh_record, print_, log.table_id(),
                    log.version() or metrics.details["version"],
-                   input_schemas(ctx, planned.fingerprint), state)
+                   input_schemas(ctx, print_), state)
         metrics.details[TECHNIQUE] = planned.technique
         return metrics
 
@@ -158,6 +163,18 @@ class MaterializedViewRunner(FlowRunner):
         if clustered is not None:
             metrics.details["clustering"] = clustered
         return metrics, clustered
+
+
+def inputs_moved(ctx: FlowContext, print_: Fingerprint) -> bool:
+    """Whether a table the flow reads has a newer version than its fingerprint names (written
+    while the query ran: from outside the pipeline, as its own flows ran before this one)."""
+    for read in ctx.flow.inputs:
+        if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
+            continue
+        planned = print_.inputs.get(".".join(read.dataset.key))
+        if planned is not None and ctx.workspace.table_log(read.dataset).version() != planned[1]:
+            return True
+    return False
 
 
 def input_schemas(ctx: FlowContext, print_: Fingerprint) -> dict[str, str]:

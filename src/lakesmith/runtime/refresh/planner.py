@@ -238,6 +238,8 @@ def _input(ctx: FlowContext, form: AggregateForm) -> TableName | Issue:
 def _changed(last: dict[str, Any] | None, print_: Fingerprint) -> Issue | None:
     if last is None or "definition" not in last:
         return Issue(NO_PREVIOUS, "no earlier refresh of this definition is recorded")
+    if not last["definition"]:
+        return Issue(NO_PREVIOUS, "the last refresh read an input while it was being written")
     if last["definition"] != print_.definition:
         return Issue(DEFINITION_CHANGED, "the definition changed since the last refresh")
     return None
