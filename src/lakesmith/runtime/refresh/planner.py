@@ -13,7 +13,9 @@ up_to_date.py`), the Delta logs of its inputs, and the shape of its query.
   or rebuilt; the rest of the query is recomputed from it.
 - COMPLETE_RECOMPUTE: always applicable; chosen when neither of the others applies, and on a full
   refresh.
-lakesmith has no cost model: an applicable incremental technique is always chosen.
+lakesmith has no cost model but one rule: a backing table is kept only for an aggregated table of
+at least BACKING_TABLE_MIN_RATIO times its rows; otherwise an applicable incremental technique is
+always chosen.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ from lakesmith.runtime.refresh.planning import (
     PlanningInformation,
     Technique,
 )
-from lakesmith.tables.delta import DeltaLog
+from lakesmith.tables.delta import DeltaLog, stats_row_count
 
 if TYPE_CHECKING:
     from lakesmith.runtime.flows.base import FlowContext
@@ -69,6 +71,9 @@ NO_PREVIOUS = "NO_PREVIOUS_REFRESH"
 DEFINITION_CHANGED = "DEFINITION_CHANGED"
 TARGET_CHANGED = "TARGET_CHANGED_SINCE_LAST_REFRESH"
 NOT_SUPPORTED = "DEFINITION_NOT_INCREMENTALIZABLE"
+REJECTED_BY_COST = "INCREMENTAL_PLAN_REJECTED_BY_COST_MODEL"
+# A backing table pays when the aggregated table has this many times its rows (`_below`).
+BACKING_TABLE_MIN_RATIO = 50
 
 
 @dataclass(frozen=True)
@@ -162,7 +167,7 @@ def _group_aggregate(ctx: FlowContext, dataset: Table, view: Found, record: Loca
     assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
     below = aggregate_below(ctx.flow.relation)
     if below is not None:  # the rest of the query is recomputed: expectations, schema apply
-        return _below(ctx, record, print_, below)
+        return _below(ctx, view, record, print_, below)
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
                            "result they drop cannot be merged later)")
@@ -191,7 +196,7 @@ def _group_aggregate(ctx: FlowContext, dataset: Table, view: Found, record: Loca
     return GroupAggregateWork(form, name, appended, schema), None
 
 
-def _below(ctx: FlowContext, record: Location, print_: Fingerprint,
+def _below(ctx: FlowContext, view: Found, record: Location, print_: Fingerprint,
            below: AggregateBelow) -> tuple[GroupAggregateWork | None, Issue | None]:
     """An aggregation below the top (`aggregate_state.py`): its backing table merged with the
     appended rows, or rebuilt."""
@@ -214,6 +219,9 @@ def _below(ctx: FlowContext, record: Location, print_: Fingerprint,
     name = _input(ctx, form)
     if isinstance(name, Issue):
         return None, name
+    rejected = _backing_table_pays(ctx, name, table if table is not None else view.table)
+    if rejected is not None:
+        return None, rejected
     rebuild = GroupAggregateWork(form, name, None, schema, below, location)
     last = recorded(record)
     issue = _changed(last, print_)
@@ -225,6 +233,26 @@ def _below(ctx: FlowContext, record: Location, print_: Fingerprint,
     if isinstance(appended, Issue):
         return rebuild, appended
     return GroupAggregateWork(form, name, appended, schema, below, location), None
+
+
+def _backing_table_pays(ctx: FlowContext, name: TableName, kept: Any) -> Issue | None:
+    """Whether keeping a backing table costs less than recomputing: it adds a write of the
+    backing table to every refresh, and saves reading the aggregated table; measured on the
+    medallion example (1M orders into 50,000 customers, 20:1), the recompute was still cheaper.
+    So only a table of at least BACKING_TABLE_MIN_RATIO times the backing table's rows (or,
+    before there is one, the view's) is aggregated through one. Row counts from the Delta
+    statistics; unknown counts: no backing table."""
+    table = ctx.workspace.table_log(name).table()
+    input_rows = None if table is None else stats_row_count(table)
+    kept_rows = None if kept is None else stats_row_count(kept)
+    if input_rows is not None and kept_rows is not None \
+            and input_rows >= BACKING_TABLE_MIN_RATIO * max(kept_rows, 1):
+        return None
+    return Issue(REJECTED_BY_COST, f"'{ctx.graph.dataset(name).name}' has {input_rows} rows, "
+                 f"not {BACKING_TABLE_MIN_RATIO} times the {kept_rows} a backing table of its "
+                 "aggregation would hold: recomputing costs less",
+                 {"cost_model_rejection_subtype": "BACKING_TABLE_NOT_SMALL_ENOUGH",
+                  "input_rows": input_rows, "backing_table_rows": kept_rows})
 
 
 def _input(ctx: FlowContext, form: AggregateForm) -> TableName | Issue:
