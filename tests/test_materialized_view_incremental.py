@@ -526,3 +526,21 @@ def test_an_input_written_while_the_view_recomputes_is_not_merged_twice(
     assert techniques(result)["by_key"] == "COMPLETE_RECOMPUTE"
     _, information = last_planning(project, "by_key")
     assert issues(information, "GROUP_AGGREGATE") == ["NO_PREVIOUS_REFRESH"]
+
+
+def test_a_sql_view_recomputes_and_says_why(project: Any, spark: Any, tmp_path: Any) -> None:
+    landing = tmp_path / "landing"
+    append(spark, landing, [("a", None, 1, None, None, None)])
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace(
+        'spark.conf.get("landing")', f'"{landing}"').split("@dp.materialized_view")[0])
+    project.write("transformations/v.sql",
+                  "CREATE MATERIALIZED VIEW totals AS SELECT k, sum(amount) AS s FROM bronze "
+                  "GROUP BY k")
+    project.run()
+    append(spark, landing, [("a", None, 2, None, None, None)])
+    assert techniques(project.run())["totals"] == "COMPLETE_RECOMPUTE"
+    assert project.rows("totals") == [{"k": "a", "s": 3}]
+    message, information = last_planning(project, "totals")
+    assert issues(information, "GROUP_AGGREGATE") == ["OPERATOR_NOT_INCREMENTALIZABLE"]
+    assert "SQL text" in message

@@ -79,6 +79,9 @@ class AggregateForm:
 
 def aggregate_form(relation: proto.Relation, view: StructType) -> AggregateForm | Issue:
     kind = relation.WhichOneof("rel_type")
+    if kind == "sql":
+        return Issue(OPERATOR, "its query is SQL text, whose form lakesmith reads in DataFrame "
+                     "plans only", {"operator_name": kind})
     if kind != "aggregate":
         return Issue(NOT_TOP, f"the top of its query is a {kind}, not an aggregation",
                      {"operator_name": kind})
