@@ -80,8 +80,9 @@ class AggregateForm:
 def aggregate_form(relation: proto.Relation, view: StructType) -> AggregateForm | Issue:
     kind = relation.WhichOneof("rel_type")
     if kind == "sql":
-        return Issue(OPERATOR, "its query is SQL text, whose form lakesmith reads in DataFrame "
-                     "plans only", {"operator_name": kind})
+        from lakesmith.runtime.refresh.sql_aggregate_form import sql_aggregate_form
+
+        return sql_aggregate_form(relation.sql, view)
     if kind != "aggregate":
         return Issue(NOT_TOP, f"the top of its query is a {kind}, not an aggregation",
                      {"operator_name": kind})
@@ -139,11 +140,17 @@ def _mergeable(function: Any, stored: DataType) -> Issue | None:
     if function is None:
         return Issue(FUNCTION, "an aggregate column is an expression, not one aggregate "
                      "function")
-    name = function.function_name.lower()
+    return mergeable_call(function.function_name.lower(), function.is_distinct or
+                          function.is_user_defined_function, len(function.arguments), stored)
+
+
+def mergeable_call(name: str, distinct: bool, arguments: int, stored: DataType) -> Issue | None:
+    """Whether the aggregate `name` of `arguments` arguments (DISTINCT or not), stored as
+    `stored`, merges from the aggregates of old and new rows."""
     fields = {"function_name": name}
-    if name not in MERGEABLE or function.is_distinct or function.is_user_defined_function:
-        distinct = "DISTINCT " if function.is_distinct else ""
-        return Issue(FUNCTION, f"it computes {name}({distinct}...), which cannot be merged from "
+    if name not in MERGEABLE or distinct:
+        shown = "DISTINCT " if distinct else ""
+        return Issue(FUNCTION, f"it computes {name}({shown}...), which cannot be merged from "
                      "the aggregates of old and new rows", fields)
     if name == "sum" and not isinstance(stored, (LongType, DecimalType)):
         return Issue(FUNCTION, f"it sums {stored.simpleString()} values (only integer and "
@@ -151,8 +158,8 @@ def _mergeable(function: Any, stored: DataType) -> Issue | None:
     if name in ("min", "max") and _has_floats(stored):
         return Issue(FUNCTION, f"it takes the {name} of {stored.simpleString()} values "
                      "(floating-point -0.0 and NaN have no order both engines share)", fields)
-    if name != "count" and len(function.arguments) != 1:
-        return Issue(FUNCTION, f"{name} has {len(function.arguments)} arguments", fields)
+    if name != "count" and arguments != 1:
+        return Issue(FUNCTION, f"{name} has {arguments} arguments", fields)
     return None
 
 
