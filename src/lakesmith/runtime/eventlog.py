@@ -32,6 +32,7 @@ from lakesmith.graph.model import DatasetKind, ExpectationAction, Table
 from lakesmith.locations import Location
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.plan import UpdatePlan
+from lakesmith.runtime.refresh.planning import PLANNING
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables.delta import DeltaLog
 from lakesmith.tables.maintenance import maintain_if_due
@@ -142,6 +143,11 @@ class EventLog:
     def _flow_event(self, flow: ResolvedFlow, status: FlowStatus,
                     metrics: FlowMetrics | None = None,
                     error: BaseException | None = None) -> None:
+        planning = metrics.details.get(PLANNING) if metrics is not None else None
+        if planning is not None and not status.is_final:
+            self._emit("planning_information", planning.to_event(), planning.message(),
+                       flow=flow)
+            return
         if status == FlowStatus.RUNNING:
             if flow.name in self._running_reported:
                 return  # per-batch progress is summed into the final event

@@ -171,6 +171,8 @@ def _describe(metrics: FlowMetrics) -> str:
     if metrics.details.get("up_to_date"):
         return "up to date"
     if "num_input_rows" not in metrics.details:
+        if metrics.details.get("technique") == "GROUP_AGGREGATE":  # runtime/refresh/
+            return f"{_rows(metrics)} rows (incremental: GROUP_AGGREGATE)"
         return f"{_rows(metrics)} rows"
     if not metrics.batches:
         return "no new data"

@@ -20,6 +20,8 @@ AFTER_STATE = "after_state"
 AFTER_COMMIT = "after_commit"
 AFTER_RESET_MARKER = "after_reset_marker"
 AFTER_TRUNCATE = "after_truncate"
+# A materialized view's refresh committed, not yet recorded (runtime/flows/materialized_view.py).
+AFTER_REFRESH_COMMIT = "after_refresh_commit"
 
 BATCH_POINTS = (BEFORE_OFFSETS, AFTER_OFFSETS, AFTER_OUTPUT, AFTER_QUARANTINE, AFTER_STATE,
                 AFTER_COMMIT)

@@ -1,25 +1,37 @@
-"""Materialized views: recompute the query and replace the table's contents in one Delta commit,
-so readers see the old or the new result, never a mix; unless the view is up to date (its query,
-definition and input versions those of its last refresh: `up_to_date.py`)."""
+"""Materialized views: replace the table's contents in one Delta commit, so readers see the old or
+the new result, never a mix. The refresh planner (`runtime/refresh/planner.py`) decides how, and
+the event log says so (`planning_information`): nothing when the view is up to date (NO_OP, its
+query, definition and input versions those of its last refresh: `up_to_date.py`), its stored rows
+merged with the aggregation of an input's appended rows (GROUP_AGGREGATE), or the query
+recomputed (COMPLETE_RECOMPUTE). The refresh is recorded after its commits; a crash in between
+leaves the view at a version the record does not name, so the next refresh recomputes."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from pyspark.sql.connect import proto
+
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Overwrite
+from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE, crash_point
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
-from lakesmith.runtime.flows.up_to_date import RECORD, fingerprint, record, up_to_date
+from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
+from lakesmith.runtime.refresh.aggregate_state import with_state
+from lakesmith.runtime.refresh.appended import schema_signature
+from lakesmith.runtime.refresh.group_aggregate import AppendedRowsBinder, merged
+from lakesmith.runtime.refresh.planner import GroupAggregateWork, plan_refresh
+from lakesmith.runtime.refresh.planning import NO_OP, PLANNING, TECHNIQUE
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering, operations, query_filters
-from lakesmith.tables.delta import apply_metadata, open_table, output_rows
+from lakesmith.tables.delta import DeltaLog, apply_metadata, open_table, output_rows
 from lakesmith.tables.delta_log import read_commit
 from lakesmith.tables.maintenance import maintain_if_due
 
@@ -37,43 +49,147 @@ class MaterializedViewRunner(FlowRunner):
         log = ctx.workspace.table_log(ctx.flow.target)
         refresh_record = ctx.workspace.storage.flow_checkpoint(
             ctx.flow.target, ctx.flow.name).join(RECORD)
-        inputs = None if ctx.work.reset else fingerprint(ctx.workspace, ctx.flow, dataset)
-        if up_to_date(refresh_record, inputs, log.table_id(), log.version()):
+        planned = plan_refresh(ctx, dataset, log, refresh_record)
+        ctx.report(FlowMetrics(details={PLANNING: planned.information}))
+        if planned.technique == NO_OP:
             # (a flow reading it registers it with the engine then: runtime/binding.py)
             return FlowMetrics(num_output_rows=0,
-                               details={"up_to_date": True, "version": log.version()})
-        df = declared(ctx.spark, ctx.binder.flow_dataframe(ctx.flow), dataset)
+                               details={"up_to_date": True, "version": log.version(),
+                                        TECHNIQUE: NO_OP})
+        work = planned.group_aggregate
+        state: dict[str, Any] | None = None
+        if work is not None and work.below is not None and work.state is not None:
+            state = self._refresh_state(ctx, work)
+            metrics = self._recompute(ctx, dataset, log, with_state(
+                ctx.flow.relation, work.below, work.state))
+        elif work is not None:
+            metrics = self._merge(ctx, dataset, log, work)
+        else:
+            metrics = self._recompute(ctx, dataset, log)
+        crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
+        print_ = planned.fingerprint
+        if isinstance(print_, Fingerprint):  # after every commit of this refresh
+            if (work is None or work.appended is None) and inputs_moved(ctx, print_):
+                # The query read a version newer than the planned one: no merge may start
+                # from this record (it would count that version's rows twice).
+                print_ = Fingerprint("", print_.inputs)
+            record(refresh_record, print_, log.table_id(),
+                   log.version() or metrics.details["version"],
+                   input_schemas(ctx, print_), state)
+        metrics.details[TECHNIQUE] = planned.technique
+        return metrics
+
+    def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+                   relation: proto.Relation | None = None) -> FlowMetrics:
+        """The query (or `relation`, the query reading a backing table) run and written."""
+        query = ctx.binder.flow_dataframe(ctx.flow) if relation is None else \
+            ctx.binder.rewriter.dataframe(ctx.binder.prepare(relation))
+        df = declared(ctx.spark, query, dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
         check_clustering_columns(dataset, df.columns)
         marker = ctx.refresh_marker()
         Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
                   partition_cols=dataset.partition_cols).write(marker)
-        version = log.version()
-        assert version is not None
-        commit = read_commit(log.location, version)
-        apply_metadata(log.location, description=dataset.comment,
-                       properties=table_properties(dataset),
-                       column_comments=column_comments(ctx.spark, dataset))
-        # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
-        maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
-        seed_auto_clustering(dataset, log.location)
-        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
+        metrics, clustered = self._after_write(ctx, dataset, log)
         # Not registered with the engine here: a flow that reads it registers it then
         # (runtime/binding.py), so a view nothing reads in this update costs no round trip.
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:
             quarantine.write(marker)
             quality.register()
-        if inputs is not None:  # after every commit of this refresh (metadata, maintenance)
-            record(refresh_record, inputs, log.table_id(), log.version() or version)
-        metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
-                              details={"version": version})
         if report is not None:
             metrics.details["data_quality"] = report.result()
+        return metrics
+
+    def _merge(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+               work: GroupAggregateWork) -> FlowMetrics:
+        """GROUP_AGGREGATE (`runtime/refresh/group_aggregate.py`): the stored rows merged with
+        the query over the appended rows, in one commit. Nothing appended (only commits that
+        rearrange files): the view already holds the result."""
+        metrics = FlowMetrics(num_output_rows=0, details={"version": log.version()})
+        assert work.appended is not None and ctx.flow.relation is not None
+        if not work.appended.files:
+            return metrics
+        binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
+                                    work.table, work.appended.dataframe(ctx.spark))
+        try:
+            result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
+            Overwrite("output", log, lambda: result,
+                      partition_cols=dataset.partition_cols).write(ctx.refresh_marker())
+        finally:
+            binder.close()
+        metrics, _ = self._after_write(ctx, dataset, log)
+        return metrics
+
+    def _refresh_state(self, ctx: FlowContext, work: GroupAggregateWork) -> dict[str, Any]:
+        """Bring an aggregation's backing table up to date (`runtime/refresh/
+        aggregate_state.py`): merged with the appended rows, or rebuilt from the whole table.
+        Returns what the refresh records of it."""
+        assert work.below is not None and work.state is not None
+        state = ctx.workspace.logs(work.state)
+        if work.appended is None:
+            rows = ctx.binder.rewriter.dataframe(ctx.binder.prepare(work.below.relation))
+            Overwrite("state", state, lambda: rows).write(ctx.refresh_marker())
+        elif work.appended.files:
+            binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
+                                        work.table, work.appended.dataframe(ctx.spark))
+            try:
+                result = merged(binder, work.below.relation, work.form, work.state, work.schema)
+                Overwrite("state", state, lambda: result).write(ctx.refresh_marker())
+            finally:
+                binder.close()
+        crash_point(AFTER_STATE, ctx.flow.name)
+        version = state.version()
+        if version is not None:  # each write replaces every file: vacuum the replaced ones
+            maintain_if_due(state.location, version, compact=False,
+                            every=MAINTAIN_EVERY_REFRESHES)
+        return {"table_id": state.table_id(), "version": state.version()}
+
+    def _after_write(self, ctx: FlowContext, dataset: Table,
+                     log: DeltaLog) -> tuple[FlowMetrics, dict[str, Any] | None]:
+        version = log.version()
+        assert version is not None
+        commit = read_commit(log.location, version)
+        apply_metadata(log.location, description=dataset.comment,
+                       properties=table_properties(dataset),
+                       column_comments=column_comments(ctx.spark, dataset), log=log)
+        # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
+        maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
+        seed_auto_clustering(dataset, log.location)
+        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
+        metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
+                              details={"version": version})
         if clustered is not None:
             metrics.details["clustering"] = clustered
-        return metrics
+        return metrics, clustered
+
+
+def inputs_moved(ctx: FlowContext, print_: Fingerprint) -> bool:
+    """Whether a table the flow reads has a newer version than its fingerprint names (written
+    while the query ran: from outside the pipeline, as its own flows ran before this one)."""
+    for read in ctx.flow.inputs:
+        if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
+            continue
+        planned = print_.inputs.get(".".join(read.dataset.key))
+        if planned is not None and ctx.workspace.table_log(read.dataset).version() != planned[1]:
+            return True
+    return False
+
+
+def input_schemas(ctx: FlowContext, print_: Fingerprint) -> dict[str, str]:
+    """The schema signature of each pipeline table the refresh read (`runtime/refresh/
+    appended.py`): rows appended later under the same schema can be merged into it."""
+    signatures: dict[str, str] = {}
+    for read in ctx.flow.inputs:
+        if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
+            continue
+        key = ".".join(read.dataset.key)
+        if key in print_.inputs:
+            signature = schema_signature(ctx.workspace.table_log(read.dataset))
+            if signature is not None:
+                signatures[key] = signature
+    return signatures
 
 
 def check_clustering_columns(dataset: Table, columns: list[str]) -> None:

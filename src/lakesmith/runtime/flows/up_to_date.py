@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from google.protobuf.message import Message
@@ -47,31 +48,62 @@ VOLATILE = frozenset({
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def fingerprint(workspace: Workspace, flow: ResolvedFlow, definition: Any) -> str | None:
-    """The fingerprint of a refresh of `flow` now, or None when its result could differ with the
-    same inputs (then it always runs)."""
+@dataclass(frozen=True)
+class Fingerprint:
+    """What a refresh of a flow depends on: its definition (plans, dataset definition,
+    configuration), and the version of each table it reads (`inputs`: key -> [table id,
+    version]; files and Delta paths: their metadata)."""
+
+    definition: str
+    inputs: dict[str, Any]
+
+    @property
+    def value(self) -> str:
+        return hashlib.sha256(json.dumps({"definition": self.definition, "inputs": self.inputs},
+                                         sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Unstable:
+    """Why a flow's result could differ with the same inputs (it then always runs): `issue` in
+    the words of Databricks' incrementalization issues, `explanation` in a user's."""
+
+    issue: str
+    explanation: str
+
+
+NONDETERMINISTIC = "EXPRESSION_NOT_DETERMINISTIC"
+INPUT_NOT_VERSIONED = "INPUT_NOT_IN_DELTA"
+
+
+def fingerprint(workspace: Workspace, flow: ResolvedFlow, definition: Any) -> Fingerprint | Unstable:
+    """The fingerprint of a refresh of `flow` now, or why its result could differ with the same
+    inputs."""
     if flow.relation is None:
-        return None
+        return Unstable(NONDETERMINISTIC, "the flow has no query plan")
     parts: dict[str, Any] = {"definition": repr(definition),
                              "configuration": sorted(workspace.configuration.items())}
     tables: dict[str, Any] = {}
-    if not _collect(workspace, flow, parts, tables, seen=set()):
-        return None
-    parts["inputs"] = tables
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    unstable = _collect(workspace, flow, parts, tables, seen=set())
+    if unstable is not None:
+        return unstable
+    return Fingerprint(hashlib.sha256(json.dumps(parts, sort_keys=True, default=str)
+                                      .encode()).hexdigest(), tables)
 
 
 def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
-             tables: dict[str, Any], seen: set[str]) -> bool:
-    """Add the flow's plan and its inputs' versions (views expanded); False if not stable."""
+             tables: dict[str, Any], seen: set[str]) -> Unstable | None:
+    """Add the flow's plan and its inputs' versions (views expanded); why not, if not stable."""
     if flow.relation is None or not _deterministic(flow.relation):
-        return False
+        return Unstable(NONDETERMINISTIC, f"the query of '{flow.name}' calls a function whose "
+                        "value is not a function of its input rows (the clock, chance, a UDF)")
     parts[f"plan:{flow.name}"] = plan_bytes(flow.relation).hex()
     for read in flow.inputs:
         if read.dataset is None:  # files or a Delta path: their metadata now
             external = external_signature(workspace, read.read)
-            if external is None:
-                return False  # a table outside the pipeline, read by name: unknowable
+            if external is None:  # a table outside the pipeline, read by name: unknowable
+                return Unstable(INPUT_NOT_VERSIONED, f"it reads {read.read.describe()}, "
+                                "outside the pipeline, whose changes cannot be told")
             tables[external[0]] = external[1]
             continue
         key = ".".join(read.dataset.key)
@@ -81,15 +113,16 @@ def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
         dataset = workspace.graph.dataset(read.dataset)
         if isinstance(dataset, (TemporaryView, PersistedView)):
             for upstream in workspace.graph.flows_into(read.dataset):
-                if not _collect(workspace, upstream, parts, tables, seen):
-                    return False
+                unstable = _collect(workspace, upstream, parts, tables, seen)
+                if unstable is not None:
+                    return unstable
             continue
         log = workspace.table_log(read.dataset)
         version = log.version()
         if version is None:
-            return False
+            return Unstable(INPUT_NOT_VERSIONED, f"'{dataset.name}' has no data yet")
         tables[key] = [log.table_id(), version]
-    return True
+    return None
 
 
 def plan_bytes(relation: Message) -> bytes:
@@ -145,16 +178,29 @@ def recorded(location: Location) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def record(location: Location, print_: str, table_id: str | None, version: int) -> None:
+def record(location: Location, print_: Fingerprint, table_id: str | None, version: int,
+           input_schemas: dict[str, str] | None = None,
+           state: dict[str, Any] | None = None) -> None:
+    """What this refresh read and wrote: the next refresh is a no-op when nothing changed, and
+    can be incremental from it (`runtime/refresh/`) when its inputs only grew."""
     store_for(location).write(location, json.dumps(
-        {"fingerprint": print_, "table_id": table_id, "version": version}).encode())
+        {"fingerprint": print_.value, "definition": print_.definition, "inputs": print_.inputs,
+         "input_schemas": input_schemas or {}, "state": state, "table_id": table_id,
+         "version": version}).encode())
 
 
-def up_to_date(location: Location, print_: str | None, table_id: str | None,
-               version: int | None) -> bool:
+def up_to_date(location: Location, print_: Fingerprint | Unstable | None,
+               table_id: str | None, version: int | None) -> bool:
     """The last refresh recorded this fingerprint, and the table is still as it left it."""
-    if print_ is None or version is None:
+    if not isinstance(print_, Fingerprint) or version is None:
         return False
     last = recorded(location)
-    return last is not None and last.get("fingerprint") == print_ \
-        and last.get("table_id") == table_id and last.get("version") == version
+    return last is not None and same_table(last, table_id, version) \
+        and last.get("fingerprint") == print_.value
+
+
+def same_table(last: dict[str, Any] | None, table_id: str | None, version: int | None) -> bool:
+    """The table is the one the last recorded refresh left (no crash after its commit, nobody
+    wrote it since)."""
+    return last is not None and last.get("table_id") == table_id \
+        and last.get("version") == version

@@ -1,0 +1,87 @@
+"""GROUP_AGGREGATE below the top of a query: a view whose query aggregates one pipeline table
+(in the form `aggregate_form.py` accepts) and then joins, filters or projects the result
+(`orders.groupBy("customer_id").agg(...).join(customers, ...)`) keeps that aggregation's result
+in a backing table, `state/aggregate` in the flow's checkpoint folder (Databricks keeps such
+backing tables too). Each refresh brings the backing table up to date, merged with the
+aggregation of the rows the table gained (`group_aggregate.py`) when it only gained rows, else
+recomputed; then the rest of the query is recomputed with the backing table in place of the
+aggregation, and replaces the view.
+
+The backing table's table id and version are part of the refresh's record: a crash after its
+commit and before the record (or after the view's) leaves it at a version the record does not
+name, and the next refresh rebuilds it from the whole table instead of merging rows twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql.connect import proto
+from pyspark.sql.types import StructType
+
+from lakesmith.engine.paths import engine_path
+from lakesmith.engine.plans import all_relations
+from lakesmith.locations import Location
+from lakesmith.runtime.refresh.aggregate_form import AggregateForm, aggregate_form
+from lakesmith.runtime.refresh.planning import Issue
+
+STATE = "aggregate"
+
+
+@dataclass(frozen=True)
+class AggregateBelow:
+    """The one aggregation in a query whose top is something else, by its position among the
+    plan's relations (depth first)."""
+
+    index: int
+    relation: proto.Relation
+
+
+def aggregate_below(relation: proto.Relation) -> AggregateBelow | None:
+    """The query's only aggregation, when its top is not that aggregation and it has no SQL
+    text (whose aggregations a plan does not show)."""
+    relations = list(all_relations(relation))
+    if any(r.WhichOneof("rel_type") == "sql" for r in relations):
+        return None
+    found = [(i, r) for i, r in enumerate(relations) if r.WhichOneof("rel_type") == "aggregate"]
+    if len(found) != 1 or found[0][0] == 0:
+        return None
+    index, aggregate = found[0]
+    return AggregateBelow(index, _copy(aggregate))
+
+
+def state_form(below: AggregateBelow, schema: StructType) -> AggregateForm | Issue:
+    """The aggregation's form, its outputs named and typed by `schema` (the backing table's, or
+    the engine's analysis of the aggregation before there is one)."""
+    return aggregate_form(below.relation, schema)
+
+
+def with_state(relation: proto.Relation, below: AggregateBelow, state: Location) -> proto.Relation:
+    """The query with its aggregation replaced by a read of the backing table (the plan id kept:
+    columns referenced as `df["c"]` point at it)."""
+    copied = _copy(relation)
+    node = list(all_relations(copied))[below.index]
+    plan_id = node.common.plan_id if node.HasField("common") else None
+    read = proto.Relation()
+    read.read.data_source.format = "delta"
+    read.read.data_source.paths.append(engine_path(state))
+    node.CopyFrom(read)
+    if plan_id is not None:
+        node.common.plan_id = plan_id
+    return copied
+
+
+def _copy(relation: proto.Relation) -> proto.Relation:
+    copied = proto.Relation()
+    copied.CopyFrom(relation)
+    return copied
+
+
+def state_location(checkpoint: Location) -> Location:
+    return checkpoint.join("state", STATE)
+
+
+def recorded_state(last: dict[str, Any] | None) -> tuple[str | None, int | None]:
+    found = (last or {}).get("state") or {}
+    return found.get("table_id"), found.get("version")

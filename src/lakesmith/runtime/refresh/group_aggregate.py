@@ -1,0 +1,89 @@
+"""GROUP_AGGREGATE: a view that aggregates a table that only gained rows is refreshed from its
+stored rows and the aggregation of the new rows alone.
+
+The user's query runs over the appended rows only (its read of the table bound to them, every
+other part as written, Spark's semantics applied as for any flow), giving each group's aggregates
+over the new rows. Stored rows and those are then grouped by the view's keys and merged: counts
+and sums add, minimums and maximums compare; every column is cast back to the view's type (a
+merged decimal sum to `decimal(p+10, s)` as Spark's `sum` types it). NULL keys are one group, as in
+the query, and FLOAT/DOUBLE keys are normalized as everywhere (`engine/semantics/float_keys.py`);
+a sum whose values are all NULL stays NULL (a sum of NULLs ignores them). The result replaces the
+view in one commit, so readers see the old or the new rows.
+
+Reading the view costs its rows (one per group) plus the appended rows, where a recompute reads
+every input row.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.connect import proto
+from pyspark.sql.types import DataType, LongType, StructField, StructType
+
+from lakesmith.engine.ddl import quote_name
+from lakesmith.engine.paths import engine_path
+from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
+from lakesmith.graph.graph import DataflowGraph
+from lakesmith.graph.identifiers import TableName
+from lakesmith.locations import Location
+from lakesmith.runtime.binding import TableBinder
+from lakesmith.runtime.refresh.aggregate_form import KEY, AggregateForm
+from lakesmith.tables.catalog import TableCatalog
+
+
+def _merge(function: str, column: Any, stored: DataType) -> Any:
+    """One aggregate of the stored and the new rows' values, typed as the view stores it.
+
+    Written as Spark computes it, not left to `engine/semantics`: a BIGINT sum exact in
+    DECIMAL(38, 0) and cast back, failing on overflow as Spark does under ANSI (the engine's
+    own wraps around: `semantics/arithmetic.py`); a DECIMAL sum cast back to the view's
+    `decimal(p+10, s)`, failing when the total no longer fits."""
+    if function in ("count", "sum"):
+        if isinstance(stored, LongType):
+            return F.sum(column.cast("decimal(38,0)")).cast(stored)
+        return F.sum(column).cast(stored)
+    return (F.min if function == "min" else F.max)(column)
+
+
+class AppendedRowsBinder(TableBinder):
+    """Binds the aggregated table's read to its appended rows; every other read as at run
+    time."""
+
+    def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
+                 project: Location, table: TableName, rows: Any) -> None:
+        super().__init__(graph, spark, catalog, project)
+        self.table = table
+        self.rows = relation_of(rows)
+
+    def bind_table(self, name: TableName, read: PlanRead) -> Binding:
+        if name == self.table:
+            return RelationBinding(self.rows)
+        return super().bind_table(name, read)
+
+
+def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: AggregateForm,
+           view: Location, schema: StructType) -> Any:
+    """The new rows of `view` (the view, or a backing table): its stored rows merged with the
+    aggregation `relation` over the appended rows.
+
+    Only the query over the appended rows gets `engine/semantics` (as every flow's query does);
+    the merge around it is written as Spark computes it (`_merge`). Its keys need no
+    normalization: both sides' keys are outputs of the query's grouping, normalized there
+    (`engine/semantics/float_keys.py`), so equal keys have equal bits."""
+    spark = binder.spark
+    partial = binder.rewriter.dataframe(binder.prepare(relation))
+    stored = spark.read.format("delta").load(engine_path(view))
+    both = stored.unionByName(partial)
+    types = {f.name: f.dataType for f in schema.fields}
+    aggregates = [_merge(function, F.col(quote_name(name)), types[name]).alias(name)
+                  for name, function in form.columns if function != KEY]
+    keys = [F.col(quote_name(k)) for k in form.keys]
+    grouped = both.groupBy(*keys).agg(*aggregates) if keys else both.agg(*aggregates)
+    result = grouped.select(*[F.col(quote_name(f.name)) for f in schema.fields])
+    # Its schema is the view's (each column cast to it, every column nullable as the view's
+    # are: no declared schema): known, so writing it asks the engine nothing.
+    result._cached_schema = StructType([StructField(f.name, f.dataType, True)
+                                        for f in schema.fields])
+    return result

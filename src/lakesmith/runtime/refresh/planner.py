@@ -1,0 +1,288 @@
+"""The refresh planner of a materialized view: which techniques apply to this refresh, and which
+one runs. Decided when the flow starts (after the flows upstream of it wrote this update's data),
+from metadata only: the view's last recorded refresh (`refresh.json`, `runtime/flows/
+up_to_date.py`), the Delta logs of its inputs, and the shape of its query.
+
+- NO_OP: the query, definition and input versions are those of the last refresh, and the view
+  is as that refresh left it.
+- GROUP_AGGREGATE (`group_aggregate.py`): the query has the form `aggregate_form.py` accepts, the
+  definition is the one last refreshed, the view is as that refresh left it (a crash after the
+  view's commit and before its record, or a write from outside, makes it recompute), and its one
+  input only gained rows since (`appended.py`). An aggregation of that form below the top of the
+  query (a join, HAVING) is kept in a backing table (`aggregate_state.py`), merged the same way
+  or rebuilt; the rest of the query is recomputed from it.
+- COMPLETE_RECOMPUTE: always applicable; chosen when neither of the others applies, and on a full
+  refresh.
+lakesmith has no cost model but one rule: a backing table is kept only for an aggregated table of
+at least BACKING_TABLE_MIN_RATIO times its rows; otherwise an applicable incremental technique is
+always chosen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyspark.sql.types import StructType
+
+from lakesmith.graph.identifiers import TableName
+from lakesmith.graph.model import Table
+from lakesmith.locations import Location
+from lakesmith.quality.expectations import ExpectationSet
+from lakesmith.runtime.flows.up_to_date import (
+    Fingerprint,
+    Unstable,
+    fingerprint,
+    recorded,
+    same_table,
+    up_to_date,
+)
+from lakesmith.runtime.refresh.aggregate_form import (
+    NOT_TOP,
+    AggregateForm,
+    aggregate_form,
+    mergeable_shape,
+)
+from lakesmith.runtime.refresh.aggregate_state import (
+    AggregateBelow,
+    aggregate_below,
+    recorded_state,
+    state_form,
+    state_location,
+)
+from lakesmith.runtime.refresh.appended import Appended, appended_since
+from lakesmith.runtime.refresh.planning import (
+    COMPLETE_RECOMPUTE,
+    GROUP_AGGREGATE,
+    NO_OP,
+    Issue,
+    PlanningInformation,
+    Technique,
+)
+from lakesmith.tables.delta import DeltaLog, stats_row_count
+
+if TYPE_CHECKING:
+    from lakesmith.runtime.flows.base import FlowContext
+
+FULL_REFRESH = "FULL_REFRESH_REQUESTED"
+DATA_HAS_CHANGED = "DATA_HAS_CHANGED"
+NO_PREVIOUS = "NO_PREVIOUS_REFRESH"
+DEFINITION_CHANGED = "DEFINITION_CHANGED"
+TARGET_CHANGED = "TARGET_CHANGED_SINCE_LAST_REFRESH"
+NOT_SUPPORTED = "DEFINITION_NOT_INCREMENTALIZABLE"
+REJECTED_BY_COST = "INCREMENTAL_PLAN_REJECTED_BY_COST_MODEL"
+# A backing table pays when the aggregated table has this many times its rows (`_below`).
+BACKING_TABLE_MIN_RATIO = 50
+
+
+@dataclass(frozen=True)
+class GroupAggregateWork:
+    """What a GROUP_AGGREGATE refresh merges: the form of the query, the table it aggregates
+    and the rows that table gained, and the view's columns."""
+
+    form: AggregateForm
+    table: TableName
+    appended: Appended | None  # None: the backing table is rebuilt from the whole table
+    schema: StructType  # the view's columns (or the backing table's)
+    below: AggregateBelow | None = None  # an aggregation below the top of the query
+    state: Location | None = None  # its backing table
+
+
+@dataclass(frozen=True)
+class Found:
+    """The view's table as the refresh found it (its log advanced once: each advance lists the
+    log again)."""
+
+    table: Any  # a DeltaTable, None before the first refresh
+    table_id: str | None
+    version: int | None
+
+    @staticmethod
+    def of(log: DeltaLog) -> Found:
+        table = log.table()
+        if table is None:
+            return Found(None, None, None)
+        return Found(table, str(table.metadata().id), table.version())
+
+
+@dataclass(frozen=True)
+class RefreshPlan:
+    information: PlanningInformation
+    fingerprint: Fingerprint | Unstable | None
+    # The merge (GROUP_AGGREGATE), or the rebuild of a backing table (COMPLETE_RECOMPUTE).
+    group_aggregate: GroupAggregateWork | None = None
+
+    @property
+    def technique(self) -> str:
+        return self.information.chosen
+
+
+def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
+                 record: Location) -> RefreshPlan:
+    flow = ctx.flow
+    found = Found.of(view)
+    target = {"table_name": dataset.name, "table_id": found.table_id}
+    print_ = fingerprint(ctx.workspace, flow, dataset)
+    if ctx.work.reset:  # recorded all the same: the next refresh can be incremental from it
+        issue = Issue(FULL_REFRESH, "a full refresh was requested")
+        return _plan(flow.name, print_, (issue,), (issue,), target)
+    if isinstance(print_, Unstable):
+        issue = Issue(print_.issue, print_.explanation)
+        return _plan(flow.name, print_, (issue,), (issue,), target)
+    if up_to_date(record, print_, found.table_id, found.version):
+        return RefreshPlan(PlanningInformation(flow.name, (
+            Technique(NO_OP, chosen=True), Technique(COMPLETE_RECOMPUTE)), target=target),
+            print_)
+    no_op = Issue(DATA_HAS_CHANGED, "the inputs or the definition changed")
+    work, why = _group_aggregate(ctx, dataset, found, record, print_)
+    if why is not None:
+        plan = _plan(flow.name, print_, (no_op,), (why,), target)
+        return RefreshPlan(plan.information, print_, work)
+    assert work is not None and work.appended is not None
+    appended = work.appended
+    source = {"table_name": ctx.graph.dataset(work.table).name,
+              "table_id": appended.source.identity(),
+              "change_size": appended.rows.backlog.bytes,
+              "start_version": appended.start, "end_version": appended.end}
+    if work.state is not None:
+        target["backing_table"] = str(work.state)
+    return RefreshPlan(PlanningInformation(flow.name, (
+        Technique(NO_OP, (no_op,)), Technique(GROUP_AGGREGATE, chosen=True),
+        Technique(COMPLETE_RECOMPUTE)), (source,), target), print_, work)
+
+
+def _plan(flow: str, print_: Fingerprint | Unstable | None, no_op: tuple[Issue, ...],
+          group_aggregate: tuple[Issue, ...], target: dict[str, Any]) -> RefreshPlan:
+    return RefreshPlan(PlanningInformation(flow, (
+        Technique(NO_OP, no_op), Technique(GROUP_AGGREGATE, group_aggregate),
+        Technique(COMPLETE_RECOMPUTE, chosen=True)), target=target), print_)
+
+
+def _group_aggregate(ctx: FlowContext, dataset: Table, view: Found, record: Location,
+                     print_: Fingerprint) -> tuple[GroupAggregateWork | None, Issue | None]:
+    """The GROUP_AGGREGATE work of this refresh and, when it cannot be incremental, why: no
+    work (a recompute), or (an aggregation below the top) work that rebuilds the backing
+    table."""
+    assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
+    below = aggregate_below(ctx.flow.relation)
+    if below is not None:  # the rest of the query is recomputed: expectations, schema apply
+        return _below(ctx, view, record, print_, below)
+    if ExpectationSet.for_flow(ctx.graph, ctx.flow):
+        return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
+                           "result they drop cannot be merged later)")
+    if dataset.schema is not None:
+        return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' declares its schema")
+    if view.table is None:
+        return None, Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
+    schema = StructType.fromJson(json.loads(view.table.schema().to_json()))
+    form = aggregate_form(ctx.flow.relation, schema)
+    if isinstance(form, Issue):
+        return None, form
+    name = _input(ctx, form)
+    if isinstance(name, Issue):
+        return None, name
+    last = recorded(record)
+    issue = _changed(last, print_)
+    if issue is None and not same_table(last, view.table_id, view.version):
+        issue = Issue(TARGET_CHANGED, f"'{dataset.name}' was written after its last recorded "
+                      "refresh (an interrupted refresh, or a write from outside the pipeline)")
+    if issue is None and len(print_.inputs) != 1:
+        issue = Issue(NO_PREVIOUS, f"no earlier refresh from '{form.read.name}' alone is "
+                      "recorded")
+    appended = issue or _appended(ctx, name, last or {}, print_)
+    if isinstance(appended, Issue):
+        return None, appended
+    return GroupAggregateWork(form, name, appended, schema), None
+
+
+def _below(ctx: FlowContext, view: Found, record: Location, print_: Fingerprint,
+           below: AggregateBelow) -> tuple[GroupAggregateWork | None, Issue | None]:
+    """An aggregation below the top (`aggregate_state.py`): its backing table merged with the
+    appended rows, or rebuilt."""
+    location = state_location(ctx.workspace.storage.flow_checkpoint(ctx.flow.target,
+                                                                    ctx.flow.name))
+    state = ctx.workspace.logs(location)
+    table = state.table()
+    form: AggregateForm | Issue | None = mergeable_shape(below.relation)
+    if table is not None:
+        schema = StructType.fromJson(json.loads(table.schema().to_json()))
+    elif form is None:  # no backing table yet: the aggregation's columns from the engine
+        schema = ctx.binder.rewriter.dataframe(ctx.binder.prepare(below.relation)).schema
+    if form is None:
+        form = state_form(below, schema)
+    if isinstance(form, Issue):
+        return None, Issue(NOT_TOP, "the top of its query is not an aggregation, and the "
+                           f"aggregation below it cannot be merged: {form.explanation}",
+                           {"operator_name": ctx.flow.relation.WhichOneof("rel_type")
+                            if ctx.flow.relation is not None else None})
+    name = _input(ctx, form)
+    if isinstance(name, Issue):
+        return None, name
+    rejected = _backing_table_pays(ctx, name, table if table is not None else view.table)
+    if rejected is not None:
+        return None, rejected
+    rebuild = GroupAggregateWork(form, name, None, schema, below, location)
+    last = recorded(record)
+    issue = _changed(last, print_)
+    if issue is None and (table is None or recorded_state(last) != (
+            state.table_id(), state.version())):
+        issue = Issue(TARGET_CHANGED, "its backing table was written after the last recorded "
+                      "refresh (an interrupted refresh)")
+    appended = issue or _appended(ctx, name, last or {}, print_)
+    if isinstance(appended, Issue):
+        return rebuild, appended
+    return GroupAggregateWork(form, name, appended, schema, below, location), None
+
+
+def _backing_table_pays(ctx: FlowContext, name: TableName, kept: Any) -> Issue | None:
+    """Whether keeping a backing table costs less than recomputing: it adds a write of the
+    backing table to every refresh, and saves reading the aggregated table; measured on the
+    medallion example (1M orders into 50,000 customers, 20:1), the recompute was still cheaper.
+    So only a table of at least BACKING_TABLE_MIN_RATIO times the backing table's rows (or,
+    before there is one, the view's) is aggregated through one. Row counts from the Delta
+    statistics; unknown counts: no backing table."""
+    table = ctx.workspace.table_log(name).table()
+    input_rows = None if table is None else stats_row_count(table)
+    kept_rows = None if kept is None else stats_row_count(kept)
+    if input_rows is not None and kept_rows is not None \
+            and input_rows >= BACKING_TABLE_MIN_RATIO * max(kept_rows, 1):
+        return None
+    return Issue(REJECTED_BY_COST, f"'{ctx.graph.dataset(name).name}' has {input_rows} rows, "
+                 f"not {BACKING_TABLE_MIN_RATIO} times the {kept_rows} a backing table of its "
+                 "aggregation would hold: recomputing costs less",
+                 {"cost_model_rejection_subtype": "BACKING_TABLE_NOT_SMALL_ENOUGH",
+                  "input_rows": input_rows, "backing_table_rows": kept_rows})
+
+
+def _input(ctx: FlowContext, form: AggregateForm) -> TableName | Issue:
+    name = ctx.graph.names.qualify(form.read.name or "")
+    if name not in ctx.graph.datasets or ctx.graph.kind(name).is_view:
+        return Issue("INPUT_NOT_IN_DELTA", f"it aggregates '{form.read.name}', which is not a "
+                     "table of the pipeline", {"table_name": form.read.name})
+    return name
+
+
+def _changed(last: dict[str, Any] | None, print_: Fingerprint) -> Issue | None:
+    if last is None or "definition" not in last:
+        return Issue(NO_PREVIOUS, "no earlier refresh of this definition is recorded")
+    if not last["definition"]:
+        return Issue(NO_PREVIOUS, "the last refresh read an input while it was being written")
+    if last["definition"] != print_.definition:
+        return Issue(DEFINITION_CHANGED, "the definition changed since the last refresh")
+    return None
+
+
+def _appended(ctx: FlowContext, name: TableName, last: dict[str, Any],
+              print_: Fingerprint) -> Appended | Issue:
+    """What the aggregated table gained since the recorded refresh."""
+    key = ".".join(name.key)
+    input_name = ctx.graph.dataset(name).name
+    before, now = last.get("inputs", {}).get(key), print_.inputs.get(key)
+    if before is None or now is None:
+        return Issue(NO_PREVIOUS, f"no earlier refresh from '{input_name}' is recorded")
+    if before[0] != now[0]:
+        return Issue("SOURCE_REPLACED", f"'{input_name}' was replaced by another table",
+                     {"table_name": input_name})
+    return appended_since(ctx.workspace.table_log(name), key, input_name, int(before[1]),
+                          int(now[1]), last.get("input_schemas", {}).get(key))
