@@ -1,16 +1,21 @@
 """Small files at a `Location`: checkpoint records, lock leases, markers, Delta commit JSON.
 
 Two implementations behind one interface, because the guarantees lakesmith needs are reached
-differently: a local disk has rename and fsync (a record survives an OS crash once written); an
-object store has neither, but has conditional puts (a record is created only if absent, which is
-what keeps two writers from both writing batch N). Table data never goes through here: the engine
-reads and writes it.
+differently: a local disk has rename and hard links (a record appears whole or not at all, and a
+link is created only if absent); an object store has neither, but has conditional puts (a record
+is created only if absent, which is what keeps two writers from both writing batch N). Table data
+never goes through here: the engine reads and writes it.
+
+Local records are not fsynced, as Spark's checkpoint files on a local file system are not
+(`CheckpointFileManager.createAtomic` writes a temporary file, closes it and renames it): a record
+survives a crash of the process (the kernel's page cache keeps it), which is what the
+exactly-once protocol is tested against, but not necessarily a crash of the operating system.
+Why, and what an OS crash can leave: docs/architecture.md, "Durability of checkpoints".
 """
 
 from __future__ import annotations
 
 import builtins
-import errno
 import os
 import shutil
 import threading
@@ -103,7 +108,7 @@ class FileStore(ABC):
 
 
 class LocalFileStore(FileStore):
-    """A local disk: write to a temporary file, fsync, rename, fsync the folder."""
+    """A local disk: write to a temporary file, then rename it (or link it: put-if-absent)."""
 
     def read(self, location: Location) -> bytes | None:
         try:
@@ -119,7 +124,6 @@ class LocalFileStore(FileStore):
         path = location.local_path
         tmp = self._staged(path, data)
         os.replace(tmp, path)
-        fsync_dir(path.parent)
 
     def create(self, location: Location, data: bytes) -> Version | None:
         path = location.local_path
@@ -130,7 +134,6 @@ class LocalFileStore(FileStore):
             return None
         finally:
             tmp.unlink()
-        fsync_dir(path.parent)
         return Version(None, data)
 
     def read_versioned(self, location: Location) -> Version | None:
@@ -207,22 +210,8 @@ class LocalFileStore(FileStore):
             raise StorageError(
                 f"Cannot create the folder {path.parent}: a file is in the way.") from e
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        tmp.write_bytes(data)
         return tmp
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as e:  # some file systems cannot fsync a directory
-        if e.errno not in (errno.EINVAL, errno.ENOTSUP):
-            raise
-    finally:
-        os.close(fd)
 
 
 class ObjectFileStore(FileStore):

@@ -53,7 +53,29 @@ def verify_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMet
             f"table '{table}' at {target.location} is another Delta table (id {target_id}) than "
             f"the one the checkpoint wrote (id {metadata.target_table_id}): it was deleted and "
             "created again"))
+    else:
+        _refuse_table_ahead(checkpoint, metadata, target)
     return metadata
+
+
+def _refuse_table_ahead(checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                        target: DeltaLog) -> None:
+    """A batch in the table that the offsets log does not have: the log lost its newest records
+    (an OS crash on a local disk, which is not fsynced, or an older copy of the checkpoint put
+    back). Planning that batch number again would read its input again and append it twice."""
+    found = newest_batch_marker(target, checkpoint.flow)
+    if found is None or found.checkpoint != metadata.id or found.batch is None:
+        return
+    planned = checkpoint.offsets.latest_batch()
+    if planned is None and checkpoint.commits.latest_batch() is not None:
+        return  # offsets/ deleted with commits left: recover() names that
+    if planned is None or found.batch > planned:
+        last = "is empty" if planned is None else f"ends at batch {planned}"
+        raise _refuse(checkpoint, (
+            f"table '{checkpoint.display_table}' holds batch {found.batch} of this checkpoint, "
+            f"but its offsets log {last}: the newest checkpoint records were lost (an operating "
+            "system crash, or an older copy of the checkpoint restored), and running would "
+            "read that batch's input again and duplicate its rows"))
 
 
 def newest_batch_marker(target: DeltaLog, flow: str) -> Marker | None:

@@ -318,7 +318,7 @@ class MicroBatchRunner(FlowRunner):
         frames = {key: sources[key].dataframe(ctx.spark, data)
                   for key, data in batch.slices.items()}
         binder = StreamBatchBinder(graph, ctx.spark, ctx.catalog, workspace.project, frames,
-                                   transform=transform)
+                                   transform=transform, scope=str(checkpoint.location))
         batch.binder = binder
         return binder, operators
 
