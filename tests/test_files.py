@@ -121,3 +121,20 @@ def test_delete_tree_removes_everything_below(store, tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]  # no renamed folder remains
     store.delete_tree(at(tmp_path / "cp"))  # already gone
     assert store.list(at(tmp_path / "cp")) == []
+
+
+def test_discard_tree_frees_the_name_at_once_and_deletes_in_the_background(store, tmp_path
+                                                                           ) -> None:
+    import threading
+
+    store.write(at(tmp_path / "kept" / "part-0.parquet"), b"x" * 1000)
+    store.write(at(tmp_path / "kept" / "_delta_log" / "0.json"), b"{}")
+    store.discard_tree(at(tmp_path / "kept"))
+    assert not (tmp_path / "kept").exists()  # the name is free for the next write at once
+    store.write(at(tmp_path / "kept" / "part-1.parquet"), b"y")
+    for thread in threading.enumerate():
+        if thread.name == "lakesmith-discard":
+            thread.join()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]  # the set-aside folder is gone
+    assert store.read(at(tmp_path / "kept" / "part-1.parquet")) == b"y"
+    store.discard_tree(at(tmp_path / "missing"))  # nothing there: nothing to do

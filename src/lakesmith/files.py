@@ -16,6 +16,7 @@ Why, and what an OS crash can leave: docs/architecture.md, "Durability of checkp
 from __future__ import annotations
 
 import builtins
+import logging
 import os
 import shutil
 import threading
@@ -28,6 +29,8 @@ from typing import Any
 
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
+
+logger = logging.getLogger("lakesmith")
 
 
 class StorageError(LakesmithError):
@@ -105,6 +108,11 @@ class FileStore(ABC):
     @abstractmethod
     def delete_tree(self, location: Location) -> None:
         """Delete a folder and everything below it; a missing folder is not an error."""
+
+    def discard_tree(self, location: Location) -> None:
+        """Delete a folder nothing will read again; the deletion may finish after this returns,
+        but the folder's name is free at once."""
+        self.delete_tree(location)
 
 
 class LocalFileStore(FileStore):
@@ -194,13 +202,29 @@ class LocalFileStore(FileStore):
             pass  # already gone: what the caller wants
 
     def delete_tree(self, location: Location) -> None:
+        trash = self._set_aside(location)
+        if trash is not None:
+            shutil.rmtree(trash)
+
+    def discard_tree(self, location: Location) -> None:
+        """`delete_tree` for a folder nothing reads again: it is renamed away at once (its name
+        is free for a new folder), and its files are deleted by a thread of their own, off the
+        caller's path (a large table's files take 10-40 ms). The thread is not a daemon: the
+        process ends after it, so only a killed process leaves the hidden folder behind."""
+        trash = self._set_aside(location)
+        if trash is not None:
+            threading.Thread(target=_remove_set_aside, args=(trash,),
+                             name="lakesmith-discard").start()
+
+    @staticmethod
+    def _set_aside(location: Location) -> Path | None:
         path = location.local_path
         if not path.exists():
-            return
+            return None
         # Rename first, so a crash half-way leaves a hidden folder, not a half-deleted one.
         trash = path.with_name(f".{path.name}.deleted-{uuid.uuid4().hex}")
         os.replace(path, trash)
-        shutil.rmtree(trash)
+        return trash
 
     @staticmethod
     def _staged(path: Path, data: bytes) -> Path:
@@ -356,6 +380,13 @@ class ObjectFileStore(FileStore):
             paths = [o["path"] for o in chunk]
             if paths:
                 obstore.delete(self.store, paths)
+
+
+def _remove_set_aside(trash: Path) -> None:
+    try:
+        shutil.rmtree(trash)
+    except OSError as e:  # reported: the hidden folder only takes space
+        logger.warning("Could not delete %s (a folder set aside for deletion): %s", trash, e)
 
 
 def posixpath_name(path: str) -> str:
