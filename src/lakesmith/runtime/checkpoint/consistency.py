@@ -84,7 +84,11 @@ def _refuse_table_ahead(checkpoint: Checkpoint, metadata: CheckpointMetadata,
         since = record.versions.get(OUTPUT) if record is not None else None
         ahead = None
         for version in range(latest, -1 if since is None else since, -1):
-            marker = Marker.parse(read_commit(target.location, version).user_metadata)
+            try:
+                commit = read_commit(target.location, version)
+            except DeltaLogError:
+                break  # older commits were cleaned up: nothing further back to find
+            marker = Marker.parse(commit.user_metadata)
             if marker is not None and marker.kind == BATCH and marker.checkpoint == metadata.id \
                     and marker.batch is not None and marker.batch > planned:
                 ahead = marker
