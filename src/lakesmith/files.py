@@ -114,6 +114,12 @@ class FileStore(ABC):
         but the folder's name is free at once."""
         self.delete_tree(location)
 
+    def discard_files(self, locations: builtins.list[Location]) -> None:
+        """Delete files nothing will read again (and no writer will name again); the deletion
+        may finish after this returns."""
+        for location in locations:
+            self.delete(location)
+
 
 class LocalFileStore(FileStore):
     """A local disk: write to a temporary file, then rename it (or link it: put-if-absent)."""
@@ -213,8 +219,13 @@ class LocalFileStore(FileStore):
         process ends after it, so only a killed process leaves the hidden folder behind."""
         trash = self._set_aside(location)
         if trash is not None:
-            threading.Thread(target=_remove_set_aside, args=(trash,),
-                             name="lakesmith-discard").start()
+            _in_background(_remove_set_aside, trash)
+
+    def discard_files(self, locations: builtins.list[Location]) -> None:
+        """Deleted by a thread of their own, off the caller's path (unlinking a large file takes
+        milliseconds); not a daemon, so the process ends after it."""
+        if locations:
+            _in_background(_remove_files, [x.local_path for x in locations])
 
     @staticmethod
     def _set_aside(location: Location) -> Path | None:
@@ -382,11 +393,40 @@ class ObjectFileStore(FileStore):
                 obstore.delete(self.store, paths)
 
 
+_discards: list[threading.Thread] = []
+_discards_lock = threading.Lock()
+
+
+def _in_background(target: Any, argument: Any) -> None:
+    thread = threading.Thread(target=target, args=(argument,), name="lakesmith-discard")
+    with _discards_lock:
+        _discards[:] = [t for t in _discards if t.is_alive()]
+        _discards.append(thread)
+    thread.start()
+
+
+def finish_discards() -> None:
+    """Wait for the deletions `discard_tree` and `discard_files` started (an update ends with
+    its files gone, so the next one, or a reader of its folders, finds none half-deleted)."""
+    with _discards_lock:
+        pending, _discards[:] = list(_discards), []
+    for thread in pending:
+        thread.join()
+
+
 def _remove_set_aside(trash: Path) -> None:
     try:
         shutil.rmtree(trash)
     except OSError as e:  # reported: the hidden folder only takes space
         logger.warning("Could not delete %s (a folder set aside for deletion): %s", trash, e)
+
+
+def _remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:  # reported: the file only takes space
+            logger.warning("Could not delete %s (a file no longer used): %s", path, e)
 
 
 def posixpath_name(path: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from deltalake import DeltaTable, write_deltalake
 
 from lakesmith.cdc.scratch import drop_replaced_files
+from lakesmith.files import finish_discards
 from lakesmith.locations import Location
 
 
@@ -35,6 +36,7 @@ def test_only_the_newest_versions_files_stay(tmp_path: Path, partition_by: list[
     assert len(data_files(folder)) > len(table.file_uris())
 
     drop_replaced_files(Location.local(folder), table)
+    finish_discards()  # deleted off the batch's path; an update waits for them when it ends
 
     newest = DeltaTable(str(folder))
     assert data_files(folder) == set(pa.table(newest.get_add_actions(flatten=True))

@@ -94,16 +94,15 @@ def drop_replaced_files(location: Location, table: Any | None = None) -> None:
     the table already opened at its newest version.
 
     delta-rs lists them (a full vacuum's dry run: replaced files and files no commit names, such
-    as a failed write's); lakesmith deletes them. A vacuum that deletes them itself also commits
-    "VACUUM START" and "VACUUM END" to the table's log: two commits per batch on the critical
-    path (10-15 ms), and a log three times as long to open."""
+    as a failed write's); lakesmith deletes them, off the batch's path (`discard_files`: no
+    writer names a file again, so a later batch cannot meet one being deleted). A vacuum that
+    deletes them itself also commits "VACUUM START" and "VACUUM END" to the table's log: two
+    commits per batch on the critical path (10-15 ms), and a log three times as long to open."""
     try:
         table = table if table is not None else open_table(location)
         if table is not None:
             unused = table.vacuum(retention_hours=0, dry_run=True,
                                   enforce_retention_duration=False, full=True)
-            store = store_for(location)
-            for path in unused:
-                store.delete(location.join(path))
+            store_for(location).discard_files([location.join(path) for path in unused])
     except Exception as e:  # reported; the files are removed by a later vacuum
         logger.warning("Removing replaced files of the table at %s failed: %s", location, e)
