@@ -597,3 +597,57 @@ def test_continuous_mode_ingests_files_as_they_land(project, tmp_path: Path) -> 
     assert sorted(r["id"] for r in project.rows("bronze_orders")) == ["1", "2", "3"]
     files = next((project.root / "storage" / "checkpoints").glob("*/bronze_orders/sources/*/files"))
     assert sorted(p.name for p in files.iterdir()) == ["0", "1", "2"]  # one entry per listing
+
+
+def test_each_batch_replaces_its_flows_slice_view(project, tmp_path: Path, monkeypatch) -> None:
+    """A bronze batch reads its files through a temporary view; every batch of a flow replaces
+    the same view, so no batch spends a round trip dropping its own, and another flow reading
+    the same folder has a view of its own."""
+    from pyspark.sql.connect.catalog import Catalog
+    from pyspark.sql.connect.dataframe import DataFrame
+
+    landing = tmp_path / "landing"
+    files = [landing_file(landing, f"{n}.json", [{"id": n, "item": item}], 1_700_000_000 + n)
+             for n, item in ((1, "pen"), (2, "ink"), (3, "cap"))]
+    project.write_spec()
+    project.write("transformations/bronze.py", f'''
+import dlt
+
+def landing():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .option("cloudFiles.maxFilesPerTrigger", "1").load("{landing}")
+            .selectExpr("*", "_metadata.file_path AS _source_file"))
+
+@dlt.table
+def bronze_a():
+    return landing()
+
+@dlt.table
+def bronze_b():
+    return landing()
+''')
+    created: list[str] = []
+    dropped: list[str] = []
+    create = DataFrame.createOrReplaceTempView
+    drop = Catalog.dropTempView
+
+    def record_create(self: DataFrame, name: str) -> None:
+        created.append(name)
+        create(self, name)
+
+    def record_drop(self: Catalog, name: str) -> bool:
+        dropped.append(name)
+        return drop(self, name)
+
+    monkeypatch.setattr(DataFrame, "createOrReplaceTempView", record_create)
+    monkeypatch.setattr(Catalog, "dropTempView", record_drop)
+    result = project.run()
+    completed(result)
+    assert sorted(f.metrics.batches for f in result.flows) == [3, 3]
+    slices = [name for name in created if "_slice_" in name]
+    assert len(slices) == 6 and len(set(slices)) == 2  # one name per flow, three batches each
+    assert not [name for name in dropped if "_slice_" in name]
+    for table in ("bronze_a", "bronze_b"):
+        assert project.rows(table, order_by="id") == [
+            {"id": str(n), "item": item, "_rescued_data": None, "_source_file": f"file:{f}"}
+            for (n, item), f in zip(((1, "pen"), (2, "ink"), (3, "cap")), files, strict=True)]

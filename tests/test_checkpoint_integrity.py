@@ -139,9 +139,44 @@ def test_a_commit_record_whose_output_was_lost_reruns_the_batch(streaming, spark
     assert ids(project, "silver") == [1, 2, 3, 5]
 
 
+def test_records_lost_while_their_batch_landed_are_refused_not_replayed(streaming, spark) -> None:
+    """Local records are not fsynced (as Spark's): an OS crash can lose a batch's offsets and
+    commit records while the engine's commit of that batch survived. Planning the batch again
+    would append its rows twice; the run refuses instead, and a full refresh rebuilds."""
+    project, source = streaming
+    bronze = checkpoint_dir(project, "bronze")
+    (bronze / "offsets/1").unlink()
+    (bronze / "commits/1").unlink()
+    append(spark, source, [4])
+    message = failure(project.run())
+    assert "holds batch 1 of this checkpoint, but its offsets log ends at batch 0" in message
+    assert "duplicate" in message and "--full-refresh bronze" in message
+    assert ids(project, "bronze") == [1, 2, 2, 3]
+    assert project.run(full_refresh=["bronze", "silver"]).state == UpdateState.COMPLETED
+    assert ids(project, "bronze") == [1, 2, 2, 3, 4] and ids(project, "silver") == [1, 2, 3, 4]
+
+
+def test_a_run_does_not_fsync_local_records(streaming, spark, monkeypatch) -> None:
+    """Durable as Spark's checkpoint on a local disk: across a crash of the process, not of the
+    operating system (docs/architecture.md, "Durability of checkpoints")."""
+    import os
+
+    def no_fsync(fd: int) -> None:
+        raise AssertionError("fsync called")
+
+    project, source = streaming
+    monkeypatch.setattr(os, "fsync", no_fsync)
+    append(spark, source, [4])
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, failure(result)
+    assert ids(project, "bronze") == [1, 2, 2, 3, 4] and ids(project, "silver") == [1, 2, 3, 4]
+    assert (checkpoint_dir(project, "bronze") / "commits/2").exists()
+
+
 @pytest.mark.parametrize("log_name, content", [
     ("offsets", b'{"format": 1, "batch": 1, "sour'), ("commits", b"\x00garbage"),
-    ("offsets", b'{"batch": 1, "sources": {}}')])
+    ("offsets", b'{"batch": 1, "sources": {}}'),
+    ("commits", b"")])  # an OS crash can keep a record's name without its bytes (no fsync)
 def test_corrupt_records_are_named(streaming, log_name: str, content: bytes) -> None:
     project, _ = streaming
     path = checkpoint_dir(project, "bronze") / log_name / "1"

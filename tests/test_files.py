@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from lakesmith.files import Entry, LocalFileStore, StorageError, Version, store_for
+from lakesmith.files import (
+    Entry,
+    LocalFileStore,
+    StorageError,
+    Version,
+    finish_discards,
+    store_for,
+)
 from lakesmith.locations import Location
 
 
@@ -121,3 +128,26 @@ def test_delete_tree_removes_everything_below(store, tmp_path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["keep"]  # no renamed folder remains
     store.delete_tree(at(tmp_path / "cp"))  # already gone
     assert store.list(at(tmp_path / "cp")) == []
+
+
+def test_discard_tree_frees_the_name_at_once_and_deletes_in_the_background(store, tmp_path
+                                                                           ) -> None:
+    store.write(at(tmp_path / "kept" / "part-0.parquet"), b"x" * 1000)
+    store.write(at(tmp_path / "kept" / "_delta_log" / "0.json"), b"{}")
+    store.discard_tree(at(tmp_path / "kept"))
+    assert not (tmp_path / "kept").exists()  # the name is free for the next write at once
+    store.write(at(tmp_path / "kept" / "part-1.parquet"), b"y")
+    finish_discards()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept"]  # the set-aside folder is gone
+    assert store.read(at(tmp_path / "kept" / "part-1.parquet")) == b"y"
+    store.discard_tree(at(tmp_path / "missing"))  # nothing there: nothing to do
+
+
+def test_discard_files_deletes_them_in_the_background(store, tmp_path) -> None:
+    old = [tmp_path / "t" / f"part-{n}.parquet" for n in range(3)]
+    for path in old:
+        store.write(at(path), b"x")
+    store.write(at(tmp_path / "t" / "part-new.parquet"), b"y")
+    store.discard_files([at(path) for path in old] + [at(tmp_path / "t" / "gone.parquet")])
+    finish_discards()
+    assert sorted(p.name for p in (tmp_path / "t").iterdir()) == ["part-new.parquet"]

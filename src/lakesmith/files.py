@@ -1,16 +1,22 @@
 """Small files at a `Location`: checkpoint records, lock leases, markers, Delta commit JSON.
 
 Two implementations behind one interface, because the guarantees lakesmith needs are reached
-differently: a local disk has rename and fsync (a record survives an OS crash once written); an
-object store has neither, but has conditional puts (a record is created only if absent, which is
-what keeps two writers from both writing batch N). Table data never goes through here: the engine
-reads and writes it.
+differently: a local disk has rename and hard links (a record appears whole or not at all, and a
+link is created only if absent); an object store has neither, but has conditional puts (a record
+is created only if absent, which is what keeps two writers from both writing batch N). Table data
+never goes through here: the engine reads and writes it.
+
+Local records are not fsynced, as Spark's checkpoint files on a local file system are not
+(`CheckpointFileManager.createAtomic` writes a temporary file, closes it and renames it): a record
+survives a crash of the process (the kernel's page cache keeps it), which is what the
+exactly-once protocol is tested against, but not necessarily a crash of the operating system.
+Why, and what an OS crash can leave: docs/architecture.md, "Durability of checkpoints".
 """
 
 from __future__ import annotations
 
 import builtins
-import errno
+import logging
 import os
 import shutil
 import threading
@@ -23,6 +29,8 @@ from typing import Any
 
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
+
+logger = logging.getLogger("lakesmith")
 
 
 class StorageError(LakesmithError):
@@ -101,9 +109,20 @@ class FileStore(ABC):
     def delete_tree(self, location: Location) -> None:
         """Delete a folder and everything below it; a missing folder is not an error."""
 
+    def discard_tree(self, location: Location) -> None:
+        """Delete a folder nothing will read again; the deletion may finish after this returns,
+        but the folder's name is free at once."""
+        self.delete_tree(location)
+
+    def discard_files(self, locations: builtins.list[Location]) -> None:
+        """Delete files nothing will read again (and no writer will name again); the deletion
+        may finish after this returns."""
+        for location in locations:
+            self.delete(location)
+
 
 class LocalFileStore(FileStore):
-    """A local disk: write to a temporary file, fsync, rename, fsync the folder."""
+    """A local disk: write to a temporary file, then rename it (or link it: put-if-absent)."""
 
     def read(self, location: Location) -> bytes | None:
         try:
@@ -119,7 +138,6 @@ class LocalFileStore(FileStore):
         path = location.local_path
         tmp = self._staged(path, data)
         os.replace(tmp, path)
-        fsync_dir(path.parent)
 
     def create(self, location: Location, data: bytes) -> Version | None:
         path = location.local_path
@@ -130,7 +148,6 @@ class LocalFileStore(FileStore):
             return None
         finally:
             tmp.unlink()
-        fsync_dir(path.parent)
         return Version(None, data)
 
     def read_versioned(self, location: Location) -> Version | None:
@@ -191,13 +208,34 @@ class LocalFileStore(FileStore):
             pass  # already gone: what the caller wants
 
     def delete_tree(self, location: Location) -> None:
+        trash = self._set_aside(location)
+        if trash is not None:
+            shutil.rmtree(trash)
+
+    def discard_tree(self, location: Location) -> None:
+        """`delete_tree` for a folder nothing reads again: it is renamed away at once (its name
+        is free for a new folder), and its files are deleted by a thread of their own, off the
+        caller's path (a large table's files take 10-40 ms). The thread is not a daemon: the
+        process ends after it, so only a killed process leaves the hidden folder behind."""
+        trash = self._set_aside(location)
+        if trash is not None:
+            _in_background(_remove_set_aside, trash)
+
+    def discard_files(self, locations: builtins.list[Location]) -> None:
+        """Deleted by a thread of their own, off the caller's path (unlinking a large file takes
+        milliseconds); not a daemon, so the process ends after it."""
+        if locations:
+            _in_background(_remove_files, [x.local_path for x in locations])
+
+    @staticmethod
+    def _set_aside(location: Location) -> Path | None:
         path = location.local_path
         if not path.exists():
-            return
+            return None
         # Rename first, so a crash half-way leaves a hidden folder, not a half-deleted one.
         trash = path.with_name(f".{path.name}.deleted-{uuid.uuid4().hex}")
         os.replace(path, trash)
-        shutil.rmtree(trash)
+        return trash
 
     @staticmethod
     def _staged(path: Path, data: bytes) -> Path:
@@ -207,22 +245,8 @@ class LocalFileStore(FileStore):
             raise StorageError(
                 f"Cannot create the folder {path.parent}: a file is in the way.") from e
         tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        tmp.write_bytes(data)
         return tmp
-
-
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as e:  # some file systems cannot fsync a directory
-        if e.errno not in (errno.EINVAL, errno.ENOTSUP):
-            raise
-    finally:
-        os.close(fd)
 
 
 class ObjectFileStore(FileStore):
@@ -367,6 +391,42 @@ class ObjectFileStore(FileStore):
             paths = [o["path"] for o in chunk]
             if paths:
                 obstore.delete(self.store, paths)
+
+
+_discards: list[threading.Thread] = []
+_discards_lock = threading.Lock()
+
+
+def _in_background(target: Any, argument: Any) -> None:
+    thread = threading.Thread(target=target, args=(argument,), name="lakesmith-discard")
+    with _discards_lock:
+        _discards[:] = [t for t in _discards if t.is_alive()]
+        _discards.append(thread)
+    thread.start()
+
+
+def finish_discards() -> None:
+    """Wait for the deletions `discard_tree` and `discard_files` started (an update ends with
+    its files gone, so the next one, or a reader of its folders, finds none half-deleted)."""
+    with _discards_lock:
+        pending, _discards[:] = list(_discards), []
+    for thread in pending:
+        thread.join()
+
+
+def _remove_set_aside(trash: Path) -> None:
+    try:
+        shutil.rmtree(trash)
+    except OSError as e:  # reported: the hidden folder only takes space
+        logger.warning("Could not delete %s (a folder set aside for deletion): %s", trash, e)
+
+
+def _remove_files(paths: list[Path]) -> None:
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as e:  # reported: the file only takes space
+            logger.warning("Could not delete %s (a file no longer used): %s", path, e)
 
 
 def posixpath_name(path: str) -> str:

@@ -116,8 +116,8 @@ class FileLock(PipelineLock):
         # Whatever the file still says was written by a run that ended without releasing it.
         self.previous_holder = _read(os.pread(fd, 4096, 0)) or None
         os.ftruncate(fd, 0)
+        # Who holds it, for messages; not fsynced: an OS crash releases the flock anyway.
         os.pwrite(fd, json.dumps(_holder()).encode(), 0)
-        os.fsync(fd)
         self._fd = fd
         return self
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lakesmith.errors import LakesmithError
+from lakesmith.files import finish_discards
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
@@ -79,3 +80,4 @@ class Workspace:
 
     def close(self) -> None:
         self.evaluations.shutdown(wait=False, cancel_futures=True)
+        finish_discards()  # files the update set aside are gone when it ends

@@ -10,7 +10,14 @@ that is always safe: a full refresh of the table.
 from __future__ import annotations
 
 from lakesmith.runtime.checkpoint.checkpoint import Checkpoint, CheckpointMetadata
-from lakesmith.runtime.checkpoint.records import BATCH, CREATE, RESET, CheckpointError, Marker
+from lakesmith.runtime.checkpoint.records import (
+    BATCH,
+    CREATE,
+    OUTPUT,
+    RESET,
+    CheckpointError,
+    Marker,
+)
 from lakesmith.tables.delta import DeltaLog
 from lakesmith.tables.delta_log import DeltaLogError, read_commit
 
@@ -25,7 +32,8 @@ def open_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMetad
 def verify_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMetadata | None:
     """The checkpoint's metadata (None for a flow that has none yet), after checking that it and
     its table agree; reads only."""
-    target_id = target.table_id()
+    table_now = target.table()
+    target_id = None if table_now is None else str(table_now.metadata().id)
     metadata = checkpoint.metadata()
     table = checkpoint.display_table
     if metadata is None:
@@ -53,13 +61,53 @@ def verify_checkpoint(checkpoint: Checkpoint, target: DeltaLog) -> CheckpointMet
             f"table '{table}' at {target.location} is another Delta table (id {target_id}) than "
             f"the one the checkpoint wrote (id {metadata.target_table_id}): it was deleted and "
             "created again"))
+    else:
+        assert table_now is not None
+        _refuse_table_ahead(checkpoint, metadata, target, table_now.version())
     return metadata
 
 
-def newest_batch_marker(target: DeltaLog, flow: str) -> Marker | None:
+def _refuse_table_ahead(checkpoint: Checkpoint, metadata: CheckpointMetadata,
+                        target: DeltaLog, latest: int) -> None:
+    """A batch in the table that the offsets log does not have: the log lost its newest records
+    (an OS crash on a local disk, which is not fsynced, or an older copy of the checkpoint put
+    back). Planning that batch number again would read its input again and append it twice.
+    Only the commits since the newest recorded batch began are read (usually its own)."""
+    planned = checkpoint.offsets.latest_batch()
+    if planned is None:
+        if checkpoint.commits.latest_batch() is not None:
+            return  # offsets/ deleted with commits left: recover() names that
+        found = newest_batch_marker(target, checkpoint.flow, latest)
+        ahead = found if found is not None and found.checkpoint == metadata.id else None
+    else:
+        record = checkpoint.offsets.get(planned)
+        since = record.versions.get(OUTPUT) if record is not None else None
+        ahead = None
+        for version in range(latest, -1 if since is None else since, -1):
+            try:
+                commit = read_commit(target.location, version)
+            except DeltaLogError:
+                break  # older commits were cleaned up: nothing further back to find
+            marker = Marker.parse(commit.user_metadata)
+            if marker is not None and marker.kind == BATCH and marker.checkpoint == metadata.id \
+                    and marker.batch is not None and marker.batch > planned:
+                ahead = marker
+                break
+    if ahead is not None:
+        last = "is empty" if planned is None else f"ends at batch {planned}"
+        raise _refuse(checkpoint, (
+            f"table '{checkpoint.display_table}' holds batch {ahead.batch} of this checkpoint, "
+            f"but its offsets log {last}: the newest checkpoint records were lost (an operating "
+            "system crash, or an older copy of the checkpoint restored), and running would "
+            "read that batch's input again and duplicate its rows"))
+
+
+def newest_batch_marker(target: DeltaLog, flow: str, latest: int | None = None) -> Marker | None:
     """The newest batch `flow` wrote to the table since the table was last created or reset,
-    read backwards from the newest commit (a new flow's table is usually a commit or two)."""
-    latest = target.version()
+    read backwards from the newest commit (a new flow's table is usually a commit or two).
+    `latest`: the table's newest version, when the caller has just read it."""
+    if latest is None:
+        latest = target.version()
     if latest is None:
         return None
     for version in range(latest, -1, -1):

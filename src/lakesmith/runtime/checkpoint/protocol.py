@@ -8,7 +8,12 @@ Batch N, in this order:
 2. each writer writes N, output first, then quarantine, then state; a writer whose marked commit
    already landed (a rerun after a crash) is skipped (`after_output`, `after_quarantine`,
    `after_state`);
-3. the output commit is made durable, then `commits/N` is created (`after_commit`).
+3. `commits/N` is created (`after_commit`).
+
+Records and the engine's commits are durable as Spark's are on the same storage: on object stores
+an acknowledged put is; on a local disk nothing is fsynced, so a crash of the process loses
+nothing, and a crash of the operating system can lose the newest writes (docs/architecture.md,
+"Durability of checkpoints"; `recover()` reruns a batch whose commit record outlived its output).
 """
 
 from __future__ import annotations
@@ -19,8 +24,7 @@ from dataclasses import dataclass, field
 from lakesmith.runtime.checkpoint import crash
 from lakesmith.runtime.checkpoint.checkpoint import Checkpoint
 from lakesmith.runtime.checkpoint.records import CheckpointError, CommitRecord, OffsetRecord
-from lakesmith.runtime.checkpoint.writers import BatchWriter, Landed, MarkedDeltaWriter
-from lakesmith.tables.durability import make_durable
+from lakesmith.runtime.checkpoint.writers import BatchWriter, Landed
 
 
 @dataclass
@@ -60,7 +64,10 @@ def run_batch(checkpoint: Checkpoint, plan: BatchPlan) -> CommitRecord:
     output = plan.output
     for writer in plan.writers:
         before = plan.record.versions.get(writer.name)
-        landed = writer.landed(marker, before)
+        # Only a rerun can find its commit landed: a new batch's offsets were just created (put
+        # if absent), and a table holding a batch beyond the offsets log is refused before the
+        # flow runs (consistency.py). Asking would refresh the table's log for nothing.
+        landed = writer.landed(marker, before) if plan.recovering else None
         if landed is None:
             writer.write(marker)
             if writer is output:
@@ -69,8 +76,6 @@ def run_batch(checkpoint: Checkpoint, plan: BatchPlan) -> CommitRecord:
             plan.landed[writer.name] = landed
         crash.crash_point(writer.crash_point, flow, batch)
     written = plan.landed.get(output.name) if output is not None else None
-    if written is not None and isinstance(output, MarkedDeltaWriter):
-        make_durable(output.location, written.version)
     commit = CommitRecord(batch, written.version if written else None, plan.num_input_rows,
                           written.rows if written else 0, plan.next_watermark_ms,
                           plan.next_input_watermarks_ms)

@@ -40,6 +40,10 @@ class SourceRange:
         return SourceRange(data.get("start"), data.get("end"), data.get("identity"))
 
 
+# The writer name of a batch's output table in `OffsetRecord.versions`.
+OUTPUT = "output"
+
+
 @dataclass(frozen=True)
 class OffsetRecord:
     """Batch N's input, written before anything of N is: a rerun after a crash reads exactly it.

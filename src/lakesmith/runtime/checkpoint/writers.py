@@ -88,7 +88,7 @@ class MarkedDeltaWriter(BatchWriter):
         df = self.rows()
         if df is not None:
             write_delta(df, self.location, mode=self.mode, user_metadata=marker.to_json(),
-                        partition_cols=self.partition_cols, columns=self.columns)
+                        partition_cols=self.partition_cols, columns=self.columns, log=self.log)
 
 
 class AppendWithMarker(MarkedDeltaWriter):

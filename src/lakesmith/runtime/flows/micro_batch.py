@@ -40,6 +40,7 @@ from lakesmith.runtime.checkpoint import (
     verify_checkpoint,
     writer_versions,
 )
+from lakesmith.runtime.checkpoint.records import OUTPUT as OUTPUT  # the runners name it here
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.quality import FlowQuality, PendingReport
@@ -49,8 +50,6 @@ from lakesmith.runtime.streaming.operators import OperatorContext, rewrite_state
 from lakesmith.runtime.streaming.sources import source_key
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.sources.base import Backlog, SourceOffset, SourceSlice, StreamSource
-
-OUTPUT = "output"
 
 
 @dataclass
@@ -318,7 +317,7 @@ class MicroBatchRunner(FlowRunner):
         frames = {key: sources[key].dataframe(ctx.spark, data)
                   for key, data in batch.slices.items()}
         binder = StreamBatchBinder(graph, ctx.spark, ctx.catalog, workspace.project, frames,
-                                   transform=transform)
+                                   transform=transform, scope=str(checkpoint.location))
         batch.binder = binder
         return binder, operators
 

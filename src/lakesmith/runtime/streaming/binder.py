@@ -3,7 +3,7 @@ owns; stateful operators are rewritten against their state; everything else as a
 
 from __future__ import annotations
 
-import itertools
+import hashlib
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -24,16 +24,19 @@ RelationTransform = Callable[[proto.Relation, str], proto.Relation]
 
 
 class StreamBatchBinder(TableBinder):
-    """A binder for one batch: `slices` maps each source key to the batch's slice DataFrame."""
-
-    _slice_counter = itertools.count()
+    """A binder for one batch: `slices` maps each source key to the batch's slice DataFrame.
+    `scope` names the flow (its checkpoint) whose batches this binds: each batch of a flow
+    replaces the same slice views, so no batch drops its own (a round trip on the critical
+    path); a flow leaves one view per file source in the session, as its last batch read it."""
 
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog, project: Location,
-                 slices: Mapping[str, Any], transform: RelationTransform | None = None) -> None:
+                 slices: Mapping[str, Any], transform: RelationTransform | None = None, *,
+                 scope: str) -> None:
         super().__init__(graph, spark, catalog, project)
         self.slices = {key: relation_of(df) for key, df in slices.items()}
         self._slice_views: dict[str, str] = {}
         self.transform = transform
+        self.scope = scope
 
     def __call__(self, read: PlanRead) -> Binding | None:
         name = self.dataset_of(read)
@@ -56,16 +59,21 @@ class StreamBatchBinder(TableBinder):
         engine the types of their arguments against the whole batch's plan of files: a round
         trip each, dozens per batch, each analysing a thousand files."""
         if key not in self._slice_views:
-            view = f"{self.rewriter.view_prefix}_slice_{next(self._slice_counter)}"
+            view = self.slice_view_name(key)
             try:
                 dataframe_of(self.spark, self.slices[key]).createOrReplaceTempView(view)
             except Exception:  # e.g. an unreadable file: the slice stays inline, and the batch
                 return self.slices[key]  # fails where its files are read and named
-            self.rewriter.temp_views.append(view)
             self._slice_views[key] = view
         relation = proto.Relation()
         relation.read.named_table.unparsed_identifier = self._slice_views[key]
         return relation
+
+    def slice_view_name(self, key: str) -> str:
+        """The same name for every batch of the flow reading source `key` (replaced by the next
+        batch), and another for any other flow or source."""
+        digest = hashlib.sha1(f"{self.scope}\n{key}".encode()).hexdigest()[:16]
+        return f"{self.rewriter.view_prefix}_slice_{digest}"
 
     def view_relation(self, name: TableName) -> proto.Relation:
         if name not in self._views:

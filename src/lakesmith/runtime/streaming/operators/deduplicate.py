@@ -235,7 +235,7 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
     if passes == 1 and received <= KEPT_AS_QUERY_ROWS:
         # The kept rows as a query over the stored candidates: it gives the same rows each time
         # it runs (the ordinals are stored), and is cheaper than a second scratch table.
-        store_for(kept_at).delete_tree(kept_at)  # a larger batch's kept rows: never read again
+        store_for(kept_at).discard_tree(kept_at)  # a larger batch's kept rows: never read again
         if tidy:
             tidy_state(stored_at, ctx.batch, appended=False)
         return relation_of(_kept(stored, key_columns)), None
