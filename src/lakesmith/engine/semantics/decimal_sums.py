@@ -19,6 +19,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType, DecimalType
 
 from lakesmith.engine.semantics.common_type import MAX_PRECISION
+from lakesmith.engine.semantics.sql_text import is_window
 from lakesmith.engine.semantics.wide_decimals import WIDE_PRECISION
 
 # The widest DECIMAL whose sum fits its result type `decimal(p + 10, s)` without a cap.
@@ -72,7 +73,7 @@ def sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | N
     result = DecimalType(MAX_PRECISION, t.scale)
     total = f"sum({distinct}CAST({x} AS DECIMAL({WIDE_PRECISION},{t.scale}))){over}"
     checked = f"try_cast({total} AS {result.simpleString()})"
-    if over or distinct:  # a window's or a DISTINCT sum fails naming the value
+    if is_window(over) or distinct:  # a window's or a DISTINCT sum fails naming the value
         error = (f"raise_error(concat({_sql_literal(_OUT_OF_RANGE)}, CAST({total} AS STRING), "
                  f"{_sql_literal(_out_of_range(result))}))")
     else:
@@ -99,7 +100,8 @@ def avg_sql(args: list[str], types: list[DataType | None], over: str, *,
         f"{_sql_literal(_out_of_range(result))}))")
     checked = f"coalesce(try_cast({mean} AS {result.simpleString()}), {out_of_range})"
     too_large = "NULL" if try_ else f"raise_error({_sql_literal(_sum_overflow('try_avg'))})"
-    overflow = "" if over or distinct else (  # a window's or DISTINCT: the mean is checked
+    # over a window or DISTINCT, Spark checks the mean only
+    overflow = "" if is_window(over) or distinct else (
         f"WHEN try_cast({total} AS DECIMAL({MAX_PRECISION},{t.scale})) IS NULL "
         f"THEN {too_large} ")
     return (f"CAST(CASE WHEN {total} IS NULL THEN NULL {overflow}ELSE {checked} END "

@@ -32,7 +32,8 @@ _TINY_DOUBLE_LIMIT = "1e-4"  # smaller ones print in exponent form; they round t
 # binary value and its decimal text to round apart.
 _HALFWAY_BAND, _RELATIVE_BAND = 1e-6, 1e-14
 
-# (arguments, the types of the first `typed` arguments, window clause " OVER (...)" or "")
+# (arguments, the types of the first `typed` arguments, the clauses after an aggregate call:
+# " FILTER (WHERE ...)" and/or " OVER (...)", or "")
 # → SQL, or None to leave the call as written
 SqlRewrite = Callable[[list[str], list[DataType | None], str], str | None]
 ColumnRewrite = Callable[[list[Any], list[DataType | None]], Any | None]
