@@ -26,6 +26,7 @@ from lakesmith.engine.semantics.wide_decimals import WIDE_PRECISION
 UNCAPPED_PRECISION = MAX_PRECISION - 10
 _DISTINCT = re.compile(r"(?is)^distinct\s+")
 _ANSI = 'If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error.'
+_OUT_OF_RANGE = "[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] "
 
 
 def needs_exact_sum(t: DataType | None) -> bool:
@@ -46,17 +47,16 @@ def _out_of_range(result: DecimalType) -> str:
             "and return NULL instead.")
 
 
-_OUT_OF_RANGE = "[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] "
-
-
 def _mean_scales(t: DecimalType) -> tuple[DecimalType, DecimalType]:
-    """(the type the total is summed in, so that the engine's truncating division by the count,
-    at the total's scale + 4, keeps one digit beyond the mean's scale; Spark's avg type)."""
+    """(the type the total is divided in: the engine's quotient, truncated at the total's
+    scale + 4, keeps one digit beyond the mean's scale, which then rounds HALF_UP as the exact
+    quotient would; Spark's avg type)."""
     result = DecimalType(min(MAX_PRECISION, t.precision + 4), min(MAX_PRECISION, t.scale + 4))
     return DecimalType(WIDE_PRECISION, max(t.scale, result.scale - 3)), result
 
 
 def split_distinct(argument: str) -> tuple[str, str]:
+    """("DISTINCT " or "", the value) of an aggregate's SQL argument."""
     match = _DISTINCT.match(argument)
     return ("DISTINCT ", argument[match.end():]) if match else ("", argument)
 
@@ -66,6 +66,7 @@ def _sql_literal(text: str) -> str:
 
 
 def sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    """Spark's sum of a wide DECIMAL: the 76-digit total, checked into DECIMAL(38, s)."""
     t = types[0] if types else None
     if len(args) != 1 or not isinstance(t, DecimalType) or not needs_exact_sum(t):
         return None
@@ -118,6 +119,7 @@ def _unwindowed(column: Any) -> Any:
 
 def sum_column(args: list[Any], types: list[DataType | None], *, distinct: bool = False,
                over: Over | None = None) -> Any | None:
+    """`sum_sql` as a Column (`sum_distinct` when `distinct`, over a window with `over`)."""
     t = types[0] if types else None
     if len(args) != 1 or not isinstance(t, DecimalType) or not needs_exact_sum(t):
         return None
