@@ -25,7 +25,8 @@ from lakesmith.engine.semantics.wide_decimals import WIDE_PRECISION
 # The widest DECIMAL whose sum fits its result type `decimal(p + 10, s)` without a cap.
 UNCAPPED_PRECISION = MAX_PRECISION - 10
 _DISTINCT = re.compile(r"(?is)^distinct\s+")
-_ANSI = 'If necessary set "spark.sql.ansi.enabled" to "false" to bypass this error.'
+# Spark's messages end by suggesting ANSI mode off; lakesmith runs ANSI (Spark 4.3's default)
+# only, so the suggestion is the try_ function, which lakesmith gives Spark's NULL.
 _OUT_OF_RANGE = "[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION] "
 
 
@@ -37,14 +38,13 @@ def needs_exact_sum(t: DataType | None) -> bool:
 
 def _sum_overflow(function: str) -> str:
     return (f"[ARITHMETIC_OVERFLOW] Overflow in sum of decimals. Use `{function}` to tolerate "
-            f"overflow and return NULL instead. {_ANSI}")
+            "overflow and return NULL instead.")
 
 
-def _out_of_range(result: DecimalType) -> str:
+def _out_of_range(result: DecimalType, function: str) -> str:
     """The text after the value of Spark's NUMERIC_VALUE_OUT_OF_RANGE."""
     return (f" cannot be represented as Decimal({result.precision}, {result.scale}). "
-            "If necessary set \"spark.sql.ansi.enabled\" to \"false\" to bypass this error, "
-            "and return NULL instead.")
+            f"Use `{function}` to tolerate overflow and return NULL instead.")
 
 
 def _mean_scales(t: DecimalType) -> tuple[DecimalType, DecimalType]:
@@ -76,7 +76,7 @@ def sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | N
     checked = f"try_cast({total} AS {result.simpleString()})"
     if is_window(over) or distinct:  # a window's or a DISTINCT sum fails naming the value
         error = (f"raise_error(concat({_sql_literal(_OUT_OF_RANGE)}, CAST({total} AS STRING), "
-                 f"{_sql_literal(_out_of_range(result))}))")
+                 f"{_sql_literal(_out_of_range(result, 'try_sum'))}))")
     else:
         error = f"raise_error({_sql_literal(_sum_overflow('try_sum'))})"
     return (f"CAST(CASE WHEN {total} IS NULL THEN NULL ELSE coalesce({checked}, {error}) END "
@@ -98,7 +98,7 @@ def avg_sql(args: list[str], types: list[DataType | None], over: str, *,
             f"{result.scale})")
     out_of_range = "NULL" if try_ else (
         f"raise_error(concat({_sql_literal(_OUT_OF_RANGE)}, CAST({mean} AS STRING), "
-        f"{_sql_literal(_out_of_range(result))}))")
+        f"{_sql_literal(_out_of_range(result, 'try_avg'))}))")
     checked = f"coalesce(try_cast({mean} AS {result.simpleString()}), {out_of_range})"
     too_large = "NULL" if try_ else f"raise_error({_sql_literal(_sum_overflow('try_avg'))})"
     # over a window or DISTINCT, Spark checks the mean only
@@ -129,7 +129,7 @@ def sum_column(args: list[Any], types: list[DataType | None], *, distinct: bool 
     total = windowed(F.sum_distinct(wide) if distinct else F.sum(wide))
     if over is not None or distinct:  # a window's or a DISTINCT sum fails naming the value
         error = F.raise_error(F.concat(F.lit(_OUT_OF_RANGE), total.cast("string"),
-                                       F.lit(_out_of_range(result))))
+                                       F.lit(_out_of_range(result, "try_sum"))))
     else:
         error = F.raise_error(F.lit(_sum_overflow("try_sum")))
     return F.when(total.isNull(), F.lit(None)).otherwise(
@@ -150,7 +150,7 @@ def avg_column(args: list[Any], types: list[DataType | None], *, distinct: bool 
     count = windowed(F.count_distinct(x) if distinct else F.count(x))
     mean = F.round(total.cast(wide) / count, result.scale)
     out_of_range = F.lit(None) if try_ else F.raise_error(F.concat(
-        F.lit(_OUT_OF_RANGE), mean.cast("string"), F.lit(_out_of_range(result))))
+        F.lit(_OUT_OF_RANGE), mean.cast("string"), F.lit(_out_of_range(result, "try_avg"))))
     checked = F.coalesce(mean.try_cast(result), out_of_range)
     answer = F.when(total.isNull(), F.lit(None))
     if over is None and not distinct:  # a window's or DISTINCT: the mean is checked only
