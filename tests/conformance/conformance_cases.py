@@ -75,6 +75,9 @@ SETUP = [
     """CREATE OR REPLACE TEMP VIEW fkeys AS SELECT CAST(d AS DOUBLE) AS d, CAST(d AS FLOAT) AS f, CAST(o AS INT) AS o
        FROM VALUES (-CAST('NaN' AS DOUBLE), 1), (CAST('NaN' AS DOUBLE), 2), (-0.0D, 3), (0.0D, 4), (1.5D, 5)
        AS t(d, o)""",
+    """CREATE OR REPLACE TEMP VIEW wide_sums AS SELECT CAST(k AS STRING) AS k, CAST(x AS DECIMAL(38,0)) AS x
+       FROM VALUES ('a', 99999999999999999999999999999999999999), ('a', 1), ('b', 5), ('b', 6), ('b', 6), ('c', NULL)
+       AS t(k, x)""",
 ]
 
 
@@ -928,7 +931,61 @@ FLOAT_KEYS = _sql("float_keys", [
     ("intersect_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersect(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
 ])
 
+# DECIMAL sums and averages whose total passes 38 digits: Spark fails (ARITHMETIC_OVERFLOW; over a
+# window NUMERIC_VALUE_OUT_OF_RANGE), the engine kept a 39-digit value; means rounded HALF_UP.
+DECIMAL_SUMS = _sql("decimal_sums", [
+    ("sum_overflow", "SELECT sum(x) AS s FROM VALUES (CAST(99999999999999999999999999999999999999 AS DECIMAL(38,0))), (CAST(1 AS DECIMAL(38,0))) AS t(x)"),
+    ("sum_overflow_view", "SELECT sum(x) AS s FROM wide_sums"),
+    ("sum_overflow_group_by", "SELECT k, sum(x) AS s FROM wide_sums GROUP BY k"),
+    ("sum_group_by_fits", "SELECT k, sum(x) AS s FROM wide_sums WHERE k <> 'a' GROUP BY k"),
+    ("sum_back_in_range", "SELECT sum(x) AS s FROM VALUES (CAST(99999999999999999999999999999999999999 AS DECIMAL(38,0))), (CAST(1 AS DECIMAL(38,0))), (CAST(-5 AS DECIMAL(38,0))) AS t(x)"),
+    ("sum_distinct_overflow", "SELECT sum(DISTINCT x) AS s FROM wide_sums"),
+    ("sum_distinct_fits", "SELECT sum(DISTINCT x) AS s FROM wide_sums WHERE k = 'b'"),
+    ("sum_unaliased", "SELECT sum(x) FROM wide_sums WHERE k = 'b'"),
+    ("sum_nulls", "SELECT sum(x) AS s FROM wide_sums WHERE k = 'c'"),
+    ("sum_scale_fits", "SELECT sum(x) AS s FROM VALUES (CAST(9999999999999999999999999999.99 AS DECIMAL(30,2))), (CAST(0.01 AS DECIMAL(30,2))), (CAST(1.50 AS DECIMAL(30,2))) AS t(x)"),
+    ("try_sum_overflow", "SELECT k, try_sum(x) AS s FROM wide_sums GROUP BY k"),
+    ("avg_overflow", "SELECT avg(x) AS a FROM wide_sums"),
+    ("avg_overflow_group_by", "SELECT k, avg(x) AS a FROM wide_sums GROUP BY k"),
+    ("avg_group_by_fits", "SELECT k, avg(x) AS a FROM wide_sums WHERE k <> 'a' GROUP BY k"),
+    ("avg_mean_out_of_range", "SELECT avg(x) AS a FROM VALUES (CAST(30000000000000000000000000000000000000 AS DECIMAL(38,0))), (CAST(30000000000000000000000000000000000000 AS DECIMAL(38,0))) AS t(x)"),
+    ("avg_rounds_38_0", "SELECT avg(x) AS a FROM VALUES (CAST(1 AS DECIMAL(38,0))), (CAST(2 AS DECIMAL(38,0))), (CAST(2 AS DECIMAL(38,0))) AS t(x)"),
+    ("avg_rounds_negative", "SELECT avg(x) AS a FROM VALUES (CAST(-1 AS DECIMAL(38,0))), (CAST(-2 AS DECIMAL(38,0))), (CAST(-2 AS DECIMAL(38,0))) AS t(x)"),
+    ("avg_rounds_38_2", "SELECT avg(x) AS a FROM VALUES (CAST(0.01 AS DECIMAL(38,2))), (CAST(0.01 AS DECIMAL(38,2))), (CAST(0 AS DECIMAL(38,2))) AS t(x)"),
+    ("avg_rounds_38_10", "SELECT avg(x) AS a FROM VALUES (CAST(1 AS DECIMAL(38,10))), (CAST(2 AS DECIMAL(38,10))), (CAST(2 AS DECIMAL(38,10))) AS t(x)"),
+    ("avg_rounds_30_10", "SELECT avg(x) AS a FROM VALUES (CAST(1 AS DECIMAL(30,10))), (CAST(2 AS DECIMAL(30,10))), (CAST(2 AS DECIMAL(30,10))) AS t(x)"),
+    ("avg_rounds_38_36", "SELECT avg(x) AS a FROM VALUES (CAST(0.1 AS DECIMAL(38,36))), (CAST(0.2 AS DECIMAL(38,36))), (CAST(0.2 AS DECIMAL(38,36))) AS t(x)"),
+    ("avg_distinct_overflow", "SELECT avg(DISTINCT x) AS a FROM wide_sums"),
+    ("avg_distinct", "SELECT avg(DISTINCT x) AS a FROM wide_sums WHERE k = 'b'"),
+    ("try_avg_decimal", "SELECT try_avg(x) AS a FROM VALUES (CAST(0.01 AS DECIMAL(10,2))), (0.01), (0.03) AS t(x)"),
+    ("try_avg_decimal_38", "SELECT try_avg(x) AS a FROM VALUES (CAST(1 AS DECIMAL(38,0))), (2), (2) AS t(x)"),
+    ("try_avg_mean_out_of_range", "SELECT try_avg(x) AS a FROM VALUES (CAST(30000000000000000000000000000000000000 AS DECIMAL(38,0))), (30000000000000000000000000000000000000) AS t(x)"),
+    ("try_avg_overflow", "SELECT k, try_avg(x) AS a FROM wide_sums GROUP BY k"),
+    ("sum_and_avg", "SELECT k, sum(x) AS s, avg(x) AS a FROM wide_sums WHERE k <> 'a' GROUP BY k"),
+    ("sum_filter_overflow", "SELECT sum(x) FILTER (WHERE k = 'a') AS s FROM wide_sums"),
+    ("sum_filter_fits", "SELECT sum(x) FILTER (WHERE k = 'b') AS s, avg(x) FILTER (WHERE k = 'b') AS a FROM wide_sums"),
+    ("sum_bigint_filter", "SELECT sum(l) FILTER (WHERE id < 3) AS s FROM nums"),
+    ("window_named_sum_overflow", "SELECT k, sum(x) OVER w AS s FROM wide_sums WINDOW w AS (PARTITION BY k)"),
+    ("window_sum_overflow", "SELECT k, sum(x) OVER (PARTITION BY k) AS s FROM wide_sums"),
+    ("window_running_sum_overflow", "SELECT k, sum(x) OVER (ORDER BY x) AS s FROM wide_sums"),
+    ("window_sum_fits", "SELECT k, x, sum(x) OVER (PARTITION BY k ORDER BY x) AS s FROM wide_sums WHERE k <> 'a'"),
+    ("window_avg_overflow", "SELECT k, avg(x) OVER (PARTITION BY k) AS a FROM wide_sums"),
+    ("window_avg_fits", "SELECT k, x, avg(x) OVER (PARTITION BY k) AS a FROM wide_sums WHERE k <> 'a'"),
+]) + _df("decimal_sums", [
+    ("sum_df", "spark.table('wide_sums').select(F.sum('x'))"),
+    ("avg_df", "spark.table('wide_sums').select(F.avg('x'))"),
+    ("agg_dict_df", "spark.table('wide_sums').agg({'x': 'sum'})"),
+    ("group_by_sum_df", "spark.table('wide_sums').groupBy('k').sum('x')"),
+    ("group_by_fits_df", "spark.table('wide_sums').where(\"k <> 'a'\").groupBy('k').agg(F.sum('x').alias('s'), F.avg('x').alias('a'))"),
+    ("sum_distinct_df", "spark.table('wide_sums').where(\"k = 'b'\").select(F.sum_distinct('x').alias('s'))"),
+    ("sum_distinct_overflow_df", "spark.table('wide_sums').select(F.sum_distinct('x').alias('s'))"),
+    ("window_sum_df", "spark.table('wide_sums').select('k', F.sum('x').over(W.partitionBy('k')).alias('s'))"),
+    ("window_fits_df", "spark.table('wide_sums').where(\"k <> 'a'\").select('k', 'x', F.sum('x').over(W.partitionBy('k').orderBy('x')).alias('s'), F.avg('x').over(W.partitionBy('k')).alias('a'))"),
+    ("try_avg_df", "spark.table('wide_sums').groupBy('k').agg(F.try_avg('x').alias('a'))"),
+    ("try_sum_df", "spark.table('wide_sums').groupBy('k').agg(F.try_sum('x').alias('s'))"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
-                     + NUMBER_TYPES + FLOAT_KEYS)
+                     + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS)

@@ -1,7 +1,7 @@
 """Arithmetic with Spark's answers (ANSI mode, Spark 4.3's default): integer `+ - *` fail on
 overflow instead of wrapping; DECIMAL operations get Spark's result type (DecimalPrecision, with
 `allowPrecisionLoss`) and division rounds HALF_UP where the engine truncates; `sum` of BIGINT
-fails on overflow."""
+fails on overflow, and of DECIMAL beyond 38 digits (`decimal_sums`)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,13 @@ from pyspark.sql.types import (
     ShortType,
 )
 
+from lakesmith.engine.semantics.decimal_sums import (
+    Over,
+    needs_exact_sum,
+    split_distinct,
+    sum_column,
+    sum_sql,
+)
 from lakesmith.engine.semantics.rules import MAX_PRECISION, ColumnRewrite, Rule, SqlRewrite
 from lakesmith.engine.semantics.wide_decimals import needs_wide, wide_column, wide_sql
 
@@ -184,15 +191,23 @@ def _apply(op: str, a: Any, b: Any) -> Any:
 
 
 def _sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    if needs_exact_sum(types[0]):
+        return sum_sql(args, types, over)
     if len(args) != 1 or not isinstance(types[0], LongType):
         return None
-    return f"CAST(sum(CAST({args[0]} AS DECIMAL(38, 0))){over} AS BIGINT)"
+    distinct, x = split_distinct(args[0])
+    return f"CAST(sum({distinct}CAST({x} AS DECIMAL(38, 0))){over} AS BIGINT)"
 
 
-def _sum_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+def _sum_column(args: list[Any], types: list[DataType | None], *, distinct: bool = False,
+                over: Over | None = None) -> Any | None:
+    if needs_exact_sum(types[0]):
+        return sum_column(args, types, distinct=distinct, over=over)
     if len(args) != 1 or not isinstance(types[0], LongType):
         return None
-    return F.sum(args[0].cast("decimal(38,0)")).cast("bigint")
+    wide = args[0].cast("decimal(38,0)")
+    total = F.sum_distinct(wide) if distinct else F.sum(wide)
+    return (total if over is None else over(total)).cast("bigint")
 
 
 OPERATOR_RULES: tuple[Rule, ...] = tuple(
@@ -203,4 +218,7 @@ OPERATOR_RULES: tuple[Rule, ...] = tuple(
     for op in ("+", "-", "*", "/", "%"))
 
 SUM_RULE = Rule(frozenset({"sum"}), "sum of BIGINT wraps around on overflow (Spark fails "
-                "under ANSI)", _sum_sql, _sum_column, typed=1, refuse_untyped=False)
+                "under ANSI); a sum of DECIMAL beyond 38 digits is kept as is",
+                _sum_sql, _sum_column, typed=1, refuse_untyped=False,
+                distinct_column=lambda args, types: _sum_column(args, types, distinct=True),
+                window_column=lambda args, types, over: _sum_column(args, types, over=over))

@@ -162,7 +162,7 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
     if kind == "project":
         rewrite_projection_forms(body, input_df.df)
     expressions = list(_own_expressions(body))
-    # An aggregate applied over a window keeps the engine's (a rewrite would not be one call).
+    # An aggregate applied over a window is rewritten with its window (`_rewrite_window`).
     windowed = [e.window.window_function for e in expressions
                 if e.WhichOneof("expr_type") == "window"]
     outputs = _OUTPUT_EXPRESSIONS.get(kind)
@@ -170,7 +170,9 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
     originals = [_copy(e) for e in named]
     # Innermost first: a rewritten call's arguments are already Spark's.
     for expression in reversed(expressions):
-        if not any(expression == w for w in windowed):
+        if expression.WhichOneof("expr_type") == "window":
+            _rewrite_window(spark, expression, input_df)
+        elif not any(expression == w for w in windowed):
             _rewrite_expression(spark, expression, input_df)
     # A rewritten output column keeps the name Spark gives the call as written.
     for original, expression in zip(originals, named, strict=True):
@@ -193,7 +195,7 @@ def _copy(expression: Any) -> Any:
 def _engine_name(input_df: Any, expression: Any) -> str | None:
     """The name the engine gives `expression` unaliased (Spark's, for a function call)."""
     if input_df is None or expression.WhichOneof("expr_type") not in (
-            "unresolved_function", "cast"):
+            "unresolved_function", "cast", "window"):
         return None
     try:
         columns = input_df.select(Column(_Proto(expression))).columns
@@ -242,7 +244,7 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
         return
     function = expression.unresolved_function
     rule = RULES_BY_NAME.get(function.function_name.lower())
-    if rule is None or function.is_distinct:
+    if rule is None or (function.is_distinct and rule.distinct_column is None):
         return
     if (rule.typed or rule.typed_result) and not rule.candidate(
             [expression_sql(a) or "" for a in function.arguments]):
@@ -266,11 +268,38 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
             f"for some types ({rule.difference}).",
             hint=f"apply {function.function_name} in a select() directly on the DataFrame "
             "that has the column, or cast its argument.")
-    replacement = rule.column(args, types)
+    rewrite = rule.distinct_column if function.is_distinct else rule.column
+    assert rewrite is not None  # a DISTINCT call without its rewrite was left above
+    replacement = rewrite(args, types)
     if replacement is None:
         return
     plan = replacement._expr.to_plan(spark.client)
     expression.CopyFrom(plan)
+
+
+def _rewrite_window(spark: Any, expression: Any, input_df: _Input) -> None:
+    """An aggregate over a window (`F.sum(x).over(w)`) whose rule rewrites it with its window:
+    each aggregate of the rewrite is applied over the call's window."""
+    window = expression.window
+    if window.window_function.WhichOneof("expr_type") != "unresolved_function":
+        return
+    function = window.window_function.unresolved_function
+    rule = RULES_BY_NAME.get(function.function_name.lower())
+    if rule is None or rule.window_column is None or function.is_distinct:
+        return
+    args = [Column(_Proto(a)) for a in function.arguments]
+    types = [_argument_type(input_df, a) for a in args[:rule.typed]]
+    if len(types) < rule.typed or None in types:
+        return  # the window rules (sum, avg) differ only for types found
+
+    def over(aggregate: Any) -> Any:
+        windowed = _copy(expression)
+        windowed.window.window_function.CopyFrom(aggregate._expr.to_plan(spark.client))
+        return Column(_Proto(windowed))
+
+    replacement = rule.window_column(args, types, over)
+    if replacement is not None:
+        expression.CopyFrom(replacement._expr.to_plan(spark.client))
 
 
 def _rewrite_cast(spark: Any, expression: Any, input_df: _Input) -> None:

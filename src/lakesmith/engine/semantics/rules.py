@@ -20,6 +20,7 @@ from pyspark.sql.types import (
     StringType,
 )
 
+from lakesmith.engine.semantics.decimal_sums import avg_column, avg_sql, needs_exact_sum
 from lakesmith.engine.semantics.percentages import percentage_array, percentage_columns
 from lakesmith.engine.semantics.string_dates import string_to_date_column, string_to_date_sql
 
@@ -31,10 +32,13 @@ _TINY_DOUBLE_LIMIT = "1e-4"  # smaller ones print in exponent form; they round t
 # binary value and its decimal text to round apart.
 _HALFWAY_BAND, _RELATIVE_BAND = 1e-6, 1e-14
 
-# (arguments, the types of the first `typed` arguments, window clause " OVER (...)" or "")
+# (arguments, the types of the first `typed` arguments, the clauses after an aggregate call:
+# " FILTER (WHERE ...)" and/or " OVER (...)", or "")
 # → SQL, or None to leave the call as written
 SqlRewrite = Callable[[list[str], list[DataType | None], str], str | None]
 ColumnRewrite = Callable[[list[Any], list[DataType | None]], Any | None]
+# (arguments, types, the call's window: an aggregate Column → it over that window) → Column
+WindowRewrite = Callable[[list[Any], list[DataType | None], Callable[[Any], Any]], Any | None]
 
 
 @dataclass(frozen=True)
@@ -64,6 +68,11 @@ class Rule:
     # Which arguments need types, by the number of arguments (default: the first `typed`); for
     # rules on the values of conditional branches (`conditionals`).
     positions: Callable[[int], tuple[int, ...]] | None = None
+    # The rewrite of a DISTINCT call (`sum_distinct`) as a column; with it, SQL rewrites get
+    # `DISTINCT x` as their argument (else a DISTINCT call is left as written).
+    distinct_column: ColumnRewrite | None = None
+    # The rewrite of a DataFrame aggregate applied over a window (`F.sum(x).over(w)`).
+    window_column: WindowRewrite | None = None
 
     def typed_positions(self, count: int) -> tuple[int, ...]:
         """The indices of the arguments whose types the rewrite needs."""
@@ -202,6 +211,8 @@ def _avg_decimal_type(t: DecimalType) -> tuple[DecimalType, DecimalType] | None:
 
 def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     t = types[0]
+    if needs_exact_sum(t):
+        return avg_sql(args, types, over)
     # The engine truncates the mean; averaged with one more digit, then rounded HALF_UP, it is
     # Spark's (the extra digit decides the rounding exactly as the untruncated value would).
     if not isinstance(t, DecimalType) or len(args) != 1 or args[0].lower().startswith("distinct"):
@@ -216,6 +227,8 @@ def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | 
 
 def _avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     t = types[0]
+    if needs_exact_sum(t):
+        return avg_column(args, types)
     if not isinstance(t, DecimalType) or len(args) != 1:
         return None
     widened = _avg_decimal_type(t)
@@ -223,6 +236,20 @@ def _avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
         return None
     wide, result = widened
     return F.round(F.avg(args[0].cast(wide)), result.scale).cast(result)
+
+
+def _try_avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    # below 29 digits avg cannot fail (the total has ten spare digits, the mean fits): try_avg
+    # is avg; the engine's try_avg of DECIMAL keeps the input's scale, truncated
+    if needs_exact_sum(types[0]):
+        return avg_sql(args, types, over, try_=True)
+    return _avg_sql(args, types, over)
+
+
+def _try_avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    if needs_exact_sum(types[0]):
+        return avg_column(args, types, try_=True)
+    return _avg_column(args, types)
 
 
 def _datediff_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
@@ -248,6 +275,13 @@ RULES: tuple[Rule, ...] = (
          "1.0); Spark rounds the decimal representation HALF_UP (1.01)", _round_sql,
          _round_column, typed=1),
     Rule(frozenset({"avg", "mean"}), "avg of DECIMAL truncates; Spark rounds HALF_UP",
-         _avg_sql, _avg_column, typed=1),
+         _avg_sql, _avg_column, typed=1,
+         distinct_column=lambda args, types: avg_column(args, types, distinct=True),
+         window_column=lambda args, types, over: avg_column(args, types, over=over)),
+    Rule(frozenset({"try_avg"}), "try_avg of DECIMAL keeps the input's type (scale), "
+         "truncated; Spark's is avg's DECIMAL(p + 4, s + 4), NULL where avg fails",
+         _try_avg_sql, _try_avg_column, typed=1,
+         window_column=lambda args, types, over: avg_column(args, types, over=over,
+                                                            try_=True)),
 )
 

@@ -94,9 +94,12 @@ class _Rewriter:
             return self._unchanged(call, args, over)
         types: list[DataType | None] = []
         positions = rule.typed_positions(len(args))
-        if positions and not args[0].lower().startswith("distinct"):
+        distinct = _DISTINCT.match(self.text, call.args[0][0]) if call.args else None
+        if positions and (distinct is None or rule.distinct_column is not None):
+            typed = call if distinct is None else _after_distinct(call, distinct.end())
             # an absent part (a CASE without ELSE) has no type to ask for
-            probed = {i: self._type(call, i, args[i]) for i in positions if args[i]}
+            probed = {i: self._type(typed, i, _without_distinct(args[i]) if i == 0 else args[i])
+                      for i in positions if args[i]}
             if None in probed.values():
                 if rule.refuse_untyped:
                     raise _untyped(self.text[call.start:call.end], call.name, rule.difference)
@@ -148,6 +151,19 @@ class _Rewriter:
         if not call.args:
             return self.text[call.start:call.end] + over
         return f"{self.text[call.start:call.args[0][0]]}{', '.join(args)}){over}"
+
+
+_DISTINCT = re.compile(r"(?is)\s*distinct\s+")
+
+
+def _without_distinct(argument: str) -> str:
+    match = _DISTINCT.match(argument)
+    return argument[match.end():] if match else argument
+
+
+def _after_distinct(call: Call, start: int) -> Call:
+    """`call` with its first argument's span after the DISTINCT keyword (the value typed)."""
+    return Call(call.name, call.start, call.end, ((start, call.args[0][1]), *call.args[1:]))
 
 
 _STRING_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")

@@ -213,11 +213,30 @@ def is_unaliased_select_item(text: str, call: Call) -> bool:
 
 
 _OVER = re.compile(r"\s*over\b\s*", re.IGNORECASE)
+_FILTER = re.compile(r"\s*filter\s*(?=\()", re.IGNORECASE)
+_WINDOW = re.compile(r"(?:^|\))\s*over\b", re.IGNORECASE)
 
 
 def window_after(text: str, end: int) -> tuple[str, int]:
-    """The `OVER (...)` / `OVER name` clause right after a call ending at `end`, and where it
-    ends; ("", end) when the call is not a window function."""
+    """The clauses that apply to an aggregate call ending at `end` — `FILTER (WHERE ...)`, then
+    `OVER (...)` / `OVER name` — and where they end; ("", end) when there are none. A rewrite
+    puts them after each aggregate it makes."""
+    filtered = _FILTER.match(text, end)
+    if filtered is not None:
+        parsed = _arguments(text, filtered.end())
+        if parsed is not None:
+            close = parsed[1]
+            window, window_end = _over_after(text, close)
+            return " " + text[end:close].strip() + window, window_end
+    return _over_after(text, end)
+
+
+def is_window(clauses: str) -> bool:
+    """Whether the clauses after a call (`window_after`) make it a window function."""
+    return _WINDOW.search(clauses) is not None
+
+
+def _over_after(text: str, end: int) -> tuple[str, int]:
     match = _OVER.match(text, end)
     if match is None:
         return "", end
