@@ -181,13 +181,11 @@ def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: An
     if not keys or source is None:
         return False
     schema = probe_keys(select, keys, with_prefix, probe)
+    keys_meant = keys
     if schema is None:  # GROUP BY a select alias: Spark groups by the aliased expression
         keys_meant = [_alias_meaning(select, k, exp) for k in keys]
-        if all(m is k for m, k in zip(keys_meant, keys, strict=True)):
-            return False
-        schema = probe_keys(select, keys_meant, with_prefix, probe)
-    else:
-        keys_meant = keys
+        if any(m is not k for m, k in zip(keys_meant, keys, strict=True)):
+            schema = probe_keys(select, keys_meant, with_prefix, probe)
     if schema is None:  # a correlated subquery's keys, naming an enclosing query's columns
         schema = keys_with_outer_scope(select, keys_meant, with_prefix, probe, exp)
     if schema is None or len(schema.fields) != len(keys):
