@@ -17,44 +17,60 @@ from lakesmith.templates import create_project, load_generator
 
 
 @pytest.fixture
-def float_key_probes(monkeypatch: pytest.MonkeyPatch, schema_requests: list[str]) -> list[int]:
-    """How many schema requests each pass of the float-key rewrite sent (one entry per plan)."""
+def float_key_probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The analysis requests sent while the float-key passes run (plans and SQL text), by the
+    thread running them: one entry per request, naming the pass."""
+    from pyspark.sql.connect.client.core import SparkConnectClient
+
     from lakesmith.engine.semantics import plan_rewrite
 
-    rewrite = plan_rewrite.normalize_float_keys_plan
-    counts: list[int] = []
+    inside = threading.local()
+    sent: list[str] = []
     lock = threading.Lock()
+    analyze = SparkConnectClient._analyze
 
-    def counted(spark: Any, relation: Any, schema_of: Any) -> None:
-        sent = [0]
+    def counted(self: Any, method: str, **kwargs: Any) -> Any:
+        name = getattr(inside, "name", None)
+        if name is not None:
+            with lock:
+                sent.append(name)
+        return analyze(self, method, **kwargs)
 
-        def counting(rel: Any) -> Any:
-            before = len(schema_requests)
+    def tracked(name: str) -> None:
+        original = getattr(plan_rewrite, name)
+
+        def run(*args: Any) -> Any:
+            inside.name = name
             try:
-                return schema_of(rel)
+                return original(*args)
             finally:
-                sent[0] += len(schema_requests) - before  # a cached answer sends nothing
+                inside.name = None
 
-        rewrite(spark, relation, counting)
-        with lock:
-            counts.append(sent[0])
+        monkeypatch.setattr(plan_rewrite, name, run)
 
-    monkeypatch.setattr(plan_rewrite, "normalize_float_keys_plan", counted)
-    return counts
+    monkeypatch.setattr(SparkConnectClient, "_analyze", counted)
+    tracked("normalize_float_keys_plan")
+    tracked("normalize_float_keys_sql")
+    return sent
 
 
-def test_the_medallion_update_with_new_data_probes_no_key_types(
-        tmp_path: Path, sail_url: str, float_key_probes: list[int]) -> None:
+@pytest.mark.parametrize("variant", ["python", "sql"])
+def test_the_medallion_update_with_new_data_probes_few_key_types(
+        tmp_path: Path, sail_url: str, float_key_probes: list[str], variant: str) -> None:
     root = create_project(tmp_path, "shop")
-    project = Project(root, sail_url)
+    project = Project(root if variant == "python" else root / "sql", sail_url)
     assert project.run().state == UpdateState.COMPLETED
     load_generator(root / "generate.py").generate(root / "data" / "landing", more=True)
     float_key_probes.clear()
     assert project.run().state == UpdateState.COMPLETED
-    # Before: 8 (silver_orders 4: its deduplication's anti-join and first-row plans;
-    # gold_customer_orders 3, gold_daily_revenue 1: their reads of silver_orders, the aggregate
-    # and the projection joined)
-    assert float_key_probes and sum(float_key_probes) == 0
+    if variant == "python":
+        # Before: 8 (silver_orders 4: its deduplication's anti-join and first-row plans;
+        # gold_customer_orders 3, gold_daily_revenue 1: their reads of silver_orders, the
+        # aggregate and the projection joined)
+        assert float_key_probes == []
+    else:
+        # Before: 3. Left: gold_customer_orders' JOIN ... ON keys (a subquery joined to a table)
+        assert float_key_probes == ["normalize_float_keys_sql"]
 
 
 def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
@@ -63,7 +79,7 @@ def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
     from pyspark.sql.connect import functions as F
 
     from lakesmith.engine.plans import relation_of
-    from lakesmith.engine.semantics.known_schemas import known_schema
+    from lakesmith.engine.semantics.known_schemas import known_schema, known_sql_schema
 
     spark.sql("SELECT CAST(id AS INT) AS k, CAST(id AS DOUBLE) AS d, CAST(id AS DECIMAL(10,2)) "
               "AS m, CAST(id AS STRING) AS s FROM range(3)").write.format("delta") \
@@ -81,3 +97,12 @@ def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
         assert [(f.name, f.dataType) for f in known.fields] == \
             [(f.name, f.dataType) for f in df.schema.fields]
     assert known_schema(relation_of(table.select((F.col("k") / 2).alias("h"))), tables) is None
+    by_engine_name = {"`default`.`known_t`": table.schema}.get
+    text = "SELECT k, x.d, m FROM `default`.`known_t` AS x"
+    known = known_sql_schema(text, by_engine_name)
+    assert known is not None
+    assert [(f.name, f.dataType) for f in known.fields] == \
+        [(f.name, f.dataType) for f in spark.sql(text).schema.fields]
+    for other in ("SELECT k / 2 FROM `default`.`known_t`", "SELECT K FROM `default`.`known_t`",
+                  "SELECT k FROM `default`.`known_t` a JOIN `default`.`known_t` b ON true"):
+        assert known_sql_schema(other, by_engine_name) is None

@@ -40,6 +40,54 @@ def known_first(tables: TableSchemas, engine: SchemaOf) -> SchemaOf:
     return schema_of
 
 
+def known_sql_first(tables: TableSchemas, engine: Callable[[str], StructType | None]
+                    ) -> Callable[[str], StructType | None]:
+    """`engine` (a SQL text's schema), asked only for a text `known_sql_schema` cannot tell."""
+
+    def schema_of(text: str) -> StructType | None:
+        known = known_sql_schema(text, tables)
+        return known if known is not None else engine(text)
+
+    return schema_of
+
+
+def known_sql_schema(text: str, tables: TableSchemas) -> StructType | None:
+    """The schema of `SELECT <columns> FROM <one known table> [AS alias]` (the shape the key
+    probes of `sql_float_keys` take), each column named as the engine names a column
+    reference; None for any other text."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(text, read="spark")
+    except sqlglot.errors.SqlglotError:
+        return None
+    source = tree.args.get("from_") if isinstance(tree, exp.Select) else None
+    if source is None or not isinstance(source.this, exp.Table) or any(
+            tree.args.get(clause) for clause in (
+                "joins", "laterals", "where", "group", "having", "qualify", "distinct",
+                "windows", "with_", "order", "limit")):
+        return None
+    table = source.this
+    if table.args.get("catalog") is not None or not table.db or table.args.get("pivots"):
+        return None
+    schema = tables(f"`{table.db.replace('`', '``')}`.`{table.name.replace('`', '``')}`")
+    if schema is None:
+        return None
+    qualifiers = {table.name.lower(), (table.alias or table.name).lower()}
+    fields: list[StructField] = []
+    for item in tree.expressions:
+        if not isinstance(item, exp.Column) or isinstance(item.this, exp.Star) or \
+                item.args.get("db") is not None or item.table and \
+                item.table.lower() not in qualifiers:
+            return None
+        matches = [f for f in schema.fields if f.name.lower() == item.name.lower()]
+        if len(matches) != 1 or matches[0].name != item.name:
+            return None  # a name spelled otherwise: the engine says how it names the column
+        fields.append(StructField(item.name, matches[0].dataType, matches[0].nullable))
+    return StructType(fields)
+
+
 def known_schema(relation: proto.Relation, tables: TableSchemas) -> StructType | None:
     """The relation's output columns and types, from the tables' schemas alone; None when they
     cannot be told without the engine's analysis."""

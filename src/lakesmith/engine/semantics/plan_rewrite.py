@@ -21,7 +21,7 @@ from lakesmith.engine.semantics.field_access import field_of_each, is_expression
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.float_keys import normalize_float_keys_plan
-from lakesmith.engine.semantics.known_schemas import TableSchemas, known_first
+from lakesmith.engine.semantics.known_schemas import TableSchemas, known_first, known_sql_first
 from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
@@ -78,7 +78,9 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         formed = rewrite_query_forms(engine, escape_doubled_quotes(written))
         # set operations first: the rules then ask the types of the coerced columns
         coerced = coerce_set_operations_sql(formed, sql_schema_probe(engine, types))
-        coerced = normalize_float_keys_sql(coerced, sql_schema_probe(engine, types))
+        key_types = sql_schema_probe(engine, types)
+        coerced = normalize_float_keys_sql(coerced, key_types if tables is None
+                                           else known_sql_first(tables, key_types))
         text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
