@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pytest
@@ -215,3 +216,43 @@ def test_floating_point_keys_are_equal_as_spark_compares_them(
     assert project.run().state == UpdateState.COMPLETED
     assert sorted(r["v"] for r in read_rows(project.table_path("t"))) == [
         "nan", "new", "null", "zero"]
+
+
+@pytest.mark.parametrize("key", ["s", "a"])
+def test_floating_point_fields_of_struct_and_array_keys(project: Project, tmp_path: Path,
+                                                        key: str) -> None:
+    """Spark normalizes the FLOAT/DOUBLE fields of a STRUCT key and the elements of an ARRAY key
+    as it does a top-level one, within a batch and against earlier batches. The rows are Apache
+    Spark 4.3's (a streaming dropDuplicates of `s`, then of `a`, over the same two Parquet
+    files)."""
+    source = tmp_path / "source"
+    point = pa.struct([("x", pa.float64()), ("n", pa.int64())])
+
+    def add(rows: list[tuple[dict[str, Any] | None, list[float] | None, str]]) -> None:
+        write_deltalake(str(source), pa.table({
+            "s": pa.array([r[0] for r in rows], point),
+            "a": pa.array([r[1] for r in rows], pa.list_(pa.float64())),
+            "v": pa.array([r[2] for r in rows], pa.string())}), mode="append")
+
+    add([({"x": 0.0, "n": 1}, [0.0], "zero"), ({"x": -0.0, "n": 1}, [-0.0], "negative-zero"),
+         ({"x": math.nan, "n": 1}, [math.nan], "nan"),
+         ({"x": -math.nan, "n": 1}, [-math.nan], "negative-nan"),
+         (None, None, "null"), ({"x": 0.0, "n": 2}, [0.0, 1.0], "zero-2")])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", f"""
+        from pyspark import pipelines as dp
+
+        @dp.table
+        def t():
+            return (spark.readStream.format("delta").load(spark.conf.get("source"))
+                    .dropDuplicates(["{key}"]))
+    """)
+    assert project.run().state == UpdateState.COMPLETED
+    assert sorted(r["v"] for r in read_rows(project.table_path("t"))) == [
+        "nan", "null", "zero", "zero-2"]
+    add([({"x": -0.0, "n": 1}, [-0.0], "negative-zero-again"),
+         ({"x": -math.nan, "n": 1}, [-math.nan], "negative-nan-again"),
+         ({"x": 1.5, "n": 1}, [1.5], "new"), ({"x": -0.0, "n": 2}, [-0.0, 1.0], "zero-2-again")])
+    assert project.run().state == UpdateState.COMPLETED
+    assert sorted(r["v"] for r in read_rows(project.table_path("t"))) == [
+        "nan", "new", "null", "zero", "zero-2"]

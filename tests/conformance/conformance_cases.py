@@ -917,6 +917,18 @@ FLOAT_KEYS = _sql("float_keys", [
     ("union_then_all_refused", "SELECT d FROM fkeys WHERE o = 1 UNION SELECT d FROM fkeys WHERE o = 2 UNION ALL SELECT d FROM fkeys WHERE o = 3"),
     ("join_using_refused", "SELECT a.o AS a, b.o AS b FROM fkeys a JOIN fkeys b USING (d)"),
     ("group_by_struct", "SELECT s.d AS d, count(*) AS c FROM (SELECT named_struct('d', d) AS s FROM fkeys) GROUP BY s"),
+    ("natural_join_refused", "SELECT a.o AS a, b.p AS b FROM fkeys a NATURAL JOIN (SELECT d, o AS p FROM fkeys) b"),
+    ("natural_join_int", "SELECT o, p FROM (SELECT o, d AS x FROM fkeys) a NATURAL JOIN (SELECT o, o AS p FROM fkeys) b"),
+    ("rollup", "SELECT d, grouping(d) AS g, count(*) AS c FROM fkeys GROUP BY ROLLUP(d)"),
+    ("cube", "SELECT d, f, count(*) AS c FROM fkeys GROUP BY CUBE(d, f)"),
+    ("grouping_sets", "SELECT d, o > 2 AS big, count(*) AS c FROM fkeys GROUP BY GROUPING SETS((d), (d, o > 2), ())"),
+    ("with_rollup", "SELECT d, count(*) AS c FROM fkeys GROUP BY d WITH ROLLUP"),
+    ("group_by_all", "SELECT d, count(*) AS c FROM fkeys GROUP BY ALL"),
+    ("named_window", "SELECT o, count(*) OVER w AS c FROM fkeys WINDOW w AS (PARTITION BY d)"),
+    ("correlated_exists_group", "SELECT o FROM fkeys a WHERE EXISTS (SELECT 1 FROM fkeys b WHERE b.o <> a.o GROUP BY b.d HAVING count(*) > 0)"),
+    ("correlated_in", "SELECT o FROM fkeys a WHERE a.d IN (SELECT b.d FROM fkeys b WHERE b.o <> a.o)"),
+    ("unparsed_refused", "SELECT d, count(*) AS c FROM fkeys GROUP BY CUBE(d, o IS NULL)"),
+    ("unparsed_int_keys", "SELECT id, count(*) AS c FROM iso_strings GROUP BY CUBE(id, s IS NULL)"),
 ]) + _df("float_keys", [
     ("groupby_df", "spark.table('fkeys').groupBy('d').count()"),
     ("groupby_float_df", "spark.table('fkeys').groupBy('f').agg(F.min('o').alias('o'))"),
@@ -929,6 +941,8 @@ FLOAT_KEYS = _sql("float_keys", [
     ("intersect_all_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersectAll(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
     ("count_distinct_df", "spark.table('fkeys').agg(F.countDistinct('d').alias('n'))"),
     ("intersect_df", "spark.table('fkeys').where('o IN (1, 3)').select('d').intersect(spark.table('fkeys').where('o IN (2, 4)').select('d'))"),
+    ("rollup_df", "spark.table('fkeys').rollup('d').agg(F.grouping('d').alias('g'), F.count('*').alias('c'))"),
+    ("cube_df", "spark.table('fkeys').cube('d', 'o').agg(F.grouping('d'), F.grouping_id().alias('g'), F.count('*').alias('c')).where('o IS NULL')"),
 ])
 
 # DECIMAL sums and averages whose total passes 38 digits: Spark fails (ARITHMETIC_OVERFLOW; over a

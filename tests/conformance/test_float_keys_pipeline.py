@@ -122,3 +122,31 @@ def test_sql_join_using_a_double_column_is_refused_with_file_and_line(project) -
             pipeline.analyze()
     message = str(info.value)
     assert "using_d" in message and "a.sql:" in message and "USING (d)" in message, message
+
+
+def test_sql_rollup_and_cube_on_double_keys_as_spark_does(project) -> None:
+    """ROLLUP / CUBE groups (Spark 4.3's rows: tests/golden, float_keys/rollup and cube)."""
+    project.write_spec()
+    project.write("transformations/a.sql", SOURCE + """
+        CREATE MATERIALIZED VIEW rolled AS
+        SELECT d, grouping(d) AS g, count(*) AS n FROM src GROUP BY ROLLUP (d);
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, result
+    rolled = sorted(((_key(r["d"]) if r["d"] is not None else "total"), r["g"], r["n"])
+                    for r in project.rows("rolled"))
+    assert rolled == [("+0.0", 0, 2), ("+1.5", 0, 1), ("NaN", 0, 2), ("total", 1, 5)]
+
+
+def test_sql_natural_join_on_a_double_column_is_refused_with_file_and_line(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", SOURCE + """
+        CREATE MATERIALIZED VIEW natural_d AS
+        SELECT a.o AS a, b.p AS b FROM src a NATURAL JOIN (SELECT d, o AS p FROM src) b;
+    """)
+    with pytest.raises(GraphValidationError) as info:
+        with project.open() as pipeline:
+            pipeline.analyze()
+    message = str(info.value)
+    assert "natural_d" in message and "a.sql:" in message and "NATURAL JOIN" in message \
+        and "DOUBLE column d" in message, message

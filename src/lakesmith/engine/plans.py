@@ -218,6 +218,8 @@ class PlanRewriter:
         self.semantics = semantics  # False: the plan as written (for Apache Spark itself)
         self.temp_views: list[str] = []
         self._types: dict[Any, Any] = {}  # argument types probed by `spark_semantics`
+        # Schemas of the tables bound by name that the binder knows (no engine round trip)
+        self.table_schemas: dict[str, Any] = {}
 
     def rewrite(self, relation: proto.Relation) -> proto.Relation:
         rewritten = _copy(relation)
@@ -243,7 +245,8 @@ class PlanRewriter:
             return relation
         from lakesmith.engine.semantics import spark_semantics
 
-        return spark_semantics(self.spark, relation, self._types)
+        return spark_semantics(self.spark, relation, self._types,
+                               tables=self.table_schemas.get)
 
     def _rewrite_sql(self, text: str) -> str:
         from lakesmith.engine.sql_files import shown_sql

@@ -9,12 +9,14 @@ that has not run yet (`AnalysisBinder`). Reads of anything else are left as writ
 from __future__ import annotations
 
 import itertools
+import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
+from pyspark.sql.types import StructType
 
 from lakesmith.cdc.snapshot import snapshot_spec
 from lakesmith.cdc.spec import END_AT, START_AT, resolve, source_relation, target_dataframe
@@ -48,6 +50,7 @@ from lakesmith.sources.files.batch import batch_files_dataframe
 from lakesmith.sources.files.file_stream_format import is_spark_file_stream
 from lakesmith.sources.registry import is_file_stream_format
 from lakesmith.tables.catalog import TableCatalog, quote_always
+from lakesmith.tables.delta import DeltaLog, DeltaLogs
 
 # A flow's stream sources, by key (the workspace's, shared by analysis, planning and running).
 StreamSources = Callable[[ResolvedFlow], dict[str, StreamSource]]
@@ -142,9 +145,10 @@ class TableBinder(DatasetBinder):
     """Run time: batch reads of tables read the Delta tables the pipeline maintains."""
 
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
-                 project: Location) -> None:
+                 project: Location, logs: DeltaLogs | None = None) -> None:
         super().__init__(graph, spark, project)
         self.catalog = catalog
+        self.logs = logs
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         if read.streaming:
@@ -159,7 +163,20 @@ class TableBinder(DatasetBinder):
         # Registered with the engine when first read (once a session), not every table before
         # an update starts: an update with nothing new reads none (docs/benchmarks.md).
         self.catalog.register(name)
-        return TableBinding(self.catalog.engine_name(name))
+        engine_name = self.catalog.engine_name(name)
+        if self.logs is not None:
+            self._know_schema(engine_name, self.logs(self.catalog.location(name)))
+        return TableBinding(engine_name)
+
+    def _know_schema(self, engine_name: str, log: DeltaLog) -> None:
+        """The table's schema now, from its Delta log (advanced to its newest commit), for the
+        plan rewrites that need column types (`known_schemas`): no engine round trip."""
+        table = log.table()
+        if table is None:
+            self.rewriter.table_schemas.pop(engine_name, None)
+            return
+        self.rewriter.table_schemas[engine_name] = StructType.fromJson(
+            json.loads(table.schema().to_json()))
 
 
 class AnalysisBinder(DatasetBinder):

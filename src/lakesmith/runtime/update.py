@@ -102,7 +102,8 @@ class UpdateRunner:
         started_at = datetime.now(timezone.utc)
         start = time.perf_counter()
         graph = self.plan.graph
-        binder = TableBinder(graph, self.spark, self.catalog, self.workspace.project)
+        binder = TableBinder(graph, self.spark, self.catalog, self.workspace.project,
+                             logs=self.workspace.logs)
         state = UpdateState.FAILED
         error: BaseException | None = None
         try:

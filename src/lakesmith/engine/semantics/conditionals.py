@@ -15,6 +15,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.common_type import NoCommonType, common_type, needs_cast, sql_type
+from lakesmith.engine.semantics.float_keys import is_normalized_key_case
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 from lakesmith.engine.semantics.sql_case import CASE, case_sql, value_positions
 from lakesmith.errors import NotSupportedYet
@@ -157,7 +158,9 @@ CONDITIONAL_RULES: tuple[Rule, ...] = (
          _nullif_sql, _nullif_column, positions=lambda count: (0, 1) if count == 2 else (),
          refuse_untyped=False),
     Rule(frozenset({CASE}), _DIFFERENCE, _case_sql, lambda args, types: None,
-         positions=value_positions),
+         positions=value_positions,
+         candidate=lambda args: not is_normalized_key_case(
+             [args[i] for i in value_positions(len(args)) if args[i]])),
     Rule(frozenset({"if"}), _DIFFERENCE, _function_sql("if", _second_and_third),
          _function_column("if", _second_and_third), positions=_second_and_third),
     # lakesmith's own plans use when() over lambda variables (no type to ask): left as written

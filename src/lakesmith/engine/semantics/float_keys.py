@@ -13,6 +13,7 @@ has a FLOAT or DOUBLE column. SQL text is not rewritten here (docs/engine-gaps.m
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -69,6 +70,18 @@ def as_spark_compares_sql(value: str, data_type: DataType, depth: int = 0) -> st
             f"ELSE {value} + CAST(0.0 AS {type_sql}) END")
 
 
+_NORMALIZED_VALUES = re.compile(
+    r"^CAST\('NaN' AS (FLOAT|DOUBLE)\)\s*\x00.*\+ CAST\(0\.0 AS \1\)$", re.DOTALL)
+
+
+def is_normalized_key_case(values: list[str]) -> bool:
+    """Whether a CASE's THEN and ELSE values are those `as_spark_compares_sql` writes (NaN of
+    the key's type, else the key + 0.0 of it): one type by construction, so the conditional
+    rule has nothing to cast, and nothing to ask (a correlated key cannot be asked)."""
+    return len(values) == 2 and _NORMALIZED_VALUES.match("\x00".join(v.strip() for v in values)
+                                                         ) is not None
+
+
 def is_floating(data_type: DataType | None) -> bool:
     """A FLOAT/DOUBLE type, or a STRUCT/ARRAY holding one: a key Spark normalizes."""
     if isinstance(data_type, FLOATING):
@@ -84,15 +97,31 @@ def _string(text: str) -> str:
     return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
+# The plan ids of relations lakesmith built with their keys already compared as Spark compares
+# them (`keys_compared`): plan ids are unique in a process (pyspark's LogicalPlan counter).
+_KEYS_COMPARED: set[int] = set()
+
+
+def keys_compared(df: Any) -> Any:
+    """Mark `df`'s own relation (a join, an aggregate lakesmith builds, e.g. the streaming
+    deduplication's) as comparing its keys as Spark does already, its key types known to the
+    code that built it: the pass below leaves it alone, and asks the engine nothing for it."""
+    plan = df._plan
+    _KEYS_COMPARED.update({plan._root_plan_id, plan._plan_id})
+    return df
+
+
 def normalize_float_keys_plan(spark: Any, relation: proto.Relation, schema_of: SchemaOf) -> None:
     """Rewrite, in place, every key comparison over FLOAT/DOUBLE values in `relation`."""
     keys = _Keys(spark, schema_of)
     # inputs first: a rewrite wraps a relation's input, which is then rewritten already
     for rel in reversed(list(all_relations(relation))):
+        if rel.HasField("common") and rel.common.plan_id in _KEYS_COMPARED:
+            continue
         kind = rel.WhichOneof("rel_type")
         if kind == "aggregate":
             keys.distinct_arguments(rel.aggregate)
-            keys.aggregate(rel.aggregate)
+            keys.aggregate(rel)
         elif kind == "deduplicate":
             keys.deduplicate(rel.deduplicate)
         elif kind == "set_op":
@@ -144,16 +173,21 @@ class _Keys:
             if is_floating(data_type):
                 key.CopyFrom(self._normalized(key, data_type))
 
-    def aggregate(self, body: Any) -> None:
+    def aggregate(self, rel: proto.Relation) -> None:
+        body = rel.aggregate
         if not body.grouping_expressions or not body.HasField("input"):
             return
         schema = self.schema_of(body.input)
         if schema is None or not _has_floating(schema):
             return
-        for key in body.grouping_expressions:
-            data_type = self._key_type(body.input, schema, key)
-            if not is_floating(data_type):
-                continue
+        floating = [(key, data_type) for key in body.grouping_expressions
+                    if is_floating(data_type := self._key_type(body.input, schema, key))]
+        if not floating:
+            return
+        if _grouping_calls_of(body):
+            self._aggregate_with_grouping_calls(rel, floating)
+            return
+        for key, data_type in floating:
             name = _output_name(self.schema_of, body.input, key)
             normalized = self._normalized(key, data_type)
             key.Clear()
@@ -162,6 +196,31 @@ class _Keys:
                 continue
             key.alias.expr.CopyFrom(normalized)  # the output keeps the key's name
             key.alias.name.append(name)
+
+    def _aggregate_with_grouping_calls(self, rel: proto.Relation,
+                                       floating: list[tuple[Any, DataType | None]]) -> None:
+        """A rollup or cube whose `grouping(k)` / `grouping_id(k, ...)` names a FLOAT/DOUBLE
+        key: the engine requires the call's argument to be the grouping expression itself (an
+        alias there does not match), so the keys and the calls' arguments are normalized
+        unaliased, and the output columns get their names back by position (`toDF`)."""
+        names = self.schema_of(rel)
+        if names is None:
+            return
+        body = rel.aggregate
+        replaced: dict[bytes, proto.Expression] = {}
+        for key, data_type in floating:
+            normalized = self._normalized(key, data_type)
+            replaced[key.SerializeToString(deterministic=True)] = normalized
+            key.CopyFrom(normalized)
+        for call in _grouping_calls_of(body):
+            for argument in call.arguments:
+                found = replaced.get(argument.SerializeToString(deterministic=True))
+                if found is not None:
+                    argument.CopyFrom(found)
+        renamed = proto.Relation()
+        renamed.to_df.input.CopyFrom(rel)
+        renamed.to_df.column_names.extend(f.name for f in names.fields)
+        rel.CopyFrom(renamed)
 
     def distinct_arguments(self, body: Any) -> None:
         """`count(DISTINCT x)` and other aggregates over distinct values: `x` normalized."""
@@ -267,6 +326,16 @@ class _Keys:
         if not windows:
             return
         self._normalize_in_place(body.input, [k for w in windows for k in w.partition_spec])
+
+
+_GROUPING_CALLS = ("grouping", "grouping_id")
+
+
+def _grouping_calls_of(body: Any) -> list[Any]:
+    """The `grouping(...)` / `grouping_id(...)` calls of an aggregate's output expressions."""
+    return [e.unresolved_function for top in body.aggregate_expressions
+            for e in _expressions_in(top) if e.WhichOneof("expr_type") == "unresolved_function"
+            and e.unresolved_function.function_name.lower() in _GROUPING_CALLS]
 
 
 def _windows(message: Any) -> list[Any]:

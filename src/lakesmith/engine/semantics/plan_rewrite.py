@@ -21,6 +21,7 @@ from lakesmith.engine.semantics.field_access import field_of_each, is_expression
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.float_keys import normalize_float_keys_plan
+from lakesmith.engine.semantics.known_schemas import TableSchemas, known_first, known_sql_first
 from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
@@ -54,13 +55,15 @@ TypeCache = dict[tuple[bytes, bytes], DataType | None]
 
 def spark_semantics(spark: Any, relation: proto.Relation,
                     types: TypeCache | None = None,
-                    written_sql: Callable[[str], str | None] | None = None) -> proto.Relation:
+                    written_sql: Callable[[str], str | None] | None = None,
+                    tables: TableSchemas | None = None) -> proto.Relation:
     """`relation` rewritten so the engine computes Spark's answers (a copy; the input is left
     as it is). Raises `NotSupportedYet` naming the construct where it cannot. `types` keeps the
     argument types probed, for the next call with the same cache. `written_sql(text)` is the
     text the user wrote when `text` is a rewrite of it (the engine hands SQL back rewritten):
     that is rewritten again, for the types of now (a second pass over the rewrite would only
-    wrap its rewrites again)."""
+    wrap its rewrites again). `tables` gives the schemas of tables lakesmith knows by name
+    (the engine is not asked them)."""
     types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
@@ -75,7 +78,9 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         formed = rewrite_query_forms(engine, escape_doubled_quotes(written))
         # set operations first: the rules then ask the types of the coerced columns
         coerced = coerce_set_operations_sql(formed, sql_schema_probe(engine, types))
-        coerced = normalize_float_keys_sql(coerced, sql_schema_probe(engine, types))
+        key_types = sql_schema_probe(engine, types)
+        coerced = normalize_float_keys_sql(coerced, key_types if tables is None
+                                           else known_sql_first(tables, key_types))
         text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
@@ -107,7 +112,9 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         rewrite_text(rel.with_relations.root, rel)
     # once the inputs are rewritten (their types are Spark's)
     coerce_set_operations_plan(spark, rewritten, relation_schema_probe(spark, types))
-    normalize_float_keys_plan(spark, rewritten, relation_schema_probe(spark, types))
+    engine_schema = relation_schema_probe(spark, types)
+    normalize_float_keys_plan(spark, rewritten, engine_schema if tables is None
+                              else known_first(tables, engine_schema))
     return rewritten
 
 

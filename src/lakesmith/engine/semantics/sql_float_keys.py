@@ -8,8 +8,9 @@ that is a normalized GROUP BY key reads it normalized (a select item under its o
 Spark outputs it.
 
 The text is rewritten by sqlglot (parsed and generated again) only when a key is normalized;
-text sqlglot cannot parse, and a SELECT whose keys cannot be analysed alone (they refer to an
-outer query, or GROUP BY names a select alias), are left as written. Set operations are
+a SELECT whose keys refer to an enclosing query is typed with that query's FROM
+(`sql_outer_keys`), and a GROUP BY naming a select alias by the aliased expression. Text
+sqlglot cannot parse is refused when a key could be FLOAT/DOUBLE (`sql_unparsed_keys`). Set operations are
 normalized where their sides are cast (`set_operations`)."""
 
 from __future__ import annotations
@@ -18,12 +19,15 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from pyspark.sql.types import StructType
-
 from lakesmith.engine.semantics.float_keys import as_spark_compares_sql, is_floating
+from lakesmith.engine.semantics.sql_outer_keys import (
+    SchemaProbe,
+    keys_with_outer_scope,
+    probe_keys,
+    refuse_possible_float_keys,
+)
+from lakesmith.engine.semantics.sql_unparsed_keys import refuse_unparsed_float_keys
 from lakesmith.errors import NotSupportedYet
-
-SchemaProbe = Callable[[str], StructType | None]
 
 _KEYED = re.compile(r"\b(group\s+by|distinct|over|join|in\s*\(\s*select)\b", re.IGNORECASE)
 
@@ -37,8 +41,10 @@ def normalize_float_keys_sql(text: str, probe: SchemaProbe) -> str:
 
     try:
         tree = sqlglot.parse_one(text, read="spark")
-    except sqlglot.errors.SqlglotError:
-        return text  # the engine's parser decides; its rewrites are the other passes'
+    except sqlglot.errors.SqlglotError as e:
+        # valid for the engine and a key could be FLOAT/DOUBLE: refused; else the engine's
+        refuse_unparsed_float_keys(text, probe, str(e).splitlines()[0][:120])
+        return text
     with_prefix = _with_prefix(tree, exp)
     changed = False
     for select in list(tree.find_all(exp.Select)):
@@ -63,11 +69,13 @@ def _keys(select: Any, exp: Any) -> list[Any]:
                 if 0 <= position < len(select.expressions):
                     item = select.expressions[position]
                     keys.append(item.this if isinstance(item, exp.Alias) else item)
-            elif not isinstance(key, exp.Literal):
-                keys.append(key)
+            else:
+                keys += _grouping_keys(key, exp)
     if select.args.get("distinct") is not None:
         keys += [e.this if isinstance(e, exp.Alias) else e for e in select.expressions
                  if not isinstance(e, exp.Star)]
+    for named in select.args.get("windows") or []:  # WINDOW w AS (PARTITION BY ...)
+        keys += list(named.args.get("partition_by") or [])
     for item in select.expressions:
         for window in item.find_all(exp.Window):
             if _own(window, select, exp):
@@ -92,6 +100,23 @@ def _keys(select: Any, exp: Any) -> list[Any]:
     return [k for k in keys if not isinstance(k, exp.Star)]
 
 
+def _grouping_keys(node: Any, exp: Any) -> list[Any]:
+    """The keys a GROUP BY item groups by: itself, or those inside `ROLLUP (...)`,
+    `CUBE (...)`, `GROUPING SETS (...)` and their parenthesized sets (`(a, b)`, `()`)."""
+    if isinstance(node, (exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)):
+        return [k for child in node.expressions for k in _grouping_keys(child, exp)]
+    if isinstance(node, exp.Paren):
+        return _grouping_keys(node.this, exp)
+    return [] if isinstance(node, exp.Literal) else [node]
+
+
+def _in_group(key: Any, select: Any, exp: Any) -> bool:
+    """`key` is one of the select's GROUP BY keys (also inside ROLLUP, CUBE, GROUPING SETS)."""
+    group = select.args.get("group")
+    return group is not None and key.find_ancestor(exp.Group) is group \
+        and key.find_ancestor(exp.Select) is select
+
+
 def _own(node: Any, select: Any, exp: Any) -> bool:
     """`node` belongs to `select`, not to a query nested in it (or is in a detached copy of an
     item of `select`)."""
@@ -105,7 +130,7 @@ def _refuse_float_using(select: Any, with_prefix: str, probe: SchemaProbe, exp: 
     names = [i for join in select.args.get("joins") or [] for i in join.args.get("using") or []]
     if not names:
         return
-    schema = _probe_keys(select, [exp.column(i.name, quoted=True) for i in names], with_prefix,
+    schema = probe_keys(select, [exp.column(i.name, quoted=True) for i in names], with_prefix,
                          probe)
     for name, field in zip(names, schema.fields if schema is not None else [], strict=False):
         if is_floating(field.dataType):
@@ -117,22 +142,55 @@ def _refuse_float_using(select: Any, with_prefix: str, probe: SchemaProbe, exp: 
                 hint=f"join ON a.{name.name} = b.{name.name} and select the columns to keep.")
 
 
+def _refuse_float_natural(select: Any, with_prefix: str, probe: SchemaProbe, exp: Any) -> None:
+    """`NATURAL JOIN` on a FLOAT/DOUBLE common column: a join USING that column (refused as
+    `_refuse_float_using` says). The common columns are the names both sides have, each side's
+    columns asked of the engine (`SELECT * FROM <side>`)."""
+    joins = select.args.get("joins") or []
+    source = select.args.get("from_")
+    for position, join in enumerate(joins):
+        if str(join.args.get("method") or "").upper() != "NATURAL" or source is None:
+            continue
+        left = exp.select("*").from_(source.this.copy())
+        left.set("joins", [j.copy() for j in joins[:position]])
+        right = exp.select("*").from_(join.this.copy())
+        schemas = [probe(with_prefix + side.sql(dialect="spark", normalize_functions="lower"))
+                   for side in (left, right)]
+        if schemas[0] is None or schemas[1] is None:
+            continue  # a side not valid alone: the engine's own error names the problem
+        side_sql = join.this.sql(dialect="spark")
+        hint = ("join ON the common columns (a.k = b.k AND ...), or USING only columns that "
+                "are not FLOAT/DOUBLE, and select the columns to keep.")
+        right_types = {f.name.lower(): f.dataType for f in schemas[1].fields}
+        for field in schemas[0].fields:
+            other = right_types.get(field.name.lower())
+            if other is not None and (is_floating(field.dataType) or is_floating(other)):
+                floating = field.dataType if is_floating(field.dataType) else other
+                raise NotSupportedYet(
+                    f"NATURAL JOIN {side_sql} on the {floating.simpleString().upper()} column "
+                    f"{field.name}: Spark matches -0.0 with 0.0 and every NaN with NaN there and "
+                    "outputs the left side's value; the engine compares the bits, and lakesmith "
+                    "cannot rewrite this form and keep the output.", hint=hint)
+
+
 def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: Any) -> bool:
     _refuse_float_using(select, with_prefix, probe, exp)
+    _refuse_float_natural(select, with_prefix, probe, exp)
     keys = _keys(select, exp)
     source = select.args.get("from_")
     if not keys or source is None:
         return False
-    schema = _probe_keys(select, keys, with_prefix, probe)
+    schema = probe_keys(select, keys, with_prefix, probe)
+    keys_meant = keys
     if schema is None:  # GROUP BY a select alias: Spark groups by the aliased expression
         keys_meant = [_alias_meaning(select, k, exp) for k in keys]
-        if all(m is k for m, k in zip(keys_meant, keys, strict=True)):
-            return False
-        schema = _probe_keys(select, keys_meant, with_prefix, probe)
-    else:
-        keys_meant = keys
+        if any(m is not k for m, k in zip(keys_meant, keys, strict=True)):
+            schema = probe_keys(select, keys_meant, with_prefix, probe)
+    if schema is None:  # a correlated subquery's keys, naming an enclosing query's columns
+        schema = keys_with_outer_scope(select, keys_meant, with_prefix, probe, exp)
     if schema is None or len(schema.fields) != len(keys):
-        return False  # not analysable alone (an outer query's column): the engine's keys
+        refuse_possible_float_keys(select, keys_meant, with_prefix, probe, exp)
+        return False  # no key can be FLOAT/DOUBLE: the engine compares them as Spark does
     normalized = {}
     for key, meant, field in zip(keys, keys_meant, schema.fields, strict=True):
         if is_floating(field.dataType):
@@ -149,10 +207,9 @@ def _normalize_select(select: Any, with_prefix: str, probe: SchemaProbe, exp: An
             known.append(None if schema is None else [f.name for f in schema.fields])
         return known[0]
 
-    group = select.args.get("group")
     grouped = {meant.sql(dialect="spark"): (normalized[id(key)], field.name)
                for key, meant, field in zip(keys, keys_meant, schema.fields, strict=True)
-               if id(key) in normalized and group is not None and key.parent is group}
+               if id(key) in normalized and _in_group(key, select, exp)}
     for key, field in zip(keys, schema.fields, strict=True):
         if id(key) in normalized:
             replacement = normalized[id(key)].copy()
@@ -180,21 +237,9 @@ def _keep_names(select: Any, original_names: Callable[[], list[str] | None], exp
                                for i, name in zip(items, names, strict=True)])
 
 
-def _probe_keys(select: Any, keys: list[Any], with_prefix: str, probe: SchemaProbe
-                ) -> StructType | None:
-    """The keys' types (and names), asked as `SELECT <keys> FROM <the select's FROM>`."""
-    shape = select.copy()
-    for clause in ("where", "group", "having", "order", "limit", "qualify", "distinct", "windows",
-                   "with_"):
-        shape.set(clause, None)
-    shape.set("expressions", [k.copy() for k in keys])
-    return probe(with_prefix + shape.sql(dialect="spark", normalize_functions="lower"))
-
-
 def _alias_meaning(select: Any, key: Any, exp: Any) -> Any:
     """A GROUP BY key naming a select item's alias: that item's expression (else the key)."""
-    if key.parent is not select.args.get("group") or not isinstance(key, exp.Column) \
-            or key.table:
+    if not _in_group(key, select, exp) or not isinstance(key, exp.Column) or key.table:
         return key
     for item in select.expressions:
         if isinstance(item, exp.Alias) and item.alias.lower() == key.name.lower():

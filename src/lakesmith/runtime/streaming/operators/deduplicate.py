@@ -27,7 +27,8 @@ them, so a rerun after a crash sees what its own run computed. The rows reaching
 deduplication are known from the batch's slice when its input is a projection of one Delta stream
 (`known_rows`); the rows kept, and the keys in state before the batch, are counted from the Delta
 logs' statistics where they can tell, without a query. FLOAT and DOUBLE keys are compared as Spark
-compares them (-0.0 = 0.0, every NaN one value), which the engine does not do by itself.
+compares them (-0.0 = 0.0, every NaN one value), fields of STRUCT keys and elements of ARRAY keys
+too, which the engine does not do by itself.
 
 Under a watermark (Spark's StreamingDeduplicateExec / ...WithinWatermarkExec):
 - input rows whose event time is at or before the previous batch's watermark are late: dropped;
@@ -51,7 +52,7 @@ from lakesmith.cdc.scratch import count_and_tidy, materialize
 from lakesmith.cdc.upkeep import EVERY_BATCHES, tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import dataframe_of, relation_of
-from lakesmith.engine.semantics.float_keys import as_spark_compares
+from lakesmith.engine.semantics.float_keys import as_spark_compares_nested, keys_compared
 from lakesmith.errors import LakesmithError
 from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Overwrite, StateAppend
@@ -132,11 +133,11 @@ class Deduplicate(StatefulOperator):
             # id do not survive the plan rewriting around this node.
             renamed = seen.select(*[F.col(quote_always(k)).alias(f"{SEEN_PREFIX}{i}")
                                     for i, k in enumerate(keys)])
-            condition = [as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
-                         .eqNullSafe(as_spark_compares(F.col(f"{SEEN_PREFIX}{i}"),
+            condition = [as_spark_compares_nested(F.col(quote_always(k)), types.get(k.lower()))
+                         .eqNullSafe(as_spark_compares_nested(F.col(f"{SEEN_PREFIX}{i}"),
                                                         types.get(k.lower())))
                          for i, k in enumerate(keys)]
-            rows = rows.join(renamed, _all(condition), "left_anti")
+            rows = keys_compared(rows.join(renamed, _all(condition), "left_anti"))
         # The rows reaching the deduplication: from the batch's metadata when they are those of
         # its slice (a projection of a Delta stream), else counted by the engine.
         received = known_rows(dedup.input, ctx.rows_of_read)
@@ -221,7 +222,7 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
         return relation_of(dataframe_of(ctx.spark, candidates).drop(ORDINAL_COLUMN)
                            .dropDuplicates(keys)), None
     types = {f.name.lower(): f.dataType for f in schema.fields}
-    key_columns = [as_spark_compares(F.col(quote_always(k)), types.get(k.lower()))
+    key_columns = [as_spark_compares_nested(F.col(quote_always(k)), types.get(k.lower()))
                    for k in keys]  # grouped and hashed into passes as Spark compares keys
     numbered = ctx.bind(candidates)
     stored_at = ctx.checkpoint.state_location(f"scratch-dedup-candidates-{state_id}")
@@ -257,9 +258,10 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
 def _kept(rows: Any, key_columns: list[Any]) -> Any:
     """Of stored candidate rows, the one with the smallest ordinal per key (an aggregate of one
     number per key and a semi-join on it)."""
-    firsts = rows.groupBy(*key_columns).agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN))
-    return (rows.join(firsts.select(FIRST_COLUMN),
-                      F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi")
+    firsts = keys_compared(rows.groupBy(*key_columns)
+                           .agg(F.min(ORDINAL_COLUMN).alias(FIRST_COLUMN)))
+    return (keys_compared(rows.join(firsts.select(FIRST_COLUMN),
+                                    F.col(ORDINAL_COLUMN) == F.col(FIRST_COLUMN), "left_semi"))
             .drop(ORDINAL_COLUMN))
 
 

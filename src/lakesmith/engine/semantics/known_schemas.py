@@ -1,0 +1,197 @@
+"""The schema of a relation lakesmith can tell without asking the engine: a read of a table
+whose schema it holds (a pipeline table's Delta log, read with delta-rs), and the relations over
+it that keep, rename or aggregate its columns. The FLOAT/DOUBLE key pass (`float_keys`) asks
+schemas here first: every analysis round trip it saves is 1-15 ms of a flow's time
+(docs/engine-gaps.md). Anything else is None: the caller asks the engine."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from pyspark.sql.connect import proto
+from pyspark.sql.types import (
+    ByteType,
+    DataType,
+    DecimalType,
+    DoubleType,
+    FloatType,
+    IntegerType,
+    LongType,
+    ShortType,
+    StructField,
+    StructType,
+)
+
+# A table's schema by the name a bound read gives it (`TableBinding.engine_name`), or None.
+TableSchemas = Callable[[str], StructType | None]
+SchemaOf = Callable[[proto.Relation], StructType | None]
+
+_SAME_COLUMNS = ("subquery_alias", "filter", "limit", "offset", "sort", "tail", "sample",
+                 "deduplicate", "hint", "repartition", "repartition_by_expression")
+
+
+def known_first(tables: TableSchemas, engine: SchemaOf) -> SchemaOf:
+    """`engine`, asked only for a relation whose schema `known_schema` cannot tell."""
+
+    def schema_of(relation: proto.Relation) -> StructType | None:
+        known = known_schema(relation, tables)
+        return known if known is not None else engine(relation)
+
+    return schema_of
+
+
+def known_sql_first(tables: TableSchemas, engine: Callable[[str], StructType | None]
+                    ) -> Callable[[str], StructType | None]:
+    """`engine` (a SQL text's schema), asked only for a text `known_sql_schema` cannot tell."""
+
+    def schema_of(text: str) -> StructType | None:
+        known = known_sql_schema(text, tables)
+        return known if known is not None else engine(text)
+
+    return schema_of
+
+
+def known_sql_schema(text: str, tables: TableSchemas) -> StructType | None:
+    """The schema of `SELECT <columns> FROM <one known table> [AS alias]` (the shape the key
+    probes of `sql_float_keys` take), each column named as the engine names a column
+    reference; None for any other text."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(text, read="spark")
+    except sqlglot.errors.SqlglotError:
+        return None
+    source = tree.args.get("from_") if isinstance(tree, exp.Select) else None
+    if source is None or not isinstance(source.this, exp.Table) or any(
+            tree.args.get(clause) for clause in (
+                "joins", "laterals", "where", "group", "having", "qualify", "distinct",
+                "windows", "with_", "order", "limit")):
+        return None
+    table = source.this
+    if table.args.get("catalog") is not None or not table.db or table.args.get("pivots"):
+        return None
+    schema = tables(f"`{table.db.replace('`', '``')}`.`{table.name.replace('`', '``')}`")
+    if schema is None:
+        return None
+    qualifiers = {table.name.lower(), (table.alias or table.name).lower()}
+    fields: list[StructField] = []
+    for item in tree.expressions:
+        if not isinstance(item, exp.Column) or isinstance(item.this, exp.Star) or \
+                item.args.get("db") is not None or item.table and \
+                item.table.lower() not in qualifiers:
+            return None
+        matches = [f for f in schema.fields if f.name.lower() == item.name.lower()]
+        if len(matches) != 1 or matches[0].name != item.name:
+            return None  # a name spelled otherwise: the engine says how it names the column
+        fields.append(StructField(item.name, matches[0].dataType, matches[0].nullable))
+    return StructType(fields)
+
+
+def known_schema(relation: proto.Relation, tables: TableSchemas) -> StructType | None:
+    """The relation's output columns and types, from the tables' schemas alone; None when they
+    cannot be told without the engine's analysis."""
+    kind = relation.WhichOneof("rel_type")
+    if kind == "read":
+        read = relation.read
+        if read.WhichOneof("read_type") != "named_table" or read.is_streaming:
+            return None
+        return tables(read.named_table.unparsed_identifier)
+    if kind in _SAME_COLUMNS:
+        return known_schema(getattr(relation, kind).input, tables)
+    if kind == "project":
+        source = known_schema(relation.project.input, tables)
+        return None if source is None else _project(list(relation.project.expressions), source)
+    if kind == "aggregate":
+        return _aggregate(relation.aggregate, tables)
+    return None
+
+
+def _project(expressions: list[proto.Expression], source: StructType) -> StructType | None:
+    fields: list[StructField] = []
+    for expression in expressions:
+        kind = expression.WhichOneof("expr_type")
+        if kind == "unresolved_star" and not expression.unresolved_star.HasField(
+                "unparsed_target"):
+            fields += source.fields
+            continue
+        field = _column_field(expression, source)
+        if field is None:
+            return None
+        fields.append(field)
+    return StructType(fields)
+
+
+def _column_field(expression: proto.Expression, source: StructType) -> StructField | None:
+    """A column of `source` as an expression names it (`c`, `t.c`, `` `c` ``), or renamed by
+    an alias; None for anything computed."""
+    if expression.WhichOneof("expr_type") == "alias" and len(expression.alias.name) == 1:
+        found = _column_field(expression.alias.expr, source)
+        return None if found is None else StructField(expression.alias.name[0], found.dataType,
+                                                      found.nullable)
+    if expression.WhichOneof("expr_type") != "unresolved_attribute":
+        return None
+    name = _last_part(expression.unresolved_attribute.unparsed_identifier)
+    if name is None:
+        return None
+    matches = [f for f in source.fields if f.name.lower() == name.lower()]
+    return matches[0] if len(matches) == 1 else None
+
+
+def _last_part(identifier: str) -> str | None:
+    """The column of `a.b` or `` `b` `` (None for a name with dots inside back-quotes)."""
+    if "`" in identifier:
+        inner = identifier.strip("`")
+        return None if "`" in inner or "." in inner else inner
+    return identifier.rsplit(".", 1)[-1]
+
+
+def _aggregate(body: proto.Aggregate, tables: TableSchemas) -> StructType | None:
+    """A plain GROUP BY of columns with `count`, `sum`, `min`, `max` of columns."""
+    if body.group_type != proto.Aggregate.GroupType.GROUP_TYPE_GROUPBY or body.HasField("pivot"):
+        return None
+    source = known_schema(body.input, tables)
+    if source is None:
+        return None
+    keys = _project(list(body.grouping_expressions), source)
+    if keys is None:
+        return None
+    fields = list(keys.fields)
+    for expression in body.aggregate_expressions:
+        if expression.WhichOneof("expr_type") != "alias" or len(expression.alias.name) != 1:
+            return None
+        data_type = _aggregate_type(expression.alias.expr, source)
+        if data_type is None:
+            return None
+        fields.append(StructField(expression.alias.name[0], data_type, True))
+    return StructType(fields)
+
+
+def _aggregate_type(expression: proto.Expression, source: StructType) -> DataType | None:
+    if expression.WhichOneof("expr_type") != "unresolved_function":
+        return None
+    call = expression.unresolved_function
+    name = call.function_name.lower()
+    if len(call.arguments) != 1:
+        return None
+    if name == "count":
+        return LongType()
+    argument = _column_field(call.arguments[0], source)
+    if argument is None or call.is_distinct and name == "sum":
+        return None
+    if name in ("min", "max"):
+        return argument.dataType
+    if name == "sum":
+        return _sum_type(argument.dataType)
+    return None
+
+
+def _sum_type(data_type: DataType) -> DataType | None:
+    """Spark's type of `sum(x)`: BIGINT of integers, DOUBLE of FLOAT/DOUBLE, DECIMAL(p+10, s)."""
+    if isinstance(data_type, (ByteType, ShortType, IntegerType, LongType)):
+        return LongType()
+    if isinstance(data_type, (FloatType, DoubleType)):
+        return DoubleType()
+    if isinstance(data_type, DecimalType):
+        return DecimalType(min(38, data_type.precision + 10), data_type.scale)
+    return None

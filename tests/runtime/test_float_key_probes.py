@@ -1,0 +1,108 @@
+"""The analysis round trips the FLOAT/DOUBLE key pass (`engine/semantics/float_keys.py`) makes
+in the medallion example's update with new data: none where lakesmith knows the key types
+without asking the engine (its own deduplication plans; reads of Delta tables whose schema the
+Delta log holds), so Spark's key semantics costs its flows nothing there."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conftest import Project
+from lakesmith.runtime.events import UpdateState
+from lakesmith.templates import create_project, load_generator
+
+
+@pytest.fixture
+def float_key_probes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The analysis requests sent while the float-key passes run (plans and SQL text), by the
+    thread running them: one entry per request, naming the pass."""
+    from pyspark.sql.connect.client.core import SparkConnectClient
+
+    from lakesmith.engine.semantics import plan_rewrite
+
+    inside = threading.local()
+    sent: list[str] = []
+    lock = threading.Lock()
+    analyze = SparkConnectClient._analyze
+
+    def counted(self: Any, method: str, **kwargs: Any) -> Any:
+        name = getattr(inside, "name", None)
+        if name is not None:
+            with lock:
+                sent.append(name)
+        return analyze(self, method, **kwargs)
+
+    def tracked(name: str) -> None:
+        original = getattr(plan_rewrite, name)
+
+        def run(*args: Any) -> Any:
+            inside.name = name
+            try:
+                return original(*args)
+            finally:
+                inside.name = None
+
+        monkeypatch.setattr(plan_rewrite, name, run)
+
+    monkeypatch.setattr(SparkConnectClient, "_analyze", counted)
+    tracked("normalize_float_keys_plan")
+    tracked("normalize_float_keys_sql")
+    return sent
+
+
+@pytest.mark.parametrize("variant", ["python", "sql"])
+def test_the_medallion_update_with_new_data_probes_few_key_types(
+        tmp_path: Path, sail_url: str, float_key_probes: list[str], variant: str) -> None:
+    root = create_project(tmp_path, "shop")
+    project = Project(root if variant == "python" else root / "sql", sail_url)
+    assert project.run().state == UpdateState.COMPLETED
+    load_generator(root / "generate.py").generate(root / "data" / "landing", more=True)
+    float_key_probes.clear()
+    assert project.run().state == UpdateState.COMPLETED
+    if variant == "python":
+        # Before: 8 (silver_orders 4: its deduplication's anti-join and first-row plans;
+        # gold_customer_orders 3, gold_daily_revenue 1: their reads of silver_orders, the
+        # aggregate and the projection joined)
+        assert float_key_probes == []
+    else:
+        # Before: 3. Left: gold_customer_orders' JOIN ... ON keys (a subquery joined to a table)
+        assert float_key_probes == ["normalize_float_keys_sql"]
+
+
+def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
+    """The schemas told without the engine (`known_schemas`) are the ones it analyses: a table
+    read by name, renamed and kept columns, a GROUP BY with count, sum and max."""
+    from pyspark.sql.connect import functions as F
+
+    from lakesmith.engine.plans import relation_of
+    from lakesmith.engine.semantics.known_schemas import known_schema, known_sql_schema
+
+    spark.sql("SELECT CAST(id AS INT) AS k, CAST(id AS DOUBLE) AS d, CAST(id AS DECIMAL(10,2)) "
+              "AS m, CAST(id AS STRING) AS s FROM range(3)").write.format("delta") \
+        .save(str(tmp_path / "t"))
+    spark.sql(f"CREATE TABLE known_t USING delta LOCATION '{tmp_path / 't'}'")
+    table = spark.table("known_t")
+    tables = {"known_t": table.schema}.get
+    plans = [table, table.alias("x").select("x.k", F.col("d").alias("e"), "*"),
+             table.where("k > 0").groupBy("k", "s").agg(
+                 F.count("d").alias("n"), F.sum("m").alias("total"), F.sum("k").alias("ks"),
+                 F.sum("d").alias("ds"), F.max("m").alias("top"))]
+    for df in plans:  # names and types (what the key pass reads), not nullability
+        known = known_schema(relation_of(df), tables)
+        assert known is not None
+        assert [(f.name, f.dataType) for f in known.fields] == \
+            [(f.name, f.dataType) for f in df.schema.fields]
+    assert known_schema(relation_of(table.select((F.col("k") / 2).alias("h"))), tables) is None
+    by_engine_name = {"`default`.`known_t`": table.schema}.get
+    text = "SELECT k, x.d, m FROM `default`.`known_t` AS x"
+    known = known_sql_schema(text, by_engine_name)
+    assert known is not None
+    assert [(f.name, f.dataType) for f in known.fields] == \
+        [(f.name, f.dataType) for f in spark.sql(text).schema.fields]
+    for other in ("SELECT k / 2 FROM `default`.`known_t`", "SELECT K FROM `default`.`known_t`",
+                  "SELECT k FROM `default`.`known_t` a JOIN `default`.`known_t` b ON true"):
+        assert known_sql_schema(other, by_engine_name) is None
