@@ -23,17 +23,14 @@ from typing import Any
 from google.protobuf.message import Message
 from pyspark.sql.connect import proto
 from pyspark.sql.types import (
-    ArrayType,
     DataType,
     DecimalType,
-    DoubleType,
-    FloatType,
     LongType,
-    MapType,
     StructType,
 )
 
 from lakesmith.engine.plans import PlanRead, nested_messages, plan_read
+from lakesmith.engine.semantics.float_keys import is_floating
 from lakesmith.runtime.refresh.planning import Issue
 
 KEY = "key"
@@ -155,24 +152,12 @@ def mergeable_call(name: str, distinct: bool, arguments: int, stored: DataType) 
     if name == "sum" and not isinstance(stored, (LongType, DecimalType)):
         return Issue(FUNCTION, f"it sums {stored.simpleString()} values (only integer and "
                      "decimal sums do not depend on the order of the additions)", fields)
-    if name in ("min", "max") and _has_floats(stored):
+    if name in ("min", "max") and is_floating(stored):  # (a MAP is not orderable)
         return Issue(FUNCTION, f"it takes the {name} of {stored.simpleString()} values "
                      "(floating-point -0.0 and NaN have no order both engines share)", fields)
     if name != "count" and arguments != 1:
         return Issue(FUNCTION, f"{name} has {arguments} arguments", fields)
     return None
-
-
-def _has_floats(data_type: DataType) -> bool:
-    if isinstance(data_type, (FloatType, DoubleType)):
-        return True
-    if isinstance(data_type, StructType):
-        return any(_has_floats(f.dataType) for f in data_type.fields)
-    if isinstance(data_type, ArrayType):
-        return _has_floats(data_type.elementType)
-    if isinstance(data_type, MapType):
-        return _has_floats(data_type.keyType) or _has_floats(data_type.valueType)
-    return False
 
 
 def _single_read(relation: proto.Relation) -> PlanRead | Issue:
