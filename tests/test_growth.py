@@ -102,7 +102,7 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
         counts = settled(storage, warehouse)
-        time.sleep(4)  # about twenty idle cycles
+        time.sleep(2)  # about ten idle cycles
         assert (files(storage), files(warehouse)) == counts
         append(spark, source, [3])
         deadline = time.monotonic() + 30
@@ -110,7 +110,7 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
             assert time.monotonic() < deadline and process.poll() is None
             time.sleep(0.2)
         counts = settled(storage, warehouse)
-        time.sleep(3)
+        time.sleep(1.5)
         assert (files(storage), files(warehouse)) == counts
     finally:
         process.send_signal(signal.SIGINT)

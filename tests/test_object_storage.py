@@ -150,6 +150,7 @@ def test_lease_lock_on_object_storage(s3_process_env, s3_root: str, moto_s3) -> 
         assert fast.lost()
 
 
+@pytest.mark.slow  # 20 s; the default suite keeps a pipeline and Auto Loader on S3 (above)
 def test_the_init_example_runs_with_storage_and_tables_in_a_bucket(
         tmp_path: Path, s3_process_env, s3_root: str, moto_s3) -> None:
     created = subprocess.run([sys.executable, "-m", "lakesmith", "init", "shop"], cwd=tmp_path,
