@@ -67,15 +67,15 @@ class MaterializedViewRunner(FlowRunner):
         else:
             metrics = self._recompute(ctx, dataset, log)
         crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
-        print_ = planned.fingerprint
-        if isinstance(print_, Fingerprint):  # after every commit of this refresh
-            if (work is None or work.appended is None) and inputs_moved(ctx, print_):
+        fingerprint_now = planned.fingerprint
+        if isinstance(fingerprint_now, Fingerprint):  # after every commit of this refresh
+            if (work is None or work.appended is None) and inputs_moved(ctx, fingerprint_now):
                 # The query read a version newer than the planned one: no merge may start
                 # from this record (it would count that version's rows twice).
-                print_ = Fingerprint("", print_.inputs)
-            record(refresh_record, print_, log.table_id(),
+                fingerprint_now = Fingerprint("", fingerprint_now.inputs)
+            record(refresh_record, fingerprint_now, log.table_id(),
                    log.version() or metrics.details["version"],
-                   input_schemas(ctx, print_), state)
+                   input_schemas(ctx, fingerprint_now), state)
         metrics.details[TECHNIQUE] = planned.technique
         return metrics
 
@@ -165,19 +165,19 @@ class MaterializedViewRunner(FlowRunner):
         return metrics, clustered
 
 
-def inputs_moved(ctx: FlowContext, print_: Fingerprint) -> bool:
+def inputs_moved(ctx: FlowContext, fingerprint_now: Fingerprint) -> bool:
     """Whether a table the flow reads has a newer version than its fingerprint names (written
     while the query ran: from outside the pipeline, as its own flows ran before this one)."""
     for read in ctx.flow.inputs:
         if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
             continue
-        planned = print_.inputs.get(".".join(read.dataset.key))
+        planned = fingerprint_now.inputs.get(".".join(read.dataset.key))
         if planned is not None and ctx.workspace.table_log(read.dataset).version() != planned[1]:
             return True
     return False
 
 
-def input_schemas(ctx: FlowContext, print_: Fingerprint) -> dict[str, str]:
+def input_schemas(ctx: FlowContext, fingerprint_now: Fingerprint) -> dict[str, str]:
     """The schema signature of each pipeline table the refresh read (`runtime/refresh/
     appended.py`): rows appended later under the same schema can be merged into it."""
     signatures: dict[str, str] = {}
@@ -185,7 +185,7 @@ def input_schemas(ctx: FlowContext, print_: Fingerprint) -> dict[str, str]:
         if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
             continue
         key = ".".join(read.dataset.key)
-        if key in print_.inputs:
+        if key in fingerprint_now.inputs:
             signature = schema_signature(ctx.workspace.table_log(read.dataset))
             if signature is not None:
                 signatures[key] = signature

@@ -178,25 +178,25 @@ def recorded(location: Location) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-def record(location: Location, print_: Fingerprint, table_id: str | None, version: int,
+def record(location: Location, fingerprint_now: Fingerprint, table_id: str | None, version: int,
            input_schemas: dict[str, str] | None = None,
            state: dict[str, Any] | None = None) -> None:
     """What this refresh read and wrote: the next refresh is a no-op when nothing changed, and
     can be incremental from it (`runtime/refresh/`) when its inputs only grew."""
     store_for(location).write(location, json.dumps(
-        {"fingerprint": print_.value, "definition": print_.definition, "inputs": print_.inputs,
-         "input_schemas": input_schemas or {}, "state": state, "table_id": table_id,
-         "version": version}).encode())
+        {"fingerprint": fingerprint_now.value, "definition": fingerprint_now.definition,
+         "inputs": fingerprint_now.inputs, "input_schemas": input_schemas or {},
+         "state": state, "table_id": table_id, "version": version}).encode())
 
 
-def up_to_date(location: Location, print_: Fingerprint | Unstable | None,
+def up_to_date(location: Location, fingerprint_now: Fingerprint | Unstable | None,
                table_id: str | None, version: int | None) -> bool:
     """The last refresh recorded this fingerprint, and the table is still as it left it."""
-    if not isinstance(print_, Fingerprint) or version is None:
+    if not isinstance(fingerprint_now, Fingerprint) or version is None:
         return False
     last = recorded(location)
     return last is not None and same_table(last, table_id, version) \
-        and last.get("fingerprint") == print_.value
+        and last.get("fingerprint") == fingerprint_now.value
 
 
 def same_table(last: dict[str, Any] | None, table_id: str | None, version: int | None) -> bool:

@@ -123,22 +123,22 @@ def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
     flow = ctx.flow
     found = Found.of(view)
     target = {"table_name": dataset.name, "table_id": found.table_id}
-    print_ = fingerprint(ctx.workspace, flow, dataset)
+    fingerprint_now = fingerprint(ctx.workspace, flow, dataset)
     if ctx.work.reset:  # recorded all the same: the next refresh can be incremental from it
         issue = Issue(FULL_REFRESH, "a full refresh was requested")
-        return _plan(flow.name, print_, (issue,), (issue,), target)
-    if isinstance(print_, Unstable):
-        issue = Issue(print_.issue, print_.explanation)
-        return _plan(flow.name, print_, (issue,), (issue,), target)
-    if up_to_date(record, print_, found.table_id, found.version):
+        return _plan(flow.name, fingerprint_now, (issue,), (issue,), target)
+    if isinstance(fingerprint_now, Unstable):
+        issue = Issue(fingerprint_now.issue, fingerprint_now.explanation)
+        return _plan(flow.name, fingerprint_now, (issue,), (issue,), target)
+    if up_to_date(record, fingerprint_now, found.table_id, found.version):
         return RefreshPlan(PlanningInformation(flow.name, (
             Technique(NO_OP, chosen=True), Technique(COMPLETE_RECOMPUTE)), target=target),
-            print_)
+            fingerprint_now)
     no_op = Issue(DATA_HAS_CHANGED, "the inputs or the definition changed")
-    work, why = _group_aggregate(ctx, dataset, found, record, print_)
+    work, why = _group_aggregate(ctx, dataset, found, record, fingerprint_now)
     if why is not None:
-        plan = _plan(flow.name, print_, (no_op,), (why,), target)
-        return RefreshPlan(plan.information, print_, work)
+        plan = _plan(flow.name, fingerprint_now, (no_op,), (why,), target)
+        return RefreshPlan(plan.information, fingerprint_now, work)
     assert work is not None and work.appended is not None
     appended = work.appended
     source = {"table_name": ctx.graph.dataset(work.table).name,
@@ -149,25 +149,25 @@ def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
         target["backing_table"] = str(work.state)
     return RefreshPlan(PlanningInformation(flow.name, (
         Technique(NO_OP, (no_op,)), Technique(GROUP_AGGREGATE, chosen=True),
-        Technique(COMPLETE_RECOMPUTE)), (source,), target), print_, work)
+        Technique(COMPLETE_RECOMPUTE)), (source,), target), fingerprint_now, work)
 
 
-def _plan(flow: str, print_: Fingerprint | Unstable | None, no_op: tuple[Issue, ...],
+def _plan(flow: str, fingerprint_now: Fingerprint | Unstable | None, no_op: tuple[Issue, ...],
           group_aggregate: tuple[Issue, ...], target: dict[str, Any]) -> RefreshPlan:
     return RefreshPlan(PlanningInformation(flow, (
         Technique(NO_OP, no_op), Technique(GROUP_AGGREGATE, group_aggregate),
-        Technique(COMPLETE_RECOMPUTE, chosen=True)), target=target), print_)
+        Technique(COMPLETE_RECOMPUTE, chosen=True)), target=target), fingerprint_now)
 
 
 def _group_aggregate(ctx: FlowContext, dataset: Table, view: Found, record: Location,
-                     print_: Fingerprint) -> tuple[GroupAggregateWork | None, Issue | None]:
+                     fingerprint_now: Fingerprint) -> tuple[GroupAggregateWork | None, Issue | None]:
     """The GROUP_AGGREGATE work of this refresh and, when it cannot be incremental, why: no
     work (a recompute), or (an aggregation below the top) work that rebuilds the backing
     table."""
     assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
     below = aggregate_below(ctx.flow.relation)
     if below is not None:  # the rest of the query is recomputed: expectations, schema apply
-        return _below(ctx, view, record, print_, below)
+        return _below(ctx, view, record, fingerprint_now, below)
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
                            "result they drop cannot be merged later)")
@@ -183,20 +183,20 @@ def _group_aggregate(ctx: FlowContext, dataset: Table, view: Found, record: Loca
     if isinstance(name, Issue):
         return None, name
     last = recorded(record)
-    issue = _changed(last, print_)
+    issue = _changed(last, fingerprint_now)
     if issue is None and not same_table(last, view.table_id, view.version):
         issue = Issue(TARGET_CHANGED, f"'{dataset.name}' was written after its last recorded "
                       "refresh (an interrupted refresh, or a write from outside the pipeline)")
-    if issue is None and len(print_.inputs) != 1:
+    if issue is None and len(fingerprint_now.inputs) != 1:
         issue = Issue(NO_PREVIOUS, f"no earlier refresh from '{form.read.name}' alone is "
                       "recorded")
-    appended = issue or _appended(ctx, name, last or {}, print_)
+    appended = issue or _appended(ctx, name, last or {}, fingerprint_now)
     if isinstance(appended, Issue):
         return None, appended
     return GroupAggregateWork(form, name, appended, schema), None
 
 
-def _below(ctx: FlowContext, view: Found, record: Location, print_: Fingerprint,
+def _below(ctx: FlowContext, view: Found, record: Location, fingerprint_now: Fingerprint,
            below: AggregateBelow) -> tuple[GroupAggregateWork | None, Issue | None]:
     """An aggregation below the top (`aggregate_state.py`): its backing table merged with the
     appended rows, or rebuilt."""
@@ -224,12 +224,12 @@ def _below(ctx: FlowContext, view: Found, record: Location, print_: Fingerprint,
         return None, rejected
     rebuild = GroupAggregateWork(form, name, None, schema, below, location)
     last = recorded(record)
-    issue = _changed(last, print_)
+    issue = _changed(last, fingerprint_now)
     if issue is None and (table is None or recorded_state(last) != (
             state.table_id(), state.version())):
         issue = Issue(TARGET_CHANGED, "its backing table was written after the last recorded "
                       "refresh (an interrupted refresh)")
-    appended = issue or _appended(ctx, name, last or {}, print_)
+    appended = issue or _appended(ctx, name, last or {}, fingerprint_now)
     if isinstance(appended, Issue):
         return rebuild, appended
     return GroupAggregateWork(form, name, appended, schema, below, location), None
@@ -263,22 +263,22 @@ def _input(ctx: FlowContext, form: AggregateForm) -> TableName | Issue:
     return name
 
 
-def _changed(last: dict[str, Any] | None, print_: Fingerprint) -> Issue | None:
+def _changed(last: dict[str, Any] | None, fingerprint_now: Fingerprint) -> Issue | None:
     if last is None or "definition" not in last:
         return Issue(NO_PREVIOUS, "no earlier refresh of this definition is recorded")
     if not last["definition"]:
         return Issue(NO_PREVIOUS, "the last refresh read an input while it was being written")
-    if last["definition"] != print_.definition:
+    if last["definition"] != fingerprint_now.definition:
         return Issue(DEFINITION_CHANGED, "the definition changed since the last refresh")
     return None
 
 
 def _appended(ctx: FlowContext, name: TableName, last: dict[str, Any],
-              print_: Fingerprint) -> Appended | Issue:
+              fingerprint_now: Fingerprint) -> Appended | Issue:
     """What the aggregated table gained since the recorded refresh."""
     key = ".".join(name.key)
     input_name = ctx.graph.dataset(name).name
-    before, now = last.get("inputs", {}).get(key), print_.inputs.get(key)
+    before, now = last.get("inputs", {}).get(key), fingerprint_now.inputs.get(key)
     if before is None or now is None:
         return Issue(NO_PREVIOUS, f"no earlier refresh from '{input_name}' is recorded")
     if before[0] != now[0]:
