@@ -17,6 +17,14 @@ SOURCE = """
     AS t(d, o);
 """
 
+
+def analysis_error(project) -> str:
+    """The message of the error the pipeline's analysis refuses it with."""
+    with pytest.raises(GraphValidationError) as info:
+        with project.open() as pipeline:
+            pipeline.analyze()
+    return str(info.value)
+
 FLOWS = """
     from pyspark import pipelines as dp
     from pyspark.sql import Window
@@ -80,10 +88,7 @@ def test_join_on_a_double_column_by_name_is_refused_at_analysis(project) -> None
             return spark.read.table("src").join(
                 spark.read.table("src").withColumnRenamed("o", "p"), "d")
     """)
-    with pytest.raises(GraphValidationError) as info:
-        with project.open() as pipeline:
-            pipeline.analyze()
-    message = str(info.value)
+    message = analysis_error(project)
     assert "by_name" in message and "'d'" in message and "DOUBLE" in message, message
 
 
@@ -117,10 +122,7 @@ def test_sql_join_using_a_double_column_is_refused_with_file_and_line(project) -
         CREATE MATERIALIZED VIEW using_d AS
         SELECT a.o AS a, b.o AS b FROM src a JOIN src b USING (d);
     """)
-    with pytest.raises(GraphValidationError) as info:
-        with project.open() as pipeline:
-            pipeline.analyze()
-    message = str(info.value)
+    message = analysis_error(project)
     assert "using_d" in message and "a.sql:" in message and "USING (d)" in message, message
 
 
@@ -144,9 +146,6 @@ def test_sql_natural_join_on_a_double_column_is_refused_with_file_and_line(proje
         CREATE MATERIALIZED VIEW natural_d AS
         SELECT a.o AS a, b.p AS b FROM src a NATURAL JOIN (SELECT d, o AS p FROM src) b;
     """)
-    with pytest.raises(GraphValidationError) as info:
-        with project.open() as pipeline:
-            pipeline.analyze()
-    message = str(info.value)
+    message = analysis_error(project)
     assert "natural_d" in message and "a.sql:" in message and "NATURAL JOIN" in message \
         and "DOUBLE column d" in message, message
