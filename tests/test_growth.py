@@ -3,6 +3,7 @@ nothing, and materialized views' replaced files are vacuumed under the table's r
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -14,7 +15,10 @@ import pytest
 from deltalake import DeltaTable
 
 from conftest import read_rows
-from lakesmith.runtime.events import UpdateState
+from lakesmith.locations import Location
+from lakesmith.runtime.eventlog_queries import read_events
+from lakesmith.runtime.events import FlowStatus, UpdateState
+from lakesmith.stopping import StopRequest
 
 COPY = """
 from pyspark import pipelines as dp
@@ -121,10 +125,55 @@ def test_an_idle_continuous_update_writes_nothing(project, tmp_path, spark) -> N
     assert out.count("no new data; waiting for more.") == 2, out
     summary = out[out.rindex("dataset "):]
     copy = next(line.split() for line in summary.splitlines() if line.startswith("copy "))
-    assert copy[4:8] == ["COMPLETED", "2", "3", "3"], summary  # batches, rows in, rows written
+    # The stop lands in an idle cycle: before the flow starts (it shows its latest outcome) or
+    # while it checks for data (STOPPED); either way the counts are the whole run's.
+    assert copy[4] in ("COMPLETED", "STOPPED") and copy[5:8] == ["2", "3", "3"], summary
     total = next(line.split() for line in summary.splitlines() if line.startswith("total "))
     assert total[5] == "1", summary  # a materialized view shows its latest refresh: one row
     assert "cycles)." in summary
+
+
+class StopWhenQueued:
+    """Requests the update's stop when `flow` is queued for the `cycle`-th time: the stop lands
+    between two cycles' starts, before any flow of that cycle runs."""
+
+    def __init__(self, stop: StopRequest, flow: str, cycle: int) -> None:
+        self.stop, self.flow, self.cycle, self.queued = stop, flow, cycle, 0
+
+    def update_progress(self, state, error=None) -> None:
+        pass
+
+    def flow_progress(self, flow, status, metrics=None, error=None) -> None:
+        if flow.name == self.flow and status == FlowStatus.QUEUED:
+            self.queued += 1
+            if self.queued == self.cycle:
+                self.stop.request("test")
+
+
+def test_a_continuous_update_stopped_between_cycles_reports_the_whole_run(project, tmp_path,
+                                                                           spark) -> None:
+    source = tmp_path / "source"
+    append(spark, source, [1, 2])
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", COPY)
+    stop = StopRequest()
+    with project.open() as pipeline:
+        result = pipeline.run(pipeline.plan(), StopWhenQueued(stop, "copy", cycle=3),
+                              continuous=True, trigger_interval=0.05, stop=stop)
+    assert result.state == UpdateState.CANCELED and result.cycles == 3
+    flows = {r.planned.name: r for r in result.flows}
+    # Cycle 3 never started its flows: the summary shows how each flow's latest run ended, and
+    # the streaming flow's counts over cycles 1-2 (one batch of the one file), not an empty SKIPPED.
+    assert flows["copy"].status == FlowStatus.COMPLETED
+    assert (flows["copy"].metrics.batches, flows["copy"].metrics.num_output_rows) == (1, 2)
+    assert flows["copy"].metrics.details["num_input_rows"] == 2
+    assert flows["total"].status == FlowStatus.COMPLETED
+    assert read_rows(project.table_path("total")) == [{"count": 2}]
+    # The event log still says what happened in cycle 3: both flows were skipped by the stop.
+    last = {e["origin"]["flow_name"]: json.loads(e["details"])["flow_progress"]["status"]
+            for e in read_events(Location.local(project.root / "storage"))
+            if e["event_type"] == "flow_progress"}
+    assert last == {"copy": "SKIPPED", "total": "SKIPPED"}
 
 
 @pytest.mark.slow

@@ -204,7 +204,8 @@ def print_summary(console: Console, result: Any, graph: Any) -> None:
         flow = flow_result.planned.flow
         dataset = graph.dataset(flow.target)
         metrics = flow_result.metrics
-        completed = flow_result.status == FlowStatus.COMPLETED
+        # A stopped flow of a continuous update still shows what its earlier cycles wrote.
+        completed = flow_result.status in (FlowStatus.COMPLETED, FlowStatus.STOPPED)
         cells = [
             dataset.name, dataset.kind.label, flow.name,
             f"[{_STYLE[flow_result.status]}]{flow_result.status.value}[/]",

@@ -11,17 +11,19 @@ from lakesmith.runtime.events import IDLE, FlowMetrics
 _SUMMED_DETAILS = ("num_input_rows", "num_upserted_rows", "num_deleted_rows")
 
 
-def add_metrics(total: FlowMetrics | None, cycle: FlowMetrics | None) -> FlowMetrics | None:
+def add_metrics(total: FlowMetrics | None, cycle: FlowMetrics | None, *,
+                completed: bool = True) -> FlowMetrics | None:
     """`total` with one more cycle's metrics added (neither is changed): a streaming flow's
     batches, rows and quality counts are summed; a materialized view shows its latest refresh.
-    An idle cycle adds its time only."""
+    An idle cycle, and one that did not complete (stopped or failed: its metrics hold only its
+    time), add their time only, so the earlier cycles' counts stay."""
     if cycle is None:
         return total
     if total is None:
         return copy.deepcopy(cycle)
     result = copy.deepcopy(total)
     result.duration_seconds += cycle.duration_seconds
-    if cycle.details.get(IDLE):
+    if cycle.details.get(IDLE) or not completed:
         return result
     # A materialized view's refresh replaces its table: its latest refresh is what it holds.
     refreshed = "num_input_rows" not in cycle.details

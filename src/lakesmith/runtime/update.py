@@ -94,6 +94,7 @@ class UpdateRunner:
         self.stop = self.stop_request.event
         self._results: dict[int, FlowResult] = {}
         self._totals: dict[str, FlowMetrics | None] = {}  # per flow, over every cycle
+        self._outcomes: dict[str, FlowResult] = {}  # per flow, its latest finished run
         self._cycle = 0
         self._target_locks: dict[TableName, threading.Lock] = {
             name: threading.Lock() for name in plan.graph.datasets}
@@ -133,7 +134,8 @@ class UpdateRunner:
             self.listener.update_progress(state, error)
         flows = [self._results[id(p)] for p in self.plan.flows if id(p) in self._results]
         if self.continuous:
-            flows = [replace(r, metrics=self._totals.get(r.planned.name, r.metrics))
+            flows = [replace(self._summarized(r), metrics=self._totals.get(r.planned.name,
+                                                                           r.metrics))
                      for r in flows]
         return UpdateResult(
             update_id=self.update_id, state=state, started_at=started_at,
@@ -168,6 +170,14 @@ class UpdateRunner:
             self.stop.wait(self.trigger_interval)
             if self.stop.is_set():
                 return outcome
+
+    def _summarized(self, result: FlowResult) -> FlowResult:
+        """A continuous update's summary row for a flow. A flow that the stop kept from starting
+        in the cycle it interrupted shows how its latest run ended (the skip says nothing about
+        the flow); a flow the stop interrupted while running shows STOPPED."""
+        if result.status == FlowStatus.SKIPPED and self.stop.is_set():
+            return self._outcomes.get(result.planned.name, result)
+        return result
 
     def _cycle_was_idle(self) -> bool:
         """Whether no flow of the cycle just run had anything to do."""
@@ -223,7 +233,11 @@ class UpdateRunner:
                 error: BaseException | None = None) -> None:
         self._results[id(planned)] = FlowResult(planned, status, metrics, error)
         if status.is_final:
-            self._totals[planned.name] = add_metrics(self._totals.get(planned.name), metrics)
+            self._totals[planned.name] = add_metrics(
+                self._totals.get(planned.name), metrics,
+                completed=status == FlowStatus.COMPLETED)
+            if status in (FlowStatus.COMPLETED, FlowStatus.FAILED):
+                self._outcomes[planned.name] = self._results[id(planned)]
         self.listener.flow_progress(planned.flow, status, metrics, error)
 
     def _on_stop(self) -> None:
