@@ -156,6 +156,16 @@ def render() -> str:
         "a column that can be NULL, missing or extra columns) refused at `dry-run` with "
         "USER_SPECIFIED_AND_INFERRED_SCHEMA_NOT_COMPATIBLE — never cast silently.",
         "",
+        "## Settings",
+        "",
+        "lakesmith gives Spark 4.3's answers under its default settings. A pipeline that sets "
+        "`spark.sql.ansi.enabled` to false (ANSI mode off: other type coercion, integer "
+        "overflow that wraps, NULL for bad casts) or `spark.sql.legacy.timeParserPolicy` to "
+        "LEGACY or EXCEPTION — in its configuration, a `--conf` override, a flow's `spark_conf` "
+        "or a SQL `SET` — is refused before anything runs, naming where it was set "
+        "(`lakesmith/answer_settings.py`): the engine follows such settings only in part, so the "
+        "answers would be neither Spark's nor consistent.",
+        "",
         "## Checking your own pipeline",
         "",
         "`lakesmith check --against spark [--sample N]` computes every dataset of your pipeline on "

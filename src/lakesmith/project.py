@@ -16,6 +16,7 @@ from typing import Any
 
 import yaml
 
+from lakesmith.answer_settings import unsupported_setting
 from lakesmith.errors import SpecError
 from lakesmith.locations import Location, LocationError
 from lakesmith.storage_options import storage_options
@@ -57,6 +58,10 @@ class PipelineSpec:
 
     def with_configuration(self, overrides: Mapping[str, str]) -> PipelineSpec:
         """This spec with some configuration keys set otherwise (`--conf`, tests)."""
+        for key, value in overrides.items():
+            refusal = unsupported_setting(key, value)
+            if refusal is not None:
+                raise SpecError(f"configuration override (--conf): {refusal}")
         return replace(self, configuration={**self.configuration, **overrides}) \
             if overrides else self
 
@@ -175,6 +180,9 @@ def _configuration(value: Any, path: Path) -> dict[str, str]:
                 f"{path}: configuration entry {key!r} must map a string key to a string value "
                 f"(got {type(item).__name__})."
             )
+        refusal = unsupported_setting(key, item)
+        if refusal is not None:
+            raise SpecError(f"{path}: configuration {refusal}")
         result[key] = item
     return result
 

@@ -3,6 +3,7 @@ defined, and all problems are reported together."""
 
 from __future__ import annotations
 
+from lakesmith.answer_settings import unsupported_setting
 from lakesmith.engine.plans import PlanRead
 from lakesmith.engine.stateful import stateful_operators
 from lakesmith.errors import GraphProblem, GraphValidationError
@@ -28,6 +29,7 @@ def validate_graph(graph: DataflowGraph,
     problems: list[GraphProblem] = []
     problems += _check_flows_per_dataset(graph, unresolved_targets)
     problems += _check_flow_kinds(graph)
+    problems += _check_spark_conf(graph)
     problems += _check_reads(graph)
     problems += _check_streaming_queries(graph)
     if not problems:
@@ -117,6 +119,15 @@ def _check_flow_kinds(graph: DataflowGraph) -> list[GraphProblem]:
                 f"sink '{dataset.name}' is written by flow '{flow.name}', whose query is a batch "
                 "query; flows into a sink must read a stream.", where))
     return problems
+
+
+def _check_spark_conf(graph: DataflowGraph) -> list[GraphProblem]:
+    """A flow's `spark_conf` (or SQL `SET`) must not change answers away from Spark's defaults
+    (`answer_settings.py`): lakesmith would not give Spark's answers under it."""
+    return [GraphProblem(f"flow '{flow.name}': {refusal}", flow.flow.location)
+            for flow in graph.flows
+            for key, value in (flow.flow.spark_conf or {}).items()
+            if (refusal := unsupported_setting(key, value)) is not None]
 
 
 # Spark's error class for an AUTO CDC flow into each kind of dataset other than a streaming table.
