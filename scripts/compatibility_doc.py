@@ -162,7 +162,8 @@ def render() -> str:
         "`spark.sql.ansi.enabled` to false (ANSI mode off: other type coercion, integer "
         "overflow that wraps, NULL for bad casts) or `spark.sql.legacy.timeParserPolicy` to "
         "LEGACY or EXCEPTION — in its configuration, a `--conf` override, a flow's `spark_conf` "
-        "or a SQL `SET` — is refused before anything runs, naming where it was set "
+        "or a SQL `SET` — is refused before anything runs, naming where it was set; in "
+        "`lakesmith.session()`, `spark.conf.set` and `SET` of them are refused "
         "(`lakesmith/answer_settings.py`): the engine follows such settings only in part, so the "
         "answers would be neither Spark's nor consistent.",
         "",

@@ -7,11 +7,14 @@ where the engine's differ (`engine/semantics/session_plans.py`). It is a subclas
 
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, cast
 
+from pyspark.sql.connect.conf import RuntimeConf
 from pyspark.sql.connect.session import SparkSession
 
+from lakesmith.answer_settings import unsupported_setting
 from lakesmith.engine import session_tables
 from lakesmith.engine.semantics.session_plans import SessionSemantics
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
@@ -34,6 +37,28 @@ class _FilterHook(SparkSession.Hook):
                 with self.session.pending_lock:
                     self.session.pending_filters.append(found)
         return request
+
+
+# `SET key = value` (Spark SQL), the key optionally back-quoted.
+_SET = re.compile(r"\s*SET\s+`?([\w.]+)`?\s*=\s*(.*?)\s*;?\s*", re.IGNORECASE | re.DOTALL)
+
+
+def refuse_answer_setting(key: str, value: Any) -> None:
+    """Refuse a setting under which the session would not give Spark's answers."""
+    from lakesmith.errors import LakesmithError
+
+    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+    refusal = unsupported_setting(key, text.strip("'\""))
+    if refusal is not None:
+        raise LakesmithError(refusal)
+
+
+class _CheckedConf(RuntimeConf):
+    """`spark.conf`, refusing settings that change Spark's answers (`answer_settings.py`)."""
+
+    def set(self, key: str, value: str | int | bool) -> None:
+        refuse_answer_setting(key, value)
+        super().set(key, value)
 
 
 class DeltaSession(SparkSession):
@@ -72,6 +97,9 @@ class DeltaSession(SparkSession):
             # lakesmith's own request while it rewrites one (a type probe): to the engine.
             return super().sql(sqlQuery, args, **kwargs)
         self.record_pending_filters()
+        setting = _SET.fullmatch(sqlQuery)
+        if setting is not None:
+            refuse_answer_setting(setting.group(1), setting.group(2))
         if self.delta_context is not None and not args and not kwargs:
             statement = parse_delta_statement(sqlQuery)
             if statement is not None:
@@ -81,6 +109,10 @@ class DeltaSession(SparkSession):
         if self.delta_context is not None:
             self.delta_context.observe(sqlQuery)
         return result
+
+    @property
+    def conf(self) -> RuntimeConf:
+        return _CheckedConf(self.client)
 
     def engine_sql(self, sqlQuery: str) -> Any:  # noqa: N803
         """Run `sqlQuery` in the engine, not as a Delta statement: a statement lakesmith
