@@ -172,18 +172,3 @@ def test_save_as_table_lands_in_the_project_warehouse_as_delta(spark: Any,
     finally:
         later.stop()
 
-
-def test_settings_that_change_sparks_answers_are_refused(spark: Any) -> None:
-    from lakesmith.errors import LakesmithError
-
-    with pytest.raises(LakesmithError, match="'spark.sql.ansi.enabled = false' is not supported"):
-        spark.conf.set("spark.sql.ansi.enabled", False)
-    with pytest.raises(LakesmithError, match="timeParserPolicy = LEGACY' is not supported"):
-        spark.sql("SET spark.sql.legacy.timeParserPolicy = 'LEGACY'")
-    with pytest.raises(LakesmithError, match="'spark.sql.ansi.enabled = false' is not supported"):
-        spark.sql("set `spark.sql.ansi.enabled`=false;")
-    # Nothing was set: the session still gives ANSI's answers, and Spark's defaults are accepted.
-    assert spark.conf.get("spark.sql.ansi.enabled") == "true"
-    spark.conf.set("spark.sql.ansi.enabled", "true")
-    with pytest.raises(Exception, match="CAST_INVALID_INPUT|cast"):
-        spark.sql("SELECT CAST('a' AS INT) AS v").collect()

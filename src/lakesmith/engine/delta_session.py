@@ -7,16 +7,19 @@ where the engine's differ (`engine/semantics/session_plans.py`). It is a subclas
 
 from __future__ import annotations
 
-import re
 import threading
 from typing import Any, cast
 
 from pyspark.sql.connect.conf import RuntimeConf
 from pyspark.sql.connect.session import SparkSession
 
-from lakesmith.answer_settings import unsupported_setting
 from lakesmith.engine import session_tables
 from lakesmith.engine.semantics.session_plans import SessionSemantics
+from lakesmith.engine.session_settings import (
+    SessionSettings,
+    check_setting,
+    parse_setting_statement,
+)
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
 
 
@@ -39,26 +42,20 @@ class _FilterHook(SparkSession.Hook):
         return request
 
 
-# `SET key = value` (Spark SQL), the key optionally back-quoted.
-_SET = re.compile(r"\s*SET\s+`?([\w.]+)`?\s*=\s*(.*?)\s*;?\s*", re.IGNORECASE | re.DOTALL)
-
-
-def refuse_answer_setting(key: str, value: Any) -> None:
-    """Refuse a setting under which the session would not give Spark's answers."""
-    from lakesmith.errors import LakesmithError
-
-    text = ("true" if value else "false") if isinstance(value, bool) else str(value)
-    refusal = unsupported_setting(key, text.strip("'\""))
-    if refusal is not None:
-        raise LakesmithError(refusal)
-
-
 class _CheckedConf(RuntimeConf):
-    """`spark.conf`, refusing settings that change Spark's answers (`answer_settings.py`)."""
+    """`spark.conf`, refusing what Spark refuses and settings that change Spark's answers
+    (`session_settings.check_setting`), and noting the settings before the first change (for
+    RESET)."""
+
+    def __init__(self, client: Any, settings: SessionSettings) -> None:
+        super().__init__(client)
+        self._settings = settings
 
     def set(self, key: str, value: str | int | bool) -> None:
-        refuse_answer_setting(key, value)
-        super().set(key, value)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        check_setting(key, text)
+        self._settings.before_change(self)
+        super().set(key, text)
 
 
 class DeltaSession(SparkSession):
@@ -74,6 +71,7 @@ class DeltaSession(SparkSession):
         self.pending_filters: list[dict[tuple[str, ...], set[str]]] = []
         self.pending_lock = threading.Lock()
         self.semantics = SessionSemantics(self)
+        self.settings = SessionSettings(self)
         # The filter hook sees the user's plan; the rewrite comes last, just before sending.
         super().__init__(connection, userId,
                          [*(hook_factories or []),
@@ -97,9 +95,9 @@ class DeltaSession(SparkSession):
             # lakesmith's own request while it rewrites one (a type probe): to the engine.
             return super().sql(sqlQuery, args, **kwargs)
         self.record_pending_filters()
-        setting = _SET.fullmatch(sqlQuery)
-        if setting is not None:
-            refuse_answer_setting(setting.group(1), setting.group(2))
+        setting = parse_setting_statement(sqlQuery)
+        if setting is not None:  # the engine's parser lacks SET/RESET
+            return self.settings.run(setting, self.conf)
         if self.delta_context is not None and not args and not kwargs:
             statement = parse_delta_statement(sqlQuery)
             if statement is not None:
@@ -112,7 +110,7 @@ class DeltaSession(SparkSession):
 
     @property
     def conf(self) -> RuntimeConf:
-        return _CheckedConf(self.client)
+        return _CheckedConf(self.client, self.settings)
 
     def engine_sql(self, sqlQuery: str) -> Any:  # noqa: N803
         """Run `sqlQuery` in the engine, not as a Delta statement: a statement lakesmith
