@@ -999,7 +999,22 @@ DECIMAL_SUMS = _sql("decimal_sums", [
     ("try_sum_df", "spark.table('wide_sums').groupBy('k').agg(F.try_sum('x').alias('s'))"),
 ])
 
+# Arithmetic on STRING values (a bronze table's text columns): Spark's ANSI coercion casts them.
+STRING_ARITHMETIC = _sql("string_arithmetic", [
+    ("beside_integers", "SELECT s + 1 AS a, 2 - s AS b, s * CAST(2 AS TINYINT) AS c, s % 2 AS d, s / 2 AS e FROM VALUES ('3'), (' 7 '), (NULL) AS t(s)"),
+    ("beside_decimal_double_float", "SELECT s + 1.5 AS a, s * 2.0D AS b, s / CAST(2 AS DECIMAL(4,1)) AS c, s - CAST(1 AS FLOAT) AS d FROM VALUES ('2.5'), (NULL) AS t(s)"),
+    ("beside_integer_columns", "SELECT id, x + i AS a, l * x AS b FROM nums CROSS JOIN VALUES ('2') AS t(x) WHERE id < 4"),
+    ("unaliased_name", "SELECT s + 1 FROM VALUES ('3') AS t(s)"),
+    ("literal", "SELECT '3' + 1 AS v"),
+    ("not_an_integer", "SELECT s + 1 AS v FROM VALUES ('2.5') AS t(s)"),
+    ("overflow", "SELECT s + 1 AS v FROM VALUES ('9223372036854775807') AS t(s)"),
+    ("two_strings", "SELECT s / s AS v FROM VALUES ('3') AS t(s)"),
+]) + _df("string_arithmetic", [
+    ("columns_df", "spark.createDataFrame([('3',), (' 7 ',), (None,)], 's string').select((F.col('s') + 1).alias('a'), (F.col('s') * F.lit(1.5)).alias('b'), (F.col('s') / 2).alias('c'), (F.lit(10) - F.col('s')).alias('d'))"),
+    ("two_strings_df", "spark.createDataFrame([('3',)], 's string').select((F.col('s') / F.col('s')).alias('v'))"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
-                     + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS)
+                     + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC)

@@ -1,7 +1,12 @@
 """Arithmetic with Spark's answers (ANSI mode, Spark 4.3's default): integer `+ - *` fail on
 overflow instead of wrapping; DECIMAL operations get Spark's result type (DecimalPrecision, with
 `allowPrecisionLoss`) and division rounds HALF_UP where the engine truncates; `sum` of BIGINT
-fails on overflow, and of DECIMAL beyond 38 digits (`decimal_sums`)."""
+fails on overflow, and of DECIMAL beyond 38 digits (`decimal_sums`).
+
+A STRING operand (the values of a bronze table read as text) is cast as Spark's ANSI coercion
+casts it: to BIGINT beside an integer (`'3' + 1` is the BIGINT 4, `'2.5' + 1` fails
+CAST_INVALID_INPUT), to DOUBLE beside a DECIMAL, DOUBLE or FLOAT; two STRINGs are refused as
+Spark refuses them. The engine fails to plan most of these and divides two STRINGs silently."""
 
 from __future__ import annotations
 
@@ -13,9 +18,12 @@ from pyspark.sql.types import (
     ByteType,
     DataType,
     DecimalType,
+    DoubleType,
+    FloatType,
     IntegerType,
     LongType,
     ShortType,
+    StringType,
 )
 
 from lakesmith.engine.semantics.decimal_sums import (
@@ -27,6 +35,7 @@ from lakesmith.engine.semantics.decimal_sums import (
 )
 from lakesmith.engine.semantics.rules import MAX_PRECISION, ColumnRewrite, Rule, SqlRewrite
 from lakesmith.engine.semantics.wide_decimals import needs_wide, wide_column, wide_sql
+from lakesmith.errors import NotSupportedYet
 
 MINIMUM_ADJUSTED_SCALE = 6
 _INTEGRAL_DIGITS = {ByteType: 3, ShortType: 5, IntegerType: 10, LongType: 20}
@@ -105,7 +114,46 @@ def _widest_small(types: list[DataType | None]) -> str:
     return "SMALLINT" if any(isinstance(t, ShortType) for t in types) else "TINYINT"
 
 
+def _string_targets(op: str, types: list[DataType | None]) -> list[str] | None:
+    """The types Spark's ANSI coercion casts STRING operands of `op` to (one per operand, ""
+    for one left as it is), or None when no operand is a STRING or the other is not a number."""
+    strings = [isinstance(t, StringType) for t in types]
+    if not any(strings):
+        return None
+    if all(strings):
+        raise NotSupportedYet(
+            f"`{op}` of two STRING values: Apache Spark refuses this query with "
+            "DATATYPE_MISMATCH.BINARY_OP_WRONG_TYPE (the operator needs numbers).",
+            hint="cast the operands to a numeric type, e.g. CAST(x AS DOUBLE).")
+    other = types[1] if strings[0] else types[0]
+    if _integral(other):
+        target = "BIGINT"
+    elif isinstance(other, (DecimalType, DoubleType, FloatType)):
+        target = "DOUBLE"
+    else:
+        return None
+    return [target if is_string or target == "DOUBLE" else ""
+            for is_string in strings]
+
+
+_SQL_TYPES: dict[str, DataType] = {"BIGINT": LongType(), "DOUBLE": DoubleType()}
+
+
 def _operation_sql(op: str) -> SqlRewrite:
+    integral_or_decimal = _numeric_operation_sql(op)
+
+    def rewrite(args: list[str], types: list[DataType | None], over: str) -> str | None:
+        targets = _string_targets(op, types)
+        if targets is None:
+            return integral_or_decimal(args, types, over)
+        cast = [f"CAST(({a}) AS {t})" if t else a for a, t in zip(args, targets, strict=True)]
+        typed = [_SQL_TYPES[t] if t else types[i] for i, t in enumerate(targets)]
+        return integral_or_decimal(cast, typed, over) or f"({cast[0]} {op} {cast[1]})"
+
+    return rewrite
+
+
+def _numeric_operation_sql(op: str) -> SqlRewrite:
     def rewrite(args: list[str], types: list[DataType | None], over: str) -> str | None:
         a, b = f"({args[0]})", f"({args[1]})"
         if op in _TRY and _integral(types[0]) and _integral(types[1]):
@@ -138,6 +186,21 @@ def _operation_sql(op: str) -> SqlRewrite:
 
 
 def _operation_column(op: str) -> ColumnRewrite:
+    integral_or_decimal = _numeric_operation_column(op)
+
+    def rewrite(args: list[Any], types: list[DataType | None]) -> Any | None:
+        targets = _string_targets(op, types)
+        if targets is None:
+            return integral_or_decimal(args, types)
+        cast = [a.cast(t.lower()) if t else a for a, t in zip(args, targets, strict=True)]
+        typed = [_SQL_TYPES[t] if t else types[i] for i, t in enumerate(targets)]
+        result = integral_or_decimal(cast, typed)
+        return result if result is not None else _apply(op, *cast)
+
+    return rewrite
+
+
+def _numeric_operation_column(op: str) -> ColumnRewrite:
     def rewrite(args: list[Any], types: list[DataType | None]) -> Any | None:
         a, b = args
         if op in _TRY and _integral(types[0]) and _integral(types[1]):
@@ -213,7 +276,7 @@ def _sum_column(args: list[Any], types: list[DataType | None], *, distinct: bool
 OPERATOR_RULES: tuple[Rule, ...] = tuple(
     Rule(frozenset({op}), f"`{op}` on integers wraps around on overflow (Spark fails under "
          "ANSI); on DECIMAL it has another result type" + (
-             " and truncates" if op == "/" else ""),
+             " and truncates" if op == "/" else "") + "; with a STRING operand it fails to plan",
          _operation_sql(op), _operation_column(op), typed=2, refuse_untyped=False)
     for op in ("+", "-", "*", "/", "%"))
 
