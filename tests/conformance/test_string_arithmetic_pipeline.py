@@ -71,3 +71,26 @@ def test_two_text_operands_are_refused_naming_the_flow(project) -> None:
     assert f"{path}:4: flow 'ratio': `/` of two STRING values" in str(info.value)
     assert "DATATYPE_MISMATCH.BINARY_OP_WRONG_TYPE" in str(info.value)
     assert not project.table_path("bronze").exists()
+
+
+def test_averages_of_text_are_sparks_doubles(project) -> None:
+    """avg/try_avg of STRING values: Spark 4.3 averages them as DOUBLE (avg('3', '2.5') is
+    2.75, checked on Spark); the engine fails to plan them."""
+    project.write_spec()
+    project.write("transformations/a.sql", BRONZE + """
+        CREATE MATERIALIZED VIEW averages AS
+        SELECT avg(price) AS a, try_avg(qty) AS t, avg(DISTINCT price) AS d FROM bronze;
+    """)
+    project.write("transformations/b.py", """
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.materialized_view
+        def averages_py():
+            return spark.read.table("bronze").groupBy().agg(
+                F.avg("price").alias("a"), F.try_avg("qty").alias("t"))
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    assert project.rows("averages") == [{"a": 1.25, "t": 5.0, "d": 1.25}]
+    assert project.rows("averages_py") == [{"a": 1.25, "t": 5.0}]

@@ -20,7 +20,12 @@ from pyspark.sql.types import (
     StringType,
 )
 
-from lakesmith.engine.semantics.decimal_sums import avg_column, avg_sql, needs_exact_sum
+from lakesmith.engine.semantics.decimal_sums import (
+    avg_column,
+    avg_sql,
+    needs_exact_sum,
+    split_distinct,
+)
 from lakesmith.engine.semantics.percentages import percentage_array, percentage_columns
 from lakesmith.engine.semantics.string_dates import string_to_date_column, string_to_date_sql
 
@@ -209,8 +214,20 @@ def _avg_decimal_type(t: DecimalType) -> tuple[DecimalType, DecimalType] | None:
             DecimalType(min(MAX_PRECISION, t.precision + 4), min(MAX_PRECISION, t.scale + 4)))
 
 
+def _text_avg_sql(name: str, args: list[str], types: list[DataType | None],
+                  over: str) -> str | None:
+    """avg of STRING values (a bronze table's text): Spark averages them as DOUBLE; the engine
+    fails to plan."""
+    if len(args) != 1 or not isinstance(types[0], StringType):
+        return None
+    distinct, x = split_distinct(args[0])
+    return f"{name}({distinct}CAST({x} AS DOUBLE)){over}"
+
+
 def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     t = types[0]
+    if isinstance(t, StringType):
+        return _text_avg_sql("avg", args, types, over)
     if needs_exact_sum(t):
         return avg_sql(args, types, over)
     # The engine truncates the mean; averaged with one more digit, then rounded HALF_UP, it is
@@ -227,6 +244,8 @@ def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | 
 
 def _avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     t = types[0]
+    if isinstance(t, StringType) and len(args) == 1:
+        return F.avg(args[0].cast("double"))
     if needs_exact_sum(t):
         return avg_column(args, types)
     if not isinstance(t, DecimalType) or len(args) != 1:
@@ -241,12 +260,16 @@ def _avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
 def _try_avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     # below 29 digits avg cannot fail (the total has ten spare digits, the mean fits): try_avg
     # is avg; the engine's try_avg of DECIMAL keeps the input's scale, truncated
+    if isinstance(types[0], StringType):
+        return _text_avg_sql("try_avg", args, types, over)
     if needs_exact_sum(types[0]):
         return avg_sql(args, types, over, try_=True)
     return _avg_sql(args, types, over)
 
 
 def _try_avg_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    if isinstance(types[0], StringType) and len(args) == 1:
+        return F.try_avg(args[0].cast("double"))
     if needs_exact_sum(types[0]):
         return avg_column(args, types, try_=True)
     return _avg_column(args, types)
@@ -274,12 +297,14 @@ RULES: tuple[Rule, ...] = (
     Rule(frozenset({"round"}), "round on DOUBLE rounds the binary value (round(1.005D, 2) is "
          "1.0); Spark rounds the decimal representation HALF_UP (1.01)", _round_sql,
          _round_column, typed=1),
-    Rule(frozenset({"avg", "mean"}), "avg of DECIMAL truncates; Spark rounds HALF_UP",
+    Rule(frozenset({"avg", "mean"}), "avg of DECIMAL truncates; Spark rounds HALF_UP; avg of "
+         "STRING fails to plan",
          _avg_sql, _avg_column, typed=1,
          distinct_column=lambda args, types: avg_column(args, types, distinct=True),
          window_column=lambda args, types, over: avg_column(args, types, over=over)),
     Rule(frozenset({"try_avg"}), "try_avg of DECIMAL keeps the input's type (scale), "
-         "truncated; Spark's is avg's DECIMAL(p + 4, s + 4), NULL where avg fails",
+         "truncated; Spark's is avg's DECIMAL(p + 4, s + 4), NULL where avg fails; try_avg of "
+         "STRING fails to plan",
          _try_avg_sql, _try_avg_column, typed=1,
          window_column=lambda args, types, over: avg_column(args, types, over=over,
                                                             try_=True)),
