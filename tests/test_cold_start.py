@@ -184,12 +184,13 @@ def test_an_update_with_nothing_new_needs_no_full_garbage_collection(tmp_path: P
     assert read_rows(warehouse / "evens", order_by="id") == [{"id": 0}, {"id": 2}, {"id": 4}]
 
 
-def test_a_command_that_fails_before_the_engine_exits_as_before(tmp_path: Path) -> None:
-    """No spec: the command stops before any engine (with the collector still paused, which
-    changes nothing for a process that ends)."""
+def test_a_command_that_fails_before_the_engine_collects_again_too(tmp_path: Path) -> None:
+    """No spec: the command stops before any engine, with its error, and the collector was
+    resumed as the command began (after its imports), as for one that succeeds."""
     result, report = _startup(tmp_path, "run")
     assert result.returncode != 0
     assert "spark-pipeline.yml" in result.stdout + result.stderr
+    assert report["enabled"] is True and report["frozen"] > 50_000
     assert report["modules"] == []
 
 

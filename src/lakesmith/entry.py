@@ -16,7 +16,7 @@ def main() -> None:
         sys.exit(0)
     from lakesmith.startup_gc import pause_collection
 
-    pause_collection()  # until the engine session is made (startup_gc.py)
+    pause_collection()  # until the command's imports are done (startup_gc.py)
     from lakesmith.stopping import SignalWatcher, command_stop_request
 
     watcher = SignalWatcher(command_stop_request())

@@ -1,14 +1,16 @@
 """The command's start-up runs without Python's cyclic garbage collector.
 
 Starting a command imports pyspark's Spark Connect client (with pandas, numpy, pyarrow and grpc)
-and lakesmith: some 200,000 objects, almost none of them garbage (about 1,000 unreachable ones
-after an update with nothing new). The collector, which runs every 700 new objects and fully
+and lakesmith: some 200,000 objects, almost none of them garbage (about 1,000 unreachable once
+the imports are done). The collector, which runs every 700 new objects and fully
 whenever enough survive, walks them again and again meanwhile: 25 partial and 2 full collections
-in a no-op `lakesmith run` of the medallion example, 0.1-0.2 s of its 1 s. So the command pauses
-the collector before its imports and, once they are done and before any pipeline code runs,
-freezes what exists (`gc.freeze()`: those objects live as long as the process anyway, and
-later collections skip them) and collects as usual from there. Only the command line pauses it:
-lakesmith used as a library (`lakesmith.session()`, the pytest plugin) leaves the collector alone.
+in a no-op `lakesmith run` of the medallion example, 0.05-0.1 s of its CPU. So the command
+pauses the collector before its imports (`lakesmith.entry`) and, once the command's imports are
+done and before any pipeline code runs (where the command starts handling user errors,
+`cli._user_errors`), freezes what exists (`gc.freeze()`: those objects live as long as the
+process anyway, and later collections skip them) and collects as usual from there. Only the
+command line pauses it: lakesmith used as a library (`lakesmith.session()`, the pytest plugin)
+leaves the collector alone.
 """
 
 from __future__ import annotations

@@ -22,7 +22,6 @@ from lakesmith.engine.call_sites import skip_missing_ipython
 from lakesmith.engine.runtime_workers import give_engine_spare_workers
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
-from lakesmith.startup_gc import resume_collection
 
 REMOTE_ENV = "SPARK_REMOTE"
 DEFAULT_PORT = 15002  # Spark Connect's default
@@ -119,8 +118,6 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
     `environment` holds object-store credentials and endpoints: the embedded engine reads them
     from the process environment only (Sail has no per-session storage configuration), so they
     are set there; a remote engine has its own."""
-    # The command's imports are done, and pipeline code runs next: collect garbage again.
-    resume_collection()
     quiet_engine_logs(verbose)
     skip_missing_ipython()
     remote = remote or os.environ.get(REMOTE_ENV)
