@@ -166,7 +166,7 @@ def _startup(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]
 
 def test_an_update_with_nothing_new_needs_no_full_garbage_collection(tmp_path: Path) -> None:
     """The command's imports (some 200,000 objects) are made with the collector paused, then
-    frozen: an update with nothing new makes no full collection (two, 0.1-0.2 s, before), and
+    frozen: an update with nothing new makes no full collection (two before, each walking them), and
     the collector runs again for the update and whatever follows."""
     root = tmp_path / "python"
     _python_project(root)
