@@ -398,7 +398,8 @@ def report(args: argparse.Namespace, cases: list[Case], notes: list[str],
               f"({requests['analyze']['wall_s']:.2f} s), {requests['execute']['count']} execution "
               f"({requests['execute']['wall_s']:.2f} s); event log commits: "
               f"{cold_start['event_log_commits']}; engine started: "
-              f"{'yes' if cold_start.get('engine_started') else 'no'}")
+              f"{'yes' if cold_start.get('engine_started') else 'no'}; full garbage "
+              f"collections: {cold_start.get('gc_collections', ['-'] * 3)[2]}")
     print("\nratios")
     for key, value in ratios.items():
         print(f"  {key:<52}{value:.2f}")

@@ -1,14 +1,16 @@
 """Where a cold `lakesmith run` with nothing new spends its time, piece by piece, in one fresh
 process: imports (the Spark Connect client, then lakesmith), the session and loading the graph
 (the embedded engine starts only when a request needs it: `engine_started` says whether one did),
-the update itself (with the number of engine round trips), and the event log's commits. Prints
-JSON on its last line.
+the update itself (with the number of engine round trips), and the event log's commits. Like
+the command line, it imports with the garbage collector paused (`lakesmith/startup_gc.py`;
+`gc_collections` counts the collections per generation). Prints JSON on its last line.
 
     python benchmarks/medallion_cold_start.py PROJECT_DIR
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import resource
@@ -29,13 +31,18 @@ def cpu() -> float:
 
 def main(project: Path) -> None:
     marks = [("start", time.perf_counter(), cpu())]
+    from lakesmith.startup_gc import pause_collection
+
+    pause_collection()  # as the command does first (lakesmith.entry)
     import pyspark.sql.connect.session  # noqa: F401  (what any Spark Connect program imports)
 
     marks.append(("import_spark_connect", time.perf_counter(), cpu()))
     import lakesmith.cli  # noqa: F401
     from lakesmith.pipeline import open_pipeline
     from lakesmith.project import find_spec
+    from lakesmith.startup_gc import resume_collection
 
+    resume_collection()  # as the command does once its imports are done
     marks.append(("import_lakesmith", time.perf_counter(), cpu()))
     calls = count_requests()
     events = project / "pipeline-storage" / "system" / "events" / "_delta_log"
@@ -54,6 +61,7 @@ def main(project: Path) -> None:
                             for kind, (n, s) in calls.items()},
         "event_log_commits": len(list(events.glob("*.json"))) - commits_before,
         "engine_started": engine_started,
+        "gc_collections": [generation["collections"] for generation in gc.get_stats()],
         "state": result.state.value,
     }))
 

@@ -53,6 +53,8 @@ def test_the_benchmark_runs_lakesmith_and_the_floor(tmp_path: Path) -> None:
     assert {kind: request["count"] for kind, request in cold["engine_requests"].items()} == {
         "analyze": 0, "execute": 0}
     assert cold["engine_started"] is False  # so the embedded engine never started
+    # imports made with the collector paused, then frozen (lakesmith/startup_gc.py)
+    assert cold["gc_collections"][2] == 0
 
 
 @pytest.mark.slow

@@ -5,12 +5,15 @@ never with a time, so the test means the same on a loaded machine."""
 
 from __future__ import annotations
 
+import gc
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 from conftest import read_rows
+from lakesmith.startup_gc import pause_collection, resume_collection
 
 # What the command line must start without: the Spark Connect client (and pandas, numpy and
 # pyarrow, which it imports), delta-rs, the SQL parser, and pydantic (typer 0.29 converts option
@@ -121,3 +124,90 @@ def test_a_streaming_update_that_joins_nothing_does_not_load_the_sql_parser(
     assert read_rows(root / "warehouse" / "spark_catalog" / "default" / "unique",
                      order_by="id") == [{"id": "1", "_rescued_data": None},
                                         {"id": "2", "_rescued_data": None}]
+
+
+# Runs the command line in a fresh process and, as it exits, reports what its start-up left: the
+# collector's state (`startup_gc.py`) and whether modules an update with nothing new must not
+# need were loaded.
+_REPORT_AT_EXIT = '''
+import gc, json, os, sys
+_exit = os._exit
+def report(code):
+    print("STARTUP " + json.dumps({
+        "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
+        "collections": [g["collections"] for g in gc.get_stats()],
+        "modules": sorted(m for m in sys.modules if m in WATCHED)}), file=sys.stderr)
+    _exit(code)
+os._exit = report
+WATCHED = set(sys.argv[1].split(","))
+sys.argv = ["lakesmith", *sys.argv[2:]]
+from lakesmith.entry import main
+main()
+'''
+
+# Loaded only when an update has something to do: the engine itself, Spark's answers (the
+# plan rewrite rules, some forty modules).
+NOT_FOR_NOTHING_NEW = ("pysail.spark", "lakesmith.engine.semantics.plan_rewrite")
+
+
+def _startup(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
+    # A script file, not `-c`: pyspark's Connect client takes a `__main__` without a file for
+    # its doctests and exits.
+    script = root.parent / "report_at_exit.py"
+    script.write_text(_REPORT_AT_EXIT)
+    result = subprocess.run(
+        [sys.executable, str(script), ",".join(NOT_FOR_NOTHING_NEW), *args],
+        cwd=root, text=True, capture_output=True, timeout=180,
+        env={**os.environ, "RUST_LOG": "error"})
+    lines = [line for line in result.stderr.splitlines() if line.startswith("STARTUP ")]
+    assert lines, result.stdout + result.stderr[-3000:]
+    return result, json.loads(lines[-1].removeprefix("STARTUP "))
+
+
+def test_an_update_with_nothing_new_needs_no_full_garbage_collection(tmp_path: Path) -> None:
+    """The command's imports (some 200,000 objects) are made with the collector paused, then
+    frozen: an update with nothing new makes no full collection (two before, each walking them), and
+    the collector runs again for the update and whatever follows."""
+    root = tmp_path / "python"
+    _python_project(root)
+    first, started = _startup(root, "run")
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    assert "pysail.spark" in started["modules"]  # (the list is not empty by accident)
+    result, report = _startup(root, "run")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "is COMPLETED" in result.stdout
+    assert report["enabled"] is True
+    assert report["frozen"] > 50_000
+    assert report["collections"][2] == 0, report
+    assert report["modules"] == [], report  # nothing new: no engine, no plan rewritten
+    warehouse = root / "warehouse" / "spark_catalog" / "default"
+    assert read_rows(warehouse / "evens", order_by="id") == [{"id": 0}, {"id": 2}, {"id": 4}]
+
+
+def test_a_command_that_fails_before_the_engine_collects_again_too(tmp_path: Path) -> None:
+    """No spec: the command stops before any engine, with its error, and the collector was
+    resumed as the command began (after its imports), as for one that succeeds."""
+    result, report = _startup(tmp_path, "run")
+    assert result.returncode != 0
+    assert "spark-pipeline.yml" in result.stdout + result.stderr
+    assert report["enabled"] is True and report["frozen"] > 50_000
+    assert report["modules"] == []
+
+
+def test_the_collector_is_paused_only_by_the_command_line() -> None:
+    """As a library (a test, `lakesmith.session()`) lakesmith leaves the collector as it is:
+    resuming what it did not pause freezes nothing."""
+    frozen = gc.get_freeze_count()
+    resume_collection()
+    assert gc.isenabled() and gc.get_freeze_count() == frozen
+    pause_collection()
+    try:
+        assert not gc.isenabled()
+    finally:
+        resume_collection()
+    try:
+        assert gc.isenabled() and gc.get_freeze_count() >= frozen
+        resume_collection()  # once only
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

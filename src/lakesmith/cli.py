@@ -21,6 +21,7 @@ from lakesmith.errors import LakesmithError, NotSupportedYet
 from lakesmith.exit_codes import EXIT_FAILED, exit_code_for
 from lakesmith.output import OutputFormat
 from lakesmith.project import PipelineSpec, find_spec, load_spec
+from lakesmith.startup_gc import resume_collection
 from lakesmith.stopping import EXIT_INTERRUPTED, SignalWatcher, command_stop_request
 
 app = LakesmithTyper(
@@ -154,6 +155,7 @@ def _user_errors(verbose: bool, remote: str | None = None, *,
     """Print lakesmith errors as messages (paths relative to the project), not tracebacks, and
     exit with the status their kind calls for (see lakesmith.exit_codes); with --format json the
     error is a JSON object on standard output too."""
+    resume_collection()  # the command's imports are done (startup_gc.py)
     if verbose:
         _show_lakesmith_logs()
     try:

@@ -14,6 +14,9 @@ def main() -> None:
 
         print(f"lakesmith {__version__}")
         sys.exit(0)
+    from lakesmith.startup_gc import pause_collection
+
+    pause_collection()  # until the command's imports are done (startup_gc.py)
     from lakesmith.stopping import SignalWatcher, command_stop_request
 
     watcher = SignalWatcher(command_stop_request())

@@ -243,7 +243,7 @@ class PlanRewriter:
         # with it (a second pass would wrap the rewrites again).
         if not self.semantics:
             return relation
-        from lakesmith.engine.semantics import spark_semantics
+        from lakesmith.engine.semantics.plan_rewrite import spark_semantics
 
         return spark_semantics(self.spark, relation, self._types,
                                tables=self.table_schemas.get)
