@@ -159,6 +159,11 @@ def columns(project: Any, table: str) -> list[tuple[str, str, bool]]:
     return [(f["name"], f["type"], f["nullable"]) for f in schema["fields"]]
 
 
+def delta_schema(project: Any, table: str) -> Any:
+    """The table's Delta schema as its log holds it, field metadata included."""
+    return json.loads(DeltaTable(str(project.table_path(table))).schema().to_json())
+
+
 def techniques(result: Any) -> dict[str, str]:
     return {r.planned.flow.name: r.metrics.details.get(TECHNIQUE) for r in result.flows
             if r.metrics is not None and TECHNIQUE in r.metrics.details}
@@ -219,6 +224,7 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     assert set(techniques(first).values()) == {"COMPLETE_RECOMPUTE"}
     bronze = str(project.table_path("bronze"))
     types = {t: columns(project, t) for t in INCREMENTAL}
+    schemas = {t: delta_schema(project, t) for t in INCREMENTAL}
 
     for round_ in range(10):
         new = random_rows(rng, rng.choice([1, 3, 8]))
@@ -242,6 +248,9 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
                 (round_, view, ran[view])
             # The same types as the recompute wrote (sum of DECIMAL(10,2): DECIMAL(20,2)).
             assert columns(project, view) == types[view]
+            # ... and the very schema, field metadata included (the engine's
+            # `SPARK::metadata::json` on some columns): a merge keeps the recompute's.
+            assert delta_schema(project, view) == schemas[view], (round_, view)
         assert ran["averaged"] == ("NO_OP" if not new and round_ != 4 else "COMPLETE_RECOMPUTE")
     assert ("p", "decimal(20,2)", True) in types["by_key"]
 

@@ -15,7 +15,7 @@ from pyspark.sql.connect import proto
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
-from lakesmith.runtime.checkpoint import Overwrite
+from lakesmith.runtime.checkpoint import Overwrite, ReplaceRows
 from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE, crash_point
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
@@ -115,8 +115,8 @@ class MaterializedViewRunner(FlowRunner):
                                     work.table, work.appended.dataframe(ctx.spark))
         try:
             result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
-            Overwrite("output", log, lambda: result,
-                      partition_cols=dataset.partition_cols).write(ctx.refresh_marker())
+            # The rows replaced, the schema kept as the last recompute wrote it.
+            ReplaceRows("output", log, lambda: result).write(ctx.refresh_marker())
         finally:
             binder.close()
         metrics, _ = self._after_write(ctx, dataset, log)
@@ -136,7 +136,7 @@ class MaterializedViewRunner(FlowRunner):
                                         work.table, work.appended.dataframe(ctx.spark))
             try:
                 result = merged(binder, work.below.relation, work.form, work.state, work.schema)
-                Overwrite("state", state, lambda: result).write(ctx.refresh_marker())
+                ReplaceRows("state", state, lambda: result).write(ctx.refresh_marker())
             finally:
                 binder.close()
         crash_point(AFTER_STATE, ctx.flow.name)
