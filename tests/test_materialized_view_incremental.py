@@ -499,7 +499,8 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
 def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,
                                                         tmp_path: Any) -> None:
     """A BIGINT sum whose merged total no longer fits fails the refresh (Spark under ANSI, and
-    lakesmith's recompute); the view keeps its rows."""
+    lakesmith's recompute): the failed merge recomputes, which fails with the recompute's
+    words; the view keeps its rows."""
     landing = tmp_path / "landing"
     big = 9223372036854775000
     append(spark, landing, [("a", None, big, None, None, None)])
@@ -510,11 +511,51 @@ def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any
     append(spark, landing, [("a", None, 1000, None, None, None)])
     failed = project.run()
     assert failed.state == UpdateState.FAILED
-    _, information = last_planning(project, "by_key")
-    assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    *_, merge, recompute = [json.loads(e["details"])["planning_information"]
+                            for e in planning_events(project)]
+    assert chosen(merge) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    assert chosen(recompute) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
+    assert issues(recompute, "GROUP_AGGREGATE") == ["APPENDED_ROWS_AGGREGATE_OVERFLOW"]
     assert project.rows("by_key") == [{"k": "a", "s": big, "n": 1}]
     with project.open() as pipeline:  # a recompute fails the same way
         assert pipeline.run(pipeline.plan(full_refresh=["by_key"])).state == UpdateState.FAILED
+
+
+def test_new_rows_whose_own_sum_overflows_recompute_to_the_total(
+        project: Any, spark: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    """The appended rows' BIGINT sum overflows, the total with the stored rows fits: the
+    refresh gives the total, as a recompute does (and Spark 4.3 under ANSI, adding the old
+    rows' files before the new one's). The merge fails on the overflow before committing
+    anything, and the refresh recomputes; the event log says so. The next append merges
+    again."""
+    monkeypatch.setattr("lakesmith.runtime.refresh.planner.BACKING_TABLE_MIN_RATIO", 0)
+    landing = tmp_path / "landing"
+    most = 9223372036854775807
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace('spark.conf.get("landing")',
+                                                           f'"{landing}"'))
+    amounts: list[tuple[str, int]] = []
+    for new in ([("a", -100), ("b", 7)], [("b", 1)], [("a", most), ("a", 50), ("b", 2)],
+                [("a", -3), ("b", 4)]):
+        amounts += new
+        append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
+        assert project.run().state == UpdateState.COMPLETED
+        sums = {k: sum(a for key_, a in amounts if key_ == k) for k in "ab"}
+        counts = {k: sum(1 for key_, _ in amounts if key_ == k) for k in "ab"}
+        assert sorted(project.rows("by_key"), key=lambda r: r["k"]) == [
+            {"k": k, "s": sums[k], "n": counts[k]} for k in "ab"]
+        assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
+            {"k": "a", "s": sums["a"], "label": "Alpha"}, {"k": "b", "s": sums["b"],
+                                                          "label": None}]
+    assert sums["a"] == most - 53
+    events = [(e["origin"]["flow_name"], json.loads(e["details"])["planning_information"])
+              for e in planning_events(project)]
+    for view in ("by_key", "joined"):
+        ran = [chosen(i).removeprefix("MAINTENANCE_TYPE_") for f, i in events if f == view]
+        # The third update: planned as a merge, recomputed after the overflow.
+        assert ran[-3:] == ["GROUP_AGGREGATE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"], view
+        (*_, fell_back, _) = [i for f, i in events if f == view]
+        assert issues(fell_back, "GROUP_AGGREGATE") == ["APPENDED_ROWS_AGGREGATE_OVERFLOW"]
 
 
 def test_an_input_written_while_the_view_recomputes_is_not_merged_twice(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyspark.errors import PySparkException
 from pyspark.sql.connect import proto
 
 from lakesmith.errors import LakesmithError
@@ -25,9 +26,13 @@ from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
 from lakesmith.runtime.refresh.aggregate_state import with_state
 from lakesmith.runtime.refresh.appended import schema_signature
-from lakesmith.runtime.refresh.group_aggregate import AppendedRowsBinder, merged
+from lakesmith.runtime.refresh.group_aggregate import (
+    AppendedRowsBinder,
+    merged,
+    overflow_issue,
+)
 from lakesmith.runtime.refresh.planner import GroupAggregateWork, plan_refresh
-from lakesmith.runtime.refresh.planning import NO_OP, PLANNING, TECHNIQUE
+from lakesmith.runtime.refresh.planning import GROUP_AGGREGATE, NO_OP, PLANNING, TECHNIQUE
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering, operations, query_filters
@@ -56,16 +61,16 @@ class MaterializedViewRunner(FlowRunner):
             return FlowMetrics(num_output_rows=0,
                                details={"up_to_date": True, "version": log.version(),
                                         TECHNIQUE: NO_OP})
+        try:
+            metrics, state = self._refresh(ctx, dataset, log, planned.group_aggregate)
+        except PySparkException as e:
+            issue = overflow_issue(e) if planned.technique == GROUP_AGGREGATE else None
+            if issue is None:
+                raise
+            planned = planned.recompute_instead(issue)  # (nothing of the merge committed)
+            ctx.report(FlowMetrics(details={PLANNING: planned.information}))
+            metrics, state = self._refresh(ctx, dataset, log, planned.group_aggregate)
         work = planned.group_aggregate
-        state: dict[str, Any] | None = None
-        if work is not None and work.below is not None and work.state is not None:
-            state = self._refresh_state(ctx, work)
-            metrics = self._recompute(ctx, dataset, log, with_state(
-                ctx.flow.relation, work.below, work.state))
-        elif work is not None:
-            metrics = self._merge(ctx, dataset, log, work)
-        else:
-            metrics = self._recompute(ctx, dataset, log)
         crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
         fingerprint_now = planned.fingerprint
         if isinstance(fingerprint_now, Fingerprint):  # after every commit of this refresh
@@ -78,6 +83,18 @@ class MaterializedViewRunner(FlowRunner):
                    input_schemas(ctx, fingerprint_now), state)
         metrics.details[TECHNIQUE] = planned.technique
         return metrics
+
+    def _refresh(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+                 work: GroupAggregateWork | None) -> tuple[FlowMetrics, dict[str, Any] | None]:
+        """The planned refresh's commits; what the refresh records of a backing table."""
+        if work is not None and work.below is not None and work.state is not None:
+            state = self._refresh_state(ctx, work)
+            assert ctx.flow.relation is not None
+            return self._recompute(ctx, dataset, log, with_state(
+                ctx.flow.relation, work.below, work.state)), state
+        if work is not None:
+            return self._merge(ctx, dataset, log, work), None
+        return self._recompute(ctx, dataset, log), None
 
     def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
                    relation: proto.Relation | None = None) -> FlowMetrics:

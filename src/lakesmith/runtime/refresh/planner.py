@@ -21,7 +21,7 @@ always chosen.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pyspark.sql.types import StructType
@@ -116,6 +116,17 @@ class RefreshPlan:
     @property
     def technique(self) -> str:
         return self.information.chosen
+
+    def recompute_instead(self, issue: Issue) -> RefreshPlan:
+        """This refresh as a COMPLETE_RECOMPUTE, GROUP_AGGREGATE having turned out not to give
+        the recompute's answer while it ran (`issue`); a backing table is rebuilt."""
+        techniques = tuple(
+            replace(t, issues=(issue,), chosen=False) if t.name == GROUP_AGGREGATE else
+            replace(t, chosen=t.name == COMPLETE_RECOMPUTE) for t in self.information.techniques)
+        work = self.group_aggregate
+        rebuild = None if work is None or work.below is None else replace(work, appended=None)
+        return RefreshPlan(replace(self.information, techniques=techniques),
+                           self.fingerprint, rebuild)
 
 
 def plan_refresh(ctx: FlowContext, dataset: Table, view: DeltaLog,
