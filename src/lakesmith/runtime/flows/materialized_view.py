@@ -129,7 +129,8 @@ class MaterializedViewRunner(FlowRunner):
         if not work.appended.files:
             return metrics
         binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
-                                    work.table, work.appended.dataframe(ctx.spark))
+                                    work.table, work.appended.dataframe(ctx.spark),
+                                    work.appended.schema(), ctx.workspace.logs)
         try:
             result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
             # The rows replaced, the schema kept as the last recompute wrote it.
@@ -150,7 +151,8 @@ class MaterializedViewRunner(FlowRunner):
             Overwrite("state", state, lambda: rows).write(ctx.refresh_marker())
         elif work.appended.files:
             binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
-                                        work.table, work.appended.dataframe(ctx.spark))
+                                        work.table, work.appended.dataframe(ctx.spark),
+                                        work.appended.schema(), ctx.workspace.logs)
             try:
                 result = merged(binder, work.below.relation, work.form, work.state, work.schema)
                 ReplaceRows("state", state, lambda: result).write(ctx.refresh_marker())

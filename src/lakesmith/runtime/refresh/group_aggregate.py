@@ -33,6 +33,7 @@ from pyspark.sql.types import DataType, LongType, StructField, StructType
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
+from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
@@ -40,6 +41,7 @@ from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.refresh.aggregate_form import KEY, AggregateForm
 from lakesmith.runtime.refresh.planning import Issue
 from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import DeltaLogs
 
 
 def _merge(function: str, column: Any, stored: DataType) -> Any:
@@ -79,13 +81,17 @@ def overflow_issue(error: BaseException) -> Issue | None:
 
 class AppendedRowsBinder(TableBinder):
     """Binds the aggregated table's read to its appended rows; every other read as at run
-    time."""
+    time. The rows' schema is the table's (`appended.py` reads them with it), from its Delta
+    log: the plan rewrites that need column types (`known_schemas`) do not ask the engine."""
 
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
-                 project: Location, table: TableName, rows: Any) -> None:
-        super().__init__(graph, spark, catalog, project)
+                 project: Location, table: TableName, rows: Any, schema: StructType,
+                 logs: DeltaLogs | None = None) -> None:
+        super().__init__(graph, spark, catalog, project, logs)
         self.table = table
         self.rows = relation_of(rows)
+        if self.rows.common.HasField("plan_id"):
+            self.rewriter.table_schemas[relation_key(self.rows.common.plan_id)] = schema
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         if name == self.table:
