@@ -23,7 +23,7 @@ from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
-from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
+from lakesmith.runtime.plan import FlowWork, PlannedFlow
 from lakesmith.runtime.refresh.aggregate_state import with_state
 from lakesmith.runtime.refresh.appended import schema_signature
 from lakesmith.runtime.refresh.group_aggregate import (
@@ -31,8 +31,9 @@ from lakesmith.runtime.refresh.group_aggregate import (
     merged,
     overflow_issue,
 )
-from lakesmith.runtime.refresh.planner import GroupAggregateWork, plan_refresh
+from lakesmith.runtime.refresh.planner import GroupAggregateWork, Refreshing, plan_refresh
 from lakesmith.runtime.refresh.planning import GROUP_AGGREGATE, NO_OP, PLANNING, TECHNIQUE
+from lakesmith.runtime.refresh.preview import refresh_work
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering, operations, query_filters
@@ -46,7 +47,11 @@ MAINTAIN_EVERY_REFRESHES = 10
 @register_runner("materialized_view")
 class MaterializedViewRunner(FlowRunner):
     def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
-        return FlowWork(RECOMPUTE, reset=planned.full_refresh)
+        """The refresh as the planner sees it now (`runtime/refresh/preview.py`): the technique
+        is decided again when the flow starts, after upstream flows wrote."""
+        dataset = workspace.graph.dataset(planned.flow.target)
+        assert isinstance(dataset, Table)
+        return refresh_work(workspace, planned, dataset)
 
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.table
@@ -54,7 +59,7 @@ class MaterializedViewRunner(FlowRunner):
         log = ctx.workspace.table_log(ctx.flow.target)
         refresh_record = ctx.workspace.storage.flow_checkpoint(
             ctx.flow.target, ctx.flow.name).join(RECORD)
-        planned = plan_refresh(ctx, dataset, log, refresh_record)
+        planned = plan_refresh(Refreshing.at_run(ctx), dataset, log, refresh_record)
         ctx.report(FlowMetrics(details={PLANNING: planned.information}))
         if planned.technique == NO_OP:
             # (a flow reading it registers it with the engine then: runtime/binding.py)

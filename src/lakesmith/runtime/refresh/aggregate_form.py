@@ -125,6 +125,11 @@ def mergeable_shape(relation: proto.Relation) -> Issue | None:
     return read if isinstance(read, Issue) else None
 
 
+def aggregated_read(relation: proto.Relation) -> PlanRead | Issue:
+    """The one table an aggregation reads (below filters and projections)."""
+    return _single_read(relation.aggregate.input)
+
+
 def _function(expression: proto.Expression) -> proto.Expression.UnresolvedFunction | None:
     while expression.WhichOneof("expr_type") == "alias":
         expression = expression.alias.expr
