@@ -477,7 +477,7 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
     from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE
 
     pipeline = Crashing(spark, tmp_path)
-    # Rows enough for a backing table of `joined` (50 times its rows: up to 4 groups).
+    # Rows enough for a backing table of `joined` (15 times its rows: up to 4 groups).
     pipeline.append(("a", 1), (None, 2), *[("a", 0)] * 250)
     assert pipeline.run() == 0
     for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "joined"),
@@ -494,6 +494,37 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
         assert pipeline.run() == 0  # recorded again: incremental from here
         pipeline.check()
         assert chosen(pipeline.last_planning(flow)) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+
+
+@pytest.mark.parametrize("first_min_rows", [10, 1000])
+def test_a_large_input_gets_its_backing_table_at_the_first_refresh(
+        project: Any, spark: Any, tmp_path: Any, monkeypatch: Any, first_min_rows: int) -> None:
+    """Before its first refresh a view's groups are unknown: an input of at least
+    BACKING_TABLE_FIRST_MIN_ROWS rows builds the backing table at once, so the next refresh
+    merges; a smaller one recomputes first, and builds it at the next refresh (when the
+    view's rows show the ratio pays)."""
+    monkeypatch.setattr("lakesmith.runtime.refresh.planner.BACKING_TABLE_FIRST_MIN_ROWS",
+                        first_min_rows)
+    landing = tmp_path / "landing"
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace('spark.conf.get("landing")',
+                                                           f'"{landing}"'))
+    amounts = [("a", i) for i in range(80)] + [("b", 1)]
+    ran = []
+    for new in (amounts, [("a", 2), ("c", 3)], [("b", 4)]):
+        append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
+        result = project.run()
+        assert result.state == UpdateState.COMPLETED
+        ran.append(techniques(result)["joined"])
+    sums: dict[str, int] = {}
+    for k, a in amounts + [("a", 2), ("c", 3), ("b", 4)]:
+        sums[k] = sums.get(k, 0) + a
+    assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
+        {"k": k, "s": s, "label": "Alpha" if k == "a" else None} for k, s in sorted(sums.items())]
+    if first_min_rows == 10:  # 81 rows: built with the first refresh
+        assert ran == ["COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "GROUP_AGGREGATE"]
+    else:  # built by the second (2 groups, 83 rows: 15 times pays)
+        assert ran == ["COMPLETE_RECOMPUTE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"]
 
 
 def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,

@@ -24,7 +24,7 @@ from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import FlowWork, PlannedFlow
-from lakesmith.runtime.refresh.aggregate_state import with_state
+from lakesmith.runtime.refresh.aggregate_state import know_state_schema, with_state
 from lakesmith.runtime.refresh.appended import schema_signature
 from lakesmith.runtime.refresh.group_aggregate import (
     AppendedRowsBinder,
@@ -95,6 +95,7 @@ class MaterializedViewRunner(FlowRunner):
         if work is not None and work.below is not None and work.state is not None:
             state = self._refresh_state(ctx, work)
             assert ctx.flow.relation is not None
+            know_state_schema(ctx.binder.rewriter, work.below, ctx.workspace.logs(work.state))
             return self._recompute(ctx, dataset, log, with_state(
                 ctx.flow.relation, work.below, work.state)), state
         if work is not None:
