@@ -227,7 +227,8 @@ def _group_aggregate(ctx: Refreshing, dataset: Table, view: Found, record: Locat
     if view.table is None:
         return None, Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
     schema = StructType.fromJson(json.loads(view.table.schema().to_json()))
-    form = aggregate_form(ctx.flow.relation, schema)
+    form = aggregate_form(ctx.flow.relation, schema,
+                          partitioned=bool(view.table.metadata().partition_columns))
     if isinstance(form, Issue):
         return None, form
     name = _input(ctx, form.read)
