@@ -128,18 +128,18 @@ def _project(expressions: list[proto.Expression], source: StructType) -> StructT
                 "unparsed_target"):
             fields += source.fields
             continue
-        field = _column_field(expression, source)
+        field = column_field(expression, source)
         if field is None:
             return None
         fields.append(field)
     return StructType(fields)
 
 
-def _column_field(expression: proto.Expression, source: StructType) -> StructField | None:
+def column_field(expression: proto.Expression, source: StructType) -> StructField | None:
     """A column of `source` as an expression names it (`c`, `t.c`, `` `c` ``), or renamed by
     an alias; None for anything computed."""
     if expression.WhichOneof("expr_type") == "alias" and len(expression.alias.name) == 1:
-        found = _column_field(expression.alias.expr, source)
+        found = column_field(expression.alias.expr, source)
         return None if found is None else StructField(expression.alias.name[0], found.dataType,
                                                       found.nullable)
     if expression.WhichOneof("expr_type") != "unresolved_attribute":
@@ -189,7 +189,7 @@ def _aggregate_type(expression: proto.Expression, source: StructType) -> DataTyp
         return None
     if name == "count":
         return LongType()
-    argument = _column_field(call.arguments[0], source)
+    argument = column_field(call.arguments[0], source)
     if argument is None or call.is_distinct and name == "sum":
         return None
     if name in ("min", "max"):
