@@ -75,7 +75,7 @@ def overflow_issue(error: BaseException) -> Issue | None:
     if not any(word.lower() in text.lower() for word in _OVERFLOW_WORDS):
         return None
     first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
-    return Issue(OVERFLOW, "aggregating the appended rows alone overflowed "
+    return Issue(OVERFLOW, "the merge of the appended rows' aggregates overflowed "
                  f"({first[:200]}); a recompute aggregates all rows at once")
 
 
