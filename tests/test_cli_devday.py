@@ -593,7 +593,7 @@ def test_conf_overrides_the_spec_configuration(cli, project) -> None:
     assert verbose.code == 0
     assert len(project.rows("numbers", schema="sales")) == 3
     # -v shows the plan and the SQL lakesmith sends (the `default` schema needs none).
-    assert "Update plan:" in verbose.out and "full recompute" in verbose.out
+    assert "Update plan:" in verbose.out and "refresh: COMPLETE_RECOMPUTE" in verbose.out
     assert "lakesmith.sql: CREATE DATABASE IF NOT EXISTS `sales`" in verbose.err
     plan = cli("dry-run", "--conf", "rows=5", "-o", "json", cwd=project.root)
     assert plan.code == 0, plan.err

@@ -42,6 +42,14 @@ def by_key():
                  F.min("name").alias("lo"), F.max("name").alias("hi"),
                  F.min("day").alias("first"), F.max("day").alias("last")))
 
+@dp.materialized_view(partition_cols=["k"])
+def by_key_partitioned():
+    return spark.read.table("bronze").groupBy("k").agg(F.count("*").alias("n"))
+
+@dp.materialized_view(partition_cols=["k"])
+def partitioned_unnamed():  # its count's name is the engine's: not matched, recomputed
+    return spark.read.table("bronze").groupBy("k").agg(F.count("*"))
+
 @dp.materialized_view
 def by_float():
     return spark.read.table("bronze").groupBy("f").agg(F.count("*").alias("n"),
@@ -82,10 +90,13 @@ CREATE MATERIALIZED VIEW sql_filtered AS
 SELECT count(*) AS n, k AS key, sum(amount * 2) AS s2 FROM bronze WHERE amount > 0 GROUP BY 2;
 
 CREATE MATERIALIZED VIEW sql_by_float AS SELECT f, count(*) AS n FROM bronze GROUP BY f;
+
+CREATE MATERIALIZED VIEW sql_partitioned PARTITIONED BY (key) AS
+SELECT k AS key, count(*) AS n, sum(amount) AS s FROM bronze GROUP BY k;
 """
 
-INCREMENTAL = ("by_key", "by_float", "filtered", "total", "having", "joined", "sql_filtered",
-               "sql_by_float")
+INCREMENTAL = ("by_key", "by_key_partitioned", "by_float", "filtered", "total", "having",
+               "joined", "sql_filtered", "sql_by_float", "sql_partitioned")
 LABELS = {"a": "Alpha", "b": "Beta"}
 BACKED = ("having", "joined")  # an aggregation below the top: a backing table
 
@@ -141,9 +152,12 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
     sql_filtered = [{"n": len(g), "key": k, "s2": sum(2 * r[2] for r in g)}
                     for k, g in grouped(positive, lambda r: r[0]).items()]
     sql_by_float = [{"f": r["f"], "n": r["n"]} for r in by_float]
-    return {"by_key": by_key, "by_float": by_float, "filtered": filtered, "total": total,
-            "having": having, "joined": joined, "sql_filtered": sql_filtered,
-            "sql_by_float": sql_by_float}
+    by_key_partitioned = [{"k": r["k"], "n": r["n"]} for r in by_key]
+    sql_partitioned = [{"key": r["k"], "n": r["n"], "s": r["s"]} for r in by_key]
+    return {"by_key": by_key, "by_key_partitioned": by_key_partitioned, "by_float": by_float,
+            "filtered": filtered, "total": total, "having": having, "joined": joined,
+            "sql_filtered": sql_filtered, "sql_by_float": sql_by_float,
+            "sql_partitioned": sql_partitioned}
 
 
 def stored(project: Any, table: str) -> list[dict[str, Any]]:
@@ -157,6 +171,11 @@ def canonical(rows: list[dict[str, Any]]) -> list[str]:
 def columns(project: Any, table: str) -> list[tuple[str, str, bool]]:
     schema = json.loads(DeltaTable(str(project.table_path(table))).schema().to_json())
     return [(f["name"], f["type"], f["nullable"]) for f in schema["fields"]]
+
+
+def delta_schema(project: Any, table: str) -> Any:
+    """The table's Delta schema as its log holds it, field metadata included."""
+    return json.loads(DeltaTable(str(project.table_path(table))).schema().to_json())
 
 
 def techniques(result: Any) -> dict[str, str]:
@@ -219,6 +238,7 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     assert set(techniques(first).values()) == {"COMPLETE_RECOMPUTE"}
     bronze = str(project.table_path("bronze"))
     types = {t: columns(project, t) for t in INCREMENTAL}
+    schemas = {t: delta_schema(project, t) for t in INCREMENTAL}
 
     for round_ in range(10):
         new = random_rows(rng, rng.choice([1, 3, 8]))
@@ -230,7 +250,7 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
             append(spark, landing, new)
             rows += new
         result = project.run()
-        assert result.state == UpdateState.COMPLETED
+        assert result.state == UpdateState.COMPLETED, [f.error for f in result.flows if f.error]
         ran = techniques(result)
         want = expected(rows)
         for view in INCREMENTAL:
@@ -242,8 +262,15 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
                 (round_, view, ran[view])
             # The same types as the recompute wrote (sum of DECIMAL(10,2): DECIMAL(20,2)).
             assert columns(project, view) == types[view]
+            # ... and the very schema, field metadata included (the engine's
+            # `SPARK::metadata::json` on some columns): a merge keeps the recompute's.
+            assert delta_schema(project, view) == schemas[view], (round_, view)
         assert ran["averaged"] == ("NO_OP" if not new and round_ != 4 else "COMPLETE_RECOMPUTE")
     assert ("p", "decimal(20,2)", True) in types["by_key"]
+    # A merge replaces the rows and keeps the table's partitioning.
+    for view, column in (("by_key_partitioned", "k"), ("sql_partitioned", "key")):
+        partitioned = DeltaTable(str(project.table_path(view)))
+        assert partitioned.metadata().partition_columns == [column]
 
     message, information = last_planning(project, "by_key")
     assert message == "Flow 'by_key' has been planned in lakesmith to be executed as " \
@@ -257,6 +284,9 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
     assert issues(information, "GROUP_AGGREGATE") == ["AGGREGATE_FUNCTION_NOT_INCREMENTALIZABLE"]
     assert "GROUP_AGGREGATE is not applicable: it computes avg(...)" in message
+    message, information = last_planning(project, "partitioned_unnamed")
+    assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
+    assert "a partitioned view's are matched by name" in message
     # HAVING, a join: the aggregation below kept in a backing table, the rest recomputed.
     message, information = last_planning(project, "joined")
     assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
@@ -468,7 +498,7 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
     from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE
 
     pipeline = Crashing(spark, tmp_path)
-    # Rows enough for a backing table of `joined` (50 times its rows: up to 4 groups).
+    # Rows enough for a backing table of `joined` (15 times its rows: up to 4 groups).
     pipeline.append(("a", 1), (None, 2), *[("a", 0)] * 250)
     assert pipeline.run() == 0
     for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "joined"),
@@ -487,10 +517,42 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
         assert chosen(pipeline.last_planning(flow)) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
 
 
+@pytest.mark.parametrize("first_min_rows", [10, 1000])
+def test_a_large_input_gets_its_backing_table_at_the_first_refresh(
+        project: Any, spark: Any, tmp_path: Any, monkeypatch: Any, first_min_rows: int) -> None:
+    """Before its first refresh a view's groups are unknown: an input of at least
+    BACKING_TABLE_FIRST_MIN_ROWS rows builds the backing table at once, so the next refresh
+    merges; a smaller one recomputes first, and builds it at the next refresh (when the
+    view's rows show the ratio pays)."""
+    monkeypatch.setattr("lakesmith.runtime.refresh.planner.BACKING_TABLE_FIRST_MIN_ROWS",
+                        first_min_rows)
+    landing = tmp_path / "landing"
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace('spark.conf.get("landing")',
+                                                           f'"{landing}"'))
+    amounts = [("a", i) for i in range(80)] + [("b", 1)]
+    ran = []
+    for new in (amounts, [("a", 2), ("c", 3)], [("b", 4)]):
+        append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
+        result = project.run()
+        assert result.state == UpdateState.COMPLETED
+        ran.append(techniques(result)["joined"])
+    sums: dict[str, int] = {}
+    for k, a in amounts + [("a", 2), ("c", 3), ("b", 4)]:
+        sums[k] = sums.get(k, 0) + a
+    assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
+        {"k": k, "s": s, "label": "Alpha" if k == "a" else None} for k, s in sorted(sums.items())]
+    if first_min_rows == 10:  # 81 rows: built with the first refresh
+        assert ran == ["COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "GROUP_AGGREGATE"]
+    else:  # built by the second (2 groups, 83 rows: 15 times pays)
+        assert ran == ["COMPLETE_RECOMPUTE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"]
+
+
 def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,
                                                         tmp_path: Any) -> None:
     """A BIGINT sum whose merged total no longer fits fails the refresh (Spark under ANSI, and
-    lakesmith's recompute); the view keeps its rows."""
+    lakesmith's recompute): the failed merge recomputes, which fails with the recompute's
+    words; the view keeps its rows."""
     landing = tmp_path / "landing"
     big = 9223372036854775000
     append(spark, landing, [("a", None, big, None, None, None)])
@@ -501,11 +563,51 @@ def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any
     append(spark, landing, [("a", None, 1000, None, None, None)])
     failed = project.run()
     assert failed.state == UpdateState.FAILED
-    _, information = last_planning(project, "by_key")
-    assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    *_, merge, recompute = [json.loads(e["details"])["planning_information"]
+                            for e in planning_events(project)]
+    assert chosen(merge) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    assert chosen(recompute) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
+    assert issues(recompute, "GROUP_AGGREGATE") == ["APPENDED_ROWS_AGGREGATE_OVERFLOW"]
     assert project.rows("by_key") == [{"k": "a", "s": big, "n": 1}]
     with project.open() as pipeline:  # a recompute fails the same way
         assert pipeline.run(pipeline.plan(full_refresh=["by_key"])).state == UpdateState.FAILED
+
+
+def test_new_rows_whose_own_sum_overflows_recompute_to_the_total(
+        project: Any, spark: Any, tmp_path: Any, monkeypatch: Any) -> None:
+    """The appended rows' BIGINT sum overflows, the total with the stored rows fits: the
+    refresh gives the total, as a recompute does (and Spark 4.3 under ANSI, adding the old
+    rows' files before the new one's). The merge fails on the overflow before committing
+    anything, and the refresh recomputes; the event log says so. The next append merges
+    again."""
+    monkeypatch.setattr("lakesmith.runtime.refresh.planner.BACKING_TABLE_MIN_RATIO", 0)
+    landing = tmp_path / "landing"
+    most = 9223372036854775807
+    project.write_spec()
+    project.write("transformations/t.py", CRASHING.replace('spark.conf.get("landing")',
+                                                           f'"{landing}"'))
+    amounts: list[tuple[str, int]] = []
+    for new in ([("a", -100), ("b", 7)], [("b", 1)], [("a", most), ("a", 50), ("b", 2)],
+                [("a", -3), ("b", 4)]):
+        amounts += new
+        append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
+        assert project.run().state == UpdateState.COMPLETED
+        sums = {k: sum(a for key_, a in amounts if key_ == k) for k in "ab"}
+        counts = {k: sum(1 for key_, _ in amounts if key_ == k) for k in "ab"}
+        assert sorted(project.rows("by_key"), key=lambda r: r["k"]) == [
+            {"k": k, "s": sums[k], "n": counts[k]} for k in "ab"]
+        assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
+            {"k": "a", "s": sums["a"], "label": "Alpha"}, {"k": "b", "s": sums["b"],
+                                                          "label": None}]
+    assert sums["a"] == most - 53
+    events = [(e["origin"]["flow_name"], json.loads(e["details"])["planning_information"])
+              for e in planning_events(project)]
+    for view in ("by_key", "joined"):
+        ran = [chosen(i).removeprefix("MAINTENANCE_TYPE_") for f, i in events if f == view]
+        # The third update: planned as a merge, recomputed after the overflow.
+        assert ran[-3:] == ["GROUP_AGGREGATE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"], view
+        (*_, fell_back, _) = [i for f, i in events if f == view]
+        assert issues(fell_back, "GROUP_AGGREGATE") == ["APPENDED_ROWS_AGGREGATE_OVERFLOW"]
 
 
 def test_an_input_written_while_the_view_recomputes_is_not_merged_twice(

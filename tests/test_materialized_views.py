@@ -71,6 +71,10 @@ def test_rerun_recomputes_in_one_commit_per_view_with_a_marker(project) -> None:
     marker = json.loads(history[0]["userMetadata"])["lakesmith"]
     assert marker == {"format": 1, "kind": "refresh", "pipeline": "test_pipeline",
                       "update_id": result.update_id, "flow": "numbers"}
+    # How many flows run at once changes no result: the view is up to date.
+    project.write_spec(configuration={"numbers.count": "5", "lakesmith.maxConcurrentFlows": "1"})
+    (flow,) = project.run().flows
+    assert flow.metrics.details["technique"] == "NO_OP"
 
 
 def test_explicit_schema_comment_properties_and_partitions(project) -> None:

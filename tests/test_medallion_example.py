@@ -161,12 +161,13 @@ def test_the_example_lands_the_expected_rows_over_two_runs(tmp_path, sail_url, v
     project = Project(root if variant == "python" else root / "sql", sail_url)
     generator = _generator(root)
     seen: set[int] = set()
-    for run in (1, 2):
-        if run == 2:
+    for run in (1, 2, 3):
+        if run > 1:
             new_files = generator.generate(landing, more=True)
-            assert [p.name for p in new_files] == ["orders-00002.json", "customers-00001.json"]
+            assert [p.name for p in new_files] == [f"orders-0000{run}.json",
+                                                   f"customers-0000{run - 1}.json"]
         new_events = [e for name, e in landed(landing / "orders")
-                      if run == 1 or name == "orders-00002.json"]
+                      if run == 1 or name == f"orders-0000{run}.json"]
         result = project.run()
         assert result.state == UpdateState.COMPLETED, result
         check_bronze(project, landing)
@@ -183,10 +184,17 @@ def test_the_example_lands_the_expected_rows_over_two_runs(tmp_path, sail_url, v
         else:  # expectations on every new event, before AUTO CDC keeps each order id once
             assert update_quality(project) == expectation_counts(
                 [typed(e) for e in new_events], "silver_order_events")
+        if run == 3 and variant == "python":  # the aggregation below its join: merged
+            assert techniques(result)["gold_customer_orders"] == "GROUP_AGGREGATE"
     again = project.run()  # nothing new: no rows move
     assert again.state == UpdateState.COMPLETED
     for table, rows in expected_tables(landing).items():
         assert actual(project, table, ORDER[table]) == rows, ("no-op", table)
+
+
+def techniques(result: Any) -> dict[str, str]:
+    return {r.planned.flow.name: r.metrics.details.get("technique") for r in result.flows
+            if r.metrics is not None and "technique" in r.metrics.details}
 
 
 def _generator(root: Path) -> Any:

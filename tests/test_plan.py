@@ -13,7 +13,7 @@ import sys
 from lakesmith.locations import Location
 from lakesmith.runtime.eventlog_queries import read_events
 from lakesmith.runtime.events import FlowStatus, UpdateState
-from lakesmith.runtime.plan import INCREMENTAL, RECOMPUTE, SKIP
+from lakesmith.runtime.plan import INCREMENTAL, REFRESH, SKIP
 
 PIPELINE = """
 from pyspark import pipelines as dp
@@ -64,7 +64,9 @@ def test_plan_says_what_each_flow_will_do(project, tmp_path, spark) -> None:
     assert not bronze_source.internal
     (silver_source,) = work["silver"].sources
     assert silver_source.internal and silver_source.end is None  # fixed when silver starts
-    assert work["gold"].action == RECOMPUTE
+    # A materialized view's refresh: the technique its planner would choose now.
+    assert (work["gold"].action, work["gold"].technique) == (REFRESH, "COMPLETE_RECOMPUTE")
+    assert work["gold"].describe() == "refresh: COMPLETE_RECOMPUTE: 'silver' has no data yet"
     assert not (project.root / "warehouse").exists() and not (project.root / "storage").exists()
 
     result = project.run()
@@ -72,6 +74,9 @@ def test_plan_says_what_each_flow_will_do(project, tmp_path, spark) -> None:
     with project.open() as pipeline:
         assert work_of(pipeline)["bronze"].action == SKIP
         assert work_of(pipeline)["bronze"].reason == "no new data"
+        assert work_of(pipeline)["gold"].describe() == (
+            "refresh: NO_OP if its inputs do not change, else GROUP_AGGREGATE while 'silver' "
+            "only gains rows (decided when the flow starts)")
         append(spark, source, [4])
         work = work_of(pipeline)
         assert work["bronze"].action == INCREMENTAL
@@ -80,6 +85,9 @@ def test_plan_says_what_each_flow_will_do(project, tmp_path, spark) -> None:
         reset = work_of(pipeline, full_refresh=["bronze"])
         assert reset["bronze"].reset and reset["bronze"].sources[0].backlog.records == 4
         assert "silver" not in reset  # only the selected dataset
+        assert work_of(pipeline, full_refresh=["gold"])["gold"].describe() == (
+            "reset (full refresh), then refresh: COMPLETE_RECOMPUTE: a full refresh was "
+            "requested")
 
     # The update records its plan in the create_update event.
     result = project.run()
@@ -90,7 +98,17 @@ def test_plan_says_what_each_flow_will_do(project, tmp_path, spark) -> None:
     assert recorded["bronze"]["sources"][0]["records"] == 1
     assert recorded["bronze"]["sources"][0]["end_fixed_at"] == "update start"
     assert recorded["silver"]["sources"][0]["end_fixed_at"] == "flow start"
-    assert recorded["gold"]["action"] == "full_recompute"
+    assert recorded["gold"]["action"] == "refresh"
+    assert recorded["gold"]["technique"] == "NO_OP"  # planned before silver read bronze's rows
+    ran = {f.planned.flow.name: f.metrics.details.get("technique") for f in result.flows}
+    assert ran["gold"] == "GROUP_AGGREGATE"  # decided when the flow started
+    # silver gained rows since gold's last refresh (a run of silver alone): previewed so.
+    append(spark, source, [5])
+    assert project.run(refresh=["bronze", "silver"]).state == UpdateState.COMPLETED
+    with project.open() as pipeline:
+        assert work_of(pipeline)["gold"].describe() == (
+            "refresh: GROUP_AGGREGATE: 'silver' gained rows since the last refresh (decided "
+            "when the flow starts)")
 
 
 def test_dry_run_prints_the_plan_and_a_recovery(project, tmp_path, spark) -> None:

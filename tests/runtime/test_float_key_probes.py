@@ -66,14 +66,14 @@ def test_the_medallion_update_with_new_data_probes_few_key_types(
     if variant == "python":
         # Before: 8 (silver_orders 4: its deduplication's anti-join and first-row plans;
         # gold_customer_orders 3, gold_daily_revenue 1: their reads of silver_orders, the
-        # aggregate and the projection joined). Left: gold_daily_revenue's GROUP_AGGREGATE
-        # refresh (runtime/refresh/) groups the appended rows of silver_orders, a relation bound
-        # in place of the table read, whose schema `known_schemas` does not know
-        assert float_key_probes == ["normalize_float_keys_plan"]
+        # aggregate and the projection joined; the last, gold_daily_revenue's GROUP_AGGREGATE
+        # refresh grouping the appended rows of silver_orders: a relation whose schema is the
+        # table's, known since from its Delta log)
+        assert float_key_probes == []
     else:
-        # Before: 3. Left: gold_customer_orders' JOIN ... ON keys (a subquery joined to a table),
-        # and gold_daily_revenue's GROUP BY over the appended rows (as above)
-        assert sorted(float_key_probes) == ["normalize_float_keys_sql"] * 2
+        # Before: 3. Left: gold_customer_orders' JOIN ... ON keys (a subquery joined to a
+        # table); gold_daily_revenue's GROUP BY over the appended rows asks nothing (as above)
+        assert float_key_probes == ["normalize_float_keys_sql"]
 
 
 def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
@@ -109,3 +109,60 @@ def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
     for other in ("SELECT k / 2 FROM `default`.`known_t`", "SELECT K FROM `default`.`known_t`",
                   "SELECT k FROM `default`.`known_t` a JOIN `default`.`known_t` b ON true"):
         assert known_sql_schema(other, by_engine_name) is None
+
+
+def test_a_relation_of_known_schema_is_known_by_its_plan_id(spark: Any, tmp_path: Path) -> None:
+    """Rows bound in place of a table's read (GROUP_AGGREGATE's appended rows) are known by
+    the plan id of their root, and as the temporary view SQL text reads them by: the
+    aggregation over them is typed as the engine types it, with no round trip."""
+    from pyspark.sql.connect import functions as F
+
+    from lakesmith.engine.plans import relation_of
+    from lakesmith.engine.semantics.known_schemas import (
+        known_schema,
+        known_sql_schema,
+        relation_key,
+    )
+
+    spark.sql("SELECT CAST(id AS DOUBLE) AS d, CAST(id AS INT) AS k FROM range(3)") \
+        .write.format("delta").save(str(tmp_path / "t"))
+    rows = spark.read.format("delta").load(str(tmp_path / "t")).where("k > 0")
+    tables = {relation_key(relation_of(rows).common.plan_id): rows.schema}.get
+    grouped = rows.groupBy("d").agg(F.count("k").alias("n"), F.sum("k").alias("s"))
+    known = known_schema(relation_of(grouped), tables)
+    assert known is not None
+    assert [(f.name, f.dataType) for f in known.fields] == \
+        [(f.name, f.dataType) for f in grouped.schema.fields]
+    assert known_schema(relation_of(grouped), {}.get) is None  # a Delta path: not known
+    rows.createOrReplaceTempView("known_rows")
+    text = "SELECT d, k FROM `known_rows` AS t"
+    known = known_sql_schema(text, {"`known_rows`": rows.schema}.get)
+    assert known is not None
+    assert [(f.name, f.dataType) for f in known.fields] == \
+        [(f.name, f.dataType) for f in spark.sql(text).schema.fields]
+    assert known_sql_schema(text, {}.get) is None
+
+
+def test_argument_types_of_known_columns_are_not_probed(spark: Any, tmp_path: Path,
+                                                        schema_requests: list[str]) -> None:
+    """A rule that needs an argument's type (a BIGINT `sum`, Spark's overflow) reads it from
+    the input's known schema when the argument is a column of it: no analysis round trip. The
+    rewrite is the one a probe gives."""
+    from pyspark.sql.connect import functions as F
+
+    from lakesmith.engine.plans import relation_of
+    from lakesmith.engine.semantics import spark_semantics
+
+    spark.sql("SELECT CAST(id AS BIGINT) AS n, CAST(id % 2 AS STRING) AS k FROM range(4)") \
+        .write.format("delta").save(str(tmp_path / "t"))
+    spark.sql(f"CREATE TABLE known_n USING delta LOCATION '{tmp_path / 't'}'")
+    table = spark.table("known_n")
+    query = relation_of(table.groupBy("k").agg(F.sum("n").alias("s")))
+    tables = {"known_n": table.schema}.get
+    schema_requests.clear()
+    known = spark_semantics(spark, query, tables=tables)
+    assert schema_requests == []
+    probed = spark_semantics(spark, query)
+    assert schema_requests  # the same plan without known schemas: probed
+    assert known == probed  # (the sum computed exactly, as Spark fails on overflow)
+    assert known != query

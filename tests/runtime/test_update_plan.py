@@ -20,7 +20,7 @@ from lakesmith.graph.model import (
 )
 from lakesmith.runtime.plan import (
     INCREMENTAL,
-    RECOMPUTE,
+    REFRESH,
     SKIP,
     FlowWork,
     SourceWork,
@@ -162,7 +162,9 @@ def test_with_work_and_events(graph) -> None:
 
 
 def test_flow_work_describes_itself() -> None:
-    assert FlowWork(RECOMPUTE).describe() == "full recompute"
+    assert FlowWork(REFRESH, "COMPLETE_RECOMPUTE: it computes avg(...)",
+                    technique="COMPLETE_RECOMPUTE").describe() == \
+        "refresh: COMPLETE_RECOMPUTE: it computes avg(...)"
     assert FlowWork(SKIP, "no new data").describe() == "skip: no new data"
     assert FlowWork(INCREMENTAL, "3 files", reset=True).describe() == \
         "reset (full refresh), then incremental: 3 files"

@@ -1,7 +1,7 @@
 """The update plan: which flows an update runs, which datasets it resets, and what each flow will
-do — recompute in full, read the backlog of each source incrementally, recover an interrupted
-batch, or skip because it is up to date. It is computed (and shown by `dry-run`) before anything
-runs; the runner only executes a plan.
+do — refresh a materialized view (by the technique its planner previews), read the backlog of
+each source incrementally, recover an interrupted batch, or skip because it is up to date. It is
+computed (and shown by `dry-run`) before anything runs; the runner only executes a plan.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from lakesmith.runtime.selection import select_datasets
 from lakesmith.sources.base import Backlog, SourceOffset
 
 # What a flow does in an update.
-RECOMPUTE = "full_recompute"  # a materialized view: recompute the query, replace the table
+# A materialized view: refreshed by the technique its planner chooses when the flow starts
+# (`runtime/refresh/`); the plan previews it (`technique`, and why in `reason`).
+REFRESH = "refresh"
 INCREMENTAL = "incremental"  # a streaming flow: read each source's backlog in micro-batches
 RUN_ONCE = "run_once"  # a once flow that has not run since its table was last reset
 SKIP = "skip"  # up to date: nothing new to read, or a once flow that already ran
@@ -59,6 +61,9 @@ class FlowWork:
     # Why the flow cannot run (a source replaced, a change commit, ...): it fails with this when
     # the update runs it, and flows that do not depend on it run as planned.
     error: LakesmithError | None = None
+    # A materialized view's refresh technique as planned now (NO_OP, GROUP_AGGREGATE,
+    # COMPLETE_RECOMPUTE: `runtime/refresh/preview.py`); final when the flow starts.
+    technique: str | None = None
 
     @property
     def has_data_now(self) -> bool:
@@ -84,7 +89,8 @@ class FlowWork:
         return {"action": self.action, "reason": self.reason or None, "reset": self.reset,
                 "error": None if self.error is None else self.error.message,
                 "recover_batch": self.recover_batch,
-                "sources": [s.to_event() for s in self.sources]}
+                "sources": [s.to_event() for s in self.sources],
+                **({"technique": self.technique} if self.technique is not None else {})}
 
 
 @dataclass(frozen=True, eq=False)

@@ -22,12 +22,20 @@ from pyspark.sql.types import (
     StructType,
 )
 
-# A table's schema by the name a bound read gives it (`TableBinding.engine_name`), or None.
+# A table's schema by the name a bound read gives it (`TableBinding.engine_name`), or None;
+# also a relation's, by `relation_key` of its plan id (a relation bound in place of a read).
 TableSchemas = Callable[[str], StructType | None]
 SchemaOf = Callable[[proto.Relation], StructType | None]
 
 _SAME_COLUMNS = ("subquery_alias", "filter", "limit", "offset", "sort", "tail", "sample",
                  "deduplicate", "hint", "repartition", "repartition_by_expression")
+
+
+def relation_key(plan_id: int) -> str:
+    """The key of a relation whose schema lakesmith knows (the rows a table appended, bound in
+    place of its read: their schema is the table's, from its Delta log) among `TableSchemas`,
+    by the plan id of its root. Engine names are back-quoted: none looks like it."""
+    return f"#plan_id {plan_id}"
 
 
 def known_first(tables: TableSchemas, engine: SchemaOf) -> SchemaOf:
@@ -69,9 +77,10 @@ def known_sql_schema(text: str, tables: TableSchemas) -> StructType | None:
                 "windows", "with_", "order", "limit")):
         return None
     table = source.this
-    if table.args.get("catalog") is not None or not table.db or table.args.get("pivots"):
+    if table.args.get("catalog") is not None or table.args.get("pivots"):
         return None
-    schema = tables(f"`{table.db.replace('`', '``')}`.`{table.name.replace('`', '``')}`")
+    name = f"`{table.name.replace('`', '``')}`"  # without a schema: a temporary view's
+    schema = tables(f"`{table.db.replace('`', '``')}`.{name}" if table.db else name)
     if schema is None:
         return None
     qualifiers = {table.name.lower(), (table.alias or table.name).lower()}
@@ -91,6 +100,10 @@ def known_sql_schema(text: str, tables: TableSchemas) -> StructType | None:
 def known_schema(relation: proto.Relation, tables: TableSchemas) -> StructType | None:
     """The relation's output columns and types, from the tables' schemas alone; None when they
     cannot be told without the engine's analysis."""
+    if relation.HasField("common") and relation.common.HasField("plan_id"):
+        known = tables(relation_key(relation.common.plan_id))
+        if known is not None:
+            return known
     kind = relation.WhichOneof("rel_type")
     if kind == "read":
         read = relation.read
@@ -115,18 +128,18 @@ def _project(expressions: list[proto.Expression], source: StructType) -> StructT
                 "unparsed_target"):
             fields += source.fields
             continue
-        field = _column_field(expression, source)
+        field = column_field(expression, source)
         if field is None:
             return None
         fields.append(field)
     return StructType(fields)
 
 
-def _column_field(expression: proto.Expression, source: StructType) -> StructField | None:
+def column_field(expression: proto.Expression, source: StructType) -> StructField | None:
     """A column of `source` as an expression names it (`c`, `t.c`, `` `c` ``), or renamed by
     an alias; None for anything computed."""
     if expression.WhichOneof("expr_type") == "alias" and len(expression.alias.name) == 1:
-        found = _column_field(expression.alias.expr, source)
+        found = column_field(expression.alias.expr, source)
         return None if found is None else StructField(expression.alias.name[0], found.dataType,
                                                       found.nullable)
     if expression.WhichOneof("expr_type") != "unresolved_attribute":
@@ -176,7 +189,7 @@ def _aggregate_type(expression: proto.Expression, source: StructType) -> DataTyp
         return None
     if name == "count":
         return LongType()
-    argument = _column_field(call.arguments[0], source)
+    argument = column_field(call.arguments[0], source)
     if argument is None or call.is_distinct and name == "sum":
         return None
     if name in ("min", "max"):

@@ -25,12 +25,13 @@ from lakesmith.runtime.checkpoint.writers import (
     IdempotentMerge,
     Landed,
     Overwrite,
+    ReplaceRows,
     StateAppend,
 )
 
 __all__ = [
     "AppendWithMarker", "BatchPlan", "BatchWriter", "Checkpoint", "CheckpointError",
     "CheckpointMetadata", "CommitRecord", "IdempotentMerge", "Landed", "Marker", "OffsetRecord",
-    "Overwrite", "Recovery", "SourceRange", "StateAppend", "open_checkpoint", "recover",
+    "Overwrite", "Recovery", "ReplaceRows", "SourceRange", "StateAppend", "open_checkpoint", "recover",
     "run_batch", "verify_checkpoint", "writer_versions",
 ]

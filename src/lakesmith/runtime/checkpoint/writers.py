@@ -22,7 +22,7 @@ from lakesmith.runtime.checkpoint import crash
 from lakesmith.runtime.checkpoint.records import Marker
 from lakesmith.tables.delta import DeltaLog, output_rows
 from lakesmith.tables.delta_log import commits_after
-from lakesmith.tables.writes import write_delta
+from lakesmith.tables.writes import replace_rows, write_delta
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,19 @@ class Overwrite(MarkedDeltaWriter):
     """Replace the table's contents (and schema) in one commit."""
 
     mode = "overwrite"
+
+
+class ReplaceRows(MarkedDeltaWriter):
+    """Replace the table's rows in one commit that keeps its schema as it is, field metadata
+    included (the engine writes no metadata action): the rows' columns must be the table's.
+    A materialized view merged incrementally keeps the schema its last recompute wrote."""
+
+    mode = "overwrite"
+
+    def write(self, marker: Marker) -> None:
+        df = self.rows()
+        if df is not None:
+            replace_rows(df, self.location, user_metadata=marker.to_json())
 
 
 class StateAppend(AppendWithMarker):

@@ -10,24 +10,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from pyspark.errors import PySparkException
 from pyspark.sql.connect import proto
 
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
-from lakesmith.runtime.checkpoint import Overwrite
+from lakesmith.runtime.checkpoint import Overwrite, ReplaceRows
 from lakesmith.runtime.checkpoint.crash import AFTER_REFRESH_COMMIT, AFTER_STATE, crash_point
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows import register_runner
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
-from lakesmith.runtime.plan import RECOMPUTE, FlowWork, PlannedFlow
-from lakesmith.runtime.refresh.aggregate_state import with_state
+from lakesmith.runtime.plan import FlowWork, PlannedFlow
+from lakesmith.runtime.refresh.aggregate_state import know_state_schema, with_state
 from lakesmith.runtime.refresh.appended import schema_signature
-from lakesmith.runtime.refresh.group_aggregate import AppendedRowsBinder, merged
-from lakesmith.runtime.refresh.planner import GroupAggregateWork, plan_refresh
-from lakesmith.runtime.refresh.planning import NO_OP, PLANNING, TECHNIQUE
+from lakesmith.runtime.refresh.group_aggregate import (
+    AppendedRowsBinder,
+    merged,
+    overflow_issue,
+)
+from lakesmith.runtime.refresh.planner import GroupAggregateWork, Refreshing, plan_refresh
+from lakesmith.runtime.refresh.planning import GROUP_AGGREGATE, NO_OP, PLANNING, TECHNIQUE
+from lakesmith.runtime.refresh.preview import refresh_work
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering, operations, query_filters
@@ -41,7 +47,11 @@ MAINTAIN_EVERY_REFRESHES = 10
 @register_runner("materialized_view")
 class MaterializedViewRunner(FlowRunner):
     def plan(self, workspace: Workspace, planned: PlannedFlow) -> FlowWork:
-        return FlowWork(RECOMPUTE, reset=planned.full_refresh)
+        """The refresh as the planner sees it now (`runtime/refresh/preview.py`): the technique
+        is decided again when the flow starts, after upstream flows wrote."""
+        dataset = workspace.graph.dataset(planned.flow.target)
+        assert isinstance(dataset, Table)
+        return refresh_work(workspace, planned, dataset)
 
     def run(self, ctx: FlowContext) -> FlowMetrics:
         dataset = ctx.table
@@ -49,23 +59,23 @@ class MaterializedViewRunner(FlowRunner):
         log = ctx.workspace.table_log(ctx.flow.target)
         refresh_record = ctx.workspace.storage.flow_checkpoint(
             ctx.flow.target, ctx.flow.name).join(RECORD)
-        planned = plan_refresh(ctx, dataset, log, refresh_record)
+        planned = plan_refresh(Refreshing.at_run(ctx), dataset, log, refresh_record)
         ctx.report(FlowMetrics(details={PLANNING: planned.information}))
         if planned.technique == NO_OP:
             # (a flow reading it registers it with the engine then: runtime/binding.py)
             return FlowMetrics(num_output_rows=0,
                                details={"up_to_date": True, "version": log.version(),
                                         TECHNIQUE: NO_OP})
+        try:
+            metrics, state = self._refresh(ctx, dataset, log, planned.group_aggregate)
+        except PySparkException as e:
+            issue = overflow_issue(e) if planned.technique == GROUP_AGGREGATE else None
+            if issue is None:
+                raise
+            planned = planned.recompute_instead(issue)  # (nothing of the merge committed)
+            ctx.report(FlowMetrics(details={PLANNING: planned.information}))
+            metrics, state = self._refresh(ctx, dataset, log, planned.group_aggregate)
         work = planned.group_aggregate
-        state: dict[str, Any] | None = None
-        if work is not None and work.below is not None and work.state is not None:
-            state = self._refresh_state(ctx, work)
-            metrics = self._recompute(ctx, dataset, log, with_state(
-                ctx.flow.relation, work.below, work.state))
-        elif work is not None:
-            metrics = self._merge(ctx, dataset, log, work)
-        else:
-            metrics = self._recompute(ctx, dataset, log)
         crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
         fingerprint_now = planned.fingerprint
         if isinstance(fingerprint_now, Fingerprint):  # after every commit of this refresh
@@ -78,6 +88,19 @@ class MaterializedViewRunner(FlowRunner):
                    input_schemas(ctx, fingerprint_now), state)
         metrics.details[TECHNIQUE] = planned.technique
         return metrics
+
+    def _refresh(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+                 work: GroupAggregateWork | None) -> tuple[FlowMetrics, dict[str, Any] | None]:
+        """The planned refresh's commits; what the refresh records of a backing table."""
+        if work is not None and work.below is not None and work.state is not None:
+            state = self._refresh_state(ctx, work)
+            assert ctx.flow.relation is not None
+            know_state_schema(ctx.binder.rewriter, work.below, ctx.workspace.logs(work.state))
+            return self._recompute(ctx, dataset, log, with_state(
+                ctx.flow.relation, work.below, work.state)), state
+        if work is not None:
+            return self._merge(ctx, dataset, log, work), None
+        return self._recompute(ctx, dataset, log), None
 
     def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
                    relation: proto.Relation | None = None) -> FlowMetrics:
@@ -112,11 +135,12 @@ class MaterializedViewRunner(FlowRunner):
         if not work.appended.files:
             return metrics
         binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
-                                    work.table, work.appended.dataframe(ctx.spark))
+                                    work.table, work.appended.dataframe(ctx.spark),
+                                    work.appended.schema(), ctx.workspace.logs)
         try:
             result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
-            Overwrite("output", log, lambda: result,
-                      partition_cols=dataset.partition_cols).write(ctx.refresh_marker())
+            # The rows replaced, the schema kept as the last recompute wrote it.
+            ReplaceRows("output", log, lambda: result).write(ctx.refresh_marker())
         finally:
             binder.close()
         metrics, _ = self._after_write(ctx, dataset, log)
@@ -133,10 +157,11 @@ class MaterializedViewRunner(FlowRunner):
             Overwrite("state", state, lambda: rows).write(ctx.refresh_marker())
         elif work.appended.files:
             binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
-                                        work.table, work.appended.dataframe(ctx.spark))
+                                        work.table, work.appended.dataframe(ctx.spark),
+                                        work.appended.schema(), ctx.workspace.logs)
             try:
                 result = merged(binder, work.below.relation, work.form, work.state, work.schema)
-                Overwrite("state", state, lambda: result).write(ctx.refresh_marker())
+                ReplaceRows("state", state, lambda: result).write(ctx.refresh_marker())
             finally:
                 binder.close()
         crash_point(AFTER_STATE, ctx.flow.name)

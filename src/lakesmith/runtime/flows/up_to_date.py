@@ -81,8 +81,13 @@ def fingerprint(workspace: Workspace, flow: ResolvedFlow, definition: Any) -> Fi
     inputs."""
     if flow.relation is None:
         return Unstable(NONDETERMINISTIC, "the flow has no query plan")
+    from lakesmith.runtime.update import MAX_CONCURRENT_FLOWS_KEY
+
+    # (how many flows run at once changes no query's result)
     parts: dict[str, Any] = {"definition": repr(definition),
-                             "configuration": sorted(workspace.configuration.items())}
+                             "configuration": sorted(
+                                 (key, value) for key, value in workspace.configuration.items()
+                                 if key != MAX_CONCURRENT_FLOWS_KEY)}
     tables: dict[str, Any] = {}
     unstable = _collect(workspace, flow, parts, tables, seen=set())
     if unstable is not None:

@@ -26,6 +26,7 @@ from pyspark.sql.types import (
     DataType,
     DecimalType,
     LongType,
+    StructField,
     StructType,
 )
 
@@ -74,12 +75,16 @@ class AggregateForm:
         return [name for name, function in self.columns if function == KEY]
 
 
-def aggregate_form(relation: proto.Relation, view: StructType) -> AggregateForm | Issue:
+def aggregate_form(relation: proto.Relation, view: StructType,
+                   partitioned: bool = False) -> AggregateForm | Issue:
+    """The form of `relation`, its outputs named and typed by the view's stored schema:
+    matched by position, or, in a partitioned view (the engine stores its partition columns
+    last), by name."""
     kind = relation.WhichOneof("rel_type")
     if kind == "sql":
         from lakesmith.runtime.refresh.sql_aggregate_form import sql_aggregate_form
 
-        return sql_aggregate_form(relation.sql, view)
+        return sql_aggregate_form(relation.sql, view, partitioned)
     if kind != "aggregate":
         return Issue(NOT_TOP, f"the top of its query is a {kind}, not an aggregation",
                      {"operator_name": kind})
@@ -88,10 +93,12 @@ def aggregate_form(relation: proto.Relation, view: StructType) -> AggregateForm 
             or aggregate.HasField("pivot"):
         name = proto.Aggregate.GroupType.Name(aggregate.group_type)
         return Issue(OPERATOR, f"it aggregates with {name}", {"operator_name": name})
-    outputs = len(aggregate.grouping_expressions) + len(aggregate.aggregate_expressions)
-    if outputs != len(view.fields):
-        return Issue(NOT_TOP, "its columns are not the aggregation's outputs")
-    fields = list(view.fields)
+    outputs = [*aggregate.grouping_expressions, *aggregate.aggregate_expressions]
+    fields = in_query_order(view, [output_name(e) for e in outputs], partitioned)
+    if fields is None:
+        return Issue(NOT_TOP, "its columns are not the aggregation's outputs" + (
+            " (a partitioned view's are matched by name: name each aggregate with an alias)"
+            if partitioned else ""))
     columns = [(f.name, KEY) for f in fields[:len(aggregate.grouping_expressions)]]
     for expression, stored in zip(aggregate.aggregate_expressions,
                                   fields[len(aggregate.grouping_expressions):], strict=True):
@@ -105,6 +112,38 @@ def aggregate_form(relation: proto.Relation, view: StructType) -> AggregateForm 
     if isinstance(read, Issue):
         return read
     return AggregateForm(tuple(columns), read)
+
+
+def in_query_order(view: StructType, names: list[str | None],
+                   by_name: bool) -> list[StructField] | None:
+    """The view's stored columns in the order of the query's outputs (their `names` where the
+    plan says them): as stored, or (`by_name`: a partitioned view, whose partition columns the
+    engine stores last) found by name; None when they are not the same columns."""
+    if len(names) != len(view.fields):
+        return None
+    if not by_name:
+        return list(view.fields)
+    fields = {f.name.lower(): f for f in view.fields}
+    if any(n is None for n in names) or \
+            len({n.lower() for n in names if n is not None}) != len(names):
+        return None
+    found = [fields.get(n.lower()) for n in names if n is not None]
+    return None if any(f is None for f in found) else [f for f in found if f is not None]
+
+
+def output_name(expression: proto.Expression) -> str | None:
+    """The name of an aggregation's output when the plan says it: an alias, or a column
+    grouped by (`c`, `t.c`, `` `c` ``); None for anything the engine names."""
+    kind = expression.WhichOneof("expr_type")
+    if kind == "alias" and len(expression.alias.name) == 1:
+        return str(expression.alias.name[0])
+    if kind == "unresolved_attribute":
+        identifier = expression.unresolved_attribute.unparsed_identifier
+        if "`" in identifier:
+            inner = identifier.strip("`")
+            return None if "`" in inner or "." in inner else inner
+        return str(identifier.rsplit(".", 1)[-1])
+    return None
 
 
 def mergeable_shape(relation: proto.Relation) -> Issue | None:
@@ -123,6 +162,11 @@ def mergeable_shape(relation: proto.Relation) -> Issue | None:
             return _mergeable(function, LongType())
     read = _single_read(aggregate.input)
     return read if isinstance(read, Issue) else None
+
+
+def aggregated_read(relation: proto.Relation) -> PlanRead | Issue:
+    """The one table an aggregation reads (below filters and projections)."""
+    return _single_read(relation.aggregate.input)
 
 
 def _function(expression: proto.Expression) -> proto.Expression.UnresolvedFunction | None:

@@ -14,6 +14,7 @@ name, and the next refresh rebuilds it from the whole table instead of merging r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,12 @@ from pyspark.sql.connect import proto
 from pyspark.sql.types import StructType
 
 from lakesmith.engine.paths import engine_path
-from lakesmith.engine.plans import all_relations
+from lakesmith.engine.plans import PlanRewriter, all_relations
+from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.locations import Location
 from lakesmith.runtime.refresh.aggregate_form import AggregateForm, aggregate_form
 from lakesmith.runtime.refresh.planning import Issue
+from lakesmith.tables.delta import DeltaLog
 
 STATE = "aggregate"
 
@@ -70,6 +73,17 @@ def with_state(relation: proto.Relation, below: AggregateBelow, state: Location)
     if plan_id is not None:
         node.common.plan_id = plan_id
     return copied
+
+
+def know_state_schema(rewriter: PlanRewriter, below: AggregateBelow, state: DeltaLog) -> None:
+    """The backing table's columns, from its Delta log, known to the plan rewrites
+    (`known_schemas`) by the plan id its read keeps (`with_state`): the FLOAT/DOUBLE key pass
+    types the join over it without asking the engine."""
+    table = state.table()
+    if table is None or not below.relation.common.HasField("plan_id"):
+        return
+    rewriter.table_schemas[relation_key(below.relation.common.plan_id)] = \
+        StructType.fromJson(json.loads(table.schema().to_json()))
 
 
 def _copy(relation: proto.Relation) -> proto.Relation:

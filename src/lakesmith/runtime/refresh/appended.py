@@ -14,6 +14,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from pyspark.sql.types import StructType
+
 from lakesmith.files import store_for
 from lakesmith.runtime.refresh.planning import Issue
 from lakesmith.sources.base import SourceSlice
@@ -41,6 +43,13 @@ class Appended:
 
     def dataframe(self, spark: Any) -> Any:
         return self.source.dataframe(spark, self.rows)
+
+    def schema(self) -> StructType:
+        """The rows' columns: the table's schema now (its Delta log), which they are read
+        with."""
+        table = self.source.log.table()
+        assert table is not None  # it had commits to read
+        return StructType.fromJson(json.loads(table.schema().to_json()))
 
 
 def schema_signature(log: DeltaLog) -> str | None:

@@ -12,12 +12,20 @@ view in one commit, so readers see the old or the new rows.
 
 Reading the view costs its rows (one per group) plus the appended rows, where a recompute reads
 every input row.
+
+Sums can overflow over the appended rows alone where the total does not: a BIGINT sum of new
+rows `9223372036854775807, 50` added to a stored `-100` is `9223372036854775757`, which fits,
+while the new rows' own sum does not. A recompute (lakesmith's, and Spark 4.3's under ANSI
+whenever its running sums do not pass the limit in the order it adds) gives the total, so a
+merge that fails on an overflow is not the answer: the refresh recomputes instead
+(`overflow_issue`). Nothing was committed by then (the merge is one commit).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pyspark.errors import PySparkException
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 from pyspark.sql.types import DataType, LongType, StructField, StructType
@@ -25,12 +33,15 @@ from pyspark.sql.types import DataType, LongType, StructField, StructType
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
 from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
+from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
 from lakesmith.runtime.binding import TableBinder
 from lakesmith.runtime.refresh.aggregate_form import KEY, AggregateForm
+from lakesmith.runtime.refresh.planning import Issue
 from lakesmith.tables.catalog import TableCatalog
+from lakesmith.tables.delta import DeltaLogs
 
 
 def _merge(function: str, column: Any, stored: DataType) -> Any:
@@ -47,15 +58,40 @@ def _merge(function: str, column: Any, stored: DataType) -> Any:
     return (F.min if function == "min" else F.max)(column)
 
 
+OVERFLOW = "APPENDED_ROWS_AGGREGATE_OVERFLOW"
+# How the engine and lakesmith's rewrites word an overflow: Spark's error classes (raised by
+# `engine/semantics`), and the engine's own cast errors (a BIGINT sum cast back from DECIMAL).
+_OVERFLOW_WORDS = ("ARITHMETIC_OVERFLOW", "NUMERIC_VALUE_OUT_OF_RANGE", "out of range",
+                   "overflow")
+
+
+def overflow_issue(error: BaseException) -> Issue | None:
+    """Why the refresh recomputes after its merge failed with `error`, if that was an
+    overflow (the new rows' sums, or the merged total: then the recompute fails the same way,
+    with its own words); None for any other failure."""
+    if not isinstance(error, PySparkException):
+        return None
+    text = str(error)
+    if not any(word.lower() in text.lower() for word in _OVERFLOW_WORDS):
+        return None
+    first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
+    return Issue(OVERFLOW, "the merge of the appended rows' aggregates overflowed "
+                 f"({first[:200]}); a recompute aggregates all rows at once")
+
+
 class AppendedRowsBinder(TableBinder):
     """Binds the aggregated table's read to its appended rows; every other read as at run
-    time."""
+    time. The rows' schema is the table's (`appended.py` reads them with it), from its Delta
+    log: the plan rewrites that need column types (`known_schemas`) do not ask the engine."""
 
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog,
-                 project: Location, table: TableName, rows: Any) -> None:
-        super().__init__(graph, spark, catalog, project)
+                 project: Location, table: TableName, rows: Any, schema: StructType,
+                 logs: DeltaLogs | None = None) -> None:
+        super().__init__(graph, spark, catalog, project, logs)
         self.table = table
         self.rows = relation_of(rows)
+        if self.rows.common.HasField("plan_id"):
+            self.rewriter.table_schemas[relation_key(self.rows.common.plan_id)] = schema
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         if name == self.table:

@@ -20,6 +20,7 @@ from lakesmith.runtime.refresh.aggregate_form import (
     NOT_TOP,
     OPERATOR,
     AggregateForm,
+    in_query_order,
     mergeable_call,
 )
 from lakesmith.runtime.refresh.planning import Issue
@@ -31,7 +32,8 @@ CLAUSES = ("with", "with_", "distinct", "having", "qualify", "order", "limit", "
            "joins", "laterals", "windows", "cluster", "distribute", "sort", "into")
 
 
-def sql_aggregate_form(sql: proto.SQL, view: StructType) -> AggregateForm | Issue:
+def sql_aggregate_form(sql: proto.SQL, view: StructType,
+                       partitioned: bool = False) -> AggregateForm | Issue:
     if sql.args or sql.pos_args or sql.named_arguments or sql.pos_arguments:
         return _operator("its SQL text has parameters", "parameters")
     try:
@@ -62,11 +64,14 @@ def sql_aggregate_form(sql: proto.SQL, view: StructType) -> AggregateForm | Issu
                                      for k in keys)):
         return _operator("it groups with ROLLUP, CUBE, GROUPING SETS or ALL", "group")
     items = list(select.expressions)
-    if len(items) != len(view.fields):
-        return Issue(NOT_TOP, "its columns are not the SELECT list's")
+    fields = in_query_order(view, [item.alias_or_name or None for item in items], partitioned)
+    if fields is None:
+        return Issue(NOT_TOP, "its columns are not the SELECT list's" + (
+            " (a partitioned view's are matched by name: name each aggregate with AS)"
+            if partitioned else ""))
     columns: list[tuple[str, str]] = []
     grouped: set[int] = set()
-    for position, (item, field) in enumerate(zip(items, view.fields, strict=True)):
+    for position, (item, field) in enumerate(zip(items, fields, strict=True)):
         inner = item.this if isinstance(item, exp.Alias) else item
         function = FUNCTIONS.get(type(inner))
         if function is not None:
