@@ -39,6 +39,7 @@ FOUND = "__ls_found"
 KEYS = "__ls_keys"
 EXPLODED = "__ls_exploded"
 VALID = "__ls_valid"
+REPEATED = "__ls_repeated"  # the record repeats a top-level key
 SOURCE = "__ls_source"  # the record as written, before an array is split
 
 
@@ -112,19 +113,24 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
             all_null = all_null & F.col(WHOLE)[f.name].isNull()
         parsed = parsed.withColumn(PARSED, F.when(all_null, F.from_json(first_value(), ddl))
                                    .otherwise(F.col(WHOLE)))
-    # The keys also carry the guard against fields the schema lacks (`new_fields.py`): with
-    # one, every record's keys are scanned.
-    need_keys = need_raw or spec.new_field_guard is not None
-    parsed = with_validity(parsed, all_null, need_keys, spec)
-    has_keys = need_keys or all_null is None  # `with_validity` added KEYS
-    parsed = refuse_single_quotes(parsed, VALID, spec)
-    valid = F.col(VALID)
-    # Converted values are computed once, as columns of their own: used twice as expressions
-    # (value and mismatch test), the engine would compute them twice.
-    value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    # Texts first: with every field a STRING, they tell which records need the keys looked at.
     text_names = {f.name: f"__ls_t{i}" for i, f in enumerate(fields) if f.name in as_text}
     parsed = parsed.select("*", *[F.get_json_object(F.col(RECORD), f"$['{name}']").alias(column)
                                   for name, column in text_names.items()])
+    texts_found = None if typed or not text_names else \
+        _count_not_null([F.col(column) for column in text_names.values()])
+    # The keys also carry the guard against fields the schema lacks (`new_fields.py`): with
+    # one, every record's keys are scanned.
+    need_keys = need_raw or spec.new_field_guard is not None
+    parsed = with_validity(parsed, all_null, need_keys, spec, texts_found)
+    has_keys = need_keys or all_null is None  # `with_validity` added KEYS
+    parsed = refuse_single_quotes(parsed, VALID, spec)
+    valid = F.col(VALID)
+    if has_keys and not typed:
+        parsed = parsed.withColumn(REPEATED, _keys_repeat(texts_found))
+    # Converted values are computed once, as columns of their own: used twice as expressions
+    # (value and mismatch test), the engine would compute them twice.
+    value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
     parsed = parsed.select("*", *[(
         F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed), has_keys))
         if f.name in as_text else F.when(valid, _with_special_floats(
@@ -140,14 +146,15 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         # a value that did not convert), is a record with more keys than values. A value is
         # only ever found under its key, so a clean record has exactly as many; a repeated key
         # also counts, which only costs that record the raw map. No per-field key look-ups.
-        values_found = F.lit(0)
-        for f in fields:
-            values_found = values_found + values[f.name].isNotNull().cast("int")
-        suspect = F.size(keys) > values_found
+        suspect = F.size(keys) > _count_not_null(list(values.values()))
         parsed = parsed.withColumn(
             RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
     raw = F.col(RAW)
-    mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields}
+    # A STRING read as text takes any JSON value (Spark's parser copies a number or an object
+    # as its text), so only typed fields can hold a value that did not convert. (A text is
+    # found under every key spelling the map finds, escapes and brackets included.)
+    mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields
+                if f.name not in as_text}
     if spec.rescued_data_column is not None:
         parsed = parsed.select("*", F.when(raw.isNotNull(), found_map(
             [f.name for f in fields], mismatch)).alias(FOUND))
@@ -208,14 +215,36 @@ def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column
     keys = F.col(KEYS)
     repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
     last = F.when(repeated, F.from_json(first_value(), RAW_MAP)[name]).otherwise(text)
-    return F.when(F.size(keys) > F.size(F.array_distinct(keys)), last).otherwise(text)
+    return F.when(F.col(REPEATED), last).otherwise(text)
+
+
+def _count_not_null(values: list[Column]) -> Column:
+    """How many of `values` are not NULL."""
+    count = F.lit(0)
+    for value in values:
+        count = count + value.isNotNull().cast("int")
+    return count
+
+
+def _keys_repeat(texts_found: Column | None) -> Column:
+    """Whether the record repeats a top-level key: a column of its own, computed once per
+    record rather than in each field's value (six `array_distinct` per record cost the
+    medallion's bronze batch about a quarter of its read). A record whose keys are as many as
+    the STRING texts found (`texts_found`) repeats none: each text was found under its own key."""
+    keys = F.col(KEYS)
+    repeats = F.size(keys) > F.size(F.array_distinct(keys))
+    if texts_found is None:
+        return repeats
+    return F.when(F.size(keys) == texts_found, F.lit(False)).otherwise(repeats)
 
 
 def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
-                  spec: ReadSpec) -> DataFrame:
+                  spec: ReadSpec, texts_found: Column | None = None) -> DataFrame:
     """`records` with `VALID`: whether the record is a JSON object (its first value, as Spark
     reads it), and `KEYS`, its top-level keys, when `need_keys` (rescued data and the corrupt
-    record column compare them with the schema).
+    record column compare them with the schema). `texts_found`, when every field is a STRING
+    read as text: how many of them the record holds; a record with no more keys than that holds
+    only the schema's names, so the new-field guard skips it.
 
     The typed parse cannot tell a malformed record from an object without the schema's fields
     (the engine's `from_json` gives a struct of NULLs for both), so the key scan
@@ -227,7 +256,9 @@ def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
     keys = F.json_object_keys(F.col(RECORD))
     if need_keys or all_null is None:
         # The new-field guard rides on the keys (`new_fields.py`), which every value depends on.
-        records = records.withColumn(KEYS, guard_keys(keys, spec))
+        records = records.withColumn(KEYS, keys)
+        settled = None if texts_found is None else F.size(F.col(KEYS)) == texts_found
+        records = records.withColumn(KEYS, guard_keys(F.col(KEYS), spec, settled))
         return records.withColumn(VALID, F.col(KEYS).isNotNull())
     return records.withColumn(VALID, F.when(all_null, keys.isNotNull()).otherwise(F.lit(True)))
 
@@ -268,14 +299,15 @@ def _with_special_floats(value: Column, field: StructField) -> Column:
 
 
 def found_map(names: list[str], mismatch: dict[str, Column]) -> Column:
-    """What a record's rescued data holds: unknown fields and mismatched values, raw text."""
+    """What a record's rescued data holds: fields not in `names` and the values `mismatch`
+    finds (per field that can mismatch), raw text."""
     raw = F.col(RAW)
     known = F.array(*[F.lit(n) for n in names]) if names else F.array().cast("array<string>")
     unknown = F.map_filter(raw, lambda k, _v: ~F.array_contains(known, k))
-    if not names:
+    if not mismatch:
         return unknown
     wrong = F.map_filter(
-        F.map_from_arrays(F.array(*[F.lit(n) for n in names]),
-                          F.array(*[F.when(mismatch[n], raw[n]) for n in names])),
+        F.map_from_arrays(F.array(*[F.lit(n) for n in mismatch]),
+                          F.array(*[F.when(mismatch[n], raw[n]) for n in mismatch])),
         lambda _k, v: v.isNotNull())
     return F.map_concat(unknown, wrong)
