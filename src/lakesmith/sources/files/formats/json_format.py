@@ -39,8 +39,9 @@ FOUND = "__ls_found"
 KEYS = "__ls_keys"
 EXPLODED = "__ls_exploded"
 VALID = "__ls_valid"
-REPEATED = "__ls_repeated"  # the record repeats a top-level key
+REPEATED = "__ls_repeated"  # a record that repeats a top-level key: its last values
 SOURCE = "__ls_source"  # the record as written, before an array is split
+ARRAY_TEXT = "__ls_array_text"  # a record that starts with `[`: the array's text
 
 
 def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -63,24 +64,30 @@ def json_read_records(records: DataFrame) -> DataFrame:
     (none for `[]`), each keeping the whole record as `SOURCE`, the text a corrupt-record column
     shows; an array holding anything else (a number, a string, `null`, an array) is one corrupt
     record, not one row per element (tests/golden/file_formats.json, `json_root_arrays`).
-    Records that do not start with `[` are not looked at (CASE branches run on their rows)."""
-    records = records.where(~is_blank(F.col(RECORD)))
+    Records that do not start with `[` are not looked at (CASE branches run on their rows), and
+    a record starting with `{` (nearly all) is neither trimmed nor tested further.
+
+    The expressions are kept small: the engine plans every batch's query again, and its
+    planning time grows with the expressions (docs/benchmarks.md, branch `bronzejson`)."""
     record = F.col(RECORD)
-
-    def elements_of(text: Column) -> Column:
-        """The elements' texts when every element is an object, else the record itself."""
-        objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
-        only_objects = F.coalesce(F.forall(objects, lambda o: o.isNotNull()), F.lit(False))
-        return F.when(only_objects, F.from_json(text, "array<string>")).otherwise(F.array(record))
-
-    # A whole array is parsed as it is; one with text after it (it does not parse whole) from
-    # its first value, which the scan copies (as costly as a parse for a multiLine file).
-    whole = F.from_json(record, "array<map<string,string>>").isNotNull()
-    exploded = F.when(F.ltrim(record).startswith("["), F.when(whole, elements_of(record))
-                      .otherwise(elements_of(first_value()))).otherwise(F.array(record))
+    starts_object = record.startswith("{")
+    records = records.where(starts_object | ~is_blank(record))
+    # The array's text: the whole record when it parses as an array, else its first value
+    # (text after the array is ignored, as in Spark), which the scan copies (as costly as a
+    # parse for a multiLine file). NULL for a record that does not start with `[`.
+    array_text = F.when(starts_object, F.lit(None).cast("string")).when(
+        F.ltrim(record).startswith("["),
+        F.when(F.from_json(record, "array<map<string,string>>").isNotNull(), record)
+        .otherwise(first_value()))
+    records = records.select("*", array_text.alias(ARRAY_TEXT))
+    text = F.col(ARRAY_TEXT)
+    objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
+    only_objects = F.coalesce(F.size(F.array_compact(objects)) == F.size(objects), F.lit(False))
+    exploded = F.when(text.isNotNull() & only_objects, F.from_json(text, "array<string>")) \
+        .otherwise(F.array(record))
     # `*` and `drop` keep the other columns without asking the engine what they are.
     return records.select("*", record.alias(SOURCE), F.explode(exploded).alias(EXPLODED)) \
-        .drop(RECORD).withColumnRenamed(EXPLODED, RECORD)
+        .drop(RECORD, ARRAY_TEXT).withColumnRenamed(EXPLODED, RECORD)
 
 
 def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
@@ -127,7 +134,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     parsed = refuse_single_quotes(parsed, VALID, spec)
     valid = F.col(VALID)
     if has_keys and not typed:
-        parsed = parsed.withColumn(REPEATED, _keys_repeat(texts_found))
+        parsed = parsed.withColumn(REPEATED, _last_values(texts_found))
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
@@ -214,8 +221,8 @@ def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column
         return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
     keys = F.col(KEYS)
     repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
-    last = F.when(repeated, F.from_json(first_value(), RAW_MAP)[name]).otherwise(text)
-    return F.when(F.col(REPEATED), last).otherwise(text)
+    last = F.col(REPEATED)
+    return F.when(last.isNotNull(), F.when(repeated, last[name]).otherwise(text)).otherwise(text)
 
 
 def _count_not_null(values: list[Column]) -> Column:
@@ -226,16 +233,19 @@ def _count_not_null(values: list[Column]) -> Column:
     return count
 
 
-def _keys_repeat(texts_found: Column | None) -> Column:
-    """Whether the record repeats a top-level key: a column of its own, computed once per
-    record rather than in each field's value (six `array_distinct` per record cost the
-    medallion's bronze batch about a quarter of its read). A record whose keys are as many as
-    the STRING texts found (`texts_found`) repeats none: each text was found under its own key."""
+def _last_values(texts_found: Column | None) -> Column:
+    """For a record that repeats a top-level key, its values by key, the last of each (the
+    engine's parse of the record's first value as a map); NULL for every other record. A column
+    of its own, computed once per record rather than in each field's value: six
+    `array_distinct` per record cost the medallion's bronze batch about a quarter of its read,
+    and six copies of the parse made its plan slower to plan. A record whose keys are as many
+    as the STRING texts found (`texts_found`) repeats none: each text was found under its own
+    key."""
     keys = F.col(KEYS)
     repeats = F.size(keys) > F.size(F.array_distinct(keys))
-    if texts_found is None:
-        return repeats
-    return F.when(F.size(keys) == texts_found, F.lit(False)).otherwise(repeats)
+    if texts_found is not None:
+        repeats = F.when(F.size(keys) == texts_found, F.lit(False)).otherwise(repeats)
+    return F.when(repeats, F.from_json(first_value(), RAW_MAP))
 
 
 def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
