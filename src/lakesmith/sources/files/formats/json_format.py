@@ -39,7 +39,7 @@ FOUND = "__ls_found"
 KEYS = "__ls_keys"
 EXPLODED = "__ls_exploded"
 VALID = "__ls_valid"
-REPEATED = "__ls_repeated"  # a record that repeats a top-level key: its last values
+REPEATED = "__ls_repeated"  # a record's repeated top-level keys: their last values
 SOURCE = "__ls_source"  # the record as written, before an array is split
 ARRAY_TEXT = "__ls_array_text"  # a record that starts with `[`: the array's text
 
@@ -219,10 +219,8 @@ def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column
         last = F.col(PARSED)[name]
         repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
         return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
-    keys = F.col(KEYS)
-    repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
-    last = F.col(REPEATED)
-    return F.when(last.isNotNull(), F.when(repeated, last[name]).otherwise(text)).otherwise(text)
+    repeated = F.col(REPEATED)
+    return F.when(F.map_contains_key(repeated, F.lit(name)), repeated[name]).otherwise(text)
 
 
 def _count_not_null(values: list[Column]) -> Column:
@@ -234,18 +232,20 @@ def _count_not_null(values: list[Column]) -> Column:
 
 
 def _last_values(texts_found: Column | None) -> Column:
-    """For a record that repeats a top-level key, its values by key, the last of each (the
-    engine's parse of the record's first value as a map); NULL for every other record. A column
-    of its own, computed once per record rather than in each field's value: six
-    `array_distinct` per record cost the medallion's bronze batch about a quarter of its read,
-    and six copies of the parse made its plan slower to plan. A record whose keys are as many
-    as the STRING texts found (`texts_found`) repeats none: each text was found under its own
-    key."""
+    """For a record that repeats a top-level key, the last value of each key it repeats (the
+    engine's parse of the record's first value as a map keeps the last), by key; NULL for every
+    other record. A column of its own, computed once per record rather than in each field's
+    value: six `array_distinct` per record cost the medallion's bronze batch about a quarter of
+    its read, and six copies of the parse and the key counts made its plan slower to plan (the
+    engine plans every batch's query again). A record whose keys are as many as the STRING
+    texts found (`texts_found`) repeats none: each text was found under its own key."""
     keys = F.col(KEYS)
     repeats = F.size(keys) > F.size(F.array_distinct(keys))
     if texts_found is not None:
         repeats = F.when(F.size(keys) == texts_found, F.lit(False)).otherwise(repeats)
-    return F.when(repeats, F.from_json(first_value(), RAW_MAP))
+    return F.when(repeats, F.map_filter(
+        F.from_json(first_value(), RAW_MAP),
+        lambda k, _v: F.size(keys) - F.size(F.array_remove(keys, k)) > 1))
 
 
 def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
