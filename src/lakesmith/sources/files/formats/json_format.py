@@ -253,8 +253,9 @@ def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
     """`records` with `VALID`: whether the record is a JSON object (its first value, as Spark
     reads it), and `KEYS`, its top-level keys, when `need_keys` (rescued data and the corrupt
     record column compare them with the schema). `texts_found`, when every field is a STRING
-    read as text: how many of them the record holds; a record with no more keys than that holds
-    only the schema's names, so the new-field guard skips it.
+    read as text: how many of them the record holds. A record with exactly that many keys holds
+    only the schema's names (each text was found under its own key), so the new-field guard
+    does not compare its top-level keys: almost every record of a batch.
 
     The typed parse cannot tell a malformed record from an object without the schema's fields
     (the engine's `from_json` gives a struct of NULLs for both), so the key scan

@@ -8,8 +8,8 @@ batch's read. Almost no batch has new fields, so a JSON batch is read with a gua
 read, and with it the batch, fails when a record holds a key the schema does not know
 (`guard_keys`). Only then does the source list the names exactly and stop the stream as its
 evolution mode says. The guard and the list compare the same keys the same way
-(`unknown_key_checks`): without case, at every struct path not inside an array, so one fires exactly
-when the other finds a name.
+(`unknown_key_checks`): without case, at every struct path not inside an array, so one fires
+exactly when the other finds a name.
 
 The guard is part of the records' top-level keys, which every data column and the rescued data
 column are computed from: it costs no second scan of the keys. A query that reads none of those
