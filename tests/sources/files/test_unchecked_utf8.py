@@ -184,3 +184,23 @@ def test_a_recorded_batch_rerun_after_a_crash_reads_the_file_whole(
         (i, "caf\ufffd" if i == 7 else f"n{i:04d}") for i in range(100)]
     assert batch_commits(project) == [0]
     assert checkpoint_logs(project) == (["0"], ["0"])
+
+
+def test_a_small_file_of_a_few_is_read_by_the_line_reader_and_recovered_the_same_way(
+        project, tmp_path: Path, scans: list[list[str]], found: list[list[str]]) -> None:
+    """A streaming batch of a few files (`lines.FEW_FILES`) reads even small ones with the line
+    reader, unchecked: a small file that is not UTF-8 is found after the reader fails, read
+    whole, and lands once."""
+    landing = tmp_path / "landing"
+    land(landing, "a.json", range(0, 2))
+    write_pipeline(project, landing)
+    assert project.run().state == UpdateState.COMPLETED
+    assert scans == [] and found == []
+    land(landing, "tiny.json", range(10, 13), bad=11)  # ~200 bytes: below the large files
+    assert project.run().state == UpdateState.COMPLETED
+    assert found == [["tiny.json"]] and scans == [["tiny.json"]]
+    rows = project.rows("bronze", order_by="id")
+    assert [(r["id"], r["name"], r["file"]) for r in rows] == [
+        (0, "n0000", "a.json"), (1, "n0001", "a.json"), (10, "n0010", "tiny.json"),
+        (11, "caf\ufffd", "tiny.json"), (12, "n0012", "tiny.json")]
+    assert batch_commits(project) == [0, 1]

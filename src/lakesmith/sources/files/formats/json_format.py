@@ -39,7 +39,9 @@ FOUND = "__ls_found"
 KEYS = "__ls_keys"
 EXPLODED = "__ls_exploded"
 VALID = "__ls_valid"
+REPEATED = "__ls_repeated"  # a record's repeated top-level keys: their last values
 SOURCE = "__ls_source"  # the record as written, before an array is split
+ARRAY_TEXT = "__ls_array_text"  # a record that starts with `[`: the array's text
 
 
 def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -62,24 +64,30 @@ def json_read_records(records: DataFrame) -> DataFrame:
     (none for `[]`), each keeping the whole record as `SOURCE`, the text a corrupt-record column
     shows; an array holding anything else (a number, a string, `null`, an array) is one corrupt
     record, not one row per element (tests/golden/file_formats.json, `json_root_arrays`).
-    Records that do not start with `[` are not looked at (CASE branches run on their rows)."""
-    records = records.where(~is_blank(F.col(RECORD)))
+    Records that do not start with `[` are not looked at (CASE branches run on their rows), and
+    a record starting with `{` (nearly all) is neither trimmed nor tested further.
+
+    The expressions are kept small: the engine plans every batch's query again, and its
+    planning time grows with the expressions (docs/benchmarks.md, branch `bronzejson`)."""
     record = F.col(RECORD)
-
-    def elements_of(text: Column) -> Column:
-        """The elements' texts when every element is an object, else the record itself."""
-        objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
-        only_objects = F.coalesce(F.forall(objects, lambda o: o.isNotNull()), F.lit(False))
-        return F.when(only_objects, F.from_json(text, "array<string>")).otherwise(F.array(record))
-
-    # A whole array is parsed as it is; one with text after it (it does not parse whole) from
-    # its first value, which the scan copies (as costly as a parse for a multiLine file).
-    whole = F.from_json(record, "array<map<string,string>>").isNotNull()
-    exploded = F.when(F.ltrim(record).startswith("["), F.when(whole, elements_of(record))
-                      .otherwise(elements_of(first_value()))).otherwise(F.array(record))
+    starts_object = record.startswith("{")
+    records = records.where(starts_object | ~is_blank(record))
+    # The array's text: the whole record when it parses as an array, else its first value
+    # (text after the array is ignored, as in Spark), which the scan copies (as costly as a
+    # parse for a multiLine file). NULL for a record that does not start with `[`.
+    array_text = F.when(starts_object, F.lit(None).cast("string")).when(
+        F.ltrim(record).startswith("["),
+        F.when(F.from_json(record, "array<map<string,string>>").isNotNull(), record)
+        .otherwise(first_value()))
+    records = records.select("*", array_text.alias(ARRAY_TEXT))
+    text = F.col(ARRAY_TEXT)
+    objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
+    only_objects = F.coalesce(F.size(F.array_compact(objects)) == F.size(objects), F.lit(False))
+    exploded = F.when(text.isNotNull() & only_objects, F.from_json(text, "array<string>")) \
+        .otherwise(F.array(record))
     # `*` and `drop` keep the other columns without asking the engine what they are.
     return records.select("*", record.alias(SOURCE), F.explode(exploded).alias(EXPLODED)) \
-        .drop(RECORD).withColumnRenamed(EXPLODED, RECORD)
+        .drop(RECORD, ARRAY_TEXT).withColumnRenamed(EXPLODED, RECORD)
 
 
 def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, list[Column]]:
@@ -112,19 +120,24 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
             all_null = all_null & F.col(WHOLE)[f.name].isNull()
         parsed = parsed.withColumn(PARSED, F.when(all_null, F.from_json(first_value(), ddl))
                                    .otherwise(F.col(WHOLE)))
-    # The keys also carry the guard against fields the schema lacks (`new_fields.py`): with
-    # one, every record's keys are scanned.
-    need_keys = need_raw or spec.new_field_guard is not None
-    parsed = with_validity(parsed, all_null, need_keys, spec)
-    has_keys = need_keys or all_null is None  # `with_validity` added KEYS
-    parsed = refuse_single_quotes(parsed, VALID, spec)
-    valid = F.col(VALID)
-    # Converted values are computed once, as columns of their own: used twice as expressions
-    # (value and mismatch test), the engine would compute them twice.
-    value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    # Texts first: with every field a STRING, they tell which records need the keys looked at.
     text_names = {f.name: f"__ls_t{i}" for i, f in enumerate(fields) if f.name in as_text}
     parsed = parsed.select("*", *[F.get_json_object(F.col(RECORD), f"$['{name}']").alias(column)
                                   for name, column in text_names.items()])
+    texts_found = None if typed or not text_names else \
+        _count_not_null([F.col(column) for column in text_names.values()])
+    # The keys also carry the guard against fields the schema lacks (`new_fields.py`): with
+    # one, every record's keys are scanned.
+    need_keys = need_raw or spec.new_field_guard is not None
+    parsed = with_validity(parsed, all_null, need_keys, spec, texts_found)
+    has_keys = need_keys or all_null is None  # `with_validity` added KEYS
+    parsed = refuse_single_quotes(parsed, VALID, spec)
+    valid = F.col(VALID)
+    if has_keys and not typed:
+        parsed = parsed.withColumn(REPEATED, _last_values(texts_found))
+    # Converted values are computed once, as columns of their own: used twice as expressions
+    # (value and mismatch test), the engine would compute them twice.
+    value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
     parsed = parsed.select("*", *[(
         F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed), has_keys))
         if f.name in as_text else F.when(valid, _with_special_floats(
@@ -140,14 +153,15 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         # a value that did not convert), is a record with more keys than values. A value is
         # only ever found under its key, so a clean record has exactly as many; a repeated key
         # also counts, which only costs that record the raw map. No per-field key look-ups.
-        values_found = F.lit(0)
-        for f in fields:
-            values_found = values_found + values[f.name].isNotNull().cast("int")
-        suspect = F.size(keys) > values_found
+        suspect = F.size(keys) > _count_not_null(list(values.values()))
         parsed = parsed.withColumn(
             RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
     raw = F.col(RAW)
-    mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields}
+    # A STRING read as text takes any JSON value (Spark's parser copies a number or an object
+    # as its text), so only typed fields can hold a value that did not convert. (A text is
+    # found under every key spelling the map finds, escapes and brackets included.)
+    mismatch = {f.name: raw[f.name].isNotNull() & values[f.name].isNull() for f in fields
+                if f.name not in as_text}
     if spec.rescued_data_column is not None:
         parsed = parsed.select("*", F.when(raw.isNotNull(), found_map(
             [f.name for f in fields], mismatch)).alias(FOUND))
@@ -205,17 +219,43 @@ def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column
         last = F.col(PARSED)[name]
         repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
         return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
+    repeated = F.col(REPEATED)
+    return F.when(F.map_contains_key(repeated, F.lit(name)), repeated[name]).otherwise(text)
+
+
+def _count_not_null(values: list[Column]) -> Column:
+    """How many of `values` are not NULL."""
+    count = F.lit(0)
+    for value in values:
+        count = count + value.isNotNull().cast("int")
+    return count
+
+
+def _last_values(texts_found: Column | None) -> Column:
+    """For a record that repeats a top-level key, the last value of each key it repeats (the
+    engine's parse of the record's first value as a map keeps the last), by key; NULL for every
+    other record. A column of its own, computed once per record rather than in each field's
+    value: six `array_distinct` per record cost the medallion's bronze batch about a quarter of
+    its read, and six copies of the parse and the key counts made its plan slower to plan (the
+    engine plans every batch's query again). A record whose keys are as many as the STRING
+    texts found (`texts_found`) repeats none: each text was found under its own key."""
     keys = F.col(KEYS)
-    repeated = F.size(keys) - F.size(F.array_remove(keys, F.lit(name))) > 1
-    last = F.when(repeated, F.from_json(first_value(), RAW_MAP)[name]).otherwise(text)
-    return F.when(F.size(keys) > F.size(F.array_distinct(keys)), last).otherwise(text)
+    repeats = F.size(keys) > F.size(F.array_distinct(keys))
+    if texts_found is not None:
+        repeats = F.when(F.size(keys) == texts_found, F.lit(False)).otherwise(repeats)
+    return F.when(repeats, F.map_filter(
+        F.from_json(first_value(), RAW_MAP),
+        lambda k, _v: F.size(keys) - F.size(F.array_remove(keys, k)) > 1))
 
 
 def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
-                  spec: ReadSpec) -> DataFrame:
+                  spec: ReadSpec, texts_found: Column | None = None) -> DataFrame:
     """`records` with `VALID`: whether the record is a JSON object (its first value, as Spark
     reads it), and `KEYS`, its top-level keys, when `need_keys` (rescued data and the corrupt
-    record column compare them with the schema).
+    record column compare them with the schema). `texts_found`, when every field is a STRING
+    read as text: how many of them the record holds. A record with exactly that many keys holds
+    only the schema's names (each text was found under its own key), so the new-field guard
+    does not compare its top-level keys: almost every record of a batch.
 
     The typed parse cannot tell a malformed record from an object without the schema's fields
     (the engine's `from_json` gives a struct of NULLs for both), so the key scan
@@ -227,7 +267,9 @@ def with_validity(records: DataFrame, all_null: Column | None, need_keys: bool,
     keys = F.json_object_keys(F.col(RECORD))
     if need_keys or all_null is None:
         # The new-field guard rides on the keys (`new_fields.py`), which every value depends on.
-        records = records.withColumn(KEYS, guard_keys(keys, spec))
+        records = records.withColumn(KEYS, keys)
+        settled = None if texts_found is None else F.size(F.col(KEYS)) == texts_found
+        records = records.withColumn(KEYS, guard_keys(F.col(KEYS), spec, settled))
         return records.withColumn(VALID, F.col(KEYS).isNotNull())
     return records.withColumn(VALID, F.when(all_null, keys.isNotNull()).otherwise(F.lit(True)))
 
@@ -268,14 +310,15 @@ def _with_special_floats(value: Column, field: StructField) -> Column:
 
 
 def found_map(names: list[str], mismatch: dict[str, Column]) -> Column:
-    """What a record's rescued data holds: unknown fields and mismatched values, raw text."""
+    """What a record's rescued data holds: fields not in `names` and the values `mismatch`
+    finds (per field that can mismatch), raw text."""
     raw = F.col(RAW)
     known = F.array(*[F.lit(n) for n in names]) if names else F.array().cast("array<string>")
     unknown = F.map_filter(raw, lambda k, _v: ~F.array_contains(known, k))
-    if not names:
+    if not mismatch:
         return unknown
     wrong = F.map_filter(
-        F.map_from_arrays(F.array(*[F.lit(n) for n in names]),
-                          F.array(*[F.when(mismatch[n], raw[n]) for n in names])),
+        F.map_from_arrays(F.array(*[F.lit(n) for n in mismatch]),
+                          F.array(*[F.when(mismatch[n], raw[n]) for n in mismatch])),
         lambda _k, v: v.isNotNull())
     return F.map_concat(unknown, wrong)

@@ -8,8 +8,8 @@ batch's read. Almost no batch has new fields, so a JSON batch is read with a gua
 read, and with it the batch, fails when a record holds a key the schema does not know
 (`guard_keys`). Only then does the source list the names exactly and stop the stream as its
 evolution mode says. The guard and the list compare the same keys the same way
-(`unknown_keys`): without case, at every struct path not inside an array, so one fires exactly
-when the other finds a name.
+(`unknown_key_checks`): without case, at every struct path not inside an array, so one fires
+exactly when the other finds a name.
 
 The guard is part of the records' top-level keys, which every data column and the rescued data
 column are computed from: it costs no second scan of the keys. A query that reads none of those
@@ -28,14 +28,17 @@ from lakesmith.sources.files.formats.records import RECORD
 from lakesmith.sources.files.formats.spec import ReadSpec
 
 
-def guard_keys(keys: Column, spec: ReadSpec) -> Column:
+def guard_keys(keys: Column, spec: ReadSpec, settled: Column | None = None) -> Column:
     """The records' top-level `keys`, failing the read at the first record with a field
-    `spec.schema` lacks, when `spec.new_field_guard` asks for it."""
+    `spec.schema` lacks, when `spec.new_field_guard` asks for it. `settled`: true for a record
+    whose top-level keys are known to be the schema's names (its top level is not compared)."""
     guard = spec.new_field_guard
     if guard is None:
         return keys
-    unknown = [F.coalesce(F.size(found) > 0, F.lit(False))
-               for found in unknown_keys(spec.schema, keys, nested_only=guard.nested_only)]
+    unknown = unknown_key_checks(spec.schema, keys, nested_only=guard.nested_only)
+    if settled is not None and not guard.nested_only and unknown:
+        # The top level's comparison (`array_except`, a set per record) only where needed.
+        unknown[0] = F.when(settled, F.lit(False)).otherwise(unknown[0])
     if not unknown:
         return keys
     fires = unknown[0]
@@ -66,12 +69,14 @@ def object_keys(path: tuple[str, ...], top_level: Column) -> Column:
     return F.coalesce(keys, F.array().cast("array<string>"))
 
 
-def unknown_keys(schema: StructType, top_level: Column, *, nested_only: bool) -> list[Column]:
-    """Per struct path, the record's keys there that the schema lacks, compared without case
-    (the top level's first, unless `nested_only`); NULL or empty when there are none. Keys are
-    compared as written first: a record whose keys all are the schema's names is not
-    lower-cased at all."""
-    unknown = []
+def unknown_key_checks(schema: StructType, top_level: Column, *, nested_only: bool
+                       ) -> list[Column]:
+    """Per struct path, whether the record has a key there that the schema lacks, compared
+    without case (the top level's first, unless `nested_only`); never NULL. Keys are compared
+    as written first: a record whose keys all are the schema's names is not lower-cased at
+    all. Each check names the keys outside the schema once: a smaller expression is also
+    quicker for the engine to plan, which it does for every batch."""
+    checks = []
     for path, struct in struct_paths(schema):
         if nested_only and not path:
             continue
@@ -79,6 +84,6 @@ def unknown_keys(schema: StructType, top_level: Column, *, nested_only: bool) ->
         exact = F.array(*[F.lit(n) for n in names]).cast("array<string>")
         lowered = F.array(*[F.lit(n.lower()) for n in names]).cast("array<string>")
         outside = F.array_except(object_keys(path, top_level), exact)
-        unknown.append(F.when(F.size(outside) > 0, F.array_except(
-            F.transform(outside, lambda k: F.lower(k)), lowered)))
-    return unknown
+        checks.append(F.when(F.size(outside) == 0, F.lit(False)).otherwise(
+            F.size(F.array_except(F.transform(outside, lambda k: F.lower(k)), lowered)) > 0))
+    return checks
