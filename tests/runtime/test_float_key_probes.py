@@ -166,3 +166,26 @@ def test_argument_types_of_known_columns_are_not_probed(spark: Any, tmp_path: Pa
     assert schema_requests  # the same plan without known schemas: probed
     assert known == probed  # (the sum computed exactly, as Spark fails on overflow)
     assert known != query
+
+
+def test_a_struct_field_is_not_taken_for_the_column_of_its_name() -> None:
+    """`a.b` reads the field `b` of the struct column `a`, not a column `b`: its type is not
+    known from the schema (a probe finds it), while `t.b` (a qualifier) is the column `b`."""
+    from pyspark.sql.connect import proto
+    from pyspark.sql.types import IntegerType, StringType, StructField, StructType
+
+    from lakesmith.engine.semantics.known_schemas import column_field
+
+    schema = StructType([StructField("a", StructType([StructField("b", StringType())])),
+                         StructField("b", IntegerType())])
+
+    def column(identifier: str) -> proto.Expression:
+        expression = proto.Expression()
+        expression.unresolved_attribute.unparsed_identifier = identifier
+        return expression
+
+    assert column_field(column("a.b"), schema) is None
+    assert column_field(column("A.b"), schema) is None
+    found = column_field(column("t.b"), schema)
+    assert found is not None and found.dataType == IntegerType()
+    assert column_field(column("b"), schema).dataType == IntegerType()  # type: ignore[union-attr]

@@ -144,11 +144,23 @@ def column_field(expression: proto.Expression, source: StructType) -> StructFiel
                                                       found.nullable)
     if expression.WhichOneof("expr_type") != "unresolved_attribute":
         return None
-    name = _last_part(expression.unresolved_attribute.unparsed_identifier)
+    identifier = expression.unresolved_attribute.unparsed_identifier
+    name = _last_part(identifier)
     if name is None:
         return None
+    if _first_part_is_column(identifier, source):
+        return None  # `a.b` with a column `a`: a field of the struct `a`, not the column `b`
     matches = [f for f in source.fields if f.name.lower() == name.lower()]
     return matches[0] if len(matches) == 1 else None
+
+
+def _first_part_is_column(identifier: str, source: StructType) -> bool:
+    """Whether a dotted name starts with a column of `source` (then it reads a struct field;
+    otherwise its first parts qualify the column: a table or alias)."""
+    if "`" in identifier or "." not in identifier:
+        return False
+    first = identifier.split(".", 1)[0].lower()
+    return any(f.name.lower() == first for f in source.fields)
 
 
 def _last_part(identifier: str) -> str | None:
