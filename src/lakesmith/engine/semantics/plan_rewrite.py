@@ -12,7 +12,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
-from pyspark.sql.types import DataType, DateType, DecimalType, StringType
+from pyspark.sql.types import DataType, DateType, DecimalType, StringType, StructType
 
 from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
@@ -21,7 +21,13 @@ from lakesmith.engine.semantics.field_access import field_of_each, is_expression
 from lakesmith.engine.semantics.file_formats import read_files_as_spark
 from lakesmith.engine.semantics.file_reads import read_dates_as_spark
 from lakesmith.engine.semantics.float_keys import normalize_float_keys_plan
-from lakesmith.engine.semantics.known_schemas import TableSchemas, known_first, known_sql_first
+from lakesmith.engine.semantics.known_schemas import (
+    TableSchemas,
+    known_column_type,
+    known_first,
+    known_schema,
+    known_sql_first,
+)
 from lakesmith.engine.semantics.literal_types import expression_literal_type
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
@@ -107,7 +113,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
             if not read_files_as_spark(spark, rel):
                 read_dates_as_spark(spark, rel)
             continue
-        _rewrite_expressions(spark, rel, kind, types)
+        _rewrite_expressions(spark, rel, kind, types, tables)
     for rel in scoped:
         rewrite_text(rel.with_relations.root, rel)
     # once the inputs are rewritten (their types are Spark's)
@@ -138,13 +144,27 @@ class _SqlScope:
 
 class _Input:
     """The relation a node's expressions are analysed against, with the cache of the types
-    probed there."""
+    probed there. `tables`: the schemas of tables read by name that lakesmith knows; a plain
+    column of a relation whose schema they (or a read's declared schema) tell is typed without
+    a probe (`known_schemas`: a round trip of 2-15 ms each)."""
 
-    def __init__(self, spark: Any, relation: proto.Relation | None, types: TypeCache) -> None:
+    def __init__(self, spark: Any, relation: proto.Relation | None, types: TypeCache,
+                 tables: TableSchemas | None = None) -> None:
         self.df = dataframe_of(spark, relation) if relation is not None else None
         self._relation = relation
         self._key: bytes | None = None
         self._types = types
+        self._tables = tables if tables is not None else _no_tables
+        self._known: StructType | None | bool = False  # False: not looked up yet
+
+    def known_type(self, argument: proto.Expression) -> DataType | None:
+        """The type of a plain column reference, from the input's known schema."""
+        if self._relation is None or argument.WhichOneof("expr_type") != "unresolved_attribute":
+            return None
+        if self._known is False:
+            self._known = known_schema(self._relation, self._tables)
+        return None if not isinstance(self._known, StructType) \
+            else known_column_type(argument, self._known)
 
     def type_of(self, argument: bytes, probe: Any) -> DataType | None:
         """The type of `argument` (its serialized form): cached, or `probe()`."""
@@ -159,13 +179,13 @@ class _Input:
 
 
 def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
-                         types: TypeCache) -> None:
+                         types: TypeCache, tables: TableSchemas | None = None) -> None:
     if kind is None:
         return
     body = getattr(rel, kind)
     input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
         and body.HasField("input") else None
-    input_df = _Input(spark, input_rel, types)
+    input_df = _Input(spark, input_rel, types, tables)
     if kind == "project":
         rewrite_projection_forms(body, input_df.df)
     expressions = list(_own_expressions(body))
@@ -346,7 +366,14 @@ def _argument_type(input_df: _Input, column: Any) -> Any:
     literal = expression_literal_type(plan)
     if literal is not None:  # no probe needed
         return literal
+    known = input_df.known_type(plan)
+    if known is not None:
+        return known
     return input_df.type_of(plan.SerializeToString(deterministic=True), probe)
+
+
+def _no_tables(name: str) -> StructType | None:
+    return None
 
 
 class _Proto(Expression):
