@@ -189,3 +189,57 @@ def test_a_struct_field_is_not_taken_for_the_column_of_its_name() -> None:
     found = column_field(column("t.b"), schema)
     assert found is not None and found.dataType == IntegerType()
     assert column_field(column("b"), schema).dataType == IntegerType()  # type: ignore[union-attr]
+
+
+def test_a_parquet_read_with_a_declared_schema_is_known(spark: Any, tmp_path: Path) -> None:
+    """A Delta stream's slice is a Parquet read of its files with the table's schema: its
+    columns' types are the declared ones (the engine agrees), so casts over them are typed
+    without a probe; a CHAR/VARCHAR schema, or no schema, is left to the engine."""
+    from pyspark.sql.connect import functions as F
+    from pyspark.sql.types import StructField, StructType, VarcharType
+
+    from lakesmith.engine.plans import relation_of
+    from lakesmith.engine.semantics.known_schemas import column_field, known_schema
+
+    spark.sql("SELECT CAST(id AS STRING) AS s, CAST(id AS DECIMAL(10,2)) AS m, "
+              "named_struct('a', id) AS st FROM range(3)").write.parquet(str(tmp_path / "p"))
+    declared = StructType.fromDDL("s STRING, m DECIMAL(10,2), st STRUCT<a: BIGINT>")
+    read = spark.read.schema(declared).parquet(str(tmp_path / "p"))
+    plan = read.select("s", F.col("m").alias("n"), "st").where("s IS NOT NULL")
+    known = known_schema(relation_of(plan), {}.get)
+    assert known is not None
+    assert [(f.name, f.dataType) for f in known.fields] == \
+        [(f.name, f.dataType) for f in plan.schema.fields]
+    column = F.col("n")._expr.to_plan(None)
+    found = column_field(column, known)
+    assert found is not None and found.dataType == plan.select("n").schema.fields[0].dataType
+    assert column_field(F.col("st.a")._expr.to_plan(None), known) is None  # a field
+    for other in (spark.read.schema(StructType([StructField("s", VarcharType(3))])).parquet(
+                      str(tmp_path / "p")),
+                  spark.read.parquet(str(tmp_path / "p"))):
+        assert known_schema(relation_of(other), {}.get) is None
+
+
+def test_casts_of_a_streams_columns_are_typed_without_probes(
+        tmp_path: Path, sail_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """silver_orders casts the columns of bronze_orders' batch slice (a Parquet read with the
+    table's schema): no argument-type probe is sent for them in the update with new data
+    (there were two per batch)."""
+    from lakesmith.engine.semantics import plan_rewrite
+
+    probed: list[str] = []
+    argument_type = plan_rewrite._argument_type
+
+    def recorded(input_df: Any, column: Any) -> Any:
+        known = input_df.known_type(column._expr.to_plan(None))
+        if known is None:
+            probed.append(str(column))
+        return argument_type(input_df, column)
+
+    root = create_project(tmp_path, "shop")
+    project = Project(root, sail_url)
+    assert project.run().state == UpdateState.COMPLETED
+    load_generator(root / "generate.py").generate(root / "data" / "landing", more=True)
+    monkeypatch.setattr(plan_rewrite, "_argument_type", recorded)
+    assert project.run().state == UpdateState.COMPLETED
+    assert not [p for p in probed if "order_id" in p or "amount" in p or "customer_id" in p]

@@ -9,7 +9,7 @@ import pyarrow as pa
 import pytest
 from deltalake import DeltaTable, write_deltalake
 
-from lakesmith.cdc.scratch import drop_replaced_files
+from lakesmith.cdc.scratch import FULL_SWEEP_EVERY, drop_overwritten_files, drop_replaced_files
 from lakesmith.files import finish_discards
 from lakesmith.locations import Location
 
@@ -43,3 +43,31 @@ def test_only_the_newest_versions_files_stay(tmp_path: Path, partition_by: list[
                                      .column("path").to_pylist())
     assert sorted(newest.to_pyarrow_table().column("id").to_pylist()) == [20, 21, 22, 23]
     assert log_versions(folder) == versions  # no VACUUM START / END commits
+
+
+@pytest.mark.parametrize("partition_by", [None, ["part"]], ids=["plain", "partitioned"])
+def test_each_overwrite_drops_the_files_it_replaced_and_every_tenth_sweeps(
+        tmp_path: Path, partition_by: list[str] | None) -> None:
+    """Between sweeps only the commit's removed files go (no listing of the folder): a file no
+    commit names stays until the next full sweep, at a version divisible by FULL_SWEEP_EVERY."""
+    folder = tmp_path / "scratch"
+    location = Location.local(folder)
+    stray = folder / "part-00000-left-by-a-failed-write.snappy.parquet"
+    for version in range(FULL_SWEEP_EVERY + 1):
+        rows = pa.table({"id": [version * 10 + i for i in range(4)], "part": [0, 1, 0, 1]})
+        write_deltalake(str(folder), rows, mode="overwrite", partition_by=partition_by)
+        if version == 1:
+            stray.write_bytes(b"PAR1")
+        table = DeltaTable(str(folder))
+        assert table.version() == version
+        drop_overwritten_files(location, table)
+        finish_discards()
+        used = set(pa.table(table.get_add_actions(flatten=True)).column("path").to_pylist())
+        left = data_files(folder)
+        if 1 <= version < FULL_SWEEP_EVERY:
+            assert left == used | {stray.name}
+        else:
+            assert left == used
+    assert sorted(DeltaTable(str(folder)).to_pyarrow_table().column("id").to_pylist()) == \
+        [100, 101, 102, 103]
+    assert len(log_versions(folder)) == FULL_SWEEP_EVERY + 1  # nothing committed by the clean-up

@@ -6,7 +6,9 @@ A scratch is no protocol write: nothing decides from it whether a batch landed, 
 a batch (the first, or a rerun after a crash at any point) writes it again from what that run
 computes, before anything reads it. So the steps of one run see the same rows, and a scratch left
 by a crashed run is never read. Only its newest version is ever read, so the files earlier
-versions wrote are deleted at once (otherwise every batch's result would stay on disk).
+versions wrote are deleted at once (otherwise every batch's result would stay on disk): the files
+the new version's commit removes, read from that one commit; every `FULL_SWEEP_EVERY` versions
+also any file no commit names (a crashed or failed write's), by listing the whole table.
 """
 
 from __future__ import annotations
@@ -21,9 +23,15 @@ import pyarrow as pa
 from lakesmith.engine.paths import engine_path
 from lakesmith.files import store_for
 from lakesmith.locations import Location
-from lakesmith.tables.delta import open_table, stats_row_count
+from lakesmith.tables.delta import DeltaLog, open_table, stats_row_count
+from lakesmith.tables.delta_log import removed_paths
 
 logger = logging.getLogger("lakesmith")
+
+# Every this many versions a scratch is swept whole (`drop_replaced_files`): a listing of its
+# folder and a dry-run vacuum, 15-70 ms on the batch's path; the versions between delete only the
+# files their own commit replaced (one small read of the commit).
+FULL_SWEEP_EVERY = 10
 
 
 @dataclass(frozen=True)
@@ -37,25 +45,28 @@ class Scratch:
     partitions: dict[tuple[Any, ...], int] | None = None
 
 
-def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = ()) -> Any:
+def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = (),
+                log: DeltaLog | None = None) -> Any:
     """Run `plan` once into the scratch table at `scratch` and return a read of it."""
-    return materialize_counted(plan, scratch, partition_by=partition_by).rows
+    return materialize_counted(plan, scratch, partition_by=partition_by, log=log).rows
 
 
-def materialize_counted(plan: Any, scratch: Location, *,
-                        partition_by: Sequence[str] = ()) -> Scratch:
+def materialize_counted(plan: Any, scratch: Location, *, partition_by: Sequence[str] = (),
+                        log: DeltaLog | None = None) -> Scratch:
     """`materialize`, with the rows written counted from the new version's add actions: the
-    log is opened once for the counts and the removal of the replaced files, no engine query."""
+    log is read once for the counts and the removal of the replaced files, no engine query.
+    `log`: the scratch's log as the update keeps it loaded (advanced by the new commit, not
+    loaded afresh: a scratch's log grows by a commit per batch)."""
     path = engine_path(scratch)
     writer = plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(path)
-    table = open_table(scratch)
+    table = log.table() if log is not None else open_table(scratch)
     count = stats_row_count(table) if table is not None else None
     partitions = partition_rows(table, partition_by) if table is not None and partition_by \
         else None
-    drop_replaced_files(scratch, table)
+    drop_overwritten_files(scratch, table)
     return Scratch(plan.sparkSession.read.format("delta").load(path), count, partitions)
 
 
@@ -85,6 +96,24 @@ def partition_rows(table: Any, columns: Sequence[str]) -> dict[tuple[Any, ...], 
             return None
         found[tuple(values)] = found.get(tuple(values), 0) + int(rows)
     return found
+
+
+def drop_overwritten_files(location: Location, table: Any | None) -> None:
+    """Delete the files of the scratch at `location` that its newest version (`table`, an
+    overwrite) replaced: those its commit removes; every `FULL_SWEEP_EVERY` versions, any file
+    the version does not use (`drop_replaced_files`). A failure only warns."""
+    if table is None:
+        return
+    version = table.version()
+    if version % FULL_SWEEP_EVERY == 0:
+        drop_replaced_files(location, table)
+        return
+    try:
+        removed = removed_paths(location, version)
+    except Exception as e:  # reported; the files are removed by a later sweep
+        logger.warning("Removing replaced files of the table at %s failed: %s", location, e)
+        return
+    store_for(location).discard_files([location.join(path) for path in removed])
 
 
 def drop_replaced_files(location: Location, table: Any | None = None) -> None:

@@ -140,8 +140,9 @@ def _row_count(actions: pa.Table, below: tuple[str, int] | None = None) -> int |
     return total
 
 
-def table_info(location: Location) -> TableInfo | None:
-    table = open_table(location)
+def table_info(location: Location, table: DeltaTable | None = None) -> TableInfo | None:
+    """`table`: the table at its newest version, when the caller has its log loaded."""
+    table = table if table is not None else open_table(location)
     if table is None:
         return None
     actions = pa.table(table.get_add_actions(flatten=True))

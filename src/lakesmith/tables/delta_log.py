@@ -96,6 +96,18 @@ def read_commit(table_root: Location, version: int) -> Commit:
                   metadata_changed, info)
 
 
+def removed_paths(table_root: Location, version: int) -> list[str]:
+    """The paths (relative to the table root, decoded) of every file the commit of `version`
+    removes, whatever its `dataChange`."""
+    location = commit_location(table_root, version)
+    data = store_for(location).read(location)
+    if data is None:
+        raise DeltaLogError(f"Version {version} of the Delta table at {table_root} is not in "
+                            "its log.")
+    return [unquote(action["remove"]["path"]) for line in data.decode().splitlines()
+            if line.strip() and "remove" in (action := json.loads(line))]
+
+
 def commits_after(table_root: Location, version: int | None,
                   latest: int | None = None) -> list[Commit]:
     """The commits newer than `version` (all of them when None) up to `latest` (default: the

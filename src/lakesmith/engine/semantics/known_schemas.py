@@ -6,6 +6,7 @@ schemas here first: every analysis round trip it saves is 1-15 ms of a flow's ti
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from pyspark.sql.connect import proto
@@ -107,7 +108,11 @@ def known_schema(relation: proto.Relation, tables: TableSchemas) -> StructType |
     kind = relation.WhichOneof("rel_type")
     if kind == "read":
         read = relation.read
-        if read.WhichOneof("read_type") != "named_table" or read.is_streaming:
+        if read.is_streaming:
+            return None
+        if read.WhichOneof("read_type") == "data_source":
+            return _declared_parquet_schema(read.data_source)
+        if read.WhichOneof("read_type") != "named_table":
             return None
         return tables(read.named_table.unparsed_identifier)
     if kind in _SAME_COLUMNS:
@@ -118,6 +123,19 @@ def known_schema(relation: proto.Relation, tables: TableSchemas) -> StructType |
     if kind == "aggregate":
         return _aggregate(relation.aggregate, tables)
     return None
+
+
+def _declared_parquet_schema(source: proto.Read.DataSource) -> StructType | None:
+    """A Parquet read with a schema given as a StructType (a Delta stream's slice of files,
+    `sources/delta.py`): its columns are of those types. Character types are left to the
+    engine (Spark reads CHAR/VARCHAR as STRING)."""
+    if (source.format or "").lower() != "parquet" or not source.schema.startswith("{"):
+        return None
+    try:
+        schema = StructType.fromJson(json.loads(source.schema))
+    except (ValueError, KeyError, TypeError):
+        return None
+    return None if "char(" in schema.simpleString().lower() else schema
 
 
 def _project(expressions: list[proto.Expression], source: StructType) -> StructType | None:

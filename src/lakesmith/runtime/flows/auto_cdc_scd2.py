@@ -84,7 +84,8 @@ class Scd2Merge:
         assert marker.batch is not None
         ctx = self.ctx
         location = ctx.catalog.location(ctx.flow.target)
-        info = table_info(location)
+        log = ctx.workspace.table_log(ctx.flow.target)  # loaded by the update: advanced, not read
+        info = table_info(location, log.table())
         if self.scd.state is None and info is not None and \
                 (info.num_files == 0 or info.row_count == 0):
             self._load(marker, location, info.version)
@@ -94,13 +95,13 @@ class Scd2Merge:
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
         counted = self.scd.counted(changes)
-        if self.log.get(marker.batch) is None and _appended(location, marker):
+        if self.log.get(marker.batch) is None and _appended(log.table(), marker):
             # The first run's initial load landed but crashed before recording its counts.
             self.details = recorded(self.log, marker.batch, self._loaded(location))
         else:
             self.details = recorded(self.log, marker.batch, counted)
         apply_changes(self.spec, changes, counted, Target(
-            self.scd.target, ctx.workspace.table_log(ctx.flow.target).table(),
+            self.scd.target, log.table(),
             info.size_bytes if info is not None else 0, location,
             ctx.catalog.engine_name(ctx.flow.target)), marker.to_json())
 
@@ -132,10 +133,10 @@ class Scd2Merge:
                 "num_versions_opened": written, "num_versions_closed": int(row["closed"] or 0)}
 
 
-def _appended(location: Location, marker: Marker) -> bool:
-    """Whether one of the target's newest commits is this batch's initial load."""
+def _appended(table: Any, marker: Marker) -> bool:
+    """Whether one of the newest commits of the target (`table`, at its newest version) is
+    this batch's initial load."""
     assert marker.checkpoint is not None and marker.batch is not None
-    table = open_table(location)
     if table is None:
         return False
     for commit in table.history(5):

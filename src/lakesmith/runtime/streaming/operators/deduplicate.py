@@ -232,7 +232,8 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
     if passes > 1:
         numbered = numbered.withColumn(
             PASS_COLUMN, F.pmod(F.xxhash64(*key_columns), F.lit(passes)).cast("int"))
-    stored = materialize(numbered, stored_at, partition_by=[PASS_COLUMN] if passes > 1 else [])
+    stored = materialize(numbered, stored_at, partition_by=[PASS_COLUMN] if passes > 1 else [],
+                         log=ctx.logs(stored_at))
     if passes == 1 and received <= KEPT_AS_QUERY_ROWS:
         # The kept rows as a query over the stored candidates: it gives the same rows each time
         # it runs (the ordinals are stored), and is cheaper than a second scratch table.
