@@ -82,13 +82,13 @@ def sql_string(value: str) -> str:
 def _refused(java: str, error: JavaReplacementError) -> NotSupportedYet:
     return NotSupportedYet(
         f"the replacement string '{java}' of regexp_replace: {error} (java.util.regex reads "
-        "\\ as an escape and $ as a group reference; Spark fails the query with this error "
-        "on the first row that matches).",
+        "\\ as an escape and $ as a group reference; Spark fails the query with "
+        "INVALID_REGEXP_REPLACE on the first row that matches).",
         hint="write \\$ for a literal $ and \\\\ for a literal backslash; $n or ${name} refer "
         "to the pattern's groups.")
 
 
-def _translated(name: str, pattern: str, replacement: str | None
+def _translated(pattern: str, replacement: str | None
                 ) -> tuple[str, str | None] | None:
     """(the Rust pattern, the Rust replacement), or None when both read the same in Rust."""
     translated = translate_pattern(pattern)
@@ -121,7 +121,7 @@ def _sql_call(name: str, args: list[str]) -> str | None:
         return None
     replacement = sql_string_value(args[2]) if name == "regexp_replace" and len(args) > 2 \
         else None
-    translated = _translated(name, pattern, replacement)
+    translated = _translated(pattern, replacement)
     if translated is None:
         return None
     rust_pattern, rust_replacement = translated
@@ -161,7 +161,7 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
         return None
     replacement = _string_literal(args[2]) if name == "regexp_replace" and len(args) > 2 \
         else None
-    translated = _translated(name, pattern, replacement)
+    translated = _translated(pattern, replacement)
     if translated is None:
         return None
     rust_pattern, rust_replacement = translated
@@ -175,7 +175,7 @@ def translate_regex_operators(text: str) -> str:
     """`x RLIKE '<Java pattern>'` (and `REGEXP`) with the literal pattern in Rust's syntax."""
     found = tokens(text)
     spans: list[tuple[int, int, str]] = []
-    for operator, operand in zip(found, found[1:], strict=False):
+    for index, (operator, operand) in enumerate(zip(found, found[1:], strict=False)):
         if operator.kind != "word" or operator.lower not in _OPERATORS or \
                 operand.kind != "string":
             continue
@@ -184,14 +184,59 @@ def translate_regex_operators(text: str) -> str:
             continue
         translated = translate_pattern(pattern)
         if translated.rust != pattern:
-            spans.append((operand.start, operand.end, sql_string(translated.rust)))
+            literal = sql_string(translated.rust)
+            name = _unaliased_operation_name(found, index, pattern)
+            if name is not None:  # the column keeps Spark's name, which shows the pattern
+                literal += f" AS `{name.replace('`', '``')}`"
+            spans.append((operand.start, operand.end, literal))
     for start, end, literal in reversed(spans):
         text = text[:start] + literal + text[end:]
     return text
 
 
+def _unaliased_operation_name(found: list[Any], index: int, pattern: str) -> str | None:
+    """Spark's name of `column [NOT] RLIKE 'p'` when it is a whole unaliased SELECT item
+    (`RLIKE(column, p)`, `(NOT RLIKE(column, p))`); None otherwise (other operands, aliased)."""
+    negated = index > 0 and found[index - 1].lower == "not"
+    left = index - 2 if negated else index - 1
+    if left < 1 or found[left].kind not in ("word", "quoted"):
+        return None
+    before = found[left - 1]
+    after = found[index + 2] if index + 2 < len(found) else None
+    if not (before.lower in ("select", "distinct") or before.text == ","):
+        return None
+    if after is not None and not (after.text == "," or after.lower == "from"):
+        return None
+    column = found[left].text.strip("`")
+    call = f"RLIKE({column}, {pattern})"  # REGEXP too
+    return f"(NOT {call})" if negated else call
+
+
+# Spark's name of an unaliased call: its pretty name, the arguments' values, and the defaults
+# of the arguments left out (Spark 4.3).
+_PRETTY = {"rlike": "RLIKE", "regexp": "REGEXP", "regexp_like": "REGEXP_LIKE"}
+_DEFAULTS = {"regexp_replace": ("1",), "regexp_extract": ("1",), "regexp_extract_all": ("1",),
+             "regexp_instr": ("0",), "split": ("-1",)}
+
+
+def _spark_name(name: str) -> Any:
+    def named(args: list[str]) -> str | None:
+        shown = []
+        for arg in args:
+            value = sql_string_value(arg)
+            shown.append(value if value is not None else " ".join(arg.split()))
+        defaults = _DEFAULTS.get(name, ())
+        missing = 2 + len(defaults) - len(args) if name != "regexp_replace" \
+            else 4 - len(args)
+        if missing > 0:
+            shown += list(defaults[len(defaults) - missing:])
+        return f"{_PRETTY.get(name, name)}({', '.join(shown)})"
+
+    return named
+
+
 REGEX_RULES: tuple[Rule, ...] = tuple(
     Rule(frozenset({name}), _DIFFERENCE + (
         "; regexp_count returns BIGINT, Spark INT" if name == "regexp_count" else ""),
-        _regex_sql(name), _regex_column(name))
+        _regex_sql(name), _regex_column(name), sql_name=_spark_name(name))
     for name in sorted(PATTERN_FUNCTIONS))

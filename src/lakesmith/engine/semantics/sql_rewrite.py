@@ -82,6 +82,8 @@ class _Rewriter:
                 elif call.name == CASE and self.namer is not None:
                     # Spark names a CASE by its parsed form (`CASE WHEN (id = 1) THEN ...`)
                     name = (self.namer(self.text, call) or name).replace("`", "``")
+                elif not operation and (named := RULES_BY_NAME[call.name].sql_name):
+                    name = (named(call.arg_texts(self.text)) or name).replace("`", "``")
                 rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
             position = call_end
