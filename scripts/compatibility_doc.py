@@ -134,15 +134,17 @@ def render() -> str:
         "translated from Java's syntax (Spark's) to the Rust regex crate's (the engine's) with "
         "Java's meaning — `\\d \\w \\s`, their negations and the POSIX classes "
         "(`\\p{Alpha}` ...) are ASCII, `.` stops at `\\r` and the other Java line "
-        "terminators, `\\Q...\\E` quotes, `(?i)` leaves non-ASCII letters case-sensitive "
-        "(refused inside a `[...]` class); a literal `regexp_replace` replacement follows "
+        "terminators, `\\Q...\\E` quotes, `(?i)` folds ASCII letters only (not the Kelvin "
+        "sign or the long s into k and s; a non-ASCII letter, or a negated class with letters, in "
+        "a `[...]` class under `(?i)` is refused); a literal `regexp_replace` replacement follows "
         "Java's rules (`\\$` a literal `$`, `\\\\` a backslash, `$10` group 1 then `0` "
         "when there is no group 10), and one Java rejects (`x$`, a missing group) is refused "
         "as Spark fails on it. **Not translated**: a pattern or replacement that is a column "
         "or an expression (the engine reads it with Rust's syntax), the flags `(?d)` and "
-        "`(?U)` (refused), and `$` before a final line terminator (Java's `$` also matches "
-        "before a trailing `\\n`, the engine's only at the end); lookaround, possessive "
-        "quantifiers and back references are errors of the engine.",
+        "`(?U)`, possessive quantifiers and `\\p{Lower}` / `\\p{Upper}` under `(?i)` (refused), and `$` "
+        "before a final line terminator (Java's `$` also matches "
+        "before a trailing `\\n`, the engine's only at the end); lookaround and back "
+        "references are errors of the engine.",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "
         "where lakesmith cannot find them, `round` and `avg` are refused at `dry-run` with the "
