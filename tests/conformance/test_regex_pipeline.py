@@ -1,7 +1,8 @@
 """Regular expressions in a real pipeline: a name-cleaning silver view (`regexp_replace(name,
 '\\\\W', '')`) and its DataFrame twin land Spark's rows — Java's `\\W` is ASCII, so 'José' loses
 its 'é' as in Spark, where the engine alone keeps it — through a view over a view (each pattern
-rewritten once); a replacement Java rejects is refused naming the flow, with nothing written."""
+rewritten once); a replacement Java rejects is refused naming the flow, and a lookaround the
+engine lacks fails naming the pattern, with nothing written."""
 
 from __future__ import annotations
 
@@ -64,3 +65,17 @@ def test_a_replacement_java_rejects_is_refused_naming_the_flow(project) -> None:
     assert f"{path}:" in message and "'priced'" in message
     assert "replacement string '1$' of regexp_replace" in message
     assert not project.table_path("bronze").exists()
+
+
+def test_a_lookaround_the_engine_lacks_fails_naming_the_pattern(project) -> None:
+    project.write_spec()
+    project.write("transformations/a.sql", BRONZE + """
+        CREATE MATERIALIZED VIEW after_a AS SELECT regexp_replace(code, '(?<=a)1', '#') AS v
+        FROM bronze;
+    """)
+    result = project.run()
+    assert result.state == UpdateState.FAILED
+    (failed,) = result.failed_flows
+    assert failed.planned.name == "after_a"
+    assert "(?<=a)1" in str(failed.error) and "look-around" in str(failed.error)
+    assert not project.table_path("after_a").exists()
