@@ -55,7 +55,8 @@ def test_groups_are_counted_as_java_counts_them() -> None:
 
 
 @pytest.mark.parametrize("java", [r"(?i)[é]", r"(?i)[\Qé\E]", r"(?U)\w", r"(?d).", "a*+a",
-                                  "a{2}+", "(?i)[^a-z]", r"(?i)[a-z\xA0]", r"(?i)\p{Lower}"])
+                                  "a{2}+", "(?i)[^a-z]", r"(?i)[a-z\xA0]", r"(?i)\p{Lower}",
+                                  r"\p{IsPunct}"])
 def test_patterns_without_a_rust_equivalent_are_refused(java: str) -> None:
     with pytest.raises(NotSupportedYet, match="regular expression"):
         translate_pattern(java)

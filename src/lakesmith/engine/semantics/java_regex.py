@@ -214,13 +214,16 @@ def _escape(state: _State, i: int, in_class: bool) -> int:
             after = end + 1
         else:
             name, after = java[i + 2:i + 3], i + 3
-        posix = _POSIX.get(name.removeprefix("Is") if name.startswith("Is") and
-                           name[2:] in _POSIX else name)
+        if name.startswith("Is") and name[2:] in _POSIX:
+            # Java reads some as Unicode properties (IsAlnum), others as POSIX (IsPunct)
+            raise _refuse(state, f"\\{e}{{{name}}} (write \\{e}{{{name[2:]}}} for the ASCII "
+                          "class)")
+        posix = _POSIX.get(name)
         if posix is None:
             state.out.append(java[i:after])  # a Unicode property: the same in both
             return after
         negated = e == "P"
-        if name.removeprefix("Is") in ("Lower", "Upper") and _folds_ascii(state):
+        if name in ("Lower", "Upper") and _folds_ascii(state):
             raise _refuse(state, f"\\{e}{{{name}}} under (?i)")
         if in_class:
             state.out.append(f"[^{posix}]" if negated else posix)
