@@ -142,8 +142,10 @@ def render() -> str:
         "as Spark fails on it. **Not translated**: a pattern or replacement that is a column "
         "or an expression (the engine reads it with Rust's syntax), the flags `(?d)` and "
         "`(?U)`, possessive quantifiers and `\\p{Lower}` / `\\p{Upper}` under `(?i)` (refused), and `$` "
-        "before a final line terminator (Java's `$` also matches "
-        "before a trailing `\\n`, the engine's only at the end); lookaround and back "
+        "before a final line terminator in the functions that return text or positions "
+        "(Java's `$` also matches before a trailing `\\n`, the engine's only at the end; "
+        "`rlike` / `regexp` / `regexp_like` / `RLIKE` with a final `$` are translated); "
+        "lookaround and back "
         "references are errors of the engine.",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "

@@ -1040,6 +1040,8 @@ REGEX = _sql("regex", [
     ("case_insensitive_class", r"SELECT regexp_replace('É', '(?i)[é]', 'x') AS v"),
     ("unaliased_names", r"SELECT regexp_replace(s, '\\W', ''), regexp_extract(s, '(\\d)'), regexp_extract_all(s, '(\\d)', 1), split(s, '\\d'), regexp_count(s, '\\d'), rlike(s, '\\d'), regexp_like(s, '\\w'), regexp_instr(s, '\\d') FROM VALUES ('a٣1') AS t(s)"),
     ("unaliased_operators", r"SELECT s RLIKE '\\d', s NOT REGEXP '\\w', s REGEXP '^\\w+$' FROM VALUES ('a٣1') AS t(s)"),
+    ("final_line_terminator", r"SELECT 'ab\n' RLIKE 'b$' AS a, regexp_like('ab\r\n', '^ab$') AS b, 'ab\n\n' RLIKE 'b$' AS c, rlike('a\nb', 'a$') AS d, 'ab' RLIKE 'b$' AS e"),
+    ("final_line_terminator_replace", r"SELECT regexp_replace('ab\n', 'b$', 'x') AS v"),
     ("same_both", r"SELECT regexp_replace('a b', '\\bb', 'x') AS a, split('a1b2c', '\\d') AS b, regexp_replace('ab', '', '-') AS c"),
 ]) + _df("regex", [
     ("functions_df", r"spark.createDataFrame([(1, 'a٣b'), (2, 'café'), (3, 'Straße 1')], 'id int, s string').select('id', F.regexp_replace('s', '\\d', '#').alias('a'), F.regexp_replace('s', '\\w', '#').alias('b'), F.col('s').rlike('^\\w+$').alias('c'), F.regexp_extract('s', '(\\d)', 1).alias('d'), F.split('s', '\\d').alias('e'), F.regexp_count('s', F.lit('\\w')).alias('f'))"),

@@ -105,7 +105,8 @@ def test_sql_calls_and_operators_are_rewritten() -> None:
             r"regexp_count(s, '\\s') AS d FROM t WHERE s NOT REGEXP '\\p{Alpha}'")
     assert rewrite_sql(text, None) == (
         r"SELECT regexp_replace(name, '[^0-9A-Za-z_]', '') AS a, "
-        r"regexp_replace(s, '(b)', '$$1${1}0') AS b, s RLIKE '^[0-9]+$' AS c, "
+        r"regexp_replace(s, '(b)', '$$1${1}0') AS b, "
+        r"s RLIKE '^[0-9]+(?:\\r\\n|[\\n\\r\\x{85}\\x{2028}\\x{2029}])?$' AS c, "
         r"CAST(regexp_count(s, '[\\x09-\\x0D\\x20]') AS INT) AS d FROM t "
         r"WHERE s NOT REGEXP '[A-Za-z]'")
 
@@ -157,3 +158,15 @@ def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
         assert translated.rust == pattern
         if translated.groups:
             assert translate_replacement("$1", translated) == "$1"
+
+
+def test_a_final_dollar_matches_before_a_final_line_terminator_where_only_matching_counts() -> None:
+    final = r"(?:\r\n|[\n\r\x{85}\x{2028}\x{2029}])?$"
+    assert translate_pattern(r"^\d+$", match_only=True).rust == "^[0-9]+" + final
+    assert translate_pattern("^a+" + final, match_only=True).rust == "^a+" + final  # once
+    for left_as_written in ("(?m)a$", "a$|b", "(a$)", r"a\$"):
+        assert translate_pattern(left_as_written, match_only=True).rust == left_as_written
+    assert translate_pattern("a$").rust == "a$"  # regexp_replace: the terminator would go
+    assert rewrite_sql(r"SELECT s RLIKE 'b$' AS a, regexp_like(s, 'b$') AS b FROM t", None) == (
+        rf"SELECT s RLIKE 'b{final.replace(chr(92), chr(92) * 2)}' AS a, "
+        rf"regexp_like(s, 'b{final.replace(chr(92), chr(92) * 2)}') AS b FROM t")

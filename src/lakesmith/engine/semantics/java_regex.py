@@ -39,6 +39,9 @@ _POSIX = {
 }
 # Java's line terminators: `.` matches anything else (without DOTALL)
 _DOT = r"[^\x0A\x0D\x{85}\x{2028}\x{2029}]"
+# Java's `$` (without MULTILINE) also matches before a final line terminator; Rust's only at
+# the end. Where only a match's existence counts, a final `$` is this, which consumes it.
+_FINAL_END = r"(?:\r\n|[\n\r\x{85}\x{2028}\x{2029}])?$"
 _META = set("\\.+*?()|[]{}^$#&-~")
 _JAVA_FLAGS = set("idmsuxU")
 _ASCII_CASE = "-u"  # a flag of the state: Rust's ASCII mode is on (`(?-u)` written)
@@ -81,15 +84,22 @@ class JavaPattern:
     names: tuple[str, ...]
 
 
-def translate_pattern(java: str) -> JavaPattern:
+def translate_pattern(java: str, *, match_only: bool = False) -> JavaPattern:
     """`java` in Rust's syntax with Java's meaning. Raises NotSupportedYet where no Rust
-    pattern means the same."""
+    pattern means the same. `match_only`: only whether it matches counts (`rlike`), so a final
+    `$` may consume the line terminator Java's `$` matches before (`_FINAL_END`)."""
     state = _State(java, set())
     stack: list[set[str]] = []
     i, n = 0, len(java)
+    if match_only and java.endswith(_FINAL_END):  # already translated: Rust's meaning
+        n -= len(_FINAL_END)
     while i < n:
         c = java[i]
-        if c == "\\":
+        if c == "$" and match_only and i == n - 1 and not stack and "m" not in state.flags \
+                and n == len(java):
+            state.out.append(_FINAL_END)
+            i += 1
+        elif c == "\\":
             i = _escape(state, i, in_class=False)
         elif c == "[":
             i = _class(state, i)
@@ -116,6 +126,8 @@ def translate_pattern(java: str) -> JavaPattern:
                               "the second + otherwise)")
             state.out.append(_case_sensitive(state, c))
             i += 1
+    if n < len(java):
+        state.out.append(_FINAL_END)
     return JavaPattern(java, "".join(state.out), state.groups, tuple(state.names))
 
 

@@ -29,6 +29,8 @@ PATTERN_FUNCTIONS = frozenset({
     "regexp_replace", "regexp_extract", "regexp_extract_all", "rlike", "regexp",
     "regexp_like", "regexp_count", "regexp_substr", "regexp_instr", "split"})
 _OPERATORS = frozenset({"rlike", "regexp"})
+# Whether the pattern matches is all these answer (a final `$` may consume a line terminator).
+_MATCH_ONLY = frozenset({"rlike", "regexp", "regexp_like"})
 _DIFFERENCE = ("the engine reads patterns with Rust's regex syntax (\\d, \\w, \\s Unicode; "
                "\\Q...\\E an error; replacements with $$ and literal backslashes); Spark with "
                "Java's")
@@ -88,10 +90,10 @@ def _refused(java: str, error: JavaReplacementError) -> NotSupportedYet:
         "to the pattern's groups.")
 
 
-def _translated(pattern: str, replacement: str | None
+def _translated(name: str, pattern: str, replacement: str | None
                 ) -> tuple[str, str | None] | None:
     """(the Rust pattern, the Rust replacement), or None when both read the same in Rust."""
-    translated = translate_pattern(pattern)
+    translated = translate_pattern(pattern, match_only=name in _MATCH_ONLY)
     rust_replacement = None
     if replacement is not None:
         try:
@@ -121,7 +123,7 @@ def _sql_call(name: str, args: list[str]) -> str | None:
         return None
     replacement = sql_string_value(args[2]) if name == "regexp_replace" and len(args) > 2 \
         else None
-    translated = _translated(pattern, replacement)
+    translated = _translated(name, pattern, replacement)
     if translated is None:
         return None
     rust_pattern, rust_replacement = translated
@@ -161,7 +163,7 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
         return None
     replacement = _string_literal(args[2]) if name == "regexp_replace" and len(args) > 2 \
         else None
-    translated = _translated(pattern, replacement)
+    translated = _translated(name, pattern, replacement)
     if translated is None:
         return None
     rust_pattern, rust_replacement = translated
@@ -185,7 +187,7 @@ def translate_regex_operators(text: str) -> str:
         pattern = sql_string_value(operand.text)
         if pattern is None:
             continue
-        translated = translate_pattern(pattern)
+        translated = translate_pattern(pattern, match_only=True)
         if translated.rust != pattern:
             literal = sql_string(translated.rust)
             name = _unaliased_operation_name(found, index, pattern)
