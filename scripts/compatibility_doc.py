@@ -127,7 +127,26 @@ def render() -> str:
         "same lambda body;",
         "- `expr.field` (SQL) / `.getField(...)` (DataFrame) of an array of structs given by an "
         "expression (`from_json(...).a`): "
-        "`transform(expr, e -> e.field)` (the engine fails; a column `arr.a` works).",
+        "`transform(expr, e -> e.field)` (the engine fails; a column `arr.a` works);",
+        "- regular expressions (`regexp_replace`, `regexp_extract`, `regexp_extract_all`, "
+        "`rlike` / `regexp` / `regexp_like` and the `RLIKE` / `REGEXP` operators, "
+        "`regexp_count`, `regexp_substr`, `regexp_instr`, `split`): a **literal** pattern is "
+        "translated from Java's syntax (Spark's) to the Rust regex crate's (the engine's) with "
+        "Java's meaning — `\\d \\w \\s`, their negations and the POSIX classes "
+        "(`\\p{Alpha}` ...) are ASCII, `.` stops at `\\r` and the other Java line "
+        "terminators, `\\Q...\\E` quotes, `(?i)` folds ASCII letters only (not the Kelvin "
+        "sign or the long s into k and s; a non-ASCII letter, or a negated class with letters, in "
+        "a `[...]` class under `(?i)` is refused); a literal `regexp_replace` replacement follows "
+        "Java's rules (`\\$` a literal `$`, `\\\\` a backslash, `$10` group 1 then `0` "
+        "when there is no group 10), and one Java rejects (`x$`, a missing group) is refused "
+        "as Spark fails on it. **Not translated**: a pattern or replacement that is a column "
+        "or an expression (the engine reads it with Rust's syntax), the flags `(?d)` and "
+        "`(?U)`, possessive quantifiers and `\\p{Lower}` / `\\p{Upper}` under `(?i)` (refused), and `$` "
+        "before a final line terminator in the functions that return text or positions "
+        "(Java's `$` also matches before a trailing `\\n`, the engine's only at the end; "
+        "`rlike` / `regexp` / `regexp_like` / `RLIKE` with a final `$` are translated); "
+        "lookaround and back "
+        "references are errors of the engine.",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "
         "where lakesmith cannot find them, `round` and `avg` are refused at `dry-run` with the "

@@ -1014,7 +1014,42 @@ STRING_ARITHMETIC = _sql("string_arithmetic", [
     ("two_strings_df", "spark.createDataFrame([('3',)], 's string').select((F.col('s') / F.col('s')).alias('v'))"),
 ])
 
+# Regular expressions: Spark compiles patterns with java.util.regex (ASCII \d \w \s and POSIX
+# classes, ASCII-only (?i), \Q...\E, `\` escapes and Java's $n rule in replacements); the engine
+# with Rust's regex crate (`regex_rules` translates literal patterns).
+REGEX = _sql("regex", [
+    ("digit_non_ascii", r"SELECT regexp_replace('a٣b', '\\d', '#') AS v"),
+    ("word_accents", r"SELECT regexp_replace('café', '\\w', '#') AS a, regexp_like('Straße', '^\\w+$') AS b"),
+    ("space_nbsp", "SELECT regexp_replace('a\u00a0b c', '\\\\s', '_') AS v"),
+    ("case_insensitive_non_ascii", r"SELECT regexp_replace('ÀB', '(?i)àb', 'x') AS a, regexp_replace('àB', '(?i)àb', 'x') AS b, regexp_replace('AB', '(?i)ab', 'x') AS c"),
+    ("posix_classes", r"SELECT regexp_replace('é1a', '\\p{Alpha}', '#') AS a, regexp_replace('é1a', '\\P{Alpha}', '#') AS b, regexp_replace('aB1é', '\\p{Upper}', '#') AS c, regexp_replace('a!é,', '\\p{Punct}', '#') AS d, regexp_replace('ä٣f9', '\\p{XDigit}', '#') AS e"),
+    ("replacement_escapes", r"SELECT regexp_replace('a', 'a', '\\$') AS a, regexp_replace('ab', 'b', '\\\\') AS b, regexp_replace('abc', '(b)', '$10') AS c, regexp_replace('ab', '(a)', '\\$1') AS d"),
+    ("replacement_groups", r"SELECT regexp_replace('ab', '(a)(b)', '$2$1') AS a, regexp_replace('ab', '(a)', '[$0]') AS b, regexp_replace('ab', '(a)', '$1x') AS c"),
+    ("replacement_missing_group", r"SELECT regexp_replace('ab', '(a)', '$2') AS v"),
+    ("replacement_lone_dollar", r"SELECT regexp_replace('ab', 'a', 'x$') AS v"),
+    ("negated_classes", "SELECT regexp_replace('a٣ b\u00a0', '\\\\D', '#') AS a, regexp_replace('é_1', '\\\\W', '#') AS b, regexp_replace('a\u00a0b c', '\\\\S', '#') AS c"),
+    ("classes_with_escapes", r"SELECT regexp_replace('a٣1.x', '[\\d.]', '#') AS a, regexp_replace('a٣1', '[^\\d]', '#') AS b, regexp_replace('é_1 x', '[\\w\\s]', '#') AS c, regexp_replace('é_1', '[\\W1]', '#') AS d"),
+    ("quoted_text", r"SELECT regexp_replace('a[a]b.c', '\\Q[a]\\E', '#') AS a, regexp_replace('a.c abc', '\\Q.\\E', '#') AS b"),
+    ("escaped_backslash", r"SELECT regexp_replace('a\\d1', '\\\\d', '#') AS v"),
+    ("dot_line_terminators", "SELECT regexp_replace('a\\rb', 'a.b', 'x') AS a, regexp_replace('a\\rb', '(?s)a.b', 'x') AS b"),
+    ("functions", r"SELECT regexp_extract('x٣5y', '(\\d+)', 1) AS a, regexp_extract_all('1٣2', '\\d', 0) AS b, regexp_count('1٣2', '\\d') AS c, regexp_substr('٣5', '\\d+') AS d, regexp_instr('٣5', '\\d') AS e, split('a٣b1c', '\\d') AS f"),
+    ("rlike_operators", r"SELECT '٣' RLIKE '\\d' AS a, 'é' REGEXP '^\\w$' AS b, rlike('٣', '\\d') AS c, regexp('é', '^\\w$') AS d, 'x1' NOT RLIKE '\\d' AS e"),
+    ("ascii_pattern_unchanged", r"SELECT regexp_replace('2024-01-02', '^([0-9]{4})-([0-9]{2})-([0-9]{2})$', '$3/$2/$1') AS a, regexp_extract('k=v', '([a-z]+)=([a-z]+)', 2) AS b"),
+    ("column_values", r"SELECT id, regexp_replace(s, '\\s', '_') AS a, regexp_replace(concat(s, '٣'), '\\d', '#') AS b, s RLIKE '^\\w$' AS c FROM nums"),
+    ("case_insensitive_ascii", "SELECT regexp_replace('K', '(?i)k', 'x') AS a, regexp_replace('ſ', '(?i)s', 'x') AS b, regexp_replace('Kſ', '(?i)[a-z]', 'x') AS c"),
+    ("case_insensitive_class", r"SELECT regexp_replace('É', '(?i)[é]', 'x') AS v"),
+    ("unaliased_names", r"SELECT regexp_replace(s, '\\W', ''), regexp_extract(s, '(\\d)'), regexp_extract_all(s, '(\\d)', 1), split(s, '\\d'), regexp_count(s, '\\d'), rlike(s, '\\d'), regexp_like(s, '\\w'), regexp_instr(s, '\\d') FROM VALUES ('a٣1') AS t(s)"),
+    ("unaliased_operators", r"SELECT s RLIKE '\\d', s NOT REGEXP '\\w', s REGEXP '^\\w+$' FROM VALUES ('a٣1') AS t(s)"),
+    ("final_line_terminator", r"SELECT 'ab\n' RLIKE 'b$' AS a, regexp_like('ab\r\n', '^ab$') AS b, 'ab\n\n' RLIKE 'b$' AS c, rlike('a\nb', 'a$') AS d, 'ab' RLIKE 'b$' AS e"),
+    ("final_line_terminator_replace", r"SELECT regexp_replace('ab\n', 'b$', 'x') AS v"),
+    ("same_both", r"SELECT regexp_replace('a b', '\\bb', 'x') AS a, split('a1b2c', '\\d') AS b, regexp_replace('ab', '', '-') AS c"),
+]) + _df("regex", [
+    ("functions_df", r"spark.createDataFrame([(1, 'a٣b'), (2, 'café'), (3, 'Straße 1')], 'id int, s string').select('id', F.regexp_replace('s', '\\d', '#').alias('a'), F.regexp_replace('s', '\\w', '#').alias('b'), F.col('s').rlike('^\\w+$').alias('c'), F.regexp_extract('s', '(\\d)', 1).alias('d'), F.split('s', '\\d').alias('e'), F.regexp_count('s', F.lit('\\w')).alias('f'))"),
+    ("replacement_df", r"spark.createDataFrame([('ab',)], 's string').select(F.regexp_replace('s', '(a)', '\\$1').alias('a'), F.regexp_replace('s', 'b', '\\\\').alias('b'), F.regexp_replace('s', '(a)', '$10').alias('c'), F.regexp_replace('s', '(?<first>a)', '${first}!').alias('d'))"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
-                     + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC)
+                     + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
+                     + REGEX)

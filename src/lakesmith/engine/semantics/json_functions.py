@@ -306,7 +306,8 @@ def _to_json_column(args: list[Any], types: list[DataType | None]) -> Any | None
 
 # json_array_length -------------------------------------------------------------------------
 
-_ARRAY_START = r"^[[:space:]]*\\["
+# (white space as the characters themselves: Java's syntax reads them the same, `regex_rules`)
+_ARRAY_START = "^[\t\n\x0b\x0c\r ]*\\\\["
 
 
 def _json_array_length_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:

@@ -78,6 +78,9 @@ class Rule:
     distinct_column: ColumnRewrite | None = None
     # The rewrite of a DataFrame aggregate applied over a window (`F.sum(x).over(w)`).
     window_column: WindowRewrite | None = None
+    # Spark's name for the call unaliased, from its arguments as written, where the general
+    # rule (its text with literals shown by value) is not Spark's (`regexp_replace(s, \W, , 1)`)
+    sql_name: Callable[[list[str]], str | None] | None = None
 
     def typed_positions(self, count: int) -> tuple[int, ...]:
         """The indices of the arguments whose types the rewrite needs."""

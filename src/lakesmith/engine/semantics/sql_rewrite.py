@@ -1,4 +1,5 @@
-"""SQL text with Spark's meaning: doubled quotes escaped, then each call of a function and each
+"""SQL text with Spark's meaning: doubled quotes escaped, `RLIKE` patterns in the engine's
+syntax (`regex_rules`), then each call of a function and each
 arithmetic operation with a rule (`registry`) replaced by its rewrite — arguments first, so
 nested calls are handled, and a column named after a rewritten call keeps its name.
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
+from lakesmith.engine.semantics.regex_rules import translate_regex_operators
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
 from lakesmith.engine.semantics.sql_case import CASE, find_cases
 from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
@@ -35,7 +37,7 @@ Namer = Callable[[str, Call], str | None]
 
 def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None) -> str:
     """`text` rewritten for Spark's answers."""
-    escaped = escape_doubled_quotes(text)
+    escaped = translate_regex_operators(escape_doubled_quotes(text))
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
         + find_field_accesses(escaped) + find_cases(escaped)
     if not calls:
@@ -80,6 +82,8 @@ class _Rewriter:
                 elif call.name == CASE and self.namer is not None:
                     # Spark names a CASE by its parsed form (`CASE WHEN (id = 1) THEN ...`)
                     name = (self.namer(self.text, call) or name).replace("`", "``")
+                elif not operation and (named := RULES_BY_NAME[call.name].sql_name):
+                    name = (named(call.arg_texts(self.text)) or name).replace("`", "``")
                 rewritten = f"{rewritten} AS `{name}`"
             out.append(rewritten)
             position = call_end

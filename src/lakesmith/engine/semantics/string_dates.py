@@ -15,8 +15,11 @@ from typing import Any
 from pyspark.sql.types import DataType, StringType
 
 # The date of a date-time text: group 1 is `[+-]yyyy-[m]m-[d]d`, what follows a `T` or a white
-# space is dropped. POSIX classes, not backslashes, so the pattern reads the same in SQL text.
-DATE_PART = "(?s)^[[:space:]]*([+-]?[0-9]+-[0-9]{1,2}-[0-9]{1,2})([T[:space:]].*)?$"
+# space is dropped. No backslashes, so the pattern reads the same in SQL text; white space is
+# the characters themselves, not `[[:space:]]`, which Java's syntax reads otherwise
+# (`regex_rules` reads the patterns of the plans it rewrites as Spark's).
+_SPACE = "\t\n\x0b\x0c\r "
+DATE_PART = f"(?s)^[{_SPACE}]*([+-]?[0-9]+-[0-9]{{1,2}}-[0-9]{{1,2}})([T{_SPACE}].*)?$"
 _KEEP = "$1"
 
 

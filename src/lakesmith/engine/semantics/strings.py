@@ -11,7 +11,7 @@
   letters, digits and spaces (where both agree) keep the engine's function; others are split
   on spaces, each word's first character title-cased.
 * `left(s, n)` / `right(s, n)` with n ≤ 0: '' (the engine drops characters from the other end).
-* `regexp_count`: INT, as in Spark (the engine's is BIGINT)."""
+* `regexp_count`: see `regex_rules` (its INT type, with its pattern)."""
 
 from __future__ import annotations
 
@@ -171,21 +171,11 @@ def _left_right_column(name: str) -> Any:
     return rewrite
 
 
-def _regexp_count_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
-    return f"CAST(regexp_count({', '.join(args)}) AS INT)" if len(args) == 2 else None
-
-
-def _regexp_count_column(args: list[Any], _: list[DataType | None]) -> Any | None:
-    return F.regexp_count(args[0], args[1]).cast("int") if len(args) == 2 else None
-
-
 STRING_RULES: tuple[Rule, ...] = (
     Rule(frozenset({"left"}), "left(s, n) with n < 0 drops the last characters; Spark gives ''",
          _left_right_sql("left"), _left_right_column("left")),
     Rule(frozenset({"right"}), "right(s, n) with n < 0 drops the first characters; Spark gives "
          "''", _left_right_sql("right"), _left_right_column("right")),
-    Rule(frozenset({"regexp_count"}), "regexp_count returns BIGINT; Spark INT",
-         _regexp_count_sql, _regexp_count_column),
     Rule(frozenset({"substring", "substr"}), "substring with a negative length fails, and a "
          "start before the string or a NULL start is read otherwise than in Spark",
          _substring_sql, _substring_column),

@@ -1,0 +1,247 @@
+"""The regular-expression functions with Java's answers: a literal pattern (and a literal
+`regexp_replace` replacement) is translated from Java's syntax, Spark's, to the Rust `regex`
+crate's, the engine's (`java_regex`), in SQL text, in the `RLIKE`/`REGEXP` operators and in
+DataFrame calls. A pattern or replacement that is not a literal (a column) is left as written:
+the engine reads it with Rust's syntax (docs/compatibility.md).
+
+Each call is rewritten once (arguments first, the rewrite never read again); a translated
+pattern is also its own translation, so a pattern read twice keeps its meaning."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.types import DataType
+
+from lakesmith.engine.semantics.java_regex import (
+    JavaReplacementError,
+    translate_pattern,
+    translate_replacement,
+)
+from lakesmith.engine.semantics.rules import Rule
+from lakesmith.engine.semantics.sql_operators import tokens
+from lakesmith.errors import NotSupportedYet
+
+# The functions whose second argument is a pattern (`regexp_replace`'s third a replacement).
+PATTERN_FUNCTIONS = frozenset({
+    "regexp_replace", "regexp_extract", "regexp_extract_all", "rlike", "regexp",
+    "regexp_like", "regexp_count", "regexp_substr", "regexp_instr", "split"})
+_OPERATORS = frozenset({"rlike", "regexp"})
+# Whether the pattern matches is all these answer (a final `$` may consume a line terminator).
+_MATCH_ONLY = frozenset({"rlike", "regexp", "regexp_like"})
+_DIFFERENCE = ("the engine reads patterns with Rust's regex syntax (\\d, \\w, \\s Unicode; "
+               "\\Q...\\E an error; replacements with $$ and literal backslashes); Spark with "
+               "Java's")
+
+_SQL_STRING = re.compile(r"""^([rR]?)(['"])(.*)\2$""", re.DOTALL)
+_OCTAL = re.compile(r"[0-3][0-7][0-7]")
+_HEX4 = re.compile(r"[0-9A-Fa-f]{4}")
+_SIMPLE = {"b": "\b", "n": "\n", "r": "\r", "t": "\t", "Z": "\x1a", "0": "\0"}
+
+
+def sql_string_value(text: str) -> str | None:
+    """The value of a SQL string literal as Spark's parser reads it (`'\\\\d'` is `\\d`), or
+    None when `text` is not one literal."""
+    match = _SQL_STRING.match(text.strip())
+    if match is None:
+        return None
+    raw, quote, body = match.groups()
+    if raw:
+        return None if quote in body else body
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c == quote:
+            return None  # two literals: `'a' 'b'`
+        if c != "\\" or i + 1 >= len(body):
+            out.append(c)
+            i += 1
+            continue
+        e = body[i + 1]
+        if _OCTAL.match(body, i + 1):
+            out.append(chr(int(body[i + 1:i + 4], 8)))
+            i += 4
+        elif e == "u" and _HEX4.match(body, i + 2):
+            out.append(chr(int(body[i + 2:i + 6], 16)))
+            i += 6
+        elif e in "%_":
+            out.append("\\" + e)
+            i += 2
+        else:
+            out.append(_SIMPLE.get(e, e))
+            i += 2
+    return "".join(out)
+
+
+def sql_string(value: str) -> str:
+    """A SQL string literal whose value is `value`."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _refused(java: str, error: JavaReplacementError) -> NotSupportedYet:
+    return NotSupportedYet(
+        f"the replacement string '{java}' of regexp_replace: {error} (java.util.regex reads "
+        "\\ as an escape and $ as a group reference; Spark fails the query with "
+        "INVALID_REGEXP_REPLACE on the first row that matches).",
+        hint="write \\$ for a literal $ and \\\\ for a literal backslash; $n or ${name} refer "
+        "to the pattern's groups.")
+
+
+def _translated(name: str, pattern: str, replacement: str | None
+                ) -> tuple[str, str | None] | None:
+    """(the Rust pattern, the Rust replacement), or None when both read the same in Rust."""
+    translated = translate_pattern(pattern, match_only=name in _MATCH_ONLY)
+    rust_replacement = None
+    if replacement is not None:
+        try:
+            rust_replacement = translate_replacement(replacement, translated)
+        except JavaReplacementError as error:
+            raise _refused(replacement, error) from error
+    if translated.rust == pattern and rust_replacement == replacement:
+        return None
+    return translated.rust, rust_replacement
+
+
+def _regex_sql(name: str) -> Any:
+    def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
+        result = _sql_call(name, args)
+        if name == "regexp_count" and len(args) == 2:  # the engine's is BIGINT; Spark's INT
+            return f"CAST({result or f'regexp_count({args[0]}, {args[1]})'} AS INT)"
+        return result
+
+    return rewrite
+
+
+def _sql_call(name: str, args: list[str]) -> str | None:
+    if len(args) < 2:
+        return None
+    pattern = sql_string_value(args[1])
+    if pattern is None:
+        return None
+    replacement = sql_string_value(args[2]) if name == "regexp_replace" and len(args) > 2 \
+        else None
+    translated = _translated(name, pattern, replacement)
+    if translated is None:
+        return None
+    rust_pattern, rust_replacement = translated
+    rewritten = [args[0], sql_string(rust_pattern), *args[2:]]
+    if rust_replacement is not None:
+        rewritten[2] = sql_string(rust_replacement)
+    return f"{name}({', '.join(rewritten)})"
+
+
+def _string_literal(column: Any) -> str | None:
+    """A DataFrame string literal's value (`F.regexp_replace(c, '\\\\d', '')` passes literals),
+    else None."""
+    plan = getattr(getattr(column, "_expr", None), "_plan", None)
+    if plan is None:
+        plan = column._expr.to_plan(None)
+    if plan.WhichOneof("expr_type") != "literal" or \
+            plan.literal.WhichOneof("literal_type") != "string":
+        return None
+    return str(plan.literal.string)
+
+
+def _regex_column(name: str) -> Any:
+    def rewrite(args: list[Any], _: list[DataType | None]) -> Any | None:
+        result = _column_call(name, args)
+        if name == "regexp_count" and len(args) == 2:
+            return (result if result is not None else F.regexp_count(*args)).cast("int")
+        return result
+
+    return rewrite
+
+
+def _column_call(name: str, args: list[Any]) -> Any | None:
+    if len(args) < 2:
+        return None
+    pattern = _string_literal(args[1])
+    if pattern is None:
+        return None
+    replacement = _string_literal(args[2]) if name == "regexp_replace" and len(args) > 2 \
+        else None
+    translated = _translated(name, pattern, replacement)
+    if translated is None:
+        return None
+    rust_pattern, rust_replacement = translated
+    rewritten = [args[0], F.lit(rust_pattern), *args[2:]]
+    if rust_replacement is not None:
+        rewritten[2] = F.lit(rust_replacement)
+    return F.call_function(name, *rewritten)
+
+
+def translate_regex_operators(text: str) -> str:
+    """`x RLIKE '<Java pattern>'` (and `REGEXP`) with the literal pattern in Rust's syntax."""
+    lowered = text.lower()
+    if "rlike" not in lowered and "regexp" not in lowered:
+        return text  # (tokenizing every text costs more than the rest of most rewrites)
+    found = tokens(text)
+    spans: list[tuple[int, int, str]] = []
+    for index, (operator, operand) in enumerate(zip(found, found[1:], strict=False)):
+        if operator.kind != "word" or operator.lower not in _OPERATORS or \
+                operand.kind != "string":
+            continue
+        pattern = sql_string_value(operand.text)
+        if pattern is None:
+            continue
+        translated = translate_pattern(pattern, match_only=True)
+        if translated.rust != pattern:
+            literal = sql_string(translated.rust)
+            name = _unaliased_operation_name(found, index, pattern)
+            if name is not None:  # the column keeps Spark's name, which shows the pattern
+                literal += f" AS `{name.replace('`', '``')}`"
+            spans.append((operand.start, operand.end, literal))
+    for start, end, literal in reversed(spans):
+        text = text[:start] + literal + text[end:]
+    return text
+
+
+def _unaliased_operation_name(found: list[Any], index: int, pattern: str) -> str | None:
+    """Spark's name of `column [NOT] RLIKE 'p'` when it is a whole unaliased SELECT item
+    (`RLIKE(column, p)`, `(NOT RLIKE(column, p))`); None otherwise (other operands, aliased)."""
+    negated = index > 0 and found[index - 1].lower == "not"
+    left = index - 2 if negated else index - 1
+    if left < 1 or found[left].kind not in ("word", "quoted"):
+        return None
+    before = found[left - 1]
+    after = found[index + 2] if index + 2 < len(found) else None
+    if not (before.lower in ("select", "distinct") or before.text == ","):
+        return None
+    if after is not None and not (after.text == "," or after.lower == "from"):
+        return None
+    column = found[left].text.strip("`")
+    call = f"RLIKE({column}, {pattern})"  # REGEXP too
+    return f"(NOT {call})" if negated else call
+
+
+# Spark's name of an unaliased call: its pretty name, the arguments' values, and the defaults
+# of the arguments left out (Spark 4.3).
+_PRETTY = {"rlike": "RLIKE", "regexp": "REGEXP", "regexp_like": "REGEXP_LIKE"}
+_DEFAULTS = {"regexp_replace": ("1",), "regexp_extract": ("1",), "regexp_extract_all": ("1",),
+             "regexp_instr": ("0",), "split": ("-1",)}
+
+
+def _spark_name(name: str) -> Any:
+    def named(args: list[str]) -> str | None:
+        shown = []
+        for arg in args:
+            value = sql_string_value(arg)
+            shown.append(value if value is not None else " ".join(arg.split()))
+        defaults = _DEFAULTS.get(name, ())
+        missing = 2 + len(defaults) - len(args) if name != "regexp_replace" \
+            else 4 - len(args)
+        if missing > 0:
+            shown += list(defaults[len(defaults) - missing:])
+        return f"{_PRETTY.get(name, name)}({', '.join(shown)})"
+
+    return named
+
+
+REGEX_RULES: tuple[Rule, ...] = tuple(
+    Rule(frozenset({name}), _DIFFERENCE + (
+        "; regexp_count returns BIGINT, Spark INT" if name == "regexp_count" else ""),
+        _regex_sql(name), _regex_column(name), sql_name=_spark_name(name))
+    for name in sorted(PATTERN_FUNCTIONS))
