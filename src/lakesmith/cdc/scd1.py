@@ -44,7 +44,8 @@ from lakesmith.cdc.scratch import materialize
 from lakesmith.cdc.spec import PREFIX, SEQ, CdcSpec
 from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
-from lakesmith.tables.catalog import quote_always, sql_string
+from lakesmith.sql_literal import sql_string
+from lakesmith.tables.catalog import quote_always
 
 # Databricks' table property for how long deleted keys are remembered, and its default (2 days).
 RETENTION_KEY = "pipelines.cdc.tombstoneGCThresholdInSeconds"

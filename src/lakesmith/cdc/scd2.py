@@ -41,7 +41,8 @@ from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_ro
 from lakesmith.cdc.scratch import Scratch, materialize, materialize_counted
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
 from lakesmith.locations import Location
-from lakesmith.tables.catalog import quote_always, sql_string
+from lakesmith.sql_literal import sql_string
+from lakesmith.tables.catalog import quote_always
 
 OP = PREFIX + "op"  # "U": insert or update the row; "D": delete it
 OPENED = PREFIX + "opened"  # the row is a new version

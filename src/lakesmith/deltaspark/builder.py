@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from lakesmith.errors import LakesmithError
-from lakesmith.tables.catalog import sql_string
+from lakesmith.sql_literal import sql_string
 
 _STATEMENTS = {"create": "CREATE TABLE", "createIfNotExists": "CREATE TABLE IF NOT EXISTS",
                "replace": "REPLACE TABLE", "createOrReplace": "CREATE OR REPLACE TABLE"}

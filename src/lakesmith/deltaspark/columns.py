@@ -11,6 +11,7 @@ import decimal
 from typing import Any
 
 from lakesmith.errors import LakesmithError
+from lakesmith.sql_literal import sql_string
 
 _INFIX = {"==": "=", "<=>": "<=>", "!=": "!=", "<": "<", "<=": "<=", ">": ">", ">=": ">=",
           "+": "+", "-": "-", "*": "*", "/": "/", "%": "%", "and": "AND", "or": "OR",
@@ -74,7 +75,7 @@ def _literal(value: Any, what: str) -> str:
     if isinstance(value, int | float | decimal.Decimal):
         return repr(value) if not isinstance(value, decimal.Decimal) else f"{value}BD"
     if isinstance(value, str):
-        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return sql_string(value)
     if isinstance(value, datetime.datetime):
         return f"TIMESTAMP '{value.isoformat(sep=' ')}'"
     if isinstance(value, datetime.date):

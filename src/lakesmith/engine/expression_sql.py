@@ -15,6 +15,8 @@ from collections.abc import Mapping
 
 from pyspark.sql.connect import proto
 
+from lakesmith.sql_literal import sql_string
+
 _OPERATORS = {"and": "AND", "or": "OR", "==": "=", "<=>": "<=>", "!=": "!=", "<": "<",
               "<=": "<=", ">": ">", ">=": ">=", "+": "+", "-": "-", "*": "*", "/": "/"}
 
@@ -58,7 +60,7 @@ def _literal(literal: proto.Expression.Literal) -> str | None:
     if kind in ("integer", "long", "short", "byte"):
         return str(getattr(literal, kind))
     if kind == "string":
-        return "'" + literal.string.replace("\\", "\\\\").replace("'", "\\'") + "'"
+        return sql_string(literal.string)
     if kind == "boolean":
         return "TRUE" if literal.boolean else "FALSE"
     if kind == "day_time_interval":

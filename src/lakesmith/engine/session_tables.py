@@ -16,7 +16,7 @@ from pyspark.sql.connect import proto
 
 from lakesmith.engine.paths import engine_path
 from lakesmith.locations import Location
-from lakesmith.tables.catalog import sql_string
+from lakesmith.sql_literal import sql_string
 from lakesmith.tables.commands.statement import DeltaContext, TableRef, Tokens
 
 _SAVE_AS_TABLE = proto.WriteOperation.SaveTable.TableSaveMethod.TABLE_SAVE_METHOD_SAVE_AS_TABLE

@@ -27,7 +27,8 @@ from lakesmith.graph.flows import SqlQuery
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import quote_part
 from lakesmith.locations import Location
-from lakesmith.tables.catalog import TableCatalog, sql_string
+from lakesmith.sql_literal import sql_string
+from lakesmith.tables.catalog import TableCatalog
 
 logger = logging.getLogger(__name__)
 

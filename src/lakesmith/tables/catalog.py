@@ -15,6 +15,7 @@ from lakesmith.engine.paths import engine_path
 from lakesmith.files import store_for
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location, folder_name
+from lakesmith.sql_literal import sql_string
 from lakesmith.tables.delta import DELTA_LOG, is_delta_table
 
 
@@ -90,6 +91,3 @@ def quote_always(part: str) -> str:
     return "`" + part.replace("`", "``") + "`"
 
 
-def sql_string(text: str) -> str:
-    """A SQL string literal; backslashes and quotes escaped as Spark's parser reads them."""
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"

@@ -23,6 +23,7 @@ from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.errors import SqlDefinitionError
 from lakesmith.graph.expectations import Expectation, ExpectationAction
 from lakesmith.graph.identifiers import quote_part
+from lakesmith.sql_literal import sql_string
 
 # Column options Databricks accepts that lakesmith cannot honour yet.
 _UNSUPPORTED_COLUMN_OPTIONS = {
@@ -144,7 +145,7 @@ def _parse_column(stream: TokenStream) -> tuple[str, str, tuple[str, str] | None
             expression = _parse_generation(stream, column)
         else:
             stream.expect("COMMENT")
-            ddl.append("COMMENT " + _string_literal(parse_string(stream, "a comment", "COMMENT")))
+            ddl.append("COMMENT " + sql_string(parse_string(stream, "a comment", "COMMENT")))
     return "typed", " ".join(ddl), (name.parts[0], expression) if expression else None
 
 
@@ -184,11 +185,6 @@ def _parse_type(stream: TokenStream, column: str) -> str:
     if not pieces:
         raise stream.unexpected("a type", f"column {column}")
     return "".join(pieces)
-
-
-def _string_literal(value: str) -> str:
-    """`value` as a Spark string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _table_constraint_at(stream: TokenStream) -> str | None:

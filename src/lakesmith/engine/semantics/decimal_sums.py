@@ -21,6 +21,7 @@ from pyspark.sql.types import DataType, DecimalType
 from lakesmith.engine.semantics.common_type import MAX_PRECISION
 from lakesmith.engine.semantics.sql_text import is_window
 from lakesmith.engine.semantics.wide_decimals import WIDE_PRECISION
+from lakesmith.sql_literal import sql_string
 
 # The widest DECIMAL whose sum fits its result type `decimal(p + 10, s)` without a cap.
 UNCAPPED_PRECISION = MAX_PRECISION - 10
@@ -61,10 +62,6 @@ def split_distinct(argument: str) -> tuple[str, str]:
     return ("DISTINCT ", argument[match.end():]) if match else ("", argument)
 
 
-def _sql_literal(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     """Spark's sum of a wide DECIMAL: the 76-digit total, checked into DECIMAL(38, s)."""
     t = types[0] if types else None
@@ -75,10 +72,10 @@ def sum_sql(args: list[str], types: list[DataType | None], over: str) -> str | N
     total = f"sum({distinct}CAST({x} AS DECIMAL({WIDE_PRECISION},{t.scale}))){over}"
     checked = f"try_cast({total} AS {result.simpleString()})"
     if is_window(over) or distinct:  # a window's or a DISTINCT sum fails naming the value
-        error = (f"raise_error(concat({_sql_literal(_OUT_OF_RANGE)}, CAST({total} AS STRING), "
-                 f"{_sql_literal(_out_of_range(result, 'try_sum'))}))")
+        error = (f"raise_error(concat({sql_string(_OUT_OF_RANGE)}, CAST({total} AS STRING), "
+                 f"{sql_string(_out_of_range(result, 'try_sum'))}))")
     else:
-        error = f"raise_error({_sql_literal(_sum_overflow('try_sum'))})"
+        error = f"raise_error({sql_string(_sum_overflow('try_sum'))})"
     return (f"CAST(CASE WHEN {total} IS NULL THEN NULL ELSE coalesce({checked}, {error}) END "
             f"AS {result.simpleString()})")
 
@@ -97,10 +94,10 @@ def avg_sql(args: list[str], types: list[DataType | None], over: str, *,
     mean = (f"round(CAST({total} AS {wide.simpleString()}) / count({distinct}{x}){over}, "
             f"{result.scale})")
     out_of_range = "NULL" if try_ else (
-        f"raise_error(concat({_sql_literal(_OUT_OF_RANGE)}, CAST({mean} AS STRING), "
-        f"{_sql_literal(_out_of_range(result, 'try_avg'))}))")
+        f"raise_error(concat({sql_string(_OUT_OF_RANGE)}, CAST({mean} AS STRING), "
+        f"{sql_string(_out_of_range(result, 'try_avg'))}))")
     checked = f"coalesce(try_cast({mean} AS {result.simpleString()}), {out_of_range})"
-    too_large = "NULL" if try_ else f"raise_error({_sql_literal(_sum_overflow('try_avg'))})"
+    too_large = "NULL" if try_ else f"raise_error({sql_string(_sum_overflow('try_avg'))})"
     # over a window or DISTINCT, Spark checks the mean only
     overflow = "" if is_window(over) or distinct else (
         f"WHEN try_cast({total} AS DECIMAL({MAX_PRECISION},{t.scale})) IS NULL "

@@ -23,6 +23,7 @@ from pyspark.sql.types import ArrayType, DataType, DoubleType, FloatType, Struct
 
 from lakesmith.engine.plans import all_relations, column_of
 from lakesmith.errors import NotSupportedYet
+from lakesmith.sql_literal import sql_string
 
 SchemaOf = Callable[[proto.Relation], StructType | None]
 FLOATING = (FloatType, DoubleType)
@@ -58,7 +59,7 @@ def as_spark_compares_sql(value: str, data_type: DataType, depth: int = 0) -> st
     value = f"({value})"
     if isinstance(data_type, StructType):
         fields = ", ".join(
-            f"{_string(f.name)}, "
+            f"{sql_string(f.name)}, "
             f"{as_spark_compares_sql(f'{value}.{_quoted(f.name)}', f.dataType, depth + 1)}"
             for f in data_type.fields)
         return f"CASE WHEN {value} IS NULL THEN NULL ELSE named_struct({fields}) END"
@@ -91,10 +92,6 @@ def is_floating(data_type: DataType | None) -> bool:
     if isinstance(data_type, ArrayType):
         return is_floating(data_type.elementType)
     return False
-
-
-def _string(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 # The plan ids of relations lakesmith built with their keys already compared as Spark compares

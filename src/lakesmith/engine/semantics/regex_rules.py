@@ -23,6 +23,7 @@ from lakesmith.engine.semantics.java_regex import (
 from lakesmith.engine.semantics.rules import Rule
 from lakesmith.engine.semantics.sql_operators import tokens
 from lakesmith.errors import NotSupportedYet
+from lakesmith.sql_literal import sql_string
 
 # The functions whose second argument is a pattern (`regexp_replace`'s third a replacement).
 PATTERN_FUNCTIONS = frozenset({
@@ -74,11 +75,6 @@ def sql_string_value(text: str) -> str | None:
             out.append(_SIMPLE.get(e, e))
             i += 2
     return "".join(out)
-
-
-def sql_string(value: str) -> str:
-    """A SQL string literal whose value is `value`."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _refused(java: str, error: JavaReplacementError) -> NotSupportedYet:

@@ -25,6 +25,7 @@ from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.lambda_text import VARIABLE
 from lakesmith.engine.semantics.rules import Rule
+from lakesmith.sql_literal import sql_string
 
 _INTEGER = re.compile(r"^\(*\s*(-?\d+)\s*\)*$")
 
@@ -106,10 +107,7 @@ def _title_cases() -> dict[str, str]:
 
 
 def _title_map_sql() -> str:
-    def quoted(text: str) -> str:
-        return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-    return "map(" + ", ".join(f"{quoted(k)}, {quoted(v)}" for k, v in _title_cases().items()) \
+    return "map(" + ", ".join(f"{sql_string(k)}, {sql_string(v)}" for k, v in _title_cases().items()) \
         + ")"
 
 

@@ -11,8 +11,8 @@ from typing import Any
 from sqlglot import TokenType
 
 from lakesmith.engine.paths import engine_path
+from lakesmith.sql_literal import sql_string
 from lakesmith.tables import clustering, operations
-from lakesmith.tables.catalog import sql_string
 from lakesmith.tables.commands.statement import DeltaContext, TableRef, Tokens
 
 
