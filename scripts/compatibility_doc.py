@@ -117,7 +117,7 @@ def render() -> str:
         "(`1.50`), as Spark writes them (a `timestampFormat` option is honoured by the engine); "
         "DECIMALs with a scale above 6 are refused (Spark writes small ones as `1.2E-7`);",
         "- `json_array_length(s)`: NULL for anything but a JSON array (the engine counts an "
-        "object as 0);",
+        "object's members);",
         "- `array_contains(a, v)`: NULL when `v` is not found and `a` holds a NULL, or `v` is "
         "NULL;",
         "- `explode` / `explode_outer` / `posexplode` / `posexplode_outer` of a MAP: its "
