@@ -134,15 +134,8 @@ class MaterializedViewRunner(FlowRunner):
         assert work.appended is not None and ctx.flow.relation is not None
         if not work.appended.files:
             return metrics
-        binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
-                                    work.table, work.appended.dataframe(ctx.spark),
-                                    work.appended.schema(), ctx.workspace.logs)
-        try:
-            result = merged(binder, ctx.flow.relation, work.form, log.location, work.schema)
-            # The rows replaced, the schema kept as the last recompute wrote it.
-            ReplaceRows("output", log, lambda: result).write(ctx.refresh_marker())
-        finally:
-            binder.close()
+        # The rows replaced, the schema kept as the last recompute wrote it.
+        _replace_with_merged(ctx, work, ctx.flow.relation, "output", log)
         metrics, _ = self._after_write(ctx, dataset, log)
         return metrics
 
@@ -156,14 +149,7 @@ class MaterializedViewRunner(FlowRunner):
             rows = ctx.binder.rewriter.dataframe(ctx.binder.prepare(work.below.relation))
             Overwrite("state", state, lambda: rows).write(ctx.refresh_marker())
         elif work.appended.files:
-            binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
-                                        work.table, work.appended.dataframe(ctx.spark),
-                                        work.appended.schema(), ctx.workspace.logs)
-            try:
-                result = merged(binder, work.below.relation, work.form, work.state, work.schema)
-                ReplaceRows("state", state, lambda: result).write(ctx.refresh_marker())
-            finally:
-                binder.close()
+            _replace_with_merged(ctx, work, work.below.relation, "state", state)
         crash_point(AFTER_STATE, ctx.flow.name)
         version = state.version()
         if version is not None:  # each write replaces every file: vacuum the replaced ones
@@ -277,3 +263,18 @@ def seed_auto_clustering(dataset: Table, location: Location) -> None:
     if table is not None and clustering.COLUMNS_PROPERTY not in table.metadata().configuration:
         seed = clustering.properties(dataset.cluster_by, auto=True)
         apply_metadata(location, description=None, properties=seed)
+
+
+def _replace_with_merged(ctx: FlowContext, work: GroupAggregateWork, relation: Any, name: str,
+                         log: DeltaLog) -> None:
+    """Replace the rows of the table `log` reads (the view, or its backing table) with its
+    stored rows merged with `relation` over the appended rows, in one commit."""
+    assert work.appended is not None
+    binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
+                                work.table, work.appended.dataframe(ctx.spark),
+                                work.appended.schema(), ctx.workspace.logs)
+    try:
+        result = merged(binder, relation, work.form, log.location, work.schema)
+        ReplaceRows(name, log, lambda: result).write(ctx.refresh_marker())
+    finally:
+        binder.close()
