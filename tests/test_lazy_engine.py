@@ -310,3 +310,31 @@ def test_a_failure_to_start_the_engine_for_new_data_is_the_updates_error(
     later, started = run_embedded(shop)
     assert later.state.value == "COMPLETED" and started
     assert [r["order_id"] for r in shop.rows("silver_orders", order_by="order_id")] == [1, 3, 4]
+
+
+def test_the_engine_starts_while_the_other_flows_are_planned(
+        shop: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Once a flow is found to have data, the engine starts on its own thread while the
+    update plans the rest; `dry-run`'s planning starts nothing."""
+    import threading
+
+    from pysail.spark import SparkConnectServer
+
+    run_embedded(shop)
+    land(shop, "orders/o2.json", [{"order_id": 4, "customer_id": 20, "amount": 30}])
+    starting_threads: list[str] = []
+    working = SparkConnectServer.start
+
+    def start(self: Any, *args: Any, **kwargs: Any) -> None:
+        starting_threads.append(threading.current_thread().name)
+        working(self, *args, **kwargs)
+
+    monkeypatch.setattr(SparkConnectServer, "start", start)
+    with open_pipeline(shop.spec_path) as pipeline:
+        planned = pipeline.plan_work(pipeline.plan())
+        assert any(p.work is not None and p.work.has_data_now for p in planned.flows)
+        assert not pipeline.engine.started and starting_threads == []
+        result = pipeline.run(pipeline.plan())
+    assert result.state.value == "COMPLETED"
+    assert starting_threads == ["lakesmith-engine-start"]
+    assert [r["order_id"] for r in shop.rows("silver_orders", order_by="order_id")] == [1, 3, 4]

@@ -142,7 +142,7 @@ class Pipeline:
             try:
                 flow_schemas = self.analyze_or_reuse(workspace)
                 record_views(self.storage.location, published_views(self.graph))
-                plan = plan_work(plan, workspace)
+                plan = plan_work(plan, workspace, on_data=self.engine.start_in_background)
                 if any(p.work is not None and p.work.has_data_now for p in plan.flows):
                     # Started here, not by the first flow: a failure is the update's error as
                     # before, and no flow's time includes the start.

@@ -97,6 +97,21 @@ class LazyServerStart(*_INTERCEPTORS):  # type: ignore[misc]
             finally:
                 self._starting = False
 
+    def start_in_background(self) -> None:
+        """Begin starting the server on another thread, to overlap its start-up with the
+        caller's own work (an update still planning its flows once it knows one has data).
+        A failure is kept: the next `ensure_started` or request raises it."""
+        if self._ready or self._starting or self._failed is not None:
+            return
+        threading.Thread(target=self._start_quietly, name="lakesmith-engine-start",
+                         daemon=True).start()
+
+    def _start_quietly(self) -> None:
+        try:
+            self.ensure_started()
+        except Exception:  # kept in self._failed; whoever needs the engine next raises it
+            return
+
     def _start(self) -> None:
         try:
             from pysail.spark import SparkConnectServer

@@ -51,6 +51,11 @@ class Engine:
         if self.lazy is not None:
             self.lazy.ensure_started()
 
+    def start_in_background(self) -> None:
+        """Begin starting a lazily started engine on another thread (see `ensure_started`)."""
+        if self.lazy is not None:
+            self.lazy.start_in_background()
+
     def on_start(self, action: Callable[[Any], None]) -> None:
         """Run `action(spark)` once the engine runs (now, unless it starts lazily)."""
         if self.lazy is None:
