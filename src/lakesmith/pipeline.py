@@ -239,7 +239,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                 graph = build_graph(definitions, engine.spark,
                                     NameResolver(spec.catalog, spec.schema),
                                     user_files=frozenset(str(f) for f in files),
-                                    project=spec.root_location)
+                                    project=spec.root_location,
+                                    configuration=spec.configuration)
             except errors.GraphValidationError as e:
                 if not analyze_invalid:
                     raise

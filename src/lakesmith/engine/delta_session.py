@@ -20,6 +20,7 @@ from lakesmith.engine.session_settings import (
     check_setting,
     parse_setting_statement,
 )
+from lakesmith.engine.sql_variables import session_sql
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
 
 
@@ -95,6 +96,8 @@ class DeltaSession(SparkSession):
             # lakesmith's own request while it rewrites one (a type probe): to the engine.
             return super().sql(sqlQuery, args, **kwargs)
         self.record_pending_filters()
+        # Spark's parser substitutes `${...}` in every statement, SET included
+        sqlQuery = session_sql(sqlQuery, lambda: self.conf.getAll)  # noqa: N806
         setting = parse_setting_statement(sqlQuery)
         if setting is not None:  # the engine's parser lacks SET/RESET
             return self.settings.run(setting, self.conf)
