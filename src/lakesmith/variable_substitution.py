@@ -36,11 +36,12 @@ ENABLED_KEY = "spark.sql.variable.substitute"
 class CircularReference(LakesmithError):
     """A value that refers to itself, directly or through others (Spark fails the statement)."""
 
-    def __init__(self, text: str, reference: str) -> None:
-        super().__init__(f"circular reference in variable substitution: ${{{reference}}} "
-                         f"refers to itself (through '{text}')",
+    def __init__(self, chain: tuple[str, ...], offset: int = 0) -> None:
+        path = " -> ".join(f"${{{reference}}}" for reference in chain)
+        super().__init__(f"circular reference in variable substitution: {path}",
                          hint="a value may refer to other keys, never back to its own.")
-        self.reference = reference
+        self.chain = chain
+        self.offset = offset  # where the outermost reference starts in the text
 
 
 class UndefinedVariable(LakesmithError):
@@ -86,22 +87,25 @@ def substitute(text: str, variables: Variables) -> str:
     """`text` with its `${...}` references replaced as Spark replaces them. Raises
     CircularReference, UndefinedVariable (the lookup's refusal, with the reference's offset in
     `text`) or NotSupportedYet (`${system:...}`: there is no JVM to read it from)."""
-    return _substitute(text, variables, frozenset())
+    return _substitute(text, variables, ())
 
 
-def _substitute(text: str, variables: Variables, seen: frozenset[str]) -> str:
+def _substitute(text: str, variables: Variables, seen: tuple[str, ...]) -> str:
     def replace(match: re.Match[str]) -> str:
         prefix, key = match.group(1), match.group(2)
         reference = key if prefix is None else f"{prefix}:{key}"
         if reference in seen:
-            raise CircularReference(text, reference)
+            raise CircularReference((*seen, reference))
         value = _value(prefix, key, variables, match.start())
         if value is None:
             return match.group(0)
         try:
-            return _substitute(value, variables, seen | {reference})
-        except UndefinedVariable as e:  # inside a value: point at the reference to that value
+            return _substitute(value, variables, (*seen, reference))
+        # inside a value: point at the reference to that value
+        except UndefinedVariable as e:
             raise UndefinedVariable(e.reference, match.start(), e.message) from e
+        except CircularReference as e:
+            raise CircularReference(e.chain, match.start()) from e
 
     return _REFERENCE.sub(replace, text)
 

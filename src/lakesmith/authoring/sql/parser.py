@@ -56,7 +56,11 @@ def parse_statement(statement: Statement, context: FileContext) -> list[Definiti
 def _stream_of(statement: Statement, context: FileContext) -> TokenStream:
     try:
         text = substitute(statement.text, context.variables)
-    except (CircularReference, NotSupportedYet) as e:  # (`${system:...}`: no JVM)
+    except CircularReference as e:
+        line = statement.line + statement.text.count("\n", 0, e.offset)
+        raise SqlDefinitionError(e.message, SourceLocation(context.path, line),
+                                 hint=e.hint) from e
+    except NotSupportedYet as e:  # `${system:...}`: no JVM
         raise SqlDefinitionError(e.message, SourceLocation(context.path, statement.line),
                                  hint=e.hint) from e
     except UndefinedVariable as e:
