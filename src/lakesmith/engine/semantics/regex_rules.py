@@ -1,8 +1,9 @@
 """The regular-expression functions with Java's answers: a literal pattern (and a literal
 `regexp_replace` replacement) is translated from Java's syntax, Spark's, to the Rust `regex`
 crate's, the engine's (`java_regex`), in SQL text, in the `RLIKE`/`REGEXP` operators and in
-DataFrame calls. A pattern or replacement that is not a literal (a column) is left as written:
-the engine reads it with Rust's syntax (docs/compatibility.md).
+DataFrame calls. A pattern or replacement that is not a literal (a column) is read by the engine
+with Rust's syntax, guarded (`regex_guard`): a row whose answer could differ fails naming the
+pattern. A pattern written as a concatenation of literals is a literal.
 
 Each call is rewritten once (arguments first, the rewrite never read again); a translated
 pattern is also its own translation, so a pattern read twice keeps its meaning."""
@@ -20,6 +21,13 @@ from lakesmith.engine.semantics.java_regex import (
     translate_pattern,
     translate_replacement,
 )
+from lakesmith.engine.semantics.regex_guard import (
+    guarded_column,
+    guarded_sql,
+    literal_replacement_refused,
+    replacement_guarded_column,
+    replacement_guarded_sql,
+)
 from lakesmith.engine.semantics.rules import Rule
 from lakesmith.engine.semantics.sql_operators import tokens
 from lakesmith.errors import NotSupportedYet
@@ -32,6 +40,9 @@ PATTERN_FUNCTIONS = frozenset({
 _OPERATORS = frozenset({"rlike", "regexp"})
 # Whether the pattern matches is all these answer (a final `$` may consume a line terminator).
 _MATCH_ONLY = frozenset({"rlike", "regexp", "regexp_like"})
+# These answer with every match, so an empty match right after another one shows (Java reports
+# it, Rust does not); so does regexp_replace's with a non-empty replacement.
+_EMPTY_MATCHES_SHOW = frozenset({"regexp_count", "split", "regexp_extract_all"})
 _DIFFERENCE = ("the engine reads patterns with Rust's regex syntax (\\d, \\w, \\s Unicode; "
                "\\Q...\\E an error; replacements with $$ and literal backslashes); Spark with "
                "Java's")
@@ -106,6 +117,8 @@ def _regex_sql(name: str) -> Any:
         result = _sql_call(name, args)
         if name == "regexp_count" and len(args) == 2:  # the engine's is BIGINT; Spark's INT
             return f"CAST({result or f'regexp_count({args[0]}, {args[1]})'} AS INT)"
+        if name == "regexp_substr" and len(args) == 2:  # Spark: NULL for an empty match
+            return f"nullif({result or f'regexp_substr({args[0]}, {args[1]})'}, '')"
         return result
 
     return rewrite
@@ -114,19 +127,58 @@ def _regex_sql(name: str) -> Any:
 def _sql_call(name: str, args: list[str]) -> str | None:
     if len(args) < 2:
         return None
-    pattern = sql_string_value(args[1])
+    pattern = folded_string(args[1])
+    replaced = name == "regexp_replace" and len(args) > 2
+    replacement = folded_string(args[2]) if replaced else None
     if pattern is None:
-        return None
-    replacement = sql_string_value(args[2]) if name == "regexp_replace" and len(args) > 2 \
-        else None
+        return _guarded_sql_call(name, args, replacement)
     translated = _translated(name, pattern, replacement)
-    if translated is None:
+    rewritten = list(args)
+    if translated is not None:
+        rust_pattern, rust_replacement = translated
+        rewritten[1] = sql_string(rust_pattern)
+        if rust_replacement is not None:
+            rewritten[2] = sql_string(rust_replacement)
+    elif replacement is not None or not replaced:
         return None
-    rust_pattern, rust_replacement = translated
-    rewritten = [args[0], sql_string(rust_pattern), *args[2:]]
-    if rust_replacement is not None:
-        rewritten[2] = sql_string(rust_replacement)
-    return f"{name}({', '.join(rewritten)})"
+    call = f"{name}({', '.join(rewritten)})"
+    if replaced and replacement is None:  # a literal pattern, a replacement column
+        return replacement_guarded_sql(name, args[2], call)
+    return call
+
+
+def _guarded_sql_call(name: str, args: list[str], replacement: str | None) -> str:
+    """A call whose pattern is a column: as written, its rows guarded (`regex_guard`)."""
+    column_replacement = None
+    empty_matters = name in _EMPTY_MATCHES_SHOW
+    if name == "regexp_replace" and len(args) > 2:
+        if replacement is None:
+            column_replacement, empty_matters = args[2], True
+        else:
+            literal_replacement_refused(name, replacement)
+            empty_matters = replacement != ""
+    return guarded_sql(name, args[0], args[1], f"{name}({', '.join(args)})",
+                       empty_matters=empty_matters, replacement=column_replacement)
+
+
+def folded_string(text: str) -> str | None:
+    """The value of a SQL string literal, or of literals joined with `concat(...)` or `||`
+    (a constant the engine folds); None for anything else."""
+    value = sql_string_value(text)
+    if value is not None:
+        return value
+    found = tokens(text)
+    if len(found) >= 3 and found[0].lower == "concat" and found[1].text == "(" \
+            and found[-1].text == ")":
+        parts, separator = found[2:-1:2], found[3:-1:2]
+        if not all(t.text == "," for t in separator):
+            return None
+    else:
+        parts, separator = found[::2], found[1::2]
+        if len(parts) < 2 or not all(t.text == "||" for t in separator):
+            return None
+    values = [sql_string_value(t.text) if t.kind == "string" else None for t in parts]
+    return None if any(v is None for v in values) else "".join(v or "" for v in values)
 
 
 def _string_literal(column: Any) -> str | None:
@@ -146,6 +198,8 @@ def _regex_column(name: str) -> Any:
         result = _column_call(name, args)
         if name == "regexp_count" and len(args) == 2:
             return (result if result is not None else F.regexp_count(*args)).cast("int")
+        if name == "regexp_substr" and len(args) == 2:
+            return F.nullif(result if result is not None else F.regexp_substr(*args), F.lit(""))
         return result
 
     return rewrite
@@ -155,18 +209,36 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
     if len(args) < 2:
         return None
     pattern = _string_literal(args[1])
+    replaced = name == "regexp_replace" and len(args) > 2
+    replacement = _string_literal(args[2]) if replaced else None
     if pattern is None:
-        return None
-    replacement = _string_literal(args[2]) if name == "regexp_replace" and len(args) > 2 \
-        else None
+        return _guarded_column_call(name, args, replacement)
     translated = _translated(name, pattern, replacement)
-    if translated is None:
+    rewritten = list(args)
+    if translated is not None:
+        rust_pattern, rust_replacement = translated
+        rewritten[1] = F.lit(rust_pattern)
+        if rust_replacement is not None:
+            rewritten[2] = F.lit(rust_replacement)
+    elif replacement is not None or not replaced:
         return None
-    rust_pattern, rust_replacement = translated
-    rewritten = [args[0], F.lit(rust_pattern), *args[2:]]
-    if rust_replacement is not None:
-        rewritten[2] = F.lit(rust_replacement)
-    return F.call_function(name, *rewritten)
+    call = F.call_function(name, *rewritten)
+    if replaced and replacement is None:  # a literal pattern, a replacement column
+        return replacement_guarded_column(name, args[2], call)
+    return call
+
+
+def _guarded_column_call(name: str, args: list[Any], replacement: str | None) -> Any:
+    column_replacement = None
+    empty_matters = name in _EMPTY_MATCHES_SHOW
+    if name == "regexp_replace" and len(args) > 2:
+        if replacement is None:
+            column_replacement, empty_matters = args[2], True
+        else:
+            literal_replacement_refused(name, replacement)
+            empty_matters = replacement != ""
+    return guarded_column(name, args[0], args[1], F.call_function(name, *args),
+                          empty_matters=empty_matters, replacement=column_replacement)
 
 
 def translate_regex_operators(text: str) -> str:
@@ -178,7 +250,10 @@ def translate_regex_operators(text: str) -> str:
     spans: list[tuple[int, int, str]] = []
     for index, (operator, operand) in enumerate(zip(found, found[1:], strict=False)):
         if operator.kind != "word" or operator.lower not in _OPERATORS or \
-                operand.kind != "string":
+                operand.text == "(" and _is_call(found, index):
+            continue
+        if operand.kind != "string":
+            spans.append(_guarded_operation(text, found, index))
             continue
         pattern = sql_string_value(operand.text)
         if pattern is None:
@@ -193,6 +268,81 @@ def translate_regex_operators(text: str) -> str:
     for start, end, literal in reversed(spans):
         text = text[:start] + literal + text[end:]
     return text
+
+
+def _is_call(found: list[Any], index: int) -> bool:
+    """Whether `regexp` / `rlike` at `index` is a function call, not the operator."""
+    return index == 0 or found[index - 1].text in ("(", ",") or found[index - 1].lower in (
+        "select", "where", "and", "or", "not", "when", "then", "else", "on", "having", "by")
+
+
+_OPERAND = ("word", "quoted")
+# Tokens that bind an operand tighter than RLIKE does (its operand is then more than a name)
+_TIGHTER = frozenset({"||", "+", "-", "*", "/", "%", "&", "|", "^", "::", "(", "[", ".", "div",
+                      "collate"})
+
+
+def _guarded_operation(text: str, found: list[Any], index: int) -> tuple[int, int, str]:
+    """`column [NOT] RLIKE pattern_column` as the call `rlike(column, pattern_column)`, which
+    its rule guards (`regex_guard`); operands that are more than (qualified) names are
+    refused: write rlike(x, pattern)."""
+    negated = index > 0 and found[index - 1].lower == "not"
+    left_end = index - 2 if negated else index - 1
+    left_start = _name_start(found, left_end)
+    right_end = _name_end(found, index + 1)
+    after = found[right_end + 1] if right_end + 1 < len(found) else None
+    before = found[left_start - 1] if left_start is not None and left_start > 0 else None
+    if left_start is None or right_end < 0 or (after is not None and after.lower in _TIGHTER) \
+            or (before is not None and before.lower in _TIGHTER):
+        raise NotSupportedYet(
+            f"`... {found[index].text.upper()} {found[index + 1].text} ...` with a pattern that "
+            "is not a literal: lakesmith guards such patterns (Java's and Rust's regex read "
+            "some constructs differently) in the form rlike(text, pattern) only, or between "
+            "two column names.",
+            hint="write rlike(text, pattern) (or NOT rlike(text, pattern)).")
+    left = text[found[left_start].start:found[left_end].end]
+    right = text[found[index + 1].start:found[right_end].end]
+    guarded = f"rlike({left}, {right})"
+    if negated:
+        guarded = f"(NOT {guarded})"
+    name = _unaliased_column_operation_name(found, left_start, right_end, negated, left, right)
+    if name is not None:
+        guarded += f" AS `{name.replace('`', '``')}`"
+    return found[left_start].start, found[right_end].end, guarded
+
+
+def _name_start(found: list[Any], end: int) -> int | None:
+    """The first token of the (qualified) name ending at token `end`, or None."""
+    if end < 0 or found[end].kind not in _OPERAND:
+        return None
+    start = end
+    while start >= 2 and found[start - 1].text == "." and found[start - 2].kind in _OPERAND:
+        start -= 2
+    return start
+
+
+def _name_end(found: list[Any], start: int) -> int:
+    """The last token of the (qualified) name starting at token `start`, or -1."""
+    if start >= len(found) or found[start].kind not in _OPERAND:
+        return -1
+    end = start
+    while end + 2 < len(found) and found[end + 1].text == "." and \
+            found[end + 2].kind in _OPERAND:
+        end += 2
+    return end
+
+
+def _unaliased_column_operation_name(found: list[Any], left_start: int, right_end: int,
+                                     negated: bool, left: str, right: str) -> str | None:
+    """Spark's name of a whole unaliased SELECT item `a [NOT] RLIKE b`."""
+    before = found[left_start - 1] if left_start > 0 else None
+    after = found[right_end + 1] if right_end + 1 < len(found) else None
+    if before is None or not (before.lower in ("select", "distinct") or before.text == ","):
+        return None
+    if after is not None and not (after.text == "," or after.lower == "from"):
+        return None
+    call = f"RLIKE({left.replace('`', '')}, {right.replace('`', '')})"
+    return f"(NOT {call})" if negated else call
 
 
 def _unaliased_operation_name(found: list[Any], index: int, pattern: str) -> str | None:
@@ -238,6 +388,7 @@ def _spark_name(name: str) -> Any:
 
 REGEX_RULES: tuple[Rule, ...] = tuple(
     Rule(frozenset({name}), _DIFFERENCE + (
-        "; regexp_count returns BIGINT, Spark INT" if name == "regexp_count" else ""),
+        "; regexp_count returns BIGINT, Spark INT" if name == "regexp_count" else
+        "; regexp_substr of an empty match is '', Spark's NULL" if name == "regexp_substr" else ""),
         _regex_sql(name), _regex_column(name), sql_name=_spark_name(name))
     for name in sorted(PATTERN_FUNCTIONS))

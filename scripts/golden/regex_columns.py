@@ -1,0 +1,40 @@
+"""Record Apache Spark 4.3's answers for the column-pattern sample (`tests/engine/
+regex_column_sample.py`) as `tests/golden/regex_columns.json`: per call, per row id, the value.
+
+    /work/spark-ref/venv/bin/python scripts/golden/regex_columns.py [--remote sc://host:port]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(REPO / "tests" / "engine"))
+
+from regex_column_sample import CALLS, rows  # noqa: E402
+
+OUT = REPO / "tests" / "golden" / "regex_columns.json"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--remote", default="local[1]")
+    args = parser.parse_args()
+    import pyspark
+    from pyspark.sql import SparkSession
+
+    spark = SparkSession.builder.remote(args.remote).getOrCreate()
+    spark.createDataFrame(rows(), "id INT, s STRING, p STRING").createOrReplaceTempView("sample")
+    answers: dict[str, dict[str, object]] = {}
+    for name, call in CALLS:
+        found = spark.sql(f"SELECT id, {call} AS v FROM sample").collect()
+        answers[name] = {str(r.id): r.v for r in found}
+    OUT.write_text(json.dumps({"spark": pyspark.__version__, "answers": answers}, indent=0,
+                              sort_keys=True, ensure_ascii=False) + "\n")
+    print(f"{len(rows())} rows x {len(CALLS)} calls written to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
