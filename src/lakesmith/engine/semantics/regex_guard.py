@@ -176,6 +176,22 @@ def replacement_guarded_column(name: str, replacement: Any, call: Any) -> Any:
     ).otherwise(call)
 
 
+def literal_guarded_sql(name: str, java: str, text: str, call: str, guard_text: str,
+                        reason: str) -> str:
+    """`call` (a literal pattern's) with the rows whose `text` matches `guard_text` failed."""
+    message = f"{_CLASS} {name}: the pattern '{java}' {reason}{_WHY}"
+    return (f"(CASE WHEN {text} RLIKE {sql_string(guard_text)} THEN "
+            f"raise_error({sql_string(message)}) ELSE {call} END)")
+
+
+def literal_guarded_column(name: str, java: str, text: Any, call: Any, guard_text: str,
+                           reason: str) -> Any:
+    """`literal_guarded_sql` for DataFrame columns."""
+    message = f"{_CLASS} {name}: the pattern '{java}' {reason}{_WHY}"
+    return F.when(F.regexp_like(text, F.lit(guard_text)), F.raise_error(F.lit(message))
+                  ).otherwise(call)
+
+
 def _message_start(name: str) -> str:
     return f"{_CLASS} {name}: the pattern '"
 

@@ -16,17 +16,20 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType
 
-from lakesmith.engine.semantics.java_regex import (
-    JavaReplacementError,
-    translate_pattern,
-    translate_replacement,
-)
+from lakesmith.engine.semantics.java_regex import translate_pattern
 from lakesmith.engine.semantics.regex_guard import (
     guarded_column,
     guarded_sql,
+    literal_guarded_column,
+    literal_guarded_sql,
     literal_replacement_refused,
     replacement_guarded_column,
     replacement_guarded_sql,
+)
+from lakesmith.engine.semantics.regex_literals import (
+    EMPTY_MATCHES_SHOW,
+    LiteralCall,
+    literal_call,
 )
 from lakesmith.engine.semantics.rules import Rule
 from lakesmith.engine.semantics.sql_operators import tokens
@@ -38,11 +41,9 @@ PATTERN_FUNCTIONS = frozenset({
     "regexp_replace", "regexp_extract", "regexp_extract_all", "rlike", "regexp",
     "regexp_like", "regexp_count", "regexp_substr", "regexp_instr", "split"})
 _OPERATORS = frozenset({"rlike", "regexp"})
-# Whether the pattern matches is all these answer (a final `$` may consume a line terminator).
-_MATCH_ONLY = frozenset({"rlike", "regexp", "regexp_like"})
 # These answer with every match, so an empty match right after another one shows (Java reports
 # it, Rust does not); so does regexp_replace's with a non-empty replacement.
-_EMPTY_MATCHES_SHOW = frozenset({"regexp_count", "split", "regexp_extract_all"})
+_EMPTY_MATCHES_SHOW = EMPTY_MATCHES_SHOW
 _DIFFERENCE = ("the engine reads patterns with Rust's regex syntax (\\d, \\w, \\s Unicode; "
                "\\Q...\\E an error; replacements with $$ and literal backslashes); Spark with "
                "Java's")
@@ -88,30 +89,6 @@ def sql_string_value(text: str) -> str | None:
     return "".join(out)
 
 
-def _refused(java: str, error: JavaReplacementError) -> NotSupportedYet:
-    return NotSupportedYet(
-        f"the replacement string '{java}' of regexp_replace: {error} (java.util.regex reads "
-        "\\ as an escape and $ as a group reference; Spark fails the query with "
-        "INVALID_REGEXP_REPLACE on the first row that matches).",
-        hint="write \\$ for a literal $ and \\\\ for a literal backslash; $n or ${name} refer "
-        "to the pattern's groups.")
-
-
-def _translated(name: str, pattern: str, replacement: str | None
-                ) -> tuple[str, str | None] | None:
-    """(the Rust pattern, the Rust replacement), or None when both read the same in Rust."""
-    translated = translate_pattern(pattern, match_only=name in _MATCH_ONLY)
-    rust_replacement = None
-    if replacement is not None:
-        try:
-            rust_replacement = translate_replacement(replacement, translated)
-        except JavaReplacementError as error:
-            raise _refused(replacement, error) from error
-    if translated.rust == pattern and rust_replacement == replacement:
-        return None
-    return translated.rust, rust_replacement
-
-
 def _regex_sql(name: str) -> Any:
     def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
         result = _sql_call(name, args)
@@ -132,19 +109,36 @@ def _sql_call(name: str, args: list[str]) -> str | None:
     replacement = folded_string(args[2]) if replaced else None
     if pattern is None:
         return _guarded_sql_call(name, args, replacement)
-    translated = _translated(name, pattern, replacement)
-    rewritten = list(args)
-    if translated is not None:
-        rust_pattern, rust_replacement = translated
-        rewritten[1] = sql_string(rust_pattern)
-        if rust_replacement is not None:
-            rewritten[2] = sql_string(rust_replacement)
-    elif replacement is not None or not replaced:
+    plan = literal_call(name, pattern, replacement, _index(name, args))
+    if not plan.changed and not (replaced and replacement is None):
         return None
-    call = f"{name}({', '.join(rewritten)})"
+    rewritten = list(args)
+    rewritten[1] = sql_string(plan.pattern)
+    if plan.replacement is not None:
+        rewritten[2] = sql_string(plan.replacement)
+    if plan.whole_match_group:  # the whole match, without the terminator `$` consumed
+        rewritten[2:] = ["1"]
+    call = f"{_called(name, plan)}({', '.join(rewritten)})"
     if replaced and replacement is None:  # a literal pattern, a replacement column
-        return replacement_guarded_sql(name, args[2], call)
+        call = replacement_guarded_sql(name, args[2], call)
+    if plan.guard_text is not None:
+        call = literal_guarded_sql(name, pattern, args[0], call, plan.guard_text,
+                                   plan.guard_reason)
     return call
+
+
+def _called(name: str, plan: LiteralCall) -> str:
+    return "regexp_extract" if name == "regexp_substr" and plan.whole_match_group else name
+
+
+def _index(name: str, args: list[Any]) -> int | None:
+    """An extraction's literal group index (1 when not given), else None."""
+    if name not in ("regexp_extract", "regexp_extract_all"):
+        return None
+    if len(args) < 3:
+        return 1
+    text = args[2] if isinstance(args[2], str) else _integer_literal(args[2])
+    return int(text) if isinstance(text, str) and text.strip().isdigit() else None
 
 
 def _guarded_sql_call(name: str, args: list[str], replacement: str | None) -> str:
@@ -213,19 +207,33 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
     replacement = _string_literal(args[2]) if replaced else None
     if pattern is None:
         return _guarded_column_call(name, args, replacement)
-    translated = _translated(name, pattern, replacement)
-    rewritten = list(args)
-    if translated is not None:
-        rust_pattern, rust_replacement = translated
-        rewritten[1] = F.lit(rust_pattern)
-        if rust_replacement is not None:
-            rewritten[2] = F.lit(rust_replacement)
-    elif replacement is not None or not replaced:
+    plan = literal_call(name, pattern, replacement, _index(name, args))
+    if not plan.changed and not (replaced and replacement is None):
         return None
-    call = F.call_function(name, *rewritten)
+    rewritten = list(args)
+    rewritten[1] = F.lit(plan.pattern)
+    if plan.replacement is not None:
+        rewritten[2] = F.lit(plan.replacement)
+    if plan.whole_match_group:
+        rewritten[2:] = [F.lit(1)]
+    call = F.call_function(_called(name, plan), *rewritten)
     if replaced and replacement is None:  # a literal pattern, a replacement column
-        return replacement_guarded_column(name, args[2], call)
+        call = replacement_guarded_column(name, args[2], call)
+    if plan.guard_text is not None:
+        call = literal_guarded_column(name, pattern, args[0], call, plan.guard_text,
+                                      plan.guard_reason)
     return call
+
+
+def _integer_literal(column: Any) -> str | None:
+    """A DataFrame integer literal's value as text, else None."""
+    plan = getattr(getattr(column, "_expr", None), "_plan", None)
+    if plan is None:
+        plan = column._expr.to_plan(None)
+    if plan.WhichOneof("expr_type") != "literal":
+        return None
+    kind = plan.literal.WhichOneof("literal_type")
+    return str(getattr(plan.literal, kind)) if kind in ("integer", "long", "short") else None
 
 
 def _guarded_column_call(name: str, args: list[Any], replacement: str | None) -> Any:
