@@ -260,10 +260,11 @@ def translate_regex_operators(text: str) -> str:
         if operator.kind != "word" or operator.lower not in _OPERATORS or \
                 operand.text == "(" and _is_call(found, index):
             continue
-        if operand.kind != "string":
-            spans.append(_guarded_operation(text, found, index))
+        pattern = sql_string_value(operand.text) if operand.kind == "string" else None
+        if operand.kind != "string" or (
+                pattern is not None and literal_call("rlike", pattern, None, None).guard_text):
+            spans.append(_guarded_operation(text, found, index))  # as rlike(x, p)
             continue
-        pattern = sql_string_value(operand.text)
         if pattern is None:
             continue
         translated = translate_pattern(pattern, match_only=True)
@@ -297,16 +298,15 @@ def _guarded_operation(text: str, found: list[Any], index: int) -> tuple[int, in
     negated = index > 0 and found[index - 1].lower == "not"
     left_end = index - 2 if negated else index - 1
     left_start = _name_start(found, left_end)
-    right_end = _name_end(found, index + 1)
+    right_end = index + 1 if found[index + 1].kind == "string" else _name_end(found, index + 1)
     after = found[right_end + 1] if right_end + 1 < len(found) else None
     before = found[left_start - 1] if left_start is not None and left_start > 0 else None
     if left_start is None or right_end < 0 or (after is not None and after.lower in _TIGHTER) \
             or (before is not None and before.lower in _TIGHTER):
         raise NotSupportedYet(
-            f"`... {found[index].text.upper()} {found[index + 1].text} ...` with a pattern that "
-            "is not a literal: lakesmith guards such patterns (Java's and Rust's regex read "
-            "some constructs differently) in the form rlike(text, pattern) only, or between "
-            "two column names.",
+            f"`... {found[index].text.upper()} {found[index + 1].text} ...`: lakesmith guards "
+            "this pattern (Java's and Rust's regex read some of its constructs differently on "
+            "some texts) in the form rlike(text, pattern) only, or after a column name.",
             hint="write rlike(text, pattern) (or NOT rlike(text, pattern)).")
     left = text[found[left_start].start:found[left_end].end]
     right = text[found[index + 1].start:found[right_end].end]
@@ -349,7 +349,8 @@ def _unaliased_column_operation_name(found: list[Any], left_start: int, right_en
         return None
     if after is not None and not (after.text == "," or after.lower == "from"):
         return None
-    call = f"RLIKE({left.replace('`', '')}, {right.replace('`', '')})"
+    shown = sql_string_value(right)
+    call = f"RLIKE({left.replace('`', '')}, {right.replace('`', '') if shown is None else shown})"
     return f"(NOT {call})" if negated else call
 
 
