@@ -146,3 +146,52 @@ def test_a_row_whose_pattern_reads_differently_fails_naming_it(project) -> None:
     assert "[UNSUPPORTED_FEATURE.REGEX_PATTERN] rlike: the pattern '^\\w+$'" in message, message
     assert "the row's text is not ASCII" in message
     assert not project.table_path("checked").exists()
+
+
+LINES = """
+    CREATE MATERIALIZED VIEW lines AS
+    SELECT * FROM VALUES (1, 'report.csv\\n'), (2, 'notes.txt\\r\\n'), (3, 'image.png'),
+                         (4, 'data.csv')
+    AS t(id, name);
+"""
+
+
+def test_a_final_dollar_matches_before_a_final_line_terminator(project) -> None:
+    """Lines read with their terminator: Java's `$` matches before it; Spark 4.3 lands these
+    rows for the same query (the engine alone: no match on rows 1 and 2)."""
+    project.write_spec()
+    project.write("transformations/a.sql", LINES + r"""
+        CREATE MATERIALIZED VIEW renamed AS
+        SELECT id, regexp_replace(name, '\\.(csv|txt)$', '.parquet') AS name,
+               regexp_extract(name, '\\.([a-z]+)$', 1) AS extension,
+               regexp_count(name, 'v$') AS ends_in_v, name RLIKE 't$' AS ends_in_t
+        FROM lines;
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    assert project.rows("renamed", order_by="id") == [
+        {"id": 1, "name": "report.parquet\n", "extension": "csv", "ends_in_v": 1,
+         "ends_in_t": False},
+        {"id": 2, "name": "notes.parquet\r\n", "extension": "txt", "ends_in_v": 0,
+         "ends_in_t": True},
+        {"id": 3, "name": "image.png", "extension": "png", "ends_in_v": 0, "ends_in_t": False},
+        {"id": 4, "name": "data.parquet", "extension": "csv", "ends_in_v": 1,
+         "ends_in_t": False},
+    ]
+
+
+def test_a_dollar_without_an_exact_translation_fails_the_row_naming_it(project) -> None:
+    """`\\s+$` may end inside the terminator: no Rust pattern means the same, so a row ending
+    with a line terminator fails, naming the function and the pattern; nothing is written."""
+    project.write_spec()
+    project.write("transformations/a.sql", LINES + r"""
+        CREATE MATERIALIZED VIEW trimmed AS
+        SELECT id, regexp_replace(name, '[a-z]\\s+$', '') AS name FROM lines;
+    """)
+    result = project.run()
+    assert result.state == UpdateState.FAILED
+    (failed,) = result.failed_flows
+    assert failed.planned.name == "trimmed"
+    assert "[UNSUPPORTED_FEATURE.REGEX_PATTERN] regexp_replace: the pattern '[a-z]\\s+$'" \
+        in str(failed.error), str(failed.error)
+    assert not project.table_path("trimmed").exists()
