@@ -53,6 +53,14 @@ def test_an_undefined_key_is_refused_where_the_caller_refuses_it() -> None:
     assert (info.value.reference, info.value.offset) == ("spark:missing", 11)
 
 
+def test_expression_strings_without_variables_are_refused_where_spark_substitutes() -> None:
+    from lakesmith.engine.sql_variables import substituted_expression
+
+    with pytest.raises(NotSupportedYet, match=r"\$\{a\}, which Spark substitutes"):
+        substituted_expression(object(), "'${a}'")
+    assert substituted_expression(object(), "'${foo:a}' || '$'") == "'${foo:a}' || '$'"
+
+
 def test_system_properties_are_refused_without_a_jvm() -> None:
     with pytest.raises(NotSupportedYet, match=r"\$\{system:user.dir\}"):
         substitute("SELECT '${system:user.dir}'", SPARK)
@@ -74,6 +82,8 @@ def test_session_sql_is_substituted_with_the_sessions_settings(project: Project)
         assert rows(spark.sql(
             "SELECT '${my.param}' AS a, '${nope}' AS b, ${x.y} - 2 AS c, '${env:NOPE_X}' AS d"
         )) == [("5", "", 3, "${env:NOPE_X}")]
+        # expression strings too (Spark's parser substitutes every text it parses)
+        assert rows(spark.range(1).selectExpr("'${x.y}' AS a").where("${x.y} = 5")) == [("5",)]
         with pytest.raises(NotSupportedYet, match="spark.sql.shuffle.partitions"):
             spark.sql("SELECT '${spark.sql.shuffle.partitions}'")
         spark.sql("SET spark.sql.variable.substitute = false")  # Spark: the text as written
@@ -101,12 +111,13 @@ def test_pipeline_sql_and_python_read_the_configuration(project: Project) -> Non
 
         @dp.materialized_view
         def pyv():
-            return spark.sql("SELECT '${my.param}' AS p, ${my.param} + 1 AS q")
+            return spark.sql("SELECT '${my.param}' AS p, ${my.param} + 1 AS q").selectExpr(
+                "*", "'${my.text}' AS r")
     """)
     result = project.run()
     assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
     assert project.rows("mv") == [{"v": 5, "t": "abc", "n": "50", "e": os.environ["HOME"]}]
-    assert project.rows("pyv") == [{"p": "5", "q": 6}]
+    assert project.rows("pyv") == [{"p": "5", "q": 6, "r": "abc"}]
 
 
 def test_an_undefined_key_in_pipeline_python_names_the_line(project: Project) -> None:

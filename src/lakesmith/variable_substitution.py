@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from lakesmith.errors import LakesmithError, NotSupportedYet
 
 # ConfigReader.REF_RE, read with Java's ASCII classes
-_REFERENCE = re.compile(r"\$\{(?:(\w+?):)?(\S+?)\}", re.ASCII)
+REFERENCE = re.compile(r"\$\{(?:(\w+?):)?(\S+?)\}", re.ASCII)
 CONF_PREFIXES = frozenset({None, "spark", "sparkconf", "hivevar", "hiveconf"})
 ENABLED_KEY = "spark.sql.variable.substitute"
 
@@ -107,7 +107,7 @@ def _substitute(text: str, variables: Variables, seen: tuple[str, ...]) -> str:
         except CircularReference as e:
             raise CircularReference(e.chain, match.start()) from e
 
-    return _REFERENCE.sub(replace, text)
+    return REFERENCE.sub(replace, text)
 
 
 def _value(prefix: str | None, key: str, variables: Variables, offset: int) -> str | None:

@@ -20,8 +20,9 @@ from lakesmith.engine.session_settings import (
     check_setting,
     parse_setting_statement,
 )
-from lakesmith.engine.sql_variables import session_sql
+from lakesmith.engine.sql_variables import session_sql, session_variables
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
+from lakesmith.variable_substitution import Variables
 
 
 class _FilterHook(SparkSession.Hook):
@@ -110,6 +111,10 @@ class DeltaSession(SparkSession):
         if self.delta_context is not None:
             self.delta_context.observe(sqlQuery)
         return result
+
+    def sql_variables(self) -> Variables | None:
+        """`${...}` values of expression strings (`F.expr`, `selectExpr`): the settings."""
+        return session_variables(self.conf.getAll)
 
     @property
     def conf(self) -> RuntimeConf:

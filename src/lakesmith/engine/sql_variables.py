@@ -26,12 +26,18 @@ import lakesmith
 from lakesmith.errors import LakesmithError, NotSupportedYet, SourceLoadError
 from lakesmith.source_location import SourceLocation
 from lakesmith.variable_substitution import (
+    CONF_PREFIXES,
     ENABLED_KEY,
+    REFERENCE,
     UndefinedVariable,
     Variables,
     enabled,
     substitute,
 )
+
+# A session's `sql_variables()`: its variables now, or None when substitution is off. Set on
+# the user's session (its settings) and on a pipeline's (its configuration).
+VARIABLES_ATTRIBUTE = "sql_variables"
 
 
 def session_sql(text: str, settings: Callable[[], Mapping[str, str]]) -> str:
@@ -39,10 +45,41 @@ def session_sql(text: str, settings: Callable[[], Mapping[str, str]]) -> str:
     only when the text holds a reference)."""
     if "${" not in text:
         return text
-    values = settings()
-    if not enabled(values.get(ENABLED_KEY)):
+    variables = session_variables(settings())
+    return text if variables is None else substitute(text, variables)
+
+
+def session_variables(settings: Mapping[str, str]) -> Variables | None:
+    """The user's session's variables from its `settings`, or None when substitution is off."""
+    if not enabled(settings.get(ENABLED_KEY)):
+        return None
+    return Variables(settings.get, undefined=_session_undefined)
+
+
+def pipeline_variables(configuration: Mapping[str, str]) -> Variables | None:
+    """A pipeline's variables, or None when its configuration turns substitution off."""
+    if not enabled(configuration.get(ENABLED_KEY)):
+        return None
+    return Variables.of(configuration)
+
+
+def substituted_expression(spark: Any, text: str) -> str:
+    """An expression string of a DataFrame plan (`F.expr`, `selectExpr`, `filter("...")`), which
+    Spark's parser substitutes too: substituted with the session's variables; refused when the
+    session has none and Spark would substitute something."""
+    if "${" not in text:
         return text
-    return substitute(text, Variables(values.get, undefined=_session_undefined))
+    provider = getattr(spark, VARIABLES_ATTRIBUTE, None)
+    if provider is None:
+        for match in REFERENCE.finditer(text):
+            if match.group(1) in CONF_PREFIXES or match.group(1) == "system":
+                raise NotSupportedYet(
+                    f"the expression '{text}' holds {match.group(0)}, which Spark substitutes "
+                    "from its settings; lakesmith has none to substitute here.",
+                    hint="build the text in Python with the value (spark.conf.get(key)).")
+        return text
+    variables = provider()
+    return text if variables is None else substitute(text, variables)
 
 
 def _session_undefined(reference: str) -> str:
