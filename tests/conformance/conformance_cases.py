@@ -1054,6 +1054,7 @@ REGEX = _sql("regex", [
     ("functions_df", r"spark.createDataFrame([(1, 'a٣b'), (2, 'café'), (3, 'Straße 1')], 'id int, s string').select('id', F.regexp_replace('s', '\\d', '#').alias('a'), F.regexp_replace('s', '\\w', '#').alias('b'), F.col('s').rlike('^\\w+$').alias('c'), F.regexp_extract('s', '(\\d)', 1).alias('d'), F.split('s', '\\d').alias('e'), F.regexp_count('s', F.lit('\\w')).alias('f'))"),
     ("replacement_df", r"spark.createDataFrame([('ab',)], 's string').select(F.regexp_replace('s', '(a)', '\\$1').alias('a'), F.regexp_replace('s', 'b', '\\\\').alias('b'), F.regexp_replace('s', '(a)', '$10').alias('c'), F.regexp_replace('s', '(?<first>a)', '${first}!').alias('d'))"),
     ("final_line_terminator_df", r"spark.createDataFrame([('ab\n',), ('x.csv\r\n',)], 's string').select(F.regexp_replace('s', 'b$', 'x').alias('a'), F.regexp_extract('s', r'\.(csv)$', 1).alias('b'), F.regexp_substr('s', F.lit('[a-z]$')).alias('c'))"),
+    ("folded_literal_df", r"spark.createDataFrame([('a٣1',)], 's string').select(F.regexp_replace('s', F.concat(F.lit('\\d'), F.lit('+')), '#').alias('a'), F.regexp_count('s', F.concat(F.lit('\\d'))).alias('b'))"),
     ("column_patterns_df", r"spark.createDataFrame([(1, 'a1b22', '\\d+'), (2, 'x y', ' ')], 'id int, s string, p string').select('id', F.regexp_replace('s', F.col('p'), F.lit('')).alias('a'), F.regexp_extract('s', F.col('p'), 0).alias('b'), F.split('s', F.col('p')).alias('c'))"),
 ])
 

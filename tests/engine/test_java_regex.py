@@ -187,9 +187,11 @@ def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
     readers' dates) are in plans the rules read as Spark's, and type probes re-read rewritten
     arguments: read as Java's patterns, they must not change."""
     from lakesmith.engine.semantics import (
+        final_dollar,
         java_doubles,
         json_functions,
         regex_guard,
+        regex_literals,
         string_dates,
     )
 
@@ -197,7 +199,9 @@ def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
                     json_functions._MARKED, json_functions._ARRAY_START.replace("\\\\", "\\"),
                     string_dates.DATE_PART, regex_guard._ALWAYS, regex_guard._ASCII,
                     regex_guard._LINES, regex_guard._WORD_BOUNDARY, regex_guard._LINE_TEXT,
-                    regex_guard._NOT_ASCII_TEXT, regex_guard._REPLACEMENT_ESCAPES):
+                    regex_guard._NOT_ASCII_TEXT, regex_guard._REPLACEMENT_ESCAPES,
+                    regex_literals.LINE_TEXT, regex_literals.CRLF_TEXT,
+                    f"(b)(?:{final_dollar.TERMINATOR})?\\z"):
         translated = translate_pattern(pattern)
         assert translated.rust == pattern
         if translated.groups:

@@ -177,14 +177,24 @@ def folded_string(text: str) -> str | None:
 
 def _string_literal(column: Any) -> str | None:
     """A DataFrame string literal's value (`F.regexp_replace(c, '\\\\d', '')` passes literals),
-    else None."""
+    or literals joined by `F.concat` (a constant the engine folds), else None."""
     plan = getattr(getattr(column, "_expr", None), "_plan", None)
     if plan is None:
         plan = column._expr.to_plan(None)
-    if plan.WhichOneof("expr_type") != "literal" or \
-            plan.literal.WhichOneof("literal_type") != "string":
-        return None
-    return str(plan.literal.string)
+    return _folded_plan_string(plan)
+
+
+def _folded_plan_string(plan: Any) -> str | None:
+    kind = plan.WhichOneof("expr_type")
+    if kind == "literal":
+        return str(plan.literal.string) if plan.literal.WhichOneof(
+            "literal_type") == "string" else None
+    if kind == "unresolved_function" and plan.unresolved_function.function_name == "concat" \
+            and not plan.unresolved_function.is_distinct:
+        parts = [_folded_plan_string(a) for a in plan.unresolved_function.arguments]
+        return None if not parts or any(p is None for p in parts) else "".join(
+            p or "" for p in parts)
+    return None
 
 
 def _regex_column(name: str) -> Any:
