@@ -226,6 +226,8 @@ def test_rlike_operations_on_pattern_columns_are_guarded() -> None:
     assert " ELSE rlike(t.s, c.p) END) AS `RLIKE(t.s, c.p)`, (NOT (CASE WHEN p RLIKE " in rewritten
     assert rewritten.endswith(" ELSE rlike(s, p) END)) AS b FROM t")
     assert rewrite_sql("SELECT rlike(s, p) FROM t", None).startswith("SELECT (CASE WHEN p ")
+    assert rewrite_sql("SELECT count_if(s RLIKE p) FROM t", None).startswith(
+        "SELECT count_if((CASE WHEN p ")
     with pytest.raises(NotSupportedYet, match="write rlike"):
         rewrite_sql("SELECT lower(s) RLIKE p FROM t", None)
     with pytest.raises(NotSupportedYet, match="write rlike"):

@@ -312,7 +312,7 @@ def _guarded_operation(text: str, found: list[Any], index: int) -> tuple[int, in
     after = found[right_end + 1] if right_end + 1 < len(found) else None
     before = found[left_start - 1] if left_start is not None and left_start > 0 else None
     if left_start is None or right_end < 0 or (after is not None and after.lower in _TIGHTER) \
-            or (before is not None and before.lower in _TIGHTER):
+            or (before is not None and before.lower in _TIGHTER - {"("}):
         raise NotSupportedYet(
             f"`... {found[index].text.upper()} {found[index + 1].text} ...`: lakesmith guards "
             "this pattern (Java's and Rust's regex read some of its constructs differently on "
