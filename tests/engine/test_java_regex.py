@@ -228,6 +228,8 @@ def test_rlike_operations_on_pattern_columns_are_guarded() -> None:
     assert rewrite_sql("SELECT rlike(s, p) FROM t", None).startswith("SELECT (CASE WHEN p ")
     assert rewrite_sql("SELECT count_if(s RLIKE p) FROM t", None).startswith(
         "SELECT count_if((CASE WHEN p ")
+    for called in ("flag = rlike(s, p)", "x AND regexp(s, p)", "coalesce(rlike(s, p), true)"):
+        assert "ELSE " in rewrite_sql(f"SELECT {called} FROM t", None)  # the function's guard
     with pytest.raises(NotSupportedYet, match="write rlike"):
         rewrite_sql("SELECT lower(s) RLIKE p FROM t", None)
     with pytest.raises(NotSupportedYet, match="write rlike"):

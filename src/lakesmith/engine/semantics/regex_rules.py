@@ -32,7 +32,7 @@ from lakesmith.engine.semantics.regex_literals import (
     literal_call,
 )
 from lakesmith.engine.semantics.rules import Rule
-from lakesmith.engine.semantics.sql_operators import tokens
+from lakesmith.engine.semantics.sql_operators import KEYWORDS, tokens
 from lakesmith.errors import NotSupportedYet
 from lakesmith.sql_literal import sql_string
 
@@ -290,9 +290,15 @@ def translate_regex_operators(text: str) -> str:
 
 
 def _is_call(found: list[Any], index: int) -> bool:
-    """Whether `regexp` / `rlike` at `index` is a function call, not the operator."""
-    return index == 0 or found[index - 1].text in ("(", ",") or found[index - 1].lower in (
-        "select", "where", "and", "or", "not", "when", "then", "else", "on", "having", "by")
+    """Whether `regexp` / `rlike` at `index` (before a `(`) is a function call, not the
+    operator: the operator follows an operand (a name, a literal, a closing bracket)."""
+    if index == 0:
+        return True
+    before = found[index - 1]
+    if before.text in (")", "]"):
+        return False
+    return before.kind not in ("word", "quoted", "string", "number") or (
+        before.kind == "word" and before.lower in KEYWORDS)
 
 
 _OPERAND = ("word", "quoted")
