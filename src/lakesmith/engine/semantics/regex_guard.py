@@ -8,7 +8,8 @@ row in SQL. The guard only has to recognise the few constructs whose meaning dif
 of them differ only on some texts, so it looks at the row's text too:
 * always refused: constructs the two read differently whatever the text (`\\p{...}`, `\\Q...\\E`,
   `\\<`, possessive quantifiers `a*+`, `[:alpha:]`, class operators `--` `~~`, inline flags other
-  than `i m s`, lookaround, back references and other escapes Rust lacks);
+  than `i m s`, lookaround, back references and other escapes Rust lacks, a non-ASCII character
+  under `(?i)`);
 * refused when the text is not ASCII: `\\d \\w \\s \\b` (and negations), `(?i)`, `.`, `$` (Java's
   are ASCII classes, ASCII case folding and Java's line terminators; Rust's Unicode);
 * refused when the text holds `\\r` or ends with `\\n`: `.` (Java's stops at `\\r`), `$` (Java's
@@ -35,7 +36,11 @@ from lakesmith.sql_literal import sql_string
 # A position not escaped: after the start or a character that is not a backslash, and pairs of
 # backslashes (escaped backslashes).
 _UNESCAPED = r"(?:\A|[^\x5C])(?:\x5C\x5C)*"
+# (?i) with a non-ASCII letter in the pattern: Rust folds the Kelvin sign into k, the long s
+# into s (ASCII texts too); Java folds ASCII letters only
+_FOLDED = r"\(\?[ms-]*i(?s:.)*[^\x00-\x7F]|[^\x00-\x7F](?s:.)*\(\?[ms-]*i"
 _ALWAYS = "|".join([
+    _FOLDED,
     _UNESCAPED + r"\x5C(?:[0-9ceghijklmopqvyCEFGHIJKLMNOPQRTUVXYZ<>]|[^\x00-\x7F]|[bB]\{)",
     _UNESCAPED + r"[*+?}]\+",
     r"\[:",
@@ -69,7 +74,7 @@ class _Check:
 _CHECKS = (
     _Check(_ALWAYS, None, "holds a construct java.util.regex and Rust's regex read differently "
            "(\\p{...}, \\Q...\\E, \\< \\>, possessive quantifiers, [:class:], inline flags other "
-           "than i m s, lookaround, back references)"),
+           "than i m s, lookaround, back references, a non-ASCII character under (?i))"),
     _Check(_ASCII, _NOT_ASCII_TEXT, "holds \\d \\w \\s \\b, (?i), . or $ and the row's text is "
            "not ASCII (Java's classes, case folding and line terminators are ASCII's; Rust's "
            "Unicode's)"),
