@@ -17,6 +17,11 @@ PATTERNS = [
     r"\bfoo\b", r"\Bo", r"[\d.]+", r"\h", r"\v", r"(?x) a b", r"[a-z]+\d", r"(a|b)c", r"\n",
     r"[\n\r]", r"(?i)[a-z]+", r"[^\s]+", r"\,", r"a|", r",", r"\s*,\s*", r"[ \t]+", r"\A\w",
     r"\w\z", r"(?-i)a", r"(?<=a)b", r"(\w)\1", r"\R",
+    # shapes of real lookup and configuration tables
+    r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$", r"^\+?[0-9 ()-]{7,}$",
+    r"(?i)^(yes|no)$", r"[^\x00-\x7F]", r"\s{2,}", r"^\s+|\s+$", r"(\d{4})-(\d{2})-(\d{2})",
+    r"[[:space:]]", r"^(?:[a-z]+_)+[a-z]+$", r"[,;|]", r"(?i)[aeiou]", r"\$\d+(\.\d\d)?",
+    r"^$", r"[\[\]]", r"\p{Lu}", r"[^[:alnum:]]", r"(?m)^\w", r"[0-9]{3,}?", r"[a-z]+?",
 ]
 
 TEXTS = [
@@ -24,6 +29,8 @@ TEXTS = [
     "line1\nline2", "ab\n", "ab\r\n", "a\rb", "x@y.com", "data.csv", "data.csv\n", "", "KELVIN \u212a",
     "\u017f", "foo bar", "a.c abc", "555-1234", "aaa", "colour color", "\\d", "a\u2028b",
     "ab\u0085", "a,b,,c", "2024 and 1999", "x", "abab cd", "aa", "a b, c ,d",
+    "john.doe@mail.com", "+1 (555) 123-4567", "YES", "  padded  ", "2024-01-05", "snake_case_name",
+    "$12.50 or $3", "[x]", "Ünïcödé", "a;b|c", "tab\tend\n",
 ]
 
 # (name, SQL over columns s and p): each call Spark answers per row

@@ -61,7 +61,7 @@ def _normal(value: Any) -> Any:
     return list(value) if isinstance(value, (list, tuple)) else value
 
 
-@pytest.mark.slow  # (75 patterns x 9 calls, each rewritten and run: ~35 s)
+@pytest.mark.slow  # (94 patterns x 9 calls, each rewritten and run: ~60 s)
 @pytest.mark.parametrize(("name", "call"), CALLS, ids=[name for name, _ in CALLS])
 def test_literal_patterns_give_sparks_answers_or_are_refused(spark: Any, name: str,
                                                             call: str) -> None:
