@@ -1,5 +1,6 @@
 """Record Apache Spark 4.3's answers for the column-pattern sample (`tests/engine/
-regex_column_sample.py`) as `tests/golden/regex_columns.json`: per call, per row id, the value.
+regex_column_sample.py`) as `tests/golden/regex_columns.json`: per row (in id order, one a
+line), the value of each call.
 
     /work/spark-ref/venv/bin/python scripts/golden/regex_columns.py [--remote sc://host:port]
 """
@@ -27,13 +28,17 @@ def main() -> None:
 
     spark = SparkSession.builder.remote(args.remote).getOrCreate()
     spark.createDataFrame(rows(), "id INT, s STRING, p STRING").createOrReplaceTempView("sample")
-    answers: dict[str, dict[str, object]] = {}
-    for name, call in CALLS:
-        found = spark.sql(f"SELECT id, {call} AS v FROM sample").collect()
-        answers[name] = {str(r.id): r.v for r in found}
-    OUT.write_text(json.dumps({"spark": pyspark.__version__, "answers": answers}, indent=0,
-                              sort_keys=True, ensure_ascii=False) + "\n")
+    columns = ", ".join(f"{call} AS {name}" for name, call in CALLS)
+    found = spark.sql(f"SELECT {columns} FROM sample ORDER BY id").collect()
+    rows_text = ",\n".join(json.dumps([_plain(v) for v in r], ensure_ascii=False) for r in found)
+    OUT.write_text(f'{{"spark": "{pyspark.__version__}", '
+                   f'"calls": {json.dumps([name for name, _ in CALLS])},\n'
+                   f'"rows": [\n{rows_text}\n]}}\n')
     print(f"{len(rows())} rows x {len(CALLS)} calls written to {OUT}")
+
+
+def _plain(value: object) -> object:
+    return list(value) if isinstance(value, (list, tuple)) else value
 
 
 if __name__ == "__main__":
