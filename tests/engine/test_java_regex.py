@@ -183,9 +183,11 @@ def test_unaliased_rlike_operations_keep_sparks_column_names() -> None:
 
 
 def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
-    """lakesmith's own regexp calls (`java_doubles`, `json_functions`, `string_dates`, the file
-    readers' dates) are in plans the rules read as Spark's, and type probes re-read rewritten
-    arguments: read as Java's patterns, they must not change."""
+    """lakesmith's own regexp calls (`java_doubles`, `json_functions`, `string_dates`, `strings`,
+    the file readers, the guards) are in plans the rules read as Spark's, and type probes re-read
+    rewritten arguments: read as Java's patterns in the functions they are used in, they must
+    not change (no `$`: Java's also matches before a final line terminator; `\\z` is the end for
+    both)."""
     from lakesmith.engine.semantics import (
         final_dollar,
         java_doubles,
@@ -193,19 +195,29 @@ def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
         regex_guard,
         regex_literals,
         string_dates,
+        strings,
     )
+    from lakesmith.sources.files.formats import inference, records
 
-    for pattern in (java_doubles._INTEGER, java_doubles._FRACTION, java_doubles._EXPONENT,
-                    json_functions._MARKED, json_functions._ARRAY_START.replace("\\\\", "\\"),
-                    string_dates.DATE_PART, regex_guard._ALWAYS, regex_guard._ASCII,
-                    regex_guard._LINES, regex_guard._WORD_BOUNDARY, regex_guard._LINE_TEXT,
-                    regex_guard._NOT_ASCII_TEXT, regex_guard._REPLACEMENT_ESCAPES,
-                    regex_literals.LINE_TEXT, regex_literals.CRLF_TEXT,
-                    f"(b)(?:{final_dollar.TERMINATOR})?\\z"):
-        translated = translate_pattern(pattern)
-        assert translated.rust == pattern
-        if translated.groups:
-            assert translate_replacement("$1", translated) == "$1"
+    uses = [("regexp_extract", java_doubles._INTEGER), ("regexp_extract", java_doubles._FRACTION),
+            ("regexp_extract", java_doubles._EXPONENT), ("regexp_extract", "^(0*)"),
+            ("regexp_replace", java_doubles._TRAILING_ZEROS), ("regexp_replace", "^0+"),
+            ("regexp_replace", json_functions._MARKED),
+            ("rlike", json_functions._ARRAY_START.replace("\\\\", "\\")),
+            ("regexp_replace", string_dates.DATE_PART), ("rlike", strings._PLAIN),
+            ("rlike", inference._OBJECT_TEXT), ("rlike", inference._NOTHING_TEXT),
+            ("regexp_replace", f"({records.line_separator_pattern(None)})" + r"\z"),
+            ("split", records.line_separator_pattern(None)),
+            ("rlike", regex_literals.LINE_TEXT), ("rlike", regex_literals.CRLF_TEXT),
+            ("regexp_extract", f"(b)(?:{final_dollar.TERMINATOR})?\\z")]
+    uses += [("rlike", pattern) for pattern in (
+        regex_guard._ALWAYS, regex_guard._ASCII, regex_guard._LINES, regex_guard._WORD_BOUNDARY,
+        regex_guard._LINE_TEXT, regex_guard._NOT_ASCII_TEXT, regex_guard._REPLACEMENT_ESCAPES)]
+    for name, pattern in uses:
+        replacement = "$1" if name == "regexp_replace" and "(" in pattern else (
+            "" if name == "regexp_replace" else None)
+        call = regex_literals.literal_call(name, pattern, replacement, 1)
+        assert (call.pattern, call.changed) == (pattern, False), (name, pattern)
 
 
 def test_a_final_dollar_matches_before_a_final_line_terminator_where_only_matching_counts() -> None:
