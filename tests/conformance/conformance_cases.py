@@ -1058,8 +1058,18 @@ REGEX = _sql("regex", [
     ("column_patterns_df", r"spark.createDataFrame([(1, 'a1b22', '\\d+'), (2, 'x y', ' ')], 'id int, s string, p string').select('id', F.regexp_replace('s', F.col('p'), F.lit('')).alias('a'), F.regexp_extract('s', F.col('p'), 0).alias('b'), F.split('s', F.col('p')).alias('c'))"),
 ])
 
+# `${...}` variable substitution (`spark.sql.variable.substitute`): Spark's parser substitutes
+# every SQL text it reads, the engine's none; lakesmith substitutes pipeline SQL, `spark.sql`
+# and expression strings (here: with the session's settings, which pipelines take from their
+# configuration).
+VARIABLES = _sql("variables", [
+    ("references", r"SELECT '${spark.sql.session.timeZone}' AS a, '${spark:spark.sql.session.timeZone}' AS b, '${sparkconf:spark.sql.session.timeZone}' AS c, '${env:LAKESMITH_UNSET_VARIABLE}' AS d, '${foo:bar}' AS e, '${ x}${}' AS f, '\\${spark.sql.session.timeZone}' AS g"),
+]) + _df("variables", [
+    ("expression_df", "spark.range(1).selectExpr(\"'${spark.sql.session.timeZone}' AS a\").where(\"'${hiveconf:spark.sql.session.timeZone}' = 'UTC'\")"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
                      + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
-                     + REGEX)
+                     + REGEX + VARIABLES)
