@@ -144,7 +144,7 @@ def test_a_row_whose_pattern_reads_differently_fails_naming_it(project) -> None:
     assert failed.planned.name == "checked"
     message = str(failed.error)
     assert "[UNSUPPORTED_FEATURE.REGEX_PATTERN] rlike: the pattern '^\\w+$'" in message, message
-    assert "the row's text is not ASCII" in message
+    assert "the row's text holds a non-ASCII letter, digit or mark" in message
     assert not project.table_path("checked").exists()
 
 

@@ -211,8 +211,9 @@ def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
             ("rlike", regex_literals.LINE_TEXT), ("rlike", regex_literals.CRLF_TEXT),
             ("regexp_extract", f"(b)(?:{final_dollar.TERMINATOR})?\\z")]
     uses += [("rlike", pattern) for pattern in (
-        regex_guard._ALWAYS, regex_guard._ASCII, regex_guard._LINES, regex_guard._WORD_BOUNDARY,
-        regex_guard._LINE_TEXT, regex_guard._NOT_ASCII_TEXT, regex_guard._REPLACEMENT_ESCAPES)]
+        regex_guard._ALWAYS, regex_guard._WORD_BOUNDARY, regex_guard._REPLACEMENT_ESCAPES,
+        *(text for check in regex_guard._CHECKS for text in (check.pattern, check.text)
+          if text is not None))]
     for name, pattern in uses:
         replacement = "$1" if name == "regexp_replace" and "(" in pattern else (
             "" if name == "regexp_replace" else None)

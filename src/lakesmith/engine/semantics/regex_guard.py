@@ -10,10 +10,11 @@ of them differ only on some texts, so it looks at the row's text too:
   `\\<`, possessive quantifiers `a*+`, `[:alpha:]`, class operators `--` `~~`, inline flags other
   than `i m s`, lookaround, back references and other escapes Rust lacks, a non-ASCII character
   under `(?i)`);
-* refused when the text is not ASCII: `\\d \\w \\s \\b` (and negations), `(?i)`, `.`, `$` (Java's
-  are ASCII classes, ASCII case folding and Java's line terminators; Rust's Unicode);
-* refused when the text holds `\\r` or ends with `\\n`: `.` (Java's stops at `\\r`), `$` (Java's
-  also matches before a final line terminator), `(?m)`;
+* refused when the text holds a character they read differently: `\\s` (and `\\S`) a non-ASCII
+  space, `\\d` a non-ASCII digit, `\\w \\b` a non-ASCII letter, digit or mark (Java's classes
+  are ASCII's, Rust's Unicode's), `(?i)` the long s or the Kelvin sign (Rust folds them into s
+  and k), `.` a line terminator other than `\\n`, `$` and `(?m)` one too or a final `\\n` (Java's
+  `$` also matches before a final line terminator);
 * where empty matches show (`regexp_count`, `split`, `regexp_extract_all`, a non-empty
   replacement): refused when the pattern matches the empty string or uses `\\b`, because Java
   reports an empty match right after another match and Rust does not;
@@ -48,11 +49,21 @@ _ALWAYS = "|".join([
     r"\(\?(?:[=!>]|<[=!])",
     r"\(\?[ims-]*[a-hj-ln-rt-zA-Z]",
 ])
-_LINES = _UNESCAPED + r"[.$]|\(\?[is-]*m"
-_ASCII = _UNESCAPED + r"\x5C[dwsDWSbB]|\(\?[ms-]*i|" + _LINES
+# Each construct whose Java meaning is ASCII's or Java's line terminators', with the texts on
+# which Rust's Unicode meaning answers otherwise
+_SPACES = _UNESCAPED + r"\x5C[sS]"
+_NON_ASCII_SPACE = r"[\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]"
+_DIGITS = _UNESCAPED + r"\x5C[dD]"
+_NON_ASCII_DIGIT = r"[\p{Nd}&&[^\x00-\x7F]]"
+_WORDS = _UNESCAPED + r"\x5C[wWbB]"
+_NON_ASCII_WORD = r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}&&[^\x00-\x7F]]"
+_CASE = r"\(\?[ms-]*i"
+_FOLDING = r"[\x{17F}\x{212A}]"  # the long s and the Kelvin sign: Rust folds them into s, k
+_DOT = _UNESCAPED + r"\."
+_DOT_TEXT = r"[\x0D\x{85}\x{2028}\x{2029}]"
+_LINES = _UNESCAPED + r"\$|\(\?[is-]*m"
+_LINE_TEXT = r"[\x0D\x{85}\x{2028}\x{2029}]|\x0A\z"
 _WORD_BOUNDARY = _UNESCAPED + r"\x5C[bB]"
-_NOT_ASCII_TEXT = r"[^\x00-\x7F]"
-_LINE_TEXT = r"\x0D|\x0A\z"
 _REPLACEMENT_ESCAPES = r"[\x5C$]"
 
 _CLASS = "[UNSUPPORTED_FEATURE.REGEX_PATTERN]"
@@ -75,12 +86,19 @@ _CHECKS = (
     _Check(_ALWAYS, None, "holds a construct java.util.regex and Rust's regex read differently "
            "(\\p{...}, \\Q...\\E, \\< \\>, possessive quantifiers, [:class:], inline flags other "
            "than i m s, lookaround, back references, a non-ASCII character under (?i))"),
-    _Check(_ASCII, _NOT_ASCII_TEXT, "holds \\d \\w \\s \\b, (?i), . or $ and the row's text is "
-           "not ASCII (Java's classes, case folding and line terminators are ASCII's; Rust's "
-           "Unicode's)"),
-    _Check(_LINES, _LINE_TEXT, "holds . $ or (?m) and the row's text holds \\r or ends with a "
-           "line terminator (Java's . stops at \\r, its $ also matches before a final line "
-           "terminator)"),
+    _Check(_SPACES, _NON_ASCII_SPACE, "holds \\s or \\S and the row's text holds a non-ASCII "
+           "space (Java's \\s is [ \\t\\n\\x0B\\f\\r]; Rust's Unicode's)"),
+    _Check(_DIGITS, _NON_ASCII_DIGIT, "holds \\d or \\D and the row's text holds a non-ASCII "
+           "digit (Java's \\d is [0-9]; Rust's Unicode's)"),
+    _Check(_WORDS, _NON_ASCII_WORD, "holds \\w \\W \\b or \\B and the row's text holds a "
+           "non-ASCII letter, digit or mark (Java's \\w is [A-Za-z0-9_]; Rust's Unicode's)"),
+    _Check(_CASE, _FOLDING, "holds (?i) and the row's text holds the long s or the Kelvin sign "
+           "(Rust folds them into s and k; Java folds ASCII letters only)"),
+    _Check(_DOT, _DOT_TEXT, "holds . and the row's text holds \\r, U+0085, U+2028 or U+2029 "
+           "(Java's . stops at them; Rust's only at \\n)"),
+    _Check(_LINES, _LINE_TEXT, "holds $ or (?m) and the row's text holds \\r, U+0085, U+2028, "
+           "U+2029 or ends with \\n (Java's $ also matches before a final line terminator, and "
+           "its (?m) knows them all; Rust's only \\n)"),
 )
 _EMPTY = ("can match an empty string (Java counts an empty match right after another match, "
           "Rust does not)")
