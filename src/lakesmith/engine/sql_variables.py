@@ -16,13 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pyspark
 
 import lakesmith
+from lakesmith.engine.sql_wrappers import sql_replaced
 from lakesmith.errors import LakesmithError, NotSupportedYet, SourceLoadError
 from lakesmith.source_location import SourceLocation
 from lakesmith.variable_substitution import (
@@ -94,32 +94,25 @@ def _session_undefined(reference: str) -> str:
     return ""  # Spark: a key it has no entry for is ''
 
 
-@contextmanager
-def pipeline_sql_substituted(spark: Any, configuration: Mapping[str, str]) -> Iterator[None]:
+def pipeline_sql_substituted(spark: Any, configuration: Mapping[str, str]) -> Any:
     """While pipeline code runs, its `spark.sql(text)` gets `text` substituted with the pipeline
     configuration. Enter it after every other wrapper of `spark.sql`, so they see the
     substituted text."""
-    original = spark.sql
     off = not enabled(configuration.get(ENABLED_KEY))
 
-    def sql(query: Any, *args: Any, **kwargs: Any) -> Any:
-        if off or not isinstance(query, str) or "${" not in query:
-            return original(query, *args, **kwargs)
-        try:
-            text = substitute(query, Variables.of(configuration))
-        except LakesmithError as e:
-            raise SourceLoadError(_problem(e), _caller(), hint=e.hint or _HINT) from e
-        return original(text, *args, **kwargs)
+    def make(original: Any) -> Any:
+        def sql(query: Any, *args: Any, **kwargs: Any) -> Any:
+            if off or not isinstance(query, str) or "${" not in query:
+                return original(query, *args, **kwargs)
+            try:
+                text = substitute(query, Variables.of(configuration))
+            except LakesmithError as e:
+                raise SourceLoadError(_problem(e), _caller(), hint=e.hint or _HINT) from e
+            return original(text, *args, **kwargs)
 
-    had_own = "sql" in vars(spark)
-    spark.sql = sql
-    try:
-        yield
-    finally:
-        if had_own:
-            spark.sql = original
-        elif "sql" in vars(spark):
-            del spark.sql  # the class's method again
+        return sql
+
+    return sql_replaced(spark, make)
 
 
 _HINT = "add it under `configuration:` in the pipeline spec."

@@ -143,16 +143,21 @@ def _index(name: str, args: list[Any]) -> int | None:
 
 def _guarded_sql_call(name: str, args: list[str], replacement: str | None) -> str:
     """A call whose pattern is a column: as written, its rows guarded (`regex_guard`)."""
-    column_replacement = None
-    empty_matters = name in _EMPTY_MATCHES_SHOW
-    if name == "regexp_replace" and len(args) > 2:
-        if replacement is None:
-            column_replacement, empty_matters = args[2], True
-        else:
-            literal_replacement_refused(name, replacement)
-            empty_matters = replacement != ""
+    column_replacement, empty_matters = _column_pattern_call(name, args, replacement)
     return guarded_sql(name, args[0], args[1], f"{name}({', '.join(args)})",
                        empty_matters=empty_matters, replacement=column_replacement)
+
+
+def _column_pattern_call(name: str, args: list[Any], replacement: str | None
+                         ) -> tuple[Any | None, bool]:
+    """For a call with a column pattern: its replacement if that is a column too, and whether
+    empty matches show in its answer. A literal replacement with Java escapes is refused."""
+    if name != "regexp_replace" or len(args) <= 2:
+        return None, name in _EMPTY_MATCHES_SHOW
+    if replacement is None:
+        return args[2], True
+    literal_replacement_refused(name, replacement)
+    return None, replacement != ""
 
 
 def folded_string(text: str) -> str | None:
@@ -247,14 +252,7 @@ def _integer_literal(column: Any) -> str | None:
 
 
 def _guarded_column_call(name: str, args: list[Any], replacement: str | None) -> Any:
-    column_replacement = None
-    empty_matters = name in _EMPTY_MATCHES_SHOW
-    if name == "regexp_replace" and len(args) > 2:
-        if replacement is None:
-            column_replacement, empty_matters = args[2], True
-        else:
-            literal_replacement_refused(name, replacement)
-            empty_matters = replacement != ""
+    column_replacement, empty_matters = _column_pattern_call(name, args, replacement)
     return guarded_column(name, args[0], args[1], F.call_function(name, *args),
                           empty_matters=empty_matters, replacement=column_replacement)
 
