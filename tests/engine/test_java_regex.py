@@ -125,7 +125,9 @@ def test_ascii_patterns_are_left_as_written() -> None:
 
 def test_patterns_given_as_columns_are_guarded() -> None:
     rewritten = rewrite_sql("SELECT regexp_extract(s, t.p, 1) AS b FROM t", None)
-    assert rewritten.startswith("SELECT (CASE WHEN t.p RLIKE ")
+    # a pattern none of the checks can refuse runs as written after one look
+    assert rewritten.startswith("SELECT (CASE WHEN NOT (t.p RLIKE ")
+    assert ") THEN regexp_extract(s, t.p, 1) WHEN t.p RLIKE " in rewritten
     assert rewritten.endswith(" ELSE regexp_extract(s, t.p, 1) END) AS b FROM t")
     assert "regexp_extract: the pattern \\'', t.p, " in rewritten
     # where empty matches show, the guard also refuses patterns that match ''
@@ -212,6 +214,7 @@ def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
             ("regexp_extract", f"(b)(?:{final_dollar.TERMINATOR})?\\z")]
     uses += [("rlike", pattern) for pattern in (
         regex_guard._ALWAYS, regex_guard._WORD_BOUNDARY, regex_guard._REPLACEMENT_ESCAPES,
+        regex_guard._ANY_CHECK,
         *(text for check in regex_guard._CHECKS for text in (check.pattern, check.text)
           if text is not None))]
     for name, pattern in uses:
@@ -235,12 +238,14 @@ def test_a_final_dollar_matches_before_a_final_line_terminator_where_only_matchi
 
 def test_rlike_operations_on_pattern_columns_are_guarded() -> None:
     rewritten = rewrite_sql("SELECT t.s RLIKE c.p, s NOT REGEXP p AS b FROM t", None)
-    assert rewritten.startswith("SELECT (CASE WHEN c.p RLIKE ")
-    assert " ELSE rlike(t.s, c.p) END) AS `RLIKE(t.s, c.p)`, (NOT (CASE WHEN p RLIKE " in rewritten
+    assert rewritten.startswith("SELECT (CASE WHEN NOT (c.p RLIKE ")
+    assert " ELSE rlike(t.s, c.p) END) AS `RLIKE(t.s, c.p)`, (NOT (CASE WHEN NOT (p RLIKE " \
+        in rewritten
     assert rewritten.endswith(" ELSE rlike(s, p) END)) AS b FROM t")
-    assert rewrite_sql("SELECT rlike(s, p) FROM t", None).startswith("SELECT (CASE WHEN p ")
+    assert rewrite_sql("SELECT rlike(s, p) FROM t", None).startswith(
+        "SELECT (CASE WHEN NOT (p ")
     assert rewrite_sql("SELECT count_if(s RLIKE p) FROM t", None).startswith(
-        "SELECT count_if((CASE WHEN p ")
+        "SELECT count_if((CASE WHEN NOT (p ")
     for called in ("flag = rlike(s, p)", "x AND regexp(s, p)", "coalesce(rlike(s, p), true)"):
         assert "ELSE " in rewrite_sql(f"SELECT {called} FROM t", None)  # the function's guard
     with pytest.raises(NotSupportedYet, match="write rlike"):

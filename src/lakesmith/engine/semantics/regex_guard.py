@@ -100,6 +100,8 @@ _CHECKS = (
            "U+2029 or ends with \\n (Java's $ also matches before a final line terminator, and "
            "its (?m) knows them all; Rust's only \\n)"),
 )
+# A pattern none of the checks can refuse
+_ANY_CHECK = "|".join(check.pattern for check in _CHECKS)
 _EMPTY = ("can match an empty string (Java counts an empty match right after another match, "
           "Rust does not)")
 
@@ -121,6 +123,8 @@ def guarded_sql(name: str, text: str, pattern: str, call: str, *, empty_matters:
     differently on `text`. `replacement`: a replacement column's SQL, checked too."""
     whens = _whens_sql(name, text, pattern, empty_matters, replacement)
     cases = " ".join(f"WHEN {condition} THEN {error}" for condition, error in whens)
+    if not empty_matters and replacement is None:  # most patterns: one look at the pattern
+        cases = f"WHEN NOT ({pattern} RLIKE {sql_string(_ANY_CHECK)}) THEN {call} {cases}"
     return f"(CASE {cases} ELSE {call} END)"
 
 
@@ -163,6 +167,9 @@ def guarded_column(name: str, text: Any, pattern: Any, call: Any, *, empty_matte
     def when(condition: Any, error: Any) -> None:
         nonlocal result
         result = F.when(condition, error) if result is None else result.when(condition, error)
+
+    if not empty_matters and replacement is None:  # most patterns: one look at the pattern
+        when(~F.regexp_like(pattern, F.lit(_ANY_CHECK)), call)
 
     for check in _CHECKS:
         condition = F.regexp_like(pattern, F.lit(check.pattern))
