@@ -6,6 +6,10 @@ Run with an environment that has `pyspark[connect]==4.3.*` and Java 17, from the
 (it starts a local Spark Connect server, so cases go through Spark Connect as lakesmith's do):
 
     /work/spark-ref/venv/bin/python scripts/golden/conformance.py [--out tests/golden/conformance.json]
+
+`--only ID_OR_CATEGORY ...` records only those cases (an id, or a category's every case) into
+the existing file, keeping the others' answers; `--remote sc://host:port` uses a running Spark
+Connect server instead of starting one.
 """
 from __future__ import annotations
 
@@ -27,12 +31,16 @@ DEFAULT_OUT = REPO / "tests" / "golden" / "conformance.json"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--only", nargs="+", default=None, metavar="ID_OR_CATEGORY")
+    parser.add_argument("--remote", default="local[1]")
     args = parser.parse_args()
+    cases = CASES if args.only is None else [
+        c for c in CASES if c.id in args.only or c.category in args.only]
 
     import pyspark
     from pyspark.sql import SparkSession
 
-    builder = SparkSession.builder.remote("local[1]")
+    builder = SparkSession.builder.remote(args.remote)
     for key, value in {**SESSION_CONF, "spark.ui.enabled": "false",
                        "spark.sql.shuffle.partitions": "1",
                        "spark.sql.catalogImplementation": "in-memory",
@@ -40,9 +48,13 @@ def main() -> None:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:
-        outcomes = run_cases(spark, CASES)
+        outcomes = run_cases(spark, cases)
     finally:
         spark.stop()
+    if args.only is not None:  # the other cases keep their recorded answers
+        recorded = json.loads(args.out.read_text())["cases"]
+        known = {c.id for c in CASES}
+        outcomes = {**{k: v for k, v in recorded.items() if k in known}, **outcomes}
     golden = {"spark": pyspark.__version__, "conf": SESSION_CONF, "cases": outcomes}
     args.out.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
     errors = sum("error" in o for o in outcomes.values())

@@ -17,6 +17,7 @@ from lakesmith import errors
 from lakesmith.authoring.context import session_active
 from lakesmith.authoring.loader import load_definitions
 from lakesmith.engine.session import Engine, start_engine
+from lakesmith.engine.sql_variables import VARIABLES_ATTRIBUTE, pipeline_variables
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.build import build_graph
 from lakesmith.graph.datasets import Table
@@ -229,6 +230,9 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
 
             log_sql_statements(engine.spark)
         opened_at = (datetime.now(timezone.utc), time.perf_counter())
+        # `${...}` in expression strings (`F.expr`) read the configuration, as in spark.sql
+        setattr(engine.spark, VARIABLES_ATTRIBUTE,
+                lambda: pipeline_variables(spec.configuration))
         engine.on_start(lambda spark: prepare_session(spark, spec))
         with session_active(engine.spark):
             definitions, files = load_definitions(spec, engine.spark)
@@ -239,7 +243,8 @@ def open_pipeline(spec_path: Path | None = None, *, remote: str | None = None,
                 graph = build_graph(definitions, engine.spark,
                                     NameResolver(spec.catalog, spec.schema),
                                     user_files=frozenset(str(f) for f in files),
-                                    project=spec.root_location)
+                                    project=spec.root_location,
+                                    configuration=spec.configuration)
             except errors.GraphValidationError as e:
                 if not analyze_invalid:
                     raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -453,7 +454,7 @@ def test_variables_from_configuration_and_set():
         default_flow(
             "silver.recent",
             "SELECT * FROM raw_eu WHERE d >= '2024-01-01' AND note = 'eu'\n"
-            "  AND path = '${env:HOME}'",
+            f"  AND path = '{os.environ['HOME']}'",
             line=3, query_line=4, spark_conf=conf),
     ]
 

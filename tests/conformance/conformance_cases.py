@@ -1043,13 +1043,33 @@ REGEX = _sql("regex", [
     ("final_line_terminator", r"SELECT 'ab\n' RLIKE 'b$' AS a, regexp_like('ab\r\n', '^ab$') AS b, 'ab\n\n' RLIKE 'b$' AS c, rlike('a\nb', 'a$') AS d, 'ab' RLIKE 'b$' AS e"),
     ("final_line_terminator_replace", r"SELECT regexp_replace('ab\n', 'b$', 'x') AS v"),
     ("same_both", r"SELECT regexp_replace('a b', '\\bb', 'x') AS a, split('a1b2c', '\\d') AS b, regexp_replace('ab', '', '-') AS c"),
+    ("final_line_terminator_functions", r"SELECT regexp_extract('ab\n', '(b)$', 1) AS a, regexp_extract('ab\n', 'b$', 0) AS b, regexp_substr('ab\r\n', 'b$') AS c, regexp_instr('ab\n', 'b$') AS d, regexp_count('ab\n', 'b$') AS e, regexp_extract_all('ab\n', '[a-z]$', 0) AS f, regexp_replace('data.csv\r\n', '\\.(csv|txt)$', '.json') AS g, regexp_replace('ab\u2028', '(a)(b)$', '$2$1') AS h"),
+    ("final_line_terminator_ascii", r"SELECT regexp_replace('ab', 'b$', 'x') AS a, regexp_extract('a1', '([0-9]+)$', 1) AS b, regexp_count('ab', 'b$') AS c"),
+    ("empty_matches", r"SELECT regexp_count('aab', 'a*') AS a, split('a1b', '') AS b, regexp_extract_all('aab', 'a*', 0) AS c, regexp_replace('baaab', 'a*', '-') AS d"),
+    ("empty_matches_without_replacement", r"SELECT regexp_replace('a  b ', '\\s*', '') AS a, regexp_replace('ab', '^', '>') AS b, regexp_count('a1b22', '[0-9]+') AS c"),
+    ("substr_empty_match", r"SELECT regexp_substr('abc', 'x*') AS a, regexp_substr('abc', 'b*') AS b, regexp_substr('abc', 'z') AS c, regexp_substr('abc', 'b+') AS d"),
+    ("folded_literal", r"SELECT regexp_replace('a٣1', concat('\\d', ''), '#') AS a, regexp_replace('a٣1', '\\' || 'd', '#') AS b"),
+    ("column_patterns", r"SELECT id, regexp_replace(s, p, '') AS a, s RLIKE p AS b, regexp_extract(s, p, 0) AS c, regexp_count(s, p) AS d FROM VALUES (1, 'a1b22', '\\d+'), (2, 'x y', '\\s'), (3, 'ab', '^a'), (4, NULL, 'a'), (5, 'ab', NULL) AS t(id, s, p)"),
 ]) + _df("regex", [
     ("functions_df", r"spark.createDataFrame([(1, 'a٣b'), (2, 'café'), (3, 'Straße 1')], 'id int, s string').select('id', F.regexp_replace('s', '\\d', '#').alias('a'), F.regexp_replace('s', '\\w', '#').alias('b'), F.col('s').rlike('^\\w+$').alias('c'), F.regexp_extract('s', '(\\d)', 1).alias('d'), F.split('s', '\\d').alias('e'), F.regexp_count('s', F.lit('\\w')).alias('f'))"),
     ("replacement_df", r"spark.createDataFrame([('ab',)], 's string').select(F.regexp_replace('s', '(a)', '\\$1').alias('a'), F.regexp_replace('s', 'b', '\\\\').alias('b'), F.regexp_replace('s', '(a)', '$10').alias('c'), F.regexp_replace('s', '(?<first>a)', '${first}!').alias('d'))"),
+    ("final_line_terminator_df", r"spark.createDataFrame([('ab\n',), ('x.csv\r\n',)], 's string').select(F.regexp_replace('s', 'b$', 'x').alias('a'), F.regexp_extract('s', r'\.(csv)$', 1).alias('b'), F.regexp_substr('s', F.lit('[a-z]$')).alias('c'))"),
+    ("folded_literal_df", r"spark.createDataFrame([('a٣1',)], 's string').select(F.regexp_replace('s', F.concat(F.lit('\\d'), F.lit('+')), '#').alias('a'), F.regexp_count('s', F.concat(F.lit('\\d'))).alias('b'))"),
+    ("column_patterns_df", r"spark.createDataFrame([(1, 'a1b22', '\\d+'), (2, 'x y', ' ')], 'id int, s string, p string').select('id', F.regexp_replace('s', F.col('p'), F.lit('')).alias('a'), F.regexp_extract('s', F.col('p'), 0).alias('b'), F.split('s', F.col('p')).alias('c'))"),
+])
+
+# `${...}` variable substitution (`spark.sql.variable.substitute`): Spark's parser substitutes
+# every SQL text it reads, the engine's none; lakesmith substitutes pipeline SQL, `spark.sql`
+# and expression strings (here: with the session's settings, which pipelines take from their
+# configuration).
+VARIABLES = _sql("variables", [
+    ("references", r"SELECT '${spark.sql.session.timeZone}' AS a, '${spark:spark.sql.session.timeZone}' AS b, '${sparkconf:spark.sql.session.timeZone}' AS c, '${env:LAKESMITH_UNSET_VARIABLE}' AS d, '${foo:bar}' AS e, '${ x}${}' AS f, '\\${spark.sql.session.timeZone}' AS g"),
+]) + _df("variables", [
+    ("expression_df", "spark.range(1).selectExpr(\"'${spark.sql.session.timeZone}' AS a\").where(\"'${hiveconf:spark.sql.session.timeZone}' = 'UTC'\")"),
 ])
 
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
                      + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
-                     + REGEX)
+                     + REGEX + VARIABLES)

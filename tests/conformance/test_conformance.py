@@ -21,6 +21,8 @@ from conformance_runner import run_cases
 
 from lakesmith.engine.plans import dataframe_of, relation_of
 from lakesmith.engine.semantics import spark_semantics
+from lakesmith.engine.sql_variables import VARIABLES_ATTRIBUTE, pipeline_variables
+from lakesmith.variable_substitution import substitute
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN = json.loads((REPO / "tests" / "golden" / "conformance.json").read_text())["cases"]
@@ -51,10 +53,17 @@ def _sql_relation(spark: Any, text: str) -> Any:
 
 
 @pytest.fixture(scope="module")
-def rewritten(session: Any) -> dict[str, dict[str, Any]]:
-    return run_cases(session, CASES, sql=lambda text: _sql_relation(session, text),
-                     prepare=lambda df: dataframe_of(session,
-                                                     spark_semantics(session, relation_of(df))))
+def rewritten(session: Any) -> Iterator[dict[str, dict[str, Any]]]:
+    # a pipeline whose configuration is the cases' settings: its SQL text is substituted
+    # (`${...}`) before it becomes a relation, its expression strings when rewritten
+    variables = pipeline_variables(SESSION_CONF)
+    assert variables is not None
+    setattr(session, VARIABLES_ATTRIBUTE, lambda: variables)
+    yield run_cases(session, CASES,
+                    sql=lambda text: _sql_relation(session, substitute(text, variables)),
+                    prepare=lambda df: dataframe_of(session,
+                                                    spark_semantics(session, relation_of(df))))
+    delattr(session, VARIABLES_ATTRIBUTE)
 
 
 @pytest.fixture(scope="module")

@@ -117,10 +117,49 @@ def test_nested_calls_are_rewritten_once() -> None:
         r"SELECT regexp_replace(regexp_replace(s, '[0-9]', '$$'), '\\$', '\\') AS v")
 
 
-def test_ascii_patterns_and_columns_are_left_as_written() -> None:
-    text = ("SELECT regexp_replace(s, '^([0-9]{4})-([0-9]{2})$', '$2/$1') AS a, "
-            "regexp_extract(s, p, 1) AS b, split(s, ',') AS c FROM t")
+def test_ascii_patterns_are_left_as_written() -> None:
+    text = ("SELECT regexp_replace(s, '^([0-9]{4})-([0-9]{2})', '$2/$1') AS a, "
+            "regexp_extract(s, '[a-z]+', 0) AS b, split(s, ',') AS c FROM t")
     assert rewrite_sql(text, None) == text
+
+
+def test_patterns_given_as_columns_are_guarded() -> None:
+    rewritten = rewrite_sql("SELECT regexp_extract(s, t.p, 1) AS b FROM t", None)
+    # a pattern none of the checks can refuse runs as written after one look
+    assert rewritten.startswith("SELECT (CASE WHEN NOT (t.p RLIKE ")
+    assert ") THEN regexp_extract(s, t.p, 1) WHEN t.p RLIKE " in rewritten
+    assert rewritten.endswith(" ELSE regexp_extract(s, t.p, 1) END) AS b FROM t")
+    assert "regexp_extract: the pattern \\'', t.p, " in rewritten
+    # where empty matches show, the guard also refuses patterns that match ''
+    assert "'' RLIKE (CASE WHEN p RLIKE " in rewrite_sql("SELECT split(s, p) FROM t", None)
+    assert "'' RLIKE" not in rewrite_sql("SELECT regexp_replace(s, p, '') FROM t", None)
+
+
+def test_patterns_folded_from_literals_take_the_literal_path() -> None:
+    assert rewrite_sql(r"SELECT regexp_replace(s, concat('\\d', '+'), '') AS a, "
+                       r"split(s, '\\s' || ',') AS b FROM t", None) == (
+        r"SELECT regexp_replace(s, '[0-9]+', '') AS a, split(s, '[\\x09-\\x0D\\x20],') AS b "
+        "FROM t")
+
+
+def test_a_literal_replacement_with_escapes_beside_a_column_pattern_is_refused() -> None:
+    with pytest.raises(NotSupportedYet, match=r"replacement '\$1' and a pattern given as a "
+                       "column"):
+        rewrite_sql("SELECT regexp_replace(s, p, '$1') FROM t", None)
+
+
+def test_a_replacement_column_beside_a_literal_pattern_is_guarded() -> None:
+    rewritten = rewrite_sql("SELECT regexp_replace(s, 'a', r) AS v FROM t", None)
+    assert rewritten.startswith(
+        r"SELECT (CASE WHEN r RLIKE '[\\x5C$]' THEN raise_error(concat('[UNSUPPORTED_FEATURE."
+        r"REGEX_PATTERN] regexp_replace: the replacement \'', r, '\' (a column\'s value) holds "
+        r"\\ or $, which Java reads as an escape and a group reference")
+    assert rewritten.endswith(" ELSE regexp_replace(s, 'a', r) END) AS v FROM t")
+
+
+def test_regexp_substr_of_an_empty_match_is_null() -> None:
+    assert rewrite_sql("SELECT regexp_substr(s, 'a*') AS v FROM t", None) == (
+        "SELECT nullif(regexp_substr(s, 'a*'), '') AS v FROM t")
 
 
 def test_replacement_java_rejects_is_refused_naming_it() -> None:
@@ -146,18 +185,43 @@ def test_unaliased_rlike_operations_keep_sparks_column_names() -> None:
 
 
 def test_patterns_lakesmith_writes_read_the_same_as_java() -> None:
-    """lakesmith's own regexp calls (`java_doubles`, `json_functions`, `string_dates`, the file
-    readers' dates) are in plans the rules read as Spark's, and type probes re-read rewritten
-    arguments: read as Java's patterns, they must not change."""
-    from lakesmith.engine.semantics import java_doubles, json_functions, string_dates
+    """lakesmith's own regexp calls (`java_doubles`, `json_functions`, `string_dates`, `strings`,
+    the file readers, the guards) are in plans the rules read as Spark's, and type probes re-read
+    rewritten arguments: read as Java's patterns in the functions they are used in, they must
+    not change (no `$`: Java's also matches before a final line terminator; `\\z` is the end for
+    both)."""
+    from lakesmith.engine.semantics import (
+        final_dollar,
+        java_doubles,
+        json_functions,
+        regex_guard,
+        regex_literals,
+        string_dates,
+        strings,
+    )
+    from lakesmith.sources.files.formats import inference, records
 
-    for pattern in (java_doubles._INTEGER, java_doubles._FRACTION, java_doubles._EXPONENT,
-                    json_functions._MARKED, json_functions._ARRAY_START.replace("\\\\", "\\"),
-                    string_dates.DATE_PART):
-        translated = translate_pattern(pattern)
-        assert translated.rust == pattern
-        if translated.groups:
-            assert translate_replacement("$1", translated) == "$1"
+    uses = [("regexp_extract", java_doubles._INTEGER), ("regexp_extract", java_doubles._FRACTION),
+            ("regexp_extract", java_doubles._EXPONENT), ("regexp_extract", "^(0*)"),
+            ("regexp_replace", java_doubles._TRAILING_ZEROS), ("regexp_replace", "^0+"),
+            ("regexp_replace", json_functions._MARKED),
+            ("rlike", json_functions._ARRAY_START.replace("\\\\", "\\")),
+            ("regexp_replace", string_dates.DATE_PART), ("rlike", strings._PLAIN),
+            ("rlike", inference._OBJECT_TEXT), ("rlike", inference._NOTHING_TEXT),
+            ("regexp_replace", f"({records.line_separator_pattern(None)})" + r"\z"),
+            ("split", records.line_separator_pattern(None)),
+            ("rlike", regex_literals.LINE_TEXT), ("rlike", regex_literals.CRLF_TEXT),
+            ("regexp_extract", f"(b)(?:{final_dollar.TERMINATOR})?\\z")]
+    uses += [("rlike", pattern) for pattern in (
+        regex_guard._ALWAYS, regex_guard._WORD_BOUNDARY, regex_guard._REPLACEMENT_ESCAPES,
+        regex_guard._ANY_CHECK,
+        *(text for check in regex_guard._CHECKS for text in (check.pattern, check.text)
+          if text is not None))]
+    for name, pattern in uses:
+        replacement = "$1" if name == "regexp_replace" and "(" in pattern else (
+            "" if name == "regexp_replace" else None)
+        call = regex_literals.literal_call(name, pattern, replacement, 1)
+        assert (call.pattern, call.changed) == (pattern, False), (name, pattern)
 
 
 def test_a_final_dollar_matches_before_a_final_line_terminator_where_only_matching_counts() -> None:
@@ -170,3 +234,21 @@ def test_a_final_dollar_matches_before_a_final_line_terminator_where_only_matchi
     assert rewrite_sql(r"SELECT s RLIKE 'b$' AS a, regexp_like(s, 'b$') AS b FROM t", None) == (
         rf"SELECT s RLIKE 'b{final.replace(chr(92), chr(92) * 2)}' AS a, "
         rf"regexp_like(s, 'b{final.replace(chr(92), chr(92) * 2)}') AS b FROM t")
+
+
+def test_rlike_operations_on_pattern_columns_are_guarded() -> None:
+    rewritten = rewrite_sql("SELECT t.s RLIKE c.p, s NOT REGEXP p AS b FROM t", None)
+    assert rewritten.startswith("SELECT (CASE WHEN NOT (c.p RLIKE ")
+    assert " ELSE rlike(t.s, c.p) END) AS `RLIKE(t.s, c.p)`, (NOT (CASE WHEN NOT (p RLIKE " \
+        in rewritten
+    assert rewritten.endswith(" ELSE rlike(s, p) END)) AS b FROM t")
+    assert rewrite_sql("SELECT rlike(s, p) FROM t", None).startswith(
+        "SELECT (CASE WHEN NOT (p ")
+    assert rewrite_sql("SELECT count_if(s RLIKE p) FROM t", None).startswith(
+        "SELECT count_if((CASE WHEN NOT (p ")
+    for called in ("flag = rlike(s, p)", "x AND regexp(s, p)", "coalesce(rlike(s, p), true)"):
+        assert "ELSE " in rewrite_sql(f"SELECT {called} FROM t", None)  # the function's guard
+    with pytest.raises(NotSupportedYet, match="write rlike"):
+        rewrite_sql("SELECT lower(s) RLIKE p FROM t", None)
+    with pytest.raises(NotSupportedYet, match="write rlike"):
+        rewrite_sql("SELECT s RLIKE p || 'x' FROM t", None)

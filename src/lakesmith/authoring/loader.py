@@ -30,6 +30,7 @@ from lakesmith.authoring.sdp_databricks_api import databricks_dataset_api
 from lakesmith.authoring.source_warnings import warn_source, warnings_once
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.semantics.deferred_sql import sql_deferred
+from lakesmith.engine.sql_variables import pipeline_sql_substituted
 from lakesmith.errors import LakesmithError, SourceLoadError, SourceLoadErrors
 from lakesmith.graph.identifiers import NameResolver
 from lakesmith.graph.load_time_schemas import definitions_analysable
@@ -81,6 +82,8 @@ def _loading(spec: PipelineSpec, spark: Any, registry: DefinitionRegistry) -> It
         stack.enter_context(session_active(spark))
         stack.enter_context(sql_deferred(spark))  # inside USE CATALOG's (which names the caller)
         stack.enter_context(use_catalog_handled(spark, spec))
+        # last: every other wrapper of spark.sql sees the substituted text
+        stack.enter_context(pipeline_sql_substituted(spark, spec.configuration))
         stack.enter_context(warnings_once())
         stack.enter_context(definitions_analysable(
             spark, registry.definitions, NameResolver(spec.catalog, spec.schema),

@@ -20,7 +20,9 @@ from lakesmith.engine.session_settings import (
     check_setting,
     parse_setting_statement,
 )
+from lakesmith.engine.sql_variables import session_sql, session_variables
 from lakesmith.tables.commands import DeltaContext, parse_delta_statement
+from lakesmith.variable_substitution import Variables
 
 
 class _FilterHook(SparkSession.Hook):
@@ -95,6 +97,8 @@ class DeltaSession(SparkSession):
             # lakesmith's own request while it rewrites one (a type probe): to the engine.
             return super().sql(sqlQuery, args, **kwargs)
         self.record_pending_filters()
+        # Spark's parser substitutes `${...}` in every statement, SET included
+        sqlQuery = session_sql(sqlQuery, lambda: self.conf.getAll)  # noqa: N806
         setting = parse_setting_statement(sqlQuery)
         if setting is not None:  # the engine's parser lacks SET/RESET
             return self.settings.run(setting, self.conf)
@@ -107,6 +111,10 @@ class DeltaSession(SparkSession):
         if self.delta_context is not None:
             self.delta_context.observe(sqlQuery)
         return result
+
+    def sql_variables(self) -> Variables | None:
+        """`${...}` values of expression strings (`F.expr`, `selectExpr`): the settings."""
+        return session_variables(self.conf.getAll)
 
     @property
     def conf(self) -> RuntimeConf:

@@ -4,6 +4,7 @@ read its plan to find what it reads, and validate the result before anything run
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import Any
@@ -15,6 +16,7 @@ from lakesmith.authoring.databricks_runtime import conf_problem, missing_conf_ke
 from lakesmith.authoring.tracebacks import describe, user_location
 from lakesmith.engine.plans import PlanRead, find_reads, relation_of
 from lakesmith.engine.semantics.deferred_sql import sql_deferred
+from lakesmith.engine.sql_variables import pipeline_sql_substituted
 from lakesmith.errors import GraphProblem, GraphValidationError, LakesmithError, SqlRefError
 from lakesmith.graph.datasets import (
     Dataset,
@@ -45,8 +47,11 @@ _sql_plan_ids = itertools.count(1 << 40)  # far from the client's own plan ids
 
 def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
                 *, user_files: frozenset[str] = frozenset(),
-                project: Location | None = None) -> DataflowGraph:
-    """The validated graph, or a GraphValidationError listing every problem found."""
+                project: Location | None = None,
+                configuration: Mapping[str, str] | None = None) -> DataflowGraph:
+    """The validated graph, or a GraphValidationError listing every problem found.
+    `configuration` (the pipeline's) gives the values of `${key}` in the query functions'
+    `spark.sql(...)` text."""
     problems: list[GraphProblem] = []
     if all(isinstance(d, TemporaryView) for d in definitions.datasets):
         raise GraphValidationError([GraphProblem(
@@ -67,6 +72,7 @@ def build_graph(definitions: Definitions, spark: Any, names: NameResolver,
         if project is not None:
             stack.enter_context(file_reads_analysable(spark, project))
         stack.enter_context(sql_deferred(spark))  # spark.sql("... QUALIFY ...") runs later
+        stack.enter_context(pipeline_sql_substituted(spark, configuration or {}))  # (last)
         for flow in definitions.flows:
             key = flow.name.lower()
             if key in seen_flows:

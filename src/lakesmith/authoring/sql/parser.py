@@ -16,7 +16,7 @@ from lakesmith.authoring.sql.lexer import LexError, tokenize
 from lakesmith.authoring.sql.splitter import Statement, line_at, split_statements
 from lakesmith.authoring.sql.stream import TokenStream
 from lakesmith.authoring.sql.substitution import CircularReference, UndefinedVariable, substitute
-from lakesmith.errors import InvalidDefinition, SqlDefinitionError
+from lakesmith.errors import InvalidDefinition, NotSupportedYet, SqlDefinitionError
 from lakesmith.source_location import SourceLocation
 
 
@@ -57,7 +57,12 @@ def _stream_of(statement: Statement, context: FileContext) -> TokenStream:
     try:
         text = substitute(statement.text, context.variables)
     except CircularReference as e:
-        raise SqlDefinitionError(str(e), SourceLocation(context.path, statement.line)) from e
+        line = statement.line + statement.text.count("\n", 0, e.offset)
+        raise SqlDefinitionError(e.message, SourceLocation(context.path, line),
+                                 hint=e.hint) from e
+    except NotSupportedYet as e:  # `${system:...}`: no JVM
+        raise SqlDefinitionError(e.message, SourceLocation(context.path, statement.line),
+                                 hint=e.hint) from e
     except UndefinedVariable as e:
         line = statement.line + statement.text.count("\n", 0, e.offset)
         raise SqlDefinitionError(

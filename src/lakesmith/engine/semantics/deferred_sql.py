@@ -6,13 +6,12 @@ rewritten it (`query_forms`) against the tables the graph binds its names to."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from pyspark.sql.connect import proto
 
 from lakesmith.engine.plans import dataframe_of
+from lakesmith.engine.sql_wrappers import sql_replaced
 
 
 def needs_rewrite(query: str) -> bool:
@@ -35,23 +34,16 @@ def needs_rewrite(query: str) -> bool:
     return False
 
 
-@contextmanager
-def sql_deferred(spark: Any) -> Iterator[None]:
-    had_own = "sql" in vars(spark)
-    original = spark.sql
+def sql_deferred(spark: Any) -> Any:
+    """While inside, `spark.sql(text)` of a form the engine cannot parse is a SQL relation."""
+    def make(original: Any) -> Any:
+        def sql(query: Any, args: Any = None, **kwargs: Any) -> Any:
+            if isinstance(query, str) and args is None and not kwargs and needs_rewrite(query):
+                relation = proto.Relation()
+                relation.sql.query = query
+                return dataframe_of(spark, relation)
+            return original(query, args, **kwargs)
 
-    def sql(query: Any, args: Any = None, **kwargs: Any) -> Any:
-        if isinstance(query, str) and args is None and not kwargs and needs_rewrite(query):
-            relation = proto.Relation()
-            relation.sql.query = query
-            return dataframe_of(spark, relation)
-        return original(query, args, **kwargs)
+        return sql
 
-    spark.sql = sql
-    try:
-        yield
-    finally:
-        if had_own:
-            spark.sql = original
-        elif "sql" in vars(spark):
-            del spark.sql  # the class's method again
+    return sql_replaced(spark, make)

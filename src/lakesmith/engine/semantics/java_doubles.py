@@ -22,10 +22,15 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType, DoubleType, FloatType
 
+from lakesmith.sql_literal import sql_string
+
 _PLAIN_LOW, _PLAIN_HIGH = "1e-3", "1e7"
 _VARIABLE = "__lakesmith_double"  # the lambda variable the text is built from
 # The parts of the engine's text (without its sign): integer digits, fraction digits, exponent.
-_INTEGER, _FRACTION, _EXPONENT = "^-?([0-9]*)", "[.]([0-9]*)", "e(-?[0-9]+)$"
+# (`\z`, the end of the text in Java and Rust alike: Java's `$` would also match before a
+# final line terminator, which the regex rules would then translate)
+_INTEGER, _FRACTION, _EXPONENT = "^-?([0-9]*)", "[.]([0-9]*)", r"e(-?[0-9]+)\z"
+_TRAILING_ZEROS = r"0+\z"
 # The subnormals (k times Double.MIN_VALUE, k = 1, 10, 12, 14, 16, 18) whose shortest text has one
 # digit and that Java 17 and Java 19+ both print with the closer two-digit text.
 _TINY_JAVA_TEXT = {"5e-324": "4.9E-324", "5e-323": "4.9E-323", "6e-323": "5.9E-323",
@@ -48,10 +53,12 @@ def _java_text_sql(x: str) -> str:
     magnitude = f"abs(CAST({x} AS DOUBLE))"
     integer = f"regexp_extract({text}, '{_INTEGER}', 1)"
     fraction = f"regexp_extract({text}, '{_FRACTION}', 1)"
-    exponent = f"CAST(coalesce(nullif(regexp_extract({text}, '{_EXPONENT}', 1), ''), '0') AS INT)"
+    exponent = (f"CAST(coalesce(nullif(regexp_extract({text}, {sql_string(_EXPONENT)}, 1), ''), "
+                "'0') AS INT)")
     digits_all = f"concat({integer}, {fraction})"
     leading = f"length(regexp_extract({digits_all}, '^(0*)', 1))"
-    digits = f"regexp_replace(regexp_replace({digits_all}, '^0+', ''), '0+$', '')"
+    digits = (f"regexp_replace(regexp_replace({digits_all}, '^0+', ''), "
+              f"{sql_string(_TRAILING_ZEROS)}, '')")
     scientific = (
         f"concat(CASE WHEN {x} < 0 THEN '-' ELSE '' END, substr({digits}, 1, 1), '.', "
         f"CASE WHEN length({digits}) > 1 THEN substr({digits}, 2) ELSE '0' END, 'E', "
@@ -81,7 +88,7 @@ def _java_text_column(x: Any) -> Any:
                           F.lit("0")).cast("int")
     digits_all = F.concat(integer, fraction)
     leading = F.length(F.regexp_extract(digits_all, "^(0*)", 1))
-    digits = F.regexp_replace(F.regexp_replace(digits_all, "^0+", ""), "0+$", "")
+    digits = F.regexp_replace(F.regexp_replace(digits_all, "^0+", ""), _TRAILING_ZEROS, "")
     scientific = F.concat(
         F.when(x < 0, F.lit("-")).otherwise(F.lit("")), F.substring(digits, 1, 1), F.lit("."),
         F.when(F.length(digits) > 1, digits.substr(F.lit(2), F.length(digits)))

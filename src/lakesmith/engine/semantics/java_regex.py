@@ -72,16 +72,25 @@ class _State:
     out: list[str] = field(default_factory=list)
     groups: int = 0
     names: list[str] = field(default_factory=list)
+    line_anchors: int = 0  # `$` (and `^` under MULTILINE) outside classes
+    final_dollar: bool = False
 
 
 @dataclass(frozen=True)
 class JavaPattern:
-    """A Java pattern, its Rust translation and its capturing groups."""
+    """A Java pattern, its Rust translation and its capturing groups.
+
+    `line_anchors` counts its `$`, and `^` under (?m): anchors whose Java meaning depends on the
+    line terminators at the text's end ($) or inside it (MULTILINE), which Rust's do not share.
+    `final_dollar`: the pattern ends with a `$` outside groups and MULTILINE (Java: the end, or
+    before a final line terminator)."""
 
     java: str
     rust: str
     groups: int
     names: tuple[str, ...]
+    line_anchors: int = 0
+    final_dollar: bool = False
 
 
 def translate_pattern(java: str, *, match_only: bool = False) -> JavaPattern:
@@ -98,6 +107,14 @@ def translate_pattern(java: str, *, match_only: bool = False) -> JavaPattern:
         if c == "$" and match_only and i == n - 1 and not stack and "m" not in state.flags \
                 and n == len(java):
             state.out.append(_FINAL_END)
+            state.line_anchors += 1
+            state.final_dollar = True
+            i += 1
+        elif c == "$" or (c == "^" and "m" in state.flags):
+            state.line_anchors += 1
+            state.final_dollar = c == "$" and i == len(java) - 1 and not stack \
+                and "m" not in state.flags
+            state.out.append(c)
             i += 1
         elif c == "\\":
             i = _escape(state, i, in_class=False)
@@ -128,7 +145,10 @@ def translate_pattern(java: str, *, match_only: bool = False) -> JavaPattern:
             i += 1
     if n < len(java):
         state.out.append(_FINAL_END)
-    return JavaPattern(java, "".join(state.out), state.groups, tuple(state.names))
+        state.line_anchors += 1
+        state.final_dollar = True
+    return JavaPattern(java, "".join(state.out), state.groups, tuple(state.names),
+                       state.line_anchors, state.final_dollar)
 
 
 def _case_sensitive(state: _State, c: str) -> str:

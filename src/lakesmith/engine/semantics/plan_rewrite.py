@@ -45,6 +45,7 @@ from lakesmith.engine.semantics.typing import (
     sql_schema_probe,
     sql_typer,
 )
+from lakesmith.engine.sql_variables import substituted_expression
 from lakesmith.errors import NotSupportedYet
 
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
@@ -262,7 +263,7 @@ def _own_expressions(message: Message) -> Iterator[Any]:
 def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     kind = expression.WhichOneof("expr_type")
     if kind == "expression_string":
-        text = expression.expression_string.expression
+        text = substituted_expression(spark, expression.expression_string.expression)  # ${}
         expression.expression_string.expression = rewrite_sql(
             text, expression_typer(input_df.df, input_df.type_of))
         return

@@ -1,8 +1,9 @@
 """The regular-expression functions with Java's answers: a literal pattern (and a literal
 `regexp_replace` replacement) is translated from Java's syntax, Spark's, to the Rust `regex`
 crate's, the engine's (`java_regex`), in SQL text, in the `RLIKE`/`REGEXP` operators and in
-DataFrame calls. A pattern or replacement that is not a literal (a column) is left as written:
-the engine reads it with Rust's syntax (docs/compatibility.md).
+DataFrame calls. A pattern or replacement that is not a literal (a column) is read by the engine
+with Rust's syntax, guarded (`regex_guard`): a row whose answer could differ fails naming the
+pattern. A pattern written as a concatenation of literals is a literal.
 
 Each call is rewritten once (arguments first, the rewrite never read again); a translated
 pattern is also its own translation, so a pattern read twice keeps its meaning."""
@@ -15,13 +16,23 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType
 
-from lakesmith.engine.semantics.java_regex import (
-    JavaReplacementError,
-    translate_pattern,
-    translate_replacement,
+from lakesmith.engine.semantics.java_regex import translate_pattern
+from lakesmith.engine.semantics.regex_guard import (
+    guarded_column,
+    guarded_sql,
+    literal_guarded_column,
+    literal_guarded_sql,
+    literal_replacement_refused,
+    replacement_guarded_column,
+    replacement_guarded_sql,
+)
+from lakesmith.engine.semantics.regex_literals import (
+    EMPTY_MATCHES_SHOW,
+    LiteralCall,
+    literal_call,
 )
 from lakesmith.engine.semantics.rules import Rule
-from lakesmith.engine.semantics.sql_operators import tokens
+from lakesmith.engine.semantics.sql_operators import KEYWORDS, tokens
 from lakesmith.errors import NotSupportedYet
 from lakesmith.sql_literal import sql_string
 
@@ -30,8 +41,9 @@ PATTERN_FUNCTIONS = frozenset({
     "regexp_replace", "regexp_extract", "regexp_extract_all", "rlike", "regexp",
     "regexp_like", "regexp_count", "regexp_substr", "regexp_instr", "split"})
 _OPERATORS = frozenset({"rlike", "regexp"})
-# Whether the pattern matches is all these answer (a final `$` may consume a line terminator).
-_MATCH_ONLY = frozenset({"rlike", "regexp", "regexp_like"})
+# These answer with every match, so an empty match right after another one shows (Java reports
+# it, Rust does not); so does regexp_replace's with a non-empty replacement.
+_EMPTY_MATCHES_SHOW = EMPTY_MATCHES_SHOW
 _DIFFERENCE = ("the engine reads patterns with Rust's regex syntax (\\d, \\w, \\s Unicode; "
                "\\Q...\\E an error; replacements with $$ and literal backslashes); Spark with "
                "Java's")
@@ -77,35 +89,13 @@ def sql_string_value(text: str) -> str | None:
     return "".join(out)
 
 
-def _refused(java: str, error: JavaReplacementError) -> NotSupportedYet:
-    return NotSupportedYet(
-        f"the replacement string '{java}' of regexp_replace: {error} (java.util.regex reads "
-        "\\ as an escape and $ as a group reference; Spark fails the query with "
-        "INVALID_REGEXP_REPLACE on the first row that matches).",
-        hint="write \\$ for a literal $ and \\\\ for a literal backslash; $n or ${name} refer "
-        "to the pattern's groups.")
-
-
-def _translated(name: str, pattern: str, replacement: str | None
-                ) -> tuple[str, str | None] | None:
-    """(the Rust pattern, the Rust replacement), or None when both read the same in Rust."""
-    translated = translate_pattern(pattern, match_only=name in _MATCH_ONLY)
-    rust_replacement = None
-    if replacement is not None:
-        try:
-            rust_replacement = translate_replacement(replacement, translated)
-        except JavaReplacementError as error:
-            raise _refused(replacement, error) from error
-    if translated.rust == pattern and rust_replacement == replacement:
-        return None
-    return translated.rust, rust_replacement
-
-
 def _regex_sql(name: str) -> Any:
     def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
         result = _sql_call(name, args)
         if name == "regexp_count" and len(args) == 2:  # the engine's is BIGINT; Spark's INT
             return f"CAST({result or f'regexp_count({args[0]}, {args[1]})'} AS INT)"
+        if name == "regexp_substr" and len(args) == 2:  # Spark: NULL for an empty match
+            return f"nullif({result or f'regexp_substr({args[0]}, {args[1]})'}, '')"
         return result
 
     return rewrite
@@ -114,31 +104,102 @@ def _regex_sql(name: str) -> Any:
 def _sql_call(name: str, args: list[str]) -> str | None:
     if len(args) < 2:
         return None
-    pattern = sql_string_value(args[1])
+    pattern = folded_string(args[1])
+    replaced = name == "regexp_replace" and len(args) > 2
+    replacement = folded_string(args[2]) if replaced else None
     if pattern is None:
+        return _guarded_sql_call(name, args, replacement)
+    plan = literal_call(name, pattern, replacement, _index(name, args))
+    if not plan.changed and not (replaced and replacement is None):
         return None
-    replacement = sql_string_value(args[2]) if name == "regexp_replace" and len(args) > 2 \
-        else None
-    translated = _translated(name, pattern, replacement)
-    if translated is None:
+    rewritten = list(args)
+    rewritten[1] = sql_string(plan.pattern)
+    if plan.replacement is not None:
+        rewritten[2] = sql_string(plan.replacement)
+    if plan.whole_match_group:  # the whole match, without the terminator `$` consumed
+        rewritten[2:] = ["1"]
+    call = f"{_called(name, plan)}({', '.join(rewritten)})"
+    if replaced and replacement is None:  # a literal pattern, a replacement column
+        call = replacement_guarded_sql(name, args[2], call)
+    if plan.guard_text is not None:
+        call = literal_guarded_sql(name, pattern, args[0], call, plan.guard_text,
+                                   plan.guard_reason)
+    return call
+
+
+def _called(name: str, plan: LiteralCall) -> str:
+    return "regexp_extract" if name == "regexp_substr" and plan.whole_match_group else name
+
+
+def _index(name: str, args: list[Any]) -> int | None:
+    """An extraction's literal group index (1 when not given), else None."""
+    if name not in ("regexp_extract", "regexp_extract_all"):
         return None
-    rust_pattern, rust_replacement = translated
-    rewritten = [args[0], sql_string(rust_pattern), *args[2:]]
-    if rust_replacement is not None:
-        rewritten[2] = sql_string(rust_replacement)
-    return f"{name}({', '.join(rewritten)})"
+    if len(args) < 3:
+        return 1
+    text = args[2] if isinstance(args[2], str) else _integer_literal(args[2])
+    return int(text) if isinstance(text, str) and text.strip().isdigit() else None
+
+
+def _guarded_sql_call(name: str, args: list[str], replacement: str | None) -> str:
+    """A call whose pattern is a column: as written, its rows guarded (`regex_guard`)."""
+    column_replacement, empty_matters = _column_pattern_call(name, args, replacement)
+    return guarded_sql(name, args[0], args[1], f"{name}({', '.join(args)})",
+                       empty_matters=empty_matters, replacement=column_replacement)
+
+
+def _column_pattern_call(name: str, args: list[Any], replacement: str | None
+                         ) -> tuple[Any | None, bool]:
+    """For a call with a column pattern: its replacement if that is a column too, and whether
+    empty matches show in its answer. A literal replacement with Java escapes is refused."""
+    if name != "regexp_replace" or len(args) <= 2:
+        return None, name in _EMPTY_MATCHES_SHOW
+    if replacement is None:
+        return args[2], True
+    literal_replacement_refused(name, replacement)
+    return None, replacement != ""
+
+
+def folded_string(text: str) -> str | None:
+    """The value of a SQL string literal, or of literals joined with `concat(...)` or `||`
+    (a constant the engine folds); None for anything else."""
+    value = sql_string_value(text)
+    if value is not None:
+        return value
+    found = tokens(text)
+    if len(found) >= 3 and found[0].lower == "concat" and found[1].text == "(" \
+            and found[-1].text == ")":
+        parts, separator = found[2:-1:2], found[3:-1:2]
+        if not all(t.text == "," for t in separator):
+            return None
+    else:
+        parts, separator = found[::2], found[1::2]
+        if len(parts) < 2 or not all(t.text == "||" for t in separator):
+            return None
+    values = [sql_string_value(t.text) if t.kind == "string" else None for t in parts]
+    return None if any(v is None for v in values) else "".join(v or "" for v in values)
 
 
 def _string_literal(column: Any) -> str | None:
     """A DataFrame string literal's value (`F.regexp_replace(c, '\\\\d', '')` passes literals),
-    else None."""
+    or literals joined by `F.concat` (a constant the engine folds), else None."""
     plan = getattr(getattr(column, "_expr", None), "_plan", None)
     if plan is None:
         plan = column._expr.to_plan(None)
-    if plan.WhichOneof("expr_type") != "literal" or \
-            plan.literal.WhichOneof("literal_type") != "string":
-        return None
-    return str(plan.literal.string)
+    return _folded_plan_string(plan)
+
+
+def _folded_plan_string(plan: Any) -> str | None:
+    kind = plan.WhichOneof("expr_type")
+    if kind == "literal":
+        return str(plan.literal.string) if plan.literal.WhichOneof(
+            "literal_type") == "string" else None
+    if kind == "unresolved_function" and plan.unresolved_function.function_name == "concat" \
+            and not plan.unresolved_function.is_distinct:
+        parts = [_folded_plan_string(a) for a in plan.unresolved_function.arguments]
+        return None if not parts or any(p is None for p in parts) else "".join(
+            p or "" for p in parts)
+    return None
 
 
 def _regex_column(name: str) -> Any:
@@ -146,6 +207,8 @@ def _regex_column(name: str) -> Any:
         result = _column_call(name, args)
         if name == "regexp_count" and len(args) == 2:
             return (result if result is not None else F.regexp_count(*args)).cast("int")
+        if name == "regexp_substr" and len(args) == 2:
+            return F.nullif(result if result is not None else F.regexp_substr(*args), F.lit(""))
         return result
 
     return rewrite
@@ -155,18 +218,43 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
     if len(args) < 2:
         return None
     pattern = _string_literal(args[1])
+    replaced = name == "regexp_replace" and len(args) > 2
+    replacement = _string_literal(args[2]) if replaced else None
     if pattern is None:
+        return _guarded_column_call(name, args, replacement)
+    plan = literal_call(name, pattern, replacement, _index(name, args))
+    if not plan.changed and not (replaced and replacement is None):
         return None
-    replacement = _string_literal(args[2]) if name == "regexp_replace" and len(args) > 2 \
-        else None
-    translated = _translated(name, pattern, replacement)
-    if translated is None:
+    rewritten = list(args)
+    rewritten[1] = F.lit(plan.pattern)
+    if plan.replacement is not None:
+        rewritten[2] = F.lit(plan.replacement)
+    if plan.whole_match_group:
+        rewritten[2:] = [F.lit(1)]
+    call = F.call_function(_called(name, plan), *rewritten)
+    if replaced and replacement is None:  # a literal pattern, a replacement column
+        call = replacement_guarded_column(name, args[2], call)
+    if plan.guard_text is not None:
+        call = literal_guarded_column(name, pattern, args[0], call, plan.guard_text,
+                                      plan.guard_reason)
+    return call
+
+
+def _integer_literal(column: Any) -> str | None:
+    """A DataFrame integer literal's value as text, else None."""
+    plan = getattr(getattr(column, "_expr", None), "_plan", None)
+    if plan is None:
+        plan = column._expr.to_plan(None)
+    if plan.WhichOneof("expr_type") != "literal":
         return None
-    rust_pattern, rust_replacement = translated
-    rewritten = [args[0], F.lit(rust_pattern), *args[2:]]
-    if rust_replacement is not None:
-        rewritten[2] = F.lit(rust_replacement)
-    return F.call_function(name, *rewritten)
+    kind = plan.literal.WhichOneof("literal_type")
+    return str(getattr(plan.literal, kind)) if kind in ("integer", "long", "short") else None
+
+
+def _guarded_column_call(name: str, args: list[Any], replacement: str | None) -> Any:
+    column_replacement, empty_matters = _column_pattern_call(name, args, replacement)
+    return guarded_column(name, args[0], args[1], F.call_function(name, *args),
+                          empty_matters=empty_matters, replacement=column_replacement)
 
 
 def translate_regex_operators(text: str) -> str:
@@ -178,9 +266,13 @@ def translate_regex_operators(text: str) -> str:
     spans: list[tuple[int, int, str]] = []
     for index, (operator, operand) in enumerate(zip(found, found[1:], strict=False)):
         if operator.kind != "word" or operator.lower not in _OPERATORS or \
-                operand.kind != "string":
+                operand.text == "(" and _is_call(found, index):
             continue
-        pattern = sql_string_value(operand.text)
+        pattern = sql_string_value(operand.text) if operand.kind == "string" else None
+        if operand.kind != "string" or (
+                pattern is not None and literal_call("rlike", pattern, None, None).guard_text):
+            spans.append(_guarded_operation(text, found, index))  # as rlike(x, p)
+            continue
         if pattern is None:
             continue
         translated = translate_pattern(pattern, match_only=True)
@@ -193,6 +285,87 @@ def translate_regex_operators(text: str) -> str:
     for start, end, literal in reversed(spans):
         text = text[:start] + literal + text[end:]
     return text
+
+
+def _is_call(found: list[Any], index: int) -> bool:
+    """Whether `regexp` / `rlike` at `index` (before a `(`) is a function call, not the
+    operator: the operator follows an operand (a name, a literal, a closing bracket)."""
+    if index == 0:
+        return True
+    before = found[index - 1]
+    if before.text in (")", "]"):
+        return False
+    return before.kind not in ("word", "quoted", "string", "number") or (
+        before.kind == "word" and before.lower in KEYWORDS)
+
+
+_OPERAND = ("word", "quoted")
+# Tokens that bind an operand tighter than RLIKE does (its operand is then more than a name)
+_TIGHTER = frozenset({"||", "+", "-", "*", "/", "%", "&", "|", "^", "::", "(", "[", ".", "div",
+                      "collate"})
+
+
+def _guarded_operation(text: str, found: list[Any], index: int) -> tuple[int, int, str]:
+    """`column [NOT] RLIKE pattern_column` as the call `rlike(column, pattern_column)`, which
+    its rule guards (`regex_guard`); operands that are more than (qualified) names are
+    refused: write rlike(x, pattern)."""
+    negated = index > 0 and found[index - 1].lower == "not"
+    left_end = index - 2 if negated else index - 1
+    left_start = _name_start(found, left_end)
+    right_end = index + 1 if found[index + 1].kind == "string" else _name_end(found, index + 1)
+    after = found[right_end + 1] if right_end + 1 < len(found) else None
+    before = found[left_start - 1] if left_start is not None and left_start > 0 else None
+    if left_start is None or right_end < 0 or (after is not None and after.lower in _TIGHTER) \
+            or (before is not None and before.lower in _TIGHTER - {"("}):
+        raise NotSupportedYet(
+            f"`... {found[index].text.upper()} {found[index + 1].text} ...`: lakesmith guards "
+            "this pattern (Java's and Rust's regex read some of its constructs differently on "
+            "some texts) in the form rlike(text, pattern) only, or after a column name.",
+            hint="write rlike(text, pattern) (or NOT rlike(text, pattern)).")
+    left = text[found[left_start].start:found[left_end].end]
+    right = text[found[index + 1].start:found[right_end].end]
+    guarded = f"rlike({left}, {right})"
+    if negated:
+        guarded = f"(NOT {guarded})"
+    name = _unaliased_column_operation_name(found, left_start, right_end, negated, left, right)
+    if name is not None:
+        guarded += f" AS `{name.replace('`', '``')}`"
+    return found[left_start].start, found[right_end].end, guarded
+
+
+def _name_start(found: list[Any], end: int) -> int | None:
+    """The first token of the (qualified) name ending at token `end`, or None."""
+    if end < 0 or found[end].kind not in _OPERAND:
+        return None
+    start = end
+    while start >= 2 and found[start - 1].text == "." and found[start - 2].kind in _OPERAND:
+        start -= 2
+    return start
+
+
+def _name_end(found: list[Any], start: int) -> int:
+    """The last token of the (qualified) name starting at token `start`, or -1."""
+    if start >= len(found) or found[start].kind not in _OPERAND:
+        return -1
+    end = start
+    while end + 2 < len(found) and found[end + 1].text == "." and \
+            found[end + 2].kind in _OPERAND:
+        end += 2
+    return end
+
+
+def _unaliased_column_operation_name(found: list[Any], left_start: int, right_end: int,
+                                     negated: bool, left: str, right: str) -> str | None:
+    """Spark's name of a whole unaliased SELECT item `a [NOT] RLIKE b`."""
+    before = found[left_start - 1] if left_start > 0 else None
+    after = found[right_end + 1] if right_end + 1 < len(found) else None
+    if before is None or not (before.lower in ("select", "distinct") or before.text == ","):
+        return None
+    if after is not None and not (after.text == "," or after.lower == "from"):
+        return None
+    shown = sql_string_value(right)
+    call = f"RLIKE({left.replace('`', '')}, {right.replace('`', '') if shown is None else shown})"
+    return f"(NOT {call})" if negated else call
 
 
 def _unaliased_operation_name(found: list[Any], index: int, pattern: str) -> str | None:
@@ -238,6 +411,7 @@ def _spark_name(name: str) -> Any:
 
 REGEX_RULES: tuple[Rule, ...] = tuple(
     Rule(frozenset({name}), _DIFFERENCE + (
-        "; regexp_count returns BIGINT, Spark INT" if name == "regexp_count" else ""),
+        "; regexp_count returns BIGINT, Spark INT" if name == "regexp_count" else
+        "; regexp_substr of an empty match is '', Spark's NULL" if name == "regexp_substr" else ""),
         _regex_sql(name), _regex_column(name), sql_name=_spark_name(name))
     for name in sorted(PATTERN_FUNCTIONS))

@@ -33,6 +33,7 @@ like rlike ilike by group order having limit distinct all over partition rows ra
 following unbounded current row interval join left right full inner outer cross semi anti union
 except intersect minus with lateral view exists qualify window cluster distribute sort asc desc
 nulls first last escape using values table div""".split())
+KEYWORDS = _KEYWORDS  # words that never end an operand (for other finders)
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,15 @@ from typing import Any
 
 from pyspark.sql.types import DataType, StringType
 
+from lakesmith.sql_literal import sql_string
+
 # The date of a date-time text: group 1 is `[+-]yyyy-[m]m-[d]d`, what follows a `T` or a white
 # space is dropped. No backslashes, so the pattern reads the same in SQL text; white space is
 # the characters themselves, not `[[:space:]]`, which Java's syntax reads otherwise
 # (`regex_rules` reads the patterns of the plans it rewrites as Spark's).
 _SPACE = "\t\n\x0b\x0c\r "
-DATE_PART = f"(?s)^[{_SPACE}]*([+-]?[0-9]+-[0-9]{{1,2}}-[0-9]{{1,2}})([T{_SPACE}].*)?$"
+# (`\z`: the end of the text for Java and Rust alike)
+DATE_PART = f"(?s)^[{_SPACE}]*([+-]?[0-9]+-[0-9]{{1,2}}-[0-9]{{1,2}})([T{_SPACE}].*)?" + r"\z"
 _KEEP = "$1"
 
 
@@ -29,7 +32,7 @@ def is_string(t: DataType | None) -> bool:
 
 def string_to_date_sql(x: str, *, try_: bool) -> str:
     """SQL for `CAST(x AS DATE)` (or `try_cast`) of a STRING `x`, Spark's way."""
-    cut = f"try_cast(regexp_replace({x}, '{DATE_PART}', '{_KEEP}') AS DATE)"
+    cut = f"try_cast(regexp_replace({x}, {sql_string(DATE_PART)}, '{_KEEP}') AS DATE)"
     return cut if try_ else f"coalesce({cut}, CAST({x} AS DATE))"
 
 

@@ -111,7 +111,7 @@ def _title_map_sql() -> str:
         + ")"
 
 
-_PLAIN = "^[A-Za-z0-9 ]*$"  # where the engine's initcap is Spark's
+_PLAIN = r"^[A-Za-z0-9 ]*\z"  # where the engine's initcap is Spark's
 
 
 def _initcap_sql(args: list[str], _: list[DataType | None], over: str) -> str | None:
@@ -124,7 +124,7 @@ def _initcap_sql(args: list[str], _: list[DataType | None], over: str) -> str | 
              f"coalesce(try_element_at({_title_map_sql()}, {first}), upper({first})) END")
     words = (f"array_join(transform(split(lower({s}), ' '), {w} -> concat({title}, "
              f"substring({w}, 2))), ' ')")
-    return f"(CASE WHEN ({s}) RLIKE '{_PLAIN}' THEN initcap({s}) ELSE {words} END)"
+    return f"(CASE WHEN ({s}) RLIKE {sql_string(_PLAIN)} THEN initcap({s}) ELSE {words} END)"
 
 
 def _initcap_column(args: list[Any], _: list[DataType | None]) -> Any | None:

@@ -111,7 +111,7 @@ def _typed_shape(records, where: str) -> tuple[DataType, bool]:  # type: ignore[
 
 # A record whose text starts with `{` after JSON's whitespace: once it parses, it is an object.
 _OBJECT_TEXT = r"^[ \t\n\r]*\{"
-_NOTHING_TEXT = r"^[ \t\n\r]*(null[ \t\n\r]*)?$"
+_NOTHING_TEXT = r"^[ \t\n\r]*(null[ \t\n\r]*)?\z"
 
 
 def _parsed(records: DataFrame) -> DataFrame:

@@ -30,7 +30,8 @@ def split_lines(contents: DataFrame, line_sep: str | None) -> DataFrame:
     """One row per line: every column of `contents` but the text, `LINE` and `RECORD`."""
     pattern = line_separator_pattern(line_sep)
     # A separator at the end of the text does not begin a last, empty line.
-    trimmed = F.regexp_replace(F.col(CONTENT), f"({pattern})$", "")
+    # (`\z`: the end of the text, for Java and Rust alike)
+    trimmed = F.regexp_replace(F.col(CONTENT), f"({pattern})" + r"\z", "")
     # `*` and `drop` keep the other columns without asking the engine what they are.
     exploded = contents.select(
         "*", F.when(F.col(CONTENT) == "", F.array().cast("array<string>"))
