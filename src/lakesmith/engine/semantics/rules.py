@@ -227,6 +227,14 @@ def _text_avg_sql(name: str, args: list[str], types: list[DataType | None],
     return f"{name}({distinct}CAST({x} AS DOUBLE)){over}"
 
 
+def _text_avg_window(name: str, args: list[Any], types: list[DataType | None],
+                     over: Callable[[Any], Any]) -> Any | None:
+    """avg of STRING values over a window in DataFrame code: averaged as DOUBLE, as Spark does."""
+    if len(args) != 1 or not isinstance(types[0], StringType):
+        return None
+    return over(F.call_function(name, args[0].cast("double")))
+
+
 def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     t = types[0]
     if isinstance(t, StringType):
@@ -304,12 +312,13 @@ RULES: tuple[Rule, ...] = (
          "STRING fails to plan",
          _avg_sql, _avg_column, typed=1,
          distinct_column=lambda args, types: avg_column(args, types, distinct=True),
-         window_column=lambda args, types, over: avg_column(args, types, over=over)),
+         window_column=lambda args, types, over: _text_avg_window("avg", args, types, over)
+         or avg_column(args, types, over=over)),
     Rule(frozenset({"try_avg"}), "try_avg of DECIMAL keeps the input's type (scale), "
          "truncated; Spark's is avg's DECIMAL(p + 4, s + 4), NULL where avg fails; try_avg of "
          "STRING fails to plan",
          _try_avg_sql, _try_avg_column, typed=1,
-         window_column=lambda args, types, over: avg_column(args, types, over=over,
-                                                            try_=True)),
+         window_column=lambda args, types, over: _text_avg_window("try_avg", args, types, over)
+         or avg_column(args, types, over=over, try_=True)),
 )
 
