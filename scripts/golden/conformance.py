@@ -6,6 +6,7 @@ Run with an environment that has `pyspark[connect]==4.3.*` and Java 17, from the
 (it starts a local Spark Connect server, so cases go through Spark Connect as lakesmith's do):
 
     /work/spark-ref/venv/bin/python scripts/golden/conformance.py [--out tests/golden/conformance.json]
+        [--only CATEGORY ...]  # record these categories' cases only, keeping the others'
 """
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ DEFAULT_OUT = REPO / "tests" / "golden" / "conformance.json"
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--only", nargs="+", metavar="CATEGORY",
+                        help="record only these categories' cases into the existing file")
     args = parser.parse_args()
+    cases = CASES if not args.only else [c for c in CASES if c.category in args.only]
 
     import pyspark
     from pyspark.sql import SparkSession
@@ -40,9 +44,13 @@ def main() -> None:
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     try:
-        outcomes = run_cases(spark, CASES)
+        outcomes = run_cases(spark, cases)
     finally:
         spark.stop()
+    if args.only:  # the other cases' answers as recorded before, those of removed cases dropped
+        recorded = json.loads(args.out.read_text())["cases"]
+        known = {c.id for c in CASES}
+        outcomes = {**{k: v for k, v in recorded.items() if k in known}, **outcomes}
     golden = {"spark": pyspark.__version__, "conf": SESSION_CONF, "cases": outcomes}
     args.out.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n")
     errors = sum("error" in o for o in outcomes.values())

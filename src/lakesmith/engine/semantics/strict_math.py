@@ -148,9 +148,16 @@ def _log_column(args: list[Any], types: list[DataType | None]) -> Any | None:
                   F.coalesce(_udf(LOG)(base, x), F.lit(float("nan"))))
 
 
+def _log_name(args: list[str]) -> str:
+    """Spark's name for an unaliased log call: `LOG(E(), x)` for one argument."""
+    return f"LOG(E(), {args[0]})" if len(args) == 1 else f"LOG({', '.join(args)})"
+
+
 STRICT_MATH_RULES: tuple[Rule, ...] = (
     Rule(frozenset({"ln"}), _DIFFERENCE, _unary_sql(LN), _unary_column(LN)),
-    Rule(frozenset({"log"}), _DIFFERENCE, _log_sql, _log_column),
-    Rule(frozenset({"log2"}), _DIFFERENCE, _unary_sql(LOG2), _unary_column(LOG2)),
-    Rule(frozenset({"log10"}), _DIFFERENCE, _unary_sql(LOG10), _unary_column(LOG10)),
+    Rule(frozenset({"log"}), _DIFFERENCE, _log_sql, _log_column, sql_name=_log_name),
+    Rule(frozenset({"log2"}), _DIFFERENCE, _unary_sql(LOG2), _unary_column(LOG2),
+         sql_name=lambda args: f"LOG2({', '.join(args)})"),
+    Rule(frozenset({"log10"}), _DIFFERENCE, _unary_sql(LOG10), _unary_column(LOG10),
+         sql_name=lambda args: f"LOG10({', '.join(args)})"),
 )

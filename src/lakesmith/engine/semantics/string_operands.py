@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from pyspark.sql.connect import functions as F
 from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import UnresolvedFunction
 from pyspark.sql.types import DataType, StringType
@@ -77,21 +76,22 @@ def _column(name: str, targets: Targets, *, distinct: bool = False) -> ColumnRew
         cast = _cast_columns(args, types, targets(len(args)))
         if cast is None:
             return None
-        return _distinct_call(name, cast) if distinct else F.call_function(name, *cast)
+        return _call(name, cast, distinct=distinct)
 
     return rewrite
 
 
-def _distinct_call(name: str, args: list[Any]) -> Any:
-    """`name(DISTINCT args)` as a column (pyspark has no generic DISTINCT call)."""
-    return Column(UnresolvedFunction(name, [a._expr for a in args], is_distinct=True))
+def _call(name: str, args: list[Any], *, distinct: bool = False) -> Any:
+    """`name(args)` as a column, an unresolved function as `F.<name>` makes it (the engine
+    refuses `call_function`'s form over a window; pyspark has no generic DISTINCT call)."""
+    return Column(UnresolvedFunction(name, [a._expr for a in args], is_distinct=distinct))
 
 
 def _window(name: str, targets: Targets) -> WindowRewrite:
     def rewrite(args: list[Any], types: list[DataType | None],
                 over: Callable[[Any], Any]) -> Any | None:
         cast = _cast_columns(args, types, targets(len(args)))
-        return None if cast is None else over(F.call_function(name, *cast))
+        return None if cast is None else over(_call(name, cast))
 
     return rewrite
 
@@ -100,14 +100,26 @@ _DIFFERENCE = ("a STRING argument fails to plan or is used as text (Spark casts 
                "and fails with CAST_INVALID_INPUT on text that is not a number)")
 
 
+# Spark's names for unaliased calls where they are not the call as written (its parser keeps
+# the name the call is written with only for some functions)
+_SPARK_NAMES: dict[str, Callable[[list[str]], str | None]] = {
+    "ceil": lambda args: f"CEIL({args[0]})" if len(args) == 1 else None,
+    "floor": lambda args: f"FLOOR({args[0]})" if len(args) == 1 else None,
+    "power": lambda args: f"POWER({', '.join(args)})",
+    "signum": lambda args: f"SIGNUM({', '.join(args)})",
+    "positive": lambda args: f"(+ {args[0]})" if len(args) == 1 else None,
+    "percentile": lambda args: f"percentile({', '.join(args)}, 1)" if len(args) == 2 else None,
+}
+
+
 def _scalar(name: str, targets: Targets, typed: int) -> Rule:
     return Rule(frozenset({name}), _DIFFERENCE, _sql(name, targets), _column(name, targets),
-                typed=typed, refuse_untyped=False)
+                typed=typed, refuse_untyped=False, sql_name=_SPARK_NAMES.get(name))
 
 
 def _aggregate(name: str, targets: Targets, typed: int) -> Rule:
     return Rule(frozenset({name}), _DIFFERENCE, _sql(name, targets), _column(name, targets),
-                typed=typed, refuse_untyped=False,
+                typed=typed, refuse_untyped=False, sql_name=_SPARK_NAMES.get(name),
                 distinct_column=_column(name, targets, distinct=True),
                 window_column=_window(name, targets))
 
