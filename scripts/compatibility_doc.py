@@ -147,6 +147,19 @@ def render() -> str:
         "`rlike` / `regexp` / `regexp_like` / `RLIKE` with a final `$` are translated); "
         "lookaround and back "
         "references are errors of the engine.",
+        "- `ln`, `log(x)`, `log(b, x)`, `log2`, `log10`: the value of Java's `StrictMath` "
+        "(fdlibm), which Spark uses, bit for bit (the engine's libm differs in the last bit for "
+        "about 2 % of doubles), computed by a vectorized port of fdlibm's `e_log.c` / "
+        "`e_log10.c` (a pandas UDF, `engine/semantics/fdlibm.py`); NULL for an argument ≤ 0 "
+        "(`log` of a base ≤ 0 too: the engine gives NaN);",
+        "- a STRING argument of `ceil` / `ceiling` / `floor` (DOUBLE; with a scale "
+        "DECIMAL(38,18)), `power` / `pow`, `sign` / `signum`, `positive`, `bround`, and of the "
+        "aggregates `try_sum`, `stddev` / `std` / `stddev_samp` / `stddev_pop`, `variance` / "
+        "`var_samp` / `var_pop`, `median`, `percentile`, `corr`, `covar_pop` / `covar_samp` "
+        "(also DISTINCT and over a window), and `avg` / `try_avg` over a window in DataFrame "
+        "code: cast to DOUBLE as Spark's ANSI coercion casts it (bad text fails with the cast "
+        "error); the engine fails to plan most, reads `sign`'s text as an interval, returns "
+        "`positive`'s text, and orders `median` / `percentile` values as text;",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "
         "where lakesmith cannot find them, `round` and `avg` are refused at `dry-run` with the "
@@ -159,7 +172,10 @@ def render() -> str:
         "SQL the engine cannot parse or resolve is rewritten into forms it runs, by editing only "
         "the clause in question (`engine/semantics/query_forms.py`; see `docs/query-forms.md`):",
         "`QUALIFY` (a subquery filtered on the condition), `SELECT * EXCEPT (...)` (the star "
-        "expanded to the columns it keeps), lateral column aliases (`SELECT x * 2 AS d, d + 1`: "
+        "expanded to the columns it keeps), `GROUP BY ALL` (the ordinals of the select list's "
+        "items without an aggregate, Spark's inference; UNRESOLVED_ALL_IN_GROUP_BY where it "
+        "infers nothing but an item reads a column) and `ORDER BY ALL [ASC|DESC] [NULLS "
+        "FIRST|LAST]` (every select-list column), lateral column aliases (`SELECT x * 2 AS d, d + 1`: "
         "the aliased expression inlined where the name is not an input column, as Spark "
         "resolves it; also in `selectExpr`) and `PIVOT (... FOR col IN ...)` (the column "
         "parenthesised). Batch "

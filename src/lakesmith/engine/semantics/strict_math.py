@@ -49,8 +49,9 @@ def strict_ln(x: pd.Series) -> pd.Series:
 
 def strict_log(base: pd.Series, x: pd.Series) -> pd.Series:
     """pandas UDF body: Spark's `log(base, x)`, `StrictMath.log(x) / StrictMath.log(base)`."""
-    return pd.Series(fdlibm.log(x.to_numpy(dtype="float64"))
-                     / fdlibm.log(base.to_numpy(dtype="float64")))
+    with np.errstate(all="ignore"):  # x / 0 is ±Infinity, 0 / 0 NaN, as in Java
+        return pd.Series(fdlibm.log(x.to_numpy(dtype="float64"))
+                         / fdlibm.log(base.to_numpy(dtype="float64")))
 
 
 def strict_log2(x: pd.Series) -> pd.Series:
