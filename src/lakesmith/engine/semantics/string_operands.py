@@ -4,12 +4,13 @@ cast as Spark's ANSI implicit casts cast them.
 Spark 4.3 casts a STRING argument of these functions to DOUBLE (`ceil('2.5')` is the BIGINT 3,
 `stddev(s)` a DOUBLE), or, for `ceil`/`floor` with a scale, to DECIMAL(38, 18) (`ceil(s, 1)`
 is a DECIMAL(22, 1)); text that is not a number fails with CAST_INVALID_INPUT. The engine fails
-to plan most of them (`try_sum`, `ceil`, `floor`, `power`, `stddev`, `variance`, `corr`, ...),
+to plan most of them (`try_sum`, `ceil`, `floor`, `stddev`, `variance`, `corr`, ...),
 reads the text of `sign` as an interval, and answers some silently otherwise: `positive(s)`
 returns the text, `median(s)` and `percentile(s, p)` order the values as text (`median` of
 '2.5', '-3', ' 4 ' is '-3'; Spark: 2.5). Each rule below casts the STRING arguments and leaves
 the rest of the call as written; other argument types are left to the engine (or to their own
-rules: `round`, `bround` and `avg` treat STRING as DOUBLE there)."""
+rules: `round`, `bround` and `avg` treat STRING as DOUBLE there; `power`, `exp` and the
+logarithms cast every argument to DOUBLE, `strict_math`)."""
 
 from __future__ import annotations
 
@@ -105,7 +106,6 @@ _DIFFERENCE = ("a STRING argument fails to plan or is used as text (Spark casts 
 _SPARK_NAMES: dict[str, Callable[[list[str]], str | None]] = {
     "ceil": lambda args: f"CEIL({args[0]})" if len(args) == 1 else None,
     "floor": lambda args: f"FLOOR({args[0]})" if len(args) == 1 else None,
-    "power": lambda args: f"POWER({', '.join(args)})",
     "signum": lambda args: f"SIGNUM({', '.join(args)})",
     "positive": lambda args: f"(+ {args[0]})" if len(args) == 1 else None,
     "percentile": lambda args: f"percentile({', '.join(args)}, 1)" if len(args) == 2 else None,
@@ -126,7 +126,6 @@ def _aggregate(name: str, targets: Targets, typed: int) -> Rule:
 
 STRING_OPERAND_RULES: tuple[Rule, ...] = (
     *(_scalar(name, _rounding, 1) for name in ("ceil", "ceiling", "floor")),
-    *(_scalar(name, _doubles(2), 2) for name in ("power", "pow")),
     *(_scalar(name, _doubles(1), 1) for name in ("sign", "signum", "positive")),
     *(_aggregate(name, _doubles(1), 1) for name in (
         "try_sum", "stddev", "std", "stddev_samp", "stddev_pop", "variance", "var_samp",
