@@ -147,11 +147,12 @@ def render() -> str:
         "`rlike` / `regexp` / `regexp_like` / `RLIKE` with a final `$` are translated); "
         "lookaround and back "
         "references are errors of the engine.",
-        "- `ln`, `log(x)`, `log(b, x)`, `log2`, `log10`: the value of Java's `StrictMath` "
-        "(fdlibm), which Spark uses, bit for bit (the engine's libm differs in the last bit for "
-        "about 2 % of doubles), computed by a vectorized port of fdlibm's `e_log.c` / "
-        "`e_log10.c` (a pandas UDF, `engine/semantics/fdlibm.py`); NULL for an argument ≤ 0 "
-        "(`log` of a base ≤ 0 too: the engine gives NaN);",
+        "- `ln`, `log(x)`, `log(b, x)`, `log2`, `log10`, `exp`, `power` / `pow`: the value of "
+        "Java's `StrictMath` (fdlibm), which Spark uses, bit for bit (the engine's libm differs "
+        "in the last bit for 2-34 % of doubles), computed by a vectorized port of fdlibm "
+        "(a pandas UDF, `engine/semantics/fdlibm.py`); the logarithms are NULL for an argument "
+        "≤ 0 (`log` of a base ≤ 0 too: the engine gives NaN); `pow(0, -1)` is Infinity (the "
+        "engine fails);",
         "- a STRING argument of `ceil` / `ceiling` / `floor` (DOUBLE; with a scale "
         "DECIMAL(38,18)), `power` / `pow`, `sign` / `signum`, `positive`, `bround`, and of the "
         "aggregates `try_sum`, `stddev` / `std` / `stddev_samp` / `stddev_pop`, `variance` / "

@@ -1060,8 +1060,8 @@ REGEX = _sql("regex", [
     ("replacement_df", r"spark.createDataFrame([('ab',)], 's string').select(F.regexp_replace('s', '(a)', '\\$1').alias('a'), F.regexp_replace('s', 'b', '\\\\').alias('b'), F.regexp_replace('s', '(a)', '$10').alias('c'), F.regexp_replace('s', '(?<first>a)', '${first}!').alias('d'))"),
 ])
 
-# ln / log / log2 / log10: Spark computes them with Java's StrictMath (fdlibm); the engine's libm
-# rounds about 2 % of values otherwise in the last bit (`strict_math`).
+# ln / log / log2 / log10 / exp / pow: Spark computes them with Java's StrictMath (fdlibm); the
+# engine's libm rounds 2-34 % of values otherwise in the last bit (`strict_math`).
 STRICT_MATH = _sql("strict_math", [
     ("literals", "SELECT ln(3.0D) AS a, log(10.0D, 3.0D) AS b, log2(3) AS c, log10(3.0) AS d, log(3) AS e"),
     ("unary_values", "SELECT id, ln(x) AS ln, log(x) AS log, log2(x) AS log2, log10(x) AS log10 FROM logs"),
@@ -1071,9 +1071,14 @@ STRICT_MATH = _sql("strict_math", [
     ("other_types", "SELECT ln(CAST(3 AS DECIMAL(5,2))) AS a, log10(CAST(1000 AS BIGINT)) AS b, ln(CAST(3 AS FLOAT)) AS c, ln(s) AS d FROM VALUES ('3') AS t(s)"),
     ("string_not_a_number", "SELECT ln(s) AS v FROM VALUES ('x') AS t(s)"),
     ("in_filter_and_expression", "SELECT id, round(ln(x) * 100, 6) AS r FROM logs WHERE ln(x) > 1"),
+    ("exp_values", "SELECT id, exp(x) AS a, exp(-x) AS b, exp(b) AS c FROM logs"),
+    ("exp_literals", "SELECT exp(1.0798414400485066D) AS a, exp(0) AS b, exp(709.8D) AS c, exp(-746D) AS d, exp('1') AS e, EXP(2)"),
+    ("pow_values", "SELECT id, pow(b, x) AS a, power(x, b) AS b, pow(x, 0.5) AS c, pow(x, 2) AS d FROM logs"),
+    ("pow_literals", "SELECT pow(3.0D, 0.9498871135024098D) AS a, pow(2, 2.5) AS b, pow(0, -1) AS c, pow(-8, 1.0D / 3) AS d, pow(-2, 3) AS e, power(10, -2) AS f, pow(1, CAST('NaN' AS DOUBLE)) AS g, POWER(2, 10)"),
 ]) + _df("strict_math", [
     ("functions_df", "spark.table('logs').select('id', F.ln('x').alias('a'), F.log(10.0, 'x').alias('b'), F.log2('x').alias('c'), F.log10('x').alias('d'), F.log(F.col('b'), F.col('x')).alias('e'), F.log('x').alias('f'))"),
     ("select_expr_df", "spark.table('logs').selectExpr('id', 'ln(x) AS a', 'log(b, x) AS b')"),
+    ("exp_pow_df", "spark.table('logs').select('id', F.exp('x').alias('a'), F.pow('b', 'x').alias('b'), F.pow(F.col('x'), 3).alias('c'))"),
 ])
 
 # STRING arguments of math functions and numeric aggregates: Spark casts the text to DOUBLE
