@@ -1,14 +1,22 @@
 """Math functions with Apache Spark's values, bit for bit: `ln`, `log` (one or two arguments),
-`log2`, `log10`, `exp`, `power` / `pow`.
+`log2`, `log10`, `log1p`, `exp`, `expm1`, `power` / `pow`, `sinh`, `cosh`, `tanh`, `asin`,
+`acos`, `atan`, `atan2`, `cbrt`, `hypot`, `asinh`, `acosh`, `atanh`.
 
-Spark computes them with Java's `StrictMath` (fdlibm): `ln(x)` is `StrictMath.log(x)`,
-`log(b, x)` is `StrictMath.log(x) / StrictMath.log(b)`, `log2(x)` is `StrictMath.log(x) /
-StrictMath.log(2)`, `log10`, `exp` and `pow` are `StrictMath`'s; the logarithms are NULL where
-an argument is ≤ 0. The engine's libm rounds the last bit otherwise (measured on 32,564
-doubles — random bits, near 1, near powers of two, subnormals — against Spark 4.3: ln 2 %,
-log2 26 %, exp 6 %, log(b, x) 34 %, pow(y, x) 4 % of them), `log(b, x)` of a negative base is
-NaN where Spark's is NULL, and `pow(0, -1)` fails ("zero raised to a negative power is
-undefined") where Spark's is Infinity.
+Spark computes them with Java's `StrictMath` (fdlibm), directly or through `java.lang.Math`,
+which delegates these to it: `log(b, x)` is `StrictMath.log(x) / StrictMath.log(b)`, `log2(x)`
+`StrictMath.log(x) / StrictMath.log(2)`, `atan2(y, x)` `atan2(y + 0.0, x + 0.0)`, `asinh`,
+`acosh` and `atanh` Spark's own formulas over them (`ExpressionImplUtils`); the logarithms are
+NULL where an argument is ≤ 0 (`log1p`: ≤ -1). The engine's libm rounds the last bit otherwise
+(measured on 32,564 doubles — random bits, near 1, near powers of two, subnormals — against
+Spark 4.3: ln 2 %, log2 26 %, exp 6 %, log(b, x) 34 %, atan2 13 %, cosh 5 %, pow(y, x) 4 %,
+expm1 0.1 %), `log1p` of a tiny value is 0, `hypot` overflows beyond 1e154, `log(b, x)` of a
+negative base is NaN where Spark's is NULL, and `pow(0, -1)` fails ("zero raised to a negative
+power is undefined") where Spark's is Infinity.
+
+Not here: `sin`, `cos`, `tan` (and `cot`, `sec`, `csc` over them). Spark calls
+`java.lang.Math`'s, which HotSpot replaces on x86-64 by Intel's libm (not fdlibm: 3 % of values
+differ from StrictMath's), so Spark's own answer depends on the machine; the engine differs from
+Spark x86-64's in 0.1-0.4 % of values (`docs/engine-gaps.md`).
 
 fdlibm's algorithms read each value's bits and reuse every intermediate several times: written
 as one SQL expression they grow exponentially (no expression-level binding but lambdas, which
@@ -37,71 +45,115 @@ from pyspark.sql.types import DataType
 from lakesmith.engine.semantics import fdlibm
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 
-_DIFFERENCE = ("ln/log/log2/log10/exp/pow differ from Spark's (Java's StrictMath, fdlibm) in "
-               "the last bit for 2-34 % of values; log(b, x) of a base ≤ 0 is NaN (Spark: "
-               "NULL); pow(0, -1) fails (Spark: Infinity)")
-# SQL names of the functions the engine gets by registration
-LN, LOG, LOG2, LOG10, EXP, POW = (f"lakesmith_strict_{name}" for name in (
-    "ln", "log", "log2", "log10", "exp", "pow"))
+_DIFFERENCE = ("the engine's libm rounds the last bit otherwise than Java's StrictMath (fdlibm), "
+               "which Spark uses, for 0.1-34 % of values")
 _LN_2 = float(fdlibm.log(np.array([2.0]))[0])
-_CALLED = re.compile(r"(?i)\b(ln|log|log2|log10|exp|pow|power)\s*\(")
+_NAN = "CAST('NaN' AS DOUBLE)"
+
+Doubles = NDArray[np.float64]
 
 
-def _doubles(series: pd.Series) -> NDArray[np.float64]:
+def _asinh(x: Doubles) -> Doubles:
+    """Spark's `asinh` (`ExpressionImplUtils.asinh`: fdlibm's s_asinh.c over StrictMath)."""
+    a = np.abs(x)
+    w = np.where(a > 2.0**28, fdlibm.log(a) + _LN_2, np.where(
+        a > 2.0, fdlibm.log(2.0 * a + 1.0 / (np.sqrt(x * x + 1.0) + a)),
+        fdlibm.log1p(a + (x * x) / (1.0 + np.sqrt(1.0 + x * x)))))
+    w = np.where(a < 2.0**-28, a, w)
+    w = np.where(np.isinf(a) | np.isnan(x), x + x, w)
+    result: Doubles = np.copysign(w, x)
+    return result
+
+
+def _acosh(x: Doubles) -> Doubles:
+    """Spark's `acosh` (`ExpressionImplUtils.acosh`: fdlibm's e_acosh.c over StrictMath)."""
+    t = x - 1.0
+    r = np.where(x > 2.0, fdlibm.log(2.0 * x - 1.0 / (x + np.sqrt(x * x - 1.0))),
+                 fdlibm.log1p(t + np.sqrt(2.0 * t + t * t)))
+    r = np.where(x == 1.0, 0.0, r)
+    r = np.where(x >= 2.0**28, fdlibm.log(x) + _LN_2, r)
+    result: Doubles = np.where(x < 1.0, np.nan, r)
+    return result
+
+
+def _atanh(x: Doubles) -> Doubles:
+    """Spark's `atanh`: `0.5 * (StrictMath.log1p(x) - StrictMath.log1p(-x))`."""
+    result: Doubles = 0.5 * (fdlibm.log1p(x) - fdlibm.log1p(-x))
+    return result
+
+
+def _atan2(y: Doubles, x: Doubles) -> Doubles:
+    """Spark's `atan2(y, x)`: `Math.atan2(y + 0.0, x + 0.0)` (no -0.0)."""
+    return fdlibm.atan2(y + 0.0, x + 0.0)
+
+
+# The functions: name of the UDF → (how many arguments, its numpy implementation)
+IMPLEMENTATIONS: dict[str, tuple[int, Callable[..., Doubles]]] = {
+    "ln": (1, fdlibm.log),
+    "log": (2, lambda base, x: fdlibm.log(x) / fdlibm.log(base)),
+    "log2": (1, lambda x: fdlibm.log(x) / _LN_2),
+    "log10": (1, fdlibm.log10),
+    "log1p": (1, fdlibm.log1p),
+    "exp": (1, fdlibm.exp),
+    "expm1": (1, fdlibm.expm1),
+    "pow": (2, fdlibm.pow),
+    "sinh": (1, fdlibm.sinh),
+    "cosh": (1, fdlibm.cosh),
+    "tanh": (1, fdlibm.tanh),
+    "asin": (1, fdlibm.asin),
+    "acos": (1, fdlibm.acos),
+    "atan": (1, fdlibm.atan),
+    "atan2": (2, _atan2),
+    "cbrt": (1, fdlibm.cbrt),
+    "hypot": (2, fdlibm.hypot),
+    "asinh": (1, _asinh),
+    "acosh": (1, _acosh),
+    "atanh": (1, _atanh),
+}
+
+
+def udf_name(name: str) -> str:
+    """The SQL name a function's UDF is registered under."""
+    return f"lakesmith_strict_{name}"
+
+
+def _body(name: str) -> Callable[..., pd.Series]:
+    """The pandas UDF body of `name` (typed as pandas UDFs must be: Series in, Series out)."""
+    arity, implementation = IMPLEMENTATIONS[name]
+
+    def unary(x: pd.Series) -> pd.Series:
+        with np.errstate(all="ignore"):
+            return pd.Series(implementation(_doubles(x)))
+
+    def binary(a: pd.Series, b: pd.Series) -> pd.Series:
+        with np.errstate(all="ignore"):  # x / 0 is ±Infinity, 0 / 0 NaN, as in Java
+            return pd.Series(implementation(_doubles(a), _doubles(b)))
+
+    return unary if arity == 1 else binary
+
+
+def _doubles(series: pd.Series) -> Doubles:
     return np.asarray(series.to_numpy(dtype="float64"), dtype=np.float64)
 
 
-def strict_ln(x: pd.Series) -> pd.Series:
-    """pandas UDF body: `StrictMath.log` of a Series of doubles."""
-    return pd.Series(fdlibm.log(_doubles(x)))
-
-
-def strict_log(base: pd.Series, x: pd.Series) -> pd.Series:
-    """pandas UDF body: Spark's `log(base, x)`, `StrictMath.log(x) / StrictMath.log(base)`."""
-    with np.errstate(all="ignore"):  # x / 0 is ±Infinity, 0 / 0 NaN, as in Java
-        return pd.Series(fdlibm.log(_doubles(x)) / fdlibm.log(_doubles(base)))
-
-
-def strict_log2(x: pd.Series) -> pd.Series:
-    """pandas UDF body: Spark's `log2(x)`, `StrictMath.log(x) / StrictMath.log(2)`."""
-    return pd.Series(fdlibm.log(_doubles(x)) / _LN_2)
-
-
-def strict_log10(x: pd.Series) -> pd.Series:
-    """pandas UDF body: `StrictMath.log10` of a Series of doubles."""
-    return pd.Series(fdlibm.log10(_doubles(x)))
-
-
-def strict_exp(x: pd.Series) -> pd.Series:
-    """pandas UDF body: `StrictMath.exp` of a Series of doubles."""
-    return pd.Series(fdlibm.exp(_doubles(x)))
-
-
-def strict_pow(x: pd.Series, y: pd.Series) -> pd.Series:
-    """pandas UDF body: `StrictMath.pow(x, y)` of two Series of doubles."""
-    return pd.Series(fdlibm.pow(_doubles(x), _doubles(y)))
-
-
-_BODIES = {LN: strict_ln, LOG: strict_log, LOG2: strict_log2, LOG10: strict_log10,
-           EXP: strict_exp, POW: strict_pow}
-
-
 def _udf(name: str) -> Any:
-    return pandas_udf(_BODIES[name], "double")  # type: ignore[call-overload]
+    return pandas_udf(_body(name), "double")  # type: ignore[call-overload]
 
 
-# Sessions the functions are registered in (a registration is one round trip).
-_REGISTERED: weakref.WeakSet[Any] = weakref.WeakSet()
+# The UDFs registered in each session (a registration is one round trip).
+_REGISTERED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
 
 def register_strict_functions(spark: Any, relation: proto.Relation) -> None:
-    """Registers the `lakesmith_strict_*` functions in `spark` when a SQL text of `relation`
-    calls one of the functions (its rewrite calls them; their probes are analysed first)."""
-    if spark in _REGISTERED or not any(_CALLED.search(t) for t in _sql_texts(relation)):
-        return
-    for name in _BODIES:
-        spark.udf.register(name, _udf(name))
-    _REGISTERED.add(spark)
+    """Registers in `spark` the UDFs the SQL texts of `relation` will call once rewritten
+    (before their rewrites' type probes are analysed)."""
+    called = {m.group(1).lower() for text in _sql_texts(relation)
+              for m in _CALLED.finditer(text)}
+    needed = {udf for name in called for udf in _UDFS_OF.get(name, ())}
+    registered = _REGISTERED.setdefault(spark, set())
+    for name in sorted(needed - registered):
+        spark.udf.register(udf_name(name), _udf(name))
+        registered.add(name)
 
 
 def _sql_texts(message: Any) -> Iterator[str]:
@@ -114,9 +166,8 @@ def _sql_texts(message: Any) -> Iterator[str]:
 
 
 # -- the rules: each argument cast to DOUBLE (Spark's implicit cast, ANSI: bad text fails) ---
-# A UDF's NaN reaches the engine as NULL (pandas' missing value): where the arguments are not
-# NULL and not ≤ 0, a NULL result is NaN (of NaN, of 0 / 0 in log(1, 1)).
-_NAN = "CAST('NaN' AS DOUBLE)"
+# A UDF's NaN reaches the engine as NULL (pandas' missing value): where the arguments are in
+# the function's domain, a NULL result is NaN (of NaN, of 0 / 0 in log(1, 1)).
 
 
 def _positive_sql(x: str) -> str:
@@ -124,51 +175,71 @@ def _positive_sql(x: str) -> str:
     return f"(isnan({x}) OR {x} > 0D)"
 
 
+def _above_minus_one_sql(x: str) -> str:
+    """log1p's NULL rule: NULL for a value ≤ -1."""
+    return f"(isnan({x}) OR {x} > -1D)"
+
+
 def _present_sql(x: str) -> str:
     return f"{x} IS NOT NULL"
-
-
-def _call_sql(name: str, domain: Callable[[str], str], arity: int) -> SqlRewrite:
-    """`name` applied to the arguments cast to DOUBLE where each is in `domain`, else NULL."""
-    def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
-        if len(args) != arity:
-            return None
-        cast = [f"CAST(({a}) AS DOUBLE)" for a in args]
-        condition = " AND ".join(domain(a) for a in cast)
-        return f"(CASE WHEN {condition} THEN coalesce({name}({', '.join(cast)}), {_NAN}) END)"
-
-    return rewrite
 
 
 def _positive_column(x: Any) -> Any:
     return F.isnan(x) | (x > F.lit(0.0))
 
 
+def _above_minus_one_column(x: Any) -> Any:
+    return F.isnan(x) | (x > F.lit(-1.0))
+
+
 def _present_column(x: Any) -> Any:
     return x.isNotNull()
 
 
-def _call_column(name: str, domain: Callable[[Any], Any], arity: int) -> ColumnRewrite:
+_DOMAINS: dict[str, tuple[Callable[[str], str], Callable[[Any], Any]]] = {
+    "positive": (_positive_sql, _positive_column),
+    "above -1": (_above_minus_one_sql, _above_minus_one_column),
+    "any": (_present_sql, _present_column),
+}
+
+
+def _call_sql(name: str, domain: str) -> SqlRewrite:
+    """`name`'s UDF applied to the arguments cast to DOUBLE where each is in `domain`, else
+    NULL."""
+    arity = IMPLEMENTATIONS[name][0]
+
+    def rewrite(args: list[str], _: list[DataType | None], over: str) -> str | None:
+        if len(args) != arity:
+            return None
+        cast = [f"CAST(({a}) AS DOUBLE)" for a in args]
+        condition = " AND ".join(_DOMAINS[domain][0](a) for a in cast)
+        return (f"(CASE WHEN {condition} THEN coalesce({udf_name(name)}({', '.join(cast)}), "
+                f"{_NAN}) END)")
+
+    return rewrite
+
+
+def _call_column(name: str, domain: str) -> ColumnRewrite:
+    arity = IMPLEMENTATIONS[name][0]
+
     def rewrite(args: list[Any], _: list[DataType | None]) -> Any | None:
         if len(args) != arity:
             return None
         cast = [a.cast("double") for a in args]
-        condition = domain(cast[0])
+        condition = _DOMAINS[domain][1](cast[0])
         for a in cast[1:]:
-            condition = condition & domain(a)
+            condition = condition & _DOMAINS[domain][1](a)
         return F.when(condition, F.coalesce(_udf(name)(*cast), F.lit(float("nan"))))
 
     return rewrite
 
 
 def _log_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
-    one, two = _call_sql(LN, _positive_sql, 1), _call_sql(LOG, _positive_sql, 2)
-    return (one if len(args) == 1 else two)(args, types, over)
+    return _call_sql("ln" if len(args) == 1 else "log", "positive")(args, types, over)
 
 
 def _log_column(args: list[Any], types: list[DataType | None]) -> Any | None:
-    one, two = _call_column(LN, _positive_column, 1), _call_column(LOG, _positive_column, 2)
-    return (one if len(args) == 1 else two)(args, types)
+    return _call_column("ln" if len(args) == 1 else "log", "positive")(args, types)
 
 
 def _log_name(args: list[str]) -> str:
@@ -176,21 +247,30 @@ def _log_name(args: list[str]) -> str:
     return f"LOG(E(), {args[0]})" if len(args) == 1 else f"LOG({', '.join(args)})"
 
 
-def _rule(names: set[str], udf: str, arity: int, *, positive: bool = False,
-          sql_name: Callable[[list[str]], str | None] | None = None) -> Rule:
-    sql_domain, column_domain = ((_positive_sql, _positive_column) if positive
-                                 else (_present_sql, _present_column))
-    return Rule(frozenset(names), _DIFFERENCE, _call_sql(udf, sql_domain, arity),
-                _call_column(udf, column_domain, arity), sql_name=sql_name)
+def _upper(name: str) -> Callable[[list[str]], str]:
+    """Spark names most math functions unaliased in capitals: `EXP(x)`, `ATAN2(y, x)`."""
+    return lambda args: f"{name.upper()}({', '.join(args)})"
+
+
+def _rule(spark_name: str, udf: str, domain: str = "any", *, capitals: bool = True) -> Rule:
+    return Rule(frozenset({spark_name}), _DIFFERENCE, _call_sql(udf, domain),
+                _call_column(udf, domain), sql_name=_upper(spark_name) if capitals else None)
 
 
 STRICT_MATH_RULES: tuple[Rule, ...] = (
-    _rule({"ln"}, LN, 1, positive=True),
+    _rule("ln", "ln", "positive", capitals=False),
     Rule(frozenset({"log"}), _DIFFERENCE, _log_sql, _log_column, sql_name=_log_name),
-    _rule({"log2"}, LOG2, 1, positive=True, sql_name=lambda args: f"LOG2({', '.join(args)})"),
-    _rule({"log10"}, LOG10, 1, positive=True,
-          sql_name=lambda args: f"LOG10({', '.join(args)})"),
-    _rule({"exp"}, EXP, 1, sql_name=lambda args: f"EXP({', '.join(args)})"),
-    _rule({"power"}, POW, 2, sql_name=lambda args: f"POWER({', '.join(args)})"),
-    _rule({"pow"}, POW, 2),
+    _rule("log2", "log2", "positive"),
+    _rule("log10", "log10", "positive"),
+    _rule("log1p", "log1p", "above -1"),
+    _rule("power", "pow"),
+    _rule("pow", "pow", capitals=False),
+    *(_rule(name, name) for name in ("exp", "expm1", "sinh", "cosh", "tanh", "asin", "acos",
+                                     "atan", "atan2", "cbrt", "hypot", "asinh", "acosh",
+                                     "atanh")),
 )
+# the UDFs each Spark function's rewrite calls
+_UDFS_OF: dict[str, tuple[str, ...]] = {"log": ("ln", "log"), "power": ("pow",),
+                                        **{n: (n,) for n in IMPLEMENTATIONS if n != "log"}}
+_CALLED = re.compile(r"(?i)\b(" + "|".join(sorted(_UDFS_OF, key=len, reverse=True))
+                     + r")\s*\(")
