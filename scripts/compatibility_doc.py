@@ -147,12 +147,16 @@ def render() -> str:
         "`rlike` / `regexp` / `regexp_like` / `RLIKE` with a final `$` are translated); "
         "lookaround and back "
         "references are errors of the engine.",
-        "- `ln`, `log(x)`, `log(b, x)`, `log2`, `log10`, `exp`, `power` / `pow`: the value of "
-        "Java's `StrictMath` (fdlibm), which Spark uses, bit for bit (the engine's libm differs "
-        "in the last bit for 2-34 % of doubles), computed by a vectorized port of fdlibm "
-        "(a pandas UDF, `engine/semantics/fdlibm.py`); the logarithms are NULL for an argument "
-        "≤ 0 (`log` of a base ≤ 0 too: the engine gives NaN); `pow(0, -1)` is Infinity (the "
-        "engine fails);",
+        "- `ln`, `log(x)`, `log(b, x)`, `log2`, `log10`, `log1p`, `exp`, `expm1`, `power` / "
+        "`pow`, `sinh`, `cosh`, `tanh`, `asin`, `acos`, `atan`, `atan2`, `cbrt`, `hypot`, "
+        "`asinh`, `acosh`, `atanh`: the value of Java's `StrictMath` (fdlibm), which Spark uses, "
+        "bit for bit (the engine's libm differs in the last bit for 0.1-34 % of doubles), "
+        "computed by a vectorized port of fdlibm (a pandas UDF, `engine/semantics/fdlibm.py`, "
+        "see `docs/math-functions.md`); the logarithms are NULL for an argument ≤ 0 (`log` of a "
+        "base ≤ 0 too: the engine gives NaN; `log1p`: ≤ -1); `pow(0, -1)` is Infinity (the "
+        "engine fails); `log1p` of a tiny value is the value (the engine: 0); `hypot` does not "
+        "overflow below the largest double. **Not rewritten**: `sin`, `cos`, `tan`, `cot`, "
+        "`sec`, `csc` (Spark's answer is Intel's libm on x86-64, not fdlibm);",
         "- a STRING argument of `ceil` / `ceiling` / `floor` (DOUBLE; with a scale "
         "DECIMAL(38,18)), `power` / `pow`, `sign` / `signum`, `positive`, `bround`, and of the "
         "aggregates `try_sum`, `stddev` / `std` / `stddev_samp` / `stddev_pop`, `variance` / "

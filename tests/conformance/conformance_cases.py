@@ -1074,11 +1074,23 @@ STRICT_MATH = _sql("strict_math", [
     ("exp_values", "SELECT id, exp(x) AS a, exp(-x) AS b, exp(b) AS c FROM logs"),
     ("exp_literals", "SELECT exp(1.0798414400485066D) AS a, exp(0) AS b, exp(709.8D) AS c, exp(-746D) AS d, exp('1') AS e, EXP(2)"),
     ("pow_values", "SELECT id, pow(b, x) AS a, power(x, b) AS b, pow(x, 0.5) AS c, pow(x, 2) AS d FROM logs"),
+    ("hyperbolic_values", "SELECT id, sinh(x) AS a, cosh(x) AS b, tanh(x) AS c, asinh(x) AS d, acosh(x) AS e, atanh(x / 4) AS f FROM logs"),
+    ("inverse_trig_values", "SELECT id, asin(x / 4) AS a, acos(x / 4) AS b, atan(x) AS c, atan2(b, x) AS d, atan2(-0.0D, -1) AS e FROM logs"),
+    ("other_values", "SELECT id, log1p(x) AS a, expm1(x) AS b, cbrt(x) AS c, hypot(x, b) AS d, log1p(-x) AS e FROM logs"),
+    ("other_literals", "SELECT log1p(4.327090783509564e-81D) AS a, hypot(1.4581211164123282e+270D, 2) AS b, expm1(0.9999999999995526D) AS c, cosh(1.0798414400485066D) AS d, atan2(1.5D, 520648.1743064916D) AS e, cbrt(1.0461749602693562e+157D) AS f, log1p(-1) AS g, ATANH(0.5), HYPOT(3, 4)"),
     ("pow_literals", "SELECT pow(3.0D, 0.9498871135024098D) AS a, pow(2, 2.5) AS b, pow(0, -1) AS c, pow(-8, 1.0D / 3) AS d, pow(-2, 3) AS e, power(10, -2) AS f, pow(1, CAST('NaN' AS DOUBLE)) AS g, POWER(2, 10)"),
 ]) + _df("strict_math", [
     ("functions_df", "spark.table('logs').select('id', F.ln('x').alias('a'), F.log(10.0, 'x').alias('b'), F.log2('x').alias('c'), F.log10('x').alias('d'), F.log(F.col('b'), F.col('x')).alias('e'), F.log('x').alias('f'))"),
     ("select_expr_df", "spark.table('logs').selectExpr('id', 'ln(x) AS a', 'log(b, x) AS b')"),
     ("exp_pow_df", "spark.table('logs').select('id', F.exp('x').alias('a'), F.pow('b', 'x').alias('b'), F.pow(F.col('x'), 3).alias('c'))"),
+    ("functions_more_df", "spark.table('logs').select('id', F.log1p('x').alias('a'), F.expm1('x').alias('b'), F.cosh('x').alias('c'), F.atan2('b', 'x').alias('d'), F.hypot('x', 'b').alias('e'), F.cbrt('x').alias('f'), F.asinh('x').alias('g'))"),
+])
+
+# sin / cos / tan: Spark calls java.lang.Math's, which HotSpot replaces on x86-64 by Intel's libm
+# (not fdlibm); the engine's libm rounds a few values otherwise (open).
+TRIGONOMETRY = _sql("trigonometry", [
+    ("sin_cos_tan", "SELECT sin(7.311712193543694e+205D) AS a, cos(0.9999999999996372D) AS b, tan(1.2433003267673704e+58D) AS c"),
+    ("exact_values", "SELECT sin(0) AS a, cos(0) AS b, tan(0) AS c, sin(x) AS d FROM logs WHERE id = 10"),
 ])
 
 # STRING arguments of math functions and numeric aggregates: Spark casts the text to DOUBLE
@@ -1135,4 +1147,4 @@ CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS +
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
                      + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
-                     + REGEX + STRICT_MATH + STRING_OPERANDS + GROUP_BY_ALL)
+                     + REGEX + STRICT_MATH + TRIGONOMETRY + STRING_OPERANDS + GROUP_BY_ALL)
