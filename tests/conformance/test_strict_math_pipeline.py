@@ -81,6 +81,77 @@ def test_logarithms_land_strict_maths_values(project) -> None:
         for row in project.rows("logs_sql", order_by="id")])
 
 
+def test_exp_pow_and_trigonometric_inverses_land_strict_maths_values(project) -> None:
+    """exp, pow, atan2, log1p, expm1, cbrt, hypot as Spark computes them (StrictMath): the
+    engine alone differs in the last bit (or fails: pow(0, -1))."""
+    project.write_spec()
+    project.write("transformations/a.sql", NUMBERS + """
+        CREATE MATERIALIZED VIEW curves AS
+        SELECT id, exp(x) AS e, pow(b, x) AS p, power(x, b) AS q, atan2(b, x) AS a,
+               log1p(x) AS l, expm1(x) AS m, cbrt(x) AS c, hypot(x, b) AS h, pow(0, -1) AS inf
+        FROM numbers WHERE id IN (1, 2, 7);
+    """)
+    project.write("transformations/b.py", """
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.materialized_view
+        def curves_py():
+            return spark.read.table("numbers").where("id IN (1, 2, 7)").select(
+                "id", F.exp("x").alias("e"), F.pow("b", "x").alias("p"),
+                F.atan2("b", "x").alias("a"))
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    _same(project.rows("curves", order_by="id"), [
+        {"id": 1, "e": 20.085536923187668, "p": 1000.0, "q": 59049.0, "a": 1.2793395323170296,
+         "l": 1.3862943611198906, "m": 19.085536923187668, "c": 1.4422495703074083,
+         "h": 10.44030650891055, "inf": math.inf},
+        {"id": 2, "e": 3.328452460881245, "p": 0.43451941049687004, "q": 1.0965890157718405,
+         "a": 0.39405058343938704, "l": 0.7895964702010866, "m": 2.328452460881245,
+         "c": 1.0633982164550067, "h": 1.302314944332146, "inf": math.inf},
+        {"id": 7, "e": 1.000000660585622, "p": 1.000000267844368, "q": 5.369000693358347e-10,
+         "a": 1.5707958864046274, "l": 6.605851856327328e-07, "m": 6.605856220057605e-07,
+         "c": 0.008709161107080528, "h": 1.5000000000001454, "inf": math.inf},
+    ])
+    _same(project.rows("curves_py", order_by="id"), [
+        {"id": r["id"], "e": r["e"], "p": r["p"], "a": r["a"]}
+        for r in project.rows("curves", order_by="id")])
+
+
+def test_a_streaming_table_of_landed_text_gets_sparks_values_per_batch(project, tmp_path) -> None:
+    """Two batches of JSON files whose amounts are text: each batch's ln / pow / ceil are
+    Spark's (ln('3') 1.0986122886681096, the engine alone ...098)."""
+    import json
+    import os
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+
+    def land(name: str, rows: list[dict], mtime: int) -> None:
+        path = landing / name
+        path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+        os.utime(path, (mtime, mtime))
+
+    land("a.json", [{"id": 1, "amount": "3"}], 1_700_000_000)
+    project.write_spec()
+    project.write("transformations/orders.sql", f"""
+        CREATE OR REFRESH STREAMING TABLE orders AS
+        SELECT CAST(id AS INT) AS id, ln(amount) AS ln, pow(amount, 0.3) AS p,
+               ceil(amount) AS c
+        FROM STREAM read_files('{landing}', format => 'json', schemaHints => 'amount STRING');
+    """)
+    first = project.run()
+    assert first.state == UpdateState.COMPLETED, [str(f.error) for f in first.failed_flows]
+    land("b.json", [{"id": 2, "amount": "1.2025074695114542"}], 1_700_000_100)
+    second = project.run()
+    assert second.state == UpdateState.COMPLETED, [str(f.error) for f in second.failed_flows]
+    _same(project.rows("orders", order_by="id"), [
+        {"id": 1, "ln": 1.0986122886681096, "p": 1.3903891703159093, "c": 3},
+        {"id": 2, "ln": 0.1844089346304239, "p": 1.0568815946229788, "c": 2},
+    ])
+
+
 def test_a_logarithm_of_text_that_is_not_a_number_fails_its_flow(project) -> None:
     project.write_spec()
     project.write("transformations/a.sql", TEXTS + """
