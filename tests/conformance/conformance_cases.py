@@ -1078,6 +1078,10 @@ STRICT_MATH = _sql("strict_math", [
     ("inverse_trig_values", "SELECT id, asin(x / 4) AS a, acos(x / 4) AS b, atan(x) AS c, atan2(b, x) AS d, atan2(-0.0D, -1) AS e FROM logs"),
     ("other_values", "SELECT id, log1p(x) AS a, expm1(x) AS b, cbrt(x) AS c, hypot(x, b) AS d, log1p(-x) AS e FROM logs"),
     ("other_literals", "SELECT log1p(4.327090783509564e-81D) AS a, hypot(1.4581211164123282e+270D, 2) AS b, expm1(0.9999999999995526D) AS c, cosh(1.0798414400485066D) AS d, atan2(1.5D, 520648.1743064916D) AS e, cbrt(1.0461749602693562e+157D) AS f, log1p(-1) AS g, ATANH(0.5), HYPOT(3, 4)"),
+    ("group_by_function", "SELECT floor(log10(x)) AS bucket, count(*) AS n FROM logs WHERE id < 9 GROUP BY floor(log10(x))"),
+    ("group_by_function_unaliased", "SELECT ln(x), count(*) AS n FROM logs GROUP BY ln(x)"),
+    ("group_by_function_only_key", "SELECT count(*) AS n FROM logs GROUP BY exp(x)"),
+    ("group_by_function_in_expression", "SELECT floor(ln(x)) + 1 AS b, count(*) AS n FROM logs WHERE id < 9 GROUP BY floor(ln(x))"),
     ("pow_literals", "SELECT pow(3.0D, 0.9498871135024098D) AS a, pow(2, 2.5) AS b, pow(0, -1) AS c, pow(-8, 1.0D / 3) AS d, pow(-2, 3) AS e, power(10, -2) AS f, pow(1, CAST('NaN' AS DOUBLE)) AS g, POWER(2, 10)"),
 ]) + _df("strict_math", [
     ("functions_df", "spark.table('logs').select('id', F.ln('x').alias('a'), F.log(10.0, 'x').alias('b'), F.log2('x').alias('c'), F.log10('x').alias('d'), F.log(F.col('b'), F.col('x')).alias('e'), F.log('x').alias('f'))"),

@@ -274,3 +274,8 @@ _UDFS_OF: dict[str, tuple[str, ...]] = {"log": ("ln", "log"), "power": ("pow",),
                                         **{n: (n,) for n in IMPLEMENTATIONS if n != "log"}}
 _CALLED = re.compile(r"(?i)\b(" + "|".join(sorted(_UDFS_OF, key=len, reverse=True))
                      + r")\s*\(")
+
+
+def calls_strict_function(text: str) -> bool:
+    """Whether SQL text calls a function whose rewrite is a `lakesmith_strict_*` UDF."""
+    return _CALLED.search(text) is not None
