@@ -42,6 +42,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.types import DataType
 
+from lakesmith.engine.plans import nested_messages
 from lakesmith.engine.semantics import fdlibm
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 
@@ -156,13 +157,13 @@ def register_strict_functions(spark: Any, relation: proto.Relation) -> None:
         registered.add(name)
 
 
-def _sql_texts(message: Any) -> Iterator[str]:
-    for field, value in message.ListFields():
-        if field.type == field.TYPE_MESSAGE:
-            for child in (value if field.is_repeated else [value]):
-                yield from _sql_texts(child)
-        elif field.type == field.TYPE_STRING and field.name in ("query", "expression"):
-            yield value
+def _sql_texts(relation: proto.Relation) -> Iterator[str]:
+    """The SQL texts in a plan: SQL relations and expression strings (`expr`, `selectExpr`)."""
+    for sql in nested_messages(relation, proto.SQL.DESCRIPTOR.full_name):
+        yield sql.query  # type: ignore[attr-defined]
+    for string in nested_messages(relation,
+                                  proto.Expression.ExpressionString.DESCRIPTOR.full_name):
+        yield string.expression  # type: ignore[attr-defined]
 
 
 # -- the rules: each argument cast to DOUBLE (Spark's implicit cast, ANSI: bad text fails) ---
