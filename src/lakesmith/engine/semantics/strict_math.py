@@ -248,6 +248,35 @@ def _log_name(args: list[str]) -> str:
     return f"LOG(E(), {args[0]})" if len(args) == 1 else f"LOG({', '.join(args)})"
 
 
+_SQUARE_EXPONENT = re.compile(r"(?i)^\(*\s*2(\.0*)?d?\s*\)*$")
+
+
+def _pow_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
+    """pow(x, 2) is x * x in fdlibm (one IEEE product, the engine's too): no UDF needed."""
+    if len(args) == 2 and _SQUARE_EXPONENT.match(args[1].strip()):
+        x = f"CAST(({args[0]}) AS DOUBLE)"
+        return f"({x} * {x})"
+    return _call_sql("pow", "any")(args, types, over)
+
+
+def _pow_column(args: list[Any], types: list[DataType | None]) -> Any | None:
+    if len(args) == 2 and _literal_value(args[1]) == 2:
+        x = args[0].cast("double")
+        return x * x
+    return _call_column("pow", "any")(args, types)
+
+
+def _literal_value(column: Any) -> float | None:
+    """The number a literal column holds, else None."""
+    plan = getattr(getattr(column, "_expr", None), "_plan", None)
+    if plan is None or plan.WhichOneof("expr_type") != "literal":
+        return None
+    kind = plan.literal.WhichOneof("literal_type")
+    if kind not in ("integer", "long", "short", "byte", "double", "float"):
+        return None
+    return float(getattr(plan.literal, kind))
+
+
 def _upper(name: str) -> Callable[[list[str]], str]:
     """Spark names most math functions unaliased in capitals: `EXP(x)`, `ATAN2(y, x)`."""
     return lambda args: f"{name.upper()}({', '.join(args)})"
@@ -264,8 +293,8 @@ STRICT_MATH_RULES: tuple[Rule, ...] = (
     _rule("log2", "log2", "positive"),
     _rule("log10", "log10", "positive"),
     _rule("log1p", "log1p", "above -1"),
-    _rule("power", "pow"),
-    _rule("pow", "pow", capitals=False),
+    Rule(frozenset({"power"}), _DIFFERENCE, _pow_sql, _pow_column, sql_name=_upper("power")),
+    Rule(frozenset({"pow"}), _DIFFERENCE, _pow_sql, _pow_column),
     *(_rule(name, name) for name in ("exp", "expm1", "sinh", "cosh", "tanh", "asin", "acos",
                                      "atan", "atan2", "cbrt", "hypot", "asinh", "acosh",
                                      "atanh")),
