@@ -148,10 +148,12 @@ _REGISTERED: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionar
 def register_strict_functions(spark: Any, relation: proto.Relation) -> None:
     """Registers in `spark` the UDFs the SQL texts of `relation` will call once rewritten
     (before their rewrites' type probes are analysed)."""
+    registered = _REGISTERED.setdefault(spark, set())
+    if len(registered) == len(IMPLEMENTATIONS):
+        return
     called = {m.group(1).lower() for text in _sql_texts(relation)
               for m in _CALLED.finditer(text)}
     needed = {udf for name in called for udf in _UDFS_OF.get(name, ())}
-    registered = _REGISTERED.setdefault(spark, set())
     for name in sorted(needed - registered):
         spark.udf.register(udf_name(name), _udf(name))
         registered.add(name)
