@@ -163,7 +163,8 @@ def render() -> str:
         "`var_samp` / `var_pop`, `median`, `percentile`, `corr`, `covar_pop` / `covar_samp` "
         "(also DISTINCT and over a window), and `avg` / `try_avg` over a window in DataFrame "
         "code: cast to DOUBLE as Spark's ANSI coercion casts it (bad text fails with the cast "
-        "error); the engine fails to plan most, reads `sign`'s text as an interval, returns "
+        "error); of `mod` / `pmod` as `%` casts it (BIGINT beside an integer); the engine "
+        "fails to plan most, reads `sign`'s text as an interval, returns "
         "`positive`'s text, and orders `median` / `percentile` values as text;",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "

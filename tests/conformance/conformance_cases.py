@@ -1111,6 +1111,9 @@ STRING_OPERANDS = _sql("string_operands", [
     ("grouped", "SELECT k, try_sum(s) AS a, stddev_pop(s) AS b, var_pop(s) AS c, median(s) AS d FROM texts GROUP BY k"),
     ("distinct", "SELECT var_pop(DISTINCT s) AS a, try_sum(DISTINCT s) AS b FROM texts"),
     ("window", "SELECT k, s, try_sum(s) OVER (PARTITION BY k) AS a, stddev_pop(s) OVER (PARTITION BY k) AS b FROM texts"),
+    ("remainders", "SELECT s, mod(s, 2) AS a, pmod(s, 3) AS b, mod(s, 2.5D) AS c, pmod(s, 1.5) AS d, mod(7, s) AS e FROM VALUES ('7'), ('-7'), (NULL) AS t(s)"),
+    ("remainder_not_an_integer", "SELECT mod(s, 2) AS v FROM VALUES ('2.5') AS t(s)"),
+    ("remainders_unaliased", "SELECT mod(s, 2), pmod(s, 2) FROM VALUES ('7') AS t(s)"),
     ("not_a_number", "SELECT ceil(s) AS v FROM VALUES ('x') AS t(s)"),
     ("unaliased", "SELECT ceil(s), floor(s), power(s, 2), signum(s), positive(s) FROM texts"),
     ("unaliased_aggregates", "SELECT try_sum(s), percentile(s, 0.5), stddev(s) FROM texts"),
@@ -1118,6 +1121,7 @@ STRING_OPERANDS = _sql("string_operands", [
 ]) + _df("string_operands", [
     ("functions_df", "spark.table('texts').select('s', F.ceil('s').alias('a'), F.floor('s').alias('b'), F.pow('s', 2).alias('c'), F.signum('s').alias('d'), F.bround('s').alias('e'), F.positive('s').alias('f'))"),
     ("aggregates_df", "spark.table('texts').groupBy('k').agg(F.try_sum('s').alias('a'), F.stddev('s').alias('b'), F.variance('s').alias('c'), F.median('s').alias('d'))"),
+    ("remainders_df", "spark.createDataFrame([('7',), ('-7',)], 's string').select(F.pmod('s', F.lit(3)).alias('a'), (F.col('s') % 2).alias('b'))"),
     ("window_avg_df", "spark.table('texts').select('k', 's', F.avg('s').over(W.partitionBy('k')).alias('a'), F.stddev_pop('s').over(W.partitionBy('k')).alias('b'))"),
 ])
 

@@ -21,6 +21,7 @@ from pyspark.sql.connect.column import Column
 from pyspark.sql.connect.expressions import UnresolvedFunction
 from pyspark.sql.types import DataType, StringType
 
+from lakesmith.engine.semantics.arithmetic import string_targets
 from lakesmith.engine.semantics.decimal_sums import split_distinct
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite, WindowRewrite
 
@@ -124,7 +125,33 @@ def _aggregate(name: str, targets: Targets, typed: int) -> Rule:
                 window_column=_window(name, targets))
 
 
+def _remainder_sql(name: str) -> SqlRewrite:
+    """mod / pmod: a STRING operand cast as `%` casts it (BIGINT beside an integer, DOUBLE
+    beside a DECIMAL, DOUBLE or FLOAT; `mod('2.5', 2)` fails CAST_INVALID_INPUT)."""
+    def rewrite(args: list[str], types: list[DataType | None], over: str) -> str | None:
+        targets = string_targets(name, types) if len(args) == 2 else None
+        if targets is None:
+            return None
+        cast = [f"CAST(({a}) AS {t})" if t else a for a, t in zip(args, targets, strict=True)]
+        return f"{name}({', '.join(cast)})"
+
+    return rewrite
+
+
+def _remainder_column(name: str) -> ColumnRewrite:
+    def rewrite(args: list[Any], types: list[DataType | None]) -> Any | None:
+        targets = string_targets(name, types) if len(args) == 2 else None
+        if targets is None:
+            return None
+        return _call(name, [a.cast(t.lower()) if t else a
+                            for a, t in zip(args, targets, strict=True)])
+
+    return rewrite
+
+
 STRING_OPERAND_RULES: tuple[Rule, ...] = (
+    *(Rule(frozenset({name}), _DIFFERENCE, _remainder_sql(name), _remainder_column(name),
+           typed=2, refuse_untyped=False) for name in ("mod", "pmod")),
     *(_scalar(name, _rounding, 1) for name in ("ceil", "ceiling", "floor")),
     *(_scalar(name, _doubles(1), 1) for name in ("sign", "signum", "positive")),
     *(_aggregate(name, _doubles(1), 1) for name in (
