@@ -30,6 +30,7 @@ rules and NaN results are decided around the call, in SQL."""
 from __future__ import annotations
 
 import re
+import sys
 import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -37,6 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd  # type: ignore[import-untyped]
 from numpy.typing import NDArray
+from pyspark import cloudpickle
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
 from pyspark.sql.pandas.functions import pandas_udf
@@ -54,12 +56,15 @@ _NAN = "CAST('NaN' AS DOUBLE)"
 Doubles = NDArray[np.float64]
 
 
+_fd_log, _fd_log1p, _fd_atan2 = fdlibm.log, fdlibm.log1p, fdlibm.atan2
+
+
 def _asinh(x: Doubles) -> Doubles:
     """Spark's `asinh` (`ExpressionImplUtils.asinh`: fdlibm's s_asinh.c over StrictMath)."""
     a = np.abs(x)
-    w = np.where(a > 2.0**28, fdlibm.log(a) + _LN_2, np.where(
-        a > 2.0, fdlibm.log(2.0 * a + 1.0 / (np.sqrt(x * x + 1.0) + a)),
-        fdlibm.log1p(a + (x * x) / (1.0 + np.sqrt(1.0 + x * x)))))
+    w = np.where(a > 2.0**28, _fd_log(a) + _LN_2, np.where(
+        a > 2.0, _fd_log(2.0 * a + 1.0 / (np.sqrt(x * x + 1.0) + a)),
+        _fd_log1p(a + (x * x) / (1.0 + np.sqrt(1.0 + x * x)))))
     w = np.where(a < 2.0**-28, a, w)
     w = np.where(np.isinf(a) | np.isnan(x), x + x, w)
     result: Doubles = np.copysign(w, x)
@@ -69,30 +74,30 @@ def _asinh(x: Doubles) -> Doubles:
 def _acosh(x: Doubles) -> Doubles:
     """Spark's `acosh` (`ExpressionImplUtils.acosh`: fdlibm's e_acosh.c over StrictMath)."""
     t = x - 1.0
-    r = np.where(x > 2.0, fdlibm.log(2.0 * x - 1.0 / (x + np.sqrt(x * x - 1.0))),
-                 fdlibm.log1p(t + np.sqrt(2.0 * t + t * t)))
+    r = np.where(x > 2.0, _fd_log(2.0 * x - 1.0 / (x + np.sqrt(x * x - 1.0))),
+                 _fd_log1p(t + np.sqrt(2.0 * t + t * t)))
     r = np.where(x == 1.0, 0.0, r)
-    r = np.where(x >= 2.0**28, fdlibm.log(x) + _LN_2, r)
+    r = np.where(x >= 2.0**28, _fd_log(x) + _LN_2, r)
     result: Doubles = np.where(x < 1.0, np.nan, r)
     return result
 
 
 def _atanh(x: Doubles) -> Doubles:
     """Spark's `atanh`: `0.5 * (StrictMath.log1p(x) - StrictMath.log1p(-x))`."""
-    result: Doubles = 0.5 * (fdlibm.log1p(x) - fdlibm.log1p(-x))
+    result: Doubles = 0.5 * (_fd_log1p(x) - _fd_log1p(-x))
     return result
 
 
 def _atan2(y: Doubles, x: Doubles) -> Doubles:
     """Spark's `atan2(y, x)`: `Math.atan2(y + 0.0, x + 0.0)` (no -0.0)."""
-    return fdlibm.atan2(y + 0.0, x + 0.0)
+    return _fd_atan2(y + 0.0, x + 0.0)
 
 
 # The functions: name of the UDF → (how many arguments, its numpy implementation)
 IMPLEMENTATIONS: dict[str, tuple[int, Callable[..., Doubles]]] = {
     "ln": (1, fdlibm.log),
-    "log": (2, lambda base, x: fdlibm.log(x) / fdlibm.log(base)),
-    "log2": (1, lambda x: fdlibm.log(x) / _LN_2),
+    "log": (2, lambda base, x: _fd_log(x) / _fd_log(base)),
+    "log2": (1, lambda x: _fd_log(x) / _LN_2),
     "log10": (1, fdlibm.log10),
     "log1p": (1, fdlibm.log1p),
     "exp": (1, fdlibm.exp),
@@ -135,6 +140,12 @@ def _body(name: str) -> Callable[..., pd.Series]:
 
 def _doubles(series: pd.Series) -> Doubles:
     return np.asarray(series.to_numpy(dtype="float64"), dtype=np.float64)
+
+
+# The UDFs travel by value (their code, not an import of lakesmith), so an engine's Python
+# workers need numpy and pandas only — what every pandas UDF needs — not lakesmith.
+cloudpickle.register_pickle_by_value(fdlibm)  # type: ignore[no-untyped-call]
+cloudpickle.register_pickle_by_value(sys.modules[__name__])  # type: ignore[no-untyped-call]
 
 
 def _udf(name: str) -> Any:
