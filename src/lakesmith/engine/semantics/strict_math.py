@@ -161,8 +161,9 @@ def register_strict_functions(spark: Any, relation: proto.Relation) -> None:
     """Registers in `spark` the UDFs the SQL texts of `relation` will call once rewritten
     (before their rewrites' type probes are analysed)."""
     registered = _REGISTERED.setdefault(spark, set())
-    if len(registered) == len(IMPLEMENTATIONS):
-        return
+    if len(registered) == len(IMPLEMENTATIONS) or not _CALLED_BYTES.search(
+            relation.SerializeToString().lower()):
+        return  # the plan's bytes hold its SQL texts: searched there in ~0.1 ms, not walked
     called = {m.group(1).lower() for text in _sql_texts(relation)
               for m in _CALLED.finditer(text)}
     needed = {udf for name in called for udf in _UDFS_OF.get(name, ())}
@@ -318,6 +319,8 @@ _UDFS_OF: dict[str, tuple[str, ...]] = {"log": ("ln", "log"), "power": ("pow",),
                                         **{n: (n,) for n in IMPLEMENTATIONS if n != "log"}}
 _CALLED = re.compile(r"(?i)\b(" + "|".join(sorted(_UDFS_OF, key=len, reverse=True))
                      + r")\s*\(")
+# a superset of _CALLED's matches (no word boundary: `my_log(` too), fast on lowered bytes
+_CALLED_BYTES = re.compile(rb"(?:" + b"|".join(n.encode() for n in _UDFS_OF) + rb")\s*\(")
 
 
 def calls_strict_function(text: str) -> bool:
