@@ -155,8 +155,9 @@ def render() -> str:
         "see `docs/math-functions.md`); the logarithms are NULL for an argument ≤ 0 (`log` of a "
         "base ≤ 0 too: the engine gives NaN; `log1p`: ≤ -1); `pow(0, -1)` is Infinity (the "
         "engine fails); `log1p` of a tiny value is the value (the engine: 0); `hypot` does not "
-        "overflow below the largest double. **Not rewritten**: `sin`, `cos`, `tan`, `cot`, "
-        "`sec`, `csc` (Spark's answer is Intel's libm on x86-64, not fdlibm);",
+        "overflow below the largest double. **Refused**: `sin`, `cos`, `tan`, `cot`, "
+        "`sec`, `csc` (Spark's answer is Intel's libm on x86-64, not fdlibm, and lakesmith has "
+        "no port of it);",
         "- a STRING argument of `ceil` / `ceiling` / `floor` (DOUBLE; with a scale "
         "DECIMAL(38,18)), `power` / `pow`, `sign` / `signum`, `positive`, `bround`, and of the "
         "aggregates `try_sum`, `stddev` / `std` / `stddev_samp` / `stddev_pop`, `variance` / "

@@ -1091,7 +1091,7 @@ STRICT_MATH = _sql("strict_math", [
 ])
 
 # sin / cos / tan: Spark calls java.lang.Math's, which HotSpot replaces on x86-64 by Intel's libm
-# (not fdlibm); the engine's libm rounds a few values otherwise (open).
+# (not fdlibm); the engine's libm rounds a few values otherwise: refused (`strict_math`).
 TRIGONOMETRY = _sql("trigonometry", [
     ("sin_cos_tan", "SELECT sin(7.311712193543694e+205D) AS a, cos(0.9999999999996372D) AS b, tan(1.2433003267673704e+58D) AS c"),
     ("exact_values", "SELECT sin(0) AS a, cos(0) AS b, tan(0) AS c, sin(x) AS d FROM logs WHERE id = 10"),
