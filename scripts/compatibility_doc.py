@@ -160,6 +160,26 @@ def render() -> str:
         "Spark (`tests/engine/test_regex_guard.py`). **Not translated**: the flags `(?d)` "
         "and `(?U)`, possessive quantifiers and `\\p{Lower}` / `\\p{Upper}` under `(?i)` "
         "(refused); lookaround and back references are errors of the engine.",
+        "- `ln`, `log(x)`, `log(b, x)`, `log2`, `log10`, `log1p`, `exp`, `expm1`, `power` / "
+        "`pow`, `sinh`, `cosh`, `tanh`, `asin`, `acos`, `atan`, `atan2`, `cbrt`, `hypot`, "
+        "`asinh`, `acosh`, `atanh`: the value of Java's `StrictMath` (fdlibm), which Spark uses, "
+        "bit for bit (the engine's libm differs in the last bit for 0.1-34 % of doubles), "
+        "computed by a vectorized port of fdlibm (a pandas UDF, `engine/semantics/fdlibm.py`, "
+        "see `docs/math-functions.md`); the logarithms are NULL for an argument ≤ 0 (`log` of a "
+        "base ≤ 0 too: the engine gives NaN; `log1p`: ≤ -1); `pow(0, -1)` is Infinity (the "
+        "engine fails); `log1p` of a tiny value is the value (the engine: 0); `hypot` does not "
+        "overflow below the largest double. **Refused**: `sin`, `cos`, `tan`, `cot`, "
+        "`sec`, `csc` (Spark's answer is Intel's libm on x86-64, not fdlibm, and lakesmith has "
+        "no port of it);",
+        "- a STRING argument of `ceil` / `ceiling` / `floor` (DOUBLE; with a scale "
+        "DECIMAL(38,18)), `power` / `pow`, `sign` / `signum`, `positive`, `bround`, and of the "
+        "aggregates `try_sum`, `stddev` / `std` / `stddev_samp` / `stddev_pop`, `variance` / "
+        "`var_samp` / `var_pop`, `median`, `percentile`, `corr`, `covar_pop` / `covar_samp` "
+        "(also DISTINCT and over a window), and `avg` / `try_avg` over a window in DataFrame "
+        "code: cast to DOUBLE as Spark's ANSI coercion casts it (bad text fails with the cast "
+        "error); of `mod` / `pmod` as `%` casts it (BIGINT beside an integer); the engine "
+        "fails to plan most, reads `sign`'s text as an interval, returns "
+        "`positive`'s text, and orders `median` / `percentile` values as text;",
         "",
         "A typed rewrite asks the engine for its arguments' types (an analysis, no data read); "
         "where lakesmith cannot find them, `round` and `avg` are refused at `dry-run` with the "
@@ -172,7 +192,10 @@ def render() -> str:
         "SQL the engine cannot parse or resolve is rewritten into forms it runs, by editing only "
         "the clause in question (`engine/semantics/query_forms.py`; see `docs/query-forms.md`):",
         "`QUALIFY` (a subquery filtered on the condition), `SELECT * EXCEPT (...)` (the star "
-        "expanded to the columns it keeps), lateral column aliases (`SELECT x * 2 AS d, d + 1`: "
+        "expanded to the columns it keeps), `GROUP BY ALL` (the ordinals of the select list's "
+        "items without an aggregate, Spark's inference; UNRESOLVED_ALL_IN_GROUP_BY where it "
+        "infers nothing but an item reads a column) and `ORDER BY ALL [ASC|DESC] [NULLS "
+        "FIRST|LAST]` (every select-list column), lateral column aliases (`SELECT x * 2 AS d, d + 1`: "
         "the aliased expression inlined where the name is not an input column, as Spark "
         "resolves it; also in `selectExpr`) and `PIVOT (... FOR col IN ...)` (the column "
         "parenthesised). Batch "

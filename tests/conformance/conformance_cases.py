@@ -75,6 +75,18 @@ SETUP = [
     """CREATE OR REPLACE TEMP VIEW fkeys AS SELECT CAST(d AS DOUBLE) AS d, CAST(d AS FLOAT) AS f, CAST(o AS INT) AS o
        FROM VALUES (-CAST('NaN' AS DOUBLE), 1), (CAST('NaN' AS DOUBLE), 2), (-0.0D, 3), (0.0D, 4), (1.5D, 5)
        AS t(d, o)""",
+    # doubles whose natural logarithm (or log2, log10, log base b) the engine's libm rounds
+    # otherwise than fdlibm (Spark's StrictMath), with Spark's NULL cases around them
+    """CREATE OR REPLACE TEMP VIEW logs AS SELECT CAST(id AS INT) AS id, CAST(x AS DOUBLE) AS x, CAST(b AS DOUBLE) AS b
+       FROM VALUES (1, 3.0D, 10.0D), (2, 1.2025074695114542D, 0.5D), (3, 1.1116335878400865D, 4.10085773532975D),
+         (4, 0.0592688888700802D, 2.718281828459045D), (5, 0.9498871135024098D, 3.0D), (6, 5.4868888267500875D, 3.0D),
+         (7, 6.605854038191745e-07D, 1.5D), (8, 1.0461749602693562e+157D, 4.721177756834603D), (9, 4.9e-324D, 2.0D),
+         (10, 1.0D, 1.0D), (11, 0.0D, 2.0D), (12, -2.0D, -2.0D), (13, CAST('NaN' AS DOUBLE), 2.0D),
+         (14, CAST('Infinity' AS DOUBLE), CAST('NaN' AS DOUBLE)), (15, NULL, 2.0D), (16, 8.0D, NULL)
+       AS t(id, x, b)""",
+    """CREATE OR REPLACE TEMP VIEW texts AS SELECT CAST(k AS STRING) AS k, CAST(s AS STRING) AS s
+       FROM VALUES ('a', '2.5'), ('a', '-3'), ('b', ' 4 '), ('b', '4'), ('b', NULL) AS t(k, s)""",
+    """CREATE OR REPLACE TEMP VIEW grouped AS SELECT * FROM VALUES ('a', 1), ('a', 2), ('b', 3), (NULL, 4) AS t(d, o)""",
     """CREATE OR REPLACE TEMP VIEW wide_sums AS SELECT CAST(k AS STRING) AS k, CAST(x AS DECIMAL(38,0)) AS x
        FROM VALUES ('a', 99999999999999999999999999999999999999), ('a', 1), ('b', 5), ('b', 6), ('b', 6), ('c', NULL)
        AS t(k, x)""",
@@ -1068,8 +1080,100 @@ VARIABLES = _sql("variables", [
     ("expression_df", "spark.range(1).selectExpr(\"'${spark.sql.session.timeZone}' AS a\").where(\"'${hiveconf:spark.sql.session.timeZone}' = 'UTC'\")"),
 ])
 
+# ln / log / log2 / log10 / exp / pow: Spark computes them with Java's StrictMath (fdlibm); the
+# engine's libm rounds 2-34 % of values otherwise in the last bit (`strict_math`).
+STRICT_MATH = _sql("strict_math", [
+    ("literals", "SELECT ln(3.0D) AS a, log(10.0D, 3.0D) AS b, log2(3) AS c, log10(3.0) AS d, log(3) AS e"),
+    ("unary_values", "SELECT id, ln(x) AS ln, log(x) AS log, log2(x) AS log2, log10(x) AS log10 FROM logs"),
+    ("base_values", "SELECT id, log(b, x) AS v, log(10, x) AS t, log(2.0D, x) AS two FROM logs"),
+    ("null_rules", "SELECT log(-2, 8) AS a, log(1, 1) AS b, log(1, 5) AS c, ln(-1) AS d, log2(0) AS e, log10(CAST('NaN' AS DOUBLE)) AS f, log(CAST('NaN' AS DOUBLE), -1) AS g, log(0.5, 0) AS h"),
+    ("unaliased", "SELECT ln(x), log(10, x), log10(x), log2(x), log(x) FROM logs WHERE id = 1"),
+    ("other_types", "SELECT ln(CAST(3 AS DECIMAL(5,2))) AS a, log10(CAST(1000 AS BIGINT)) AS b, ln(CAST(3 AS FLOAT)) AS c, ln(s) AS d FROM VALUES ('3') AS t(s)"),
+    ("string_not_a_number", "SELECT ln(s) AS v FROM VALUES ('x') AS t(s)"),
+    ("in_filter_and_expression", "SELECT id, round(ln(x) * 100, 6) AS r FROM logs WHERE ln(x) > 1"),
+    ("exp_values", "SELECT id, exp(x) AS a, exp(-x) AS b, exp(b) AS c FROM logs"),
+    ("exp_literals", "SELECT exp(1.0798414400485066D) AS a, exp(0) AS b, exp(709.8D) AS c, exp(-746D) AS d, exp('1') AS e, EXP(2)"),
+    ("pow_values", "SELECT id, pow(b, x) AS a, power(x, b) AS b, pow(x, 0.5) AS c, pow(x, 2) AS d FROM logs"),
+    ("hyperbolic_values", "SELECT id, sinh(x) AS a, cosh(x) AS b, tanh(x) AS c, asinh(x) AS d, acosh(x) AS e, atanh(x / 4) AS f FROM logs"),
+    ("inverse_trig_values", "SELECT id, asin(x / 4) AS a, acos(x / 4) AS b, atan(x) AS c, atan2(b, x) AS d, atan2(-0.0D, -1) AS e FROM logs"),
+    ("other_values", "SELECT id, log1p(x) AS a, expm1(x) AS b, cbrt(x) AS c, hypot(x, b) AS d, log1p(-x) AS e FROM logs"),
+    ("other_literals", "SELECT log1p(4.327090783509564e-81D) AS a, hypot(1.4581211164123282e+270D, 2) AS b, expm1(0.9999999999995526D) AS c, cosh(1.0798414400485066D) AS d, atan2(1.5D, 520648.1743064916D) AS e, cbrt(1.0461749602693562e+157D) AS f, log1p(-1) AS g, ATANH(0.5), HYPOT(3, 4)"),
+    ("group_by_function", "SELECT floor(log10(x)) AS bucket, count(*) AS n FROM logs WHERE id < 9 GROUP BY floor(log10(x))"),
+    ("group_by_function_unaliased", "SELECT ln(x), count(*) AS n FROM logs GROUP BY ln(x)"),
+    ("group_by_function_only_key", "SELECT count(*) AS n FROM logs GROUP BY exp(x)"),
+    ("group_by_function_in_expression", "SELECT floor(ln(x)) + 1 AS b, count(*) AS n FROM logs WHERE id < 9 GROUP BY floor(ln(x))"),
+    ("pow_literals", "SELECT pow(3.0D, 0.9498871135024098D) AS a, pow(2, 2.5) AS b, pow(0, -1) AS c, pow(-8, 1.0D / 3) AS d, pow(-2, 3) AS e, power(10, -2) AS f, pow(1, CAST('NaN' AS DOUBLE)) AS g, POWER(2, 10)"),
+]) + _df("strict_math", [
+    ("functions_df", "spark.table('logs').select('id', F.ln('x').alias('a'), F.log(10.0, 'x').alias('b'), F.log2('x').alias('c'), F.log10('x').alias('d'), F.log(F.col('b'), F.col('x')).alias('e'), F.log('x').alias('f'))"),
+    ("select_expr_df", "spark.table('logs').selectExpr('id', 'ln(x) AS a', 'log(b, x) AS b')"),
+    ("exp_pow_df", "spark.table('logs').select('id', F.exp('x').alias('a'), F.pow('b', 'x').alias('b'), F.pow(F.col('x'), 3).alias('c'))"),
+    ("functions_more_df", "spark.table('logs').select('id', F.log1p('x').alias('a'), F.expm1('x').alias('b'), F.cosh('x').alias('c'), F.atan2('b', 'x').alias('d'), F.hypot('x', 'b').alias('e'), F.cbrt('x').alias('f'), F.asinh('x').alias('g'))"),
+])
+
+# sin / cos / tan: Spark calls java.lang.Math's, which HotSpot replaces on x86-64 by Intel's libm
+# (not fdlibm); the engine's libm rounds a few values otherwise: refused (`strict_math`).
+TRIGONOMETRY = _sql("trigonometry", [
+    ("sin_cos_tan", "SELECT sin(7.311712193543694e+205D) AS a, cos(0.9999999999996372D) AS b, tan(1.2433003267673704e+58D) AS c"),
+    ("exact_values", "SELECT sin(0) AS a, cos(0) AS b, tan(0) AS c, sin(x) AS d FROM logs WHERE id = 10"),
+])
+
+# STRING arguments of math functions and numeric aggregates: Spark casts the text to DOUBLE
+# (DECIMAL(38,18) for ceil/floor with a scale), CAST_INVALID_INPUT on bad text (`string_operands`).
+STRING_OPERANDS = _sql("string_operands", [
+    ("rounding", "SELECT s, ceil(s) AS a, floor(s) AS b, ceiling(s) AS c, ceil(s, 1) AS d, floor(s, 0) AS e FROM texts"),
+    ("signs_and_powers", "SELECT s, sign(s) AS a, signum(s) AS b, positive(s) AS c, abs(s) AS d, power(s, 2) AS e, pow(s, 1) AS f FROM texts"),
+    ("rounding_functions", "SELECT s, round(s) AS a, round(s, 1) AS b, bround(s) AS c, bround(s, 1) AS d FROM texts"),
+    ("other_functions", "SELECT s, sqrt(s) AS a, exp(s) AS b, -s AS c FROM texts"),
+    ("aggregates", "SELECT try_sum(s) AS a, stddev(s) AS b, stddev_samp(s) AS c, stddev_pop(s) AS d, variance(s) AS e, var_samp(s) AS f, var_pop(s) AS g, std(s) AS h FROM texts"),
+    ("order_statistics", "SELECT median(s) AS a, percentile(s, 0.5) AS b FROM texts"),
+    ("pairs", "SELECT covar_pop(s, s) AS a, covar_samp(s, 2.0D) AS b, corr(s, 2.0D * s) AS c FROM texts WHERE k = 'b'"),
+    ("corr", "SELECT corr(s, s) AS v FROM texts"),
+    ("grouped", "SELECT k, try_sum(s) AS a, stddev_pop(s) AS b, var_pop(s) AS c, median(s) AS d FROM texts GROUP BY k"),
+    ("distinct", "SELECT var_pop(DISTINCT s) AS a, try_sum(DISTINCT s) AS b FROM texts"),
+    ("window", "SELECT k, s, try_sum(s) OVER (PARTITION BY k) AS a, stddev_pop(s) OVER (PARTITION BY k) AS b FROM texts"),
+    ("remainders", "SELECT s, mod(s, 2) AS a, pmod(s, 3) AS b, mod(s, 2.5D) AS c, pmod(s, 1.5) AS d, mod(7, s) AS e FROM VALUES ('7'), ('-7'), (NULL) AS t(s)"),
+    ("remainder_not_an_integer", "SELECT mod(s, 2) AS v FROM VALUES ('2.5') AS t(s)"),
+    ("remainders_unaliased", "SELECT mod(s, 2), pmod(s, 2) FROM VALUES ('7') AS t(s)"),
+    ("not_a_number", "SELECT ceil(s) AS v FROM VALUES ('x') AS t(s)"),
+    ("unaliased", "SELECT ceil(s), floor(s), power(s, 2), signum(s), positive(s) FROM texts"),
+    ("unaliased_aggregates", "SELECT try_sum(s), percentile(s, 0.5), stddev(s) FROM texts"),
+    ("aggregate_not_a_number", "SELECT stddev(s) AS v FROM VALUES ('1'), ('x') AS t(s)"),
+]) + _df("string_operands", [
+    ("functions_df", "spark.table('texts').select('s', F.ceil('s').alias('a'), F.floor('s').alias('b'), F.pow('s', 2).alias('c'), F.signum('s').alias('d'), F.bround('s').alias('e'), F.positive('s').alias('f'))"),
+    ("aggregates_df", "spark.table('texts').groupBy('k').agg(F.try_sum('s').alias('a'), F.stddev('s').alias('b'), F.variance('s').alias('c'), F.median('s').alias('d'))"),
+    ("remainders_df", "spark.createDataFrame([('7',), ('-7',)], 's string').select(F.pmod('s', F.lit(3)).alias('a'), (F.col('s') % 2).alias('b'))"),
+    ("window_avg_df", "spark.table('texts').select('k', 's', F.avg('s').over(W.partitionBy('k')).alias('a'), F.stddev_pop('s').over(W.partitionBy('k')).alias('b'))"),
+])
+
+# GROUP BY ALL / ORDER BY ALL: Spark infers the grouping columns from the select list's items
+# without aggregates; the engine reads ALL as a column (`sql_group_by_all`).
+GROUP_BY_ALL = _sql("group_by_all", [
+    ("columns_and_expressions", "SELECT d, o + 1 AS x, sum(o) AS s FROM grouped GROUP BY ALL"),
+    ("global_aggregate", "SELECT count(*) AS c FROM grouped GROUP BY ALL"),
+    ("no_aggregate", "SELECT d, o FROM grouped GROUP BY ALL"),
+    ("aggregate_expression", "SELECT d, sum(o) + 1 AS v FROM grouped GROUP BY ALL"),
+    ("star", "SELECT * FROM grouped GROUP BY ALL"),
+    ("literal_item", "SELECT d, 'k' AS lit, count(*) AS c FROM grouped GROUP BY ALL"),
+    ("having_order", "SELECT d, count(*) AS c FROM grouped GROUP BY ALL HAVING count(*) > 1 ORDER BY d"),
+    ("function_item", "SELECT upper(d) AS u, max(o) AS m FROM grouped GROUP BY ALL"),
+    ("qualified", "SELECT g.d, count(*) AS c FROM grouped g GROUP BY ALL"),
+    ("scalar_subquery", "SELECT d, (SELECT max(o) FROM grouped) AS m FROM grouped GROUP BY ALL"),
+    ("filter_clause", "SELECT d, count(*) FILTER (WHERE o > 1) AS c, collect_list(o) AS l FROM grouped GROUP BY ALL"),
+    ("spark_aggregates", "SELECT d, try_sum(o) AS a, bool_and(o > 0) AS b, stddev_pop(o) AS c FROM grouped GROUP BY ALL"),
+    ("cannot_infer", "SELECT o + sum(o) AS v FROM grouped GROUP BY ALL"),
+    ("column_named_all", "SELECT `all`, count(*) AS c FROM (SELECT d AS `all` FROM grouped) GROUP BY ALL"),
+    ("in_subquery", "SELECT max(c) AS m FROM (SELECT d, count(*) AS c FROM grouped GROUP BY ALL)"),
+    ("in_cte", "WITH g AS (SELECT d, sum(o) AS s FROM grouped GROUP BY ALL) SELECT * FROM g WHERE s > 2"),
+]) + _sql("group_by_all", [
+    ("order_by_all", "SELECT d, o FROM grouped ORDER BY ALL"),
+    ("order_by_all_desc", "SELECT o, d FROM grouped ORDER BY ALL DESC"),
+    ("order_by_all_nulls_last", "SELECT d, o FROM grouped ORDER BY ALL DESC NULLS LAST"),
+    ("group_and_order_by_all", "SELECT d, count(*) AS c FROM grouped GROUP BY ALL ORDER BY ALL"),
+], ordered=True)
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
                      + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
-                     + REGEX + VARIABLES)
+                     + REGEX + VARIABLES + STRICT_MATH + TRIGONOMETRY + STRING_OPERANDS
+                     + GROUP_BY_ALL)

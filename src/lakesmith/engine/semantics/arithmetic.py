@@ -114,7 +114,7 @@ def _widest_small(types: list[DataType | None]) -> str:
     return "SMALLINT" if any(isinstance(t, ShortType) for t in types) else "TINYINT"
 
 
-def _string_targets(op: str, types: list[DataType | None]) -> list[str] | None:
+def string_targets(op: str, types: list[DataType | None]) -> list[str] | None:
     """The types Spark's ANSI coercion casts STRING operands of `op` to (one per operand, ""
     for one left as it is), or None when no operand is a STRING or the other is not a number."""
     strings = [isinstance(t, StringType) for t in types]
@@ -143,7 +143,7 @@ def _operation_sql(op: str) -> SqlRewrite:
     integral_or_decimal = _numeric_operation_sql(op)
 
     def rewrite(args: list[str], types: list[DataType | None], over: str) -> str | None:
-        targets = _string_targets(op, types)
+        targets = string_targets(op, types)
         if targets is None:
             return integral_or_decimal(args, types, over)
         cast = [f"CAST(({a}) AS {t})" if t else a for a, t in zip(args, targets, strict=True)]
@@ -189,7 +189,7 @@ def _operation_column(op: str) -> ColumnRewrite:
     integral_or_decimal = _numeric_operation_column(op)
 
     def rewrite(args: list[Any], types: list[DataType | None]) -> Any | None:
-        targets = _string_targets(op, types)
+        targets = string_targets(op, types)
         if targets is None:
             return integral_or_decimal(args, types)
         cast = [a.cast(t.lower()) if t else a for a, t in zip(args, targets, strict=True)]

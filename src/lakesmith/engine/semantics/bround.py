@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from pyspark.sql.connect import functions as F
-from pyspark.sql.types import DataType, DecimalType, DoubleType, FloatType
+from pyspark.sql.types import DataType, DecimalType, DoubleType, FloatType, StringType
 
 from lakesmith.engine.semantics.rules import Rule, round_decimal_type
 
@@ -56,6 +56,8 @@ def _half_even_column(x: Any, scale: int) -> Any:
 
 def _bround_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     x, t = args[0], types[0]
+    if isinstance(t, StringType):  # Spark casts the text to DOUBLE (ANSI: bad text fails)
+        x, t = f"CAST(({x}) AS DOUBLE)", DoubleType()
     scale = _scale_of(args[1]) if len(args) > 1 else 0
     if scale is None or len(args) > 2:
         return None
@@ -87,6 +89,8 @@ def _literal_scale(column: Any) -> int | None:
 
 def _bround_column(args: list[Any], types: list[DataType | None]) -> Any | None:
     x, t = args[0], types[0]
+    if isinstance(t, StringType):
+        x, t = x.cast("double"), DoubleType()
     scale = _literal_scale(args[1]) if len(args) > 1 else 0
     if scale is None or len(args) > 2:
         return None
@@ -106,5 +110,6 @@ def _bround_column(args: list[Any], types: list[DataType | None]) -> Any | None:
 
 
 BROUND_RULE = Rule(frozenset({"bround"}), "bround of DECIMAL returns DOUBLE and rounds HALF_UP; "
-                   "of DOUBLE it rounds the binary value, Spark the decimal text HALF_EVEN",
+                   "of DOUBLE it rounds the binary value, Spark the decimal text HALF_EVEN; of STRING it "
+                   "fails to plan",
                    _bround_sql, _bround_column, typed=1)

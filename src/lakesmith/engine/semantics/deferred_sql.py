@@ -16,7 +16,7 @@ from lakesmith.engine.sql_wrappers import sql_replaced
 
 def needs_rewrite(query: str) -> bool:
     """Whether `query` has a form the engine's parser refuses and `query_forms` rewrites."""
-    if not any(word in query.upper() for word in ("QUALIFY", "PIVOT", "EXCEPT")):
+    if not any(word in query.upper() for word in ("QUALIFY", "PIVOT", "EXCEPT", "ALL")):
         return False  # most text: no tokenizer (sqlglot is imported only where it is needed)
     from sqlglot import TokenType
 
@@ -30,6 +30,9 @@ def needs_rewrite(query: str) -> bool:
         if kind in (TokenType.QUALIFY, TokenType.PIVOT):
             return True
         if kind == TokenType.EXCEPT and i > 0 and tokens[i - 1].token_type == TokenType.STAR:
+            return True
+        if kind == TokenType.ALL and i > 0 and tokens[i - 1].token_type in (
+                TokenType.GROUP_BY, TokenType.ORDER_BY):  # the engine reads ALL as a column
             return True
     return False
 

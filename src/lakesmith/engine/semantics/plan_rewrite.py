@@ -38,6 +38,7 @@ from lakesmith.engine.semantics.set_operations import (
 from lakesmith.engine.semantics.sql_float_keys import normalize_float_keys_sql
 from lakesmith.engine.semantics.sql_rewrite import rewrite_sql
 from lakesmith.engine.semantics.sql_text import escape_doubled_quotes
+from lakesmith.engine.semantics.strict_math import register_strict_functions
 from lakesmith.engine.semantics.typing import (
     expression_typer,
     relation_schema_probe,
@@ -74,6 +75,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
+    register_strict_functions(spark, rewritten)
 
     def rewrite_text(rel: proto.Relation, scope: proto.Relation) -> None:
         written = rel.sql.query

@@ -1,6 +1,8 @@
 """Query forms Spark SQL accepts and the engine's parser or analyser does not, rewritten into
 forms it runs with the same answer: PIVOT's unparenthesised column (`sql_pivot`),
-`* EXCEPT (...)` (`sql_star_except`), lateral column aliases (`sql_lateral_alias`) and QUALIFY
+`* EXCEPT (...)` (`sql_star_except`), GROUP BY ALL and ORDER BY ALL (`sql_group_by_all`),
+grouping expressions computed with a UDF by ordinal (`sql_grouping_ordinals`),
+lateral column aliases (`sql_lateral_alias`) and QUALIFY
 (`sql_qualify`). One block is rewritten at a time, innermost first (a block's probes read the
 blocks inside it and the common table expressions before it), until none is left."""
 
@@ -9,6 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from lakesmith.engine.semantics.sql_blocks import SelectBlock, select_blocks
+from lakesmith.engine.semantics.sql_group_by_all import (
+    is_group_by_all,
+    is_order_by_all,
+    rewrite_group_by_all,
+    rewrite_order_by_all,
+)
+from lakesmith.engine.semantics.sql_grouping_ordinals import (
+    needs_grouping_ordinals,
+    use_grouping_ordinals,
+)
 from lakesmith.engine.semantics.sql_lateral_alias import resolve_lateral_aliases
 from lakesmith.engine.semantics.sql_pivot import parenthesise_pivot_columns
 from lakesmith.engine.semantics.sql_qualify import check_grouped_qualify, rewrite_qualify
@@ -37,6 +49,12 @@ def _next_step(spark: Any, text: str, done: set[tuple[str, int]]) -> str | None:
         star = next((i for i in block.items if is_star_except(i)), None)
         if star is not None:
             return expand_star_except(SqlScope(spark, text, block), text, star)
+        for applies, rewrite in ((is_group_by_all, rewrite_group_by_all),
+                                 (is_order_by_all, rewrite_order_by_all)):
+            if applies(text, block):
+                rewritten = rewrite(SqlScope(spark, text, block), text, block)
+                if rewritten != text:
+                    return rewritten
         key = (text[block.start:block.end], block.start)
         if key not in done:
             done.add(key)
@@ -46,6 +64,10 @@ def _next_step(spark: Any, text: str, done: set[tuple[str, int]]) -> str | None:
                 return rewritten
         if "qualify" in block.clauses:
             return rewrite_qualify(spark, text, block)
+        if needs_grouping_ordinals(text, block):
+            rewritten = use_grouping_ordinals(text, block)
+            if rewritten != text:
+                return rewritten
     return None
 
 

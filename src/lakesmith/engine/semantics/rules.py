@@ -227,6 +227,15 @@ def _text_avg_sql(name: str, args: list[str], types: list[DataType | None],
     return f"{name}({distinct}CAST({x} AS DOUBLE)){over}"
 
 
+def _avg_window(args: list[Any], types: list[DataType | None], over: Callable[[Any], Any],
+                *, try_: bool = False) -> Any | None:
+    """avg / try_avg over a window in DataFrame code: of STRING values averaged as DOUBLE, as
+    Spark does; of a wide DECIMAL as `avg_column` computes it."""
+    if len(args) == 1 and isinstance(types[0], StringType):
+        return over((F.try_avg if try_ else F.avg)(args[0].cast("double")))
+    return avg_column(args, types, over=over, try_=try_)
+
+
 def _avg_sql(args: list[str], types: list[DataType | None], over: str) -> str | None:
     t = types[0]
     if isinstance(t, StringType):
@@ -304,12 +313,11 @@ RULES: tuple[Rule, ...] = (
          "STRING fails to plan",
          _avg_sql, _avg_column, typed=1,
          distinct_column=lambda args, types: avg_column(args, types, distinct=True),
-         window_column=lambda args, types, over: avg_column(args, types, over=over)),
+         window_column=lambda args, types, over: _avg_window(args, types, over)),
     Rule(frozenset({"try_avg"}), "try_avg of DECIMAL keeps the input's type (scale), "
          "truncated; Spark's is avg's DECIMAL(p + 4, s + 4), NULL where avg fails; try_avg of "
          "STRING fails to plan",
          _try_avg_sql, _try_avg_column, typed=1,
-         window_column=lambda args, types, over: avg_column(args, types, over=over,
-                                                            try_=True)),
+         window_column=lambda args, types, over: _avg_window(args, types, over, try_=True)),
 )
 
