@@ -599,10 +599,54 @@ def test_continuous_mode_ingests_files_as_they_land(project, tmp_path: Path) -> 
     assert sorted(p.name for p in files.iterdir()) == ["0", "1", "2"]  # one entry per listing
 
 
-def test_each_batch_replaces_its_flows_slice_view(project, tmp_path: Path, monkeypatch) -> None:
-    """A bronze batch reads its files through a temporary view; every batch of a flow replaces
-    the same view, so no batch spends a round trip dropping its own, and another flow reading
-    the same folder has a view of its own."""
+def test_a_slice_read_by_a_stateful_operator_or_sql_text_is_a_view(project, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """A stateful operator runs queries over the batch's slice while the flow's plan is
+    rewritten, and SQL text names it: for them the slice is a temporary view, created for each
+    batch (replacing the flow's previous one) and never dropped by a batch; rows as Spark's."""
+    from pyspark.sql.connect.dataframe import DataFrame
+
+    landing = tmp_path / "landing"
+    for n, (i, item) in enumerate(((1, "pen"), (1, "pen"), (2, "ink"))):
+        landing_file(landing, f"{n}.json", [{"id": i, "item": item}], 1_700_000_000 + n)
+    project.write_spec()
+    project.write("transformations/bronze.py", f'''
+import dlt
+
+@dlt.table
+def unique_items():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .option("cloudFiles.maxFilesPerTrigger", "1").load("{landing}")
+            .dropDuplicates(["id"]))
+''')
+    project.write("transformations/bronze.sql", f"""
+CREATE OR REFRESH STREAMING TABLE sql_items
+AS SELECT id, item, _metadata.file_name AS file
+FROM STREAM read_files('{landing}', format => 'json', maxFilesPerTrigger => 1);
+""")
+    created: list[str] = []
+    create = DataFrame.createOrReplaceTempView
+
+    def record_create(self: DataFrame, name: str) -> None:
+        created.append(name)
+        create(self, name)
+
+    monkeypatch.setattr(DataFrame, "createOrReplaceTempView", record_create)
+    completed(project.run())
+    slices = [name for name in created if "_slice_" in name]
+    assert len(slices) == 6 and len(set(slices)) == 2  # one name per flow, three batches each
+    assert [(r["id"], r["item"]) for r in project.rows("unique_items", order_by="id")] == [
+        ("1", "pen"), ("2", "ink")]
+    assert [(r["id"], r["item"], r["file"]) for r in project.rows("sql_items", order_by="file")
+            ] == [("1", "pen", "0.json"), ("1", "pen", "1.json"), ("2", "ink", "2.json")]
+
+
+def test_a_batchs_slice_is_read_inline_without_a_view(project, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    """A bronze batch's files are read through a temporary view's name while Spark's semantics
+    rewrite the flow's plan; with nothing run against the view before the plan is final (no
+    stateful operator, no SQL text), the view is never created: the slice takes its place in
+    the batch's plan, one round trip less per batch, and none to drop it."""
     from pyspark.sql.connect.catalog import Catalog
     from pyspark.sql.connect.dataframe import DataFrame
 
@@ -644,9 +688,7 @@ def bronze_b():
     result = project.run()
     completed(result)
     assert sorted(f.metrics.batches for f in result.flows) == [3, 3]
-    slices = [name for name in created if "_slice_" in name]
-    assert len(slices) == 6 and len(set(slices)) == 2  # one name per flow, three batches each
-    assert not [name for name in dropped if "_slice_" in name]
+    assert not [name for name in created + dropped if "_slice_" in name]
     for table in ("bronze_a", "bronze_b"):
         assert project.rows(table, order_by="id") == [
             {"id": str(n), "item": item, "_rescued_data": None, "_source_file": f"file:{f}"}
