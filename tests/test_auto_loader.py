@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -597,6 +598,59 @@ def test_continuous_mode_ingests_files_as_they_land(project, tmp_path: Path) -> 
     assert sorted(r["id"] for r in project.rows("bronze_orders")) == ["1", "2", "3"]
     files = next((project.root / "storage" / "checkpoints").glob("*/bronze_orders/sources/*/files"))
     assert sorted(p.name for p in files.iterdir()) == ["0", "1", "2"]  # one entry per listing
+
+
+def test_a_bronze_batch_is_one_engine_request(project, tmp_path: Path, monkeypatch) -> None:
+    """The medallion's bronze flow (`*`, `_metadata.file_path`, `current_timestamp()`): its
+    batch's columns are known from the read (no schema asked), its slice is inline (no view):
+    the batch is its write alone; every column lands nullable, as Spark's pipelines write it."""
+    import threading
+
+    from deltalake import DeltaTable
+    from pyspark.sql.connect.client.core import SparkConnectClient
+
+    landing = tmp_path / "landing"
+    first = landing_file(landing, "0.json", [{"id": 0, "item": "pen"}], 1_700_000_000)
+    project.write_spec()
+    project.write("transformations/bronze.py", f'''
+import dlt
+from pyspark.sql.functions import col, current_timestamp
+
+@dlt.table
+def bronze():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .load("{landing}")
+            .select("*", col("_metadata.file_path").alias("_source_file"),
+                    current_timestamp().alias("_ingested_at")))
+''')
+    completed(project.run())
+    second = landing_file(landing, "1.json", [{"id": 1, "item": "ink"}, {"id": 2}],
+                          1_700_000_001)
+    requests: list[str] = []
+    analyze = SparkConnectClient._analyze
+    execute = SparkConnectClient._execute_and_fetch_as_iterator
+
+    def analyzed(self: Any, method: str, **kwargs: Any) -> Any:
+        requests.append(f"analyze {threading.current_thread().name}")
+        return analyze(self, method, **kwargs)
+
+    def executed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        requests.append(f"execute {threading.current_thread().name}")
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(SparkConnectClient, "_analyze", analyzed)
+    monkeypatch.setattr(SparkConnectClient, "_execute_and_fetch_as_iterator", executed)
+    completed(project.run())
+    assert [r for r in requests if r.split()[1].startswith("flow")] == ["execute flow_0"]
+    rows = project.rows("bronze", order_by="id")
+    assert [(r["id"], r["item"], r["_rescued_data"], r["_source_file"]) for r in rows] == [
+        ("0", "pen", None, f"file:{first}"), ("1", "ink", None, f"file:{second}"),
+        ("2", None, None, f"file:{second}")]
+    assert len({r["_ingested_at"] for r in rows}) == 2
+    schema = DeltaTable(str(project.table_path("bronze"))).schema()
+    assert [(f.name, f.nullable) for f in schema.fields] == [
+        ("id", True), ("item", True), ("_rescued_data", True), ("_source_file", True),
+        ("_ingested_at", True)]
 
 
 def test_a_slice_read_by_a_stateful_operator_or_sql_text_is_a_view(project, tmp_path: Path,

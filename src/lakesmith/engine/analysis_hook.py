@@ -75,11 +75,11 @@ def this_threads_schema_requests_rewritten(rewrite: RelationRewrite) -> Iterator
 
 def _dispatch_by_thread() -> None:
     """Route every client's analysis requests through the calling thread's rewrites (none:
-    unchanged), once per process."""
+    unchanged). Installed again if something replaced it since (a test's patch, undone)."""
     from pyspark.sql.connect.client.core import SparkConnectClient
 
     with _DISPATCH:
-        if getattr(SparkConnectClient, "_lakesmith_by_thread", False):
+        if getattr(SparkConnectClient._analyze, "by_thread", False):
             return
         original = SparkConnectClient._analyze
 
@@ -88,5 +88,5 @@ def _dispatch_by_thread() -> None:
                 kwargs = _with_plan_rewritten(kwargs, rewrite)
             return original(self, method, **kwargs)
 
+        analyze.by_thread = True  # type: ignore[attr-defined]
         SparkConnectClient._analyze = analyze  # type: ignore[method-assign]
-        SparkConnectClient._lakesmith_by_thread = True  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pyspark.sql.connect import proto
+from pyspark.sql.types import StructType
 
 from lakesmith.engine.analysis_hook import this_threads_schema_requests_rewritten
 from lakesmith.engine.file_metadata import rewrite_input_file_name, without_hidden_metadata
@@ -19,6 +20,7 @@ from lakesmith.engine.plans import (
     dataframe_of,
     relation_of,
 )
+from lakesmith.engine.semantics.known_schemas import known_schema, relation_key
 from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
 from lakesmith.graph.identifiers import TableName
 from lakesmith.locations import Location
@@ -45,9 +47,13 @@ class StreamBatchBinder(TableBinder):
 
     def __init__(self, graph: DataflowGraph, spark: Any, catalog: TableCatalog, project: Location,
                  slices: Mapping[str, Any], transform: RelationTransform | None = None, *,
-                 scope: str) -> None:
+                 scope: str, slice_schemas: Mapping[str, StructType | None] | None = None
+                 ) -> None:
         super().__init__(graph, spark, catalog, project)
         self.slices = {key: relation_of(df) for key, df in slices.items()}
+        # A slice's columns, when its source tells them without the engine.
+        self._slice_keys_schemas = dict(slice_schemas or {})
+        self._slice_schemas: dict[str, StructType] = {}
         self._slice_views: dict[str, str] = {}
         # Slice views named in the plan being rewritten but not created: view name -> slice.
         self._inlined: dict[str, proto.Relation] = {}
@@ -78,6 +84,9 @@ class StreamBatchBinder(TableBinder):
         if self._inline and key not in self._slice_views:
             view = self.slice_view_name(key)
             self._inlined[view] = self.slices[key]
+            known = self._slice_keys_schemas.get(key)
+            if known is not None:
+                self._slice_schemas[view] = known
             return _named_read(view)
         if key not in self._slice_views:
             view = self.slice_view_name(key)
@@ -137,7 +146,15 @@ class StreamBatchBinder(TableBinder):
                 rel.CopyFrom(self._inlined[view])
                 if plan_id is not None:
                     rel.common.plan_id = plan_id
+                    known = self._slice_schemas.get(view)
+                    if known is not None:  # the slice's columns, by the plan id it carries
+                        self.rewriter.table_schemas[relation_key(plan_id)] = known
         return copied
+
+    def known_schema(self, df: Any) -> StructType | None:
+        """The columns and types of `df` (built on this batch's plan) when lakesmith can tell
+        them without asking the engine: a projection of an inlined slice (`known_schemas`)."""
+        return known_schema(relation_of(df), self.rewriter.table_schemas.get)
 
     def _inlined_view(self, rel: proto.Relation) -> str | None:
         """The slice view `rel` reads, when it is one not created."""

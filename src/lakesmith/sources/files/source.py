@@ -295,6 +295,12 @@ class FileStreamSource(StreamSource):
             self._refuse_new_columns(spark, files, spec)
         return formats.read_files(spark, files, spec)
 
+    def slice_schema(self, spark: Any) -> Any:
+        """A batch's columns, as its read gives them (`formats.output_schema`)."""
+        from lakesmith.sources.files.formats.read import output_schema
+
+        return output_schema(self.read_spec(spark, persist=False))
+
     def _plain_records(self) -> Any:
         from lakesmith.sources.files.formats.spec import PlainRecords
 
