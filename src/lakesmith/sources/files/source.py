@@ -296,10 +296,19 @@ class FileStreamSource(StreamSource):
         return formats.read_files(spark, files, spec)
 
     def slice_schema(self, spark: Any) -> Any:
-        """A batch's columns, as its read gives them (`formats.output_schema`)."""
+        """A batch's columns, as its read gives them (`formats.output_schema`), when every data
+        column is a STRING (Auto Loader's inferred default): the readers make each such column,
+        the partition, rescued and `_metadata` columns of exactly their types. (A typed column
+        is left to the engine: CHAR and VARCHAR are read as STRING, for one.)"""
+        from pyspark.sql.types import StringType
+
         from lakesmith.sources.files.formats.read import output_schema
 
-        return output_schema(self.read_spec(spark, persist=False))
+        spec = self.read_spec(spark, persist=False)
+        if not all(isinstance(f.dataType, StringType) for f in spec.schema.fields):
+            return None
+        schema = output_schema(spec)
+        return None if "char(" in schema.simpleString().lower() else schema
 
     def _plain_records(self) -> Any:
         from lakesmith.sources.files.formats.spec import PlainRecords
