@@ -102,6 +102,28 @@ def test_a_plain_read_gives_the_full_reads_rows_or_stops(spark, tmp_path: Path,
     assert stopped >= 7
 
 
+def test_a_plain_read_of_several_files_keeps_partitions_and_metadata(spark,
+                                                                     tmp_path: Path) -> None:
+    """Partition values and `_metadata` come after the data columns as in the full read, over
+    the line reader (a streaming batch of a few files) and over the small files' route."""
+    from pyspark.sql.types import IntegerType
+
+    rng = random.Random(3)
+    files = []
+    for n in range(6):
+        folder = tmp_path / f"k={n % 2}"
+        folder.mkdir(exist_ok=True)
+        plain = land(folder / f"f{n}.json", [plain_line(rng) for _ in range(5)])
+        files.append(replace(plain, partition_values=(("k", str(n % 2)),)))
+    spec = replace(SPECS["rescued and guard"],
+                   partition_schema=StructType([StructField("k", IntegerType())]))
+    for batch, unchecked in ((files[:3], True), (files, False)):
+        read = replace(spec, unchecked_utf8=unchecked)
+        full = collected(spark, batch, read)
+        assert isinstance(full, list) and len(full) == 5 * len(batch)
+        assert collected(spark, batch, replace(read, plain_records=PLAIN)) == full
+
+
 def test_only_all_string_json_lines_are_read_plainly() -> None:
     spec = replace(SPECS["rescued and guard"], plain_records=PLAIN)
     assert reads_plainly(spec)
@@ -279,3 +301,21 @@ def test_a_crash_after_the_second_read_landed_reruns_nothing_twice(
                                    ("1", "c", None, None, "b.json")]
     assert batch_commits(project) == [0, 1]
     assert checkpoint_logs(project) == (["0", "1"], ["0", "1"])
+
+
+def test_a_file_that_is_not_utf8_is_read_whole_and_then_plainly(
+        project, tmp_path: Path, stops: list[bool]) -> None:
+    """The line reader fails on bytes that are not UTF-8 (not the plain read's stop): the file
+    is read whole, its bad bytes U+FFFD as Spark shows them, and that read is plain."""
+    landing = tmp_path / "landing"
+    land_lines(landing, "a.json", FIRST)
+    write_pipeline(project, landing)
+    assert project.run().state == UpdateState.COMPLETED
+    (landing / "b.json").write_bytes(b'{"id": "1", "name": "caf\xe9"}\n{"id": "2", "name": "b"}\n')
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    assert stops == [False]
+    assert table_rows(project) == [("0", "a", "1", None, "a.json"),
+                                   ("1", "caf\ufffd", None, None, "b.json"),
+                                   ("2", "b", None, None, "b.json")]
+    assert batch_commits(project) == [0, 1]
