@@ -15,9 +15,11 @@ in turn, round after round, in one process (the first round is a warm-up). Measu
 CPU seconds of the process (the engine's threads included) per write, medians, and the time the
 engine takes to plan the query (`explain`: its analysis, optimization and physical plan).
 
-- `lakesmith`: the batch's read as the flow makes it (Spark's PERMISSIVE records, every column's
-  text as written, `_rescued_data`, the new-field guard of `addNewColumns`, `_metadata`);
-- `no guard` / `no rescued` / `no _metadata`: the same without that piece;
+- `lakesmith`: the batch's read as the flow makes it: plain records (`formats/plain_json.py`:
+  each column's text as written, one test per record that it is plain), `_metadata`;
+- `full read`: the read with Spark's full semantics, which a batch holding a record that is not
+  plain gets (PERMISSIVE records, `_rescued_data`, the new-field guard of `addNewColumns`);
+- `no guard` / `no rescued` / `no _metadata`: the full read without that piece;
 - `floor`: the file as text, `get_json_object` of each stored column (the text as written),
   `_source_file` as a literal, `current_timestamp()` (what a hand-written job would write,
   without rescued data, corrupt records or schema evolution);
@@ -74,7 +76,7 @@ def variants(spark: Any, path: Path, schema: Any, flow: str) -> dict[str, Callab
 
     from lakesmith.locations import Location
     from lakesmith.sources.files.formats.read import read_files
-    from lakesmith.sources.files.formats.spec import NewFieldGuard, ReadSpec
+    from lakesmith.sources.files.formats.spec import NewFieldGuard, PlainRecords, ReadSpec
     from lakesmith.sources.files.inputs import InputFile
 
     stat = path.stat()
@@ -105,7 +107,8 @@ def variants(spark: Any, path: Path, schema: Any, flow: str) -> dict[str, Callab
             "j.*", F.lit(f"file:{path}").alias("_source_file"),
             F.current_timestamp().alias("_ingested_at"))
 
-    return {"lakesmith": bronze(spec),
+    return {"lakesmith": bronze(replace(spec, plain_records=PlainRecords.for_source(flow))),
+            "full read": bronze(spec),
             "no guard": bronze(replace(spec, new_field_guard=None)),
             "no rescued": bronze(replace(spec, rescued_data_column=None)),
             "no _metadata": bronze(replace(spec, with_metadata=False)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -599,10 +600,107 @@ def test_continuous_mode_ingests_files_as_they_land(project, tmp_path: Path) -> 
     assert sorted(p.name for p in files.iterdir()) == ["0", "1", "2"]  # one entry per listing
 
 
-def test_each_batch_replaces_its_flows_slice_view(project, tmp_path: Path, monkeypatch) -> None:
-    """A bronze batch reads its files through a temporary view; every batch of a flow replaces
-    the same view, so no batch spends a round trip dropping its own, and another flow reading
-    the same folder has a view of its own."""
+def test_a_bronze_batch_is_one_engine_request(project, tmp_path: Path, monkeypatch) -> None:
+    """The medallion's bronze flow (`*`, `_metadata.file_path`, `current_timestamp()`): its
+    batch's columns are known from the read (no schema asked), its slice is inline (no view):
+    the batch is its write alone; every column lands nullable, as Spark's pipelines write it."""
+    import threading
+
+    from deltalake import DeltaTable
+    from pyspark.sql.connect.client.core import SparkConnectClient
+
+    landing = tmp_path / "landing"
+    first = landing_file(landing, "0.json", [{"id": 0, "item": "pen"}], 1_700_000_000)
+    project.write_spec()
+    project.write("transformations/bronze.py", f'''
+import dlt
+from pyspark.sql.functions import col, current_timestamp
+
+@dlt.table
+def bronze():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .load("{landing}")
+            .select("*", col("_metadata.file_path").alias("_source_file"),
+                    current_timestamp().alias("_ingested_at")))
+''')
+    completed(project.run())
+    second = landing_file(landing, "1.json", [{"id": 1, "item": "ink"}, {"id": 2}],
+                          1_700_000_001)
+    requests: list[str] = []
+    analyze = SparkConnectClient._analyze
+    execute = SparkConnectClient._execute_and_fetch_as_iterator
+
+    def analyzed(self: Any, method: str, **kwargs: Any) -> Any:
+        requests.append(f"analyze {threading.current_thread().name}")
+        return analyze(self, method, **kwargs)
+
+    def executed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        requests.append(f"execute {threading.current_thread().name}")
+        return execute(self, *args, **kwargs)
+
+    monkeypatch.setattr(SparkConnectClient, "_analyze", analyzed)
+    monkeypatch.setattr(SparkConnectClient, "_execute_and_fetch_as_iterator", executed)
+    completed(project.run())
+    assert [r for r in requests if r.split()[1].startswith("flow")] == ["execute flow_0"]
+    rows = project.rows("bronze", order_by="id")
+    assert [(r["id"], r["item"], r["_rescued_data"], r["_source_file"]) for r in rows] == [
+        ("0", "pen", None, f"file:{first}"), ("1", "ink", None, f"file:{second}"),
+        ("2", None, None, f"file:{second}")]
+    assert len({r["_ingested_at"] for r in rows}) == 2
+    schema = DeltaTable(str(project.table_path("bronze"))).schema()
+    assert [(f.name, f.nullable) for f in schema.fields] == [
+        ("id", True), ("item", True), ("_rescued_data", True), ("_source_file", True),
+        ("_ingested_at", True)]
+
+
+def test_a_slice_read_by_a_stateful_operator_or_sql_text_is_a_view(project, tmp_path: Path,
+                                                                    monkeypatch) -> None:
+    """A stateful operator runs queries over the batch's slice while the flow's plan is
+    rewritten, and SQL text names it: for them the slice is a temporary view, created for each
+    batch (replacing the flow's previous one) and never dropped by a batch; rows as Spark's."""
+    from pyspark.sql.connect.dataframe import DataFrame
+
+    landing = tmp_path / "landing"
+    for n, (i, item) in enumerate(((1, "pen"), (1, "pen"), (2, "ink"))):
+        landing_file(landing, f"{n}.json", [{"id": i, "item": item}], 1_700_000_000 + n)
+    project.write_spec()
+    project.write("transformations/bronze.py", f'''
+import dlt
+
+@dlt.table
+def unique_items():
+    return (spark.readStream.format("cloudFiles").option("cloudFiles.format", "json")
+            .option("cloudFiles.maxFilesPerTrigger", "1").load("{landing}")
+            .dropDuplicates(["id"]))
+''')
+    project.write("transformations/bronze.sql", f"""
+CREATE OR REFRESH STREAMING TABLE sql_items
+AS SELECT id, item, _metadata.file_name AS file
+FROM STREAM read_files('{landing}', format => 'json', maxFilesPerTrigger => 1);
+""")
+    created: list[str] = []
+    create = DataFrame.createOrReplaceTempView
+
+    def record_create(self: DataFrame, name: str) -> None:
+        created.append(name)
+        create(self, name)
+
+    monkeypatch.setattr(DataFrame, "createOrReplaceTempView", record_create)
+    completed(project.run())
+    slices = [name for name in created if "_slice_" in name]
+    assert len(slices) == 6 and len(set(slices)) == 2  # one name per flow, three batches each
+    assert [(r["id"], r["item"]) for r in project.rows("unique_items", order_by="id")] == [
+        ("1", "pen"), ("2", "ink")]
+    assert [(r["id"], r["item"], r["file"]) for r in project.rows("sql_items", order_by="file")
+            ] == [("1", "pen", "0.json"), ("1", "pen", "1.json"), ("2", "ink", "2.json")]
+
+
+def test_a_batchs_slice_is_read_inline_without_a_view(project, tmp_path: Path,
+                                                      monkeypatch) -> None:
+    """A bronze batch's files are read through a temporary view's name while Spark's semantics
+    rewrite the flow's plan; with nothing run against the view before the plan is final (no
+    stateful operator, no SQL text), the view is never created: the slice takes its place in
+    the batch's plan, one round trip less per batch, and none to drop it."""
     from pyspark.sql.connect.catalog import Catalog
     from pyspark.sql.connect.dataframe import DataFrame
 
@@ -644,9 +742,7 @@ def bronze_b():
     result = project.run()
     completed(result)
     assert sorted(f.metrics.batches for f in result.flows) == [3, 3]
-    slices = [name for name in created if "_slice_" in name]
-    assert len(slices) == 6 and len(set(slices)) == 2  # one name per flow, three batches each
-    assert not [name for name in dropped if "_slice_" in name]
+    assert not [name for name in created + dropped if "_slice_" in name]
     for table in ("bronze_a", "bronze_b"):
         assert project.rows(table, order_by="id") == [
             {"id": str(n), "item": item, "_rescued_data": None, "_source_file": f"file:{f}"}

@@ -50,9 +50,9 @@ def writer_schema_requests(monkeypatch: pytest.MonkeyPatch,
     asked: list[int] = []
     original = streaming_table.nullable
 
-    def recorded(spark: Any, df: Any, table: Any) -> Any:
+    def recorded(spark: Any, df: Any, table: Any, known: Any = None) -> Any:
         before = len(schema_requests)
-        result = original(spark, df, table)
+        result = original(spark, df, table, known=known)
         asked.append(len(schema_requests) - before)
         return result
 

@@ -111,6 +111,37 @@ def test_known_schemas_are_the_engines(spark: Any, tmp_path: Path) -> None:
         assert known_sql_schema(other, by_engine_name) is None
 
 
+def test_known_drops_struct_fields_and_fixed_functions_are_the_engines(spark: Any) -> None:
+    """A bronze batch's plan (`select("*", col("_metadata.file_path").alias(...),
+    current_timestamp().alias(...)).drop("_metadata")`) is known over its slice's columns, as
+    the engine analyses it: the write asks no schema."""
+    from pyspark.sql.connect import functions as F
+
+    from lakesmith.engine.plans import relation_of
+    from lakesmith.engine.semantics.known_schemas import known_schema, relation_key
+
+    base = spark.sql("SELECT 'a' AS v, named_struct('file_path', 'p', 'file_size', 3L, "
+                     "'inner', named_struct('d', DATE'2024-01-02')) AS _metadata")
+    tables = {relation_key(relation_of(base).common.plan_id): base.schema}.get
+    plans = [
+        base.select("*", F.col("_metadata.file_path").alias("_source_file"),
+                    F.current_timestamp().alias("_ingested_at")).drop("_metadata"),
+        base.select(F.col("_METADATA.Inner.d").alias("d"), F.current_date().alias("today"),
+                    F.col("_metadata").alias("m")).drop("nothing", "M"),
+        base.drop(F.col("v")),
+    ]
+    for df in plans:
+        known = known_schema(relation_of(df), tables)
+        assert known is not None
+        assert [(f.name, f.dataType) for f in known.fields] == \
+            [(f.name, f.dataType) for f in df.schema.fields]
+    for unknown in (base.select(F.col("_metadata.missing").alias("x")),
+                    base.select(F.col("v.x").alias("x")),
+                    base.select(F.col("_metadata.file_path")),  # its name is the engine's
+                    base.select(F.current_timestamp())):
+        assert known_schema(relation_of(unknown), tables) is None
+
+
 def test_a_relation_of_known_schema_is_known_by_its_plan_id(spark: Any, tmp_path: Path) -> None:
     """Rows bound in place of a table's read (GROUP_AGGREGATE's appended rows) are known by
     the plan id of their root, and as the temporary view SQL text reads them by: the

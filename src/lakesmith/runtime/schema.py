@@ -130,14 +130,20 @@ def declared(spark: Any, df: Any, dataset: Table) -> Any:
     return conform(df, dataset, schema) if schema is not None else df
 
 
-def nullable(spark: Any, df: Any, dataset: Table) -> Any:
+def nullable(spark: Any, df: Any, dataset: Table, known: StructType | None = None) -> Any:
     """The result with every column nullable except those declared NOT NULL. It asks the engine
-    for the result's schema: call it where a failing read is diagnosed (inside a writer)."""
+    for the result's schema: call it where a failing read is diagnosed (inside a writer).
+    `known`: the result's columns and types when lakesmith can tell them without the engine
+    (`known_schemas`); then the engine is not asked, and every column is made nullable whatever
+    the engine infers (used only where nothing is declared NOT NULL)."""
     schema = declared_schema(spark, dataset)
     not_null = {f.name for f in schema.fields if not f.nullable} if schema is not None else set()
-    fields = df.schema.fields
-    if all(f.nullable or f.name in not_null for f in fields):
-        return df
+    if known is not None and not not_null:
+        fields = known.fields
+    else:
+        fields = df.schema.fields
+        if all(f.nullable or f.name in not_null for f in fields):
+            return df
     # The engine writes the nullability it infers: a union with an empty relation of the
     # wanted nullability gives it (a union is nullable where either side is).
     wanted = StructType([StructField(f.name, f.dataType, f.name not in not_null)

@@ -97,6 +97,11 @@ class StreamSource(ABC):
         to this batch); fails, naming the file, when some of it cannot be read (never returns
         fewer rows silently)."""
 
+    def slice_schema(self, spark: Any) -> Any:
+        """The columns and types of `dataframe`'s result when the source can tell them without
+        asking the engine (a StructType), else None."""
+        return None
+
     @abstractmethod
     def offset_from_json(self, data: Mapping[str, Any]) -> SourceOffset: ...
 

@@ -13,6 +13,7 @@ from pyspark.sql.connect import proto
 from pyspark.sql.types import (
     ByteType,
     DataType,
+    DateType,
     DecimalType,
     DoubleType,
     FloatType,
@@ -21,6 +22,7 @@ from pyspark.sql.types import (
     ShortType,
     StructField,
     StructType,
+    TimestampType,
 )
 
 # A table's schema by the name a bound read gives it (`TableBinding.engine_name`), or None;
@@ -120,6 +122,9 @@ def known_schema(relation: proto.Relation, tables: TableSchemas) -> StructType |
     if kind == "project":
         source = known_schema(relation.project.input, tables)
         return None if source is None else _project(list(relation.project.expressions), source)
+    if kind == "drop":
+        source = known_schema(relation.drop.input, tables)
+        return None if source is None else _drop(relation.drop, source)
     if kind == "aggregate":
         return _aggregate(relation.aggregate, tables)
     return None
@@ -146,11 +151,57 @@ def _project(expressions: list[proto.Expression], source: StructType) -> StructT
                 "unparsed_target"):
             fields += source.fields
             continue
-        field = column_field(expression, source)
+        field = column_field(expression, source) or _named_value(expression, source)
         if field is None:
             return None
         fields.append(field)
     return StructType(fields)
+
+
+def _drop(body: proto.Drop, source: StructType) -> StructType | None:
+    """`df.drop(names...)`: the columns not named (without case; a name not there is no
+    change, as in Spark)."""
+    names = {name.lower() for name in body.column_names}
+    for column in body.columns:
+        if column.WhichOneof("expr_type") != "unresolved_attribute":
+            return None
+        name = _last_part(column.unresolved_attribute.unparsed_identifier)
+        if name is None or name != column.unresolved_attribute.unparsed_identifier.strip("`"):
+            return None  # a qualified or nested name: the engine says what it drops
+        names.add(name.lower())
+    return StructType([f for f in source.fields if f.name.lower() not in names])
+
+
+# Functions of no arguments whose type is fixed (Spark's `current_timestamp()` and its alias).
+_FIXED_TYPES: dict[str, DataType] = {"current_timestamp": TimestampType(),
+                                     "now": TimestampType(), "current_date": DateType()}
+
+
+def _named_value(expression: proto.Expression, source: StructType) -> StructField | None:
+    """An aliased value whose type lakesmith can tell: a field of a struct column
+    (`col("_metadata.file_path").alias(...)`) or a function of fixed type
+    (`current_timestamp().alias(...)`); None for anything else."""
+    if expression.WhichOneof("expr_type") != "alias" or len(expression.alias.name) != 1:
+        return None
+    name, value = expression.alias.name[0], expression.alias.expr
+    kind = value.WhichOneof("expr_type")
+    if kind == "unresolved_function" and not value.unresolved_function.arguments:
+        fixed = _FIXED_TYPES.get(value.unresolved_function.function_name.lower())
+        return None if fixed is None else StructField(name, fixed, False)
+    if kind != "unresolved_attribute":
+        return None
+    identifier = value.unresolved_attribute.unparsed_identifier
+    if "`" in identifier or not _first_part_is_column(identifier, source):
+        return None
+    data_type: DataType = source
+    for part in identifier.split("."):
+        if not isinstance(data_type, StructType):
+            return None
+        matches = [f for f in data_type.fields if f.name.lower() == part.lower()]
+        if len(matches) != 1:
+            return None
+        data_type = matches[0].dataType
+    return StructField(name, data_type, True)
 
 
 def column_field(expression: proto.Expression, source: StructType) -> StructField | None:

@@ -317,7 +317,9 @@ class MicroBatchRunner(FlowRunner):
         frames = {key: sources[key].dataframe(ctx.spark, data)
                   for key, data in batch.slices.items()}
         binder = StreamBatchBinder(graph, ctx.spark, ctx.catalog, workspace.project, frames,
-                                   transform=transform, scope=str(checkpoint.location))
+                                   transform=transform, scope=str(checkpoint.location),
+                                   slice_schemas={key: sources[key].slice_schema(ctx.spark)
+                                                  for key in batch.slices})
         batch.binder = binder
         return binder, operators
 

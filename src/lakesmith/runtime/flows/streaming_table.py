@@ -47,7 +47,7 @@ class StreamingTableRunner(MicroBatchRunner):
             raise
         writers: list[BatchWriter] = [AppendWithMarker(
             OUTPUT, ctx.workspace.table_log(ctx.flow.target),
-            lambda: nullable(ctx.spark, result, ctx.table),
+            lambda: nullable(ctx.spark, result, ctx.table, known=binder.known_schema(result)),
             partition_cols=ctx.table.partition_cols)]
         quarantine = quality.writer(df, batch.report, batch=batch.number)
         if quarantine is not None:

@@ -86,6 +86,8 @@ class FileStreamSource(StreamSource):
         self.ignored_files: dict[str, str] = {}
         # The files of the last batch read (after ignoreCorruptFiles left some out).
         self._read: tuple[InputFile, ...] | None = None
+        # A batch held a record a plain JSON read could not read: the full read from then on.
+        self._not_plain = False
 
     # -- discovery -----------------------------------------------------------------------------
 
@@ -270,8 +272,10 @@ class FileStreamSource(StreamSource):
     def dataframe(self, spark: Any, data: SourceSlice | None) -> Any:
         from lakesmith.sources.files import formats
 
-        # Large files skip the UTF-8 check before the line reader (`read_again_after`).
-        spec = replace(self.read_spec(spark, persist=True), unchecked_utf8=True)
+        # Large files skip the UTF-8 check before the line reader, and JSON records are read
+        # plainly until one is not plain (`read_again_after`).
+        spec = replace(self.read_spec(spark, persist=True), unchecked_utf8=True,
+                       plain_records=None if self._not_plain else self._plain_records())
         files: tuple[InputFile, ...] = data.content if data is not None else ()
         if not files:
             return formats.read_files(spark, (), spec)
@@ -290,6 +294,26 @@ class FileStreamSource(StreamSource):
         if mode in schema_evolution.CHECKS_NEW_COLUMNS and not self._inferred_from_all(files):
             self._refuse_new_columns(spark, files, spec)
         return formats.read_files(spark, files, spec)
+
+    def slice_schema(self, spark: Any) -> Any:
+        """A batch's columns, as its read gives them (`formats.output_schema`), when every data
+        column is a STRING (Auto Loader's inferred default): the readers make each such column,
+        the partition, rescued and `_metadata` columns of exactly their types. (A typed column
+        is left to the engine: CHAR and VARCHAR are read as STRING, for one.)"""
+        from pyspark.sql.types import StringType
+
+        from lakesmith.sources.files.formats.read import output_schema
+
+        spec = self.read_spec(spark, persist=False)
+        if not all(isinstance(f.dataType, StringType) for f in spec.schema.fields):
+            return None
+        schema = output_schema(spec)
+        return None if "char(" in schema.simpleString().lower() else schema
+
+    def _plain_records(self) -> Any:
+        from lakesmith.sources.files.formats.spec import PlainRecords
+
+        return PlainRecords.for_source(self.key)
 
     def _inferred_from_all(self, files: tuple[InputFile, ...]) -> bool:
         """The schema was just inferred from these very files: nothing in them is new."""
@@ -328,13 +352,18 @@ class FileStreamSource(StreamSource):
             hint="run the pipeline again; the batch is read again from its recorded files.")
 
     def read_again_after(self, spark: Any, data: SourceSlice, error: BaseException) -> bool:
-        """A large file the batch gave the engine's line reader without checking its bytes was
-        not UTF-8 (the reader failed; Spark shows U+FFFD): it is read whole from now on."""
+        """The batch read a record that is not plain JSON with a plain read (`plain_json.py`):
+        this and every later batch of the update are read with Spark's full semantics. Or a
+        large file the batch gave the engine's line reader without checking its bytes was not
+        UTF-8 (the reader failed; Spark shows U+FFFD): it is read whole from now on."""
         from lakesmith.sources.files import formats
 
         files = self._read if self._read is not None else data.content
         if not files or self._schema is None:  # nothing was read yet
             return False
+        if not self._not_plain and self._plain_records().fired_in(error):
+            self._not_plain = True
+            return True
         spec = replace(self.read_spec(spark, persist=False), unchecked_utf8=True)
         return bool(formats.found_not_utf8(spark, files, spec, error))
 

@@ -99,8 +99,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     # A top-level STRING column holds the value's text as written (Spark's `12.30`, `1e3`,
     # `{"k": [1, 2]}`); `from_json` would re-serialize it (`12.3`). `get_json_object` keeps the
     # text, and costs about half a typed parse.
-    as_text = {f.name for f in fields if isinstance(f.dataType, StringType)
-               and "'" not in f.name and "\\" not in f.name}
+    as_text = {f.name for f in fields if read_as_text(f)}
     typed = [f for f in fields if f.name not in as_text]
     # With a typed parse, the text columns ride along in it (the record is parsed anyway): its
     # value is the last of repeated keys, as Spark's, where `get_json_object` finds the first.
@@ -122,10 +121,10 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
                                    .otherwise(F.col(WHOLE)))
     # Texts first: with every field a STRING, they tell which records need the keys looked at.
     text_names = {f.name: f"__ls_t{i}" for i, f in enumerate(fields) if f.name in as_text}
-    parsed = parsed.select("*", *[F.get_json_object(F.col(RECORD), f"$['{name}']").alias(column)
+    parsed = parsed.select("*", *[text_as_written(name).alias(column)
                                   for name, column in text_names.items()])
     texts_found = None if typed or not text_names else \
-        _count_not_null([F.col(column) for column in text_names.values()])
+        count_not_null([F.col(column) for column in text_names.values()])
     # The keys also carry the guard against fields the schema lacks (`new_fields.py`): with
     # one, every record's keys are scanned.
     need_keys = need_raw or spec.new_field_guard is not None
@@ -153,7 +152,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         # a value that did not convert), is a record with more keys than values. A value is
         # only ever found under its key, so a clean record has exactly as many; a repeated key
         # also counts, which only costs that record the raw map. No per-field key look-ups.
-        suspect = F.size(keys) > _count_not_null(list(values.values()))
+        suspect = F.size(keys) > count_not_null(list(values.values()))
         parsed = parsed.withColumn(
             RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
     raw = F.col(RAW)
@@ -195,6 +194,19 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     return parsed, columns
 
 
+def read_as_text(field: StructField) -> bool:
+    """Whether a top-level field's value is read as its text as written (`text_as_written`): a
+    STRING whose name a JSON path can spell."""
+    return isinstance(field.dataType, StringType) and "'" not in field.name \
+        and "\\" not in field.name
+
+
+def text_as_written(name: str) -> Column:
+    """The text of the record's top-level value under key `name` as written (the first, when
+    the key repeats); NULL when the key is missing or holds a JSON null."""
+    return F.get_json_object(F.col(RECORD), f"$['{name}']")
+
+
 def first_value() -> Column:
     """The record's first JSON value, as written. Spark's parser reads a record's first value
     and ignores what follows it (`{"a": 1} {"a": 2}` is the row a=1, not a corrupt record);
@@ -223,7 +235,7 @@ def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column
     return F.when(F.map_contains_key(repeated, F.lit(name)), repeated[name]).otherwise(text)
 
 
-def _count_not_null(values: list[Column]) -> Column:
+def count_not_null(values: list[Column]) -> Column:
     """How many of `values` are not NULL."""
     count = F.lit(0)
     for value in values:

@@ -25,6 +25,7 @@ from lakesmith.sources.files.formats.csv_format import csv_data
 from lakesmith.sources.files.formats.file_table import file_contents
 from lakesmith.sources.files.formats.json_format import json_data_columns, json_read_records
 from lakesmith.sources.files.formats.parquet_format import parquet_frame
+from lakesmith.sources.files.formats.plain_json import plain_json_columns, reads_plainly
 from lakesmith.sources.files.formats.spec import ReadSpec, normalize
 from lakesmith.sources.files.formats.text_format import text_data
 from lakesmith.sources.files.inputs import InputFile
@@ -48,7 +49,9 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
         records = lines.records_of(spark, files, partition_names, whole=_whole_files(spec),
                                    line_sep=spec.option("linesep"), where=spec.where,
                                    unchecked_utf8=spec.unchecked_utf8)
-        if format == "json":
+        if format == "json" and reads_plainly(spec):
+            frame, data = plain_json_columns(records, spec)
+        elif format == "json":
             frame, data = json_data_columns(json_read_records(records), spec)
         else:
             frame, data = text_data(records, spec)

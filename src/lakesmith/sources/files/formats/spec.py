@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 from pyspark.sql.types import StructType
 
@@ -51,27 +52,57 @@ SOURCE_OPTION_PREFIXES = ("cloudfiles.", "pathglobfilter", "recursivefilelookup"
 
 # What the engine's error says when a guard fires; the tag names the source whose read it was.
 GUARD_ERROR = "[LAKESMITH_UNKNOWN_FIELD:"
+# What it says when a plain read (`plain_json.py`) meets a record it cannot read plainly.
+NOT_PLAIN_ERROR = "[LAKESMITH_NOT_PLAIN_JSON:"
 
 
 @dataclass(frozen=True)
-class NewFieldGuard:
-    """A JSON read that fails when a record has a field the schema lacks. `nested_only` guards
-    only the fields of struct columns (mode `rescue` rescues unknown top-level fields)."""
+class TaggedStop:
+    """A read that fails on purpose at some record, with an error naming the source (`tag`) so
+    that the source whose read stopped can tell it from any other failure."""
 
     tag: str
-    nested_only: bool = False
+
+    PREFIX: ClassVar[str] = ""
 
     @staticmethod
-    def for_source(key: str, *, nested_only: bool = False) -> NewFieldGuard:
-        return NewFieldGuard(hashlib.sha256(key.encode()).hexdigest()[:16], nested_only)
+    def tag_of(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     @property
     def error_prefix(self) -> str:
-        return f"{GUARD_ERROR}{self.tag}]"
+        return f"{self.PREFIX}{self.tag}]"
 
     def fired_in(self, error: BaseException) -> bool:
-        """Whether `error` (from the engine, maybe wrapped) is this guard's."""
+        """Whether `error` (from the engine, maybe wrapped) is this stop's."""
         return error_mentions(error, self.error_prefix)
+
+
+@dataclass(frozen=True)
+class NewFieldGuard(TaggedStop):
+    """A JSON read that fails when a record has a field the schema lacks. `nested_only` guards
+    only the fields of struct columns (mode `rescue` rescues unknown top-level fields)."""
+
+    nested_only: bool = False
+
+    PREFIX: ClassVar[str] = GUARD_ERROR
+
+    @staticmethod
+    def for_source(key: str, *, nested_only: bool = False) -> NewFieldGuard:
+        return NewFieldGuard(TaggedStop.tag_of(key), nested_only)
+
+
+@dataclass(frozen=True)
+class PlainRecords(TaggedStop):
+    """A JSON lines read that takes every record for a plain object of the schema's STRING
+    fields (`plain_json.py`) and fails at the first record that is not one: the caller then
+    reads the files again with Spark's full semantics (`json_format.py`)."""
+
+    PREFIX: ClassVar[str] = NOT_PLAIN_ERROR
+
+    @staticmethod
+    def for_source(key: str) -> PlainRecords:
+        return PlainRecords(TaggedStop.tag_of(key))
 
 
 def error_mentions(error: BaseException, text: str) -> bool:
@@ -107,6 +138,9 @@ class ReadSpec:
     # JSON and text: large files go to the line reader without a UTF-8 check first; the caller
     # recovers from the reader's failure (`read.found_not_utf8`, `lines.py`).
     unchecked_utf8: bool = False
+    # JSON lines of STRING columns: read plainly, failing at a record that is not plain; the
+    # caller reads again without it (`plain_json.py`).
+    plain_records: PlainRecords | None = None
 
     def option(self, name: str, default: str | None = None) -> str | None:
         return self.options.get(name, default)
