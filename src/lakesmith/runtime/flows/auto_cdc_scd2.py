@@ -17,7 +17,15 @@ from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.scd2 import Scd2Batch, batch_events
 from lakesmith.cdc.scd2_apply import Target, apply_changes
-from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.spec import (
+    END_AT,
+    START_AT,
+    CdcSpec,
+    bound_source,
+    cast_to,
+    resolve,
+    source_relation,
+)
 from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.locations import Location
@@ -44,8 +52,9 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
     assert isinstance(flow, AutoCdcFlow)
     binder, _operators = runner.bind(ctx, checkpoint, batch)
     try:
-        source = binder.rewriter.dataframe(source_relation(ctx.spark, ctx.graph, flow))
-        spec = resolve(flow, source)
+        source, schema = bound_source(binder.rewriter,
+                                      source_relation(ctx.spark, ctx.graph, flow))
+        spec = resolve(flow, source, schema, analysed=True)
         events = batch_events(spec, source, flow.source)
         log = ctx.workspace.logs(checkpoint.state_location(STATE))
         state = (ctx.spark.read.format("delta").load(engine_path(log.location))

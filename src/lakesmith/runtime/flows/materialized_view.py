@@ -115,8 +115,6 @@ class MaterializedViewRunner(FlowRunner):
         Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
                   partition_cols=dataset.partition_cols).write(marker)
         metrics, clustered = self._after_write(ctx, dataset, log)
-        # Not registered with the engine here: a flow that reads it registers it then
-        # (runtime/binding.py), so a view nothing reads in this update costs no round trip.
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:
             quarantine.write(marker)
@@ -167,6 +165,7 @@ class MaterializedViewRunner(FlowRunner):
                        column_comments=column_comments(ctx.spark, dataset), log=log)
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
+        register_for_readers(ctx)
         seed_auto_clustering(dataset, log.location)
         clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
@@ -174,6 +173,17 @@ class MaterializedViewRunner(FlowRunner):
         if clustered is not None:
             metrics.details["clustering"] = clustered
         return metrics, clustered
+
+
+def register_for_readers(ctx: FlowContext) -> None:
+    """Register the view with the engine once it is written, when a flow of the pipeline reads
+    it by name (`runtime/binding.py` registers a table when a flow first reads it): the
+    request (4-10 ms) is then this flow's, which its readers wait for anyway, not on their
+    path after it. A view nothing reads is not registered: no round trip."""
+    target = ctx.flow.target
+    if any(read.dataset == target and not read.read.streaming
+           for flow in ctx.graph.flows if flow is not ctx.flow for read in flow.inputs):
+        ctx.catalog.register(target)
 
 
 def inputs_moved(ctx: FlowContext, fingerprint_now: Fingerprint) -> bool:
