@@ -46,8 +46,8 @@ EVENTS_SCRATCH = "cdc-key-events"  # every event of the batch's keys (`Scd2Batch
 
 def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpoint,
                  batch: Batch) -> Batch:
-    """Give `batch` its two writers; a NULL key or sequence value refuses it here, before it is
-    recorded."""
+    """Give `batch` its two writers (a NULL key or sequence value refuses it in the first,
+    before anything is written)."""
     flow = ctx.flow.flow
     assert isinstance(flow, AutoCdcFlow)
     binder, _operators = runner.bind(ctx, checkpoint, batch)
@@ -55,7 +55,7 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
         source, schema = bound_source(binder.rewriter,
                                       source_relation(ctx.spark, ctx.graph, flow))
         spec = resolve(flow, source, schema, analysed=True)
-        events = batch_events(spec, source, flow.source)
+        events = batch_events(spec, source)
         log = ctx.workspace.logs(checkpoint.state_location(STATE))
         state = (ctx.spark.read.format("delta").load(engine_path(log.location))
                  if log.version() is not None else None)
@@ -64,7 +64,7 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
             engine_path(ctx.catalog.location(ctx.flow.target)))
         scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH),
                         checkpoint.state_location(EVENTS_SCRATCH),
-                        input_rows=batch.num_input_rows)
+                        input_rows=batch.num_input_rows, source_name=flow.source)
     except BaseException:
         binder.close()
         raise
@@ -100,6 +100,7 @@ class Scd2Merge:
             self._load(marker, location, info.version)
             return
         changes: Any = self.scd.changes()
+        self.scd.refuse_invalid()
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
@@ -120,6 +121,7 @@ class Scd2Merge:
         wrote."""
         assert marker.batch is not None
         ctx = self.ctx
+        self.scd.refuse_invalid(self.scd.invalid_events())
         rows: Any = self.scd.history().select(
             *[quote_always(c) for c in [*self.spec.columns, START_AT, END_AT]])
         schema = declared_schema(ctx.spark, ctx.table)
