@@ -83,6 +83,13 @@ def joined():
     orders = (spark.read.table("bronze").groupBy("k")
               .agg(F.count("*").alias("n"), F.sum("amount").alias("s")))
     return orders.join(spark.read.table("labels"), "k", "left")
+
+@dp.materialized_view
+def twice():  # a key the other side holds twice: its aggregation's row twice in the view
+    orders = (spark.read.table("bronze").groupBy("k")
+              .agg(F.count("*").alias("n"), F.sum("price").alias("p"), F.max("day").alias("last")))
+    tags = spark.createDataFrame([("a", 1), ("a", 2), ("b", 3)], "k STRING, tag INT")
+    return orders.join(tags, "k", "left")
 """
 
 SQL_VIEWS = """
@@ -96,9 +103,13 @@ SELECT k AS key, count(*) AS n, sum(amount) AS s FROM bronze GROUP BY k;
 """
 
 INCREMENTAL = ("by_key", "by_key_partitioned", "by_float", "filtered", "total", "having",
-               "joined", "sql_filtered", "sql_by_float", "sql_partitioned")
+               "joined", "twice", "sql_filtered", "sql_by_float", "sql_partitioned")
+TAGS = {"a": [1, 2], "b": [3]}
 LABELS = {"a": "Alpha", "b": "Beta"}
-BACKED = ("having", "joined")  # an aggregation below the top: a backing table
+BACKED = ("having",)  # an aggregation below the top: a backing table
+# An aggregation LEFT JOINed at the top: the view holds its rows, no backing table
+# (`runtime/refresh/view_state.py`); incremental from the refresh after the first.
+IN_VIEW = ("joined", "twice")
 
 
 def append(spark: Any, path: Any, rows: list[Row]) -> None:
@@ -149,6 +160,8 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
     having = [{"k": r["k"], "s": r["s"]} for r in by_key if r["s"] is not None and r["s"] > 10]
     joined = [{"k": r["k"], "n": r["n"], "s": r["s"], "label": LABELS.get(r["k"])}
               for r in by_key]
+    twice = [{"k": r["k"], "n": r["n"], "p": r["p"], "last": r["last"], "tag": tag}
+             for r in by_key for tag in TAGS.get(r["k"], [None])]
     sql_filtered = [{"n": len(g), "key": k, "s2": sum(2 * r[2] for r in g)}
                     for k, g in grouped(positive, lambda r: r[0]).items()]
     sql_by_float = [{"f": r["f"], "n": r["n"]} for r in by_float]
@@ -156,6 +169,7 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
     sql_partitioned = [{"key": r["k"], "n": r["n"], "s": r["s"]} for r in by_key]
     return {"by_key": by_key, "by_key_partitioned": by_key_partitioned, "by_float": by_float,
             "filtered": filtered, "total": total, "having": having, "joined": joined,
+            "twice": twice,
             "sql_filtered": sql_filtered, "sql_by_float": sql_by_float,
             "sql_partitioned": sql_partitioned}
 
@@ -287,10 +301,17 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     message, information = last_planning(project, "partitioned_unnamed")
     assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
     assert "a partitioned view's are matched by name" in message
-    # HAVING, a join: the aggregation below kept in a backing table, the rest recomputed.
-    message, information = last_planning(project, "joined")
+    # HAVING: the aggregation below kept in a backing table, the rest recomputed; a LEFT JOIN
+    # of the aggregation: the view holds its rows, and there is no backing table.
+    message, information = last_planning(project, "having")
     assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
     assert information["target_table_information"]["backing_table"].endswith("state/aggregate")
+    message, information = last_planning(project, "joined")
+    assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    assert information["target_table_information"]["backing_table"] == "the view itself"
+    for view in IN_VIEW:
+        assert not list(project.root.glob(f"storage/checkpoints/*{view}*/*/state/aggregate"))
+    assert list(project.root.glob("storage/checkpoints/*having*/*/state/aggregate"))
     assert project.rows("averaged", order_by="k")
 
 
@@ -421,10 +442,15 @@ def by_key():
                                                        F.count("*").alias("n"))
 
 @dp.materialized_view
-def joined():
+def joined():  # the view holds its aggregation's rows (`view_state.py`)
     orders = spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
     return orders.join(spark.createDataFrame([("a", "Alpha")], "k STRING, label STRING"), "k",
                        "left")
+
+@dp.materialized_view
+def kept():  # a filter above the aggregation: its rows in a backing table
+    return (spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
+            .where("s IS NULL OR s > -1000000000"))
 """
 
 
@@ -479,6 +505,8 @@ class Crashing:
         assert sorted(((r["k"] or ""), r["s"], r["label"]) for r in self.rows("joined")) == \
             sorted(((k or ""), s, "Alpha" if k == "a" else None)
                    for k, (s, _) in self.totals().items())
+        assert {r["k"]: r["s"] for r in self.rows("kept")} == \
+            {k: s for k, (s, _) in self.totals().items()}
 
     def last_planning(self, flow: str) -> dict[str, Any]:
         events = DeltaTable(str(self.root / "storage" / "system" / "events")) \
@@ -501,8 +529,8 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
     # Rows enough for a backing table of `joined` (15 times its rows: up to 4 groups).
     pipeline.append(("a", 1), (None, 2), *[("a", 0)] * 250)
     assert pipeline.run() == 0
-    for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "joined"),
-                           (AFTER_REFRESH_COMMIT, "joined")):
+    for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "kept"),
+                           (AFTER_REFRESH_COMMIT, "kept"), (AFTER_REFRESH_COMMIT, "joined")):
         pipeline.append(("a", 10), ("b", 5))
         assert pipeline.run(f"{crash_at}:{flow}") == 137
         pipeline.append(("b", 100))
@@ -531,21 +559,27 @@ def test_a_large_input_gets_its_backing_table_at_the_first_refresh(
     project.write("transformations/t.py", CRASHING.replace('spark.conf.get("landing")',
                                                            f'"{landing}"'))
     amounts = [("a", i) for i in range(80)] + [("b", 1)]
-    ran = []
+    ran, ran_in_view = [], []
     for new in (amounts, [("a", 2), ("c", 3)], [("b", 4)]):
         append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
         result = project.run()
         assert result.state == UpdateState.COMPLETED
-        ran.append(techniques(result)["joined"])
+        ran.append(techniques(result)["kept"])
+        ran_in_view.append(techniques(result)["joined"])
     sums: dict[str, int] = {}
     for k, a in amounts + [("a", 2), ("c", 3), ("b", 4)]:
         sums[k] = sums.get(k, 0) + a
     assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
         {"k": k, "s": s, "label": "Alpha" if k == "a" else None} for k, s in sorted(sums.items())]
+    assert sorted(project.rows("kept"), key=lambda r: r["k"]) == [
+        {"k": k, "s": s} for k, s in sorted(sums.items())]
     if first_min_rows == 10:  # 81 rows: built with the first refresh
         assert ran == ["COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "GROUP_AGGREGATE"]
     else:  # built by the second (2 groups, 83 rows: 15 times pays)
         assert ran == ["COMPLETE_RECOMPUTE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"]
+    # The view holding its aggregation's rows needs no backing table built: its first
+    # recompute is where the next refresh merges from.
+    assert ran_in_view == ["COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "GROUP_AGGREGATE"]
 
 
 def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,
