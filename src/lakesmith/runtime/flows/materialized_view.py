@@ -124,8 +124,8 @@ class MaterializedViewRunner(FlowRunner):
 
     def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
                    relation: proto.Relation | None = None,
-                   bound: Callable[[proto.Relation], proto.Relation] | None = None
-                   ) -> FlowMetrics:
+                   bound: Callable[[proto.Relation], proto.Relation] | None = None,
+                   same_columns_known: bool = False) -> FlowMetrics:
         """The query (or `relation`, the query reading a backing table) run and written;
         `bound` changes `relation` once its reads are bound and Spark's semantics applied.
 
@@ -134,7 +134,8 @@ class MaterializedViewRunner(FlowRunner):
         schema as the last recompute wrote it: the merged rows include the appended rows, read
         from their files, which the engine writes with field metadata a read of the table
         lacks (`SPARK::metadata::json`); a new schema would also tell the view's readers that
-        it changed (`runtime/refresh/appended.py`)."""
+        it changed (`runtime/refresh/appended.py`). `same_columns_known`: the planner knows
+        the result has the view's columns (its inputs' schemas unchanged): none asked."""
         if relation is None:
             query = ctx.binder.flow_dataframe(ctx.flow)
         else:
@@ -144,9 +145,10 @@ class MaterializedViewRunner(FlowRunner):
         df = declared(ctx.spark, query, dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
-        check_clustering_columns(dataset, df.columns)
+        if dataset.cluster_by:
+            check_clustering_columns(dataset, df.columns)
         marker = ctx.refresh_marker()
-        if bound is not None and same_columns(df.schema, log.table()):
+        if bound is not None and (same_columns_known or same_columns(df.schema, log.table())):
             ReplaceRows("output", log, lambda: result).write(marker)
         else:
             Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
@@ -200,7 +202,8 @@ class MaterializedViewRunner(FlowRunner):
                     relation_key(work.below.relation.common.plan_id)] = work.schema
             return self._recompute(
                 ctx, dataset, log, with_state(ctx.flow.relation, work.below, log.location),
-                lambda ready: _in_place_of_read(ready, log.location, merged_rows))
+                lambda ready: _in_place_of_read(ready, log.location, merged_rows),
+                same_columns_known=work.same_columns)
         finally:
             if binder is not None:
                 binder.close()

@@ -56,7 +56,7 @@ from lakesmith.runtime.refresh.aggregate_state import (
     state_form,
     state_location,
 )
-from lakesmith.runtime.refresh.appended import Appended, appended_since
+from lakesmith.runtime.refresh.appended import Appended, appended_since, schema_signature
 from lakesmith.runtime.refresh.planning import (
     COMPLETE_RECOMPUTE,
     GROUP_AGGREGATE,
@@ -121,6 +121,9 @@ class GroupAggregateWork:
     below: AggregateBelow | None = None  # an aggregation below the top of the query
     state: Location | None = None  # its backing table
     in_view: bool = False  # the view itself is the backing table (`view_state.py`)
+    # The query's columns are the view's (the definition and every input's schema as the last
+    # refresh recorded them): its result replaces the view's rows without asking its schema.
+    same_columns: bool = False
 
 
 @dataclass(frozen=True)
@@ -327,7 +330,22 @@ def _in_view(ctx: Refreshing, dataset: Table, view: Found, record: Location,
     if isinstance(appended, Issue):
         return None, appended
     location = ctx.workspace.catalog.location(ctx.flow.target)
-    return GroupAggregateWork(form, name, appended, schema, below, location, in_view=True), None
+    return GroupAggregateWork(form, name, appended, schema, below, location, in_view=True,
+                              same_columns=_same_input_schemas(ctx, last or {})), None
+
+
+def _same_input_schemas(ctx: Refreshing, last: dict[str, Any]) -> bool:
+    """Whether every input of the query is a pipeline table read directly whose schema is the
+    one the last refresh recorded (`input_schemas`): with the same definition, the query's
+    columns are then those the view was last written with."""
+    schemas = last.get("input_schemas") or {}
+    for read in ctx.flow.inputs:
+        if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
+            return False
+        signature = schema_signature(ctx.workspace.table_log(read.dataset))
+        if signature is None or schemas.get(".".join(read.dataset.key)) != signature:
+            return False
+    return True
 
 
 def _not_mergeable_below(ctx: Refreshing, issue: Issue) -> Issue:
