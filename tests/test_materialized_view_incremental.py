@@ -633,10 +633,12 @@ def test_new_rows_whose_own_sum_overflows_recompute_to_the_total(
         assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
             {"k": "a", "s": sums["a"], "label": "Alpha"}, {"k": "b", "s": sums["b"],
                                                           "label": None}]
+        assert sorted(project.rows("kept"), key=lambda r: r["k"]) == [
+            {"k": k, "s": sums[k]} for k in "ab"]
     assert sums["a"] == most - 53
     events = [(e["origin"]["flow_name"], json.loads(e["details"])["planning_information"])
               for e in planning_events(project)]
-    for view in ("by_key", "joined"):
+    for view in ("by_key", "joined", "kept"):  # the view, the view as backing table, a backing
         ran = [chosen(i).removeprefix("MAINTENANCE_TYPE_") for f, i in events if f == view]
         # The third update: planned as a merge, recomputed after the overflow.
         assert ran[-3:] == ["GROUP_AGGREGATE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"], view
