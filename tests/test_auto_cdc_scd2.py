@@ -214,6 +214,31 @@ def test_null_key_fails_the_batch(project, tmp_path) -> None:
     assert project.rows("target") == []
 
 
+@pytest.mark.parametrize("bad, what", [((None, "n", "x", "UPDATE", 7), "key column 'userId'"),
+                                       ((1, "n", "x", "UPDATE", None), "sequence_by")])
+def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path, bad,
+                                                               what) -> None:
+    """After the initial load the check rides on the changes' computation (no query of its
+    own): the batch fails naming the column and showing the change, before the target or the
+    event state is written; a rerun fails the same way, writing nothing either."""
+    changes = setup(project, tmp_path, cdc())
+    append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])
+    run_ok(project)
+    before = history(project)
+    events = DeltaTable(str(project.root / "storage" / "checkpoints"
+                            / "spark_catalog.default.target" / "target" / "state" / "cdc-events"))
+    events_version = events.version()
+    append(changes, [(2, "b2", "y", "UPDATE", 5), bad])
+    for _ in range(2):
+        result = project.run()
+        (failed,) = result.failed_flows
+        message = str(failed.error)
+        assert f"AUTO CDC flow 'target': {what} is NULL in a change from 'users'" in message
+        assert "'name': 'n'" in message and "Nothing of the batch was committed" in message
+        assert history(project) == before
+        events.update_incremental()
+        assert events.version() == events_version
+
 def test_metrics_in_the_event_log(project, tmp_path, spark) -> None:
     changes = setup(project, tmp_path, cdc())
     append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])

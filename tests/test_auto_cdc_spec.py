@@ -68,3 +68,38 @@ def test_a_condition_that_is_not_boolean_is_refused(spark: Any) -> None:
     with pytest.raises(LakesmithError, match="apply_as_deletes .* must be a boolean condition, "
                                              "not bigint"):
         resolve(_flow(sequence_by="seq", apply_as_deletes=F.expr("seq + 1")), _source(spark))
+
+
+def test_a_batch_resolves_comparisons_without_asking(spark: Any,
+                                                     schema_requests: list[str]) -> None:
+    """A batch resolves the options again over its slice, whose schema lakesmith knows (its
+    plan): conditions that are a comparison or a test are BOOLEAN without a request (the
+    graph's analysis checked them with the engine); anything else is still asked."""
+    source = _source(spark)
+    schema = source.schema
+    asked = len(schema_requests)
+    for deletes in ("op = 'DELETE'", F.expr("op IN ('DELETE', 'D')"), F.col("op") == "DELETE",
+                    "op IS NULL"):
+        spec = resolve(_flow(sequence_by="seq", apply_as_deletes=deletes), source, schema,
+                       analysed=True)
+        assert spec.deletes is not None
+    assert schema_requests[asked:] == []
+    resolve(_flow(sequence_by="seq", apply_as_deletes="upper(op) = 'DELETE'"), source, schema,
+            analysed=True)
+    assert len(schema_requests) == asked + 1
+    with pytest.raises(LakesmithError, match="apply_as_deletes"):  # the analysis's check
+        resolve(_flow(sequence_by="seq", apply_as_deletes="opp = 'DELETE'"), source, schema)
+
+
+def test_a_spec_is_resolved_once_per_flow_and_columns(spark: Any,
+                                                      schema_requests: list[str]) -> None:
+    """The graph's analysis resolves a flow; its batches over a source of the same columns
+    and types reuse that spec; other columns resolve again."""
+    flow = _flow(sequence_by="seq", apply_as_deletes="upper(op) = 'DELETE'")
+    source = _source(spark)
+    first = resolve(flow, source)
+    asked = len(schema_requests)
+    assert resolve(flow, source, source.schema, analysed=True) is first
+    assert schema_requests[asked:] == []
+    other = source.withColumn("extra", F.lit(1))
+    assert resolve(flow, other).columns == (*first.columns, "extra")

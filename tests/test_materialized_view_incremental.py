@@ -83,6 +83,13 @@ def joined():
     orders = (spark.read.table("bronze").groupBy("k")
               .agg(F.count("*").alias("n"), F.sum("amount").alias("s")))
     return orders.join(spark.read.table("labels"), "k", "left")
+
+@dp.materialized_view
+def twice():  # a key the other side holds twice: its aggregation's row twice in the view
+    orders = (spark.read.table("bronze").groupBy("k")
+              .agg(F.count("*").alias("n"), F.sum("price").alias("p"), F.max("day").alias("last")))
+    tags = spark.createDataFrame([("a", 1), ("a", 2), ("b", 3)], "k STRING, tag INT")
+    return orders.join(tags, "k", "left")
 """
 
 SQL_VIEWS = """
@@ -96,9 +103,13 @@ SELECT k AS key, count(*) AS n, sum(amount) AS s FROM bronze GROUP BY k;
 """
 
 INCREMENTAL = ("by_key", "by_key_partitioned", "by_float", "filtered", "total", "having",
-               "joined", "sql_filtered", "sql_by_float", "sql_partitioned")
+               "joined", "twice", "sql_filtered", "sql_by_float", "sql_partitioned")
+TAGS = {"a": [1, 2], "b": [3]}
 LABELS = {"a": "Alpha", "b": "Beta"}
-BACKED = ("having", "joined")  # an aggregation below the top: a backing table
+BACKED = ("having",)  # an aggregation below the top: a backing table
+# An aggregation LEFT JOINed at the top: the view holds its rows, no backing table
+# (`runtime/refresh/view_state.py`); incremental from the refresh after the first.
+IN_VIEW = ("joined", "twice")
 
 
 def append(spark: Any, path: Any, rows: list[Row]) -> None:
@@ -149,6 +160,8 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
     having = [{"k": r["k"], "s": r["s"]} for r in by_key if r["s"] is not None and r["s"] > 10]
     joined = [{"k": r["k"], "n": r["n"], "s": r["s"], "label": LABELS.get(r["k"])}
               for r in by_key]
+    twice = [{"k": r["k"], "n": r["n"], "p": r["p"], "last": r["last"], "tag": tag}
+             for r in by_key for tag in TAGS.get(r["k"], [None])]
     sql_filtered = [{"n": len(g), "key": k, "s2": sum(2 * r[2] for r in g)}
                     for k, g in grouped(positive, lambda r: r[0]).items()]
     sql_by_float = [{"f": r["f"], "n": r["n"]} for r in by_float]
@@ -156,6 +169,7 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
     sql_partitioned = [{"key": r["k"], "n": r["n"], "s": r["s"]} for r in by_key]
     return {"by_key": by_key, "by_key_partitioned": by_key_partitioned, "by_float": by_float,
             "filtered": filtered, "total": total, "having": having, "joined": joined,
+            "twice": twice,
             "sql_filtered": sql_filtered, "sql_by_float": sql_by_float,
             "sql_partitioned": sql_partitioned}
 
@@ -287,10 +301,17 @@ def test_incremental_refreshes_equal_a_recompute(project: Any, spark: Any, tmp_p
     message, information = last_planning(project, "partitioned_unnamed")
     assert chosen(information) == "MAINTENANCE_TYPE_COMPLETE_RECOMPUTE"
     assert "a partitioned view's are matched by name" in message
-    # HAVING, a join: the aggregation below kept in a backing table, the rest recomputed.
-    message, information = last_planning(project, "joined")
+    # HAVING: the aggregation below kept in a backing table, the rest recomputed; a LEFT JOIN
+    # of the aggregation: the view holds its rows, and there is no backing table.
+    message, information = last_planning(project, "having")
     assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
     assert information["target_table_information"]["backing_table"].endswith("state/aggregate")
+    message, information = last_planning(project, "joined")
+    assert chosen(information) == "MAINTENANCE_TYPE_GROUP_AGGREGATE"
+    assert information["target_table_information"]["backing_table"] == "the view itself"
+    for view in IN_VIEW:
+        assert not list(project.root.glob(f"storage/checkpoints/*{view}*/*/state/aggregate"))
+    assert list(project.root.glob("storage/checkpoints/*having*/*/state/aggregate"))
     assert project.rows("averaged", order_by="k")
 
 
@@ -421,10 +442,15 @@ def by_key():
                                                        F.count("*").alias("n"))
 
 @dp.materialized_view
-def joined():
+def joined():  # the view holds its aggregation's rows (`view_state.py`)
     orders = spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
     return orders.join(spark.createDataFrame([("a", "Alpha")], "k STRING, label STRING"), "k",
                        "left")
+
+@dp.materialized_view
+def kept():  # a filter above the aggregation: its rows in a backing table
+    return (spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
+            .where("s IS NULL OR s > -1000000000"))
 """
 
 
@@ -479,6 +505,8 @@ class Crashing:
         assert sorted(((r["k"] or ""), r["s"], r["label"]) for r in self.rows("joined")) == \
             sorted(((k or ""), s, "Alpha" if k == "a" else None)
                    for k, (s, _) in self.totals().items())
+        assert {r["k"]: r["s"] for r in self.rows("kept")} == \
+            {k: s for k, (s, _) in self.totals().items()}
 
     def last_planning(self, flow: str) -> dict[str, Any]:
         events = DeltaTable(str(self.root / "storage" / "system" / "events")) \
@@ -501,8 +529,8 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
     # Rows enough for a backing table of `joined` (15 times its rows: up to 4 groups).
     pipeline.append(("a", 1), (None, 2), *[("a", 0)] * 250)
     assert pipeline.run() == 0
-    for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "joined"),
-                           (AFTER_REFRESH_COMMIT, "joined")):
+    for crash_at, flow in ((AFTER_REFRESH_COMMIT, "by_key"), (AFTER_STATE, "kept"),
+                           (AFTER_REFRESH_COMMIT, "kept"), (AFTER_REFRESH_COMMIT, "joined")):
         pipeline.append(("a", 10), ("b", 5))
         assert pipeline.run(f"{crash_at}:{flow}") == 137
         pipeline.append(("b", 100))
@@ -531,21 +559,27 @@ def test_a_large_input_gets_its_backing_table_at_the_first_refresh(
     project.write("transformations/t.py", CRASHING.replace('spark.conf.get("landing")',
                                                            f'"{landing}"'))
     amounts = [("a", i) for i in range(80)] + [("b", 1)]
-    ran = []
+    ran, ran_in_view = [], []
     for new in (amounts, [("a", 2), ("c", 3)], [("b", 4)]):
         append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
         result = project.run()
         assert result.state == UpdateState.COMPLETED
-        ran.append(techniques(result)["joined"])
+        ran.append(techniques(result)["kept"])
+        ran_in_view.append(techniques(result)["joined"])
     sums: dict[str, int] = {}
     for k, a in amounts + [("a", 2), ("c", 3), ("b", 4)]:
         sums[k] = sums.get(k, 0) + a
     assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
         {"k": k, "s": s, "label": "Alpha" if k == "a" else None} for k, s in sorted(sums.items())]
+    assert sorted(project.rows("kept"), key=lambda r: r["k"]) == [
+        {"k": k, "s": s} for k, s in sorted(sums.items())]
     if first_min_rows == 10:  # 81 rows: built with the first refresh
         assert ran == ["COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "GROUP_AGGREGATE"]
     else:  # built by the second (2 groups, 83 rows: 15 times pays)
         assert ran == ["COMPLETE_RECOMPUTE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"]
+    # The view holding its aggregation's rows needs no backing table built: its first
+    # recompute is where the next refresh merges from.
+    assert ran_in_view == ["COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "GROUP_AGGREGATE"]
 
 
 def test_a_sum_that_overflows_fails_as_a_recompute_does(project: Any, spark: Any,
@@ -599,10 +633,12 @@ def test_new_rows_whose_own_sum_overflows_recompute_to_the_total(
         assert sorted(project.rows("joined"), key=lambda r: r["k"]) == [
             {"k": "a", "s": sums["a"], "label": "Alpha"}, {"k": "b", "s": sums["b"],
                                                           "label": None}]
+        assert sorted(project.rows("kept"), key=lambda r: r["k"]) == [
+            {"k": k, "s": sums[k]} for k in "ab"]
     assert sums["a"] == most - 53
     events = [(e["origin"]["flow_name"], json.loads(e["details"])["planning_information"])
               for e in planning_events(project)]
-    for view in ("by_key", "joined"):
+    for view in ("by_key", "joined", "kept"):  # the view, the view as backing table, a backing
         ran = [chosen(i).removeprefix("MAINTENANCE_TYPE_") for f, i in events if f == view]
         # The third update: planned as a merge, recomputed after the overflow.
         assert ran[-3:] == ["GROUP_AGGREGATE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE"], view
@@ -673,3 +709,77 @@ def test_sql_forms_that_recompute_say_why(project: Any, spark: Any, tmp_path: An
         _, information = last_planning(project, name)
         assert issues(information, "GROUP_AGGREGATE") == [issue], name
     assert project.rows("having_sum") == [{"k": "a", "s": 3}]
+
+
+IN_VIEW_SCHEMA_CHANGE = """
+from pyspark import pipelines as dp
+from pyspark.sql import functions as F
+
+@dp.table
+def bronze():
+    return spark.readStream.format("delta").load("{landing}")
+
+@dp.materialized_view
+def tags():
+    return spark.read.format("delta").load("{tags}")
+
+@dp.materialized_view
+def tagged():
+    orders = spark.read.table("bronze").groupBy("k").agg(F.sum("amount").alias("s"))
+    return orders.join(spark.read.table("tags"), "k", "left")
+"""
+
+
+def test_a_view_holding_its_aggregation_follows_the_other_sides_schema(
+        project: Any, spark: Any, tmp_path: Any) -> None:
+    """The view as its aggregation's backing table: merged into without asking its result's
+    schema while its inputs' schemas are those recorded (its rows replaced, its schema kept);
+    when the other side of the join gains a column, merged all the same, with the new column
+    (the view rewritten with the query's schema). Exact rows every time, a key tagged twice
+    included."""
+    landing, tags = tmp_path / "landing", tmp_path / "tags"
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr("lakesmith.runtime.refresh.planner.BACKING_TABLE_MIN_RATIO", 0)
+    from lakesmith.runtime.flows import materialized_view
+
+    compared: list[bool] = []  # the result's schema asked and compared with the view's
+    compare = materialized_view.same_columns
+    monkey.setattr(materialized_view, "same_columns",
+                   lambda *a: compared.append(compare(*a)) or compared[-1])
+    try:
+        spark.createDataFrame([("a", 1), ("a", 2), ("b", 3)], "k STRING, tag INT") \
+            .write.format("delta").save(str(tags))
+        project.write_spec()
+        project.write("transformations/t.py",
+                      IN_VIEW_SCHEMA_CHANGE.format(landing=landing, tags=tags))
+        amounts = [("a", 5), ("b", 7), (None, 1), ("c", 2)]
+        append(spark, landing, [(k, None, a, None, None, None) for k, a in amounts])
+        assert techniques(project.run())["tagged"] == "COMPLETE_RECOMPUTE"
+        tag_rows: dict[Any, list[tuple[Any, ...]]] = {"a": [(1,), (2,)], "b": [(3,)]}
+        for round_, new in enumerate(([("a", 10), ("d", 4)], [("b", 1), (None, 3)])):
+            if round_ == 1:  # the other side gains a column
+                spark.createDataFrame([("d", 9, "x")], "k STRING, tag INT, note STRING") \
+                    .write.format("delta").mode("append").option("mergeSchema", "true") \
+                    .save(str(tags))
+                tag_rows = {k: [(*r, None) for r in v] for k, v in tag_rows.items()}
+                tag_rows["d"] = [(9, "x")]
+            append(spark, landing, [(k, None, a, None, None, None) for k, a in new])
+            amounts += new
+            compared.clear()
+            result = project.run()
+            assert result.state == UpdateState.COMPLETED
+            assert techniques(result)["tagged"] == "GROUP_AGGREGATE"
+            sums: dict[Any, int] = {}
+            for k, a in amounts:
+                sums[k] = sums.get(k, 0) + a
+            names = ["tag"] if round_ == 0 else ["tag", "note"]
+            want = sorted(json.dumps({"k": k, "s": s, **dict(zip(names, tag, strict=True))},
+                                     sort_keys=True)
+                          for k, s in sums.items() for tag in tag_rows.get(k, [(None,) * len(
+                              names)]))
+            assert canonical(project.rows("tagged")) == want, round_
+            assert [f[0] for f in columns(project, "tagged")] == ["k", "s", *names]
+            # known the same (no request), then asked: another column, a new schema
+            assert compared == ([] if round_ == 0 else [False])
+    finally:
+        monkey.undo()

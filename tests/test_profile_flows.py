@@ -47,4 +47,14 @@ def test_an_update_with_new_data_makes_few_round_trips_per_flow(tmp_path: Path) 
     assert flows["silver_orders"]["execute"] <= 6
     # a materialized view: its input registered when read, its result written (not registered)
     assert flows["gold_daily_revenue"]["execute"] <= 2
+    # SCD type 2 (silver_customers): its source's schema and the options' types known, no
+    # analysis (2 before); the changes (with the NULL check), the rewrite and the event
+    # state's append (6 before: the check, CREATE DATABASE and the target's registration
+    # too, which now runs on a thread of its own), and perhaps one of silver_orders'
+    # expectation counts, whose threads the profile counts in any flow's span
+    assert flows["silver_customers"]["analyze"] == 0
+    assert flows["silver_customers"]["execute"] <= 4
+    # gold_current_customers registers itself once written (gold_customer_orders reads it):
+    # its reader does not wait for that request
+    assert flows["gold_current_customers"]["execute"] <= 2
     assert all(flow["wall_s"] >= 0 for flow in flows.values())

@@ -274,3 +274,36 @@ def test_casts_of_a_streams_columns_are_typed_without_probes(
     monkeypatch.setattr(plan_rewrite, "_argument_type", recorded)
     assert project.run().state == UpdateState.COMPLETED
     assert not [p for p in probed if "order_id" in p or "amount" in p or "customer_id" in p]
+
+
+def test_named_casts_are_known_as_the_engine_types_them(spark: Any, tmp_path: Path) -> None:
+    """A projection of columns cast and named (an AUTO CDC source view typing its change feed:
+    `col("id").cast("bigint").alias("id")`) is known without the engine, with the engine's
+    types; a cast the engine names itself, a `try_cast`, a TIMESTAMP by name (the session's
+    `spark.sql.timestampType` says which) or a computed value are not."""
+    from pyspark.sql.connect import functions as F
+    from pyspark.sql.types import DecimalType, IntegerType
+
+    from lakesmith.engine.plans import relation_of
+    from lakesmith.engine.semantics.known_schemas import known_schema
+
+    spark.sql("SELECT CAST(id AS STRING) AS s, id AS n, current_date() AS d FROM range(3)") \
+        .write.format("delta").save(str(tmp_path / "t"))
+    spark.sql(f"CREATE TABLE known_c USING delta LOCATION '{tmp_path / 't'}'")
+    table = spark.table("known_c")
+    tables = {"known_c": table.schema}.get
+    cast = table.select(F.col("s").cast("bigint").alias("s"), "n",
+                        F.col("n").cast("decimal(12, 3)").alias("m"),
+                        F.col("s").cast(IntegerType()).alias("i"),
+                        F.col("n").cast(DecimalType(20, 2)).alias("p"),
+                        F.col("n").cast("string").alias("t"), F.col("d").cast("date").alias("e"),
+                        F.col("n").cast("double").alias("f"), F.col("n").cast("boolean").alias("b"))
+    known = known_schema(relation_of(cast), tables)
+    assert known is not None
+    assert [(f.name, f.dataType) for f in known.fields] == \
+        [(f.name, f.dataType) for f in cast.schema.fields]
+    for other in (table.select(F.col("s").cast("bigint")),
+                  table.select(F.col("s").try_cast("bigint").alias("s")),
+                  table.select(F.col("s").cast("timestamp").alias("s")),
+                  table.select((F.col("n") + 1).cast("bigint").alias("n"))):
+        assert known_schema(relation_of(other), tables) is None

@@ -37,14 +37,16 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.key_windows import BUCKET, bucketed, in_key_order, neighbour, same_key, so_far
-from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, check_rows
+from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows
 from lakesmith.cdc.scratch import Scratch, materialize, materialize_counted
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
+from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
 from lakesmith.sql_literal import sql_string
 from lakesmith.tables.catalog import quote_always
 
 OP = PREFIX + "op"  # "U": insert or update the row; "D": delete it
+INVALID = "X"  # OP of an event with a NULL key or sequence value: the batch fails
 OPENED = PREFIX + "opened"  # the row is a new version
 CLOSED = PREFIX + "closed"  # the row's __END_AT is set by this batch
 ROW = PREFIX + "rn"
@@ -62,12 +64,12 @@ COUNTED_BY = (OP, OPENED, CLOSED)  # the changes' scratch is partitioned by them
 DIRECT_HISTORY_ROWS = 100_000
 
 
-def batch_events(spec: CdcSpec, source: Any, source_name: str) -> Any:
+def batch_events(spec: CdcSpec, source: Any) -> Any:
     """The batch's events: the target's columns, ordering columns, kind (RANK), hash and
-    sequence value. A NULL key or sequence value fails the batch (as for SCD type 1)."""
-    rows = batch_rows(spec, source, keep_sequence=True)
-    check_rows(spec, rows, source_name)
-    return rows.drop(TRUNCATE)
+    sequence value. One with a NULL key or sequence value fails the batch, before anything is
+    written (as for SCD type 1): it is found with the changes (`Scd2Batch.refuse_invalid`),
+    not by a query of its own."""
+    return batch_rows(spec, source, keep_sequence=True).drop(TRUNCATE)
 
 
 @dataclass
@@ -87,6 +89,7 @@ class Scd2Batch:
     events_scratch: Location | None = None
     # The batch's changes, when its source tells them without reading them (`history`).
     input_rows: int | None = None
+    source_name: str = ""  # the flow's source, for errors
     _materialized: Scratch | None = field(default=None, init=False, repr=False)
 
     @property
@@ -102,6 +105,42 @@ class Scd2Batch:
         """The columns of the events (`batch_events`) and of the event state, known without
         asking the engine."""
         return [*self.spec.columns, *self.orders, RANK, HASH, SEQ]
+
+    def invalid_events(self) -> Any:
+        """The batch's events with a NULL key or sequence value, with the columns of the
+        changes (OP INVALID): they are computed with the changes, and refuse the batch."""
+        spec = self.spec
+        missing = F.lit(False)
+        for column in [*self.keys, *self.orders]:
+            missing = missing | F.col(column).isNull()
+        return self.events.where(missing).select(
+            *self.keys, *[quote_always(c) for c in spec.values], F.col(SEQ).alias(START_AT),
+            F.when(F.lit(False), F.col(SEQ)).alias(END_AT), F.lit(INVALID).alias(OP),
+            F.lit(False).alias(OPENED), F.lit(False).alias(CLOSED))
+
+    def refuse_invalid(self, rows: Any | None = None) -> None:
+        """Fail the batch, naming the column and showing one event (its target columns), if it
+        has an event with a NULL key or sequence value: among the changes (`changes()`, the
+        scratch's log tells whether there is one), or `rows` (`invalid_events`, the initial
+        load's check)."""
+        spec = self.spec
+        if rows is None:
+            partitions = self._materialized.partitions if self._materialized is not None \
+                else None
+            if partitions is not None and not any(op == INVALID for op, *_ in partitions):
+                return
+            rows = self.changes().where(F.col(OP) == INVALID)
+        found = rows.limit(1).collect()
+        if not found:
+            return
+        row = found[0].asDict()
+        what = next((f"key column '{k}'" for k in spec.keys if row[k] is None), "sequence_by")
+        sample = {c: row[c] for c in spec.columns}
+        raise LakesmithError(
+            f"AUTO CDC flow '{spec.flow}': {what} is NULL in a change from "
+            f"'{self.source_name}', e.g. {sample}. Nothing of the batch was committed.",
+            hint="every change needs its keys and a sequence value: filter such rows out in "
+                 "the source (or fill them in), then run again.")
 
     def affected(self) -> Any:
         return self.events.select(*self.keys).distinct()
@@ -231,7 +270,7 @@ class Scd2Batch:
         for column in [*spec.values, END_AT]:
             differs = differs | ~F.col(quote_always(column)).eqNullSafe(
                 F.col(quote_always(OLD + column)))
-        return joined.where(is_new | is_gone | differs).select(
+        changed = joined.where(is_new | is_gone | differs).select(
             *[F.when(is_gone, F.col(quote_always(OLD + k))).otherwise(F.col(quote_always(k)))
               .alias(k) for k in spec.keys],
             *[F.col(quote_always(c)) for c in spec.values],
@@ -242,6 +281,7 @@ class Scd2Batch:
             (~is_gone & is_new).alias(OPENED),
             (~is_gone & F.col(END_AT).isNotNull()
              & (is_new | F.col(quote_always(OLD + END_AT)).isNull())).alias(CLOSED))
+        return changed.unionByName(self.invalid_events())
 
     def changes(self) -> Any:
         """The MERGE's source, computed once into the scratch when there is one (partitioned by
@@ -262,6 +302,8 @@ class Scd2Batch:
         found = {"num_upserted_rows": 0, "num_deleted_rows": 0, "num_versions_opened": 0,
                  "num_versions_closed": 0}
         for (op, opened, closed), rows in partitions.items():
+            if op == INVALID:  # (`refuse_invalid` failed the batch before)
+                continue
             found["num_upserted_rows" if op == "U" else "num_deleted_rows"] += rows
             found["num_versions_opened"] += rows if _true(opened) else 0
             found["num_versions_closed"] += rows if _true(closed) else 0

@@ -9,14 +9,15 @@ middle of a batch.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.types import ArrayType, DataType, MapType, StructType
+from pyspark.sql.types import ArrayType, BooleanType, DataType, MapType, StructType
 
-from lakesmith.engine.plans import relation_of
+from lakesmith.engine.plans import PlanRewriter, dataframe_of, relation_of
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.datasets import DatasetKind
 from lakesmith.graph.flows import AutoCdcFlow, AutoCdcSnapshotFlow
@@ -52,10 +53,34 @@ class CdcSpec:
         return tuple(c for c in self.columns if c.lower() not in keys)
 
 
-def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
-    """The flow's options over the DataFrame `source` (only its schema is used)."""
+# Specs resolved in this process, by flow and the source's columns (names and types): the
+# update's graph analysis resolves each flow once, and its batches find the spec here instead of
+# asking the engine for the types of the options' expressions again (a round trip per batch).
+_RESOLVED: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[AutoCdcFlow, CdcSpec]] = {}
+
+
+def resolve(flow: AutoCdcFlow, source: Any, schema: StructType | None = None, *,
+            analysed: bool = False) -> CdcSpec:
+    """The flow's options over the DataFrame `source` (only its schema is used: `schema`, when
+    the caller knows it without asking the engine). `analysed`: the graph's analysis resolved
+    these options already, so their expressions are valid over the source's columns (a batch
+    resolves them again over its slice): a condition that is a comparison or a test is typed
+    BOOLEAN without asking the engine."""
+    if schema is None:
+        schema = source.schema
+    assert schema is not None
+    key = (id(flow), tuple((f.name, f.dataType.simpleString()) for f in schema.fields))
+    found = _RESOLVED.get(key)
+    if found is not None and found[0] is flow:
+        return found[1]
+    spec = _resolve(flow, source, schema, analysed)
+    _RESOLVED[key] = (flow, spec)
+    return spec
+
+
+def _resolve(flow: AutoCdcFlow, source: Any, schema: StructType, analysed: bool) -> CdcSpec:
     where = f"AUTO CDC flow '{flow.name}'"
-    columns: list[str] = [str(c) for c in source.columns]
+    columns: list[str] = [f.name for f in schema.fields]
     by_name = {c.lower(): c for c in columns}
     clashing = [c for c in columns if c.lower().startswith(PREFIX)]
     if clashing:
@@ -93,9 +118,9 @@ def resolve(flow: AutoCdcFlow, source: Any) -> CdcSpec:
                 f"{where}: the source has column '{added[0]}', which an SCD type 2 target adds "
                 f"itself; rename it in the source or leave it out (except_column_list).")
     sequence = expression(flow.sequence_by, by_name)
-    types = _expression_types(source, by_name, {
+    types = _expression_types(source, schema, by_name, {
         SEQ: flow.sequence_by, "deletes": flow.apply_as_deletes,
-        "truncates": flow.apply_as_truncates})
+        "truncates": flow.apply_as_truncates}, analysed)
     if SEQ in types:
         sequence_type = types[SEQ]
     else:
@@ -154,6 +179,17 @@ def source_relation(spark: Any, graph: DataflowGraph, flow: AutoCdcFlow, *,
     return relation_of(reader.table(flow.source))
 
 
+def bound_source(rewriter: PlanRewriter, relation: proto.Relation) -> tuple[Any, StructType | None]:
+    """The source's read (`source_relation`) bound by `rewriter` (`PlanRewriter.dataframe`),
+    and its schema when its plan tells it without the engine (`known_schemas`: a projection of
+    a batch's slice of a pipeline table, columns renamed or cast), else None."""
+    from lakesmith.engine.semantics.known_schemas import known_schema
+
+    bound = rewriter.rewrite(relation)
+    return (dataframe_of(rewriter.spark, rewriter.spark_semantics(bound)),
+            known_schema(bound, rewriter.table_schemas.get))
+
+
 def target_dataframe(spec: CdcSpec, source: Any) -> Any:
     """The source's rows as the target holds them: the target's columns only, and for SCD type
     2 `__START_AT` and `__END_AT` of the sequence value's type."""
@@ -192,13 +228,13 @@ def expression(value: Any, by_name: dict[str, str]) -> Any:
     return F.col(quote_always(name)) if name is not None else F.expr(value)
 
 
-def _expression_types(source: Any, by_name: dict[str, str],
-                      values: dict[str, Any]) -> dict[str, DataType]:
+def _expression_types(source: Any, schema: StructType, by_name: dict[str, str],
+                      values: dict[str, Any], analysed: bool) -> dict[str, DataType]:
     """The types of the options' expressions over the source, by name: a plain column's from
     the source's schema (already known), the others from one request for all of them. Empty
     for the others when that request fails: each is then analysed alone, for its own error.
     (Each request is a round trip, which waits behind any query the engine is running.)"""
-    fields = {f.name: f.dataType for f in source.schema.fields}
+    fields = {f.name: f.dataType for f in schema.fields}
     types: dict[str, DataType] = {}
     rest: dict[str, Any] = {}
     for name, value in values.items():
@@ -212,15 +248,50 @@ def _expression_types(source: Any, by_name: dict[str, str],
                 column = None
         if column is not None and column in fields:
             types[name] = fields[column]
+        elif analysed and name != SEQ and _is_predicate(value):
+            types[name] = BooleanType()
         else:
             rest[name] = expression(value, by_name)
     if rest:
         try:
-            schema = source.select(*[e.alias(n) for n, e in rest.items()]).schema
+            found = source.select(*[e.alias(n) for n, e in rest.items()]).schema
         except Exception:  # analysed one by one, for the error naming the option
             return types
-        types.update({f.name: f.dataType for f in schema.fields})
+        types.update({f.name: f.dataType for f in found.fields})
     return types
+
+
+# Functions a Column of the DataFrame API calls that give a boolean (`col("op") == "DELETE"`).
+_PREDICATES = frozenset({"==", "!=", "<", ">", "<=", ">=", "<=>", "and", "or", "not", "in",
+                         "isnull", "isnotnull", "like", "ilike", "rlike", "between", "isnan"})
+
+
+_NAME = r"(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_]*)(?:\.(?:`[^`]+`|[A-Za-z_][A-Za-z0-9_]*))*"
+_LITERAL = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false)"""
+_OPERAND = rf"(?:{_NAME}|{_LITERAL})"
+# One comparison or test in SQL text (`operation = 'DELETE'`, `op IN ('D', 'X')`, `x IS NULL`):
+# read with a pattern, not a parser (importing sqlglot costs a flow 0.15 s when nothing else
+# has imported it).
+_SQL_PREDICATE = re.compile(
+    rf"\s*(?:{_OPERAND}\s*(?:==?|!=|<>|<=>|<=|>=|<|>)\s*{_OPERAND}"
+    rf"|{_NAME}\s+IS\s+(?:NOT\s+)?NULL"
+    rf"|{_NAME}\s+(?:NOT\s+)?IN\s*\(\s*{_LITERAL}(?:\s*,\s*{_LITERAL})*\s*\))\s*",
+    re.IGNORECASE)
+
+
+def _is_predicate(value: Any) -> bool:
+    """Whether a condition (SQL text, `expr(...)`, or a Column) is a comparison or a test: of
+    type BOOLEAN, told without asking the engine. Its columns exist: the graph's analysis
+    resolved the same options over the same source's columns (with the engine) before any
+    batch runs."""
+    text = value if isinstance(value, str) else None
+    inner = getattr(value, "_expr", None)
+    if text is None and type(inner).__name__ == "SQLExpression":
+        text = getattr(inner, "_expr", None)
+    if isinstance(text, str):
+        return _SQL_PREDICATE.fullmatch(text) is not None
+    return type(inner).__name__ == "UnresolvedFunction" and \
+        str(getattr(inner, "_name", "")).lower() in _PREDICATES
 
 
 def _condition(value: Any, by_name: dict[str, str], source: Any, where: str,

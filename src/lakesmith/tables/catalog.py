@@ -78,7 +78,8 @@ class TableCatalog:
                        f"LOCATION {sql_string(engine_path(location))}")
 
     def _ensure_schema(self, schema: str) -> None:
-        if schema.lower() not in self._schemas:
+        # `default` always exists (Spark's catalog cannot drop it): no round trip for it.
+        if schema.lower() not in self._schemas and schema.lower() != "default":
             self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {quote_always(schema)}")
             self._schemas.add(schema.lower())
 

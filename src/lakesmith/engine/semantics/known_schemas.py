@@ -7,10 +7,13 @@ schemas here first: every analysis round trip it saves is 1-15 ms of a flow's ti
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 from pyspark.sql.connect import proto
 from pyspark.sql.types import (
+    BinaryType,
+    BooleanType,
     ByteType,
     DataType,
     DateType,
@@ -20,6 +23,7 @@ from pyspark.sql.types import (
     IntegerType,
     LongType,
     ShortType,
+    StringType,
     StructField,
     StructType,
     TimestampType,
@@ -206,9 +210,12 @@ def _named_value(expression: proto.Expression, source: StructType) -> StructFiel
 
 def column_field(expression: proto.Expression, source: StructType) -> StructField | None:
     """A column of `source` as an expression names it (`c`, `t.c`, `` `c` ``), or renamed by
-    an alias; None for anything computed."""
+    an alias, perhaps cast to a type (`col("c").cast("bigint").alias("c")`); None for anything
+    computed."""
     if expression.WhichOneof("expr_type") == "alias" and len(expression.alias.name) == 1:
-        found = column_field(expression.alias.expr, source)
+        inner = expression.alias.expr
+        found = _cast_field(inner.cast, source) if inner.WhichOneof("expr_type") == "cast" \
+            else column_field(inner, source)
         return None if found is None else StructField(expression.alias.name[0], found.dataType,
                                                       found.nullable)
     if expression.WhichOneof("expr_type") != "unresolved_attribute":
@@ -221,6 +228,41 @@ def column_field(expression: proto.Expression, source: StructType) -> StructFiel
         return None  # `a.b` with a column `a`: a field of the struct `a`, not the column `b`
     matches = [f for f in source.fields if f.name.lower() == name.lower()]
     return matches[0] if len(matches) == 1 else None
+
+
+# Type names a cast can give as text (`col("x").cast("bigint")`), read without the engine.
+_CAST_TYPES: dict[str, DataType] = {
+    "bigint": LongType(), "long": LongType(), "int": IntegerType(), "integer": IntegerType(),
+    "smallint": ShortType(), "short": ShortType(), "tinyint": ByteType(), "byte": ByteType(),
+    "double": DoubleType(), "float": FloatType(), "real": FloatType(), "string": StringType(),
+    "boolean": BooleanType(), "date": DateType(), "binary": BinaryType()}
+# (not "timestamp": its type is the session's `spark.sql.timestampType`)
+_DECIMAL = re.compile(r"(?:decimal|dec|numeric)\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)")
+
+
+def _cast_field(cast: proto.Expression.Cast, source: StructType) -> StructField | None:
+    """A column of `source` cast (not `try_cast`) to a type, under an alias (the engine's name of
+    an unnamed cast is its own): of that type, nullable (Spark's cast is at least as nullable
+    as its input)."""
+    found = column_field(cast.expr, source) \
+        if cast.expr.WhichOneof("expr_type") == "unresolved_attribute" else None
+    if found is None or cast.eval_mode == proto.Expression.Cast.EvalMode.EVAL_MODE_TRY:
+        return None
+    if cast.WhichOneof("cast_to_type") == "type_str":
+        text = cast.type_str.strip().lower()
+        decimal = _DECIMAL.fullmatch(text)
+        data_type = DecimalType(int(decimal.group(1)), int(decimal.group(2))) if decimal \
+            else _CAST_TYPES.get(text)
+    else:
+        from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
+
+        data_type = proto_schema_to_pyspark_data_type(cast.type)
+        if not isinstance(data_type, (*{type(t) for t in _CAST_TYPES.values()}, DecimalType,
+                                      TimestampType)):
+            data_type = None  # nested or character types: the engine says
+    if data_type is None:
+        return None
+    return StructField(found.name, data_type, True)
 
 
 def _first_part_is_column(identifier: str, source: StructType) -> bool:

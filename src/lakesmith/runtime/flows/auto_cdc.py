@@ -23,7 +23,7 @@ from lakesmith.cdc.scd1 import (
     newest_truncate,
     state_truncate,
 )
-from lakesmith.cdc.spec import CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.spec import CdcSpec, bound_source, cast_to, resolve, source_relation
 from lakesmith.cdc.upkeep import tidy_state
 from lakesmith.engine.paths import engine_path
 from lakesmith.errors import LakesmithError, NotSupportedYet
@@ -72,8 +72,9 @@ class AutoCdcRunner(MicroBatchRunner):
             return prepare_scd2(self, ctx, checkpoint, batch)
         binder, _operators = self.bind(ctx, checkpoint, batch)
         try:
-            source = binder.rewriter.dataframe(source_relation(ctx.spark, ctx.graph, flow))
-            spec = resolve(flow, source)
+            source, schema = bound_source(binder.rewriter,
+                                          source_relation(ctx.spark, ctx.graph, flow))
+            spec = resolve(flow, source, schema, analysed=True)
             rows = batch_rows(spec, source)
             check_rows(spec, rows, flow.source)
             log = ctx.workspace.logs(checkpoint.state_location(STATE))

@@ -11,13 +11,22 @@ and takes the MERGE path, which finds the target already equal to the history.
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.scd2 import Scd2Batch, batch_events
 from lakesmith.cdc.scd2_apply import Target, apply_changes
-from lakesmith.cdc.spec import END_AT, START_AT, CdcSpec, cast_to, resolve, source_relation
+from lakesmith.cdc.spec import (
+    END_AT,
+    START_AT,
+    CdcSpec,
+    bound_source,
+    cast_to,
+    resolve,
+    source_relation,
+)
 from lakesmith.engine.paths import engine_path
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.locations import Location
@@ -38,32 +47,44 @@ EVENTS_SCRATCH = "cdc-key-events"  # every event of the batch's keys (`Scd2Batch
 
 def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpoint,
                  batch: Batch) -> Batch:
-    """Give `batch` its two writers; a NULL key or sequence value refuses it here, before it is
-    recorded."""
+    """Give `batch` its two writers (a NULL key or sequence value refuses it in the first,
+    before anything is written)."""
     flow = ctx.flow.flow
     assert isinstance(flow, AutoCdcFlow)
     binder, _operators = runner.bind(ctx, checkpoint, batch)
     try:
-        source = binder.rewriter.dataframe(source_relation(ctx.spark, ctx.graph, flow))
-        spec = resolve(flow, source)
-        events = batch_events(spec, source, flow.source)
+        source, schema = bound_source(binder.rewriter,
+                                      source_relation(ctx.spark, ctx.graph, flow))
+        spec = resolve(flow, source, schema, analysed=True)
+        events = batch_events(spec, source)
         log = ctx.workspace.logs(checkpoint.state_location(STATE))
         state = (ctx.spark.read.format("delta").load(engine_path(log.location))
                  if log.version() is not None else None)
-        ctx.catalog.register(ctx.flow.target)
+        registered = register_aside(ctx)
         target = ctx.spark.read.format("delta").load(
             engine_path(ctx.catalog.location(ctx.flow.target)))
         scd = Scd2Batch(spec, events, state, target, checkpoint.state_location(SCRATCH),
                         checkpoint.state_location(EVENTS_SCRATCH),
-                        input_rows=batch.num_input_rows)
+                        input_rows=batch.num_input_rows, source_name=flow.source)
     except BaseException:
         binder.close()
         raise
     batch.writers = (
         IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target),
-                        Scd2Merge(ctx, spec, scd, counts_log(checkpoint))),
+                        Scd2Merge(ctx, spec, scd, counts_log(checkpoint), registered)),
         StateAppend(STATE, log, scd.new_state, columns=scd.event_columns))
     return batch
+
+
+def register_aside(ctx: FlowContext) -> Future[None]:
+    """Register the target with the engine (the MERGE names it; flows downstream read it by
+    name) on a thread of its own, while the batch computes its changes: the request (5-20 ms,
+    once per update) is off the batch's path. The writer waits for it before it writes."""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="register")
+    try:
+        return pool.submit(ctx.catalog.register, ctx.flow.target)
+    finally:
+        pool.shutdown(wait=False)
 
 
 class Scd2Merge:
@@ -73,12 +94,13 @@ class Scd2Merge:
     before it runs and recorded once per batch (`cdc_counts.py`)."""
 
     def __init__(self, ctx: FlowContext, spec: CdcSpec, scd: Scd2Batch,
-                 log: BatchLog[dict[str, int]]) -> None:
+                 log: BatchLog[dict[str, int]], registered: Future[None]) -> None:
         self.ctx = ctx
         self.spec = spec
         self.scd = scd
         self.log = log
         self.details: dict[str, int] = {}
+        self.registered = registered  # the target's registration with the engine
 
     def __call__(self, marker: Marker) -> None:
         assert marker.batch is not None
@@ -89,8 +111,10 @@ class Scd2Merge:
         if self.scd.state is None and info is not None and \
                 (info.num_files == 0 or info.row_count == 0):
             self._load(marker, location, info.version)
+            self.registered.result()
             return
         changes: Any = self.scd.changes()
+        self.scd.refuse_invalid()
         schema = declared_schema(ctx.spark, ctx.table)
         if schema is not None:  # the target's declared types
             changes = cast_to(changes, schema)
@@ -100,6 +124,7 @@ class Scd2Merge:
             self.details = recorded(self.log, marker.batch, self._loaded(location))
         else:
             self.details = recorded(self.log, marker.batch, counted)
+        self.registered.result()  # (the MERGE names the target)
         apply_changes(self.spec, changes, counted, Target(
             self.scd.target, log.table(),
             info.size_bytes if info is not None else 0, location,
@@ -111,6 +136,7 @@ class Scd2Merge:
         wrote."""
         assert marker.batch is not None
         ctx = self.ctx
+        self.scd.refuse_invalid(self.scd.invalid_events())
         rows: Any = self.scd.history().select(
             *[quote_always(c) for c in [*self.spec.columns, START_AT, END_AT]])
         schema = declared_schema(ctx.spark, ctx.table)

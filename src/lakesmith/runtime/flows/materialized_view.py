@@ -8,11 +8,16 @@ leaves the view at a version the record does not name, so the next refresh recom
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from typing import Any
 
 from pyspark.errors import PySparkException
 from pyspark.sql.connect import proto
+from pyspark.sql.types import StructType
 
+from lakesmith.engine.plans import dataframe_of, relation_of
+from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
@@ -24,7 +29,12 @@ from lakesmith.runtime.flows.base import FlowContext, FlowRunner, require_delta
 from lakesmith.runtime.flows.quality import FlowQuality
 from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import FlowWork, PlannedFlow
-from lakesmith.runtime.refresh.aggregate_state import know_state_schema, with_state
+from lakesmith.runtime.refresh.aggregate_state import (
+    aggregate_below,
+    know_state_schema,
+    state_read_replaced,
+    with_state,
+)
 from lakesmith.runtime.refresh.appended import schema_signature
 from lakesmith.runtime.refresh.group_aggregate import (
     AppendedRowsBinder,
@@ -34,6 +44,12 @@ from lakesmith.runtime.refresh.group_aggregate import (
 from lakesmith.runtime.refresh.planner import GroupAggregateWork, Refreshing, plan_refresh
 from lakesmith.runtime.refresh.planning import GROUP_AGGREGATE, NO_OP, PLANNING, TECHNIQUE
 from lakesmith.runtime.refresh.preview import refresh_work
+from lakesmith.runtime.refresh.view_state import (
+    keeps_aggregate,
+    recorded_in_view,
+    stored_aggregate,
+    stored_schema,
+)
 from lakesmith.runtime.schema import column_comments, declared, nullable
 from lakesmith.runtime.workspace import Workspace
 from lakesmith.tables import clustering, operations, query_filters
@@ -76,6 +92,8 @@ class MaterializedViewRunner(FlowRunner):
             ctx.report(FlowMetrics(details={PLANNING: planned.information}))
             metrics, state = self._refresh(ctx, dataset, log, planned.group_aggregate)
         work = planned.group_aggregate
+        if state is None and (work.in_view if work is not None else _keeps_aggregate(ctx)):
+            state = recorded_in_view(log)  # the view, as recomputed, holds the aggregation
         crash_point(AFTER_REFRESH_COMMIT, ctx.flow.name)
         fingerprint_now = planned.fingerprint
         if isinstance(fingerprint_now, Fingerprint):  # after every commit of this refresh
@@ -92,6 +110,8 @@ class MaterializedViewRunner(FlowRunner):
     def _refresh(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
                  work: GroupAggregateWork | None) -> tuple[FlowMetrics, dict[str, Any] | None]:
         """The planned refresh's commits; what the refresh records of a backing table."""
+        if work is not None and work.in_view:
+            return self._merge_in_view(ctx, dataset, log, work), recorded_in_view(log)
         if work is not None and work.below is not None and work.state is not None:
             state = self._refresh_state(ctx, work)
             assert ctx.flow.relation is not None
@@ -103,20 +123,37 @@ class MaterializedViewRunner(FlowRunner):
         return self._recompute(ctx, dataset, log), None
 
     def _recompute(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
-                   relation: proto.Relation | None = None) -> FlowMetrics:
-        """The query (or `relation`, the query reading a backing table) run and written."""
-        query = ctx.binder.flow_dataframe(ctx.flow) if relation is None else \
-            ctx.binder.rewriter.dataframe(ctx.binder.prepare(relation))
+                   relation: proto.Relation | None = None,
+                   bound: Callable[[proto.Relation], proto.Relation] | None = None,
+                   same_columns_known: bool = False) -> FlowMetrics:
+        """The query (or `relation`, the query reading a backing table) run and written;
+        `bound` changes `relation` once its reads are bound and Spark's semantics applied.
+
+        With `bound` (the query over the merged rows of the view's aggregation,
+        `_merge_in_view`) a result of the view's columns replaces its rows and keeps its
+        schema as the last recompute wrote it: the merged rows include the appended rows, read
+        from their files, which the engine writes with field metadata a read of the table
+        lacks (`SPARK::metadata::json`); a new schema would also tell the view's readers that
+        it changed (`runtime/refresh/appended.py`). `same_columns_known`: the planner knows
+        the result has the view's columns (its inputs' schemas unchanged): none asked."""
+        if relation is None:
+            query = ctx.binder.flow_dataframe(ctx.flow)
+        else:
+            rewriter = ctx.binder.rewriter
+            ready = rewriter.spark_semantics(rewriter.rewrite(ctx.binder.prepare(relation)))
+            query = dataframe_of(ctx.spark, bound(ready) if bound is not None else ready)
         df = declared(ctx.spark, query, dataset)
         quality = FlowQuality(ctx)
         result, report = quality.check(df)
-        check_clustering_columns(dataset, df.columns)
+        if dataset.cluster_by:
+            check_clustering_columns(dataset, df.columns)
         marker = ctx.refresh_marker()
-        Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
-                  partition_cols=dataset.partition_cols).write(marker)
+        if bound is not None and (same_columns_known or same_columns(df.schema, log.table())):
+            ReplaceRows("output", log, lambda: result).write(marker)
+        else:
+            Overwrite("output", log, lambda: nullable(ctx.spark, result, dataset),
+                      partition_cols=dataset.partition_cols).write(marker)
         metrics, clustered = self._after_write(ctx, dataset, log)
-        # Not registered with the engine here: a flow that reads it registers it then
-        # (runtime/binding.py), so a view nothing reads in this update costs no round trip.
         quarantine = quality.writer(df, report, batch=None, overwrite=True)
         if quarantine is not None:
             quarantine.write(marker)
@@ -138,6 +175,38 @@ class MaterializedViewRunner(FlowRunner):
         _replace_with_merged(ctx, work, ctx.flow.relation, "output", log)
         metrics, _ = self._after_write(ctx, dataset, log)
         return metrics
+
+    def _merge_in_view(self, ctx: FlowContext, dataset: Table, log: DeltaLog,
+                       work: GroupAggregateWork) -> FlowMetrics:
+        """GROUP_AGGREGATE with the view as its aggregation's backing table (`runtime/refresh/
+        view_state.py`): the aggregation's rows the view holds, merged with the appended rows'
+        aggregates (none appended: as they are), in place of the aggregation in the query,
+        written as the view's one commit."""
+        assert work.below is not None and work.appended is not None
+        assert ctx.flow.relation is not None
+        version = log.version()
+        assert version is not None  # (planned from its rows)
+        rows = stored_aggregate(ctx.spark, log.location, version, work.form, work.schema)
+        binder = None
+        if work.appended.files:
+            binder = AppendedRowsBinder(ctx.graph, ctx.spark, ctx.catalog, ctx.binder.project,
+                                        work.table, work.appended.dataframe(ctx.spark),
+                                        work.appended.schema(), ctx.workspace.logs)
+        try:
+            if binder is not None:
+                rows = merged(binder, work.below.relation, work.form, log.location, work.schema,
+                              stored=rows)
+            merged_rows = relation_of(rows)
+            if work.below.relation.common.HasField("plan_id"):  # its columns' types
+                ctx.binder.rewriter.table_schemas[
+                    relation_key(work.below.relation.common.plan_id)] = work.schema
+            return self._recompute(
+                ctx, dataset, log, with_state(ctx.flow.relation, work.below, log.location),
+                lambda ready: _in_place_of_read(ready, log.location, merged_rows),
+                same_columns_known=work.same_columns)
+        finally:
+            if binder is not None:
+                binder.close()
 
     def _refresh_state(self, ctx: FlowContext, work: GroupAggregateWork) -> dict[str, Any]:
         """Bring an aggregation's backing table up to date (`runtime/refresh/
@@ -167,6 +236,7 @@ class MaterializedViewRunner(FlowRunner):
                        column_comments=column_comments(ctx.spark, dataset), log=log)
         # Each refresh replaces every file: vacuum the replaced ones under the table's retention.
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
+        register_for_readers(ctx)
         seed_auto_clustering(dataset, log.location)
         clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
         metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
@@ -174,6 +244,49 @@ class MaterializedViewRunner(FlowRunner):
         if clustered is not None:
             metrics.details["clustering"] = clustered
         return metrics, clustered
+
+
+def register_for_readers(ctx: FlowContext) -> None:
+    """Register the view with the engine once it is written, when a flow of the pipeline reads
+    it by name (`runtime/binding.py` registers a table when a flow first reads it): the
+    request (4-10 ms) is then this flow's, which its readers wait for anyway, not on their
+    path after it. A view nothing reads is not registered: no round trip."""
+    target = ctx.flow.target
+    if any(read.dataset == target and not read.read.streaming
+           for flow in ctx.graph.flows if flow is not ctx.flow for read in flow.inputs):
+        ctx.catalog.register(target)
+
+
+def _keeps_aggregate(ctx: FlowContext) -> bool:
+    """Whether the view just recomputed holds its aggregation's rows (`view_state.py`), so
+    the next refresh can merge into them."""
+    if ctx.flow.relation is None:
+        return False
+    below = aggregate_below(ctx.flow.relation)
+    table = ctx.workspace.table_log(ctx.flow.target).table()
+    return below is not None and keeps_aggregate(ctx.graph, ctx.flow, ctx.table, below) and \
+        stored_schema(table, below) is not None
+
+
+def _in_place_of_read(relation: proto.Relation, view: Location,
+                      rows: proto.Relation) -> proto.Relation:
+    """`relation` with its one read of `view` (`with_state`) replaced by `rows`."""
+    replaced = state_read_replaced(relation, view, rows)
+    if replaced is None:
+        raise LakesmithError(f"internal error: the refresh's query does not read {view} once "
+                             "where its aggregation was.",
+                             hint="run the pipeline with --full-refresh of this view.")
+    return replaced
+
+
+def same_columns(schema: StructType, table: Any) -> bool:
+    """Whether `table` (a delta-rs table, or None) has exactly the columns of `schema`, by name
+    and type (not nullability or field metadata)."""
+    if table is None:
+        return False
+    stored = StructType.fromJson(json.loads(table.schema().to_json()))
+    return [(f.name, f.dataType.simpleString()) for f in schema.fields] == \
+        [(f.name, f.dataType.simpleString()) for f in stored.fields]
 
 
 def inputs_moved(ctx: FlowContext, fingerprint_now: Fingerprint) -> bool:

@@ -75,6 +75,26 @@ def with_state(relation: proto.Relation, below: AggregateBelow, state: Location)
     return copied
 
 
+def state_read_replaced(relation: proto.Relation, state: Location,
+                        rows: proto.Relation) -> proto.Relation | None:
+    """`relation` (a query `with_state` made, as the engine will run it) with its read of
+    `state` replaced by `rows`, a relation of the same columns; its plan id kept. None when
+    the read is not found exactly once."""
+    copied = _copy(relation)
+    path = engine_path(state)
+    found = [r for r in all_relations(copied) if r.WhichOneof("rel_type") == "read"
+             and r.read.WhichOneof("read_type") == "data_source"
+             and list(r.read.data_source.paths) == [path]]
+    if len(found) != 1:
+        return None
+    (node,) = found
+    plan_id = node.common.plan_id if node.HasField("common") else None
+    node.CopyFrom(rows)
+    if plan_id is not None:
+        node.common.plan_id = plan_id
+    return copied
+
+
 def know_state_schema(rewriter: PlanRewriter, below: AggregateBelow, state: DeltaLog) -> None:
     """The backing table's columns, from its Delta log, known to the plan rewrites
     (`known_schemas`) by the plan id its read keeps (`with_state`): the FLOAT/DOUBLE key pass
@@ -96,6 +116,11 @@ def state_location(checkpoint: Location) -> Location:
     return checkpoint.join("state", STATE)
 
 
-def recorded_state(last: dict[str, Any] | None) -> tuple[str | None, int | None]:
+def recorded_state(last: dict[str, Any] | None, *,
+                   in_view: bool = False) -> tuple[str | None, int | None]:
+    """The backing table's id and version the last refresh recorded: a table of its own, or
+    (`in_view`) the view itself (`view_state.py`); (None, None) when it recorded the other."""
     found = (last or {}).get("state") or {}
+    if bool(found.get("in_view")) != in_view:
+        return None, None
     return found.get("table_id"), found.get("version")

@@ -100,9 +100,10 @@ class AppendedRowsBinder(TableBinder):
 
 
 def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: AggregateForm,
-           view: Location, schema: StructType) -> Any:
-    """The new rows of `view` (the view, or a backing table): its stored rows merged with the
-    aggregation `relation` over the appended rows.
+           view: Location, schema: StructType, *, stored: Any | None = None) -> Any:
+    """The new rows of `view` (the view, or a backing table): its stored rows (or `stored`,
+    rows of its columns: those of a view holding its aggregation, `view_state.py`) merged with
+    the aggregation `relation` over the appended rows.
 
     Only the query over the appended rows gets `engine/semantics` (as every flow's query does);
     the merge around it is written as Spark computes it (`_merge`). Its keys need no
@@ -110,7 +111,8 @@ def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: Aggregate
     (`engine/semantics/float_keys.py`), so equal keys have equal bits."""
     spark = binder.spark
     partial = binder.rewriter.dataframe(binder.prepare(relation))
-    stored = spark.read.format("delta").load(engine_path(view))
+    if stored is None:
+        stored = spark.read.format("delta").load(engine_path(view))
     both = stored.unionByName(partial)
     types = {f.name: f.dataType for f in schema.fields}
     aggregates = [_merge(function, F.col(quote_name(name)), types[name]).alias(name)

@@ -56,7 +56,7 @@ from lakesmith.runtime.refresh.aggregate_state import (
     state_form,
     state_location,
 )
-from lakesmith.runtime.refresh.appended import Appended, appended_since
+from lakesmith.runtime.refresh.appended import Appended, appended_since, schema_signature
 from lakesmith.runtime.refresh.planning import (
     COMPLETE_RECOMPUTE,
     GROUP_AGGREGATE,
@@ -65,6 +65,7 @@ from lakesmith.runtime.refresh.planning import (
     PlanningInformation,
     Technique,
 )
+from lakesmith.runtime.refresh.view_state import keeps_aggregate, stored_schema
 from lakesmith.tables.delta import DeltaLog, stats_row_count
 
 if TYPE_CHECKING:
@@ -119,6 +120,10 @@ class GroupAggregateWork:
     schema: StructType  # the view's columns (or the backing table's)
     below: AggregateBelow | None = None  # an aggregation below the top of the query
     state: Location | None = None  # its backing table
+    in_view: bool = False  # the view itself is the backing table (`view_state.py`)
+    # The query's columns are the view's (the definition and every input's schema as the last
+    # refresh recorded them): its result replaces the view's rows without asking its schema.
+    same_columns: bool = False
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,8 @@ class RefreshPlan:
             replace(t, issues=(issue,), chosen=False) if t.name == GROUP_AGGREGATE else
             replace(t, chosen=t.name == COMPLETE_RECOMPUTE) for t in self.information.techniques)
         work = self.group_aggregate
-        rebuild = None if work is None or work.below is None else replace(work, appended=None)
+        rebuild = None if work is None or work.below is None or work.in_view \
+            else replace(work, appended=None)
         return RefreshPlan(replace(self.information, techniques=techniques),
                            self.fingerprint, rebuild)
 
@@ -197,7 +203,7 @@ def plan_refresh(ctx: Refreshing, dataset: Table, view: DeltaLog,
               "change_size": appended.rows.backlog.bytes,
               "start_version": appended.start, "end_version": appended.end}
     if work.state is not None:
-        target["backing_table"] = str(work.state)
+        target["backing_table"] = "the view itself" if work.in_view else str(work.state)
     return RefreshPlan(PlanningInformation(flow.name, (
         Technique(NO_OP, (no_op,)), Technique(GROUP_AGGREGATE, chosen=True),
         Technique(COMPLETE_RECOMPUTE)), (source,), target), fingerprint_now, work)
@@ -218,6 +224,9 @@ def _group_aggregate(ctx: Refreshing, dataset: Table, view: Found, record: Locat
     assert ctx.flow.relation is not None  # a fingerprinted flow has a plan
     below = aggregate_below(ctx.flow.relation)
     if below is not None:  # the rest of the query is recomputed: expectations, schema apply
+        if keeps_aggregate(ctx.graph, ctx.flow, dataset, below) and (
+                view.table is None or stored_schema(view.table, below) is not None):
+            return _in_view(ctx, dataset, view, record, fingerprint_now, below)
         return _below(ctx, view, record, fingerprint_now, below)
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
@@ -288,6 +297,55 @@ def _below(ctx: Refreshing, view: Found, record: Location, fingerprint_now: Fing
     if isinstance(appended, Issue):
         return rebuild, appended
     return GroupAggregateWork(form, name, appended, schema, below, location), None
+
+
+def _in_view(ctx: Refreshing, dataset: Table, view: Found, record: Location,
+             fingerprint_now: Fingerprint, below: AggregateBelow
+             ) -> tuple[GroupAggregateWork | None, Issue | None]:
+    """An aggregation LEFT JOINed at the top (`view_state.py`): the view's own rows are its
+    backing table, merged with the appended rows' aggregates; otherwise a recompute (which
+    records the view as the backing table)."""
+    shape = mergeable_shape(below.relation)
+    if shape is not None:
+        return None, _not_mergeable_below(ctx, shape)
+    name = _input(ctx, aggregated_read(below.relation))
+    if isinstance(name, Issue):
+        return None, name
+    rejected = _backing_table_pays(ctx, name, view.table)
+    if rejected is not None:
+        return None, rejected
+    schema = stored_schema(view.table, below)
+    if schema is None:
+        return None, Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
+    form = state_form(below, schema)
+    if isinstance(form, Issue):
+        return None, _not_mergeable_below(ctx, form)
+    last = recorded(record)
+    issue = _changed(last, fingerprint_now)
+    if issue is None and recorded_state(last, in_view=True) != (view.table_id, view.version):
+        issue = Issue(TARGET_CHANGED, f"'{dataset.name}', which holds its aggregation's rows, "
+                      "was written after its last recorded refresh (an interrupted refresh, or "
+                      "a write from outside the pipeline)")
+    appended = issue or _appended(ctx, name, last or {}, fingerprint_now)
+    if isinstance(appended, Issue):
+        return None, appended
+    location = ctx.workspace.catalog.location(ctx.flow.target)
+    return GroupAggregateWork(form, name, appended, schema, below, location, in_view=True,
+                              same_columns=_same_input_schemas(ctx, last or {})), None
+
+
+def _same_input_schemas(ctx: Refreshing, last: dict[str, Any]) -> bool:
+    """Whether every input of the query is a pipeline table read directly whose schema is the
+    one the last refresh recorded (`input_schemas`): with the same definition, the query's
+    columns are then those the view was last written with."""
+    schemas = last.get("input_schemas") or {}
+    for read in ctx.flow.inputs:
+        if read.dataset is None or ctx.graph.kind(read.dataset).is_view:
+            return False
+        signature = schema_signature(ctx.workspace.table_log(read.dataset))
+        if signature is None or schemas.get(".".join(read.dataset.key)) != signature:
+            return False
+    return True
 
 
 def _not_mergeable_below(ctx: Refreshing, issue: Issue) -> Issue:

@@ -1,0 +1,101 @@
+"""The view as its own backing table: a query that is an aggregation LEFT JOINed to something
+(`orders.groupBy("customer_id").agg(...).join(customers, "customer_id", "left")`) keeps every
+row of the aggregation in the view, its columns as the aggregation computed them: once, or once
+per matching row of the other side. The view's rows, projected to the aggregation's columns and
+taken once per key, are the aggregation's rows, so GROUP_AGGREGATE below the top reads them
+from the view itself and writes no backing table (`aggregate_state.py`): one write per refresh
+instead of two (the view's commit is then the only one, so a crash leaves nothing half done).
+
+The shape is checked on the plan (the join at the top, the aggregation its left side, nothing
+on the view that drops or changes rows: no expectations, declared schema, partitioning or
+clustering), and on the view's stored schema: each of the aggregation's columns there exactly
+once, and no FLOAT/DOUBLE key (its values are taken once per key by the engine's grouping,
+which does not compare -0.0 and NaN as Spark does). Databricks keeps backing tables for such
+views instead (its AGGREGATE_NOT_TOP_NODE shapes are recomputed or row-tracked).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pyspark.sql.connect import functions as F
+from pyspark.sql.connect import proto
+from pyspark.sql.types import DoubleType, FloatType, StructType
+
+from lakesmith.engine.ddl import quote_name
+from lakesmith.engine.paths import engine_path
+from lakesmith.graph.graph import DataflowGraph, ResolvedFlow
+from lakesmith.graph.model import Table
+from lakesmith.locations import Location
+from lakesmith.quality.expectations import ExpectationSet
+from lakesmith.runtime.refresh.aggregate_form import KEY, AggregateForm, output_name
+from lakesmith.runtime.refresh.aggregate_state import AggregateBelow
+from lakesmith.tables.delta import DeltaLog
+
+IN_VIEW = "in_view"  # the refresh record's state: the view's own rows
+
+
+def keeps_aggregate(graph: DataflowGraph, flow: ResolvedFlow, dataset: Table,
+                    below: AggregateBelow) -> bool:
+    """Whether the query's shape keeps each of the aggregation's rows in the view, as it is."""
+    relation = flow.relation
+    if relation is None or relation.WhichOneof("rel_type") != "join":
+        return False
+    join = relation.join
+    if join.join_type != proto.Join.JoinType.JOIN_TYPE_LEFT_OUTER:
+        return False
+    left = join.left
+    while left.WhichOneof("rel_type") == "subquery_alias":
+        left = left.subquery_alias.input
+    if left.WhichOneof("rel_type") != "aggregate" or left != below.relation:
+        return False
+    return (dataset.schema is None and not dataset.partition_cols and not dataset.cluster_by
+            and not dataset.cluster_by_auto and not ExpectationSet.for_flow(graph, flow))
+
+
+def aggregate_outputs(below: AggregateBelow) -> list[str] | None:
+    """The aggregation's output names, when its plan says them all."""
+    aggregate = below.relation.aggregate
+    names = [output_name(e) for e in [*aggregate.grouping_expressions,
+                                       *aggregate.aggregate_expressions]]
+    return None if any(n is None for n in names) else [n for n in names if n is not None]
+
+
+def stored_schema(table: Any, below: AggregateBelow) -> StructType | None:
+    """The aggregation's columns as the view stores them (`table`, a delta-rs table), in the
+    aggregation's order; None when one is not there exactly once, or a key is FLOAT/DOUBLE."""
+    names = aggregate_outputs(below)
+    if table is None or names is None:
+        return None
+    schema = StructType.fromJson(json.loads(table.schema().to_json()))
+    fields = []
+    for name in names:
+        found = [f for f in schema.fields if f.name.lower() == name.lower()]
+        if len(found) != 1:
+            return None
+        fields.append(found[0])
+    keys = fields[:len(below.relation.aggregate.grouping_expressions)]
+    if any(isinstance(f.dataType, (FloatType, DoubleType)) for f in keys):
+        return None
+    return StructType(fields)
+
+
+def stored_aggregate(spark: Any, view: Location, version: int, form: AggregateForm,
+                     schema: StructType) -> Any:
+    """The aggregation's rows the view holds at `version`: its rows projected to the
+    aggregation's columns, one per key (every row of a key carries the same values, those of
+    its one row of the aggregation: `max` takes them; NULL keys are one group, as in the
+    aggregation)."""
+    rows = spark.read.format("delta").option("versionAsOf", version).load(engine_path(view))
+    keys = [F.col(quote_name(k)) for k in form.keys]
+    values = [F.max(F.col(quote_name(name))).alias(name)
+              for name, function in form.columns if function != KEY]
+    grouped = rows.groupBy(*keys).agg(*values) if keys else rows.agg(*values)
+    return grouped.select(*[F.col(quote_name(f.name)) for f in schema.fields])
+
+
+def recorded_in_view(log: DeltaLog) -> dict[str, Any]:
+    """What the refresh records of the view as its backing table: the view's id and version
+    (after every commit of the refresh)."""
+    return {"table_id": log.table_id(), "version": log.version(), IN_VIEW: True}
