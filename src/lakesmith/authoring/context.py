@@ -47,9 +47,12 @@ def current_registry() -> DefinitionRegistry:
 
 
 def caller_location(depth: int = 1) -> SourceLocation:
-    """The file and line `depth` frames above the function calling this one; when that is inside
+    """The file and line `depth` frames above the function calling this one (or the first
+    frame of the user's above it, past lakesmith's and libraries' own); when that is inside
     a function of the user's (a factory), also the calls that led there, up to module level."""
     frame = sys._getframe(depth + 1)
+    while _is_library(frame.f_code.co_filename) and frame.f_back is not None:
+        frame = frame.f_back  # through wrappers of the same call (`spark.sql`'s, say)
     location = defined_at(frame.f_code.co_filename, frame.f_lineno)
     calls: list[SourceLocation] = []
     outer = frame.f_back
