@@ -187,7 +187,12 @@ class Deduplicate(StatefulOperator):
             return counts(int(ctx.bind(output).count()))
 
         if not within and not time_key:
-            ctx.writers.append(StateAppend(name, log, new_state, columns=[*keys, BATCH_COLUMN]))
+            # Appended while the output writes: a rerun of the batch reads only earlier
+            # batches' keys, and the output reads the stored candidates, not the state. Its rows
+            # are planned here, on the batch's thread (the binder is not shared across threads).
+            state_rows = new_state()
+            ctx.writers.append(StateAppend(name, log, lambda: state_rows,
+                                           columns=[*keys, BATCH_COLUMN], alongside_output=True))
             ctx.metrics.append(lambda: progress(None))
             return output
 
