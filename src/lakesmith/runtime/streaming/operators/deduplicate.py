@@ -64,7 +64,7 @@ from lakesmith.runtime.streaming.operators import (
     register_operator,
 )
 from lakesmith.tables.catalog import quote_always
-from lakesmith.tables.delta import stats_row_count
+from lakesmith.tables.delta import actions_row_count, add_actions
 
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
@@ -102,17 +102,18 @@ class Deduplicate(StatefulOperator):
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
         # Numbered before the anti-join: a key's first row is its first in the batch's input.
         rows = rows.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
-        has_state = log.version() is not None
+        state = _StateStats(log.table(), ctx.batch)  # the state as the batch starts
+        has_state = state.table is not None
 
         def earlier_state(*, read_now: bool = False) -> Any:
             """The keys of batches before this one (never this batch's: a rerun is the same).
             `read_now`: read before the batch writes its state; then, when the state's
             statistics show only earlier batches' rows (not a rerun after the state landed),
             the filter is left out, sparing the engine a column of every key in state."""
-            state = ctx.spark.read.format("delta").load(engine_path(log.location))
-            if read_now and _only_before(log, ctx.batch):
-                return state
-            return state.where(F.col(BATCH_COLUMN) < F.lit(ctx.batch))
+            keys_seen = ctx.spark.read.format("delta").load(engine_path(log.location))
+            if read_now and state.only_before():
+                return keys_seen
+            return keys_seen.where(F.col(BATCH_COLUMN) < F.lit(ctx.batch))
 
         def live_before(*, read_now: bool = False) -> Any:
             """The keys in state when the batch starts (what the previous batch kept)."""
@@ -164,8 +165,7 @@ class Deduplicate(StatefulOperator):
                 ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
             before = 0
             if has_state:
-                known = _state_rows_before(log, ctx.batch) if not within and not time_key \
-                    else None
+                known = state.rows_before() if not within and not time_key else None
                 before = known if known is not None else \
                     int(ctx.bind(relation_of(live_before())).count())
 
@@ -277,28 +277,42 @@ def _state_rows_of(spark: Any, log: Any, batch: int) -> int:
     table = log.table()
     if table is None:
         return 0
-    through = stats_row_count(table, below=(BATCH_COLUMN, batch + 1))
-    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
+    actions = add_actions(table)
+    through = actions_row_count(actions, below=(BATCH_COLUMN, batch + 1))
+    before = actions_row_count(actions, below=(BATCH_COLUMN, batch))
     if through is not None and before is not None:
         return through - before
     return int(spark.read.format("delta").load(engine_path(log.location))
                .where(F.col(BATCH_COLUMN) == F.lit(batch)).count())
 
 
-def _state_rows_before(log: Any, batch: int) -> int | None:
-    """The keys the state held before `batch` (its rows of earlier batches), from the
-    statistics of its files; None when they cannot tell."""
-    table = log.table()
-    return None if table is None else stats_row_count(table, below=(BATCH_COLUMN, batch))
+class _StateStats:
+    """The state table as a batch starts (`table`, None when there is none yet) and counts from
+    the statistics of its files, its add actions read once (each read costs milliseconds of
+    the batch's path)."""
 
+    def __init__(self, table: Any | None, batch: int) -> None:
+        self.table = table
+        self.batch = batch
+        self._actions: Any = None
 
-def _only_before(log: Any, batch: int) -> bool:
-    """Whether the state holds rows of batches before `batch` only, by its statistics."""
-    table = log.table()
-    if table is None:
-        return False
-    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
-    return before is not None and before == stats_row_count(table)
+    def _read(self) -> Any:
+        if self._actions is None:
+            assert self.table is not None
+            self._actions = add_actions(self.table)
+        return self._actions
+
+    def rows_before(self) -> int | None:
+        """The keys the state held before the batch (its rows of earlier batches); None when
+        the statistics cannot tell."""
+        if self.table is None:
+            return None
+        return actions_row_count(self._read(), below=(BATCH_COLUMN, self.batch))
+
+    def only_before(self) -> bool:
+        """Whether the state holds rows of batches before this one only."""
+        before = self.rows_before()
+        return before is not None and before == actions_row_count(self._read())
 
 
 def _storable(data_type: Any) -> bool:
