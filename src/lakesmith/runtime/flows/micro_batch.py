@@ -283,11 +283,12 @@ class MicroBatchRunner(FlowRunner):
                 ends[work.key] = bounds.end
         return ends
 
-    def bind(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch
-             ) -> tuple[StreamBatchBinder, OperatorContext]:
+    def bind(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch, *,
+             result_rules: Any = None) -> tuple[StreamBatchBinder, OperatorContext]:
         """A binder of the batch's plan to its slices, with the stateful operators it reads
         through rewritten against their state (their writers are in the operator context).
-        The caller closes the binder (`batch.binder`)."""
+        `result_rules`: expectations an operator whose output is the flow's result may count
+        (`OperatorContext.result_rules`). The caller closes the binder (`batch.binder`)."""
         workspace = ctx.workspace
         sources = workspace.sources(ctx.flow)
         graph = ctx.graph
@@ -319,6 +320,8 @@ class MicroBatchRunner(FlowRunner):
         binder = StreamBatchBinder(graph, ctx.spark, ctx.catalog, workspace.project, frames,
                                    transform=transform, scope=str(checkpoint.location))
         batch.binder = binder
+        if not binder.reads_file_metadata(ctx.flow):  # else the result drops hidden columns
+            operators.result_rules = result_rules
         return binder, operators
 
     def _execute(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch,

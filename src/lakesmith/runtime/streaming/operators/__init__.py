@@ -60,6 +60,13 @@ class OperatorContext:
     # The rows of one streaming read's slice in this batch, when its source knows them without
     # a query (a Delta source, from its log's statistics); None: count them.
     rows_of_read: Callable[[PlanRead], int | None] = lambda read: None
+    # The flow's expectations (an `ExpectationSet`), when an operator whose output is the flow's
+    # result as written may count them with its state (`rewrites_result`): it then sets
+    # `counted`, which gives their report once the batch committed, and the flow runs no
+    # counting query of its own.
+    result_rules: Any = None
+    rewrites_result: bool = False  # the node being rewritten is the flow's result
+    counted: Callable[[], Any] | None = None
 
     @property
     def event_time(self) -> EventTime | None:
@@ -99,7 +106,9 @@ def rewrite_stateful(relation: proto.Relation, scope: str, ctx: OperatorContext)
         if not is_streaming_relation(node, ctx.reads_stream):
             continue
         operator = _OPERATORS[node.WhichOneof("rel_type") or ""]()
+        ctx.rewrites_result = scope == "flow" and node is rewritten
         replacement = operator.rewrite(node, f"{scope}#{index}", ctx)
+        ctx.rewrites_result = False
         index += 1
         replace_node(node, replacement)
     return rewritten

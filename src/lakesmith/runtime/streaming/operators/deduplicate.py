@@ -148,8 +148,9 @@ class Deduplicate(StatefulOperator):
                                    received=received)
         name = f"state:{state_id}"
 
-        def new_state() -> Any:
-            new = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys])
+        def new_state(flags: list[tuple[str, Any]] | None = None) -> Any:
+            new = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys],
+                                          *[column.alias(n) for n, column in flags or []])
             if within:
                 assert event is not None
                 new = ctx.bind(output).select(
@@ -187,12 +188,24 @@ class Deduplicate(StatefulOperator):
             return counts(int(ctx.bind(output).count()))
 
         if not within and not time_key:
+            # The new keys are the rows the deduplication outputs, one per key: when they are
+            # the flow's result, its expectations are counted by the statistics of their flags
+            # written with them (no counting query of their own).
+            rules = ctx.result_rules if ctx.rewrites_result else None
+            flags = rules.count_columns() if rules else []
+            names = [n for n, _ in flags]
+            if names and has_state and not state.only_before() and not state.has(names):
+                flags, names = [], []  # a rerun whose keys landed flagged by other rules
+            if names and rules is not None:
+                ctx.counted = lambda: rules.report_from_counts(
+                    *_flagged_rows(ctx.spark, log, ctx.batch, names))
             # Appended while the output writes: a rerun of the batch reads only earlier
             # batches' keys, and the output reads the stored candidates, not the state. Its rows
             # are planned here, on the batch's thread (the binder is not shared across threads).
-            state_rows = new_state()
+            state_rows = new_state(flags)
             ctx.writers.append(StateAppend(name, log, lambda: state_rows,
-                                           columns=[*keys, BATCH_COLUMN], alongside_output=True))
+                                           columns=[*keys, *names, BATCH_COLUMN],
+                                           alongside_output=True))
             ctx.metrics.append(lambda: progress(None))
             return output
 
@@ -271,6 +284,48 @@ def _kept(rows: Any, key_columns: list[Any]) -> Any:
             .drop(ORDINAL_COLUMN))
 
 
+def _flagged_rows(spark: Any, log: Any, batch: int, names: list[str]) -> tuple[int, dict[str, int]]:
+    """The state's rows of `batch` and, per flag column in `names`, those where it is not NULL:
+    from the statistics of the files the batch appended, else counted by the engine (a query
+    of the state table alone)."""
+    table = log.table()
+    actions = add_actions(table) if table is not None else None
+    counted = _batch_stats(actions, batch, names) if actions is not None else None
+    if counted is not None:
+        return counted
+    state = spark.read.format("delta").load(engine_path(log.location)) \
+        .where(F.col(BATCH_COLUMN) == F.lit(batch))
+    row = state.agg(F.count(F.lit(1)).alias("rows"),
+                    *[F.count(F.col(quote_always(n))).alias(f"f{i}")
+                      for i, n in enumerate(names)]).collect()[0]
+    return int(row["rows"]), {n: int(row[f"f{i}"]) for i, n in enumerate(names)}
+
+
+def _batch_stats(actions: Any, batch: int, names: list[str]
+                 ) -> tuple[int, dict[str, int]] | None:
+    """`_flagged_rows` from add actions: the files whose batch column is `batch` throughout
+    (a state append writes one batch's rows per file); None when a statistic is missing."""
+    low, high = f"min.{BATCH_COLUMN}", f"max.{BATCH_COLUMN}"
+    wanted = ["num_records", low, high, *[f"null_count.{n}" for n in names]]
+    if any(c not in actions.column_names for c in wanted):
+        return None
+    rows, failing = 0, dict.fromkeys(names, 0)
+    for file in actions.select(wanted).to_pylist():
+        if file["num_records"] is None or file[low] is None or file[high] is None:
+            return None
+        if file[high] < batch or file[low] > batch:
+            continue
+        if file[low] != batch or file[high] != batch:
+            return None
+        rows += file["num_records"]
+        for n in names:
+            nulls = file[f"null_count.{n}"]
+            if nulls is None:
+                return None
+            failing[n] += file["num_records"] - nulls
+    return rows, failing
+
+
 def _state_rows_of(spark: Any, log: Any, batch: int) -> int:
     """The state's rows of `batch` (the keys it added), from the statistics of its files, else
     counted by the engine (a query of the state table alone: the batch's slices are gone)."""
@@ -313,6 +368,12 @@ class _StateStats:
         """Whether the state holds rows of batches before this one only."""
         before = self.rows_before()
         return before is not None and before == actions_row_count(self._read())
+
+    def has(self, columns: list[str]) -> bool:
+        """Whether the state's schema has all these columns."""
+        assert self.table is not None
+        present = {f.name for f in self.table.schema().fields}
+        return all(c in present for c in columns)
 
 
 def _storable(data_type: Any) -> bool:
