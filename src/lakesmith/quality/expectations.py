@@ -3,7 +3,9 @@
 Every expectation becomes a flag, `coalesce(condition, false)` (a NULL result fails, as on
 Databricks). One aggregation counts the failures of every rule; then the flow writes the rows
 that pass every `drop` rule. A `fail` rule that any row violates stops the flow before it writes,
-with an offending row in the message.
+with an offending row in the message. Where the flow's result rows are written anyway with
+other columns (a deduplication's new keys), the flags can ride along instead
+(`count_columns`): the counts are then read from the written files' statistics, no extra pass.
 """
 
 from __future__ import annotations

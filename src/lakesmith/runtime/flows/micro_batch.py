@@ -44,6 +44,7 @@ from lakesmith.runtime.checkpoint.records import OUTPUT as OUTPUT  # the runners
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.quality import FlowQuality, PendingReport
+from lakesmith.runtime.flows.warm_state import warm_state_logs
 from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow, SourceWork
 from lakesmith.runtime.streaming.binder import StreamBatchBinder
 from lakesmith.runtime.streaming.operators import OperatorContext, rewrite_stateful
@@ -131,6 +132,7 @@ class MicroBatchRunner(FlowRunner):
             if last is not None:
                 starts = _ends(last, sources)
                 _check_identities(last, sources)
+                warm_state_logs(workspace.logs, checkpoint)
         work = []
         for key, source in sources.items():
             bounds = source.bounds(starts.get(key))

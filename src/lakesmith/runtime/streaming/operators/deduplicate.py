@@ -26,7 +26,11 @@ large the batch. Every run of a batch writes both scratch tables afresh before a
 them, so a rerun after a crash sees what its own run computed. The rows reaching the
 deduplication are known from the batch's slice when its input is a projection of one Delta stream
 (`known_rows`); the rows kept, and the keys in state before the batch, are counted from the Delta
-logs' statistics where they can tell, without a query. FLOAT and DOUBLE keys are compared as Spark
+logs' statistics where they can tell, without a query. When the deduplication gives the flow's
+result, the flow's expectations are counted by its state append: each new key is written with
+the rules' flags of its row (`ExpectationSet.count_columns`, NULL where it passes), and the
+counts are read from the null counts of that commit's files (no counting query); the append runs
+alongside the output's write. FLOAT and DOUBLE keys are compared as Spark
 compares them (-0.0 = 0.0, every NaN one value), fields of STRUCT keys and elements of ARRAY keys
 too, which the engine does not do by itself.
 
