@@ -15,8 +15,9 @@ from lakesmith.tables.delta import DeltaLogs
 logger = logging.getLogger("lakesmith")
 
 
-def warm_state_logs(logs: DeltaLogs, checkpoint: Checkpoint) -> None:
-    """Start loading the logs of the tables under the checkpoint's `state/` folder."""
+def warm_state_logs(logs: DeltaLogs, checkpoint: Checkpoint) -> threading.Thread:
+    """Start loading the logs of the tables under the checkpoint's `state/` folder (on the
+    thread returned)."""
     folder = checkpoint.location.join("state")
 
     def load() -> None:
@@ -27,4 +28,6 @@ def warm_state_logs(logs: DeltaLogs, checkpoint: Checkpoint) -> None:
         except Exception as e:  # the batch opens them itself, and reports what fails then
             logger.debug("Loading the state logs of %s ahead failed: %s", checkpoint.flow, e)
 
-    threading.Thread(target=load, name=f"warm-{checkpoint.flow}", daemon=True).start()
+    thread = threading.Thread(target=load, name=f"warm-{checkpoint.flow}", daemon=True)
+    thread.start()
+    return thread
