@@ -198,8 +198,10 @@ class Deduplicate(StatefulOperator):
             rules = ctx.result_rules if ctx.rewrites_result else None
             flags = rules.count_columns() if rules else []
             names = [n for n, _ in flags]
-            if names and has_state and not state.only_before() and not state.has(names):
-                flags, names = [], []  # a rerun whose keys landed flagged by other rules
+            if names and has_state and not state.only_before():
+                # A rerun after its keys may have landed (with another run's rows and rules):
+                # the flow counts the rows this run writes with a query, as before.
+                flags, names = [], []
             if names and rules is not None:
                 ctx.counted = lambda: rules.report_from_counts(
                     *_flagged_rows(ctx.spark, log, ctx.batch, names))
@@ -372,12 +374,6 @@ class _StateStats:
         """Whether the state holds rows of batches before this one only."""
         before = self.rows_before()
         return before is not None and before == actions_row_count(self._read())
-
-    def has(self, columns: list[str]) -> bool:
-        """Whether the state's schema has all these columns."""
-        assert self.table is not None
-        present = {f.name for f in self.table.schema().fields}
-        return all(c in present for c in columns)
 
 
 def _storable(data_type: Any) -> bool:
