@@ -215,3 +215,49 @@ def test_a_rerun_with_other_rules_than_its_landed_keys_counts_by_query(
     assert (dropped, rows) == (2, 2)
     assert output(pipeline) == OUTPUT
     assert state_keys(pipeline) == STATE
+
+
+def test_the_result_schema_is_the_stored_candidates_without_asking(
+        project: Project, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        schema_requests: list[str]) -> None:
+    """The result's schema (which the write needs) comes from the candidates' Delta log: the
+    same the engine gives (types, NULL-ability of a literal column too), and no analysis round
+    trip in the batch beyond the deduplication's own."""
+    source = tmp_path / "source"
+    write_deltalake(str(source), pa.table({
+        "k": pa.array([1, 1, 2], pa.int64()), "amount": pa.array(["1.50", "2", "-3"]),
+        "at": pa.array(["2026-01-01 10:00:00", None, "2026-01-02 00:00:00"])}))
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/t.py", """
+        import dlt
+        from pyspark.sql.functions import col, lit, to_date
+
+        @dlt.table
+        @dlt.expect_or_drop("positive", "amount > 0")
+        def t():
+            return (spark.readStream.format("delta").load(spark.conf.get("source"))
+                    .select("k", col("amount").cast("decimal(10,2)").alias("amount"),
+                            col("at").cast("timestamp").alias("at"),
+                            to_date("at").alias("day"), lit(1).alias("one"))
+                    .dropDuplicates(["k"]))
+    """)
+    compared: list[tuple[Any, Any]] = []
+    original = FlowQuality.counted
+
+    def counted(self: FlowQuality, df: Any, count: Any) -> Any:
+        known = df._cached_schema
+        before = len(schema_requests)
+        result = original(self, df, count)
+        assert len(schema_requests) == before  # the known schema: nothing asked
+        compared.append((known, df.sparkSession.client.schema(
+            df._plan.to_proto(df.sparkSession.client))))
+        return result
+
+    monkeypatch.setattr(FlowQuality, "counted", counted)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED
+    ((known, engine),) = compared
+    assert known is not None and known == engine
+    assert [f.nullable for f in known.fields] == [True, True, True, True, False]
+    assert sorted((r["k"], str(r["amount"])) for r in read_rows(project.table_path("t"))) == [
+        (1, "1.50")]

@@ -40,6 +40,8 @@ class StreamingTableRunner(MicroBatchRunner):
                 batch.writers = tuple(operators.writers)
                 return batch
             df = declared(ctx.spark, df, ctx.table)
+            if operators.counted is not None and operators.result_schema is not None:
+                df._cached_schema = operators.result_schema  # known: no analysis round trip
             result, batch.report = quality.counted(df, operators.counted) \
                 if operators.counted is not None else quality.check(df)
             if not no_data:

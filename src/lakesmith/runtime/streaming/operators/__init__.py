@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import proto
+from pyspark.sql.types import StructType
 
 from lakesmith.engine.plans import PlanRead, all_relations
 from lakesmith.engine.stateful import is_streaming_relation
@@ -67,6 +68,9 @@ class OperatorContext:
     result_rules: Any = None
     rewrites_result: bool = False  # the node being rewritten is the flow's result
     counted: Callable[[], Any] | None = None
+    # The result's schema, when the operator knows it without asking the engine (set with
+    # `counted`): a read of a table it just wrote, whose Delta log holds it.
+    result_schema: StructType | None = None
 
     @property
     def event_time(self) -> EventTime | None:

@@ -45,6 +45,7 @@ Evicted keys are left out of the state table when the batch rewrites it, so it s
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -264,6 +265,9 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
         store_for(kept_at).discard_tree(kept_at)  # a larger batch's kept rows: never read again
         if tidy:
             tidy_state(stored_at, ctx.batch, appended=False)
+        if ctx.rewrites_result and ctx.result_rules is not None:
+            # The result (the kept rows) reads the candidates as stored: its schema is theirs.
+            ctx.result_schema = _read_schema(ctx.logs(stored_at), without=ORDINAL_COLUMN)
         return relation_of(_kept(stored, key_columns)), None
     for part in range(passes):
         rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
@@ -278,6 +282,20 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
         for location in (stored_at, kept_at):
             tidy_state(location, ctx.batch, appended=False)
     return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
+
+
+def _read_schema(log: Any, *, without: str) -> StructType | None:
+    """The schema the engine gives a read of the table (without the column `without`): its
+    Delta schema. None when a field carries metadata (the engine's own aside), which the read
+    may or may not keep: then the engine is asked."""
+    table = log.table()
+    if table is None:
+        return None
+    fields = json.loads(table.schema().to_json())["fields"]
+    if any(set(f.get("metadata") or {}) - {"SPARK::metadata::json"} for f in fields):
+        return None
+    return StructType.fromJson({"type": "struct", "fields": [
+        {**f, "metadata": {}} for f in fields if f["name"] != without]})
 
 
 def _kept(rows: Any, key_columns: list[Any]) -> Any:
