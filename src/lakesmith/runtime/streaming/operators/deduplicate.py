@@ -108,6 +108,7 @@ class Deduplicate(StatefulOperator):
         # Numbered before the anti-join: a key's first row is its first in the batch's input.
         rows = rows.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
         state = _StateStats(log.table(), ctx.batch)  # the state as the batch starts
+        landed = _StateAfter(log)  # the state once the batch committed (its counts)
         has_state = state.table is not None
 
         def earlier_state(*, read_now: bool = False) -> Any:
@@ -189,7 +190,7 @@ class Deduplicate(StatefulOperator):
                 # The keys added are the rows the state append commits for this batch: counted
                 # from its commit once the batch committed, not by running the batch's
                 # deduplication once more before it (the write computes it anyway).
-                return lambda: counts(_state_rows_of(ctx.spark, log, ctx.batch))
+                return lambda: counts(_state_rows_of(ctx.spark, landed, ctx.batch))
             return counts(int(ctx.bind(output).count()))
 
         if not within and not time_key:
@@ -205,7 +206,7 @@ class Deduplicate(StatefulOperator):
                 flags, names = [], []
             if names and rules is not None:
                 ctx.counted = lambda: rules.report_from_counts(
-                    *_flagged_rows(ctx.spark, log, ctx.batch, names))
+                    *_flagged_rows(ctx.spark, landed, ctx.batch, names))
             # Appended while the output writes: a rerun of the batch reads only earlier
             # batches' keys, and the output reads the stored candidates, not the state. Its rows
             # are planned here, on the batch's thread (the binder is not shared across threads).
@@ -308,18 +309,35 @@ def _kept(rows: Any, key_columns: list[Any]) -> Any:
             .drop(ORDINAL_COLUMN))
 
 
-def _flagged_rows(spark: Any, log: Any, batch: int, names: list[str]) -> tuple[int, dict[str, int]]:
+class _StateAfter:
+    """The state table once the batch committed: its add actions read once (None: no table)
+    for every count taken from their statistics."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self._read = False
+        self._actions: Any = None
+
+    def actions(self) -> Any:
+        if not self._read:
+            table = self.log.table()
+            self._actions = add_actions(table) if table is not None else None
+            self._read = True
+        return self._actions
+
+
+def _flagged_rows(spark: Any, state: _StateAfter, batch: int, names: list[str]
+                  ) -> tuple[int, dict[str, int]]:
     """The state's rows of `batch` and, per flag column in `names`, those where it is not NULL:
     from the statistics of the files the batch appended, else counted by the engine (a query
     of the state table alone)."""
-    table = log.table()
-    actions = add_actions(table) if table is not None else None
+    actions = state.actions()
     counted = _batch_stats(actions, batch, names) if actions is not None else None
     if counted is not None:
         return counted
-    state = spark.read.format("delta").load(engine_path(log.location)) \
+    rows = spark.read.format("delta").load(engine_path(state.log.location)) \
         .where(F.col(BATCH_COLUMN) == F.lit(batch))
-    row = state.agg(F.count(F.lit(1)).alias("rows"),
+    row = rows.agg(F.count(F.lit(1)).alias("rows"),
                     *[F.count(F.col(quote_always(n))).alias(f"f{i}")
                       for i, n in enumerate(names)]).collect()[0]
     return int(row["rows"]), {n: int(row[f"f{i}"]) for i, n in enumerate(names)}
@@ -350,18 +368,17 @@ def _batch_stats(actions: Any, batch: int, names: list[str]
     return rows, failing
 
 
-def _state_rows_of(spark: Any, log: Any, batch: int) -> int:
+def _state_rows_of(spark: Any, state: _StateAfter, batch: int) -> int:
     """The state's rows of `batch` (the keys it added), from the statistics of its files, else
     counted by the engine (a query of the state table alone: the batch's slices are gone)."""
-    table = log.table()
-    if table is None:
+    actions = state.actions()
+    if actions is None:
         return 0
-    actions = add_actions(table)
     through = actions_row_count(actions, below=(BATCH_COLUMN, batch + 1))
     before = actions_row_count(actions, below=(BATCH_COLUMN, batch))
     if through is not None and before is not None:
         return through - before
-    return int(spark.read.format("delta").load(engine_path(log.location))
+    return int(spark.read.format("delta").load(engine_path(state.log.location))
                .where(F.col(BATCH_COLUMN) == F.lit(batch)).count())
 
 
