@@ -70,6 +70,12 @@ class DeltaLog:
                     self._table = open_table(self.location)
             return self._table
 
+    def loaded(self) -> DeltaTable | None:
+        """The table as last loaded or advanced, without asking the store for newer commits:
+        for a caller that advanced it itself just before (each advance lists the log)."""
+        with self._lock:
+            return self._table
+
     def version(self) -> int | None:
         table = self.table()
         return None if table is None else table.version()

@@ -286,10 +286,11 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
 
 
 def _read_schema(log: Any, *, without: str) -> StructType | None:
-    """The schema the engine gives a read of the table (without the column `without`): its
-    Delta schema. None when a field carries metadata (the engine's own aside), which the read
-    may or may not keep: then the engine is asked."""
-    table = log.table()
+    """The schema the engine gives a read of the table just written (without the column
+    `without`): its Delta schema, from the log as the write advanced it. None when a field
+    carries metadata (the engine's own aside), which the read may or may not keep: then the
+    engine is asked."""
+    table = log.loaded()
     if table is None:
         return None
     fields = json.loads(table.schema().to_json())["fields"]
