@@ -121,7 +121,8 @@ def main(project: Path, timeline: bool) -> None:
     update_calls = calls[before:]
     for call in update_calls:
         for span in times.flows.values():
-            mine = call.thread == span.thread or call.thread.startswith("expectations")
+            mine = call.thread == span.thread or call.thread.startswith("expectations") \
+                or call.thread.startswith(f"{span.thread}-")  # a writer alongside the output
             if mine and span.end is not None and span.start <= call.start <= span.end:
                 span.calls.append(call)
     print(f"update {result.state.value} in {result.duration_seconds:.3f}s; "

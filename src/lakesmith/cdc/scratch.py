@@ -47,8 +47,9 @@ class Scratch:
 
 def materialize(plan: Any, scratch: Location, *, partition_by: Sequence[str] = (),
                 log: DeltaLog | None = None) -> Any:
-    """Run `plan` once into the scratch table at `scratch` and return a read of it."""
-    return materialize_counted(plan, scratch, partition_by=partition_by, log=log).rows
+    """Run `plan` once into the scratch table at `scratch` and return a read of it (no counts:
+    reading the add actions' statistics costs a few milliseconds of the batch's path)."""
+    return _write(plan, scratch, partition_by, log)[0]
 
 
 def materialize_counted(plan: Any, scratch: Location, *, partition_by: Sequence[str] = (),
@@ -57,17 +58,25 @@ def materialize_counted(plan: Any, scratch: Location, *, partition_by: Sequence[
     log is read once for the counts and the removal of the replaced files, no engine query.
     `log`: the scratch's log as the update keeps it loaded (advanced by the new commit, not
     loaded afresh: a scratch's log grows by a commit per batch)."""
+    rows, table = _write(plan, scratch, partition_by, log)
+    count = stats_row_count(table) if table is not None else None
+    partitions = partition_rows(table, partition_by) if table is not None and partition_by \
+        else None
+    return Scratch(rows, count, partitions)
+
+
+def _write(plan: Any, scratch: Location, partition_by: Sequence[str],
+           log: DeltaLog | None) -> tuple[Any, Any | None]:
+    """Overwrite the scratch with `plan`'s rows, drop the files it replaced; a read of it, and
+    the table at its new version."""
     path = engine_path(scratch)
     writer = plan.write.format("delta").mode("overwrite").option("overwriteSchema", "true")
     if partition_by:
         writer = writer.partitionBy(*partition_by)
     writer.save(path)
     table = log.table() if log is not None else open_table(scratch)
-    count = stats_row_count(table) if table is not None else None
-    partitions = partition_rows(table, partition_by) if table is not None and partition_by \
-        else None
     drop_overwritten_files(scratch, table)
-    return Scratch(plan.sparkSession.read.format("delta").load(path), count, partitions)
+    return plan.sparkSession.read.format("delta").load(path), table
 
 
 def count_and_tidy(location: Location) -> int | None:

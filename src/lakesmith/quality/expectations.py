@@ -3,11 +3,14 @@
 Every expectation becomes a flag, `coalesce(condition, false)` (a NULL result fails, as on
 Databricks). One aggregation counts the failures of every rule; then the flow writes the rows
 that pass every `drop` rule. A `fail` rule that any row violates stops the flow before it writes,
-with an offending row in the message.
+with an offending row in the message. Where the flow's result rows are written anyway with
+other columns (a deduplication's new keys), the flags can ride along instead
+(`count_columns`): the counts are then read from the written files' statistics, no extra pass.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -109,6 +112,32 @@ class ExpectationSet:
             report.failed[key] = report.failed.get(key, 0) + failed
         return report
 
+    def count_columns(self) -> list[tuple[str, Any]]:
+        """Columns that let a table's statistics count the rules: per rule one that is NULL
+        where the row passes it, and one NULL where the row passes every `drop` rule (when
+        there are some). Their names digest the rules, so counts are read only from rows
+        flagged by these same rules. Written with rows that are the flow's result, the null
+        counts of the files give `evaluate`'s report without a query (`report_from_counts`)."""
+        columns = [(_count_column(f"expect_{i}", [self.rules[i]]),
+                    F.when(self._flag(i), F.lit(None).cast("boolean")).otherwise(F.lit(True)))
+                   for i in range(len(self.rules))]
+        if self.drops:
+            kept = _all(self._flag(i) for i in self.drops)
+            columns.append((_count_column("dropped", [self.rules[i] for i in self.drops]),
+                            F.when(kept, F.lit(None).cast("boolean")).otherwise(F.lit(True))))
+        return columns
+
+    def report_from_counts(self, total: int, failing: dict[str, int]) -> QualityReport:
+        """`evaluate`'s report from the rows flagged by `count_columns` (`total`) and, per
+        column name, the rows where it is not NULL."""
+        names = [name for name, _ in self.count_columns()]
+        report = QualityReport(dropped_records=failing[names[-1]] if self.drops else 0)
+        for rule, name in zip(self.rules, names, strict=False):
+            key = (rule.dataset, rule.expectation.name)
+            report.passed[key] = report.passed.get(key, 0) + total - failing[name]
+            report.failed[key] = report.failed.get(key, 0) + failing[name]
+        return report
+
     def raise_on_failures(self, report: QualityReport, df: Any, flow: str) -> None:
         """Stop with the first violated `fail` rule, its count and one offending row."""
         for i, rule in enumerate(self.rules):
@@ -140,6 +169,13 @@ class ExpectationSet:
                 .withColumn(FAILED_RULES_COLUMN, names)
                 .withColumn(UPDATE_COLUMN, F.lit(update_id))
                 .withColumn(BATCH_COLUMN, F.lit(batch).cast("bigint")))
+
+
+def _count_column(kind: str, rules: Sequence[DatasetExpectation]) -> str:
+    """A flag column's name: its kind and a digest of its rules (dataset, name, condition)."""
+    text = "\n".join(f"{r.dataset}\n{r.expectation.name}\n{r.expectation.condition}"
+                     for r in rules)
+    return f"__lakesmith_{kind}_{hashlib.sha1(text.encode()).hexdigest()[:12]}"
 
 
 def _all(flags: Iterable[Any]) -> Any:

@@ -70,6 +70,12 @@ class DeltaLog:
                     self._table = open_table(self.location)
             return self._table
 
+    def loaded(self) -> DeltaTable | None:
+        """The table as last loaded or advanced, without asking the store for newer commits:
+        for a caller that advanced it itself just before (each advance lists the log)."""
+        with self._lock:
+            return self._table
+
     def version(self) -> int | None:
         table = self.table()
         return None if table is None else table.version()
@@ -109,10 +115,17 @@ def stats_row_count(table: DeltaTable, *, below: tuple[str, int] | None = None) 
     """The rows of the table's version, from its add actions' statistics (None when a file has
     none). `below=(column, n)`: only the rows whose non-NULL integer `column` is below n, None
     when a file's statistics cannot tell (rows on both sides, or NULLs)."""
-    return _row_count(pa.table(table.get_add_actions(flatten=True)), below)
+    return actions_row_count(add_actions(table), below)
 
 
-def _row_count(actions: pa.Table, below: tuple[str, int] | None = None) -> int | None:
+def add_actions(table: DeltaTable) -> pa.Table:
+    """The add actions of the table's version, with their statistics flattened: read once when
+    several counts come from them (each read costs milliseconds)."""
+    return pa.table(table.get_add_actions(flatten=True))
+
+
+def actions_row_count(actions: pa.Table, below: tuple[str, int] | None = None) -> int | None:
+    """`stats_row_count` of add actions already read (`add_actions`)."""
     if actions.num_rows == 0:
         return 0
     if "num_records" not in actions.column_names:
@@ -146,7 +159,7 @@ def table_info(location: Location, table: DeltaTable | None = None) -> TableInfo
     if table is None:
         return None
     actions = pa.table(table.get_add_actions(flatten=True))
-    row_count = _row_count(actions)
+    row_count = actions_row_count(actions)
     size = int(sum(actions.column("size_bytes").to_pylist())) if actions.num_rows else 0
     metadata = table.metadata()
     return TableInfo(

@@ -340,3 +340,93 @@ def test_crash_points_match_flow_and_batch(crash_at) -> None:
     crash_at("after_output::2")
     with pytest.raises(Crashed):
         crash.crash_point(crash.AFTER_OUTPUT, "any", 2)
+
+
+# -- a writer alongside the output -----------------------------------------------------------------
+
+
+class GatedTable(FakeTable):
+    """A table whose write waits until `gate` opens (another thread opens it), or fails."""
+
+    def __init__(self, *args, gate=None, waits_for=None, fails: bool = False, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = gate
+        self.waits_for = waits_for
+        self.fails = fails
+        self.thread = ""
+
+    def write(self, marker: Marker) -> None:
+        import threading
+
+        self.thread = threading.current_thread().name
+        if self.waits_for is not None:
+            assert self.waits_for.wait(10), f"{self.name} waited for the other write in vain"
+        if self.fails:
+            raise RuntimeError(f"{self.name} failed")
+        super().write(marker)
+        if self.gate is not None:
+            self.gate.set()
+
+
+def alongside_writers(calls: list[tuple], **state: object) -> list[FakeTable]:
+    """output and quarantine, then a state written alongside the output: the output's write
+    waits until the state's landed, so the test fails unless they run at once."""
+    import threading
+
+    gate = threading.Event()
+    output = GatedTable("output", calls, waits_for=gate if not state.get("fails") else None)
+    table = GatedTable("state", calls, crash.AFTER_STATE, 2, gate=gate, **state)
+    table.alongside_output = True
+    return [output, FakeTable("quarantine", calls, crash.AFTER_QUARANTINE, 1), table]
+
+
+def test_a_writer_alongside_the_output_writes_at_the_same_time(checkpoint, crash_at) -> None:
+    import threading
+
+    calls: list[tuple] = []
+    tables = alongside_writers(calls)
+    crash_at(f"{crash.AFTER_OUTPUT}:flow:0")
+    with pytest.raises(Crashed):  # at after_output, both have landed
+        run(checkpoint, 0, tables)
+    assert [t.batches() for t in tables] == [[0], [], [0]]
+    assert tables[2].thread != threading.current_thread().name
+    crash_at("")
+    recovery = recover(checkpoint, tables[0])
+    calls.clear()
+    run_batch(checkpoint, BatchPlan(recovery.rerun, tables, output=tables[0], recovering=True))
+    assert [c[1] for c in calls if c[0] == "write"] == ["quarantine"]
+    assert [t.batches() for t in tables] == [[0]] * 3
+
+
+def test_a_failed_writer_alongside_fails_the_batch_once_the_output_landed(checkpoint) -> None:
+    calls: list[tuple] = []
+    tables = alongside_writers(calls, fails=True)
+    with pytest.raises(RuntimeError, match="state failed"):
+        run(checkpoint, 0, tables)
+    assert [t.batches() for t in tables] == [[0], [], []]  # nothing after it was written
+    assert checkpoint.commits.latest_batch() is None
+    tables[2].fails = False
+    recovery = recover(checkpoint, tables[0])
+    calls.clear()
+    commit = run_batch(checkpoint, BatchPlan(recovery.rerun, tables, output=tables[0],
+                                             recovering=True))
+    assert sorted(c[1] for c in calls if c[0] == "write") == ["quarantine", "state"]
+    assert [t.batches() for t in tables] == [[0]] * 3
+    assert commit == CommitRecord(0, 0, 0, 3)
+
+
+def test_a_failed_output_leaves_the_writer_alongside_landed(checkpoint) -> None:
+    """The state may land before the output (a rerun reads only earlier batches' state)."""
+    calls: list[tuple] = []
+    tables = alongside_writers(calls)
+    tables[0].fails = True
+    with pytest.raises(RuntimeError, match="output failed"):
+        run(checkpoint, 0, tables)
+    assert [t.batches() for t in tables] == [[], [], [0]]
+    tables[0].fails = False
+    tables[0].waits_for = None
+    recovery = recover(checkpoint, tables[0])
+    calls.clear()
+    run_batch(checkpoint, BatchPlan(recovery.rerun, tables, output=tables[0], recovering=True))
+    assert sorted(c[1] for c in calls if c[0] == "write") == ["output", "quarantine"]
+    assert [t.batches() for t in tables] == [[0]] * 3

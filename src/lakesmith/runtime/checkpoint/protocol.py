@@ -7,7 +7,9 @@ Batch N, in this order:
    (crash points `before_offsets`, `after_offsets`);
 2. each writer writes N, output first, then quarantine, then state; a writer whose marked commit
    already landed (a rerun after a crash) is skipped (`after_output`, `after_quarantine`,
-   `after_state`);
+   `after_state`). A writer that may land in either order with the output
+   (`BatchWriter.alongside_output`: a deduplication's new keys, which no rerun of N reads)
+   writes while the output writes, on its own thread; both have landed at `after_output`;
 3. `commits/N` is created (`after_commit`).
 
 Records and the engine's commits are durable as Spark's are on the same storage: on object stores
@@ -18,12 +20,18 @@ nothing, and a crash of the operating system can lose the newest writes (docs/ar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from lakesmith.runtime.checkpoint import crash
 from lakesmith.runtime.checkpoint.checkpoint import Checkpoint
-from lakesmith.runtime.checkpoint.records import CheckpointError, CommitRecord, OffsetRecord
+from lakesmith.runtime.checkpoint.records import (
+    CheckpointError,
+    CommitRecord,
+    Marker,
+    OffsetRecord,
+)
 from lakesmith.runtime.checkpoint.writers import BatchWriter, Landed
 
 
@@ -62,18 +70,17 @@ def run_batch(checkpoint: Checkpoint, plan: BatchPlan) -> CommitRecord:
         crash.crash_point(crash.AFTER_OFFSETS, flow, batch)
     marker = checkpoint.marker(batch, pipeline=plan.pipeline, update_id=plan.update_id)
     output = plan.output
+    alongside = [w for w in plan.writers if w.alongside_output and w is not output] \
+        if output is not None else []
     for writer in plan.writers:
-        before = plan.record.versions.get(writer.name)
-        # Only a rerun can find its commit landed: a new batch's offsets were just created (put
-        # if absent), and a table holding a batch beyond the offsets log is refused before the
-        # flow runs (consistency.py). Asking would refresh the table's log for nothing.
-        landed = writer.landed(marker, before) if plan.recovering else None
-        if landed is None:
-            writer.write(marker)
-            if writer is output:
-                landed = writer.landed(marker, before)
-        if landed is not None:
-            plan.landed[writer.name] = landed
+        if writer in alongside:  # landed alongside the output
+            crash.crash_point(writer.crash_point, flow, batch)
+            continue
+        if writer is output and alongside:
+            with _Alongside(alongside, lambda w: _write(w, plan, marker)):
+                _write(writer, plan, marker)
+        else:
+            _write(writer, plan, marker)
         crash.crash_point(writer.crash_point, flow, batch)
     written = plan.landed.get(output.name) if output is not None else None
     commit = CommitRecord(batch, written.version if written else None, plan.num_input_rows,
@@ -86,6 +93,49 @@ def run_batch(checkpoint: Checkpoint, plan: BatchPlan) -> CommitRecord:
     crash.crash_point(crash.AFTER_COMMIT, flow, batch)
     checkpoint.purge(batch)
     return commit
+
+
+def _write(writer: BatchWriter, plan: BatchPlan, marker: Marker) -> None:
+    """Write the batch's commit of `writer`, unless it already landed."""
+    before = plan.record.versions.get(writer.name)
+    # Only a rerun can find its commit landed: a new batch's offsets were just created (put if
+    # absent), and a table holding a batch beyond the offsets log is refused before the flow
+    # runs (consistency.py). Asking would refresh the table's log for nothing.
+    landed = writer.landed(marker, before) if plan.recovering else None
+    if landed is None:
+        writer.write(marker)
+        if writer is plan.output:
+            landed = writer.landed(marker, before)
+    if landed is not None:
+        plan.landed[writer.name] = landed
+
+
+class _Alongside:
+    """Writers run on their own threads while the block runs (the output's write); the block
+    ends once they all ended, with the block's error first, else the first writer's."""
+
+    def __init__(self, writers: Sequence[BatchWriter],
+                 write: Callable[[BatchWriter], None]) -> None:
+        self.errors: list[BaseException] = []
+        self.threads = [threading.Thread(target=self._run, args=(write, w), daemon=True,
+                                         name=f"{threading.current_thread().name}-{w.name}")
+                        for w in writers]
+
+    def _run(self, write: Callable[[BatchWriter], None], writer: BatchWriter) -> None:
+        try:
+            write(writer)
+        except BaseException as e:  # raised on the batch's thread once the output is written
+            self.errors.append(e)
+
+    def __enter__(self) -> None:
+        for thread in self.threads:
+            thread.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, *exc: object) -> None:
+        for thread in self.threads:
+            thread.join()
+        if exc_type is None and self.errors:
+            raise self.errors[0]
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ class BatchWriter(ABC):
 
     name: str
     crash_point: str
+    # May land in either order with the batch's output, so it writes while the output writes:
+    # neither reads what the other writes, and a rerun of the batch does not read it.
+    alongside_output: bool = False
 
     @abstractmethod
     def version(self) -> int | None:
@@ -117,11 +120,13 @@ class ReplaceRows(MarkedDeltaWriter):
 
 
 class StateAppend(AppendWithMarker):
-    """Append rows to a state table kept in the checkpoint (e.g. deduplication keys)."""
+    """Append rows to a state table kept in the checkpoint (e.g. deduplication keys).
+    `alongside_output`: see `BatchWriter`."""
 
     def __init__(self, name: str, log: DeltaLog, rows: Callable[[], Any | None], *,
-                 columns: Sequence[str] | None = None) -> None:
+                 columns: Sequence[str] | None = None, alongside_output: bool = False) -> None:
         super().__init__(name, log, rows, crash_point=crash.AFTER_STATE, columns=columns)
+        self.alongside_output = alongside_output
 
 
 class IdempotentMerge(BatchWriter):

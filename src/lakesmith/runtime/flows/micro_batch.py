@@ -44,6 +44,7 @@ from lakesmith.runtime.checkpoint.records import OUTPUT as OUTPUT  # the runners
 from lakesmith.runtime.events import FlowMetrics
 from lakesmith.runtime.flows.base import FlowContext, FlowRunner
 from lakesmith.runtime.flows.quality import FlowQuality, PendingReport
+from lakesmith.runtime.flows.warm_state import warm_state_logs
 from lakesmith.runtime.plan import INCREMENTAL, SKIP, FlowWork, PlannedFlow, SourceWork
 from lakesmith.runtime.streaming.binder import StreamBatchBinder
 from lakesmith.runtime.streaming.operators import OperatorContext, rewrite_stateful
@@ -131,6 +132,7 @@ class MicroBatchRunner(FlowRunner):
             if last is not None:
                 starts = _ends(last, sources)
                 _check_identities(last, sources)
+                warm_state_logs(workspace.logs, checkpoint)
         work = []
         for key, source in sources.items():
             bounds = source.bounds(starts.get(key))
@@ -283,11 +285,12 @@ class MicroBatchRunner(FlowRunner):
                 ends[work.key] = bounds.end
         return ends
 
-    def bind(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch
-             ) -> tuple[StreamBatchBinder, OperatorContext]:
+    def bind(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch, *,
+             result_rules: Any = None) -> tuple[StreamBatchBinder, OperatorContext]:
         """A binder of the batch's plan to its slices, with the stateful operators it reads
         through rewritten against their state (their writers are in the operator context).
-        The caller closes the binder (`batch.binder`)."""
+        `result_rules`: expectations an operator whose output is the flow's result may count
+        (`OperatorContext.result_rules`). The caller closes the binder (`batch.binder`)."""
         workspace = ctx.workspace
         sources = workspace.sources(ctx.flow)
         graph = ctx.graph
@@ -321,6 +324,8 @@ class MicroBatchRunner(FlowRunner):
                                    slice_schemas={key: sources[key].slice_schema(ctx.spark)
                                                   for key in batch.slices})
         batch.binder = binder
+        if not binder.reads_file_metadata(ctx.flow):  # else the result drops hidden columns
+            operators.result_rules = result_rules
         return binder, operators
 
     def _execute(self, ctx: FlowContext, checkpoint: Checkpoint, batch: Batch,

@@ -3,6 +3,7 @@ quarantine table when the dataset asks for it (`lakesmith.quarantine = 'true'`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
@@ -28,6 +29,19 @@ class PendingReport:
         return self._future.result()
 
 
+class CountedReport(PendingReport):
+    """Counts read once the batch committed, from what its writes recorded (`count`)."""
+
+    def __init__(self, count: Callable[[], QualityReport]) -> None:
+        self._count = count
+        self._report: QualityReport | None = None
+
+    def result(self) -> QualityReport:
+        if self._report is None:
+            self._report = self._count()
+        return self._report
+
+
 def quarantine_table(name: TableName) -> TableName:
     return replace(name, table=name.table + QUARANTINE_SUFFIX)
 
@@ -44,6 +58,24 @@ class FlowQuality:
         self.ctx = ctx
         self.rules = ExpectationSet.for_flow(ctx.graph, ctx.flow)
         self.quarantine = bool(self.rules.drops) and keeps_quarantine(ctx.dataset)
+
+    def countable_by_state(self) -> ExpectationSet | None:
+        """The rules, when a stateful operator whose rows are the flow's result as written may
+        count them with the state it writes: no `fail` rule (it must stop the batch before
+        anything is written), no quarantine (its writer needs the counts first), no declared
+        schema (the written rows are then the query's own)."""
+        if not self.rules or self.rules.fails or self.quarantine or \
+                self.ctx.table.schema is not None:
+            return None
+        return self.rules
+
+    def counted(self, df: Any, count: Callable[[], QualityReport]
+                ) -> tuple[Any, PendingReport]:
+        """The rows to write when the rules are counted by a state write (`count`, once the
+        batch committed): no counting query. The result's schema, which the write asks, is
+        asked now, before the batch's writes keep the engine busy."""
+        df.schema  # noqa: B018
+        return self.rules.kept(df), CountedReport(count)
 
     def check(self, df: Any) -> tuple[Any, PendingReport | None]:
         """Start evaluating the rules over `df` (one extra pass) and return the rows to write

@@ -22,10 +22,14 @@ class StreamingTableRunner(MicroBatchRunner):
                 no_data: bool = False) -> Batch:
         """The batch's plan bound to its slices, with its writers: output, quarantine, state
         (a no-data batch: state only). Expectations are checked here, before the batch is
-        recorded: a violated `fail` rule leaves the checkpoint and the tables as they were."""
+        recorded: a violated `fail` rule leaves the checkpoint and the tables as they were.
+        When a deduplication gives the flow's result, it counts the other rules with its state
+        (`FlowQuality.countable_by_state`)."""
         if not batch.has_data and not no_data:
             return batch
-        binder, operators = self.bind(ctx, checkpoint, batch)
+        quality = FlowQuality(ctx)
+        binder, operators = self.bind(ctx, checkpoint, batch,
+                                      result_rules=quality.countable_by_state())
         try:
             df = binder.batch_dataframe(ctx.flow)
             batch.has_watermark = bool(operators.event_times)
@@ -36,8 +40,10 @@ class StreamingTableRunner(MicroBatchRunner):
                 batch.writers = tuple(operators.writers)
                 return batch
             df = declared(ctx.spark, df, ctx.table)
-            quality = FlowQuality(ctx)
-            result, batch.report = quality.check(df)
+            if operators.counted is not None and operators.result_schema is not None:
+                df._cached_schema = operators.result_schema  # known: no analysis round trip
+            result, batch.report = quality.counted(df, operators.counted) \
+                if operators.counted is not None else quality.check(df)
             if not no_data:
                 conf = {**ctx.workspace.configuration, **ctx.flow.flow.spark_conf}
                 batch.next_watermark_ms, batch.next_input_watermarks_ms = next_watermarks(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import proto
+from pyspark.sql.types import StructType
 
 from lakesmith.engine.plans import PlanRead, all_relations
 from lakesmith.engine.stateful import is_streaming_relation
@@ -60,6 +61,16 @@ class OperatorContext:
     # The rows of one streaming read's slice in this batch, when its source knows them without
     # a query (a Delta source, from its log's statistics); None: count them.
     rows_of_read: Callable[[PlanRead], int | None] = lambda read: None
+    # The flow's expectations (an `ExpectationSet`), when an operator whose output is the flow's
+    # result as written may count them with its state (`rewrites_result`): it then sets
+    # `counted`, which gives their report once the batch committed, and the flow runs no
+    # counting query of its own.
+    result_rules: Any = None
+    rewrites_result: bool = False  # the node being rewritten is the flow's result
+    counted: Callable[[], Any] | None = None
+    # The result's schema, when the operator knows it without asking the engine (set with
+    # `counted`): a read of a table it just wrote, whose Delta log holds it.
+    result_schema: StructType | None = None
 
     @property
     def event_time(self) -> EventTime | None:
@@ -99,7 +110,9 @@ def rewrite_stateful(relation: proto.Relation, scope: str, ctx: OperatorContext)
         if not is_streaming_relation(node, ctx.reads_stream):
             continue
         operator = _OPERATORS[node.WhichOneof("rel_type") or ""]()
+        ctx.rewrites_result = scope == "flow" and node is rewritten
         replacement = operator.rewrite(node, f"{scope}#{index}", ctx)
+        ctx.rewrites_result = False
         index += 1
         replace_node(node, replacement)
     return rewritten

@@ -26,7 +26,11 @@ large the batch. Every run of a batch writes both scratch tables afresh before a
 them, so a rerun after a crash sees what its own run computed. The rows reaching the
 deduplication are known from the batch's slice when its input is a projection of one Delta stream
 (`known_rows`); the rows kept, and the keys in state before the batch, are counted from the Delta
-logs' statistics where they can tell, without a query. FLOAT and DOUBLE keys are compared as Spark
+logs' statistics where they can tell, without a query. When the deduplication gives the flow's
+result, the flow's expectations are counted by its state append: each new key is written with
+the rules' flags of its row (`ExpectationSet.count_columns`, NULL where it passes), and the
+counts are read from the null counts of that commit's files (no counting query); the append runs
+alongside the output's write. FLOAT and DOUBLE keys are compared as Spark
 compares them (-0.0 = 0.0, every NaN one value), fields of STRUCT keys and elements of ARRAY keys
 too, which the engine does not do by itself.
 
@@ -41,6 +45,7 @@ Evicted keys are left out of the state table when the batch rewrites it, so it s
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -64,7 +69,7 @@ from lakesmith.runtime.streaming.operators import (
     register_operator,
 )
 from lakesmith.tables.catalog import quote_always
-from lakesmith.tables.delta import stats_row_count
+from lakesmith.tables.delta import actions_row_count, add_actions
 
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
@@ -102,17 +107,19 @@ class Deduplicate(StatefulOperator):
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
         # Numbered before the anti-join: a key's first row is its first in the batch's input.
         rows = rows.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
-        has_state = log.version() is not None
+        state = _StateStats(log.table(), ctx.batch)  # the state as the batch starts
+        landed = _StateAfter(log)  # the state once the batch committed (its counts)
+        has_state = state.table is not None
 
         def earlier_state(*, read_now: bool = False) -> Any:
             """The keys of batches before this one (never this batch's: a rerun is the same).
             `read_now`: read before the batch writes its state; then, when the state's
             statistics show only earlier batches' rows (not a rerun after the state landed),
             the filter is left out, sparing the engine a column of every key in state."""
-            state = ctx.spark.read.format("delta").load(engine_path(log.location))
-            if read_now and _only_before(log, ctx.batch):
-                return state
-            return state.where(F.col(BATCH_COLUMN) < F.lit(ctx.batch))
+            keys_seen = ctx.spark.read.format("delta").load(engine_path(log.location))
+            if read_now and state.only_before():
+                return keys_seen
+            return keys_seen.where(F.col(BATCH_COLUMN) < F.lit(ctx.batch))
 
         def live_before(*, read_now: bool = False) -> Any:
             """The keys in state when the batch starts (what the previous batch kept)."""
@@ -147,8 +154,9 @@ class Deduplicate(StatefulOperator):
                                    received=received)
         name = f"state:{state_id}"
 
-        def new_state() -> Any:
-            new = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys])
+        def new_state(flags: list[tuple[str, Any]] | None = None) -> Any:
+            new = ctx.bind(output).select(*[F.col(quote_always(k)) for k in keys],
+                                          *[column.alias(n) for n, column in flags or []])
             if within:
                 assert event is not None
                 new = ctx.bind(output).select(
@@ -164,8 +172,7 @@ class Deduplicate(StatefulOperator):
                 ~_not_late(event.column, ctx.previous_watermark_ms)))).count())
             before = 0
             if has_state:
-                known = _state_rows_before(log, ctx.batch) if not within and not time_key \
-                    else None
+                known = state.rows_before() if not within and not time_key else None
                 before = known if known is not None else \
                     int(ctx.bind(relation_of(live_before())).count())
 
@@ -183,11 +190,30 @@ class Deduplicate(StatefulOperator):
                 # The keys added are the rows the state append commits for this batch: counted
                 # from its commit once the batch committed, not by running the batch's
                 # deduplication once more before it (the write computes it anyway).
-                return lambda: counts(_state_rows_of(ctx.spark, log, ctx.batch))
+                return lambda: counts(_state_rows_of(ctx.spark, landed, ctx.batch))
             return counts(int(ctx.bind(output).count()))
 
         if not within and not time_key:
-            ctx.writers.append(StateAppend(name, log, new_state, columns=[*keys, BATCH_COLUMN]))
+            # The new keys are the rows the deduplication outputs, one per key: when they are
+            # the flow's result, its expectations are counted by the statistics of their flags
+            # written with them (no counting query of their own).
+            rules = ctx.result_rules if ctx.rewrites_result else None
+            flags = rules.count_columns() if rules else []
+            names = [n for n, _ in flags]
+            if names and has_state and not state.only_before():
+                # A rerun after its keys may have landed (with another run's rows and rules):
+                # the flow counts the rows this run writes with a query, as before.
+                flags, names = [], []
+            if names and rules is not None:
+                ctx.counted = lambda: rules.report_from_counts(
+                    *_flagged_rows(ctx.spark, landed, ctx.batch, names))
+            # Appended while the output writes: a rerun of the batch reads only earlier
+            # batches' keys, and the output reads the stored candidates, not the state. Its rows
+            # are planned here, on the batch's thread (the binder is not shared across threads).
+            state_rows = new_state(flags)
+            ctx.writers.append(StateAppend(name, log, lambda: state_rows,
+                                           columns=[*keys, *names, BATCH_COLUMN],
+                                           alongside_output=True))
             ctx.metrics.append(lambda: progress(None))
             return output
 
@@ -240,6 +266,9 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
         store_for(kept_at).discard_tree(kept_at)  # a larger batch's kept rows: never read again
         if tidy:
             tidy_state(stored_at, ctx.batch, appended=False)
+        if ctx.rewrites_result and ctx.result_rules is not None:
+            # The result (the kept rows) reads the candidates as stored: its schema is theirs.
+            ctx.result_schema = _read_schema(ctx.logs(stored_at), without=ORDINAL_COLUMN)
         return relation_of(_kept(stored, key_columns)), None
     for part in range(passes):
         rows = stored.where(F.col(PASS_COLUMN) == F.lit(part)) if passes > 1 else stored
@@ -256,6 +285,21 @@ def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: Struct
     return relation_of(ctx.spark.read.format("delta").load(engine_path(kept_at))), count
 
 
+def _read_schema(log: Any, *, without: str) -> StructType | None:
+    """The schema the engine gives a read of the table just written (without the column
+    `without`): its Delta schema, from the log as the write advanced it. None when a field
+    carries metadata (the engine's own aside), which the read may or may not keep: then the
+    engine is asked."""
+    table = log.loaded()
+    if table is None:
+        return None
+    fields = json.loads(table.schema().to_json())["fields"]
+    if any(set(f.get("metadata") or {}) - {"SPARK::metadata::json"} for f in fields):
+        return None
+    return StructType.fromJson({"type": "struct", "fields": [
+        {**f, "metadata": {}} for f in fields if f["name"] != without]})
+
+
 def _kept(rows: Any, key_columns: list[Any]) -> Any:
     """Of stored candidate rows, the one with the smallest ordinal per key (an aggregate of one
     number per key and a semi-join on it)."""
@@ -266,34 +310,106 @@ def _kept(rows: Any, key_columns: list[Any]) -> Any:
             .drop(ORDINAL_COLUMN))
 
 
-def _state_rows_of(spark: Any, log: Any, batch: int) -> int:
+class _StateAfter:
+    """The state table once the batch committed: its add actions read once (None: no table)
+    for every count taken from their statistics."""
+
+    def __init__(self, log: Any) -> None:
+        self.log = log
+        self._read = False
+        self._actions: Any = None
+
+    def actions(self) -> Any:
+        if not self._read:
+            table = self.log.table()
+            self._actions = add_actions(table) if table is not None else None
+            self._read = True
+        return self._actions
+
+
+def _flagged_rows(spark: Any, state: _StateAfter, batch: int, names: list[str]
+                  ) -> tuple[int, dict[str, int]]:
+    """The state's rows of `batch` and, per flag column in `names`, those where it is not NULL:
+    from the statistics of the files the batch appended, else counted by the engine (a query
+    of the state table alone)."""
+    actions = state.actions()
+    counted = _batch_stats(actions, batch, names) if actions is not None else None
+    if counted is not None:
+        return counted
+    rows = spark.read.format("delta").load(engine_path(state.log.location)) \
+        .where(F.col(BATCH_COLUMN) == F.lit(batch))
+    row = rows.agg(F.count(F.lit(1)).alias("rows"),
+                    *[F.count(F.col(quote_always(n))).alias(f"f{i}")
+                      for i, n in enumerate(names)]).collect()[0]
+    return int(row["rows"]), {n: int(row[f"f{i}"]) for i, n in enumerate(names)}
+
+
+def _batch_stats(actions: Any, batch: int, names: list[str]
+                 ) -> tuple[int, dict[str, int]] | None:
+    """`_flagged_rows` from add actions: the files whose batch column is `batch` throughout
+    (a state append writes one batch's rows per file); None when a statistic is missing."""
+    low, high = f"min.{BATCH_COLUMN}", f"max.{BATCH_COLUMN}"
+    wanted = ["num_records", low, high, *[f"null_count.{n}" for n in names]]
+    if any(c not in actions.column_names for c in wanted):
+        return None
+    rows, failing = 0, dict.fromkeys(names, 0)
+    for file in actions.select(wanted).to_pylist():
+        if file["num_records"] is None or file[low] is None or file[high] is None:
+            return None
+        if file[high] < batch or file[low] > batch:
+            continue
+        if file[low] != batch or file[high] != batch:
+            return None
+        rows += file["num_records"]
+        for n in names:
+            nulls = file[f"null_count.{n}"]
+            if nulls is None:
+                return None
+            failing[n] += file["num_records"] - nulls
+    return rows, failing
+
+
+def _state_rows_of(spark: Any, state: _StateAfter, batch: int) -> int:
     """The state's rows of `batch` (the keys it added), from the statistics of its files, else
     counted by the engine (a query of the state table alone: the batch's slices are gone)."""
-    table = log.table()
-    if table is None:
+    actions = state.actions()
+    if actions is None:
         return 0
-    through = stats_row_count(table, below=(BATCH_COLUMN, batch + 1))
-    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
+    through = actions_row_count(actions, below=(BATCH_COLUMN, batch + 1))
+    before = actions_row_count(actions, below=(BATCH_COLUMN, batch))
     if through is not None and before is not None:
         return through - before
-    return int(spark.read.format("delta").load(engine_path(log.location))
+    return int(spark.read.format("delta").load(engine_path(state.log.location))
                .where(F.col(BATCH_COLUMN) == F.lit(batch)).count())
 
 
-def _state_rows_before(log: Any, batch: int) -> int | None:
-    """The keys the state held before `batch` (its rows of earlier batches), from the
-    statistics of its files; None when they cannot tell."""
-    table = log.table()
-    return None if table is None else stats_row_count(table, below=(BATCH_COLUMN, batch))
+class _StateStats:
+    """The state table as a batch starts (`table`, None when there is none yet) and counts from
+    the statistics of its files, its add actions read once (each read costs milliseconds of
+    the batch's path)."""
 
+    def __init__(self, table: Any | None, batch: int) -> None:
+        self.table = table
+        self.batch = batch
+        self._actions: Any = None
 
-def _only_before(log: Any, batch: int) -> bool:
-    """Whether the state holds rows of batches before `batch` only, by its statistics."""
-    table = log.table()
-    if table is None:
-        return False
-    before = stats_row_count(table, below=(BATCH_COLUMN, batch))
-    return before is not None and before == stats_row_count(table)
+    def _read(self) -> Any:
+        if self._actions is None:
+            assert self.table is not None
+            self._actions = add_actions(self.table)
+        return self._actions
+
+    def rows_before(self) -> int | None:
+        """The keys the state held before the batch (its rows of earlier batches); None when
+        the statistics cannot tell."""
+        if self.table is None:
+            return None
+        return actions_row_count(self._read(), below=(BATCH_COLUMN, self.batch))
+
+    def only_before(self) -> bool:
+        """Whether the state holds rows of batches before this one only."""
+        before = self.rows_before()
+        return before is not None and before == actions_row_count(self._read())
 
 
 def _storable(data_type: Any) -> bool:
