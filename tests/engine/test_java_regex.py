@@ -252,3 +252,17 @@ def test_rlike_operations_on_pattern_columns_are_guarded() -> None:
         rewrite_sql("SELECT lower(s) RLIKE p FROM t", None)
     with pytest.raises(NotSupportedYet, match="write rlike"):
         rewrite_sql("SELECT s RLIKE p || 'x' FROM t", None)
+
+
+@pytest.mark.parametrize("rust, empty", [
+    (r"[[A-Za-z]_]*", True),  # a nested class: Python's re would read a class, then `_]*`
+    (r"[[A-Za-z]_]", False),
+    (r"[]a]?", True),
+    (r"[^\]]+", False),
+    (r"[a-z&&[^aeiou]]{0,3}", True),
+])
+def test_the_empty_match_check_reads_nested_classes_as_one_character(rust: str,
+                                                                     empty: bool) -> None:
+    from lakesmith.engine.semantics.regex_literals import matches_empty
+
+    assert matches_empty(rust) is empty

@@ -300,8 +300,15 @@ def check_rows(spec: CdcSpec, rows: Any, source_name: str) -> None:
         return
     row = found[0].asDict()
     what = next(name for i, (name, _) in enumerate(problems) if row[f"{PREFIX}problem{i}"])
+    raise null_in_change(spec, source_name, what, row)
+
+
+def null_in_change(spec: CdcSpec, source_name: str, what: str,
+                   row: dict[str, Any]) -> LakesmithError:
+    """The batch's failure for a change whose `what` (a key column, sequence_by) is NULL,
+    showing `row`'s target columns."""
     sample = {c: row[c] for c in spec.columns}
-    raise LakesmithError(
+    return LakesmithError(
         f"AUTO CDC flow '{spec.flow}': {what} is NULL in a change from '{source_name}', e.g. "
         f"{sample}. Nothing of the batch was committed.",
         hint="every change needs its keys and a sequence value: filter such rows out in the "

@@ -37,10 +37,9 @@ from typing import Any
 from pyspark.sql.connect import functions as F
 
 from lakesmith.cdc.key_windows import BUCKET, bucketed, in_key_order, neighbour, same_key, so_far
-from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows
+from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, null_in_change
 from lakesmith.cdc.scratch import Scratch, materialize, materialize_counted
 from lakesmith.cdc.spec import END_AT, PREFIX, SEQ, START_AT, CdcSpec
-from lakesmith.errors import LakesmithError
 from lakesmith.locations import Location
 from lakesmith.sql_literal import sql_string
 from lakesmith.tables.catalog import quote_always
@@ -135,12 +134,7 @@ class Scd2Batch:
             return
         row = found[0].asDict()
         what = next((f"key column '{k}'" for k in spec.keys if row[k] is None), "sequence_by")
-        sample = {c: row[c] for c in spec.columns}
-        raise LakesmithError(
-            f"AUTO CDC flow '{spec.flow}': {what} is NULL in a change from "
-            f"'{self.source_name}', e.g. {sample}. Nothing of the batch was committed.",
-            hint="every change needs its keys and a sequence value: filter such rows out in "
-                 "the source (or fill them in), then run again.")
+        raise null_in_change(spec, self.source_name, what, row)
 
     def affected(self) -> Any:
         return self.events.select(*self.keys).distinct()

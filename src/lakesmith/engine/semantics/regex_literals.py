@@ -123,10 +123,40 @@ _NAMED = re.compile(r"\(\?<(?![=!])")
 _PROPERTY = re.compile(r"\\[pP](?:\{[^}]*\}|[A-Za-z])")
 
 
+def _classes_as_x(rust: str) -> str:
+    """The pattern with each `[...]` class as `x`: a class is one character, but Python's `re`
+    does not read the engine's nested classes (`[[A-Za-z]_]`: a class, then `_]`)."""
+    out: list[str] = []
+    i, depth = 0, 0
+    while i < len(rust):
+        c = rust[i]
+        if c == "\\":
+            if depth == 0:
+                out.append(rust[i:i + 2])
+            i += 2
+            continue
+        if c == "[":
+            depth += 1
+            i += 1
+            if rust.startswith("^", i):
+                i += 1
+            if rust.startswith("]", i):  # a leading ']' is a literal
+                i += 1
+            continue
+        if c == "]" and depth > 0:
+            depth -= 1
+            if depth == 0:
+                out.append("x")
+        elif depth == 0:
+            out.append(c)
+        i += 1
+    return "".join(out) if depth == 0 else rust
+
+
 def matches_empty(rust: str) -> bool:
     """Whether the Rust pattern matches the empty text (Python's `re` reads the constructs
     lakesmith's translations use the same way); True when Python cannot read it."""
-    python = _WIDE_HEX.sub(lambda m: f"\\U{int(m.group(1), 16):08X}", rust)
+    python = _WIDE_HEX.sub(lambda m: f"\\U{int(m.group(1), 16):08X}", _classes_as_x(rust))
     python = _PROPERTY.sub("x", python)  # one character of a class: never empty
     python = _NAMED.sub("(?P<", python.replace("\\z", "\\Z").replace("(?-u:", "(?:"))
     try:
