@@ -4,13 +4,22 @@ Every function takes a `Location`, so local folders and object stores are read t
 the location's storage options. Row counts come from the add actions' statistics, versions and
 commit metrics from the log. `DeltaLogs` keeps each table's log loaded during an update and
 advances it incrementally: re-reading a long log for every batch would dominate small batches.
+
+An advance lists the store's log folder (a fraction of a millisecond locally, a request on an
+object store, milliseconds under load), and most reads of an update ask about a table nothing can
+have written since its last advance. So a log is not advanced while nothing can write its table:
+- during a quiet period (`DeltaLogs.quiet()`: the update's planning, when no flow runs and the
+  pipeline's lock keeps every other writer out), after its first read in that period;
+- once it is settled (`DeltaLog.settle()`: every flow writing a dataset has finished this
+  triggered update), after one last advance.
 """
 
 from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,16 +60,26 @@ def table_id(location: Location) -> str | None:
 
 
 class DeltaLog:
-    """One table's log, loaded once, then advanced to the newest commit on each `version()`."""
+    """One table's log, loaded once, then advanced to the newest commit on each `version()`,
+    unless nothing can have written the table since its last advance (the module's docstring)."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location,
+                 quiet_period: Callable[[], object | None] = lambda: None) -> None:
         self.location = location
         self._table: DeltaTable | None = None
         self._lock = threading.Lock()
+        self._quiet_period = quiet_period
+        self._read_in: object | None = None  # the quiet period of the last advance, if any
+        self._settling = False  # settled at the next advance
+        self._settled = False
 
     def table(self) -> DeltaTable | None:
         """The table at its newest version, or None when it does not exist (yet)."""
         with self._lock:
+            quiet = self._quiet_period()
+            if self._table is not None and (
+                    self._settled or (quiet is not None and self._read_in is quiet)):
+                return self._table  # nothing can have committed since the last advance
             if self._table is None:
                 self._table = open_table(self.location)
             else:
@@ -68,6 +87,9 @@ class DeltaLog:
                     self._table.update_incremental()
                 except Exception:  # replaced or deleted since loaded: load it afresh
                     self._table = open_table(self.location)
+            self._read_in = quiet
+            if self._settling and self._table is not None:
+                self._settled, self._settling = True, False
             return self._table
 
     def loaded(self) -> DeltaTable | None:
@@ -75,6 +97,14 @@ class DeltaLog:
         for a caller that advanced it itself just before (each advance lists the log)."""
         with self._lock:
             return self._table
+
+    def settle(self) -> None:
+        """Nothing writes the table any more until the update ends (its flows have finished and
+        the pipeline's lock keeps other writers out): advance it once more, on the next read,
+        and no more after that."""
+        with self._lock:
+            if not self._settled:
+                self._settling = True
 
     def version(self) -> int | None:
         table = self.table()
@@ -91,13 +121,29 @@ class DeltaLogs:
     def __init__(self) -> None:
         self._logs: dict[Location, DeltaLog] = {}
         self._lock = threading.Lock()
+        self._quiet: object | None = None
 
     def __call__(self, location: Location) -> DeltaLog:
         with self._lock:
             log = self._logs.get(location)
             if log is None:
-                log = self._logs[location] = DeltaLog(location)
+                log = self._logs[location] = DeltaLog(location, self._quiet_period)
             return log
+
+    def _quiet_period(self) -> object | None:
+        return self._quiet
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """A period in which nothing writes the update's tables (its planning: no flow runs,
+        and the pipeline's lock keeps other writers out): each log is advanced at its first read
+        in it, not again."""
+        outer = self._quiet
+        self._quiet = outer if outer is not None else object()
+        try:
+            yield
+        finally:
+            self._quiet = outer
 
 
 @dataclass(frozen=True)
