@@ -114,6 +114,11 @@ class DeltaLog:
         table = self.table()
         return None if table is None else str(table.metadata().id)
 
+    def identity(self) -> tuple[str, int] | None:
+        """The table's id and newest version, from one advance (None: no table)."""
+        table = self.table()
+        return None if table is None else (str(table.metadata().id), table.version())
+
 
 class DeltaLogs:
     """The logs one update reads, by location (shared by its flows)."""
