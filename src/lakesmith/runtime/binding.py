@@ -160,7 +160,8 @@ class TableBinder(DatasetBinder):
                 "supported by lakesmith yet.")
         log = self.logs(self.catalog.location(name)) if self.logs is not None else None
         table = log.table() if log is not None else None  # (the update's log, often settled)
-        if table is None if log is not None else not self.catalog.exists(name):
+        exists = table is not None if log is not None else self.catalog.exists(name)
+        if not exists:
             raise LakesmithError(
                 f"'{self.graph.dataset(name).name}' has no data yet: it was not refreshed in this "
                 "update and has never been refreshed.",
