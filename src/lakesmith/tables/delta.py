@@ -11,11 +11,15 @@ have written since its last advance. So a log is not advanced while nothing can 
 - during a quiet period (`DeltaLogs.quiet()`: the update's planning, when no flow runs and the
   pipeline's lock keeps every other writer out), after its first read in that period;
 - once it is settled (`DeltaLog.settle()`: every flow writing a dataset has finished this
-  triggered update), after one last advance.
+  triggered update), after one last advance;
+- for a local table, while the next version's commit file is absent (a file check, not a
+  listing; a table deleted and made again is found by its loaded version's file and loaded
+  afresh).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -72,6 +76,7 @@ class DeltaLog:
         self._read_in: object | None = None  # the quiet period of the last advance, if any
         self._settling = False  # settled at the next advance
         self._settled = False
+        self._commit_seen: tuple[int, int, int, int] | None = None  # `_commit_file`, last read
 
     def table(self) -> DeltaTable | None:
         """The table at its newest version, or None when it does not exist (yet)."""
@@ -82,15 +87,49 @@ class DeltaLog:
                 return self._table  # nothing can have committed since the last advance
             if self._table is None:
                 self._table = open_table(self.location)
-            else:
+            elif self._remade():  # (an advance would keep the old table's files)
+                self._table = open_table(self.location)
+            elif not self._no_commit_since():
                 try:
                     self._table.update_incremental()
                 except Exception:  # replaced or deleted since loaded: load it afresh
                     self._table = open_table(self.location)
+            self._commit_seen = self._commit_file(self._table)
             self._read_in = quiet
             if self._settling and self._table is not None:
                 self._settled, self._settling = True, False
             return self._table
+
+    def _commit_file(self, table: DeltaTable | None) -> tuple[int, int, int, int] | None:
+        """A local table's newest commit as found on disk: its version and its file (inode,
+        modification time, size); None when it cannot be told (an object store, no table, no
+        such file)."""
+        if table is None or not self.location.is_local:
+            return None
+        version = table.version()
+        try:
+            found = os.stat(self.location.local_path / DELTA_LOG / f"{version:020d}.json")
+        except OSError:
+            return None
+        return version, found.st_ino, found.st_mtime_ns, found.st_size
+
+    def _remade(self) -> bool:
+        """Whether the loaded version's commit file of a local table is another file than the
+        one read (the table deleted and made again since): gone, or a different file. (A table
+        object that advanced itself, by a delta-rs commit through it, is not asked.)"""
+        seen, table = self._commit_seen, self._table
+        if seen is None or table is None or table.version() != seen[0]:
+            return False
+        return self._commit_file(table) != seen
+
+    def _no_commit_since(self) -> bool:
+        """Whether a local table has no commit after the loaded version, told by a file check
+        instead of an advance (a listing of the log folder and a read of what it finds): the
+        next version's commit file is absent (`_remade` checked the loaded version's)."""
+        seen, table = self._commit_seen, self._table
+        if seen is None or table is None or table.version() != seen[0]:
+            return False
+        return not (self.location.local_path / DELTA_LOG / f"{seen[0] + 1:020d}.json").exists()
 
     def loaded(self) -> DeltaTable | None:
         """The table as last loaded or advanced, without asking the store for newer commits:
