@@ -86,7 +86,7 @@ def test_an_update_with_new_data_reads_each_log_only_when_it_can_have_changed(
     log_reads.clear()
     second = project.run()
     assert second.state == UpdateState.COMPLETED
-    reads = dict(log_reads)  # before settling: 7 loads, 51 advances (not events)
+    reads = dict(log_reads)  # before (2d994d3): 7 loads, 51 advances (not events)
 
     assert [(r["order_id"], r["customer_id"], str(r["amount"]))
             for r in project.rows("silver", order_by="order_id")] == [
