@@ -12,7 +12,7 @@ import itertools
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
@@ -50,7 +50,10 @@ from lakesmith.sources.files.batch import batch_files_dataframe
 from lakesmith.sources.files.file_stream_format import is_spark_file_stream
 from lakesmith.sources.registry import is_file_stream_format
 from lakesmith.tables.catalog import TableCatalog, quote_always
-from lakesmith.tables.delta import DeltaLog, DeltaLogs
+from lakesmith.tables.delta import DeltaLogs
+
+if TYPE_CHECKING:
+    from deltalake import DeltaTable
 
 # A flow's stream sources, by key (the workspace's, shared by analysis, planning and running).
 StreamSources = Callable[[ResolvedFlow], dict[str, StreamSource]]
@@ -155,7 +158,10 @@ class TableBinder(DatasetBinder):
             raise NotSupportedYet(
                 f"streaming read of '{self.graph.dataset(name).name}': streaming tables are not "
                 "supported by lakesmith yet.")
-        if not self.catalog.exists(name):
+        log = self.logs(self.catalog.location(name)) if self.logs is not None else None
+        table = log.table() if log is not None else None  # (the update's log, often settled)
+        exists = table is not None if log is not None else self.catalog.exists(name)
+        if not exists:
             raise LakesmithError(
                 f"'{self.graph.dataset(name).name}' has no data yet: it was not refreshed in this "
                 "update and has never been refreshed.",
@@ -164,17 +170,13 @@ class TableBinder(DatasetBinder):
         # an update starts: an update with nothing new reads none (docs/benchmarks.md).
         self.catalog.register(name)
         engine_name = self.catalog.engine_name(name)
-        if self.logs is not None:
-            self._know_schema(engine_name, self.logs(self.catalog.location(name)))
+        if table is not None:
+            self._know_schema(engine_name, table)
         return TableBinding(engine_name)
 
-    def _know_schema(self, engine_name: str, log: DeltaLog) -> None:
+    def _know_schema(self, engine_name: str, table: DeltaTable) -> None:
         """The table's schema now, from its Delta log (advanced to its newest commit), for the
         plan rewrites that need column types (`known_schemas`): no engine round trip."""
-        table = log.table()
-        if table is None:
-            self.rewriter.table_schemas.pop(engine_name, None)
-            return
         self.rewriter.table_schemas[engine_name] = StructType.fromJson(
             json.loads(table.schema().to_json()))
 

@@ -23,12 +23,13 @@ def plan_work(plan: UpdatePlan, workspace: Workspace,
         and workspace.storage.reset_pending(name))
     plan = plan.with_resets(interrupted)
     work: dict[int, FlowWork] = {}
-    for planned in plan.flows:
-        try:
-            work[id(planned)] = runner_for(planned.flow, plan.graph).plan(workspace, planned)
-        except LakesmithError as e:
-            work[id(planned)] = FlowWork(INCREMENTAL, error=e, reset=planned.full_refresh)
-        if on_data is not None and work[id(planned)].has_data_now:
-            on_data()
-            on_data = None
+    with workspace.logs.quiet():  # no flow runs while the update plans: each log read once
+        for planned in plan.flows:
+            try:
+                work[id(planned)] = runner_for(planned.flow, plan.graph).plan(workspace, planned)
+            except LakesmithError as e:
+                work[id(planned)] = FlowWork(INCREMENTAL, error=e, reset=planned.full_refresh)
+            if on_data is not None and work[id(planned)].has_data_now:
+                on_data()
+                on_data = None
     return plan.with_work(work)

@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -98,6 +99,8 @@ class UpdateRunner:
         self._cycle = 0
         self._target_locks: dict[TableName, threading.Lock] = {
             name: threading.Lock() for name in plan.graph.datasets}
+        self._writers_left = Counter(p.flow.target for p in plan.flows)
+        self._writers_lock = threading.Lock()
 
     def run(self) -> UpdateResult:
         started_at = datetime.now(timezone.utc)
@@ -227,7 +230,23 @@ class UpdateRunner:
         metrics.duration_seconds = time.perf_counter() - start
         if self._cycle > 1 and _did_nothing(metrics):
             metrics.details[IDLE] = True  # a continuous cycle with nothing new: not logged
+        self._settle_when_written(planned)
         self._report(planned, FlowStatus.COMPLETED, metrics)
+
+    def _settle_when_written(self, planned: PlannedFlow) -> None:
+        """Once every flow of a triggered update into a table has finished, nothing writes the
+        table until the update ends (the pipeline's lock keeps other writers out): the flows
+        reading it downstream and the maintenance after the update read its log without
+        advancing it again (`tables/delta.py`). A continuous update's next cycle writes again."""
+        if self.continuous:
+            return
+        target = planned.flow.target
+        with self._writers_lock:
+            self._writers_left[target] -= 1
+            if self._writers_left[target] > 0:
+                return
+        if target in self.plan.graph.stored_datasets():
+            self.workspace.table_log(target).settle()
 
     def _report(self, planned: PlannedFlow, status: FlowStatus, metrics: FlowMetrics | None = None,
                 error: BaseException | None = None) -> None:

@@ -4,13 +4,26 @@ Every function takes a `Location`, so local folders and object stores are read t
 the location's storage options. Row counts come from the add actions' statistics, versions and
 commit metrics from the log. `DeltaLogs` keeps each table's log loaded during an update and
 advances it incrementally: re-reading a long log for every batch would dominate small batches.
+
+An advance lists the store's log folder (a fraction of a millisecond locally, a request on an
+object store, milliseconds under load), and most reads of an update ask about a table nothing can
+have written since its last advance. So a log is not advanced while nothing can write its table:
+- during a quiet period (`DeltaLogs.quiet()`: the update's planning, when no flow runs and the
+  pipeline's lock keeps every other writer out), after its first read in that period;
+- once it is settled (`DeltaLog.settle()`: every flow writing a dataset has finished this
+  triggered update), after one last advance;
+- for a local table, while the next version's commit file is absent (a file check, not a
+  listing; a table deleted and made again is found by its loaded version's file and loaded
+  afresh).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,30 +64,86 @@ def table_id(location: Location) -> str | None:
 
 
 class DeltaLog:
-    """One table's log, loaded once, then advanced to the newest commit on each `version()`."""
+    """One table's log, loaded once, then advanced to the newest commit on each `version()`,
+    unless nothing can have written the table since its last advance (the module's docstring)."""
 
-    def __init__(self, location: Location) -> None:
+    def __init__(self, location: Location,
+                 quiet_period: Callable[[], object | None] = lambda: None) -> None:
         self.location = location
         self._table: DeltaTable | None = None
         self._lock = threading.Lock()
+        self._quiet_period = quiet_period
+        self._read_in: object | None = None  # the quiet period of the last advance, if any
+        self._settling = False  # settled at the next advance
+        self._settled = False
+        self._commit_seen: tuple[int, int, int, int] | None = None  # `_commit_file`, last read
 
     def table(self) -> DeltaTable | None:
         """The table at its newest version, or None when it does not exist (yet)."""
         with self._lock:
+            quiet = self._quiet_period()
+            if self._table is not None and (
+                    self._settled or (quiet is not None and self._read_in is quiet)):
+                return self._table  # nothing can have committed since the last advance
             if self._table is None:
                 self._table = open_table(self.location)
-            else:
+            elif self._remade():  # (an advance would keep the old table's files)
+                self._table = open_table(self.location)
+            elif not self._no_commit_since():
                 try:
                     self._table.update_incremental()
                 except Exception:  # replaced or deleted since loaded: load it afresh
                     self._table = open_table(self.location)
+            self._commit_seen = self._commit_file(self._table)
+            self._read_in = quiet
+            if self._settling and self._table is not None:
+                self._settled, self._settling = True, False
             return self._table
+
+    def _commit_file(self, table: DeltaTable | None) -> tuple[int, int, int, int] | None:
+        """A local table's newest commit as found on disk: its version and its file (inode,
+        modification time, size); None when it cannot be told (an object store, no table, no
+        such file)."""
+        if table is None or not self.location.is_local:
+            return None
+        version = table.version()
+        try:
+            found = os.stat(self.location.local_path / DELTA_LOG / f"{version:020d}.json")
+        except OSError:
+            return None
+        return version, found.st_ino, found.st_mtime_ns, found.st_size
+
+    def _remade(self) -> bool:
+        """Whether the loaded version's commit file of a local table is another file than the
+        one read (the table deleted and made again since): gone, or a different file. (A table
+        object that advanced itself, by a delta-rs commit through it, is not asked.)"""
+        seen, table = self._commit_seen, self._table
+        if seen is None or table is None or table.version() != seen[0]:
+            return False
+        return self._commit_file(table) != seen
+
+    def _no_commit_since(self) -> bool:
+        """Whether a local table has no commit after the loaded version, told by a file check
+        instead of an advance (a listing of the log folder and a read of what it finds): the
+        next version's commit file is absent (`_remade` checked the loaded version's)."""
+        seen, table = self._commit_seen, self._table
+        if seen is None or table is None or table.version() != seen[0]:
+            return False
+        return not (self.location.local_path / DELTA_LOG / f"{seen[0] + 1:020d}.json").exists()
 
     def loaded(self) -> DeltaTable | None:
         """The table as last loaded or advanced, without asking the store for newer commits:
         for a caller that advanced it itself just before (each advance lists the log)."""
         with self._lock:
             return self._table
+
+    def settle(self) -> None:
+        """Nothing writes the table any more until the update ends (its flows have finished and
+        the pipeline's lock keeps other writers out): advance it once more, on the next read,
+        and no more after that."""
+        with self._lock:
+            if not self._settled:
+                self._settling = True
 
     def version(self) -> int | None:
         table = self.table()
@@ -84,6 +153,11 @@ class DeltaLog:
         table = self.table()
         return None if table is None else str(table.metadata().id)
 
+    def identity(self) -> tuple[str, int] | None:
+        """The table's id and newest version, from one advance (None: no table)."""
+        table = self.table()
+        return None if table is None else (str(table.metadata().id), table.version())
+
 
 class DeltaLogs:
     """The logs one update reads, by location (shared by its flows)."""
@@ -91,13 +165,29 @@ class DeltaLogs:
     def __init__(self) -> None:
         self._logs: dict[Location, DeltaLog] = {}
         self._lock = threading.Lock()
+        self._quiet: object | None = None
 
     def __call__(self, location: Location) -> DeltaLog:
         with self._lock:
             log = self._logs.get(location)
             if log is None:
-                log = self._logs[location] = DeltaLog(location)
+                log = self._logs[location] = DeltaLog(location, self._quiet_period)
             return log
+
+    def _quiet_period(self) -> object | None:
+        return self._quiet
+
+    @contextmanager
+    def quiet(self) -> Iterator[None]:
+        """A period in which nothing writes the update's tables (its planning: no flow runs,
+        and the pipeline's lock keeps other writers out): each log is advanced at its first read
+        in it, not again."""
+        outer = self._quiet
+        self._quiet = outer if outer is not None else object()
+        try:
+            yield
+        finally:
+            self._quiet = outer
 
 
 @dataclass(frozen=True)

@@ -176,7 +176,7 @@ def check_cdc_target(ctx: FlowContext, columns: str) -> None:
         raise NotSupportedYet(
             f"'{ctx.dataset.name}': expectations on the target of AUTO CDC flow "
             f"'{ctx.flow.name}' are not supported yet; declare them on its source.")
-    if not ctx.catalog.exists(ctx.flow.target):
+    if ctx.workspace.table_log(ctx.flow.target).table() is None:
         raise LakesmithError(
             f"'{ctx.dataset.name}', the target of AUTO CDC flow '{ctx.flow.name}', does not "
             f"exist: it is created (empty, with {columns}) when the update sets up its tables.")

@@ -101,9 +101,10 @@ class MaterializedViewRunner(FlowRunner):
                 # The query read a version newer than the planned one: no merge may start
                 # from this record (it would count that version's rows twice).
                 fingerprint_now = Fingerprint("", fingerprint_now.inputs)
-            record(refresh_record, fingerprint_now, log.table_id(),
-                   log.version() or metrics.details["version"],
-                   input_schemas(ctx, fingerprint_now), state)
+            table_id, version = log.identity() or (None, None)
+            record(refresh_record, fingerprint_now, table_id,
+                   version or metrics.details["version"], input_schemas(ctx, fingerprint_now),
+                   state)
         metrics.details[TECHNIQUE] = planned.technique
         return metrics
 
@@ -238,7 +239,7 @@ class MaterializedViewRunner(FlowRunner):
         maintain_if_due(log.location, version, compact=False, every=MAINTAIN_EVERY_REFRESHES)
         register_for_readers(ctx)
         seed_auto_clustering(dataset, log.location)
-        clustered = cluster_refreshed(ctx.spark, log.location, dataset.name)
+        clustered = cluster_refreshed(ctx.spark, log, dataset.name)
         metrics = FlowMetrics(num_output_rows=output_rows(commit.info),
                               details={"version": version})
         if clustered is not None:
@@ -328,7 +329,7 @@ def check_clustering_columns(dataset: Table, columns: list[str]) -> None:
             hint="cluster by columns the query returns.")
 
 
-def cluster_refreshed(spark: Any, location: Location, name: str) -> dict[str, Any] | None:
+def cluster_refreshed(spark: Any, log: DeltaLog, name: str) -> dict[str, Any] | None:
     """Cluster a clustered view's new files right after its refresh (None: not clustered).
 
     The engine's writer cannot write the result clustered itself: a sorted plan's rows are
@@ -338,7 +339,8 @@ def cluster_refreshed(spark: Any, location: Location, name: str) -> dict[str, An
     more read and write of the view; its readers never see it unclustered for long, and the
     predictive step after the update finds nothing left to do. A failure fails the flow, the
     view refreshed but not clustered (the next refresh clusters it)."""
-    table = open_table(location)
+    location = log.location
+    table = log.table()  # advanced: the metadata just set may have committed
     if table is None:
         return None
     configuration = table.metadata().configuration

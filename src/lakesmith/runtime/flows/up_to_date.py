@@ -122,11 +122,10 @@ def _collect(workspace: Workspace, flow: ResolvedFlow, parts: dict[str, Any],
                 if unstable is not None:
                     return unstable
             continue
-        log = workspace.table_log(read.dataset)
-        version = log.version()
-        if version is None:
+        identity = workspace.table_log(read.dataset).identity()
+        if identity is None:
             return Unstable(INPUT_NOT_VERSIONED, f"'{dataset.name}' has no data yet")
-        tables[key] = [log.table_id(), version]
+        tables[key] = list(identity)
     return None
 
 

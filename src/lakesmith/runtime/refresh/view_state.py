@@ -98,4 +98,6 @@ def stored_aggregate(spark: Any, view: Location, version: int, form: AggregateFo
 def recorded_in_view(log: DeltaLog) -> dict[str, Any]:
     """What the refresh records of the view as its backing table: the view's id and version
     (after every commit of the refresh)."""
-    return {"table_id": log.table_id(), "version": log.version(), IN_VIEW: True}
+    identity = log.identity()
+    table_id, version = identity if identity is not None else (None, None)
+    return {"table_id": table_id, "version": version, IN_VIEW: True}
