@@ -6,6 +6,8 @@ session cost time and the server's memory. So the session's channel goes to a po
 the engine, and this gRPC interceptor starts the server just before the first request that must
 reach it, then sets the session's configuration and runs the pipeline's start-up actions
 (`CREATE DATABASE` / `USE` of its schema) on it. Every request after that goes straight through.
+An update that finds a flow with data while it plans starts the server on another thread
+(`start_in_background`), so the start overlaps the planning of the other flows.
 
 Until the server runs, three kinds of request are answered here, each exactly as the engine
 would answer it, and everything else starts it:
