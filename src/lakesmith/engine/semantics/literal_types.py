@@ -87,3 +87,17 @@ def expression_literal_type(expression: Any) -> DataType | None:
             literal.decimal.HasField("scale"):
         return DecimalType(literal.decimal.precision, literal.decimal.scale)
     return None
+
+
+def column_literal(column: Any) -> tuple[str, Any] | None:
+    """The kind (`literal_type`: "integer", "string", ...) and value of a DataFrame Column that
+    is a plain literal (`F.lit(2)`, a number a function was given), else None."""
+    expr = getattr(column, "_expr", None)
+    plan = getattr(expr, "_plan", None)
+    if plan is None and expr is not None:
+        plan = expr.to_plan(None)
+    if plan is None or plan.WhichOneof("expr_type") != "literal":
+        return None
+    kind = plan.literal.WhichOneof("literal_type")
+    return None if kind is None else (kind, getattr(plan.literal, kind))
+

@@ -17,6 +17,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.java_regex import translate_pattern
+from lakesmith.engine.semantics.literal_types import column_literal
 from lakesmith.engine.semantics.regex_guard import (
     guarded_column,
     guarded_sql,
@@ -242,13 +243,9 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
 
 def _integer_literal(column: Any) -> str | None:
     """A DataFrame integer literal's value as text, else None."""
-    plan = getattr(getattr(column, "_expr", None), "_plan", None)
-    if plan is None:
-        plan = column._expr.to_plan(None)
-    if plan.WhichOneof("expr_type") != "literal":
-        return None
-    kind = plan.literal.WhichOneof("literal_type")
-    return str(getattr(plan.literal, kind)) if kind in ("integer", "long", "short") else None
+    found = column_literal(column)
+    return str(found[1]) if found is not None and found[0] in ("integer", "long", "short") \
+        else None
 
 
 def _guarded_column_call(name: str, args: list[Any], replacement: str | None) -> Any:

@@ -47,6 +47,7 @@ from pyspark.sql.types import DataType
 
 from lakesmith.engine.plans import nested_messages
 from lakesmith.engine.semantics import fdlibm
+from lakesmith.engine.semantics.literal_types import column_literal
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 from lakesmith.errors import NotSupportedYet
 
@@ -284,13 +285,10 @@ def _pow_column(args: list[Any], types: list[DataType | None]) -> Any | None:
 
 def _literal_value(column: Any) -> float | None:
     """The number a literal column holds, else None."""
-    plan = getattr(getattr(column, "_expr", None), "_plan", None)
-    if plan is None or plan.WhichOneof("expr_type") != "literal":
+    found = column_literal(column)
+    if found is None or found[0] not in ("integer", "long", "short", "byte", "double", "float"):
         return None
-    kind = plan.literal.WhichOneof("literal_type")
-    if kind not in ("integer", "long", "short", "byte", "double", "float"):
-        return None
-    return float(getattr(plan.literal, kind))
+    return float(found[1])
 
 
 def _upper(name: str) -> Callable[[list[str]], str]:

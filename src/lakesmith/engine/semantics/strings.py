@@ -24,6 +24,7 @@ from pyspark.sql.connect import functions as F
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.semantics.lambda_text import VARIABLE
+from lakesmith.engine.semantics.literal_types import column_literal
 from lakesmith.engine.semantics.rules import Rule
 from lakesmith.sql_literal import sql_string
 
@@ -69,14 +70,9 @@ def _substring_from_any_start(s: str, p: str, length: str) -> str:
 
 def _literal_of(column: Any) -> int | None:
     """An integer literal's value (DataFrame `F.substring(col, 2, 3)` passes literals)."""
-    plan = getattr(getattr(column, "_expr", None), "_plan", None)
-    if plan is None:
-        plan = column._expr.to_plan(None)
-    if plan.WhichOneof("expr_type") != "literal":
-        return None
-    kind = plan.literal.WhichOneof("literal_type")
-    return int(getattr(plan.literal, kind)) if kind in ("integer", "long", "short", "byte") \
-        else None
+    found = column_literal(column)
+    return int(found[1]) if found is not None and found[0] in ("integer", "long", "short",
+                                                                "byte") else None
 
 
 def _substring_column(args: list[Any], _: list[DataType | None]) -> Any | None:

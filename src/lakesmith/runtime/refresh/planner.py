@@ -257,6 +257,19 @@ def _group_aggregate(ctx: Refreshing, dataset: Table, view: Found, record: Locat
     return GroupAggregateWork(form, name, appended, schema), None
 
 
+def _mergeable_input(ctx: Refreshing, below: AggregateBelow, state: Any) -> TableName | Issue:
+    """The aggregated input of an aggregation below the top, when its shape merges and a
+    backing table (`state`, the table holding its rows) pays; else why not."""
+    shape = mergeable_shape(below.relation)
+    if shape is not None:
+        return _not_mergeable_below(ctx, shape)
+    name = _input(ctx, aggregated_read(below.relation))
+    if isinstance(name, Issue):
+        return name
+    rejected = _backing_table_pays(ctx, name, state)
+    return rejected if rejected is not None else name
+
+
 def _below(ctx: Refreshing, view: Found, record: Location, fingerprint_now: Fingerprint,
            below: AggregateBelow) -> tuple[GroupAggregateWork | None, Issue | None]:
     """An aggregation below the top (`aggregate_state.py`): its backing table merged with the
@@ -265,15 +278,9 @@ def _below(ctx: Refreshing, view: Found, record: Location, fingerprint_now: Fing
                                                                     ctx.flow.name))
     state = ctx.workspace.logs(location)
     table = state.table()
-    shape = mergeable_shape(below.relation)
-    if shape is not None:
-        return None, _not_mergeable_below(ctx, shape)
-    name = _input(ctx, aggregated_read(below.relation))
+    name = _mergeable_input(ctx, below, table if table is not None else view.table)
     if isinstance(name, Issue):
         return None, name
-    rejected = _backing_table_pays(ctx, name, table if table is not None else view.table)
-    if rejected is not None:
-        return None, rejected
     if table is not None:
         schema = StructType.fromJson(json.loads(table.schema().to_json()))
     elif ctx.analyze is None:  # a preview asks the engine nothing: it is a rebuild anyway
@@ -305,15 +312,9 @@ def _in_view(ctx: Refreshing, dataset: Table, view: Found, record: Location,
     """An aggregation LEFT JOINed at the top (`view_state.py`): the view's own rows are its
     backing table, merged with the appended rows' aggregates; otherwise a recompute (which
     records the view as the backing table)."""
-    shape = mergeable_shape(below.relation)
-    if shape is not None:
-        return None, _not_mergeable_below(ctx, shape)
-    name = _input(ctx, aggregated_read(below.relation))
+    name = _mergeable_input(ctx, below, view.table)
     if isinstance(name, Issue):
         return None, name
-    rejected = _backing_table_pays(ctx, name, view.table)
-    if rejected is not None:
-        return None, rejected
     schema = stored_schema(view.table, below)
     if schema is None:
         return None, Issue(NO_PREVIOUS, f"'{dataset.name}' has not been refreshed yet")
