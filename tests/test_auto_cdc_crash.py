@@ -39,7 +39,8 @@ BATCHES = [
     [(2, "late", "late", "UPDATE", 3), (4, "d2", None, "UPDATE", 5), (5, "e", "v", "INSERT", 1)],
 ]
 POINTS = ("before_offsets", "after_offsets", "after_output", "after_state", "after_commit")
-DEFAULT = {("after_offsets", 0), ("after_output", 1), ("after_state", 1)}
+# Batch 0 inserts new keys only (an append of the target and of the state), batch 1 MERGEs.
+DEFAULT = {("after_offsets", 0), ("after_output", 0), ("after_output", 1), ("after_state", 1)}
 
 
 class Pipeline:

@@ -66,6 +66,9 @@ DELETED_AT = PREFIX + "deleted_at_ms"
 # A change's key is in the target before the batch (the state holds it, not deleted): whether its
 # delete removes a row, so the batch's counts are known before its MERGE runs.
 LIVE = PREFIX + "live"
+# A change's key is in the state at all (live or a tombstone): a batch none of whose keys is
+# can append its keys to the state instead of rewriting it (`Scd1Batch.shape`).
+KNOWN = PREFIX + "known"
 KIND = PREFIX + "kind"  # a state row: "key", or "truncate" (the newest truncate's sequence)
 STATE = PREFIX + "state_"  # prefix of the state's columns where they meet the batch's
 
@@ -86,6 +89,7 @@ class Scd1Batch:
     # them from the plan each time.
     scratch: Location | None = None
     _materialized: Any = field(default=None, init=False, repr=False)
+    _tally: Tally | None = field(default=None, init=False, repr=False)
 
     @property
     def ordering(self) -> list[str]:
@@ -126,9 +130,10 @@ class Scd1Batch:
                 [F.col(o) for o in self.ordering], [F.col(_state(o)) for o in self.ordering])
             events = events.where(newer)
             live = F.coalesce(F.col(_state(LIVE)), F.lit(False))
+            known = F.col(_state(LIVE)).isNotNull()
         else:
-            live = F.lit(False)
-        events = events.select(*self._event_columns(), live.alias(LIVE))
+            live = known = F.lit(False)
+        events = events.select(*self._event_columns(), live.alias(LIVE), known.alias(KNOWN))
         # Most keys have one event in a batch (an initial load: all of them). Only the keys with
         # several are ordered by a window: sorting every event is what made a large batch slow
         # (2M events: about 4x the time of a count per key and two hash joins).
@@ -145,11 +150,11 @@ class Scd1Batch:
         op = F.when(delete, F.lit("D")).otherwise(F.lit("U")).alias(OP)
         if not self.spec.ignore_null_updates:
             return events.select(*keys, *[quote_always(c) for c in self.spec.values], op,
-                                 F.lit(True).alias(RESET), *self.ordering, LIVE)
+                                 F.lit(True).alias(RESET), *self.ordering, LIVE, KNOWN)
         # A delete keeps no value; an upsert's NULLs stay NULL (nothing before it in the batch).
         return events.select(
             *keys, *[F.when(~delete, F.col(quote_always(c))).alias(c) for c in self.spec.values],
-            op, delete.alias(RESET), *self.ordering, LIVE)
+            op, delete.alias(RESET), *self.ordering, LIVE, KNOWN)
 
     def _reduce(self, events: Any) -> Any:
         """The changes of keys with several events, newest first by the ordering value (within
@@ -167,7 +172,7 @@ class Scd1Batch:
             return latest.select(
                 *keys, *values,
                 F.when(F.col(RANK) == 1, F.lit("D")).otherwise(F.lit("U")).alias(OP),
-                F.lit(True).alias(RESET), *self.ordering, LIVE)
+                F.lit(True).alias(RESET), *self.ordering, LIVE, KNOWN)
         # Each value: the newest non-NULL one after the key's newest delete in the batch, that
         # is among the key's events before any delete, newest first (no delete counted so far
         # since the key's newest event).
@@ -186,7 +191,14 @@ class Scd1Batch:
             .alias(OP),
             (F.max(F.col(RANK)) == 1).alias(RESET),
             *[F.min_by(F.col(o), F.col(ROW)).alias(o) for o in self.ordering],
-            (F.max(F.col(LIVE).cast("int")) == 1).alias(LIVE))  # the same for all of a key
+            (F.max(F.col(LIVE).cast("int")) == 1).alias(LIVE),  # the same for all of a key
+            (F.max(F.col(KNOWN).cast("int")) == 1).alias(KNOWN))
+
+    def tally(self) -> Tally:
+        """What the batch's MERGE would do (`Tally`), counted once."""
+        if self._tally is None:
+            self._tally = count_changes(self.merge_source())
+        return self._tally
 
     def merge_source(self) -> Any:
         """What the MERGE applies: the changes, and under a new truncate a delete of every live
@@ -203,7 +215,7 @@ class Scd1Batch:
         return changes.unionByName(truncated.select(
             *keys, *[F.lit(None).cast(schema[c]).alias(c) for c in self.spec.values],
             F.lit("D").alias(OP), F.lit(False).alias(RESET), *self.ordering,
-            F.lit(True).alias(LIVE)))
+            F.lit(True).alias(LIVE), F.lit(True).alias(KNOWN)))
 
     # -- the state -------------------------------------------------------------------------------
 
@@ -211,10 +223,7 @@ class Scd1Batch:
         """The state after the batch: each key's newest ordering value and whether it is
         deleted (tombstones within the retention only), and the newest truncate."""
         keys = [quote_always(k) for k in self.spec.keys]
-        fresh = changes.select(
-            *keys, *self.ordering, (F.col(OP) == "D").alias(DELETED),
-            F.when(F.col(OP) == "D", F.lit(self.timestamp_ms)).cast("bigint").alias(DELETED_AT),
-            F.lit("key").alias(KIND))
+        fresh = self._fresh_state(changes)
         kept = self._live_filter()
         # Each side is filtered before the union (the engine cannot resolve a filter over a
         # union of a scan and a join of the same table).
@@ -235,6 +244,27 @@ class Scd1Batch:
                 F.lit("truncate").alias(KIND))
             state = state.unionByName(marker)
         return state
+
+    @property
+    def state_columns(self) -> list[str]:
+        """The state table's columns (`new_state`'s, in its order)."""
+        return [*self.spec.keys, *self.ordering, DELETED, DELETED_AT, KIND]
+
+    def new_keys_state(self, changes: Any) -> Any:
+        """The rows to append to the state when no change meets a key it remembers
+        (`Tally.known` is 0) and the batch brings no new truncate: the changes' keys, as
+        `new_state` has them. (Expired tombstones then stay in the state until a batch rewrites
+        it; reading the state leaves them out.)"""
+        assert not self.new_truncate
+        return self._fresh_state(changes).where(self._live_filter())
+
+    def _fresh_state(self, changes: Any) -> Any:
+        """The state's rows of the changes' keys."""
+        return changes.select(
+            *[quote_always(k) for k in self.spec.keys], *self.ordering,
+            (F.col(OP) == "D").alias(DELETED),
+            F.when(F.col(OP) == "D", F.lit(self.timestamp_ms)).cast("bigint").alias(DELETED_AT),
+            F.lit("key").alias(KIND))
 
     def _live_filter(self) -> Any:
         """State rows to keep: not covered by the newest truncate, not an expired tombstone."""
@@ -257,14 +287,32 @@ class Scd1Batch:
             [F.col(o) for o in self.ordering]
 
 
-def counts(merge_source: Any) -> dict[str, int]:
-    """The rows the MERGE of `merge_source` upserts (every upsert inserts or updates one) and
-    deletes (the deletes of keys the target holds), known before it runs (one small row read)."""
+@dataclass(frozen=True)
+class Tally:
+    """What a batch's MERGE would do, known before it runs (one small row read): the rows it
+    upserts (every upsert inserts or updates one) and deletes (the deletes of keys the target
+    holds), and how many of its changes meet a key the target holds (`live`) or the state
+    remembers (`known`). A batch with no `live` change only inserts keys the target lacks: its
+    MERGE is an append. One with no `known` change only adds keys to the state."""
+
+    num_upserted_rows: int
+    num_deleted_rows: int
+    live: int
+    known: int
+
+    def counts(self) -> dict[str, int]:
+        """The batch's counts as the event log reports them."""
+        return {"num_upserted_rows": self.num_upserted_rows,
+                "num_deleted_rows": self.num_deleted_rows}
+
+
+def count_changes(merge_source: Any) -> Tally:
     row = merge_source.agg(
-        F.count(F.when(F.col(OP) == "U", F.lit(1))).alias("num_upserted_rows"),
-        F.count(F.when((F.col(OP) == "D") & F.col(LIVE), F.lit(1))).alias("num_deleted_rows")) \
-        .collect()[0]
-    return {k: int(v or 0) for k, v in row.asDict().items()}
+        F.count(F.when(F.col(OP) == "U", F.lit(1))).alias("upserted"),
+        F.count(F.when((F.col(OP) == "D") & F.col(LIVE), F.lit(1))).alias("deleted"),
+        F.count(F.when(F.col(LIVE), F.lit(1))).alias("live"),
+        F.count(F.when(F.col(KNOWN), F.lit(1))).alias("known")).collect()[0]
+    return Tally(*(int(v or 0) for v in row))
 
 
 def batch_rows(spec: CdcSpec, source: Any, *, keep_sequence: bool = False) -> Any:
