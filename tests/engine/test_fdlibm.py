@@ -58,7 +58,9 @@ def _differences(expected: np.ndarray, expected_null: np.ndarray, actual: np.nda
 
 def test_the_golden_file_covers_every_ported_function() -> None:
     assert set(GOLDEN["functions"]) == set(CASES)
-    assert {implementation for implementation, _, _ in CASES.values()} == set(IMPLEMENTATIONS)
+    trigonometry = {"sin", "cos", "sec", "csc"}  # HotSpot's intrinsics: test_hotspot_trig.py
+    assert {implementation for implementation, _, _ in CASES.values()} == set(
+        IMPLEMENTATIONS) - trigonometry
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
