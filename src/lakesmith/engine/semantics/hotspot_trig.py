@@ -19,8 +19,8 @@ fdlibm, so `StrictMath`'s port (`fdlibm.py`) does not give Spark's bits. The stu
 Each statement below is one SSE2 double operation of the stub, in its order (numpy performs
 each as one correctly rounded IEEE operation, no fused multiply-add, as SSE2 does), and each
 integer one the stub's register operation at its width; where the stub branches per value, the
-port computes each branch on the values that take it. aarch64 HotSpot has no such stubs (it
-runs the Java code of `StrictMath`, fdlibm): this is Spark's answer on x86-64 only.
+port computes each branch on the values that take it. aarch64 HotSpot has other stubs
+(fdlibm's algorithm with fused multiply-adds): this is Spark's answer on x86-64 only.
 """
 
 from __future__ import annotations
@@ -57,9 +57,10 @@ def _evaluate(values: Doubles, offset: int) -> Doubles:
         signed = np.where(biased >= 2**31, biased - 2**32, biased)
         large = ~main & (signed > 0x10C50000)  # |x| >= 90112, the infinities and NaN
         tiny = ~main & ~large
+        if main.all():  # the common case: no copies in and out
+            return _from_reduced(x, 0.0, offset)
         result = np.empty_like(x)
-        result[main] = _from_reduced(x[main], np.zeros(int(main.sum())),
-                                     np.full(int(main.sum()), offset, dtype=np.int64))
+        result[main] = _from_reduced(x[main], 0.0, offset)
         result[tiny] = _tiny(x[tiny], biased[tiny], offset)
         result[large] = _large(x[large], offset)
         return result
@@ -75,14 +76,14 @@ def _tiny(x: Doubles, biased: NDArray[np.int64], offset: int) -> Doubles:
     return result
 
 
-def _from_reduced(x: Doubles, low: Doubles, shift: NDArray[np.int64]) -> Doubles:
+def _from_reduced(x: Doubles, low: Doubles | float, shift: NDArray[np.int64] | int) -> Doubles:
     """sin of x + low + shift * pi/32 (x the argument or the reduced remainder's high part,
     `low` its low part): the stub's main path, operation by operation."""
     half = np.copysign(0.5, x)
     n_int = np.trunc(x * K.PI32_INV + half).astype(np.int64)  # cvttsd2si
     n = n_int.astype(np.float64)
-    m = (n_int + shift) & 63
-    c_hl, s_hi, s_lo, sigma = K.C_HL[m], K.S_HI[m], K.S_LO[m], K.SIGMA[m]
+    entry = K.TABLE[(n_int + shift) & 63]
+    c_hl, s_hi, s_lo, sigma = entry[:, 0], entry[:, 1], entry[:, 2], entry[:, 3]
     m1 = K.P_1 * n
     m2 = K.P_2 * n
     r1 = x - m1

@@ -129,8 +129,7 @@ def _inverse_factorial(k: int) -> float:
     return float(Fraction(1, math.factorial(k)))
 
 
-TABLE = _table()
-C_HL, S_HI, S_LO, SIGMA = (np.ascontiguousarray(TABLE[:, i]) for i in range(4))
+TABLE = _table()  # rows M = 0..63: C_hl, S_hi, S_lo, sigma
 TWO_OVER_PI_WORDS = _two_over_pi_words()
 P_1, P_2, P_3, PI32_INV, PI_4_HI, PI_4_LO = _pi_parts()
 # the polynomial's two lanes: sin(r) - r (over r^3) and cos(r) - 1 (over r^2)
