@@ -132,28 +132,3 @@ def test_the_engine_gives_sparks_bits_with_the_rewrites(spark: Any) -> None:
             expected, x = SPARK[name]
             wrong = _differences(expected, values)
             assert wrong == [], (name, [(x[i], expected[i], values[i]) for i in wrong[:5]])
-
-
-def test_the_udfs_run_where_lakesmith_is_not_installed(tmp_path: Path) -> None:
-    """The port and its computed tables travel by value: the workers need numpy and pandas."""
-    import subprocess
-    import sys
-
-    from pyspark import cloudpickle
-
-    from lakesmith.engine.semantics.strict_math import _body
-
-    payload = tmp_path / "udfs.pickle"
-    payload.write_bytes(cloudpickle.dumps({name: _body(name) for name in ("sin", "cos")}))
-    script = tmp_path / "worker.py"
-    script.write_text(
-        "import pickle, sys\n"
-        "sys.modules['lakesmith'] = None  # importing lakesmith fails\n"
-        "import pandas as pd\n"
-        f"udfs = pickle.loads(open({str(payload)!r}, 'rb').read())\n"
-        "print(udfs['sin'](pd.Series([7.311712193543694e+205])).tolist(),\n"
-        "      udfs['cos'](pd.Series([0.9999999999996372])).tolist())\n")
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                            cwd=tmp_path, check=False)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[-0.20641683641678285] [0.5403023058684451]"
