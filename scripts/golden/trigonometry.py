@@ -92,6 +92,19 @@ def pack(values: list[float | None]) -> str:
     return base64.b64encode(zlib.compress(raw, 9)).decode()
 
 
+def _bits_or_nan(value: float | None) -> int | None:
+    if value is None:
+        return None
+    return -1 if math.isnan(value) else to_bits(value)
+
+
+def _java_double(text: str | None) -> int | None:
+    """A double from Java's `Double.toString` (which round-trips), as bits (NaN: -1)."""
+    if text is None:
+        return None
+    return _bits_or_nan(float(text.replace("Infinity", "inf")))
+
+
 def _jvm_facts(spark: object) -> dict[str, str]:
     jvm = spark._jvm  # type: ignore[attr-defined]
     management = jvm.java.lang.management.ManagementFactory
@@ -119,10 +132,15 @@ def main() -> None:
         print(facts)
         xs = sample()
         df = spark.createDataFrame([(i, x) for i, x in enumerate(xs)], "id INT, x DOUBLE")
-        rows = df.selectExpr("id", *[f"{n}(x) AS {n}" for n in FUNCTIONS + RECIPROCALS]) \
+        rows = df.selectExpr(
+            "id", *[f"{n}(x) AS {n}" for n in FUNCTIONS + RECIPROCALS],
+            *[f"reflect('java.lang.StrictMath', '{n}', x) AS strict_{n}" for n in FUNCTIONS]) \
             .orderBy("id").collect()
     finally:
         spark.stop()
+    for n in FUNCTIONS:  # how far HotSpot's intrinsics are from StrictMath (fdlibm): printed
+        differ = sum(_java_double(r[f"strict_{n}"]) != _bits_or_nan(r[n]) for r in rows)
+        print(f"{n}: {differ} of {len(rows)} values differ from StrictMath.{n}")
     every = rows[::RECIPROCAL_EVERY]
     golden = {
         "spark": pyspark.__version__, "jvm": facts, "x": pack(xs),

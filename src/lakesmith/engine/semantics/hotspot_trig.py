@@ -67,6 +67,7 @@ def _evaluate(values: Doubles, offset: int) -> Doubles:
 
 
 def _tiny(x: Doubles, biased: NDArray[np.int64], offset: int) -> Doubles:
+    """|x| < 2**-252: sin x is x (rounded as the stub does), cos x is 1 - |x|."""
     if offset == _COS_OFFSET:
         return 1.0 - np.abs(x)
     zero_exponent = (biased >> 20) == 3325  # ±0 and subnormals
@@ -193,7 +194,7 @@ def _bit_length(value: Words) -> NDArray[np.int64]:
 
 def _reduce(x: Doubles) -> tuple[Doubles, Doubles, NDArray[np.int64]]:
     """The stub's reduction of a finite |x| >= 90112: (high, low, octant) with
-    x = octant * pi/4 + high + low, octant an integer (its sign included), |high| <= pi/4."""
+    x = octant * pi/4 + high + low modulo 2 pi, the octant signed as x, |high| <= pi/8."""
     bits = x.view(np.uint64)
     top16 = (bits >> np.uint64(48)).astype(np.int64)
     word = ((((top16 & 0x7FF0) - 16224) >> 7) & 0xFFFC) // 4  # first table word used
