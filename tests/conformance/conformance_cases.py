@@ -1121,6 +1121,8 @@ TRIGONOMETRY = _sql("trigonometry", [
     ("other_types", "SELECT sin(1) AS a, cos(CAST(2.5 AS DECIMAL(4,2))) AS b, sin(CAST(1.5 AS FLOAT)) AS c, cos(s) AS d FROM VALUES ('3') AS t(s)"),
     ("unaliased", "SELECT sin(x), cos(x), sec(x), csc(x) FROM logs WHERE id = 1"),
     ("values", "SELECT id, sin(x) AS a, cos(x) AS b, sec(b) AS c, csc(x) AS d FROM logs"),
+    ("in_filter_and_group", "SELECT floor(sin(x) * 4) AS bucket, count(*) AS n FROM logs WHERE cos(x) < 0.9D GROUP BY floor(sin(x) * 4)"),
+    ("group_by_function_unaliased", "SELECT cos(x), count(*) AS n FROM logs WHERE id < 3 GROUP BY cos(x)"),
     ("tan_cot", "SELECT tan(1.2433003267673704e+58D) AS a, cot(0.5D) AS b"),
     ("exact_values", "SELECT sin(0) AS a, cos(0) AS b, tan(0) AS c, sin(x) AS d FROM logs WHERE id = 10"),
 ]) + _df("trigonometry", [
