@@ -8,9 +8,9 @@ root (lakesmith's sources on the path, not installed):
 
     PYTHONPATH=src /work/spark-ref/venv/bin/python scripts/golden/trigonometry_wide_check.py [--millions 1]
 
-The sample, `--millions` million values of each kind: random bit patterns of both signs, |x| < pi, |x| < 1e5, whole degrees to
-4 decimals in radians, values a few units in the last place from multiples of pi/2, and
-magnitudes from 1e-30 to 1e300. Last run (2026-11-27, Spark 4.3.0, OpenJDK 17.0.15, x86-64,
+The sample, `--millions` million values of each kind: random bit patterns of both signs,
+|x| < pi, |x| < 1e5, whole degrees to 4 decimals in radians, values a few units in the last
+place from multiples of pi/2, and magnitudes from 1e-30 to 1e300. Last run (2026-11-27, Spark 4.3.0, OpenJDK 17.0.15, x86-64,
 `--millions 1`, 6.0 million values): the port differs nowhere, numpy's libm for 9,038 (sin) and
 8,942 (cos).
 """
