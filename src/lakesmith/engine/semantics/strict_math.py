@@ -18,7 +18,8 @@ x86-64 replaces by Intel LIBM stubs (not fdlibm: 2 % of values differ from Stric
 engine's libm differs from them for 0.1 %): `hotspot_trig.py` ports those stubs, so these are
 Spark's answer on x86-64 (aarch64 HotSpot runs fdlibm's algorithm with fused multiply-adds).
 Refused: `tan` and `cot`, whose stub evaluates a polynomial per interval from a table of 704
-fitted coefficients that lakesmith cannot derive (`docs/math-functions.md`).
+constants, fitted coefficients among them, that lakesmith cannot derive
+(`docs/math-functions.md`).
 
 fdlibm's algorithms read each value's bits and reuse every intermediate several times: written
 as one SQL expression they grow exponentially (no expression-level binding but lambdas, which
