@@ -16,10 +16,11 @@ fdlibm, so `StrictMath`'s port (`fdlibm.py`) does not give Spark's bits. The stu
 4. Tiny |x| (< 2**-252): sin is x (subnormals: x * (1 - 2**-53), else (2**55 x - x) / 2**55),
    cos 1 - |x|; NaN and the infinities give NaN.
 
-Each statement below is one SSE2 double operation of the stub, in its order (numpy performs
-each as one correctly rounded IEEE operation, no fused multiply-add, as SSE2 does), and each
-integer one the stub's register operation at its width; where the stub branches per value, the
-port computes each branch on the values that take it. aarch64 HotSpot has other stubs
+Each double statement below is one SSE2 operation of the stub, in its order (numpy performs
+each as one correctly rounded IEEE operation, no fused multiply-add, as SSE2 does); the integer
+steps compute what the stub's registers hold at their widths (its multi-word product is exact, so
+it is summed here by columns); where the stub branches per value, the port computes each branch
+on the values that take it. aarch64 HotSpot has other stubs
 (fdlibm's algorithm with fused multiply-adds): this is Spark's answer on x86-64 only.
 """
 
@@ -192,6 +193,31 @@ def _bit_length(value: Words) -> NDArray[np.int64]:
     return length + _u(rest != 0).astype(np.int64)
 
 
+def _window_product(low: Words, high: Words,
+                    words: list[Words]) -> tuple[Words, Words, Words, Words]:
+    """x's mantissa (high:low, 21 + 32 bits) times a window of 7 words of 2/pi, as the stub
+    sums it: the products of 32-bit limbs by column, without low * words[6] (below the bits
+    kept) and high * words[0] (above the octant's bits). Returns the sum's bits 0-63 (r8),
+    64-127 (r10), 128-159 (r11) and 160-223 (r9, which wraps as the stub's register does)."""
+    # column c holds the products of limbs whose places add up to c (in units of 2**32)
+    columns: list[list[Words]] = [[] for _ in range(7)]
+    for k, word in enumerate(reversed(words)):  # words[6] is the lowest limb
+        if k > 0:
+            columns[k].append(low * word)
+        if k < 6:
+            columns[k + 1].append(high * word)
+    limbs, carry = [], np.zeros_like(low)
+    for column in range(1, 6):
+        total = carry + sum((p & _LOW32 for p in columns[column]), np.zeros_like(low))
+        total = total + sum((p >> np.uint64(32) for p in columns[column - 1]), np.zeros_like(low))
+        limbs.append(total & _LOW32)
+        carry = total >> np.uint64(32)
+    top = carry + sum(columns[6], np.zeros_like(low))
+    top = top + sum((p >> np.uint64(32) for p in columns[5]), np.zeros_like(low))
+    return ((limbs[1] << np.uint64(32)) | limbs[0], (limbs[3] << np.uint64(32)) | limbs[2],
+            limbs[4], top)
+
+
 def _reduce(x: Doubles) -> tuple[Doubles, Doubles, NDArray[np.int64]]:
     """The stub's reduction of a finite |x| >= 90112: (high, low, octant) with
     x = octant * pi/4 + high + low modulo 2 pi, the octant signed as x, |high| <= pi/8."""
@@ -204,62 +230,13 @@ def _reduce(x: Doubles) -> tuple[Doubles, Doubles, NDArray[np.int64]]:
         words: Words = t[word + k]
         return words
 
-    mant_low = bits & _LOW32  # rdx
-    mant_high = (((bits >> np.uint64(21)) & _LOW32) | np.uint64(0x80000000)) >> np.uint64(11)
-    # 53-bit mantissa times 7 words of 2/pi, column by column (the stub's imul/add sequence)
-    r10 = table(5) * mant_low
-    r9 = table(5) * mant_high
-    r8 = table(6) * mant_high
-    r11 = r10 & _LOW32
-    r10 = r10 >> np.uint64(32)
-    r9 = r9 + r10
-    r11 = r11 + r8
-    r8 = r11 & _LOW32
-    r11 = r11 >> np.uint64(32)
-    r9 = r9 + r11
-    rsi = table(4) * mant_low
-    r10 = table(4) * mant_high
-    rdi = table(3) * mant_low
-    rbx = rsi & _LOW32
-    rsi = rsi >> np.uint64(32)
-    r9 = r9 + rbx
-    rbx = r9 & _LOW32
-    r9 = r9 >> np.uint64(32)
-    r10 = r10 + rsi
-    r10 = r10 + r9
-    r8 = r8 | (rbx << np.uint64(32))
-    r11 = table(3) * mant_high
-    rbx = rdi & _LOW32
-    rdi = rdi >> np.uint64(32)
-    r10 = r10 + rbx
-    rbx = r10 & _LOW32
-    r10 = r10 >> np.uint64(32)
-    r11 = r11 + rdi
-    r11 = r11 + r10
-    r9 = table(2) * mant_low
-    rdi = table(2) * mant_high
-    r10 = r9 & _LOW32
-    r9 = r9 >> np.uint64(32)
-    r11 = r11 + r10
-    r10 = r11 & _LOW32
-    r11 = r11 >> np.uint64(32)
-    rdi = rdi + r9
-    rdi = rdi + r11
-    rsi = table(1) * mant_low
-    r9 = table(1) * mant_high
-    r10 = (r10 << np.uint64(32)) | rbx
+    mant_low = bits & _LOW32
+    mant_high = (bits >> np.uint64(32) & np.uint64(0xFFFFF)) | np.uint64(0x100000)
     first_word = table(0)
-    r11 = rsi & _LOW32
-    rsi = rsi >> np.uint64(32)
-    rdi = rdi + r11
-    r11 = rdi & _LOW32
-    rdi = rdi >> np.uint64(32)
-    r9 = r9 + rsi
-    r9 = r9 + rdi
+    r8, r10, r11, r9 = _window_product(mant_low, mant_high, [table(k) for k in range(7)])
     sign = top16 & 0x8000
     exponent = ((top16 >> 4) & 2047) - 1023
     ecx = word * 32 + 19 - exponent  # in -3..28
-    r9 = r9 + mant_low * first_word
     edx = ecx + 32
 
     # the octant's bits and the fraction's top word: ecx >= 1 in r9's low word, else r9:r11
