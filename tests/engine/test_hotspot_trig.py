@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,15 +86,6 @@ def test_tan_and_cot_are_not_ported() -> None:
     expected, _ = SPARK["tan"]
     with np.errstate(all="ignore"):
         assert len(_differences(expected, np.tan(X))) > 50
-
-
-@pytest.fixture(scope="module")
-def spark(sail_url: str) -> Iterator[Any]:
-    from pyspark.sql.connect.session import SparkSession
-
-    session = SparkSession.builder.remote(sail_url).create()
-    yield session
-    session.stop()
 
 
 def test_the_engine_gives_sparks_bits_with_the_rewrites(spark: Any) -> None:
