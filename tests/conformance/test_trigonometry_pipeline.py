@@ -110,6 +110,41 @@ def test_a_haversine_gold_table_lands_sparks_values(project) -> None:
     _same(project.rows("distances_py", order_by="id"), expected)
 
 
+def test_a_streaming_table_gets_sparks_values_per_batch(project, tmp_path) -> None:
+    """Positions landed as JSON in two batches (the rows where the engine's libm differs):
+    each batch's sin / cos are Spark's, and a run with nothing new adds nothing."""
+    import json
+    import os
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    positions = {11: (-22.2682, 171.5603), 12: (-7.6634, 23.8913), 13: (2.3179, 127.155),
+                 14: (71.3773, 114.42), 15: (42.5454, 69.7285)}
+
+    def land(name: str, ids: list[int], mtime: int) -> None:
+        path = landing / name
+        path.write_text("".join(json.dumps({"id": i, "lat": positions[i][0],
+                                            "lon": positions[i][1]}) + "\n" for i in ids))
+        os.utime(path, (mtime, mtime))
+
+    land("a.json", [11, 12], 1_700_000_000)
+    project.write_spec()
+    project.write("transformations/positions.sql", f"""
+        CREATE OR REFRESH STREAMING TABLE positions AS
+        SELECT CAST(id AS INT) AS id, sin(radians(lat)) AS s, cos(radians(lon)) AS c
+        FROM STREAM read_files('{landing}', format => 'json',
+                               schemaHints => 'lat DOUBLE, lon DOUBLE');
+    """)
+    for files in ([], [("b.json", [13, 14, 15])], []):
+        for name, ids in files:
+            land(name, ids, 1_700_000_100)
+        result = project.run()
+        assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    spark = {row[0]: row for row in SPARK}
+    _same(project.rows("positions", order_by="id"), [
+        {"id": i, "s": spark[i][2], "c": spark[i][3]} for i in (11, 12, 13, 14, 15)])
+
+
 def test_csc_of_zero_is_infinity_and_nan_stays_nan(project) -> None:
     """Spark: csc(0) = 1 / Math.sin(0.0) = Infinity (-0.0: -Infinity); sin(NaN) = NaN; NULL
     stays NULL (a UDF's NaN is its NULL: decided around the call)."""
