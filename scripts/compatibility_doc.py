@@ -168,9 +168,14 @@ def render() -> str:
         "see `docs/math-functions.md`); the logarithms are NULL for an argument ≤ 0 (`log` of a "
         "base ≤ 0 too: the engine gives NaN; `log1p`: ≤ -1); `pow(0, -1)` is Infinity (the "
         "engine fails); `log1p` of a tiny value is the value (the engine: 0); `hypot` does not "
-        "overflow below the largest double. **Refused**: `sin`, `cos`, `tan`, `cot`, "
-        "`sec`, `csc` (Spark's answer is Intel's libm on x86-64, not fdlibm, and lakesmith has "
-        "no port of it);",
+        "overflow below the largest double;",
+        "- `sin`, `cos`, `sec`, `csc`: the value of `java.lang.Math.sin` / `cos` as HotSpot "
+        "computes them on x86-64 (Intel LIBM stubs, not fdlibm), which Spark uses there, bit "
+        "for bit (the engine's libm differs in the last bit for about 0.1 % of doubles), "
+        "computed by a vectorized port of the stubs (a pandas UDF, "
+        "`engine/semantics/hotspot_trig.py`, see `docs/math-functions.md`). **Refused**: "
+        "`tan`, `cot` (Spark's x86-64 tan evaluates a table of fitted coefficients lakesmith "
+        "has no port of);",
         "- a STRING argument of `ceil` / `ceiling` / `floor` (DOUBLE; with a scale "
         "DECIMAL(38,18)), `power` / `pow`, `sign` / `signum`, `positive`, `bround`, and of the "
         "aggregates `try_sum`, `stddev` / `std` / `stddev_samp` / `stddev_pop`, `variance` / "

@@ -1111,10 +1111,23 @@ STRICT_MATH = _sql("strict_math", [
 ])
 
 # sin / cos / tan: Spark calls java.lang.Math's, which HotSpot replaces on x86-64 by Intel's libm
-# (not fdlibm); the engine's libm rounds a few values otherwise: refused (`strict_math`).
+# (not fdlibm); the engine's libm rounds a few values otherwise: sin, cos, sec and csc run a port
+# of HotSpot's stubs (`hotspot_trig`), tan and cot are refused (`strict_math`).
 TRIGONOMETRY = _sql("trigonometry", [
-    ("sin_cos_tan", "SELECT sin(7.311712193543694e+205D) AS a, cos(0.9999999999996372D) AS b, tan(1.2433003267673704e+58D) AS c"),
+    ("sin_cos", "SELECT sin(7.311712193543694e+205D) AS a, cos(0.9999999999996372D) AS b, sin(radians(-7.6634D)) AS c, cos(57.2620303192547D) AS d"),
+    ("sec_csc", "SELECT sec(0.9999999999996372D) AS a, csc(-0.0D) AS b, csc(0) AS c, sec(1.0E300D) AS d, csc(1.0E-300D) AS e"),
+    ("haversine", "SELECT 2 * 6371.0D * asin(sqrt(pow(sin(radians(lat2 - lat1) / 2), 2) + cos(radians(lat1)) * cos(radians(lat2)) * pow(sin(radians(lon2 - lon1) / 2), 2))) AS km FROM VALUES (-22.2682D, 171.5603D, -64.087D, 20.1939D), (52.52D, 13.405D, 48.8566D, 2.3522D) AS t(lat1, lon1, lat2, lon2)"),
+    ("special_values", "SELECT x, sin(x) AS a, cos(x) AS b, sec(x) AS c, csc(x) AS d FROM VALUES (0.0D), (-0.0D), (CAST('NaN' AS DOUBLE)), (CAST('Infinity' AS DOUBLE)), (NULL), (4.9e-324D), (1.0E-200D) AS t(x)"),
+    ("other_types", "SELECT sin(1) AS a, cos(CAST(2.5 AS DECIMAL(4,2))) AS b, sin(CAST(1.5 AS FLOAT)) AS c, cos(s) AS d FROM VALUES ('3') AS t(s)"),
+    ("unaliased", "SELECT sin(x), cos(x), sec(x), csc(x) FROM logs WHERE id = 1"),
+    ("values", "SELECT id, sin(x) AS a, cos(x) AS b, sec(b) AS c, csc(x) AS d FROM logs"),
+    ("in_filter_and_group", "SELECT floor(sin(x) * 4) AS bucket, count(*) AS n FROM logs WHERE cos(x) < 0.9D GROUP BY floor(sin(x) * 4)"),
+    ("group_by_function_unaliased", "SELECT cos(x), count(*) AS n FROM logs WHERE id < 3 GROUP BY cos(x)"),
+    ("tan_cot", "SELECT tan(1.2433003267673704e+58D) AS a, cot(0.5D) AS b"),
     ("exact_values", "SELECT sin(0) AS a, cos(0) AS b, tan(0) AS c, sin(x) AS d FROM logs WHERE id = 10"),
+]) + _df("trigonometry", [
+    ("functions_df", "spark.table('logs').select('id', F.sin('x').alias('a'), F.cos('x').alias('b'), F.sec('b').alias('c'), F.csc('x').alias('d'))"),
+    ("select_expr_df", "spark.table('logs').selectExpr('id', 'sin(x) AS a', 'cos(x * 1000) AS b')"),
 ])
 
 # STRING arguments of math functions and numeric aggregates: Spark casts the text to DOUBLE

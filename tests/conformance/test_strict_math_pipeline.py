@@ -242,16 +242,3 @@ def test_a_group_by_all_spark_cannot_infer_is_refused_naming_the_flow(project) -
     assert "flow 'wrong'" in str(info.value) and str(path) in str(info.value)
     assert "UNRESOLVED_ALL_IN_GROUP_BY" in str(info.value)
     assert not project.table_path("orders").exists()
-
-
-def test_sine_is_refused_naming_the_flow(project) -> None:
-    """sin/cos/tan: Spark's x86-64 answer is Intel's libm, which lakesmith cannot reproduce."""
-    project.write_spec()
-    path = project.write("transformations/a.sql", NUMBERS + """
-        CREATE MATERIALIZED VIEW waves AS SELECT id, sin(x) AS s FROM numbers;
-    """)
-    with pytest.raises(GraphValidationError) as info:  # before anything runs
-        project.run()
-    assert "flow 'waves'" in str(info.value) and str(path) in str(info.value)
-    assert "sin(): Apache Spark computes sin, cos and tan with java.lang.Math" in str(info.value)
-    assert not project.table_path("numbers").exists()

@@ -58,7 +58,9 @@ def _differences(expected: np.ndarray, expected_null: np.ndarray, actual: np.nda
 
 def test_the_golden_file_covers_every_ported_function() -> None:
     assert set(GOLDEN["functions"]) == set(CASES)
-    assert {implementation for implementation, _, _ in CASES.values()} == set(IMPLEMENTATIONS)
+    trigonometry = {"sin", "cos", "sec", "csc"}  # HotSpot's intrinsics: test_hotspot_trig.py
+    assert {implementation for implementation, _, _ in CASES.values()} == set(
+        IMPLEMENTATIONS) - trigonometry
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -122,7 +124,16 @@ def test_the_engine_gives_sparks_bits_with_the_rewrites(spark: Any) -> None:
                                         for i in wrong[:5]])
 
 
-def test_the_udfs_run_where_lakesmith_is_not_installed(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("calls", "expected"), [
+    ("udfs['pow'](pd.Series([3.0]), pd.Series([0.9498871135024098])).tolist(), "
+     "udfs['ln'](pd.Series([3.0])).tolist()", "[2.839300320336265] [1.0986122886681096]"),
+    # HotSpot's sin/cos port and its computed tables (`hotspot_trig`) travel the same way
+    ("udfs['sin'](pd.Series([7.311712193543694e+205])).tolist(), "
+     "udfs['cos'](pd.Series([0.9999999999996372])).tolist()",
+     "[-0.20641683641678285] [0.5403023058684451]"),
+])
+def test_the_udfs_run_where_lakesmith_is_not_installed(tmp_path: Path, calls: str,
+                                                        expected: str) -> None:
     """An engine's Python workers get the functions' code (pickled by value), so a cluster
     needs numpy and pandas there, not lakesmith."""
     import subprocess
@@ -133,16 +144,16 @@ def test_the_udfs_run_where_lakesmith_is_not_installed(tmp_path: Path) -> None:
     from lakesmith.engine.semantics.strict_math import _body
 
     payload = tmp_path / "udfs.pickle"
-    payload.write_bytes(cloudpickle.dumps({name: _body(name) for name in ("pow", "ln")}))
+    payload.write_bytes(cloudpickle.dumps({name: _body(name)
+                                           for name in ("pow", "ln", "sin", "cos")}))
     script = tmp_path / "worker.py"
     script.write_text(
         "import pickle, sys\n"
         "sys.modules['lakesmith'] = None  # importing lakesmith fails\n"
         "import pandas as pd\n"
         f"udfs = pickle.loads(open({str(payload)!r}, 'rb').read())\n"
-        "print(udfs['pow'](pd.Series([3.0]), pd.Series([0.9498871135024098])).tolist(),\n"
-        "      udfs['ln'](pd.Series([3.0])).tolist())\n")
+        f"print({calls})\n")
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
                             cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "[2.839300320336265] [1.0986122886681096]"
+    assert result.stdout.strip() == expected

@@ -13,10 +13,13 @@ expm1 0.1 %), `log1p` of a tiny value is 0, `hypot` overflows beyond 1e154, `log
 negative base is NaN where Spark's is NULL, and `pow(0, -1)` fails ("zero raised to a negative
 power is undefined") where Spark's is Infinity.
 
-Refused: `sin`, `cos`, `tan`, `cot`, `sec`, `csc`. Spark calls `java.lang.Math`'s, which HotSpot
-replaces on x86-64 by Intel's libm (not fdlibm: 3 % of values differ from StrictMath's), so
-Spark's own answer depends on the machine; the engine differs from Spark x86-64's in 0.1-0.4 %
-of values, and lakesmith has no port of Intel's libm (`docs/engine-gaps.md`).
+`sin`, `cos`, `sec` (1 / cos) and `csc` (1 / sin) are `java.lang.Math`'s, which HotSpot on
+x86-64 replaces by Intel LIBM stubs (not fdlibm: 2 % of values differ from StrictMath's; the
+engine's libm differs from them for 0.1 %): `hotspot_trig.py` ports those stubs, so these are
+Spark's answer on x86-64 (aarch64 HotSpot runs fdlibm's algorithm with fused multiply-adds).
+Refused: `tan` and `cot`, whose stub evaluates a polynomial per interval from a table of 704
+constants, fitted coefficients among them, that lakesmith cannot derive
+(`docs/math-functions.md`).
 
 fdlibm's algorithms read each value's bits and reuse every intermediate several times: written
 as one SQL expression they grow exponentially (no expression-level binding but lambdas, which
@@ -46,13 +49,15 @@ from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.plans import nested_messages
-from lakesmith.engine.semantics import fdlibm
+from lakesmith.engine.semantics import fdlibm, hotspot_trig, hotspot_trig_constants
 from lakesmith.engine.semantics.literal_types import column_literal
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 from lakesmith.errors import NotSupportedYet
 
 _DIFFERENCE = ("the engine's libm rounds the last bit otherwise than Java's StrictMath (fdlibm), "
                "which Spark uses, for 0.1-34 % of values")
+_INTRINSIC_DIFFERENCE = ("the engine's libm rounds the last bit otherwise than HotSpot's x86-64 "
+                         "intrinsic (Intel LIBM), which Spark uses, for about 0.1 % of values")
 _LN_2 = float(fdlibm.log(np.array([2.0]))[0])
 _NAN = "CAST('NaN' AS DOUBLE)"
 
@@ -118,6 +123,10 @@ IMPLEMENTATIONS: dict[str, tuple[int, Callable[..., Doubles]]] = {
     "asinh": (1, _asinh),
     "acosh": (1, _acosh),
     "atanh": (1, _atanh),
+    "sin": (1, hotspot_trig.sin),
+    "cos": (1, hotspot_trig.cos),
+    "sec": (1, lambda x: 1.0 / hotspot_trig.cos(x)),  # Spark's Sec: 1 / Math.cos(x)
+    "csc": (1, lambda x: 1.0 / hotspot_trig.sin(x)),  # Spark's Csc: 1 / Math.sin(x)
 }
 
 
@@ -148,6 +157,8 @@ def _doubles(series: pd.Series) -> Doubles:
 # The UDFs travel by value (their code, not an import of lakesmith), so an engine's Python
 # workers need numpy and pandas only — what every pandas UDF needs — not lakesmith.
 cloudpickle.register_pickle_by_value(fdlibm)  # type: ignore[no-untyped-call]
+cloudpickle.register_pickle_by_value(hotspot_trig)  # type: ignore[no-untyped-call]
+cloudpickle.register_pickle_by_value(hotspot_trig_constants)  # type: ignore[no-untyped-call]
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # type: ignore[no-untyped-call]
 
 
@@ -296,8 +307,9 @@ def _upper(name: str) -> Callable[[list[str]], str]:
     return lambda args: f"{name.upper()}({', '.join(args)})"
 
 
-def _rule(spark_name: str, udf: str, domain: str = "any", *, capitals: bool = True) -> Rule:
-    return Rule(frozenset({spark_name}), _DIFFERENCE, _call_sql(udf, domain),
+def _rule(spark_name: str, udf: str, domain: str = "any", *, capitals: bool = True,
+          difference: str = _DIFFERENCE) -> Rule:
+    return Rule(frozenset({spark_name}), difference, _call_sql(udf, domain),
                 _call_column(udf, domain), sql_name=_upper(spark_name) if capitals else None)
 
 
@@ -312,6 +324,7 @@ STRICT_MATH_RULES: tuple[Rule, ...] = (
     *(_rule(name, name) for name in ("exp", "expm1", "sinh", "cosh", "tanh", "asin", "acos",
                                      "atan", "atan2", "cbrt", "hypot", "asinh", "acosh",
                                      "atanh")),
+    *(_rule(name, name, difference=_INTRINSIC_DIFFERENCE) for name in ("sin", "cos", "sec", "csc")),
 )
 # the UDFs each Spark function's rewrite calls
 _UDFS_OF: dict[str, tuple[str, ...]] = {"log": ("ln", "log"), "power": ("pow",),
@@ -327,24 +340,24 @@ def calls_strict_function(text: str) -> bool:
     return _CALLED.search(text) is not None
 
 
-_TRIGONOMETRY = ("sin", "cos", "tan", "cot", "sec", "csc")
+_REFUSED_TRIGONOMETRY = ("tan", "cot")
 
 
 def _refuse_trigonometry(name: str) -> Callable[..., Any]:
     def refuse(args: list[Any], *_: Any) -> Any:
         raise NotSupportedYet(
-            f"{name}(): Apache Spark computes sin, cos and tan with java.lang.Math, which the "
-            "JVM replaces on x86-64 by Intel's math library; the engine's values differ from "
-            "Spark's in the last bit for about 0.1-0.4 % of arguments, and lakesmith cannot "
-            "reproduce Intel's library, so it does not run this call rather than answer "
+            f"{name}(): Apache Spark computes tan with java.lang.Math, which the JVM replaces on "
+            "x86-64 by Intel's math library; the engine's values differ from Spark's in the last "
+            "bit for about 0.4 % of arguments, and lakesmith cannot reproduce Intel's tan (a "
+            "table of fitted coefficients), so it does not run this call rather than answer "
             "otherwise than Spark.",
-            hint="compute the value with the functions lakesmith gives Spark's bits for "
-            "(atan2, asin, acos, sinh, ...) where the formula allows, or outside the pipeline.")
+            hint="sin and cos give Spark's bits in lakesmith (sin(x) / cos(x) is not Spark's "
+            "tan in the last bit either); otherwise compute the value outside the pipeline.")
 
     return refuse
 
 
 TRIGONOMETRY_RULES: tuple[Rule, ...] = tuple(
     Rule(frozenset({name}), "the last bit differs from Spark's x86-64 answer (Intel's libm) "
-         "for 0.1-0.4 % of values", _refuse_trigonometry(name), _refuse_trigonometry(name))
-    for name in _TRIGONOMETRY)
+         "for about 0.4 % of values", _refuse_trigonometry(name), _refuse_trigonometry(name))
+    for name in _REFUSED_TRIGONOMETRY)
