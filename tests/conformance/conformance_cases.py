@@ -1184,9 +1184,37 @@ GROUP_BY_ALL = _sql("group_by_all", [
     ("group_and_order_by_all", "SELECT d, count(*) AS c FROM grouped GROUP BY ALL ORDER BY ALL"),
 ], ordered=True)
 
+DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
+    ("literal", "SELECT x > 0.9 AS a, 0.9 < x AS b, x = 0.9 AS c, x <=> 0.9 AS d, x >= 0.9 AS e, "
+                "x != 0.9 AS f FROM VALUES (0.9000000000000001D), (0.9D), (0.8999999999999999D) "
+                "AS t(x)"),
+    ("special_values", "SELECT x > 0.9 AS a, x < 0.9 AS b FROM VALUES (CAST('NaN' AS DOUBLE)), "
+                       "(CAST('Infinity' AS DOUBLE)), (CAST('-Infinity' AS DOUBLE)), (1e300D), "
+                       "(NULL) AS t(x)"),
+    ("where", "SELECT x FROM VALUES (CAST('NaN' AS DOUBLE)), (0.3D), (1e300D), "
+              "(0.5000000000000001D), (0.5D) AS t(x) WHERE x < 0.5"),
+    ("float", "SELECT CAST(x AS FLOAT) > 0.9 AS a, CAST(x AS FLOAT) = 0.5 AS b "
+              "FROM VALUES (0.9000000000000001D), (0.5D) AS t(x)"),
+    ("unaliased", "SELECT x > 0.9, 1.5 >= x FROM VALUES (1D) AS t(x)"),
+    ("decimal_column", "SELECT d > 0.9 AS a, d = 0.95 AS b FROM VALUES (CAST(0.95 AS DECIMAL(10,2))) "
+                       "AS t(d)"),
+    ("in_list", "SELECT x IN (0.5, 0.9) AS a FROM VALUES (0.9000000000000001D) AS t(x)"),
+    ("between", "SELECT x BETWEEN 0.5 AND 0.9 AS a FROM VALUES (0.9000000000000001D) AS t(x)"),
+    ("columns", "SELECT x > d AS a, x = d AS b FROM VALUES (0.9000000000000001D, "
+                "CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
+]) + _df("decimal_comparisons", [
+    ("dataframe_literal", "spark.sql(\"SELECT * FROM VALUES (0.9000000000000001D), (CAST('NaN' AS "
+                          "DOUBLE)) AS t(x)\").select((F.col('x') > F.lit(decimal.Decimal('0.9')))"
+                          ".alias('a'), (F.lit(decimal.Decimal('0.9')) >= F.col('x')).alias('b'))"),
+    ("expr_string", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D) AS t(x)')"
+                    ".select(F.expr('x > 0.9'), F.expr('x = 0.9 AS e'))"),
+    ("select_expr", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D) AS t(x)')"
+                    ".selectExpr('x > 0.9', 'nvl(x, 0.9)')"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
                      + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
                      + REGEX + VARIABLES + STRICT_MATH + TRIGONOMETRY + STRING_OPERANDS
-                     + GROUP_BY_ALL)
+                     + GROUP_BY_ALL + DECIMAL_COMPARISONS)

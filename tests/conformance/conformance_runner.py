@@ -5,6 +5,7 @@ Standard library and PySpark only: Spark's environment imports it too."""
 
 from __future__ import annotations
 
+import decimal
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -37,7 +38,8 @@ def run_case(spark: Any, case: Case, *, sql: SqlQuery, prepare: Prepare,
         if case.sql is not None:
             df = sql(case.sql.replace("{dir}", str(case_dir)))
         else:
-            scope = {"spark": spark, "F": F, "W": Window, "T": T, "dir": str(case_dir)}
+            scope = {"spark": spark, "F": F, "W": Window, "T": T, "dir": str(case_dir),
+                     "decimal": decimal}
             df = eval(case.dataframe or "", scope)  # noqa: S307 - the case's code, from this repository
         return result_outcome(prepare(df), ordered=case.ordered)
     except Exception as e:  # the case's answer is this error

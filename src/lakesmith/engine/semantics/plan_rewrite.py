@@ -228,9 +228,10 @@ def _copy(expression: Any) -> Any:
 
 
 def _engine_name(input_df: Any, expression: Any) -> str | None:
-    """The name the engine gives `expression` unaliased (Spark's, for a function call)."""
+    """The name the engine gives `expression` unaliased (Spark's, for a function call, and for
+    an expression string: `expr("nvl(x, 0.9)")` is named `nvl(x, 0.9)`)."""
     if input_df is None or expression.WhichOneof("expr_type") not in (
-            "unresolved_function", "cast", "window"):
+            "unresolved_function", "cast", "window", "expression_string"):
         return None
     try:
         columns = input_df.select(Column(_Proto(expression))).columns
