@@ -312,13 +312,16 @@ def _batch_of(commit: dict[str, Any]) -> int | None:
     return None if marker is None else marker.batch
 
 
-@pytest.mark.parametrize("way", ["rewrite", "merge"])
+@pytest.mark.parametrize("way", ["history", "rewrite", "merge"])
 def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monkeypatch,
                                                          way) -> None:
-    """A batch of new versions only is appended; one that closes, changes or removes versions
-    rewrites a small target whole, or MERGEs into a larger one (`cdc/scd2_apply.py`): the same
-    rows and counts either way, one commit per batch, marked with the batch where the engine
-    can mark it (a MERGE cannot)."""
+    """A small target is rewritten from the history by every batch; in a larger one, a batch of
+    new versions only is appended, one that closes, changes or removes versions rewrites the
+    target whole, or MERGEs into a still larger one (`cdc/scd2_apply.py`): the same rows and
+    counts every way, one commit per batch, marked with the batch where the engine can mark it
+    (a MERGE cannot)."""
+    if way != "history":
+        monkeypatch.setattr(scd2_apply, "HISTORY_REWRITE_BYTES", 0)
     if way == "merge":
         monkeypatch.setattr(scd2_apply, "REWRITE_BYTES", 0)
     changes = setup(project, tmp_path, cdc())
@@ -332,7 +335,7 @@ def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monk
                                 (3, "c", "z", 2, None), (4, "d", "w", 2, None)]
     (commit,) = _commits_since(project, loaded)
     assert (commit["operation"], commit["operationParameters"]["mode"], _batch_of(commit)) == \
-        ("WRITE", "Append", 1)
+        ("WRITE", "Overwrite" if way == "history" else "Append", 1)
 
     # Key 1 changes (its version closes, one opens), key 2 is deleted, key 5 is new.
     append(changes, [(1, "a2", "x", "UPDATE", 3), (2, None, None, "DELETE", 2),
@@ -347,11 +350,19 @@ def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monk
     assert history(project) == [
         (1, "a", "x", 1, 2), (1, "a2", "x", 2, None), (2, "b", "y", 1, 2),
         (3, "c", "z", 2, None), (4, "d", "w", 2, None), (5, "e", "v", 3, None)]
-    # A late event that repeats the version it falls in changes nothing: no commit.
+    # A late event that repeats the version it falls in changes nothing: no commit (rewritten
+    # from the history: the same rows again).
     append(changes, [(1, "a2", "x", "UPDATE", 4)])
     assert _details(run_ok(project)) == (0, 0, 0, 0)
+    assert history(project) == [
+        (1, "a", "x", 1, 2), (1, "a2", "x", 2, None), (2, "b", "y", 1, 2),
+        (3, "c", "z", 2, None), (4, "d", "w", 2, None), (5, "e", "v", 3, None)]
 
     commits = _commits_since(project, loaded)[1:]
+    if way == "history":
+        assert [(c["operation"], c["operationParameters"]["mode"], _batch_of(c))
+                for c in commits] == [("WRITE", "Overwrite", b) for b in (2, 3, 4)]
+        return
     assert len(commits) == 2  # batches 2 and 3
     if way == "rewrite":
         assert [(c["operation"], c["operationParameters"]["mode"], _batch_of(c))
