@@ -218,9 +218,10 @@ def test_null_key_fails_the_batch(project, tmp_path) -> None:
                                        ((1, "n", "x", "UPDATE", None), "sequence_by")])
 def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path, bad,
                                                                what) -> None:
-    """After the initial load the check rides on the changes' computation (no query of its
-    own): the batch fails naming the column and showing the change, before the target or the
-    event state is written; a rerun fails the same way, writing nothing either."""
+    """After the initial load the check rides on the query that rewrites the target from the
+    history (no query of its own): the batch fails naming the column and showing the change,
+    before the target or the event state is written; a rerun fails the same way, writing
+    nothing either."""
     changes = setup(project, tmp_path, cdc())
     append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])
     run_ok(project)
@@ -228,6 +229,7 @@ def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path
     events = DeltaTable(str(project.root / "storage" / "checkpoints"
                             / "spark_catalog.default.target" / "target" / "state" / "cdc-events"))
     events_version = events.version()
+    target_version = DeltaTable(str(project.table_path("target"))).version()
     append(changes, [(2, "b2", "y", "UPDATE", 5), bad])
     for _ in range(2):
         result = project.run()
@@ -236,6 +238,7 @@ def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path
         assert f"AUTO CDC flow 'target': {what} is NULL in a change from 'users'" in message
         assert "'name': 'n'" in message and "Nothing of the batch was committed" in message
         assert history(project) == before
+        assert DeltaTable(str(project.table_path("target"))).version() == target_version
         events.update_incremental()
         assert events.version() == events_version
 

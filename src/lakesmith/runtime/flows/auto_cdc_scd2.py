@@ -36,6 +36,7 @@ from lakesmith.cdc.spec import (
     source_relation,
 )
 from lakesmith.engine.paths import engine_path
+from lakesmith.errors import LakesmithError
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Checkpoint, IdempotentMerge, Marker, StateAppend
@@ -179,11 +180,16 @@ class Scd2Merge:
                     self.scd.refuse_invalid(self.scd.invalid_events())
                 raise
             landed = self._marked_commit(marker, location, version)
+            if landed is None:  # (an overwrite commits even without rows)
+                raise LakesmithError(
+                    f"internal error: AUTO CDC flow '{self.spec.flow}' rewrote {location} for "
+                    f"batch {marker.batch}, but no commit after version {version} carries the "
+                    "batch's marker.",
+                    hint="run the pipeline again: the batch is applied again from its events.")
         counted = self.log.get(marker.batch)
         if counted is None:
-            before, after = (landed - 1, landed) if landed is not None else (version, version)
-            counted = self.scd.counts_between(self._at(location, before),
-                                              self._at(location, after))
+            counted = self.scd.counts_between(self._at(location, landed - 1),
+                                              self._at(location, landed))
         self.details = recorded(self.log, marker.batch, counted)
 
     def _marked_commit(self, marker: Marker, location: Location,
