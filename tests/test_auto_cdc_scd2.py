@@ -218,10 +218,9 @@ def test_null_key_fails_the_batch(project, tmp_path) -> None:
                                        ((1, "n", "x", "UPDATE", None), "sequence_by")])
 def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path, bad,
                                                                what) -> None:
-    """After the initial load the check rides on the query that rewrites the target from the
-    history (no query of its own): the batch fails naming the column and showing the change,
-    before the target or the event state is written; a rerun fails the same way, writing
-    nothing either."""
+    """After the initial load the check rides on the changes' computation (no query of its
+    own): the batch fails naming the column and showing the change, before the target or the
+    event state is written; a rerun fails the same way, writing nothing either."""
     changes = setup(project, tmp_path, cdc())
     append(changes, [(1, "a", "x", "INSERT", 1), (2, "b", "y", "INSERT", 1)])
     run_ok(project)
@@ -229,7 +228,6 @@ def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path
     events = DeltaTable(str(project.root / "storage" / "checkpoints"
                             / "spark_catalog.default.target" / "target" / "state" / "cdc-events"))
     events_version = events.version()
-    target_version = DeltaTable(str(project.table_path("target"))).version()
     append(changes, [(2, "b2", "y", "UPDATE", 5), bad])
     for _ in range(2):
         result = project.run()
@@ -238,7 +236,6 @@ def test_a_null_in_a_later_batch_fails_it_with_nothing_written(project, tmp_path
         assert f"AUTO CDC flow 'target': {what} is NULL in a change from 'users'" in message
         assert "'name': 'n'" in message and "Nothing of the batch was committed" in message
         assert history(project) == before
-        assert DeltaTable(str(project.table_path("target"))).version() == target_version
         events.update_incremental()
         assert events.version() == events_version
 
@@ -315,16 +312,13 @@ def _batch_of(commit: dict[str, Any]) -> int | None:
     return None if marker is None else marker.batch
 
 
-@pytest.mark.parametrize("way", ["history", "rewrite", "merge"])
+@pytest.mark.parametrize("way", ["rewrite", "merge"])
 def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monkeypatch,
                                                          way) -> None:
-    """A small target is rewritten from the history by every batch; in a larger one, a batch of
-    new versions only is appended, one that closes, changes or removes versions rewrites the
-    target whole, or MERGEs into a still larger one (`cdc/scd2_apply.py`): the same rows and
-    counts every way, one commit per batch, marked with the batch where the engine can mark it
-    (a MERGE cannot)."""
-    if way != "history":
-        monkeypatch.setattr(scd2_apply, "HISTORY_REWRITE_BYTES", 0)
+    """A batch of new versions only is appended; one that closes, changes or removes versions
+    rewrites a small target whole, or MERGEs into a larger one (`cdc/scd2_apply.py`): the same
+    rows and counts either way, one commit per batch, marked with the batch where the engine
+    can mark it (a MERGE cannot)."""
     if way == "merge":
         monkeypatch.setattr(scd2_apply, "REWRITE_BYTES", 0)
     changes = setup(project, tmp_path, cdc())
@@ -338,7 +332,7 @@ def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monk
                                 (3, "c", "z", 2, None), (4, "d", "w", 2, None)]
     (commit,) = _commits_since(project, loaded)
     assert (commit["operation"], commit["operationParameters"]["mode"], _batch_of(commit)) == \
-        ("WRITE", "Overwrite" if way == "history" else "Append", 1)
+        ("WRITE", "Append", 1)
 
     # Key 1 changes (its version closes, one opens), key 2 is deleted, key 5 is new.
     append(changes, [(1, "a2", "x", "UPDATE", 3), (2, None, None, "DELETE", 2),
@@ -353,19 +347,11 @@ def test_each_batch_lands_in_one_commit_the_cheapest_way(project, tmp_path, monk
     assert history(project) == [
         (1, "a", "x", 1, 2), (1, "a2", "x", 2, None), (2, "b", "y", 1, 2),
         (3, "c", "z", 2, None), (4, "d", "w", 2, None), (5, "e", "v", 3, None)]
-    # A late event that repeats the version it falls in changes nothing: no commit (rewritten
-    # from the history: the same rows again).
+    # A late event that repeats the version it falls in changes nothing: no commit.
     append(changes, [(1, "a2", "x", "UPDATE", 4)])
     assert _details(run_ok(project)) == (0, 0, 0, 0)
-    assert history(project) == [
-        (1, "a", "x", 1, 2), (1, "a2", "x", 2, None), (2, "b", "y", 1, 2),
-        (3, "c", "z", 2, None), (4, "d", "w", 2, None), (5, "e", "v", 3, None)]
 
     commits = _commits_since(project, loaded)[1:]
-    if way == "history":
-        assert [(c["operation"], c["operationParameters"]["mode"], _batch_of(c))
-                for c in commits] == [("WRITE", "Overwrite", b) for b in (2, 3, 4)]
-        return
     assert len(commits) == 2  # batches 2 and 3
     if way == "rewrite":
         assert [(c["operation"], c["operationParameters"]["mode"], _batch_of(c))

@@ -50,27 +50,24 @@ def _sorted(rows: list[dict[str, Any]]) -> list[tuple]:
 
 # A batch of new keys only (after BATCHES[0]): its versions are appended.
 NEW_KEYS = [(6, "f", "u", "INSERT", 3), (7, "g", None, "INSERT", 1), (7, "g", "t", "UPDATE", 2)]
-# lakesmith in a fresh process, with a target too large to rewrite from the history: its
-# batches' changes computed first, then appended or rewritten ("changes"), or MERGEd into one
-# too large to rewrite ("merge") (a script, not `python -c`: pyspark takes a main module without
-# a file for doctests and exits).
-LARGER = """
+# lakesmith in a fresh process, MERGEing every batch as into a target too large to rewrite (a
+# script, not `python -c`: pyspark takes a main module without a file for doctests and exits).
+MERGING = """
 import lakesmith.cdc.scd2_apply
 from lakesmith.entry import main
 
-lakesmith.cdc.scd2_apply.HISTORY_REWRITE_BYTES = 0
-lakesmith.cdc.scd2_apply.REWRITE_BYTES = {rewrite_bytes}
+lakesmith.cdc.scd2_apply.REWRITE_BYTES = 0
 main()
 """
 
 
 class Scd2Pipeline(Pipeline):
-    def __init__(self, root: Path, *, way: str = "history") -> None:
+    def __init__(self, root: Path, *, merging: bool = False) -> None:
         super().__init__(root)
         (root / "transformations" / "cdc.py").write_text(CODE)
-        if way != "history":
-            script = root / "larger.py"
-            script.write_text(LARGER.format(rewrite_bytes=0 if way == "merge" else 1 << 30))
+        if merging:
+            script = root / "merging.py"
+            script.write_text(MERGING)
             self.command = (sys.executable, str(script))
 
     def tables(self) -> tuple[list, list]:
@@ -140,7 +137,7 @@ def test_crash_then_rerun_leaves_the_tables_as_one_run(tmp_path, expected, point
     for point in POINTS])
 def test_crash_in_a_merged_batch(tmp_path, expected, point) -> None:
     """Batch 1 MERGEd into the target (as a target too large to rewrite is): the same tables."""
-    pipeline = Scd2Pipeline(tmp_path / "p", way="merge")
+    pipeline = Scd2Pipeline(tmp_path / "p", merging=True)
     append(pipeline.changes, BATCHES[0])
     ok(pipeline.run())
     append(pipeline.changes, BATCHES[1])
@@ -182,9 +179,8 @@ def test_the_new_keys_reference(expected_new_keys) -> None:
     pytest.param(point, marks=() if point == "after_output" else (pytest.mark.slow,))
     for point in POINTS])
 def test_crash_in_a_batch_of_new_keys(tmp_path, expected_new_keys, point) -> None:
-    """The append of a batch of new keys (into a target not rewritten from the history) lands
-    once: its rerun finds nothing left to write."""
-    pipeline = Scd2Pipeline(tmp_path / "p", way="changes")
+    """The append of a batch of new keys lands once: its rerun finds nothing left to write."""
+    pipeline = Scd2Pipeline(tmp_path / "p")
     append(pipeline.changes, BATCHES[0])
     ok(pipeline.run())
     append(pipeline.changes, NEW_KEYS)
@@ -197,27 +193,3 @@ def test_crash_in_a_batch_of_new_keys(tmp_path, expected_new_keys, point) -> Non
                and c["operationParameters"].get("mode") == "Append"]
     assert len(appends) == 2  # the initial load and batch 1, once each
     assert pipeline.reported() == reported_once(pipeline, expected_new_keys[2], point, 1)
-
-
-def test_a_rewrite_that_landed_before_its_counts_were_recorded(tmp_path, expected) -> None:
-    """A crash between batch 1's rewrite from the history and the record of its counts (the
-    record removed after a crash right after the rewrite): the rerun writes nothing again and
-    counts what the rewrite did from the target's versions around its commit."""
-    pipeline = Scd2Pipeline(tmp_path / "p")
-    append(pipeline.changes, BATCHES[0])
-    ok(pipeline.run())
-    append(pipeline.changes, BATCHES[1])
-    crashed = pipeline.run("after_output:target:1")
-    assert crashed.returncode == 137, crashed.stdout + crashed.stderr
-    (record,) = pipeline.root.glob("storage/checkpoints/*target*/target/state/cdc-counts/1")
-    record.unlink()
-    target = DeltaTable(str(pipeline.root / "warehouse" / "spark_catalog" / "default" / "target"))
-    version = target.version()
-    ok(pipeline.run())
-    assert pipeline.tables() == expected[1]
-    target = DeltaTable(str(pipeline.root / "warehouse" / "spark_catalog" / "default" / "target"))
-    assert target.version() == version  # (the rewrite landed once)
-    append(pipeline.changes, BATCHES[2])
-    ok(pipeline.run())
-    assert pipeline.tables() == expected[2]
-    assert pipeline.reported() == expected[3]

@@ -92,8 +92,6 @@ def table(project: Any) -> list[tuple]:
 def check_seed(project: Any, tmp_path: Any, seed: int, monkeypatch: Any) -> None:
     if (seed // 2) % 2 == 1:  # as a batch too large to order every event at once
         monkeypatch.setattr(scd2, "DIRECT_HISTORY_ROWS", 0)
-    if seed % 5 in (1, 2, 3):  # as into a target too large to rewrite from the history
-        monkeypatch.setattr(scd2_apply, "HISTORY_REWRITE_BYTES", 0)
     if seed % 5 in (1, 2):  # as into a target too large to rewrite
         monkeypatch.setattr(scd2_apply, "REWRITE_BYTES", 0)
     rng = random.Random(seed)

@@ -31,11 +31,10 @@ lands once (and a duplicate would be deduplicated anyway).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from pyspark.sql.connect import functions as F
-from pyspark.sql.types import DataType
 
 from lakesmith.cdc.key_windows import BUCKET, bucketed, in_key_order, neighbour, same_key, so_far
 from lakesmith.cdc.scd1 import COUNT, HASH, RANK, TRUNCATE, batch_rows, null_in_change
@@ -56,9 +55,6 @@ NEXT = PREFIX + "next"
 PREVIOUS = PREFIX + "previous"  # the key's previous event (`key_windows.neighbour`)
 FOLLOWING = PREFIX + "following"  # its next one
 OLD = PREFIX + "old_"  # prefix of the target's columns where they meet the new history
-# The error a query over guarded events (`Scd2Batch.new_target`) raises at an event with a NULL
-# key or sequence value, so that the batch fails before it writes anything.
-INVALID_EVENT = "LAKESMITH_CDC_INVALID_EVENT"
 COUNTED_BY = (OP, OPENED, CLOSED)  # the changes' scratch is partitioned by them
 
 # The largest batch whose keys' events are all ordered by windows at once (`Scd2Batch.history`):
@@ -306,57 +302,6 @@ class Scd2Batch:
             found["num_versions_opened"] += rows if _true(opened) else 0
             found["num_versions_closed"] += rows if _true(closed) else 0
         return found
-
-    def new_target(self, names: list[str], types: dict[str, DataType]) -> Any:
-        """The target after the batch, for a rewrite of the whole table in one query (no
-        changes computed first): its rows of the keys the batch does not touch, and the history
-        of those it does, in the target's `types` (by lower-case name). An event with a NULL
-        key or sequence value makes the query fail with INVALID_EVENT before it writes."""
-        guarded = replace(self, events=self._guarded_events())
-        kept = self.target.join(guarded.affected(), list(self.spec.keys), "left_anti")
-        history = guarded.history().select(*[
-            F.col(quote_always(c)).cast(types[c.lower()]).alias(c) for c in names])
-        return kept.select(*[F.col(quote_always(c)) for c in names]).unionByName(history)
-
-    def _guarded_events(self) -> Any:
-        """The batch's events, with a first key column that raises INVALID_EVENT where a key
-        or the sequence value is NULL (a test of the row: nothing the optimizer can fold)."""
-        missing = F.lit(False)
-        for column in [*self.keys, *self.orders]:
-            missing = missing | F.col(column).isNull()
-        first = self.spec.keys[0]
-        return self.events.withColumn(first, F.when(
-            missing, F.raise_error(F.lit(INVALID_EVENT))).otherwise(F.col(self.keys[0])))
-
-    def counts_between(self, before: Any, after: Any) -> dict[str, int]:
-        """What the batch did to the target, from its rows of the batch's keys `before` and
-        `after` the batch's commit (two reads of the target): the counts `counted` gives from
-        the changes (`merge_source` compares the same rows), in one small row read."""
-        spec = self.spec
-        names = [*spec.keys, *spec.values, START_AT, END_AT]
-        affected = self.affected()
-        new = after.join(affected, list(spec.keys), "left_semi").select(
-            *[F.col(quote_always(c)) for c in names])
-        old = before.join(affected, list(spec.keys), "left_semi").select(
-            *[F.col(quote_always(c)).alias(OLD + c) for c in names])
-        on = F.lit(True)
-        for c in [*spec.keys, START_AT]:
-            on = on & (F.col(quote_always(c)) == F.col(quote_always(OLD + c)))
-        joined = new.join(old, on, "full_outer")
-        is_new = F.col(quote_always(OLD + START_AT)).isNull()
-        is_gone = F.col(START_AT).isNull()
-        differs = F.lit(False)
-        for column in [*spec.values, END_AT]:
-            differs = differs | ~F.col(quote_always(column)).eqNullSafe(
-                F.col(quote_always(OLD + column)))
-        row = joined.agg(
-            F.count(F.when(~is_gone & (is_new | differs), F.lit(1))).alias("num_upserted_rows"),
-            F.count(F.when(is_gone, F.lit(1))).alias("num_deleted_rows"),
-            F.count(F.when(~is_gone & is_new, F.lit(1))).alias("num_versions_opened"),
-            F.count(F.when(~is_gone & F.col(END_AT).isNotNull()
-                           & (is_new | F.col(quote_always(OLD + END_AT)).isNull()), F.lit(1)))
-            .alias("num_versions_closed")).collect()[0]
-        return {k: int(v or 0) for k, v in row.asDict().items()}
 
     def new_state(self) -> Any:
         """What the state gains: the batch's events."""

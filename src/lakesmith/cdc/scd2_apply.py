@@ -1,18 +1,6 @@
 """How one SCD type 2 batch's changes reach the target, in one commit whichever way.
 
-A small target (at most HISTORY_REWRITE_BYTES, with exactly the flow's columns), once the flow
-has an event state, is **rewritten from the history** (`runtime/flows/auto_cdc_scd2.py`): one query writes its
-rows of the keys the batch does not touch and the new history of those it does (`Scd2Batch.
-new_target`), with no changes computed first; what the batch did is counted afterwards from the
-target's rows of the batch's keys before and after that commit (`Scd2Batch.counts_between`, a
-read that writes nothing). Computing the changes first costs a query that reads and joins the
-target and writes a scratch table, then the rewrite reads the target again: measured on 2 cores
-for a batch of 5,240 changes into 50,000 customers (1.4 MB), 0.19-0.21 s against 0.14-0.15 s
-(`docs/benchmarks.md`). It commits even when the batch changes no row (the same rows again),
-and a batch of new keys only rewrites the table rather than appending: both cost a small table's
-rewrite, which is why a target above HISTORY_REWRITE_BYTES takes the ways below.
-
-Otherwise the changes (`Scd2Batch.changes`) are rows to upsert (OP "U") and target rows to delete (OP
+The changes (`Scd2Batch.changes`) are rows to upsert (OP "U") and target rows to delete (OP
 "D"), each a version of a key named by the keys and `__START_AT`. They are applied as:
 
 - an **append** of the upserted rows, when every one opens a new version and nothing is deleted
@@ -54,8 +42,6 @@ from lakesmith.tables.writes import replace_rows, write_delta
 
 # The largest target (bytes of its files) a batch rewrites whole rather than MERGEs into.
 REWRITE_BYTES = 32 * 1024 * 1024
-# The largest target a batch rewrites from its history without computing its changes first.
-HISTORY_REWRITE_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -94,17 +80,6 @@ def apply_changes(spec: CdcSpec, changes: Any, counted: dict[str, int], target: 
         spark.sql(merge_sql(spec, target.engine_name, view))
     finally:
         spark.catalog.dropTempView(view)
-
-
-def history_rewrite_types(spec: CdcSpec, target: Target) -> dict[str, DataType] | None:
-    """The target's column types when a batch rewrites it from the history (small, with
-    exactly the flow's columns), else None."""
-    types = _types(target.table)
-    names = [*spec.columns, START_AT, END_AT]
-    if types is None or sorted(types) != sorted(c.lower() for c in names) or \
-            target.size_bytes > HISTORY_REWRITE_BYTES:
-        return None
-    return types
 
 
 def upserted(changes: Any, names: list[str], types: dict[str, DataType] | None) -> Any:

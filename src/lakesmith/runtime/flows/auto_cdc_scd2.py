@@ -3,12 +3,6 @@
 history, then a `StateAppend` of the batch's events to the flow's event state (marked: it lands
 once). Either order of landing gives the same history, so a crash between them is harmless.
 
-A small target is rewritten from the history in one marked commit, and what the batch did is
-counted after it (`cdc/scd2_apply.py`): a rerun looks for that commit after the version the
-batch's offsets recorded (`Scd2Output`) and, when it landed, only counts (when the first run
-crashed before recording its counts). The counts come from the target's versions just before and
-at that commit, so they are the same whichever run computes them.
-
 An initial load (no event state yet, and a target without rows, as the writer finds them when it
 writes) appends the batch's history instead of merging it: there is nothing to compare it with.
 It stays idempotent by the same check: a rerun after the append landed finds rows in the target
@@ -20,12 +14,10 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from pyspark.errors import PySparkException
 from pyspark.sql.connect import functions as F
-from pyspark.sql.types import DataType
 
-from lakesmith.cdc.scd2 import INVALID_EVENT, Scd2Batch, batch_events
-from lakesmith.cdc.scd2_apply import Target, apply_changes, history_rewrite_types
+from lakesmith.cdc.scd2 import Scd2Batch, batch_events
+from lakesmith.cdc.scd2_apply import Target, apply_changes
 from lakesmith.cdc.spec import (
     END_AT,
     START_AT,
@@ -36,20 +28,17 @@ from lakesmith.cdc.spec import (
     source_relation,
 )
 from lakesmith.engine.paths import engine_path
-from lakesmith.errors import LakesmithError
 from lakesmith.graph.flows import AutoCdcFlow
 from lakesmith.locations import Location
 from lakesmith.runtime.checkpoint import Checkpoint, IdempotentMerge, Marker, StateAppend
 from lakesmith.runtime.checkpoint.log import BatchLog
-from lakesmith.runtime.checkpoint.writers import Landed
 from lakesmith.runtime.flows.base import FlowContext
 from lakesmith.runtime.flows.cdc_counts import counts_log, recorded
 from lakesmith.runtime.flows.micro_batch import OUTPUT, Batch, MicroBatchRunner
 from lakesmith.runtime.schema import declared_schema
 from lakesmith.tables.catalog import quote_always
 from lakesmith.tables.delta import open_table, table_info
-from lakesmith.tables.delta_log import commits_after
-from lakesmith.tables.writes import replace_rows, write_delta
+from lakesmith.tables.writes import write_delta
 
 STATE = "cdc-events"
 SCRATCH = "cdc-changes"  # the MERGE's source, computed once (`Scd2Batch.changes`)
@@ -80,9 +69,9 @@ def prepare_scd2(runner: MicroBatchRunner, ctx: FlowContext, checkpoint: Checkpo
     except BaseException:
         binder.close()
         raise
-    merge = Scd2Merge(ctx, spec, scd, counts_log(checkpoint), registered)
     batch.writers = (
-        Scd2Output(OUTPUT, ctx.workspace.table_log(ctx.flow.target), merge),
+        IdempotentMerge(OUTPUT, ctx.workspace.table_log(ctx.flow.target),
+                        Scd2Merge(ctx, spec, scd, counts_log(checkpoint), registered)),
         StateAppend(STATE, log, scd.new_state, columns=scd.event_columns))
     return batch
 
@@ -96,19 +85,6 @@ def register_aside(ctx: FlowContext) -> Future[None]:
         return pool.submit(ctx.catalog.register, ctx.flow.target)
     finally:
         pool.shutdown(wait=False)
-
-
-class Scd2Output(IdempotentMerge):
-    """The batch's output writer (`Scd2Merge`). A rerun (recovery asks `landed` before it
-    writes again) tells the merge the target's version before the batch: a rewrite from the
-    history carries the batch's marker, and is looked for after that version. Never reported
-    landed: the merge then only records the batch's counts, or applies what did not land."""
-
-    merge: Scd2Merge
-
-    def landed(self, marker: Marker, version_before: int | None) -> Landed | None:
-        self.merge.rerun_after = (version_before,)
-        return None
 
 
 class Scd2Merge:
@@ -125,8 +101,6 @@ class Scd2Merge:
         self.log = log
         self.details: dict[str, int] = {}
         self.registered = registered  # the target's registration with the engine
-        # A rerun's target version before the batch (`Scd2Output`); None: the first run.
-        self.rerun_after: tuple[int | None] | None = None
 
     def __call__(self, marker: Marker) -> None:
         assert marker.batch is not None
@@ -137,13 +111,6 @@ class Scd2Merge:
         if self.scd.state is None and info is not None and \
                 (info.num_files == 0 or info.row_count == 0):
             self._load(marker, location, info.version)
-            self.registered.result()
-            return
-        types = history_rewrite_types(self.spec, Target(
-            self.scd.target, log.table(), info.size_bytes if info is not None else 0, location,
-            ""))
-        if self.scd.state is not None and info is not None and types is not None:
-            self._rewrite(marker, location, info.version, types)
             self.registered.result()
             return
         changes: Any = self.scd.changes()
@@ -162,51 +129,6 @@ class Scd2Merge:
             self.scd.target, log.table(),
             info.size_bytes if info is not None else 0, location,
             ctx.catalog.engine_name(ctx.flow.target)), marker.to_json())
-
-    def _rewrite(self, marker: Marker, location: Location, version: int,
-                 types: dict[str, DataType]) -> None:
-        """Rewrite the target (at `version`) from the history in one marked commit, unless a
-        rerun finds that commit landed; then record what the batch did (`cdc/scd2_apply.py`)."""
-        assert marker.batch is not None
-        names = [*self.spec.columns, START_AT, END_AT]
-        landed = self._marked_commit(marker, location, self.rerun_after[0]) \
-            if self.rerun_after is not None else None
-        if landed is None:
-            try:
-                replace_rows(self.scd.new_target(names, types), location,
-                             user_metadata=marker.to_json())
-            except PySparkException as e:
-                if INVALID_EVENT in str(e):  # (nothing was written)
-                    self.scd.refuse_invalid(self.scd.invalid_events())
-                raise
-            landed = self._marked_commit(marker, location, version)
-            if landed is None:  # (an overwrite commits even without rows)
-                raise LakesmithError(
-                    f"internal error: AUTO CDC flow '{self.spec.flow}' rewrote {location} for "
-                    f"batch {marker.batch}, but no commit after version {version} carries the "
-                    "batch's marker.",
-                    hint="run the pipeline again: the batch is applied again from its events.")
-        counted = self.log.get(marker.batch)
-        if counted is None:
-            counted = self.scd.counts_between(self._at(location, landed - 1),
-                                              self._at(location, landed))
-        self.details = recorded(self.log, marker.batch, counted)
-
-    def _marked_commit(self, marker: Marker, location: Location,
-                       after: int | None) -> int | None:
-        """The version of the target's commit after `after` that carries `marker`, if any."""
-        assert marker.checkpoint is not None and marker.batch is not None
-        log = self.ctx.workspace.table_log(self.ctx.flow.target)
-        for commit in commits_after(location, after, log.version()):
-            found = Marker.parse(commit.user_metadata)
-            if found is not None and found.is_batch(marker.checkpoint, marker.batch):
-                return commit.version
-        return None
-
-    def _at(self, location: Location, version: int) -> Any:
-        """A read of the target at `version`."""
-        return self.ctx.spark.read.format("delta").option("versionAsOf", version) \
-            .load(engine_path(location))
 
     def _load(self, marker: Marker, location: Location, version_before: int) -> None:
         """Append the history of the batch's keys to a target without rows (set-based: most
