@@ -221,9 +221,9 @@ class Scd2Batch:
                                      last_set.getField("value")).alias(n))
             events = events.select(*keys, *filled, *self.orders, RANK, SEQ, BUCKET)
         tracked = {f"t{i}": F.col(quote_always(c)) for i, c in enumerate(spec.tracked)}
-        events = events.withColumn(PREVIOUS, neighbour(
-            window, keys, {"kind": F.col(RANK), **tracked}, offset=-1)).withColumn(
-            FOLLOWING, neighbour(window, keys, {"seq": F.col(SEQ)}, offset=1))
+        events = events.withColumns({  # (one window operator: both over the same window)
+            PREVIOUS: neighbour(window, keys, {"kind": F.col(RANK), **tracked}, offset=-1),
+            FOLLOWING: neighbour(window, keys, {"seq": F.col(SEQ)}, offset=1)})
         before, after = F.col(PREVIOUS), F.col(FOLLOWING)
         changed = F.lit(False)
         for name, value in tracked.items():
@@ -233,11 +233,11 @@ class Scd2Batch:
         events = events.select(
             *keys, *values, *self.orders, RANK, SEQ, BUCKET, opens.alias(NEW),
             F.when(same_key(after, keys), after.getField("seq")).alias(NEXT))
-        events = events.withColumn(
-            START_AT, F.last(F.when(F.col(NEW), F.col(SEQ)), ignorenulls=True)
-            .over(so_far(window))).withColumn(
-            FOLLOWING, neighbour(window, keys, {"kind": F.col(RANK), "opens": F.col(NEW)},
-                                 offset=1))
+        events = events.withColumns({
+            START_AT: F.last(F.when(F.col(NEW), F.col(SEQ)), ignorenulls=True)
+            .over(so_far(window)),
+            FOLLOWING: neighbour(window, keys, {"kind": F.col(RANK), "opens": F.col(NEW)},
+                                 offset=1)})
         continues = same_key(after, keys) & (after.getField("kind") == 0) \
             & ~after.getField("opens")
         return events.where(is_upsert & ~continues).select(

@@ -271,12 +271,14 @@ _LITERAL = r"""(?:'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false
 _OPERAND = rf"(?:{_NAME}|{_LITERAL})"
 # One comparison or test in SQL text (`operation = 'DELETE'`, `op IN ('D', 'X')`, `x IS NULL`):
 # read with a pattern, not a parser (importing sqlglot costs a flow 0.15 s when nothing else
-# has imported it).
+# has imported it). ASCII: case-folding every Unicode letter of its classes made compiling it,
+# at every process's import, 3-4x slower (a text outside ASCII then is no predicate: the engine
+# types it).
 _SQL_PREDICATE = re.compile(
     rf"\s*(?:{_OPERAND}\s*(?:==?|!=|<>|<=>|<=|>=|<|>)\s*{_OPERAND}"
     rf"|{_NAME}\s+IS\s+(?:NOT\s+)?NULL"
     rf"|{_NAME}\s+(?:NOT\s+)?IN\s*\(\s*{_LITERAL}(?:\s*,\s*{_LITERAL})*\s*\))\s*",
-    re.IGNORECASE)
+    re.IGNORECASE | re.ASCII)
 
 
 def _is_predicate(value: Any) -> bool:
