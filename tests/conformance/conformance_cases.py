@@ -1200,6 +1200,13 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                        "AS t(d)"),
     ("in_list", "SELECT x IN (0.5, 0.9) AS a FROM VALUES (0.9000000000000001D) AS t(x)"),
     ("between", "SELECT x BETWEEN 0.5 AND 0.9 AS a FROM VALUES (0.9000000000000001D) AS t(x)"),
+    ("in_between_unaliased", "SELECT x IN (0.5, 0.9), x NOT IN (0.5, 0.9), x BETWEEN 0.5 AND 0.9, "
+                             "x NOT BETWEEN -0.5 AND 0.9 FROM VALUES (0.9000000000000001D), "
+                             "(CAST('NaN' AS DOUBLE)) AS t(x)"),
+    ("in_between_where", "SELECT x FROM VALUES (CAST('NaN' AS DOUBLE)), (0.7D), (1e300D), (2.5D) "
+                         "AS t(x) WHERE x BETWEEN -1.5 AND 0.9 OR x IN (1, 2.5)"),
+    ("in_expression_operand", "SELECT x + 1 IN (1.5, 2) AS a, x * 2 BETWEEN 0 AND 1.0 AS b "
+                              "FROM VALUES (0.5000000000000001D) AS t(x)"),
     ("columns", "SELECT x > d AS a, x = d AS b FROM VALUES (0.9000000000000001D, "
                 "CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
 ]) + _df("decimal_comparisons", [

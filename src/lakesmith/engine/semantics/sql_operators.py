@@ -295,3 +295,8 @@ def _right_operand(tokens: list[_Token], i: int, precedence: int) -> int | None:
             continue
         return end
     return None
+
+
+# For other finders (`decimal_lists`): an operator's left operand, a bracket's match.
+left_operand = _left_operand
+matching = _matching

@@ -13,6 +13,11 @@ from collections.abc import Callable
 
 from pyspark.sql.types import DataType
 
+from lakesmith.engine.semantics.decimal_lists import (
+    DECIMAL_LIST_NAMES,
+    decimal_list_name,
+    find_decimal_lists,
+)
 from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
 from lakesmith.engine.semantics.regex_rules import translate_regex_operators
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
@@ -39,7 +44,7 @@ def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None) -> s
     """`text` rewritten for Spark's answers."""
     escaped = translate_regex_operators(escape_doubled_quotes(text))
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
-        + find_field_accesses(escaped) + find_cases(escaped)
+        + find_field_accesses(escaped) + find_cases(escaped) + find_decimal_lists(escaped)
     if not calls:
         return escaped
     return _Rewriter(escaped, calls, typer, namer).span(0, len(escaped))
@@ -77,6 +82,10 @@ class _Rewriter:
                 if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
                     x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
+                elif call.name in DECIMAL_LIST_NAMES:
+                    name = decimal_list_name(
+                        call.name, [_auto_name(t) for t in call.arg_texts(self.text)]
+                    ).replace("`", "``")
                 elif operation and call.name != FIELD:
                     name = f"({name})"
                 elif call.name == CASE and self.namer is not None:
@@ -138,7 +147,7 @@ class _Rewriter:
         return self.typer(self.text, call, index)
 
     def _unchanged(self, call: Call, args: list[str], over: str) -> str:
-        if call.name == CASE:  # as written, its parts rewritten
+        if call.name == CASE or call.name in DECIMAL_LIST_NAMES:  # as written, parts rewritten
             spliced, position = [], call.start
             for (a, b), arg in zip(call.args, args, strict=True):
                 spliced += [self.text[position:a], f" {arg} " if arg else ""]
