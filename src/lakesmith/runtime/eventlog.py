@@ -3,10 +3,12 @@ types Databricks documents, so the queries people run against a Databricks pipel
 run here too (through `lakesmith sql`, where the table is `event_log`).
 
 The log is lakesmith's own metadata, written by delta-rs from the control plane (no engine round
-trip). Events are buffered: they are written when the update starts running and when it ends, and
-in between at most once a second (when a flow finishes), so a short update costs two commits.
-Only the last write is made by the thread that reports the update's end: the others are handed to
-a writer thread, so no flow (and no flow waiting for it) waits for a commit of the log.
+trip). Events are buffered: they are written a second after the update starts running, then at
+most once a second (when a flow finishes), and when it ends; an update that ends within its first
+second (one with nothing new: about 0.1 s) costs one commit, not two. Only the last write is made
+by the thread that reports the update's end: the others are handed to a writer thread, which
+also loads the log's table as the update starts running, so no flow (and no flow waiting for it)
+waits for a commit of the log, and the last write does not wait for a load of it either.
 """
 
 from __future__ import annotations
@@ -101,6 +103,7 @@ class EventLog:
         self._writer: ThreadPoolExecutor | None = None
         self._queued: Future[None] | None = None  # a write handed to the writer, not started
         self._handed: list[Future[None]] = []
+        self._ended = threading.Event()  # the update ended: its last write takes every event
 
     # -- UpdateListener --------------------------------------------------------------------------
 
@@ -115,8 +118,9 @@ class EventLog:
                    level=level, error=error, fatal=state == UpdateState.FAILED,
                    timestamp=self.started_at if state == UpdateState.INITIALIZING else None)
         if state == UpdateState.RUNNING:
-            self._flush_soon()
+            self._flush_soon(delay=FLUSH_INTERVAL_SECONDS)
         elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
+            self._ended.set()
             try:
                 self.flush()
             finally:
@@ -271,9 +275,10 @@ class EventLog:
         with self._lock:
             self._events.append(event)
 
-    def _flush_soon(self) -> None:
+    def _flush_soon(self, delay: float = 0.0) -> None:
         """Write the buffered events on the writer thread (one write queued at a time: a later
-        request is served by the queued one, which takes every event buffered when it starts)."""
+        request is served by the queued one, which takes every event buffered when it starts);
+        after `delay` seconds, unless the update ends first (its last write takes them)."""
         with self._lock:
             self._last_flush = time.monotonic()
             if self._queued is not None and not self._queued.running() \
@@ -281,8 +286,25 @@ class EventLog:
                 return
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-log")
-            self._queued = self._writer.submit(self._write_buffered)
+            self._queued = self._writer.submit(self._write_after, delay)
             self._handed.append(self._queued)
+
+    def _write_after(self, delay: float) -> None:
+        if delay > 0:
+            self._load_log()
+            if self._ended.wait(delay):
+                return
+        self._write_buffered()
+
+    def _load_log(self) -> None:
+        """The log's table loaded ahead of its first write, off the update's path. A log that
+        cannot be loaded is left to that write, which keeps the events elsewhere and says why."""
+        if self._fallback is not None:
+            return
+        try:
+            self._log.table()
+        except Exception as e:  # delta-rs: a damaged or unreachable log
+            logger.debug("event log at %s not loaded ahead of its write: %s", self.location, e)
 
     def _stop_writer(self) -> None:
         """The update ended: later events (maintenance) are written by `flush` directly."""
