@@ -179,6 +179,9 @@ class Pipeline:
                     record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
                     self.maintain(event_log, logs=workspace.logs)
+                if result.state == UpdateState.COMPLETED:  # the next command loads them ahead
+                    self.storage.record_delta_logs([*workspace.logs.tables(),
+                                                    event_log.location])
                 return result
             finally:
                 workspace.close()

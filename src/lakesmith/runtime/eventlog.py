@@ -37,6 +37,7 @@ from lakesmith.runtime.plan import UpdatePlan
 from lakesmith.runtime.refresh.planning import PLANNING
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables.delta import DeltaLog
+from lakesmith.tables.logs_ahead import take
 from lakesmith.tables.maintenance import maintain_if_due
 
 logger = logging.getLogger("lakesmith")
@@ -93,7 +94,7 @@ class EventLog:
         self._events: list[dict[str, Any]] = []
         # The log's Delta table, loaded at the first flush and written through (delta-rs then
         # advances it in place): an update's two commits do not each load the log twice.
-        self._log = DeltaLog(self.location)
+        self._log = DeltaLog(self.location, loaded=take(self.location))
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._running_reported: set[str] = set()
