@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import read_rows
 from lakesmith.startup_gc import pause_collection, resume_collection
 
@@ -211,3 +213,25 @@ def test_the_collector_is_paused_only_by_the_command_line() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_a_command_built_alone_answers_as_with_every_command_built(capsys) -> None:
+    """The command line builds only the command it names (`cli_help.LakesmithTyper`): each
+    command's help is the same as with every command built, and a misspelled command is still
+    answered with every command known."""
+    from typer.main import get_command
+
+    from lakesmith import cli
+
+    every = get_command(cli.app)  # what typer runs when it builds every command
+    names = sorted(every.commands)  # type: ignore[attr-defined]
+    assert {"run", "dry-run", "sql", "tables"} <= set(names)
+    for name in names:
+        assert every.main([name, "--help"], prog_name="lakesmith", standalone_mode=False) == 0
+        expected = capsys.readouterr().out
+        assert cli.app(args=[name, "--help"], prog_name="lakesmith", standalone_mode=False) == 0
+        assert capsys.readouterr().out == expected, name
+        assert f"Usage: lakesmith {name} " in expected
+    with pytest.raises(Exception, match="No such command 'rnu'"):
+        cli.app(args=["rnu"], prog_name="lakesmith", standalone_mode=False)
+    assert len(cli.app.registered_commands) == len(names)  # every command is back
