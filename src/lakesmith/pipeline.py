@@ -151,7 +151,8 @@ class Pipeline:
             except BaseException as e:
                 error = e
             event_log = EventLog(self.storage, update_id, self.graph, plan,
-                                 continuous=continuous, started_at=started_at)
+                                 continuous=continuous, started_at=started_at,
+                                 flushed_by_caller=True)
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
             if lock.previous_holder:
@@ -178,13 +179,17 @@ class Pipeline:
                 if result.state == UpdateState.COMPLETED:
                     record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
+                    # (while the update's last events are written, on the log's writer thread)
                     self.maintain(event_log, logs=workspace.logs)
                 if result.state == UpdateState.COMPLETED:  # the next command loads them ahead
                     self.storage.record_delta_logs([*workspace.logs.tables(),
                                                     event_log.location])
                 return result
             finally:
-                workspace.close()
+                try:
+                    event_log.flush()  # every event written before the update returns
+                finally:
+                    workspace.close()
 
     def maintain(self, event_log: EventLog, tables: Sequence[TableName] | None = None,
                  logs: DeltaLogs | None = None) -> list[TableMaintenance]:

@@ -78,7 +78,10 @@ class EventLog:
 
     def __init__(self, storage: PipelineStorage, update_id: str, graph: DataflowGraph,
                  plan: UpdatePlan, *, continuous: bool = False,
-                 started_at: datetime | None = None) -> None:
+                 started_at: datetime | None = None, flushed_by_caller: bool = False) -> None:
+        """`flushed_by_caller`: the caller calls `flush()` once the update has ended (after
+        maintenance, which runs meanwhile), so a completed update's last write is handed to the
+        writer thread instead of made before `update_progress` returns."""
         self.storage = storage
         self.location = storage.events
         self._fallback: Location | None = None
@@ -105,6 +108,7 @@ class EventLog:
         self._queued: Future[None] | None = None  # a write handed to the writer, not started
         self._handed: list[Future[None]] = []
         self._ended = threading.Event()  # the update ended: its last write takes every event
+        self._flushed_by_caller = flushed_by_caller
 
     # -- UpdateListener --------------------------------------------------------------------------
 
@@ -120,6 +124,9 @@ class EventLog:
                    timestamp=self.started_at if state == UpdateState.INITIALIZING else None)
         if state == UpdateState.RUNNING:
             self._flush_soon(delay=FLUSH_INTERVAL_SECONDS)
+        elif state == UpdateState.COMPLETED and self._flushed_by_caller:
+            self._ended.set()
+            self._flush_soon()
         elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
             self._ended.set()
             try:
@@ -319,9 +326,13 @@ class EventLog:
         writes handed to the writer thread first (their failures raised here), then the rest."""
         with self._lock:
             handed, self._handed = self._handed, []
-        for future in handed:
-            future.result()
-        self._write_buffered()
+        try:
+            for future in handed:
+                future.result()
+            self._write_buffered()
+        finally:
+            if self._ended.is_set():
+                self._stop_writer()
 
     def _write_buffered(self) -> None:
         from deltalake import write_deltalake
