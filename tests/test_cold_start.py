@@ -132,13 +132,21 @@ def test_a_streaming_update_that_joins_nothing_does_not_load_the_sql_parser(
 # collector's state (`startup_gc.py`) and whether modules an update with nothing new must not
 # need were loaded.
 _REPORT_AT_EXIT = '''
-import gc, json, os, sys
+import gc, json, os, sys, threading
+import deltalake
 _exit = os._exit
+_init = deltalake.DeltaTable.__init__
+LOADS = []  # (thread, table folder) of each Delta log load
+def counted(self, uri, *args, **kwargs):
+    LOADS.append((threading.current_thread().name, str(uri).rstrip("/").rsplit("/", 1)[-1]))
+    _init(self, uri, *args, **kwargs)
+deltalake.DeltaTable.__init__ = counted
 def report(code):
     print("STARTUP " + json.dumps({
         "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
         "collections": [g["collections"] for g in gc.get_stats()],
-        "modules": sorted(m for m in sys.modules if m in WATCHED)}), file=sys.stderr)
+        "modules": sorted(m for m in sys.modules if m in WATCHED), "loads": LOADS}),
+        file=sys.stderr)
     _exit(code)
 os._exit = report
 WATCHED = set(sys.argv[1].split(","))
@@ -149,7 +157,8 @@ main()
 
 # Loaded only when an update has something to do: the engine itself, Spark's answers (the
 # plan rewrite rules, some forty modules).
-NOT_FOR_NOTHING_NEW = ("pysail.spark", "lakesmith.engine.semantics.plan_rewrite")
+NOT_FOR_NOTHING_NEW = ("pysail.spark", "lakesmith.engine.semantics.plan_rewrite",
+                       "rich.live")  # (the live table: a terminal's only)
 
 
 def _startup(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
@@ -184,6 +193,30 @@ def test_an_update_with_nothing_new_needs_no_full_garbage_collection(tmp_path: P
     assert report["modules"] == [], report  # nothing new: no engine, no plan rewritten
     warehouse = root / "warehouse" / "spark_catalog" / "default"
     assert read_rows(warehouse / "evens", order_by="id") == [{"id": 0}, {"id": 2}, {"id": 4}]
+
+
+def test_an_update_with_nothing_new_finds_its_logs_loaded_and_commits_the_log_once(
+        tmp_path: Path) -> None:
+    """The logs the last update read are loaded on threads while the command starts
+    (`tables/logs_ahead.py`): the update with nothing new loads none on its own path; its
+    events are one commit of the event log (`runtime/eventlog.py`)."""
+    root = tmp_path / "python"
+    _python_project(root)
+    first, _ = _startup(root, "run")
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    recorded = json.loads((root / "storage" / "delta_logs.json").read_text())
+    assert sorted(uri.rsplit("/", 1)[-1] for uri in recorded) == ["evens", "events", "numbers"]
+    commits = root / "storage" / "system" / "events" / "_delta_log"
+    before = len(list(commits.glob("*.json")))
+
+    result, report = _startup(root, "run")
+
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "is COMPLETED" in result.stdout
+    assert sorted(folder for _, folder in report["loads"]) == ["evens", "events", "numbers"]
+    assert {thread.rsplit("_", 1)[0] for thread, _ in report["loads"]} == {"delta-log-ahead"}
+    assert len(list(commits.glob("*.json"))) == before + 1
+    assert report["modules"] == [], report
 
 
 def test_a_command_that_fails_before_the_engine_collects_again_too(tmp_path: Path) -> None:
