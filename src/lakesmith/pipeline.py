@@ -153,6 +153,8 @@ class Pipeline:
             event_log = EventLog(self.storage, update_id, self.graph, plan,
                                  continuous=continuous, started_at=started_at,
                                  flushed_by_caller=True)
+            # (an update that writes data starts the engine: its events are written from then)
+            self.engine.on_start(lambda spark: event_log.work_begins())
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
             if lock.previous_holder:

@@ -3,12 +3,14 @@ types Databricks documents, so the queries people run against a Databricks pipel
 run here too (through `lakesmith sql`, where the table is `event_log`).
 
 The log is lakesmith's own metadata, written by delta-rs from the control plane (no engine round
-trip). Events are buffered: they are written a second after the update starts running, then at
-most once a second (when a flow finishes), and when it ends; an update that ends within its first
-second (one with nothing new: about 0.1 s) costs one commit, not two. Only the last write is made
-by the thread that reports the update's end: the others are handed to a writer thread, which
-also loads the log's table as the update starts running, so no flow (and no flow waiting for it)
-waits for a commit of the log, and the last write does not wait for a load of it either.
+trip). Events are buffered: they are written as soon as the update writes data (`work_begins`:
+its engine starts, so a crash from then on still leaves the update in the log), else a second
+after it starts running; then at most once a second (when a flow finishes), and when it ends. An
+update with nothing new (it never starts the engine, and ends in about 0.1 s) costs one commit,
+not two. Only the last write is made by the thread that reports the update's end: the others are
+handed to a writer thread, which also loads the log's table as the update starts running, so no
+flow (and no flow waiting for it) waits for a commit of the log, and the last write does not wait
+for a load of it either.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ class EventLog:
         self._queued: Future[None] | None = None  # a write handed to the writer, not started
         self._handed: list[Future[None]] = []
         self._ended = threading.Event()  # the update ended: its last write takes every event
+        self._wake = threading.Event()  # the first write, waiting: the update ended or writes data
         self._flushed_by_caller = flushed_by_caller
 
     # -- UpdateListener --------------------------------------------------------------------------
@@ -125,14 +128,23 @@ class EventLog:
         if state == UpdateState.RUNNING:
             self._flush_soon(delay=FLUSH_INTERVAL_SECONDS)
         elif state == UpdateState.COMPLETED and self._flushed_by_caller:
-            self._ended.set()
+            self._end()
             self._flush_soon()
         elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
-            self._ended.set()
+            self._end()
             try:
                 self.flush()
             finally:
                 self._stop_writer()
+
+    def work_begins(self) -> None:
+        """The update is about to write data (its engine starts): the events so far are written
+        now rather than a second after it started running."""
+        self._wake.set()
+
+    def _end(self) -> None:
+        self._ended.set()
+        self._wake.set()
 
     def flow_progress(self, flow: ResolvedFlow, status: FlowStatus,
                       metrics: FlowMetrics | None = None,
@@ -286,7 +298,8 @@ class EventLog:
     def _flush_soon(self, delay: float = 0.0) -> None:
         """Write the buffered events on the writer thread (one write queued at a time: a later
         request is served by the queued one, which takes every event buffered when it starts);
-        after `delay` seconds, unless the update ends first (its last write takes them)."""
+        after `delay` seconds or once the update writes data, unless it ends first (its last
+        write takes them)."""
         with self._lock:
             self._last_flush = time.monotonic()
             if self._queued is not None and not self._queued.running() \
@@ -300,8 +313,9 @@ class EventLog:
     def _write_after(self, delay: float) -> None:
         if delay > 0:
             self._load_log()
-            if self._ended.wait(delay):
-                return
+            self._wake.wait(delay)
+            if self._ended.is_set():
+                return  # the update's last write takes these events
         self._write_buffered()
 
     def _load_log(self) -> None:
