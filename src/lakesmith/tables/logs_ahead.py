@@ -28,7 +28,9 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-LOADERS = 2  # threads: the machine's other core, and one more while a load waits on the disk
+# One thread: the imports leave it about ten times the time the loads take, and each load
+# takes Python's lock from the importing thread a few times (more threads, more often).
+LOADERS = 1
 
 
 @dataclass(frozen=True)
