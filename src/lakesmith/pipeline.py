@@ -51,6 +51,7 @@ from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
 from lakesmith.tables.delta import DeltaLogs
+from lakesmith.tables.logs_ahead import forget as forget_logs_loaded_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class Pipeline:
             return plan_work(plan, workspace)
         finally:
             workspace.close()
+            forget_logs_loaded_ahead()
 
     def analyze(self, workspace: Workspace | None = None,
                 reported: frozenset[TableName] = frozenset()) -> dict[str, Any]:
@@ -192,6 +194,7 @@ class Pipeline:
                     event_log.flush()  # every event written before the update returns
                 finally:
                     workspace.close()
+                    forget_logs_loaded_ahead()
 
     def maintain(self, event_log: EventLog, tables: Sequence[TableName] | None = None,
                  logs: DeltaLogs | None = None) -> list[TableMaintenance]:

@@ -109,10 +109,24 @@ def test_an_update_takes_every_log_the_last_one_read(project: Any, tmp_path: Pat
     result = project.run()
 
     assert result.state == UpdateState.COMPLETED
-    assert not logs_ahead._loading  # every log loaded ahead was taken
+    assert not logs_ahead._loading  # every log loaded ahead was taken, or dropped at the end
     assert not {"source", "bronze", "gold", "events"} & set(loads)  # none loaded again
     assert project.rows("bronze", order_by="id") == [{"id": 1}, {"id": 2}, {"id": 3}]
     assert project.rows("gold") == [{"count": 3}]
     # unchanged list: not written again
     assert json.loads(storage.delta_logs_file.local_path.read_text()) == sorted(
         location.uri for location in storage.delta_logs())
+
+
+def test_logs_nobody_took_are_dropped_when_the_update_ends(project, tmp_path, spark) -> None:
+    """A log loaded ahead that the update did not read is not kept by the process."""
+    other = tmp_path / "not_read"
+    _append(other, [1])
+    source = tmp_path / "source"
+    spark.createDataFrame([(1,)], "id BIGINT").write.format("delta").save(str(source))
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/p.py", PIPELINE)
+    load_ahead([Location.local(other)])
+
+    assert project.run().state == UpdateState.COMPLETED
+    assert Location.local(other) not in logs_ahead._loading

@@ -82,3 +82,13 @@ def take(location: Location) -> LoadedLog | None:
     except Exception as e:  # delta-rs: a damaged log; read again by the caller, which raises
         logger.debug("the Delta log at %s was not loaded ahead: %s", location, e)
         return None
+
+
+def forget() -> None:
+    """Drop the logs loaded ahead that nobody took (the update that could have has ended): a
+    process that runs several commands (tests, a notebook) does not keep them."""
+    with _guard:
+        futures = list(_loading.values())
+        _loading.clear()
+    for future in futures:
+        future.cancel()
