@@ -290,9 +290,10 @@ def _load_logs_ahead(spec: Path | None) -> None:
 
     try:
         pipeline_spec = _spec(spec)
-        load_ahead(PipelineStorage(pipeline_spec.storage, pipeline_spec.name).delta_logs())
-    except (LakesmithError, ValueError):  # (a bad spec or list: the command itself reports it,
-        return                            # or loads each log when it reads it)
+        if pipeline_spec.storage.is_local:  # (only local logs are loaded ahead)
+            load_ahead(PipelineStorage(pipeline_spec.storage, pipeline_spec.name).delta_logs())
+    except (LakesmithError, OSError, ValueError):  # a bad spec, storage or list: the command
+        return  # reports it itself, after its imports, or loads each log when it reads it
 
 
 def _trigger_interval(text: str | None, continuous: bool) -> float:

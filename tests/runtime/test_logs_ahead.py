@@ -130,3 +130,23 @@ def test_logs_nobody_took_are_dropped_when_the_update_ends(project, tmp_path, sp
 
     assert project.run().state == UpdateState.COMPLETED
     assert Location.local(other) not in logs_ahead._loading
+
+
+def test_a_damaged_list_loads_nothing_ahead_and_is_written_again(project, tmp_path,
+                                                                  spark) -> None:
+    from lakesmith import cli
+
+    source = tmp_path / "source"
+    spark.createDataFrame([(1,)], "id BIGINT").write.format("delta").save(str(source))
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/p.py", PIPELINE)
+    assert project.run().state == UpdateState.COMPLETED
+    listed = project.root / "storage" / "delta_logs.json"
+    listed.write_text("[not json")
+
+    cli._load_logs_ahead(project.spec_path)  # as `lakesmith run` starts: quietly nothing
+
+    assert not logs_ahead._loading
+    assert project.run().state == UpdateState.COMPLETED
+    assert {uri.rsplit("/", 1)[-1] for uri in json.loads(listed.read_text())} >= {
+        "source", "bronze", "gold", "events"}
