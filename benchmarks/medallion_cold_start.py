@@ -34,12 +34,19 @@ def main(project: Path) -> None:
     from lakesmith.startup_gc import pause_collection
 
     pause_collection()  # as the command does first (lakesmith.entry)
+    # As `lakesmith run` does before its imports: the logs the last update read, loaded on
+    # threads meanwhile (`tables/logs_ahead.py`).
+    from lakesmith.project import find_spec, load_spec
+    from lakesmith.runtime.storage import PipelineStorage
+    from lakesmith.tables.logs_ahead import load_ahead
+
+    spec = load_spec(find_spec(project))
+    load_ahead(PipelineStorage(spec.storage, spec.name).delta_logs())
     import pyspark.sql.connect.session  # noqa: F401  (what any Spark Connect program imports)
 
     marks.append(("import_spark_connect", time.perf_counter(), cpu()))
     import lakesmith.cli  # noqa: F401
     from lakesmith.pipeline import open_pipeline
-    from lakesmith.project import find_spec
     from lakesmith.startup_gc import resume_collection
 
     resume_collection()  # as the command does once its imports are done

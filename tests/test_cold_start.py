@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import read_rows
 from lakesmith.startup_gc import pause_collection, resume_collection
 
@@ -130,13 +132,21 @@ def test_a_streaming_update_that_joins_nothing_does_not_load_the_sql_parser(
 # collector's state (`startup_gc.py`) and whether modules an update with nothing new must not
 # need were loaded.
 _REPORT_AT_EXIT = '''
-import gc, json, os, sys
+import gc, json, os, sys, threading
+import deltalake
 _exit = os._exit
+_init = deltalake.DeltaTable.__init__
+LOADS = []  # (thread, table folder) of each Delta log load
+def counted(self, uri, *args, **kwargs):
+    LOADS.append((threading.current_thread().name, str(uri).rstrip("/").rsplit("/", 1)[-1]))
+    _init(self, uri, *args, **kwargs)
+deltalake.DeltaTable.__init__ = counted
 def report(code):
     print("STARTUP " + json.dumps({
         "enabled": gc.isenabled(), "frozen": gc.get_freeze_count(),
         "collections": [g["collections"] for g in gc.get_stats()],
-        "modules": sorted(m for m in sys.modules if m in WATCHED)}), file=sys.stderr)
+        "modules": sorted(m for m in sys.modules if m in WATCHED), "loads": LOADS}),
+        file=sys.stderr)
     _exit(code)
 os._exit = report
 WATCHED = set(sys.argv[1].split(","))
@@ -147,7 +157,8 @@ main()
 
 # Loaded only when an update has something to do: the engine itself, Spark's answers (the
 # plan rewrite rules, some forty modules).
-NOT_FOR_NOTHING_NEW = ("pysail.spark", "lakesmith.engine.semantics.plan_rewrite")
+NOT_FOR_NOTHING_NEW = ("pysail.spark", "lakesmith.engine.semantics.plan_rewrite",
+                       "rich.live")  # (the live table: a terminal's only)
 
 
 def _startup(root: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
@@ -184,6 +195,30 @@ def test_an_update_with_nothing_new_needs_no_full_garbage_collection(tmp_path: P
     assert read_rows(warehouse / "evens", order_by="id") == [{"id": 0}, {"id": 2}, {"id": 4}]
 
 
+def test_an_update_with_nothing_new_finds_its_logs_loaded_and_commits_the_log_once(
+        tmp_path: Path) -> None:
+    """The logs the last update read are loaded on threads while the command starts
+    (`tables/logs_ahead.py`): the update with nothing new loads none on its own path; its
+    events are one commit of the event log (`runtime/eventlog.py`)."""
+    root = tmp_path / "python"
+    _python_project(root)
+    first, _ = _startup(root, "run")
+    assert first.returncode == 0, first.stdout + first.stderr[-3000:]
+    recorded = json.loads((root / "storage" / "delta_logs.json").read_text())
+    assert sorted(uri.rsplit("/", 1)[-1] for uri in recorded) == ["evens", "events", "numbers"]
+    commits = root / "storage" / "system" / "events" / "_delta_log"
+    before = len(list(commits.glob("*.json")))
+
+    result, report = _startup(root, "run")
+
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "is COMPLETED" in result.stdout
+    assert sorted(folder for _, folder in report["loads"]) == ["evens", "events", "numbers"]
+    assert {thread.rsplit("_", 1)[0] for thread, _ in report["loads"]} == {"delta-log-ahead"}
+    assert len(list(commits.glob("*.json"))) == before + 1
+    assert report["modules"] == [], report
+
+
 def test_a_command_that_fails_before_the_engine_collects_again_too(tmp_path: Path) -> None:
     """No spec: the command stops before any engine, with its error, and the collector was
     resumed as the command began (after its imports), as for one that succeeds."""
@@ -211,3 +246,25 @@ def test_the_collector_is_paused_only_by_the_command_line() -> None:
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_a_command_built_alone_answers_as_with_every_command_built(capsys) -> None:
+    """The command line builds only the command it names (`cli_help.LakesmithTyper`): each
+    command's help is the same as with every command built, and a misspelled command is still
+    answered with every command known."""
+    from typer.main import get_command
+
+    from lakesmith import cli
+
+    every = get_command(cli.app)  # what typer runs when it builds every command
+    names = sorted(every.commands)  # type: ignore[attr-defined]
+    assert {"run", "dry-run", "sql", "tables"} <= set(names)
+    for name in names:
+        assert every.main([name, "--help"], prog_name="lakesmith", standalone_mode=False) == 0
+        expected = capsys.readouterr().out
+        assert cli.app(args=[name, "--help"], prog_name="lakesmith", standalone_mode=False) == 0
+        assert capsys.readouterr().out == expected, name
+        assert f"Usage: lakesmith {name} " in expected
+    with pytest.raises(Exception, match="No such command 'rnu'"):
+        cli.app(args=["rnu"], prog_name="lakesmith", standalone_mode=False)
+    assert len(cli.app.registered_commands) == len(names)  # every command is back

@@ -252,6 +252,7 @@ def run(
     conf: ConfOption = None,
 ) -> None:
     """Run an update of the pipeline: refresh its tables."""
+    _load_logs_ahead(spec)
     from lakesmith.pipeline import open_pipeline
     from lakesmith.runtime.display import print_orphans_warning, print_plan
     from lakesmith.runtime.events import UpdateState
@@ -281,6 +282,20 @@ def run(
         raise typer.Exit(EXIT_FAILED)
 
 
+def _load_logs_ahead(spec: Path | None) -> None:
+    """Start loading the Delta logs the pipeline's last update read, on threads, while the
+    command imports the engine's client and loads the pipeline (`tables/logs_ahead.py`)."""
+    from lakesmith.runtime.storage import PipelineStorage
+    from lakesmith.tables.logs_ahead import load_ahead
+
+    try:
+        pipeline_spec = _spec(spec)
+        if pipeline_spec.storage.is_local:  # (only local logs are loaded ahead)
+            load_ahead(PipelineStorage(pipeline_spec.storage, pipeline_spec.name).delta_logs())
+    except (LakesmithError, OSError, ValueError):  # a bad spec, storage or list: the command
+        return  # reports it itself, after its imports, or loads each log when it reads it
+
+
 def _trigger_interval(text: str | None, continuous: bool) -> float:
     """Seconds between a continuous update's cycles; a triggered update has no cycles."""
     from lakesmith.runtime.update import DEFAULT_TRIGGER_INTERVAL
@@ -305,6 +320,7 @@ def dry_run(spec: SpecOption = None, remote: RemoteOption = None,
             full_refresh_all: FullRefreshAllOption = False, conf: ConfOption = None,
             output: JsonFormat = OutputFormat.TABLE) -> None:
     """Validate the pipeline, print its graph and what an update would do, writing nothing."""
+    _load_logs_ahead(spec)
     from lakesmith.output import write_json
     from lakesmith.pipeline import open_pipeline
     from lakesmith.runtime.display import dry_run_record, print_graph, print_plan

@@ -51,6 +51,7 @@ from lakesmith.stopping import StopRequest
 from lakesmith.storage_options import engine_environment
 from lakesmith.tables.catalog import TableCatalog
 from lakesmith.tables.delta import DeltaLogs
+from lakesmith.tables.logs_ahead import forget as forget_logs_loaded_ahead
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +95,7 @@ class Pipeline:
             return plan_work(plan, workspace)
         finally:
             workspace.close()
+            forget_logs_loaded_ahead()
 
     def analyze(self, workspace: Workspace | None = None,
                 reported: frozenset[TableName] = frozenset()) -> dict[str, Any]:
@@ -151,7 +153,10 @@ class Pipeline:
             except BaseException as e:
                 error = e
             event_log = EventLog(self.storage, update_id, self.graph, plan,
-                                 continuous=continuous, started_at=started_at)
+                                 continuous=continuous, started_at=started_at,
+                                 flushed_by_caller=True)
+            # (an update that writes data starts the engine: its events are written from then)
+            self.engine.on_start(lambda spark: event_log.work_begins())
             listener = Listeners(event_log, *listeners)
             listener.update_progress(UpdateState.INITIALIZING)
             if lock.previous_holder:
@@ -178,10 +183,18 @@ class Pipeline:
                 if result.state == UpdateState.COMPLETED:
                     record_flow_filters(self.graph, self.catalog, (p.flow for p in plan.flows))
                 if result.state == UpdateState.COMPLETED and not continuous:
+                    # (while the update's last events are written, on the log's writer thread)
                     self.maintain(event_log, logs=workspace.logs)
+                if result.state == UpdateState.COMPLETED:  # the next command loads them ahead
+                    self.storage.record_delta_logs([*workspace.logs.tables(),
+                                                    event_log.location])
                 return result
             finally:
-                workspace.close()
+                try:
+                    event_log.flush()  # every event written before the update returns
+                finally:
+                    workspace.close()
+                    forget_logs_loaded_ahead()
 
     def maintain(self, event_log: EventLog, tables: Sequence[TableName] | None = None,
                  logs: DeltaLogs | None = None) -> list[TableMaintenance]:

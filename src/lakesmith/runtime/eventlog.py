@@ -3,10 +3,14 @@ types Databricks documents, so the queries people run against a Databricks pipel
 run here too (through `lakesmith sql`, where the table is `event_log`).
 
 The log is lakesmith's own metadata, written by delta-rs from the control plane (no engine round
-trip). Events are buffered: they are written when the update starts running and when it ends, and
-in between at most once a second (when a flow finishes), so a short update costs two commits.
-Only the last write is made by the thread that reports the update's end: the others are handed to
-a writer thread, so no flow (and no flow waiting for it) waits for a commit of the log.
+trip). Events are buffered: they are written as soon as the update writes data (`work_begins`:
+its engine starts, so a crash from then on still leaves the update in the log), else a second
+after it starts running; then at most once a second (when a flow finishes), and when it ends. An
+update with nothing new (it never starts the engine, and ends in about 0.1 s) costs one commit,
+not two. Only the last write is made by the thread that reports the update's end: the others are
+handed to a writer thread, which also loads the log's table as the update starts running, so no
+flow (and no flow waiting for it) waits for a commit of the log, and the last write does not wait
+for a load of it either.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from lakesmith.runtime.plan import UpdatePlan
 from lakesmith.runtime.refresh.planning import PLANNING
 from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables.delta import DeltaLog
+from lakesmith.tables.logs_ahead import take
 from lakesmith.tables.maintenance import maintain_if_due
 
 logger = logging.getLogger("lakesmith")
@@ -75,7 +80,10 @@ class EventLog:
 
     def __init__(self, storage: PipelineStorage, update_id: str, graph: DataflowGraph,
                  plan: UpdatePlan, *, continuous: bool = False,
-                 started_at: datetime | None = None) -> None:
+                 started_at: datetime | None = None, flushed_by_caller: bool = False) -> None:
+        """`flushed_by_caller`: the caller calls `flush()` once the update has ended (after
+        maintenance, which runs meanwhile), so a completed update's last write is handed to the
+        writer thread instead of made before `update_progress` returns."""
         self.storage = storage
         self.location = storage.events
         self._fallback: Location | None = None
@@ -91,7 +99,7 @@ class EventLog:
         self._events: list[dict[str, Any]] = []
         # The log's Delta table, loaded at the first flush and written through (delta-rs then
         # advances it in place): an update's two commits do not each load the log twice.
-        self._log = DeltaLog(self.location)
+        self._log = DeltaLog(self.location, loaded=take(self.location))
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._running_reported: set[str] = set()
@@ -101,6 +109,9 @@ class EventLog:
         self._writer: ThreadPoolExecutor | None = None
         self._queued: Future[None] | None = None  # a write handed to the writer, not started
         self._handed: list[Future[None]] = []
+        self._ended = threading.Event()  # the update ended: its last write takes every event
+        self._wake = threading.Event()  # the first write, waiting: the update ended or writes data
+        self._flushed_by_caller = flushed_by_caller
 
     # -- UpdateListener --------------------------------------------------------------------------
 
@@ -115,12 +126,25 @@ class EventLog:
                    level=level, error=error, fatal=state == UpdateState.FAILED,
                    timestamp=self.started_at if state == UpdateState.INITIALIZING else None)
         if state == UpdateState.RUNNING:
+            self._flush_soon(delay=FLUSH_INTERVAL_SECONDS)
+        elif state == UpdateState.COMPLETED and self._flushed_by_caller:
+            self._end()
             self._flush_soon()
         elif state in (UpdateState.COMPLETED, UpdateState.FAILED, UpdateState.CANCELED):
+            self._end()
             try:
                 self.flush()
             finally:
                 self._stop_writer()
+
+    def work_begins(self) -> None:
+        """The update is about to write data (its engine starts): the events so far are written
+        now rather than a second after it started running."""
+        self._wake.set()
+
+    def _end(self) -> None:
+        self._ended.set()
+        self._wake.set()
 
     def flow_progress(self, flow: ResolvedFlow, status: FlowStatus,
                       metrics: FlowMetrics | None = None,
@@ -271,9 +295,11 @@ class EventLog:
         with self._lock:
             self._events.append(event)
 
-    def _flush_soon(self) -> None:
+    def _flush_soon(self, delay: float = 0.0) -> None:
         """Write the buffered events on the writer thread (one write queued at a time: a later
-        request is served by the queued one, which takes every event buffered when it starts)."""
+        request is served by the queued one, which takes every event buffered when it starts);
+        after `delay` seconds or once the update writes data, unless it ends first (its last
+        write takes them)."""
         with self._lock:
             self._last_flush = time.monotonic()
             if self._queued is not None and not self._queued.running() \
@@ -281,8 +307,26 @@ class EventLog:
                 return
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="event-log")
-            self._queued = self._writer.submit(self._write_buffered)
+            self._queued = self._writer.submit(self._write_after, delay)
             self._handed.append(self._queued)
+
+    def _write_after(self, delay: float) -> None:
+        if delay > 0:
+            self._load_log()
+            self._wake.wait(delay)
+            if self._ended.is_set():
+                return  # the update's last write takes these events
+        self._write_buffered()
+
+    def _load_log(self) -> None:
+        """The log's table loaded ahead of its first write, off the update's path. A log that
+        cannot be loaded is left to that write, which keeps the events elsewhere and says why."""
+        if self._fallback is not None:
+            return
+        try:
+            self._log.table()
+        except Exception as e:  # delta-rs: a damaged or unreachable log
+            logger.debug("event log at %s not loaded ahead of its write: %s", self.location, e)
 
     def _stop_writer(self) -> None:
         """The update ended: later events (maintenance) are written by `flush` directly."""
@@ -296,9 +340,13 @@ class EventLog:
         writes handed to the writer thread first (their failures raised here), then the rest."""
         with self._lock:
             handed, self._handed = self._handed, []
-        for future in handed:
-            future.result()
-        self._write_buffered()
+        try:
+            for future in handed:
+                future.result()
+            self._write_buffered()
+        finally:
+            if self._ended.is_set():
+                self._stop_writer()
 
     def _write_buffered(self) -> None:
         from deltalake import write_deltalake

@@ -5,6 +5,7 @@ maintain`). What ran and why goes to the event log as `maintenance` events."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,8 @@ from lakesmith.runtime.storage import PipelineStorage
 from lakesmith.tables import predictive
 from lakesmith.tables.catalog import TableCatalog
 from lakesmith.tables.delta import DeltaLogs, open_table
+
+DECIDING_THREADS = 4
 
 
 @dataclass(frozen=True)
@@ -37,17 +40,26 @@ def maintain_tables(graph: DataflowGraph, catalog: TableCatalog, storage: Pipeli
     if unknown:
         raise LakesmithError(f"{', '.join(unknown)}: not a table of this pipeline (its tables: "
                              f"{', '.join(graph.dataset(n).name for n in stored)}).")
-    done = []
     needed = oldest_versions(storage.checkpoints)
-    for name in tables if tables is not None else stored:
+
+    def decide(name: TableName) -> tuple[TableName, int | None, list[predictive.MaintenanceAction]]:
         location = catalog.location(name)
         table = logs(location).table() if logs is not None else open_table(location)
         if table is None:
-            continue
+            return name, None, []
         keep_from = needed.get(str(table.metadata().id))
-        display = graph.dataset(name).name
-        actions = predictive.decide(location, display, configuration, keep_from, table=table)
+        return name, keep_from, predictive.decide(location, graph.dataset(name).name,
+                                                  configuration, keep_from, table=table)
+
+    # Deciding reads metadata only (delta-rs lists each table's folder for VACUUM, without
+    # Python's lock): the tables are looked at side by side; what is due runs one table at a time.
+    with ThreadPoolExecutor(max_workers=DECIDING_THREADS,
+                            thread_name_prefix="maintenance") as deciding:
+        decisions = list(deciding.map(decide, tables if tables is not None else stored))
+    done = []
+    for name, keep_from, actions in decisions:
         if actions:
-            outcomes = predictive.run(location, display, actions, keep_from, spark)
+            display = graph.dataset(name).name
+            outcomes = predictive.run(catalog.location(name), display, actions, keep_from, spark)
             done.append(TableMaintenance(name, display, tuple(outcomes)))
     return done

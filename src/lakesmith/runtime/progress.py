@@ -6,14 +6,16 @@ from __future__ import annotations
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
-from rich.live import Live
 from rich.table import Table
 
 from lakesmith.runtime.events import IDLE, FlowMetrics, FlowStatus, UpdateState
 from lakesmith.runtime.flow_quality import flow_quality
+
+if TYPE_CHECKING:
+    from rich.live import Live
 
 _STYLE = {
     FlowStatus.QUEUED: "dim", FlowStatus.STARTING: "cyan", FlowStatus.RUNNING: "bold cyan",
@@ -65,6 +67,8 @@ class ConsoleProgress:
 
     def update_progress(self, state: UpdateState, error: BaseException | None = None) -> None:
         if state == UpdateState.RUNNING and self.interactive:
+            from rich.live import Live  # (a terminal only: not loaded for a pipe or a log)
+
             self.live = Live(self, console=self.console, refresh_per_second=8,
                              transient=True)
             self.live.start()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from lakesmith.errors import LakesmithError
@@ -20,6 +20,7 @@ from lakesmith.runtime.lock import PipelineLock, pipeline_lock
 
 PIPELINE_FILE = "pipeline.json"
 TABLE_LOCATIONS_FILE = "table_locations.json"
+DELTA_LOGS_FILE = "delta_logs.json"
 CHECKPOINTS = "checkpoints"
 RESET_MARKER = "_reset_pending"
 EVENT_LOG = ("system", "events")
@@ -86,6 +87,26 @@ class PipelineStorage:
         data = store_for(self.table_locations_file).read(self.table_locations_file)
         return {TableName(catalog, schema, table): uri
                 for catalog, schema, table, uri in json.loads(data or b"[]")}
+
+    @property
+    def delta_logs_file(self) -> Location:
+        return self.location.join(DELTA_LOGS_FILE)
+
+    def record_delta_logs(self, locations: Iterable[Location]) -> None:
+        """Remember the Delta tables an update read (its tables, its checkpoints' state tables,
+        the event log): the next command loads their logs ahead, while it is still starting
+        (`tables/logs_ahead.py`). Written only when it changes."""
+        target = self.delta_logs_file
+        store = store_for(target)
+        text = json.dumps(sorted({location.uri for location in locations})).encode()
+        if (store.read(target) or b"[]") != text:
+            store.write(target, text)
+
+    def delta_logs(self) -> list[Location]:
+        """The Delta tables the last update read (recorded by `record_delta_logs`)."""
+        data = store_for(self.delta_logs_file).read(self.delta_logs_file)
+        return [Location.parse(uri, options=self.location.options)
+                for uri in json.loads(data or b"[]")]
 
     def lock(self) -> PipelineLock:
         self.check_is_folder()

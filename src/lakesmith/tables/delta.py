@@ -32,6 +32,7 @@ from deltalake import DeltaTable
 from deltalake.exceptions import TableNotFoundError
 
 from lakesmith.locations import Location
+from lakesmith.tables.logs_ahead import LoadedLog, take
 
 DELTA_LOG = "_delta_log"
 
@@ -63,20 +64,38 @@ def table_id(location: Location) -> str | None:
     return None if table is None else str(table.metadata().id)
 
 
+def commit_file(location: Location, table: DeltaTable | None) -> tuple[int, int, int, int] | None:
+    """A local table's newest commit as found on disk: its version and its file (inode,
+    modification time, size); None when it cannot be told (an object store, no table, no such
+    file)."""
+    if table is None or not location.is_local:
+        return None
+    version = table.version()
+    try:
+        found = os.stat(location.local_path / DELTA_LOG / f"{version:020d}.json")
+    except OSError:
+        return None
+    return version, found.st_ino, found.st_mtime_ns, found.st_size
+
+
 class DeltaLog:
     """One table's log, loaded once, then advanced to the newest commit on each `version()`,
     unless nothing can have written the table since its last advance (the module's docstring)."""
 
     def __init__(self, location: Location,
-                 quiet_period: Callable[[], object | None] = lambda: None) -> None:
+                 quiet_period: Callable[[], object | None] = lambda: None,
+                 loaded: LoadedLog | None = None) -> None:
+        """`loaded`: the log as loaded ahead (`tables/logs_ahead.py`), checked like any log
+        this holds at its first read."""
         self.location = location
-        self._table: DeltaTable | None = None
+        self._table: DeltaTable | None = loaded.table if loaded is not None else None
         self._lock = threading.Lock()
         self._quiet_period = quiet_period
         self._read_in: object | None = None  # the quiet period of the last advance, if any
         self._settling = False  # settled at the next advance
         self._settled = False
-        self._commit_seen: tuple[int, int, int, int] | None = None  # `_commit_file`, last read
+        # `commit_file`, at the last read
+        self._commit_seen = loaded.commit if loaded is not None else None
 
     def table(self) -> DeltaTable | None:
         """The table at its newest version, or None when it does not exist (yet)."""
@@ -101,17 +120,7 @@ class DeltaLog:
             return self._table
 
     def _commit_file(self, table: DeltaTable | None) -> tuple[int, int, int, int] | None:
-        """A local table's newest commit as found on disk: its version and its file (inode,
-        modification time, size); None when it cannot be told (an object store, no table, no
-        such file)."""
-        if table is None or not self.location.is_local:
-            return None
-        version = table.version()
-        try:
-            found = os.stat(self.location.local_path / DELTA_LOG / f"{version:020d}.json")
-        except OSError:
-            return None
-        return version, found.st_ino, found.st_mtime_ns, found.st_size
+        return commit_file(self.location, table)
 
     def _remade(self) -> bool:
         """Whether the loaded version's commit file of a local table is another file than the
@@ -170,9 +179,17 @@ class DeltaLogs:
     def __call__(self, location: Location) -> DeltaLog:
         with self._lock:
             log = self._logs.get(location)
-            if log is None:
-                log = self._logs[location] = DeltaLog(location, self._quiet_period)
+        if log is not None:
             return log
+        loaded = take(location)  # (awaited outside the lock: other logs are not held up)
+        with self._lock:
+            return self._logs.setdefault(location, DeltaLog(location, self._quiet_period, loaded))
+
+    def tables(self) -> list[Location]:
+        """Every location where a table was found."""
+        with self._lock:
+            logs = list(self._logs.values())
+        return [log.location for log in logs if log.loaded() is not None]
 
     def _quiet_period(self) -> object | None:
         return self._quiet
