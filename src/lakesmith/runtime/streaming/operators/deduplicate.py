@@ -47,6 +47,7 @@ Evicted keys are left out of the state table when the batch rewrites it, so it s
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -77,6 +78,8 @@ from lakesmith.runtime.streaming.operators import (
 from lakesmith.tables.catalog import quote_always
 from lakesmith.tables.delta import actions_row_count, add_actions
 
+logger = logging.getLogger("lakesmith")
+
 BATCH_COLUMN = "__lakesmith_batch"
 EXPIRES_COLUMN = "__lakesmith_expires_at_micros"
 SEEN_PREFIX = "__lakesmith_seen_"
@@ -89,6 +92,9 @@ ROWS_PER_PASS = 2_000_000
 # Batches up to this many rows read their kept rows as a query over the candidates (computed
 # again by each reader: the counts, the output, the state) instead of writing them once more.
 KEPT_AS_QUERY_ROWS = 250_000
+# The keys in state are compacted into files of up to this size (about 4M integer keys), so a
+# large state's big files are not rewritten at every compaction, only its recent small ones.
+STATE_FILE_BYTES = 32 * 1024 * 1024
 _DELTA_UNSAFE = re.compile(r"[ ,;{}()\n\t=]")
 
 
@@ -113,6 +119,8 @@ class Deduplicate(StatefulOperator):
             rows = rows.where(_not_late(event.column, ctx.previous_watermark_ms))
         # Numbered before the anti-join: a key's first row is its first in the batch's input.
         rows = rows.withColumn(ORDINAL_COLUMN, F.monotonically_increasing_id())
+        if not within and not time_key:
+            _compact_if_due(log, ctx.batch)
         state = _StateStats(log.table(), ctx.batch)  # the state as the batch starts
         landed = _StateAfter(log)  # the state once the batch committed (its counts)
         has_state = state.table is not None
@@ -237,6 +245,32 @@ class Deduplicate(StatefulOperator):
         ctx.writers.append(Overwrite(name, log, live_state, crash_point=AFTER_STATE))
         ctx.metrics.append(lambda: progress(live_state))
         return output
+
+
+def _compact_if_due(log: Any, batch: int) -> None:
+    """Every `EVERY_BATCHES` batches, before the batch reads the keys seen so far: their small
+    files (each batch appends one or two) merged into files of up to `STATE_FILE_BYTES`,
+    uncompressed, and the files they replace dropped (`tidy_state`). Each batch reads every
+    key in state, and the engine pays per file: 1M keys in 200 files cost the medallion's
+    +5 % batch's anti-join 3.5 times what they cost in 2, and an uncompressed file is read
+    with less CPU than a Snappy one. Not when the state holds this batch's keys already (a
+    rerun after they landed): compaction only ever merges earlier batches' rows, so counts
+    from a file's batch statistics stay exact. Compacted through the log's own table, which
+    advances with the commit. A failure only warns: the batch reads the files as they are."""
+    if batch == 0 or batch % EVERY_BATCHES:
+        return
+    table = log.table()
+    if table is None or len(table.file_uris()) < 2 or not _StateStats(table, batch).only_before():
+        return
+    from deltalake import WriterProperties
+
+    try:
+        table.optimize.compact(target_size=STATE_FILE_BYTES,
+                               writer_properties=WriterProperties(compression="UNCOMPRESSED"))
+    except Exception as e:  # reported; a later batch compacts them
+        logger.warning("Compacting the deduplication state at %s failed: %s", log.location, e)
+        return
+    tidy_state(log.location, batch, appended=False)  # the replaced files, the log's checkpoint
 
 
 def _first_rows(ctx: OperatorContext, candidates: proto.Relation, schema: StructType,
