@@ -20,7 +20,7 @@ the output, the quarantine and the state each run (the same rows every time: the
 stored); it costs each a few milliseconds, less than writing the kept rows once more or keeping
 them in one query with a window, which sorts whole rows (both measured on the medallion's
 +5 % batch); its candidates are plain Parquet files, not a Delta table (no log to load, commit
-and sweep; 0.02 CPU seconds less there). A larger batch writes its candidates to a scratch Delta
+and sweep; 0.01-0.03 CPU seconds less there). A larger batch writes its candidates to a scratch Delta
 table and its kept rows to a second one, read as a plain scan,
 and is deduplicated in passes, one per slice of its keys (the candidates are written partitioned
 by a hash of the key), so the engine holds at most `ROWS_PER_PASS` rows' keys at once, however
