@@ -95,9 +95,9 @@ def materialize_files(plan: Any, scratch: Location, schema: Any) -> Any:
     return a read of them: for a small result that the same batch reads right after, and never
     again. No Delta log (a log to load and advance, a commit, replaced files to drop), written
     for speed (`_FILES_OPTIONS`): on the medallion's +5 % batch this writes and reads back in
-    0.01-0.03 CPU seconds less than a scratch Delta table. A crashed write's files are replaced by the
-    rerun's, which writes before anything reads. No rows write no file: then the read is an
-    empty one of `schema` (the files' own schema otherwise, as the engine wrote it)."""
+    0.01-0.03 CPU seconds less than a scratch Delta table. A crashed write's files are replaced
+    by the rerun's, which writes before anything reads. No rows write no file (engine-gaps.md):
+    then the read is an empty one of `schema`; otherwise the files' own schema, as written."""
     path = engine_path(scratch)
     plan.write.mode("overwrite").options(**_FILES_OPTIONS).parquet(path)
     reader = plan.sparkSession.read

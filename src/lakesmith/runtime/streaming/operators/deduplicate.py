@@ -20,12 +20,13 @@ the output, the quarantine and the state each run (the same rows every time: the
 stored); it costs each a few milliseconds, less than writing the kept rows once more or keeping
 them in one query with a window, which sorts whole rows (both measured on the medallion's
 +5 % batch); its candidates are plain Parquet files, not a Delta table (no log to load, commit
-and sweep; 0.01-0.03 CPU seconds less there). A larger batch writes its candidates to a scratch Delta
-table and its kept rows to a second one, read as a plain scan,
-and is deduplicated in passes, one per slice of its keys (the candidates are written partitioned
-by a hash of the key), so the engine holds at most `ROWS_PER_PASS` rows' keys at once, however
-large the batch. Every run of a batch writes both scratch tables afresh before anything reads
-them, so a rerun after a crash sees what its own run computed. The rows reaching the
+and sweep: 0.01-0.03 CPU seconds less there). A larger batch writes its candidates to a scratch
+Delta table and its kept rows to a second one, read as a plain scan, and is deduplicated in
+passes, one per slice of its keys (the candidates are written partitioned by a hash of the key),
+so the engine holds at most `ROWS_PER_PASS` rows' keys at once, however large the batch. Every
+run of a batch writes its scratches afresh before anything reads them, so a rerun after a crash
+sees what its own run computed. The keys in state are compacted every `EVERY_BATCHES` batches
+(`_compact_if_due`). The rows reaching the
 deduplication are known from the batch's slice when its input is a projection of one Delta stream
 (`known_rows`); the rows kept, and the keys in state before the batch, are counted from the Delta
 logs' statistics where they can tell, without a query. When the deduplication gives the flow's
