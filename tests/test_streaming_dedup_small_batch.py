@@ -279,3 +279,34 @@ def test_a_batch_of_only_seen_keys_writes_no_candidate_files(pipeline: Project) 
         "numRowsTotal": 7, "numRowsUpdated": 0, "numRowsRemoved": 0,
         "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 3}}
     assert expectations(pipeline, third.update_id) == (0, 0)
+
+
+def test_scratch_kinds_follow_the_batch_size(project: Project, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A larger batch's scratch tables (or an older checkpoint's, which always had them) give way
+    to a small batch's files, and back: each batch reads only what it wrote, and the rows, the
+    state and the counts are those of one size throughout."""
+    from lakesmith.runtime.streaming.operators import deduplicate
+
+    source = tmp_path / "source"
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/orders.py", CODE)
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 0)  # every batch "larger"
+    append(source, RUN_1)
+    assert project.run().state == UpdateState.COMPLETED
+    assert scratches(project).keys() == {"scratch-dedup-candidates", "scratch-dedup"}
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 250_000)
+    append(source, RUN_2)
+    second = project.run()
+    assert second.state == UpdateState.COMPLETED
+    assert_landed_once(project)  # only the files scratch is left
+    assert progress(project, second.update_id) == PROGRESS_2
+    assert expectations(project, second.update_id) == (2, 1)
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 0)
+    append(source, [(7, 7.0, "g"), (4, 41.0, "d-late"), (7, 70.0, "g-dup")])
+    third = project.run()
+    assert third.state == UpdateState.COMPLETED
+    assert scratches(project).keys() == {"scratch-dedup-candidates", "scratch-dedup"}
+    assert rows_of(project.table_path("orders"), "order_id", "amount", "note") == sorted(
+        [*OUTPUT, (7, 7.0, "g")], key=lambda r: tuple((v is None, v) for v in r))
+    assert state_rows(project) == [*STATE[:-1], (7, 2), STATE[-1]]
