@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from deltalake import write_deltalake
 
@@ -91,7 +92,8 @@ def state_folder(project: Project) -> Path:
 
 
 def scratches(project: Project) -> dict[str, Path]:
-    """The flow's scratch tables by kind (`scratch-dedup`, `scratch-dedup-candidates`)."""
+    """The flow's scratches by kind (`scratch-files-dedup`: a small batch's candidates as plain
+    Parquet files; `scratch-dedup-candidates`, `scratch-dedup`: a larger batch's tables)."""
     return {d.name.split("-flow")[0]: d for d in state_folder(project).iterdir()
             if d.name.startswith("scratch-")}
 
@@ -121,12 +123,14 @@ def expectations(project: Project, update_id: str) -> tuple[int, int]:
 
 def assert_landed_once(project: Project) -> None:
     """The target and the state hold the two batches' rows exactly once; the second batch's
-    candidates are stored once, and no kept rows (a small batch reads them as a query)."""
+    candidates are stored once, as plain Parquet files, and no kept rows (a small batch reads
+    them as a query)."""
     assert rows_of(project.table_path("orders"), "order_id", "amount", "note") == OUTPUT
     assert state_rows(project) == STATE
     kinds = scratches(project)
-    assert kinds.keys() == {"scratch-dedup-candidates"}
-    stored = read_rows(kinds["scratch-dedup-candidates"])
+    assert kinds.keys() == {"scratch-files-dedup"}
+    assert not (kinds["scratch-files-dedup"] / "_delta_log").exists()
+    stored = pq.read_table(kinds["scratch-files-dedup"]).to_pylist()
     by_ordinal = sorted(stored, key=lambda r: r["__lakesmith_ordinal"])
     assert [(r["order_id"], r["amount"], r["note"]) for r in by_ordinal] == CANDIDATES_2
 
@@ -256,3 +260,53 @@ def test_floating_point_fields_of_struct_and_array_keys(project: Project, tmp_pa
     assert project.run().state == UpdateState.COMPLETED
     assert sorted(r["v"] for r in read_rows(project.table_path("t"))) == [
         "nan", "new", "null", "zero", "zero-2"]
+
+
+def test_a_batch_of_only_seen_keys_writes_no_candidate_files(pipeline: Project) -> None:
+    """Every row of the third batch repeats a key seen before: no candidate file is written, the
+    batch outputs nothing and adds no key, and Spark's counts say so."""
+    assert pipeline.run().state == UpdateState.COMPLETED
+    append(pipeline.root.parent / "source", [(1, 100.0, "a-late"), (None, 8.0, "null-late"),
+                                             (6, 600.0, "f-late")])
+    third = pipeline.run()
+    assert third.state == UpdateState.COMPLETED
+    assert rows_of(pipeline.table_path("orders"), "order_id", "amount", "note") == OUTPUT
+    assert state_rows(pipeline) == STATE
+    kinds = scratches(pipeline)
+    assert kinds.keys() <= {"scratch-files-dedup"}
+    assert [p for p in kinds.get("scratch-files-dedup", pipeline.root).glob("*.parquet")] == []
+    assert progress(pipeline, third.update_id) == {
+        "numRowsTotal": 7, "numRowsUpdated": 0, "numRowsRemoved": 0,
+        "numRowsDroppedByWatermark": 0, "customMetrics": {"numDroppedDuplicateRows": 3}}
+    assert expectations(pipeline, third.update_id) == (0, 0)
+
+
+def test_scratch_kinds_follow_the_batch_size(project: Project, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A larger batch's scratch tables (or an older checkpoint's, which always had them) give way
+    to a small batch's files, and back: each batch reads only what it wrote, and the rows, the
+    state and the counts are those of one size throughout."""
+    from lakesmith.runtime.streaming.operators import deduplicate
+
+    source = tmp_path / "source"
+    project.write_spec(configuration={"source": str(source)})
+    project.write("transformations/orders.py", CODE)
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 0)  # every batch "larger"
+    append(source, RUN_1)
+    assert project.run().state == UpdateState.COMPLETED
+    assert scratches(project).keys() == {"scratch-dedup-candidates", "scratch-dedup"}
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 250_000)
+    append(source, RUN_2)
+    second = project.run()
+    assert second.state == UpdateState.COMPLETED
+    assert_landed_once(project)  # only the files scratch is left
+    assert progress(project, second.update_id) == PROGRESS_2
+    assert expectations(project, second.update_id) == (2, 1)
+    monkeypatch.setattr(deduplicate, "KEPT_AS_QUERY_ROWS", 0)
+    append(source, [(7, 7.0, "g"), (4, 41.0, "d-late"), (7, 70.0, "g-dup")])
+    third = project.run()
+    assert third.state == UpdateState.COMPLETED
+    assert scratches(project).keys() == {"scratch-dedup-candidates", "scratch-dedup"}
+    assert rows_of(project.table_path("orders"), "order_id", "amount", "note") == sorted(
+        [*OUTPUT, (7, 7.0, "g")], key=lambda r: tuple((v is None, v) for v in r))
+    assert state_rows(project) == [*STATE[:-1], (7, 2), STATE[-1]]

@@ -28,6 +28,9 @@ from lakesmith.tables.delta_log import removed_paths
 
 logger = logging.getLogger("lakesmith")
 
+# The folder names of scratches written as plain Parquet files (`materialize_files`) start with
+# this: no Delta log to load ahead (`runtime/flows/warm_state.py`).
+FILES_PREFIX = "scratch-files-"
 # Every this many versions a scratch is swept whole (`drop_replaced_files`): a listing of its
 # folder and a dry-run vacuum, 15-70 ms on the batch's path; the versions between delete only the
 # files their own commit replaced (one small read of the commit).
@@ -77,6 +80,30 @@ def _write(plan: Any, scratch: Location, partition_by: Sequence[str],
     table = log.table() if log is not None else open_table(scratch)
     drop_overwritten_files(scratch, table)
     return plan.sparkSession.read.format("delta").load(path), table
+
+
+# A scratch's files are read once, whole: no compression, no dictionaries (most of a batch's
+# columns are near unique: built, then dropped), no statistics (nothing prunes them). Each saves
+# ~0.005 CPU seconds on the medallion's +5 % batch.
+_FILES_OPTIONS = {"compression": "uncompressed", "dictionaryEnabled": "false",
+                  "statisticsEnabled": "none"}
+
+
+def materialize_files(plan: Any, scratch: Location, schema: Any) -> Any:
+    """Run `plan` (rows of `schema`) once into plain Parquet files at `scratch` (its folder's
+    name starts with `FILES_PREFIX`; what was there is deleted by the engine's overwrite) and
+    return a read of them: for a small result that the same batch reads right after, and never
+    again. No Delta log (a log to load and advance, a commit, replaced files to drop), written
+    for speed (`_FILES_OPTIONS`): on the medallion's +5 % batch this writes and reads back in
+    0.01-0.03 CPU seconds less than a scratch Delta table. A crashed write's files are replaced
+    by the rerun's, which writes before anything reads. No rows write no file (engine-gaps.md):
+    then the read is an empty one of `schema`; otherwise the files' own schema, as written."""
+    path = engine_path(scratch)
+    plan.write.mode("overwrite").options(**_FILES_OPTIONS).parquet(path)
+    reader = plan.sparkSession.read
+    if not any(entry.name.endswith(".parquet") for entry in store_for(scratch).list(scratch)):
+        reader = reader.schema(schema)
+    return reader.parquet(path)
 
 
 def count_and_tidy(location: Location) -> int | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from lakesmith.cdc.scratch import FILES_PREFIX
 from lakesmith.files import store_for
 from lakesmith.runtime.checkpoint import Checkpoint
 from lakesmith.tables.delta import DeltaLogs
@@ -23,7 +24,7 @@ def warm_state_logs(logs: DeltaLogs, checkpoint: Checkpoint) -> threading.Thread
     def load() -> None:
         try:
             for entry in store_for(folder).list(folder):
-                if entry.is_dir:
+                if entry.is_dir and not entry.name.startswith(FILES_PREFIX):
                     logs(folder.join(entry.name)).table()
         except Exception as e:  # the batch opens them itself, and reports what fails then
             logger.debug("Loading the state logs of %s ahead failed: %s", checkpoint.flow, e)
