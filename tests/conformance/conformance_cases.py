@@ -1130,6 +1130,7 @@ STRING_OPERANDS = _sql("string_operands", [
     ("order_statistics", "SELECT median(s) AS a, percentile(s, 0.5) AS b FROM texts"),
     ("pairs", "SELECT covar_pop(s, s) AS a, covar_samp(s, 2.0D) AS b, corr(s, 2.0D * s) AS c FROM texts WHERE k = 'b'"),
     ("corr", "SELECT corr(s, s) AS v FROM texts"),
+    ("moments", "SELECT corr(x, x) AS c, kurtosis(x) AS k, skewness(x) AS s FROM VALUES (2.5D), (-3D), (4D), (4D) AS t(x)"),
     ("grouped", "SELECT k, try_sum(s) AS a, stddev_pop(s) AS b, var_pop(s) AS c, median(s) AS d FROM texts GROUP BY k"),
     ("distinct", "SELECT var_pop(DISTINCT s) AS a, try_sum(DISTINCT s) AS b FROM texts"),
     ("window", "SELECT k, s, try_sum(s) OVER (PARTITION BY k) AS a, stddev_pop(s) OVER (PARTITION BY k) AS b FROM texts"),
