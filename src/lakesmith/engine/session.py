@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lakesmith.engine.call_sites import skip_missing_ipython
-from lakesmith.engine.engine_kind import mark_sail
+from lakesmith.engine.engine_kind import is_apache_spark, mark_sail
 from lakesmith.engine.runtime_workers import give_engine_spare_workers
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
@@ -159,6 +159,10 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
         ) from e
     if server is not None:
         mark_sail(spark)
+    elif session_class is None:
+        # Asked now, from the thread that connects, not by the first flow that needs a rewrite
+        # (a batch is one engine request).
+        is_apache_spark(spark)
     return Engine(spark=spark, url=url, server=server)
 
 
