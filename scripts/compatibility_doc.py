@@ -235,6 +235,20 @@ def render() -> str:
         "(the first N rows of each), and reports per dataset whether rows and schemas are "
         "identical, with the first differing rows. AUTO CDC flows are not compared yet.",
         "",
+        "## On Apache Spark",
+        "",
+        "Every rewrite and refusal above exists because the embedded engine (Sail) answers "
+        "otherwise. When the engine is Apache Spark (`--remote sc://...` to a Spark Connect "
+        "server, or a Spark-based service), plans go out as written: no StrictMath UDFs, no "
+        "regex translation (Java's syntax is Spark's own), no refusal of `sin`/`cos`, no type "
+        "probes, no file readers in place of Spark's own `spark.read`; only a pipeline "
+        "configuration's `${...}` in expression strings is still substituted (lakesmith holds "
+        "the configuration). lakesmith knows its engine without asking one it started (Sail); "
+        "any other endpoint is asked `version()` once per session: Spark answers with its "
+        "release and git revision (`engine/engine_kind.py`). Still applied on Spark: the refusal "
+        "of ANSI mode off and of the LEGACY time parser (decided before a session exists), and "
+        "Auto Loader's file readers (Spark has no `cloudFiles`).",
+        "",
         "## Known differences",
         "",
         "Each row is the smallest reproducer: run its code on a Spark Connect session to the "

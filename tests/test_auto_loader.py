@@ -315,7 +315,7 @@ def test_rescued_data_keeps_what_the_schema_cannot_hold(project, tmp_path: Path)
     assert (rows[3]["amount"], rows[3]["name"], rescued(3)) == (
         1.0, None, {"Name": "c", "_file_path": path})
     assert (rows[4]["amount"], rows[4]["name"], rescued(4)) == (
-        1.0, "d", {"extra": '{"x":[1,2]}', "_file_path": path})
+        1.0, "d", {"extra": '{"x": [1, 2]}', "_file_path": path})  # as written
     assert (rows[None]["amount"], rescued(None)) == (
         None, {"_corrupt_record": "not json at all", "_file_path": path})
 

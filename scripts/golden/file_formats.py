@@ -98,6 +98,30 @@ JSON_ROOT_ARRAYS = (
     b'  [ {"id":8} ,{"id":9,"n":"b"}]  \n'
     b'[{"id":10},\n'
 )
+# STRING values inside structs, arrays and maps: Spark keeps their text as written (numbers,
+# objects and arrays), also in the elements of a line holding an array of objects.
+JSON_NESTED_TEXTS = (
+    b'{"id":"1","s":{"a":12.30,"b":{"k": [1, 2]},"c":1e3,"d":true,"e":"x\\u0041","f":-0,'
+    b'"g":12345678901234567890},"x":[{"a":12.30},{"a":"t"}],"y":[1.50,"z",true,null],'
+    b'"m":{"k":1.0E2}}\n'
+    b'{"id":"2","s":{"a":"[x]","b":"{y}"},"x":[{"a":"[v]"}],"y":["[INFO] z"],"m":{"k":[1,2]}}\n'
+    b'[{"id":"3","s":{"a":-0,"b":[1,2]}},{"id":"4","x":[{"a":1.5e3}],"t":0.10}]\n'
+    b'{"id":"5","s":{"b":{"z": 2.0}},"t":{"q": 0.5}}\n'
+)
+# Leaves of other types beside STRING ones: each keeps its own type's reading.
+JSON_NESTED_MIXED = (
+    b'{"id":1,"s":{"a":12.30,"b":12.30,"f":-0},"x":[{"a":0.50,"n":2},{"a":"u","n":3}],'
+    b'"m":{"k":{"a":1e1,"n":7}}}\n'
+    b'{"id":2,"s":{"a":1,"b":{"k": 1}},"x":[],"m":{}}\n'
+)
+# Objects or arrays in a STRING whose text as written the engine cannot give: inside an array,
+# in an element of a line's array (written with spaces), under a repeated key. lakesmith
+# refuses these records (tests/sources/files/test_formats_golden.py, REFUSED).
+JSON_NESTED_REFUSED = {
+    "json_nested_texts_refused_in_array": b'{"y":[1.50,{"q" : 1}]}\n',
+    "json_nested_texts_refused_line_array": b'[{"s":{"b":[1, 2]}},{"s":{"b":"c"}}]\n',
+    "json_nested_texts_refused_repeated": b'{"s":{"b":[1,2],"b":{"z": 2.0}}}\n',
+}
 CSV_HEADER = (
     b'id,name,amount,day\n'
     b'1,"x,y",1.5,2024-01-02\n'
@@ -157,6 +181,20 @@ SCENARIOS: list[dict] = [
     {"name": "json_root_arrays_corrupt", "format": "json", "options": {},
      "schema": "id BIGINT, n STRING, _corrupt_record STRING",
      "files": {"r.json": JSON_ROOT_ARRAYS}},
+    {"name": "json_nested_texts", "format": "json", "options": {},
+     "schema": "id STRING, s STRUCT<a: STRING, b: STRING, c: STRING, d: STRING, e: STRING, "
+               "f: STRING, g: STRING>, x ARRAY<STRUCT<a: STRING>>, y ARRAY<STRING>, "
+               "m MAP<STRING, STRING>, t STRING",
+     "files": {"n.json": JSON_NESTED_TEXTS}},
+    {"name": "json_nested_texts_inferred", "format": "json",
+     "options": {"primitivesAsString": "true"}, "files": {"n.json": JSON_NESTED_TEXTS}},
+    {"name": "json_nested_texts_mixed", "format": "json", "options": {},
+     "schema": "id BIGINT, s STRUCT<a: DOUBLE, b: STRING, f: INT>, "
+               "x ARRAY<STRUCT<a: STRING, n: INT>>, m MAP<STRING, STRUCT<a: STRING, n: BIGINT>>",
+     "files": {"n.json": JSON_NESTED_MIXED}},
+    *[{"name": name, "format": "json", "options": {},
+       "schema": "y ARRAY<STRING>, s STRUCT<b: STRING>", "files": {"n.json": text}}
+      for name, text in JSON_NESTED_REFUSED.items()],
     {"name": "json_case_infer", "format": "json", "options": {},
      "files": {"c.json": JSON_CASE}},
     {"name": "json_case_schema", "format": "json", "options": {},

@@ -1056,6 +1056,7 @@ REGEX = _sql("regex", [
     ("final_line_terminator_replace", r"SELECT regexp_replace('ab\n', 'b$', 'x') AS v"),
     ("same_both", r"SELECT regexp_replace('a b', '\\bb', 'x') AS a, split('a1b2c', '\\d') AS b, regexp_replace('ab', '', '-') AS c"),
     ("final_line_terminator_functions", r"SELECT regexp_extract('ab\n', '(b)$', 1) AS a, regexp_extract('ab\n', 'b$', 0) AS b, regexp_substr('ab\r\n', 'b$') AS c, regexp_instr('ab\n', 'b$') AS d, regexp_count('ab\n', 'b$') AS e, regexp_extract_all('ab\n', '[a-z]$', 0) AS f, regexp_replace('data.csv\r\n', '\\.(csv|txt)$', '.json') AS g, regexp_replace('ab\u2028', '(a)(b)$', '$2$1') AS h"),
+    ("final_line_terminator_split", r"SELECT split('ab\n', 'b$') AS a, split('a,b\r\n', ',?b$') AS b, split('ab', 'b$') AS c, split('b\n', 'b$') AS d, split('ab\n', 'b$', 1) AS e, split('ab\n', 'b$', 2) AS f, split('x.csv\u2028', '\\.(csv|txt)$') AS g, split('abab\n', 'b$') AS h, split(CAST(NULL AS STRING), 'b$') AS i, split('ab\n\n', 'b$') AS j, split('a\r', '[ab]$', -1) AS k"),
     ("final_line_terminator_ascii", r"SELECT regexp_replace('ab', 'b$', 'x') AS a, regexp_extract('a1', '([0-9]+)$', 1) AS b, regexp_count('ab', 'b$') AS c"),
     ("empty_matches", r"SELECT regexp_count('aab', 'a*') AS a, split('a1b', '') AS b, regexp_extract_all('aab', 'a*', 0) AS c, regexp_replace('baaab', 'a*', '-') AS d"),
     ("empty_matches_without_replacement", r"SELECT regexp_replace('a  b ', '\\s*', '') AS a, regexp_replace('ab', '^', '>') AS b, regexp_count('a1b22', '[0-9]+') AS c"),
@@ -1066,6 +1067,7 @@ REGEX = _sql("regex", [
     ("functions_df", r"spark.createDataFrame([(1, 'a٣b'), (2, 'café'), (3, 'Straße 1')], 'id int, s string').select('id', F.regexp_replace('s', '\\d', '#').alias('a'), F.regexp_replace('s', '\\w', '#').alias('b'), F.col('s').rlike('^\\w+$').alias('c'), F.regexp_extract('s', '(\\d)', 1).alias('d'), F.split('s', '\\d').alias('e'), F.regexp_count('s', F.lit('\\w')).alias('f'))"),
     ("replacement_df", r"spark.createDataFrame([('ab',)], 's string').select(F.regexp_replace('s', '(a)', '\\$1').alias('a'), F.regexp_replace('s', 'b', '\\\\').alias('b'), F.regexp_replace('s', '(a)', '$10').alias('c'), F.regexp_replace('s', '(?<first>a)', '${first}!').alias('d'))"),
     ("final_line_terminator_df", r"spark.createDataFrame([('ab\n',), ('x.csv\r\n',)], 's string').select(F.regexp_replace('s', 'b$', 'x').alias('a'), F.regexp_extract('s', r'\.(csv)$', 1).alias('b'), F.regexp_substr('s', F.lit('[a-z]$')).alias('c'))"),
+    ("final_line_terminator_split_df", r"spark.createDataFrame([(1, 'ab\n'), (2, 'ab'), (3, None), (4, 'x.csv\r\n')], 'id int, s string').select('id', F.split('s', 'b$').alias('a'), F.split('s', r'\.(csv)$', 2).alias('b'))"),
     ("folded_literal_df", r"spark.createDataFrame([('a٣1',)], 's string').select(F.regexp_replace('s', F.concat(F.lit('\\d'), F.lit('+')), '#').alias('a'), F.regexp_count('s', F.concat(F.lit('\\d'))).alias('b'))"),
     ("column_patterns_df", r"spark.createDataFrame([(1, 'a1b22', '\\d+'), (2, 'x y', ' ')], 'id int, s string, p string').select('id', F.regexp_replace('s', F.col('p'), F.lit('')).alias('a'), F.regexp_extract('s', F.col('p'), 0).alias('b'), F.split('s', F.col('p')).alias('c'))"),
 ])
@@ -1141,6 +1143,7 @@ STRING_OPERANDS = _sql("string_operands", [
     ("order_statistics", "SELECT median(s) AS a, percentile(s, 0.5) AS b FROM texts"),
     ("pairs", "SELECT covar_pop(s, s) AS a, covar_samp(s, 2.0D) AS b, corr(s, 2.0D * s) AS c FROM texts WHERE k = 'b'"),
     ("corr", "SELECT corr(s, s) AS v FROM texts"),
+    ("moments", "SELECT corr(x, x) AS c, kurtosis(x) AS k, skewness(x) AS s FROM VALUES (2.5D), (-3D), (4D), (4D) AS t(x)"),
     ("grouped", "SELECT k, try_sum(s) AS a, stddev_pop(s) AS b, var_pop(s) AS c, median(s) AS d FROM texts GROUP BY k"),
     ("distinct", "SELECT var_pop(DISTINCT s) AS a, try_sum(DISTINCT s) AS b FROM texts"),
     ("window", "SELECT k, s, try_sum(s) OVER (PARTITION BY k) AS a, stddev_pop(s) OVER (PARTITION BY k) AS b FROM texts"),

@@ -54,6 +54,34 @@ def test_name_cleaning_lands_sparks_rows(project) -> None:
     ]
 
 
+def test_split_at_a_final_dollar_keeps_the_line_terminator(project) -> None:
+    """Lines read with their terminator (`\\r\\n` files): Java's `$` matches before it, so
+    `split(line, ';$')` leaves it as the last piece (Spark's rows, conformance
+    `regex/final_line_terminator_split`); in SQL and DataFrame code alike."""
+    project.write_spec()
+    project.write("transformations/a.sql", r"""
+        CREATE MATERIALIZED VIEW lines AS
+        SELECT * FROM VALUES (1, 'a;b;\r\n'), (2, 'c;'), (3, 'd\n'), (4, NULL) AS t(id, line);
+
+        CREATE MATERIALIZED VIEW fields_sql AS
+        SELECT id, split(line, ';$') AS parts FROM lines;
+    """)
+    project.write("transformations/b.py", r"""
+        from pyspark import pipelines as dp
+        from pyspark.sql import functions as F
+
+        @dp.materialized_view
+        def fields_py():
+            return spark.read.table("lines").select("id", F.split("line", ";$").alias("parts"))
+    """)
+    result = project.run()
+    assert result.state == UpdateState.COMPLETED, [str(f.error) for f in result.failed_flows]
+    expected = [{"id": 1, "parts": ["a;b", "\r\n"]}, {"id": 2, "parts": ["c", ""]},
+                {"id": 3, "parts": ["d\n"]}, {"id": 4, "parts": None}]
+    assert project.rows("fields_sql", order_by="id") == expected
+    assert project.rows("fields_py", order_by="id") == expected
+
+
 def test_a_replacement_java_rejects_is_refused_naming_the_flow(project) -> None:
     project.write_spec()
     path = project.write("transformations/a.sql", BRONZE + """

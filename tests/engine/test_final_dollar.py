@@ -43,9 +43,24 @@ def test_a_solid_final_dollar_is_exact_in_each_function() -> None:
         assert call.guard_text is None
 
 
+def test_split_with_a_solid_final_dollar_gives_the_terminator_back_as_its_last_piece() -> None:
+    """Java's `b$` matches before a final line terminator, which stays in the last piece: the
+    translation consumes it (group 1) and the rewrite puts it back (`split('ab\\n', 'b$')` is
+    ['a', '\\n'] on Spark, conformance `regex/final_line_terminator_split`)."""
+    call = literal_call("split", "(b)$", None, None)
+    assert (call.guard_text, call.terminator_group) == (None, 2)
+    assert call.pattern == r"(b)((?:\r\n|[\n\r\x{85}\x{2028}\x{2029}])?)\z"
+    sql = rewrite_sql("SELECT split(s, 'b$', 2) FROM t", None)
+    pattern = r"'b((?:\\r\\n|[\\n\\r\\x{85}\\x{2028}\\x{2029}])?)\\z'"
+    assert sql.startswith(f"SELECT (CASE WHEN size(split(s, {pattern}, 2)) > 1 THEN concat("
+                          f"slice(split(s, {pattern}, 2), 1, size(split(s, {pattern}, 2)) - 1), "
+                          f"array(regexp_extract(s, {pattern}, 1))) ELSE split(s, {pattern}, 2)"
+                          " END) AS `split(s, b$, 2)`"), sql
+
+
 def test_other_line_anchors_guard_the_rows_they_could_read_differently() -> None:
     assert literal_call("regexp_replace", r"\s+$", "", None).guard_text == LINE_TEXT
-    assert literal_call("split", "b$", None, None).guard_text == LINE_TEXT
+    assert literal_call("split", r"\s$", None, None).guard_text == LINE_TEXT  # not solid
     assert literal_call("regexp_extract", "b$", None, 1).guard_text is None
     # an index that is not a literal: the whole match may be asked for
     assert literal_call("regexp_extract", "b$", None, None).guard_text == LINE_TEXT

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from lakesmith.engine.call_sites import skip_missing_ipython
+from lakesmith.engine.engine_kind import is_apache_spark, mark_sail
 from lakesmith.engine.runtime_workers import give_engine_spare_workers
 from lakesmith.engine.signals import start_keeping_sigint
 from lakesmith.errors import EngineError
@@ -156,6 +157,12 @@ def start_engine(remote: str | None = None, *, verbose: bool = False,
             f"Could not connect to the Spark Connect endpoint {url}: {e}",
             hint="check that the server is running and reachable" if remote else None,
         ) from e
+    if server is not None:
+        mark_sail(spark)
+    elif session_class is None:
+        # Asked now, from the thread that connects, not by the first flow that needs a rewrite
+        # (a batch is one engine request).
+        is_apache_spark(spark)
     return Engine(spark=spark, url=url, server=server)
 
 
@@ -171,6 +178,7 @@ def _lazy_embedded_engine(conf: Mapping[str, str]) -> Engine:
     channel = DefaultChannelBuilder(lazy.url)
     channel.add_interceptor(lazy)
     lazy.spark = SparkSession.builder.channelBuilder(channel).create()  # asks the server nothing
+    mark_sail(lazy.spark)
     return Engine(spark=lazy.spark, url=lazy.url, lazy=lazy)
 
 

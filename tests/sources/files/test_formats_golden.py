@@ -36,9 +36,19 @@ KNOWN_GAPS = {
                               "source's",
     "json_nested_mismatch_corrupt": "a value of the wrong type inside a struct or an array "
                                     "does not make the record corrupt (only top-level ones do)",
+    "json_nested_texts_mixed": "the engine's from_json reads -0 into an INT as NULL (Spark: 0); "
+                               "the STRING leaves beside it are exact",
     "json_root_arrays_corrupt": "a type mismatch in one element of a top-level array makes only "
                                 "that element's row corrupt; Spark shows the line in every row "
                                 "of the array",
+}
+
+# Spark answers; lakesmith refuses the record, naming the field (an object or array in a STRING
+# whose text as written the engine cannot give: sources/files/formats/nested_texts.py).
+REFUSED = {
+    "json_nested_texts_refused_in_array": "STRING field y\\[\\] inside an array",
+    "json_nested_texts_refused_line_array": "STRING field s.b inside an array",
+    "json_nested_texts_refused_repeated": "STRING field s.b inside an array",
 }
 
 
@@ -106,6 +116,11 @@ def test_read_matches_spark(spark, tmp_path, name) -> None:
     schema = schema_of(spark, scenario, files)
     spec = ReadSpec(scenario["format"], options_of(scenario), schema, where=name)
     df = read_files(spark, files, spec)
+    if name in REFUSED:
+        with pytest.raises(Exception, match=f"{name}: a JSON record in file:.*n.json holds an "
+                                            f"object or array in the {REFUSED[name]}"):
+            df.collect()
+        return
     got = (StructType(df.schema.fields).simpleString(), rows_of(df))
     if name in KNOWN_GAPS:
         assert got != (scenario["schema"], scenario["rows"]), f"fixed? {KNOWN_GAPS[name]}"

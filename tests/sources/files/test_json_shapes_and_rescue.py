@@ -57,7 +57,7 @@ def test_inferred_strings_read_back_every_record(spark, tmp_path: Path) -> None:
     """The inferred schema (strings, nested structure kept) reads the records it came from:
     conflicting shapes become STRING columns holding the value's text."""
     files = _files(tmp_path, ['{"id": 1, "v": {"k": 1}, "t": [1]}',
-                              '{"id": 2, "v": "plain", "t": [{"x": "y"}]}',
+                              '{"id": 2, "v": "plain", "t": [{"x":"y"}]}',
                               "broken {"])
     schema = infer_schema(spark, files, "json", {}, infer_column_types=False, where="t")
     assert schema.simpleString() == (
@@ -66,6 +66,19 @@ def test_inferred_strings_read_back_every_record(spark, tmp_path: Path) -> None:
     got = sorted((r.id, r.v, r.t, r._corrupt_record) for r in rows if r.id is not None)
     assert got == [("1", '{"k": 1}', ["1"], None), ("2", "plain", ['{"x":"y"}'], None)]
     assert [r._corrupt_record for r in rows if r.id is None] == ["broken {"]
+
+
+def test_an_object_written_with_spaces_in_an_array_of_strings_is_refused(spark,
+                                                                          tmp_path: Path) -> None:
+    """Spark gives `{"x": "y"}`, its text as written; the engine's parse would give
+    `{"x":"y"}`, and inside an array the text as written cannot be had: the record is refused,
+    naming the field and the file."""
+    files = _files(tmp_path, ['{"id": 1, "t": [1]}', '{"id": 2, "t": [{"x": "y"}]}'])
+    schema = StructType.fromDDL("id STRING, t ARRAY<STRING>")
+    df = read_files(spark, files, ReadSpec("json", {}, schema, where="orders"))
+    with pytest.raises(Exception, match=r"orders: a JSON record in file:.*holds an object or "
+                                        r"array in the STRING field t\[\] inside an array"):
+        df.collect()
 
 
 def test_rescued_data_only_where_something_was_rescued(spark, tmp_path: Path) -> None:

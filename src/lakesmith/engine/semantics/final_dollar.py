@@ -1,5 +1,5 @@
 """Java's final `$` in Rust's syntax, for the functions that use the match itself (replace,
-extract, count, instr, substr), not only whether there is one (`RLIKE`).
+extract, count, instr, substr, split), not only whether there is one (`RLIKE`).
 
 Java's `$` without MULTILINE matches at the end of the text and before a final line terminator
 (`\\r\\n`, `\\n`, `\\r`, U+0085, U+2028, U+2029); Rust's only at the end, and Rust has no

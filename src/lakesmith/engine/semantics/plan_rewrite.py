@@ -14,6 +14,7 @@ from pyspark.sql.connect.expressions import Expression
 from pyspark.sql.connect.types import proto_schema_to_pyspark_data_type
 from pyspark.sql.types import DataType, DateType, DecimalType, StringType, StructType
 
+from lakesmith.engine.engine_kind import is_apache_spark
 from lakesmith.engine.expression_sql import expression_sql
 from lakesmith.engine.plans import all_relations, dataframe_of
 from lakesmith.engine.semantics.casts import cast_column, rewritable_target
@@ -46,7 +47,7 @@ from lakesmith.engine.semantics.typing import (
     sql_schema_probe,
     sql_typer,
 )
-from lakesmith.engine.sql_variables import substituted_expression
+from lakesmith.engine.sql_variables import VARIABLES_ATTRIBUTE, substituted_expression
 from lakesmith.errors import NotSupportedYet
 
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
@@ -75,6 +76,12 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     types = {} if types is None else types
     rewritten = proto.Relation()
     rewritten.CopyFrom(relation)
+    if is_apache_spark(spark):
+        # Every rule below exists because Sail answers otherwise; Apache Spark's answers are
+        # Spark's. Only the pipeline configuration's `${...}` in expression strings is
+        # lakesmith's to give (docs/compatibility.md, "On Apache Spark").
+        _substitute_variables(spark, rewritten)
+        return rewritten
     register_strict_functions(spark, rewritten)
 
     def rewrite_text(rel: proto.Relation, scope: proto.Relation) -> None:
@@ -125,6 +132,22 @@ def spark_semantics(spark: Any, relation: proto.Relation,
     normalize_float_keys_plan(spark, rewritten, engine_schema if tables is None
                               else known_first(tables, engine_schema))
     return rewritten
+
+
+def _substitute_variables(spark: Any, relation: proto.Relation) -> None:
+    """`${...}` in the expression strings of `relation` (`selectExpr`, `F.expr`, `filter`
+    text) from the pipeline's configuration or the session's settings, in place. A session
+    lakesmith gave no variables to is left to Spark, which substitutes from its settings."""
+    if getattr(spark, VARIABLES_ATTRIBUTE, None) is None:
+        return
+    for rel in list(all_relations(relation)):
+        kind = rel.WhichOneof("rel_type")
+        if kind is None:
+            continue
+        for expression in _own_expressions(getattr(rel, kind)):
+            if expression.WhichOneof("expr_type") == "expression_string":
+                text = expression.expression_string.expression
+                expression.expression_string.expression = substituted_expression(spark, text)
 
 
 class _SqlScope:

@@ -40,6 +40,9 @@ class LiteralCall:
     replacement: str | None  # in Rust's syntax (None: no literal replacement)
     changed: bool  # whether anything differs from the call as written
     whole_match_group: bool = False  # the whole match is extracted as group 1
+    # split: the pattern's group holding the final line terminator its `$` consumed, which
+    # becomes the last piece (Java's `$` matches before it and leaves it to the last piece)
+    terminator_group: int | None = None
     guard_text: str | None = None  # rows whose text matches this fail (`regex_guard`)
     guard_reason: str = ""
 
@@ -60,10 +63,11 @@ def literal_call(name: str, java: str, replacement: str | None,
         _refuse_empty_matches(name, java, rust)
     whole_match = False
     guard, reason = None, ""
+    terminator: int | None = None
     if translated.line_anchors:
         final = translated.final_dollar and translated.line_anchors == 1
         solid = final and solid_end(java)
-        exact = solid and name != "split" and not (
+        exact = solid and not (
             name == "regexp_replace" and rust_replacement is None) and not (
             name in _EXTRACTS and index is None)
         if name in MATCH_ONLY:
@@ -76,6 +80,10 @@ def literal_call(name: str, java: str, replacement: str | None,
             if name == "regexp_replace":
                 rust = f"{q}({TERMINATOR}?)\\z"  # the terminator, given back by the replacement
                 rust_replacement = f"{rust_replacement}${{{translated.groups + 1}}}"
+            elif name == "split":
+                # A final `$` matches at most once, at the end: the last piece is the
+                # terminator Java leaves after the match (`split_terminator_sql`).
+                rust, terminator = f"{q}({TERMINATOR}?)\\z", translated.groups + 1
             elif name == "regexp_substr" or (name in _EXTRACTS and index == 0):
                 rust, whole_match = f"({q})(?:{TERMINATOR})?\\z", True
             else:
@@ -83,7 +91,8 @@ def literal_call(name: str, java: str, replacement: str | None,
         else:
             guard, reason = LINE_TEXT, _LINE_REASON
     changed = rust != java or rust_replacement != replacement or guard is not None
-    return LiteralCall(rust, rust_replacement, changed, whole_match, guard, reason)
+    return LiteralCall(rust, rust_replacement, changed, whole_match, guard_text=guard,
+                       guard_reason=reason, terminator_group=terminator)
 
 
 _LINE_REASON = ("holds $ or (?m) and the row's text holds \\r, U+0085, U+2028, U+2029 or ends "

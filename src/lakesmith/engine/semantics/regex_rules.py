@@ -120,12 +120,22 @@ def _sql_call(name: str, args: list[str]) -> str | None:
     if plan.whole_match_group:  # the whole match, without the terminator `$` consumed
         rewritten[2:] = ["1"]
     call = f"{_called(name, plan)}({', '.join(rewritten)})"
+    if plan.terminator_group is not None:
+        call = _split_terminator_sql(call, args[0], rewritten[1], plan.terminator_group)
     if replaced and replacement is None:  # a literal pattern, a replacement column
         call = replacement_guarded_sql(name, args[2], call)
     if plan.guard_text is not None:
         call = literal_guarded_sql(name, pattern, args[0], call, plan.guard_text,
                                    plan.guard_reason)
     return call
+
+
+def _split_terminator_sql(call: str, text: str, pattern: str, group: int) -> str:
+    """`split` with a final `$` (`regex_literals.literal_call`): the pattern consumed the final
+    line terminator Java's `$` leaves after the match, so the last piece, empty, becomes it.
+    The `$` matches once at most, at the end: only a call with two pieces has one."""
+    return (f"(CASE WHEN size({call}) > 1 THEN concat(slice({call}, 1, size({call}) - 1), "
+            f"array(regexp_extract({text}, {pattern}, {group}))) ELSE {call} END)")
 
 
 def _called(name: str, plan: LiteralCall) -> str:
@@ -233,6 +243,11 @@ def _column_call(name: str, args: list[Any]) -> Any | None:
     if plan.whole_match_group:
         rewritten[2:] = [F.lit(1)]
     call = F.call_function(_called(name, plan), *rewritten)
+    if plan.terminator_group is not None:
+        terminator = F.call_function("regexp_extract", args[0], rewritten[1],
+                                     F.lit(plan.terminator_group))
+        call = F.when(F.size(call) > 1, F.concat(F.slice(call, F.lit(1), F.size(call) - 1),
+                                                 F.array(terminator))).otherwise(call)
     if replaced and replacement is None:  # a literal pattern, a replacement column
         call = replacement_guarded_column(name, args[2], call)
     if plan.guard_text is not None:

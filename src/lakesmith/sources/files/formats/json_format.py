@@ -27,6 +27,18 @@ from pyspark.sql.types import DoubleType, FloatType, StringType, StructField, St
 from lakesmith.engine.ddl import ddl_of, type_ddl
 from lakesmith.sources.files.formats.convert import convert, parse_type
 from lakesmith.sources.files.formats.file_table import FILE_URI
+from lakesmith.sources.files.formats.nested_texts import (
+    Record,
+    Refusal,
+    as_texts,
+    field_value,
+    has_string_leaves,
+    marks_clash,
+    may_rewrite_numbers,
+    numbers_quoted,
+    split_array,
+    texts_type,
+)
 from lakesmith.sources.files.formats.new_fields import guard_keys
 from lakesmith.sources.files.formats.records import RECORD, is_blank
 from lakesmith.sources.files.formats.spec import ReadSpec, corrupt_column
@@ -42,6 +54,8 @@ VALID = "__ls_valid"
 REPEATED = "__ls_repeated"  # a record's repeated top-level keys: their last values
 SOURCE = "__ls_source"  # the record as written, before an array is split
 ARRAY_TEXT = "__ls_array_text"  # a record that starts with `[`: the array's text
+IN_ARRAY = "__ls_in_array"  # the row is an element of a line's array of objects
+TEXTS = "__ls_texts"  # the fields with nested STRING leaves, parsed with numbers quoted
 
 
 def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
@@ -58,7 +72,7 @@ def json_records(records: DataFrame, spec: ReadSpec) -> DataFrame:
         .withColumnRenamed(EXPLODED, RECORD)
 
 
-def json_read_records(records: DataFrame) -> DataFrame:
+def json_read_records(records: DataFrame, where: str = "") -> DataFrame:
     """The rows a read gives for the files' records, as Spark's JSON reader gives them: blank
     lines skipped; a record whose first value is an array of objects gives one row per object
     (none for `[]`), each keeping the whole record as `SOURCE`, the text a corrupt-record column
@@ -83,10 +97,19 @@ def json_read_records(records: DataFrame) -> DataFrame:
     text = F.col(ARRAY_TEXT)
     objects = F.from_json(text, "array<map<string,string>>")  # NULL elements: not objects
     only_objects = F.coalesce(F.size(F.array_compact(objects)) == F.size(objects), F.lit(False))
-    exploded = F.when(text.isNotNull() & only_objects, F.from_json(text, "array<string>")) \
-        .otherwise(F.array(record))
+    # The elements keep their numbers as written (`nested_texts.split_array`); objects and
+    # arrays in their STRING fields are checked against the line (`nested_texts.Record`).
+    in_array = text.isNotNull() & only_objects
+    clash = F.raise_error(F.concat(
+        F.lit(f"{where}: a JSON line in "), F.col(FILE_URI),
+        F.lit(" holding an array of objects contains the escape \\u0001, which lakesmith "
+              "uses to keep the elements' numbers as written; write the records one per line "
+              "instead. Line: "), F.substring(record, 1, 200)))
+    exploded = F.when(in_array & marks_clash(text), clash.cast("array<string>")) \
+        .when(in_array, split_array(text)).otherwise(F.array(record))
     # `*` and `drop` keep the other columns without asking the engine what they are.
-    return records.select("*", record.alias(SOURCE), F.explode(exploded).alias(EXPLODED)) \
+    return records.select("*", record.alias(SOURCE), in_array.alias(IN_ARRAY),
+                          F.explode(exploded).alias(EXPLODED)) \
         .drop(RECORD, ARRAY_TEXT).withColumnRenamed(EXPLODED, RECORD)
 
 
@@ -119,6 +142,16 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
             all_null = all_null & F.col(WHOLE)[f.name].isNull()
         parsed = parsed.withColumn(PARSED, F.when(all_null, F.from_json(first_value(), ddl))
                                    .otherwise(F.col(WHOLE)))
+    # STRING leaves inside structs, arrays and maps keep their text as written
+    # (`nested_texts.py`): a record holding a number the parse would write otherwise parses
+    # those fields again with every number quoted (`TEXTS`).
+    nested = {f.name for f in typed if has_string_leaves(f.dataType)}
+    if nested and all_null is not None:
+        texts_ddl = ddl_of(StructType([StructField(f.name, texts_type(f.dataType))
+                                       for f in typed if f.name in nested]))
+        source = F.when(all_null, first_value()).otherwise(F.col(RECORD))
+        parsed = parsed.withColumn(TEXTS, F.when(
+            may_rewrite_numbers(F.col(RECORD)), F.from_json(numbers_quoted(source), texts_ddl)))
     # Texts first: with every field a STRING, they tell which records need the keys looked at.
     text_names = {f.name: f"__ls_t{i}" for i, f in enumerate(fields) if f.name in as_text}
     parsed = parsed.select("*", *[text_as_written(name).alias(column)
@@ -137,9 +170,21 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
     # Converted values are computed once, as columns of their own: used twice as expressions
     # (value and mismatch test), the engine would compute them twice.
     value_names = {f.name: f"__ls_v{i}" for i, f in enumerate(fields)}
+    record_of = Record(F.col(RECORD), F.col(SOURCE), F.col(IN_ARRAY), _nested_refusal(spec))
+    # A field's STRING leaves as parsed, a column of its own: every leaf reads it.
+    texts_names = {f.name: f"__ls_x{i}" for i, f in enumerate(fields) if f.name in nested}
+    parsed = parsed.select("*", *[
+        F.when(F.col(TEXTS).isNotNull(), F.col(TEXTS)[f.name])
+        .otherwise(as_texts(F.col(PARSED)[f.name], parse_type(f.dataType)))
+        .alias(texts_names[f.name]) for f in fields if f.name in nested])
     parsed = parsed.select("*", *[(
-        F.when(valid, _text_value(F.col(text_names[f.name]), f.name, bool(typed), has_keys))
-        if f.name in as_text else F.when(valid, _with_special_floats(
+        F.when(valid, _in_array_checked(_text_value(
+            F.col(text_names[f.name]), f.name, bool(typed), has_keys), record_of, f.name))
+        if f.name in as_text else F.when(valid, field_value(
+            convert(F.col(PARSED)[f.name], f.dataType, spec.options),
+            F.col(texts_names[f.name]), f.dataType, record_of, f.name,
+            F.col(TEXTS).isNotNull()))
+        if f.name in nested else F.when(valid, _with_special_floats(
             convert(F.col(PARSED)[f.name], f.dataType, spec.options), f)))
         .alias(value_names[f.name]) for f in fields])
     values = {f.name: F.col(value_names[f.name]) for f in fields}
@@ -154,7 +199,7 @@ def json_data_columns(records: DataFrame, spec: ReadSpec) -> tuple[DataFrame, li
         # also counts, which only costs that record the raw map. No per-field key look-ups.
         suspect = F.size(keys) > count_not_null(list(values.values()))
         parsed = parsed.withColumn(
-            RAW, F.when(keys.isNotNull() & suspect, F.from_json(first_value(), RAW_MAP)))
+            RAW, F.when(keys.isNotNull() & suspect, _raw_texts()))
     raw = F.col(RAW)
     # A STRING read as text takes any JSON value (Spark's parser copies a number or an object
     # as its text), so only typed fields can hold a value that did not convert. (A text is
@@ -233,6 +278,50 @@ def _text_value(text: Column, name: str, parsed: bool, has_keys: bool) -> Column
         return F.when(text.eqNullSafe(last), text).when(repeated, last).otherwise(text)
     repeated = F.col(REPEATED)
     return F.when(F.map_contains_key(repeated, F.lit(name)), repeated[name]).otherwise(text)
+
+
+def _in_array_checked(text: Column, record: Record, name: str) -> Column:
+    """A top-level STRING field's text, refused where it is an object or array in an element of
+    a line's array that may not be as written (the engine re-serialized the element)."""
+    bracketed = text.startswith("{") | text.startswith("[")
+    # Nested CASEs: the line is searched only for such a value in such a row.
+    return F.when(record.in_array, F.when(bracketed, F.when(
+        record.unsure(text), record.refuse(name).cast("string")).otherwise(text))
+        .otherwise(text)).otherwise(text)
+
+
+def _raw_texts() -> Column:
+    """The record's top-level values by key, each as written (what rescued data holds): the
+    numbers quoted before the parse keep their text (`nested_texts.numbers_quoted`), and an
+    object or array is looked up by its key (the parse re-serializes it). A key a JSON path
+    cannot spell keeps the parsed text."""
+    parsed = F.from_json(numbers_quoted(first_value()), RAW_MAP)
+    keys = F.map_keys(parsed)
+
+    def as_written(value: Column, index: Column) -> Column:
+        # A path from a column: the engine looks up `$.` + key as the key itself, any key.
+        path = F.concat(F.lit("$."), F.element_at(keys, index + 1))
+        looked_up = F.call_function("get_json_object", first_value(), path)
+        return F.when(value.startswith("{") | value.startswith("["),
+                      F.coalesce(looked_up, value)).otherwise(value)
+
+    as_written_values = F.transform(F.map_values(parsed), as_written)
+    return F.map_from_arrays(keys, as_written_values)
+
+
+def _nested_refusal(spec: ReadSpec) -> Refusal:
+    """How a read refuses a record whose nested STRING leaf's text it cannot give as written
+    (`nested_texts.py`): an error naming the source, the file, the field and the record."""
+    def refuse(name: str) -> Column:
+        return F.raise_error(F.concat(
+            F.lit(f"{spec.where}: a JSON record in "), F.col(FILE_URI),
+            F.lit(f" holds an object or array in the STRING field {name} inside an array or a "
+                  "map, or in a line holding an array of objects; Spark reads it as its text as "
+                  "written, which lakesmith cannot give there yet. Declare the field's type as "
+                  "the value's structure (a schema or schema hints), or read the enclosing "
+                  "top-level field as a STRING. Record: "),
+            F.substring(F.col(SOURCE), 1, 200)))
+    return refuse
 
 
 def count_not_null(values: list[Column]) -> Column:

@@ -52,7 +52,7 @@ def read_files(spark: SparkSession, files: Sequence[InputFile], spec: ReadSpec) 
         if format == "json" and reads_plainly(spec):
             frame, data = plain_json_columns(records, spec)
         elif format == "json":
-            frame, data = json_data_columns(json_read_records(records), spec)
+            frame, data = json_data_columns(json_read_records(records, spec.where), spec)
         else:
             frame, data = text_data(records, spec)
     columns = [*data, *partition_columns(spec.partition_schema)]
