@@ -24,23 +24,23 @@ from lakesmith.variable_substitution import Variables
 
 
 def _queries(spark):  # type: ignore[no-untyped-def]
-    """Plans every engine is asked: logarithms (StrictMath UDFs on Sail), a cosine (refused on
-    Sail: Spark's own answer depends on the CPU) and a regex with a final `$`."""
+    """Plans every engine is asked: logarithms (StrictMath UDFs on Sail), a tangent (refused on
+    Sail: lakesmith has no port of HotSpot's tan) and a regex with a final `$`."""
     df = spark.createDataFrame([(3.0, "ab\n")], "x double, s string")
     logarithm = df.select(F.ln("x").alias("ln"), F.expr("log(10, x)").alias("log10"))
-    cosine = df.select(F.cos("x").alias("cos"))
+    tangent = df.select(F.tan("x").alias("tan"))
     regex = df.select(F.regexp_extract("s", "b$", 0).alias("m"))
-    return [q._plan.to_proto(spark.client).root for q in (logarithm, cosine, regex)]
+    return [q._plan.to_proto(spark.client).root for q in (logarithm, tangent, regex)]
 
 
 def test_sail_keeps_the_rewrites(spark) -> None:
     assert not is_apache_spark(spark)
-    logarithm, cosine, _ = _queries(spark)
+    logarithm, tangent, _ = _queries(spark)
     sent = str(spark_semantics(spark, logarithm))
     assert "common_inline_user_defined_function" in sent  # F.ln: fdlibm's log as a UDF
     assert "lakesmith_strict_log(" in sent  # log(10, x) in an expression string
-    with pytest.raises(NotSupportedYet, match="cos"):
-        spark_semantics(spark, cosine)
+    with pytest.raises(NotSupportedYet, match="tan"):
+        spark_semantics(spark, tangent)
 
 
 def test_an_engine_lakesmith_starts_is_known_without_asking_it() -> None:
@@ -73,11 +73,11 @@ def test_apache_spark_gets_the_plan_as_written(tmp_path: Path) -> None:
         assert is_apache_spark(spark)
         for plan in _queries(spark):
             assert spark_semantics(spark, plan) == plan  # no UDF, no translation, no refusal
-        logarithm, cosine, regex = (dataframe_of(spark, p).collect()[0] for p in _queries(spark))
+        logarithm, tangent, regex = (dataframe_of(spark, p).collect()[0] for p in _queries(spark))
         # Spark's own answers (StrictMath's ln(3); Sail alone gives ...098)
         assert (logarithm.ln, logarithm.log10) == (1.0986122886681096, 0.4771212547196623)
         assert regex.m == "b"
-        assert isinstance(cosine.cos, float)
+        assert isinstance(tangent.tan, float)
         # `${...}`: Spark substitutes its own settings; a pipeline's configuration (the
         # session's `sql_variables`) is lakesmith's to substitute.
         spark.conf.set("spark.lakesmith.test.v", "hello")

@@ -6,11 +6,14 @@ An engine lakesmith started itself is Sail and is marked so (`mark_sail`): nothi
 and a lazily started one is not started by the question. Any other endpoint (`--remote
 sc://...`, SPARK_REMOTE) is asked once per session for `version()`: Apache Spark answers with
 two fields, its release and its git revision (`4.3.0 1f2e...`, as the function is documented);
-Sail with its own release alone (`0.7.2`).
+Sail with its own release alone (`0.7.2`). Only that exact shape (a release, then a hexadecimal
+revision) counts as Spark: an engine answering anything else keeps lakesmith's rewrites, since
+taking Sail for Spark would hand out the engine's answers unrewritten.
 """
 
 from __future__ import annotations
 
+import re
 import threading
 import weakref
 from typing import Any
@@ -18,6 +21,7 @@ from typing import Any
 # Sessions whose engine is known: True for Apache Spark.
 _KNOWN: weakref.WeakKeyDictionary[Any, bool] = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
+_SPARK_VERSION = re.compile(r"\d+\.\d+\.\d+\S* [0-9a-f]{7,40}")
 
 
 def mark_sail(spark: Any) -> None:
@@ -41,7 +45,7 @@ def is_apache_spark(spark: Any) -> bool:
     relation = proto.Relation()
     relation.sql.query = "SELECT version() AS v"
     (row,) = dataframe_of(spark, relation).collect()
-    spark_like = len(str(row.v).split()) == 2
+    spark_like = _SPARK_VERSION.fullmatch(str(row.v).strip()) is not None
     with _LOCK:
         _KNOWN[spark] = spark_like
     return spark_like
