@@ -178,7 +178,7 @@ def _cpu_times() -> tuple[float, float]:
     return fields[3] + fields[4], sum(fields)
 
 
-def settle(limit_s: float = 30.0, window_s: float = 0.5, idle_share: float = 0.9) -> float:
+def settle(limit_s: float = 10.0, window_s: float = 0.5, idle_share: float = 0.85) -> float:
     """Wait until the machine's CPUs are idle (`idle_share` of them over `window_s`), at most
     `limit_s`: what a case leaves behind in the kernel (reclaiming a JVM's gigabytes) is not
     charged to the next. The seconds waited."""
