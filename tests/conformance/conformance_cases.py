@@ -1220,6 +1220,9 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                     ".select(F.expr('x > 0.9'), F.expr('x = 0.9 AS e'))"),
     ("select_expr", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D) AS t(x)')"
                     ".selectExpr('x > 0.9', 'nvl(x, 0.9)')"),
+    ("columns_df", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D, CAST(0.9 AS "
+                   "DECIMAL(10,2))) AS t(x, d)').select((F.col('x') > F.col('d')).alias('a'), "
+                   "(F.col('x') == F.col('d')).alias('b'))"),
 ])
 
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES

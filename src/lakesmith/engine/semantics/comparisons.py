@@ -11,9 +11,10 @@
 
 Only comparisons with a literal of that kind on one side are candidates: a boolean literal
 (`TRUE` / `FALSE`) or a string literal Spark reads as a boolean (`'true'`, `'yes'`, `'0'`, ...),
-or a DECIMAL literal; the other side's type is then asked of the engine (other comparisons never
-need a probe). Two columns, a DECIMAL and a DOUBLE, compared with each other are not rewritten
-(`docs/engine-gaps.md`)."""
+or a DECIMAL literal; the other side's type is then asked of the engine (other comparisons in
+SQL text never need a probe). So in SQL text two columns, a DECIMAL and a DOUBLE, compared with
+each other are not rewritten (`docs/engine-gaps.md`); a DataFrame comparison's operands are typed
+whatever they are (`plan_rewrite`), and such a pair is cast as Spark casts it."""
 
 from __future__ import annotations
 
