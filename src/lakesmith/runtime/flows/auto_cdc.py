@@ -129,6 +129,8 @@ class _Scd1Output(MarkedDeltaWriter):
         self.merge = merge
 
     def landed(self, marker: Marker, version_before: int | None) -> Landed | None:
+        if self.merge.appended is False:  # this run MERGEd or wrote nothing: no marked commit
+            return None
         found = super().landed(marker, version_before)
         if found is not None:  # the first run's append: its counts were recorded before it
             assert marker.batch is not None
@@ -183,14 +185,17 @@ class _Merge:
         self.target = target
         self.sole_writer = sole_writer
         self.details: dict[str, int] = {}
+        self.appended: bool | None = None  # how this run wrote the batch, once it has
 
     def __call__(self, marker: Marker) -> None:
         assert marker.batch is not None
         found = self.scd.tally()
         self.details = recorded(self.log, marker.batch, found.counts())
+        self.appended = False
         if not (found.num_upserted_rows or found.num_deleted_rows):
             return
         if found.live == 0 and self.sole_writer and self._appends_as_written():
+            self.appended = True
             inserts = self.scd.changes().where(F.col(OP) == "U") \
                 .select(*[F.col(quote_always(c)) for c in self.spec.columns])
             write_delta(inserts, self.target.location, mode="append",
