@@ -157,3 +157,17 @@ def test_the_udfs_run_where_lakesmith_is_not_installed(tmp_path: Path, calls: st
                             cwd=tmp_path, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("name", sorted(IMPLEMENTATIONS))
+def test_no_udf_carries_a_module_by_value(name: str) -> None:
+    """A module pickled by value travels with its whole namespace, `__loader__` included; under
+    pytest (lakesmith is a pytest plugin, so pytest rewrites its modules) that loader holds the
+    output capture, and pickling fails ("cannot pickle 'EncodedFile' object"): users' own test
+    suites calling sin or cos failed so. The UDFs reference functions and values only."""
+    from pyspark import cloudpickle
+
+    from lakesmith.engine.semantics.strict_math import _body
+
+    payload = cloudpickle.dumps(_body(name))
+    assert b"dynamic_subimport" not in payload

@@ -29,7 +29,22 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-from lakesmith.engine.semantics import hotspot_trig_constants as K
+# Names, not the module: a module referenced by a UDF pickled by value travels with its whole
+# namespace, loader included (pytest's assertion-rewriting loader cannot be pickled).
+from lakesmith.engine.semantics.hotspot_trig_constants import (
+    P_1,
+    P_2,
+    P_3,
+    PI32_INV,
+    PI_4_HI,
+    PI_4_LO,
+    SC_1,
+    SC_2,
+    SC_3,
+    SC_4,
+    TABLE,
+    TWO_OVER_PI_WORDS,
+)
 
 Doubles = NDArray[np.float64]
 Words = NDArray[np.uint64]
@@ -82,17 +97,17 @@ def _from_reduced(x: Doubles, low: Doubles | float, shift: NDArray[np.int64] | i
     """sin of x + low + shift * pi/32 (x the argument or the reduced remainder's high part,
     `low` its low part): the stub's main path, operation by operation."""
     half = np.copysign(0.5, x)
-    n_int = np.trunc(x * K.PI32_INV + half).astype(np.int64)  # cvttsd2si
+    n_int = np.trunc(x * PI32_INV + half).astype(np.int64)  # cvttsd2si
     n = n_int.astype(np.float64)
-    entry = K.TABLE[(n_int + shift) & 63]
+    entry = TABLE[(n_int + shift) & 63]
     c_hl, s_hi, s_lo, sigma = entry[:, 0], entry[:, 1], entry[:, 2], entry[:, 3]
-    m1 = K.P_1 * n
-    m2 = K.P_2 * n
+    m1 = P_1 * n
+    m2 = P_2 * n
     r1 = x - m1
-    m3 = n * K.P_3
+    m3 = n * P_3
     r = r1 - m2
-    sin_lane = K.SC_4[0] * r1
-    cos_lane = K.SC_4[1] * r1
+    sin_lane = SC_4[0] * r1
+    cos_lane = SC_4[1] * r1
     s_hi_r = s_hi * r
     c1 = r1 - r
     sin_lane = sin_lane * r
@@ -104,17 +119,17 @@ def _from_reduced(x: Doubles, low: Doubles | float, shift: NDArray[np.int64] | i
     cos_b = c_hl + sigma
     minus_d = s_hi_r - cos_b
     cos_b_r = cos_b * r
-    sin_poly = K.SC_2[0] * r2
-    cos_poly = K.SC_2[1] * r2
+    sin_poly = SC_2[0] * r2
+    cos_poly = SC_2[1] * r2
     rs = sigma * r
     cos_b_r3 = cos_b_r * r2
     s_hi_r2 = s_hi * r2
     r4 = r2 * r2
-    sin_lane = sin_lane + K.SC_3[0]
-    cos_lane = cos_lane + K.SC_3[1]
+    sin_lane = sin_lane + SC_3[0]
+    cos_lane = cos_lane + SC_3[1]
     med = r * c_hl
-    sin_poly = sin_poly + K.SC_1[0]
-    cos_poly = cos_poly + K.SC_1[1]
+    sin_poly = sin_poly + SC_1[0]
+    cos_poly = cos_poly + SC_1[1]
     sin_lane = sin_lane * r4
     cos_lane = cos_lane * r4
     res_int = rs + s_hi
@@ -224,7 +239,7 @@ def _reduce(x: Doubles) -> tuple[Doubles, Doubles, NDArray[np.int64]]:
     bits = x.view(np.uint64)
     top16 = (bits >> np.uint64(48)).astype(np.int64)
     word = ((((top16 & 0x7FF0) - 16224) >> 7) & 0xFFFC) // 4  # first table word used
-    t = K.TWO_OVER_PI_WORDS
+    t = TWO_OVER_PI_WORDS
 
     def table(k: int) -> Words:
         words: Words = t[word + k]
@@ -288,11 +303,11 @@ def _reduce(x: Doubles) -> tuple[Doubles, Doubles, NDArray[np.int64]]:
     high = high * scale
     low = low * scale_low
     total = high + low
-    high = high * K.PI_4_HI
-    low = low * K.PI_4_HI
+    high = high * PI_4_HI
+    low = low * PI_4_HI
     octant = (edi >> np.uint64(29)).astype(np.int64)
     octant = np.where(sign != 0, -octant, octant)
-    low_part = K.PI_4_LO * total
+    low_part = PI_4_LO * total
     low_part = low_part + low
     reduced = high + low_part
     low_part = low_part + (high - reduced)

@@ -49,7 +49,7 @@ from pyspark.sql.pandas.functions import pandas_udf
 from pyspark.sql.types import DataType
 
 from lakesmith.engine.plans import nested_messages
-from lakesmith.engine.semantics import fdlibm, hotspot_trig, hotspot_trig_constants
+from lakesmith.engine.semantics import fdlibm, hotspot_trig
 from lakesmith.engine.semantics.literal_types import column_literal
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 from lakesmith.errors import NotSupportedYet
@@ -64,7 +64,11 @@ _NAN = "CAST('NaN' AS DOUBLE)"
 Doubles = NDArray[np.float64]
 
 
+# Functions, not modules, in what the UDFs reference: a module pickled by value travels with
+# its whole namespace, loader included, and pytest's assertion-rewriting loader (lakesmith is a
+# pytest plugin, so pytest rewrites its modules) cannot be pickled.
 _fd_log, _fd_log1p, _fd_atan2 = fdlibm.log, fdlibm.log1p, fdlibm.atan2
+_sin, _cos = hotspot_trig.sin, hotspot_trig.cos
 
 
 def _asinh(x: Doubles) -> Doubles:
@@ -123,10 +127,10 @@ IMPLEMENTATIONS: dict[str, tuple[int, Callable[..., Doubles]]] = {
     "asinh": (1, _asinh),
     "acosh": (1, _acosh),
     "atanh": (1, _atanh),
-    "sin": (1, hotspot_trig.sin),
-    "cos": (1, hotspot_trig.cos),
-    "sec": (1, lambda x: 1.0 / hotspot_trig.cos(x)),  # Spark's Sec: 1 / Math.cos(x)
-    "csc": (1, lambda x: 1.0 / hotspot_trig.sin(x)),  # Spark's Csc: 1 / Math.sin(x)
+    "sin": (1, _sin),
+    "cos": (1, _cos),
+    "sec": (1, lambda x: 1.0 / _cos(x)),  # Spark's Sec: 1 / Math.cos(x)
+    "csc": (1, lambda x: 1.0 / _sin(x)),  # Spark's Csc: 1 / Math.sin(x)
 }
 
 
@@ -158,7 +162,6 @@ def _doubles(series: pd.Series) -> Doubles:
 # workers need numpy and pandas only — what every pandas UDF needs — not lakesmith.
 cloudpickle.register_pickle_by_value(fdlibm)  # type: ignore[no-untyped-call]
 cloudpickle.register_pickle_by_value(hotspot_trig)  # type: ignore[no-untyped-call]
-cloudpickle.register_pickle_by_value(hotspot_trig_constants)  # type: ignore[no-untyped-call]
 cloudpickle.register_pickle_by_value(sys.modules[__name__])  # type: ignore[no-untyped-call]
 
 
