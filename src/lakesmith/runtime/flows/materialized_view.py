@@ -117,8 +117,7 @@ class MaterializedViewRunner(FlowRunner):
             state = self._refresh_state(ctx, work)
             assert ctx.flow.relation is not None
             know_state_schema(ctx.binder.rewriter, work.below, ctx.workspace.logs(work.state))
-            return self._recompute(ctx, dataset, log, with_state(
-                ctx.flow.relation, work.below, work.state)), state
+            return self._recompute(ctx, dataset, log, with_state(work.below, work.state)), state
         if work is not None:
             return self._merge(ctx, dataset, log, work), None
         return self._recompute(ctx, dataset, log), None
@@ -202,7 +201,7 @@ class MaterializedViewRunner(FlowRunner):
                 ctx.binder.rewriter.table_schemas[
                     relation_key(work.below.relation.common.plan_id)] = work.schema
             return self._recompute(
-                ctx, dataset, log, with_state(ctx.flow.relation, work.below, log.location),
+                ctx, dataset, log, with_state(work.below, log.location),
                 lambda ready: _in_place_of_read(ready, log.location, merged_rows),
                 same_columns_known=work.same_columns)
         finally:

@@ -65,6 +65,7 @@ from lakesmith.runtime.refresh.planning import (
     PlanningInformation,
     Technique,
 )
+from lakesmith.runtime.refresh.sql_aggregate_below import split_sql
 from lakesmith.runtime.refresh.view_state import keeps_aggregate, stored_schema
 from lakesmith.tables.delta import DeltaLog, stats_row_count
 
@@ -228,6 +229,10 @@ def _group_aggregate(ctx: Refreshing, dataset: Table, view: Found, record: Locat
                 view.table is None or stored_schema(view.table, below) is not None):
             return _in_view(ctx, dataset, view, record, fingerprint_now, below)
         return _below(ctx, view, record, fingerprint_now, below)
+    if ctx.flow.relation.WhichOneof("rel_type") == "sql":
+        split = split_sql(ctx.flow.relation)  # (an AggregateBelow unless an Issue or None)
+        if isinstance(split, Issue):
+            return None, split
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
                            "result they drop cannot be merged later)")
