@@ -110,13 +110,27 @@ def state_read_replaced(relation: proto.Relation, state: Location,
 
 def know_state_schema(rewriter: PlanRewriter, below: AggregateBelow, state: DeltaLog) -> None:
     """The backing table's columns, from its Delta log, known to the plan rewrites
-    (`known_schemas`) by the plan id its read keeps (`with_state`): the FLOAT/DOUBLE key pass
-    types the join over it without asking the engine."""
+    (`known_aggregate_schema`)."""
     table = state.table()
-    if table is None or not below.relation.common.HasField("plan_id"):
+    if table is not None:
+        know_aggregate_schema(rewriter, below,
+                              StructType.fromJson(json.loads(table.schema().to_json())))
+
+
+def know_aggregate_schema(rewriter: PlanRewriter, below: AggregateBelow,
+                          schema: StructType) -> None:
+    """The columns of the rows in the aggregation's place (`schema`) known to the plan rewrites
+    (`known_schemas`): by the plan id its replacement keeps (`with_state`), or, in SQL text,
+    by the name the rest of the text reads it by. The FLOAT/DOUBLE key pass then types the join
+    over it without asking the engine."""
+    if below.query.WhichOneof("rel_type") == "with_relations":
+        from lakesmith.runtime.refresh.sql_aggregate_below import NAME, is_split
+
+        if is_split(below.query):
+            rewriter.table_schemas[f"`{NAME}`"] = schema
         return
-    rewriter.table_schemas[relation_key(below.relation.common.plan_id)] = \
-        StructType.fromJson(json.loads(table.schema().to_json()))
+    if below.relation.common.HasField("plan_id"):
+        rewriter.table_schemas[relation_key(below.relation.common.plan_id)] = schema
 
 
 def _copy(relation: proto.Relation) -> proto.Relation:
