@@ -65,7 +65,6 @@ from lakesmith.runtime.refresh.planning import (
     PlanningInformation,
     Technique,
 )
-from lakesmith.runtime.refresh.sql_aggregate_below import split_sql
 from lakesmith.runtime.refresh.view_state import keeps_aggregate, stored_schema
 from lakesmith.tables.delta import DeltaLog, stats_row_count
 
@@ -230,6 +229,8 @@ def _group_aggregate(ctx: Refreshing, dataset: Table, view: Found, record: Locat
             return _in_view(ctx, dataset, view, record, fingerprint_now, below)
         return _below(ctx, view, record, fingerprint_now, below)
     if ctx.flow.relation.WhichOneof("rel_type") == "sql":
+        from lakesmith.runtime.refresh.sql_aggregate_below import split_sql
+
         split = split_sql(ctx.flow.relation)  # (an AggregateBelow unless an Issue or None)
         if isinstance(split, Issue):
             return None, split

@@ -36,11 +36,6 @@ from lakesmith.locations import Location
 from lakesmith.quality.expectations import ExpectationSet
 from lakesmith.runtime.refresh.aggregate_form import KEY, AggregateForm, output_name
 from lakesmith.runtime.refresh.aggregate_state import AggregateBelow
-from lakesmith.runtime.refresh.sql_aggregate_below import (
-    aggregation_outputs,
-    is_split,
-    keeps_aggregate_sql,
-)
 from lakesmith.tables.delta import DeltaLog
 
 IN_VIEW = "in_view"  # the refresh record's state: the view's own rows
@@ -52,7 +47,9 @@ def keeps_aggregate(graph: DataflowGraph, flow: ResolvedFlow, dataset: Table,
     if not (dataset.schema is None and not dataset.partition_cols and not dataset.cluster_by
             and not dataset.cluster_by_auto and not ExpectationSet.for_flow(graph, flow)):
         return False
-    if is_split(below.query):  # SQL text: the rest of it over the aggregation
+    if _in_sql(below):  # SQL text: the rest of it over the aggregation
+        from lakesmith.runtime.refresh.sql_aggregate_below import keeps_aggregate_sql
+
         return keeps_aggregate_sql(below.query)
     relation = below.query
     if relation.WhichOneof("rel_type") != "join":
@@ -69,7 +66,9 @@ def keeps_aggregate(graph: DataflowGraph, flow: ResolvedFlow, dataset: Table,
 def aggregate_outputs(below: AggregateBelow) -> list[tuple[str, bool]] | None:
     """The aggregation's output names, each with whether it is a grouping key, when its plan
     (or text) says them all."""
-    if is_split(below.query):
+    if _in_sql(below):
+        from lakesmith.runtime.refresh.sql_aggregate_below import aggregation_outputs
+
         return aggregation_outputs(below.query)
     aggregate = below.relation.aggregate
     names = [output_name(e) for e in [*aggregate.grouping_expressions,
@@ -96,6 +95,13 @@ def stored_schema(table: Any, below: AggregateBelow) -> StructType | None:
             return None
         fields.append(found[0])
     return StructType(fields)
+
+
+def _in_sql(below: AggregateBelow) -> bool:
+    """Whether the aggregation is split from SQL text (`sql_aggregate_below.py`: a DataFrame
+    plan's aggregation is never below a `WithRelations`, which only SQL text has). The SQL
+    modules read text with sqlglot, which a Python pipeline does not import."""
+    return below.query.WhichOneof("rel_type") == "with_relations"
 
 
 def stored_aggregate(spark: Any, view: Location, version: int, form: AggregateForm,
