@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import math
 import os
 import random
 import subprocess
@@ -23,7 +24,7 @@ from deltalake import DeltaTable
 from lakesmith.runtime.events import UpdateState
 from lakesmith.runtime.refresh.planning import TECHNIQUE
 
-SCHEMA = "k STRING, amount BIGINT, day DATE"
+SCHEMA = "k STRING, amount BIGINT, day DATE, f DOUBLE"
 Row = tuple[Any, ...]  # in SCHEMA's order
 LABELS = {"a": ["Alpha", "Again"], "b": ["Beta"]}  # `a` matches twice: its row twice
 
@@ -65,14 +66,18 @@ CREATE MATERIALIZED VIEW sql_shifted AS
 SELECT o.k, o.s + 1 AS s, l.label FROM (SELECT k, sum(amount) AS s FROM bronze GROUP BY k) o
 LEFT JOIN labels l ON o.k = l.k;
 
+-- DOUBLE keys (-0.0 and 0.0 one group, every NaN one) below a filter: a backing table.
+CREATE MATERIALIZED VIEW sql_float_keys AS
+SELECT f, n FROM (SELECT f, count(*) AS n FROM bronze GROUP BY f) AS g WHERE g.n > 0;
+
 -- A filter above the aggregation: its rows in a backing table.
 CREATE MATERIALIZED VIEW sql_kept AS
 SELECT k, s * 2 AS twice FROM (SELECT k, sum(amount) AS s FROM bronze GROUP BY k)
 WHERE s IS NULL OR s > 10;
 """
 
-INCREMENTAL = ("sql_joined", "sql_kept", "py_joined", "sql_shifted")
-BACKED = ("sql_kept", "sql_shifted")
+INCREMENTAL = ("sql_joined", "sql_kept", "py_joined", "sql_shifted", "sql_float_keys")
+BACKED = ("sql_kept", "sql_shifted", "sql_float_keys")
 IN_VIEW = ("sql_joined", "py_joined")
 
 
@@ -85,8 +90,16 @@ def random_rows(rng: random.Random, count: int) -> list[Row]:
         return None if rng.random() < 0.2 else value
 
     return [(maybe(rng.choice("abc")), maybe(rng.randint(-9, 30)),
-             maybe(datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randint(0, 90))))
+             maybe(datetime.date(2024, 1, 1) + datetime.timedelta(days=rng.randint(0, 90))),
+             maybe(rng.choice([0.0, -0.0, math.nan, 1.5])))
             for _ in range(count)]
+
+
+def float_key(value: Any) -> Any:
+    """A DOUBLE key as Spark groups it: -0.0 is 0.0, every NaN one ("NaN" here)."""
+    if value is None:
+        return None
+    return "NaN" if math.isnan(value) else value + 0.0
 
 
 def groups(rows: list[Row]) -> dict[Any, list[Row]]:
@@ -126,8 +139,12 @@ def expected(rows: list[Row]) -> dict[str, list[dict[str, Any]]]:
                  for k, group in groups(rows).items() for label in LABELS.get(k, [None])]
     shifted = [{"k": k, "s": None if s is None else s + 1, "label": label}
                for k, s in sums.items() for label in LABELS.get(k, [None])]
+    by_float: dict[Any, int] = {}
+    for row in rows:
+        by_float[float_key(row[3])] = by_float.get(float_key(row[3]), 0) + 1
+    floats = [{"f": math.nan if f == "NaN" else f, "n": n} for f, n in by_float.items()]
     return {"sql_joined": joined, "sql_kept": kept, "py_joined": py_joined,
-            "sql_shifted": shifted}
+            "sql_shifted": shifted, "sql_float_keys": floats}
 
 
 def canonical(rows: list[dict[str, Any]]) -> list[str]:
@@ -213,8 +230,10 @@ def test_sql_aggregations_below_the_top_merge_appended_rows(project: Any, spark:
         assert information["target_table_information"]["backing_table"].endswith(
             "state/aggregate")
         (state,) = backing_tables(project.root, view)  # the aggregation's rows, exactly
-        assert canonical(DeltaTable(str(state)).to_pyarrow_table().to_pylist()) == canonical(
-            [{"k": k, "s": total([r[1] for r in group])} for k, group in groups(rows).items()])
+        aggregation = expected(rows)["sql_float_keys"] if view == "sql_float_keys" else [
+            {"k": k, "s": total([r[1] for r in group])} for k, group in groups(rows).items()]
+        assert canonical(DeltaTable(str(state)).to_pyarrow_table().to_pylist()) == \
+            canonical(aggregation), view
 
     # A changed definition recomputes (and records the view for the next merge).
     changed = SQL_VIEWS.replace("amount > -5", "amount > -3")
@@ -246,7 +265,7 @@ def test_sql_aggregations_below_the_top_merge_appended_rows(project: Any, spark:
         _, information = last_planning(project.root, view)
         assert issues(information, "GROUP_AGGREGATE") == ["FULL_REFRESH_REQUESTED"]
     want = expected(rows)
-    for view in ("sql_kept", "py_joined", "sql_shifted"):
+    for view in ("sql_kept", "py_joined", "sql_shifted", "sql_float_keys"):
         assert canonical(project.rows(view)) == canonical(want[view]), view
     new = random_rows(rng, 2)
     append(spark, landing, new)
@@ -255,11 +274,12 @@ def test_sql_aggregations_below_the_top_merge_appended_rows(project: Any, spark:
     # The views holding their aggregation's rows merge into what the full refresh wrote; the
     # backing table, which a full refresh leaves as it was, is rebuilt first.
     assert [techniques(result)[v] for v in INCREMENTAL] == \
-        ["GROUP_AGGREGATE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "COMPLETE_RECOMPUTE"]
+        ["GROUP_AGGREGATE", "COMPLETE_RECOMPUTE", "GROUP_AGGREGATE", "COMPLETE_RECOMPUTE",
+         "COMPLETE_RECOMPUTE"]
     _, information = last_planning(project.root, "sql_kept")
     assert issues(information, "GROUP_AGGREGATE") == ["TARGET_CHANGED_SINCE_LAST_REFRESH"]
     want = expected(rows)
-    for view in ("sql_kept", "py_joined", "sql_shifted"):
+    for view in ("sql_kept", "py_joined", "sql_shifted", "sql_float_keys"):
         assert canonical(project.rows(view)) == canonical(want[view]), view
     new = random_rows(rng, 5)
     append(spark, landing, new)
@@ -267,7 +287,7 @@ def test_sql_aggregations_below_the_top_merge_appended_rows(project: Any, spark:
     result = project.run()
     assert {techniques(result)[v] for v in INCREMENTAL} == {"GROUP_AGGREGATE"}
     want = expected(rows)
-    for view in ("sql_kept", "py_joined", "sql_shifted"):
+    for view in ("sql_kept", "py_joined", "sql_shifted", "sql_float_keys"):
         assert canonical(project.rows(view)) == canonical(want[view]), view
 
 
@@ -275,10 +295,10 @@ def test_a_small_input_keeps_no_backing_table(project: Any, spark: Any, tmp_path
     """The cost rule applies to SQL as to DataFrames: an input of fewer than 15 times the
     aggregation's rows is recomputed."""
     landing = tmp_path / "landing"
-    append(spark, landing, [("a", 1, None), ("b", 2, None)])
+    append(spark, landing, [("a", 1, None, None), ("b", 2, None, None)])
     write_pipeline(project, landing)
     assert project.run().state == UpdateState.COMPLETED
-    append(spark, landing, [("a", 30, None)])
+    append(spark, landing, [("a", 30, None, None)])
     result = project.run()
     assert techniques(result)["sql_kept"] == "COMPLETE_RECOMPUTE"
     _, information = last_planning(project.root, "sql_kept")
@@ -314,13 +334,13 @@ def test_sql_shapes_that_cannot_merge_recompute_and_say_why(project: Any, spark:
                                                             monkeypatch: Any) -> None:
     monkeypatch.setattr("lakesmith.runtime.refresh.planner.BACKING_TABLE_MIN_RATIO", 0)
     landing = tmp_path / "landing"
-    rows: list[Row] = [("a", 1, None), ("b", 5, None)]
+    rows: list[Row] = [("a", 1, None, None), ("b", 5, None, None)]
     append(spark, landing, rows)
     views = SQL_VIEWS + "\n".join(f"CREATE MATERIALIZED VIEW {name} AS {query};"
                                   for name, (query, _, _) in NOT_INCREMENTAL.items())
     write_pipeline(project, landing, views)
     assert project.run().state == UpdateState.COMPLETED
-    append(spark, landing, [("a", 2, None), ("c", 3, None)])
+    append(spark, landing, [("a", 2, None, None), ("c", 3, None, None)])
     result = project.run()
     assert result.state == UpdateState.COMPLETED, [f.error for f in result.flows if f.error]
     ran = techniques(result)
@@ -365,7 +385,7 @@ def test_a_crash_between_the_commits_and_the_record_recomputes(spark: Any,
     amounts: list[tuple[Any, int]] = []
 
     def add(*new: tuple[Any, int]) -> None:
-        append(spark, landing, [(k, a, None) for k, a in new])
+        append(spark, landing, [(k, a, None, None) for k, a in new])
         amounts.extend(new)
 
     def run(crash_at: str | None = None) -> int:
