@@ -72,6 +72,7 @@ def test_the_aggregation_is_a_relation_of_the_split_plan() -> None:
      "WITH clause"),
     (f"SELECT * FROM ({AGGREGATION}) o (a, b, c)", "renames its columns"),
     (f"SELECT * FROM (({AGGREGATION})) o", "not a subquery in the FROM"),
+    (f"SELECT * FROM ({AGGREGATION}) o TABLESAMPLE (10 PERCENT)", "has SAMPLE"),
     (f"SELECT * FROM ({AGGREGATION}) o JOIN {NAME} x USING (k)", "could not be cut"),
 ])
 def test_other_aggregations_below_the_top_say_why(text: str, reason: str) -> None:
@@ -120,6 +121,7 @@ def test_a_left_join_that_carries_the_aggregation_keeps_it_in_the_view(rest: str
     "SELECT o.*, explode(c.tags) AS tag FROM {a} o LEFT JOIN c ON o.k = c.k",
     "SELECT o.*, row_number() OVER (ORDER BY o.k) AS r FROM {a} o LEFT JOIN c ON o.k = c.k",
     "SELECT o.* FROM {a} o LEFT JOIN c ON o.k = c.k LIMIT 3",
+    "SELECT o.* FROM {a} o LEFT JOIN c TABLESAMPLE (5 ROWS) ON o.k = c.k",
 ])
 def test_a_rest_that_drops_repeats_or_changes_rows_uses_a_backing_table(rest: str) -> None:
     assert not keeps_aggregate_sql(split(rest.format(a=f"({AGGREGATION})")))

@@ -9,8 +9,9 @@ up_to_date.py`), the Delta logs of its inputs, and the shape of its query.
   definition is the one last refreshed, the view is as that refresh left it (a crash after the
   view's commit and before its record, or a write from outside, makes it recompute), and its one
   input only gained rows since (`appended.py`). An aggregation of that form below the top of the
-  query (a join, HAVING) is kept in a backing table (`aggregate_state.py`), merged the same way
-  or rebuilt; the rest of the query is recomputed from it.
+  query (a join, HAVING; in SQL text, a subquery in FROM: `sql_aggregate_below.py`) is kept in
+  a backing table (`aggregate_state.py`) or the view's own rows (`view_state.py`), merged the
+  same way or rebuilt; the rest of the query is recomputed from it.
 - COMPLETE_RECOMPUTE: always applicable; chosen when neither of the others applies, and on a full
   refresh.
 lakesmith has no cost model but one rule: a backing table is kept only for an aggregated table of

@@ -87,7 +87,8 @@ def keeps_aggregate_sql(query: proto.Relation) -> bool:
     """Whether the rest of a split query (`split_sql`) keeps each of the aggregation's rows in
     the view, its columns as they are: `SELECT ... FROM <aggregation> [o] LEFT [OUTER] JOIN x
     ON/USING ...` and nothing else (no WHERE, GROUP BY, HAVING, DISTINCT, QUALIFY, LIMIT,
-    window, generator or aggregate in the SELECT list, which drop, repeat or combine rows);
+    TABLESAMPLE, window, generator or aggregate in the SELECT list, which drop, repeat or
+    combine rows);
     every SELECT item named as one of the aggregation's columns is that column (`o.c` or `c`,
     under its own name). Every row of a LEFT JOIN's left side is in its result, once or once
     per matching row, as it is."""
@@ -113,7 +114,7 @@ def keeps_aggregate_sql(query: proto.Relation) -> bool:
     if len(joins) != 1 or not _left_outer(joins[0]):
         return False
     if any(rest.args.get(clause) for clause in (*CLAUSES, "where", "group", "pivots")
-           if clause != "joins"):
+           if clause != "joins") or rest.find(exp.TableSample) is not None:
         return False
     for item in rest.expressions:
         if _changes_rows(item):
@@ -171,6 +172,9 @@ def _split_text(text: str) -> tuple[str, str] | Issue | None:
     if alias is not None and alias.columns:
         return _issue("its aggregation's subquery renames its columns after its alias",
                       "subquery_alias")
+    extra = sorted(k for k, v in subquery.args.items() if v and k not in ("this", "alias"))
+    if extra:  # TABLESAMPLE, PIVOT, ... on the subquery: not a read of its rows
+        return _issue(f"its aggregation's subquery has {', '.join(extra).upper()}", extra[0])
     span = _parenthesized(text, inner)
     if span is None:
         return _issue("its aggregation could not be cut from its text", "subquery")

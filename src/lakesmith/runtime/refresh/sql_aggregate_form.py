@@ -1,7 +1,8 @@
 """`aggregate_form.py` for a query given as SQL text (`CREATE MATERIALIZED VIEW v AS SELECT ...`,
-`spark.sql(...)`): one SELECT of one pipeline table, with WHERE if any, grouped by keys that
-are all columns of the view (named again, by alias or by position), every other column one
-`count` / `sum` / `min` / `max`; nothing else (no DISTINCT, HAVING, QUALIFY, ORDER BY, LIMIT,
+`spark.sql(...)`), or for the aggregating subquery `sql_aggregate_below.py` cuts from one: one
+SELECT of one pipeline table, with WHERE if any, grouped by keys that are all columns of the
+view (named again, by alias or by position), every other column one `count` / `sum` / `min` /
+`max`; nothing else (no DISTINCT, HAVING, QUALIFY, ORDER BY, LIMIT,
 join, subquery, window, CTE, GROUPING SETS / ROLLUP / CUBE / GROUP BY ALL, query parameters).
 Read with sqlglot; the view's columns are the SELECT list's, in order."""
 
