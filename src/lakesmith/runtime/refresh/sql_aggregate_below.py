@@ -77,6 +77,7 @@ def aggregation_of(below_query: proto.Relation) -> proto.Relation:
 
 
 def is_split(query: proto.Relation) -> bool:
+    """Whether `query` is one `split_sql` made."""
     return query.WhichOneof("rel_type") == "with_relations" and \
         len(query.with_relations.references) == 1 and \
         query.with_relations.references[0].subquery_alias.alias == NAME and \
@@ -88,10 +89,9 @@ def keeps_aggregate_sql(query: proto.Relation) -> bool:
     the view, its columns as they are: `SELECT ... FROM <aggregation> [o] LEFT [OUTER] JOIN x
     ON/USING ...` and nothing else (no WHERE, GROUP BY, HAVING, DISTINCT, QUALIFY, LIMIT,
     TABLESAMPLE, window, generator or aggregate in the SELECT list, which drop, repeat or
-    combine rows);
-    every SELECT item named as one of the aggregation's columns is that column (`o.c` or `c`,
-    under its own name). Every row of a LEFT JOIN's left side is in its result, once or once
-    per matching row, as it is."""
+    combine rows); every SELECT item named as one of the aggregation's columns is that column
+    (`o.c` or `c`, under its own name). Every row of a LEFT JOIN's left side is in its result,
+    once or once per matching row, as it is."""
     aggregation = sql_aggregation(aggregation_of(query).sql)
     if isinstance(aggregation, Issue):
         return False
