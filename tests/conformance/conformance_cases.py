@@ -1225,9 +1225,52 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                    "(F.col('x') == F.col('d')).alias('b'))"),
 ])
 
+
+# Qualified stars over USING and NATURAL joins: Spark's `o.*` keeps o's own join columns (NULL
+# where o has no row); each side has a NULL key, which matches nothing.
+_USING_O = "VALUES ('a', 1), ('b', 2), (NULL, 3) AS o(k, v)"
+_USING_L = "VALUES ('a', 'x'), ('c', 'y'), (NULL, 'z') AS l(k, label)"
+USING_JOINS = _sql("using_joins", [
+    ("inner_left_star", f"SELECT o.*, l.label FROM {_USING_O} JOIN {_USING_L} USING (k)"),
+    ("inner_both_stars", f"SELECT l.*, o.* FROM {_USING_O} INNER JOIN {_USING_L} USING (k)"),
+    ("left_left_star", f"SELECT o.*, l.label FROM {_USING_O} LEFT JOIN {_USING_L} USING (k)"),
+    ("left_right_star", f"SELECT o.v, l.* FROM {_USING_O} LEFT OUTER JOIN {_USING_L} USING (k)"),
+    ("right_left_star", f"SELECT o.*, l.label FROM {_USING_O} RIGHT JOIN {_USING_L} USING (k)"),
+    ("right_right_star", f"SELECT l.*, o.v FROM {_USING_O} RIGHT JOIN {_USING_L} USING (k)"),
+    ("full_both_stars", f"SELECT o.*, l.* FROM {_USING_O} FULL OUTER JOIN {_USING_L} USING (k)"),
+    ("full_star", f"SELECT * FROM {_USING_O} FULL JOIN {_USING_L} USING (k)"),
+    ("left_star", f"SELECT * FROM {_USING_O} LEFT JOIN {_USING_L} USING (k)"),
+    ("right_star_and_key", f"SELECT *, k AS key FROM {_USING_O} RIGHT JOIN {_USING_L} USING (k)"),
+    ("two_columns", "SELECT o.*, l.* FROM VALUES ('a', 1, 10), ('b', 2, 20) AS o(k, j, v) "
+                    "FULL JOIN VALUES (1, 'a', 'x'), (2, 'c', 'y') AS l(j, k, label) USING (k, j)"),
+    ("key_not_first", "SELECT o.*, l.* FROM VALUES (1, 'a'), (2, 'b') AS o(v, K) LEFT JOIN "
+                      "VALUES ('x', 'a', 5) AS l(label, k, n) USING (k)"),
+    ("natural_left", f"SELECT o.*, l.label FROM {_USING_O} NATURAL LEFT JOIN {_USING_L}"),
+    ("natural_full_right_star", f"SELECT l.* FROM {_USING_O} NATURAL FULL JOIN {_USING_L}"),
+    ("natural_two_columns", "SELECT o.* FROM VALUES ('a', 1, 10), ('b', 2, 20) AS o(k, j, v) "
+                            "NATURAL RIGHT JOIN VALUES (1, 'a', 'x'), (1, 'b', 'y') AS l(j, k, label)"),
+    ("star_in_subquery", f"SELECT count(*) AS n, count(k) AS keys, count(label) AS labels FROM "
+                         f"(SELECT l.* FROM {_USING_O} LEFT JOIN {_USING_L} USING (k))"),
+    ("star_except", f"SELECT o.* EXCEPT (v), l.label FROM {_USING_O} RIGHT JOIN {_USING_L} USING (k)"),
+    ("common_table_expressions", f"WITH o AS (SELECT * FROM {_USING_O}), l AS (SELECT * FROM "
+                                 f"{_USING_L}) SELECT o.*, l.* FROM o FULL JOIN l USING (k)"),
+    ("key_types_differ", "SELECT o.*, l.* FROM VALUES (1, 'p'), (2, 'q') AS o(k, v) FULL JOIN "
+                         "VALUES (CAST(1 AS BIGINT), 'x'), (3L, 'y') AS l(k, label) USING (k)"),
+    ("later_on_join", f"SELECT o.*, c.* FROM {_USING_O} LEFT JOIN {_USING_L} USING (k) "
+                      "JOIN VALUES ('a', 9), ('b', 8) AS c(ck, z) ON c.ck = k"),
+    ("chain_refused", f"SELECT o.* FROM {_USING_O} JOIN {_USING_L} USING (k) "
+                      "JOIN VALUES ('a', 9) AS c(k, z) USING (k)"),
+    ("struct_of_side_refused", f"SELECT struct(o.*) AS s FROM {_USING_O} JOIN {_USING_L} USING (k)"),
+]) + _df("using_joins", [
+    ("dataframe_left", f"spark.sql(\"SELECT * FROM {_USING_O}\").alias('o').join(spark.sql("
+                       f"\"SELECT * FROM {_USING_L}\").alias('l'), 'k', 'left').select('o.*', 'l.label')"),
+    ("dataframe_full", f"spark.sql(\"SELECT * FROM {_USING_O}\").alias('o').join(spark.sql("
+                       f"\"SELECT * FROM {_USING_L}\").alias('l'), ['k'], 'full').select('l.*')"),
+])
+
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES
                      + TIMESTAMPS + ORDERED + CONDITIONALS + AGGREGATES + WINDOWS + JSON + ARRAYS
                      + MAPS_STRUCTS + SQL_SHAPES + DATAFRAME + READERS + COERCION
                      + NUMBER_TYPES + FLOAT_KEYS + DECIMAL_SUMS + STRING_ARITHMETIC
                      + REGEX + VARIABLES + STRICT_MATH + TRIGONOMETRY + STRING_OPERANDS
-                     + GROUP_BY_ALL + DECIMAL_COMPARISONS)
+                     + GROUP_BY_ALL + DECIMAL_COMPARISONS + USING_JOINS)

@@ -47,6 +47,7 @@ from lakesmith.engine.semantics.typing import (
     sql_schema_probe,
     sql_typer,
 )
+from lakesmith.engine.semantics.using_stars import expand_using_stars_plan
 from lakesmith.engine.sql_variables import VARIABLES_ATTRIBUTE, substituted_expression
 from lakesmith.errors import NotSupportedYet
 
@@ -126,6 +127,7 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         _rewrite_expressions(spark, rel, kind, types, tables)
     for rel in scoped:
         rewrite_text(rel.with_relations.root, rel)
+    expand_using_stars_plan(spark, rewritten)
     # once the inputs are rewritten (their types are Spark's)
     coerce_set_operations_plan(spark, rewritten, relation_schema_probe(spark, types))
     engine_schema = relation_schema_probe(spark, types)

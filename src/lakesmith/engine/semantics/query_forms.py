@@ -1,5 +1,6 @@
 """Query forms Spark SQL accepts and the engine's parser or analyser does not, rewritten into
 forms it runs with the same answer: PIVOT's unparenthesised column (`sql_pivot`),
+a qualified star over a USING or NATURAL join (`sql_using_stars`),
 `* EXCEPT (...)` (`sql_star_except`), GROUP BY ALL and ORDER BY ALL (`sql_group_by_all`),
 grouping expressions computed with a UDF by ordinal (`sql_grouping_ordinals`),
 lateral column aliases (`sql_lateral_alias`) and QUALIFY
@@ -26,6 +27,7 @@ from lakesmith.engine.semantics.sql_pivot import parenthesise_pivot_columns
 from lakesmith.engine.semantics.sql_qualify import check_grouped_qualify, rewrite_qualify
 from lakesmith.engine.semantics.sql_scope import SqlScope
 from lakesmith.engine.semantics.sql_star_except import expand_star_except, is_star_except
+from lakesmith.engine.semantics.sql_using_stars import expand_using_stars
 
 _MAX_STEPS = 1000  # each step removes one construct; a loop beyond this is a bug
 
@@ -46,6 +48,10 @@ def rewrite_query_forms(spark: Any, text: str) -> str:
 
 def _next_step(spark: Any, text: str, done: set[tuple[str, int]]) -> str | None:
     for block in sorted(select_blocks(text), key=lambda b: b.end):
+        if "from" in block.clauses:
+            expanded = expand_using_stars(spark, text, block)
+            if expanded is not None:
+                return expanded
         star = next((i for i in block.items if is_star_except(i)), None)
         if star is not None:
             return expand_star_except(SqlScope(spark, text, block), text, star)

@@ -25,7 +25,7 @@ def expand_star_except(scope: Scope, text: str, item: SelectItem) -> str:
     kinds = [t.token_type for t in item.tokens]
     star = kinds.index(TokenType.STAR)
     qualifier = text[item.start:item.tokens[star - 1].start] if star > 0 else None
-    excepted = _excepted(item.tokens[star + 2:], written)
+    excepted = excepted_names(item.tokens[star + 2:], written)
     columns = scope.columns(qualifier)
     if columns is None:
         raise NotSupportedYet(
@@ -53,7 +53,7 @@ def expand_star_except(scope: Scope, text: str, item: SelectItem) -> str:
     return text[:item.start] + expanded + text[item.end:]
 
 
-def _excepted(tokens: list[Any], written: str) -> list[str]:
+def excepted_names(tokens: list[Any], written: str) -> list[str]:
     """The names in `EXCEPT (a, b)` (a nested field, `s.a`, is refused)."""
     if not tokens or tokens[0].token_type != TokenType.L_PAREN \
             or tokens[-1].token_type != TokenType.R_PAREN:
