@@ -168,6 +168,11 @@ def _split_text(text: str) -> tuple[str, str] | Issue | None:
                       "SELECT", "subquery")
     if top.args.get("with") or top.args.get("with_"):
         return _issue("its query has a WITH clause", "with")
+    if _stars_a_using_side(top):
+        # the star is expanded to the aggregation's columns (`sql_using_stars`), which the
+        # split's rest would read from the relation standing in for it
+        return _issue("its SELECT list has a qualified star over a USING or NATURAL join",
+                      "using_star")
     alias = subquery.args.get("alias")
     if alias is not None and alias.columns:
         return _issue("its aggregation's subquery renames its columns after its alias",
@@ -184,6 +189,15 @@ def _split_text(text: str) -> tuple[str, str] | Issue | None:
     if not _same_split(rest, aggregation, inner, subquery):
         return _issue("its aggregation could not be cut from its text", "subquery")
     return rest, aggregation
+
+
+def _stars_a_using_side(select: exp.Select) -> bool:
+    """Whether the SELECT list has `t.*` and its FROM a join by column names."""
+    by_name = any(j.args.get("using") or (j.args.get("method") or "").upper() == "NATURAL"
+                  for j in select.args.get("joins") or [])
+    return by_name and any(isinstance(node, exp.Column) and isinstance(node.this, exp.Star)
+                           and node.table for item in select.expressions
+                           for node in item.walk())
 
 
 def _aggregates(select: exp.Select) -> bool:
