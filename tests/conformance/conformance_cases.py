@@ -1256,6 +1256,8 @@ USING_JOINS = _sql("using_joins", [
                                  f"{_USING_L}) SELECT o.*, l.* FROM o FULL JOIN l USING (k)"),
     ("key_types_differ", "SELECT o.*, l.* FROM VALUES (1, 'p'), (2, 'q') AS o(k, v) FULL JOIN "
                          "VALUES (CAST(1 AS BIGINT), 'x'), (3L, 'y') AS l(k, label) USING (k)"),
+    ("semi_join", f"SELECT o.* FROM {_USING_O} LEFT SEMI JOIN {_USING_L} USING (k)"),
+    ("anti_join", f"SELECT o.* FROM {_USING_O} LEFT ANTI JOIN {_USING_L} USING (k)"),
     ("later_on_join", f"SELECT o.*, c.* FROM {_USING_O} LEFT JOIN {_USING_L} USING (k) "
                       "JOIN VALUES ('a', 9), ('b', 8) AS c(ck, z) ON c.ck = k"),
     ("chain_refused", f"SELECT o.* FROM {_USING_O} JOIN {_USING_L} USING (k) "
@@ -1266,6 +1268,8 @@ USING_JOINS = _sql("using_joins", [
                        f"\"SELECT * FROM {_USING_L}\").alias('l'), 'k', 'left').select('o.*', 'l.label')"),
     ("dataframe_full", f"spark.sql(\"SELECT * FROM {_USING_O}\").alias('o').join(spark.sql("
                        f"\"SELECT * FROM {_USING_L}\").alias('l'), ['k'], 'full').select('l.*')"),
+    ("dataframe_anti", f"spark.sql(\"SELECT * FROM {_USING_O}\").alias('o').join(spark.sql("
+                       f"\"SELECT * FROM {_USING_L}\").alias('l'), 'k', 'left_anti').select('o.*')"),
 ])
 
 CASES: list[Case] = (CASTS + QUOTING + STRINGS + NUMBERS + ROUNDING + DECIMALS + DATES + ISO_DATES

@@ -30,6 +30,7 @@ _JOIN_WORDS = {TokenType.NATURAL, TokenType.LEFT, TokenType.RIGHT, TokenType.FUL
                TokenType.ANTI, TokenType.JOIN}
 _SIDES = {TokenType.LEFT: "left", TokenType.RIGHT: "right", TokenType.FULL: "full",
           TokenType.SEMI: "semi", TokenType.ANTI: "anti", TokenType.CROSS: "cross"}
+_SIDE_ORDER = ("semi", "anti", "left", "right", "full", "cross")  # LEFT SEMI is a semi join
 _NAMES = (TokenType.VAR, TokenType.IDENTIFIER)
 _JOINED_BY_NAME = re.compile(r"\b(USING|NATURAL)\b", re.IGNORECASE)
 _UNCOVERED = {TokenType.LATERAL, TokenType.PIVOT, TokenType.UNPIVOT}
@@ -73,7 +74,8 @@ def expand_using_stars(spark: Any, text: str, block: SelectBlock) -> str | None:
     first = source.joins[0]
     later = [j for j in source.joins[1:] if j.natural or j.using]
     covered = {i for _, i in stars} <= {0, 1} and (first.natural or first.using) and not later \
-        and not source.uncovered and first.side in ("inner", "left", "right", "full")
+        and not source.uncovered and first.side in ("inner", "left", "right", "full", "semi",
+                                                    "anti")
     if not covered:
         raise NotSupportedYet(
             f"{written}: a star over a side of a USING or NATURAL join. Spark's star keeps the "
@@ -230,8 +232,9 @@ def _from_of(text: str, block: SelectBlock) -> _From | None:
                 i += 1
                 if words[-1] in (TokenType.JOIN, TokenType.COMMA):
                     break
+            named = {_SIDES[w] for w in words if w in _SIDES}
             side = "comma" if TokenType.COMMA in words else next(
-                (_SIDES[w] for w in words if w in _SIDES), "inner")
+                (s for s in _SIDE_ORDER if s in named), "inner")
             joins.append(_Join(side, TokenType.NATURAL in words, None))
             segment, in_relation = [], True
             continue

@@ -17,7 +17,8 @@ from lakesmith.errors import NotSupportedYet
 
 _HIDDEN = "__lakesmith_using_{}_{}"  # a side's copy of its join column (side, column)
 _COVERED = (proto.Join.JOIN_TYPE_INNER, proto.Join.JOIN_TYPE_LEFT_OUTER,
-            proto.Join.JOIN_TYPE_RIGHT_OUTER, proto.Join.JOIN_TYPE_FULL_OUTER)
+            proto.Join.JOIN_TYPE_RIGHT_OUTER, proto.Join.JOIN_TYPE_FULL_OUTER,
+            proto.Join.JOIN_TYPE_LEFT_SEMI, proto.Join.JOIN_TYPE_LEFT_ANTI)
 
 
 def expand_using_stars_plan(spark: Any, relation: proto.Relation) -> None:
@@ -48,7 +49,7 @@ def _expand(spark: Any, project: proto.Project) -> None:
     if join.join_type not in _COVERED:
         raise NotSupportedYet(
             f"select('{project.expressions[min(starred)].unresolved_star.unparsed_target}') over "
-            "a semi or anti join by column names: the engine's star leaves the join columns out "
+            "a cross join by column names: the engine's star leaves the join columns out "
             "(Spark's keeps them).", hint="list the side's columns.")
     keys = list(join.using_columns)
     columns = {}
