@@ -4,6 +4,7 @@ rewritten as text (`sql_rewrite`), DataFrame function calls (`unresolved_functio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from lakesmith.engine.semantics.known_schemas import (
     known_sql_first,
 )
 from lakesmith.engine.semantics.literal_types import expression_literal_type
+from lakesmith.engine.semantics.operand_types import expression_prefetch, sql_prefetch
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.set_operations import (
@@ -51,6 +53,8 @@ from lakesmith.engine.sql_variables import VARIABLES_ATTRIBUTE, substituted_expr
 from lakesmith.errors import NotSupportedYet
 
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
+# A column's name in SQL text, perhaps qualified: `d`, `t.d`, `` `my col` ``.
+_COLUMN_NAME = re.compile(r"(?:[A-Za-z_]\w*|`(?:[^`]|``)+`)(?:\.(?:[A-Za-z_]\w*|`(?:[^`]|``)+`))*")
 _RELATION = proto.Relation.DESCRIPTOR.full_name
 
 
@@ -97,7 +101,8 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         key_types = sql_schema_probe(engine, types)
         coerced = normalize_float_keys_sql(coerced, key_types if tables is None
                                            else known_sql_first(tables, key_types))
-        text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
+        text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types),
+                           sql_prefetch(engine, types, tables))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
             raise NotSupportedYet(
@@ -197,6 +202,19 @@ class _Input:
         found = None if self._known is None else column_field(argument, self._known)
         return None if found is None else found.dataType
 
+    def known_column_type(self, name: str) -> DataType | None:
+        """`known_type` of a column named in SQL text (`d`, `t.d`, `` `d` ``)."""
+        if not _COLUMN_NAME.fullmatch(name):
+            return None
+        reference = proto.Expression()
+        reference.unresolved_attribute.unparsed_identifier = name
+        return self.known_type(reference)
+
+    def remember(self, operand: str, data_type: DataType) -> None:
+        """The type of an operand of an expression string, found before the typer asks
+        (`operand_types`): kept where `expression_typer` looks."""
+        self.type_of(f"expr:{operand}".encode(), lambda: data_type)
+
     def type_of(self, argument: bytes, probe: Any) -> DataType | None:
         """The type of `argument` (its serialized form): cached, or `probe()`."""
         if self._relation is None:
@@ -291,7 +309,8 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     if kind == "expression_string":
         text = substituted_expression(spark, expression.expression_string.expression)  # ${}
         expression.expression_string.expression = rewrite_sql(
-            text, expression_typer(input_df.df, input_df.type_of))
+            text, expression_typer(input_df.df, input_df.type_of), prefetch=expression_prefetch(
+                input_df.df, input_df.known_column_type, input_df.remember))
         return
     if kind == "cast":
         _rewrite_cast(spark, expression, input_df)
@@ -305,7 +324,7 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     rule = RULES_BY_NAME.get(function.function_name.lower())
     if rule is None or (function.is_distinct and rule.distinct_column is None):
         return
-    if (rule.typed or rule.typed_result) and not rule.candidate(
+    if (rule.typed or rule.typed_result or rule.positions is not None) and not rule.candidate(
             [expression_sql(a) or "" for a in function.arguments]):
         return  # the arguments as SQL tell the engine's answer is Spark's: no probe
     args = [Column(_Proto(a)) for a in function.arguments]

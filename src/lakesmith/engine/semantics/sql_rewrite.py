@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 
-from pyspark.sql.types import DataType
+from pyspark.sql.types import DataType, DoubleType, FloatType
 
 from lakesmith.engine.semantics.decimal_lists import (
     DECIMAL_LIST_NAMES,
@@ -19,10 +20,11 @@ from lakesmith.engine.semantics.decimal_lists import (
     find_decimal_lists,
 )
 from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
+from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.regex_rules import translate_regex_operators
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
 from lakesmith.engine.semantics.sql_case import CASE, find_cases
-from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations
+from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations, tokens
 from lakesmith.engine.semantics.sql_text import (
     Call,
     escape_doubled_quotes,
@@ -39,24 +41,32 @@ Typer = Callable[[str, Call, int], DataType | None]
 # (the whole text, a call) → the name the engine gives the call unaliased, or None.
 Namer = Callable[[str, Call], str | None]
 
+# (the whole text, every call found in it) → the calls that need no rewrite, found without
+# asking their types; it may put the types of other calls' arguments where the typer finds them
+# (`operand_types`: a query's comparison operands typed together).
+Prefetch = Callable[[str, list[Call]], set[Call]]
 
-def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None) -> str:
+
+def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None,
+                prefetch: Prefetch | None = None) -> str:
     """`text` rewritten for Spark's answers."""
     escaped = translate_regex_operators(escape_doubled_quotes(text))
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
         + find_field_accesses(escaped) + find_cases(escaped) + find_decimal_lists(escaped)
     if not calls:
         return escaped
-    return _Rewriter(escaped, calls, typer, namer).span(0, len(escaped))
+    settled = prefetch(escaped, calls) if prefetch is not None and typer is not None else set()
+    return _Rewriter(escaped, calls, typer, namer, settled).span(0, len(escaped))
 
 
 class _Rewriter:
     def __init__(self, text: str, calls: list[Call], typer: Typer | None,
-                 namer: Namer | None = None) -> None:
+                 namer: Namer | None = None, settled: set[Call] | None = None) -> None:
         self.text = text
         self.calls = calls
         self.typer = typer
         self.namer = namer
+        self.settled = settled or set()
 
     def span(self, start: int, end: int, exclude: Call | None = None) -> str:
         """text[start:end] with every call inside it rewritten, outermost calls last."""
@@ -86,6 +96,9 @@ class _Rewriter:
                     name = decimal_list_name(
                         call.name, [_auto_name(t) for t in call.arg_texts(self.text)]
                     ).replace("`", "``")
+                elif call.name in _EQUALITY_NAMES:  # `a != b` is parsed as NOT (a = b)
+                    a, b = (_auto_name(t) for t in call.arg_texts(self.text))
+                    name = _EQUALITY_NAMES[call.name].format(a=a, b=b).replace("`", "``")
                 elif operation and call.name != FIELD:
                     name = f"({name})"
                 elif call.name == CASE and self.namer is not None:
@@ -103,7 +116,7 @@ class _Rewriter:
         """The call rewritten (with its window clause `over`, when it is a window function)."""
         args = [self.span(a, b, exclude=call).strip() for a, b in call.args]
         rule = RULES_BY_NAME[call.name]
-        if not rule.candidate(args):
+        if call in self.settled or not rule.candidate(args):
             return self._unchanged(call, args, over)
         types: list[DataType | None] = []
         positions = rule.typed_positions(len(args))
@@ -167,6 +180,8 @@ class _Rewriter:
 
 
 _DISTINCT = re.compile(r"(?is)\s*distinct\s+")
+# Spark's names of comparisons it parses as other expressions (`!=` and `<>` are NOT of `=`).
+_EQUALITY_NAMES = {"==": "({a} = {b})", "!=": "(NOT ({a} = {b}))", "<>": "(NOT ({a} = {b}))"}
 
 
 def _without_distinct(argument: str) -> str:
@@ -183,9 +198,46 @@ _STRING_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
 def _auto_name(call_text: str) -> str:
-    """Spark's name for an unaliased call: its text with white space collapsed and string
-    literals shown by their value (`to_date('2026-11-02')` is named `to_date(2026-11-02)`)."""
-    return _STRING_LITERAL.sub(lambda m: m.group(1), " ".join(call_text.split()))
+    """Spark's name for an unaliased call: its text with white space collapsed, string
+    literals shown by their value (`to_date('2026-11-02')` is named `to_date(2026-11-02)`) and
+    typed number literals as Spark prints their values (`x > 0.5D` is named `(x > 0.5)`)."""
+    collapsed = " ".join(call_text.split())
+    shown, position = [], 0
+    for token in tokens(collapsed):
+        if token.kind == "number":
+            shown += [collapsed[position:token.start], _number_name(token.text)]
+            position = token.end
+    text = "".join(shown) + collapsed[position:]
+    return _STRING_LITERAL.sub(lambda m: m.group(1), text)
+
+
+def _number_name(literal: str) -> str:
+    """A number literal as Spark shows it in a column name: a DOUBLE or FLOAT as Java prints it
+    (`1e3` is `1000.0`, `1e20` is `1.0E20`), a typed integer or a DECIMAL without its suffix
+    (`10L` is `10`, `1.5BD` is `1.5`); other literals as written."""
+    t = literal_type(literal)
+    bare = literal[:-2] if literal.lower().endswith("bd") else \
+        literal[:-1] if literal[-1:].lower() in "lsydf" else literal
+    if isinstance(t, (DoubleType, FloatType)):
+        return _java_double(float(bare))
+    return bare
+
+
+def _java_double(value: float) -> str:
+    """Java's `Double.toString`: plain from 1.0E-3 up to 1.0E7, else d.dddE±n, with the shortest
+    digits (Python's `repr`)."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}[repr(value)]
+    if value == 0 or 1e-3 <= abs(value) < 1e7:
+        text = repr(value)
+        if "e" not in text:
+            return text
+        return format(Decimal(text), "f") if "." in format(Decimal(text), "f") \
+            else format(Decimal(text), "f") + ".0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)
+    shown = "".join(map(str, digits)).rstrip("0") or "0"
+    return f"{'-' if sign else ''}{shown[0]}.{shown[1:] or '0'}E{exponent + len(digits) - 1}"
 
 
 def _first_of_equal_spans(calls: list[Call]) -> list[Call]:
