@@ -1273,6 +1273,10 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
     ("columns_df", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D, CAST(0.9 AS "
                    "DECIMAL(10,2))) AS t(x, d)').select((F.col('x') > F.col('d')).alias('a'), "
                    "(F.col('x') == F.col('d')).alias('b'))"),
+    ("columns_join_df", "spark.sql(\"SELECT * FROM VALUES (1, 0.9000000000000001D), (2, 0.9D), "
+                        "(3, CAST('NaN' AS DOUBLE)) AS a(id, x)\").alias('a').join(spark.sql("
+                        "\"SELECT * FROM VALUES ('p', CAST(0.9 AS DECIMAL(10,2))) AS b(k, d)\")"
+                        ".alias('b'), F.col('a.x') >= F.col('b.d')).select('id', 'k')"),
     ("isin_decimal", f"spark.sql(\"SELECT * FROM {_DOUBLES_AND_DECIMALS}\").select(F.col('x')"
                      ".isin(decimal.Decimal('0.9'), decimal.Decimal('1')).alias('a'), "
                      "F.col('x').isin(F.col('d'), 2).alias('b'), "

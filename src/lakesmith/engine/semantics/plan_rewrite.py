@@ -233,7 +233,7 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
         return
     body = getattr(rel, kind)
     input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
-        and body.HasField("input") else None
+        and body.HasField("input") else _join_input(body) if kind == "join" else None
     input_df = _Input(spark, input_rel, types, tables)
     if kind == "project":
         rewrite_projection_forms(body, input_df.df)
@@ -256,6 +256,18 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
             name = _engine_name(input_df.df, original)
             if name is not None:
                 _alias(expression, name)
+
+
+def _join_input(join: proto.Join) -> proto.Relation | None:
+    """What a join condition's columns resolve against: both sides, crossed (analysed only,
+    to type the condition's arguments: `left.x > right.dec`)."""
+    if not join.HasField("join_condition"):
+        return None
+    crossed = proto.Relation()
+    crossed.join.left.CopyFrom(join.left)
+    crossed.join.right.CopyFrom(join.right)
+    crossed.join.join_type = proto.Join.JoinType.JOIN_TYPE_CROSS
+    return crossed
 
 
 # The relations whose expressions name their output columns, and the field that holds them.
