@@ -1257,8 +1257,11 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                       "CAST(1 AS DECIMAL(10,2))) AS t(x, d)"),
     ("columns_in_subquery", "SELECT x FROM VALUES (0.9000000000000001D), (0.9D) AS t(x) WHERE x IN "
                             "(SELECT d FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS u(d))"),
-    ("columns_simple_case", "SELECT CASE x WHEN d THEN 'eq' ELSE 'other' END AS c FROM VALUES "
-                            "(0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
+    ("columns_simple_case", "SELECT CASE x WHEN d THEN 'eq' ELSE 'other' END AS c, CASE x WHEN 0.9 "
+                            "THEN 1 WHEN d + 1 THEN 2 ELSE 0 END AS l, CASE d WHEN x THEN 'eq' END "
+                            "FROM VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))), "
+                            "(CAST('NaN' AS DOUBLE), CAST(1 AS DECIMAL(10,2))), "
+                            "(0.9D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
     ("double_literal_decimal_column", "SELECT d > 0.8999999999999999D AS a, d = 0.9D AS b, "
                                       "d < 1e300 AS c, d > 0.8999999999999999D, d <= 9e-1D "
                                       "FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS t(d)"),

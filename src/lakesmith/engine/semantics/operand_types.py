@@ -16,13 +16,14 @@ only for an operand this could not type (a probe that failed: each is then asked
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from pyspark.sql.types import DataType, DecimalType, DoubleType, FloatType, StructType
 
 from lakesmith.engine.semantics.comparisons import COMPARISONS
-from lakesmith.engine.semantics.decimal_lists import DECIMAL_LIST_NAMES, could_differ
+from lakesmith.engine.semantics.decimal_lists import could_differ
 from lakesmith.engine.semantics.known_schemas import TableSchemas
 from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
@@ -30,7 +31,6 @@ from lakesmith.engine.semantics.sql_rewrite import Prefetch
 from lakesmith.engine.semantics.sql_text import Call
 
 Span = tuple[int, int]
-_BATCHED = COMPARISONS | DECIMAL_LIST_NAMES
 
 
 class OperandTyping(Protocol):
@@ -45,14 +45,14 @@ class OperandTyping(Protocol):
 
 
 def prefetch_operands(text: str, calls: list[Call], typing: OperandTyping) -> set[Call]:
-    """Type the operands of the comparisons among `calls` that could meet a DOUBLE with a
-    DECIMAL; the comparisons that cannot (a side known of another type) are returned: the
-    rewrite leaves them as written without asking for types."""
-    wanted = [c for c in calls if c.name in _BATCHED
-              and RULES_BY_NAME[c.name].candidate(c.arg_texts(text))]
+    """Type the arguments the rules among `calls` will ask types of (the comparisons that could
+    meet a DOUBLE with a DECIMAL, and every other typed rule's: `round(x, 2)`, `a * b`, ...);
+    the comparisons that cannot (a side known of another type) are returned: the rewrite leaves
+    them as written without asking for types."""
+    operands = {c: found for c in calls if (found := _typed_arguments(text, c))}
+    wanted = list(operands)
     if not wanted:
         return set()
-    operands = {c: [s for s in c.args if literal_type(text[s[0]:s[1]]) is None] for c in wanted}
     spans = _disjoint(sorted({s for found in operands.values() for s in found}))
     if not spans:
         return set()
@@ -64,6 +64,21 @@ def prefetch_operands(text: str, calls: list[Call], typing: OperandTyping) -> se
     if rest:
         typing.probe(text, rest)
     return settled
+
+
+def _typed_arguments(text: str, call: Call) -> list[Span]:
+    """The spans of the arguments (not literals) whose types `call`'s rule asks for; none for a
+    DISTINCT call or a rule that types its own result (those are asked as they come)."""
+    rule = RULES_BY_NAME.get(call.name)
+    args = call.arg_texts(text)
+    if rule is None or rule.typed_result or args and _DISTINCT.match(args[0]) or \
+            not rule.candidate(args):
+        return []
+    return [call.args[i] for i in rule.typed_positions(len(args))
+            if i < len(args) and args[i] and literal_type(args[i]) is None]
+
+
+_DISTINCT = re.compile(r"(?is)distinct\s")
 
 
 def _column_pair(text: str, call: Call) -> bool:
@@ -129,7 +144,8 @@ class SqlOperandTyping:
         by_select: dict[int, tuple[Any, list[tuple[Span, Any]]]] = {}
         for position, span in enumerate(spans):
             node = marks.get(position)
-            select = None if node is None else node.find_ancestor(exp.Select)
+            select = None if node is None or node.find_ancestor(exp.Lambda) is not None \
+                else node.find_ancestor(exp.Select)
             if select is not None:
                 by_select.setdefault(id(select), (select, []))[1].append((span, node))
         found: dict[Span, DataType] = {}
@@ -169,6 +185,8 @@ def _column_type(node: Any, tables: TableSchemas) -> DataType | None:
 
     column = node.expressions[0]
     select = node.find_ancestor(exp.Select)
+    if node.find_ancestor(exp.Lambda) is not None:
+        return None  # `x -> x > d`: x is the lambda's variable, whatever the tables hold
     if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star) or \
             column.args.get("db") is not None or select is None or \
             any(select.args.get(k) for k in ("laterals", "pivots")):

@@ -23,7 +23,7 @@ from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
 from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.regex_rules import translate_regex_operators
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
-from lakesmith.engine.semantics.sql_case import CASE, find_cases
+from lakesmith.engine.semantics.sql_case import CASE, find_cases, searched_cases
 from lakesmith.engine.semantics.sql_operators import CAST_OPERATOR, find_operations, tokens
 from lakesmith.engine.semantics.sql_text import (
     Call,
@@ -50,7 +50,7 @@ Prefetch = Callable[[str, list[Call]], set[Call]]
 def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None,
                 prefetch: Prefetch | None = None) -> str:
     """`text` rewritten for Spark's answers."""
-    escaped = translate_regex_operators(escape_doubled_quotes(text))
+    escaped = searched_cases(translate_regex_operators(escape_doubled_quotes(text)))
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
         + find_field_accesses(escaped) + find_cases(escaped) + find_decimal_lists(escaped)
     if not calls:
