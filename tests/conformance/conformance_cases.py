@@ -1257,6 +1257,16 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                       "CAST(1 AS DECIMAL(10,2))) AS t(x, d)"),
     ("columns_in_subquery", "SELECT x FROM VALUES (0.9000000000000001D), (0.9D) AS t(x) WHERE x IN "
                             "(SELECT d FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS u(d))"),
+    ("columns_in_subquery_special", f"SELECT x, d FROM {_DOUBLES_AND_DECIMALS} WHERE x NOT IN "
+                                    "(SELECT DISTINCT d AS q FROM VALUES (CAST(0.9 AS "
+                                    "DECIMAL(10,2))), (CAST(1 AS DECIMAL(10,2))) AS u(d))"),
+    ("decimal_in_double_subquery", f"SELECT x, d FROM {_DOUBLES_AND_DECIMALS} WHERE d IN "
+                                   "(SELECT 0.9000000000000001D) OR d IN (SELECT 1D)"),
+    ("columns_correlated", "WITH t AS (SELECT * FROM VALUES (1, 0.9000000000000001D), (2, 0.9D), "
+                           "(3, CAST('NaN' AS DOUBLE)) AS t(id, x)), u AS (SELECT * FROM VALUES "
+                           "(CAST(0.9 AS DECIMAL(10,2)), 1), (CAST(1 AS DECIMAL(10,2)), 3) AS "
+                           "u(d, k)) SELECT id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.d = "
+                           "t.x) OR t.x IN (SELECT u.d FROM u WHERE u.k = t.id)"),
     ("columns_simple_case", "SELECT CASE x WHEN d THEN 'eq' ELSE 'other' END AS c, CASE x WHEN 0.9 "
                             "THEN 1 WHEN d + 1 THEN 2 ELSE 0 END AS l, CASE d WHEN x THEN 'eq' END "
                             "FROM VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))), "

@@ -15,6 +15,12 @@ from lakesmith.engine.semantics.decimal_lists import (
     decimal_list_name,
     find_decimal_lists,
 )
+from lakesmith.engine.semantics.in_subqueries import (
+    IN_QUERY,
+    IN_QUERY_RULES,
+    NOT_IN_QUERY,
+    find_in_subqueries,
+)
 
 RULES = {name: rule for rule in DECIMAL_LIST_RULES for name in rule.names}
 
@@ -79,3 +85,36 @@ def test_between_casts_each_comparison_as_spark_does() -> None:
 def test_spark_names() -> None:
     assert decimal_list_name(NOT_IN_LIST, ["x", "0.5", "0.9"]) == "(NOT (x IN (0.5, 0.9)))"
     assert decimal_list_name(BETWEEN, ["x", "0.5", "1.5"]) == "between(x, 0.5, 1.5)"
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("SELECT 1 FROM t WHERE x IN (SELECT d FROM u)",
+     [(IN_QUERY, ["x", "SELECT", "d", "FROM u"])]),
+    ("WHERE a + 1 NOT IN (SELECT DISTINCT d AS q FROM u WHERE k = t.id)",
+     [(NOT_IN_QUERY, ["a + 1", "SELECT DISTINCT", "d", "AS q FROM u WHERE k = t.id"])]),
+    ("WHERE x IN (SELECT 0.5D)", [(IN_QUERY, ["x", "SELECT", "0.5D", ""])]),
+])
+def test_in_subqueries_of_one_item_are_found(text, expected) -> None:
+    assert [(c.name, c.arg_texts(text)) for c in find_in_subqueries(text)] == expected
+
+
+@pytest.mark.parametrize("text", [
+    "WHERE x IN (SELECT a, b FROM u)",  # two items
+    "WHERE x IN (SELECT * FROM u)",
+    "WHERE x IN (SELECT d FROM u UNION SELECT e FROM v)",  # a set operation
+    "WHERE s IN (SELECT 'a')",  # a string: never a DOUBLE or a DECIMAL
+])
+def test_other_in_subqueries_are_left_as_written(text) -> None:
+    assert find_in_subqueries(text) == []
+
+
+def test_the_decimal_side_of_an_in_subquery_is_cast() -> None:
+    rule = {n: r for r in IN_QUERY_RULES for n in r.names}
+    d, dec = DoubleType(), DecimalType(10, 2)
+    args = ["x", "SELECT", "d", "FROM u"]
+    assert rule[IN_QUERY].sql(args, [d, None, dec], "") == \
+        "x IN (SELECT CAST(d AS DOUBLE) FROM u)"
+    assert rule[NOT_IN_QUERY].sql(args, [dec, None, d], "") == \
+        "CAST(x AS DOUBLE) NOT IN (SELECT d FROM u)"
+    assert rule[IN_QUERY].sql(args, [d, None, d], "") is None
+    assert rule[IN_QUERY].sql(args, [d, None, None], "") is None

@@ -150,14 +150,39 @@ class SqlOperandTyping:
                 by_select.setdefault(id(select), (select, []))[1].append((span, node))
         found: dict[Span, DataType] = {}
         for select, members in by_select.values():
-            probe = probe_text(scoped_probe(select, [n.expressions[0] for _, n in members]))
+            operands = [n.expressions[0] for _, n in members]
+            probe = probe_text(scoped_probe(select, operands))
             schema = analysed_schema(lambda p=probe: self.spark.sql(p))
+            if schema is None or len(schema.fields) != len(members):
+                schema = self._with_outer_scope(select, operands)
             if schema is None or len(schema.fields) != len(members):
                 continue  # not analysable together: each is asked alone
             for (span, _), field in zip(members, schema.fields, strict=True):
                 found[span] = field.dataType
                 self.cache[_key(text, span)] = field.dataType
         return found
+
+    def _with_outer_scope(self, select: Any, operands: list[Any]) -> StructType | None:
+        """The operands of a correlated subquery (`WHERE u.k = t.id`), typed with the enclosing
+        queries' FROM clauses joined to the subquery's (`sql_outer_keys`). The marks are taken
+        out of the whole parsed text first (the operands stay where they were)."""
+        from sqlglot import exp
+
+        from lakesmith.engine.semantics.sql_outer_keys import keys_with_outer_scope
+        from lakesmith.engine.semantics.typing import analysed_schema, probe_text, unmark
+
+        if select.parent is None:
+            return None
+        root = select.root()
+        unmark(root)
+        self._parsed = {k: v for k, v in self._parsed.items() if v is None or v[0] is not root}
+        with_ = root.args.get("with_")
+        prefix = f"{with_.sql(dialect='spark')} " if with_ is not None else ""
+
+        def schema_of(text: str) -> StructType | None:
+            return analysed_schema(lambda: self.spark.sql(probe_text(text)))
+
+        return keys_with_outer_scope(select, operands, prefix, schema_of, exp)
 
     def _parse(self, text: str, spans: list[Span]) -> Any:
         """The text with every span marked, parsed (once per text and spans)."""

@@ -20,6 +20,11 @@ from lakesmith.engine.semantics.decimal_lists import (
     find_decimal_lists,
 )
 from lakesmith.engine.semantics.field_access import FIELD, find_field_accesses
+from lakesmith.engine.semantics.in_subqueries import (
+    IN_QUERY_NAMES,
+    find_in_subqueries,
+    in_query_name,
+)
 from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.regex_rules import translate_regex_operators
 from lakesmith.engine.semantics.registry import FUNCTION_NAMES, OPERATORS, RULES_BY_NAME
@@ -52,7 +57,8 @@ def rewrite_sql(text: str, typer: Typer | None, namer: Namer | None = None,
     """`text` rewritten for Spark's answers."""
     escaped = searched_cases(translate_regex_operators(escape_doubled_quotes(text)))
     calls = find_calls(escaped, FUNCTION_NAMES) + find_operations(escaped, OPERATORS) \
-        + find_field_accesses(escaped) + find_cases(escaped) + find_decimal_lists(escaped)
+        + find_field_accesses(escaped) + find_cases(escaped) + find_decimal_lists(escaped) \
+        + find_in_subqueries(escaped)
     if not calls:
         return escaped
     settled = prefetch(escaped, calls) if prefetch is not None and typer is not None else set()
@@ -92,6 +98,8 @@ class _Rewriter:
                 if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
                     x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
+                elif call.name in IN_QUERY_NAMES:
+                    name = in_query_name(call.name, _auto_name(call.arg_texts(self.text)[0]))
                 elif call.name in DECIMAL_LIST_NAMES:
                     name = decimal_list_name(
                         call.name, [_auto_name(t) for t in call.arg_texts(self.text)]
@@ -160,7 +168,8 @@ class _Rewriter:
         return self.typer(self.text, call, index)
 
     def _unchanged(self, call: Call, args: list[str], over: str) -> str:
-        if call.name == CASE or call.name in DECIMAL_LIST_NAMES:  # as written, parts rewritten
+        if call.name == CASE or call.name in DECIMAL_LIST_NAMES | IN_QUERY_NAMES:
+            # as written, its parts rewritten
             spliced, position = [], call.start
             for (a, b), arg in zip(call.args, args, strict=True):
                 spliced += [self.text[position:a], f" {arg} " if arg else ""]

@@ -236,6 +236,15 @@ def parse_marked(text: str) -> tuple[exp.Expression, dict[int, exp.Anonymous]] |
     return tree, marks
 
 
+def unmark(tree: exp.Expression) -> None:
+    """Every mark (`mark`) in `tree` replaced, in place, by the expression it marks."""
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.Anonymous)):
+        if _is_mark(node):
+            node.replace(node.expressions[0])
+
+
 def analysed_schema(dataframe: Any) -> StructType | None:
     """The schema of `dataframe()`, analysed; None when it cannot be analysed."""
     return _analysed_schema(dataframe)
