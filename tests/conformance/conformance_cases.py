@@ -1225,6 +1225,9 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
     ("columns_unaliased", f"SELECT x > d, d <= x, x <=> d, d != x, x == d, x <> d "
                           f"FROM {_DOUBLES_AND_DECIMALS}"),
     ("columns_where", f"SELECT x, d FROM {_DOUBLES_AND_DECIMALS} WHERE x > d OR x = d"),
+    ("columns_qualified_unaliased", "SELECT t.x > t.d, t.x IN (t.d, 2), `t`.x <=> t.d, q.s.f >= t.d "
+                                    "FROM VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))) "
+                                    "AS t(x, d) JOIN (SELECT named_struct('f', 0.9D) AS s) AS q"),
     ("columns_in_list", f"SELECT x IN (d, 2) AS a, x NOT IN (d) AS b, d IN (x, 0.5D) AS c "
                         f"FROM {_DOUBLES_AND_DECIMALS}"),
     ("columns_in_list_unaliased", f"SELECT x IN (d, 2), x NOT IN (d, 2.5) "

@@ -73,6 +73,7 @@ class _Rewriter:
         self.typer = typer
         self.namer = namer
         self.settled = settled or set()
+        self._qualifiers: frozenset[str] | None = None
 
     def span(self, start: int, end: int, exclude: Call | None = None) -> str:
         """text[start:end] with every call inside it rewritten, outermost calls last."""
@@ -94,18 +95,18 @@ class _Rewriter:
                     not operation and RULES_BY_NAME[call.name].generator) and \
                     is_unaliased_select_item(self.text, call):
                 # the column keeps the name it has without the rewrite (Spark's for one call)
-                name = _auto_name(self.text[call.start:call.end]).replace("`", "``")
+                name = self._name(self.text[call.start:call.end]).replace("`", "``")
                 if call.name == CAST_OPERATOR:  # Spark names x::type as CAST(x AS TYPE)
-                    x, type_text = (_auto_name(self.text[a:b]) for a, b in call.args)
+                    x, type_text = (self._name(self.text[a:b]) for a, b in call.args)
                     name = f"CAST({x} AS {type_text.upper()})".replace("`", "``")
                 elif call.name in IN_QUERY_NAMES:
-                    name = in_query_name(call.name, _auto_name(call.arg_texts(self.text)[0]))
+                    name = in_query_name(call.name, self._name(call.arg_texts(self.text)[0]))
                 elif call.name in DECIMAL_LIST_NAMES:
                     name = decimal_list_name(
-                        call.name, [_auto_name(t) for t in call.arg_texts(self.text)]
+                        call.name, [self._name(t) for t in call.arg_texts(self.text)]
                     ).replace("`", "``")
                 elif call.name in _EQUALITY_NAMES:  # `a != b` is parsed as NOT (a = b)
-                    a, b = (_auto_name(t) for t in call.arg_texts(self.text))
+                    a, b = (self._name(t) for t in call.arg_texts(self.text))
                     name = _EQUALITY_NAMES[call.name].format(a=a, b=b).replace("`", "``")
                 elif operation and call.name != FIELD:
                     name = f"({name})"
@@ -119,6 +120,13 @@ class _Rewriter:
             position = call_end
         out.append(self.text[position:end])
         return "".join(out)
+
+    def _name(self, text: str) -> str:
+        """`_auto_name` of a part of the text, its columns without the table qualifiers the
+        text's FROM clauses define (Spark names `t.x > t.d` as `(x > d)`)."""
+        if self._qualifiers is None:
+            self._qualifiers = _table_qualifiers(self.text) if "." in self.text else frozenset()
+        return _auto_name(text, self._qualifiers)
 
     def call(self, call: Call, over: str) -> str:
         """The call rewritten (with its window clause `over`, when it is a window function)."""
@@ -206,18 +214,40 @@ def _after_distinct(call: Call, start: int) -> Call:
 _STRING_LITERAL = re.compile(r"'((?:[^'\\]|\\.)*)'")
 
 
-def _auto_name(call_text: str) -> str:
+def _auto_name(call_text: str, qualifiers: frozenset[str] = frozenset()) -> str:
     """Spark's name for an unaliased call: its text with white space collapsed, string
-    literals shown by their value (`to_date('2026-11-02')` is named `to_date(2026-11-02)`) and
-    typed number literals as Spark prints their values (`x > 0.5D` is named `(x > 0.5)`)."""
+    literals shown by their value (`to_date('2026-11-02')` is named `to_date(2026-11-02)`),
+    typed number literals as Spark prints their values (`x > 0.5D` is named `(x > 0.5)`) and
+    columns without a qualifier among `qualifiers` (`t.x` is named `x`)."""
     collapsed = " ".join(call_text.split())
     shown, position = [], 0
-    for token in tokens(collapsed):
+    toks = tokens(collapsed)
+    for i, token in enumerate(toks):
         if token.kind == "number":
             shown += [collapsed[position:token.start], _number_name(token.text)]
             position = token.end
+        elif token.kind in ("word", "quoted") and token.text.strip("`").lower() in qualifiers \
+                and i + 2 < len(toks) and toks[i + 1].text == "." \
+                and toks[i + 2].kind in ("word", "quoted") and (i == 0 or toks[i - 1].text != "."):
+            shown.append(collapsed[position:token.start])
+            position = toks[i + 2].start
     text = "".join(shown) + collapsed[position:]
     return _STRING_LITERAL.sub(lambda m: m.group(1), text)
+
+
+def _table_qualifiers(text: str) -> frozenset[str]:
+    """The names that qualify columns in `text`: its tables' names and aliases, its subqueries'
+    and common table expressions' aliases (lower case); none when sqlglot cannot read it."""
+    import sqlglot
+    from sqlglot import exp
+
+    try:
+        tree = sqlglot.parse_one(text, read="spark")
+    except sqlglot.errors.SqlglotError:
+        return frozenset()
+    names = {t.name for t in tree.find_all(exp.Table)} | {
+        n.alias for n in tree.find_all(exp.Table, exp.Subquery, exp.CTE, exp.Values) if n.alias}
+    return frozenset(n.lower() for n in names if n)
 
 
 def _number_name(literal: str) -> str:
