@@ -1,18 +1,21 @@
-"""The types of a query's comparison operands, found together: a comparison of two columns
-(`d > dec`, `a.d = b.dec`, `d IN (lo, hi)`, `d BETWEEN lo AND hi`) needs both sides' types to
-tell whether a DOUBLE meets a DECIMAL (`comparisons`, `decimal_lists`), and SQL text is full of
-them (every join condition). Asked one by one, each side would cost an analysis round trip of
-2-15 ms; here a query's operands are typed at once, before the rewrite asks for them:
+"""The types of a query's typed arguments, found together before the rewrite asks for them. A
+comparison of two columns (`d > dec`, `a.d = b.dec`, `d IN (lo, hi)`, `d BETWEEN lo AND hi`)
+needs both sides' types to tell whether a DOUBLE meets a DECIMAL (`comparisons`,
+`decimal_lists`), and SQL text is full of them (every join condition); the other typed rules
+(`round(x, 2)`, `a * b`, `avg(d)`, ...) need their arguments' too. Asked one by one, each costs an
+analysis round trip of 2-15 ms; here they are typed at once:
 
 - from the schemas lakesmith holds (`known_schemas`: a pipeline table's Delta log, a bound
-  relation's view): a column of a SELECT that reads only such tables, with no round trip; a
-  comparison with a side known to be neither FLOAT/DOUBLE nor DECIMAL (`a.id = b.id` of BIGINT
-  ids) then needs no type of the other side;
-- the rest with one probe per SELECT that has some (`SELECT <every operand> FROM <its FROM>
-  ...`, analysed, never run).
+  relation's view, a flow's analysed output): a column of a table the SELECT reads, with no
+  round trip; a comparison with a side known to be neither FLOAT/DOUBLE nor DECIMAL (`a.id =
+  b.id` of BIGINT ids) then needs no type of the other side;
+- the rest with one probe per SELECT that has some (`SELECT <every argument> FROM <its FROM>
+  ...`, analysed, never run); a correlated subquery's with the enclosing FROM joined
+  (`sql_outer_keys`).
 
 The types found are put where the typer looks first (its cache), so the rewrite asks the engine
-only for an operand this could not type (a probe that failed: each is then asked alone)."""
+only for an argument this could not type (a probe that failed: each is then asked alone, as
+before) or one a nested rewrite changed."""
 
 from __future__ import annotations
 
