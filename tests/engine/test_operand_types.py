@@ -83,6 +83,17 @@ def test_columns_of_known_tables_are_typed_without_a_probe() -> None:
                                    "amount": DecimalType(12, 2), "price": DoubleType()}
 
 
+def test_a_qualified_column_of_a_known_table_beside_a_subquery_is_known() -> None:
+    """`FROM (SELECT ...) o JOIN db.regions r ON o.rid = r.rid`: r.rid is known (a BIGINT: the
+    comparison is settled, o.rid not asked); an unqualified name could be the subquery's."""
+    text = ("SELECT o.n FROM (SELECT rid, count(*) AS n FROM sales GROUP BY rid) o "
+            "JOIN db.regions r ON o.rid = r.rid WHERE floor > n")
+    settled, cache, probes = _prefetch(text)
+    assert [text[c.start:c.end] for c in settled] == ["o.rid = r.rid"]
+    assert len(probes) == 1, probes
+    assert probes[0].startswith("SELECT floor AS __lakesmith_probe, n AS __lakesmith_probe_1 ")
+
+
 def test_a_side_known_of_another_type_settles_the_comparison() -> None:
     """`s.rid = r.rid` of BIGINTs: no rewrite whatever; `s.id > x + 1` too (x is not asked)."""
     text = "SELECT s.id FROM sales s JOIN db.regions r ON s.rid = r.rid WHERE s.id > s.price + 1"

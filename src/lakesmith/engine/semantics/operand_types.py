@@ -222,18 +222,25 @@ def _column_type(node: Any, tables: TableSchemas) -> DataType | None:
     sources = _sources(select, tables)
     if sources is None:
         return None
-    qualifier = column.table.lower() if column.table else None
-    candidates = [schema for name, schema in sources if qualifier is None or name == qualifier]
+    if column.table:  # `t.x`: the one source so named (else a struct field, an outer column)
+        named = [schema for name, schema in sources if name == column.table.lower()]
+        if len(named) != 1 or named[0] is None:
+            return None
+        candidates = [named[0]]
+    elif any(schema is None for _, schema in sources):
+        return None  # `x` may be a column of the source whose schema is not known
+    else:
+        candidates = [schema for _, schema in sources if schema is not None]
     matches = [f for schema in candidates for f in schema.fields
                if f.name.lower() == column.name.lower()]
-    if qualifier is not None and not candidates:
-        return None  # a struct field or an outer query's column: the engine tells
     return matches[0].dataType if len(matches) == 1 else None
 
 
-def _sources(select: Any, tables: TableSchemas) -> list[tuple[str, StructType]] | None:
-    """Each table the SELECT reads (FROM and joins) by the name it is qualified with, when every
-    one is a table of known schema (not a common table expression); else None."""
+def _sources(select: Any, tables: TableSchemas
+             ) -> list[tuple[str | None, StructType | None]] | None:
+    """Each relation the SELECT reads (FROM and joins), by the name that qualifies its columns,
+    with its schema when it is a table whose schema lakesmith knows (not a common table
+    expression, a subquery, ...); None for a SELECT without FROM."""
     from sqlglot import exp
 
     source = select.args.get("from_")
@@ -241,16 +248,17 @@ def _sources(select: Any, tables: TableSchemas) -> list[tuple[str, StructType]] 
         return None
     with_ = select.root().args.get("with_")
     ctes = {c.alias.lower() for c in with_.expressions} if with_ is not None else set()
-    found = []
-    for table in [source.this, *(j.this for j in select.args.get("joins") or [])]:
-        if not isinstance(table, exp.Table) or table.args.get("catalog") is not None or \
-                table.args.get("pivots") or not table.db and table.name.lower() in ctes:
-            return None
-        name = f"`{table.name.replace('`', '``')}`"
-        schema = tables(f"`{table.db.replace('`', '``')}`.{name}" if table.db else name)
-        if schema is None:
-            return None
-        found.append(((table.alias or table.name).lower(), schema))
+    found: list[tuple[str | None, StructType | None]] = []
+    for relation in [source.this, *(j.this for j in select.args.get("joins") or [])]:
+        schema = None
+        if isinstance(relation, exp.Table) and relation.args.get("catalog") is None and \
+                not relation.args.get("pivots") and (relation.db or relation.name.lower()
+                                                     not in ctes):
+            name = f"`{relation.name.replace('`', '``')}`"
+            schema = tables(f"`{relation.db.replace('`', '``')}`.{name}" if relation.db
+                            else name)
+        qualifier = relation.alias or (relation.name if isinstance(relation, exp.Table) else "")
+        found.append((qualifier.lower() or None, schema))
     return found
 
 
