@@ -1275,7 +1275,9 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                             "FROM VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))), "
                             "(CAST('NaN' AS DOUBLE), CAST(1 AS DECIMAL(10,2))), "
                             "(0.9D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
-    ("columns_in_lambda", "SELECT filter(a, v -> v > d) AS f, exists(a, v -> v = d) AS e FROM VALUES "
+    ("columns_in_lambda", "SELECT filter(a, v -> v > d) AS f, exists(a, v -> v = d) AS e, "
+                          "transform(a, (v, i) -> v >= d + i) AS t, forall(a, v -> v < d) AS g, "
+                          "transform(array(a), w -> filter(w, v -> v > d)) AS n FROM VALUES "
                           "(array(0.9000000000000001D, 0.9D), CAST(0.9 AS DECIMAL(10,2))) AS t(a, d)"),
     ("double_literal_decimal_column", "SELECT d > 0.8999999999999999D AS a, d = 0.9D AS b, "
                                       "d < 1e300 AS c, d > 0.8999999999999999D, d <= 9e-1D "
