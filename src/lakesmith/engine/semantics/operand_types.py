@@ -28,6 +28,10 @@ from pyspark.sql.types import DataType, DecimalType, DoubleType, FloatType, Stru
 from lakesmith.engine.semantics.comparisons import COMPARISONS
 from lakesmith.engine.semantics.decimal_lists import could_differ
 from lakesmith.engine.semantics.known_schemas import TableSchemas
+from lakesmith.engine.semantics.lambda_variables import (
+    lambda_variables,
+    without_lambda_variables,
+)
 from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.sql_rewrite import Prefetch
@@ -148,7 +152,7 @@ class SqlOperandTyping:
         for position, span in enumerate(spans):
             node = marks.get(position)
             select = None if node is None else node.find_ancestor(exp.Select)
-            operand = None if node is None else _without_lambda_variables(node)
+            operand = None if node is None else without_lambda_variables(node)
             if select is not None and operand is not None:
                 by_select.setdefault(id(select), (select, []))[1].append((span, operand))
         found: dict[Span, DataType] = {}
@@ -214,7 +218,7 @@ def _column_type(node: Any, tables: TableSchemas) -> DataType | None:
     column = node.expressions[0]
     select = node.find_ancestor(exp.Select)
     if isinstance(column, exp.Column) and not column.table and \
-            column.name.lower() in _lambda_variables(node):
+            column.name.lower() in lambda_variables(node):
         return None  # `x -> x > d`: x is the lambda's variable, whatever the tables hold
     if not isinstance(column, exp.Column) or isinstance(column.this, exp.Star) or \
             column.args.get("db") is not None or select is None or \
@@ -235,58 +239,6 @@ def _column_type(node: Any, tables: TableSchemas) -> DataType | None:
     matches = [f for schema in candidates for f in schema.fields
                if f.name.lower() == column.name.lower()]
     return matches[0].dataType if len(matches) == 1 else None
-
-
-# Functions whose lambda's first variable is an element of their first argument, and a second
-# one (when given) the element's index.
-_ELEMENT_LAMBDAS = frozenset({"arrayfilter", "transform", "exists", "arrayall", "filter",
-                              "forall", "arrayany"})
-
-
-def _lambda_variables(node: Any) -> set[str]:
-    """The names of the variables of the lambdas `node` is in."""
-    from sqlglot import exp
-
-    names: set[str] = set()
-    lam = node.find_ancestor(exp.Lambda)
-    while lam is not None:
-        names |= {v.name.lower() for v in lam.expressions}
-        lam = lam.find_ancestor(exp.Lambda)
-    return names
-
-
-def _without_lambda_variables(node: Any) -> Any | None:
-    """The marked operand with each variable of the lambdas it is in replaced by what it stands
-    for — an element of the array the lambda is applied to (`element_at(a, 1)`, typed, never
-    run), an index (`0`) — so it can be typed in its SELECT (`filter(a, v -> v > d)`: `v` is
-    `element_at(a, 1)`); None in a lambda of another kind (`aggregate`'s accumulator, a map's)."""
-    from sqlglot import exp
-
-    operand = node.expressions[0].copy()
-    lam = node.find_ancestor(exp.Lambda)
-    while lam is not None:
-        hof = lam.parent
-        kind = (str(hof.this) if isinstance(hof, exp.Anonymous) else type(hof).__name__).lower()
-        array = hof.expressions[0] if isinstance(hof, exp.Anonymous) and hof.expressions \
-            else hof.this if isinstance(hof, exp.Func) else None
-        names = [v.name.lower() for v in lam.expressions]
-        if kind not in _ELEMENT_LAMBDAS or not isinstance(array, exp.Expression) or \
-                array is lam or not 1 <= len(names) <= 2:
-            return None
-        stands_for: dict[str, Any] = {names[0]: exp.Anonymous(this="element_at", expressions=[
-            array.copy(), exp.Literal.number(1)])}
-        if len(names) == 2:
-            stands_for[names[1]] = exp.Literal.number(0)
-
-        def replaced(n: Any, stands_for: dict[str, Any] = stands_for) -> Any:
-            bare = isinstance(n, exp.Column) and not n.table or \
-                isinstance(n, exp.Identifier) and not isinstance(n.parent, (exp.Column, exp.Table))
-            return stands_for[n.name.lower()].copy() if bare and \
-                n.name.lower() in stands_for else n
-
-        operand = operand.transform(replaced)
-        lam = hof.find_ancestor(exp.Lambda)
-    return operand
 
 
 def _sources(select: Any, tables: TableSchemas
