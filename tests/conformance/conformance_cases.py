@@ -1279,6 +1279,8 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                           "transform(a, (v, i) -> v >= d + i) AS t, forall(a, v -> v < d) AS g, "
                           "transform(array(a), w -> filter(w, v -> v > d)) AS n FROM VALUES "
                           "(array(0.9000000000000001D, 0.9D), CAST(0.9 AS DECIMAL(10,2))) AS t(a, d)"),
+    ("array_element_beside_decimal", "SELECT array_position(array(x), d) AS p FROM VALUES "
+                                     "(0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
     ("double_literal_decimal_column", "SELECT d > 0.8999999999999999D AS a, d = 0.9D AS b, "
                                       "d < 1e300 AS c, d > 0.8999999999999999D, d <= 9e-1D "
                                       "FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS t(d)"),
