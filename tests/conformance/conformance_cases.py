@@ -1281,6 +1281,10 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                           "(array(0.9000000000000001D, 0.9D), CAST(0.9 AS DECIMAL(10,2))) AS t(a, d)"),
     ("array_element_beside_decimal", "SELECT array_position(array(x), d) AS p FROM VALUES "
                                      "(0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
+    ("decimal_array_beside_double", "SELECT array_position(array(d), 0.9D) AS p FROM VALUES "
+                                    "(CAST(0.9 AS DECIMAL(10,2))) AS t(d)"),
+    ("double_array_beside_decimal_literal", "SELECT array_position(array(x), 0.9) AS p FROM "
+                                            "VALUES (0.9000000000000001D) AS t(x)"),
     ("double_literal_decimal_column", "SELECT d > 0.8999999999999999D AS a, d = 0.9D AS b, "
                                       "d < 1e300 AS c, d > 0.8999999999999999D, d <= 9e-1D "
                                       "FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS t(d)"),
