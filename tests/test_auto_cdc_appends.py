@@ -52,6 +52,8 @@ def reported(project: Any) -> list[dict[str, int]]:
         metrics = event["details_json"]["flow_progress"].get("metrics") or {}
         if "num_upserted_rows" in metrics:
             found.append({k: metrics[k] for k in ("num_upserted_rows", "num_deleted_rows")})
+            # the rows written: the upserts, once (an append's commit is not counted again)
+            assert metrics["num_output_rows"] == metrics["num_upserted_rows"], metrics
     return found
 
 

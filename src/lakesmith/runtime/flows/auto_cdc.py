@@ -110,8 +110,9 @@ class AutoCdcRunner(MicroBatchRunner):
         checkpoint = ctx.workspace.checkpoint(ctx.flow)
         counts_log(checkpoint).purge(batch.number, checkpoint.retain)
         details: dict[str, int] = merge.details if isinstance(merge, (_Merge, Scd2Merge)) else {}
-        metrics.num_output_rows = (metrics.num_output_rows or 0) + \
-            details.get("num_upserted_rows", 0)
+        if commit.output_version is None:  # a marked append's rows are counted by its commit
+            metrics.num_output_rows = (metrics.num_output_rows or 0) + \
+                details.get("num_upserted_rows", 0)
         for key in dict.fromkeys(("num_upserted_rows", "num_deleted_rows", *details)):
             metrics.details[key] = metrics.details.get(key, 0) + details.get(key, 0)
 

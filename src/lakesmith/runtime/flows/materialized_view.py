@@ -17,7 +17,6 @@ from pyspark.sql.connect import proto
 from pyspark.sql.types import StructType
 
 from lakesmith.engine.plans import dataframe_of, relation_of
-from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.errors import LakesmithError
 from lakesmith.graph.model import Table
 from lakesmith.locations import Location
@@ -31,6 +30,7 @@ from lakesmith.runtime.flows.up_to_date import RECORD, Fingerprint, record
 from lakesmith.runtime.plan import FlowWork, PlannedFlow
 from lakesmith.runtime.refresh.aggregate_state import (
     aggregate_below,
+    know_aggregate_schema,
     know_state_schema,
     state_read_replaced,
     with_state,
@@ -117,8 +117,7 @@ class MaterializedViewRunner(FlowRunner):
             state = self._refresh_state(ctx, work)
             assert ctx.flow.relation is not None
             know_state_schema(ctx.binder.rewriter, work.below, ctx.workspace.logs(work.state))
-            return self._recompute(ctx, dataset, log, with_state(
-                ctx.flow.relation, work.below, work.state)), state
+            return self._recompute(ctx, dataset, log, with_state(work.below, work.state)), state
         if work is not None:
             return self._merge(ctx, dataset, log, work), None
         return self._recompute(ctx, dataset, log), None
@@ -198,11 +197,9 @@ class MaterializedViewRunner(FlowRunner):
                 rows = merged(binder, work.below.relation, work.form, log.location, work.schema,
                               stored=rows)
             merged_rows = relation_of(rows)
-            if work.below.relation.common.HasField("plan_id"):  # its columns' types
-                ctx.binder.rewriter.table_schemas[
-                    relation_key(work.below.relation.common.plan_id)] = work.schema
+            know_aggregate_schema(ctx.binder.rewriter, work.below, work.schema)
             return self._recompute(
-                ctx, dataset, log, with_state(ctx.flow.relation, work.below, log.location),
+                ctx, dataset, log, with_state(work.below, log.location),
                 lambda ready: _in_place_of_read(ready, log.location, merged_rows),
                 same_columns_known=work.same_columns)
         finally:

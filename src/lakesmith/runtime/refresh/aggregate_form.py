@@ -150,6 +150,10 @@ def mergeable_shape(relation: proto.Relation) -> Issue | None:
     """What `aggregate_form` checks of an aggregation without its output types: the grouping,
     the functions' names, the one table read. Checked before asking the engine for those
     types (an aggregation that has no backing table yet)."""
+    if relation.WhichOneof("rel_type") == "sql":
+        from lakesmith.runtime.refresh.sql_aggregate_form import sql_mergeable_shape
+
+        return sql_mergeable_shape(relation.sql)
     aggregate = relation.aggregate
     if aggregate.group_type != proto.Aggregate.GroupType.GROUP_TYPE_GROUPBY \
             or aggregate.HasField("pivot"):
@@ -166,6 +170,11 @@ def mergeable_shape(relation: proto.Relation) -> Issue | None:
 
 def aggregated_read(relation: proto.Relation) -> PlanRead | Issue:
     """The one table an aggregation reads (below filters and projections)."""
+    if relation.WhichOneof("rel_type") == "sql":
+        from lakesmith.runtime.refresh.sql_aggregate_form import sql_aggregation
+
+        found = sql_aggregation(relation.sql)
+        return found if isinstance(found, Issue) else found.read
     return _single_read(relation.aggregate.input)
 
 

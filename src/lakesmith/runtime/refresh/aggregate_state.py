@@ -35,15 +35,28 @@ STATE = "aggregate"
 @dataclass(frozen=True)
 class AggregateBelow:
     """The one aggregation in a query whose top is something else, by its position among the
-    plan's relations (depth first)."""
+    relations of `query` (depth first): the flow's plan, or, for SQL text, the plan
+    `sql_aggregate_below.py` splits it into (the rest of the text over the aggregation)."""
 
     index: int
     relation: proto.Relation
+    query: proto.Relation
 
 
 def aggregate_below(relation: proto.Relation) -> AggregateBelow | None:
-    """The query's only aggregation, when its top is not that aggregation and it has no SQL
-    text (whose aggregations a plan does not show)."""
+    """The query's only aggregation, when its top is not that aggregation: a relation of its
+    plan, or a subquery of its SQL text (`sql_aggregate_below.py`). Other SQL text in the
+    plan hides its aggregations: None."""
+    if relation.WhichOneof("rel_type") == "sql":
+        from lakesmith.runtime.refresh.sql_aggregate_below import split_sql
+
+        split = split_sql(relation)
+        if not isinstance(split, proto.Relation):
+            return None
+        relations = list(all_relations(split))
+        (index,) = [i + 1 for i, r in enumerate(relations)
+                    if r.WhichOneof("rel_type") == "subquery_alias"]
+        return AggregateBelow(index, _copy(relations[index]), split)
     relations = list(all_relations(relation))
     if any(r.WhichOneof("rel_type") == "sql" for r in relations):
         return None
@@ -51,7 +64,7 @@ def aggregate_below(relation: proto.Relation) -> AggregateBelow | None:
     if len(found) != 1 or found[0][0] == 0:
         return None
     index, aggregate = found[0]
-    return AggregateBelow(index, _copy(aggregate))
+    return AggregateBelow(index, _copy(aggregate), _copy(relation))
 
 
 def state_form(below: AggregateBelow, schema: StructType) -> AggregateForm | Issue:
@@ -60,10 +73,10 @@ def state_form(below: AggregateBelow, schema: StructType) -> AggregateForm | Iss
     return aggregate_form(below.relation, schema)
 
 
-def with_state(relation: proto.Relation, below: AggregateBelow, state: Location) -> proto.Relation:
+def with_state(below: AggregateBelow, state: Location) -> proto.Relation:
     """The query with its aggregation replaced by a read of the backing table (the plan id kept:
     columns referenced as `df["c"]` point at it)."""
-    copied = _copy(relation)
+    copied = _copy(below.query)
     node = list(all_relations(copied))[below.index]
     plan_id = node.common.plan_id if node.HasField("common") else None
     read = proto.Relation()
@@ -97,13 +110,27 @@ def state_read_replaced(relation: proto.Relation, state: Location,
 
 def know_state_schema(rewriter: PlanRewriter, below: AggregateBelow, state: DeltaLog) -> None:
     """The backing table's columns, from its Delta log, known to the plan rewrites
-    (`known_schemas`) by the plan id its read keeps (`with_state`): the FLOAT/DOUBLE key pass
-    types the join over it without asking the engine."""
+    (`known_aggregate_schema`)."""
     table = state.table()
-    if table is None or not below.relation.common.HasField("plan_id"):
+    if table is not None:
+        know_aggregate_schema(rewriter, below,
+                              StructType.fromJson(json.loads(table.schema().to_json())))
+
+
+def know_aggregate_schema(rewriter: PlanRewriter, below: AggregateBelow,
+                          schema: StructType) -> None:
+    """The columns of the rows in the aggregation's place (`schema`) known to the plan rewrites
+    (`known_schemas`): by the plan id its replacement keeps (`with_state`), or, in SQL text,
+    by the name the rest of the text reads it by. The FLOAT/DOUBLE key pass then types the join
+    over it without asking the engine."""
+    if below.query.WhichOneof("rel_type") == "with_relations":
+        from lakesmith.runtime.refresh.sql_aggregate_below import NAME, is_split
+
+        if is_split(below.query):
+            rewriter.table_schemas[f"`{NAME}`"] = schema
         return
-    rewriter.table_schemas[relation_key(below.relation.common.plan_id)] = \
-        StructType.fromJson(json.loads(table.schema().to_json()))
+    if below.relation.common.HasField("plan_id"):
+        rewriter.table_schemas[relation_key(below.relation.common.plan_id)] = schema
 
 
 def _copy(relation: proto.Relation) -> proto.Relation:

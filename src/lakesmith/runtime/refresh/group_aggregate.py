@@ -28,11 +28,12 @@ from typing import Any
 from pyspark.errors import PySparkException
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
+from pyspark.sql.connect.plan import LogicalPlan
 from pyspark.sql.types import DataType, LongType, StructField, StructType
 
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
-from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of
+from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of, sql_read
 from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
@@ -98,6 +99,40 @@ class AppendedRowsBinder(TableBinder):
             return RelationBinding(self.rows)
         return super().bind_table(name, read)
 
+    def over_rows(self, relation: proto.Relation) -> proto.Relation:
+        """SQL text (`relation`) with its reads of the aggregated table bound to the appended
+        rows as a relation of the query (Spark Connect's `WithRelations`, the rows under a
+        name the text reads), where binding them by name would make a temporary view of them:
+        two round trips (made, then dropped) at every merge. Any other relation as it is."""
+        if relation.WhichOneof("rel_type") != "sql":
+            return relation
+        from lakesmith.engine.sql_refs import SqlTableRef, find_table_refs, replace_spans
+
+        text = relation.sql.query
+        refs = [ref for ref in find_table_refs(text) if isinstance(ref, SqlTableRef)
+                and not ref.streaming and self.dataset_of(sql_read(ref)) == self.table]
+        if not refs:
+            return relation
+        name = f"{self.rewriter.view_prefix}_appended_rows"
+        # Unaliased, the rows keep the table's name: `orders.amount` still means them.
+        replaced = replace_spans(text, [
+            (ref.start, ref.end, name if ref.aliased else
+             f"{name} AS `{ref.parts[-1].replace('`', '``')}`") for ref in refs])
+        bound = proto.Relation()
+        if relation.HasField("common"):
+            bound.common.CopyFrom(relation.common)
+        bound.with_relations.root.sql.CopyFrom(relation.sql)
+        bound.with_relations.root.sql.query = replaced
+        reference = bound.with_relations.references.add()
+        reference.common.plan_id = LogicalPlan._fresh_plan_id()  # (the engine resolves by it)
+        reference.subquery_alias.alias = name
+        reference.subquery_alias.input.CopyFrom(self.rows)
+        if self.rows.common.HasField("plan_id"):  # the rows' columns, known by their name
+            known = self.rewriter.table_schemas.get(relation_key(self.rows.common.plan_id))
+            if known is not None:
+                self.rewriter.table_schemas[f"`{name}`"] = known
+        return bound
+
 
 def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: AggregateForm,
            view: Location, schema: StructType, *, stored: Any | None = None) -> Any:
@@ -110,7 +145,7 @@ def merged(binder: AppendedRowsBinder, relation: proto.Relation, form: Aggregate
     normalization: both sides' keys are outputs of the query's grouping, normalized there
     (`engine/semantics/float_keys.py`), so equal keys have equal bits."""
     spark = binder.spark
-    partial = binder.rewriter.dataframe(binder.prepare(relation))
+    partial = binder.rewriter.dataframe(binder.over_rows(binder.prepare(relation)))
     if stored is None:
         stored = spark.read.format("delta").load(engine_path(view))
     both = stored.unionByName(partial)

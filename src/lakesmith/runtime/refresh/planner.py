@@ -9,8 +9,9 @@ up_to_date.py`), the Delta logs of its inputs, and the shape of its query.
   definition is the one last refreshed, the view is as that refresh left it (a crash after the
   view's commit and before its record, or a write from outside, makes it recompute), and its one
   input only gained rows since (`appended.py`). An aggregation of that form below the top of the
-  query (a join, HAVING) is kept in a backing table (`aggregate_state.py`), merged the same way
-  or rebuilt; the rest of the query is recomputed from it.
+  query (a join, HAVING; in SQL text, a subquery in FROM: `sql_aggregate_below.py`) is kept in
+  a backing table (`aggregate_state.py`) or the view's own rows (`view_state.py`), merged the
+  same way or rebuilt; the rest of the query is recomputed from it.
 - COMPLETE_RECOMPUTE: always applicable; chosen when neither of the others applies, and on a full
   refresh.
 lakesmith has no cost model but one rule: a backing table is kept only for an aggregated table of
@@ -228,6 +229,12 @@ def _group_aggregate(ctx: Refreshing, dataset: Table, view: Found, record: Locat
                 view.table is None or stored_schema(view.table, below) is not None):
             return _in_view(ctx, dataset, view, record, fingerprint_now, below)
         return _below(ctx, view, record, fingerprint_now, below)
+    if ctx.flow.relation.WhichOneof("rel_type") == "sql":
+        from lakesmith.runtime.refresh.sql_aggregate_below import split_sql
+
+        split = split_sql(ctx.flow.relation)  # (an AggregateBelow unless an Issue or None)
+        if isinstance(split, Issue):
+            return None, split
     if ExpectationSet.for_flow(ctx.graph, ctx.flow):
         return None, Issue(NOT_SUPPORTED, f"'{dataset.name}' has expectations (rows of the "
                            "result they drop cannot be merged later)")

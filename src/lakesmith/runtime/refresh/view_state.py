@@ -6,6 +6,11 @@ taken once per key, are the aggregation's rows, so GROUP_AGGREGATE below the top
 from the view itself and writes no backing table (`aggregate_state.py`): one write per refresh
 instead of two (the view's commit is then the only one, so a crash leaves nothing half done).
 
+The same holds of SQL text whose aggregation is a subquery LEFT JOINed at the top
+(`SELECT o.k, o.s, c.name FROM (SELECT k, sum(x) AS s FROM t GROUP BY k) o LEFT JOIN c ON ...`,
+`sql_aggregate_below.py`), when its SELECT list carries each of the aggregation's columns as it
+is.
+
 The shape is checked on the plan (the join at the top, the aggregation its left side, nothing
 on the view that drops or changes rows: no expectations, declared schema, partitioning or
 clustering), and on the view's stored schema: each of the aggregation's columns there exactly
@@ -39,8 +44,15 @@ IN_VIEW = "in_view"  # the refresh record's state: the view's own rows
 def keeps_aggregate(graph: DataflowGraph, flow: ResolvedFlow, dataset: Table,
                     below: AggregateBelow) -> bool:
     """Whether the query's shape keeps each of the aggregation's rows in the view, as it is."""
-    relation = flow.relation
-    if relation is None or relation.WhichOneof("rel_type") != "join":
+    if not (dataset.schema is None and not dataset.partition_cols and not dataset.cluster_by
+            and not dataset.cluster_by_auto and not ExpectationSet.for_flow(graph, flow)):
+        return False
+    if _in_sql(below):  # SQL text: the rest of it over the aggregation
+        from lakesmith.runtime.refresh.sql_aggregate_below import keeps_aggregate_sql
+
+        return keeps_aggregate_sql(below.query)
+    relation = below.query
+    if relation.WhichOneof("rel_type") != "join":
         return False
     join = relation.join
     if join.join_type != proto.Join.JoinType.JOIN_TYPE_LEFT_OUTER:
@@ -48,37 +60,48 @@ def keeps_aggregate(graph: DataflowGraph, flow: ResolvedFlow, dataset: Table,
     left = join.left
     while left.WhichOneof("rel_type") == "subquery_alias":
         left = left.subquery_alias.input
-    if left.WhichOneof("rel_type") != "aggregate" or left != below.relation:
-        return False
-    return (dataset.schema is None and not dataset.partition_cols and not dataset.cluster_by
-            and not dataset.cluster_by_auto and not ExpectationSet.for_flow(graph, flow))
+    return left.WhichOneof("rel_type") == "aggregate" and left == below.relation
 
 
-def aggregate_outputs(below: AggregateBelow) -> list[str] | None:
-    """The aggregation's output names, when its plan says them all."""
+def aggregate_outputs(below: AggregateBelow) -> list[tuple[str, bool]] | None:
+    """The aggregation's output names, each with whether it is a grouping key, when its plan
+    (or text) says them all."""
+    if _in_sql(below):
+        from lakesmith.runtime.refresh.sql_aggregate_below import aggregation_outputs
+
+        return aggregation_outputs(below.query)
     aggregate = below.relation.aggregate
     names = [output_name(e) for e in [*aggregate.grouping_expressions,
                                        *aggregate.aggregate_expressions]]
-    return None if any(n is None for n in names) else [n for n in names if n is not None]
+    keys = len(aggregate.grouping_expressions)
+    if any(n is None for n in names):
+        return None
+    return [(n, i < keys) for i, n in enumerate(names) if n is not None]
 
 
 def stored_schema(table: Any, below: AggregateBelow) -> StructType | None:
     """The aggregation's columns as the view stores them (`table`, a delta-rs table), in the
     aggregation's order; None when one is not there exactly once, or a key is FLOAT/DOUBLE."""
-    names = aggregate_outputs(below)
-    if table is None or names is None:
+    outputs = aggregate_outputs(below)
+    if table is None or outputs is None:
         return None
     schema = StructType.fromJson(json.loads(table.schema().to_json()))
     fields = []
-    for name in names:
+    for name, key in outputs:
         found = [f for f in schema.fields if f.name.lower() == name.lower()]
         if len(found) != 1:
             return None
+        if key and isinstance(found[0].dataType, (FloatType, DoubleType)):
+            return None
         fields.append(found[0])
-    keys = fields[:len(below.relation.aggregate.grouping_expressions)]
-    if any(isinstance(f.dataType, (FloatType, DoubleType)) for f in keys):
-        return None
     return StructType(fields)
+
+
+def _in_sql(below: AggregateBelow) -> bool:
+    """Whether the aggregation is split from SQL text (`sql_aggregate_below.py`: a DataFrame
+    plan's aggregation is never below a `WithRelations`, which only SQL text has). The SQL
+    modules read text with sqlglot, which a Python pipeline does not import."""
+    return below.query.WhichOneof("rel_type") == "with_relations"
 
 
 def stored_aggregate(spark: Any, view: Location, version: int, form: AggregateForm,
