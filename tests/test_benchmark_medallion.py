@@ -58,6 +58,7 @@ def test_the_benchmark_runs_lakesmith_and_the_floor(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # three JVM peers, each cold: 2-4 minutes quiet, 5+ under load
 def test_the_benchmark_with_the_spark_reference(tmp_path: Path) -> None:
     sys.path.insert(0, str(REPO))
     from benchmarks.medallion import spark_reference

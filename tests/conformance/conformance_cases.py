@@ -1187,6 +1187,14 @@ GROUP_BY_ALL = _sql("group_by_all", [
     ("group_and_order_by_all", "SELECT d, count(*) AS c FROM grouped GROUP BY ALL ORDER BY ALL"),
 ], ordered=True)
 
+# DOUBLE x beside DECIMAL d: a double just above d, equal, NaN, the infinities, beyond 1e15, NULL
+_DOUBLES_AND_DECIMALS = (
+    "VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))), (0.9D, CAST(0.9 AS DECIMAL(10,2))), "
+    "(CAST('NaN' AS DOUBLE), CAST(1 AS DECIMAL(10,2))), (CAST('Infinity' AS DOUBLE), "
+    "CAST(1 AS DECIMAL(10,2))), (CAST('-Infinity' AS DOUBLE), CAST(1 AS DECIMAL(10,2))), "
+    "(1e300D, CAST(1 AS DECIMAL(10,2))), (NULL, CAST(1 AS DECIMAL(10,2))), "
+    "(1.5D, NULL) AS t(x, d)")
+
 DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
     ("literal", "SELECT x > 0.9 AS a, 0.9 < x AS b, x = 0.9 AS c, x <=> 0.9 AS d, x >= 0.9 AS e, "
                 "x != 0.9 AS f FROM VALUES (0.9000000000000001D), (0.9D), (0.8999999999999999D) "
@@ -1212,6 +1220,74 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
                               "FROM VALUES (0.5000000000000001D) AS t(x)"),
     ("columns", "SELECT x > d AS a, x = d AS b FROM VALUES (0.9000000000000001D, "
                 "CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
+    ("columns_special_values", f"SELECT x > d AS a, d <= x AS b, x = d AS c, x <=> d AS d2, "
+                               f"x != d AS e FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_unaliased", f"SELECT x > d, d <= x, x <=> d, d != x, x == d, x <> d "
+                          f"FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_where", f"SELECT x, d FROM {_DOUBLES_AND_DECIMALS} WHERE x > d OR x = d"),
+    ("columns_qualified_unaliased", "SELECT t.x > t.d, t.x IN (t.d, 2), `t`.x <=> t.d, q.s.f >= t.d "
+                                    "FROM VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))) "
+                                    "AS t(x, d) JOIN (SELECT named_struct('f', 0.9D) AS s) AS q"),
+    ("columns_in_list", f"SELECT x IN (d, 2) AS a, x NOT IN (d) AS b, d IN (x, 0.5D) AS c "
+                        f"FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_in_list_unaliased", f"SELECT x IN (d, 2), x NOT IN (d, 2.5) "
+                                  f"FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_between", f"SELECT x BETWEEN d AND 2 AS a, x NOT BETWEEN d - 1 AND d AS b, "
+                        f"d BETWEEN x AND 2 AS c, d BETWEEN 0 AND x AS e "
+                        f"FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_between_unaliased", f"SELECT x BETWEEN d AND 2, d NOT BETWEEN x AND 2 "
+                                  f"FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_join", "SELECT a.id, b.k FROM VALUES (1, 0.9000000000000001D), (2, 0.9D), "
+                     "(3, CAST('NaN' AS DOUBLE)), (4, CAST('Infinity' AS DOUBLE)), (5, NULL), "
+                     "(6, 1e300D) AS a(id, x) JOIN VALUES ('p', CAST(0.9 AS DECIMAL(10,2))), "
+                     "('q', CAST(2 AS DECIMAL(10,2))) AS b(k, d) ON a.x = b.d"),
+    ("columns_join_rounded", "SELECT a.id, b.k FROM VALUES (1, 0.9000000000000001D), (2, 0.9D), "
+                             "(3, 0.8999999999999999D) AS a(id, x) JOIN VALUES "
+                             "('p', CAST(0.9 AS DECIMAL(10,2))) AS b(k, d) ON a.x = b.d"),
+    ("columns_join_range", "SELECT a.id, b.k FROM VALUES (1, 0.9000000000000001D), "
+                           "(3, CAST('NaN' AS DOUBLE)), (5, NULL) AS a(id, x) LEFT JOIN VALUES "
+                           "('p', CAST(0.9 AS DECIMAL(10,2))) AS b(k, d) ON a.x > b.d"),
+    ("columns_case_when", f"SELECT CASE WHEN x > d THEN 'gt' WHEN x = d THEN 'eq' "
+                          f"ELSE 'other' END AS c FROM {_DOUBLES_AND_DECIMALS}"),
+    ("columns_cte_expressions", f"WITH t AS (SELECT * FROM {_DOUBLES_AND_DECIMALS}) "
+                                "SELECT x + 0D > d * 1 AS a, x * 1 = d AS b FROM t"),
+    ("columns_having", f"SELECT count(*) AS n FROM {_DOUBLES_AND_DECIMALS} GROUP BY d > 1 "
+                       "HAVING max(x) > min(d)"),
+    ("columns_scalar_subquery", f"SELECT x FROM {_DOUBLES_AND_DECIMALS} WHERE x > (SELECT "
+                                "min(d) FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS u(d))"),
+    ("columns_float", "SELECT CAST(x AS FLOAT) > d AS a, d = CAST(x AS FLOAT) AS b FROM VALUES "
+                      "(0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))), (CAST('NaN' AS DOUBLE), "
+                      "CAST(1 AS DECIMAL(10,2))) AS t(x, d)"),
+    ("columns_in_subquery", "SELECT x FROM VALUES (0.9000000000000001D), (0.9D) AS t(x) WHERE x IN "
+                            "(SELECT d FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS u(d))"),
+    ("columns_in_subquery_special", f"SELECT x, d FROM {_DOUBLES_AND_DECIMALS} WHERE x NOT IN "
+                                    "(SELECT DISTINCT d AS q FROM VALUES (CAST(0.9 AS "
+                                    "DECIMAL(10,2))), (CAST(1 AS DECIMAL(10,2))) AS u(d))"),
+    ("decimal_in_double_subquery", f"SELECT x, d FROM {_DOUBLES_AND_DECIMALS} WHERE d IN "
+                                   "(SELECT 0.9000000000000001D) OR d IN (SELECT 1D)"),
+    ("columns_correlated", "WITH t AS (SELECT * FROM VALUES (1, 0.9000000000000001D), (2, 0.9D), "
+                           "(3, CAST('NaN' AS DOUBLE)) AS t(id, x)), u AS (SELECT * FROM VALUES "
+                           "(CAST(0.9 AS DECIMAL(10,2)), 1), (CAST(1 AS DECIMAL(10,2)), 3) AS "
+                           "u(d, k)) SELECT id FROM t WHERE EXISTS (SELECT 1 FROM u WHERE u.d = "
+                           "t.x) OR t.x IN (SELECT u.d FROM u WHERE u.k = t.id)"),
+    ("columns_simple_case", "SELECT CASE x WHEN d THEN 'eq' ELSE 'other' END AS c, CASE x WHEN 0.9 "
+                            "THEN 1 WHEN d + 1 THEN 2 ELSE 0 END AS l, CASE d WHEN x THEN 'eq' END "
+                            "FROM VALUES (0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))), "
+                            "(CAST('NaN' AS DOUBLE), CAST(1 AS DECIMAL(10,2))), "
+                            "(0.9D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
+    ("columns_in_lambda", "SELECT filter(a, v -> v > d) AS f, exists(a, v -> v = d) AS e, "
+                          "transform(a, (v, i) -> v >= d + i) AS t, forall(a, v -> v < d) AS g, "
+                          "transform(array(a), w -> filter(w, v -> v > d)) AS n FROM VALUES "
+                          "(array(0.9000000000000001D, 0.9D), CAST(0.9 AS DECIMAL(10,2))) AS t(a, d)"),
+    ("array_element_beside_decimal", "SELECT array_position(array(x), d) AS p FROM VALUES "
+                                     "(0.9000000000000001D, CAST(0.9 AS DECIMAL(10,2))) AS t(x, d)"),
+    ("decimal_array_beside_double", "SELECT array_position(array(d), 0.9D) AS p FROM VALUES "
+                                    "(CAST(0.9 AS DECIMAL(10,2))) AS t(d)"),
+    ("double_array_beside_decimal_literal", "SELECT array_position(array(x), 0.9) AS p FROM "
+                                            "VALUES (0.9000000000000001D) AS t(x)"),
+    ("double_literal_decimal_column", "SELECT d > 0.8999999999999999D AS a, d = 0.9D AS b, "
+                                      "d < 1e300 AS c, d > 0.8999999999999999D, d <= 9e-1D "
+                                      "FROM VALUES (CAST(0.9 AS DECIMAL(10,2))) AS t(d)"),
 ]) + _df("decimal_comparisons", [
     ("dataframe_literal", "spark.sql(\"SELECT * FROM VALUES (0.9000000000000001D), (CAST('NaN' AS "
                           "DOUBLE)) AS t(x)\").select((F.col('x') > F.lit(decimal.Decimal('0.9')))"
@@ -1223,6 +1299,22 @@ DECIMAL_COMPARISONS = _sql("decimal_comparisons", [
     ("columns_df", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D, CAST(0.9 AS "
                    "DECIMAL(10,2))) AS t(x, d)').select((F.col('x') > F.col('d')).alias('a'), "
                    "(F.col('x') == F.col('d')).alias('b'))"),
+    ("columns_join_df", "spark.sql(\"SELECT * FROM VALUES (1, 0.9000000000000001D), (2, 0.9D), "
+                        "(3, CAST('NaN' AS DOUBLE)) AS a(id, x)\").alias('a').join(spark.sql("
+                        "\"SELECT * FROM VALUES ('p', CAST(0.9 AS DECIMAL(10,2))) AS b(k, d)\")"
+                        ".alias('b'), F.col('a.x') >= F.col('b.d')).select('id', 'k')"),
+    ("isin_decimal", f"spark.sql(\"SELECT * FROM {_DOUBLES_AND_DECIMALS}\").select(F.col('x')"
+                     ".isin(decimal.Decimal('0.9'), decimal.Decimal('1')).alias('a'), "
+                     "F.col('x').isin(F.col('d'), 2).alias('b'), "
+                     "F.col('d').isin(F.col('x')).alias('c'))"),
+    ("isin_unaliased", "spark.sql('SELECT * FROM VALUES (0.9000000000000001D), (0.9D) AS t(x)')"
+                       ".select(F.col('x').isin(decimal.Decimal('0.9')))"),
+    ("isin_filter", f"spark.sql(\"SELECT * FROM {_DOUBLES_AND_DECIMALS}\")"
+                    ".filter(F.col('x').isin(decimal.Decimal('0.9'), decimal.Decimal('1')))"
+                    ".select('x')"),
+    ("columns_expr_string", f"spark.sql(\"SELECT * FROM {_DOUBLES_AND_DECIMALS}\")"
+                            ".filter('x > d OR x IN (d)').selectExpr('x', 'x >= d', "
+                            "'d BETWEEN x AND 2 AS b')"),
 ])
 
 

@@ -114,7 +114,7 @@ def test_round_of_an_unknown_type_is_refused_at_analysis_with_file_and_line(proj
     project.write_spec()
     project.write("transformations/a.sql", SOURCE + """
         CREATE MATERIALIZED VIEW lambda AS
-        SELECT transform(array(d), x -> round(x, 1)) AS r FROM src;
+        SELECT aggregate(array(d), 0D, (acc, x) -> acc + round(x, 1)) AS r FROM src;
     """)
     with pytest.raises(GraphValidationError) as info:
         with project.open() as pipeline:

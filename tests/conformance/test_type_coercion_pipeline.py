@@ -105,14 +105,15 @@ def test_case_of_unknown_branch_types_is_refused_at_dry_run_with_file_and_line(p
     project.write_spec()
     project.write("transformations/a.sql", SOURCE + """
         CREATE MATERIALIZED VIEW lateral AS
-        SELECT transform(array(id), x -> CASE WHEN x = 1 THEN x ELSE 0.5D END) AS v FROM src;
+        SELECT aggregate(array(id), 0D, (acc, x) -> CASE WHEN x = 1 THEN acc ELSE 0.5D END) AS v
+        FROM src;
     """)
     with pytest.raises(GraphValidationError) as info:
         with project.open() as pipeline:
             pipeline.analyze()
     message = str(info.value)
     assert "flow 'lateral'" in message and "a.sql:" in message, message
-    assert "CASE WHEN x = 1 THEN x ELSE 0.5D END" in message
+    assert "CASE WHEN x = 1 THEN acc ELSE 0.5D END" in message
     assert "could not find the types of the values of this CASE" in message
 
 

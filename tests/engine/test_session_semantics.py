@@ -98,9 +98,11 @@ def test_sql_runs_with_the_types_of_the_moment(spark: Any) -> None:
 def test_refusals_and_errors_reach_the_user(spark: Any) -> None:
     with pytest.raises(Exception, match="ARITHMETIC_OVERFLOW"):
         spark.range(1).select((F.lit(2147483647) + F.lit(1)).alias("v")).collect()
-    # the engine's answer for round over a lambda variable cannot be typed: refused, not guessed
+    # the engine's answer for round over an aggregate's lambda variable cannot be typed (an
+    # array's element can: `transform(array(x), e -> round(e, 1))`): refused, not guessed
     with pytest.raises(NotSupportedYet, match=r"round\(e, 1\).*could not find the type"):
-        spark.sql("SELECT transform(array(x), e -> round(e, 1)) AS v FROM doubles").collect()
+        spark.sql("SELECT aggregate(array(x), 0D, (acc, e) -> acc + round(e, 1)) AS v "
+                  "FROM doubles").collect()
     # a mistyped column: the engine's own words are part of the refusal
     with pytest.raises(NotSupportedYet, match="(?s)could not find the type.*nope"):
         spark.sql("SELECT round(nope, 2) FROM doubles").collect()

@@ -291,12 +291,12 @@ class PlanRewriter:
         dataframe_of(self.spark, self.spark_semantics(binding.relation)) \
             .createOrReplaceTempView(name)
         self.temp_views.append(name)
-        if binding.relation.common.HasField("plan_id"):  # a relation of known schema: the view
-            from lakesmith.engine.semantics.known_schemas import relation_key
+        from lakesmith.engine.semantics.known_schemas import known_schema
 
-            known = self.table_schemas.get(relation_key(binding.relation.common.plan_id))
-            if known is not None:
-                self.table_schemas[f"`{name}`"] = known
+        # a relation of known schema (by its plan id, or a read of a view of one): the view
+        known = known_schema(binding.relation, self.table_schemas.get)
+        if known is not None:
+            self.table_schemas[f"`{name}`"] = known
         return f"`{name}`"
 
     def drop_temp_views(self) -> None:

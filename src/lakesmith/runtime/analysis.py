@@ -40,7 +40,7 @@ def analyze_graph(graph: DataflowGraph, spark: Any, project: Location,
                 continue
             try:
                 df = binder.output_dataframe(flow)
-                schemas[flow.name] = df.schema
+                schemas[flow.name] = binder.flow_schemas[flow.name] = df.schema
                 problems += _check_expectations(graph, flow, df)
             except LakesmithError as e:
                 problems.append(GraphProblem(f"flow '{flow.name}': {e.message}", flow.flow.location))

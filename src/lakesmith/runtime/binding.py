@@ -196,6 +196,10 @@ class AnalysisBinder(DatasetBinder):
         self._outputs: dict[str, Any] = {}
         self._table_views: dict[TableName, str] = {}
         self.stream_sources = stream_sources
+        # Each flow's output schema once analysed (`analysis.analyze_graph` analyses upstream
+        # flows first): the view of a table written by one flow has it, known without a round
+        # trip to the plan rewrites that need column types (`known_schemas`).
+        self.flow_schemas: dict[str, StructType] = {}
 
     def bind_table(self, name: TableName, read: PlanRead) -> Binding:
         # a relation (a read of the view), so that the read keeps the table's name as its
@@ -214,6 +218,9 @@ class AnalysisBinder(DatasetBinder):
             dataframe_of(self.spark, self.table_relation(name)).createOrReplaceTempView(view)
             self.rewriter.temp_views.append(view)
             self._table_views[name] = view
+            flows = self.graph.flows_into(name)
+            if len(flows) == 1 and flows[0].name in self.flow_schemas:
+                self.rewriter.table_schemas[view] = self.flow_schemas[flows[0].name]
         return self._table_views[name]
 
     def files_dataframe(self, read: PlanRead) -> Any:

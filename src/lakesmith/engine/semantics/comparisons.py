@@ -3,18 +3,20 @@
 - A STRING compared with a BOOLEAN: Spark casts the STRING to BOOLEAN (`'true' = true` is true;
   `'abc' = true` fails CAST_INVALID_INPUT); the engine refuses the comparison ("Cannot infer
   common argument type for comparison operation Utf8 = Boolean").
-- A FLOAT or DOUBLE compared with a DECIMAL literal (`x > 0.9`: in Spark SQL `0.9` is a DECIMAL):
+- A FLOAT or DOUBLE compared with a DECIMAL, a column or a literal (`x > 0.9`: in Spark SQL `0.9`
+  is a DECIMAL):
   Spark casts the DECIMAL to DOUBLE (`DecimalPrecision`: a DECIMAL beside a FLOAT or DOUBLE is
   DOUBLE); the engine casts the DOUBLE to DECIMAL(30,15), so the comparison is decided on the
   value rounded to 15 decimals (`0.9000000000000001D > 0.9` is false; Spark: true), and NaN, the
   infinities and values beyond 1e15 fail the query.
 
-Only comparisons with a literal of that kind on one side are candidates: a boolean literal
-(`TRUE` / `FALSE`) or a string literal Spark reads as a boolean (`'true'`, `'yes'`, `'0'`, ...),
-or a DECIMAL literal; the other side's type is then asked of the engine (other comparisons in
-SQL text never need a probe). So in SQL text two columns, a DECIMAL and a DOUBLE, compared with
-each other are not rewritten (`docs/engine-gaps.md`); a DataFrame comparison's operands are typed
-whatever they are (`plan_rewrite`), and such a pair is cast as Spark casts it."""
+A comparison is a candidate when one side is a boolean literal (`TRUE` / `FALSE`) or a string
+literal Spark reads as a boolean (`'true'`, `'yes'`, `'0'`, ...), or when both sides could be
+the DECIMAL and the DOUBLE of such a pair: a DECIMAL or FLOAT/DOUBLE literal, or anything but a
+literal (`d > dec`, `a.d = b.dec`, `dec > 0.5D`). The sides' types are then asked of the engine —
+in SQL text all of a query's candidates together, one probe per SELECT, or none where the tables'
+schemas tell them (`operand_types`). A DataFrame comparison's operands are typed whatever they
+are (`plan_rewrite`)."""
 
 from __future__ import annotations
 
@@ -31,6 +33,7 @@ from pyspark.sql.types import (
     StringType,
 )
 
+from lakesmith.engine.semantics.decimal_lists import could_differ
 from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.rules import ColumnRewrite, Rule, SqlRewrite
 
@@ -45,12 +48,9 @@ def _boolean_like(text: str) -> bool:
     return isinstance(t, StringType) and text.strip()[1:-1].strip().lower() in _BOOLEAN_TEXTS
 
 
-def _decimal_literal(text: str) -> bool:
-    return isinstance(literal_type(text), DecimalType)
-
-
 def _candidate(args: list[str]) -> bool:
-    return len(args) == 2 and any(_boolean_like(a) or _decimal_literal(a) for a in args)
+    return len(args) == 2 and (any(_boolean_like(a) for a in args)
+                               or all(could_differ(a) for a in args))
 
 
 def _fractional(t: DataType | None) -> bool:
@@ -102,8 +102,8 @@ def _comparison_column(op: str) -> ColumnRewrite:
 
 COMPARISON_RULES: tuple[Rule, ...] = tuple(
     Rule(frozenset({op}), "a STRING compared with a BOOLEAN is refused (Spark casts the "
-         "STRING to BOOLEAN); a DOUBLE compared with a DECIMAL literal is compared as a "
-         "DECIMAL(30,15) (Spark casts the literal to DOUBLE)",
+         "STRING to BOOLEAN); a DOUBLE compared with a DECIMAL is compared as a "
+         "DECIMAL(30,15) (Spark casts the DECIMAL to DOUBLE)",
          _comparison_sql(op), _comparison_column(op),
          positions=lambda count: (0, 1) if count == 2 else (), refuse_untyped=False,
          candidate=_candidate)

@@ -4,6 +4,7 @@ rewritten as text (`sql_rewrite`), DataFrame function calls (`unresolved_functio
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -30,6 +31,7 @@ from lakesmith.engine.semantics.known_schemas import (
     known_sql_first,
 )
 from lakesmith.engine.semantics.literal_types import expression_literal_type
+from lakesmith.engine.semantics.operand_types import expression_prefetch, sql_prefetch
 from lakesmith.engine.semantics.projection_forms import rewrite_projection_forms
 from lakesmith.engine.semantics.registry import RULES_BY_NAME
 from lakesmith.engine.semantics.set_operations import (
@@ -52,6 +54,8 @@ from lakesmith.engine.sql_variables import VARIABLES_ATTRIBUTE, substituted_expr
 from lakesmith.errors import NotSupportedYet
 
 _EXPRESSION = proto.Expression.DESCRIPTOR.full_name
+# A column's name in SQL text, perhaps qualified: `d`, `t.d`, `` `my col` ``.
+_COLUMN_NAME = re.compile(r"(?:[A-Za-z_]\w*|`(?:[^`]|``)+`)(?:\.(?:[A-Za-z_]\w*|`(?:[^`]|``)+`))*")
 _RELATION = proto.Relation.DESCRIPTOR.full_name
 
 
@@ -98,7 +102,8 @@ def spark_semantics(spark: Any, relation: proto.Relation,
         key_types = sql_schema_probe(engine, types)
         coerced = normalize_float_keys_sql(coerced, key_types if tables is None
                                            else known_sql_first(tables, key_types))
-        text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types))
+        text = rewrite_sql(coerced, sql_typer(engine, types), sql_namer(engine, types),
+                           sql_prefetch(engine, types, tables))
         if text != written and (rel.sql.pos_args or rel.sql.pos_arguments):
             # a rewrite may repeat an argument, and with it a `?`: positions would shift
             raise NotSupportedYet(
@@ -199,6 +204,19 @@ class _Input:
         found = None if self._known is None else column_field(argument, self._known)
         return None if found is None else found.dataType
 
+    def known_column_type(self, name: str) -> DataType | None:
+        """`known_type` of a column named in SQL text (`d`, `t.d`, `` `d` ``)."""
+        if not _COLUMN_NAME.fullmatch(name):
+            return None
+        reference = proto.Expression()
+        reference.unresolved_attribute.unparsed_identifier = name
+        return self.known_type(reference)
+
+    def remember(self, operand: str, data_type: DataType) -> None:
+        """The type of an operand of an expression string, found before the typer asks
+        (`operand_types`): kept where `expression_typer` looks."""
+        self.type_of(f"expr:{operand}".encode(), lambda: data_type)
+
     def type_of(self, argument: bytes, probe: Any) -> DataType | None:
         """The type of `argument` (its serialized form): cached, or `probe()`."""
         if self._relation is None:
@@ -217,7 +235,7 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
         return
     body = getattr(rel, kind)
     input_rel = body.input if "input" in body.DESCRIPTOR.fields_by_name \
-        and body.HasField("input") else None
+        and body.HasField("input") else _join_input(body) if kind == "join" else None
     input_df = _Input(spark, input_rel, types, tables)
     if kind == "project":
         rewrite_projection_forms(body, input_df.df)
@@ -240,6 +258,18 @@ def _rewrite_expressions(spark: Any, rel: proto.Relation, kind: str | None,
             name = _engine_name(input_df.df, original)
             if name is not None:
                 _alias(expression, name)
+
+
+def _join_input(join: proto.Join) -> proto.Relation | None:
+    """What a join condition's columns resolve against: both sides, crossed (analysed only,
+    to type the condition's arguments: `left.x > right.dec`)."""
+    if not join.HasField("join_condition"):
+        return None
+    crossed = proto.Relation()
+    crossed.join.left.CopyFrom(join.left)
+    crossed.join.right.CopyFrom(join.right)
+    crossed.join.join_type = proto.Join.JoinType.JOIN_TYPE_CROSS
+    return crossed
 
 
 # The relations whose expressions name their output columns, and the field that holds them.
@@ -293,7 +323,8 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     if kind == "expression_string":
         text = substituted_expression(spark, expression.expression_string.expression)  # ${}
         expression.expression_string.expression = rewrite_sql(
-            text, expression_typer(input_df.df, input_df.type_of))
+            text, expression_typer(input_df.df, input_df.type_of), prefetch=expression_prefetch(
+                input_df.df, input_df.known_column_type, input_df.remember))
         return
     if kind == "cast":
         _rewrite_cast(spark, expression, input_df)
@@ -307,7 +338,7 @@ def _rewrite_expression(spark: Any, expression: Any, input_df: _Input) -> None:
     rule = RULES_BY_NAME.get(function.function_name.lower())
     if rule is None or (function.is_distinct and rule.distinct_column is None):
         return
-    if (rule.typed or rule.typed_result) and not rule.candidate(
+    if (rule.typed or rule.typed_result or rule.positions is not None) and not rule.candidate(
             [expression_sql(a) or "" for a in function.arguments]):
         return  # the arguments as SQL tell the engine's answer is Spark's: no probe
     args = [Column(_Proto(a)) for a in function.arguments]

@@ -3,10 +3,15 @@ values can be rewritten (`conditionals`) and every other character kept as writt
 
 A CASE is returned as a `Call` named `CASE` whose arguments are, in order: the operand of a
 simple CASE (`CASE x WHEN 1 THEN ...`; an empty span in a searched CASE), each WHEN condition
-and its THEN value, and the ELSE value (an empty span when there is none)."""
+and its THEN value, and the ELSE value (an empty span when there is none).
+
+A simple CASE whose operand and a WHEN value could be a DOUBLE and a DECIMAL is written as Spark
+parses it (`searched_cases`): `CASE x WHEN v THEN ...` is `CASE WHEN x = v THEN ...`, each `=`
+cast on its own (`comparisons`), where the engine would compare x and v in DECIMAL(30,15)."""
 
 from __future__ import annotations
 
+from lakesmith.engine.semantics.literal_types import literal_type
 from lakesmith.engine.semantics.sql_operators import Token, tokens
 from lakesmith.engine.semantics.sql_text import Call
 
@@ -84,3 +89,38 @@ def case_sql(args: list[str]) -> str:
 def value_positions(count: int) -> tuple[int, ...]:
     """The indices of the THEN and ELSE values among a CASE's parts."""
     return (*range(2, count - 1, 2), count - 1)
+
+
+def searched_cases(text: str) -> str:
+    """`text` with each simple CASE whose operand and a WHEN value could meet a DOUBLE with a
+    DECIMAL written as the searched CASE Spark parses it into (`CASE WHEN x = v1 THEN ...`);
+    the engine names both forms alike (`CASE WHEN (x = v1) THEN ... END`), as Spark does."""
+    while True:
+        simple = [c for c in find_cases(text) if _could_meet(c.arg_texts(text))]
+        if not simple:
+            return text
+        call = simple[-1]  # the last: a CASE inside it is written out first, its spans kept
+        operand, *pairs, otherwise = call.arg_texts(text)
+        parts = ["CASE"]
+        for value, result in zip(pairs[::2], pairs[1::2], strict=True):
+            parts += ["WHEN", f"{_grouped(operand)} = {_grouped(value)}", "THEN", result]
+        if otherwise:
+            parts += ["ELSE", otherwise]
+        text = text[:call.start] + " ".join([*parts, "END"]) + text[call.end:]
+
+
+def _could_meet(args: list[str]) -> bool:
+    """A simple CASE whose operand and some WHEN value could be the DOUBLE and the DECIMAL of a
+    pair: such literals, or not literals."""
+    from lakesmith.engine.semantics.decimal_lists import could_differ
+
+    operand, *pairs, _ = args
+    return bool(operand) and could_differ(operand) and any(map(could_differ, pairs[::2]))
+
+
+def _grouped(text: str) -> str:
+    """`text` as one operand of `=`: a name or a literal as it is, anything else parenthesized."""
+    if literal_type(text) is not None or all(
+            t.kind in ("word", "quoted") or t.text == "." for t in tokens(text)):
+        return text
+    return f"({text})"

@@ -297,6 +297,7 @@ def _right_operand(tokens: list[_Token], i: int, precedence: int) -> int | None:
     return None
 
 
-# For other finders (`decimal_lists`): an operator's left operand, a bracket's match.
+# For other finders (`decimal_lists`): an operator's operands, a bracket's match.
 left_operand = _left_operand
+right_operand = _right_operand
 matching = _matching

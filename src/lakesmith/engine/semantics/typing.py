@@ -187,17 +187,30 @@ def _probe(node: exp.Expression, argument: exp.Expression, *, named: bool = True
     select = node.find_ancestor(exp.Select)
     if select is None:
         return None
-    argument = argument.copy()
-    if named and _is_aggregate(select) and argument.find(exp.AggFunc) is None:
-        argument = exp.Anonymous(this="first", expressions=[argument])
-    probe = exp.Select(expressions=[exp.alias_(argument, _PROBE) if named else argument])
+    return scoped_probe(select, [argument], named=named)
+
+
+def scoped_probe(select: exp.Select, arguments: list[exp.Expression], *,
+                 named: bool = True) -> str:
+    """`SELECT <arguments> FROM ...` in the scope of `select` (as `_probe`), the arguments
+    named `__lakesmith_probe`, `__lakesmith_probe_1`, ... when `named`; marks (`mark`) anywhere
+    in it read as the expressions they mark."""
+    from sqlglot import exp
+
+    items = []
+    for position, argument in enumerate(arguments):
+        argument = argument.copy()
+        if named and _is_aggregate(select) and argument.find(exp.AggFunc) is None:
+            argument = exp.Anonymous(this="first", expressions=[argument])
+        alias = _PROBE if position == 0 else f"{_PROBE}_{position}"
+        items.append(exp.alias_(argument, alias) if named else argument)
+    probe = exp.Select(expressions=items)
     for key in ("from_", "joins", "laterals", "pivots", "where", "group"):
         value = select.args.get(key)
         if value:
             probe.set(key, value.copy() if isinstance(value, exp.Expression)
                       else [v.copy() for v in value])
-    root = node.root()
-    with_ = root.args.get("with_")  # the probe may read the query's CTEs
+    with_ = select.root().args.get("with_")  # the probe may read the query's CTEs
     if with_ is not None:
         probe.set("with_", with_.copy())
     # the mark may sit in a copied clause (GROUP BY): there it is just the argument again
@@ -205,10 +218,47 @@ def _probe(node: exp.Expression, argument: exp.Expression, *, named: bool = True
     return str(unmarked.sql(_DIALECT))
 
 
+def mark(text: str, position: int) -> str:
+    """`text` wrapped in a mark that `parse_marked` finds by `position`."""
+    return f" {_MARK}_{position}({text}) "
+
+
+def parse_marked(text: str) -> tuple[exp.Expression, dict[int, exp.Anonymous]] | None:
+    """Text with marks (`mark`) parsed by sqlglot, with each mark's node by its position;
+    None when sqlglot cannot parse it."""
+    from sqlglot import exp
+
+    tree = _parse(text)
+    if tree is None:
+        return None
+    marks = {int(str(n.this)[len(_MARK) + 1:]): n for n in tree.find_all(exp.Anonymous)
+             if _is_mark(n) and str(n.this)[len(_MARK) + 1:].isdigit()}
+    return tree, marks
+
+
+def unmark(tree: exp.Expression) -> None:
+    """Every mark (`mark`) in `tree` replaced, in place, by the expression it marks."""
+    from sqlglot import exp
+
+    for node in list(tree.find_all(exp.Anonymous)):
+        if _is_mark(node):
+            node.replace(node.expressions[0])
+
+
+def analysed_schema(dataframe: Any) -> StructType | None:
+    """The schema of `dataframe()`, analysed; None when it cannot be analysed."""
+    return _analysed_schema(dataframe)
+
+
+def probe_text(text: str) -> str:
+    """A probe's text with the rewrites that need no types (`_rewritten`)."""
+    return _rewritten(text)
+
+
 def _is_mark(node: exp.Expression) -> bool:
     from sqlglot import exp
 
-    return isinstance(node, exp.Anonymous) and str(node.this).lower() == _MARK \
+    return isinstance(node, exp.Anonymous) and str(node.this).lower().startswith(_MARK) \
         and len(node.expressions) == 1
 
 
