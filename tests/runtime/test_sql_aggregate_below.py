@@ -74,6 +74,9 @@ def test_the_aggregation_is_a_relation_of_the_split_plan() -> None:
     (f"SELECT * FROM (({AGGREGATION})) o", "not a subquery in the FROM"),
     (f"SELECT * FROM ({AGGREGATION}) o TABLESAMPLE (10 PERCENT)", "has SAMPLE"),
     (f"SELECT * FROM ({AGGREGATION}) o JOIN {NAME} x USING (k)", "could not be cut"),
+    # the rest would read the star's columns from the relation in the aggregation's place
+    (f"SELECT o.* FROM ({AGGREGATION}) o NATURAL LEFT JOIN c",
+     "qualified star over a USING or NATURAL join"),
 ])
 def test_other_aggregations_below_the_top_say_why(text: str, reason: str) -> None:
     found = split_sql(sql(text))
@@ -114,7 +117,7 @@ def test_a_left_join_that_carries_the_aggregation_keeps_it_in_the_view(rest: str
     "SELECT o.* FROM {a} o JOIN c ON o.k = c.k",  # inner: drops rows
     "SELECT o.* FROM c RIGHT JOIN {a} o ON o.k = c.k",  # the aggregation not the left side
     "SELECT o.* FROM {a} o LEFT ANTI JOIN c ON o.k = c.k",
-    "SELECT o.* FROM {a} o NATURAL LEFT JOIN c",
+    "SELECT o.k, o.s, o.n FROM {a} o NATURAL LEFT JOIN c",
     "SELECT o.* FROM {a} o LEFT JOIN c ON o.k = c.k WHERE c.name IS NULL",
     "SELECT o.* FROM {a} o LEFT JOIN c ON o.k = c.k LEFT JOIN d ON o.k = d.k",
     "SELECT o.* FROM {a} o",  # no join: a backing table

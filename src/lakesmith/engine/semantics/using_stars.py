@@ -11,8 +11,8 @@ from typing import Any
 
 from pyspark.sql.connect import proto
 
+from lakesmith.engine.ddl import quote_name as quoted  # (sql_scope would load the SQL parser)
 from lakesmith.engine.plans import all_relations, dataframe_of
-from lakesmith.engine.semantics.sql_scope import quoted
 from lakesmith.errors import NotSupportedYet
 
 _HIDDEN = "__lakesmith_using_{}_{}"  # a side's copy of its join column (side, column)
