@@ -169,6 +169,23 @@ def plan_read(read: proto.Read) -> PlanRead:
     )
 
 
+def sql_with_relation(relation: proto.Relation, text: str, name: str,
+                      referenced: proto.Relation) -> proto.Relation:
+    """SQL `relation` with its text replaced by `text`, which reads `referenced` by `name`:
+    Spark Connect's `WithRelations` (what `spark.sql("... {o}", o=df)` sends), resolved by the
+    engine before the catalog. No temporary view is made or dropped (two round trips)."""
+    bound = proto.Relation()
+    if relation.HasField("common"):
+        bound.common.CopyFrom(relation.common)
+    bound.with_relations.root.sql.CopyFrom(relation.sql)
+    bound.with_relations.root.sql.query = text
+    reference = bound.with_relations.references.add()
+    reference.common.plan_id = LogicalPlan._fresh_plan_id()  # (the engine resolves it by it)
+    reference.subquery_alias.alias = name
+    reference.subquery_alias.input.CopyFrom(referenced)
+    return bound
+
+
 def sql_read(ref: SqlRef) -> PlanRead:
     from lakesmith.engine.sql_refs import SqlFileRef
 

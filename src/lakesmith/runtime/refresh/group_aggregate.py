@@ -28,12 +28,18 @@ from typing import Any
 from pyspark.errors import PySparkException
 from pyspark.sql.connect import functions as F
 from pyspark.sql.connect import proto
-from pyspark.sql.connect.plan import LogicalPlan
 from pyspark.sql.types import DataType, LongType, StructField, StructType
 
 from lakesmith.engine.ddl import quote_name
 from lakesmith.engine.paths import engine_path
-from lakesmith.engine.plans import Binding, PlanRead, RelationBinding, relation_of, sql_read
+from lakesmith.engine.plans import (
+    Binding,
+    PlanRead,
+    RelationBinding,
+    relation_of,
+    sql_read,
+    sql_with_relation,
+)
 from lakesmith.engine.semantics.known_schemas import relation_key
 from lakesmith.graph.graph import DataflowGraph
 from lakesmith.graph.identifiers import TableName
@@ -118,15 +124,7 @@ class AppendedRowsBinder(TableBinder):
         replaced = replace_spans(text, [
             (ref.start, ref.end, name if ref.aliased else
              f"{name} AS `{ref.parts[-1].replace('`', '``')}`") for ref in refs])
-        bound = proto.Relation()
-        if relation.HasField("common"):
-            bound.common.CopyFrom(relation.common)
-        bound.with_relations.root.sql.CopyFrom(relation.sql)
-        bound.with_relations.root.sql.query = replaced
-        reference = bound.with_relations.references.add()
-        reference.common.plan_id = LogicalPlan._fresh_plan_id()  # (the engine resolves by it)
-        reference.subquery_alias.alias = name
-        reference.subquery_alias.input.CopyFrom(self.rows)
+        bound = sql_with_relation(relation, replaced, name, self.rows)
         if self.rows.common.HasField("plan_id"):  # the rows' columns, known by their name
             known = self.rewriter.table_schemas.get(relation_key(self.rows.common.plan_id))
             if known is not None:

@@ -23,10 +23,10 @@ from functools import lru_cache
 
 import sqlglot
 from pyspark.sql.connect import proto
-from pyspark.sql.connect.plan import LogicalPlan
 from sqlglot import Token, TokenType, exp
 from sqlglot.errors import TokenError
 
+from lakesmith.engine.plans import sql_with_relation
 from lakesmith.engine.sql_dialect import DIALECT
 from lakesmith.engine.sql_refs import ParsedQuery, parse_sql_query, strip_stream_keywords
 from lakesmith.errors import SqlRefError
@@ -59,16 +59,9 @@ def split_sql(relation: proto.Relation) -> proto.Relation | Issue | None:
     if not isinstance(found, tuple):
         return found
     rest, aggregation = found
-    split = proto.Relation()
-    if relation.HasField("common"):
-        split.common.CopyFrom(relation.common)
-    split.with_relations.root.sql.CopyFrom(sql)
-    split.with_relations.root.sql.query = rest
-    reference = split.with_relations.references.add()
-    reference.common.plan_id = LogicalPlan._fresh_plan_id()  # (the engine resolves it by it)
-    reference.subquery_alias.alias = NAME
-    reference.subquery_alias.input.sql.query = aggregation
-    return split
+    aggregation_sql = proto.Relation()
+    aggregation_sql.sql.query = aggregation
+    return sql_with_relation(relation, rest, NAME, aggregation_sql)
 
 
 def aggregation_of(below_query: proto.Relation) -> proto.Relation:
